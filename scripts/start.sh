@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Starts the sidecar on its embedded defaults: data under ./.data (override with FORGE_DATA_DIR),
+# example devices seeded on first start, the built-in local worker on. Prints the URL and admin token.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
+bash scripts/install-deps.sh >/dev/null
+node_modules/.bin/tsc -b
+exec node sidecar/dist/cli.js serve "$@"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite: provisions what it needs (idempotently, cached under ~/.cache/esphome-forge),
+# then typechecks, lints and runs every test. Usage: npm test  (or: bash scripts/test.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+for ensure in scripts/ensure-*.sh; do
+  [ -f "$ensure" ] || continue
+  step "$(basename "$ensure" .sh)"
+  # Each ensure script prints `export VAR=value` lines for the tests to find what it installed.
+  eval "$(bash "$ensure")"
+done
+
+step "build + typecheck"
+node_modules/.bin/tsc -b
+[ -f card/package.json ] && grep -q '"build"' card/package.json && npm run --silent -w card build
+
+step "lint"
+node_modules/.bin/eslint .
+
+step "unit + process tests (vitest)"
+node_modules/.bin/vitest run
+
+if [ -f scripts/test-python.sh ]; then
+  step "Home Assistant integration tests (pytest)"
+  bash scripts/test-python.sh
+fi

@@ -1,0 +1,141 @@
+// REST request and response bodies under /api/v1.
+import { z } from "zod";
+import {
+  Device,
+  DeviceId,
+  Job,
+  JobAction,
+  JobParams,
+  JobPriority,
+  JobState,
+  Settings,
+  Tag,
+  Worker,
+  WorkerToken,
+} from "./domain.js";
+
+export const API_PREFIX = "/api/v1";
+
+export const ErrorCode = z.enum([
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "payload_too_large",
+  "unsupported_media_type",
+  "internal",
+]);
+export const ErrorBody = z.object({
+  error: z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const HealthResponse = z.object({
+  status: z.literal("ok"),
+  product: z.literal("Forge for ESPHome"),
+  version: z.string(),
+  apiVersion: z.literal(1),
+  workerProtocolVersion: z.number().int(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+export const InfoResponse = HealthResponse.extend({
+  startedAt: z.string(),
+  configDir: z.string(),
+  devices: z.number().int(),
+  workersOnline: z.number().int(),
+  queueDepth: z.number().int(),
+  runningJobs: z.number().int(),
+  totalSlots: z.number().int(),
+  esphomeAvailable: z.boolean(),
+});
+export type InfoResponse = z.infer<typeof InfoResponse>;
+
+export const DeviceList = z.object({ devices: z.array(Device) });
+
+/** Which devices a job request is for. Exactly one of the forms. */
+export const JobTargets = z.union([
+  z.object({ devices: z.array(DeviceId).min(1).max(10_000) }).strict(),
+  z.object({ all: z.literal(true) }).strict(),
+  z.object({ outdated: z.literal(true) }).strict(),
+  z.object({ tags: z.array(Tag).min(1).max(64) }).strict(),
+]);
+export type JobTargets = z.infer<typeof JobTargets>;
+
+export const CreateJobsRequest = z
+  .object({
+    action: JobAction,
+    targets: JobTargets,
+    priority: JobPriority.default("interactive"),
+    params: JobParams.default({}),
+    source: z.string().min(1).max(64).default("api"),
+  })
+  .strict();
+export type CreateJobsRequest = z.input<typeof CreateJobsRequest>;
+
+export const CreatedJob = z.object({
+  jobId: z.number().int(),
+  deviceId: DeviceId,
+  /** True when an already-queued job for the same device and action was updated instead. */
+  coalesced: z.boolean(),
+});
+export const CreateJobsResponse = z.object({
+  jobs: z.array(CreatedJob),
+  /** Targets that matched no device, or devices whose config cannot be read. */
+  skipped: z.array(z.object({ deviceId: z.string(), reason: z.string() })),
+});
+export type CreateJobsResponse = z.infer<typeof CreateJobsResponse>;
+
+const csv = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (typeof v === "string" ? v.split(",").filter(Boolean) : v), z.array(item));
+
+export const JobListQuery = z
+  .object({
+    device: csv(DeviceId).optional(),
+    state: csv(JobState).optional(),
+    action: csv(JobAction).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    /** Return jobs with an id lower than this (keyset pagination, newest first). */
+    before: z.coerce.number().int().positive().optional(),
+  })
+  .strict();
+export type JobListQuery = z.infer<typeof JobListQuery>;
+
+export const JobList = z.object({ jobs: z.array(Job), nextBefore: z.number().int().nullable() });
+
+export const JobLogQuery = z.object({ offset: z.coerce.number().int().min(0).default(0) }).strict();
+
+export const DeviceStats = z.object({
+  deviceId: DeviceId,
+  total: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+  timedOut: z.number().int(),
+  medianDurationMs: z.number().nullable(),
+  lastSucceededAt: z.string().nullable(),
+  lastFailedAt: z.string().nullable(),
+});
+export const DeviceStatsList = z.object({ stats: z.array(DeviceStats) });
+
+export const WorkerList = z.object({ workers: z.array(Worker) });
+export const WorkerPatch = z
+  .object({ slots: z.number().int().min(0).max(32).optional(), tags: z.array(Tag).max(64).optional() })
+  .strict();
+
+export const WorkerTokenList = z.object({ tokens: z.array(WorkerToken) });
+export const CreateWorkerTokenRequest = z.object({ name: z.string().min(1).max(128) }).strict();
+export const CreateWorkerTokenResponse = z.object({
+  token: WorkerToken,
+  /** Shown exactly once; only its hash is stored. */
+  secret: z.string(),
+});
+
+export const DeviceMetadataPatch = z
+  .object({ pinnedVersion: z.string().nullable().optional(), tags: z.array(Tag).max(64).optional() })
+  .strict();
+
+export const SettingsResponse = z.object({ settings: Settings });

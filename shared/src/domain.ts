@@ -1,0 +1,209 @@
+// Core domain objects shared by the sidecar, the worker, the card and (as JSON) the HA integration.
+import { z } from "zod";
+
+export const JOB_ACTIONS = ["validate", "compile", "compile_upload", "upload"] as const;
+export const JobAction = z.enum(JOB_ACTIONS);
+export type JobAction = z.infer<typeof JobAction>;
+
+export const JOB_STATES = ["queued", "blocked", "running", "succeeded", "failed", "cancelled", "timed_out"] as const;
+export const JobState = z.enum(JOB_STATES);
+export type JobState = z.infer<typeof JobState>;
+export const TERMINAL_JOB_STATES: readonly JobState[] = ["succeeded", "failed", "cancelled", "timed_out"];
+export const ACTIVE_JOB_STATES: readonly JobState[] = ["queued", "blocked", "running"];
+
+/** Highest first. The numeric rank stored in SQLite is the index in this list. */
+export const JOB_PRIORITIES = ["interactive", "automation", "scheduled", "bulk"] as const;
+export const JobPriority = z.enum(JOB_PRIORITIES);
+export type JobPriority = z.infer<typeof JobPriority>;
+
+/** The phase a job was in when it ended; tells the user *where* a failure happened. */
+export const JOB_PHASES = ["dispatch", "install", "prepare", "validate", "compile", "upload"] as const;
+export const JobPhase = z.enum(JOB_PHASES);
+export type JobPhase = z.infer<typeof JobPhase>;
+
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "expected a lowercase hex sha256 digest");
+
+export const DeviceId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "device ids are file stems: letters, digits, '.', '_' and '-'");
+
+export const EsphomeVersion = z
+  .string()
+  .regex(/^\d{4}\.\d{1,2}\.\d+(?:[a-z]+\d*)?$|^dev$/, "expected an ESPHome release such as 2026.10.0");
+
+export const Tag = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_.:-]*$/, "tags are lowercase: letters, digits, '_', '.', ':' and '-'");
+
+export const FirmwareImage = z.object({
+  /** File name as ESPHome produced it, e.g. `firmware.ota.bin`. */
+  name: z.string().min(1).max(128),
+  sha256: Sha256Hex,
+  size: z.number().int().nonnegative(),
+  /** What the image is for: OTA update, factory (serial) image, or other build output. */
+  kind: z.enum(["ota", "factory", "other"]).default("other"),
+});
+export type FirmwareImage = z.infer<typeof FirmwareImage>;
+
+export const TRUST_STATES = ["unknown", "unsigned", "verified", "unknown_signer", "invalid", "revoked", "stale"] as const;
+export const TrustState = z.enum(TRUST_STATES);
+export type TrustState = z.infer<typeof TrustState>;
+
+export const TrustVerdict = z.object({
+  state: TrustState,
+  reason: z.string(),
+  signer: z.string().nullable(),
+  buildSequence: z.number().int().nullable(),
+  checkedAt: z.string().nullable(),
+  firmwareSha256: Sha256Hex.nullable(),
+});
+export type TrustVerdict = z.infer<typeof TrustVerdict>;
+
+export const Device = z.object({
+  id: DeviceId,
+  /** Config file name relative to the config folder, e.g. `kitchen.yaml`. */
+  file: z.string(),
+  /** `esphome.name` (the hostname). Null while the config cannot be read. */
+  name: z.string().nullable(),
+  friendlyName: z.string().nullable(),
+  platform: z.string().nullable(),
+  board: z.string().nullable(),
+  project: z.object({ name: z.string(), version: z.string().nullable() }).nullable(),
+  /** ESPHome version pinned in the device's metadata block; null = fleet default. */
+  pinnedVersion: EsphomeVersion.nullable(),
+  tags: z.array(Tag),
+  mac: z.string().nullable(),
+  /** Where OTA goes: static IP, `use_address`, a learned address or `<name>.local`. */
+  address: z.string().nullable(),
+  addressSource: z.enum(["use_address", "static_ip", "known", "mdns"]).nullable(),
+  /** How the config was read: the real `esphome config`, or a plain YAML read as fallback. */
+  resolvedBy: z.enum(["esphome", "yaml"]).nullable(),
+  /** sha256 of the device's config file and the local files it includes. */
+  configHash: Sha256Hex.nullable(),
+  /** A human-readable reason the config could not be read; the rest of the fleet is unaffected. */
+  error: z.string().nullable(),
+  /** True when the last successful build of this device is older than its config (or there is none). */
+  outdated: z.boolean(),
+  lastBuild: z
+    .object({
+      jobId: z.number().int(),
+      action: JobAction,
+      state: JobState,
+      finishedAt: z.string().nullable(),
+      firmwareSha256: Sha256Hex.nullable(),
+      esphomeVersion: z.string().nullable(),
+    })
+    .nullable(),
+  trust: z.object({ pending: TrustVerdict, running: TrustVerdict }),
+  updatedAt: z.string(),
+});
+export type Device = z.infer<typeof Device>;
+
+export const JobParams = z.object({
+  /** ESPHome version for this job; null/absent = device pin, else fleet default. */
+  esphomeVersion: EsphomeVersion.optional(),
+  /** Run only on this worker. */
+  workerId: z.string().optional(),
+  /** Run only on workers carrying every one of these tags. */
+  workerTags: z.array(Tag).optional(),
+  /** Override the OTA address for compile_upload/upload. */
+  address: z.string().max(253).optional(),
+  /** For `upload`: which archived firmware to flash (default: the device's last successful compile). */
+  firmwareSha256: Sha256Hex.optional(),
+});
+export type JobParams = z.infer<typeof JobParams>;
+
+export const Job = z.object({
+  id: z.number().int().positive(),
+  deviceId: DeviceId,
+  action: JobAction,
+  state: JobState,
+  priority: JobPriority,
+  params: JobParams,
+  /** Who asked: `api`, `ha`, `card`, `schedule`, … (free text, for history). */
+  source: z.string(),
+  attempts: z.number().int().nonnegative(),
+  maxAttempts: z.number().int().positive(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  workerId: z.string().nullable(),
+  /** Why the dispatcher picked that worker (affinity, least loaded, pinned, …). */
+  dispatchReason: z.string().nullable(),
+  cancelRequested: z.boolean(),
+  phase: JobPhase.nullable(),
+  error: z.string().nullable(),
+  configHash: Sha256Hex.nullable(),
+  esphomeVersion: z.string().nullable(),
+  firmware: z.array(FirmwareImage),
+  logBytes: z.number().int().nonnegative(),
+  logTruncated: z.boolean(),
+  /** Build progress 0–100 while running, when the worker can tell. */
+  progress: z.number().min(0).max(100).nullable(),
+  durationMs: z.number().int().nonnegative().nullable(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const WorkerSystem = z.object({
+  hostname: z.string(),
+  os: z.string(),
+  arch: z.string(),
+  cpus: z.number().int().nonnegative(),
+  memoryBytes: z.number().nonnegative(),
+  nodeVersion: z.string(),
+});
+export type WorkerSystem = z.infer<typeof WorkerSystem>;
+
+export const Worker = z.object({
+  id: z.string(),
+  name: z.string(),
+  online: z.boolean(),
+  local: z.boolean(),
+  slots: z.number().int().nonnegative(),
+  busySlots: z.number().int().nonnegative(),
+  tags: z.array(Tag),
+  platform: z.string().nullable(),
+  system: WorkerSystem.nullable(),
+  version: z.string().nullable(),
+  esphomeVersions: z.array(z.string()),
+  activeJobIds: z.array(z.number().int()),
+  connectedAt: z.string().nullable(),
+  lastSeenAt: z.string().nullable(),
+});
+export type Worker = z.infer<typeof Worker>;
+
+export const WorkerToken = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type WorkerToken = z.infer<typeof WorkerToken>;
+
+export const Settings = z.object({
+  /** How long a running job's lease lasts without renewal before it returns to the queue. */
+  leaseMs: z.number().int().min(1000).max(600_000),
+  /** Dispatch attempts before a job whose lease keeps lapsing fails for good. */
+  maxAttempts: z.number().int().min(1).max(20),
+  /** Wall-clock limit for one job; past it the job ends `timed_out`. */
+  jobTimeoutMs: z.number().int().min(10_000).max(14_400_000),
+  /** Per-job log cap in bytes; older output is dropped behind a truncation marker. */
+  logCapBytes: z.number().int().min(16_384).max(64 * 1024 * 1024),
+  /** Finished jobs older than this are deleted; 0 keeps them forever. */
+  historyRetentionDays: z.number().int().min(0).max(3650),
+  /** Slots of the built-in local worker; 0 turns it off. */
+  localWorkerSlots: z.number().int().min(0).max(32),
+  /** ESPHome version used when neither the job nor the device names one. */
+  defaultEsphomeVersion: EsphomeVersion.nullable(),
+  /** Seconds between full rescans of the config folder (the watcher catches most changes sooner). */
+  rescanIntervalSec: z.number().int().min(5).max(3600),
+});
+export type Settings = z.infer<typeof Settings>;
+export const SettingsPatch = Settings.partial();
+export type SettingsPatch = z.infer<typeof SettingsPatch>;

@@ -1,0 +1,85 @@
+// The events WebSocket at /api/v1/events: a snapshot, then deltas; plus per-job log tails.
+import { z } from "zod";
+import { Device, Job, Worker } from "./domain.js";
+
+export const EventsCloseCode = { unauthorized: 4003, slowConsumer: 4008, invalidMessage: 4004 } as const;
+
+// ---- client → sidecar -------------------------------------------------------------------------
+
+/** Browsers cannot set headers on a WebSocket, so the token may also come as the first message. */
+export const AuthClientMessage = z.object({ type: z.literal("auth"), token: z.string().min(1).max(512) });
+export const SubscribeLogMessage = z.object({
+  type: z.literal("subscribe_log"),
+  jobId: z.number().int().positive(),
+  /** Byte offset in the stored log to start from (0 = from the start of what is kept). */
+  offset: z.number().int().min(0).default(0),
+});
+export const UnsubscribeLogMessage = z.object({ type: z.literal("unsubscribe_log"), jobId: z.number().int().positive() });
+export const PingClientMessage = z.object({ type: z.literal("ping"), id: z.number().int().optional() });
+
+export const EventsClientMessage = z.discriminatedUnion("type", [
+  AuthClientMessage,
+  SubscribeLogMessage,
+  UnsubscribeLogMessage,
+  PingClientMessage,
+]);
+export type EventsClientMessage = z.infer<typeof EventsClientMessage>;
+
+// ---- sidecar → client -------------------------------------------------------------------------
+
+export const SnapshotEvent = z.object({
+  type: z.literal("snapshot"),
+  seq: z.number().int(),
+  devices: z.array(Device),
+  /** Active jobs plus the most recent finished ones. */
+  jobs: z.array(Job),
+  workers: z.array(Worker),
+});
+export type SnapshotEvent = z.infer<typeof SnapshotEvent>;
+
+export const DeviceEvent = z.object({
+  type: z.literal("device"),
+  seq: z.number().int(),
+  op: z.enum(["upsert", "remove"]),
+  id: z.string(),
+  device: Device.nullable(),
+});
+export const JobEvent = z.object({
+  type: z.literal("job"),
+  seq: z.number().int(),
+  op: z.enum(["upsert", "remove"]),
+  id: z.number().int(),
+  job: Job.nullable(),
+});
+export const WorkerEvent = z.object({
+  type: z.literal("worker"),
+  seq: z.number().int(),
+  op: z.enum(["upsert", "remove"]),
+  id: z.string(),
+  worker: Worker.nullable(),
+});
+export const LogEvent = z.object({
+  type: z.literal("log"),
+  jobId: z.number().int(),
+  /** Byte offset of `chunk` in the stored log; lets a client resume without gaps or repeats. */
+  offset: z.number().int(),
+  chunk: z.string(),
+  /** True when older output before `offset` was dropped by the log cap. */
+  truncatedBefore: z.boolean().optional(),
+});
+export const LogEndEvent = z.object({ type: z.literal("log_end"), jobId: z.number().int(), state: z.string() });
+export const PongEvent = z.object({ type: z.literal("pong"), id: z.number().int().optional() });
+export const ErrorEvent = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
+
+export const EventsServerMessage = z.discriminatedUnion("type", [
+  SnapshotEvent,
+  DeviceEvent,
+  JobEvent,
+  WorkerEvent,
+  LogEvent,
+  LogEndEvent,
+  PongEvent,
+  ErrorEvent,
+]);
+export type EventsServerMessage = z.infer<typeof EventsServerMessage>;
+export type DeltaEvent = z.infer<typeof DeviceEvent> | z.infer<typeof JobEvent> | z.infer<typeof WorkerEvent>;

@@ -1,0 +1,176 @@
+// The build-worker protocol, spoken over the WebSocket at /api/v1/worker.
+// Text frames carry one JSON message each; a binary frame carries the bytes announced by the
+// `firmware` message that immediately precedes it on the same socket.
+import { z } from "zod";
+import { DeviceId, FirmwareImage, JobAction, JobParams, JobPhase, Sha256Hex, Tag, WorkerSystem } from "./domain.js";
+
+/** Bumped on any incompatible change. A worker speaking another version is refused with both numbers named. */
+export const WORKER_PROTOCOL_VERSION = 1;
+
+/** Close codes used on the worker socket (4000–4999 are application codes). */
+export const WorkerCloseCode = {
+  protocolMismatch: 4001,
+  unauthorized: 4003,
+  invalidMessage: 4004,
+  replaced: 4009,
+  shuttingDown: 4010,
+} as const;
+
+/** Identifies one assignment of a job. A new assignment gets a new, larger fence. */
+const JobRef = { jobId: z.number().int().positive(), fence: z.number().int().positive() };
+
+// ---- worker → sidecar -------------------------------------------------------------------------
+
+export const HelloMessage = z.object({
+  type: z.literal("hello"),
+  protocolVersion: z.number().int(),
+  /** Stable id the worker keeps across restarts (stored in its state folder). */
+  workerId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/),
+  name: z.string().min(1).max(128),
+  version: z.string(),
+  slots: z.number().int().min(0).max(32),
+  tags: z.array(Tag).max(64),
+  platform: z.string().max(64),
+  system: WorkerSystem,
+  esphomeVersions: z.array(z.string()).default([]),
+  /** Devices whose build folder is warm on this worker (used for affinity after a sidecar restart). */
+  warmDevices: z.array(DeviceId).max(10_000).default([]),
+  /** Jobs this worker is still running (after a reconnect): the sidecar tells it which to continue. */
+  runningJobs: z.array(z.object(JobRef)).default([]),
+});
+export type HelloMessage = z.infer<typeof HelloMessage>;
+
+export const HeartbeatMessage = z.object({
+  type: z.literal("heartbeat"),
+  /** Renews the lease of each listed job the worker still holds. */
+  runningJobs: z.array(z.object(JobRef)),
+  esphomeVersions: z.array(z.string()).optional(),
+});
+
+export const StartedMessage = z.object({ type: z.literal("started"), ...JobRef, phase: JobPhase });
+
+export const LogMessage = z.object({
+  type: z.literal("log"),
+  ...JobRef,
+  /** Raw text as the build printed it, ANSI colours included. */
+  chunk: z.string().max(1024 * 1024),
+});
+
+export const ProgressMessage = z.object({
+  type: z.literal("progress"),
+  ...JobRef,
+  phase: JobPhase,
+  percent: z.number().min(0).max(100).nullable(),
+});
+
+/** Announces one firmware image; the next frame on the socket is a binary frame with exactly its bytes. */
+export const FirmwareMessage = z.object({
+  type: z.literal("firmware"),
+  ...JobRef,
+  image: FirmwareImage,
+});
+
+export const ResultMessage = z.object({
+  type: z.literal("result"),
+  ...JobRef,
+  outcome: z.enum(["succeeded", "failed", "cancelled"]),
+  phase: JobPhase.nullable(),
+  error: z.string().max(4096).nullable(),
+  firmware: z.array(FirmwareImage),
+  esphomeVersion: z.string().nullable(),
+  durationMs: z.number().int().nonnegative(),
+  /** Structured validation errors (validate jobs). */
+  validationErrors: z
+    .array(z.object({ file: z.string().nullable(), line: z.number().int().nullable(), message: z.string() }))
+    .optional(),
+});
+export type ResultMessage = z.infer<typeof ResultMessage>;
+
+/** The worker gives a job back without a result (e.g. SIGTERM before it could finish). */
+export const ReleaseMessage = z.object({ type: z.literal("release"), ...JobRef, reason: z.string().max(1024) });
+
+export const WorkerToSidecar = z.discriminatedUnion("type", [
+  HelloMessage,
+  HeartbeatMessage,
+  StartedMessage,
+  LogMessage,
+  ProgressMessage,
+  FirmwareMessage,
+  ResultMessage,
+  ReleaseMessage,
+]);
+export type WorkerToSidecar = z.infer<typeof WorkerToSidecar>;
+
+// ---- sidecar → worker -------------------------------------------------------------------------
+
+export const WelcomeMessage = z.object({
+  type: z.literal("welcome"),
+  protocolVersion: z.number().int(),
+  workerId: z.string(),
+  leaseMs: z.number().int().positive(),
+  heartbeatMs: z.number().int().positive(),
+  /** Of the jobs named in hello: keep running these… */
+  continueJobs: z.array(z.object(JobRef)),
+  /** …and stop these (the sidecar gave them to someone else or they were cancelled). */
+  abandonJobs: z.array(z.object(JobRef)),
+});
+
+export const ConfigFile = z.object({
+  /** Path relative to the device's build folder; never absolute, never `..`. */
+  path: z
+    .string()
+    .min(1)
+    .max(512)
+    .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), "config file paths must stay inside the build folder"),
+  content: z.string(),
+});
+
+export const AssignMessage = z.object({
+  type: z.literal("assign"),
+  ...JobRef,
+  deviceId: DeviceId,
+  deviceName: z.string().nullable(),
+  action: JobAction,
+  params: JobParams,
+  /** The main config file (relative to the build folder) and every file it needs. */
+  configFile: z.string(),
+  files: z.array(ConfigFile),
+  configHash: Sha256Hex.nullable(),
+  esphomeVersion: z.string().nullable(),
+  /** Resolved OTA target for compile_upload/upload. */
+  address: z.string().nullable(),
+  /** For `upload`: the archived firmware to flash, fetched over REST with the worker token. */
+  firmware: z.array(FirmwareImage).default([]),
+  timeoutMs: z.number().int().positive(),
+});
+export type AssignMessage = z.infer<typeof AssignMessage>;
+
+export const CancelMessage = z.object({ type: z.literal("cancel"), ...JobRef, reason: z.string() });
+
+/** Acknowledges a result (the worker may forget the job) or a release. */
+export const AckMessage = z.object({ type: z.literal("ack"), ...JobRef, accepted: z.boolean(), reason: z.string().nullable() });
+
+export const ConfigureMessage = z.object({
+  type: z.literal("configure"),
+  slots: z.number().int().min(0).max(32).optional(),
+  tags: z.array(Tag).optional(),
+});
+
+export const CleanCacheMessage = z.object({ type: z.literal("clean_cache"), deviceId: DeviceId.optional() });
+
+export const ErrorMessage = z.object({
+  type: z.literal("error"),
+  code: z.string(),
+  message: z.string(),
+});
+
+export const SidecarToWorker = z.discriminatedUnion("type", [
+  WelcomeMessage,
+  AssignMessage,
+  CancelMessage,
+  AckMessage,
+  ConfigureMessage,
+  CleanCacheMessage,
+  ErrorMessage,
+]);
+export type SidecarToWorker = z.infer<typeof SidecarToWorker>;
