@@ -14,7 +14,8 @@ for ensure in scripts/ensure-*.sh; do
   [ -f "$ensure" ] || continue
   step "$(basename "$ensure" .sh)"
   # Each ensure script prints `export VAR=value` lines for the tests to find what it installed.
-  eval "$(bash "$ensure")"
+  exports=$(bash "$ensure")   # a failing ensure script stops the run here (set -e)
+  eval "$exports"
 done
 
 step "build + typecheck"

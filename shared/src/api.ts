@@ -135,7 +135,13 @@ export const CreateWorkerTokenResponse = z.object({
 });
 
 export const DeviceMetadataPatch = z
-  .object({ pinnedVersion: z.string().nullable().optional(), tags: z.array(Tag).max(64).optional() })
+  .object({
+    pinnedVersion: z.string().nullable().optional(),
+    tags: z.array(Tag).max(64).optional(),
+    /** Learned identity, e.g. from the ESPHome integration in Home Assistant. */
+    mac: z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/).nullable().optional(),
+    address: z.string().min(1).max(253).nullable().optional(),
+  })
   .strict();
 
 export const SettingsResponse = z.object({ settings: Settings });

@@ -123,6 +123,8 @@ export const ConfigFile = z.object({
     .max(512)
     .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), "config file paths must stay inside the build folder"),
   content: z.string(),
+  /** Binary files (fonts, images) travel base64-encoded. */
+  encoding: z.enum(["utf8", "base64"]).optional(),
 });
 
 export const AssignMessage = z.object({

@@ -1,0 +1,73 @@
+// Assembles the express app: security headers, body limits, auth, the /api/v1 routes, the
+// standalone dashboard's static files, and JSON errors for everything that goes wrong.
+import { existsSync } from "node:fs";
+import express, { type RequestHandler } from "express";
+import { API_PREFIX } from "@esphome-forge/shared";
+import { requireAdmin, requireAdminOrWorker } from "./auth.js";
+import type { ApiContext } from "./context.js";
+import { errorHandler, HttpError, notFound } from "./errors.js";
+import { deviceRoutes } from "./routes/devices.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { firmwareRoutes, publicRoutes, systemRoutes } from "./routes/system.js";
+import { workerRoutes } from "./routes/workers.js";
+
+/** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
+export const MAX_JSON_BODY = "256kb";
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Content-Security-Policy":
+      "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+      "object-src 'none'; base-uri 'none'; frame-ancestors 'self'",
+  });
+  next();
+};
+
+/** Bodies on write routes must be JSON; a form or text body gets a clear 415. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+  if (hasBody && ["POST", "PATCH", "PUT"].includes(req.method) && !req.is("application/json")) {
+    return next(new HttpError(415, "unsupported_media_type", "request bodies must be application/json"));
+  }
+  next();
+};
+
+export interface AppHooks {
+  onSlotsChanged: () => void;
+  onSettingsChanged: () => void;
+}
+
+export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.use(securityHeaders);
+
+  const api = express.Router();
+  api.use(requireJson, express.json({ limit: MAX_JSON_BODY, strict: true }));
+  api.use(publicRoutes(ctx));
+  api.use("/firmware", requireAdminOrWorker(ctx.adminToken, ctx.tokens));
+  api.use(firmwareRoutes(ctx));
+  api.use(requireAdmin(ctx.adminToken));
+  api.use(systemRoutes(ctx, hooks.onSettingsChanged));
+  api.use(deviceRoutes(ctx));
+  api.use(jobRoutes(ctx));
+  api.use(workerRoutes(ctx, hooks.onSlotsChanged));
+  api.use(notFound);
+  app.use(API_PREFIX, api);
+
+  if (ctx.publicDir && existsSync(ctx.publicDir)) {
+    app.use(express.static(ctx.publicDir, { index: "index.html", dotfiles: "deny", fallthrough: true }));
+  } else {
+    app.get("/", (_req, res) => {
+      res.type("text/plain").send("Forge for ESPHome sidecar. The dashboard bundle is not built (npm run -w card build). API: /api/v1\n");
+    });
+  }
+  app.use(notFound);
+  app.use(errorHandler(ctx.log));
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { HealthResponse, InfoResponse } from "@esphome-forge/shared";
+import type { SettingsStore } from "../config/settings-store.js";
+import type { DeviceView } from "../fleet/device-view.js";
+import type { JobService } from "../fleet/job-service.js";
+import type { FirmwareStore } from "../firmware/firmware-store.js";
+import type { Inventory } from "../inventory/inventory.js";
+import type { JobQueue } from "../queue/job-queue.js";
+import type { WorkerHub } from "../workers/worker-hub.js";
+import type { WorkerRegistry } from "../workers/worker-registry.js";
+import type { WorkerTokens } from "../workers/worker-tokens.js";
+
+/** Everything the REST routes need, handed in by the composition root (server.ts). */
+export interface ApiContext {
+  adminToken: string;
+  queue: JobQueue;
+  inventory: Inventory;
+  view: DeviceView;
+  jobs: JobService;
+  registry: WorkerRegistry;
+  tokens: WorkerTokens;
+  hub: WorkerHub;
+  firmware: FirmwareStore;
+  settings: SettingsStore;
+  info(): InfoResponse;
+  health(): HealthResponse;
+  publicDir: string | null;
+  log: (msg: string) => void;
+}

@@ -1,0 +1,35 @@
+import { Router } from "express";
+import { DeviceMetadataPatch, EsphomeVersion } from "@esphome-forge/shared";
+import type { ApiContext } from "../context.js";
+import { HttpError } from "../errors.js";
+import { parseWith } from "../validate.js";
+
+export function deviceRoutes(ctx: ApiContext): Router {
+  const r = Router();
+  const find = (id: string) => {
+    const d = ctx.inventory.get(id);
+    if (!d) throw new HttpError(404, "not_found", `no device with id ${id}`);
+    return d;
+  };
+
+  r.get("/devices", (_req, res) => {
+    res.json({ devices: ctx.inventory.list().map((d) => ctx.view.toDevice(d)) });
+  });
+
+  r.get("/devices/:id", (req, res) => {
+    res.json(ctx.view.toDevice(find(req.params.id)));
+  });
+
+  r.patch("/devices/:id/metadata", async (req, res) => {
+    find(req.params.id);
+    const patch = parseWith(DeviceMetadataPatch, req.body, "metadata");
+    if (patch.pinnedVersion != null) parseWith(EsphomeVersion, patch.pinnedVersion, "pinnedVersion");
+    const updated = await ctx.inventory.setMetadata(req.params.id, patch);
+    res.json(ctx.view.toDevice(updated));
+  });
+
+  r.get("/stats/devices", (_req, res) => {
+    res.json({ stats: ctx.queue.stats() });
+  });
+  return r;
+}

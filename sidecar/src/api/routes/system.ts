@@ -1,0 +1,45 @@
+import { Router } from "express";
+import { buildOpenApiDocument, SettingsPatch } from "@esphome-forge/shared";
+import { SIDECAR_VERSION } from "../../version.js";
+import type { ApiContext } from "../context.js";
+import { parseWith } from "../validate.js";
+import { sendFirmware } from "./jobs.js";
+
+/** Routes that need no token: liveness and the API description. */
+export function publicRoutes(ctx: ApiContext): Router {
+  const r = Router();
+  const openapi = buildOpenApiDocument(SIDECAR_VERSION);
+  r.get("/health", (_req, res) => {
+    res.json(ctx.health());
+  });
+  r.get("/openapi.json", (_req, res) => {
+    res.json(openapi);
+  });
+  return r;
+}
+
+export function systemRoutes(ctx: ApiContext, onSettingsChanged: () => void): Router {
+  const r = Router();
+  r.get("/info", (_req, res) => {
+    res.json(ctx.info());
+  });
+  r.get("/settings", (_req, res) => {
+    res.json({ settings: ctx.settings.get() });
+  });
+  r.patch("/settings", (req, res) => {
+    const patch = parseWith(SettingsPatch.strict(), req.body, "settings");
+    const settings = ctx.settings.patch(patch);
+    onSettingsChanged();
+    res.json({ settings });
+  });
+  return r;
+}
+
+/** Firmware by digest: admins, and workers fetching what an `upload` job flashes. */
+export function firmwareRoutes(ctx: ApiContext): Router {
+  const r = Router();
+  r.get("/firmware/:sha256", (req, res) => {
+    sendFirmware(ctx, res, req.params.sha256, `${req.params.sha256}.bin`);
+  });
+  return r;
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// `esphome-forge`: serve (the sidecar), worker (a build worker), token (worker tokens), verify.
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { SettingsPatch } from "@esphome-forge/shared";
+import { dataPaths } from "./config/paths.js";
+import { openDatabase } from "./db/database.js";
+import { Sidecar } from "./server.js";
+import { systemClock } from "./util/clock.js";
+import { SIDECAR_VERSION } from "./version.js";
+import { WorkerTokens } from "./workers/worker-tokens.js";
+
+const USAGE = `Forge for ESPHome ${SIDECAR_VERSION}
+
+Usage:
+  esphome-forge serve [options]          start the sidecar (REST + events API, queue, built-in worker)
+      --data-dir DIR        data folder (default $FORGE_DATA_DIR or ./.data)
+      --config-dir DIR      ESPHome config folder (default <data-dir>/config)
+      --host HOST           listen address (default 127.0.0.1; 0.0.0.0 for the LAN)
+      --port N              port (default 7052; 0 picks a free one)
+      --admin-token TOKEN   admin token (default $FORGE_ADMIN_TOKEN, else generated once and kept in the data folder)
+      --local-slots N       slots of the built-in local worker (0 = off)
+      --lease-ms N          job lease length
+      --build-command CMD   stand-in build command for tests and benchmarks (never the default)
+      --esphome PATH        the esphome executable (default: $FORGE_ESPHOME_BIN, then PATH)
+      --no-seed             do not write example devices into an empty config folder
+  esphome-forge worker --server URL --token TOKEN [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]
+  esphome-forge token create NAME | list | revoke ID   [--data-dir DIR]
+  esphome-forge verify FIRMWARE --bundle FILE [--proof FILE]
+  esphome-forge --version
+`;
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "data-dir": { type: "string" },
+      "config-dir": { type: "string" },
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "7052" },
+      "admin-token": { type: "string" },
+      "local-slots": { type: "string" },
+      "lease-ms": { type: "string" },
+      "build-command": { type: "string" },
+      esphome: { type: "string" },
+      "no-seed": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got ${values.port}`);
+  const overrides = SettingsPatch.safeParse({
+    ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
+    ...(values["lease-ms"] !== undefined ? { leaseMs: Number(values["lease-ms"]) } : {}),
+  });
+  if (!overrides.success) throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  const sidecar = await Sidecar.start({
+    dataDir: resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"),
+    configDir: values["config-dir"] ? resolve(values["config-dir"]) : undefined,
+    host: values.host!,
+    port,
+    adminToken: values["admin-token"] ?? process.env.FORGE_ADMIN_TOKEN ?? null,
+    overrides: overrides.data,
+    buildCommand: values["build-command"] ?? null,
+    esphomeBin: values.esphome ?? null,
+    seed: !values["no-seed"],
+    log: (m) => console.error(`${new Date().toISOString()} ${m}`),
+  });
+  // The two lines scripts and tests read; everything else goes to stderr.
+  console.log(`Forge for ESPHome sidecar listening on ${sidecar.url}`);
+  console.log(`Admin token: ${sidecar.adminToken}`);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => void sidecar.stop().then(resolveStop);
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  return 0;
+}
+
+function token(argv: string[]): number {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "data-dir": { type: "string" } } });
+  const paths = dataPaths(resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"));
+  const db = openDatabase(paths.dbFile);
+  try {
+    const tokens = new WorkerTokens(db, systemClock);
+    const [sub, arg] = positionals;
+    if (sub === "create" && arg) {
+      const { token: t, secret } = tokens.create(arg);
+      console.log(`Created worker token ${t.id} (${t.name}). Shown once:\n${secret}`);
+    } else if (sub === "list") {
+      for (const t of tokens.list()) console.log(`${t.id}\t${t.name}\t${t.revokedAt ? `revoked ${t.revokedAt}` : "active"}\tlast used ${t.lastUsedAt ?? "never"}`);
+    } else if (sub === "revoke" && arg) {
+      tokens.revoke(arg);
+      console.log(`Revoked worker token ${arg}; connected workers using it are refused on their next connection (the REST API disconnects them at once).`);
+    } else throw new UsageError("token: expected `create NAME`, `list` or `revoke ID`");
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serve(rest);
+    case "worker": {
+      const { workerCommand } = await import("./worker/worker-cli.js");
+      return workerCommand(rest);
+    }
+    case "token":
+      return token(rest);
+    case "verify": {
+      const verifyModule = "./trust/verify-cli.js";
+      const { verifyCommand } = (await import(verifyModule)) as { verifyCommand: (argv: string[]) => Promise<number> };
+      return verifyCommand(rest);
+    }
+    case "--version":
+    case "version":
+      console.log(SIDECAR_VERSION);
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;
+    if (process.argv[2] !== "serve" && process.argv[2] !== "worker") process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      console.error(`esphome-forge: ${(err as Error).message}\nRun \`esphome-forge --help\` for usage.`);
+      process.exit(2);
+    }
+    console.error(`esphome-forge: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

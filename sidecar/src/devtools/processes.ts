@@ -1,0 +1,118 @@
+// Starts real sidecar and worker processes (the built CLI in sidecar/dist) on loopback, each
+// with its own temp data folder: used by the process-level tests and by `npm run bench`.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+export const STANDIN = fileURLToPath(new URL("../../test-support/standin-esphome.mjs", import.meta.url));
+export const STANDIN_COMMAND = `exec "${process.execPath}" "${STANDIN}"`;
+
+export interface ProcHandle {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function track(proc: ChildProcess): ProcHandle {
+  let out = "";
+  proc.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+  proc.stderr?.on("data", (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return {
+    proc,
+    output: () => out,
+    exited,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function tempDir(prefix = "forge-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface SidecarProc extends ProcHandle {
+  url: string;
+  token: string;
+  dataDir: string;
+}
+
+export async function startSidecar(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; localSlots?: number } = {}): Promise<SidecarProc> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const args = [CLI, "serve", "--data-dir", dataDir, "--port", "0", "--local-slots", String(opts.localSlots ?? 0), "--build-command", STANDIN_COMMAND, ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const h = track(proc);
+  const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sidecar did not start:\n${h.output()}`)), 30_000);
+    const check = () => {
+      const u = /listening on (\S+)/.exec(h.output());
+      const t = /Admin token: (\S+)/.exec(h.output());
+      if (u && t) {
+        clearTimeout(timer);
+        resolve({ url: u[1]!, token: t[1]! });
+      }
+    };
+    proc.stdout.on("data", check);
+    void h.exited.then((code) => reject(new Error(`sidecar exited (${code}) before it was ready:\n${h.output()}`)));
+  });
+  return { ...h, url, token, dataDir };
+}
+
+export function startWorker(opts: { url: string; token: string; name: string; slots?: number; stateDir?: string; tags?: string[]; env?: NodeJS.ProcessEnv; extraArgs?: string[] }): ProcHandle & { stateDir: string } {
+  const stateDir = opts.stateDir ?? tempDir("forge-worker-");
+  const args = [CLI, "worker", "--server", opts.url, "--token", opts.token, "--name", opts.name, "--slots", String(opts.slots ?? 1), "--state-dir", stateDir, "--build-command", STANDIN_COMMAND];
+  if (opts.tags?.length) args.push("--tags", opts.tags.join(","));
+  args.push(...(opts.extraArgs ?? []));
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+  return { ...track(proc), stateDir };
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export async function runCli(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  const h = track(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+  const code = await h.exited;
+  return { code, out: h.output() };
+}
+
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A free loopback port, for tests that restart the sidecar on the same address. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}

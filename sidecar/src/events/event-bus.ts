@@ -1,0 +1,59 @@
+// In-process fan-out of state changes. Every delta gets a sequence number so a client that
+// receives a snapshot with seq N knows which later deltas it has already seen reflected.
+import { EventEmitter } from "node:events";
+import type { DeltaEvent, Device, Job, Worker } from "@esphome-forge/shared";
+
+export interface LogChunkEvent {
+  jobId: number;
+  offset: number;
+  chunk: string;
+  truncatedBefore?: boolean;
+}
+
+export class EventBus {
+  private seq = 0;
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    // One listener per events-socket client; hundreds are normal.
+    this.emitter.setMaxListeners(0);
+  }
+
+  get currentSeq(): number {
+    return this.seq;
+  }
+
+  device(op: "upsert" | "remove", id: string, device: Device | null): void {
+    this.emit({ type: "device", seq: ++this.seq, op, id, device });
+  }
+
+  job(job: Job): void {
+    this.emit({ type: "job", seq: ++this.seq, op: "upsert", id: job.id, job });
+  }
+
+  jobRemoved(id: number): void {
+    this.emit({ type: "job", seq: ++this.seq, op: "remove", id, job: null });
+  }
+
+  worker(op: "upsert" | "remove", id: string, worker: Worker | null): void {
+    this.emit({ type: "worker", seq: ++this.seq, op, id, worker });
+  }
+
+  log(event: LogChunkEvent): void {
+    this.emitter.emit("log", event);
+  }
+
+  onDelta(fn: (e: DeltaEvent) => void): () => void {
+    this.emitter.on("delta", fn);
+    return () => this.emitter.off("delta", fn);
+  }
+
+  onLog(fn: (e: LogChunkEvent) => void): () => void {
+    this.emitter.on("log", fn);
+    return () => this.emitter.off("log", fn);
+  }
+
+  private emit(e: DeltaEvent): void {
+    this.emitter.emit("delta", e);
+  }
+}

@@ -1,0 +1,60 @@
+// Turns a job the dispatcher picked into the `assign` message for a worker: the device's
+// config files (only what it needs), the ESPHome version, the OTA address and, for `upload`,
+// which archived firmware to flash.
+import type { AssignMessage, Job } from "@esphome-forge/shared";
+import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
+import type { FirmwareStore } from "../firmware/firmware-store.js";
+import type { Inventory } from "../inventory/inventory.js";
+import type { JobQueue } from "../queue/job-queue.js";
+import type { DeviceView } from "./device-view.js";
+
+export class FleetAssignmentBuilder implements AssignmentBuilder {
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly queue: JobQueue,
+    private readonly firmware: FirmwareStore,
+    private readonly view: DeviceView,
+    private readonly timeoutMs: () => number,
+  ) {}
+
+  async build(job: Job, fence: number): Promise<AssignMessage> {
+    const device = this.inventory.get(job.deviceId);
+    if (!device) throw new Error(`device ${job.deviceId} is no longer in the config folder`);
+    const needsConfig = job.action !== "upload";
+    if (needsConfig && device.error) throw new Error(`the config cannot be read: ${device.error}`);
+    const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
+    const flashes = job.action === "compile_upload" || job.action === "upload";
+    const address = job.params.address ?? device.address;
+    if (flashes && !address) throw new Error("no OTA address is known for this device");
+    return {
+      type: "assign",
+      jobId: job.id,
+      fence,
+      deviceId: job.deviceId,
+      deviceName: device.name,
+      action: job.action,
+      params: job.params,
+      configFile,
+      files,
+      configHash,
+      esphomeVersion: job.params.esphomeVersion ?? job.esphomeVersion ?? this.view.targetVersion(device),
+      address: flashes ? (address ?? null) : null,
+      firmware: job.action === "upload" ? this.firmwareToFlash(job) : [],
+      timeoutMs: this.timeoutMs(),
+    };
+  }
+
+  private firmwareToFlash(job: Job): AssignMessage["firmware"] {
+    const wanted = job.params.firmwareSha256;
+    if (wanted) {
+      if (!this.firmware.has(wanted)) throw new Error(`firmware ${wanted} is not in the archive`);
+      const owner = this.queue.list({ device: [job.deviceId], limit: 500 }).jobs.find((j) => j.firmware.some((f) => f.sha256 === wanted));
+      const image = owner?.firmware.find((f) => f.sha256 === wanted);
+      if (!image) throw new Error(`firmware ${wanted} was not built for device ${job.deviceId}`);
+      return [image];
+    }
+    const built = this.queue.lastSucceeded(job.deviceId, ["compile", "compile_upload"]);
+    if (!built || built.firmware.length === 0) throw new Error("no stored firmware for this device: compile it first");
+    return built.firmware.filter((f) => this.firmware.has(f.sha256));
+  }
+}

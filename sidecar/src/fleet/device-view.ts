@@ -1,0 +1,66 @@
+// Builds the Device the API and events show: what the inventory read from the config folder,
+// plus what the queue knows (last build, whether the device is outdated) and its trust state.
+import type { Device, JobAction, TrustVerdict } from "@esphome-forge/shared";
+import type { InventoryDevice } from "../inventory/inventory.js";
+import type { JobQueue } from "../queue/job-queue.js";
+
+const BUILD_ACTIONS: JobAction[] = ["compile", "compile_upload", "upload"];
+const FLASH_ACTIONS: JobAction[] = ["compile_upload", "upload"];
+
+export interface TrustSource {
+  verdicts(deviceId: string): { pending: TrustVerdict; running: TrustVerdict };
+}
+
+/** Until content trust is wired in, every device reports `unknown`. */
+export const UNKNOWN_TRUST: TrustSource = {
+  verdicts: () => {
+    const unknown: TrustVerdict = {
+      state: "unknown",
+      reason: "no trust evaluation has run for this firmware",
+      signer: null,
+      buildSequence: null,
+      checkedAt: null,
+      firmwareSha256: null,
+    };
+    return { pending: unknown, running: unknown };
+  },
+};
+
+export class DeviceView {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly defaultVersion: () => string | null,
+    private readonly trust: TrustSource = UNKNOWN_TRUST,
+  ) {}
+
+  /** The ESPHome version Forge would build this device with. */
+  targetVersion(d: InventoryDevice): string | null {
+    return d.pinnedVersion ?? this.defaultVersion();
+  }
+
+  toDevice(d: InventoryDevice): Device {
+    const last = this.queue.list({ device: [d.id], action: BUILD_ACTIONS, limit: 1 }).jobs[0];
+    const flashed = this.queue.lastSucceeded(d.id, FLASH_ACTIONS);
+    const target = this.targetVersion(d);
+    // Outdated = what Forge last flashed is not what it would build now (config or ESPHome version),
+    // or Forge never flashed it, so what runs is unknown.
+    const outdated =
+      d.error == null &&
+      (!flashed || flashed.configHash !== d.configHash || (target != null && flashed.esphomeVersion !== target));
+    return {
+      ...d,
+      outdated,
+      lastBuild: last
+        ? {
+            jobId: last.id,
+            action: last.action,
+            state: last.state,
+            finishedAt: last.finishedAt,
+            firmwareSha256: last.firmware.find((f) => f.kind === "ota")?.sha256 ?? last.firmware[0]?.sha256 ?? null,
+            esphomeVersion: last.esphomeVersion,
+          }
+        : null,
+      trust: this.trust.verdicts(d.id),
+    };
+  }
+}

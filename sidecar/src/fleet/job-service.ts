@@ -1,0 +1,93 @@
+// The operations the API offers on jobs, in one place: resolve targets to devices, queue
+// (coalescing), cancel (reaching the worker), retry.
+import type { CreateJobsResponse, Job, JobAction, JobParams, JobPriority, JobTargets } from "@esphome-forge/shared";
+import type { Dispatcher } from "../dispatch/dispatcher.js";
+import type { Inventory, InventoryDevice } from "../inventory/inventory.js";
+import type { JobQueue } from "../queue/job-queue.js";
+import type { WorkerRegistry } from "../workers/worker-registry.js";
+import type { DeviceView } from "./device-view.js";
+
+export interface CreateJobsInput {
+  action: JobAction;
+  targets: JobTargets;
+  priority: JobPriority;
+  params: JobParams;
+  source: string;
+}
+
+export class JobService {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly inventory: Inventory,
+    private readonly view: DeviceView,
+    private readonly dispatcher: Dispatcher,
+    private readonly registry: WorkerRegistry,
+  ) {}
+
+  resolveTargets(targets: JobTargets): { devices: InventoryDevice[]; skipped: CreateJobsResponse["skipped"] } {
+    const all = this.inventory.list();
+    const skipped: CreateJobsResponse["skipped"] = [];
+    if ("devices" in targets) {
+      const devices: InventoryDevice[] = [];
+      for (const id of new Set(targets.devices)) {
+        const d = this.inventory.get(id);
+        if (d) devices.push(d);
+        else skipped.push({ deviceId: id, reason: "unknown device" });
+      }
+      return { devices, skipped };
+    }
+    if ("all" in targets) return { devices: all, skipped };
+    if ("tags" in targets) return { devices: all.filter((d) => targets.tags.some((t) => d.tags.includes(t))), skipped };
+    return { devices: all.filter((d) => this.view.toDevice(d).outdated), skipped };
+  }
+
+  create(input: CreateJobsInput): CreateJobsResponse {
+    const { devices, skipped } = this.resolveTargets(input.targets);
+    const jobs: CreateJobsResponse["jobs"] = [];
+    for (const d of devices) {
+      if (d.error && input.action !== "upload") {
+        skipped.push({ deviceId: d.id, reason: `config cannot be read: ${d.error}` });
+        continue;
+      }
+      const { job, coalesced } = this.queue.enqueue({
+        deviceId: d.id,
+        action: input.action,
+        priority: input.priority,
+        params: input.params,
+        source: input.source,
+        configHash: d.configHash,
+        esphomeVersion: input.params.esphomeVersion ?? this.view.targetVersion(d),
+      });
+      jobs.push({ jobId: job.id, deviceId: d.id, coalesced });
+    }
+    if (jobs.length > 0) this.dispatcher.kick();
+    return { jobs, skipped };
+  }
+
+  cancel(jobId: number, reason = "cancelled by request"): Job {
+    const job = this.queue.requestCancel(jobId, reason);
+    if (job.state === "running" && job.workerId) this.tellWorkerToStop(job, reason);
+    return job;
+  }
+
+  /** Sends `cancel` to the worker holding a running job (used by cancel and by timeouts). */
+  tellWorkerToStop(job: Job, reason: string): void {
+    const fence = this.queue.fenceOf(job.id);
+    const session = job.workerId ? this.registry.session(job.workerId) : undefined;
+    if (fence != null && session && !session.closed) session.send({ type: "cancel", jobId: job.id, fence, reason });
+  }
+
+  retry(jobId: number, source: string): CreateJobsResponse {
+    const { job, coalesced } = this.queue.retry(jobId, source);
+    this.dispatcher.kick();
+    return { jobs: [{ jobId: job.id, deviceId: job.deviceId, coalesced }], skipped: [] };
+  }
+
+  cancelDevice(deviceId: string): Job[] {
+    return this.queue.cancelAllForDevice(deviceId).map((j) => {
+      if (j.state === "running") this.tellWorkerToStop(j, "device removed");
+      return j;
+    });
+  }
+}
+

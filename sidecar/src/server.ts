@@ -1,0 +1,223 @@
+// Composition root: opens the database, starts the inventory, wires queue ⇄ workers ⇄ API ⇄
+// events, and listens. Everything else receives its collaborators from here.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { API_PREFIX, TERMINAL_JOB_STATES, WORKER_PROTOCOL_VERSION, type HealthResponse, type Settings } from "@esphome-forge/shared";
+import { createApp } from "./api/app.js";
+import type { ApiContext } from "./api/context.js";
+import { dataPaths } from "./config/paths.js";
+import { SettingsStore } from "./config/settings-store.js";
+import { openDatabase, type Db } from "./db/database.js";
+import { Dispatcher } from "./dispatch/dispatcher.js";
+import { EventBus } from "./events/event-bus.js";
+import { EventsServer } from "./events/events-server.js";
+import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
+import { DeviceView } from "./fleet/device-view.js";
+import { JobService } from "./fleet/job-service.js";
+import { FirmwareStore } from "./firmware/firmware-store.js";
+import { findEsphome, Inventory, seedExamples } from "./inventory/inventory.js";
+import { LocalWorker } from "./local-worker.js";
+import { JobQueue } from "./queue/job-queue.js";
+import { systemClock, type Clock } from "./util/clock.js";
+import { SIDECAR_VERSION } from "./version.js";
+import { WorkerHub } from "./workers/worker-hub.js";
+import { WorkerMessages } from "./workers/worker-messages.js";
+import { WorkerRegistry } from "./workers/worker-registry.js";
+import { WorkerTokens } from "./workers/worker-tokens.js";
+
+export interface SidecarOptions {
+  dataDir: string;
+  configDir?: string;
+  host: string;
+  port: number;
+  adminToken?: string | null;
+  /** Settings given on the command line win over stored ones for this run. */
+  overrides?: Partial<Settings>;
+  buildCommand?: string | null;
+  esphomeBin?: string | null;
+  seed?: boolean;
+  publicDir?: string | null;
+  log?: (msg: string) => void;
+  clock?: Clock;
+}
+
+/** How long remote workers get, beyond one lease, to reconnect after a sidecar restart (their backoff caps at 30 s). */
+const RECONNECT_GRACE_MS = 15_000;
+const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
+
+export class Sidecar {
+  private timers: NodeJS.Timeout[] = [];
+  private constructor(
+    readonly url: string,
+    readonly adminToken: string,
+    private readonly server: Server,
+    private readonly db: Db,
+    private readonly parts: { inventory: Inventory; hub: WorkerHub; events: EventsServer; local: LocalWorker },
+  ) {}
+
+  static async start(opts: SidecarOptions): Promise<Sidecar> {
+    const log = opts.log ?? ((m: string) => console.log(m));
+    const clock = opts.clock ?? systemClock;
+    const paths = dataPaths(opts.dataDir, opts.configDir);
+    for (const dir of [paths.dataDir, paths.configDir, paths.firmwareDir]) mkdirSync(dir, { recursive: true });
+    const adminToken = opts.adminToken ?? loadOrCreateAdminToken(paths.adminTokenFile);
+    const startedAt = new Date(clock.now()).toISOString();
+
+    const db = openDatabase(paths.dbFile);
+    const settings = new SettingsStore(db, opts.overrides);
+    const queue = new JobQueue(db, () => settings.get(), clock);
+    const firmware = new FirmwareStore(db, paths.firmwareDir);
+    if (opts.seed !== false) {
+      const seeded = await seedExamples(paths.configDir);
+      if (seeded.length) log(`seeded example devices: ${seeded.join(", ")}`);
+    }
+    const esphome = await findEsphome(opts.esphomeBin ?? null);
+    const inventory = new Inventory({ configDir: paths.configDir, esphome, rescanIntervalSec: settings.get().rescanIntervalSec, log });
+    await inventory.start();
+
+    const bus = new EventBus();
+    const view = new DeviceView(queue, () => settings.get().defaultEsphomeVersion);
+    const registry = new WorkerRegistry(db, queue, clock);
+    const tokens = new WorkerTokens(db, clock);
+    const builder = new FleetAssignmentBuilder(inventory, queue, firmware, view, () => settings.get().jobTimeoutMs);
+    const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
+    const kick = () => dispatcher.kick();
+    const jobService = new JobService(queue, inventory, view, dispatcher, registry);
+    const messages = new WorkerMessages({
+      queue, registry, firmware, bus, onCapacityChange: kick, log,
+      onJobFinished: (job) => dispatcher.jobFinished(job),
+    });
+    const localHolder: { worker: LocalWorker | null } = { worker: null };
+    const hub = new WorkerHub({
+      queue, registry, tokens, messages, bus, clock, log, onCapacityChange: kick,
+      leaseMs: () => settings.get().leaseMs,
+      localTokenId: () => localHolder.worker?.tokenId ?? null,
+    });
+
+    queue.on("job", (job) => {
+      bus.job(job);
+      const d = inventory.get(job.deviceId);
+      if (d) bus.device("upsert", d.id, view.toDevice(d));
+      if (TERMINAL_JOB_STATES.includes(job.state) && job.workerId) {
+        if (registry.session(job.workerId)) bus.worker("upsert", job.workerId, registry.view(job.workerId));
+        kick();
+      }
+    });
+    queue.on("log", (e) => bus.log(e));
+    inventory.on("device", (d) => bus.device("upsert", d.id, view.toDevice(d)));
+    inventory.on("remove", (id: string) => bus.device("remove", id, null));
+
+    const slowBytes = Number(process.env.FORGE_EVENTS_SLOW_CONSUMER_BYTES ?? "");
+    const events = new EventsServer({
+      adminToken, bus, queue,
+      ...(slowBytes > 0 ? { slowConsumerBytes: slowBytes } : {}),
+      snapshot: () => ({
+        devices: inventory.list().map((d) => view.toDevice(d)),
+        jobs: dedupe([...queue.active(), ...queue.recent(100)]),
+        workers: registry.list(),
+      }),
+    });
+
+    const health = (): HealthResponse => ({
+      status: "ok", product: "Forge for ESPHome", version: SIDECAR_VERSION, apiVersion: 1, workerProtocolVersion: WORKER_PROTOCOL_VERSION,
+    });
+    const ctx: ApiContext = {
+      adminToken, queue, inventory, view, jobs: jobService, registry, tokens, hub, firmware, settings, log, health,
+      publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
+      info: () => {
+        const online = registry.online();
+        return {
+          ...health(), startedAt, configDir: paths.configDir, devices: inventory.list().length,
+          workersOnline: online.length, queueDepth: queue.queued().length, runningJobs: queue.running().length,
+          totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0), esphomeAvailable: esphome !== null,
+        };
+      },
+    };
+    const onSettingsChanged = () => {
+      const slots = settings.get().localWorkerSlots;
+      localHolder.worker?.apply(slots);
+      // A running local worker takes the new slot count live, without dropping its jobs.
+      for (const s of registry.sessionsForToken(localHolder.worker?.tokenId ?? "")) {
+        if (slots > 0) {
+          registry.setOverrides(s.id, { slots });
+          s.send({ type: "configure", slots });
+        }
+      }
+      inventory.setRescanInterval(settings.get().rescanIntervalSec);
+      kick();
+    };
+    const app = createApp(ctx, { onSlotsChanged: kick, onSettingsChanged });
+
+    const server = createServer(app);
+    server.on("upgrade", (req, socket, head) => {
+      const path = (req.url ?? "").split("?")[0];
+      if (path === `${API_PREFIX}/worker`) hub.handleUpgrade(req, socket, head);
+      else if (path === `${API_PREFIX}/events`) events.handleUpgrade(req, socket, head);
+      else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port, opts.host, () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+    const url = `http://${host}:${addr.port}`;
+
+    // Running jobs from before a restart: the local worker died with the old process, so its jobs
+    // go back to the queue now; remote workers get a lease period plus their reconnect backoff.
+    for (const job of queue.running()) {
+      const fence = queue.fenceOf(job.id);
+      if (job.workerId && fence != null && registry.wasLocal(job.workerId)) {
+        queue.release(job.id, fence, "the built-in local worker stopped with the sidecar; requeued");
+      }
+    }
+    queue.extendAllLeases(settings.get().leaseMs + RECONNECT_GRACE_MS);
+    const local = new LocalWorker({ dataDir: paths.dataDir, serverUrl: url, tokens, buildCommand: opts.buildCommand ?? null, esphomeBin: esphome?.argv[0] ?? null, log });
+    localHolder.worker = local;
+    local.apply(settings.get().localWorkerSlots);
+
+    const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local });
+    const sweep = () => {
+      const lapsed = queue.expireLeases();
+      for (const job of queue.expireTimeouts()) jobService.tellWorkerToStop(job, "job timed out");
+      if (lapsed.length) kick();
+    };
+    sidecar.timers.push(setInterval(sweep, Math.min(1000, Math.max(100, settings.get().leaseMs / 4))));
+    sidecar.timers.push(setInterval(() => queue.pruneHistory(), 3600_000));
+    // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.
+    sidecar.timers.push(setInterval(kick, 1000));
+    queue.pruneHistory();
+    kick();
+    return sidecar;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.parts.local.stop();
+    this.parts.hub.close();
+    this.parts.events.close();
+    await this.parts.inventory.stop();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+    this.db.close();
+  }
+}
+
+function loadOrCreateAdminToken(file: string): string {
+  if (existsSync(file)) {
+    const t = readFileSync(file, "utf8").trim();
+    if (t.length >= 16) return t;
+  }
+  const token = randomBytes(32).toString("base64url");
+  writeFileSync(file, token + "\n", { mode: 0o600 });
+  return token;
+}
+
+function dedupe<T extends { id: number }>(jobs: T[]): T[] {
+  const seen = new Set<number>();
+  return jobs.filter((j) => (seen.has(j.id) ? false : (seen.add(j.id), true)));
+}
