@@ -1,0 +1,286 @@
+// The device inventory: the ESPHome config folder as a live list of devices. A full scan on start,
+// then a debounced watcher on every folder a device reads from, plus a periodic rescan as a safety net.
+// Emits "device" (InventoryDevice) when a device appears or changes and "remove" (id) when it goes.
+import { EventEmitter } from "node:events";
+import { mkdir, readFile, realpath } from "node:fs/promises";
+import path from "node:path";
+import type { Device } from "@esphome-forge/shared";
+import { DirWatcher } from "./dir-watcher.js";
+import { atomicWrite, pool } from "./fs-util.js";
+import type { Diagnostic } from "./errors.js";
+import { formatDiagnostic, InventoryError } from "./errors.js";
+import type { EsphomeCli, EsphomeConfigResult } from "./esphome-cli.js";
+import type { JobFile } from "./job-files.js";
+import type { MetadataPatch } from "./metadata-block.js";
+import { applyPatch, readMetadata, writeMetadata } from "./metadata-block.js";
+import type { ReadContext } from "./read-device.js";
+import { loadPlain, readDevice } from "./read-device.js";
+import { realInside } from "./safe-path.js";
+import { isDeviceFileName, scanConfigDir } from "./scan.js";
+
+export { findEsphome } from "./esphome-cli.js";
+export type { EsphomeCli, EsphomeConfigResult } from "./esphome-cli.js";
+export { seedExamples } from "./seed.js";
+export type { JobFile } from "./job-files.js";
+export { InventoryError } from "./errors.js";
+
+export type InventoryDevice = Omit<Device, "outdated" | "lastBuild" | "trust">;
+
+export interface InventoryOptions {
+  configDir: string;
+  esphome: EsphomeCli | null;
+  rescanIntervalSec: number;
+  log?: (msg: string) => void;
+}
+
+interface Entry {
+  device: InventoryDevice;
+  deps: Set<string>;
+  dirs: Set<string>;
+  diagnostics: Diagnostic[];
+}
+
+const READ_CONCURRENCY = 8;
+const RESOLVE_CACHE_MAX = 1000;
+
+export class Inventory extends EventEmitter {
+  private root = "";
+  private files = new Map<string, string>();
+  private duplicates = new Map<string, string>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly queued = new Map<string, Promise<void>>();
+  private readonly writeLocks = new Map<string, Promise<unknown>>();
+  private readonly resolveCache = new Map<string, Promise<EsphomeConfigResult>>();
+  private readonly warnedSkipped = new Set<string>();
+  private watcher: DirWatcher | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private scanning: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: InventoryOptions) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.opts.configDir, { recursive: true });
+    this.root = await realpath(this.opts.configDir);
+    this.watcher = new DirWatcher(this.root, (batch) => void this.onBatch(batch), 150, this.opts.log);
+    await this.rescan();
+    this.setRescanInterval(this.opts.rescanIntervalSec);
+  }
+
+  /** Changes the periodic full rescan (the `rescanIntervalSec` setting) while running. */
+  setRescanInterval(sec: number): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.stopped) return;
+    this.timer = setInterval(() => void this.rescan(), Math.max(1, sec) * 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.watcher?.close();
+    await Promise.allSettled([this.scanning, ...this.running.values(), ...this.queued.values()]);
+  }
+
+  list(): InventoryDevice[] {
+    return [...this.entries.values()].map((e) => e.device).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  get(id: string): InventoryDevice | undefined {
+    return this.entries.get(id)?.device;
+  }
+
+  /** Structured problems behind `device.error` (file/line where known). */
+  diagnostics(id: string): Diagnostic[] {
+    return this.entries.get(id)?.diagnostics ?? [];
+  }
+
+  /** Re-lists the folder and re-reads every device (ESPHome results are reused while the files are unchanged). */
+  rescan(): Promise<void> {
+    this.scanning ??= this.fullScan().finally(() => (this.scanning = null));
+    return this.scanning;
+  }
+
+  async setMetadata(id: string, patch: MetadataPatch): Promise<InventoryDevice> {
+    const file = this.files.get(id);
+    if (!file || !this.entries.has(id)) throw new InventoryError("not_found", `no device with id ${id}`);
+    await this.withWriteLock(id, async () => {
+      const abs = await realInside(this.root, file);
+      const bytes = await readFile(abs);
+      const text = bytes.toString("utf8");
+      if (!Buffer.from(text, "utf8").equals(bytes)) throw new InventoryError("validation", `${file} is not valid UTF-8; not editing it`);
+      const next = applyPatch(readMetadata(text).meta, patch);
+      const out = writeMetadata(text, next);
+      if (out !== text) await atomicWrite(abs, out);
+    });
+    await this.queueRead(id);
+    const d = this.get(id);
+    if (!d) throw new InventoryError("not_found", `device ${id} disappeared while it was being updated`);
+    return d;
+  }
+
+  async jobFiles(id: string): Promise<{ configFile: string; files: JobFile[]; configHash: string }> {
+    const file = this.files.get(id);
+    if (!file) throw new InventoryError("not_found", `no device with id ${id}`);
+    const { diagnostics, collected } = await loadPlain(this.context(), file);
+    if (diagnostics.length || !collected) {
+      const msg = diagnostics.map(formatDiagnostic).join("; ") || `${file} cannot be read`;
+      throw new InventoryError("validation", `the config of ${id} cannot be bundled: ${msg}`);
+    }
+    return { configFile: file, files: collected.files, configHash: collected.configHash };
+  }
+
+  private context(): ReadContext {
+    const esphome = this.opts.esphome;
+    return {
+      rootReal: this.root,
+      deviceFiles: new Set(this.files.values()),
+      log: this.opts.log,
+      resolve: esphome ? (file, rawHash) => this.resolveCached(esphome, file, rawHash) : undefined,
+    };
+  }
+
+  /** One `esphome config` per distinct set of job files; failures of ESPHome itself are not cached. */
+  private resolveCached(esphome: EsphomeCli, file: string, rawHash: string): Promise<EsphomeConfigResult> {
+    const hit = this.resolveCache.get(rawHash);
+    if (hit) return hit;
+    const p = esphome.config(path.join(this.root, file)).then((r) => {
+      if (r.unavailable) this.resolveCache.delete(rawHash);
+      return r;
+    });
+    this.resolveCache.set(rawHash, p);
+    while (this.resolveCache.size > RESOLVE_CACHE_MAX) this.resolveCache.delete(this.resolveCache.keys().next().value!);
+    return p;
+  }
+
+  private async fullScan(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.relist();
+      await pool([...this.files.keys()], READ_CONCURRENCY, (id) => this.queueRead(id));
+      this.updateWatches(true);
+    } catch (e) {
+      this.opts.log?.(`inventory: rescan failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Re-reads the top-level listing; drops devices whose file is gone. Returns ids that are new. */
+  private async relist(): Promise<string[]> {
+    const scan = await scanConfigDir(this.root);
+    for (const name of scan.skipped) {
+      if (this.warnedSkipped.has(name)) continue;
+      this.warnedSkipped.add(name);
+      this.opts.log?.(`inventory: ignoring ${name}: its name is not a valid device id (letters, digits, '.', '_', '-')`);
+    }
+    const added = [...scan.files.keys()].filter((id) => !this.files.has(id));
+    const changedDup = [...new Set([...scan.duplicates.keys(), ...this.duplicates.keys()])].filter(
+      (id) => scan.duplicates.get(id) !== this.duplicates.get(id),
+    );
+    const moved = [...scan.files].filter(([id, f]) => this.files.has(id) && this.files.get(id) !== f).map(([id]) => id);
+    this.files = scan.files;
+    this.duplicates = scan.duplicates;
+    for (const id of [...this.entries.keys()]) {
+      if (scan.files.has(id)) continue;
+      this.entries.delete(id);
+      if (!this.stopped) this.emit("remove", id);
+    }
+    return [...new Set([...added, ...changedDup, ...moved])];
+  }
+
+  private async onBatch(batch: Set<string | null>): Promise<void> {
+    if (this.stopped) return;
+    if (batch.has(null)) return this.rescan();
+    const paths = [...batch].filter((p): p is string => p != null && !path.posix.basename(p).startsWith("."));
+    if (paths.length === 0) return;
+    try {
+      const toRead = new Set<string>();
+      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p))) for (const id of await this.relist()) toRead.add(id);
+      let unmatched = false;
+      for (const p of paths) {
+        let hit = false;
+        for (const [id, e] of this.entries) {
+          if (e.device.file === p || e.deps.has(p) || [...e.deps].some((d) => p.startsWith(d + "/"))) {
+            toRead.add(id);
+            hit = true;
+          }
+        }
+        if (!hit) unmatched = true;
+      }
+      // A file nobody reads yet may be the include a broken device is missing.
+      if (unmatched) for (const [id, e] of this.entries) if (e.device.error) toRead.add(id);
+      await Promise.all([...toRead].filter((id) => this.files.has(id)).map((id) => this.queueRead(id)));
+      this.updateWatches(false);
+    } catch (e) {
+      this.opts.log?.(`inventory: update failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** At most one read per device at a time; requests during a read coalesce into one more read. */
+  private queueRead(id: string): Promise<void> {
+    const running = this.running.get(id);
+    if (!running) return this.startRead(id);
+    let next = this.queued.get(id);
+    if (!next) {
+      next = running.then(() => {
+        this.queued.delete(id);
+        return this.startRead(id);
+      });
+      this.queued.set(id, next);
+    }
+    return next;
+  }
+
+  private startRead(id: string): Promise<void> {
+    const p = this.read(id)
+      .catch((e: unknown) => this.opts.log?.(`inventory: reading ${id} failed: ${(e as Error).message}`))
+      .finally(() => {
+        if (this.running.get(id) === p) this.running.delete(id);
+      });
+    this.running.set(id, p);
+    return p;
+  }
+
+  private async read(id: string): Promise<void> {
+    const file = this.files.get(id);
+    if (!file || this.stopped) return;
+    const dup = this.duplicates.get(id);
+    const r = await readDevice(this.context(), id, file, dup ? [dup] : []);
+    if (this.stopped || this.files.get(id) !== file) return;
+    const prev = this.entries.get(id);
+    const same = prev != null && JSON.stringify({ ...prev.device, updatedAt: "" }) === JSON.stringify({ ...r.device, updatedAt: "" });
+    const device: InventoryDevice = { ...r.device, updatedAt: same ? prev.device.updatedAt : new Date().toISOString() };
+    this.entries.set(id, {
+      device,
+      deps: r.collected?.deps ?? new Set([file]),
+      dirs: r.collected?.dirs ?? new Set(),
+      diagnostics: r.diagnostics,
+    });
+    if (!same) this.emit("device", device);
+  }
+
+  private updateWatches(refresh: boolean): void {
+    const dirs = new Set<string>([""]);
+    for (const e of this.entries.values()) {
+      for (const d of e.deps) {
+        const dir = path.posix.dirname(d);
+        dirs.add(dir === "." ? "" : dir);
+      }
+    }
+    for (const e of this.entries.values()) for (const d of e.dirs) dirs.add(d);
+    this.watcher?.setDirs(dirs, refresh);
+  }
+
+  private async withWriteLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.writeLocks.get(id) ?? Promise.resolve();
+    const p = prev.catch(() => undefined).then(fn);
+    this.writeLocks.set(id, p);
+    try {
+      return await p;
+    } finally {
+      if (this.writeLocks.get(id) === p) this.writeLocks.delete(id);
+    }
+  }
+}

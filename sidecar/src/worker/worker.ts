@@ -1,0 +1,253 @@
+// The build worker: one connection to the sidecar, the jobs it holds (JobTable), heartbeats
+// that renew their leases, live reconfiguration, and an orderly stop (drain or now).
+import { WORKER_PROTOCOL_VERSION, type HelloMessage, type SidecarToWorker } from "@esphome-forge/shared";
+import { SIDECAR_VERSION } from "../version.js";
+import { Backoff } from "./backoff.js";
+import { removeBuildFolder } from "./build-folder.js";
+import { WorkerConnection } from "./connection.js";
+import { DeviceLocks } from "./device-locks.js";
+import { JobTable } from "./job-table.js";
+import { formatMs } from "./job-runner.js";
+import { probeEsphomeVersions } from "./phase-commands.js";
+import { serverUrls } from "./server-url.js";
+import { listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
+
+export interface WorkerOptions {
+  server: string;
+  token: string;
+  name: string;
+  slots: number;
+  tags: string[];
+  stateDir: string;
+  buildCommand: string | null;
+  esphomeBin: string | null;
+  drainTimeoutMs: number;
+  /** The sidecar's built-in worker (changes only how it logs). */
+  local?: boolean;
+  log?: (line: string) => void;
+  /** Tuning, mostly for tests: reconnect delays (default 0.5 s → 30 s). */
+  backoff?: { minMs?: number; maxMs?: number };
+  /** Most log characters kept per job while the sidecar is unreachable (default 4 Mi). */
+  offlineLogCapChars?: number;
+}
+
+export type WorkerEvent = "connected" | "disconnected" | "rejected";
+
+export interface WorkerHandle {
+  readonly workerId: string;
+  stop(mode: "drain" | "now"): Promise<void>;
+  on(event: WorkerEvent, fn: (info: unknown) => void): void;
+}
+
+type Welcome = Extract<SidecarToWorker, { type: "welcome" }>;
+
+/** After the last job ended, how long a stopping worker waits for the sidecar's acks. */
+const ACK_GRACE_MS = 2000;
+
+export function startWorker(opts: WorkerOptions): WorkerHandle {
+  const worker = new BuildWorker(opts);
+  worker.start();
+  return worker;
+}
+
+class BuildWorker implements WorkerHandle {
+  readonly workerId: string;
+  private slots: number;
+  private tags: string[];
+  private esphomeVersions: string[] = [];
+  private readonly locks = new DeviceLocks();
+  private readonly listeners = new Map<WorkerEvent, Set<(info: unknown) => void>>();
+  private readonly conn: WorkerConnection;
+  private readonly jobs: JobTable;
+  private readonly log: (line: string) => void;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private draining = false;
+  private hurry = false;
+  private ended = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly o: WorkerOptions) {
+    const prefix = o.local ? "[local worker]" : `[worker ${o.name}]`;
+    this.log = o.log ?? ((line) => console.log(`${new Date().toISOString()} ${prefix} ${line}`));
+    this.slots = o.slots;
+    this.tags = [...o.tags];
+    this.workerId = loadWorkerId(o.stateDir, this.log);
+    const urls = serverUrls(o.server);
+    this.conn = new WorkerConnection({
+      wsUrl: urls.wsUrl,
+      token: o.token,
+      hello: () => this.hello(),
+      backoff: new Backoff(o.backoff),
+      log: this.log,
+      events: {
+        welcome: (m) => this.onWelcome(m),
+        message: (m) => this.onMessage(m),
+        invalid: (raw) => this.jobs.invalid(raw),
+        disconnected: (info) => this.onDisconnected(info),
+        fatal: (info) => this.onFatal(info),
+      },
+    });
+    this.jobs = new JobTable({
+      conn: this.conn,
+      runner: { stateDir: o.stateDir, httpBase: urls.httpBase, token: o.token, buildCommand: o.buildCommand, esphomeBin: o.esphomeBin },
+      locks: this.locks,
+      log: this.log,
+      offlineLogCapChars: o.offlineLogCapChars,
+      capacity: () => ({ slots: this.slots, accepting: !this.draining && !this.ended }),
+    });
+  }
+
+  start(): void {
+    this.log(`worker ${this.workerId} connecting to ${this.o.server} with ${this.slots} slot(s)`);
+    this.conn.start();
+    // The version probe runs alongside; heartbeats carry the answer once known.
+    void probeEsphomeVersions(this.o).then((v) => {
+      if (this.ended) return;
+      this.esphomeVersions = v;
+      if (v.length) this.log(`ESPHome ${v.join(", ")}`);
+      if (this.heartbeatTimer) this.heartbeat(); // tell the sidecar now rather than at the next beat
+    });
+  }
+
+  on(event: WorkerEvent, fn: (info: unknown) => void): void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(fn);
+  }
+
+  stop(mode: "drain" | "now"): Promise<void> {
+    if (mode === "now") this.hurry = true; // also cuts short a drain already under way
+    this.stopping ??= this.shutdown(mode);
+    return this.stopping;
+  }
+
+  private hello(): HelloMessage {
+    return {
+      type: "hello",
+      protocolVersion: WORKER_PROTOCOL_VERSION,
+      workerId: this.workerId,
+      name: this.o.name,
+      version: SIDECAR_VERSION,
+      slots: this.draining ? 0 : this.slots, // a draining worker that reconnects takes no new work
+      tags: this.tags,
+      platform: platformName(),
+      system: systemInfo(),
+      esphomeVersions: this.esphomeVersions,
+      warmDevices: listWarmDevices(this.o.stateDir),
+      runningJobs: this.jobs.heldRefs(),
+    };
+  }
+
+  private onWelcome(w: Welcome): void {
+    this.jobs.welcome(w.abandonJobs);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), w.heartbeatMs);
+    this.heartbeat();
+    this.log(`connected as ${this.workerId} (heartbeat every ${formatMs(w.heartbeatMs)})`);
+    const { heartbeatMs, leaseMs, continueJobs, abandonJobs } = w;
+    this.emit("connected", { workerId: this.workerId, heartbeatMs, leaseMs, continueJobs, abandonJobs });
+  }
+
+  private heartbeat(): void {
+    this.conn.send({ type: "heartbeat", runningJobs: this.jobs.runningRefs(), esphomeVersions: this.esphomeVersions });
+  }
+
+  private onDisconnected(info: { code: number; reason: string; retryInMs: number }): void {
+    this.stopHeartbeat();
+    if (this.ended) return;
+    const why = info.reason ? `: ${info.reason}` : "";
+    this.log(`disconnected from the sidecar (code ${info.code}${why}); retrying in ${formatMs(info.retryInMs)}`);
+    this.emit("disconnected", info);
+  }
+
+  private onFatal(info: { code: number; reason: string }): void {
+    this.log(`the sidecar refused this worker (code ${info.code}): ${info.reason}`);
+    this.ended = true;
+    this.stopHeartbeat();
+    this.jobs.dropAll(); // nobody can receive their results
+    this.emit("rejected", info);
+  }
+
+  private onMessage(m: SidecarToWorker): void {
+    switch (m.type) {
+      case "assign":
+        return this.jobs.assign(m);
+      case "cancel":
+        return this.jobs.cancel(m);
+      case "ack":
+        return this.jobs.ack(m);
+      case "configure":
+        // Applies to the next assignments; running jobs carry on even when slots shrink.
+        if (m.slots !== undefined) this.slots = m.slots;
+        if (m.tags !== undefined) this.tags = [...m.tags];
+        this.log(`configured: ${this.slots} slot(s), tags [${this.tags.join(", ")}]`);
+        return;
+      case "clean_cache":
+        void this.cleanCache(m.deviceId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Deletes idle device build folders (one device or all); a folder in use is kept. */
+  private async cleanCache(deviceId: string | undefined): Promise<void> {
+    const ids = deviceId ? [deviceId] : listWarmDevices(this.o.stateDir);
+    const kept: string[] = [];
+    for (const id of ids) {
+      const release = this.locks.tryAcquire(id);
+      if (!release) {
+        kept.push(id);
+        continue;
+      }
+      try {
+        await removeBuildFolder(this.o.stateDir, id);
+      } catch (err) {
+        this.log(`could not clean the build folder of ${id}: ${(err as Error).message}`);
+      } finally {
+        release();
+      }
+    }
+    this.log(`cleaned ${ids.length - kept.length} build folder(s)${kept.length ? `; busy, kept: ${kept.join(", ")}` : ""}`);
+  }
+
+  private async shutdown(mode: "drain" | "now"): Promise<void> {
+    this.draining = true;
+    if (!this.ended) {
+      let reason = "the worker is shutting down";
+      if (mode === "drain" && !this.jobs.isEmpty) {
+        this.log(`draining: waiting up to ${formatMs(this.o.drainTimeoutMs)} for ${this.jobs.busySlots()} running job(s)`);
+        // Finished means acknowledged too: a result still in flight may need a reconnect to arrive.
+        const done = await this.waitUntil(() => this.jobs.isEmpty, this.o.drainTimeoutMs);
+        if (!done && !this.hurry) reason = `the worker is shutting down: drain timeout of ${formatMs(this.o.drainTimeoutMs)} reached`;
+      }
+      await this.jobs.releaseRunning(reason);
+      await this.waitUntil(() => !this.conn.ready || !this.jobs.awaitingAcks(), ACK_GRACE_MS, false);
+    }
+    this.ended = true;
+    this.stopHeartbeat();
+    await this.conn.close(1000, "worker stopping");
+    await this.jobs.settled();
+    this.jobs.disposeAll();
+    this.log("stopped");
+  }
+
+  /** Polls `pred` until true (→ true), the time is up or a `stop("now")` cuts in (→ false). */
+  private async waitUntil(pred: () => boolean, ms: number, interruptible = true): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() >= deadline || (interruptible && this.hurry)) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return true;
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  private emit(event: WorkerEvent, info: unknown): void {
+    for (const fn of this.listeners.get(event) ?? []) fn(info);
+  }
+}
