@@ -146,7 +146,9 @@ main(process.argv.slice(2)).then(
       console.error(`esphome-forge: ${(err as Error).message}\nRun \`esphome-forge --help\` for usage.`);
       process.exit(2);
     }
-    console.error(`esphome-forge: ${(err as Error).stack ?? String(err)}`);
+    // Known errors (not found, validation, …) carry a code and a message written for people.
+    const known = typeof (err as { code?: unknown }).code === "string";
+    console.error(`esphome-forge: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}`);
     process.exit(1);
   },
 );

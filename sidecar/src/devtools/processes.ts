@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 export const STANDIN = fileURLToPath(new URL("../../test-support/standin-esphome.mjs", import.meta.url));
 export const STANDIN_COMMAND = `exec "${process.execPath}" "${STANDIN}"`;
+/** The shell stand-in the benchmark uses: same outputs, a fraction of the CPU. */
+export const STANDIN_FAST_COMMAND = `exec "${fileURLToPath(new URL("../../test-support/standin-fast.sh", import.meta.url))}"`;
 
 export interface ProcHandle {
   proc: ChildProcess;
@@ -64,9 +66,9 @@ export async function startSidecar(opts: { dataDir?: string; args?: string[]; en
   return { ...h, url, token, dataDir };
 }
 
-export function startWorker(opts: { url: string; token: string; name: string; slots?: number; stateDir?: string; tags?: string[]; env?: NodeJS.ProcessEnv; extraArgs?: string[] }): ProcHandle & { stateDir: string } {
+export function startWorker(opts: { url: string; token: string; name: string; slots?: number; stateDir?: string; tags?: string[]; env?: NodeJS.ProcessEnv; extraArgs?: string[]; buildCommand?: string }): ProcHandle & { stateDir: string } {
   const stateDir = opts.stateDir ?? tempDir("forge-worker-");
-  const args = [CLI, "worker", "--server", opts.url, "--token", opts.token, "--name", opts.name, "--slots", String(opts.slots ?? 1), "--state-dir", stateDir, "--build-command", STANDIN_COMMAND];
+  const args = [CLI, "worker", "--server", opts.url, "--token", opts.token, "--name", opts.name, "--slots", String(opts.slots ?? 1), "--state-dir", stateDir, "--build-command", opts.buildCommand ?? STANDIN_COMMAND];
   if (opts.tags?.length) args.push("--tags", opts.tags.join(","));
   args.push(...(opts.extraArgs ?? []));
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });

@@ -14,7 +14,7 @@ import {
 import { bearer, isAdminToken } from "../api/auth.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import { describeIssues } from "../workers/worker-hub.js";
-import type { EventBus } from "./event-bus.js";
+import type { EventBus, LogChunkEvent } from "./event-bus.js";
 
 /** Buffered bytes beyond which a subscriber is considered too slow and is disconnected. */
 export const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
@@ -88,7 +88,7 @@ export class EventsServer {
       }
     });
     const offLog = this.o.bus.onLog((e) => {
-      if (logs.has(e.jobId)) deliver({ type: "log", ...e });
+      if (logs.has(e.jobId)) deliver(logMessage(e));
     });
     const cleanup = () => {
       offDelta();
@@ -124,8 +124,27 @@ export class EventsServer {
   }
 }
 
+/** One delta goes to every client: serialize it once, not once per client. */
+const serialized = new WeakMap<object, string>();
+
 function send(ws: WebSocket, msg: EventsServerMessage): void {
-  ws.send(JSON.stringify(msg));
+  let text = serialized.get(msg);
+  if (text === undefined) {
+    text = JSON.stringify(msg);
+    serialized.set(msg, text);
+  }
+  ws.send(text);
+}
+
+const logMessages = new WeakMap<LogChunkEvent, EventsServerMessage>();
+/** The same log chunk object for every subscriber, so its JSON is built once too. */
+function logMessage(e: LogChunkEvent): EventsServerMessage {
+  let m = logMessages.get(e);
+  if (!m) {
+    m = { type: "log", ...e };
+    logMessages.set(e, m);
+  }
+  return m;
 }
 
 function safeJson(text: string): unknown {
