@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
+    // Projects with different worker limits run one group after another.
+    sequence: { groupOrder: 1 },
   },
 });

@@ -119,6 +119,7 @@ export const DeviceStats = z.object({
   lastSucceededAt: z.string().nullable(),
   lastFailedAt: z.string().nullable(),
 });
+export type DeviceStats = z.infer<typeof DeviceStats>;
 export const DeviceStatsList = z.object({ stats: z.array(DeviceStats) });
 
 export const WorkerList = z.object({ workers: z.array(Worker) });

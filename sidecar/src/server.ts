@@ -69,7 +69,7 @@ export class Sidecar {
     const db = openDatabase(paths.dbFile);
     const settings = new SettingsStore(db, opts.overrides);
     const queue = new JobQueue(db, () => settings.get(), clock);
-    const firmware = new FirmwareStore(db, paths.firmwareDir);
+    const firmware = new FirmwareStore(db, paths.firmwareDir, clock);
     if (opts.seed !== false) {
       const seeded = await seedExamples(paths.configDir);
       if (seeded.length) log(`seeded example devices: ${seeded.join(", ")}`);
@@ -107,6 +107,7 @@ export class Sidecar {
       }
     });
     queue.on("log", (e) => bus.log(e));
+    queue.on("pruned", (ids: number[]) => ids.forEach((id) => bus.jobRemoved(id)));
     inventory.on("device", (d) => bus.device("upsert", d.id, view.toDevice(d)));
     inventory.on("remove", (id: string) => bus.device("remove", id, null));
 

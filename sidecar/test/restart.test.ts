@@ -37,7 +37,8 @@ describe("kill -9 of the sidecar", () => {
     expect(quickDone.state).toBe("succeeded");
 
     const long = (await api.createJobs({ action: "compile", targets: { devices: ["long"] } })).jobs[0]!.jobId;
-    await waitFor(async () => (await api.job(long)).state === "running", "long running");
+    // Running *on the worker* (it reported a phase), not just assigned by the sidecar.
+    await waitFor(async () => (await api.job(long)).phase === "compile", "long compiling on the worker");
     const next = (await api.createJobs({ action: "compile", targets: { devices: ["next"] } })).jobs[0]!.jobId;
     expect((await api.job(next)).state).toBe("queued");
 
@@ -62,7 +63,7 @@ describe("kill -9 of the sidecar", () => {
     const port = await freePort();
     let { sc, api } = await boot(dataDir, port, 1);
     const id = (await api.createJobs({ action: "compile", targets: { devices: ["long"] } })).jobs[0]!.jobId;
-    await waitFor(async () => (await api.job(id)).state === "running", "running on the local worker", 30_000);
+    await waitFor(async () => (await api.job(id)).phase === "compile", "compiling on the local worker", 30_000);
     sc.proc.kill("SIGKILL");
     await sc.exited;
     ({ sc, api } = await boot(dataDir, port, 1));

@@ -60,7 +60,7 @@ describe("workers", () => {
     // Let the queue drain first so the worker is idle apart from our job.
     await waitFor(async () => (await api.json<{ jobs: unknown[] }>("GET", "/jobs?state=queued,running")).jobs.length === 0, "queue drained", 60_000);
     const id = (await api.createJobs({ action: "compile", targets: { devices: ["drain"] } })).jobs[0]!.jobId;
-    await waitFor(async () => (await api.job(id)).state === "running", "running");
+    await waitFor(async () => (await api.job(id)).phase === "compile", "compiling on the worker");
     const code = await workers[0]!.stop("SIGTERM");
     expect(code).toBe(0);
     expect((await api.job(id)).state).toBe("succeeded");

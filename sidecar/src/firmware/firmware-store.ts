@@ -1,0 +1,95 @@
+// Content-addressed firmware archive: <dir>/<first two hex digits>/<sha256>. A file only ever
+// appears under its name complete and verified (written to a temp file, synced, renamed).
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { Sha256Hex } from "@esphome-forge/shared";
+import { safeJoin } from "../config/paths.js";
+import type { Db } from "../db/database.js";
+import type { Clock } from "../util/clock.js";
+import { systemClock } from "../util/clock.js";
+import { DigestMismatchError, NotFoundError, ValidationError } from "../util/errors.js";
+
+export { DigestMismatchError } from "../util/errors.js";
+
+export class FirmwareStore {
+  constructor(
+    private readonly db: Db,
+    private readonly dir: string,
+    private readonly clock: Clock = systemClock,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /**
+   * Verifies `bytes` against the announced digest and size, then stores them. Storing the same
+   * image again is a no-op apart from refreshing its last-used time.
+   */
+  put(bytes: Buffer, expectedSha256: string, expectedSize: number): { sha256: string; size: number } {
+    const expected = checkDigest(expectedSha256);
+    const actual = createHash("sha256").update(bytes).digest("hex");
+    if (actual !== expected || bytes.length !== expectedSize) {
+      throw new DigestMismatchError(
+        `firmware does not match what was announced: expected sha256 ${expected} (${expectedSize} bytes), ` +
+          `received sha256 ${actual} (${bytes.length} bytes)`,
+      );
+    }
+    const file = this.path(actual);
+    if (!holds(file, actual, bytes.length)) writeAtomically(file, bytes);
+    const now = this.clock.now();
+    this.db
+      .prepare(
+        `INSERT INTO firmware (sha256, size, created_at, last_used_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(sha256) DO UPDATE SET last_used_at = excluded.last_used_at`,
+      )
+      .run(actual, bytes.length, now, now);
+    return { sha256: actual, size: bytes.length };
+  }
+
+  /** True when the archive holds a file for this digest (false for anything that is not a digest). */
+  has(sha256: string): boolean {
+    if (!Sha256Hex.safeParse(sha256).success) return false;
+    return statSync(this.path(sha256), { throwIfNoEntry: false })?.isFile() ?? false;
+  }
+
+  /** Absolute path of the image with this digest; throws ValidationError for a malformed digest. */
+  path(sha256: string): string {
+    const d = checkDigest(sha256);
+    return safeJoin(this.dir, d.slice(0, 2), d);
+  }
+
+  read(sha256: string): Buffer {
+    if (!this.has(sha256)) throw new NotFoundError(`no firmware with digest ${sha256} in the archive`);
+    return readFileSync(this.path(sha256));
+  }
+}
+
+function checkDigest(sha256: string): string {
+  if (!Sha256Hex.safeParse(sha256).success) {
+    throw new ValidationError(`not a sha256 digest (64 lowercase hex characters): ${String(sha256).slice(0, 80)}`);
+  }
+  return sha256;
+}
+
+/** True when `file` already holds exactly these bytes (a damaged copy is rewritten). */
+function holds(file: string, sha256: string, size: number): boolean {
+  if (statSync(file, { throwIfNoEntry: false })?.size !== size) return false;
+  return createHash("sha256").update(readFileSync(file)).digest("hex") === sha256;
+}
+
+function writeAtomically(file: string, bytes: Buffer): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "w", 0o644);
+  try {
+    fchmodSync(fd, 0o644); // readable by whoever serves downloads, regardless of umask
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+}

@@ -1,0 +1,95 @@
+// Adding work to the queue: validation, and coalescing into the job already waiting for the same
+// device and action.
+import { DeviceId, JobAction, JobParams, JobPriority, type Job } from "@esphome-forge/shared";
+import type { Db } from "../db/database.js";
+import { ValidationError } from "../util/errors.js";
+import { priorityRank, type JobRow, type JobRows } from "./job-rows.js";
+import type { Tx } from "./job-transitions.js";
+
+export interface EnqueueRequest {
+  deviceId: string;
+  action: JobAction;
+  priority: JobPriority;
+  params: JobParams;
+  source: string;
+  /** undefined keeps what a coalesced job has; null clears it. */
+  configHash?: string | null;
+  esphomeVersion?: string | null;
+}
+
+export interface EnqueueOptions {
+  /** Coalescing keeps the waiting job's config hash and version (a retry's are older). */
+  keepWaitingHash?: boolean;
+  maxAttempts: number;
+}
+
+/**
+ * Inside the caller's transaction: updates the waiting job for (device, action) with the newest
+ * parameters — priority raised, never lowered — or inserts a new one.
+ */
+export function enqueueIn(t: Tx, db: Db, rows: JobRows, req: EnqueueRequest, o: EnqueueOptions): { job: Job; coalesced: boolean } {
+  const rank = priorityRank(req.priority);
+  const existing = rows.waitingFor(req.deviceId, req.action);
+  if (existing) {
+    const keep = o.keepWaitingHash === true;
+    rows.update(existing.id, {
+      params: JSON.stringify(req.params),
+      source: req.source,
+      ...(rank < existing.priority_rank ? { priority: req.priority, priority_rank: rank } : {}),
+      ...(req.configHash !== undefined && !keep ? { config_hash: req.configHash } : {}),
+      ...(req.esphomeVersion !== undefined && !keep ? { esphome_version: req.esphomeVersion } : {}),
+      updated_at: t.now,
+    });
+    t.touch(existing.id);
+    return { job: rows.job(existing.id)!, coalesced: true };
+  }
+  const info = db
+    .prepare(
+      `INSERT INTO jobs (device_id, action, state, priority, priority_rank, params, source, max_attempts,
+                         created_at, updated_at, config_hash, esphome_version)
+       VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      req.deviceId,
+      req.action,
+      req.priority,
+      rank,
+      JSON.stringify(req.params),
+      req.source,
+      o.maxAttempts,
+      t.now,
+      t.now,
+      req.configHash ?? null,
+      req.esphomeVersion ?? null,
+    );
+  const id = Number(info.lastInsertRowid);
+  t.touch(id);
+  return { job: rows.job(id)!, coalesced: false };
+}
+
+/** Checks a request against the shared schemas; throws ValidationError naming the bad field. */
+export function validateRequest(req: EnqueueRequest): EnqueueRequest {
+  const check = <T>(what: string, r: { success: true; data: T } | { success: false; error: { issues: { message: string }[] } }): T => {
+    if (!r.success) throw new ValidationError(`invalid ${what}: ${r.error.issues.map((i) => i.message).join("; ")}`);
+    return r.data;
+  };
+  check("device id", DeviceId.safeParse(req.deviceId));
+  check("action", JobAction.safeParse(req.action));
+  check("priority", JobPriority.safeParse(req.priority));
+  const params = check("job parameters", JobParams.safeParse(req.params ?? {}));
+  if (typeof req.source !== "string" || req.source.length === 0) throw new ValidationError("invalid source: must be a non-empty string");
+  return { ...req, params };
+}
+
+/** The request that repeats a finished job: same device, action, priority and parameters. */
+export function retryRequest(row: JobRow, source?: string): EnqueueRequest {
+  return {
+    deviceId: row.device_id,
+    action: row.action,
+    priority: row.priority,
+    params: JSON.parse(row.params) as JobParams,
+    source: source ?? row.source,
+    configHash: row.config_hash,
+    esphomeVersion: row.esphome_version,
+  };
+}

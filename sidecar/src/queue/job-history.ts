@@ -1,0 +1,178 @@
+// Read-side queries over finished and active jobs: filtered history with keyset pagination,
+// per-device stats, last successful build, affinity, and retention.
+import {
+  ACTIVE_JOB_STATES,
+  type DeviceStats as DeviceStatsSchema,
+  type Job,
+  type JobAction,
+  type JobListQuery,
+} from "@esphome-forge/shared";
+import type { z } from "zod";
+import type { Db } from "../db/database.js";
+import type { JobRows } from "./job-rows.js";
+
+const DAY_MS = 86_400_000;
+
+/** One entry of GET /stats/devices (shared exports only the schema). */
+export type DeviceStats = z.infer<typeof DeviceStatsSchema>;
+
+export interface Affinity {
+  workerId: string;
+  builtAt: number;
+  durationMs: number;
+}
+
+/** The parts of JobListQuery the queue uses; `limit` defaults to 50. */
+export type JobFilter = Partial<JobListQuery>;
+
+export class JobHistory {
+  constructor(
+    private readonly db: Db,
+    private readonly rows: JobRows,
+  ) {}
+
+  /** Newest first; `nextBefore` is the id to pass as `before` for the next page, null on the last. */
+  list(q: JobFilter): { jobs: Job[]; nextBefore: number | null } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const anyOf = (col: string, values: readonly string[] | undefined) => {
+      if (!values?.length) return;
+      where.push(`${col} IN (SELECT value FROM json_each(?))`);
+      args.push(JSON.stringify(values));
+    };
+    anyOf("device_id", q.device);
+    anyOf("state", q.state);
+    anyOf("action", q.action);
+    if (q.since) {
+      where.push("created_at >= ?");
+      args.push(Date.parse(q.since));
+    }
+    if (q.until) {
+      where.push("created_at < ?");
+      args.push(Date.parse(q.until));
+    }
+    if (q.before != null) {
+      where.push("id < ?");
+      args.push(q.before);
+    }
+    const limit = Math.max(1, Math.min(q.limit ?? 50, 500));
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    const jobs = this.rows.select(sql, ...args, limit + 1);
+    const more = jobs.length > limit;
+    if (more) jobs.pop();
+    return { jobs, nextBefore: more ? jobs[jobs.length - 1]!.id : null };
+  }
+
+  /** The most recently finished jobs, newest first. */
+  recent(limit: number): Job[] {
+    return this.rows.select(
+      "SELECT * FROM jobs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT ?",
+      Math.max(0, Math.floor(limit)),
+    );
+  }
+
+  active(): Job[] {
+    return this.rows.select(
+      "SELECT * FROM jobs WHERE state IN (SELECT value FROM json_each(?)) ORDER BY id",
+      JSON.stringify(ACTIVE_JOB_STATES),
+    );
+  }
+
+  lastSucceeded(deviceId: string, actions?: readonly JobAction[]): Job | undefined {
+    const filter = actions?.length ? "AND action IN (SELECT value FROM json_each(?))" : "";
+    const args: unknown[] = [deviceId, ...(actions?.length ? [JSON.stringify(actions)] : [])];
+    return this.rows.select(
+      `SELECT * FROM jobs WHERE device_id = ? AND state = 'succeeded' ${filter}
+       ORDER BY finished_at DESC, id DESC LIMIT 1`,
+      ...args,
+    )[0];
+  }
+
+  /**
+   * Per device: counts by outcome, the median duration of its successful jobs, and when it last
+   * succeeded / last failed (a timeout counts as a failure there).
+   */
+  stats(): DeviceStats[] {
+    const counts = this.db
+      .prepare(
+        `SELECT device_id,
+                COUNT(*) AS total,
+                SUM(state = 'succeeded') AS succeeded,
+                SUM(state = 'failed') AS failed,
+                SUM(state = 'cancelled') AS cancelled,
+                SUM(state = 'timed_out') AS timed_out,
+                MAX(CASE WHEN state = 'succeeded' THEN finished_at END) AS last_ok,
+                MAX(CASE WHEN state IN ('failed', 'timed_out') THEN finished_at END) AS last_bad
+         FROM jobs GROUP BY device_id ORDER BY device_id`,
+      )
+      .all() as {
+      device_id: string;
+      total: number;
+      succeeded: number;
+      failed: number;
+      cancelled: number;
+      timed_out: number;
+      last_ok: number | null;
+      last_bad: number | null;
+    }[];
+    const durations = new Map<string, number[]>();
+    const rows = this.db
+      .prepare(
+        `SELECT device_id, duration_ms FROM jobs WHERE state = 'succeeded' AND duration_ms IS NOT NULL
+         ORDER BY device_id, duration_ms`,
+      )
+      .all() as { device_id: string; duration_ms: number }[];
+    for (const r of rows) {
+      const list = durations.get(r.device_id) ?? [];
+      list.push(r.duration_ms);
+      durations.set(r.device_id, list);
+    }
+    const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+    return counts.map((c) => ({
+      deviceId: c.device_id,
+      total: c.total,
+      succeeded: c.succeeded,
+      failed: c.failed,
+      cancelled: c.cancelled,
+      timedOut: c.timed_out,
+      medianDurationMs: median(durations.get(c.device_id) ?? []),
+      lastSucceededAt: iso(c.last_ok),
+      lastFailedAt: iso(c.last_bad),
+    }));
+  }
+
+  affinity(deviceId: string): Affinity | undefined {
+    const r = this.db
+      .prepare("SELECT worker_id, built_at, duration_ms FROM device_affinity WHERE device_id = ?")
+      .get(deviceId) as { worker_id: string; built_at: number; duration_ms: number } | undefined;
+    return r ? { workerId: r.worker_id, builtAt: r.built_at, durationMs: r.duration_ms } : undefined;
+  }
+
+  /** Deletes finished jobs older than the retention (0 = keep all) with their logs; returns their ids. */
+  prune(retentionDays: number, now: number): number[] {
+    if (retentionDays <= 0) return [];
+    const cutoff = now - retentionDays * DAY_MS;
+    return this.db.transaction(() => {
+      const ids = (
+        this.db
+          .prepare(
+            `SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
+             AND state IN ('succeeded', 'failed', 'cancelled', 'timed_out')`,
+          )
+          .all(cutoff) as { id: number }[]
+      ).map((r) => r.id);
+      // Log chunks and firmware rows go with them (ON DELETE CASCADE).
+      const del = this.db.prepare("DELETE FROM jobs WHERE id = ?");
+      for (const id of ids) del.run(id);
+      return ids;
+    })();
+  }
+}
+
+/** Median of an ascending list; null when empty. */
+export function median(sorted: readonly number[]): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const mid = Math.floor(n / 2);
+  return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
