@@ -5,5 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
 bash scripts/install-deps.sh >/dev/null
+# The real ESPHome CLI for config resolution and the built-in worker (installed once, cached).
+exports=$(bash scripts/ensure-esphome.sh)
+eval "$exports"
 node_modules/.bin/tsc -b
 exec node sidecar/dist/cli.js serve "$@"
