@@ -70,6 +70,33 @@ describe("devices", () => {
   });
 });
 
+describe("device metadata", () => {
+  it("writes pin and tags into the device's metadata block and rejects bad values", async () => {
+    const d = await api.json<{ pinnedVersion: string | null; tags: string[] }>("PATCH", "/devices/kitchen/metadata", { pinnedVersion: "2026.10.1", tags: ["indoor", "esp32"] });
+    expect(d.pinnedVersion).toBe("2026.10.1");
+    expect(d.tags).toEqual(["indoor", "esp32"]);
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(join(sc.dataDir, "config", "kitchen.yaml"), "utf8");
+    expect(text).toContain("esphome-forge:");
+    expect(text).toContain("name: kitchen");
+    await expectError(await api.raw("PATCH", "/devices/kitchen/metadata", { tags: ["Not A Tag"] }), 400, "bad_request", "tags");
+    await expectError(await api.raw("PATCH", "/devices/kitchen/metadata", { pinnedVersion: "latest-please" }), 400, "bad_request");
+    await expectError(await api.raw("PATCH", "/devices/ghost/metadata", { tags: [] }), 404, "not_found");
+  });
+});
+
+describe("static files", () => {
+  it("never serves files outside the dashboard folder", async () => {
+    for (const p of ["/..%2f..%2fpackage.json", "/%2e%2e/%2e%2e/etc/passwd", "/../../etc/passwd"]) {
+      const res = await fetch(sc.url + p);
+      expect(res.status, p).toBeGreaterThanOrEqual(400);
+      const text = await res.text();
+      expect(text).not.toContain("root:");
+      expect(text).not.toContain('"workspaces"');
+    }
+  });
+});
+
 describe("bad request bodies", () => {
   it("rejects invalid job requests with a message naming the field", async () => {
     await expectError(await api.raw("POST", "/jobs", { action: "flash", targets: { all: true } }), 400, "bad_request", "action");
