@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Independent Sigstore implementations for the content-trust interop tests, installed once into the cache
+# folder (outside the clone):
+#   cosign (Go, `go install` through the Go module proxy)  -> export FORGE_COSIGN=<path>
+#   sigstore-python (PyPI, in its own venv)                 -> export FORGE_SIGSTORE_PYTHON=<venv python>
+# Prints only those `export` lines on stdout (for `eval`); diagnostics go to stderr. A tool that cannot be
+# installed here is reported and left out (its tests then skip and say why); this script still exits 0.
+# Pins: override with FORGE_COSIGN_VERSION / FORGE_SIGSTORE_PY_VERSION, the interpreter with FORGE_PYTHON.
+set -euo pipefail
+
+COSIGN_VERSION="${FORGE_COSIGN_VERSION:-v3.1.3}"
+SIGSTORE_PY_VERSION="${FORGE_SIGSTORE_PY_VERSION:-4.5.1}"
+FORGE_CACHE="${FORGE_CACHE:-$HOME/.cache/esphome-forge}"
+log() { echo "ensure-trust-tools: $*" >&2; }
+
+mkdir -p "$FORGE_CACHE/trust-tools"
+exec 9>"$FORGE_CACHE/trust-tools/.lock"
+flock 9
+
+# --- cosign ---------------------------------------------------------------------------------------
+cosign_dir="$FORGE_CACHE/trust-tools/cosign-$COSIGN_VERSION"
+cosign="$cosign_dir/cosign"
+if [ ! -x "$cosign" ] && command -v go >/dev/null 2>&1; then
+  log "building cosign $COSIGN_VERSION with $(go version) (once; a few minutes)"
+  mkdir -p "$cosign_dir"
+  if ! GOBIN="$cosign_dir" GOFLAGS=-mod=mod go install "github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN_VERSION" >&2; then
+    log "go install cosign failed; cosign interop tests will skip"
+    rm -rf "$cosign_dir"
+  fi
+fi
+if [ -x "$cosign" ]; then
+  printf 'export FORGE_COSIGN=%q\n' "$cosign"
+else
+  command -v go >/dev/null 2>&1 || log "no Go toolchain; cosign interop tests will skip"
+fi
+
+# --- sigstore-python --------------------------------------------------------------------------------
+venv="$FORGE_CACHE/trust-tools/sigstore-python-$SIGSTORE_PY_VERSION"
+marker="$venv/.installed"
+pick_python() {
+  local c
+  for c in "${FORGE_PYTHON:-}" python3 /usr/bin/python3 python3.13 python3.12 python3.11; do
+    [ -n "$c" ] || continue
+    command -v "$c" >/dev/null 2>&1 || continue
+    if "$c" -c 'import sys, venv, ensurepip; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1; then
+      command -v "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+if [ ! -f "$marker" ] || ! "$venv/bin/python" -c 'import sigstore' >/dev/null 2>&1; then
+  if python="$(pick_python)"; then
+    log "installing sigstore==$SIGSTORE_PY_VERSION with $python into $venv (once)"
+    rm -rf "$venv"
+    if "$python" -m venv "$venv" >&2 &&
+      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "sigstore==$SIGSTORE_PY_VERSION" >&2; then
+      date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
+    else
+      log "pip install sigstore==$SIGSTORE_PY_VERSION failed; sigstore-python interop tests will skip"
+      rm -rf "$venv"
+    fi
+  else
+    log "no Python >= 3.10 with venv; sigstore-python interop tests will skip"
+  fi
+fi
+if [ -f "$marker" ]; then
+  printf 'export FORGE_SIGSTORE_PYTHON=%q\n' "$venv/bin/python"
+fi
