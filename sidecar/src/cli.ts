@@ -26,7 +26,8 @@ Usage:
       --no-seed             do not write example devices into an empty config folder
   esphome-forge worker --server URL --token TOKEN [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]
   esphome-forge token create NAME | list | revoke ID   [--data-dir DIR]
-  esphome-forge verify FIRMWARE --bundle FILE [--proof FILE]
+  esphome-forge verify FIRMWARE --bundle FILE [--proof FILE] [--trusted-root FILE] [--key FILE] [--json]
+                            offline check: exit 0 verified, 1 not verified, 2 error (see --help there)
   esphome-forge --version
 `;
 
@@ -117,8 +118,7 @@ async function main(argv: string[]): Promise<number> {
     case "token":
       return token(rest);
     case "verify": {
-      const verifyModule = "./trust/verify-cli.js";
-      const { verifyCommand } = (await import(verifyModule)) as { verifyCommand: (argv: string[]) => Promise<number> };
+      const { verifyCommand } = await import("./trust/verify-cli.js");
       return verifyCommand(rest);
     }
     case "--version":

@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark section, printed as tables and written to bench-results/*.json.
 // Not a test: targets are reported, never asserted.
 import { resolve } from "node:path";
+import { benchTrust } from "../trust/bench-trust.js";
 import { benchFleet } from "./fleet-bench.js";
 import { printTable, writeJson, type BenchRow } from "./stats.js";
 
@@ -11,16 +12,10 @@ async function main(): Promise<void> {
   const fleet = await benchFleet();
   printTable("Sidecar: simulated fleet (200 devices, 10 workers × 2 slots, stand-in builds)", fleet.rows);
   const sections: Record<string, { rows: BenchRow[]; raw?: unknown }> = { fleet };
-  try {
-    const trustModule = "../trust/bench-trust.js";
-    const { benchTrust } = (await import(trustModule)) as { benchTrust: () => Promise<Record<string, number>> };
-    const trust = await benchTrust();
-    const rows = Object.entries(trust).map(([metric, value]) => ({ metric, value, unit: metric.includes("ms") ? "ms" : "" }));
-    printTable("Content trust", rows);
-    sections.trust = { rows };
-  } catch (err) {
-    if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
-  }
+  const trust = await benchTrust();
+  const rows = Object.entries(trust).map(([metric, value]) => ({ metric, value, unit: metric.includes("ms") ? "ms" : "" }));
+  printTable("Content trust", rows);
+  sections.trust = { rows };
   writeJson(resolve(outDir, "sidecar.json"), { startedAt, node: process.version, sections });
   console.log(`\nwrote ${resolve(outDir, "sidecar.json")}`);
 }
