@@ -137,6 +137,14 @@ export const AssignMessage = z.object({
   /** The main config file (relative to the build folder) and every file it needs. */
   configFile: z.string(),
   files: z.array(ConfigFile),
+  /**
+   * The same inputs as an ESPHome config bundle (`esphome bundle` format, .tar.gz, base64). When
+   * present the worker unpacks it instead of `files` (which may then be empty). `digest` = sha256
+   * over the members except manifest.json, sorted by path, each as `path NUL bytes NUL`.
+   */
+  bundle: z
+    .object({ data: z.string(), digest: Sha256Hex, source: z.enum(["esphome", "forge"]) })
+    .optional(),
   configHash: Sha256Hex.nullable(),
   esphomeVersion: z.string().nullable(),
   /** Resolved OTA target for compile_upload/upload. */

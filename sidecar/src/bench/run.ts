@@ -2,6 +2,7 @@
 // Not a test: targets are reported, never asserted.
 import { resolve } from "node:path";
 import { benchTrust } from "../trust/bench-trust.js";
+import { benchEsphome } from "./esphome-bench.js";
 import { benchFleet } from "./fleet-bench.js";
 import { printTable, writeJson, type BenchRow } from "./stats.js";
 
@@ -12,6 +13,9 @@ async function main(): Promise<void> {
   const fleet = await benchFleet();
   printTable("Sidecar: simulated fleet (200 devices, 10 workers × 2 slots, stand-in builds)", fleet.rows);
   const sections: Record<string, { rows: BenchRow[]; raw?: unknown }> = { fleet };
+  const esphome = await benchEsphome();
+  printTable("Worker: real ESPHome CLI per example device", esphome.rows);
+  sections.esphome = esphome;
   const trust = await benchTrust();
   const rows = Object.entries(trust).map(([metric, value]) => ({ metric, value, unit: metric.includes("ms") ? "ms" : "" }));
   printTable("Content trust", rows);

@@ -2,6 +2,7 @@
 // config files (only what it needs), the ESPHome version, the OTA address and, for `upload`,
 // which archived firmware to flash.
 import type { AssignMessage, Job } from "@esphome-forge/shared";
+import { createBundle } from "../bundle/bundle.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
@@ -25,6 +26,9 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
     const flashes = job.action === "compile_upload" || job.action === "upload";
     const address = job.params.address ?? device.address;
+    const esphomeVersion = job.params.esphomeVersion ?? job.esphomeVersion ?? this.view.targetVersion(device);
+    // The inputs travel as an ESPHome-format bundle (secrets already filtered to the used keys).
+    const bundle = createBundle(files, configFile, esphomeVersion);
     if (flashes && !address) throw new Error("no OTA address is known for this device");
     return {
       type: "assign",
@@ -35,9 +39,10 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
       action: job.action,
       params: job.params,
       configFile,
-      files,
+      files: [],
+      bundle: { data: bundle.data.toString("base64"), digest: bundle.digest, source: "forge" },
       configHash,
-      esphomeVersion: job.params.esphomeVersion ?? job.esphomeVersion ?? this.view.targetVersion(device),
+      esphomeVersion,
       address: flashes ? (address ?? null) : null,
       firmware: job.action === "upload" ? this.firmwareToFlash(job) : [],
       timeoutMs: this.timeoutMs(),

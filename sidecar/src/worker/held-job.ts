@@ -36,6 +36,7 @@ export function resultMessage(ref: JobRef, o: JobOutcome): ResultMessage {
     firmware: o.images.map((i) => i.image),
     esphomeVersion: o.esphomeVersion,
     durationMs: Math.max(0, Math.round(o.durationMs)),
+    ...(o.validationErrors?.length ? { validationErrors: o.validationErrors } : {}),
   };
 }
 

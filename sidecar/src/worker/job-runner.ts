@@ -10,7 +10,9 @@ import { deviceBuildDir, writeConfigFiles } from "./build-folder.js";
 import type { DeviceLocks } from "./device-locks.js";
 import { downloadFirmware, findFirmware, otaImage, type BuiltImage } from "./firmware.js";
 import type { JobLog, LogSource } from "./log-stream.js";
-import { parseProgress, phaseCommand, phasesFor, type CommandConfig, type PhaseInput } from "./phase-commands.js";
+import { parseProgress, phaseCommand, phasesFor, usesBuildCommand, type CommandConfig, type PhaseInput } from "./phase-commands.js";
+import { OutputCapture, summarizeValidation, validationErrors, type ValidationError } from "./phase-output.js";
+import { jobInputs } from "./job-inputs.js";
 import { GroupProcess } from "./process-group.js";
 
 export interface RunnerConfig extends CommandConfig {
@@ -18,6 +20,10 @@ export interface RunnerConfig extends CommandConfig {
   /** `http(s)://…/` base of the sidecar, for firmware downloads. */
   httpBase: string;
   token: string;
+  /** Longest one OTA attempt may take before its process group is killed (default 120 s). */
+  otaTimeoutMs?: number;
+  /** Pause before the single OTA retry (default 1 s). */
+  otaRetryDelayMs?: number;
 }
 
 /** How a job talks to the outside world; the worker wires it to the socket. */
@@ -37,11 +43,15 @@ export interface JobOutcome {
   images: BuiltImage[];
   esphomeVersion: string | null;
   durationMs: number;
+  /** Structured errors of a validate job whose config is invalid. */
+  validationErrors?: ValidationError[];
 }
 
 export type StopKind = "cancel" | "abandon" | "timeout";
 
 const PROGRESS_INTERVAL_MS = 250;
+const DEFAULT_OTA_TIMEOUT_MS = 120_000;
+const DEFAULT_OTA_RETRY_DELAY_MS = 1000;
 
 export class JobRun {
   phase: JobPhase = "prepare";
@@ -50,6 +60,7 @@ export class JobRun {
   private current: GroupProcess | null = null;
   private readonly abort = new AbortController();
   private readonly startedAt = Date.now();
+  private validation: ValidationError[] | undefined;
 
   constructor(
     readonly assign: AssignMessage,
@@ -89,7 +100,9 @@ export class JobRun {
       const buildDir = deviceBuildDir(this.cfg.stateDir, a.deviceId);
       let configPath: string;
       try {
-        configPath = await writeConfigFiles(buildDir, a.files, a.configFile);
+        const inputs = jobInputs(a);
+        configPath = await writeConfigFiles(buildDir, inputs.files, inputs.configFile);
+        this.ch.log.note(`[forge worker] prepare: ${inputs.describe} in ${buildDir}`);
       } catch (err) {
         return this.fail("prepare", (err as Error).message);
       }
@@ -112,10 +125,13 @@ export class JobRun {
           }
           if (this.stopped) return this.stoppedOutcome();
         }
-        const failure = await this.runPhase({ phase, assign: a, configPath, buildDir, firmwarePath });
+        const input: PhaseInput = { phase, assign: a, configPath, buildDir, firmwarePath };
+        const failure = phase === "upload" ? await this.runUpload(input) : await this.runPhase(input);
         if (this.stopped) return this.stoppedOutcome();
         if (failure) return this.fail(phase, failure);
-        if (phase === "compile") {
+        if (phase === "compile" && this.cfg.onlyGenerate) {
+          this.ch.log.note("[forge worker] compile: --only-generate, so no firmware to collect");
+        } else if (phase === "compile") {
           try {
             const found = await findFirmware(configPath);
             images = found.images;
@@ -143,13 +159,40 @@ export class JobRun {
     return downloadFirmware(this.cfg.httpBase, this.cfg.token, chosen.image, dir, this.abort.signal);
   }
 
+  /** The OTA phase: each attempt under its own timeout, and one retry after a failed attempt. */
+  private async runUpload(input: PhaseInput): Promise<string | null> {
+    const timeoutMs = this.cfg.otaTimeoutMs ?? DEFAULT_OTA_TIMEOUT_MS;
+    const target = input.assign.address ?? input.assign.params.address ?? "OTA";
+    this.ch.log.note(`[forge worker] upload: flashing ${target} (attempt 1 of 2, timeout ${formatMs(timeoutMs)})`);
+    const first = await this.runPhase(input, timeoutMs);
+    if (first === null || this.stopped) return first;
+    const delay = this.cfg.otaRetryDelayMs ?? DEFAULT_OTA_RETRY_DELAY_MS;
+    this.ch.log.note(`\x1b[33m[forge worker] upload attempt 1 failed: ${first}; retrying once in ${formatMs(delay)}\x1b[0m`);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, delay);
+      this.abort.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    });
+    if (this.stopped) return first;
+    this.ch.log.note(`[forge worker] upload: flashing ${target} (attempt 2 of 2)`);
+    const second = await this.runPhase(input, timeoutMs);
+    return second === null ? null : `${second} (after one retry)`;
+  }
+
   /** Runs one phase; returns null on success or a one-line reason. */
-  private async runPhase(input: PhaseInput): Promise<string | null> {
+  private async runPhase(input: PhaseInput, timeoutMs?: number): Promise<string | null> {
     const cmd = phaseCommand(input, this.cfg);
     this.ch.log.note(`\x1b[1m[forge worker] ${input.phase}: ${cmd.display}\x1b[0m`);
     const proc = new GroupProcess(cmd);
     this.current = proc;
     if (this.stopped) void proc.kill(); // stopped while spawning
+    let timedOut = false;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          void proc.kill();
+        }, timeoutMs)
+      : null;
+    const capture = input.phase === "validate" ? new OutputCapture() : null;
     const tail = new ErrorTail();
     const streams = [proc.stdout, proc.stderr];
     let paused = false;
@@ -158,6 +201,7 @@ export class JobRun {
     const onData = (source: LogSource) => (data: Buffer) => {
       const text = this.ch.log.write(source, data);
       tail.push(text);
+      capture?.push(source, text);
       const percent = parseProgress(input.phase, text);
       const now = Date.now();
       if (percent !== null && percent !== lastPercent && (now - lastProgressAt >= PROGRESS_INTERVAL_MS || percent === 100)) {
@@ -178,12 +222,22 @@ export class JobRun {
     proc.stdout.on("data", onData("stdout"));
     proc.stderr.on("data", onData("stderr"));
     const exit = await proc.exited;
+    if (timer) clearTimeout(timer);
     this.current = null;
     if (exit.error) {
-      const hint = this.cfg.buildCommand === null ? " (is ESPHome installed? pass --esphome PATH)" : "";
+      const hint = usesBuildCommand(this.cfg, input.phase) ? "" : " (is ESPHome installed? pass --esphome PATH)";
       return `could not start ${cmd.command}: ${exit.error.message}${hint}`;
     }
+    if (timedOut) return `${input.phase} timed out after ${formatMs(timeoutMs ?? 0)} (process group killed)`;
     if (exit.code === 0) return null;
+    if (capture && exit.code !== null) {
+      // `esphome config` exits non-zero (2) for an invalid config and prints where and why.
+      const errors = validationErrors(capture, input.configPath);
+      if (errors.length) {
+        this.validation = errors;
+        return summarizeValidation(errors);
+      }
+    }
     const how = exit.code !== null ? `exit code ${exit.code}` : `killed by ${exit.signal ?? "a signal"}`;
     const line = tail.lastError();
     return `${input.phase} failed (${how})${line ? `: ${line}` : ""}`;
@@ -208,7 +262,8 @@ export class JobRun {
     images: BuiltImage[],
     esphomeVersion: string | null,
   ): JobOutcome {
-    return { outcome, phase, error, images, esphomeVersion, durationMs: Date.now() - this.startedAt };
+    const validationErrors = this.validation;
+    return { outcome, phase, error, images, esphomeVersion, durationMs: Date.now() - this.startedAt, ...(validationErrors ? { validationErrors } : {}) };
   }
 }
 

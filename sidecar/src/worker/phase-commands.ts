@@ -13,6 +13,15 @@ export type BuildPhase = "validate" | "compile" | "upload";
 export interface CommandConfig {
   buildCommand: string | null;
   esphomeBin: string | null;
+  /** The phases the build command stands in for (default: all); the others run the real ESPHome. */
+  buildCommandPhases?: BuildPhase[] | null;
+  /** compile runs `esphome compile --only-generate` (C++ and build_info.json, no firmware): CI without toolchains. */
+  onlyGenerate?: boolean;
+}
+
+/** Whether `phase` runs the build command (a stand-in) rather than the real ESPHome CLI. */
+export function usesBuildCommand(cfg: CommandConfig, phase: BuildPhase): boolean {
+  return cfg.buildCommand !== null && (!cfg.buildCommandPhases || cfg.buildCommandPhases.includes(phase));
 }
 
 export interface PhaseInput {
@@ -62,7 +71,7 @@ export function phaseCommand(input: PhaseInput, cfg: CommandConfig): PhaseComman
     FORGE_FIRMWARE: firmwarePath ?? "",
     FORGE_ESPHOME_VERSION: assign.esphomeVersion ?? "",
   };
-  if (cfg.buildCommand !== null) {
+  if (cfg.buildCommand !== null && usesBuildCommand(cfg, phase)) {
     return { command: "/bin/sh", args: ["-c", cfg.buildCommand], cwd: buildDir, env, display: `${cfg.buildCommand} (FORGE_PHASE=${phase})` };
   }
   const bin = cfg.esphomeBin ?? "esphome";
@@ -73,7 +82,7 @@ export function phaseCommand(input: PhaseInput, cfg: CommandConfig): PhaseComman
       args = ["config", configPath];
       break;
     case "compile":
-      args = ["compile", configPath];
+      args = ["compile", configPath, ...(cfg.onlyGenerate ? ["--only-generate"] : [])];
       break;
     case "upload":
       args = ["upload", configPath, "--device", address, ...(firmwarePath ? ["--file", firmwarePath] : [])];

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Tag } from "@esphome-forge/shared";
+import type { BuildPhase } from "./phase-commands.js";
 import { serverUrls } from "./server-url.js";
 import { startWorker, type WorkerOptions } from "./worker.js";
 
@@ -29,6 +30,10 @@ Connects to a Forge sidecar and runs the ESPHome builds it assigns.
   --esphome PATH          the esphome executable (default: esphome on PATH) (env FORGE_ESPHOME_BIN)
   --build-command CMD     run CMD via /bin/sh for every phase instead of ESPHome (tests and benchmarks;
                           FORGE_PHASE, FORGE_CONFIG, … tell it what to do)  (env FORGE_BUILD_COMMAND)
+  --build-command-phases  only these phases use the build command, e.g. compile; the others
+                          run the real ESPHome                              (env FORGE_BUILD_COMMAND_PHASES)
+  --ota-timeout-ms N      longest one OTA attempt may take; a failed attempt is retried once
+                          (default 120000)                                  (env FORGE_OTA_TIMEOUT_MS)
   --drain-timeout-ms N    on SIGTERM, how long running builds may finish (default 60000)
                                                                             (env FORGE_DRAIN_TIMEOUT_MS)
   -h, --help              show this help
@@ -37,6 +42,8 @@ On SIGTERM/SIGINT the worker takes no new jobs, lets running ones finish (up to 
 timeout) and hands the rest back; a second signal stops it at once.`;
 
 class UsageError extends Error {}
+
+const BUILD_PHASES: readonly BuildPhase[] = ["validate", "compile", "upload"];
 
 /** Flags and environment → worker options; throws UsageError with a readable message. */
 export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerOptions | "help" {
@@ -56,6 +63,8 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         tags: { type: "string" },
         "state-dir": { type: "string" },
         "build-command": { type: "string" },
+        "build-command-phases": { type: "string" },
+        "ota-timeout-ms": { type: "string" },
         esphome: { type: "string" },
         "drain-timeout-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -104,7 +113,17 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const stateDir = path.resolve(str("state-dir", "FORGE_WORKER_STATE_DIR") ?? defaultStateDir(env));
   const buildCommand = str("build-command", "FORGE_BUILD_COMMAND") ?? null;
   const esphomeBin = str("esphome", "FORGE_ESPHOME_BIN", "FORGE_ESPHOME") ?? null;
-  return { server, token, name, slots, tags, stateDir, buildCommand, esphomeBin, drainTimeoutMs };
+  const phaseText = str("build-command-phases", "FORGE_BUILD_COMMAND_PHASES");
+  let buildCommandPhases: BuildPhase[] | null = null;
+  if (phaseText) {
+    const list = phaseText.split(",").map((p) => p.trim()).filter(Boolean);
+    for (const p of list) {
+      if (!BUILD_PHASES.includes(p as BuildPhase)) throw new UsageError(`--build-command-phases: ${JSON.stringify(p)} is not one of ${BUILD_PHASES.join(", ")}`);
+    }
+    buildCommandPhases = list as BuildPhase[];
+  }
+  const otaTimeoutMs = int(str("ota-timeout-ms", "FORGE_OTA_TIMEOUT_MS") ?? "120000", "--ota-timeout-ms", 1000, 3_600_000);
+  return { server, token, name, slots, tags, stateDir, buildCommand, buildCommandPhases, esphomeBin, otaTimeoutMs, drainTimeoutMs };
 }
 
 function int(text: string, flag: string, min: number, max: number): number {

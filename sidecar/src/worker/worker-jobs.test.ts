@@ -68,7 +68,9 @@ describe("compile (stand-in build command)", () => {
     t.fake.send(validate);
     const v = await resultOf(validate.jobId);
     expect(v).toMatchObject({ outcome: "failed", phase: "validate" });
-    expect(v.error).toMatch(/exit code 2/);
+    // ESPHome's error report (here the stand-in's copy of it) becomes (file, line, message).
+    expect(v.error).toMatch(/^invalid config: porch\.yaml:3: sensor\.template: Component not found/);
+    expect(v.validationErrors).toEqual([{ file: "porch.yaml", line: 3, message: expect.stringContaining("Component not found") }]);
   });
 
   it("fails a compile that leaves no storage JSON, at the compile phase", async () => {

@@ -8,7 +8,7 @@ import { WorkerConnection } from "./connection.js";
 import { DeviceLocks } from "./device-locks.js";
 import { JobTable } from "./job-table.js";
 import { formatMs } from "./job-runner.js";
-import { probeEsphomeVersions } from "./phase-commands.js";
+import { probeEsphomeVersions, type BuildPhase } from "./phase-commands.js";
 import { serverUrls } from "./server-url.js";
 import { listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
 
@@ -21,6 +21,13 @@ export interface WorkerOptions {
   stateDir: string;
   buildCommand: string | null;
   esphomeBin: string | null;
+  /** Phases the build command stands in for (default: all of them). */
+  buildCommandPhases?: BuildPhase[] | null;
+  /** Longest one OTA attempt may take (default 120 s); a failed attempt is retried once. */
+  otaTimeoutMs?: number;
+  otaRetryDelayMs?: number;
+  /** compile only generates the C++ project (`--only-generate`); for CI without toolchains. */
+  onlyGenerate?: boolean;
   drainTimeoutMs: number;
   /** The sidecar's built-in worker (changes only how it logs). */
   local?: boolean;
@@ -89,7 +96,17 @@ class BuildWorker implements WorkerHandle {
     });
     this.jobs = new JobTable({
       conn: this.conn,
-      runner: { stateDir: o.stateDir, httpBase: urls.httpBase, token: o.token, buildCommand: o.buildCommand, esphomeBin: o.esphomeBin },
+      runner: {
+        stateDir: o.stateDir,
+        httpBase: urls.httpBase,
+        token: o.token,
+        buildCommand: o.buildCommand,
+        buildCommandPhases: o.buildCommandPhases ?? null,
+        esphomeBin: o.esphomeBin,
+        otaTimeoutMs: o.otaTimeoutMs,
+        otaRetryDelayMs: o.otaRetryDelayMs,
+        onlyGenerate: o.onlyGenerate ?? false,
+      },
       locks: this.locks,
       log: this.log,
       offlineLogCapChars: o.offlineLogCapChars,
