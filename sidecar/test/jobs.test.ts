@@ -99,6 +99,10 @@ describe("with a worker", () => {
       expect(bytes.length).toBe(image.size);
     }
     expect(await api.log(job.id)).toContain("\u001b[");
+    // The job records the digest of the bundle it was sent: the device's config hash.
+    const device = await api.json<{ configHash: string }>("GET", "/devices/kitchen");
+    expect(job.configHash).toBe(device.configHash);
+    expect(await api.log(job.id)).toContain(device.configHash.slice(0, 12));
     // A rebuild of the same device goes back to the worker with the warm cache.
     const again = await settled((await api.createJobs({ action: "compile", targets: { devices: ["kitchen"] } })).jobs[0]!.jobId);
     expect(again.workerId).toBe(job.workerId);

@@ -3,6 +3,7 @@
 // which archived firmware to flash.
 import type { AssignMessage, Job } from "@esphome-forge/shared";
 import { createBundle } from "../bundle/bundle.js";
+import { stripMetadata } from "../inventory/metadata-block.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
@@ -28,7 +29,13 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     const address = job.params.address ?? device.address;
     const esphomeVersion = job.params.esphomeVersion ?? job.esphomeVersion ?? this.view.targetVersion(device);
     // The inputs travel as an ESPHome-format bundle (secrets already filtered to the used keys).
-    const bundle = createBundle(files, configFile, esphomeVersion);
+    // The metadata block is Forge's, not ESPHome's: leaving it out makes the bundle digest equal
+    // the inventory's config hash, so "what was built" and "what the config is now" compare directly.
+    const bundleFiles = files.map((f) => (f.path === configFile && f.encoding !== "base64" ? { ...f, content: stripMetadata(f.content) } : f));
+    const bundle = createBundle(bundleFiles, configFile, esphomeVersion);
+    if (bundle.digest !== configHash) throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
+    // The digest actually sent is what the job records (the config may have changed since it was queued).
+    this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion);
     if (flashes && !address) throw new Error("no OTA address is known for this device");
     return {
       type: "assign",

@@ -136,6 +136,16 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       .run(this.clock.now() + graceMs);
   }
 
+  /** Records what this assignment really builds: the config digest sent and the ESPHome version. */
+  recordInputs(jobId: number, fence: number, configHash: string, esphomeVersion: string | null): boolean {
+    return this.run((t) => {
+      if (!this.holds(jobId, fence)) return false;
+      this.rows.update(jobId, { config_hash: configHash, esphome_version: esphomeVersion, updated_at: t.now });
+      t.touch(jobId);
+      return true;
+    });
+  }
+
   /** Records the phase (and progress when given; null clears it) the lease holder reports. */
   setPhase(jobId: number, fence: number, phase: JobPhase, progress?: number | null): boolean {
     return this.run((t) => {
