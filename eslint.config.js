@@ -11,6 +11,7 @@ export default tseslint.config(
       "**/*.d.ts",
       "test-artifacts/**",
       "bench-results/**",
+      "sidecar/public/**",
     ],
   },
   js.configs.recommended,

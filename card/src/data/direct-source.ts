@@ -1,0 +1,221 @@
+// The sidecar directly: REST under /api/v1 with `Authorization: Bearer`, and the events WebSocket
+// (/api/v1/events, the token as the first message) for the snapshot, deltas and log tails.
+// Reconnects with backoff; each reconnect brings a fresh snapshot and resumes logs where they were.
+import type { CreateJobsResponse, Job } from "@esphome-forge/shared";
+import { Backoff } from "./backoff.js";
+import { LogStitcher } from "./log-stitch.js";
+import { StateHub } from "./state-hub.js";
+import { ForgeError, type ForgeDataSource, type ForgeState, type LogEvent, type LogUpdate, type Unsubscribe } from "./types.js";
+
+/** The WebSocket close code the sidecar uses for a bad token. */
+export const CLOSE_UNAUTHORIZED = 4003;
+
+export interface DirectSourceOptions {
+  /** The sidecar's base URL (the page's own origin for the standalone dashboard). */
+  baseUrl: string;
+  token: string;
+  fetch?: typeof fetch;
+  WebSocket?: new (url: string) => WebSocket;
+  backoff?: Backoff;
+  /** Who the jobs are recorded as coming from. */
+  source?: string;
+}
+
+interface LogSub {
+  stitcher: LogStitcher;
+  listeners: Set<(u: LogUpdate) => void>;
+}
+
+export class DirectSource implements ForgeDataSource {
+  readonly kind = "direct";
+  private readonly hub = new StateHub({ start: () => this.connect(), stop: () => this.disconnect() });
+  private readonly api: string;
+  private readonly eventsUrl: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly WS: new (url: string) => WebSocket;
+  private readonly backoff: Backoff;
+  private ws: WebSocket | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  /** The current socket has authenticated (its snapshot arrived). */
+  private live = false;
+  private readonly logs = new Map<number, LogSub>();
+
+  constructor(private readonly o: DirectSourceOptions) {
+    const base = new URL(o.baseUrl);
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    this.api = new URL("api/v1", base).href;
+    const ws = new URL("api/v1/events", base);
+    ws.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+    this.eventsUrl = ws.href;
+    this.fetchFn = o.fetch ?? globalThis.fetch.bind(globalThis);
+    this.WS = o.WebSocket ?? globalThis.WebSocket;
+    this.backoff = o.backoff ?? new Backoff();
+  }
+
+  get state(): ForgeState {
+    return this.hub.state;
+  }
+
+  subscribe(onState: (s: ForgeState) => void): Unsubscribe {
+    return this.hub.subscribe(onState);
+  }
+
+  subscribeLog(jobId: number, offset: number, onChunk: (u: LogUpdate) => void): Unsubscribe {
+    let sub = this.logs.get(jobId);
+    if (!sub) {
+      sub = { stitcher: new LogStitcher(jobId, offset), listeners: new Set() };
+      this.logs.set(jobId, sub);
+      this.send({ type: "subscribe_log", jobId, offset });
+    }
+    sub.listeners.add(onChunk);
+    return () => {
+      const s = this.logs.get(jobId);
+      if (!s || !s.listeners.delete(onChunk) || s.listeners.size > 0) return;
+      this.logs.delete(jobId);
+      this.send({ type: "unsubscribe_log", jobId });
+    };
+  }
+
+  compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse> {
+    return this.createJobs(opts.upload ? "compile_upload" : "compile", deviceIds);
+  }
+
+  upload(deviceIds: string[]): Promise<CreateJobsResponse> {
+    return this.createJobs("upload", deviceIds);
+  }
+
+  cancel(jobId: number): Promise<Job> {
+    return this.request<Job>("POST", `/jobs/${jobId}/cancel`);
+  }
+
+  /** Checks a token before the page commits to it (GET /info). */
+  async verify(): Promise<void> {
+    await this.request("GET", "/info");
+  }
+
+  private createJobs(action: string, deviceIds: string[]): Promise<CreateJobsResponse> {
+    if (deviceIds.length === 0) return Promise.reject(new ForgeError("no devices selected", "bad_request"));
+    return this.request<CreateJobsResponse>("POST", "/jobs", {
+      action,
+      targets: { devices: deviceIds },
+      priority: "interactive",
+      source: this.o.source ?? "dashboard",
+    });
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.api}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.o.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+    } catch (err) {
+      throw new ForgeError(`cannot reach the sidecar: ${(err as Error).message}`, "network");
+    }
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: reported below */
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
+      if (res.status === 401) this.hub.status("unauthorized", e?.message ?? "invalid token");
+      throw new ForgeError(e?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(), e?.code ?? "http", res.status);
+    }
+    return json as T;
+  }
+
+  private connect(): void {
+    this.running = true;
+    this.open();
+  }
+
+  private disconnect(): void {
+    this.running = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000, "bye");
+  }
+
+  private open(): void {
+    this.retryTimer = null;
+    const ws = new this.WS(this.eventsUrl);
+    this.ws = ws;
+    this.live = false;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.o.token }));
+    ws.onmessage = (ev: MessageEvent) => {
+      if (ws !== this.ws) return;
+      let msg: { type?: string; code?: string; message?: string };
+      try {
+        msg = JSON.parse(String(ev.data));
+      } catch {
+        return;
+      }
+      this.onMessage(msg);
+    };
+    ws.onclose = (ev: CloseEvent) => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      this.live = false;
+      if (!this.running) return;
+      if (ev.code === CLOSE_UNAUTHORIZED) {
+        this.hub.status("unauthorized", ev.reason || "the sidecar refused the token");
+        return;
+      }
+      const delay = this.backoff.next();
+      this.hub.status("reconnecting", `connection lost${ev.reason ? ` (${ev.reason})` : ""}; retrying in ${Math.ceil(delay / 1000)} s`);
+      this.retryTimer = setTimeout(() => this.open(), delay);
+    };
+  }
+
+  private onMessage(msg: { type?: string; code?: string; message?: string }): void {
+    switch (msg.type) {
+      case "snapshot":
+        this.backoff.reset();
+        this.live = true;
+        this.hub.apply(msg as never);
+        // Resume every followed log where it stopped.
+        for (const [jobId, sub] of this.logs) {
+          if (!sub.stitcher.ended) this.send({ type: "subscribe_log", jobId, offset: sub.stitcher.next });
+        }
+        break;
+      case "device":
+      case "job":
+      case "worker":
+        this.hub.apply(msg as never);
+        break;
+      case "log":
+      case "log_end": {
+        const e = msg as unknown as LogEvent;
+        const sub = this.logs.get(e.jobId);
+        if (!sub) return;
+        for (const u of sub.stitcher.accept(e)) for (const fn of [...sub.listeners]) fn(u);
+        break;
+      }
+      case "error":
+        if (msg.code === "unauthorized") this.hub.status("unauthorized", msg.message ?? "unauthorized");
+        else if (msg.code === "not_found") this.broadcastLogError(msg.message ?? "not found");
+        else this.hub.status(this.hub.state.status, msg.message ?? msg.code ?? "error");
+        break;
+    }
+  }
+
+  /** The sidecar's `not_found` for subscribe_log names the job only in its text. */
+  private broadcastLogError(message: string): void {
+    const id = Number(/\d+/.exec(message)?.[0]);
+    const sub = this.logs.get(id);
+    if (sub) for (const fn of [...sub.listeners]) fn({ kind: "error", message });
+  }
+
+  private send(msg: unknown): void {
+    // Before the snapshot the socket is not authenticated yet; the snapshot handler re-sends.
+    if (this.ws && this.live && this.ws.readyState === 1) this.ws.send(JSON.stringify(msg));
+  }
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { makeJob, makeSnapshot } from "../../test/fixtures/fleet.js";
+import { HaSource, type HaConnectionLike, type HaMessage } from "./ha-source.js";
+import type { ForgeState, LogUpdate } from "./types.js";
+
+function fakeConnection(reply: (msg: HaMessage) => unknown = () => ({ jobs: [], skipped: [] })) {
+  const subs: { msg: HaMessage; cb: (e: unknown) => void; closed: boolean }[] = [];
+  const sent: HaMessage[] = [];
+  const listeners = new Map<string, () => void>();
+  const conn: HaConnectionLike = {
+    async subscribeMessage<T>(cb: (e: T) => void, msg: HaMessage) {
+      if (msg.type === "esphome_forge/job_log" && msg.job_id === 404) throw { code: "not_found", message: "no job with id 404" };
+      const sub = { msg, cb: cb as (e: unknown) => void, closed: false };
+      subs.push(sub);
+      return async () => {
+        sub.closed = true;
+      };
+    },
+    async sendMessagePromise<T>(msg: HaMessage) {
+      sent.push(msg);
+      const r = reply(msg);
+      if (r instanceof Error) throw { code: "unauthorized", message: r.message };
+      return r as T;
+    },
+    addEventListener: (ev, cb) => listeners.set(ev, cb),
+    removeEventListener: (ev) => listeners.delete(ev),
+  };
+  return { conn, subs, sent, listeners };
+}
+
+describe("HaSource", () => {
+  it("subscribes to esphome_forge/subscribe and applies what the integration sends", async () => {
+    const f = fakeConnection();
+    const source = new HaSource(f.conn, "entry1");
+    const states: ForgeState[] = [];
+    const off = source.subscribe((s) => states.push(s));
+    await Promise.resolve();
+    expect(f.subs[0]!.msg).toEqual({ type: "esphome_forge/subscribe", entry_id: "entry1" });
+    f.subs[0]!.cb(makeSnapshot(2, 3));
+    f.subs[0]!.cb({ type: "job", seq: 4, op: "upsert", id: 5, job: makeJob(5, "kitchen-plug-0", { state: "running" }) });
+    expect(states.at(-1)!.jobs.get(5)!.state).toBe("running");
+    f.listeners.get("disconnected")!();
+    expect(states.at(-1)!.status).toBe("reconnecting");
+    f.subs[0]!.cb(makeSnapshot(1, 0)); // HA re-subscribed after its reconnect
+    expect(states.at(-1)!.status).toBe("live");
+    expect(states.at(-1)!.devices.size).toBe(1);
+    off();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(f.subs[0]!.closed).toBe(true);
+    expect(f.listeners.size).toBe(0);
+  });
+
+  it("sends the documented command payloads", async () => {
+    const f = fakeConnection((m) => (m.type === "esphome_forge/cancel" ? makeJob(9, "a", { state: "cancelled" }) : { jobs: [], skipped: [] }));
+    const source = new HaSource(f.conn);
+    await source.compile(["a", "b"], { upload: false });
+    await source.upload(["a"]);
+    const job = await source.cancel(9);
+    expect(f.sent).toEqual([
+      { type: "esphome_forge/compile", device_ids: ["a", "b"], upload: false },
+      { type: "esphome_forge/upload", device_ids: ["a"] },
+      { type: "esphome_forge/cancel", job_id: 9 },
+    ]);
+    expect(job.state).toBe("cancelled");
+  });
+
+  it("turns HA errors into readable messages", async () => {
+    const f = fakeConnection(() => new Error("admin required"));
+    const source = new HaSource(f.conn);
+    await expect(source.compile(["a"], { upload: true })).rejects.toThrow(/administrators.*admin required/);
+  });
+
+  it("reports an unknown command as a missing integration", async () => {
+    const conn: HaConnectionLike = {
+      subscribeMessage: async () => {
+        throw { code: "unknown_command", message: "Unknown command." };
+      },
+      sendMessagePromise: async () => undefined as never,
+    };
+    const states: ForgeState[] = [];
+    new HaSource(conn).subscribe((s) => states.push(s));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(states.at(-1)!.status).toBe("error");
+    expect(states.at(-1)!.error).toMatch(/integration is not loaded/);
+  });
+
+  it("follows logs, dedupes HA's resubscription and reports errors", async () => {
+    const f = fakeConnection();
+    const source = new HaSource(f.conn);
+    const got: LogUpdate[] = [];
+    source.subscribeLog(3, 0, (u) => got.push(u));
+    await Promise.resolve();
+    const sub = f.subs.find((s) => s.msg.type === "esphome_forge/job_log")!;
+    expect(sub.msg).toEqual({ type: "esphome_forge/job_log", job_id: 3, offset: 0 });
+    sub.cb({ type: "log", jobId: 3, offset: 0, chunk: "a\n" });
+    sub.cb({ type: "log", jobId: 3, offset: 0, chunk: "a\nb\n" });
+    sub.cb({ type: "log_end", jobId: 3, state: "succeeded" });
+    expect(got).toEqual([{ kind: "text", text: "a\n" }, { kind: "text", text: "b\n" }, { kind: "end", state: "succeeded" }]);
+    const errs: LogUpdate[] = [];
+    source.subscribeLog(404, 0, (u) => errs.push(u));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(errs).toEqual([{ kind: "error", message: "no job with id 404" }]);
+  });
+});

@@ -1,0 +1,123 @@
+// Through Home Assistant: the `esphome_forge` integration's WebSocket commands
+// (docs/ha-websocket-api.md). The browser never sees the sidecar token; HA checks admin rights.
+// HA's connection re-subscribes after a reconnect and the integration then sends a fresh snapshot.
+import type { CreateJobsResponse, Job } from "@esphome-forge/shared";
+import { LogStitcher } from "./log-stitch.js";
+import { StateHub } from "./state-hub.js";
+import { ForgeError, toForgeError, type ForgeDataSource, type ForgeState, type LogEvent, type LogUpdate, type StateEvent, type Unsubscribe } from "./types.js";
+
+export interface HaMessage {
+  type: string;
+  [key: string]: unknown;
+}
+
+/** The part of home-assistant-js-websocket's `Connection` the card uses. */
+export interface HaConnectionLike {
+  subscribeMessage<T>(callback: (result: T) => void, message: HaMessage, options?: { resubscribe?: boolean }): Promise<() => Promise<void>>;
+  sendMessagePromise<T>(message: HaMessage): Promise<T>;
+  addEventListener?(event: "ready" | "disconnected", cb: () => void): void;
+  removeEventListener?(event: "ready" | "disconnected", cb: () => void): void;
+}
+
+export const HA_COMMANDS = {
+  subscribe: "esphome_forge/subscribe",
+  jobLog: "esphome_forge/job_log",
+  compile: "esphome_forge/compile",
+  upload: "esphome_forge/upload",
+  cancel: "esphome_forge/cancel",
+} as const;
+
+/** HA's error codes in words a user can act on; the integration's own messages pass through. */
+export function haError(err: unknown): ForgeError {
+  const e = toForgeError(err);
+  if (e.code === "unknown_command") {
+    return new ForgeError("The Forge for ESPHome integration is not loaded in Home Assistant (add it under Settings → Devices & services).", e.code);
+  }
+  if (e.code === "unauthorized") return new ForgeError(`Only Home Assistant administrators can do this (${e.message}).`, e.code);
+  return e;
+}
+
+export class HaSource implements ForgeDataSource {
+  readonly kind = "ha";
+  private readonly hub = new StateHub({ start: () => this.start(), stop: () => this.stop() });
+  private unsubscribe: Promise<(() => Promise<void>) | null> | null = null;
+  private readonly onDisconnected = () => this.hub.status("reconnecting", "Home Assistant connection lost; reconnecting…");
+  private readonly onReady = () => this.hub.status("connecting");
+
+  constructor(
+    readonly connection: HaConnectionLike,
+    readonly entryId: string | null = null,
+  ) {}
+
+  get state(): ForgeState {
+    return this.hub.state;
+  }
+
+  subscribe(onState: (s: ForgeState) => void): Unsubscribe {
+    return this.hub.subscribe(onState);
+  }
+
+  subscribeLog(jobId: number, offset: number, onChunk: (u: LogUpdate) => void): Unsubscribe {
+    const stitcher = new LogStitcher(jobId, offset);
+    let closed = false;
+    const pending = this.connection
+      .subscribeMessage<LogEvent>(
+        (e) => {
+          if (!closed) for (const u of stitcher.accept(e)) onChunk(u);
+        },
+        this.message(HA_COMMANDS.jobLog, { job_id: jobId, offset }),
+        { resubscribe: true },
+      )
+      .catch((err: unknown) => {
+        if (!closed) onChunk({ kind: "error", message: haError(err).message });
+        return null;
+      });
+    return () => {
+      closed = true;
+      void pending.then((unsub) => unsub?.().catch(() => undefined));
+    };
+  }
+
+  compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse> {
+    return this.call<CreateJobsResponse>(HA_COMMANDS.compile, { device_ids: deviceIds, upload: opts.upload });
+  }
+
+  upload(deviceIds: string[]): Promise<CreateJobsResponse> {
+    return this.call<CreateJobsResponse>(HA_COMMANDS.upload, { device_ids: deviceIds });
+  }
+
+  cancel(jobId: number): Promise<Job> {
+    return this.call<Job>(HA_COMMANDS.cancel, { job_id: jobId });
+  }
+
+  private async call<T>(type: string, params: Record<string, unknown>): Promise<T> {
+    try {
+      return await this.connection.sendMessagePromise<T>(this.message(type, params));
+    } catch (err) {
+      throw haError(err);
+    }
+  }
+
+  private message(type: string, params: Record<string, unknown> = {}): HaMessage {
+    return this.entryId ? { type, ...params, entry_id: this.entryId } : { type, ...params };
+  }
+
+  private start(): void {
+    this.connection.addEventListener?.("disconnected", this.onDisconnected);
+    this.connection.addEventListener?.("ready", this.onReady);
+    this.unsubscribe = this.connection
+      .subscribeMessage<StateEvent>((e) => this.hub.apply(e), this.message(HA_COMMANDS.subscribe), { resubscribe: true })
+      .catch((err: unknown) => {
+        this.hub.status("error", haError(err).message);
+        return null;
+      });
+  }
+
+  private stop(): void {
+    this.connection.removeEventListener?.("disconnected", this.onDisconnected);
+    this.connection.removeEventListener?.("ready", this.onReady);
+    const pending = this.unsubscribe;
+    this.unsubscribe = null;
+    void pending?.then((unsub) => unsub?.().catch(() => undefined));
+  }
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { makeDevice, makeJob, makeSnapshot, iso } from "../../test/fixtures/fleet.js";
+import { initialState, MAX_FINISHED_JOBS, pruneJobs, reduce, withStatus } from "./reducer.js";
+
+describe("reducer", () => {
+  it("replaces everything on a snapshot and goes live", () => {
+    const s = reduce(initialState(), makeSnapshot(3, 5));
+    expect(s.status).toBe("live");
+    expect(s.loaded).toBe(true);
+    expect(s.seq).toBe(5);
+    expect([...s.devices.keys()]).toHaveLength(3);
+    expect(s.workers.size).toBe(2);
+  });
+
+  it("applies deltas after the snapshot and keeps untouched objects identical", () => {
+    const s1 = reduce(initialState(), makeSnapshot(3, 5));
+    const [a, b] = [...s1.devices.values()];
+    const changed = { ...b!, outdated: true };
+    const s2 = reduce(s1, { type: "device", seq: 6, op: "upsert", id: b!.id, device: changed });
+    expect(s2.devices.get(b!.id)).toBe(changed);
+    expect(s2.devices.get(a!.id)).toBe(a);
+    expect(s2.jobs).toBe(s1.jobs);
+    expect(s2.workers).toBe(s1.workers);
+    expect(s2.seq).toBe(6);
+  });
+
+  it("ignores deltas already reflected in the snapshot, and deltas before any snapshot", () => {
+    const before = reduce(initialState(), { type: "job", seq: 1, op: "upsert", id: 1, job: makeJob(1, "x") });
+    expect(before.jobs.size).toBe(0);
+    const s1 = reduce(initialState(), makeSnapshot(2, 10));
+    const s2 = reduce(s1, { type: "job", seq: 10, op: "upsert", id: 1, job: makeJob(1, "x") });
+    expect(s2).toBe(s1);
+  });
+
+  it("removes entries", () => {
+    const s1 = reduce(initialState(), makeSnapshot(2, 1));
+    const id = [...s1.devices.keys()][0]!;
+    const s2 = reduce(s1, { type: "device", seq: 2, op: "remove", id, device: null });
+    expect(s2.devices.has(id)).toBe(false);
+    const s3 = reduce(s2, { type: "worker", seq: 3, op: "remove", id: "local", worker: null });
+    expect(s3.workers.has("local")).toBe(false);
+    // Removing something unknown changes only the sequence number.
+    const s4 = reduce(s3, { type: "worker", seq: 4, op: "remove", id: "nope", worker: null });
+    expect(s4.workers).toBe(s3.workers);
+  });
+
+  it("resyncs from a fresh snapshot after a reconnect, even when the sidecar restarted (seq back to 0)", () => {
+    let s = reduce(initialState(), makeSnapshot(3, 40));
+    s = reduce(s, { type: "job", seq: 41, op: "upsert", id: 99, job: makeJob(99, "gone", { state: "running" }) });
+    s = withStatus(s, "reconnecting", "lost");
+    expect(s.devices.size).toBe(3); // stale data stays visible while reconnecting
+    const fresh = makeSnapshot(1, 0);
+    s = reduce(s, fresh);
+    expect(s.status).toBe("live");
+    expect(s.error).toBeNull();
+    expect(s.seq).toBe(0);
+    expect(s.jobs.has(99)).toBe(false);
+    expect(s.devices.size).toBe(1);
+    // and deltas after the restarted sidecar's snapshot apply again
+    s = reduce(s, { type: "device", seq: 1, op: "upsert", id: "new", device: makeDevice(77, { id: "new" }) });
+    expect(s.devices.has("new")).toBe(true);
+  });
+
+  it("caps finished jobs but never drops active ones", () => {
+    const jobs = new Map<number, ReturnType<typeof makeJob>>();
+    for (let i = 1; i <= MAX_FINISHED_JOBS + 10; i++) jobs.set(i, makeJob(i, "d", { state: "succeeded", finishedAt: iso(i * 1000) }));
+    jobs.set(10_000, makeJob(10_000, "d", { state: "running" }));
+    const pruned = pruneJobs(jobs);
+    expect(pruned.size).toBe(MAX_FINISHED_JOBS + 1);
+    expect(pruned.has(10_000)).toBe(true);
+    expect(pruned.has(1)).toBe(false); // the oldest went first
+    expect(pruned.has(MAX_FINISHED_JOBS + 10)).toBe(true);
+  });
+
+  it("withStatus returns the same object when nothing changes", () => {
+    const s = initialState();
+    expect(withStatus(s, "connecting")).toBe(s);
+    expect(withStatus(s, "error", "x").error).toBe("x");
+  });
+});

@@ -1,0 +1,93 @@
+// The card's one data interface. Two backends implement it (Home Assistant's WebSocket and the
+// sidecar's own REST + events API); every view talks only to this.
+import type { CreateJobsResponse, Device, Job, SnapshotEvent, Worker, DeltaEvent } from "@esphome-forge/shared";
+
+export type { CreateJobsResponse, Device, Job, Worker };
+
+export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "unauthorized" | "error";
+
+export interface ForgeState {
+  readonly status: ConnectionStatus;
+  /** Why the connection is not live (shown to the user), else null. */
+  readonly error: string | null;
+  /** True once a snapshot has arrived. */
+  readonly loaded: boolean;
+  /** Sequence number of the last applied snapshot or delta. */
+  readonly seq: number;
+  readonly devices: ReadonlyMap<string, Device>;
+  readonly jobs: ReadonlyMap<number, Job>;
+  readonly workers: ReadonlyMap<string, Worker>;
+}
+
+export type StateEvent = SnapshotEvent | DeltaEvent;
+
+export interface LogChunkEvent {
+  type: "log";
+  jobId: number;
+  offset: number;
+  chunk: string;
+  truncatedBefore?: boolean;
+}
+export interface LogEndEvent {
+  type: "log_end";
+  jobId: number;
+  state: string;
+}
+export type LogEvent = LogChunkEvent | LogEndEvent;
+
+/** What a log subscriber receives: gap-free text in order, a truncation notice, the end. */
+export type LogUpdate =
+  | { kind: "text"; text: string }
+  | { kind: "truncated" }
+  | { kind: "gap"; bytes: number }
+  | { kind: "end"; state: string }
+  | { kind: "error"; message: string };
+
+export type Unsubscribe = () => void;
+
+export interface ForgeDataSource {
+  /** "ha" (through Home Assistant) or "direct" (the sidecar with a token). */
+  readonly kind: "ha" | "direct";
+  /** Calls `onState` now (when a state is known) and after every change. */
+  subscribe(onState: (state: ForgeState) => void): Unsubscribe;
+  /** Follows a job's log from a byte offset; chunks arrive stitched, without repeats. */
+  subscribeLog(jobId: number, offset: number, onChunk: (update: LogUpdate) => void): Unsubscribe;
+  compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse>;
+  /** Flashes each device's stored firmware again, without recompiling. */
+  upload(deviceIds: string[]): Promise<CreateJobsResponse>;
+  cancel(jobId: number): Promise<Job>;
+}
+
+/** A backend error with the backend's own message, so the UI can show it as it is. */
+export class ForgeError extends Error {
+  constructor(
+    message: string,
+    readonly code: string = "error",
+    readonly status: number | null = null,
+  ) {
+    super(message);
+    this.name = "ForgeError";
+  }
+}
+
+/** Turns whatever a backend threw (Error, HA's {code, message}, a string) into a ForgeError. */
+export function toForgeError(err: unknown): ForgeError {
+  if (err instanceof ForgeError) return err;
+  if (err instanceof Error) return new ForgeError(err.message);
+  if (err && typeof err === "object") {
+    const e = err as { code?: unknown; message?: unknown; error?: { code?: unknown; message?: unknown } };
+    const inner = e.error && typeof e.error === "object" ? e.error : e;
+    const message = typeof inner.message === "string" && inner.message ? inner.message : JSON.stringify(err);
+    return new ForgeError(message, typeof inner.code === "string" ? inner.code : typeof inner.code === "number" ? String(inner.code) : "error");
+  }
+  return new ForgeError(String(err));
+}
+
+/** What Home Assistant knows about a device that the sidecar does not (unknown = null). */
+export interface DevicePresence {
+  online: boolean | null;
+  /** ESPHome version the device reports running. */
+  runningVersion: string | null;
+  /** The device registry's full sw_version text, for tooltips. */
+  swVersion: string | null;
+}

@@ -1,0 +1,2 @@
+// Entry of the standalone dashboard the sidecar serves at `/`.
+import "./forge-page.js";

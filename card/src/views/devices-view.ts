@@ -1,0 +1,296 @@
+// The devices table: toolbar (search, state and tag filters), sortable header, one keyed row
+// element per device, and a bulk bar for the selected rows.
+import { LitElement, html, css, nothing, type PropertyValues } from "lit";
+import { repeat } from "lit/directives/repeat.js";
+import type { Device } from "@esphome-forge/shared";
+import type { DevicePresence, ForgeState } from "../data/types.js";
+import { COLUMN_LABELS, gridTemplate, type Column } from "./columns.js";
+import { allTags, DEFAULT_QUERY, indexJobsByDevice, inScope, matchesQuery, queryUses, sortDevices, STATE_FILTERS, type DeviceJobs, type DeviceQuery, type SortKey, type StateFilter } from "./device-model.js";
+import { emitAction, type JobCommand } from "./events.js";
+import { rowStyles } from "./row-styles.js";
+import { baseStyles } from "./styles.js";
+import type { ForgeDeviceRow } from "./device-row.js";
+import "./device-row.js";
+
+/** Rows rendered in the first frame (a screenful); the rest follow in chunks, one per frame. */
+export const FIRST_ROWS = 16;
+/** Script time a chunk of rows may take (style and layout come on top); the size adapts to the machine. */
+const CHUNK_BUDGET_MS = 10;
+
+const SORTABLE: Partial<Record<Column | "name", SortKey>> = { name: "name", status: "status", last_build: "last_build" };
+const NO_PRESENCE: ReadonlyMap<string, DevicePresence> = new Map();
+
+export class ForgeDevicesView extends LitElement {
+  static override properties = {
+    state: { attribute: false },
+    presence: { attribute: false },
+    scopeTags: { attribute: false },
+    columns: { attribute: false },
+    rowErrors: { attribute: false },
+    busy: { attribute: false },
+    query: { state: true },
+    selected: { state: true },
+  };
+  declare state: ForgeState;
+  declare presence: ReadonlyMap<string, DevicePresence>;
+  declare scopeTags: readonly string[];
+  declare columns: readonly Column[];
+  declare rowErrors: ReadonlyMap<string, string>;
+  declare busy: ReadonlySet<string>;
+  declare query: DeviceQuery;
+  declare selected: ReadonlySet<string>;
+  private jobsIndex: Map<string, DeviceJobs> = new Map();
+  private indexedJobs: ForgeState["jobs"] | null = null;
+  private visible: Device[] = [];
+  /** How many of `visible` are rendered; grows frame by frame so a big fleet never blocks the page. */
+  private limit = FIRST_ROWS;
+  private growing = 0;
+  private rowsPerFrame = 20;
+  /** What `visible` was computed from; it is recomputed only when one of these changes. */
+  private visibleDeps: unknown[] = [];
+  private scoped: { devices: unknown; tags: unknown; count: number; allTags: string[] } = { devices: null, tags: null, count: 0, allTags: [] };
+
+  constructor() {
+    super();
+    this.presence = NO_PRESENCE;
+    this.scopeTags = [];
+    this.columns = [];
+    this.rowErrors = new Map();
+    this.busy = new Set();
+    this.query = DEFAULT_QUERY;
+    this.selected = new Set();
+  }
+
+  static override styles = [
+    baseStyles,
+    rowStyles,
+    css`
+      :host {
+        display: block;
+      }
+      [role="table"] {
+        container: forge-devices / inline-size;
+      }
+      .toolbar {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 8px;
+        align-items: center;
+        padding: 8px 12px;
+      }
+      .toolbar input[type="search"] {
+        flex: 1 1 160px;
+        min-width: 120px;
+      }
+      .tags {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 4px;
+      }
+      .tags button.chip {
+        border: 1px solid transparent;
+        cursor: pointer;
+        font-family: inherit;
+      }
+      .tags button.chip[aria-pressed="true"] {
+        --tone: var(--forge-accent);
+        border-color: var(--forge-accent);
+      }
+      .head {
+        display: grid;
+        grid-template-columns: var(--forge-grid);
+        column-gap: 10px;
+        align-items: center;
+        padding: 6px 12px;
+        font-size: 0.8em;
+        font-weight: 600;
+        text-transform: uppercase;
+        letter-spacing: 0.03em;
+        color: var(--forge-muted);
+      }
+      .head button {
+        all: unset;
+        cursor: pointer;
+      }
+      .head button:focus-visible {
+        outline: 2px solid var(--forge-accent);
+      }
+      .bulk {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 6px;
+        align-items: center;
+        padding: 8px 12px;
+        background: color-mix(in srgb, var(--forge-accent) 10%, transparent);
+      }
+      .empty {
+        padding: 24px 12px;
+        text-align: center;
+        color: var(--forge-muted);
+      }
+      @container forge-devices (max-width: 1100px) {
+        .head {
+          grid-template-columns: var(--forge-grid-medium);
+        }
+        .head .actions-head {
+          display: none;
+        }
+      }
+      @container forge-devices (max-width: 700px) {
+        .head .opt {
+          display: none;
+        }
+        .head {
+          grid-template-columns: 28px 1fr auto;
+        }
+      }
+    `,
+  ];
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (this.state.jobs !== this.indexedJobs) {
+      this.jobsIndex = indexJobsByDevice(this.state.jobs);
+      this.indexedJobs = this.state.jobs;
+    }
+    const q = this.query;
+    const uses = queryUses(q);
+    const deps = [this.state.devices, q, this.scopeTags, uses.jobs ? this.jobsIndex : null, uses.presence ? this.presence : null];
+    if (deps.some((d, i) => d !== this.visibleDeps[i])) {
+      const list: Device[] = [];
+      for (const d of this.state.devices.values()) {
+        if (inScope(d, this.scopeTags) && matchesQuery(d, this.jobsIndex.get(d.id), q, this.presence.get(d.id))) list.push(d);
+      }
+      this.visible = sortDevices(list, q, this.jobsIndex);
+      this.visibleDeps = deps;
+    }
+    if (this.scoped.devices !== this.state.devices || this.scoped.tags !== this.scopeTags) {
+      const inside = [...this.state.devices.values()].filter((d) => inScope(d, this.scopeTags));
+      this.scoped = { devices: this.state.devices, tags: this.scopeTags, count: inside.length, allTags: allTags(inside) };
+    }
+    if (changed.has("columns")) {
+      this.style.setProperty("--forge-grid", gridTemplate(this.columns));
+      this.style.setProperty("--forge-grid-medium", gridTemplate(this.columns, false));
+    }
+  }
+
+  protected override updated(): void {
+    if (this.limit < this.visible.length && !this.growing) this.growing = requestAnimationFrame(() => void this.grow());
+  }
+
+  /** Renders the next chunk of rows, then sizes the following chunk from what this one cost. */
+  private async grow(): Promise<void> {
+    const start = performance.now();
+    const before = this.limit;
+    this.limit += this.rowsPerFrame;
+    this.requestUpdate();
+    await this.updateComplete;
+    const added = [...this.renderRoot.querySelectorAll<ForgeDeviceRow>("forge-device-row")].slice(before);
+    await Promise.all(added.map((r) => r.updateComplete));
+    const perRow = (performance.now() - start) / Math.max(1, added.length);
+    this.rowsPerFrame = Math.max(5, Math.min(60, Math.floor(CHUNK_BUDGET_MS / Math.max(0.05, perRow))));
+    this.growing = 0;
+    if (this.isConnected && this.limit < this.visible.length) this.growing = requestAnimationFrame(() => void this.grow());
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.growing) cancelAnimationFrame(this.growing);
+    this.growing = 0;
+  }
+
+  private setQuery(patch: Partial<DeviceQuery>): void {
+    this.query = { ...this.query, ...patch };
+  }
+
+  private toggleSort(key: SortKey): void {
+    this.setQuery(this.query.sort === key ? { descending: !this.query.descending } : { sort: key, descending: false });
+  }
+
+  private onSelect(e: CustomEvent<{ id: string; selected: boolean }>): void {
+    const next = new Set(this.selected);
+    if (e.detail.selected) next.add(e.detail.id);
+    else next.delete(e.detail.id);
+    this.selected = next;
+  }
+
+  private selectAll(on: boolean): void {
+    this.selected = on ? new Set(this.visible.map((d) => d.id)) : new Set();
+  }
+
+  private bulk(action: JobCommand): void {
+    const ids = [...this.selected].filter((id) => this.state.devices.has(id));
+    if (ids.length) emitAction(this, { action, deviceIds: ids });
+  }
+
+  override render() {
+    const tags = this.scoped.allTags;
+    const q = this.query;
+    const sel = this.selected;
+    const allSelected = this.visible.length > 0 && this.visible.every((d) => sel.has(d.id));
+    return html`
+      <div class="toolbar" role="search">
+        <input type="search" placeholder="Search devices" aria-label="Search devices" .value=${q.text} @input=${(e: Event) => this.setQuery({ text: (e.target as HTMLInputElement).value })} />
+        <select aria-label="Show devices" .value=${q.state} @change=${(e: Event) => this.setQuery({ state: (e.target as HTMLSelectElement).value as StateFilter })}>
+          ${STATE_FILTERS.map((s) => html`<option value=${s} ?selected=${s === q.state}>${s === "all" ? "all devices" : s}</option>`)}
+        </select>
+        <span class="muted" aria-live="polite">${this.visible.length} of ${this.scoped.count} devices</span>
+        ${tags.length
+          ? html`<div class="tags" role="group" aria-label="Filter by tag">
+              ${tags.map((t) => {
+                const on = q.tags.includes(t);
+                return html`<button class="chip" aria-pressed=${on ? "true" : "false"} @click=${() => this.setQuery({ tags: on ? q.tags.filter((x) => x !== t) : [...q.tags, t] })}>${t}</button>`;
+              })}
+            </div>`
+          : nothing}
+      </div>
+      ${sel.size
+        ? html`<div class="bulk" role="region" aria-label="Bulk actions">
+            <b>${sel.size} selected</b>
+            <button class="btn" @click=${() => this.bulk("compile")}>Compile</button>
+            <button class="btn" @click=${() => this.bulk("compile_upload")}>Compile &amp; upload</button>
+            <button class="btn" @click=${() => this.bulk("upload")}>Upload stored firmware</button>
+            <button class="btn" @click=${() => this.selectAll(false)}>Clear selection</button>
+          </div>`
+        : nothing}
+      <div role="table" aria-label="Devices" aria-rowcount=${this.visible.length + 1} @forge-select=${this.onSelect}>
+        <div class="head" role="row">
+          <div role="columnheader"><input type="checkbox" aria-label="Select all shown devices" .checked=${allSelected} @change=${(e: Event) => this.selectAll((e.target as HTMLInputElement).checked)} /></div>
+          ${this.header("name", "Device")}
+          ${this.columns.map((c) => this.header(c, COLUMN_LABELS[c]))}
+          <div role="columnheader" class="opt actions-head" style="text-align:right">Actions</div>
+        </div>
+        ${repeat(
+          this.limit < this.visible.length ? this.visible.slice(0, this.limit) : this.visible,
+          (d) => d.id,
+          (d) => {
+            const j = this.jobsIndex.get(d.id);
+            return html`<forge-device-row
+              .device=${d}
+              .active=${j?.active ?? null}
+              .last=${j?.last ?? null}
+              .presence=${this.presence.get(d.id)}
+              .columns=${this.columns}
+              .error=${this.rowErrors.get(d.id) ?? null}
+              ?selected=${sel.has(d.id)}
+              ?busy=${this.busy.has(d.id)}
+            ></forge-device-row>`;
+          },
+        )}
+      </div>
+      ${this.visible.length === 0 ? html`<div class="empty">${this.state.loaded ? "No devices match." : "Loading devices…"}</div>` : nothing}
+    `;
+  }
+
+  private header(col: Column | "name", label: string) {
+    const key = SORTABLE[col];
+    const cls = col === "name" ? "" : "opt";
+    if (!key) return html`<div role="columnheader" class=${cls}>${label}</div>`;
+    const active = this.query.sort === key;
+    const sort = active ? (this.query.descending ? "descending" : "ascending") : "none";
+    return html`<div role="columnheader" class=${cls} aria-sort=${sort}>
+      <button @click=${() => this.toggleSort(key)} aria-label=${`Sort by ${label}`}>${label}${active ? (this.query.descending ? " ▼" : " ▲") : ""}</button>
+    </div>`;
+  }
+}
+
+if (!customElements.get("forge-devices-view")) customElements.define("forge-devices-view", ForgeDevicesView);

@@ -1,0 +1,276 @@
+// The one view shell both hosts use (the Lovelace card and the standalone page): tabs for
+// devices, queue and workers, the log panel, confirmations, and errors shown where they happened.
+import { LitElement, html, css, nothing } from "lit";
+import type { CreateJobsResponse } from "@esphome-forge/shared";
+import { initialState } from "../data/reducer.js";
+import { toForgeError, type DevicePresence, type ForgeDataSource, type ForgeState, type Unsubscribe } from "../data/types.js";
+import type { Column } from "./columns.js";
+import type { ForgeConfirmDialog } from "./confirm-dialog.js";
+import { ROW_ACTION, type JobCommand, type RowActionDetail } from "./events.js";
+import { baseStyles } from "./styles.js";
+import { VIEW_LABELS, VIEW_NAMES, type ViewName } from "./view-names.js";
+import "./confirm-dialog.js";
+import "./devices-view.js";
+import "./log-panel.js";
+import "./queue-view.js";
+import "./workers-view.js";
+
+const STATUS_TEXT: Record<ForgeState["status"], string> = {
+  connecting: "Connecting…",
+  live: "",
+  reconnecting: "Reconnecting…",
+  unauthorized: "Not authorised",
+  error: "Cannot load Forge data",
+};
+
+export class ForgeDashboard extends LitElement {
+  static override properties = {
+    source: { attribute: false },
+    views: { attribute: false },
+    scopeTags: { attribute: false },
+    columns: { attribute: false },
+    presence: { attribute: false },
+    compact: { type: Boolean, reflect: true },
+    state: { state: true },
+    tab: { state: true },
+    logJobId: { state: true },
+    rowErrors: { state: true },
+    busy: { state: true },
+    banner: { state: true },
+    notice: { state: true },
+  };
+  declare source: ForgeDataSource | null;
+  declare views: readonly ViewName[];
+  declare scopeTags: readonly string[];
+  declare columns: readonly Column[];
+  declare presence: ReadonlyMap<string, DevicePresence>;
+  declare compact: boolean;
+  declare state: ForgeState;
+  declare tab: ViewName;
+  declare logJobId: number | null;
+  declare rowErrors: ReadonlyMap<string, string>;
+  declare busy: ReadonlySet<string>;
+  declare banner: string | null;
+  declare notice: string | null;
+  private unsubscribe: Unsubscribe | null = null;
+  private subscribed: ForgeDataSource | null = null;
+
+  constructor() {
+    super();
+    this.source = null;
+    this.views = VIEW_NAMES;
+    this.scopeTags = [];
+    this.columns = ["online", "version", "status", "trust", "last_build"];
+    this.presence = new Map();
+    this.compact = false;
+    this.state = initialState();
+    this.tab = "devices";
+    this.logJobId = null;
+    this.rowErrors = new Map();
+    this.busy = new Set();
+    this.banner = null;
+    this.notice = null;
+    this.addEventListener(ROW_ACTION, (e) => void this.onAction(e.detail));
+    this.addEventListener("forge-log-close", () => (this.logJobId = null));
+  }
+
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: block;
+      }
+      :host([compact]) {
+        --forge-row-pad: 3px 10px;
+        font-size: 13px;
+      }
+      [role="tablist"] {
+        display: flex;
+        gap: 2px;
+        padding: 0 8px;
+        border-bottom: 1px solid var(--forge-divider);
+        overflow-x: auto;
+      }
+      [role="tab"] {
+        font: inherit;
+        font-weight: 500;
+        color: var(--forge-muted);
+        background: none;
+        border: 0;
+        border-bottom: 2px solid transparent;
+        padding: 10px 12px 8px;
+        cursor: pointer;
+      }
+      [role="tab"][aria-selected="true"] {
+        color: var(--forge-accent);
+        border-bottom-color: var(--forge-accent);
+      }
+      .summary {
+        padding: 6px 12px 0;
+        font-size: 0.85em;
+      }
+      .banner {
+        margin: 8px 12px 0;
+        padding: 8px 12px;
+        border-radius: 8px;
+        display: flex;
+        gap: 8px;
+        justify-content: space-between;
+        align-items: center;
+        background: color-mix(in srgb, var(--tone) 12%, transparent);
+        color: var(--tone);
+      }
+      .banner button {
+        all: unset;
+        cursor: pointer;
+        padding: 0 4px;
+      }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.attach();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.detach();
+  }
+
+  protected override willUpdate(): void {
+    if (this.isConnected && this.source !== this.subscribed) this.attach();
+    if (!this.views.includes(this.tab) && this.views[0]) this.tab = this.views[0];
+  }
+
+  private attach(): void {
+    if (this.subscribed === this.source && this.unsubscribe) return;
+    this.detach();
+    if (!this.source) return;
+    this.subscribed = this.source;
+    this.unsubscribe = this.source.subscribe((s) => (this.state = s));
+  }
+
+  private detach(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.subscribed = null;
+  }
+
+  private setRowError(ids: string[], message: string | null): void {
+    const next = new Map(this.rowErrors);
+    for (const id of ids) {
+      if (message) next.set(id, message);
+      else next.delete(id);
+    }
+    this.rowErrors = next;
+  }
+
+  private setBusy(ids: string[], on: boolean): void {
+    const next = new Set(this.busy);
+    for (const id of ids) {
+      if (on) next.add(id);
+      else next.delete(id);
+    }
+    this.busy = next;
+  }
+
+  private async onAction(a: RowActionDetail): Promise<void> {
+    if (a.action === "log") {
+      this.logJobId = a.jobId;
+      await this.updateComplete;
+      this.renderRoot.querySelector("forge-log-panel")?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+    } else if (a.action === "dismiss-error") this.setRowError([a.deviceId], null);
+    else if (a.action === "cancel") {
+      try {
+        await this.source?.cancel(a.jobId);
+      } catch (err) {
+        const msg = `Cancel failed: ${toForgeError(err).message}`;
+        if (a.deviceId) this.setRowError([a.deviceId], msg);
+        else this.banner = msg;
+      }
+    } else await this.runJobs(a.action, a.deviceIds);
+  }
+
+  private async runJobs(action: JobCommand, ids: string[]): Promise<void> {
+    const src = this.source;
+    if (!src || ids.length === 0) return;
+    if (action !== "compile" && ids.length > 1) {
+      const dialog = this.renderRoot.querySelector<ForgeConfirmDialog>("forge-confirm-dialog")!;
+      const what = action === "upload" ? "flash its stored firmware" : "compile and flash new firmware";
+      const ok = await dialog.ask(`Update ${ids.length} devices over the air?`, `Each of the ${ids.length} selected devices will ${what} and restart.`, `Update ${ids.length} devices`);
+      if (!ok) return;
+    }
+    this.setBusy(ids, true);
+    this.setRowError(ids, null);
+    try {
+      const res: CreateJobsResponse = action === "upload" ? await src.upload(ids) : await src.compile(ids, { upload: action === "compile_upload" });
+      for (const s of res.skipped) this.setRowError([s.deviceId], `Not queued: ${s.reason}`);
+      if (ids.length > 1) this.notice = `Queued ${res.jobs.length} job${res.jobs.length === 1 ? "" : "s"}${res.skipped.length ? `, skipped ${res.skipped.length}` : ""}.`;
+    } catch (err) {
+      const msg = toForgeError(err).message;
+      if (ids.length === 1) this.setRowError(ids, msg);
+      else this.banner = msg;
+    } finally {
+      this.setBusy(ids, false);
+    }
+  }
+
+  private onTabKey(e: KeyboardEvent): void {
+    const i = this.views.indexOf(this.tab);
+    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+    if (!step) return;
+    this.tab = this.views[(i + step + this.views.length) % this.views.length]!;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus());
+  }
+
+  override render() {
+    const s = this.state;
+    const logJob = this.logJobId != null ? s.jobs.get(this.logJobId) : undefined;
+    const logDevice = logJob ? s.devices.get(logJob.deviceId) : undefined;
+    let running = 0;
+    let queued = 0;
+    for (const j of s.jobs.values()) {
+      if (j.state === "running") running++;
+      else if (j.state === "queued" || j.state === "blocked") queued++;
+    }
+    const online = [...s.workers.values()].filter((w) => w.online).length;
+    return html`
+      ${this.views.length > 1
+        ? html`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
+            ${this.views.map((v) => html`<button role="tab" id=${`tab-${v}`} aria-controls="panel" aria-selected=${v === this.tab ? "true" : "false"} tabindex=${v === this.tab ? 0 : -1} @click=${() => (this.tab = v)}>${VIEW_LABELS[v]}</button>`)}
+          </div>`
+        : nothing}
+      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online</div>
+      ${s.status !== "live" ? html`<div class="banner ${s.status === "reconnecting" || s.status === "connecting" ? "tone-info" : "tone-bad"}" role="status">${STATUS_TEXT[s.status]}${s.error ? ` ${s.error}` : ""}</div>` : nothing}
+      ${this.banner ? html`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${() => (this.banner = null)}>✕</button></div>` : nothing}
+      ${this.notice ? html`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${() => (this.notice = null)}>✕</button></div>` : nothing}
+      <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
+      ${this.logJobId != null
+        ? html`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${logJob} .deviceName=${logDevice?.friendlyName || logDevice?.name || ""}></forge-log-panel>`
+        : nothing}
+      <forge-confirm-dialog></forge-confirm-dialog>
+    `;
+  }
+
+  private renderView() {
+    switch (this.tab) {
+      case "devices":
+        return html`<forge-devices-view .state=${this.state} .presence=${this.presence} .scopeTags=${this.scopeTags} .columns=${this.columns} .rowErrors=${this.rowErrors} .busy=${this.busy}></forge-devices-view>`;
+      case "queue":
+        return html`<forge-queue-view .state=${this.state}></forge-queue-view>`;
+      case "workers":
+        return html`<forge-workers-view .state=${this.state}></forge-workers-view>`;
+    }
+  }
+}
+
+export { VIEW_NAMES, type ViewName };
+
+if (!customElements.get("forge-dashboard")) customElements.define("forge-dashboard", ForgeDashboard);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "forge-dashboard": ForgeDashboard;
+  }
+}

@@ -1,0 +1,152 @@
+// The queue: running jobs (progress, worker, elapsed), queued ones in dispatch order, and the
+// recent finished ones with durations and results.
+import { LitElement, html, css, nothing } from "lit";
+import type { Job } from "@esphome-forge/shared";
+import type { ForgeState } from "../data/types.js";
+import { formatDuration, formatElapsed } from "../format/duration.js";
+import { formatRelative, formatTimestamp } from "../format/relative-time.js";
+import { emitAction } from "./events.js";
+import { ACTION_LABELS, baseStyles, jobTone } from "./styles.js";
+
+const PRIORITY_RANK: Record<string, number> = { interactive: 0, automation: 1, scheduled: 2, bulk: 3 };
+export const RECENT_LIMIT = 25;
+
+export interface QueueGroups {
+  running: Job[];
+  queued: Job[];
+  recent: Job[];
+}
+
+export function groupJobs(jobs: Iterable<Job>, recentLimit = RECENT_LIMIT): QueueGroups {
+  const running: Job[] = [];
+  const queued: Job[] = [];
+  const recent: Job[] = [];
+  for (const j of jobs) {
+    if (j.state === "running") running.push(j);
+    else if (j.state === "queued" || j.state === "blocked") queued.push(j);
+    else recent.push(j);
+  }
+  running.sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? "") || a.id - b.id);
+  queued.sort((a, b) => (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) || a.id - b.id);
+  recent.sort((a, b) => (b.finishedAt ?? "").localeCompare(a.finishedAt ?? "") || b.id - a.id);
+  return { running, queued, recent: recent.slice(0, recentLimit) };
+}
+
+export class ForgeQueueView extends LitElement {
+  static override properties = { state: { attribute: false } };
+  declare state: ForgeState;
+  private ticker: ReturnType<typeof setInterval> | null = null;
+
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: block;
+        padding: 4px 12px 12px;
+      }
+      h3 {
+        font-size: 0.85em;
+        text-transform: uppercase;
+        letter-spacing: 0.04em;
+        color: var(--forge-muted);
+        margin: 12px 0 4px;
+      }
+      ul {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      li {
+        display: grid;
+        grid-template-columns: minmax(120px, 1.4fr) minmax(90px, 1fr) minmax(110px, 1fr) auto;
+        gap: 8px;
+        align-items: center;
+        padding: 6px 0;
+        border-top: 1px solid var(--forge-divider);
+      }
+      li .err {
+        grid-column: 1 / -1;
+        font-size: 0.85em;
+      }
+      .right {
+        display: flex;
+        gap: 4px;
+        justify-content: flex-end;
+      }
+      .empty {
+        color: var(--forge-muted);
+        padding: 4px 0;
+      }
+      @media (max-width: 560px) {
+        li {
+          grid-template-columns: 1fr auto;
+        }
+      }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.ticker = setInterval(() => this.requestUpdate(), 1000);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
+  private deviceName(id: string): string {
+    const d = this.state.devices.get(id);
+    return d?.friendlyName || d?.name || id;
+  }
+
+  private workerName(id: string | null): string {
+    if (!id) return "—";
+    return this.state.workers.get(id)?.name ?? id;
+  }
+
+  override render() {
+    const g = groupJobs(this.state.jobs.values());
+    return html`
+      <section aria-label="Running jobs">
+        <h3>Running (${g.running.length})</h3>
+        ${this.list(g.running, (j) => html`
+          <span class="muted">on ${this.workerName(j.workerId)}${j.progress != null ? ` · ${Math.round(j.progress)}%` : ""}</span>
+          <span>${j.phase ?? "starting"} · ${formatElapsed(j.startedAt)}</span>`)}
+      </section>
+      <section aria-label="Queued jobs">
+        <h3>Queued (${g.queued.length})</h3>
+        ${this.list(g.queued, (j, i) => html`
+          <span class="muted">#${i + 1} · ${j.priority}${j.state === "blocked" ? " · blocked" : ""}</span>
+          <span>waiting ${formatElapsed(j.createdAt)}</span>`)}
+      </section>
+      <section aria-label="Recent jobs">
+        <h3>Recent (${g.recent.length})</h3>
+        ${this.list(g.recent, (j) => html`
+          <span><span class="chip ${jobTone(j.state)}">${j.state.replace("_", " ")}</span></span>
+          <span class="muted" title=${formatTimestamp(j.finishedAt)}>${formatDuration(j.durationMs)} · ${formatRelative(j.finishedAt)}</span>`)}
+      </section>
+    `;
+  }
+
+  private list(jobs: Job[], middle: (j: Job, i: number) => unknown) {
+    if (!jobs.length) return html`<div class="empty">none</div>`;
+    return html`<ul>
+      ${jobs.map((j, i) => {
+        const active = j.state === "running" || j.state === "queued" || j.state === "blocked";
+        return html`<li>
+          <span><b>${this.deviceName(j.deviceId)}</b> <span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span></span>
+          ${middle(j, i)}
+          <span class="right">
+            ${active ? html`<button class="btn danger" ?disabled=${j.cancelRequested} aria-label=${`Cancel job ${j.id}`} @click=${() => emitAction(this, { action: "cancel", jobId: j.id, deviceId: j.deviceId })}>Cancel</button>` : nothing}
+            <button class="btn" aria-label=${`Open the log of job ${j.id}`} @click=${() => emitAction(this, { action: "log", jobId: j.id })}>Log</button>
+          </span>
+          ${j.error ? html`<span class="err ${j.state === "cancelled" ? "muted" : "error-text"}">${j.phase ? `${j.phase}: ` : ""}${j.error}</span>` : nothing}
+        </li>`;
+      })}
+    </ul>`;
+  }
+}
+
+if (!customElements.get("forge-queue-view")) customElements.define("forge-queue-view", ForgeQueueView);

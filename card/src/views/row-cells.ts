@@ -1,0 +1,70 @@
+// The cells of a devices-table row as pure templates of the row's data (no element state).
+import { html, nothing } from "lit";
+import type { Device, Job } from "@esphome-forge/shared";
+import type { DevicePresence } from "../data/types.js";
+import { formatDuration } from "../format/duration.js";
+import { formatRelative, formatTimestamp } from "../format/relative-time.js";
+import { displayName, isOutdated, runningVersion, wouldBuildVersion } from "./device-model.js";
+import { ACTION_LABELS, jobTone } from "./styles.js";
+import "./elapsed-time.js";
+
+const stateLabel = (s: string) => s.replace("_", " ");
+
+export function onlineCell(presence: DevicePresence | undefined) {
+  const online = presence?.online ?? null;
+  const [tone, label] = online === null ? ["tone-neutral", "—"] : online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
+  return html`<div role="cell" class="online ${tone}" title=${online === null ? "Online state is known inside Home Assistant" : label}>${label}</div>`;
+}
+
+export function versionCell(d: Device, presence: DevicePresence | undefined) {
+  const running = runningVersion(d, presence);
+  const want = wouldBuildVersion(d);
+  const outdated = isOutdated(d, presence);
+  const runningSha = d.trust.running.firmwareSha256;
+  const title = presence?.swVersion ?? (running ? "flashed by Forge" : runningSha ? `running firmware ${runningSha}` : "running version unknown");
+  return html`<div role="cell" class="version">
+    <div title=${title}>${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}</div>
+    <div class="sub ${outdated ? "outdated" : ""}" title=${outdated ? "Forge would build other firmware than the device runs" : "Forge would build this version"}>
+      → ${want ?? "default"}${outdated ? html` · outdated` : nothing}
+    </div>
+  </div>`;
+}
+
+export function statusCell(d: Device, active: Job | null, last: Job | null) {
+  if (active) {
+    const running = active.state === "running";
+    const pct = active.progress;
+    const label = running ? `${active.phase ?? ACTION_LABELS[active.action]}${pct != null ? ` ${Math.round(pct)}%` : ""}` : active.state === "blocked" ? "blocked" : "queued";
+    return html`<div role="cell" class="status">
+      <span class="chip tone-info">${label}</span>
+      <forge-elapsed class="sub" .since=${running ? active.startedAt : active.createdAt}></forge-elapsed>
+      ${running
+        ? html`<div class="progress ${pct == null ? "indeterminate" : ""}" role="progressbar" aria-label=${`Build progress of ${displayName(d)}`}
+            aria-valuemin="0" aria-valuemax="100" aria-valuenow=${pct == null ? nothing : Math.round(pct)}><div style=${pct == null ? "" : `width:${Math.round(pct)}%`}></div></div>`
+        : nothing}
+    </div>`;
+  }
+  const state = last?.state ?? d.lastBuild?.state ?? null;
+  if (!state) return html`<div role="cell" class="status muted">never built</div>`;
+  const err = last && (last.state === "failed" || last.state === "timed_out") ? last.error : null;
+  return html`<div role="cell" class="status">
+    <span class="chip ${jobTone(state)}">${stateLabel(state)}</span>
+    ${err ? html`<div class="sub error-text" title=${err}>${last?.phase ? `${last.phase}: ` : ""}${err}</div>` : nothing}
+  </div>`;
+}
+
+export function lastBuildCell(d: Device, last: Job | null) {
+  const lb = d.lastBuild;
+  if (!lb) return html`<div role="cell" class="last muted">—</div>`;
+  if (!lb.finishedAt) {
+    return html`<div role="cell" class="last" title=${ACTION_LABELS[lb.action] ?? lb.action}>
+      <div class="muted">in progress</div>
+      <div class="sub"><span class="chip ${jobTone(lb.state)}">${stateLabel(lb.state)}</span></div>
+    </div>`;
+  }
+  const dur = last && last.id === lb.jobId ? last.durationMs : null;
+  return html`<div role="cell" class="last" title=${`${formatTimestamp(lb.finishedAt)} · ${ACTION_LABELS[lb.action]}${dur != null ? ` · ${formatDuration(dur)}` : ""}`}>
+    <div>${formatRelative(lb.finishedAt)}</div>
+    <div class="sub"><span class="chip ${jobTone(lb.state)}">${stateLabel(lb.state)}</span></div>
+  </div>`;
+}

@@ -1,0 +1,153 @@
+// The standalone dashboard in a real Chromium, served by a REAL sidecar process with its local
+// worker and the stand-in build command: login, compile from a row with the log streaming, cancel
+// a long build, a failed build's error, the queue and workers views, screenshots.
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./support/chromium.ts";
+import { DOCS_SCREENSHOT, SCREENSHOT_DIR } from "./support/paths.ts";
+import { deviceYaml, startSidecar, type RunningSidecar } from "./support/sidecar.ts";
+
+let browser: Browser;
+let sidecar: RunningSidecar;
+let page: Page;
+const problems: string[] = [];
+let failed = false;
+
+const row = (name: string) => page.locator("forge-device-row").filter({ hasText: name });
+const status = (name: string) => row(name).locator(".status").textContent();
+
+beforeAll(async () => {
+  sidecar = await startSidecar({
+    "alpha.yaml": deviceYaml("alpha", "Alpha sensor", { knobs: "sleep-ms=2500", tags: ["kitchen"] }),
+    "bravo.yaml": deviceYaml("bravo", "Bravo plug", { platform: "esp8266", knobs: "hang=compile", tags: ["garage"] }),
+    "charlie.yaml": deviceYaml("charlie", "Charlie light", { knobs: "fail-at=compile", tags: ["garden"] }),
+    "delta.yaml": deviceYaml("delta", "Delta thermostat", { tags: ["office", "kitchen"] }),
+    "echo.yaml": deviceYaml("echo", "Echo switch", { platform: "esp8266", knobs: "sleep-ms=60000" }),
+  });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" || /Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+});
+
+afterEach((ctx) => {
+  if (ctx.task.result?.state === "fail") failed = true;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sidecar?.stop();
+});
+
+describe("standalone dashboard against a real sidecar", () => {
+  it("refuses a wrong token, then logs in and keeps the token for the tab", async () => {
+    await page.goto(sidecar.url);
+    await page.fill("#token", "not-the-token");
+    await page.click("button[type=submit]");
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("refused this token");
+    problems.length = 0; // the browser logs that 401; it was expected
+    await page.fill("#token", sidecar.token);
+    await page.click("button[type=submit]");
+    await expect.poll(() => page.locator("forge-device-row").count()).toBe(5);
+    expect(await page.evaluate(() => sessionStorage.getItem("esphome-forge.token"))).toBe(sidecar.token);
+    await page.reload();
+    await expect.poll(() => page.locator("forge-device-row").count()).toBe(5);
+  });
+
+  it("compiles from a row, streams the log and the row reaches success", async () => {
+    await row("Alpha sensor").getByRole("button", { name: "Compile Alpha sensor" }).click();
+    await expect.poll(() => status("Alpha sensor")).toMatch(/queued|prepare|validate|compile|install|%/);
+    await row("Alpha sensor").getByRole("button", { name: "Open the build log of Alpha sensor" }).click();
+    const log = page.locator("forge-log-panel .content");
+    const lengths = new Set<number>();
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      lengths.add(((await log.textContent()) ?? "").length);
+      if ((await status("Alpha sensor"))?.includes("succeeded")) break;
+      await page.waitForTimeout(100);
+    }
+    expect(await status("Alpha sensor")).toContain("succeeded");
+    await expect.poll(() => log.textContent()).toContain("— job succeeded —");
+    // The log arrived in pieces while the build ran, not in one piece at the end.
+    expect([...lengths].filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    expect(await log.locator("span.a-f2").count()).toBeGreaterThan(0); // ESPHome's green INFO lines
+    await page.getByRole("button", { name: "Close the log" }).click();
+  });
+
+  it("cancels another device's long build", async () => {
+    await row("Bravo plug").getByRole("button", { name: "Compile Bravo plug" }).click();
+    const cancel = row("Bravo plug").getByRole("button", { name: /^Cancel the (running|queued) job of Bravo plug$/ });
+    await expect.poll(() => status("Bravo plug")).toMatch(/compile|%/);
+    await cancel.click();
+    await expect.poll(() => status("Bravo plug"), { timeout: 15_000 }).toContain("cancelled");
+  });
+
+  it("shows a failed build's error on its row and in its log", async () => {
+    await row("Charlie light").getByRole("button", { name: "Compile Charlie light" }).click();
+    await expect.poll(() => status("Charlie light"), { timeout: 15_000 }).toContain("failed");
+    const error = await row("Charlie light").locator(".status .error-text").textContent();
+    expect(error).toMatch(/compile/i);
+    await row("Charlie light").getByRole("button", { name: "Open the build log of Charlie light" }).click();
+    await expect.poll(() => page.locator("forge-log-panel .content").textContent()).toContain("ERROR");
+    await expect.poll(() => page.locator("forge-log-panel").getByRole("alert").first().textContent()).toMatch(/compile/i);
+    await page.getByRole("button", { name: "Close the log" }).click();
+  });
+
+  it("filters, and shows the queue and the workers", async () => {
+    await page.getByRole("button", { name: "kitchen" }).click();
+    await expect.poll(() => page.locator("forge-device-row").count()).toBe(2);
+    await page.getByRole("button", { name: "kitchen" }).click();
+    await page.getByLabel("Show devices").selectOption("failed");
+    await expect.poll(() => page.locator("forge-device-row .name b").allTextContents()).toEqual(["Charlie light"]);
+    await page.getByLabel("Show devices").selectOption("all");
+
+    await page.getByRole("tab", { name: "Queue" }).click();
+    const recent = page.getByRole("region", { name: "Recent jobs" }).or(page.locator('section[aria-label="Recent jobs"]'));
+    await expect.poll(() => recent.textContent()).toMatch(/succeeded[\s\S]*(ms|s) ·/);
+    expect(await recent.textContent()).toContain("cancelled");
+    expect(await recent.textContent()).toContain("failed");
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, "queue-light-desktop.png"), fullPage: true });
+    await page.getByRole("tab", { name: "Workers" }).click();
+    await expect.poll(() => page.locator("forge-workers-view li").first().textContent()).toMatch(/online[\s\S]*\d \/ 2 slots in use/);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, "workers-light-desktop.png"), fullPage: true });
+    await page.getByRole("tab", { name: "Devices" }).click();
+  });
+
+  it("takes screenshots of the devices view (light, dark; desktop, phone)", async () => {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    // A build in progress makes the picture show live progress and elapsed time.
+    await row("Echo switch").getByRole("button", { name: "Compile and upload Echo switch" }).click();
+    await expect.poll(() => status("Echo switch")).toMatch(/compile|%/);
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
+      for (const [label, width] of [["desktop", 1280], ["tablet", 900], ["phone", 390]] as const) {
+        await page.setViewportSize({ width, height: width > 500 ? 720 : 844 });
+        await page.waitForTimeout(150);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${scheme} ${label} has horizontal overflow`).toBeLessThanOrEqual(0);
+        await page.screenshot({ path: join(SCREENSHOT_DIR, `devices-${scheme}-${label}.png`), fullPage: true });
+      }
+    }
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // The README's picture: written when missing (or on request), and only from a run where all passed.
+    if (!failed && (!existsSync(DOCS_SCREENSHOT) || process.env.FORGE_UPDATE_SCREENSHOTS === "1")) {
+      mkdirSync(dirname(DOCS_SCREENSHOT), { recursive: true });
+      copyFileSync(join(SCREENSHOT_DIR, "devices-light-desktop.png"), DOCS_SCREENSHOT);
+    }
+  });
+
+  it("signs out and forgets the token", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.locator("#token").waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("esphome-forge.token"))).toBeNull();
+    expect(problems).toEqual([]);
+  });
+});
