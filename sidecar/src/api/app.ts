@@ -61,7 +61,15 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   app.use(API_PREFIX, api);
 
   if (ctx.publicDir && existsSync(ctx.publicDir)) {
-    app.use(express.static(ctx.publicDir, { index: "index.html", dotfiles: "deny", fallthrough: true }));
+    app.use(
+      express.static(ctx.publicDir, {
+        index: "index.html",
+        dotfiles: "deny",
+        fallthrough: true,
+        // Asset names carry a content hash; the page itself must always be revalidated.
+        setHeaders: (res, file) => res.set("Cache-Control", file.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache"),
+      }),
+    );
   } else {
     app.get("/", (_req, res) => {
       res.type("text/plain").send("Forge for ESPHome sidecar. The dashboard bundle is not built (npm run -w card build). API: /api/v1\n");
