@@ -16,6 +16,8 @@ if [ ! -f sidecar/dist/cli.js ]; then
   exit 1
 fi
 
+# Keep tool caches out of the clone.
+export RUFF_CACHE_DIR="${FORGE_CACHE:-$HOME/.cache/esphome-forge}/ruff-cache"
 if "$FORGE_HA_PYTHON" -m ruff --version >/dev/null 2>&1; then
   echo "test-python: ruff check + format check" >&2
   "$FORGE_HA_PYTHON" -m ruff check custom_components tests
@@ -23,7 +25,7 @@ if "$FORGE_HA_PYTHON" -m ruff --version >/dev/null 2>&1; then
 fi
 
 set +e
-"$FORGE_HA_PYTHON" -m pytest tests "$@"
+"$FORGE_HA_PYTHON" -m pytest -p no:cacheprovider tests "$@"
 rc=$?
 set -e
 # pytest exits 5 when nothing was collected: that is a failure here, not a pass.

@@ -1,0 +1,190 @@
+"""Forge for ESPHome: distributed ESPHome builds, their state and their actions in Home Assistant."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .api import ForgeAuthError, ForgeClient, ForgeError, ForgeIncompatibleError
+from .const import CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
+from .coordinator import ForgeConfigEntry, ForgeCoordinator, ForgeRuntimeData
+from .entity import hub_device_info, parse_unique_id
+from .frontend import async_setup_frontend
+from .services import async_setup_services
+from .websocket import async_setup_websocket
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.UPDATE,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Once per HA run: services, the card's WebSocket commands and the card itself."""
+    async_setup_services(hass)
+    async_setup_websocket(hass)
+    await async_setup_frontend(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> bool:
+    """Connect to the sidecar, wait for its first snapshot, then add the entities."""
+    client = ForgeClient(
+        async_get_clientsession(hass), entry.data[CONF_URL], entry.data[CONF_TOKEN]
+    )
+    placeholders = {"url": client.url}
+    try:
+        info = await client.info()
+    except ForgeAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except ForgeIncompatibleError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="incompatible",
+            translation_placeholders={**placeholders, "error": str(err)},
+        ) from err
+    except ForgeError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    coordinator = ForgeCoordinator(hass, entry, client)
+    entry.runtime_data = ForgeRuntimeData(client=client, coordinator=coordinator, info=info)
+    try:
+        await coordinator.async_start(FIRST_SNAPSHOT_TIMEOUT)
+    except ForgeAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except (ForgeError, ConnectionError, TimeoutError, OSError, aiohttp.ClientError) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err) or type(err).__name__},
+        ) from err
+
+    # The hub device first: node and worker devices name it as their `via_device`.
+    dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **hub_device_info(entry))
+    entry.async_on_unload(coordinator.async_add_listener(lambda: _remove_stale(hass, entry)))
+    macs = {node_id: node.get("mac") for node_id, node in coordinator.data.devices.items()}
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: _relink_on_new_mac(hass, entry, macs))
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    _remove_orphan_devices(hass, entry)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> bool:
+    """Unload the platforms and stop listening to the sidecar."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.coordinator.async_stop()
+    return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: ForgeConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Allow removing a device only once the sidecar no longer knows its node or worker."""
+    data = entry.runtime_data.coordinator.data
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN:
+            continue
+        if identifier == entry.entry_id:
+            return False
+        parts = identifier.split(":")
+        if len(parts) == 3 and parts[1] == "device" and parts[2] in data.devices:
+            return False
+        if len(parts) == 3 and parts[1] == "worker" and parts[2] in data.workers:
+            return False
+    ent_reg = er.async_get(hass)
+    for entity in er.async_entries_for_device(ent_reg, device.id, include_disabled_entities=True):
+        if entity.config_entry_id == entry.entry_id and (
+            parsed := parse_unique_id(entity.unique_id)
+        ):
+            kind, ident, _ = parsed
+            if (kind == "device" and ident in data.devices) or (
+                kind == "worker" and ident in data.workers
+            ):
+                return False
+    return True
+
+
+@callback
+def _remove_stale(hass: HomeAssistant, entry: ForgeConfigEntry) -> None:
+    """Remove entities (and our claim on devices) of nodes and workers the sidecar dropped."""
+    coordinator = entry.runtime_data.coordinator
+    if not coordinator.connected:
+        return
+    data = coordinator.data
+    ent_reg = er.async_get(hass)
+    touched: set[str] = set()
+    for entity in er.async_entries_for_config_entry(ent_reg, entry.entry_id):
+        if (parsed := parse_unique_id(entity.unique_id)) is None:
+            continue
+        kind, ident, _ = parsed
+        if (kind == "device" and ident not in data.devices) or (
+            kind == "worker" and ident not in data.workers
+        ):
+            if entity.device_id:
+                touched.add(entity.device_id)
+            ent_reg.async_remove(entity.entity_id)
+            if kind == "device":
+                coordinator.ha_devices.pop(ident, None)
+    dev_reg = dr.async_get(hass)
+    for device_id in touched:
+        device = dev_reg.async_get(device_id)
+        if device is None or entry.entry_id not in getattr(device, "config_entries", ()):
+            continue
+        if not any(
+            e.config_entry_id == entry.entry_id
+            for e in er.async_entries_for_device(ent_reg, device_id, include_disabled_entities=True)
+        ):
+            dev_reg.async_update_device(device_id, remove_config_entry_id=entry.entry_id)
+
+
+@callback
+def _relink_on_new_mac(
+    hass: HomeAssistant, entry: ForgeConfigEntry, macs: dict[str, str | None]
+) -> None:
+    """A node's MAC became known or changed: reload, so its entities move to the right device."""
+    for node_id, node in entry.runtime_data.coordinator.data.devices.items():
+        mac = node.get("mac")
+        if node_id in macs and macs[node_id] != mac:
+            macs.clear()
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        macs[node_id] = mac
+
+
+@callback
+def _remove_orphan_devices(hass: HomeAssistant, entry: ForgeConfigEntry) -> None:
+    """Drop our own node devices left without entities (their node now sits on ESPHome's)."""
+    dev_reg = dr.async_get(hass)
+    ent_reg = er.async_get(hass)
+    for device in dr.async_entries_for_config_entry(dev_reg, entry.entry_id):
+        ours = [i for d, i in device.identifiers if d == DOMAIN]
+        if not any(i.startswith(f"{entry.entry_id}:device:") for i in ours):
+            continue
+        if not er.async_entries_for_device(ent_reg, device.id, include_disabled_entities=True):
+            dev_reg.async_update_device(device.id, remove_config_entry_id=entry.entry_id)

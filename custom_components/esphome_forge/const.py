@@ -1,0 +1,73 @@
+"""Constants for the Forge for ESPHome integration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "esphome_forge"
+LOGGER = logging.getLogger(__package__)
+
+# The REST API version this integration speaks (`apiVersion` in /api/v1/health and /api/v1/info).
+SUPPORTED_API_VERSION: Final = 1
+PRODUCT_NAME: Final = "Forge for ESPHome"
+API_PREFIX: Final = "/api/v1"
+
+CONF_URL: Final = "url"
+CONF_TOKEN: Final = "token"  # noqa: S105 (the config key, not a secret)
+
+# Options.
+CONF_REPAIR_GRACE_MINUTES: Final = "repair_grace_minutes"
+CONF_VALIDATE_TIMEOUT: Final = "validate_timeout"
+CONF_DEFAULT_PRIORITY: Final = "default_priority"
+DEFAULT_REPAIR_GRACE_MINUTES: Final = 5
+DEFAULT_VALIDATE_TIMEOUT: Final = 300
+DEFAULT_SERVICE_PRIORITY: Final = "automation"
+
+# Reconnect backoff of the events WebSocket (doubles per failed attempt, reset once a snapshot arrives).
+BACKOFF_INITIAL: Final = 1.0
+BACKOFF_MAX: Final = 60.0
+# How long setup waits for the first snapshot before it gives up (ConfigEntryNotReady).
+FIRST_SNAPSHOT_TIMEOUT: Final = 20.0
+REQUEST_TIMEOUT: Final = 15.0
+WS_HEARTBEAT: Final = 30.0
+
+EVENT_JOB_FINISHED: Final = "esphome_forge_job_finished"
+
+ISSUE_UNREACHABLE: Final = "sidecar_unreachable"
+
+# Wire values (shared/src/domain.ts).
+JOB_ACTIONS: Final = ("validate", "compile", "compile_upload", "upload")
+FLASH_ACTIONS: Final = ("compile_upload", "upload")
+BUILD_ACTIONS: Final = ("compile", "compile_upload", "upload")
+JOB_PRIORITIES: Final = ("interactive", "automation", "scheduled", "bulk")
+ACTIVE_JOB_STATES: Final = ("queued", "blocked", "running")
+TERMINAL_JOB_STATES: Final = ("succeeded", "failed", "cancelled", "timed_out")
+TRUST_STATES: Final = (
+    "unknown",
+    "unsigned",
+    "verified",
+    "unknown_signer",
+    "invalid",
+    "revoked",
+    "stale",
+)
+BUILD_STATUS_OPTIONS: Final = [
+    "idle",
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+]
+
+# Frontend (the card bundle built from card/ and committed under frontend/).
+FRONTEND_URL_BASE: Final = "/esphome_forge_static"
+CARD_FILENAME: Final = "esphome-forge-card.js"
+
+# ESPHome releases have a changelog page per minor release.
+ESPHOME_CHANGELOG_URL: Final = "https://esphome.io/changelog/{version}.html"
+
+# HA 2026.8 made devices belong to exactly one config entry; from then on we link to the ESPHome
+# device with `entity.device_entry` instead of merging into it through a MAC connection.
+SINGLE_OWNER_DEVICES_SINCE: Final = (2026, 8)

@@ -1,0 +1,292 @@
+"""Sensors: per-node build status and firmware trust, per-worker load, hub counters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import BUILD_STATUS_OPTIONS, TRUST_STATES
+from .coordinator import ForgeConfigEntry, ForgeData
+from .entity import ForgeHubEntity, ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic
+
+PARALLEL_UPDATES = 0
+
+# Wire job states → the build-status sensor's states.
+_FINISHED_STATUS = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "timed_out": "failed",
+    "cancelled": "cancelled",
+}
+
+
+def _current_job(data: ForgeData, device_id: str) -> dict[str, Any] | None:
+    """The job the build status describes: the active one, else the last finished build."""
+    if (job := data.active_job(device_id)) is not None:
+        return job
+    last = data.devices[device_id].get("lastBuild")
+    if last is None:
+        return None
+    # The full Job is in memory for recent builds; lastBuild has the essentials otherwise.
+    return data.jobs.get(last["jobId"]) or {
+        "id": last["jobId"],
+        "action": last["action"],
+        "state": last["state"],
+        "finishedAt": last.get("finishedAt"),
+        "firmware": (
+            [{"sha256": last["firmwareSha256"], "kind": "ota"}]
+            if last.get("firmwareSha256")
+            else []
+        ),
+        "esphomeVersion": last.get("esphomeVersion"),
+    }
+
+
+def build_status(data: ForgeData, device_id: str) -> str:
+    """idle, queued, running, succeeded, failed or cancelled."""
+    job = _current_job(data, device_id)
+    if job is None:
+        return "idle"
+    if job["state"] in ("queued", "blocked"):
+        return "queued"
+    if job["state"] == "running":
+        return "running"
+    return _FINISHED_STATUS.get(job["state"], "idle")
+
+
+def _ota_digest(job: dict[str, Any]) -> str | None:
+    images = job.get("firmware") or []
+    image = next((f for f in images if f.get("kind") == "ota"), images[0] if images else None)
+    return image["sha256"] if image else None
+
+
+def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
+    """Attributes of the build-status sensor."""
+    job = _current_job(data, device_id)
+    last_error = next(
+        (
+            j.get("error")
+            for j in sorted(data.jobs.values(), key=lambda j: j["id"], reverse=True)
+            if j["deviceId"] == device_id and j["state"] in ("failed", "timed_out")
+        ),
+        None,
+    )
+    if job is None:
+        return {
+            "job_id": None,
+            "action": None,
+            "worker": None,
+            "started": None,
+            "phase": None,
+            "duration": None,
+            "progress": None,
+            "firmware_sha256": None,
+            "last_error": last_error,
+        }
+    duration_ms = job.get("durationMs")
+    return {
+        "job_id": job["id"],
+        "action": job["action"],
+        "worker": job.get("workerId"),
+        "started": job.get("startedAt"),
+        "phase": job.get("phase"),
+        "duration": round(duration_ms / 1000, 1) if duration_ms is not None else None,
+        "progress": job.get("progress"),
+        "firmware_sha256": _ota_digest(job),
+        "last_error": job.get("error") if job["state"] in ("failed", "timed_out") else last_error,
+    }
+
+
+def _trust(data: ForgeData, device_id: str) -> dict[str, Any]:
+    return data.devices[device_id]["trust"]["running"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForgeNodeSensorDescription(SensorEntityDescription):
+    """A per-node sensor."""
+
+    value_fn: Callable[[ForgeData, str], str | int | None]
+    attrs_fn: Callable[[ForgeData, str], dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForgeWorkerSensorDescription(SensorEntityDescription):
+    """A per-worker sensor."""
+
+    value_fn: Callable[[dict[str, Any]], int | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForgeHubSensorDescription(SensorEntityDescription):
+    """A sensor of the sidecar as a whole."""
+
+    value_fn: Callable[[ForgeData], int]
+    attrs_fn: Callable[[ForgeData], dict[str, Any]] | None = None
+
+
+NODE_SENSORS: tuple[ForgeNodeSensorDescription, ...] = (
+    ForgeNodeSensorDescription(
+        key="build_status",
+        translation_key="build_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=BUILD_STATUS_OPTIONS,
+        value_fn=build_status,
+        attrs_fn=build_attributes,
+    ),
+    ForgeNodeSensorDescription(
+        key="firmware_trust",
+        translation_key="firmware_trust",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(TRUST_STATES),
+        value_fn=lambda data, device_id: _trust(data, device_id)["state"],
+        attrs_fn=lambda data, device_id: {
+            "reason": _trust(data, device_id).get("reason"),
+            "signer": _trust(data, device_id).get("signer"),
+            "build_sequence": _trust(data, device_id).get("buildSequence"),
+            "checked_at": _trust(data, device_id).get("checkedAt"),
+            "firmware_sha256": _trust(data, device_id).get("firmwareSha256"),
+        },
+    ),
+)
+
+WORKER_SENSORS: tuple[ForgeWorkerSensorDescription, ...] = (
+    ForgeWorkerSensorDescription(
+        key="active_jobs",
+        translation_key="active_jobs",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="jobs",
+        value_fn=lambda worker: len(worker.get("activeJobIds") or []),
+    ),
+)
+
+
+def _not_verified(data: ForgeData) -> list[dict[str, Any]]:
+    return [d for d in data.devices.values() if d["trust"]["running"]["state"] != "verified"]
+
+
+HUB_SENSORS: tuple[ForgeHubSensorDescription, ...] = (
+    ForgeHubSensorDescription(
+        key="queue_depth",
+        translation_key="queue_depth",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="jobs",
+        value_fn=lambda data: sum(
+            1 for j in data.jobs.values() if j["state"] in ("queued", "blocked")
+        ),
+    ),
+    ForgeHubSensorDescription(
+        key="running_jobs",
+        translation_key="running_jobs",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="jobs",
+        value_fn=lambda data: sum(1 for j in data.jobs.values() if j["state"] == "running"),
+    ),
+    ForgeHubSensorDescription(
+        key="workers_online",
+        translation_key="workers_online",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="workers",
+        value_fn=lambda data: sum(1 for w in data.workers.values() if w["online"]),
+    ),
+    ForgeHubSensorDescription(
+        key="total_slots",
+        translation_key="total_slots",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="slots",
+        value_fn=lambda data: sum(w["slots"] for w in data.workers.values() if w["online"]),
+    ),
+    ForgeHubSensorDescription(
+        key="devices_not_verified",
+        translation_key="devices_not_verified",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="devices",
+        value_fn=lambda data: len(_not_verified(data)),
+        attrs_fn=lambda data: {
+            "devices": sorted(d["id"] for d in _not_verified(data)),
+            "by_state": dict(
+                sorted(
+                    Counter(d["trust"]["running"]["state"] for d in data.devices.values()).items()
+                )
+            ),
+        },
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ForgeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the sensors."""
+    coordinator = entry.runtime_data.coordinator
+    async_setup_dynamic(
+        entry,
+        async_add_entities,
+        hub=lambda: [ForgeHubSensor(coordinator, d) for d in HUB_SENSORS],
+        node=lambda device_id: [ForgeNodeSensor(coordinator, d, device_id) for d in NODE_SENSORS],
+        worker=lambda worker_id: [
+            ForgeWorkerSensor(coordinator, d, worker_id) for d in WORKER_SENSORS
+        ],
+    )
+
+
+class ForgeNodeSensor(ForgeNodeEntity, SensorEntity):
+    """Build status or firmware trust of one node."""
+
+    entity_description: ForgeNodeSensorDescription
+
+    @property
+    def native_value(self) -> str | int | None:
+        """State from the sidecar's data."""
+        return self.entity_description.value_fn(self.coordinator.data, self.device_id)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Details of the job or the trust verdict."""
+        return self.entity_description.attrs_fn(self.coordinator.data, self.device_id)
+
+
+class ForgeWorkerSensor(ForgeWorkerEntity, SensorEntity):
+    """Active jobs on one worker."""
+
+    entity_description: ForgeWorkerSensorDescription
+
+    @property
+    def native_value(self) -> int | None:
+        """Number of jobs the worker runs now."""
+        return self.entity_description.value_fn(self.worker)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The job ids."""
+        return {"job_ids": list(self.worker.get("activeJobIds") or [])}
+
+
+class ForgeHubSensor(ForgeHubEntity, SensorEntity):
+    """A fleet-wide counter."""
+
+    entity_description: ForgeHubSensorDescription
+
+    @property
+    def native_value(self) -> int:
+        """The counter."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Optional details."""
+        if self.entity_description.attrs_fn is None:
+            return None
+        return self.entity_description.attrs_fn(self.coordinator.data)

@@ -1,0 +1,460 @@
+"""Services (actions) of Forge for ESPHome, registered once in `async_setup`.
+
+Targets are HA devices, areas, floors and labels (resolved to the ESPHome nodes our entities sit
+on), Forge tags, `all` or `outdated`. Each service answers with response data; wrong input raises a
+translated `ServiceValidationError`, sidecar failures a translated `HomeAssistantError`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import (
+    config_validation as cv,
+    entity_registry as er,
+    target as target_helpers,
+)
+
+from .api import ForgeApiError
+from .const import (
+    CONF_DEFAULT_PRIORITY,
+    CONF_VALIDATE_TIMEOUT,
+    DEFAULT_SERVICE_PRIORITY,
+    DEFAULT_VALIDATE_TIMEOUT,
+    DOMAIN,
+    JOB_PRIORITIES,
+    TERMINAL_JOB_STATES,
+)
+from .coordinator import ForgeConfigEntry
+from .entity import parse_unique_id
+from .helpers import forge_call
+from .validation import job_validation_errors, parse_validation_log
+
+SERVICE_COMPILE = "compile"
+SERVICE_CANCEL = "cancel"
+SERVICE_VALIDATE = "validate"
+SERVICE_VERIFY_FIRMWARE = "verify_firmware"
+SERVICE_REVOKE = "revoke"
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_TAG = "tag"
+ATTR_ALL = "all"
+ATTR_OUTDATED = "outdated"
+ATTR_UPLOAD = "upload"
+ATTR_ESPHOME_VERSION = "esphome_version"
+ATTR_WORKER = "worker"
+ATTR_PRIORITY = "priority"
+ATTR_JOB_ID = "job_id"
+ATTR_TIMEOUT = "timeout"
+ATTR_ARTIFACT = "artifact"
+ATTR_SIGNER = "signer"
+ATTR_REASON = "reason"
+
+ESPHOME_VERSION_RE = re.compile(r"^\d{4}\.\d{1,2}\.\d+(?:[a-z]+\d*)?$|^dev$")
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+_TARGET_FIELDS = {
+    **cv.ENTITY_SERVICE_FIELDS,
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+}
+
+COMPILE_SCHEMA = vol.Schema(
+    {
+        **_TARGET_FIELDS,
+        vol.Optional(ATTR_TAG): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional(ATTR_ALL, default=False): cv.boolean,
+        vol.Optional(ATTR_OUTDATED, default=False): cv.boolean,
+        vol.Optional(ATTR_UPLOAD, default=True): cv.boolean,
+        vol.Optional(ATTR_ESPHOME_VERSION): cv.string,
+        vol.Optional(ATTR_WORKER): cv.string,
+        vol.Optional(ATTR_PRIORITY): vol.In(JOB_PRIORITIES),
+    }
+)
+CANCEL_SCHEMA = vol.Schema(
+    {
+        **_TARGET_FIELDS,
+        vol.Optional(ATTR_JOB_ID): vol.All(cv.ensure_list, [cv.positive_int]),
+    }
+)
+VALIDATE_SCHEMA = vol.Schema(
+    {
+        **_TARGET_FIELDS,
+        vol.Optional(ATTR_TIMEOUT): vol.All(vol.Coerce(int), vol.Range(min=1, max=3600)),
+    }
+)
+VERIFY_SCHEMA = vol.Schema(_TARGET_FIELDS)
+REVOKE_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_ARTIFACT): cv.string,
+        vol.Optional(ATTR_SIGNER): cv.string,
+        vol.Required(ATTR_REASON): vol.All(cv.string, vol.Length(min=1, max=500)),
+    }
+)
+
+
+def _response(**fields: Any) -> ServiceResponse:
+    """Response data: JSON-serialisable by construction (the sidecar's JSON, re-keyed)."""
+    return cast(ServiceResponse, fields)
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _entries(hass: HomeAssistant, call: ServiceCall) -> list[ForgeConfigEntry]:
+    """The loaded entries a call applies to: the named one, else all loaded ones."""
+    if entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN:
+            raise _invalid("entry_not_found", entry_id=entry_id)
+        if entry.state is not ConfigEntryState.LOADED:
+            raise _invalid("entry_not_loaded", title=entry.title)
+        return [entry]
+    entries = hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        raise _invalid("no_loaded_entries")
+    return entries
+
+
+def _single_entry(hass: HomeAssistant, call: ServiceCall) -> ForgeConfigEntry:
+    entries = _entries(hass, call)
+    if len(entries) > 1:
+        raise _invalid("multiple_entries")
+    return entries[0]
+
+
+def _has_target(call: ServiceCall) -> bool:
+    return target_helpers.TargetSelection(call.data).has_any_target
+
+
+@callback
+def _targeted_nodes(
+    hass: HomeAssistant, call: ServiceCall, entries: list[ForgeConfigEntry]
+) -> dict[str, set[str]]:
+    """Entry id → sidecar device ids of the nodes behind the targeted devices/areas/labels."""
+    selection = target_helpers.TargetSelection(call.data)
+    if not selection.has_any_target:
+        return {}
+    selected = target_helpers.async_extract_referenced_entity_ids(hass, selection)
+    ent_reg = er.async_get(hass)
+    allowed = {entry.entry_id for entry in entries}
+    found: dict[str, set[str]] = {}
+
+    def add(entity: er.RegistryEntry) -> None:
+        if entity.platform != DOMAIN or entity.config_entry_id not in allowed:
+            return
+        parsed = parse_unique_id(entity.unique_id)
+        if parsed is not None and parsed[0] == "device":
+            found.setdefault(entity.config_entry_id, set()).add(parsed[1])
+
+    for device_id in selected.referenced_devices:
+        for on_device in er.async_entries_for_device(
+            ent_reg, device_id, include_disabled_entities=True
+        ):
+            add(on_device)
+    for entity_id in selected.referenced | selected.indirectly_referenced:
+        if (named := ent_reg.async_get(entity_id)) is not None:
+            add(named)
+    return found
+
+
+def _one_node(hass: HomeAssistant, call: ServiceCall) -> tuple[ForgeConfigEntry, str]:
+    """The single node a validate / verify call is about."""
+    if not _has_target(call):
+        raise _invalid("no_target")
+    entries = _entries(hass, call)
+    targeted = _targeted_nodes(hass, call, entries)
+    pairs = [(entry_id, node) for entry_id, nodes in targeted.items() for node in nodes]
+    if not pairs:
+        raise _invalid("no_devices_matched")
+    if len(pairs) > 1:
+        raise _invalid("single_device_required", count=str(len(pairs)))
+    entry_id, node = pairs[0]
+    entry = next(e for e in entries if e.entry_id == entry_id)
+    return entry, node
+
+
+async def _compile(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    data = call.data
+    tags: list[str] = data.get(ATTR_TAG, [])
+    if not (_has_target(call) or tags or data[ATTR_ALL] or data[ATTR_OUTDATED]):
+        raise _invalid("no_target")
+    if bad := [t for t in tags if not TAG_RE.match(t)]:
+        raise _invalid("invalid_tag", tag=", ".join(bad))
+    version = data.get(ATTR_ESPHOME_VERSION)
+    if version is not None and not ESPHOME_VERSION_RE.match(version):
+        raise _invalid("invalid_esphome_version", version=version)
+    entries = _entries(hass, call)
+    targeted = _targeted_nodes(hass, call, entries)
+
+    plan: list[tuple[ForgeConfigEntry, list[str], dict[str, Any]]] = []
+    unknown_tags = set(tags)
+    for entry in entries:
+        fleet = entry.runtime_data.coordinator.data
+        nodes: set[str] = set(targeted.get(entry.entry_id, set()))
+        if data[ATTR_ALL]:
+            nodes.update(fleet.devices)
+        if data[ATTR_OUTDATED]:
+            nodes.update(d["id"] for d in fleet.devices.values() if d.get("outdated"))
+        for tag in tags:
+            tagged = {d["id"] for d in fleet.devices.values() if tag in d.get("tags", [])}
+            if tagged:
+                unknown_tags.discard(tag)
+            nodes.update(tagged)
+        params: dict[str, Any] = {}
+        if version is not None:
+            params["esphomeVersion"] = version
+        if worker := data.get(ATTR_WORKER):
+            match = next(
+                (w["id"] for w in fleet.workers.values() if worker in (w["id"], w.get("name"))),
+                None,
+            )
+            if match is None:
+                raise _invalid("unknown_worker", worker=worker)
+            params["workerId"] = match
+        if nodes:
+            plan.append((entry, sorted(nodes), params))
+    if unknown_tags and not (data[ATTR_ALL] or data[ATTR_OUTDATED]):
+        raise _invalid("unknown_tag", tag=", ".join(sorted(unknown_tags)))
+    if not plan:
+        if data[ATTR_OUTDATED] and not (_has_target(call) or tags or data[ATTR_ALL]):
+            # Nothing is outdated: a valid request with nothing to do.
+            return _response(job_ids=[], jobs=[], skipped=[])
+        raise _invalid("no_devices_matched")
+
+    action = "compile_upload" if data[ATTR_UPLOAD] else "compile"
+    jobs: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for entry, node_ids, params in plan:
+        priority = data.get(ATTR_PRIORITY) or entry.options.get(
+            CONF_DEFAULT_PRIORITY, DEFAULT_SERVICE_PRIORITY
+        )
+        async with forge_call(entry):
+            result = await entry.runtime_data.client.create_jobs(
+                action, node_ids, priority=priority, params=params, source="ha"
+            )
+        jobs.extend(
+            {
+                "job_id": job["jobId"],
+                "device": job["deviceId"],
+                "coalesced": job["coalesced"],
+                "config_entry_id": entry.entry_id,
+            }
+            for job in result["jobs"]
+        )
+        skipped.extend(
+            {"device": s["deviceId"], "reason": s["reason"], "config_entry_id": entry.entry_id}
+            for s in result["skipped"]
+        )
+    return _response(job_ids=[j["job_id"] for j in jobs], jobs=jobs, skipped=skipped)
+
+
+async def _cancel(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    job_ids: list[int] = call.data.get(ATTR_JOB_ID, [])
+    if not job_ids and not _has_target(call):
+        raise _invalid("no_target")
+    cancelled: list[dict[str, Any]] = []
+    if job_ids:
+        entry = _single_entry(hass, call)
+        for job_id in job_ids:
+            try:
+                async with forge_call(entry):
+                    job = await entry.runtime_data.client.cancel_job(job_id)
+            except HomeAssistantError as err:
+                cause = err.__cause__
+                if isinstance(cause, ForgeApiError) and cause.status == 404:
+                    raise _invalid("unknown_job", job_id=str(job_id)) from cause
+                if isinstance(cause, ForgeApiError) and cause.status == 409:
+                    raise _invalid(
+                        "job_not_active", job_id=str(job_id), message=cause.message
+                    ) from cause
+                raise
+            cancelled.append(_cancelled(entry, job))
+    if _has_target(call):
+        entries = _entries(hass, call)
+        targeted = _targeted_nodes(hass, call, entries)
+        if not targeted:
+            raise _invalid("no_devices_matched")
+        for entry in entries:
+            nodes = targeted.get(entry.entry_id, set())
+            fleet = entry.runtime_data.coordinator.data
+            active = [
+                j
+                for j in fleet.jobs.values()
+                if j["deviceId"] in nodes and j["state"] not in TERMINAL_JOB_STATES
+            ]
+            for job in sorted(active, key=lambda j: j["id"]):
+                async with forge_call(entry):
+                    result = await entry.runtime_data.client.cancel_job(job["id"])
+                cancelled.append(_cancelled(entry, result))
+    return _response(cancelled=cancelled)
+
+
+def _cancelled(entry: ForgeConfigEntry, job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "job_id": job["id"],
+        "device": job["deviceId"],
+        "state": job["state"],
+        "config_entry_id": entry.entry_id,
+    }
+
+
+async def _validate(call: ServiceCall) -> ServiceResponse:
+    entry, node = _one_node(call.hass, call)
+    timeout = call.data.get(ATTR_TIMEOUT) or entry.options.get(
+        CONF_VALIDATE_TIMEOUT, DEFAULT_VALIDATE_TIMEOUT
+    )
+    runtime = entry.runtime_data
+    async with forge_call(entry):
+        result = await runtime.client.create_jobs(
+            "validate", [node], priority="interactive", source="ha"
+        )
+    if not result["jobs"]:
+        reason = result["skipped"][0]["reason"] if result["skipped"] else "skipped"
+        # The sidecar refuses nodes whose config cannot even be read: that *is* the answer.
+        return {
+            "valid": False,
+            "device": node,
+            "job_id": None,
+            "state": None,
+            "errors": [{"message": reason, "path": None, "file": None, "line": None}],
+        }
+    job_id = result["jobs"][0]["jobId"]
+    try:
+        job = await runtime.coordinator.async_wait_job(job_id, timeout)
+    except TimeoutError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="validate_timeout",
+            translation_placeholders={"job_id": str(job_id), "timeout": str(timeout)},
+        ) from err
+    valid = job["state"] == "succeeded"
+    errors: list[dict[str, Any]] = []
+    if not valid:
+        errors = job_validation_errors(job) or []
+        if not errors:
+            async with forge_call(entry):
+                log = await runtime.client.job_log(job_id)
+            errors = parse_validation_log(log)
+        if not errors:
+            message = job.get("error") or f"validation ended {job['state']}"
+            errors = [{"message": message, "path": None, "file": None, "line": None}]
+    return {
+        "valid": valid,
+        "device": node,
+        "job_id": job_id,
+        "state": job["state"],
+        "errors": errors,
+    }
+
+
+def _verdict(verdict: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "state": verdict["state"],
+        "reason": verdict.get("reason"),
+        "signer": verdict.get("signer"),
+        "build_sequence": verdict.get("buildSequence"),
+        "checked_at": verdict.get("checkedAt"),
+        "firmware_sha256": verdict.get("firmwareSha256"),
+    }
+
+
+async def _verify_firmware(call: ServiceCall) -> ServiceResponse:
+    entry, node = _one_node(call.hass, call)
+    async with forge_call(entry):
+        device = await entry.runtime_data.client.device(node)
+    trust = device["trust"]
+    return {
+        "device": node,
+        **_verdict(trust["running"]),
+        "pending": _verdict(trust["pending"]),
+    }
+
+
+async def _revoke(call: ServiceCall) -> ServiceResponse:
+    data = call.data
+    artifact = data.get(ATTR_ARTIFACT)
+    signer = data.get(ATTR_SIGNER)
+    if (artifact is None) == (signer is None):
+        raise _invalid("revoke_target_required")
+    if artifact is not None and not SHA256_RE.match(artifact):
+        raise _invalid("invalid_digest", digest=artifact)
+    entry = _single_entry(call.hass, call)
+    body = {
+        "kind": "artifact" if artifact is not None else "signer",
+        "value": artifact if artifact is not None else signer,
+        "reason": data[ATTR_REASON],
+    }
+    try:
+        async with forge_call(entry):
+            result = await entry.runtime_data.client.revoke(body)
+    except HomeAssistantError as err:
+        cause = err.__cause__
+        if (
+            isinstance(cause, ForgeApiError)
+            and cause.status == 404
+            and (cause.message.startswith("no route"))
+        ):
+            raise _invalid("trust_not_enabled") from cause
+        raise
+    return {"revoked": True, "kind": body["kind"], "value": body["value"], "result": result}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the services (once, from async_setup)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_COMPILE,
+        _compile,
+        schema=COMPILE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CANCEL,
+        _cancel,
+        schema=CANCEL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_VALIDATE,
+        _validate,
+        schema=VALIDATE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_VERIFY_FIRMWARE,
+        _verify_firmware,
+        schema=VERIFY_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_REVOKE,
+        _revoke,
+        schema=REVOKE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

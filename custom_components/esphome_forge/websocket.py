@@ -1,0 +1,201 @@
+"""HA WebSocket commands for the card (docs/ha-websocket-api.md).
+
+The card talks only to Home Assistant; the sidecar's admin token stays here. Payloads keep the
+sidecar's own shapes (camelCase) so the card has one decoder for both of its data paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.components import websocket_api
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+
+from .api import ForgeApiError, ForgeError
+from .const import DOMAIN, JOB_PRIORITIES
+from .coordinator import ForgeConfigEntry
+
+ATTR_ENTRY_ID = "entry_id"
+
+
+@callback
+def async_setup_websocket(hass: HomeAssistant) -> None:
+    """Register the commands (once, from async_setup)."""
+    websocket_api.async_register_command(hass, ws_subscribe)
+    websocket_api.async_register_command(hass, ws_job_log)
+    websocket_api.async_register_command(hass, ws_compile)
+    websocket_api.async_register_command(hass, ws_upload)
+    websocket_api.async_register_command(hass, ws_cancel)
+
+
+def _entry(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> ForgeConfigEntry | None:
+    """The requested entry (default: the first loaded one); sends not_found otherwise."""
+    if entry_id := msg.get(ATTR_ENTRY_ID):
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is not None and entry.domain == DOMAIN and entry.state is ConfigEntryState.LOADED:
+            return entry
+        connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, f"No loaded entry {entry_id}")
+        return None
+    if entries := hass.config_entries.async_loaded_entries(DOMAIN):
+        return entries[0]
+    connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "Forge for ESPHome is not set up")
+    return None
+
+
+def _send_forge_error(
+    connection: websocket_api.ActiveConnection, msg_id: int, err: ForgeError
+) -> None:
+    if isinstance(err, ForgeApiError) and err.status == 404:
+        connection.send_error(msg_id, websocket_api.ERR_NOT_FOUND, err.message)
+    elif isinstance(err, ForgeApiError) and err.status == 400:
+        connection.send_error(msg_id, websocket_api.ERR_INVALID_FORMAT, err.message)
+    else:
+        message = err.message if isinstance(err, ForgeApiError) else str(err)
+        connection.send_error(msg_id, websocket_api.ERR_HOME_ASSISTANT_ERROR, message)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/subscribe",
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@callback
+def ws_subscribe(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """A snapshot, then the sidecar's device / job / worker deltas (a fresh snapshot on reconnect)."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    coordinator = entry.runtime_data.coordinator
+    msg_id = msg["id"]
+
+    @callback
+    def relay(event: dict[str, Any]) -> None:
+        connection.send_message(websocket_api.event_message(msg_id, event))
+
+    connection.subscriptions[msg_id] = coordinator.async_add_relay(relay)
+    connection.send_result(msg_id)
+    relay(coordinator.data.snapshot_event())
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/job_log",
+        vol.Required("job_id"): vol.All(int, vol.Range(min=1)),
+        vol.Optional("offset", default=0): vol.All(int, vol.Range(min=0)),
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.async_response
+async def ws_job_log(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """`log` events from the given byte offset, then `log_end` when the job finishes."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    runtime = entry.runtime_data
+    msg_id = msg["id"]
+    try:
+        # Checked over REST first: the stream's own not-found error names no request.
+        await runtime.client.job(msg["job_id"])
+    except ForgeError as err:
+        _send_forge_error(connection, msg_id, err)
+        return
+
+    @callback
+    def send(event: dict[str, Any]) -> None:
+        connection.send_message(websocket_api.event_message(msg_id, event))
+
+    try:
+        unsubscribe = await runtime.coordinator.async_subscribe_log(
+            msg["job_id"], msg["offset"], send
+        )
+    except ConnectionError as err:
+        connection.send_error(msg_id, websocket_api.ERR_HOME_ASSISTANT_ERROR, str(err))
+        return
+    connection.subscriptions[msg_id] = unsubscribe
+    connection.send_result(msg_id)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/compile",
+        vol.Required("device_ids"): vol.All([str], vol.Length(min=1)),
+        vol.Optional("upload", default=True): bool,
+        vol.Optional("priority", default="interactive"): vol.In(JOB_PRIORITIES),
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_compile(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Queue compile (+ upload) jobs; answer with the sidecar's CreateJobsResponse."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    action = "compile_upload" if msg["upload"] else "compile"
+    try:
+        result = await entry.runtime_data.client.create_jobs(
+            action, msg["device_ids"], priority=msg["priority"], source="card"
+        )
+    except ForgeError as err:
+        _send_forge_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], result)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/upload",
+        vol.Required("device_ids"): vol.All([str], vol.Length(min=1)),
+        vol.Optional("firmware_sha256"): vol.All(str, vol.Match(r"^[0-9a-f]{64}$")),
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_upload(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Flash stored firmware without recompiling."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    params = {"firmwareSha256": msg["firmware_sha256"]} if "firmware_sha256" in msg else {}
+    try:
+        result = await entry.runtime_data.client.create_jobs(
+            "upload", msg["device_ids"], priority="interactive", params=params, source="card"
+        )
+    except ForgeError as err:
+        _send_forge_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], result)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/cancel",
+        vol.Required("job_id"): vol.All(int, vol.Range(min=1)),
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_cancel(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Cancel a job; answer with the sidecar's Job."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    try:
+        job = await entry.runtime_data.client.cancel_job(msg["job_id"])
+    except ForgeError as err:
+        _send_forge_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], job)
