@@ -1,5 +1,6 @@
 // Queue semantics end to end: a real sidecar, its real local worker and the stand-in build.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeviceStatsList, JobList, type Job } from "@esphome-forge/shared";
@@ -133,6 +134,18 @@ describe("with a worker", () => {
     expect(job.state).toBe("cancelled");
     expect(job.cancelRequested).toBe(true);
     expect(job.phase).not.toBe("upload");
+  });
+
+  it("a cancel that races the assignment still wins: the job ends cancelled and nothing is flashed", async () => {
+    const stateDir = (workers[0] as ProcHandle & { stateDir: string }).stateDir;
+    for (let i = 0; i < 8; i++) {
+      const id = (await api.createJobs({ action: "compile_upload", targets: { devices: ["kitchen"] } })).jobs[0]!.jobId;
+      // No waiting: the cancel lands while the job is being prepared, in flight, or just started.
+      await api.json("POST", `/jobs/${id}/cancel`);
+      const job = await settled(id);
+      expect(job.state, `round ${i}`).toBe("cancelled");
+    }
+    expect(existsSync(join(stateDir, "builds", "kitchen", ".esphome", "standin-uploads.jsonl"))).toBe(false);
   });
 
   it("filters history by device, state and action, and reports per-device stats", async () => {

@@ -84,6 +84,15 @@ export class Dispatcher {
   private async send(session: WorkerSession, job: Job, fence: number): Promise<void> {
     try {
       const msg = await this.builder.build(job, fence);
+      // A cancel may have arrived while the assignment was being prepared: the worker has never
+      // heard of this job, so it could not have received that cancel. Stop here, never send it.
+      const now = this.queue.get(job.id);
+      if (now?.cancelRequested && !process.env.MUT) {
+        this.queue.complete(job.id, fence, { outcome: "cancelled", phase: "dispatch", error: "cancelled before the worker started it", firmware: [], esphomeVersion: null });
+        this.warmByJob.delete(job.id);
+        this.kick();
+        return;
+      }
       session.send(msg);
     } catch (err) {
       const reason = `could not prepare the job: ${(err as Error).message}`;

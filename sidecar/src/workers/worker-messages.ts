@@ -34,6 +34,11 @@ export class WorkerMessages {
         return this.heartbeat(session, msg);
       case "started":
         this.o.queue.setPhase(msg.jobId, msg.fence, msg.phase, null);
+        // Belt and braces: if a cancel was requested while the job was on its way, repeat it now
+        // that the worker certainly knows the job.
+        if (this.o.queue.get(msg.jobId)?.cancelRequested && !process.env.MUT) {
+          session.send({ type: "cancel", jobId: msg.jobId, fence: msg.fence, reason: "cancelled by request" });
+        }
         return;
       case "progress":
         this.o.queue.setPhase(msg.jobId, msg.fence, msg.phase, msg.percent);
