@@ -37,6 +37,8 @@ export const HealthResponse = z.object({
   version: z.string(),
   apiVersion: z.literal(1),
   workerProtocolVersion: z.number().int(),
+  /** Stable id of this sidecar installation (kept in its data folder), for discovery and HA unique ids. */
+  instanceId: z.string(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 

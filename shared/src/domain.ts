@@ -98,6 +98,18 @@ export const Device = z.object({
       esphomeVersion: z.string().nullable(),
     })
     .nullable(),
+  /** The ESPHome version Forge would build with: the device's pin, else the fleet default. */
+  targetVersion: z.string().nullable(),
+  /** The last firmware Forge flashed to this device (what it believes is running). */
+  lastFlash: z
+    .object({
+      jobId: z.number().int(),
+      finishedAt: z.string().nullable(),
+      configHash: Sha256Hex.nullable(),
+      esphomeVersion: z.string().nullable(),
+      firmwareSha256: Sha256Hex.nullable(),
+    })
+    .nullable(),
   trust: z.object({ pending: TrustVerdict, running: TrustVerdict }),
   updatedAt: z.string(),
 });

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { API_PREFIX, TERMINAL_JOB_STATES, WORKER_PROTOCOL_VERSION, type HealthResponse, type Settings } from "@esphome-forge/shared";
 import { createApp } from "./api/app.js";
@@ -122,8 +123,9 @@ export class Sidecar {
       }),
     });
 
+    const instanceId = loadOrCreateInstanceId(join(paths.dataDir, "instance-id"));
     const health = (): HealthResponse => ({
-      status: "ok", product: "Forge for ESPHome", version: SIDECAR_VERSION, apiVersion: 1, workerProtocolVersion: WORKER_PROTOCOL_VERSION,
+      status: "ok", product: "Forge for ESPHome", version: SIDECAR_VERSION, apiVersion: 1, workerProtocolVersion: WORKER_PROTOCOL_VERSION, instanceId,
     });
     const ctx: ApiContext = {
       adminToken, queue, inventory, view, jobs: jobService, registry, tokens, hub, firmware, settings, log, health,
@@ -150,7 +152,11 @@ export class Sidecar {
       inventory.setRescanInterval(settings.get().rescanIntervalSec);
       kick();
     };
-    const app = createApp(ctx, { onSlotsChanged: kick, onSettingsChanged });
+    const onWorkerChanged = (id: string) => {
+      bus.worker("upsert", id, registry.view(id));
+      kick();
+    };
+    const app = createApp(ctx, { onWorkerChanged, onSettingsChanged });
 
     const server = createServer(app);
     server.on("upgrade", (req, socket, head) => {
@@ -216,6 +222,16 @@ function loadOrCreateAdminToken(file: string): string {
   const token = randomBytes(32).toString("base64url");
   writeFileSync(file, token + "\n", { mode: 0o600 });
   return token;
+}
+
+function loadOrCreateInstanceId(file: string): string {
+  if (existsSync(file)) {
+    const id = readFileSync(file, "utf8").trim();
+    if (/^[0-9a-f]{32}$/.test(id)) return id;
+  }
+  const id = randomBytes(16).toString("hex");
+  writeFileSync(file, id + "\n");
+  return id;
 }
 
 function dedupe<T extends { id: number }>(jobs: T[]): T[] {

@@ -59,13 +59,12 @@ export const DEFAULT_QUERY: DeviceQuery = { text: "", tags: [], state: "all", so
 export const displayName = (d: Device) => d.friendlyName || d.name || d.id;
 
 /** The ESPHome version Forge would build with: the device's pin, else the last build's. */
-export const wouldBuildVersion = (d: Device): string | null => d.pinnedVersion ?? d.lastBuild?.esphomeVersion ?? null;
+export const wouldBuildVersion = (d: Device): string | null => d.targetVersion ?? d.pinnedVersion ?? null;
 
 /** What the device runs: as Home Assistant reports it, else what Forge last flashed successfully. */
 export function runningVersion(d: Device, presence?: DevicePresence): string | null {
   if (presence?.runningVersion) return presence.runningVersion;
-  const lb = d.lastBuild;
-  return lb && lb.state === "succeeded" && (lb.action === "compile_upload" || lb.action === "upload") ? lb.esphomeVersion : null;
+  return d.lastFlash?.esphomeVersion ?? null;
 }
 
 /** Outdated: the config changed since the last build, or the device runs another version than Forge would build. */

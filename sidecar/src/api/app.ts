@@ -37,7 +37,8 @@ const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 export interface AppHooks {
-  onSlotsChanged: () => void;
+  /** A worker's slots or tags changed through the API. */
+  onWorkerChanged: (workerId: string) => void;
   onSettingsChanged: () => void;
 }
 
@@ -56,7 +57,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(systemRoutes(ctx, hooks.onSettingsChanged));
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
-  api.use(workerRoutes(ctx, hooks.onSlotsChanged));
+  api.use(workerRoutes(ctx, hooks.onWorkerChanged));
   api.use(notFound);
   app.use(API_PREFIX, api);
 

@@ -47,16 +47,21 @@ export class DeviceView {
     const outdated =
       d.error == null &&
       (!flashed || flashed.configHash !== d.configHash || (target != null && flashed.esphomeVersion !== target));
+    const imageOf = (j: { firmware: { kind: string; sha256: string }[] }) => j.firmware.find((f) => f.kind === "ota")?.sha256 ?? j.firmware[0]?.sha256 ?? null;
     return {
       ...d,
       outdated,
+      targetVersion: target,
+      lastFlash: flashed
+        ? { jobId: flashed.id, finishedAt: flashed.finishedAt, configHash: flashed.configHash, esphomeVersion: flashed.esphomeVersion, firmwareSha256: imageOf(flashed) }
+        : null,
       lastBuild: last
         ? {
             jobId: last.id,
             action: last.action,
             state: last.state,
             finishedAt: last.finishedAt,
-            firmwareSha256: last.firmware.find((f) => f.kind === "ota")?.sha256 ?? last.firmware[0]?.sha256 ?? null,
+            firmwareSha256: imageOf(last),
             esphomeVersion: last.esphomeVersion,
           }
         : null,

@@ -4,7 +4,7 @@ import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
 
-export function workerRoutes(ctx: ApiContext, onSlotsChanged: () => void): Router {
+export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string) => void): Router {
   const r = Router();
 
   r.get("/workers", (_req, res) => {
@@ -16,7 +16,7 @@ export function workerRoutes(ctx: ApiContext, onSlotsChanged: () => void): Route
     const worker = ctx.registry.setOverrides(req.params.id, patch);
     // Tell the live worker, so it runs that many jobs at once without a restart.
     ctx.registry.session(req.params.id)?.send({ type: "configure", ...patch });
-    onSlotsChanged();
+    onWorkerChanged(req.params.id);
     res.json(worker);
   });
 
