@@ -77,7 +77,7 @@ def mock_config_entry(sidecar: Sidecar) -> MockConfigEntry:
         domain=DOMAIN,
         entry_id=ENTRY_ID,
         title="Forge for ESPHome (test)",
-        unique_id=f"127.0.0.1:{sidecar.port}",
+        unique_id=sidecar.instance_id,
         data={CONF_URL: sidecar.url, CONF_TOKEN: sidecar.token},
     )
 

@@ -126,6 +126,11 @@ class Sidecar:
         """The ESPHome config folder the sidecar serves."""
         return self.data_dir / "config"
 
+    @property
+    def instance_id(self) -> str:
+        """The sidecar's stable instance id (written to its data folder on first start)."""
+        return (self.data_dir / "instance-id").read_text().strip()
+
     def write_devices(self, devices: dict[str, str]) -> None:
         """Write device YAMLs into the config folder."""
         self.config_dir.mkdir(parents=True, exist_ok=True)

@@ -86,7 +86,7 @@ async def test_user_flow_errors_then_success(hass: HomeAssistant, sidecar: Sidec
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"Forge for ESPHome (127.0.0.1:{sidecar.port})"
     assert result["data"] == {CONF_URL: sidecar.url, CONF_TOKEN: sidecar.token}
-    assert result["result"].unique_id == f"127.0.0.1:{sidecar.port}"
+    assert result["result"].unique_id == sidecar.instance_id
     await hass.async_block_till_done()
 
     # The same sidecar again is refused.
@@ -214,7 +214,7 @@ async def test_reconfigure_flow(
     hass.config_entries.async_update_entry(
         mock_config_entry,
         data={**mock_config_entry.data, CONF_URL: f"http://127.0.0.1:{_free_port()}"},
-        unique_id="127.0.0.1:1",
+        unique_id=sidecar.instance_id,
     )
     result = await mock_config_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
@@ -236,7 +236,7 @@ async def test_reconfigure_flow(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert mock_config_entry.data == {CONF_URL: sidecar.url, CONF_TOKEN: sidecar.token}
-    assert mock_config_entry.unique_id == f"127.0.0.1:{sidecar.port}"
+    assert mock_config_entry.unique_id == sidecar.instance_id
     assert mock_config_entry.state is ConfigEntryState.LOADED
 
 
