@@ -21,6 +21,7 @@ import {
   WorkerTokenList,
 } from "./api.js";
 import { Device, Job, SettingsPatch, Worker } from "./domain.js";
+import { ApprovalQuery, LogCheckpointResponse, LogProofResponse, RevocationImportResponse, RevocationListResponse, RevokeRequest, TrustKey, TrustKeyList } from "./trust-api.js";
 
 export interface RouteSpec {
   method: "get" | "post" | "patch" | "delete" | "put";
@@ -61,6 +62,15 @@ export const ROUTES: RouteSpec[] = [
   { method: "delete", path: "/worker-tokens/:id", summary: "Revoke a worker token and disconnect its workers", auth: true, response: ok, tag: "workers" },
   { method: "get", path: "/settings", summary: "Current settings", auth: true, response: SettingsResponse, tag: "settings" },
   { method: "patch", path: "/settings", summary: "Change settings", auth: true, body: SettingsPatch, response: SettingsResponse, tag: "settings" },
+  { method: "get", path: "/trust/root", summary: "The trusted root (Sigstore trusted_root.json) for offline verification", auth: true, response: { mediaType: "application/json", description: "trusted_root.json" }, tag: "trust" },
+  { method: "get", path: "/trust/keys", summary: "Enrolled signing keys (workers, sidecar, log, revocation)", auth: true, response: TrustKeyList, tag: "trust" },
+  { method: "post", path: "/trust/keys/:hint/retire", summary: "Retire a key (e.g. a reinstalled worker's old key); its old signatures stay valid", auth: true, response: TrustKey, tag: "trust" },
+  { method: "get", path: "/trust/revocations", summary: "Export the current signed revocation list", auth: true, response: RevocationListResponse, tag: "trust" },
+  { method: "post", path: "/trust/revocations", summary: "Revoke artifacts, signer keys, workers, ESPHome version ranges or config digests (publishes a new list version)", auth: true, body: RevokeRequest, response: RevocationListResponse, tag: "trust" },
+  { method: "post", path: "/trust/revocations/import", summary: "Import a signed revocation list (verified with a pinned revocation key; lower versions are refused)", auth: true, body: z.record(z.string(), z.unknown()), response: RevocationImportResponse, tag: "trust" },
+  { method: "get", path: "/trust/log/checkpoint", summary: "The latest signed checkpoint of the transparency log", auth: true, response: LogCheckpointResponse, tag: "trust" },
+  { method: "get", path: "/trust/log/proof/:index", summary: "Inclusion proof for a log entry (for `esphome-forge verify --proof`)", auth: true, response: LogProofResponse, tag: "trust" },
+  { method: "get", path: "/trust/approvals/:sha256", summary: "The sidecar's approval bundle for a firmware digest (for `esphome-forge verify --bundle`)", auth: true, query: ApprovalQuery, response: { mediaType: "application/json", description: "Sigstore bundle v0.3" }, tag: "trust" },
 ];
 
 export { ErrorBody };

@@ -215,6 +215,8 @@ export const Settings = z.object({
   defaultEsphomeVersion: EsphomeVersion.nullable(),
   /** Seconds between full rescans of the config folder (the watcher catches most changes sooner). */
   rescanIntervalSec: z.number().int().min(5).max(3600),
+  /** Content trust for OTA: `enforce` blocks firmware that is not verified, `warn` flashes and logs, `off`. */
+  trustPolicy: z.enum(["enforce", "warn", "off"]),
 });
 export type Settings = z.infer<typeof Settings>;
 export const SettingsPatch = Settings.partial();

@@ -2,7 +2,7 @@
 // Text frames carry one JSON message each; a binary frame carries the bytes announced by the
 // `firmware` message that immediately precedes it on the same socket.
 import { z } from "zod";
-import { DeviceId, FirmwareImage, JobAction, JobParams, JobPhase, Sha256Hex, Tag, WorkerSystem } from "./domain.js";
+import { DeviceId, FirmwareImage, JobAction, JobParams, JobPhase, Sha256Hex, Tag, TrustVerdict, WorkerSystem } from "./domain.js";
 
 /** Bumped on any incompatible change. A worker speaking another version is refused with both numbers named. */
 export const WORKER_PROTOCOL_VERSION = 1;
@@ -37,6 +37,8 @@ export const HelloMessage = z.object({
   warmDevices: z.array(DeviceId).max(10_000).default([]),
   /** Jobs this worker is still running (after a reconnect): the sidecar tells it which to continue. */
   runningJobs: z.array(z.object(JobRef)).default([]),
+  /** The worker's P-256 public key (SPKI PEM) for signing build provenance; enrolled on first use. */
+  signingKey: z.string().max(4096).optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
@@ -83,13 +85,22 @@ export const ResultMessage = z.object({
   validationErrors: z
     .array(z.object({ file: z.string().nullable(), line: z.number().int().nullable(), message: z.string() }))
     .optional(),
+  /** The worker's signed build provenance (Sigstore bundle JSON) over the firmware it sends. */
+  provenance: z.string().max(1024 * 1024).optional(),
 });
 export type ResultMessage = z.infer<typeof ResultMessage>;
 
 /** The worker gives a job back without a result (e.g. SIGTERM before it could finish). */
 export const ReleaseMessage = z.object({ type: z.literal("release"), ...JobRef, reason: z.string().max(1024) });
 
+/**
+ * compile_upload, between compile and upload: the signed provenance of the images just sent (as
+ * `firmware` + binary frames). The worker flashes only after the sidecar's `approval` allows it.
+ */
+export const ProvenanceMessage = z.object({ type: z.literal("provenance"), ...JobRef, bundle: z.string().max(1024 * 1024) });
+
 export const WorkerToSidecar = z.discriminatedUnion("type", [
+  ProvenanceMessage,
   HelloMessage,
   HeartbeatMessage,
   StartedMessage,
@@ -113,6 +124,8 @@ export const WelcomeMessage = z.object({
   continueJobs: z.array(z.object(JobRef)),
   /** …and stop these (the sidecar gave them to someone else or they were cancelled). */
   abandonJobs: z.array(z.object(JobRef)),
+  /** Content trust: when present, the worker asks for an `approval` before every compile_upload flash. */
+  trust: z.object({ gate: z.boolean(), sidecarKey: z.string(), keyEnrolled: z.boolean() }).optional(),
 });
 
 export const ConfigFile = z.object({
@@ -174,7 +187,21 @@ export const ErrorMessage = z.object({
   message: z.string(),
 });
 
+/** The upload gate's answer to `provenance`, computed on the bytes the sidecar received. */
+export const ApprovalMessage = z.object({
+  type: z.literal("approval"),
+  ...JobRef,
+  allow: z.boolean(),
+  /** The digest of the OTA image the worker may flash; it must hash its file to exactly this. */
+  firmwareSha256: Sha256Hex.nullable(),
+  verdict: TrustVerdict,
+  warning: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
+
 export const SidecarToWorker = z.discriminatedUnion("type", [
+  ApprovalMessage,
   WelcomeMessage,
   AssignMessage,
   CancelMessage,

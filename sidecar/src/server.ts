@@ -28,6 +28,9 @@ import { WorkerHub } from "./workers/worker-hub.js";
 import { WorkerMessages } from "./workers/worker-messages.js";
 import { WorkerRegistry } from "./workers/worker-registry.js";
 import { WorkerTokens } from "./workers/worker-tokens.js";
+import { EngineTrustSource } from "./fleet/engine-trust-source.js";
+import { TrustEngine } from "./trust/index.js";
+import { WorkerTrustGate } from "./workers/worker-trust-gate.js";
 
 export interface SidecarOptions {
   dataDir: string;
@@ -80,20 +83,24 @@ export class Sidecar {
     await inventory.start();
 
     const bus = new EventBus();
-    const view = new DeviceView(queue, () => settings.get().defaultEsphomeVersion);
+    const trustEngine = new TrustEngine({ db, dataDir: paths.dataDir });
+    const trustGate = new WorkerTrustGate({ engine: trustEngine, queue, firmware, log, mode: () => settings.get().trustPolicy });
+    const view = new DeviceView(queue, () => settings.get().defaultEsphomeVersion, new EngineTrustSource(trustEngine, queue));
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
-    const builder = new FleetAssignmentBuilder(inventory, queue, firmware, view, () => settings.get().jobTimeoutMs);
+    const builder = new FleetAssignmentBuilder(inventory, queue, firmware, view, () => settings.get().jobTimeoutMs, (job, image) =>
+      trustGate.gateArchived(job, image),
+    );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     const kick = () => dispatcher.kick();
     const jobService = new JobService(queue, inventory, view, dispatcher, registry);
     const messages = new WorkerMessages({
-      queue, registry, firmware, bus, onCapacityChange: kick, log,
+      queue, registry, firmware, bus, onCapacityChange: kick, log, trust: trustGate,
       onJobFinished: (job) => dispatcher.jobFinished(job),
     });
     const localHolder: { worker: LocalWorker | null } = { worker: null };
     const hub = new WorkerHub({
-      queue, registry, tokens, messages, bus, clock, log, onCapacityChange: kick,
+      queue, registry, tokens, messages, bus, clock, log, onCapacityChange: kick, trust: trustGate,
       leaseMs: () => settings.get().leaseMs,
       localTokenId: () => localHolder.worker?.tokenId ?? null,
     });
@@ -111,6 +118,10 @@ export class Sidecar {
     queue.on("pruned", (ids: number[]) => ids.forEach((id) => bus.jobRemoved(id)));
     inventory.on("device", (d) => bus.device("upsert", d.id, view.toDevice(d)));
     inventory.on("remove", (id: string) => bus.device("remove", id, null));
+    // A revocation or key change can change any device's verdict: announce them all again.
+    trustEngine.onTrustChange(() => {
+      for (const d of inventory.list()) bus.device("upsert", d.id, view.toDevice(d));
+    });
 
     const slowBytes = Number(process.env.FORGE_EVENTS_SLOW_CONSUMER_BYTES ?? "");
     const events = new EventsServer({
@@ -128,7 +139,7 @@ export class Sidecar {
       status: "ok", product: "Forge for ESPHome", version: SIDECAR_VERSION, apiVersion: 1, workerProtocolVersion: WORKER_PROTOCOL_VERSION, instanceId,
     });
     const ctx: ApiContext = {
-      adminToken, queue, inventory, view, jobs: jobService, registry, tokens, hub, firmware, settings, log, health,
+      adminToken, queue, inventory, view, jobs: jobService, registry, tokens, hub, firmware, settings, log, health, trust: trustEngine,
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();

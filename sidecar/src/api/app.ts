@@ -9,6 +9,7 @@ import { errorHandler, HttpError, notFound } from "./errors.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { firmwareRoutes, publicRoutes, systemRoutes } from "./routes/system.js";
+import { trustRoutes } from "./routes/trust.js";
 import { workerRoutes } from "./routes/workers.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
@@ -58,6 +59,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
+  if (ctx.trust) api.use(trustRoutes(ctx.trust));
   api.use(notFound);
   app.use(API_PREFIX, api);
 

@@ -8,6 +8,7 @@ import type { JobQueue } from "../queue/job-queue.js";
 import type { WorkerHub } from "../workers/worker-hub.js";
 import type { WorkerRegistry } from "../workers/worker-registry.js";
 import type { WorkerTokens } from "../workers/worker-tokens.js";
+import type { TrustEngine } from "../trust/index.js";
 
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
@@ -25,4 +26,6 @@ export interface ApiContext {
   health(): HealthResponse;
   publicDir: string | null;
   log: (msg: string) => void;
+  /** Content trust; absent in tests that build a bare API. */
+  trust?: TrustEngine;
 }

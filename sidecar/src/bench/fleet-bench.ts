@@ -33,7 +33,6 @@ export async function benchFleet(): Promise<{ rows: BenchRow[]; raw: Record<stri
     await waitFor(async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.filter((w) => w.online).length === FLEET.workers, "all workers online", 60_000);
 
     const watcher = new EventsClient(sc.url, sc.token, { headerAuth: true });
-    clients.push(watcher);
     await waitFor(() => watcher.of("snapshot").length > 0, "snapshot");
     const first = await fullRebuild(api, watcher, ids);
     const second = await fullRebuild(api, watcher, ids);

@@ -14,7 +14,7 @@ describe("settings store", () => {
     expect(Settings.parse(DEFAULT_SETTINGS)).toEqual(DEFAULT_SETTINGS);
     expect(new SettingsStore(db).get()).toEqual({
       leaseMs: 30_000, maxAttempts: 3, jobTimeoutMs: 1_800_000, logCapBytes: 1_048_576,
-      historyRetentionDays: 90, localWorkerSlots: 1, defaultEsphomeVersion: null, rescanIntervalSec: 30,
+      historyRetentionDays: 90, localWorkerSlots: 1, defaultEsphomeVersion: null, rescanIntervalSec: 30, trustPolicy: "enforce",
     });
     db.close();
   });

@@ -17,6 +17,8 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     private readonly firmware: FirmwareStore,
     private readonly view: DeviceView,
     private readonly timeoutMs: () => number,
+    /** Content trust on archived firmware (upload jobs): the error that blocks it, or null. */
+    private readonly gate?: (job: Job, image: { sha256: string }) => string | null,
   ) {}
 
   async build(job: Job, fence: number): Promise<AssignMessage> {
@@ -37,6 +39,10 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     // The digest actually sent is what the job records (the config may have changed since it was queued).
     this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion);
     if (flashes && !address) throw new Error("no OTA address is known for this device");
+    const firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
+    const ota = firmware.find((f) => f.kind === "ota") ?? firmware.find((f) => f.kind !== "factory");
+    const blocked = ota && this.gate ? this.gate(job, ota) : null;
+    if (blocked) throw new Error(blocked);
     return {
       type: "assign",
       jobId: job.id,
@@ -51,7 +57,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
       configHash,
       esphomeVersion,
       address: flashes ? (address ?? null) : null,
-      firmware: job.action === "upload" ? this.firmwareToFlash(job) : [],
+      firmware,
       timeoutMs: this.timeoutMs(),
     };
   }

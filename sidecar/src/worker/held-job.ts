@@ -26,7 +26,7 @@ export interface HeldJob {
 
 const MAX_ERROR_CHARS = 4096;
 
-export function resultMessage(ref: JobRef, o: JobOutcome): ResultMessage {
+export function resultMessage(ref: JobRef, o: JobOutcome & { provenance?: string }): ResultMessage {
   return {
     type: "result",
     ...ref,
@@ -37,6 +37,7 @@ export function resultMessage(ref: JobRef, o: JobOutcome): ResultMessage {
     esphomeVersion: o.esphomeVersion,
     durationMs: Math.max(0, Math.round(o.durationMs)),
     ...(o.validationErrors?.length ? { validationErrors: o.validationErrors } : {}),
+    ...(o.provenance ? { provenance: o.provenance } : {}),
   };
 }
 

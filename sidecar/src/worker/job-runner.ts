@@ -14,6 +14,7 @@ import { parseProgress, phaseCommand, phasesFor, usesBuildCommand, type CommandC
 import { OutputCapture, summarizeValidation, validationErrors, type ValidationError } from "./phase-output.js";
 import { jobInputs } from "./job-inputs.js";
 import { GroupProcess } from "./process-group.js";
+import type { EsphomeLease } from "./esphome-versions/version-manager.js";
 
 export interface RunnerConfig extends CommandConfig {
   stateDir: string;
@@ -24,6 +25,8 @@ export interface RunnerConfig extends CommandConfig {
   otaTimeoutMs?: number;
   /** Pause before the single OTA retry (default 1 s). */
   otaRetryDelayMs?: number;
+  /** Installed ESPHome versions (phase `install`); absent when --esphome or the build command decides. */
+  versions?: { acquire(version: string | null, log: (line: string) => void, signal?: AbortSignal): Promise<EsphomeLease> } | null;
 }
 
 /** How a job talks to the outside world; the worker wires it to the socket. */
@@ -34,6 +37,8 @@ export interface JobChannel {
   /** True while the socket has too much unsent data: the child's output is paused until it drains. */
   congested(): boolean;
   whenDrained(fn: () => void): void;
+  /** Content trust (compile_upload): null when the built images may be flashed, else why not. */
+  approveUpload?(images: BuiltImage[], esphomeVersion: string | null, signal: AbortSignal): Promise<string | null>;
 }
 
 export interface JobOutcome {
@@ -90,12 +95,23 @@ export class JobRun {
     const timer = setTimeout(() => void this.stop("timeout", `timed out after ${formatMs(a.timeoutMs)}`), a.timeoutMs);
     let release: (() => void) | null = null;
     let downloaded: string | null = null;
+    let esphome: EsphomeLease | null = null;
     try {
       this.ch.started("prepare");
       try {
         release = await this.locks.acquire(a.deviceId, this.abort.signal);
       } catch {
         return this.stoppedOutcome();
+      }
+      if (this.cfg.versions && phasesFor(a.action).some((p) => !usesBuildCommand(this.cfg, p))) {
+        this.phase = "install";
+        this.ch.progress("install", null);
+        try {
+          esphome = await this.cfg.versions.acquire(a.esphomeVersion, (l) => this.ch.log.note(l), this.abort.signal);
+        } catch (err) {
+          return this.stopped ? this.stoppedOutcome() : this.fail("install", (err as Error).message);
+        }
+        this.phase = "prepare";
       }
       const buildDir = deviceBuildDir(this.cfg.stateDir, a.deviceId);
       let configPath: string;
@@ -107,7 +123,7 @@ export class JobRun {
         return this.fail("prepare", (err as Error).message);
       }
       let images: BuiltImage[] = [];
-      let version = a.esphomeVersion;
+      let version = esphome?.version ?? a.esphomeVersion;
       for (const phase of phasesFor(a.action)) {
         if (this.stopped) return this.stoppedOutcome();
         this.phase = phase;
@@ -122,10 +138,13 @@ export class JobRun {
             }
           } else {
             firmwarePath = otaImage(images)?.path ?? null;
+            const refused = (await this.ch.approveUpload?.(images, version, this.abort.signal)) ?? null;
+            if (this.stopped) return this.stoppedOutcome();
+            if (refused) return this.fail("upload", refused);
           }
           if (this.stopped) return this.stoppedOutcome();
         }
-        const input: PhaseInput = { phase, assign: a, configPath, buildDir, firmwarePath };
+        const input: PhaseInput = { phase, assign: a, configPath, buildDir, firmwarePath, esphomeBin: esphome?.bin };
         const failure = phase === "upload" ? await this.runUpload(input) : await this.runPhase(input);
         if (this.stopped) return this.stoppedOutcome();
         if (failure) return this.fail(phase, failure);
@@ -145,6 +164,7 @@ export class JobRun {
       return this.outcome("succeeded", this.phase, null, images, version);
     } finally {
       clearTimeout(timer);
+      esphome?.release();
       release?.();
       if (downloaded) await rm(downloaded, { force: true });
       this.ch.log.endStreams();

@@ -7,6 +7,7 @@ import type { DeviceLocks } from "./device-locks.js";
 import { failedResult, refOf, resultMessage, type HeldJob, type JobRef } from "./held-job.js";
 import { JobRun, formatMs, type JobChannel, type JobOutcome, type RunnerConfig } from "./job-runner.js";
 import { JobLog } from "./log-stream.js";
+import type { WorkerTrust } from "./worker-trust.js";
 
 type Msg<T extends SidecarToWorker["type"]> = Extract<SidecarToWorker, { type: T }>;
 
@@ -18,6 +19,8 @@ export interface JobTableOptions {
   offlineLogCapChars?: number;
   /** Asked at each assignment: how many jobs may run, and whether new work is taken at all. */
   capacity: () => { slots: number; accepting: boolean };
+  /** Content trust: signs provenance and runs the compile_upload gate (absent: unsigned results). */
+  trust?: WorkerTrust;
 }
 
 export class JobTable {
@@ -72,8 +75,23 @@ export class JobTable {
       congested: () => conn.congested(),
       whenDrained: (fn) => conn.whenDrained(fn),
     };
+    const startedAt = Date.now();
+    const trust = this.o.trust;
+    if (trust && m.action === "compile_upload") {
+      channel.approveUpload = (images, version, signal) => trust.approveUpload(m, images, version, startedAt, signal, (l) => jobLog.note(l));
+    }
     job.run = new JobRun(m, this.o.runner, channel, this.o.locks);
-    void job.run.done.then((outcome) => this.onDone(job, outcome));
+    void job.run.done.then(async (done) => {
+      let outcome: JobOutcome & { provenance?: string } = done;
+      if (trust && m.action === "compile" && outcome.outcome === "succeeded" && outcome.images.length) {
+        try {
+          outcome = { ...outcome, provenance: await trust.provenance(m, outcome.images, outcome.esphomeVersion, startedAt) };
+        } catch (err) {
+          jobLog.note(`[forge worker] could not sign the build provenance: ${(err as Error).message}`);
+        }
+      }
+      this.onDone(job, outcome);
+    });
   }
 
   /** An assignment that failed validation (a path leaving the build folder, say) fails at once. */
@@ -142,7 +160,7 @@ export class JobTable {
     return [...this.jobs.values()].filter((j) => !j.finished && !j.discard);
   }
 
-  private onDone(job: HeldJob, outcome: JobOutcome): void {
+  private onDone(job: HeldJob, outcome: JobOutcome & { provenance?: string }): void {
     job.finished = true;
     if (job.discard) {
       if (job.discard.release !== null) this.release(job.ref, job.discard.release);

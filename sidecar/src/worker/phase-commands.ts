@@ -31,6 +31,8 @@ export interface PhaseInput {
   buildDir: string;
   /** Image to flash (upload phase): downloaded for `upload`, just built for `compile_upload`. */
   firmwarePath: string | null;
+  /** The job's ESPHome (from the installed versions); else --esphome, else `esphome` on PATH. */
+  esphomeBin?: string;
 }
 
 export interface PhaseCommand extends SpawnSpec {
@@ -74,7 +76,7 @@ export function phaseCommand(input: PhaseInput, cfg: CommandConfig): PhaseComman
   if (cfg.buildCommand !== null && usesBuildCommand(cfg, phase)) {
     return { command: "/bin/sh", args: ["-c", cfg.buildCommand], cwd: buildDir, env, display: `${cfg.buildCommand} (FORGE_PHASE=${phase})` };
   }
-  const bin = cfg.esphomeBin ?? "esphome";
+  const bin = input.esphomeBin ?? cfg.esphomeBin ?? "esphome";
   const rel = path.relative(buildDir, configPath);
   let args: string[];
   switch (phase) {

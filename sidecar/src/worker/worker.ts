@@ -11,6 +11,7 @@ import { formatMs } from "./job-runner.js";
 import { probeEsphomeVersions, type BuildPhase } from "./phase-commands.js";
 import { serverUrls } from "./server-url.js";
 import { listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
+import { WorkerTrust } from "./worker-trust.js";
 
 export interface WorkerOptions {
   server: string;
@@ -66,6 +67,7 @@ class BuildWorker implements WorkerHandle {
   private readonly listeners = new Map<WorkerEvent, Set<(info: unknown) => void>>();
   private readonly conn: WorkerConnection;
   private readonly jobs: JobTable;
+  private readonly trust: WorkerTrust;
   private readonly log: (line: string) => void;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private draining = false;
@@ -94,8 +96,10 @@ class BuildWorker implements WorkerHandle {
         fatal: (info) => this.onFatal(info),
       },
     });
+    this.trust = new WorkerTrust(o.stateDir, this.workerId, this.conn, this.log);
     this.jobs = new JobTable({
       conn: this.conn,
+      trust: this.trust,
       runner: {
         stateDir: o.stateDir,
         httpBase: urls.httpBase,
@@ -152,11 +156,14 @@ class BuildWorker implements WorkerHandle {
       esphomeVersions: this.esphomeVersions,
       warmDevices: listWarmDevices(this.o.stateDir),
       runningJobs: this.jobs.heldRefs(),
+      signingKey: this.trust.key.publicPem,
     };
   }
 
   private onWelcome(w: Welcome): void {
+    this.trust.gate = w.trust?.gate ?? false;
     this.jobs.welcome(w.abandonJobs);
+    this.trust.resendPending();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), w.heartbeatMs);
     this.heartbeat();
@@ -193,6 +200,8 @@ class BuildWorker implements WorkerHandle {
         return this.jobs.cancel(m);
       case "ack":
         return this.jobs.ack(m);
+      case "approval":
+        return this.trust.onApproval(m);
       case "configure":
         // Applies to the next assignments; running jobs carry on even when slots shrink.
         if (m.slots !== undefined) this.slots = m.slots;

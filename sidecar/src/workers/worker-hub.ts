@@ -18,6 +18,7 @@ import type { WorkerMessages } from "./worker-messages.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import { WorkerSession } from "./worker-session.js";
 import type { WorkerTokens } from "./worker-tokens.js";
+import type { WorkerTrustGate } from "./worker-trust-gate.js";
 
 const HELLO_TIMEOUT_MS = 10_000;
 /** Firmware images arrive as one binary frame each; ESP32 factory images are a few MB. */
@@ -35,6 +36,8 @@ export interface WorkerHubOptions {
   localTokenId: () => string | null;
   onCapacityChange: () => void;
   log: (msg: string) => void;
+  /** Content trust: enrols worker keys and turns on the compile_upload gate. */
+  trust?: WorkerTrustGate;
 }
 
 export class WorkerHub {
@@ -79,6 +82,12 @@ export class WorkerHub {
 
   private start(ws: WebSocket, tokenId: string, hello: Hello): void {
     const { registry, queue, clock } = this.o;
+    const enrol = this.o.trust?.enrol(hello.workerId, hello.signingKey);
+    if (enrol && !enrol.ok) {
+      this.o.log(`worker ${hello.workerId} refused: ${enrol.reason}`);
+      sendAndClose(ws, WorkerCloseCode.unauthorized, "signing_key_mismatch", enrol.reason);
+      return;
+    }
     const session = new WorkerSession(ws, tokenId, hello, clock.now());
     const previous = registry.attach(session, tokenId === this.o.localTokenId());
     previous?.close(WorkerCloseCode.replaced, "replaced by a new connection of the same worker");
@@ -99,6 +108,7 @@ export class WorkerHub {
       heartbeatMs: Math.max(250, Math.floor(this.o.leaseMs() / 3)),
       continueJobs,
       abandonJobs,
+      ...(this.o.trust && enrol?.ok ? { trust: this.o.trust.welcome(enrol.enrolled) } : {}),
     });
     this.o.log(`worker ${session.id} (${hello.name}) connected with ${hello.slots} slot(s)`);
     this.o.bus.worker("upsert", session.id, registry.view(session.id));

@@ -7,6 +7,7 @@ import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import type { WorkerSession } from "./worker-session.js";
+import type { WorkerTrustGate } from "./worker-trust-gate.js";
 
 type Msg<T extends WorkerToSidecar["type"]> = Extract<WorkerToSidecar, { type: T }>;
 
@@ -20,6 +21,8 @@ export interface WorkerMessagesOptions {
   /** Called once for every job a worker finished (accepted results only). */
   onJobFinished: (job: Job) => void;
   log: (msg: string) => void;
+  /** Content trust: approves builds, answers the upload gate, records flashes. */
+  trust?: WorkerTrustGate;
 }
 
 export class WorkerMessages {
@@ -50,7 +53,12 @@ export class WorkerMessages {
         session.pendingFirmware = { jobId: msg.jobId, fence: msg.fence, image: msg.image };
         return;
       case "result":
-        return this.result(session, msg);
+        return void this.result(session, msg);
+      case "provenance":
+        void this.o.trust
+          ?.provenance(session, msg, msg.bundle, session.firmwareFor(msg.jobId, msg.fence))
+          .catch((err: unknown) => this.o.log(`job ${msg.jobId}: approval failed: ${(err as Error).message}`));
+        return;
       case "release":
         return this.release(session, msg);
     }
@@ -82,7 +90,7 @@ export class WorkerMessages {
     this.o.registry.touch(session.id);
   }
 
-  private result(session: WorkerSession, msg: Msg<"result">): void {
+  private async result(session: WorkerSession, msg: Msg<"result">): Promise<void> {
     const { queue } = this.o;
     const received = session.firmwareFor(msg.jobId, msg.fence);
     session.forgetFirmware(msg.jobId, msg.fence);
@@ -95,6 +103,14 @@ export class WorkerMessages {
         error = problem;
         phase = phase ?? "compile";
       }
+    }
+    if (outcome === "succeeded" && this.o.trust) {
+      const override = await this.o.trust.checkResult(session, msg, received).catch((err: unknown) => ({
+        outcome: "failed" as const,
+        phase: "compile" as const,
+        error: `content trust check failed: ${(err as Error).message}`,
+      }));
+      if (override) ({ outcome, phase, error } = override);
     }
     if (msg.validationErrors?.length) {
       const lines = msg.validationErrors.map((e) => `  ${e.file ?? "?"}:${e.line ?? "?"}: ${e.message}`);
@@ -115,6 +131,7 @@ export class WorkerMessages {
       reason: job ? null : "this worker no longer holds the job (its lease lapsed or it was reassigned)",
     });
     if (job) {
+      this.o.trust?.flashed(job);
       this.o.onJobFinished(job);
       this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
       this.o.onCapacityChange();

@@ -1,0 +1,88 @@
+// Content-trust REST routes: trusted root and keys for offline verification, revocation (revoke,
+// export, import), the transparency log's checkpoint and inclusion proofs, and approval bundles.
+import { Router } from "express";
+import { ApprovalQuery, RevokeRequest } from "@esphome-forge/shared";
+import type { StoredRevocationList, TrustedKey, TrustEngine } from "../../trust/index.js";
+import { RevocationEntry } from "../../trust/revocation.js";
+import { HttpError } from "../errors.js";
+import { parseWith } from "../validate.js";
+
+const DAY_MS = 86_400_000;
+
+export function trustRoutes(engine: TrustEngine): Router {
+  const r = Router();
+
+  r.get("/trust/root", (_req, res) => {
+    res.json(engine.trustedRootJson());
+  });
+
+  r.get("/trust/keys", (_req, res) => {
+    res.json({ keys: engine.keys.list().map(keyView) });
+  });
+
+  r.post("/trust/keys/:hint/retire", (req, res) => {
+    if (!engine.keys.get(req.params.hint)) throw new HttpError(404, "not_found", `no key with hint ${req.params.hint}`);
+    res.json(keyView(engine.keys.retire(req.params.hint)));
+  });
+
+  r.get("/trust/revocations", (_req, res) => {
+    const cur = engine.revocations.current();
+    if (!cur) throw new HttpError(404, "not_found", "no revocation list has been published yet");
+    res.json(listView(cur));
+  });
+
+  r.post("/trust/revocations", async (req, res) => {
+    const body = parseWith(RevokeRequest, req.body, "revocation request");
+    const entries = body.entries.map((e, i) => parseWith(RevocationEntry, e, `revocation entry ${i}`));
+    const stored = await engine.revoke(entries, (body.validForDays ?? 90) * DAY_MS);
+    res.status(201).json(listView(stored));
+  });
+
+  r.post("/trust/revocations/import", (req, res) => {
+    const result = engine.importRevocations(req.body);
+    if (!result.ok) throw new HttpError(400, "bad_request", `revocation list refused: ${result.error}`);
+    res.json({ changed: result.changed, version: result.stored.version });
+  });
+
+  r.get("/trust/log/checkpoint", (_req, res) => {
+    const size = engine.log.size();
+    if (size === 0) throw new HttpError(404, "not_found", "the log is empty");
+    const cp = engine.log.checkpoint(size);
+    res.json({ treeSize: size, envelope: cp.envelope });
+  });
+
+  r.get("/trust/log/proof/:index", (req, res) => {
+    const index = Number(req.params.index);
+    if (!Number.isInteger(index) || index < 0 || index >= engine.log.size()) throw new HttpError(404, "not_found", `no log entry ${req.params.index}`);
+    res.json(engine.proof(index));
+  });
+
+  r.get("/trust/approvals/:sha256", (req, res) => {
+    const { device } = parseWith(ApprovalQuery, req.query, "query");
+    const sha = req.params.sha256;
+    if (!/^[0-9a-f]{64}$/.test(sha)) throw new HttpError(400, "bad_request", "not a sha256 digest");
+    const approval = device ? engine.attestations.approvalFor(sha, device) : (engine.attestations.forFirmware(sha, "approval")[0] ?? null);
+    if (!approval) throw new HttpError(404, "not_found", `no approval for firmware ${sha}`);
+    res.setHeader("content-disposition", `attachment; filename="${sha.slice(0, 16)}.ota.bin.sigstore.json"`);
+    res.json(approval.bundle);
+  });
+
+  return r;
+}
+
+function keyView(k: TrustedKey) {
+  return {
+    hint: k.hint,
+    role: k.role,
+    owner: k.owner,
+    publicKey: k.publicPem,
+    enrolledAt: k.enrolledAt.toISOString(),
+    retiredAt: k.retiredAt?.toISOString() ?? null,
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+    revokeReason: k.revokeReason,
+  };
+}
+
+function listView(s: StoredRevocationList) {
+  return { version: s.version, expiresAt: s.list.expiresAt, entries: s.list.entries, logIndex: s.logIndex, bundle: s.bundle };
+}
