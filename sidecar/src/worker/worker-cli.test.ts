@@ -13,7 +13,12 @@ describe("parseWorkerArgs", () => {
     const o = parseWorkerArgs(["worker", ...base, "--name", "nuc", "--slots", "3", "--tags", "fast, arm,fast", "--state-dir", "/tmp/s", "--drain-timeout-ms", "5000"], {});
     expect(o).toMatchObject({ server: "http://127.0.0.1:6055", token: "secret", name: "nuc", slots: 3, tags: ["fast", "arm"], stateDir: "/tmp/s", drainTimeoutMs: 5000, buildCommand: null, esphomeBin: null });
     const d = parseWorkerArgs(base, { XDG_STATE_HOME: "/xdg" });
-    expect(d).toMatchObject({ slots: 1, tags: [], drainTimeoutMs: 60_000, stateDir: "/xdg/esphome-forge/worker" });
+    expect(d).toMatchObject({ slots: 1, tags: [], drainTimeoutMs: 60_000, stateDir: "/xdg/esphome-forge/worker", python: null, keepEsphomeVersions: 3 });
+  });
+
+  it("reads the ESPHome version options (flags, then FORGE_PYTHON / FORGE_KEEP_ESPHOME_VERSIONS)", () => {
+    expect(parseWorkerArgs([...base, "--python", "/opt/py/bin/python3.12", "--keep-esphome-versions", "5"], {})).toMatchObject({ python: "/opt/py/bin/python3.12", keepEsphomeVersions: 5 });
+    expect(parseWorkerArgs(base, { FORGE_PYTHON: "/usr/bin/python3", FORGE_KEEP_ESPHOME_VERSIONS: "1" })).toMatchObject({ python: "/usr/bin/python3", keepEsphomeVersions: 1 });
   });
 
   it("falls back to FORGE_* environment variables; flags win", () => {
@@ -37,6 +42,7 @@ describe("parseWorkerArgs", () => {
     [[...base, "--slots", "33"], /--slots must be a whole number/],
     [[...base, "--tags", "Fast"], /not a valid tag/],
     [[...base, "--drain-timeout-ms", "-1"], /--drain-timeout-ms/],
+    [[...base, "--keep-esphome-versions", "0"], /--keep-esphome-versions must be a whole number from 1/],
     [[...base, "--bogus"], /Unknown option '--bogus'/],
     [[...base, "stray"], /positional/i],
   ])("refuses %j", (argv, message) => {

@@ -27,7 +27,13 @@ Connects to a Forge sidecar and runs the ESPHome builds it assigns.
   --tags a,b              routing tags, lower case                          (env FORGE_WORKER_TAGS)
   --state-dir DIR         worker id and build folders                       (env FORGE_WORKER_STATE_DIR)
                           (default $XDG_STATE_HOME/esphome-forge/worker or ~/.local/state/esphome-forge/worker)
-  --esphome PATH          the esphome executable (default: esphome on PATH) (env FORGE_ESPHOME_BIN)
+  --esphome PATH          the esphome executable for jobs that name no ESPHome version or
+                          its version (default: esphome on PATH)            (env FORGE_ESPHOME_BIN)
+  --python PATH           Python 3.11+ for installing the ESPHome versions jobs name, one venv each
+                          under <state-dir>/esphome (default: python3.13, python3.12, python3 or
+                          python3.11 on PATH)                               (env FORGE_PYTHON)
+  --keep-esphome-versions N  installed ESPHome versions kept, least recently used removed first
+                          (default 3)                                       (env FORGE_KEEP_ESPHOME_VERSIONS)
   --build-command CMD     run CMD via /bin/sh for every phase instead of ESPHome (tests and benchmarks;
                           FORGE_PHASE, FORGE_CONFIG, … tell it what to do)  (env FORGE_BUILD_COMMAND)
   --build-command-phases  only these phases use the build command, e.g. compile; the others
@@ -66,6 +72,8 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         "build-command-phases": { type: "string" },
         "ota-timeout-ms": { type: "string" },
         esphome: { type: "string" },
+        python: { type: "string" },
+        "keep-esphome-versions": { type: "string" },
         "drain-timeout-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -122,8 +130,12 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     }
     buildCommandPhases = list as BuildPhase[];
   }
+  const python = str("python", "FORGE_PYTHON") ?? null;
+  const keepEsphomeVersions = int(str("keep-esphome-versions", "FORGE_KEEP_ESPHOME_VERSIONS") ?? "3", "--keep-esphome-versions", 1, 100);
   const otaTimeoutMs = int(str("ota-timeout-ms", "FORGE_OTA_TIMEOUT_MS") ?? "120000", "--ota-timeout-ms", 1000, 3_600_000);
-  return { server, token, name, slots, tags, stateDir, buildCommand, buildCommandPhases, esphomeBin, otaTimeoutMs, drainTimeoutMs };
+  return {
+    server, token, name, slots, tags, stateDir, buildCommand, buildCommandPhases, esphomeBin, python, keepEsphomeVersions, otaTimeoutMs, drainTimeoutMs,
+  };
 }
 
 function int(text: string, flag: string, min: number, max: number): number {

@@ -8,7 +8,8 @@ import { WorkerConnection } from "./connection.js";
 import { DeviceLocks } from "./device-locks.js";
 import { JobTable } from "./job-table.js";
 import { formatMs } from "./job-runner.js";
-import { probeEsphomeVersions, type BuildPhase } from "./phase-commands.js";
+import { WorkerEsphome } from "./esphome-versions/worker-esphome.js";
+import { probeEsphomeVersions, usesBuildCommand, type BuildPhase } from "./phase-commands.js";
 import { serverUrls } from "./server-url.js";
 import { listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
 import { WorkerTrust } from "./worker-trust.js";
@@ -22,6 +23,10 @@ export interface WorkerOptions {
   stateDir: string;
   buildCommand: string | null;
   esphomeBin: string | null;
+  /** Interpreter for ESPHome venvs (--python / FORGE_PYTHON); null: discover a 3.11+ on PATH. */
+  python?: string | null;
+  /** How many installed ESPHome versions to keep (default 3). */
+  keepEsphomeVersions?: number;
   /** Phases the build command stands in for (default: all of them). */
   buildCommandPhases?: BuildPhase[] | null;
   /** Longest one OTA attempt may take (default 120 s); a failed attempt is retried once. */
@@ -68,6 +73,8 @@ class BuildWorker implements WorkerHandle {
   private readonly conn: WorkerConnection;
   private readonly jobs: JobTable;
   private readonly trust: WorkerTrust;
+  /** Real ESPHome versions for the jobs; null when the build command stands in for every phase. */
+  private readonly esphome: WorkerEsphome | null;
   private readonly log: (line: string) => void;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private draining = false;
@@ -97,6 +104,17 @@ class BuildWorker implements WorkerHandle {
       },
     });
     this.trust = new WorkerTrust(o.stateDir, this.workerId, this.conn, this.log);
+    const realPhases = (["validate", "compile", "upload"] as const).some((p) => !usesBuildCommand(o, p));
+    this.esphome = realPhases
+      ? new WorkerEsphome({
+          stateDir: o.stateDir,
+          localBin: o.esphomeBin ?? "esphome",
+          localVersion: probeEsphomeVersions({ buildCommand: null, esphomeBin: o.esphomeBin }).then((v) => v[0] ?? null),
+          python: o.python ?? null,
+          keep: o.keepEsphomeVersions ?? 3,
+          onChange: () => this.versionsChanged(),
+        })
+      : null;
     this.jobs = new JobTable({
       conn: this.conn,
       trust: this.trust,
@@ -110,6 +128,7 @@ class BuildWorker implements WorkerHandle {
         otaTimeoutMs: o.otaTimeoutMs,
         otaRetryDelayMs: o.otaRetryDelayMs,
         onlyGenerate: o.onlyGenerate ?? false,
+        versions: this.esphome,
       },
       locks: this.locks,
       log: this.log,
@@ -122,12 +141,18 @@ class BuildWorker implements WorkerHandle {
     this.log(`worker ${this.workerId} connecting to ${this.o.server} with ${this.slots} slot(s)`);
     this.conn.start();
     // The version probe runs alongside; heartbeats carry the answer once known.
-    void probeEsphomeVersions(this.o).then((v) => {
+    const probed = this.esphome ? this.esphome.localVersion().then(() => this.esphome!.reported()) : probeEsphomeVersions(this.o);
+    void probed.then((v) => {
       if (this.ended) return;
-      this.esphomeVersions = v;
       if (v.length) this.log(`ESPHome ${v.join(", ")}`);
-      if (this.heartbeatTimer) this.heartbeat(); // tell the sidecar now rather than at the next beat
+      this.versionsChanged(v);
     });
+  }
+
+  /** Reports the ESPHome versions now (installed or removed ones, or the probe's answer). */
+  private versionsChanged(probed?: string[]): void {
+    this.esphomeVersions = this.esphome ? this.esphome.reported() : (probed ?? this.esphomeVersions);
+    if (this.heartbeatTimer) this.heartbeat(); // tell the sidecar now rather than at the next beat
   }
 
   on(event: WorkerEvent, fn: (info: unknown) => void): void {

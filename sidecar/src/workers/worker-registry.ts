@@ -139,7 +139,8 @@ export class WorkerRegistry {
       platform: info.platform ?? null,
       system: info.system ?? null,
       version: info.version ?? null,
-      esphomeVersions: info.esphomeVersions ?? [],
+      // Heartbeats update the live session's list (a version installed or removed since hello).
+      esphomeVersions: session?.hello.esphomeVersions ?? info.esphomeVersions ?? [],
       activeJobIds: running.map((j) => j.id),
       connectedAt: iso(session?.connectedAt),
       lastSeenAt: iso(session ? session.lastSeenAt : row.last_seen_at),
