@@ -11,6 +11,8 @@ import { createApp } from "./api/app.js";
 import type { ApiContext } from "./api/context.js";
 import { dataPaths } from "./config/paths.js";
 import { SettingsStore } from "./config/settings-store.js";
+import { defaultProbeEnabled, recordDefaultEsphomeVersionInBackground } from "./config/default-esphome-version.js";
+import { findPython } from "./worker/esphome-versions/python.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { EventBus } from "./events/event-bus.js";
@@ -196,6 +198,13 @@ export class Sidecar {
     const local = new LocalWorker({ dataDir: paths.dataDir, serverUrl: url, tokens, buildCommand: opts.buildCommand ?? null, esphomeBin: esphome?.argv[0] ?? null, log });
     localHolder.worker = local;
     local.apply(settings.get().localWorkerSlots);
+    // The fleet's default ESPHome version: the newest release, asked once (see the module).
+    if (defaultProbeEnabled(process.env, opts.buildCommand ?? null)) {
+      recordDefaultEsphomeVersionInBackground({
+        settings, log, python: async () => (await findPython(null)).path, localVersion: async () => (await esphome?.version()) ?? null,
+        onRecorded: () => inventory.list().forEach((d) => bus.device("upsert", d.id, view.toDevice(d))), // their target version changed
+      });
+    }
 
     const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local });
     const sweep = () => {

@@ -77,3 +77,28 @@ describe("a job naming an ESPHome version the worker lacks", () => {
     expect(readFileSync(pipLog, "utf8").trim().split("\n")).toHaveLength(3);
   }, 60_000);
 });
+
+describe("the fleet's default ESPHome version", () => {
+  it("is asked of pip once on first start, recorded, and kept across restarts", async () => {
+    const dataDir = tempDir();
+    const log = join(dataDir, "pip.log");
+    const env = { FORGE_ESPHOME_DEFAULT_PROBE: "on", FORGE_PYTHON: FAKE_PYTHON, FAKE_PIP_LOG: log, FAKE_PIP_INDEX: "2026.9.1, 2026.10.0b2, 2026.9.10" };
+    const first = await startSidecar({ dataDir, args: ["--no-seed"], env });
+    try {
+      const a = new Api(first.url, first.token);
+      const s = await waitFor(async () => (await a.json<{ settings: { defaultEsphomeVersion: string | null } }>("GET", "/settings")).settings.defaultEsphomeVersion, "the default version");
+      expect(s).toBe("2026.9.10");
+      expect(first.output()).toContain("default ESPHome version: 2026.9.10, the newest release pip offers");
+    } finally {
+      await first.stop();
+    }
+    const second = await startSidecar({ dataDir, args: ["--no-seed"], env: { ...env, FAKE_PIP_INDEX: "2027.1.0" } });
+    try {
+      const a = new Api(second.url, second.token);
+      expect((await a.json<{ settings: { defaultEsphomeVersion: string | null } }>("GET", "/settings")).settings.defaultEsphomeVersion).toBe("2026.9.10");
+      expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["index"]);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+});

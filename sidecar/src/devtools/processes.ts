@@ -48,7 +48,9 @@ export interface SidecarProc extends ProcHandle {
 export async function startSidecar(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; localSlots?: number } = {}): Promise<SidecarProc> {
   const dataDir = opts.dataDir ?? tempDir();
   const args = [CLI, "serve", "--data-dir", dataDir, "--port", "0", "--local-slots", String(opts.localSlots ?? 0), "--build-command", STANDIN_COMMAND, ...(opts.args ?? [])];
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+  // No asking pip for the default ESPHome version unless a test wants it (FORGE_ESPHOME_DEFAULT_PROBE=on).
+  const env = { ...process.env, FORGE_ESPHOME_DEFAULT_PROBE: "off", ...opts.env };
+  const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   const h = track(proc);
   const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sidecar did not start:\n${h.output()}`)), 30_000);
