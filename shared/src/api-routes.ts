@@ -21,7 +21,20 @@ import {
   WorkerTokenList,
 } from "./api.js";
 import { Device, Job, SettingsPatch, Worker } from "./domain.js";
-import { ApprovalQuery, LogCheckpointResponse, LogProofResponse, RevocationImportResponse, RevocationListResponse, RevokeRequest, TrustKey, TrustKeyList } from "./trust-api.js";
+import {
+  ApprovalQuery,
+  LogCheckpointResponse,
+  LogProofResponse,
+  RevocationImportResponse,
+  RevocationListResponse,
+  RevokeRequest,
+  RotateKeyRequest,
+  RotateKeyResponse,
+  TrustKey,
+  TrustKeyList,
+  TrustStatus,
+  TrustStatusQuery,
+} from "./trust-api.js";
 
 export interface RouteSpec {
   method: "get" | "post" | "patch" | "delete" | "put";
@@ -64,6 +77,8 @@ export const ROUTES: RouteSpec[] = [
   { method: "patch", path: "/settings", summary: "Change settings", auth: true, body: SettingsPatch, response: SettingsResponse, tag: "settings" },
   { method: "get", path: "/trust/root", summary: "The trusted root (Sigstore trusted_root.json) for offline verification", auth: true, response: { mediaType: "application/json", description: "trusted_root.json" }, tag: "trust" },
   { method: "get", path: "/trust/keys", summary: "Enrolled signing keys (workers, sidecar, log, revocation)", auth: true, response: TrustKeyList, tag: "trust" },
+  { method: "get", path: "/trust/status", summary: "Trust policy, revocation list freshness and the log's consistency check (recheck=true runs it now)", auth: true, query: TrustStatusQuery, response: TrustStatus, tag: "trust" },
+  { method: "post", path: "/trust/keys/rotate", summary: "Rotate the sidecar's signing, log or revocation key (the old key is retired; its signatures stay valid)", auth: true, body: RotateKeyRequest, response: RotateKeyResponse, tag: "trust" },
   { method: "post", path: "/trust/keys/:hint/retire", summary: "Retire a key (e.g. a reinstalled worker's old key); its old signatures stay valid", auth: true, response: TrustKey, tag: "trust" },
   { method: "get", path: "/trust/revocations", summary: "Export the current signed revocation list", auth: true, response: RevocationListResponse, tag: "trust" },
   { method: "post", path: "/trust/revocations", summary: "Revoke artifacts, signer keys, workers, ESPHome version ranges or config digests (publishes a new list version)", auth: true, body: RevokeRequest, response: RevocationListResponse, tag: "trust" },

@@ -10,6 +10,7 @@ import {
   JobState,
   Settings,
   Tag,
+  TrustPolicy,
   Worker,
   WorkerToken,
 } from "./domain.js";
@@ -144,6 +145,8 @@ export const DeviceMetadataPatch = z
     /** Learned identity, e.g. from the ESPHome integration in Home Assistant. */
     mac: z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/).nullable().optional(),
     address: z.string().min(1).max(253).nullable().optional(),
+    /** Per-device content-trust policy (null = the fleet's `trustPolicy`). */
+    trustPolicy: TrustPolicy.nullable().optional(),
   })
   .strict();
 

@@ -63,6 +63,20 @@ export const TrustVerdict = z.object({
 });
 export type TrustVerdict = z.infer<typeof TrustVerdict>;
 
+/** Content-trust policy for OTA: `enforce` blocks firmware that is not verified, `warn` flashes and logs, `off`. */
+export const TrustPolicy = z.enum(["enforce", "warn", "off"]);
+export type TrustPolicy = z.infer<typeof TrustPolicy>;
+
+/** The trust decision taken for one job: the verdict, the policy that applied and what it did. */
+export const JobTrust = TrustVerdict.extend({
+  policy: TrustPolicy,
+  /** `allowed`: verified (or policy off); `warned`: not verified, went ahead under warn; `blocked`: refused. */
+  outcome: z.enum(["allowed", "warned", "blocked"]),
+  /** `approval` = the build was approved (compile), `gate` = the firmware about to be flashed was checked. */
+  stage: z.enum(["approval", "gate"]),
+});
+export type JobTrust = z.infer<typeof JobTrust>;
+
 export const Device = z.object({
   id: DeviceId,
   /** Config file name relative to the config folder, e.g. `kitchen.yaml`. */
@@ -111,6 +125,8 @@ export const Device = z.object({
     })
     .nullable(),
   trust: z.object({ pending: TrustVerdict, running: TrustVerdict }),
+  /** Per-device trust policy from the metadata block (`trust_policy`); null/absent = the fleet's. */
+  trustPolicy: TrustPolicy.nullable().optional(),
   updatedAt: z.string(),
 });
 export type Device = z.infer<typeof Device>;
@@ -158,6 +174,8 @@ export const Job = z.object({
   /** Build progress 0–100 while running, when the worker can tell. */
   progress: z.number().min(0).max(100).nullable(),
   durationMs: z.number().int().nonnegative().nullable(),
+  /** Content trust: the verdict and decision for this job's firmware, once one was taken. */
+  trust: JobTrust.nullable().optional(),
 });
 export type Job = z.infer<typeof Job>;
 

@@ -1,6 +1,7 @@
 // REST bodies of the content-trust routes (/trust/...). Sigstore bundles and trusted roots are
 // standard documents and travel as they are; only Forge's own shapes are described in detail.
 import { z } from "zod";
+import { TrustPolicy } from "./domain.js";
 
 const Json = z.record(z.string(), z.unknown());
 
@@ -52,3 +53,29 @@ export const LogProofResponse = z.object({
   checkpoint: z.string(),
 });
 export const ApprovalQuery = z.object({ device: z.string().optional() });
+
+/** Rotate one of the sidecar's own keys; the old one is retired, so what it signed stays verifiable. */
+export const RotateKeyRequest = z.object({ role: z.enum(["sidecar", "log", "revocation"]) }).strict();
+export const RotateKeyResponse = z.object({ current: TrustKey, retired: z.array(TrustKey) });
+
+export const TrustStatusQuery = z.object({ recheck: z.enum(["true", "false"]).optional() });
+export const TrustAudit = z.object({
+  ok: z.boolean(),
+  checkedAt: z.string(),
+  treeSize: z.number().int(),
+  checkpointsChecked: z.number().int(),
+  /** Each edited, deleted or reordered log row, key-table mismatch, … named. */
+  problems: z.array(z.string()),
+});
+/** The fleet's trust policy, the revocation list's freshness and the log's consistency check. */
+export const TrustStatus = z.object({
+  policy: TrustPolicy,
+  revocations: z
+    .object({ version: z.number().int(), issuedAt: z.string(), expiresAt: z.string(), expired: z.boolean(), entries: z.number().int() })
+    .nullable(),
+  /** Set when the stored revocation list fails its own check (then every verdict reads `invalid`). */
+  revocationError: z.string().nullable(),
+  log: z.object({ size: z.number().int(), audit: TrustAudit.nullable() }),
+  keys: z.object({ active: z.number().int(), retired: z.number().int(), revoked: z.number().int() }),
+});
+export type TrustStatus = z.infer<typeof TrustStatus>;

@@ -28,6 +28,8 @@ Usage:
   esphome-forge token create NAME | list | revoke ID   [--data-dir DIR]
   esphome-forge verify FIRMWARE --bundle FILE [--proof FILE] [--trusted-root FILE] [--key FILE] [--json]
                             offline check: exit 0 verified, 1 not verified, 2 error (see --help there)
+  esphome-forge trust status|keys|rotate ROLE|retire HINT|revoke …|export|import FILE
+                            content-trust admin over the REST API (see \`trust --help\`)
   esphome-forge --version
 `;
 
@@ -120,6 +122,10 @@ async function main(argv: string[]): Promise<number> {
     case "verify": {
       const { verifyCommand } = await import("./trust/verify-cli.js");
       return verifyCommand(rest);
+    }
+    case "trust": {
+      const { trustCommand } = await import("./trust/trust-cli.js");
+      return trustCommand(rest);
     }
     case "--version":
     case "version":

@@ -33,6 +33,7 @@ import { WorkerTokens } from "./workers/worker-tokens.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./workers/worker-trust-gate.js";
+import { RevocationExpiryTimer } from "./trust/expiry-timer.js";
 
 export interface SidecarOptions {
   dataDir: string;
@@ -61,7 +62,7 @@ export class Sidecar {
     readonly adminToken: string,
     private readonly server: Server,
     private readonly db: Db,
-    private readonly parts: { inventory: Inventory; hub: WorkerHub; events: EventsServer; local: LocalWorker },
+    private readonly parts: { inventory: Inventory; hub: WorkerHub; events: EventsServer; local: LocalWorker; expiry: RevocationExpiryTimer },
   ) {}
 
   static async start(opts: SidecarOptions): Promise<Sidecar> {
@@ -86,7 +87,12 @@ export class Sidecar {
 
     const bus = new EventBus();
     const trustEngine = new TrustEngine({ db, dataDir: paths.dataDir });
-    const trustGate = new WorkerTrustGate({ engine: trustEngine, queue, firmware, log, mode: () => settings.get().trustPolicy });
+    // The device's own policy (metadata block `trust_policy`) wins over the fleet's.
+    const trustMode = (deviceId: string) => inventory.get(deviceId)?.trustPolicy ?? settings.get().trustPolicy;
+    const trustGate = new WorkerTrustGate({ engine: trustEngine, queue, firmware, log, mode: trustMode });
+    queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
+    const audit = trustEngine.checkConsistency();
+    if (!audit.ok) log(`content trust: CONSISTENCY CHECK FAILED (${audit.problems.length} problem(s)): ${audit.problems.join("; ")}`);
     const view = new DeviceView(queue, () => settings.get().defaultEsphomeVersion, new EngineTrustSource(trustEngine, queue));
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
@@ -117,13 +123,23 @@ export class Sidecar {
       }
     });
     queue.on("log", (e) => bus.log(e));
-    queue.on("pruned", (ids: number[]) => ids.forEach((id) => bus.jobRemoved(id)));
+    queue.on("pruned", (ids: number[]) => {
+      trustEngine.jobVerdicts.forget(ids);
+      ids.forEach((id) => bus.jobRemoved(id));
+    });
     inventory.on("device", (d) => bus.device("upsert", d.id, view.toDevice(d)));
     inventory.on("remove", (id: string) => bus.device("remove", id, null));
     // A revocation or key change can change any device's verdict: announce them all again.
-    trustEngine.onTrustChange(() => {
+    const announceTrust = () => {
       for (const d of inventory.list()) bus.device("upsert", d.id, view.toDevice(d));
+    };
+    // …and again the moment the revocation list expires, when verdicts turn `stale`.
+    const expiry = new RevocationExpiryTimer(trustEngine, announceTrust, log);
+    trustEngine.onTrustChange(() => {
+      announceTrust();
+      expiry.schedule();
     });
+    expiry.schedule();
 
     const slowBytes = Number(process.env.FORGE_EVENTS_SLOW_CONSUMER_BYTES ?? "");
     const events = new EventsServer({
@@ -206,7 +222,7 @@ export class Sidecar {
       });
     }
 
-    const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local });
+    const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local, expiry });
     const sweep = () => {
       const lapsed = queue.expireLeases();
       for (const job of queue.expireTimeouts()) jobService.tellWorkerToStop(job, "job timed out");
@@ -223,6 +239,7 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.parts.expiry.stop();
     await this.parts.local.stop();
     this.parts.hub.close();
     this.parts.events.close();

@@ -59,7 +59,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
-  if (ctx.trust) api.use(trustRoutes(ctx.trust));
+  if (ctx.trust) api.use(trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy));
   api.use(notFound);
   app.use(API_PREFIX, api);
 

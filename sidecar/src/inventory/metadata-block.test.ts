@@ -72,6 +72,18 @@ describe("applyPatch", () => {
     expect(() => applyPatch(EMPTY_METADATA, { address: "a b" })).toThrow(/invalid address/);
   });
 
+  it("reads, patches and writes a per-device trust_policy", () => {
+    const text = "# esphome-forge:\n#   trust_policy: warn\n" + CONFIG;
+    expect(readMetadata(text).meta.trustPolicy).toBe("warn");
+    const bad = readMetadata("# esphome-forge:\n#   trust_policy: lax\n" + CONFIG);
+    expect(bad.error).toMatch(/trust_policy: "lax": expected enforce, warn or off/);
+    expect(bad.meta.trustPolicy).toBeUndefined();
+    const off = applyPatch(readMetadata(text).meta, { trustPolicy: "off" });
+    expect(writeMetadata(CONFIG, off)).toBe("# esphome-forge:\n#   trust_policy: off\n\n" + CONFIG);
+    expect(writeMetadata(text, applyPatch(off, { trustPolicy: null }))).toBe(CONFIG);
+    expect(() => applyPatch(EMPTY_METADATA, { trustPolicy: "lax" as never })).toThrow(/invalid trustPolicy/);
+  });
+
   it("merges a patch: undefined keeps, null clears, tags are de-duplicated", () => {
     const m = applyPatch({ ...EMPTY_METADATA, pin: "2026.1.0", mac: "AA:BB:CC:DD:EE:FF" }, { pinnedVersion: null, tags: ["a", "a", "b"], mac: "11-22-33-44-55-66" });
     expect(m).toEqual({ pin: null, tags: ["a", "b"], mac: "11:22:33:44:55:66", address: null });

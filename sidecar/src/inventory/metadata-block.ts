@@ -6,6 +6,7 @@
 //   #   tags: [kitchen, esp32]     lowercase tags for selecting devices in bulk
 //   #   mac: "AA:BB:CC:DD:EE:FF"   learned MAC address (optional)
 //   #   address: "192.168.1.50"    learned OTA address, used when the config names none (optional)
+//   #   trust_policy: warn         content-trust policy for this device (absent = the fleet's)
 //
 // The header is a comment line `# esphome-forge:`; the block is the header plus the comment lines right
 // after it that are indented by at least two spaces more than the header. The body is YAML. Reading
@@ -13,7 +14,7 @@
 // Writing replaces exactly the block's lines (or inserts a block at the top) and leaves every other
 // byte of the file as it was. METADATA.md is the user-facing description.
 import { parse } from "yaml";
-import { EsphomeVersion, Tag } from "@esphome-forge/shared";
+import { EsphomeVersion, Tag, TrustPolicy } from "@esphome-forge/shared";
 import { z } from "zod";
 import { InventoryError } from "./errors.js";
 
@@ -22,6 +23,8 @@ export interface Metadata {
   tags: string[];
   mac: string | null;
   address: string | null;
+  /** Absent = the fleet's policy. */
+  trustPolicy?: TrustPolicy;
 }
 
 export interface MetadataPatch {
@@ -29,6 +32,7 @@ export interface MetadataPatch {
   tags?: string[];
   mac?: string | null;
   address?: string | null;
+  trustPolicy?: TrustPolicy | null;
 }
 
 export const EMPTY_METADATA: Metadata = { pin: null, tags: [], mac: null, address: null };
@@ -36,7 +40,7 @@ export const EMPTY_METADATA: Metadata = { pin: null, tags: [], mac: null, addres
 const HEADER = /^#([ \t]*)esphome-forge:(.*)$/;
 const MAC = /^[0-9A-Fa-f]{2}(?:[:-]?[0-9A-Fa-f]{2}){5}$/;
 const ADDRESS = /^[A-Za-z0-9.:%_[\]-]{1,253}$/;
-const KEYS = ["pin", "tags", "mac", "address"];
+const KEYS = ["pin", "tags", "mac", "address", "trust_policy"];
 
 interface Line {
   start: number;
@@ -111,6 +115,7 @@ export function readMetadata(text: string): { meta: Metadata; error: string | nu
   check("tags", () => (meta.tags = validTags((Array.isArray(raw.tags) ? raw.tags : [raw.tags]).map(String))));
   check("mac", () => (meta.mac = validMac(String(raw.mac))));
   check("address", () => (meta.address = validAddress(String(raw.address))));
+  check("trust_policy", () => (meta.trustPolicy = validPolicy(String(raw.trust_policy))));
   return { meta, error: problems.length ? `metadata block: ${problems.join("; ")}` : null, present: true };
 }
 
@@ -128,6 +133,12 @@ export function applyPatch(meta: Metadata, patch: MetadataPatch): Metadata {
   if (patch.tags !== undefined) run("tags", () => (next.tags = validTags(patch.tags ?? [])));
   if (patch.mac !== undefined) run("mac", () => (next.mac = patch.mac == null ? null : validMac(patch.mac)));
   if (patch.address !== undefined) run("address", () => (next.address = patch.address == null ? null : validAddress(patch.address)));
+  if (patch.trustPolicy !== undefined) {
+    run("trustPolicy", () => {
+      if (patch.trustPolicy == null) delete next.trustPolicy;
+      else next.trustPolicy = validPolicy(patch.trustPolicy);
+    });
+  }
   return next;
 }
 
@@ -170,6 +181,7 @@ function renderBlock(meta: Metadata, eol: string): string {
   if (meta.tags.length) body.push(`#   tags: [${meta.tags.map(plainOrQuoted).join(", ")}]`);
   if (meta.mac) body.push(`#   mac: ${JSON.stringify(meta.mac)}`);
   if (meta.address) body.push(`#   address: ${JSON.stringify(meta.address)}`);
+  if (meta.trustPolicy) body.push(`#   trust_policy: ${meta.trustPolicy}`);
   return body.length ? ["# esphome-forge:", ...body].join(eol) : "";
 }
 
@@ -187,6 +199,12 @@ function eolAt(text: string, offset: number): string {
 
 function zodMessage(r: z.ZodSafeParseResult<unknown>): string {
   return r.error?.issues.map((i) => i.message).join("; ") ?? "invalid";
+}
+
+function validPolicy(v: string): TrustPolicy {
+  const r = TrustPolicy.safeParse(v);
+  if (!r.success) throw new Error(`${JSON.stringify(v)}: expected enforce, warn or off`);
+  return r.data;
 }
 
 function validPin(v: string): string {

@@ -87,6 +87,7 @@ export async function readDevice(ctx: ReadContext, id: string, file: string, ext
       project: fields.project,
       pinnedVersion: meta.meta.pin,
       tags: meta.meta.tags,
+      trustPolicy: meta.meta.trustPolicy ?? null,
       mac,
       address,
       addressSource,

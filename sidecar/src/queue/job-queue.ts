@@ -72,6 +72,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.rows.job(id);
   }
 
+  /** Adds fields owned by another module (content trust) to every Job the queue hands out. */
+  annotateJobs(fn: (jobs: Job[]) => void): void {
+    this.rows.annotate = fn;
+  }
+
+  /** Announces a job again after an annotation changed (emits "job"). */
+  touch(id: number): void {
+    const job = this.rows.job(id);
+    if (job) this.emit("job", job);
+  }
+
   /** Waiting jobs in dispatch order: priority, then first come first served. */
   queued(): Job[] {
     return this.rows.select("SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id");

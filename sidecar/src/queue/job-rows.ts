@@ -74,6 +74,8 @@ export class JobRows {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly byId;
   private readonly firmwareOf;
+  /** Per-job fields kept outside the jobs table (content trust), added to every Job converted here. */
+  annotate: ((jobs: Job[]) => void) | null = null;
 
   constructor(private readonly db: Db) {
     this.byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
@@ -116,7 +118,9 @@ export class JobRows {
       list.push(image);
       images.set(job_id, list);
     }
-    return rows.map((r) => toJob(r, images.get(r.id) ?? []));
+    const jobs = rows.map((r) => toJob(r, images.get(r.id) ?? []));
+    this.annotate?.(jobs);
+    return jobs;
   }
 
   /** The job waiting to run for (device, action), if any (coalescing keeps it to one). */

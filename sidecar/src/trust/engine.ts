@@ -14,6 +14,7 @@ import { KeyRegistry, type KeyEvent, type TrustedKey } from "./key-registry.js";
 import type { SigningKey } from "./keys.js";
 import { auditKeys } from "./key-audit.js";
 import { auditLog, type AuditResult } from "./log-audit.js";
+import { JobVerdicts } from "./job-verdicts.js";
 import { exportProof, type LogProofFile } from "./log-proof.js";
 import { TransparencyLog } from "./log-store.js";
 import { loadOwnKey, rotateOwnKey, type OwnKeyRole } from "./own-keys.js";
@@ -49,6 +50,7 @@ export class TrustEngine {
   readonly attestations: AttestationStore;
   readonly sequences: BuildSequences;
   readonly revocations: RevocationStore;
+  readonly jobVerdicts: JobVerdicts;
   readonly keysDir: string;
   private sidecarKeyValue: SigningKey;
   private revocationKeyValue: SigningKey;
@@ -76,6 +78,7 @@ export class TrustEngine {
     this.attestations = new AttestationStore(opts.db, this.now);
     this.sequences = new BuildSequences(opts.db, this.now);
     this.revocations = new RevocationStore(opts.db, this.logValue, this.now, () => this.keys.snapshot());
+    this.jobVerdicts = new JobVerdicts(opts.db);
   }
 
   get log(): TransparencyLog {
@@ -252,6 +255,14 @@ export class TrustEngine {
     const merkle = auditLog(this.opts.db, { logKeys: this.trustedRoot().logKeys, trustedCheckpoints });
     const keys = auditKeys(this.opts.db);
     return { ...merkle, ok: merkle.ok && keys.length === 0, problems: [...merkle.problems, ...keys] };
+  }
+
+  /** The last consistency check (run at start and on request), for the status route. */
+  lastAudit: (AuditResult & { checkedAt: string }) | null = null;
+
+  checkConsistency(): AuditResult & { checkedAt: string } {
+    this.lastAudit = { ...this.auditLog(), checkedAt: this.now().toISOString() };
+    return this.lastAudit;
   }
 
   proof(logIndex: number, fromTreeSize?: number): LogProofFile {

@@ -1,16 +1,18 @@
 // Content trust on the worker socket: enrol a worker's key at hello, approve every build result
 // against what the sidecar received and sent, answer the compile_upload gate on the exact bytes
 // received, gate archived firmware at assignment, and log every successful flash.
-import type { ApprovalMessage, Job, ResultMessage, TrustVerdict } from "@esphome-forge/shared";
+import type { ApprovalMessage, Job, JobTrust, ResultMessage, TrustState, TrustVerdict } from "@esphome-forge/shared";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { TrustEngine, TrustMode } from "../trust/index.js";
 import { shortHint } from "../trust/encoding.js";
+import { outcomeOf } from "../trust/job-verdicts.js";
 import { keyHint, publicKeyFromPem } from "../trust/keys.js";
 import type { WorkerSession } from "./worker-session.js";
 
 type Received = { image: { name: string; sha256: string; size: number; kind: "ota" | "factory" | "other" }; ok: boolean };
 type Override = Pick<ResultMessage, "outcome" | "phase" | "error">;
+type Approved = { ok: true } | { ok: false; state: TrustState; reason: string };
 
 export interface WorkerTrustGateOptions {
   engine: TrustEngine;
@@ -62,10 +64,15 @@ export class WorkerTrustGate {
     const job = this.o.queue.get(msg.jobId);
     if (!job || msg.outcome !== "succeeded" || job.workerId !== session.id) return null;
     if (job.action === "compile") {
-      const r = await this.approve(job, session.id, msg.provenance, okImages(received));
-      if (r.ok || this.o.mode(job.deviceId) === "off") return null;
+      const images = okImages(received);
+      const r = await this.approve(job, session.id, msg.provenance, images);
+      const mode = this.o.mode(job.deviceId);
+      const ota = images.find((i) => i.kind === "ota") ?? images[0];
+      const verdict = r.ok ? (ota ? this.o.engine.evaluate(job.deviceId, { sha256: ota.sha256 }).verdict : blank("unknown", "no image")) : refused(r, ota?.sha256);
+      this.record(job.id, verdict, mode, r.ok || mode !== "enforce", "approval");
+      if (r.ok || mode === "off") return null;
       const why = `content trust refused the build: ${r.reason}`;
-      if (this.o.mode(job.deviceId) === "warn") {
+      if (mode === "warn") {
         this.o.queue.appendLog(job.id, null, `\n\x1b[33m[forge] ${why} (warn mode: kept)\x1b[0m\n`);
         return null;
       }
@@ -99,23 +106,27 @@ export class WorkerTrustGate {
     const ota = images.find((i) => i.kind === "ota") ?? images.find((i) => i.kind !== "factory");
     if (!ota || !this.o.firmware.has(ota.sha256)) {
       const verdict = blank("unknown", "the sidecar did not receive the firmware to approve");
+      this.record(job.id, verdict, mode, mode !== "enforce", "gate");
       return { allow: mode !== "enforce", firmwareSha256: null, verdict, warning: null, error: mode === "enforce" ? `content trust blocked the upload: ${verdict.reason}` : null };
     }
     const approval = await this.approve(job, workerId, bundle, images);
     const gate = this.o.engine.gate(job.deviceId, this.o.firmware.read(ota.sha256), mode);
     const refusal = approval.ok ? null : `content trust refused the build: ${approval.reason}`;
+    // A refused approval is the more precise answer (e.g. a garbled bundle) than the gate's "unsigned".
+    const verdict = approval.ok ? gate.verdict : refused(approval, ota.sha256, gate.verdict);
+    this.record(job.id, verdict, mode, gate.allow, "gate");
     return {
       allow: gate.allow,
       firmwareSha256: ota.sha256,
-      verdict: gate.verdict,
+      verdict,
       warning: gate.warning,
       error: gate.allow ? null : (refusal ?? gate.error),
     };
   }
 
-  private async approve(job: Job, workerId: string, bundle: string | undefined, images: Received["image"][]): Promise<{ ok: true } | { ok: false; reason: string }> {
-    if (!bundle) return { ok: false, reason: `worker ${workerId} sent no signed provenance (unsigned build)` };
-    if (!job.configHash) return { ok: false, reason: "the job has no recorded config digest" };
+  private async approve(job: Job, workerId: string, bundle: string | undefined, images: Received["image"][]): Promise<Approved> {
+    if (!bundle) return { ok: false, state: "unsigned", reason: `worker ${workerId} sent no signed provenance (unsigned build)` };
+    if (!job.configHash) return { ok: false, state: "unknown", reason: "the job has no recorded config digest" };
     const r = await this.o.engine.approveBuild({
       deviceId: job.deviceId,
       jobId: job.id,
@@ -129,7 +140,13 @@ export class WorkerTrustGate {
       return { ok: true };
     }
     this.o.log(`job ${job.id}: approval refused (${r.state}): ${r.reason}`);
-    return { ok: false, reason: r.reason };
+    return { ok: false, state: r.state, reason: r.reason };
+  }
+
+  /** Keeps the job's trust decision and announces the job again with it. */
+  private record(jobId: number, verdict: TrustVerdict, mode: TrustMode, allowed: boolean, stage: JobTrust["stage"]): void {
+    this.o.engine.jobVerdicts.record(jobId, verdict, mode, outcomeOf(verdict.state, mode, allowed), stage);
+    this.o.queue.touch(jobId);
   }
 
   /** `upload` of archived firmware: the gate at assignment. Returns the error under enforce, else null. */
@@ -137,6 +154,7 @@ export class WorkerTrustGate {
     const mode = this.o.mode(job.deviceId);
     const bytes = this.o.firmware.read(image.sha256);
     const g = this.o.engine.gate(job.deviceId, bytes, mode, image.sha256);
+    this.record(job.id, g.verdict, mode, g.allow, "gate");
     if (g.warning) this.o.queue.appendLog(job.id, null, `\n\x1b[33m[forge] ${g.warning}\x1b[0m\n`);
     return g.allow ? null : g.error;
   }
@@ -147,6 +165,11 @@ function okImages(received: Received[]): Received["image"][] {
   const seen = new Map<string, Received["image"]>();
   for (const r of received) if (r.ok) seen.set(r.image.sha256, r.image);
   return [...seen.values()];
+}
+
+/** The verdict of a refused approval: its state and reason, for this firmware. */
+function refused(r: { state: TrustState; reason: string }, sha256: string | undefined, base?: TrustVerdict): TrustVerdict {
+  return { ...(base ?? blank(r.state, r.reason)), state: r.state, reason: `build refused: ${r.reason}`, firmwareSha256: sha256 ?? null, checkedAt: new Date().toISOString() };
 }
 
 function blank(state: TrustVerdict["state"], reason: string): TrustVerdict {

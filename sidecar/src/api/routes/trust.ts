@@ -1,16 +1,30 @@
 // Content-trust REST routes: trusted root and keys for offline verification, revocation (revoke,
 // export, import), the transparency log's checkpoint and inclusion proofs, and approval bundles.
 import { Router } from "express";
-import { ApprovalQuery, RevokeRequest } from "@esphome-forge/shared";
+import { ApprovalQuery, RevokeRequest, RotateKeyRequest, TrustStatusQuery, type TrustPolicy, type TrustStatus } from "@esphome-forge/shared";
 import type { StoredRevocationList, TrustedKey, TrustEngine } from "../../trust/index.js";
-import { RevocationEntry } from "../../trust/revocation.js";
+import { isExpired, RevocationEntry } from "../../trust/revocation.js";
 import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
 
 const DAY_MS = 86_400_000;
 
-export function trustRoutes(engine: TrustEngine): Router {
+export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Router {
   const r = Router();
+
+  r.get("/trust/status", (req, res) => {
+    const { recheck } = parseWith(TrustStatusQuery, req.query, "query");
+    if (recheck === "true" || !engine.lastAudit) engine.checkConsistency();
+    res.json(trustStatus(engine, policy()));
+  });
+
+  r.post("/trust/keys/rotate", (req, res) => {
+    const { role } = parseWith(RotateKeyRequest, req.body, "rotation");
+    const retired = engine.rotateKey(role);
+    const current = engine.keys.active(role, "sidecar")[0];
+    if (!current) throw new HttpError(500, "internal", `no active ${role} key after rotation`);
+    res.json({ current: keyView(current), retired: retired.map(keyView) });
+  });
 
   r.get("/trust/root", (_req, res) => {
     res.json(engine.trustedRootJson());
@@ -80,6 +94,36 @@ function keyView(k: TrustedKey) {
     retiredAt: k.retiredAt?.toISOString() ?? null,
     revokedAt: k.revokedAt?.toISOString() ?? null,
     revokeReason: k.revokeReason,
+  };
+}
+
+function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
+  let revocations: TrustStatus["revocations"] = null;
+  let revocationError: string | null = null;
+  try {
+    const cur = engine.revocations.current();
+    if (cur) {
+      const { issuedAt, expiresAt, entries } = cur.list;
+      revocations = { version: cur.version, issuedAt, expiresAt, expired: isExpired(cur.list, new Date()), entries: entries.length };
+    }
+  } catch (err) {
+    revocationError = (err as Error).message;
+  }
+  const keys = engine.keys.list();
+  const audit = engine.lastAudit;
+  return {
+    policy,
+    revocations,
+    revocationError,
+    log: {
+      size: engine.log.size(),
+      audit: audit && { ok: audit.ok, checkedAt: audit.checkedAt, treeSize: audit.treeSize, checkpointsChecked: audit.checkpointsChecked, problems: audit.problems },
+    },
+    keys: {
+      active: keys.filter((k) => !k.retiredAt && !k.revokedAt).length,
+      retired: keys.filter((k) => k.retiredAt && !k.revokedAt).length,
+      revoked: keys.filter((k) => k.revokedAt).length,
+    },
   };
 }
 
