@@ -21,6 +21,8 @@ export interface JobTableOptions {
   capacity: () => { slots: number; accepting: boolean };
   /** Content trust: signs provenance and runs the compile_upload gate (absent: unsigned results). */
   trust?: WorkerTrust;
+  /** After a job ended and its device folder is free again (the build cache cap). */
+  afterJob?: (deviceId: string) => void;
 }
 
 export class JobTable {
@@ -91,6 +93,7 @@ export class JobTable {
         }
       }
       this.onDone(job, outcome);
+      this.o.afterJob?.(m.deviceId);
     });
   }
 

@@ -13,12 +13,14 @@ describe("parseWorkerArgs", () => {
     const o = parseWorkerArgs(["worker", ...base, "--name", "nuc", "--slots", "3", "--tags", "fast, arm,fast", "--state-dir", "/tmp/s", "--drain-timeout-ms", "5000"], {});
     expect(o).toMatchObject({ server: "http://127.0.0.1:6055", token: "secret", name: "nuc", slots: 3, tags: ["fast", "arm"], stateDir: "/tmp/s", drainTimeoutMs: 5000, buildCommand: null, esphomeBin: null });
     const d = parseWorkerArgs(base, { XDG_STATE_HOME: "/xdg" });
-    expect(d).toMatchObject({ slots: 1, tags: [], drainTimeoutMs: 60_000, stateDir: "/xdg/esphome-forge/worker", python: null, keepEsphomeVersions: 3 });
+    expect(d).toMatchObject({ slots: 1, tags: [], drainTimeoutMs: 60_000, stateDir: "/xdg/esphome-forge/worker", python: null, keepEsphomeVersions: 3, cacheMaxMb: 20_000 });
   });
 
-  it("reads the ESPHome version options (flags, then FORGE_PYTHON / FORGE_KEEP_ESPHOME_VERSIONS)", () => {
+  it("reads the ESPHome version and build cache options (flags, then FORGE_* variables)", () => {
     expect(parseWorkerArgs([...base, "--python", "/opt/py/bin/python3.12", "--keep-esphome-versions", "5"], {})).toMatchObject({ python: "/opt/py/bin/python3.12", keepEsphomeVersions: 5 });
     expect(parseWorkerArgs(base, { FORGE_PYTHON: "/usr/bin/python3", FORGE_KEEP_ESPHOME_VERSIONS: "1" })).toMatchObject({ python: "/usr/bin/python3", keepEsphomeVersions: 1 });
+    expect(parseWorkerArgs([...base, "--cache-max-mb", "0"], {})).toMatchObject({ cacheMaxMb: 0 });
+    expect(parseWorkerArgs(base, { FORGE_WORKER_CACHE_MAX_MB: "512" })).toMatchObject({ cacheMaxMb: 512 });
   });
 
   it("falls back to FORGE_* environment variables; flags win", () => {

@@ -38,6 +38,9 @@ Connects to a Forge sidecar and runs the ESPHome builds it assigns.
                           FORGE_PHASE, FORGE_CONFIG, … tell it what to do)  (env FORGE_BUILD_COMMAND)
   --build-command-phases  only these phases use the build command, e.g. compile; the others
                           run the real ESPHome                              (env FORGE_BUILD_COMMAND_PHASES)
+  --cache-max-mb N        cap on the device build folders (MiB); after each job the least recently
+                          used idle ones are deleted until under it (default 20000; 0 = no cap)
+                                                                            (env FORGE_WORKER_CACHE_MAX_MB)
   --ota-timeout-ms N      longest one OTA attempt may take; a failed attempt is retried once
                           (default 120000)                                  (env FORGE_OTA_TIMEOUT_MS)
   --drain-timeout-ms N    on SIGTERM, how long running builds may finish (default 60000)
@@ -74,6 +77,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         esphome: { type: "string" },
         python: { type: "string" },
         "keep-esphome-versions": { type: "string" },
+        "cache-max-mb": { type: "string" },
         "drain-timeout-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -132,9 +136,10 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   }
   const python = str("python", "FORGE_PYTHON") ?? null;
   const keepEsphomeVersions = int(str("keep-esphome-versions", "FORGE_KEEP_ESPHOME_VERSIONS") ?? "3", "--keep-esphome-versions", 1, 100);
+  const cacheMaxMb = int(str("cache-max-mb", "FORGE_WORKER_CACHE_MAX_MB") ?? "20000", "--cache-max-mb", 0, 100_000_000);
   const otaTimeoutMs = int(str("ota-timeout-ms", "FORGE_OTA_TIMEOUT_MS") ?? "120000", "--ota-timeout-ms", 1000, 3_600_000);
   return {
-    server, token, name, slots, tags, stateDir, buildCommand, buildCommandPhases, esphomeBin, python, keepEsphomeVersions, otaTimeoutMs, drainTimeoutMs,
+    server, token, name, slots, tags, stateDir, buildCommand, buildCommandPhases, esphomeBin, python, keepEsphomeVersions, cacheMaxMb, otaTimeoutMs, drainTimeoutMs,
   };
 }
 

@@ -3,7 +3,7 @@
 import { WORKER_PROTOCOL_VERSION, type HelloMessage, type SidecarToWorker } from "@esphome-forge/shared";
 import { SIDECAR_VERSION } from "../version.js";
 import { Backoff } from "./backoff.js";
-import { removeBuildFolder } from "./build-folder.js";
+import { BuildCache } from "./build-cache.js";
 import { WorkerConnection } from "./connection.js";
 import { DeviceLocks } from "./device-locks.js";
 import { JobTable } from "./job-table.js";
@@ -27,6 +27,8 @@ export interface WorkerOptions {
   python?: string | null;
   /** How many installed ESPHome versions to keep (default 3). */
   keepEsphomeVersions?: number;
+  /** Cap on the device build folders in MiB, least recently used evicted after each job (default 20000; 0 = none). */
+  cacheMaxMb?: number;
   /** Phases the build command stands in for (default: all of them). */
   buildCommandPhases?: BuildPhase[] | null;
   /** Longest one OTA attempt may take (default 120 s); a failed attempt is retried once. */
@@ -73,6 +75,7 @@ class BuildWorker implements WorkerHandle {
   private readonly conn: WorkerConnection;
   private readonly jobs: JobTable;
   private readonly trust: WorkerTrust;
+  private readonly cache: BuildCache;
   /** Real ESPHome versions for the jobs; null when the build command stands in for every phase. */
   private readonly esphome: WorkerEsphome | null;
   private readonly log: (line: string) => void;
@@ -104,6 +107,7 @@ class BuildWorker implements WorkerHandle {
       },
     });
     this.trust = new WorkerTrust(o.stateDir, this.workerId, this.conn, this.log);
+    this.cache = new BuildCache({ stateDir: o.stateDir, maxBytes: (o.cacheMaxMb ?? 20_000) * 1024 * 1024, locks: this.locks, log: this.log });
     const realPhases = (["validate", "compile", "upload"] as const).some((p) => !usesBuildCommand(o, p));
     this.esphome = realPhases
       ? new WorkerEsphome({
@@ -134,6 +138,7 @@ class BuildWorker implements WorkerHandle {
       log: this.log,
       offlineLogCapChars: o.offlineLogCapChars,
       capacity: () => ({ slots: this.slots, accepting: !this.draining && !this.ended }),
+      afterJob: (deviceId) => void this.cache.jobEnded(deviceId),
     });
   }
 
@@ -234,32 +239,11 @@ class BuildWorker implements WorkerHandle {
         this.log(`configured: ${this.slots} slot(s), tags [${this.tags.join(", ")}]`);
         return;
       case "clean_cache":
-        void this.cleanCache(m.deviceId);
+        void this.cache.clean(m.deviceId);
         return;
       default:
         return;
     }
-  }
-
-  /** Deletes idle device build folders (one device or all); a folder in use is kept. */
-  private async cleanCache(deviceId: string | undefined): Promise<void> {
-    const ids = deviceId ? [deviceId] : listWarmDevices(this.o.stateDir);
-    const kept: string[] = [];
-    for (const id of ids) {
-      const release = this.locks.tryAcquire(id);
-      if (!release) {
-        kept.push(id);
-        continue;
-      }
-      try {
-        await removeBuildFolder(this.o.stateDir, id);
-      } catch (err) {
-        this.log(`could not clean the build folder of ${id}: ${(err as Error).message}`);
-      } finally {
-        release();
-      }
-    }
-    this.log(`cleaned ${ids.length - kept.length} build folder(s)${kept.length ? `; busy, kept: ${kept.join(", ")}` : ""}`);
   }
 
   private async shutdown(mode: "drain" | "now"): Promise<void> {
