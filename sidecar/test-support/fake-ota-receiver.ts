@@ -10,7 +10,8 @@
 //   client MD5 hex of the payload (32 chars) → 43
 //   client payload in 8 KiB blocks; v2: 47 after each ≥8 KiB received and once at the end
 //   → 44 (received) → 45 (update end); client sends 00 and the device "reboots".
-// Knobs inject failures: refuse with an error code, or drop the connection mid-transfer.
+// Knobs inject failures: refuse with an error code, drop the connection mid-transfer, or stall
+// mid-transfer (stop reading and answering, socket left open, like a device that hung).
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -28,6 +29,8 @@ export interface FakeOtaOptions {
   refuseWith?: number;
   /** Destroy the socket once this many payload bytes have arrived. */
   dropAfterBytes?: number;
+  /** Stop reading and answering once this many payload bytes have arrived, until the client goes away. */
+  stallAfterBytes?: number;
 }
 
 export interface OtaReceipt {
@@ -39,7 +42,7 @@ export interface OtaReceipt {
 
 export interface OtaAttempt {
   at: number;
-  outcome: "ok" | "refused" | "dropped" | "bad_auth" | "error";
+  outcome: "ok" | "refused" | "dropped" | "stalled" | "bad_auth" | "error";
   detail?: string;
 }
 
@@ -84,6 +87,8 @@ class Reader {
 export class FakeOtaReceiver {
   readonly receipts: OtaReceipt[] = [];
   readonly attempts: OtaAttempt[] = [];
+  /** Transfers stalling right now (stallAfterBytes reached, client still connected). */
+  stalling = 0;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -191,6 +196,13 @@ export class FakeOtaReceiver {
       if (o.dropAfterBytes !== undefined && got >= o.dropAfterBytes) {
         sock.destroy();
         return { outcome: "dropped", detail: `after ${got} of ${size} bytes` };
+      }
+      if (o.stallAfterBytes !== undefined && got >= o.stallAfterBytes) {
+        sock.pause();
+        this.stalling++;
+        await new Promise<void>((resolve) => (sock.destroyed ? resolve() : sock.once("close", () => resolve())));
+        this.stalling--;
+        return { outcome: "stalled", detail: `after ${got} of ${size} bytes` };
       }
       if (version >= 2 && (sinceAck >= 8192 || got === size)) {
         send(0x47);

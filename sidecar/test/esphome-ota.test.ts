@@ -3,11 +3,13 @@
 // protocol on loopback: plaintext with and without password auth, a device that refuses, and one
 // that vanishes mid-transfer. Also `validate` with ESPHome's structured errors.
 import { createHash, randomBytes } from "node:crypto";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FirmwareImage } from "@esphome-forge/shared";
 import { esphomeBin } from "../src/inventory/test-support/helpers.js";
 import { FakeOtaReceiver, type FakeOtaOptions } from "../test-support/fake-ota-receiver.js";
-import { assign } from "../test-support/helpers.js";
+import { assign, STANDIN_COMMAND, waitUntil } from "../test-support/helpers.js";
+import { pidsWithEnv } from "./harness/proc-scan.js";
 import { fakeSidecarSuite } from "../test-support/worker-harness.js";
 
 const t = fakeSidecarSuite();
@@ -91,7 +93,6 @@ describe("upload with the real esphome CLI into a fake native-OTA device", () =>
 
   it("compile_upload: stand-in compile (no toolchains here), then the real esphome upload flashes the built image", async () => {
     const dev = await receiver({ password: "pw", auth: "md5", version: 1, extended: false });
-    const { STANDIN_COMMAND } = await import("../test-support/helpers.js");
     await t.setup({}, { ...real(), buildCommand: STANDIN_COMMAND, buildCommandPhases: ["compile"] });
     const job = assign("ota-built", { action: "compile_upload", files: files("ota-built", dev.port, "pw") });
     t.fake.send(job);
@@ -130,6 +131,38 @@ describe("upload with the real esphome CLI into a fake native-OTA device", () =>
     const log = t.logOf(job.jobId);
     expect(log).toContain("upload attempt 1 failed");
     expect(log).toContain("attempt 2 of 2");
+  }, 60_000);
+});
+
+describe("cancel during upload", () => {
+  it("a device stalling mid-transfer: the cancel ends the job within 2 s, esphome's process group is gone, the folder builds and flashes next", async () => {
+    const dev = await receiver({ stallAfterBytes: 16_384 });
+    const w = await t.setup({}, { ...real(), buildCommand: STANDIN_COMMAND, buildCommandPhases: ["compile"], otaTimeoutMs: 60_000 });
+    const { image } = archived(300_000);
+    const job = assign("ota-stall", { action: "upload", files: files("ota-stall", dev.port, null), firmware: [image] });
+    t.fake.send(job);
+    await waitUntil(() => dev.stalling > 0, "the device to stall mid-transfer", 30_000);
+    // Every process of the phase carries the build folder in its environment.
+    const marker = `FORGE_BUILD_DIR=${path.join(w.stateDir, "builds", "ota-stall")}`;
+    expect(pidsWithEnv(marker).length).toBeGreaterThan(0);
+    const t0 = Date.now();
+    t.fake.send({ type: "cancel", jobId: job.jobId, fence: job.fence, reason: "user pressed cancel" });
+    const result = await t.resultOf(job.jobId);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(result, t.logOf(job.jobId)).toMatchObject({ outcome: "cancelled", phase: "upload" });
+    expect(pidsWithEnv(marker)).toEqual([]);
+    expect(t.logOf(job.jobId)).not.toContain("attempt 2 of 2"); // a cancel is not retried
+    await waitUntil(() => dev.stalling === 0 && dev.attempts.some((a) => a.outcome === "stalled"), "the device to see the client go");
+    expect(dev.receipts).toHaveLength(0);
+
+    // The same device folder: a compile (stand-in) and a real upload of what it built.
+    delete dev.opts.stallAfterBytes;
+    const next = assign("ota-stall", { action: "compile_upload", files: files("ota-stall", dev.port, null) });
+    t.fake.send(next);
+    const ok = await t.resultOf(next.jobId);
+    expect(ok, t.logOf(next.jobId)).toMatchObject({ outcome: "succeeded", phase: "upload" });
+    const ota = ok.firmware.find((f) => f.kind === "ota") ?? ok.firmware[0]!;
+    expect(dev.receipts.map((r) => r.sha256)).toEqual([ota.sha256]);
   }, 60_000);
 });
 
