@@ -87,7 +87,7 @@ export class Dispatcher {
       // A cancel may have arrived while the assignment was being prepared: the worker has never
       // heard of this job, so it could not have received that cancel. Stop here, never send it.
       const now = this.queue.get(job.id);
-      if (now?.cancelRequested && !process.env.MUT) {
+      if (now?.cancelRequested) {
         this.queue.complete(job.id, fence, { outcome: "cancelled", phase: "dispatch", error: "cancelled before the worker started it", firmware: [], esphomeVersion: null });
         this.warmByJob.delete(job.id);
         this.kick();

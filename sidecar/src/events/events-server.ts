@@ -14,6 +14,7 @@ import {
 import { bearer, isAdminToken } from "../api/auth.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import { describeIssues } from "../workers/worker-hub.js";
+import { sendCorked } from "./corked-send.js";
 import type { EventBus, LogChunkEvent } from "./event-bus.js";
 
 /** Buffered bytes beyond which a subscriber is considered too slow and is disconnected. */
@@ -133,7 +134,7 @@ function send(ws: WebSocket, msg: EventsServerMessage): void {
     text = JSON.stringify(msg);
     serialized.set(msg, text);
   }
-  ws.send(text);
+  sendCorked(ws, text);
 }
 
 const logMessages = new WeakMap<LogChunkEvent, EventsServerMessage>();

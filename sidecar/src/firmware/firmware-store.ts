@@ -2,7 +2,9 @@
 // appears under its name complete and verified (written to a temp file, synced, renamed).
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
 import { Sha256Hex } from "@esphome-forge/shared";
 import { safeJoin } from "../config/paths.js";
 import type { Db } from "../db/database.js";
@@ -19,31 +21,40 @@ export class FirmwareStore {
     private readonly clock: Clock = systemClock,
   ) {
     mkdirSync(dir, { recursive: true });
+    this.upsert = db.prepare(
+      `INSERT INTO firmware (sha256, size, created_at, last_used_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(sha256) DO UPDATE SET last_used_at = excluded.last_used_at`,
+    );
   }
+
+  private readonly upsert: BetterSqlite3.Statement;
 
   /**
    * Verifies `bytes` against the announced digest and size, then stores them. Storing the same
    * image again is a no-op apart from refreshing its last-used time.
    */
   put(bytes: Buffer, expectedSha256: string, expectedSize: number): { sha256: string; size: number } {
-    const expected = checkDigest(expectedSha256);
-    const actual = createHash("sha256").update(bytes).digest("hex");
-    if (actual !== expected || bytes.length !== expectedSize) {
-      throw new DigestMismatchError(
-        `firmware does not match what was announced: expected sha256 ${expected} (${expectedSize} bytes), ` +
-          `received sha256 ${actual} (${bytes.length} bytes)`,
-      );
-    }
-    const file = this.path(actual);
-    if (!holds(file, actual, bytes.length)) writeAtomically(file, bytes);
+    const sha256 = verified(bytes, expectedSha256, expectedSize);
+    const file = this.path(sha256);
+    if (!holds(file, sha256, bytes.length)) writeAtomically(file, bytes);
+    return this.record(sha256, bytes.length);
+  }
+
+  /**
+   * `put` without blocking the event loop on the disk: the write and fsync run on the thread pool.
+   * A digest or size mismatch rejects with DigestMismatchError.
+   */
+  async putAsync(bytes: Buffer, expectedSha256: string, expectedSize: number): Promise<{ sha256: string; size: number }> {
+    const sha256 = verified(bytes, expectedSha256, expectedSize);
+    const file = this.path(sha256);
+    if (!holds(file, sha256, bytes.length)) await writeAtomicallyAsync(file, bytes);
+    return this.record(sha256, bytes.length);
+  }
+
+  private record(sha256: string, size: number): { sha256: string; size: number } {
     const now = this.clock.now();
-    this.db
-      .prepare(
-        `INSERT INTO firmware (sha256, size, created_at, last_used_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(sha256) DO UPDATE SET last_used_at = excluded.last_used_at`,
-      )
-      .run(actual, bytes.length, now, now);
-    return { sha256: actual, size: bytes.length };
+    this.upsert.run(sha256, size, now, now);
+    return { sha256, size };
   }
 
   /** True when the archive holds a file for this digest (false for anything that is not a digest). */
@@ -62,6 +73,19 @@ export class FirmwareStore {
     if (!this.has(sha256)) throw new NotFoundError(`no firmware with digest ${sha256} in the archive`);
     return readFileSync(this.path(sha256));
   }
+}
+
+/** The digest of `bytes` when it and their length are what was announced; else DigestMismatchError. */
+function verified(bytes: Buffer, expectedSha256: string, expectedSize: number): string {
+  const expected = checkDigest(expectedSha256);
+  const actual = createHash("sha256").update(bytes).digest("hex");
+  if (actual !== expected || bytes.length !== expectedSize) {
+    throw new DigestMismatchError(
+      `firmware does not match what was announced: expected sha256 ${expected} (${expectedSize} bytes), ` +
+        `received sha256 ${actual} (${bytes.length} bytes)`,
+    );
+  }
+  return actual;
 }
 
 function checkDigest(sha256: string): string {
@@ -92,4 +116,21 @@ function writeAtomically(file: string, bytes: Buffer): void {
   }
   closeSync(fd);
   renameSync(tmp, file);
+}
+
+async function writeAtomicallyAsync(file: string, bytes: Buffer): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fh = await open(tmp, "w", 0o644);
+  try {
+    await fh.chmod(0o644);
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, file);
 }

@@ -25,6 +25,7 @@ import { sha256Hex } from "./encoding.js";
 import { parseApprovalFacts, parseStatement } from "./statements.js";
 import { buildTrustedRoot, loadTrustedRoot, type LoadedTrustedRoot, type TrustedRootJson } from "./trusted-root.js";
 import { VerdictBuilder, type TrustContext } from "./verdict.js";
+import { VerdictMemo } from "./verdict-memo.js";
 import { parseBundle } from "./verify-bundle.js";
 
 export interface TrustEngineOptions {
@@ -57,10 +58,14 @@ export class TrustEngine {
   private logValue: TransparencyLog;
   private readonly now: () => Date;
   private readonly listeners = new Set<(change: TrustChange) => void>();
+  private readonly memo: VerdictMemo;
+  /** The loaded trusted root, rebuilt after any key event (it lists every log key). */
+  private rootCache: LoadedTrustedRoot | null = null;
 
   constructor(private readonly opts: TrustEngineOptions) {
     ensureTrustSchema(opts.db);
     this.now = opts.now ?? (() => new Date());
+    this.memo = new VerdictMemo(() => this.now().getTime());
     this.keysDir = join(opts.dataDir, "trust", "keys");
     // Every key event is logged; the log key's own first enrolment waits until the log exists.
     let early: KeyEvent[] | null = [];
@@ -103,8 +108,10 @@ export class TrustEngine {
   }
 
   trustedRoot(): LoadedTrustedRoot {
+    if (this.rootCache) return this.rootCache;
     const r = loadTrustedRoot(this.trustedRootJson());
     if (!r.ok) throw new Error(r.error);
+    this.rootCache = r.value;
     return r.value;
   }
 
@@ -138,7 +145,9 @@ export class TrustEngine {
         revocationListVersion: this.revocations.current()?.version ?? null,
         transaction: (fn) => this.opts.db.transaction(fn)(),
       },
-    );
+    ).finally(() => {
+      for (const f of input.firmware) this.memo.forgetFirmware(f.sha256);
+    });
   }
 
   /** Trust state of a firmware for a device from what the store holds (REST, events, running firmware). */
@@ -146,6 +155,22 @@ export class TrustEngine {
     deviceId: string,
     firmware: { bytes: Buffer } | { sha256: string | null },
     opts: { checkRollback?: boolean; expectedSha256?: string } = {},
+  ): TrustEvaluation {
+    // Only lookups by digest are remembered; the gate's bytes are always evaluated afresh.
+    const memoable = !("bytes" in firmware) && firmware.sha256 !== null && !opts.checkRollback && !opts.expectedSha256;
+    if (memoable) {
+      const hit = this.memo.get(firmware.sha256!, deviceId);
+      if (hit) return hit;
+    }
+    const result = this.evaluateNow(deviceId, firmware, opts);
+    if (memoable) this.memo.set(firmware.sha256!, deviceId, result);
+    return result;
+  }
+
+  private evaluateNow(
+    deviceId: string,
+    firmware: { bytes: Buffer } | { sha256: string | null },
+    opts: { checkRollback?: boolean; expectedSha256?: string },
   ): TrustEvaluation {
     // Hash once: the same digest finds the bundles and is checked against them.
     const sha = "bytes" in firmware ? sha256Hex(firmware.bytes) : firmware.sha256;
@@ -197,6 +222,7 @@ export class TrustEngine {
     const key = parsed.bundle.verificationMaterial.content;
     const hint = key.$case === "publicKey" ? key.publicKey.hint : null;
     const att = this.attestations.add({ kind: "external", deviceId, signerHint: hint, bundle: json, subjects: [firmware] });
+    this.memo.forgetFirmware(firmware.sha256);
     this.logValue.appendEvent("external_attestation", { firmwareSha256: firmware.sha256, deviceId, signerHint: hint });
     return att;
   }
@@ -209,6 +235,8 @@ export class TrustEngine {
 
   rotateKey(role: OwnKeyRole): TrustedKey[] {
     const r = rotateOwnKey(this.keys, this.keysDir, role);
+    this.rootCache = null;
+    this.memo.clear();
     if (role === "sidecar") this.sidecarKeyValue = r.key;
     if (role === "revocation") this.revocationKeyValue = r.key;
     if (role === "log") this.logValue = new TransparencyLog(this.opts.db, { name: this.logValue.identity.name, key: r.key }, () => this.now().getTime());
@@ -244,6 +272,9 @@ export class TrustEngine {
   }
 
   private emit(change: TrustChange): void {
+    // Keys and revocations can change any verdict and the trusted root.
+    this.rootCache = null;
+    this.memo.clear();
     for (const l of this.listeners) l(change);
   }
 

@@ -43,12 +43,25 @@ interface Row {
   revoke_reason: string | null;
 }
 
+/** Parsed keys by PEM: a row's key never changes, and parsing a PEM costs more than the query. */
+const parsedKeys = new Map<string, KeyObject>();
+
+function parsedKey(pem: string): KeyObject {
+  let k = parsedKeys.get(pem);
+  if (!k) {
+    k = publicKeyFromPem(pem);
+    if (parsedKeys.size >= 10_000) parsedKeys.clear();
+    parsedKeys.set(pem, k);
+  }
+  return k;
+}
+
 function fromRow(r: Row): TrustedKey {
   return {
     hint: r.hint,
     role: r.role,
     owner: r.owner,
-    publicKey: publicKeyFromPem(r.public_pem),
+    publicKey: parsedKey(r.public_pem),
     publicPem: r.public_pem,
     enrolledAt: new Date(r.enrolled_at),
     retiredAt: r.retired_at ? new Date(r.retired_at) : null,

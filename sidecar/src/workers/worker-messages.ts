@@ -6,7 +6,7 @@ import type { EventBus } from "../events/event-bus.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { WorkerRegistry } from "./worker-registry.js";
-import type { WorkerSession } from "./worker-session.js";
+import type { ReceivedFirmware, WorkerSession } from "./worker-session.js";
 import type { WorkerTrustGate } from "./worker-trust-gate.js";
 
 type Msg<T extends WorkerToSidecar["type"]> = Extract<WorkerToSidecar, { type: T }>;
@@ -39,7 +39,7 @@ export class WorkerMessages {
         this.o.queue.setPhase(msg.jobId, msg.fence, msg.phase, null);
         // Belt and braces: if a cancel was requested while the job was on its way, repeat it now
         // that the worker certainly knows the job.
-        if (this.o.queue.get(msg.jobId)?.cancelRequested && !process.env.MUT) {
+        if (this.o.queue.get(msg.jobId)?.cancelRequested) {
           session.send({ type: "cancel", jobId: msg.jobId, fence: msg.fence, reason: "cancelled by request" });
         }
         return;
@@ -55,8 +55,9 @@ export class WorkerMessages {
       case "result":
         return void this.result(session, msg);
       case "provenance":
-        void this.o.trust
-          ?.provenance(session, msg, msg.bundle, session.firmwareFor(msg.jobId, msg.fence))
+        void session
+          .firmwareFor(msg.jobId, msg.fence)
+          .then((received) => this.o.trust?.provenance(session, msg, msg.bundle, received))
           .catch((err: unknown) => this.o.log(`job ${msg.jobId}: approval failed: ${(err as Error).message}`));
         return;
       case "release":
@@ -74,25 +75,31 @@ export class WorkerMessages {
     const { jobId, fence, image } = pending;
     const job = this.o.queue.get(jobId);
     if (job?.state !== "running" || job.workerId !== session.id) return; // stale: ignore the bytes
-    try {
-      this.o.firmware.put(bytes, image.sha256, image.size);
-      session.addFirmware(jobId, fence, { image, ok: true });
-    } catch (err) {
-      const reason = (err as Error).message;
-      session.addFirmware(jobId, fence, { image, ok: false, error: reason });
-      this.o.queue.appendLog(jobId, null, `\n[forge] firmware ${image.name} rejected on receipt: ${reason}\n`);
-    }
+    // The digest is checked and the file written off the event loop; the result waits for it.
+    const received = this.o.firmware.putAsync(bytes, image.sha256, image.size).then(
+      (): ReceivedFirmware => ({ image, ok: true }),
+      (err: unknown): ReceivedFirmware => {
+        const reason = (err as Error).message;
+        this.o.queue.appendLog(jobId, null, `\n[forge] firmware ${image.name} rejected on receipt: ${reason}\n`);
+        return { image, ok: false, error: reason };
+      },
+    );
+    session.addFirmware(jobId, fence, received);
   }
 
   private heartbeat(session: WorkerSession, msg: Msg<"heartbeat">): void {
     for (const ref of msg.runningJobs) this.o.queue.renewLease(ref.jobId, ref.fence);
-    if (msg.esphomeVersions) session.hello = { ...session.hello, esphomeVersions: msg.esphomeVersions };
+    const versions = msg.esphomeVersions;
+    const changed = versions !== undefined && versions.join("\n") !== session.hello.esphomeVersions.join("\n");
+    if (versions) session.hello = { ...session.hello, esphomeVersions: versions };
     this.o.registry.touch(session.id);
+    // A worker's ESPHome versions are part of its view: announce a change (e.g. the first probe's answer).
+    if (changed) this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
   }
 
   private async result(session: WorkerSession, msg: Msg<"result">): Promise<void> {
     const { queue } = this.o;
-    const received = session.firmwareFor(msg.jobId, msg.fence);
+    const received = await session.firmwareFor(msg.jobId, msg.fence);
     session.forgetFirmware(msg.jobId, msg.fence);
     let { outcome, error, phase } = msg;
     if (outcome === "succeeded") {

@@ -14,8 +14,8 @@ export class WorkerSession {
   lastSeenAt: number;
   /** The `firmware` message whose bytes the next binary frame carries. */
   pendingFirmware: { jobId: number; fence: number; image: FirmwareImage } | null = null;
-  /** Firmware received per job (key `${jobId}:${fence}`), checked against its announced digest. */
-  readonly firmware = new Map<string, ReceivedFirmware[]>();
+  /** Firmware received per job (key `${jobId}:${fence}`) in arrival order, each settling once archived. */
+  private readonly firmware = new Map<string, Promise<ReceivedFirmware>[]>();
   closed = false;
 
   constructor(
@@ -47,14 +47,15 @@ export class WorkerSession {
     }
   }
 
-  firmwareFor(jobId: number, fence: number): ReceivedFirmware[] {
-    return this.firmware.get(`${jobId}:${fence}`) ?? [];
+  /** What arrived for the job, once every archive write still in flight has finished. */
+  firmwareFor(jobId: number, fence: number): Promise<ReceivedFirmware[]> {
+    return Promise.all(this.firmware.get(`${jobId}:${fence}`) ?? []);
   }
 
-  addFirmware(jobId: number, fence: number, fw: ReceivedFirmware): void {
+  addFirmware(jobId: number, fence: number, fw: ReceivedFirmware | Promise<ReceivedFirmware>): void {
     const key = `${jobId}:${fence}`;
     const list = this.firmware.get(key) ?? [];
-    list.push(fw);
+    list.push(Promise.resolve(fw));
     this.firmware.set(key, list);
   }
 

@@ -1,0 +1,21 @@
+// One state change usually produces several events in the same tick (a finished job updates the
+// job, its device and its worker). Each WebSocket send is its own write system call; corking the
+// client's socket until the tick ends sends them together (the pattern Node documents for
+// `writable.cork()`). `ws` keeps the socket private, so this degrades to plain sends without it.
+import type { Socket } from "node:net";
+import type { WebSocket } from "ws";
+
+const corked = new WeakSet<Socket>();
+
+export function sendCorked(ws: WebSocket, text: string): void {
+  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  if (socket && typeof socket.cork === "function" && !corked.has(socket)) {
+    socket.cork();
+    corked.add(socket);
+    process.nextTick(() => {
+      corked.delete(socket);
+      socket.uncork();
+    });
+  }
+  ws.send(text);
+}
