@@ -134,7 +134,7 @@ export class Sidecar {
       for (const d of inventory.list()) bus.device("upsert", d.id, view.toDevice(d));
     };
     // …and again the moment the revocation list expires, when verdicts turn `stale`.
-    const expiry = new RevocationExpiryTimer(trustEngine, announceTrust, log);
+    const expiry = new RevocationExpiryTimer(trustEngine, log);
     trustEngine.onTrustChange(() => {
       announceTrust();
       expiry.schedule();

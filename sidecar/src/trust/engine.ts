@@ -262,6 +262,11 @@ export class TrustEngine {
     return r;
   }
 
+  /** The revocation list's expiry passed: verdicts turn `stale` with nothing written, so tell listeners. */
+  revocationsExpired(): void {
+    this.emit({ type: "revocations", version: this.revocations.current()?.version ?? 0 });
+  }
+
   /**
    * Called after anything that can change a verdict (revocation list, keys). The sidecar re-evaluates
    * every device's pending and running firmware and announces the new states. Returns an unsubscribe.

@@ -1,5 +1,5 @@
-// Announces every device's trust again when the revocation list expires: from that instant verdicts
-// read `stale`, and listeners on the events stream should hear it without polling.
+// Tells the trust engine's listeners when the revocation list expires: from that instant verdicts read
+// `stale`, and the events stream announces every device again without anyone polling.
 import type { TrustEngine } from "./engine.js";
 
 /** setTimeout's limit; a longer wait is re-armed when it fires. */
@@ -10,7 +10,6 @@ export class RevocationExpiryTimer {
 
   constructor(
     private readonly engine: TrustEngine,
-    private readonly announce: () => void,
     private readonly log: (msg: string) => void,
   ) {}
 
@@ -32,7 +31,8 @@ export class RevocationExpiryTimer {
         this.timer = null;
         if (Date.now() < expiresAt) return this.schedule();
         this.log("content trust: the revocation list expired; trust states are now stale until a new list is published or imported");
-        this.announce();
+        // Through the engine, so cached verdicts are dropped and every listener re-announces.
+        this.engine.revocationsExpired();
       },
       Math.min(delay + 50, MAX_DELAY_MS),
     );

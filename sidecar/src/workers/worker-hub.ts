@@ -174,8 +174,18 @@ function sendAndClose(ws: WebSocket, code: number, codeName: string, message: st
   try {
     ws.send(JSON.stringify({ type: "error", code: codeName, message }));
   } finally {
-    ws.close(code, message.slice(0, 120));
+    ws.close(code, closeReason(message));
   }
+}
+
+/** A close reason is at most 123 bytes of UTF-8 (ws throws beyond that): cut on a character boundary. */
+export function closeReason(message: string): string {
+  let out = "";
+  for (const ch of message) {
+    if (Buffer.byteLength(out + ch) > 123) break;
+    out += ch;
+  }
+  return out;
 }
 
 export function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
