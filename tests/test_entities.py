@@ -22,6 +22,8 @@ ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\
 # Per run (durations), or owned by the sidecar and its ESPHome stand-in (error wording, release,
 # firmware bytes): the snapshot is about what the integration makes of them.
 VOLATILE = {"duration", "last_error", "sw_version", "firmware_sha256"}
+# Signing keys are made per run: their hints (e.g. "sidecar key gQsZrPpdLs…") differ every time.
+KEY_HINT_RE = re.compile(r"\bkey [A-Za-z0-9+/=_-]{6,}…")
 
 
 def _normalise(value: Any, worker_id: str) -> Any:
@@ -36,7 +38,7 @@ def _normalise(value: Any, worker_id: str) -> Any:
     if isinstance(value, str):
         if ISO_RE.match(value):
             return "<timestamp>"
-        return value.replace(worker_id, "<worker>")
+        return KEY_HINT_RE.sub("key <hint>…", value.replace(worker_id, "<worker>"))
     if hasattr(value, "value") and not isinstance(value, (int, float)):  # enums
         return _normalise(value.value, worker_id)
     return value
@@ -91,6 +93,14 @@ async def test_snapshot_initial(
     hass: HomeAssistant, init_integration: MockConfigEntry, snapshot: SnapshotAssertion
 ) -> None:
     """States and attributes of a fresh fleet (nothing built yet)."""
+    # The local worker reports its ESPHome version once its probe answers, just after it connects.
+    await async_wait_for(
+        lambda: hass.states.get("binary_sensor.forge_worker_local_online").attributes.get(
+            "esphome_versions"
+        ),
+        what="the local worker's ESPHome version",
+    )
+    await hass.async_block_till_done()
     assert _fleet_snapshot(hass, init_integration) == snapshot
 
 
@@ -114,6 +124,38 @@ async def test_snapshot_after_builds(
     )
     await hass.async_block_till_done()
     assert _fleet_snapshot(hass, init_integration) == snapshot
+
+
+async def test_trust_verified_after_compile_upload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A compile_upload through the local worker leaves the node's running firmware `verified`:
+    the worker signed its build, the sidecar approved it, and the flash was recorded."""
+    trust = "sensor.porch_firmware_trust"
+    before = hass.states.get(trust)
+    assert before.state == "unknown"
+    assert before.attributes["signer"] is None
+    assert before.attributes["build_sequence"] is None
+    finished = async_capture_events(hass, EVENT_JOB_FINISHED)
+    response = await hass.services.async_call(
+        DOMAIN, "compile", {"tag": ["outdoor"]}, blocking=True, return_response=True
+    )
+    job_id = response["jobs"][0]["job_id"]
+    await async_wait_for(lambda: len(finished) == 1, what="porch flashed")
+    assert finished[0].data["action"] == "compile_upload"
+    assert finished[0].data["result"] == "succeeded"
+    # The verdict arrives over the events stream (no polling) once the flash is recorded.
+    await async_wait_for(lambda: hass.states.get(trust).state == "verified", what="verified")
+    state = hass.states.get(trust)
+    assert state.attributes["signer"].startswith("sidecar key ")
+    assert state.attributes["build_sequence"] == 1
+    assert ISO_RE.match(state.attributes["checked_at"])
+    assert state.attributes["firmware_sha256"] == finished[0].data["firmware_sha256"]
+    assert "build #1 for porch" in state.attributes["reason"]
+    assert hass.states.get("sensor.porch_build_status").attributes["job_id"] == job_id
+    hub = hass.states.get("sensor.forge_for_esphome_test_devices_not_verified")
+    assert hub.state == "4"
+    assert "porch" not in hub.attributes["devices"]
 
 
 async def _esphome_device(hass: HomeAssistant) -> tuple[MockConfigEntry, dr.DeviceEntry]:

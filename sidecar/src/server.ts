@@ -104,7 +104,13 @@ export class Sidecar {
     const jobService = new JobService(queue, inventory, view, dispatcher, registry);
     const messages = new WorkerMessages({
       queue, registry, firmware, bus, onCapacityChange: kick, log, trust: trustGate,
-      onJobFinished: (job) => dispatcher.jobFinished(job),
+      onJobFinished: (job) => {
+        dispatcher.jobFinished(job);
+        // A flash is recorded for content trust after the job's own event: announce the device again
+        // so event subscribers see its running firmware's verdict, not the one from before the flash.
+        const d = inventory.get(job.deviceId);
+        if (d) bus.device("upsert", d.id, view.toDevice(d));
+      },
     });
     const localHolder: { worker: LocalWorker | null } = { worker: null };
     const hub = new WorkerHub({

@@ -6,11 +6,12 @@ import { EventsCloseCode } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
 import { EventsClient } from "../src/devtools/events-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { startSidecar, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
+import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
 
 let sc: SidecarProc;
 let api: Api;
 const clients: EventsClient[] = [];
+const workers: ProcHandle[] = [];
 
 beforeAll(async () => {
   const dataDir = tempDir();
@@ -20,6 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of clients) c.close();
+  await Promise.all(workers.map((w) => w.stop()));
   await sc?.stop();
 });
 
@@ -52,6 +54,34 @@ describe("events socket", () => {
       const seqs = c.messages.filter((m) => "seq" in m).map((m) => (m as { seq: number }).seq);
       expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
     }
+  });
+
+  it("announces the device's running firmware as verified once a compile_upload has flashed it", async () => {
+    const c = client(sc.token, true);
+    await waitFor(() => c.of("snapshot").length, "snapshot");
+    expect(c.of("snapshot")[0]!.devices.find((d) => d.id === "desk")!.trust.running.state).toBe("unknown");
+    const id = (await api.createJobs({ action: "compile_upload", targets: { devices: ["desk"] } })).jobs[0]!.jobId;
+    await waitFor(() => c.of("job").some((e) => e.id === id && e.job?.state === "succeeded"), "flashed");
+    // The last device delta (not a REST read) must carry the verdict the flash recorded.
+    await waitFor(() => c.of("device").filter((e) => e.id === "desk").at(-1)?.device?.trust.running.state === "verified", "running verified");
+    const running = c.of("device").filter((e) => e.id === "desk").at(-1)!.device!.trust.running;
+    const job = await api.job(id);
+    expect(running).toMatchObject({ firmwareSha256: job.firmware.find((f) => f.kind === "ota")!.sha256 });
+    expect(running.signer).toBeTruthy();
+    expect(running.buildSequence).toBeGreaterThanOrEqual(1);
+  });
+
+  it("announces a worker's ESPHome versions when its heartbeat first reports them", async () => {
+    const c = client(sc.token, true);
+    await waitFor(() => c.of("snapshot").length, "snapshot");
+    const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "prober" });
+    workers.push(startWorker({ url: sc.url, token: secret, name: "prober", slots: 1 }));
+    // hello goes out before the version probe answers; the heartbeat that carries the answer must
+    // reach subscribers as a worker delta, not wait for the next job to finish.
+    await waitFor(() => c.of("worker").some((e) => e.worker?.name === "prober" && e.worker.esphomeVersions.length > 0), "prober's versions");
+    const w = c.of("worker").filter((e) => e.worker?.name === "prober").at(-1)!.worker!;
+    expect(w.esphomeVersions).toEqual([expect.stringMatching(/^\d{4}\.\d+\.\d+/)]);
+    await workers.pop()!.stop(); // the other tests expect only the local worker's slots
   });
 
   it("streams a job's log with contiguous offsets, then log_end", async () => {
