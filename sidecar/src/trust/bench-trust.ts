@@ -1,11 +1,13 @@
 // Content-trust micro-benchmarks for `npm run bench`: signing and verification cost per MB of firmware,
 // the 4 MB gate check (target < 10 ms), approval end to end, and the log at 100 000 entries
-// (append, proofs — O(log n) — and the full audit). Reported, never asserted.
+// (append, proofs — O(log n) — and the full audit), plus approval end to end through a real sidecar
+// (bench-approval.ts). Reported, never asserted.
 import { mkdtempSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { benchApprovalThroughSidecar } from "./bench-approval.js";
 import { TrustEngine } from "./engine.js";
 import { sha256Hex } from "./encoding.js";
 import { evaluateTrust } from "./evaluator.js";
@@ -111,6 +113,8 @@ export async function benchTrust(): Promise<Record<string, number>> {
     const audit = engine.auditLog();
     out["log full audit @100k ms"] = round(performance.now() - a0);
     if (!audit.ok) throw new Error(`audit failed: ${audit.problems.join("; ")}`);
+    // The same approval as the fleet sees it: real sidecar and worker processes.
+    Object.assign(out, await benchApprovalThroughSidecar());
     return out;
   } finally {
     db.close();

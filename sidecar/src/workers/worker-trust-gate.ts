@@ -127,6 +127,7 @@ export class WorkerTrustGate {
   private async approve(job: Job, workerId: string, bundle: string | undefined, images: Received["image"][]): Promise<Approved> {
     if (!bundle) return { ok: false, state: "unsigned", reason: `worker ${workerId} sent no signed provenance (unsigned build)` };
     if (!job.configHash) return { ok: false, state: "unknown", reason: "the job has no recorded config digest" };
+    const t0 = performance.now();
     const r = await this.o.engine.approveBuild({
       deviceId: job.deviceId,
       jobId: job.id,
@@ -136,7 +137,7 @@ export class WorkerTrustGate {
       expectedWorkerId: workerId,
     });
     if (r.ok) {
-      this.o.queue.appendLog(job.id, null, `\n[forge] content trust: build approved (sequence ${r.buildSequence}, log index ${r.approval.logIndex})\n`);
+      this.o.queue.appendLog(job.id, null, `\n[forge] content trust: build approved in ${(performance.now() - t0).toFixed(1)} ms (sequence ${r.buildSequence}, log index ${r.approval.logIndex})\n`);
       return { ok: true };
     }
     this.o.log(`job ${job.id}: approval refused (${r.state}): ${r.reason}`);
