@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -18,10 +19,12 @@ from homeassistant.helpers import (
     floor_registry as fr,
     label_registry as lr,
 )
+from homeassistant.util import dt as dt_util
 
 from .conftest import ENTRY_ID, async_wait_for
 
 GOOD_DIGEST = "ab" * 32
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _device(hass: HomeAssistant, node: str) -> str:
@@ -258,7 +261,7 @@ async def test_verify_firmware(hass: HomeAssistant, init_integration: MockConfig
 
 
 async def test_revoke(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    """Exactly one of artifact or signer; a digest must be one; no trust → clear error."""
+    """Exactly one of artifact or signer; a digest must be one; a real revocation flips the sensor."""
     await _invalid(hass, "revoke", {"reason": "r"}, "revoke_target_required")
     await _invalid(
         hass,
@@ -269,10 +272,28 @@ async def test_revoke(hass: HomeAssistant, init_integration: MockConfigEntry) ->
     await _invalid(hass, "revoke", {"reason": "r", "artifact": "xyz"}, "invalid_digest")
     with pytest.raises(vol.Invalid):
         await _call(hass, "revoke", {"artifact": GOOD_DIGEST})
-    message = await _invalid(
-        hass, "revoke", {"reason": "compromised", "artifact": GOOD_DIGEST}, "trust_not_enabled"
+
+    # Flash the porch through Forge: its running firmware is verified.
+    trust = "sensor.porch_firmware_trust"
+    await hass.services.async_call(
+        "update", "install", {"entity_id": "update.porch_firmware"}, blocking=True
     )
-    assert "Content trust is not enabled" in message
+    await async_wait_for(lambda: hass.states.get(trust).state == "verified", what="porch verified")
+    digest = hass.states.get(trust).attributes["firmware_sha256"]
+    assert SHA256.match(digest)
+
+    response = await _call(hass, "revoke", {"reason": "compromised", "artifact": digest})
+    assert response["revoked"] is True
+    assert (response["kind"], response["value"]) == ("artifact", digest)
+    assert (response["version"], response["entries"]) == (1, 1)
+    assert dt_util.parse_datetime(response["expires_at"]) > dt_util.utcnow()
+    # The sidecar re-evaluates every device and pushes the new verdict over the events socket.
+    await async_wait_for(lambda: hass.states.get(trust).state == "revoked", what="porch revoked")
+    assert "compromised" in hass.states.get(trust).attributes["reason"]
+    assert hass.states.get("sensor.kitchen_firmware_trust").state != "revoked"
+
+    response = await _call(hass, "revoke", {"reason": "lost laptop", "signer": "c2lnbmVyLWhpbnQ="})
+    assert (response["kind"], response["version"], response["entries"]) == ("signer", 2, 2)
 
 
 async def test_no_loaded_entry(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:

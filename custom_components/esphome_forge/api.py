@@ -209,9 +209,13 @@ class ForgeClient:
         """POST /workers/:id/clean-cache."""
         await self.request("POST", f"/workers/{quote(worker_id, safe='')}/clean-cache")
 
-    async def revoke(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """POST /trust/revocations (content trust; 404 while the sidecar has none)."""
-        return await self.request("POST", "/trust/revocations", json=entry)
+    async def revoke(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """POST /trust/revocations with `{entries: [...]}` → the new signed list (version, expiry).
+
+        Each entry is `{kind: "artifact", sha256, reason}` or `{kind: "signer", keyHint, reason}`;
+        the sidecar adds them to its current list and publishes the next version.
+        """
+        return await self.request("POST", "/trust/revocations", json={"entries": entries})
 
 
 async def _error_body(resp: aiohttp.ClientResponse) -> tuple[str, str]:

@@ -400,14 +400,14 @@ async def _revoke(call: ServiceCall) -> ServiceResponse:
     if artifact is not None and not SHA256_RE.match(artifact):
         raise _invalid("invalid_digest", digest=artifact)
     entry = _single_entry(call.hass, call)
-    body = {
-        "kind": "artifact" if artifact is not None else "signer",
-        "value": artifact if artifact is not None else signer,
-        "reason": data[ATTR_REASON],
-    }
+    kind = "artifact" if artifact is not None else "signer"
+    value = artifact if artifact is not None else signer
+    # The sidecar's revocation entry: an artifact by digest, a signer by key hint.
+    revocation = {"kind": kind, "sha256" if kind == "artifact" else "keyHint": value}
+    revocation["reason"] = data[ATTR_REASON]
     try:
         async with forge_call(entry):
-            result = await entry.runtime_data.client.revoke(body)
+            result = await entry.runtime_data.client.revoke([revocation])
     except HomeAssistantError as err:
         cause = err.__cause__
         if (
@@ -417,7 +417,14 @@ async def _revoke(call: ServiceCall) -> ServiceResponse:
         ):
             raise _invalid("trust_not_enabled") from cause
         raise
-    return {"revoked": True, "kind": body["kind"], "value": body["value"], "result": result}
+    return {
+        "revoked": True,
+        "kind": kind,
+        "value": value,
+        "version": result["version"],
+        "expires_at": result["expiresAt"],
+        "entries": len(result["entries"]),
+    }
 
 
 @callback
