@@ -31,6 +31,7 @@ export interface EventsServerOptions {
 
 export class EventsServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private snapshot: { seq: number; text: string } | null = null;
 
   constructor(private readonly o: EventsServerOptions) {}
 
@@ -67,6 +68,19 @@ export class EventsServer {
     });
   }
 
+  /**
+   * The snapshot as JSON, built once per state: clients that connect while nothing changed (a
+   * dashboard reload, HA and several browsers reconnecting after a restart) share one string.
+   */
+  private snapshotText(): string {
+    const seq = this.o.bus.currentSeq;
+    if (this.snapshot?.seq !== seq) {
+      const msg: EventsServerMessage = { type: "snapshot", seq, ...this.o.snapshot() };
+      this.snapshot = { seq, text: JSON.stringify(msg) };
+    }
+    return this.snapshot.text;
+  }
+
   private start(ws: WebSocket): void {
     const limit = this.o.slowConsumerBytes ?? SLOW_CONSUMER_BYTES;
     const logs = new Set<number>();
@@ -98,7 +112,7 @@ export class EventsServer {
     };
     ws.on("close", cleanup);
     ws.on("error", cleanup);
-    deliver({ type: "snapshot", seq: this.o.bus.currentSeq, ...this.o.snapshot() });
+    if (ws.readyState === ws.OPEN) sendCorked(ws, this.snapshotText());
 
     ws.on("message", (data) => {
       const parsed = EventsClientMessage.safeParse(safeJson(data.toString()));
@@ -134,7 +148,10 @@ function send(ws: WebSocket, msg: EventsServerMessage): void {
     text = JSON.stringify(msg);
     serialized.set(msg, text);
   }
-  sendCorked(ws, text);
+  // Log chunks are large and come in bursts: corking would hold them all until the tick ends and
+  // count them against the slow-consumer limit at once; they go out as they come.
+  if (msg.type === "log") ws.send(text);
+  else sendCorked(ws, text);
 }
 
 const logMessages = new WeakMap<LogChunkEvent, EventsServerMessage>();

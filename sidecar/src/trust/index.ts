@@ -19,7 +19,7 @@ export {
   type SigningKey,
 } from "./keys.js";
 export { loadOwnKey, rotateOwnKey, ownKeyPath, type OwnKeyRole } from "./own-keys.js";
-export { keySigner, signBlob, signDsse, signStatement } from "./sign.js";
+export { signBlob, signDsse, signStatement } from "./sign.js";
 export {
   approvalStatement,
   buildProvenanceStatement,

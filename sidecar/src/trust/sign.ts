@@ -1,36 +1,29 @@
-// Signing with @sigstore/sign primitives and a local P-256 key: DSSE statements (Sigstore bundle v0.3,
-// key hint in verificationMaterial.publicKey) and cosign-style message signatures. Witnesses (our own
-// log) are optional, so a worker can sign with no log in reach and the sidecar adds the entry later.
-import { bundleToJSON, toMessageSignatureBundle, type BundleWithDsseEnvelope, type SerializedBundle } from "@sigstore/bundle";
-import { DSSEBundleBuilder, type Artifact, type Signature, type Signer, type Witness } from "@sigstore/sign";
+// Signing with a local P-256 key: DSSE statements (Sigstore bundle v0.3, key hint in
+// verificationMaterial.publicKey) and cosign-style message signatures. Witnesses (our own log) are
+// optional, so a worker can sign with no log in reach and the sidecar adds the entry later.
+// The bundle is assembled with @sigstore/bundle and @sigstore/core (DSSE pre-authentication
+// encoding) rather than @sigstore/sign's builders: those load the Fulcio/Rekor/TSA network clients,
+// about 30 MB of resident memory we never use — signing here is offline by design.
+import { bundleToJSON, toDSSEBundle, toMessageSignatureBundle, type SerializedBundle } from "@sigstore/bundle";
+import { dsse } from "@sigstore/core";
+import type { Witness } from "@sigstore/sign";
 import { sha256 } from "./encoding.js";
 import { signBytes, type SigningKey } from "./keys.js";
 import { IN_TOTO_PAYLOAD_TYPE, statementBytes, type Statement } from "./statements.js";
 
-export function keySigner(key: SigningKey): Signer {
-  return {
-    sign: async (data: Buffer) => ({
-      signature: signBytes(key, data),
-      key: { $case: "publicKey", publicKey: key.publicPem, hint: key.hint },
-    }),
-  };
-}
-
 /**
  * DSSE bundles with an empty envelope `keyid`, as cosign writes them: the key hint already sits in
  * verificationMaterial, and sigstore-go (cosign) skips any signature whose keyid is not its own SSH-style
- * fingerprint of the key, so a hint there makes our bundles unverifiable by cosign.
+ * fingerprint of the key, so a hint there makes our bundles unverifiable by cosign. Each witness
+ * (our transparency log) then adds its tlog entries, as Sigstore's bundle builders do.
  */
-class ForgeDsseBundleBuilder extends DSSEBundleBuilder {
-  protected override async package(artifact: Artifact, signature: Signature): Promise<BundleWithDsseEnvelope> {
-    const bundle = await super.package(artifact, signature);
-    for (const s of bundle.content.dsseEnvelope.signatures) s.keyid = "";
-    return bundle;
-  }
-}
-
 export async function signDsse(payload: Buffer, payloadType: string, key: SigningKey, witnesses: Witness[] = []): Promise<SerializedBundle> {
-  const bundle = await new ForgeDsseBundleBuilder({ signer: keySigner(key), witnesses }).create({ data: payload, type: payloadType });
+  const signature = signBytes(key, dsse.preAuthEncoding(payloadType, payload));
+  const bundle = toDSSEBundle({ artifact: payload, artifactType: payloadType, signature, keyHint: key.hint, certificateChain: false });
+  for (const s of bundle.content.dsseEnvelope.signatures) s.keyid = "";
+  const materials = await Promise.all(witnesses.map((w) => w.testify(bundle.content, key.publicPem)));
+  bundle.verificationMaterial.tlogEntries = materials.flatMap((m) => m.tlogEntries ?? []);
+  bundle.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: materials.flatMap((m) => m.rfc3161Timestamps ?? []) };
   return bundleToJSON(bundle);
 }
 
