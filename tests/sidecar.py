@@ -120,6 +120,9 @@ class Sidecar:
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
     extra_args: list[str] = field(default_factory=list)
+    host: str = "127.0.0.1"
+    # Off by default, so parallel test runs stay off the network (the discovery test turns it on).
+    env: dict[str, str] = field(default_factory=lambda: {"FORGE_ZEROCONF": "off"})
 
     @property
     def config_dir(self) -> Path:
@@ -155,7 +158,7 @@ class Sidecar:
             "--port",
             str(self.port),
             "--host",
-            "127.0.0.1",
+            self.host,
             "--admin-token",
             self.token,
             "--local-slots",
@@ -172,6 +175,7 @@ class Sidecar:
                 stderr=err,
                 stdin=subprocess.DEVNULL,
                 cwd=REPO,
+                env={**os.environ, **self.env},
                 start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT

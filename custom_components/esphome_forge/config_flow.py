@@ -33,6 +33,7 @@ from .api import (
     normalize_url,
 )
 from .const import (
+    API_PREFIX,
     CONF_DEFAULT_PRIORITY,
     CONF_REPAIR_GRACE_MINUTES,
     CONF_TOKEN,
@@ -45,6 +46,11 @@ from .const import (
     JOB_PRIORITIES,
     LOGGER,
     PRODUCT_NAME,
+    SUPPORTED_API_VERSION,
+    ZEROCONF_TXT_API,
+    ZEROCONF_TXT_ID,
+    ZEROCONF_TXT_PATH,
+    ZEROCONF_TXT_VERSION,
 )
 from .coordinator import ForgeConfigEntry
 
@@ -74,6 +80,7 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with nothing discovered."""
         self._discovered_url: str | None = None
+        self._discovered_version: str = ""
 
     async def _probe(self, url: str, token: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
         """Check URL and token against /api/v1/info; return (info, errors)."""
@@ -122,16 +129,25 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
-        """A sidecar advertising `_esphome-forge._tcp`."""
+        """A sidecar advertising `_esphome-forge._tcp`: TXT `id`, `api`, `version`, `path`."""
+        props = discovery_info.properties
+        instance = props.get(ZEROCONF_TXT_ID)
+        if (
+            not instance
+            or props.get(ZEROCONF_TXT_API) != str(SUPPORTED_API_VERSION)
+            or props.get(ZEROCONF_TXT_PATH) != API_PREFIX
+        ):
+            # Not a sidecar this integration can talk to (another API version or layout).
+            return self.async_abort(reason="incompatible")
         host = discovery_info.host
         if ":" in host:  # IPv6 literal
             host = f"[{host}]"
         url = f"http://{host}:{discovery_info.port}"
-        props = discovery_info.properties
-        instance = props.get("id") or props.get("instance_id")
-        await self.async_set_unique_id(str(instance) if instance else _unique_id({}, url))
+        await self.async_set_unique_id(instance)
+        # Known sidecar: follow it to its new address, nothing to confirm.
         self._abort_if_unique_id_configured(updates={CONF_URL: url})
         self._discovered_url = url
+        self._discovered_version = props.get(ZEROCONF_TXT_VERSION) or "?"
         self.context["title_placeholders"] = {"name": f"{URL(url).host}:{URL(url).port}"}
         return await self.async_step_zeroconf_confirm()
 
@@ -144,6 +160,8 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             info, errors = await self._probe(self._discovered_url, user_input[CONF_TOKEN])
             if info is not None:
+                if info.get("instanceId") != self.unique_id:
+                    return self.async_abort(reason="wrong_sidecar")
                 return self.async_create_entry(
                     title=_title(self._discovered_url),
                     data={CONF_URL: self._discovered_url, CONF_TOKEN: user_input[CONF_TOKEN]},
@@ -151,7 +169,10 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="zeroconf_confirm",
             data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
-            description_placeholders={"url": self._discovered_url},
+            description_placeholders={
+                "url": self._discovered_url,
+                "version": self._discovered_version,
+            },
             errors=errors,
         )
 

@@ -13,6 +13,12 @@ SUPPORTED_API_VERSION: Final = 1
 PRODUCT_NAME: Final = "Forge for ESPHome"
 API_PREFIX: Final = "/api/v1"
 
+# Zeroconf TXT keys the sidecar advertises with `_esphome-forge._tcp` (shared/src/discovery.ts).
+ZEROCONF_TXT_ID: Final = "id"  # the sidecar's instance id: the entry's unique id
+ZEROCONF_TXT_API: Final = "api"  # REST API version, as a string
+ZEROCONF_TXT_VERSION: Final = "version"  # sidecar version
+ZEROCONF_TXT_PATH: Final = "path"  # where the REST API lives on that host and port
+
 CONF_URL: Final = "url"
 CONF_TOKEN: Final = "token"  # noqa: S105 (the config key, not a secret)
 

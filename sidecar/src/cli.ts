@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { SettingsPatch } from "@esphome-forge/shared";
 import { dataPaths } from "./config/paths.js";
 import { openDatabase } from "./db/database.js";
+import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
 import { Sidecar } from "./server.js";
 import { systemClock } from "./util/clock.js";
 import { SIDECAR_VERSION } from "./version.js";
@@ -24,6 +25,8 @@ Usage:
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
       --esphome PATH        the esphome executable (default: $FORGE_ESPHOME_BIN, then PATH)
       --no-seed             do not write example devices into an empty config folder
+      --no-zeroconf         do not advertise _esphome-forge._tcp on the LAN (also FORGE_ZEROCONF=off);
+                            a sidecar listening on loopback only is never advertised
   esphome-forge worker --server URL --token TOKEN [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]
   esphome-forge token create NAME | list | revoke ID   [--data-dir DIR]
   esphome-forge verify FIRMWARE --bundle FILE [--proof FILE] [--trusted-root FILE] [--key FILE] [--json]
@@ -47,6 +50,7 @@ async function serve(argv: string[]): Promise<number> {
       "build-command": { type: "string" },
       esphome: { type: "string" },
       "no-seed": { type: "boolean", default: false },
+      "no-zeroconf": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -71,6 +75,7 @@ async function serve(argv: string[]): Promise<number> {
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
     seed: !values["no-seed"],
+    zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
     log: (m) => console.error(`${new Date().toISOString()} ${m}`),
   });
   // The two lines scripts and tests read; everything else goes to stderr.

@@ -30,6 +30,7 @@ import { WorkerHub } from "./workers/worker-hub.js";
 import { WorkerMessages } from "./workers/worker-messages.js";
 import { WorkerRegistry } from "./workers/worker-registry.js";
 import { WorkerTokens } from "./workers/worker-tokens.js";
+import { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./workers/worker-trust-gate.js";
@@ -46,6 +47,8 @@ export interface SidecarOptions {
   buildCommand?: string | null;
   esphomeBin?: string | null;
   seed?: boolean;
+  /** Advertise on the LAN as `_esphome-forge._tcp` (default true; never when listening on loopback only). */
+  zeroconf?: boolean;
   publicDir?: string | null;
   log?: (msg: string) => void;
   clock?: Clock;
@@ -57,6 +60,7 @@ const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
 
 export class Sidecar {
   private timers: NodeJS.Timeout[] = [];
+  private zeroconf: ZeroconfAdvertiser | null = null;
   private constructor(
     readonly url: string,
     readonly adminToken: string,
@@ -229,6 +233,9 @@ export class Sidecar {
     }
 
     const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local, expiry });
+    if (opts.zeroconf !== false) {
+      sidecar.zeroconf = ZeroconfAdvertiser.start({ instanceId, apiVersion: health().apiVersion, version: SIDECAR_VERSION, listenHost: addr.address, port: addr.port, log });
+    }
     const sweep = () => {
       const lapsed = queue.expireLeases();
       for (const job of queue.expireTimeouts()) jobService.tellWorkerToStop(job, "job timed out");
@@ -245,6 +252,7 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.zeroconf?.stop();
     this.parts.expiry.stop();
     await this.parts.local.stop();
     this.parts.hub.close();

@@ -48,8 +48,9 @@ export interface SidecarProc extends ProcHandle {
 export async function startSidecar(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; localSlots?: number } = {}): Promise<SidecarProc> {
   const dataDir = opts.dataDir ?? tempDir();
   const args = [CLI, "serve", "--data-dir", dataDir, "--port", "0", "--local-slots", String(opts.localSlots ?? 0), "--build-command", STANDIN_COMMAND, ...(opts.args ?? [])];
-  // No asking pip for the default ESPHome version unless a test wants it (FORGE_ESPHOME_DEFAULT_PROBE=on).
-  const env = { ...process.env, FORGE_ESPHOME_DEFAULT_PROBE: "off", ...opts.env };
+  // No asking pip for the default ESPHome version unless a test wants it (FORGE_ESPHOME_DEFAULT_PROBE=on),
+  // and no mDNS advertising, so parallel tests stay off the network (FORGE_ZEROCONF=on to advertise).
+  const env = { ...process.env, FORGE_ESPHOME_DEFAULT_PROBE: "off", FORGE_ZEROCONF: "off", ...opts.env };
   const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   const h = track(proc);
   const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
