@@ -2,6 +2,7 @@
 // The sidecar validates against these, and the OpenAPI document is generated from them.
 import { z } from "zod";
 import {
+  CleanCacheQuery,
   CreateJobsRequest,
   CreateJobsResponse,
   CreateWorkerTokenRequest,
@@ -23,6 +24,9 @@ import {
 import { Device, Job, SettingsPatch, Worker } from "./domain.js";
 import {
   ApprovalQuery,
+  ExternalFirmwareResponse,
+  ExternalFirmwareUpload,
+  ExternalSigners,
   LogCheckpointResponse,
   LogProofResponse,
   RevocationImportResponse,
@@ -69,7 +73,7 @@ export const ROUTES: RouteSpec[] = [
   { method: "get", path: "/firmware/:sha256", summary: "Download firmware by digest", auth: true, response: { mediaType: "application/octet-stream", description: "Firmware bytes" }, tag: "firmware" },
   { method: "get", path: "/workers", summary: "List workers", auth: true, response: WorkerList, tag: "workers" },
   { method: "patch", path: "/workers/:id", summary: "Change a worker's slots or tags", auth: true, body: WorkerPatch, response: Worker, tag: "workers" },
-  { method: "post", path: "/workers/:id/clean-cache", summary: "Ask a worker to clear its build cache", auth: true, response: ok, tag: "workers" },
+  { method: "post", path: "/workers/:id/clean-cache", summary: "Ask a worker to clear its build cache (one device with ?device=, else all; folders in use are kept)", auth: true, query: CleanCacheQuery, response: ok, tag: "workers" },
   { method: "get", path: "/worker-tokens", summary: "List worker tokens", auth: true, response: WorkerTokenList, tag: "workers" },
   { method: "post", path: "/worker-tokens", summary: "Create a worker token (the secret is shown once)", auth: true, body: CreateWorkerTokenRequest, response: CreateWorkerTokenResponse, tag: "workers" },
   { method: "delete", path: "/worker-tokens/:id", summary: "Revoke a worker token and disconnect its workers", auth: true, response: ok, tag: "workers" },
@@ -85,6 +89,9 @@ export const ROUTES: RouteSpec[] = [
   { method: "post", path: "/trust/revocations/import", summary: "Import a signed revocation list (verified with a pinned revocation key; lower versions are refused)", auth: true, body: z.record(z.string(), z.unknown()), response: RevocationImportResponse, tag: "trust" },
   { method: "get", path: "/trust/log/checkpoint", summary: "The latest signed checkpoint of the transparency log", auth: true, response: LogCheckpointResponse, tag: "trust" },
   { method: "get", path: "/trust/log/proof/:index", summary: "Inclusion proof for a log entry (for `esphome-forge verify --proof`)", auth: true, response: LogProofResponse, tag: "trust" },
+  { method: "get", path: "/trust/external-signers", summary: "The explicit policy for firmware signed outside Forge (cosign keys, keyless CI identities)", auth: true, response: ExternalSigners, tag: "trust" },
+  { method: "put", path: "/trust/external-signers", summary: "Replace the external-signer policy (every device's trust is re-evaluated and announced)", auth: true, body: ExternalSigners, response: ExternalSigners, tag: "trust" },
+  { method: "post", path: "/trust/external-firmware", summary: "Upload a CI-built firmware (base64, up to 16 MB) with its Sigstore bundle for one device; answers its verdict. Flash it with an `upload` job naming its sha256", auth: true, body: ExternalFirmwareUpload, response: ExternalFirmwareResponse, tag: "trust" },
   { method: "get", path: "/trust/approvals/:sha256", summary: "The sidecar's approval bundle for a firmware digest (for `esphome-forge verify --bundle`)", auth: true, query: ApprovalQuery, response: { mediaType: "application/json", description: "Sigstore bundle v0.3" }, tag: "trust" },
 ];
 

@@ -151,3 +151,6 @@ export const DeviceMetadataPatch = z
   .strict();
 
 export const SettingsResponse = z.object({ settings: Settings });
+
+/** POST /workers/:id/clean-cache: one device's build folder, or (no device) every idle one. */
+export const CleanCacheQuery = z.object({ device: DeviceId.optional() });

@@ -89,4 +89,18 @@ describe("clean-cache through the API", () => {
     expect(done.firmware.length).toBeGreaterThan(0);
     expect(existsSync(join(folder("busy"), ".esphome"))).toBe(true);
   }, 60_000);
+
+  it("cleans one device's folder with ?device= and keeps the others; a bad device id is refused", async () => {
+    const { w, id } = await addWorker("one-device", 1);
+    const folder = (d: string) => join(w.stateDir, "builds", d);
+    expect((await settled(await run("compile", "idle"))).state).toBe("succeeded");
+    expect((await settled(await run("compile", "busy"))).state).toBe("succeeded");
+    expect(existsSync(folder("idle")) && existsSync(folder("busy"))).toBe(true);
+    await api.json("POST", `/workers/${id}/clean-cache?device=idle`);
+    await waitFor(() => !existsSync(folder("idle")), "the idle folder to be removed");
+    expect(existsSync(folder("busy"))).toBe(true);
+    const bad = await api.raw("POST", `/workers/${id}/clean-cache?device=${encodeURIComponent("../etc")}`);
+    expect(bad.status).toBe(400);
+    expect(existsSync(folder("busy"))).toBe(true);
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { CreateWorkerTokenRequest, WorkerPatch } from "@esphome-forge/shared";
+import { CleanCacheQuery, CreateWorkerTokenRequest, WorkerPatch } from "@esphome-forge/shared";
 import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
@@ -23,7 +23,8 @@ export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string
   r.post("/workers/:id/clean-cache", (req, res) => {
     const session = ctx.registry.session(req.params.id);
     if (!session) throw new HttpError(409, "conflict", `worker ${req.params.id} is not connected`);
-    session.send({ type: "clean_cache" });
+    const { device } = parseWith(CleanCacheQuery, req.query, "query");
+    session.send({ type: "clean_cache", ...(device ? { deviceId: device } : {}) });
     res.json({ ok: true });
   });
 
