@@ -1,7 +1,7 @@
 // REST bodies of the content-trust routes (/trust/...). Sigstore bundles and trusted roots are
 // standard documents and travel as they are; only Forge's own shapes are described in detail.
 import { z } from "zod";
-import { TrustPolicy } from "./domain.js";
+import { DeviceId, FirmwareImage, TrustPolicy, TrustVerdict } from "./domain.js";
 
 const Json = z.record(z.string(), z.unknown());
 
@@ -79,3 +79,46 @@ export const TrustStatus = z.object({
   keys: z.object({ active: z.number().int(), retired: z.number().int(), revoked: z.number().int() }),
 });
 export type TrustStatus = z.infer<typeof TrustStatus>;
+
+/**
+ * Firmware signed outside Forge (CI) is accepted only under one of these named policies: a cosign key
+ * (`publicKey`, PEM) or a keyless CI identity (`keyless`: OIDC issuer + workflow SAN pattern, checked
+ * against `trustedRoot`, the Sigstore trusted_root.json of that CA and log), optionally for some devices.
+ */
+export const ExternalSignerPolicy = z
+  .object({
+    name: z.string().min(1).max(100),
+    devices: z.array(DeviceId).max(10_000).optional(),
+    publicKey: z.string().min(1).max(4096).optional(),
+    keyless: z
+      .object({
+        issuer: z.string().min(1).max(500),
+        /** Regular expression, anchored for you, over the certificate's SAN (e.g. the workflow ref). */
+        subjectPattern: z.string().min(1).max(1000),
+        /** SCTs required from the root's CT logs (0 for a private CA without one). */
+        ctlogThreshold: z.number().int().min(0).max(10).optional(),
+      })
+      .strict()
+      .optional(),
+    trustedRoot: Json.optional(),
+    /** Require a transparency-log entry (default: true for keyless, false for keys). */
+    requireLog: z.boolean().optional(),
+  })
+  .strict()
+  .refine((p) => (p.publicKey === undefined) !== (p.keyless === undefined), "give exactly one of publicKey or keyless")
+  .refine((p) => p.keyless === undefined || p.trustedRoot !== undefined, "a keyless policy needs the trustedRoot of its CA and log");
+export type ExternalSignerPolicy = z.infer<typeof ExternalSignerPolicy>;
+export const ExternalSigners = z.object({ signers: z.array(ExternalSignerPolicy).max(50) });
+export type ExternalSigners = z.infer<typeof ExternalSigners>;
+
+/** A CI-built firmware and its Sigstore bundle (cosign `--bundle` output), for one device. */
+export const ExternalFirmwareUpload = z
+  .object({
+    deviceId: DeviceId,
+    name: z.string().min(1).max(128).regex(/^[^/\\]+$/).default("firmware.ota.bin"),
+    /** The image, base64. */
+    firmware: z.string().min(1),
+    bundle: Json,
+  })
+  .strict();
+export const ExternalFirmwareResponse = z.object({ firmware: FirmwareImage, verdict: TrustVerdict });

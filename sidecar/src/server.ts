@@ -35,6 +35,7 @@ import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./workers/worker-trust-gate.js";
 import { RevocationExpiryTimer } from "./trust/expiry-timer.js";
+import { externalImage } from "./trust/external-image.js";
 
 export interface SidecarOptions {
   dataDir: string;
@@ -90,7 +91,7 @@ export class Sidecar {
     await inventory.start();
 
     const bus = new EventBus();
-    const trustEngine = new TrustEngine({ db, dataDir: paths.dataDir });
+    const trustEngine = new TrustEngine({ db, dataDir: paths.dataDir, firmwareBytes: (sha) => (firmware.has(sha) ? firmware.read(sha) : null) });
     // The device's own policy (metadata block `trust_policy`) wins over the fleet's.
     const trustMode = (deviceId: string) => inventory.get(deviceId)?.trustPolicy ?? settings.get().trustPolicy;
     const trustGate = new WorkerTrustGate({ engine: trustEngine, queue, firmware, log, mode: trustMode });
@@ -100,8 +101,10 @@ export class Sidecar {
     const view = new DeviceView(queue, () => settings.get().defaultEsphomeVersion, new EngineTrustSource(trustEngine, queue));
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
-    const builder = new FleetAssignmentBuilder(inventory, queue, firmware, view, () => settings.get().jobTimeoutMs, (job, image) =>
-      trustGate.gateArchived(job, image),
+    const builder = new FleetAssignmentBuilder(
+      inventory, queue, firmware, view, () => settings.get().jobTimeoutMs,
+      (job, image) => trustGate.gateArchived(job, image),
+      (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
     );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     const kick = () => dispatcher.kick();

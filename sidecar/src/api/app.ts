@@ -10,6 +10,7 @@ import { deviceRoutes } from "./routes/devices.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { firmwareRoutes, publicRoutes, systemRoutes } from "./routes/system.js";
 import { trustRoutes } from "./routes/trust.js";
+import { EXTERNAL_FIRMWARE_BODY, EXTERNAL_FIRMWARE_PATH, trustExternalRoutes } from "./routes/trust-external.js";
 import { workerRoutes } from "./routes/workers.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
@@ -50,6 +51,8 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   app.use(securityHeaders);
 
   const api = express.Router();
+  // A CI firmware upload (base64 in JSON) is the one large body: parsed with its own limit, after auth.
+  api.use(EXTERNAL_FIRMWARE_PATH, requireAdmin(ctx.adminToken), express.json({ limit: EXTERNAL_FIRMWARE_BODY, strict: true }));
   api.use(requireJson, express.json({ limit: MAX_JSON_BODY, strict: true }));
   api.use(publicRoutes(ctx));
   api.use("/firmware", requireAdminOrWorker(ctx.adminToken, ctx.tokens));
@@ -59,7 +62,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
-  if (ctx.trust) api.use(trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy));
+  if (ctx.trust) api.use(trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy), trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory));
   api.use(notFound);
   app.use(API_PREFIX, api);
 

@@ -1,7 +1,7 @@
 // Turns a job the dispatcher picked into the `assign` message for a worker: the device's
 // config files (only what it needs), the ESPHome version, the OTA address and, for `upload`,
 // which archived firmware to flash.
-import type { AssignMessage, Job } from "@esphome-forge/shared";
+import type { AssignMessage, FirmwareImage, Job } from "@esphome-forge/shared";
 import { createBundle } from "../bundle/bundle.js";
 import { stripMetadata } from "../inventory/metadata-block.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
@@ -19,6 +19,8 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     private readonly timeoutMs: () => number,
     /** Content trust on archived firmware (upload jobs): the error that blocks it, or null. */
     private readonly gate?: (job: Job, image: { sha256: string }) => string | null,
+    /** Firmware built outside Forge (CI) and uploaded for this device with its bundle, if any. */
+    private readonly externalImage?: (deviceId: string, sha256: string) => FirmwareImage | null,
   ) {}
 
   async build(job: Job, fence: number): Promise<AssignMessage> {
@@ -67,8 +69,8 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     if (wanted) {
       if (!this.firmware.has(wanted)) throw new Error(`firmware ${wanted} is not in the archive`);
       const owner = this.queue.list({ device: [job.deviceId], limit: 500 }).jobs.find((j) => j.firmware.some((f) => f.sha256 === wanted));
-      const image = owner?.firmware.find((f) => f.sha256 === wanted);
-      if (!image) throw new Error(`firmware ${wanted} was not built for device ${job.deviceId}`);
+      const image = owner?.firmware.find((f) => f.sha256 === wanted) ?? this.externalImage?.(job.deviceId, wanted);
+      if (!image) throw new Error(`firmware ${wanted} was neither built for nor uploaded (signed elsewhere) for device ${job.deviceId}`);
       return [image];
     }
     const built = this.queue.lastSucceeded(job.deviceId, ["compile", "compile_upload"]);

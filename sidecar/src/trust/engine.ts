@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { bundleToJSON, type SerializedBundle } from "@sigstore/bundle";
-import type { TrustVerdict } from "@esphome-forge/shared";
+import type { ExternalSignerPolicy, TrustVerdict } from "@esphome-forge/shared";
 import { approveBuild, type ApprovalResult, type ApproveBuildInput } from "./approval.js";
 import { AttestationStore, BuildSequences, type StoredAttestation } from "./attestation-store.js";
 import { evaluateTrust, type TrustEvaluation } from "./evaluator.js";
@@ -14,6 +14,7 @@ import { KeyRegistry, type KeyEvent, type TrustedKey } from "./key-registry.js";
 import type { SigningKey } from "./keys.js";
 import { auditKeys } from "./key-audit.js";
 import { auditLog, type AuditResult } from "./log-audit.js";
+import { ExternalSignerPolicies } from "./external-policy.js";
 import { JobVerdicts } from "./job-verdicts.js";
 import { exportProof, type LogProofFile } from "./log-proof.js";
 import { TransparencyLog } from "./log-store.js";
@@ -41,10 +42,15 @@ export interface TrustEngineOptions {
   externalSigners?: ExternalSigner[];
   /** Extra trusted root (e.g. a CI signer's CA and log) merged with ours. */
   extraTrustedRoot?: TrustedRootJson;
+  /** The archived bytes of a firmware, for blob signatures (cosign sign-blob) looked up by digest. */
+  firmwareBytes?: (sha256: string) => Buffer | null;
   now?: () => Date;
 }
 
-export type TrustChange = { type: "revocations"; version: number } | { type: "keys"; event: KeyEvent["type"]; hint: string };
+export type TrustChange =
+  | { type: "revocations"; version: number }
+  | { type: "keys"; event: KeyEvent["type"]; hint: string }
+  | { type: "external_signers"; count: number };
 
 export class TrustEngine {
   readonly keys: KeyRegistry;
@@ -52,6 +58,8 @@ export class TrustEngine {
   readonly sequences: BuildSequences;
   readonly revocations: RevocationStore;
   readonly jobVerdicts: JobVerdicts;
+  /** The explicit policy for firmware signed outside Forge (REST: /trust/external-signers). */
+  readonly external: ExternalSignerPolicies;
   readonly keysDir: string;
   private sidecarKeyValue: SigningKey;
   private revocationKeyValue: SigningKey;
@@ -84,6 +92,7 @@ export class TrustEngine {
     this.sequences = new BuildSequences(opts.db, this.now);
     this.revocations = new RevocationStore(opts.db, this.logValue, this.now, () => this.keys.snapshot());
     this.jobVerdicts = new JobVerdicts(opts.db);
+    this.external = new ExternalSignerPolicies(opts.db);
   }
 
   get log(): TransparencyLog {
@@ -122,7 +131,7 @@ export class TrustEngine {
       keys: this.keys.snapshot(),
       revocations: this.revocations.current()?.list ?? null,
       requireRevocationList: this.opts.requireRevocationList ?? false,
-      externalSigners: this.opts.externalSigners ?? [],
+      externalSigners: [...(this.opts.externalSigners ?? []), ...this.external.signers()],
       now: this.now(),
     };
   }
@@ -173,14 +182,22 @@ export class TrustEngine {
     opts: { checkRollback?: boolean; expectedSha256?: string },
   ): TrustEvaluation {
     // Hash once: the same digest finds the bundles and is checked against them.
-    const sha = "bytes" in firmware ? sha256Hex(firmware.bytes) : firmware.sha256;
-    const lookup = opts.expectedSha256 ?? sha;
+    const given = "bytes" in firmware ? sha256Hex(firmware.bytes) : firmware.sha256;
+    const lookup = opts.expectedSha256 ?? given;
     // An approval made for another device is still evaluated, so the answer is "wrong device" (invalid)
     // rather than "unsigned".
     const approval = lookup ? (this.attestations.approvalFor(lookup, deviceId) ?? this.attestations.forFirmware(lookup, "approval")[0] ?? null) : null;
     const buildDigest = approval ? approvalBuildDigest(approval.bundle) : null;
     const build = buildDigest ? this.attestations.buildFor(buildDigest) : null;
     const external = lookup && !approval ? (this.attestations.forFirmware(lookup, "external")[0] ?? null) : null;
+    // A blob signature is checked against the bytes themselves: fetch them from the archive.
+    let fw = firmware;
+    let sha = given;
+    const archived = external?.bundle.messageSignature && !("bytes" in firmware) && lookup ? this.opts.firmwareBytes?.(lookup) : null;
+    if (archived) {
+      fw = { bytes: archived };
+      sha = sha256Hex(archived);
+    }
     let ctx: TrustContext;
     try {
       ctx = this.context();
@@ -192,7 +209,7 @@ export class TrustEngine {
     return evaluateTrust(
       {
         deviceId,
-        firmware: "bytes" in firmware ? { bytes: firmware.bytes, sha256: sha! } : { sha256: sha },
+        firmware: "bytes" in fw ? { bytes: fw.bytes, sha256: sha! } : { sha256: sha },
         approval: approval?.bundle,
         build: build?.bundle,
         external: external?.bundle,
@@ -260,6 +277,13 @@ export class TrustEngine {
     const r = this.revocations.import(bundle, { keys: this.keys.snapshot(), trustedRoot: this.trustedRoot(), now: this.now() });
     if (r.ok && r.changed) this.emit({ type: "revocations", version: r.stored.version });
     return r;
+  }
+
+  /** Replaces the external-signer policy; every verdict may change, so listeners hear of it. */
+  setExternalSigners(policies: ExternalSignerPolicy[]): ExternalSignerPolicy[] {
+    const stored = this.external.replace(policies);
+    this.emit({ type: "external_signers", count: stored.length });
+    return stored;
   }
 
   /** The revocation list's expiry passed: verdicts turn `stale` with nothing written, so tell listeners. */
