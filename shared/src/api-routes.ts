@@ -2,6 +2,7 @@
 // The sidecar validates against these, and the OpenAPI document is generated from them.
 import { z } from "zod";
 import {
+  CleanCacheQuery,
   CreateJobsRequest,
   CreateJobsResponse,
   CreateWorkerTokenRequest,
@@ -72,7 +73,7 @@ export const ROUTES: RouteSpec[] = [
   { method: "get", path: "/firmware/:sha256", summary: "Download firmware by digest", auth: true, response: { mediaType: "application/octet-stream", description: "Firmware bytes" }, tag: "firmware" },
   { method: "get", path: "/workers", summary: "List workers", auth: true, response: WorkerList, tag: "workers" },
   { method: "patch", path: "/workers/:id", summary: "Change a worker's slots or tags", auth: true, body: WorkerPatch, response: Worker, tag: "workers" },
-  { method: "post", path: "/workers/:id/clean-cache", summary: "Ask a worker to clear its build cache", auth: true, response: ok, tag: "workers" },
+  { method: "post", path: "/workers/:id/clean-cache", summary: "Ask a worker to clear its build cache (one device with ?device=, else all; folders in use are kept)", auth: true, query: CleanCacheQuery, response: ok, tag: "workers" },
   { method: "get", path: "/worker-tokens", summary: "List worker tokens", auth: true, response: WorkerTokenList, tag: "workers" },
   { method: "post", path: "/worker-tokens", summary: "Create a worker token (the secret is shown once)", auth: true, body: CreateWorkerTokenRequest, response: CreateWorkerTokenResponse, tag: "workers" },
   { method: "delete", path: "/worker-tokens/:id", summary: "Revoke a worker token and disconnect its workers", auth: true, response: ok, tag: "workers" },
