@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 import voluptuous as vol
 
+from custom_components.esphome_forge.api import ForgeClient
 from custom_components.esphome_forge.const import DOMAIN, EVENT_JOB_FINISHED
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -203,16 +205,26 @@ async def test_validate(hass: HomeAssistant, init_integration: MockConfigEntry) 
     assert response["state"] == "succeeded"
     assert response["errors"] == []
 
-    response = await _call(hass, "validate", {"entity_id": "update.garage_firmware"})
+    # The errors come from the job's structured `validationErrors` (not from its log), with the
+    # file and line ESPHome named; ESPHome's config path leads the message.
+    with patch.object(
+        ForgeClient, "job_log", side_effect=AssertionError("the log is not needed")
+    ) as job_log:
+        response = await _call(hass, "validate", {"entity_id": "update.garage_firmware"})
+    assert not job_log.called
     assert response["valid"] is False
     assert response["state"] == "failed"
     assert response["errors"] == [
         {
-            "path": "sensor.template",
+            "path": None,
             "file": "garage.yaml",
             "line": 3,
-            "message": "Component not found (standin: fail-at=validate).",
+            "message": "sensor.template: Component not found (standin: fail-at=validate).",
         }
+    ]
+    job = await init_integration.runtime_data.client.job(response["job_id"])
+    assert [(e["file"], e["line"], e["message"]) for e in job["validationErrors"]] == [
+        (e["file"], e["line"], e["message"]) for e in response["errors"]
     ]
 
     # Stuck behind a running build, the wait gives up with a clear error.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from custom_components.esphome_forge.validation import parse_validation_log
+from custom_components.esphome_forge.validation import job_validation_errors, parse_validation_log
 
 REAL_ESPHOME = """\x1b[32mINFO ESPHome 2026.10.0\x1b[0m
 \x1b[32mINFO Reading configuration /config/garage.yaml...\x1b[0m
@@ -69,3 +69,24 @@ def test_sidecar_summary_is_the_fallback() -> None:
     ]
     # With ESPHome's blocks present, those win (they also name the config path).
     assert parse_validation_log(REAL_ESPHOME + log)[0]["path"] == "sensor.template"
+
+
+def test_job_errors_come_first_and_the_log_only_for_older_sidecars() -> None:
+    """`validationErrors` on the Job is the answer, even when empty; absent means an older sidecar."""
+    job = {
+        "validationErrors": [
+            {"file": "garage.yaml", "line": 12, "message": "sensor.template: Component not found."},
+            {"file": None, "line": None, "message": ""},
+        ]
+    }
+    assert job_validation_errors(job) == [
+        {
+            "message": "sensor.template: Component not found.",
+            "path": None,
+            "file": "garage.yaml",
+            "line": 12,
+        },
+        {"message": "invalid configuration", "path": None, "file": None, "line": None},
+    ]
+    assert job_validation_errors({"validationErrors": []}) == []
+    assert job_validation_errors({"state": "failed"}) is None

@@ -351,11 +351,13 @@ async def _validate(call: ServiceCall) -> ServiceResponse:
     valid = job["state"] == "succeeded"
     errors: list[dict[str, Any]] = []
     if not valid:
-        errors = job_validation_errors(job) or []
-        if not errors:
+        structured = job_validation_errors(job)
+        if structured is None:
+            # A sidecar from before Job.validationErrors: read them from the job log.
             async with forge_call(entry):
                 log = await runtime.client.job_log(job_id)
-            errors = parse_validation_log(log)
+            structured = parse_validation_log(log)
+        errors = structured
         if not errors:
             message = job.get("error") or f"validation ended {job['state']}"
             errors = [{"message": message, "path": None, "file": None, "line": None}]

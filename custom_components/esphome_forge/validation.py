@@ -1,4 +1,8 @@
-"""Structured errors out of an ESPHome `config` (validate) job log.
+"""Structured errors of a validate job.
+
+The sidecar publishes them on the Job itself (`validationErrors`: file, line, message, as the worker
+read them from `esphome config`); `job_validation_errors` returns those. Sidecars from before that
+field existed only have them in the job log, which `parse_validation_log` reads (the fallback).
 
 ESPHome reports an invalid config as `Failed config` followed by one block per problem:
 
@@ -88,10 +92,14 @@ def parse_validation_log(log: str) -> list[dict[str, Any]]:
 
 
 def job_validation_errors(job: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """Structured errors from the Job itself, if the sidecar publishes them there."""
+    """Structured errors from the Job itself; None when the sidecar does not publish them (older).
+
+    ESPHome's config path (e.g. `sensor.template`) leads the message there; `path` stays None.
+    """
     found = job.get("validationErrors")
-    if not found:
+    if found is None:
         return None
     return [
-        _error(e.get("message", ""), e.get("path"), e.get("file"), e.get("line")) for e in found
+        _error(e.get("message") or "invalid configuration", None, e.get("file"), e.get("line"))
+        for e in found
     ]

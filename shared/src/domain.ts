@@ -145,6 +145,14 @@ export const JobParams = z.object({
 });
 export type JobParams = z.infer<typeof JobParams>;
 
+/** One problem `esphome config` reported: where (config-relative file and line, when known) and what. */
+export const ValidationError = z.object({
+  file: z.string().nullable(),
+  line: z.number().int().nullable(),
+  message: z.string(),
+});
+export type ValidationError = z.infer<typeof ValidationError>;
+
 export const Job = z.object({
   id: z.number().int().positive(),
   deviceId: DeviceId,
@@ -174,6 +182,8 @@ export const Job = z.object({
   /** Build progress 0–100 while running, when the worker can tell. */
   progress: z.number().min(0).max(100).nullable(),
   durationMs: z.number().int().nonnegative().nullable(),
+  /** A failed `validate` job's structured errors from ESPHome (empty otherwise). */
+  validationErrors: z.array(ValidationError).default([]),
   /** Content trust: the verdict and decision for this job's firmware, once one was taken. */
   trust: JobTrust.nullable().optional(),
 });

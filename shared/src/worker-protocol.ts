@@ -2,7 +2,7 @@
 // Text frames carry one JSON message each; a binary frame carries the bytes announced by the
 // `firmware` message that immediately precedes it on the same socket.
 import { z } from "zod";
-import { DeviceId, FirmwareImage, JobAction, JobParams, JobPhase, Sha256Hex, Tag, TrustVerdict, WorkerSystem } from "./domain.js";
+import { DeviceId, FirmwareImage, JobAction, JobParams, JobPhase, Sha256Hex, Tag, TrustVerdict, ValidationError, WorkerSystem } from "./domain.js";
 
 /** Bumped on any incompatible change. A worker speaking another version is refused with both numbers named. */
 export const WORKER_PROTOCOL_VERSION = 1;
@@ -82,9 +82,7 @@ export const ResultMessage = z.object({
   esphomeVersion: z.string().nullable(),
   durationMs: z.number().int().nonnegative(),
   /** Structured validation errors (validate jobs). */
-  validationErrors: z
-    .array(z.object({ file: z.string().nullable(), line: z.number().int().nullable(), message: z.string() }))
-    .optional(),
+  validationErrors: z.array(ValidationError).optional(),
   /** The worker's signed build provenance (Sigstore bundle JSON) over the firmware it sends. */
   provenance: z.string().max(1024 * 1024).optional(),
 });

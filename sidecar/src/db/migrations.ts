@@ -104,4 +104,8 @@ export const MIGRATIONS: readonly string[] = [
     duration_ms INTEGER NOT NULL
   );
   `,
+  // 2: a validate job's structured errors (JSON ValidationError[]), set with its result.
+  `
+  ALTER TABLE jobs ADD COLUMN validation_errors TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

@@ -27,7 +27,9 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     const device = this.inventory.get(job.deviceId);
     if (!device) throw new Error(`device ${job.deviceId} is no longer in the config folder`);
     const needsConfig = job.action !== "upload";
-    if (needsConfig && device.error) throw new Error(`the config cannot be read: ${device.error}`);
+    // A validate job goes ahead while ESPHome rejects the config: the worker's `esphome config` reports
+    // where (files that cannot even be read still fail below, when they are bundled).
+    if (needsConfig && device.error && job.action !== "validate") throw new Error(`the config cannot be read: ${device.error}`);
     const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
     const flashes = job.action === "compile_upload" || job.action === "upload";
     const address = job.params.address ?? device.address;

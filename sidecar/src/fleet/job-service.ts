@@ -45,7 +45,8 @@ export class JobService {
     const { devices, skipped } = this.resolveTargets(input.targets);
     const jobs: CreateJobsResponse["jobs"] = [];
     for (const d of devices) {
-      if (d.error && input.action !== "upload") {
+      // validate runs anyway: reporting what is wrong with the config (file, line) is its job.
+      if (d.error && input.action !== "upload" && input.action !== "validate") {
         skipped.push({ deviceId: d.id, reason: `config cannot be read: ${d.error}` });
         continue;
       }

@@ -128,6 +128,23 @@ describe("dispatch order and per-device exclusion", () => {
 });
 
 describe("results", () => {
+  it("keeps a validate job's structured errors with the job (empty for every other job)", () => {
+    const f = queueFixture();
+    const { job } = f.queue.enqueue(req("garage", "validate", "interactive"));
+    expect(job.validationErrors).toEqual([]);
+    const { fence } = f.queue.assign(job.id, "w1", "test")!;
+    const errors = [
+      { file: "garage.yaml", line: 12, message: "logger: Unknown value 'BOGUS'" },
+      { file: null, line: null, message: "something without a place" },
+    ];
+    const done = f.queue.complete(job.id, fence, { ...ok, outcome: "failed", phase: "validate", error: "invalid config", validationErrors: errors });
+    expect(Job.parse(done).validationErrors).toEqual(errors);
+    expect(f.queue.get(job.id)!.validationErrors).toEqual(errors);
+    const other = f.queue.enqueue(req("kitchen", "validate", "interactive")).job;
+    const { fence: f2 } = f.queue.assign(other.id, "w1", "test")!;
+    expect(f.queue.complete(other.id, f2, { ...ok, phase: "validate" })!.validationErrors).toEqual([]);
+  });
+
   it("records the outcome, timings, firmware and the worker as the device's affinity", () => {
     const f = queueFixture();
     const { job } = f.queue.enqueue(req("kitchen", "compile", "interactive", { esphomeVersion: "2026.9.0" }));

@@ -9,6 +9,7 @@ import {
   type JobAction,
   type JobPhase,
   type Settings,
+  type ValidationError,
 } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 import { systemClock, type Clock } from "../util/clock.js";
@@ -30,6 +31,8 @@ export interface JobResult {
   error: string | null;
   firmware: FirmwareImage[];
   esphomeVersion: string | null;
+  /** A validate job's structured errors (kept with the job; empty when none). */
+  validationErrors?: ValidationError[];
 }
 
 export interface LogChunk {
@@ -197,6 +200,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         phase: r.phase,
         error: r.error ?? (state === "cancelled" ? "cancelled" : null),
         esphome_version: r.esphomeVersion ?? row.esphome_version,
+        validation_errors: JSON.stringify(r.validationErrors ?? []),
       });
       recordFirmware(this.db, jobId, r.firmware, t.now);
       if (state === "succeeded") recordAffinity(this.db, row, t.now);

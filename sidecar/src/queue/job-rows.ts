@@ -31,6 +31,8 @@ export interface JobRow {
   lease_expires_at: number | null;
   log_bytes: number;
   log_dropped_bytes: number;
+  /** JSON `ValidationError[]` (migration 2). */
+  validation_errors: string;
 }
 
 export type JobFields = Partial<Omit<JobRow, "id">>;
@@ -66,6 +68,7 @@ export function toJob(row: JobRow, firmware: FirmwareImage[]): Job {
     logTruncated: row.log_dropped_bytes > 0,
     progress: row.progress,
     durationMs: row.duration_ms,
+    validationErrors: JSON.parse(row.validation_errors) as Job["validationErrors"],
   };
 }
 

@@ -129,6 +129,7 @@ export class WorkerMessages {
       error,
       firmware: outcome === "succeeded" ? msg.firmware : [],
       esphomeVersion: msg.esphomeVersion,
+      validationErrors: msg.validationErrors ?? [],
     });
     session.send({
       type: "ack",
