@@ -1,10 +1,17 @@
-"""Diagnostics: entry, sidecar summary, fleet state; token, MACs and addresses redacted."""
+"""Diagnostics: entry, sidecar summary, fleet state; token, MACs and addresses redacted.
+
+Keys are redacted wherever they appear; the values behind them (device addresses and MACs, worker
+host names, the sidecar's host, the token) are also scrubbed out of free text such as a job's error
+("Connecting to <address> port 3232 failed").
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from yarl import URL
+
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_TOKEN, CONF_URL
@@ -23,6 +30,35 @@ TO_REDACT = {
 }
 
 
+def _secrets(entry: ForgeConfigEntry) -> set[str]:
+    """Values that must not appear anywhere, also inside longer strings."""
+    data = entry.runtime_data.coordinator.data
+    found: set[str] = {str(entry.data.get(CONF_TOKEN) or "")}
+    if host := URL(str(entry.data.get(CONF_URL) or "")).host:
+        found.add(host)
+    for device in data.devices.values():
+        for key in ("mac", "address"):
+            if value := device.get(key):
+                found.update({str(value), str(value).lower(), str(value).upper()})
+    for worker in data.workers.values():
+        if hostname := (worker.get("system") or {}).get("hostname"):
+            found.add(str(hostname))
+    # Short values (e.g. a one-letter host) would mangle unrelated text.
+    return {value for value in found if len(value) >= 4}
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ForgeConfigEntry
 ) -> dict[str, Any]:
@@ -30,7 +66,7 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     data = coordinator.data
-    return async_redact_data(
+    redacted = async_redact_data(
         {
             "entry": {
                 "title": entry.title,
@@ -53,3 +89,5 @@ async def async_get_config_entry_diagnostics(
         },
         TO_REDACT,
     )
+    # Longest first, so a value containing another is replaced whole.
+    return _scrub(redacted, sorted(_secrets(entry), key=len, reverse=True))
