@@ -240,7 +240,7 @@ async def test_validate(hass: HomeAssistant, init_integration: MockConfigEntry) 
 
 
 async def test_verify_firmware(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    """The sidecar's trust verdict for one device (unknown until content trust lands)."""
+    """The sidecar's trust verdicts for one device: unknown before Forge flashed it, verified after."""
     await _invalid(hass, "verify_firmware", {}, "no_target")
     await _invalid(
         hass,
@@ -250,15 +250,9 @@ async def test_verify_firmware(hass: HomeAssistant, init_integration: MockConfig
     )
     response = await _call(hass, "verify_firmware", {"device_id": _device(hass, "kitchen")})
     assert response["device"] == "kitchen"
-    assert response["state"] in {
-        "unknown",
-        "unsigned",
-        "verified",
-        "unknown_signer",
-        "invalid",
-        "revoked",
-        "stale",
-    }
+    assert response["state"] == "unknown"
+    assert "has not flashed" in response["reason"]
+    assert response["pending"]["state"] == "unknown"
     assert set(response) == {
         "device",
         "state",
@@ -270,6 +264,19 @@ async def test_verify_firmware(hass: HomeAssistant, init_integration: MockConfig
         "pending",
     }
     assert response["state"] == hass.states.get("sensor.kitchen_firmware_trust").state
+
+    finished = async_capture_events(hass, EVENT_JOB_FINISHED)
+    await _call(hass, "compile", {"tag": ["outdoor"]})
+    await async_wait_for(lambda: bool(finished), what="porch flashed")
+    assert finished[0].data["result"] == "succeeded"
+    response = await _call(hass, "verify_firmware", {"entity_id": "update.porch_firmware"})
+    assert response["state"] == "verified"
+    assert response["signer"].startswith("sidecar key ")
+    assert response["build_sequence"] == 1
+    assert response["firmware_sha256"] == finished[0].data["firmware_sha256"]
+    # The image Forge last built is the one it flashed: pending says the same.
+    assert response["pending"]["state"] == "verified"
+    assert response["pending"]["firmware_sha256"] == response["firmware_sha256"]
 
 
 async def test_revoke(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
