@@ -55,6 +55,8 @@ describe("card inside Home Assistant (fake hass)", () => {
   it("shows the integration's snapshot with online state and running versions from HA", async () => {
     await mount({ type: T, title: "ESPHome builds" }, { devices: 8 });
     await expect.poll(() => page.locator("forge-device-row").count()).toBe(8);
+    // No HA command gives the sidecar's trust status: the line is simply absent.
+    expect(await page.locator("forge-trust-status").count()).toBe(0);
     const subscribe = (await received()).find((m) => m.type === "esphome_forge/subscribe");
     expect(subscribe).toEqual({ type: "esphome_forge/subscribe" });
     // fleet device 3 has its only entity unavailable → offline; device 0 runs 2026.9.2 → outdated

@@ -1,12 +1,14 @@
 // The standalone dashboard in a real Chromium, served by a REAL sidecar process with its local
 // worker and the stand-in build command: login, compile from a row with the log streaming, cancel
-// a long build, a failed build's error, the queue and workers views, screenshots.
+// a long build, a failed build's error, the queue and workers views, content trust (a verified
+// install, revoked firmware blocked at upload, the trust status line), screenshots.
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/chromium.ts";
 import { DOCS_SCREENSHOT, SCREENSHOT_DIR } from "./support/paths.ts";
+import type { Device } from "@esphome-forge/shared";
 import { deviceYaml, startSidecar, type RunningSidecar } from "./support/sidecar.ts";
 
 let browser: Browser;
@@ -18,10 +20,20 @@ let failed = false;
 const row = (name: string) => page.locator("forge-device-row").filter({ hasText: name });
 const status = (name: string) => row(name).locator(".status").textContent();
 
+async function rest<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${sidecar.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${sidecar.token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
 beforeAll(async () => {
   sidecar = await startSidecar({
     "alpha.yaml": deviceYaml("alpha", "Alpha sensor", { knobs: "sleep-ms=2500", tags: ["kitchen"] }),
-    "bravo.yaml": deviceYaml("bravo", "Bravo plug", { platform: "esp8266", knobs: "hang=compile", tags: ["garage"] }),
+    "bravo.yaml": deviceYaml("bravo", "Bravo plug", { platform: "esp8266", knobs: "hang=compile", tags: ["garage"], trustPolicy: "warn" }),
     "charlie.yaml": deviceYaml("charlie", "Charlie light", { knobs: "fail-at=compile", tags: ["garden"] }),
     "delta.yaml": deviceYaml("delta", "Delta thermostat", { tags: ["office", "kitchen"] }),
     "echo.yaml": deviceYaml("echo", "Echo switch", { platform: "esp8266", knobs: "sleep-ms=60000" }),
@@ -116,6 +128,55 @@ describe("standalone dashboard against a real sidecar", () => {
     await page.getByRole("tab", { name: "Workers" }).click();
     await expect.poll(() => page.locator("forge-workers-view li").first().textContent()).toMatch(/online[\s\S]*\d \/ 2 slots in use/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, "workers-light-desktop.png"), fullPage: true });
+    await page.getByRole("tab", { name: "Devices" }).click();
+  });
+
+  it("shows content trust: a verified install, revoked firmware blocked at upload with the reason, the trust status line", async () => {
+    const trustLine = page.getByRole("group", { name: "Content trust status" });
+    await expect.poll(() => trustLine.textContent()).toMatch(/policy enforce[\s\S]*no revocation list[\s\S]*log check ok/);
+    const policyChip = row("Bravo plug").locator(".trust .policy");
+    expect(await policyChip.textContent()).toBe("warn");
+    expect(await policyChip.getAttribute("title")).toMatch(/own trust policy: warn/);
+    expect(await row("Alpha sensor").locator(".trust .policy").count()).toBe(0);
+
+    await row("Delta thermostat").getByRole("button", { name: "Compile and upload Delta thermostat" }).click();
+    await expect.poll(() => status("Delta thermostat"), { timeout: 20_000 }).toContain("succeeded");
+    await expect.poll(() => row("Delta thermostat").locator(".trust button").textContent()).toContain("verified");
+
+    await page.getByRole("tab", { name: "Queue" }).click();
+    const recent = page.locator('section[aria-label="Recent jobs"] li');
+    const installed = recent.filter({ hasText: "Delta thermostat" }).first().locator(".job-trust");
+    await expect.poll(() => installed.textContent()).toBe("verified");
+    expect(await installed.getAttribute("class")).toContain("tone-ok");
+    expect(await installed.getAttribute("aria-label")).toMatch(/^Content trust: verified, signer .+, build #\d+ — .+\. Policy enforce: allowed at the upload gate\.$/);
+    const compiled = recent.filter({ hasText: "Alpha sensor" }).first().locator(".job-trust");
+    expect(await compiled.getAttribute("aria-label")).toMatch(/verified.*allowed at the build's approval/);
+
+    // An operator revokes Alpha's compiled firmware; flashing it again is refused and says why.
+    const alpha = await rest<Device>("GET", "/devices/alpha");
+    const sha = alpha.trust.pending.firmwareSha256!;
+    expect(sha).toMatch(/^[0-9a-f]{64}$/);
+    await rest("POST", "/trust/revocations", { entries: [{ kind: "artifact", sha256: sha, reason: "found a bad sensor driver" }] });
+    await expect.poll(() => trustLine.textContent()).toMatch(/revocations v1 · expires in \d+ d/);
+    await page.getByRole("tab", { name: "Devices" }).click();
+    await expect.poll(() => row("Alpha sensor").locator(".trust button").textContent()).toContain("revoked");
+    await row("Alpha sensor").getByRole("button", { name: "Upload stored firmware to Alpha sensor" }).click();
+    await expect.poll(() => status("Alpha sensor"), { timeout: 15_000 }).toContain("failed");
+    expect(await row("Alpha sensor").locator(".status .error-text").textContent()).toMatch(/^blocked by content trust: .*found a bad sensor driver/);
+
+    await page.getByRole("tab", { name: "Queue" }).click();
+    const upload = recent.filter({ hasText: /Alpha sensor\s*upload #/ }).first();
+    await expect.poll(() => upload.locator(".job-trust").textContent()).toBe("blocked · revoked");
+    expect(await upload.locator(".job-trust").getAttribute("class")).toContain("tone-bad");
+    expect(await upload.locator(".job-trust").getAttribute("aria-label")).toMatch(/^Content trust: revoked — .*found a bad sensor driver.*Policy enforce: blocked at the upload gate\.$/);
+    expect(await upload.locator(".err").textContent()).toMatch(/^blocked by content trust: .*found a bad sensor driver/);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, "queue-trust-light-desktop.png"), fullPage: true });
+
+    await upload.getByRole("button", { name: /^Open the log of job/ }).click();
+    const panel = page.locator("forge-log-panel");
+    await expect.poll(() => panel.locator(".job-trust").textContent()).toBe("blocked · revoked");
+    await expect.poll(() => panel.getByRole("alert").first().textContent()).toMatch(/^blocked by content trust: .*found a bad sensor driver/);
+    await page.getByRole("button", { name: "Close the log" }).click();
     await page.getByRole("tab", { name: "Devices" }).click();
   });
 

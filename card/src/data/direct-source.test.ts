@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { makeJob, makeSnapshot } from "../../test/fixtures/fleet.js";
+import { makeJob, makeSnapshot, verdict } from "../../test/fixtures/fleet.js";
 import { Backoff } from "./backoff.js";
 import { DirectSource } from "./direct-source.js";
 import type { ForgeState, LogUpdate } from "./types.js";
@@ -125,6 +125,32 @@ describe("DirectSource", () => {
     await source.upload(["a"]);
     expect(JSON.parse(calls[1]!.init.body as string).action).toBe("upload");
     await expect(source.cancel(9)).rejects.toThrow("no job with id 9");
+  });
+
+  it("fetches the trust status with the token, again after a device's trust changed, not after other device changes", async () => {
+    const urls: string[] = [];
+    const fetchImpl = (async (url: string) => {
+      urls.push(url);
+      return new Response(JSON.stringify({ policy: "enforce", revocations: null, log: { size: urls.length, audit: null } }), { status: 200 });
+    }) as unknown as typeof fetch;
+    const { source, ws } = setup(fetchImpl);
+    const sizes: number[] = [];
+    source.trustStatus.subscribe((u) => u.status && sizes.push(u.status.log.size));
+    ws().open();
+    const snap = makeSnapshot(2, 1);
+    ws().deliver(snap);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(urls).toEqual(["http://127.0.0.1:7052/api/v1/trust/status"]);
+    const d = snap.devices[0]!;
+    ws().deliver({ type: "device", seq: 2, op: "upsert", id: d.id, device: { ...d, tags: ["moved"] } });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(urls).toHaveLength(1);
+    const revoked = { ...d, trust: { ...d.trust, running: verdict("revoked", "bad driver") } };
+    ws().deliver({ type: "device", seq: 3, op: "upsert", id: d.id, device: revoked });
+    ws().deliver({ type: "device", seq: 4, op: "upsert", id: d.id, device: { ...revoked, trustPolicy: "warn" } });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(urls).toHaveLength(2);
+    expect(sizes).toEqual([1, 2]);
   });
 
   it("marks the state unauthorised on a 401", async () => {

@@ -1,10 +1,11 @@
 // The sidecar directly: REST under /api/v1 with `Authorization: Bearer`, and the events WebSocket
 // (/api/v1/events, the token as the first message) for the snapshot, deltas and log tails.
 // Reconnects with backoff; each reconnect brings a fresh snapshot and resumes logs where they were.
-import type { CreateJobsResponse, Job } from "@esphome-forge/shared";
+import type { CreateJobsResponse, DeltaEvent, Job, TrustStatus } from "@esphome-forge/shared";
 import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
+import { TrustStatusFeed } from "./trust-status-feed.js";
 import { ForgeError, type ForgeDataSource, type ForgeState, type LogEvent, type LogUpdate, type Unsubscribe } from "./types.js";
 
 /** The WebSocket close code the sidecar uses for a bad token. */
@@ -40,6 +41,8 @@ export class DirectSource implements ForgeDataSource {
   /** The current socket has authenticated (its snapshot arrived). */
   private live = false;
   private readonly logs = new Map<number, LogSub>();
+  /** Policy, revocation list and log check; refetched when a device's trust changes. */
+  readonly trustStatus = new TrustStatusFeed(() => this.request<TrustStatus>("GET", "/trust/status"));
 
   constructor(private readonly o: DirectSourceOptions) {
     const base = new URL(o.baseUrl);
@@ -185,8 +188,14 @@ export class DirectSource implements ForgeDataSource {
         for (const [jobId, sub] of this.logs) {
           if (!sub.stitcher.ended) this.send({ type: "subscribe_log", jobId, offset: sub.stitcher.next });
         }
+        this.trustStatus.refresh();
         break;
-      case "device":
+      case "device": {
+        const e = msg as unknown as Extract<DeltaEvent, { type: "device" }>;
+        if (trustKey(this.hub.state.devices.get(e.id)) !== trustKey(e.device)) this.trustStatus.refresh();
+        this.hub.apply(e);
+        break;
+      }
       case "job":
       case "worker":
         this.hub.apply(msg as never);
@@ -219,3 +228,6 @@ export class DirectSource implements ForgeDataSource {
     if (this.ws && this.live && this.ws.readyState === 1) this.ws.send(JSON.stringify(msg));
   }
 }
+
+/** A device's trust as one comparable string (revocations and policy changes re-announce devices). */
+const trustKey = (d: { trust: unknown; trustPolicy?: unknown } | null | undefined): string => (d ? JSON.stringify([d.trust, d.trustPolicy ?? null]) : "");

@@ -1,6 +1,6 @@
 // The card's one data interface. Two backends implement it (Home Assistant's WebSocket and the
 // sidecar's own REST + events API); every view talks only to this.
-import type { CreateJobsResponse, Device, Job, SnapshotEvent, Worker, DeltaEvent } from "@esphome-forge/shared";
+import type { CreateJobsResponse, Device, Job, SnapshotEvent, TrustStatus, Worker, DeltaEvent } from "@esphome-forge/shared";
 
 export type { CreateJobsResponse, Device, Job, Worker };
 
@@ -56,6 +56,13 @@ export interface ForgeDataSource {
   /** Flashes each device's stored firmware again, without recompiling. */
   upload(deviceIds: string[]): Promise<CreateJobsResponse>;
   cancel(jobId: number): Promise<Job>;
+  /** The sidecar's trust status; only the direct backend (it holds the admin token) has it. */
+  readonly trustStatus?: TrustStatusSource;
+}
+
+/** See TrustStatusFeed (`trust-status-feed.ts`). */
+export interface TrustStatusSource {
+  subscribe(fn: (u: { status: TrustStatus | null; error: string | null }) => void): Unsubscribe;
 }
 
 /** A backend error with the backend's own message, so the UI can show it as it is. */

@@ -9,7 +9,7 @@ import type { Column } from "./columns.js";
 import { displayName } from "./device-model.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { lastBuildCell, onlineCell, statusCell, versionCell } from "./row-cells.js";
-import { describeVerdict, TRUST_LABELS, trustTone } from "./trust.js";
+import { describeVerdict, POLICY_TITLES, TRUST_LABELS, trustTone } from "./trust.js";
 
 export class ForgeDeviceRow extends LitElement {
   static override properties = {
@@ -98,9 +98,11 @@ export class ForgeDeviceRow extends LitElement {
     const v = t.running.state === "unknown" && t.pending.state !== "unknown" ? t.pending : t.running;
     const reasons = `${describeVerdict("Running", t.running)}\n${describeVerdict("Pending", t.pending)}`;
     const label = TRUST_LABELS[v.state] ?? v.state;
+    const policy = this.device.trustPolicy;
     return html`<div role="cell" class="trust">
       <button class="chip tone-${trustTone(v.state)}" title=${reasons} aria-label=${`Trust ${label}. Show why`} aria-expanded=${this.trustOpen ? "true" : "false"}
         aria-controls="why" @click=${() => (this.trustOpen = !this.trustOpen)}><span class="dot" aria-hidden="true"></span>${label}</button>
+      ${policy ? html`<span class="chip policy tone-${policy === "enforce" ? "neutral" : "warn"}" role="note" title=${POLICY_TITLES[policy] ?? policy} aria-label=${POLICY_TITLES[policy] ?? policy}>${policy}</span>` : nothing}
     </div>`;
   }
 

@@ -13,6 +13,7 @@ import "./confirm-dialog.js";
 import "./devices-view.js";
 import "./log-panel.js";
 import "./queue-view.js";
+import "./trust-status.js";
 import "./workers-view.js";
 
 const STATUS_TEXT: Record<ForgeState["status"], string> = {
@@ -242,6 +243,7 @@ export class ForgeDashboard extends LitElement {
           </div>`
         : nothing}
       <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online</div>
+      ${this.source?.trustStatus ? html`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>` : nothing}
       ${s.status !== "live" ? html`<div class="banner ${s.status === "reconnecting" || s.status === "connecting" ? "tone-info" : "tone-bad"}" role="status">${STATUS_TEXT[s.status]}${s.error ? ` ${s.error}` : ""}</div>` : nothing}
       ${this.banner ? html`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${() => (this.banner = null)}>✕</button></div>` : nothing}
       ${this.notice ? html`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${() => (this.notice = null)}>✕</button></div>` : nothing}

@@ -4,8 +4,10 @@ import { LitElement, html, css, nothing, type PropertyValues } from "lit";
 import type { Job } from "@esphome-forge/shared";
 import type { ForgeDataSource, Unsubscribe } from "../data/types.js";
 import { formatDuration, formatElapsed } from "../format/duration.js";
+import { jobTrustChip } from "./job-trust.js";
 import { LogWriter } from "./log-writer.js";
 import { ACTION_LABELS, baseStyles, jobTone } from "./styles.js";
+import { blockedText } from "./trust.js";
 
 export class ForgeLogPanel extends LitElement {
   static override properties = {
@@ -159,14 +161,16 @@ export class ForgeLogPanel extends LitElement {
   override render() {
     const j = this.job;
     const running = j?.state === "running";
+    const blocked = blockedText(j?.trust);
     return html`
       <header>
         <span class="title"><b>Log</b> · ${this.deviceName || j?.deviceId || ""} ${j ? html`<span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span>` : this.jobId != null ? html`<span class="muted">#${this.jobId}</span>` : nothing}</span>
         ${j ? html`<span class="chip ${jobTone(j.state)}">${j.state.replace("_", " ")}${running && j.progress != null ? ` ${Math.round(j.progress)}%` : ""}</span>` : nothing}
+        ${j ? jobTrustChip(j) : nothing}
         ${j ? html`<span class="muted">${running ? formatElapsed(j.startedAt) : formatDuration(j.durationMs)}</span>` : nothing}
         <button class="btn" aria-label="Close the log" @click=${this.close}>Close</button>
       </header>
-      ${j?.error ? html`<div class="error-text" style="padding:0 12px 6px" role="alert">${j.phase ? `${j.phase}: ` : ""}${j.error}</div>` : nothing}
+      ${j?.error || blocked ? html`<div class="error-text" style="padding:0 12px 6px" role="alert" title=${j?.error ?? ""}>${blocked ?? `${j?.phase ? `${j.phase}: ` : ""}${j?.error}`}</div>` : nothing}
       ${this.problem ? html`<div class="error-text" style="padding:0 12px 6px" role="alert">${this.problem}</div>` : nothing}
       <div class="wrap">
         <div class="scroller" role="log" aria-live="off" aria-label=${`Build log of job ${this.jobId ?? ""}`} tabindex="0"><div class="content"></div></div>

@@ -6,7 +6,9 @@ import type { ForgeState } from "../data/types.js";
 import { formatDuration, formatElapsed } from "../format/duration.js";
 import { formatRelative, formatTimestamp } from "../format/relative-time.js";
 import { emitAction } from "./events.js";
+import { jobTrustChip } from "./job-trust.js";
 import { ACTION_LABELS, baseStyles, jobTone } from "./styles.js";
+import { blockedText } from "./trust.js";
 
 const PRIORITY_RANK: Record<string, number> = { interactive: 0, automation: 1, scheduled: 2, bulk: 3 };
 export const RECENT_LIMIT = 25;
@@ -72,6 +74,7 @@ export class ForgeQueueView extends LitElement {
         display: flex;
         gap: 4px;
         justify-content: flex-end;
+        align-items: center;
       }
       .empty {
         color: var(--forge-muted);
@@ -135,14 +138,17 @@ export class ForgeQueueView extends LitElement {
     return html`<ul>
       ${jobs.map((j, i) => {
         const active = j.state === "running" || j.state === "queued" || j.state === "blocked";
+        const blocked = blockedText(j.trust);
         return html`<li>
           <span><b>${this.deviceName(j.deviceId)}</b> <span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span></span>
           ${middle(j, i)}
           <span class="right">
+            ${jobTrustChip(j)}
             ${active ? html`<button class="btn danger" ?disabled=${j.cancelRequested} aria-label=${`Cancel job ${j.id}`} @click=${() => emitAction(this, { action: "cancel", jobId: j.id, deviceId: j.deviceId })}>Cancel</button>` : nothing}
             <button class="btn" aria-label=${`Open the log of job ${j.id}`} @click=${() => emitAction(this, { action: "log", jobId: j.id })}>Log</button>
           </span>
-          ${j.error ? html`<span class="err ${j.state === "cancelled" ? "muted" : "error-text"}">${j.phase ? `${j.phase}: ` : ""}${j.error}</span>` : nothing}
+          ${blocked ? html`<span class="err error-text" title=${j.error ?? ""}>${blocked}</span>` : nothing}
+          ${j.error && !blocked ? html`<span class="err ${j.state === "cancelled" ? "muted" : "error-text"}">${j.phase ? `${j.phase}: ` : ""}${j.error}</span>` : nothing}
         </li>`;
       })}
     </ul>`;

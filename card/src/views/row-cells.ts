@@ -6,6 +6,7 @@ import { formatDuration } from "../format/duration.js";
 import { formatRelative, formatTimestamp } from "../format/relative-time.js";
 import { displayName, isOutdated, runningVersion, wouldBuildVersion } from "./device-model.js";
 import { ACTION_LABELS, jobTone } from "./styles.js";
+import { blockedText } from "./trust.js";
 import "./elapsed-time.js";
 
 const stateLabel = (s: string) => s.replace("_", " ");
@@ -47,9 +48,10 @@ export function statusCell(d: Device, active: Job | null, last: Job | null) {
   const state = last?.state ?? d.lastBuild?.state ?? null;
   if (!state) return html`<div role="cell" class="status muted">never built</div>`;
   const err = last && (last.state === "failed" || last.state === "timed_out") ? last.error : null;
+  const blocked = blockedText(last?.trust);
   return html`<div role="cell" class="status">
     <span class="chip ${jobTone(state)}">${stateLabel(state)}</span>
-    ${err ? html`<div class="sub error-text" title=${err}>${last?.phase ? `${last.phase}: ` : ""}${err}</div>` : nothing}
+    ${blocked ? html`<div class="sub error-text" title=${err ?? blocked}>${blocked}</div>` : err ? html`<div class="sub error-text" title=${err}>${last?.phase ? `${last.phase}: ` : ""}${err}</div>` : nothing}
   </div>`;
 }
 

@@ -65,6 +65,12 @@ export const rowStyles = css`
     cursor: pointer;
     font-family: inherit;
   }
+  .row .trust .policy {
+    margin-left: 4px;
+    text-transform: uppercase;
+    font-size: 0.7em;
+    letter-spacing: 0.03em;
+  }
   .row .trust .dot {
     width: 7px;
     height: 7px;

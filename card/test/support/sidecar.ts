@@ -54,11 +54,12 @@ export async function startSidecar(devices: Record<string, string>, opts: { slot
 }
 
 /** A device YAML as ESPHome writes it, with optional stand-in knobs. */
-export function deviceYaml(name: string, friendly: string, opts: { platform?: string; knobs?: string; tags?: string[] } = {}): string {
+export function deviceYaml(name: string, friendly: string, opts: { platform?: string; knobs?: string; tags?: string[]; trustPolicy?: "enforce" | "warn" | "off" } = {}): string {
   const platform = opts.platform ?? "esp32";
   const board = platform === "esp8266" ? "d1_mini" : "esp32dev";
+  const meta = [...(opts.tags?.length ? [`#   tags: [${opts.tags.join(", ")}]`] : []), ...(opts.trustPolicy ? [`#   trust_policy: ${opts.trustPolicy}`] : [])];
   return [
-    ...(opts.tags?.length ? ["# esphome-forge:", `#   tags: [${opts.tags.join(", ")}]`] : []),
+    ...(meta.length ? ["# esphome-forge:", ...meta] : []),
     "esphome:",
     `  name: ${name}`,
     `  friendly_name: ${friendly}`,
