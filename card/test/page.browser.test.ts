@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/chromium.ts";
-import { DOCS_SCREENSHOT, SCREENSHOT_DIR } from "./support/paths.ts";
+import { DOCS_SCREENSHOTS, SCREENSHOT_DIR } from "./support/paths.ts";
 import type { Device } from "@esphome-forge/shared";
 import { deviceYaml, startSidecar, type RunningSidecar } from "./support/sidecar.ts";
 
@@ -198,10 +198,11 @@ describe("standalone dashboard against a real sidecar", () => {
     }
     await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 1280, height: 900 });
-    // The README's picture: written when missing (or on request), and only from a run where all passed.
-    if (!failed && (!existsSync(DOCS_SCREENSHOT) || process.env.FORGE_UPDATE_SCREENSHOTS === "1")) {
-      mkdirSync(dirname(DOCS_SCREENSHOT), { recursive: true });
-      copyFileSync(join(SCREENSHOT_DIR, "devices-light-desktop.png"), DOCS_SCREENSHOT);
+    // The README's pictures: written when missing (or on request), and only from a run where all passed.
+    for (const [docs, shot] of Object.entries(DOCS_SCREENSHOTS)) {
+      if (failed || (existsSync(docs) && process.env.FORGE_UPDATE_SCREENSHOTS !== "1")) continue;
+      mkdirSync(dirname(docs), { recursive: true });
+      copyFileSync(shot, docs);
     }
   });
 

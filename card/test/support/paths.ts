@@ -9,4 +9,8 @@ export const PAGE_DIR = resolve(REPO_DIR, "sidecar/public");
 export const SIDECAR_CLI = resolve(REPO_DIR, "sidecar/dist/cli.js");
 export const STANDIN = resolve(REPO_DIR, "sidecar/test-support/standin-esphome.mjs");
 export const SCREENSHOT_DIR = resolve(REPO_DIR, "test-artifacts/screenshots");
-export const DOCS_SCREENSHOT = resolve(REPO_DIR, "docs/screenshots/devices-light.png");
+/** The README's pictures: docs file ← the test's screenshot it is copied from. */
+export const DOCS_SCREENSHOTS: Record<string, string> = {
+  [resolve(REPO_DIR, "docs/screenshots/devices-light.png")]: resolve(SCREENSHOT_DIR, "devices-light-desktop.png"),
+  [resolve(REPO_DIR, "docs/screenshots/queue-trust-light.png")]: resolve(SCREENSHOT_DIR, "queue-trust-light-desktop.png"),
+};
