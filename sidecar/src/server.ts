@@ -31,6 +31,7 @@ import { WorkerMessages } from "./workers/worker-messages.js";
 import { WorkerRegistry } from "./workers/worker-registry.js";
 import { WorkerTokens } from "./workers/worker-tokens.js";
 import { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
+import { DeviceAnnouncer } from "./fleet/device-announcer.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./workers/worker-trust-gate.js";
@@ -109,14 +110,14 @@ export class Sidecar {
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     const kick = () => dispatcher.kick();
     const jobService = new JobService(queue, inventory, view, dispatcher, registry);
+    const announcer = new DeviceAnnouncer(bus, view, (id) => inventory.get(id), () => inventory.list());
     const messages = new WorkerMessages({
       queue, registry, firmware, bus, onCapacityChange: kick, log, trust: trustGate,
       onJobFinished: (job) => {
         dispatcher.jobFinished(job);
         // A flash is recorded for content trust after the job's own event: announce the device again
         // so event subscribers see its running firmware's verdict, not the one from before the flash.
-        const d = inventory.get(job.deviceId);
-        if (d) bus.device("upsert", d.id, view.toDevice(d));
+        announcer.refresh(job.deviceId);
       },
     });
     const localHolder: { worker: LocalWorker | null } = { worker: null };
@@ -128,8 +129,7 @@ export class Sidecar {
 
     queue.on("job", (job) => {
       bus.job(job);
-      const d = inventory.get(job.deviceId);
-      if (d) bus.device("upsert", d.id, view.toDevice(d));
+      announcer.jobChanged(job);
       if (TERMINAL_JOB_STATES.includes(job.state) && job.workerId) {
         if (registry.session(job.workerId)) bus.worker("upsert", job.workerId, registry.view(job.workerId));
         kick();
@@ -140,16 +140,13 @@ export class Sidecar {
       trustEngine.jobVerdicts.forget(ids);
       ids.forEach((id) => bus.jobRemoved(id));
     });
-    inventory.on("device", (d) => bus.device("upsert", d.id, view.toDevice(d)));
-    inventory.on("remove", (id: string) => bus.device("remove", id, null));
+    inventory.on("device", (d) => announcer.deviceChanged(d));
+    inventory.on("remove", (id: string) => announcer.deviceRemoved(id));
     // A revocation or key change can change any device's verdict: announce them all again.
-    const announceTrust = () => {
-      for (const d of inventory.list()) bus.device("upsert", d.id, view.toDevice(d));
-    };
     // …and again the moment the revocation list expires, when verdicts turn `stale`.
     const expiry = new RevocationExpiryTimer(trustEngine, log);
     trustEngine.onTrustChange(() => {
-      announceTrust();
+      announcer.trustChanged();
       expiry.schedule();
     });
     expiry.schedule();

@@ -31,6 +31,12 @@ export class DeviceAnnouncer {
     if (d) this.announce(d);
   }
 
+  /** Something outside the job's own state changed (a flash was recorded for trust): announce if the view differs. */
+  refresh(deviceId: string): void {
+    const d = this.lookup(deviceId);
+    if (d) this.announce(d);
+  }
+
   /** The inventory read this device (new or changed): always announced. */
   deviceChanged(d: InventoryDevice): void {
     this.announce(d, true);
