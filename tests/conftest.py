@@ -38,8 +38,8 @@ def allow_loopback_sockets(socket_enabled: None) -> None:
 def fast_reconnect() -> Generator[None]:
     """Reconnect quickly so restart tests do not wait for production backoff."""
     with (
-        patch("custom_components.esphome_forge.coordinator.BACKOFF_INITIAL", 0.1),
-        patch("custom_components.esphome_forge.coordinator.BACKOFF_MAX", 0.5),
+        patch("custom_components.esphome_forge.events_stream.BACKOFF_INITIAL", 0.1),
+        patch("custom_components.esphome_forge.events_stream.BACKOFF_MAX", 0.5),
     ):
         yield
 

@@ -242,7 +242,7 @@ def test_exception_and_issue_translations() -> None:
     used: set[str] = set()
     for source in _python_sources().values():
         used |= set(re.findall(r'translation_key="(\w+)"', source))
-        used |= set(re.findall(r'_invalid\(\s*"(\w+)"', source))
+        used |= set(re.findall(r'\binvalid\(\s*"(\w+)"', source))
     used.discard("priority")  # the options selector's translation key
     used -= {key for _, key, _ in _descriptions()}  # entity translation keys
     issues = {"sidecar_unreachable"}

@@ -2,25 +2,20 @@
 
 The sidecar sends a `snapshot` of devices, jobs and workers, then `device` / `job` / `worker` deltas
 (`shared/src/events.ts`). This coordinator keeps that state in memory, pushes it to the entities with
-`async_set_updated_data`, relays the raw events to the card's HA WebSocket subscriptions, multiplexes
-job-log tails over the same connection, and fires `esphome_forge_job_finished` on the HA bus.
+`async_set_updated_data`, relays the raw events to the card's HA WebSocket subscriptions, hands job-log
+tails to `JobLogTails` and fires `esphome_forge_job_finished` on the HA bus. The connection itself
+(reconnect with backoff, resync from each fresh snapshot) is `ForgeEventStream`'s.
 
-On a lost connection it marks every entity unavailable (`async_set_update_error`), reconnects with
-exponential backoff and resynchronises from the fresh snapshot; a repairs issue appears when the
-sidecar stays unreachable longer than the configured grace period.
+On a lost connection it marks every entity unavailable (`async_set_update_error`); a repairs issue
+appears when the sidecar stays unreachable longer than the configured grace period.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-import json
 from typing import Any
-
-import aiohttp
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -29,11 +24,9 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .api import ForgeAuthError, ForgeClient, ForgeError
+from .api import ForgeClient
 from .const import (
     ACTIVE_JOB_STATES,
-    BACKOFF_INITIAL,
-    BACKOFF_MAX,
     CONF_REPAIR_GRACE_MINUTES,
     DEFAULT_REPAIR_GRACE_MINUTES,
     DOMAIN,
@@ -42,15 +35,13 @@ from .const import (
     ISSUE_UNREACHABLE,
     LOGGER,
     TERMINAL_JOB_STATES,
-    WS_HEARTBEAT,
 )
+from .events_stream import ForgeEventStream
+from .log_tails import EventRelay, JobLogTails
 
 # Finished jobs kept in memory beyond the active ones (the sidecar's snapshot sends its 100 latest).
 KEEP_FINISHED_JOBS = 200
-WS_MAX_MESSAGE = 64 * 1024 * 1024
-CLOSE_UNAUTHORIZED = 4003
 
-type EventRelay = Callable[[dict[str, Any]], None]
 type ForgeConfigEntry = ConfigEntry[ForgeRuntimeData]
 
 
@@ -99,13 +90,6 @@ class ForgeData:
         }
 
 
-@dataclass
-class _LogSubscriber:
-    job_id: int
-    next_offset: int
-    send: EventRelay
-
-
 def _finished_before(job: dict[str, Any], moment: datetime) -> bool:
     finished = dt_util.parse_datetime(job.get("finishedAt") or "")
     # Allow for clock skew between HA and the sidecar.
@@ -126,13 +110,10 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         self.last_event_at: datetime | None = None
         self.disconnected_since: datetime | None = None
         self.last_error: str | None = None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._first_snapshot: asyncio.Future[None] = hass.loop.create_future()
+        self._stream = ForgeEventStream(hass, entry, client, self)
+        self._log_tails = JobLogTails(hass, self._stream)
         self._relays: set[EventRelay] = set()
-        self._log_subs: dict[int, list[_LogSubscriber]] = {}
-        self._ended_logs: set[int] = set()
         self._issue_timer: CALLBACK_TYPE | None = None
-        self._task: asyncio.Task[None] | None = None
         self._job_waiters: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
         self._stream_started = dt_util.utcnow()
         # Sidecar device id → HA device id, filled in as the device entities are added.
@@ -142,29 +123,16 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
 
     async def async_start(self, timeout: float) -> None:
         """Start the listener and wait for the first snapshot (raises ForgeError / TimeoutError)."""
-        self._task = self.config_entry.async_create_background_task(
-            self.hass, self._run(), f"{DOMAIN} events {self.client.url}"
-        )
         try:
-            async with asyncio.timeout(timeout):
-                await asyncio.shield(self._first_snapshot)
+            await self._stream.async_start(timeout)
         except BaseException:
-            await self.async_stop()
+            self._cancel_issue_timer()
             raise
 
     async def async_stop(self) -> None:
         """Stop the listener and timers (unload)."""
         self._cancel_issue_timer()
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
-        self._ws = None
-        if not self._first_snapshot.done():
-            self._first_snapshot.cancel()
+        await self._stream.async_stop()
 
     async def _async_update_data(self) -> ForgeData:
         """Push-only: a manual refresh returns what the stream last delivered."""
@@ -172,83 +140,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="sidecar_unreachable")
         return self.data
 
-    # ---- the WebSocket loop ---------------------------------------------------------------------
-
-    async def _run(self) -> None:
-        backoff = BACKOFF_INITIAL
-        while True:
-            got_snapshot = False
-            try:
-                got_snapshot = await self._listen()
-                error: Exception = ConnectionError("the sidecar closed the events stream")
-            except ForgeAuthError as err:
-                self._on_disconnected(err)
-                if not self._first_snapshot.done():
-                    self._first_snapshot.set_exception(err)
-                    return
-                LOGGER.warning(
-                    "The Forge sidecar at %s rejected the admin token; reauthentication needed",
-                    self.client.url,
-                )
-                self.config_entry.async_start_reauth(self.hass)
-                return
-            except (aiohttp.ClientError, OSError, TimeoutError, ForgeError, ValueError) as err:
-                error = err
-            except Exception as err:  # noqa: BLE001 (a bad event must not end the stream for good)
-                LOGGER.exception("Unexpected error in the Forge events stream; resyncing")
-                error = err
-            self._on_disconnected(error)
-            if got_snapshot:
-                backoff = BACKOFF_INITIAL
-            if not self._first_snapshot.done():
-                # Setup is still waiting: let it fail fast with the real reason.
-                self._first_snapshot.set_exception(ConnectionError(str(error)))
-                return
-            LOGGER.debug("Reconnecting to %s in %.1f s", self.client.url, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX)
-
-    async def _listen(self) -> bool:
-        """One connection: returns True if a snapshot arrived before it ended."""
-        got_snapshot = False
-        try:
-            ws = await self.client.session.ws_connect(
-                self.client.events_url,
-                headers=self.client.headers,
-                heartbeat=WS_HEARTBEAT,
-                max_msg_size=WS_MAX_MESSAGE,
-            )
-        except aiohttp.WSServerHandshakeError as err:
-            if err.status == 401:
-                raise ForgeAuthError(str(err)) from err
-            raise
-        self._ws = ws
-        try:
-            # Also send the token as the first message: a sidecar that ignores the header then
-            # answers at once instead of waiting for its auth timeout.
-            await ws.send_json({"type": "auth", "token": self.client.token})
-            async for msg in ws:
-                if msg.type is aiohttp.WSMsgType.TEXT:
-                    event = json.loads(msg.data)
-                    if event.get("type") == "error" and event.get("code") == "unauthorized":
-                        raise ForgeAuthError(event.get("message", "unauthorized"))
-                    if event.get("type") == "snapshot":
-                        await self._load_extras()
-                        got_snapshot = True
-                    self._handle(event)
-                elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-                    break
-                elif msg.type is aiohttp.WSMsgType.ERROR:
-                    raise ConnectionError(str(ws.exception()))
-            if ws.close_code == CLOSE_UNAUTHORIZED:
-                raise ForgeAuthError("the sidecar closed the events stream: unauthorized")
-        finally:
-            self._ws = None
-            if not ws.closed:
-                await ws.close()
-        return got_snapshot
-
-    async def _load_extras(self) -> None:
+    async def async_before_snapshot(self) -> None:
         """Fetch what the stream does not carry: settings and each device's last flash."""
         self.data.settings = await self.client.settings()
         flashes = await self.client.jobs(
@@ -262,7 +154,8 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
     # ---- events ---------------------------------------------------------------------------------
 
     @callback
-    def _handle(self, event: dict[str, Any]) -> None:
+    def handle_event(self, event: dict[str, Any]) -> None:
+        """Apply one event from the stream, then tell the entities and the card."""
         kind = event.get("type")
         self.last_event_at = dt_util.utcnow()
         if kind == "snapshot":
@@ -274,7 +167,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         elif kind == "worker":
             self._apply_worker(event)
         elif kind in ("log", "log_end"):
-            self._route_log(event)
+            self._log_tails.route(event)
             return
         else:
             if kind == "error":
@@ -287,7 +180,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
 
     def _apply_snapshot(self, event: dict[str, Any]) -> None:
         previous = self.data.jobs
-        had_data = self._first_snapshot.done()
+        had_data = self._stream.has_snapshot
         jobs = {int(j["id"]): j for j in event["jobs"]}
         # Jobs we still hold that finished while we were away count as finished now.
         if had_data:
@@ -302,9 +195,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         for job in jobs.values():
             self._resolve_waiters(job)
         self._mark_connected()
-        if not self._first_snapshot.done():
-            self._first_snapshot.set_result(None)
-        self._resubscribe_logs()
+        self._log_tails.resubscribe()
 
     def _apply_device(self, event: dict[str, Any]) -> None:
         if event["op"] == "remove" or event.get("device") is None:
@@ -403,7 +294,8 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
 
     @callback
-    def _on_disconnected(self, err: Exception) -> None:
+    def stream_lost(self, err: Exception) -> None:
+        """The events connection ended: unavailable now, a repairs issue after the grace period."""
         self.last_error = str(err) or type(err).__name__
         if not self.connected:
             return
@@ -467,59 +359,6 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         self, job_id: int, offset: int, send: EventRelay
     ) -> CALLBACK_TYPE:
         """Tail a job's log over the shared connection; `send` gets `log` / `log_end` events."""
-        if self._ws is None or not self.connected:
+        if not self.connected:
             raise ConnectionError("the sidecar is not connected")
-        sub = _LogSubscriber(job_id, offset, send)
-        self._log_subs.setdefault(job_id, []).append(sub)
-        self._ended_logs.discard(job_id)
-        await self._ws.send_json({"type": "subscribe_log", "jobId": job_id, "offset": offset})
-
-        @callback
-        def unsubscribe() -> None:
-            subs = self._log_subs.get(job_id, [])
-            if sub in subs:
-                subs.remove(sub)
-            if not subs:
-                self._log_subs.pop(job_id, None)
-                if self._ws is not None and not self._ws.closed:
-                    self.hass.async_create_background_task(
-                        self._ws.send_json({"type": "unsubscribe_log", "jobId": job_id}),
-                        f"{DOMAIN} unsubscribe log {job_id}",
-                    )
-
-        return unsubscribe
-
-    def _route_log(self, event: dict[str, Any]) -> None:
-        job_id = int(event["jobId"])
-        subs = self._log_subs.get(job_id, [])
-        if event["type"] == "log_end":
-            self._ended_logs.add(job_id)
-            for sub in subs:
-                sub.send(event)
-            return
-        raw = event["chunk"].encode()
-        start = int(event["offset"])
-        end = start + len(raw)
-        for sub in subs:
-            # Several subscribers share one sidecar subscription and each re-subscribe replays from
-            # an offset: give each subscriber exactly the bytes it has not seen yet.
-            if end <= sub.next_offset and raw:
-                continue
-            out = dict(event)
-            if start < sub.next_offset:
-                out["chunk"] = raw[sub.next_offset - start :].decode(errors="ignore")
-                out["offset"] = sub.next_offset
-            sub.next_offset = max(sub.next_offset, end)
-            sub.send(out)
-
-    def _resubscribe_logs(self) -> None:
-        if self._ws is None:
-            return
-        for job_id, subs in self._log_subs.items():
-            if job_id in self._ended_logs or not subs:
-                continue
-            offset = min(sub.next_offset for sub in subs)
-            self.hass.async_create_background_task(
-                self._ws.send_json({"type": "subscribe_log", "jobId": job_id, "offset": offset}),
-                f"{DOMAIN} resubscribe log {job_id}",
-            )
+        return await self._log_tails.async_subscribe(job_id, offset, send)

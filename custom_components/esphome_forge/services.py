@@ -8,11 +8,10 @@ translated `ServiceValidationError`, sidecar failures a translated `HomeAssistan
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import Any
 
 import voluptuous as vol
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -20,12 +19,8 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import (
-    config_validation as cv,
-    entity_registry as er,
-    target as target_helpers,
-)
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import config_validation as cv
 
 from .api import ForgeApiError
 from .const import (
@@ -38,8 +33,26 @@ from .const import (
     TERMINAL_JOB_STATES,
 )
 from .coordinator import ForgeConfigEntry
-from .entity import parse_unique_id
 from .helpers import forge_call
+from .service_responses import (
+    cancelled_job,
+    created_jobs,
+    plain_error,
+    response,
+    revocation_result,
+    skipped_devices,
+    trust_verdict,
+    validation_result,
+)
+from .service_targets import (
+    ATTR_CONFIG_ENTRY_ID,
+    call_entries,
+    has_target,
+    invalid,
+    one_node,
+    single_entry,
+    targeted_nodes,
+)
 from .validation import job_validation_errors, parse_validation_log
 
 SERVICE_COMPILE = "compile"
@@ -48,7 +61,6 @@ SERVICE_VALIDATE = "validate"
 SERVICE_VERIFY_FIRMWARE = "verify_firmware"
 SERVICE_REVOKE = "revoke"
 
-ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_TAG = "tag"
 ATTR_ALL = "all"
 ATTR_OUTDATED = "outdated"
@@ -106,105 +118,19 @@ REVOKE_SCHEMA = vol.Schema(
 )
 
 
-def _response(**fields: Any) -> ServiceResponse:
-    """Response data: JSON-serialisable by construction (the sidecar's JSON, re-keyed)."""
-    return cast(ServiceResponse, fields)
-
-
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
-
-
-def _entries(hass: HomeAssistant, call: ServiceCall) -> list[ForgeConfigEntry]:
-    """The loaded entries a call applies to: the named one, else all loaded ones."""
-    if entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID):
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
-            raise _invalid("entry_not_found", entry_id=entry_id)
-        if entry.state is not ConfigEntryState.LOADED:
-            raise _invalid("entry_not_loaded", title=entry.title)
-        return [entry]
-    entries = hass.config_entries.async_loaded_entries(DOMAIN)
-    if not entries:
-        raise _invalid("no_loaded_entries")
-    return entries
-
-
-def _single_entry(hass: HomeAssistant, call: ServiceCall) -> ForgeConfigEntry:
-    entries = _entries(hass, call)
-    if len(entries) > 1:
-        raise _invalid("multiple_entries")
-    return entries[0]
-
-
-def _has_target(call: ServiceCall) -> bool:
-    return target_helpers.TargetSelection(call.data).has_any_target
-
-
-@callback
-def _targeted_nodes(
-    hass: HomeAssistant, call: ServiceCall, entries: list[ForgeConfigEntry]
-) -> dict[str, set[str]]:
-    """Entry id → sidecar device ids of the nodes behind the targeted devices/areas/labels."""
-    selection = target_helpers.TargetSelection(call.data)
-    if not selection.has_any_target:
-        return {}
-    selected = target_helpers.async_extract_referenced_entity_ids(hass, selection)
-    ent_reg = er.async_get(hass)
-    allowed = {entry.entry_id for entry in entries}
-    found: dict[str, set[str]] = {}
-
-    def add(entity: er.RegistryEntry) -> None:
-        if entity.platform != DOMAIN or entity.config_entry_id not in allowed:
-            return
-        parsed = parse_unique_id(entity.unique_id)
-        if parsed is not None and parsed[0] == "device":
-            found.setdefault(entity.config_entry_id, set()).add(parsed[1])
-
-    for device_id in selected.referenced_devices:
-        for on_device in er.async_entries_for_device(
-            ent_reg, device_id, include_disabled_entities=True
-        ):
-            add(on_device)
-    for entity_id in selected.referenced | selected.indirectly_referenced:
-        if (named := ent_reg.async_get(entity_id)) is not None:
-            add(named)
-    return found
-
-
-def _one_node(hass: HomeAssistant, call: ServiceCall) -> tuple[ForgeConfigEntry, str]:
-    """The single node a validate / verify call is about."""
-    if not _has_target(call):
-        raise _invalid("no_target")
-    entries = _entries(hass, call)
-    targeted = _targeted_nodes(hass, call, entries)
-    pairs = [(entry_id, node) for entry_id, nodes in targeted.items() for node in nodes]
-    if not pairs:
-        raise _invalid("no_devices_matched")
-    if len(pairs) > 1:
-        raise _invalid("single_device_required", count=str(len(pairs)))
-    entry_id, node = pairs[0]
-    entry = next(e for e in entries if e.entry_id == entry_id)
-    return entry, node
-
-
 async def _compile(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     data = call.data
     tags: list[str] = data.get(ATTR_TAG, [])
-    if not (_has_target(call) or tags or data[ATTR_ALL] or data[ATTR_OUTDATED]):
-        raise _invalid("no_target")
+    if not (has_target(call) or tags or data[ATTR_ALL] or data[ATTR_OUTDATED]):
+        raise invalid("no_target")
     if bad := [t for t in tags if not TAG_RE.match(t)]:
-        raise _invalid("invalid_tag", tag=", ".join(bad))
+        raise invalid("invalid_tag", tag=", ".join(bad))
     version = data.get(ATTR_ESPHOME_VERSION)
     if version is not None and not ESPHOME_VERSION_RE.match(version):
-        raise _invalid("invalid_esphome_version", version=version)
-    entries = _entries(hass, call)
-    targeted = _targeted_nodes(hass, call, entries)
+        raise invalid("invalid_esphome_version", version=version)
+    entries = call_entries(hass, call)
+    targeted = targeted_nodes(hass, call, entries)
 
     plan: list[tuple[ForgeConfigEntry, list[str], dict[str, Any]]] = []
     unknown_tags = set(tags)
@@ -229,17 +155,17 @@ async def _compile(call: ServiceCall) -> ServiceResponse:
                 None,
             )
             if match is None:
-                raise _invalid("unknown_worker", worker=worker)
+                raise invalid("unknown_worker", worker=worker)
             params["workerId"] = match
         if nodes:
             plan.append((entry, sorted(nodes), params))
     if unknown_tags and not (data[ATTR_ALL] or data[ATTR_OUTDATED]):
-        raise _invalid("unknown_tag", tag=", ".join(sorted(unknown_tags)))
+        raise invalid("unknown_tag", tag=", ".join(sorted(unknown_tags)))
     if not plan:
-        if data[ATTR_OUTDATED] and not (_has_target(call) or tags or data[ATTR_ALL]):
+        if data[ATTR_OUTDATED] and not (has_target(call) or tags or data[ATTR_ALL]):
             # Nothing is outdated: a valid request with nothing to do.
-            return _response(job_ids=[], jobs=[], skipped=[])
-        raise _invalid("no_devices_matched")
+            return response(job_ids=[], jobs=[], skipped=[])
+        raise invalid("no_devices_matched")
 
     action = "compile_upload" if data[ATTR_UPLOAD] else "compile"
     jobs: list[dict[str, Any]] = []
@@ -252,30 +178,19 @@ async def _compile(call: ServiceCall) -> ServiceResponse:
             result = await entry.runtime_data.client.create_jobs(
                 action, node_ids, priority=priority, params=params, source="ha"
             )
-        jobs.extend(
-            {
-                "job_id": job["jobId"],
-                "device": job["deviceId"],
-                "coalesced": job["coalesced"],
-                "config_entry_id": entry.entry_id,
-            }
-            for job in result["jobs"]
-        )
-        skipped.extend(
-            {"device": s["deviceId"], "reason": s["reason"], "config_entry_id": entry.entry_id}
-            for s in result["skipped"]
-        )
-    return _response(job_ids=[j["job_id"] for j in jobs], jobs=jobs, skipped=skipped)
+        jobs.extend(created_jobs(entry, result))
+        skipped.extend(skipped_devices(entry, result))
+    return response(job_ids=[j["job_id"] for j in jobs], jobs=jobs, skipped=skipped)
 
 
 async def _cancel(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     job_ids: list[int] = call.data.get(ATTR_JOB_ID, [])
-    if not job_ids and not _has_target(call):
-        raise _invalid("no_target")
+    if not job_ids and not has_target(call):
+        raise invalid("no_target")
     cancelled: list[dict[str, Any]] = []
     if job_ids:
-        entry = _single_entry(hass, call)
+        entry = single_entry(hass, call)
         for job_id in job_ids:
             try:
                 async with forge_call(entry):
@@ -283,18 +198,18 @@ async def _cancel(call: ServiceCall) -> ServiceResponse:
             except HomeAssistantError as err:
                 cause = err.__cause__
                 if isinstance(cause, ForgeApiError) and cause.status == 404:
-                    raise _invalid("unknown_job", job_id=str(job_id)) from cause
+                    raise invalid("unknown_job", job_id=str(job_id)) from cause
                 if isinstance(cause, ForgeApiError) and cause.status == 409:
-                    raise _invalid(
+                    raise invalid(
                         "job_not_active", job_id=str(job_id), message=cause.message
                     ) from cause
                 raise
-            cancelled.append(_cancelled(entry, job))
-    if _has_target(call):
-        entries = _entries(hass, call)
-        targeted = _targeted_nodes(hass, call, entries)
+            cancelled.append(cancelled_job(entry, job))
+    if has_target(call):
+        entries = call_entries(hass, call)
+        targeted = targeted_nodes(hass, call, entries)
         if not targeted:
-            raise _invalid("no_devices_matched")
+            raise invalid("no_devices_matched")
         for entry in entries:
             nodes = targeted.get(entry.entry_id, set())
             fleet = entry.runtime_data.coordinator.data
@@ -306,21 +221,12 @@ async def _cancel(call: ServiceCall) -> ServiceResponse:
             for job in sorted(active, key=lambda j: j["id"]):
                 async with forge_call(entry):
                     result = await entry.runtime_data.client.cancel_job(job["id"])
-                cancelled.append(_cancelled(entry, result))
-    return _response(cancelled=cancelled)
-
-
-def _cancelled(entry: ForgeConfigEntry, job: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "job_id": job["id"],
-        "device": job["deviceId"],
-        "state": job["state"],
-        "config_entry_id": entry.entry_id,
-    }
+                cancelled.append(cancelled_job(entry, result))
+    return response(cancelled=cancelled)
 
 
 async def _validate(call: ServiceCall) -> ServiceResponse:
-    entry, node = _one_node(call.hass, call)
+    entry, node = one_node(call.hass, call)
     timeout = call.data.get(ATTR_TIMEOUT) or entry.options.get(
         CONF_VALIDATE_TIMEOUT, DEFAULT_VALIDATE_TIMEOUT
     )
@@ -332,13 +238,7 @@ async def _validate(call: ServiceCall) -> ServiceResponse:
     if not result["jobs"]:
         reason = result["skipped"][0]["reason"] if result["skipped"] else "skipped"
         # The sidecar refuses nodes whose config cannot even be read: that *is* the answer.
-        return {
-            "valid": False,
-            "device": node,
-            "job_id": None,
-            "state": None,
-            "errors": [{"message": reason, "path": None, "file": None, "line": None}],
-        }
+        return validation_result(node, None, None, False, [plain_error(reason)])
     job_id = result["jobs"][0]["jobId"]
     try:
         job = await runtime.coordinator.async_wait_job(job_id, timeout)
@@ -360,37 +260,18 @@ async def _validate(call: ServiceCall) -> ServiceResponse:
         errors = structured
         if not errors:
             message = job.get("error") or f"validation ended {job['state']}"
-            errors = [{"message": message, "path": None, "file": None, "line": None}]
-    return {
-        "valid": valid,
-        "device": node,
-        "job_id": job_id,
-        "state": job["state"],
-        "errors": errors,
-    }
-
-
-def _verdict(verdict: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "state": verdict["state"],
-        "reason": verdict.get("reason"),
-        "signer": verdict.get("signer"),
-        "build_sequence": verdict.get("buildSequence"),
-        "checked_at": verdict.get("checkedAt"),
-        "firmware_sha256": verdict.get("firmwareSha256"),
-    }
+            errors = [plain_error(message)]
+    return validation_result(node, job_id, job["state"], valid, errors)
 
 
 async def _verify_firmware(call: ServiceCall) -> ServiceResponse:
-    entry, node = _one_node(call.hass, call)
+    entry, node = one_node(call.hass, call)
     async with forge_call(entry):
         device = await entry.runtime_data.client.device(node)
     trust = device["trust"]
-    return {
-        "device": node,
-        **_verdict(trust["running"]),
-        "pending": _verdict(trust["pending"]),
-    }
+    return response(
+        device=node, **trust_verdict(trust["running"]), pending=trust_verdict(trust["pending"])
+    )
 
 
 async def _revoke(call: ServiceCall) -> ServiceResponse:
@@ -398,10 +279,10 @@ async def _revoke(call: ServiceCall) -> ServiceResponse:
     artifact = data.get(ATTR_ARTIFACT)
     signer = data.get(ATTR_SIGNER)
     if (artifact is None) == (signer is None):
-        raise _invalid("revoke_target_required")
+        raise invalid("revoke_target_required")
     if artifact is not None and not SHA256_RE.match(artifact):
-        raise _invalid("invalid_digest", digest=artifact)
-    entry = _single_entry(call.hass, call)
+        raise invalid("invalid_digest", digest=artifact)
+    entry = single_entry(call.hass, call)
     kind = "artifact" if artifact is not None else "signer"
     value = artifact if artifact is not None else signer
     # The sidecar's revocation entry: an artifact by digest, a signer by key hint.
@@ -417,16 +298,9 @@ async def _revoke(call: ServiceCall) -> ServiceResponse:
             and cause.status == 404
             and (cause.message.startswith("no route"))
         ):
-            raise _invalid("trust_not_enabled") from cause
+            raise invalid("trust_not_enabled") from cause
         raise
-    return {
-        "revoked": True,
-        "kind": kind,
-        "value": value,
-        "version": result["version"],
-        "expires_at": result["expiresAt"],
-        "entries": len(result["entries"]),
-    }
+    return revocation_result(kind, value, result)
 
 
 @callback
