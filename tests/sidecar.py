@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+import json
 import os
 from pathlib import Path
 import re
@@ -21,6 +22,20 @@ REPO = Path(__file__).resolve().parent.parent
 CLI = REPO / "sidecar" / "dist" / "cli.js"
 STANDIN = REPO / "sidecar" / "test-support" / "standin-esphome.mjs"
 START_TIMEOUT = 30.0
+
+# Signs a revocation list with the sidecar's own revocation key, as an offline signer holding that
+# key would (argv: data folder, list JSON; stdout: the Sigstore bundle `trust import` takes).
+SIGN_REVOCATION_LIST = """
+const [dataDir, listJson] = process.argv.slice(1);
+const dist = new URL("sidecar/dist/trust/", `file://${process.cwd()}/`);
+const { readPrivateKeyFile } = await import(new URL("keys.js", dist));
+const { ownKeyPath } = await import(new URL("own-keys.js", dist));
+const { REVOCATION_PAYLOAD_TYPE } = await import(new URL("revocation.js", dist));
+const { signDsse } = await import(new URL("sign.js", dist));
+const key = readPrivateKeyFile(ownKeyPath(`${dataDir}/trust/keys`, "revocation"));
+const bundle = await signDsse(Buffer.from(listJson), REVOCATION_PAYLOAD_TYPE, key);
+process.stdout.write(JSON.stringify(bundle));
+"""
 
 LISTEN_RE = re.compile(r"listening on (http://\S+)")
 TOKEN_RE = re.compile(r"Admin token: (\S+)")
@@ -226,6 +241,24 @@ class Sidecar:
     def restart(self, token: str | None = None) -> None:
         """Start again on the same port and data folder."""
         self.start(token)
+
+    def sign_revocation_list(self, revocation_list: dict[str, object]) -> dict[str, object]:
+        """A revocation list signed with this sidecar's revocation key (for `/trust/revocations/import`)."""
+        out = subprocess.run(
+            [
+                find_node(),
+                "--input-type=module",
+                "-e",
+                SIGN_REVOCATION_LIST,
+                str(self.data_dir),
+                json.dumps(revocation_list),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+        return json.loads(out.stdout)
 
     def log(self) -> str:
         """The sidecar's stderr of its latest start (for failure messages)."""

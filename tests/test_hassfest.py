@@ -245,7 +245,12 @@ def test_exception_and_issue_translations() -> None:
         used |= set(re.findall(r'\binvalid\(\s*"(\w+)"', source))
     used.discard("priority")  # the options selector's translation key
     used -= {key for _, key, _ in _descriptions()}  # entity translation keys
-    issues = {"sidecar_unreachable"}
+    issues = {
+        "sidecar_unreachable",
+        "trust_log_inconsistent",
+        "revocation_list_expired",
+        "revocation_list_invalid",
+    }
     for key in used:
         assert key in EN["exceptions"] or key in EN["issues"], key
     assert set(EN["exceptions"]) <= used, set(EN["exceptions"]) - used

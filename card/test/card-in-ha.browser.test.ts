@@ -55,8 +55,9 @@ describe("card inside Home Assistant (fake hass)", () => {
   it("shows the integration's snapshot with online state and running versions from HA", async () => {
     await mount({ type: T, title: "ESPHome builds" }, { devices: 8 });
     await expect.poll(() => page.locator("forge-device-row").count()).toBe(8);
-    // No HA command gives the sidecar's trust status: the line is simply absent.
-    expect(await page.locator("forge-trust-status").count()).toBe(0);
+    // The sidecar's trust status through esphome_forge/trust_status (admins).
+    await expect.poll(() => page.locator("forge-trust-status .line").textContent()).toMatch(/policy enforce[\s\S]*revocations v2[\s\S]*log check ok/);
+    expect((await received()).some((m) => m.type === "esphome_forge/trust_status")).toBe(true);
     const subscribe = (await received()).find((m) => m.type === "esphome_forge/subscribe");
     expect(subscribe).toEqual({ type: "esphome_forge/subscribe" });
     // fleet device 3 has its only entity unavailable → offline; device 0 runs 2026.9.2 → outdated
@@ -87,6 +88,9 @@ describe("card inside Home Assistant (fake hass)", () => {
     const row = page.locator("forge-device-row").first();
     await row.getByRole("button", { name: /^Compile and upload/ }).click();
     await expect.poll(() => row.getByRole("alert").textContent()).toContain("Only Home Assistant administrators");
+    // The trust status command is admin-only too: no line, and it is not even asked.
+    expect(await page.locator("forge-trust-status").count()).toBe(0);
+    expect((await received()).some((m) => m.type === "esphome_forge/trust_status")).toBe(false);
   });
 
   it("asks before updating many devices over the air", async () => {

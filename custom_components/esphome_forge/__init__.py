@@ -21,6 +21,7 @@ from .coordinator import ForgeConfigEntry, ForgeCoordinator, ForgeRuntimeData
 from .entity import hub_device_info, parse_unique_id
 from .frontend import async_setup_frontend
 from .services import async_setup_services
+from .trust_status import TrustStatusWatcher
 from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [
@@ -68,7 +69,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> boo
         ) from err
 
     coordinator = ForgeCoordinator(hass, entry, client)
-    entry.runtime_data = ForgeRuntimeData(client=client, coordinator=coordinator, info=info)
+    trust = TrustStatusWatcher(hass, entry, client)
+    entry.runtime_data = ForgeRuntimeData(
+        client=client, coordinator=coordinator, trust=trust, info=info
+    )
     try:
         await coordinator.async_start(FIRST_SNAPSHOT_TIMEOUT)
     except ForgeAuthError as err:
@@ -89,6 +93,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> boo
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: _relink_on_new_mac(hass, entry, macs))
     )
+    # Trust status: now, then after each fresh snapshot and each device trust change.
+    entry.async_on_unload(trust.async_shutdown)
+    entry.async_on_unload(coordinator.async_add_relay(trust.handle_event))
+    await trust.async_refresh()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     _remove_orphan_devices(hass, entry)
     return True

@@ -209,6 +209,10 @@ class ForgeClient:
         """POST /workers/:id/clean-cache."""
         await self.request("POST", f"/workers/{quote(worker_id, safe='')}/clean-cache")
 
+    async def trust_status(self) -> dict[str, Any]:
+        """GET /trust/status → TrustStatus (policy, revocation list freshness, log check)."""
+        return await self.request("GET", "/trust/status")
+
     async def revoke(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         """POST /trust/revocations with `{entries: [...]}` → the new signed list (version, expiry).
 

@@ -41,6 +41,11 @@ WS_HEARTBEAT: Final = 30.0
 EVENT_JOB_FINISHED: Final = "esphome_forge_job_finished"
 
 ISSUE_UNREACHABLE: Final = "sidecar_unreachable"
+# Content-trust problems the sidecar reports in GET /trust/status (issue id prefixes).
+ISSUE_TRUST_LOG: Final = "trust_log_inconsistent"
+ISSUE_REVOCATION_LIST: Final = "revocation_list"
+# A burst of device trust changes (a revocation re-announces every device) → one status fetch.
+TRUST_STATUS_DEBOUNCE: Final = 2.0
 
 # Wire values (shared/src/domain.ts).
 JOB_ACTIONS: Final = ("validate", "compile", "compile_upload", "upload")

@@ -38,6 +38,7 @@ from .const import (
 )
 from .events_stream import ForgeEventStream
 from .log_tails import EventRelay, JobLogTails
+from .trust_status import TrustStatusWatcher
 
 # Finished jobs kept in memory beyond the active ones (the sidecar's snapshot sends its 100 latest).
 KEEP_FINISHED_JOBS = 200
@@ -47,10 +48,11 @@ type ForgeConfigEntry = ConfigEntry[ForgeRuntimeData]
 
 @dataclass
 class ForgeRuntimeData:
-    """What a loaded entry holds: the REST client, the push coordinator, the sidecar's /info."""
+    """What a loaded entry holds: REST client, push coordinator, trust watcher, the sidecar's /info."""
 
     client: ForgeClient
     coordinator: ForgeCoordinator
+    trust: TrustStatusWatcher
     info: dict[str, Any]
 
 

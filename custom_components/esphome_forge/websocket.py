@@ -29,6 +29,7 @@ def async_setup_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_compile)
     websocket_api.async_register_command(hass, ws_upload)
     websocket_api.async_register_command(hass, ws_cancel)
+    websocket_api.async_register_command(hass, ws_trust_status)
 
 
 def _entry(
@@ -199,3 +200,25 @@ async def ws_cancel(
         _send_forge_error(connection, msg["id"], err)
         return
     connection.send_result(msg["id"], job)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/trust_status",
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_trust_status(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The sidecar's TrustStatus, fetched now (it also updates the trust repairs issues)."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    try:
+        status = await entry.runtime_data.trust.async_fetch()
+    except ForgeError as err:
+        _send_forge_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], status)

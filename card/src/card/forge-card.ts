@@ -104,7 +104,8 @@ export class ForgeCard extends LitElement {
     if (!same) {
       this.unsubscribe?.();
       this.unsubscribe = null;
-      this.source = new HaSource(hass.connection, entryId);
+      // Non-admins watch without the trust status line (its command is admin-only).
+      this.source = new HaSource(hass.connection, entryId, hass.user?.is_admin !== false);
     }
     if (!this.unsubscribe && this.isConnected && this.source) {
       this.unsubscribe = this.source.subscribe((s) => {

@@ -5,7 +5,7 @@ import type { CreateJobsResponse, DeltaEvent, Job, TrustStatus } from "@esphome-
 import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
-import { TrustStatusFeed } from "./trust-status-feed.js";
+import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
 import { ForgeError, type ForgeDataSource, type ForgeState, type LogEvent, type LogUpdate, type Unsubscribe } from "./types.js";
 
 /** The WebSocket close code the sidecar uses for a bad token. */
@@ -192,7 +192,7 @@ export class DirectSource implements ForgeDataSource {
         break;
       case "device": {
         const e = msg as unknown as Extract<DeltaEvent, { type: "device" }>;
-        if (trustKey(this.hub.state.devices.get(e.id)) !== trustKey(e.device)) this.trustStatus.refresh();
+        if (trustChanged(this.hub.state.devices.get(e.id), e.device)) this.trustStatus.refresh();
         this.hub.apply(e);
         break;
       }
@@ -230,4 +230,3 @@ export class DirectSource implements ForgeDataSource {
 }
 
 /** A device's trust as one comparable string (revocations and policy changes re-announce devices). */
-const trustKey = (d: { trust: unknown; trustPolicy?: unknown } | null | undefined): string => (d ? JSON.stringify([d.trust, d.trustPolicy ?? null]) : "");

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { makeJob, makeSnapshot } from "../../test/fixtures/fleet.js";
+import { describe, expect, it, vi } from "vitest";
+import { makeJob, makeSnapshot, verdict } from "../../test/fixtures/fleet.js";
 import { HaSource, type HaConnectionLike, type HaMessage } from "./ha-source.js";
 import type { ForgeState, LogUpdate } from "./types.js";
 
@@ -62,6 +62,41 @@ describe("HaSource", () => {
       { type: "esphome_forge/cancel", job_id: 9 },
     ]);
     expect(job.state).toBe("cancelled");
+  });
+
+  it("asks esphome_forge/trust_status after a snapshot and after a device's trust changed, not after other changes", async () => {
+    vi.useFakeTimers();
+    try {
+      let asked = 0;
+      const f = fakeConnection((m) => (m.type === "esphome_forge/trust_status" ? { policy: "enforce", revocations: null, revocationError: null, log: { size: ++asked, audit: null }, keys: { active: 1, retired: 0, revoked: 0 } } : undefined));
+      const source = new HaSource(f.conn, "entry1");
+      const sizes: number[] = [];
+      source.trustStatus!.subscribe((u) => u.status && sizes.push(u.status.log.size));
+      await vi.advanceTimersByTimeAsync(1000);
+      const off = source.subscribe(() => undefined);
+      await vi.advanceTimersByTimeAsync(0);
+      const snap = makeSnapshot(2, 1);
+      f.subs[0]!.cb(snap);
+      await vi.advanceTimersByTimeAsync(1000);
+      const d = snap.devices[0]!;
+      f.subs[0]!.cb({ type: "device", seq: 2, op: "upsert", id: d.id, device: { ...d, tags: ["moved"] } });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(asked).toBe(2);
+      const revoked = { ...d, trust: { ...d.trust, running: verdict("revoked", "bad driver") } };
+      f.subs[0]!.cb({ type: "device", seq: 3, op: "upsert", id: d.id, device: revoked });
+      f.subs[0]!.cb({ type: "device", seq: 4, op: "upsert", id: d.id, device: { ...revoked, trustPolicy: "warn" } });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(asked).toBe(3);
+      expect(sizes).toEqual([1, 2, 3]);
+      expect(f.sent.filter((m) => m.type === "esphome_forge/trust_status")).toEqual(Array(3).fill({ type: "esphome_forge/trust_status", entry_id: "entry1" }));
+      off();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("has no trust status for non-admin users (the command is admin-only)", () => {
+    expect(new HaSource(fakeConnection().conn, null, false).trustStatus).toBeUndefined();
   });
 
   it("turns HA errors into readable messages", async () => {

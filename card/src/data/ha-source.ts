@@ -1,9 +1,10 @@
 // Through Home Assistant: the `esphome_forge` integration's WebSocket commands
 // (docs/ha-websocket-api.md). The browser never sees the sidecar token; HA checks admin rights.
 // HA's connection re-subscribes after a reconnect and the integration then sends a fresh snapshot.
-import type { CreateJobsResponse, Job } from "@esphome-forge/shared";
+import type { CreateJobsResponse, Job, TrustStatus } from "@esphome-forge/shared";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
+import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
 import { ForgeError, toForgeError, type ForgeDataSource, type ForgeState, type LogEvent, type LogUpdate, type StateEvent, type Unsubscribe } from "./types.js";
 
 export interface HaMessage {
@@ -25,6 +26,7 @@ export const HA_COMMANDS = {
   compile: "esphome_forge/compile",
   upload: "esphome_forge/upload",
   cancel: "esphome_forge/cancel",
+  trustStatus: "esphome_forge/trust_status",
 } as const;
 
 /** HA's error codes in words a user can act on; the integration's own messages pass through. */
@@ -43,11 +45,17 @@ export class HaSource implements ForgeDataSource {
   private unsubscribe: Promise<(() => Promise<void>) | null> | null = null;
   private readonly onDisconnected = () => this.hub.status("reconnecting", "Home Assistant connection lost; reconnecting…");
   private readonly onReady = () => this.hub.status("connecting");
+  /** Policy, revocation list and log check (admins only); refetched when a device's trust changes. */
+  readonly trustStatus: TrustStatusFeed | undefined;
 
   constructor(
     readonly connection: HaConnectionLike,
     readonly entryId: string | null = null,
-  ) {}
+    /** Whether the HA user is an admin: the trust status command is admin-only, like the actions. */
+    admin = true,
+  ) {
+    this.trustStatus = admin ? new TrustStatusFeed(() => this.call<TrustStatus>(HA_COMMANDS.trustStatus, {})) : undefined;
+  }
 
   get state(): ForgeState {
     return this.hub.state;
@@ -106,11 +114,17 @@ export class HaSource implements ForgeDataSource {
     this.connection.addEventListener?.("disconnected", this.onDisconnected);
     this.connection.addEventListener?.("ready", this.onReady);
     this.unsubscribe = this.connection
-      .subscribeMessage<StateEvent>((e) => this.hub.apply(e), this.message(HA_COMMANDS.subscribe), { resubscribe: true })
+      .subscribeMessage<StateEvent>((e) => this.onEvent(e), this.message(HA_COMMANDS.subscribe), { resubscribe: true })
       .catch((err: unknown) => {
         this.hub.status("error", haError(err).message);
         return null;
       });
+  }
+
+  private onEvent(e: StateEvent): void {
+    // A fresh snapshot (first, or after a reconnect) or a device whose trust changed: ask again.
+    if (e.type === "snapshot" || (e.type === "device" && trustChanged(this.hub.state.devices.get(e.id), e.device))) this.trustStatus?.refresh();
+    this.hub.apply(e);
   }
 
   private stop(): void {

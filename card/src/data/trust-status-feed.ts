@@ -1,6 +1,6 @@
-// The sidecar's trust status (GET /trust/status: policy, revocation list, log check) for the
-// standalone page: fetched while someone listens, again (coalesced) whenever a device's trust changes.
-import type { TrustStatus } from "@esphome-forge/shared";
+// The sidecar's trust status (GET /trust/status: policy, revocation list, log check), directly or
+// through Home Assistant: fetched while someone listens, again (coalesced) whenever a device's trust changes.
+import type { Device, TrustStatus } from "@esphome-forge/shared";
 import { toForgeError, type Unsubscribe } from "./types.js";
 
 export type { TrustStatus };
@@ -74,3 +74,10 @@ export class TrustStatusFeed {
     for (const fn of [...this.listeners]) fn(u);
   }
 }
+
+/** True when a device delta changes what bears on the trust status: its verdicts or its own policy. */
+export function trustChanged(before: Pick<Device, "trust" | "trustPolicy"> | null | undefined, after: Pick<Device, "trust" | "trustPolicy"> | null | undefined): boolean {
+  return trustKey(before) !== trustKey(after);
+}
+
+const trustKey = (d: { trust: unknown; trustPolicy?: unknown } | null | undefined): string => (d ? JSON.stringify([d.trust, d.trustPolicy ?? null]) : "");

@@ -56,7 +56,7 @@ export interface ForgeDataSource {
   /** Flashes each device's stored firmware again, without recompiling. */
   upload(deviceIds: string[]): Promise<CreateJobsResponse>;
   cancel(jobId: number): Promise<Job>;
-  /** The sidecar's trust status; only the direct backend (it holds the admin token) has it. */
+  /** The sidecar's trust status (needs admin rights: absent for HA users who are not admins). */
   readonly trustStatus?: TrustStatusSource;
 }
 

@@ -1,5 +1,5 @@
-// The standalone page's compact trust status line (policy, revocation list, log check). Shown only
-// when the backend can tell (the direct one); a failed check becomes a prominent alert.
+// The compact trust status line (policy, revocation list, log check), on the standalone page and in
+// the HA card (for admins: the backend needs admin rights); a failed check becomes a prominent alert.
 import { LitElement, html, css, nothing } from "lit";
 import type { TrustStatusSource, Unsubscribe } from "../data/types.js";
 import type { TrustStatus } from "@esphome-forge/shared";

@@ -94,12 +94,25 @@ export class FakeConnection {
           throw err("home_assistant_error", (e as Error).message);
         }
       }
+      case "esphome_forge/trust_status":
+        check(msg, ["entry_id"]);
+        admin();
+        return TRUST_STATUS as T;
       default:
         this.unhandled.push(msg);
         throw err("unknown_command", `Unknown command ${msg.type}.`);
     }
   }
 }
+
+/** What the integration answers for esphome_forge/trust_status: a healthy sidecar's TrustStatus. */
+const TRUST_STATUS = {
+  policy: "enforce",
+  revocations: { version: 2, issuedAt: "2026-10-01T00:00:00.000Z", expiresAt: "2099-01-01T00:00:00.000Z", expired: false, entries: 1 },
+  revocationError: null,
+  log: { size: 42, audit: { ok: true, checkedAt: "2026-11-01T00:00:00.000Z", treeSize: 42, checkpointsChecked: 3, problems: [] } },
+  keys: { active: 3, retired: 0, revoked: 0 },
+};
 
 export class FakeHass {
   readonly fleet: FakeFleet;
