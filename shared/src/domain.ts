@@ -124,6 +124,20 @@ export const Device = z.object({
       firmwareSha256: Sha256Hex.nullable(),
     })
     .nullable(),
+  /**
+   * The firmware an `upload` without a digest flashes: the OTA image of the device's last successful
+   * compile (compile or compile_upload) while the archive still holds it. Unlike `lastBuild`, a later
+   * failed or blocked upload does not hide it. Absent from sidecars that predate it.
+   */
+  storedFirmware: z
+    .object({
+      jobId: z.number().int(),
+      finishedAt: z.string().nullable(),
+      firmwareSha256: Sha256Hex,
+      esphomeVersion: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
   trust: z.object({ pending: TrustVerdict, running: TrustVerdict }),
   /** Per-device trust policy from the metadata block (`trust_policy`); null/absent = the fleet's. */
   trustPolicy: TrustPolicy.nullable().optional(),

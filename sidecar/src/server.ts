@@ -99,7 +99,7 @@ export class Sidecar {
     queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
     const audit = trustEngine.checkConsistency();
     if (!audit.ok) log(`content trust: CONSISTENCY CHECK FAILED (${audit.problems.length} problem(s)): ${audit.problems.join("; ")}`);
-    const view = new DeviceView(queue, () => settings.get().defaultEsphomeVersion, new EngineTrustSource(trustEngine, queue));
+    const view = new DeviceView(queue, () => settings.get().defaultEsphomeVersion, new EngineTrustSource(trustEngine, queue), (sha) => firmware.has(sha));
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
     const builder = new FleetAssignmentBuilder(

@@ -76,6 +76,24 @@ describe("dashboard", () => {
     expect(row.querySelector('[role="alert"]')!.textContent).toContain("missing esphome.name");
   });
 
+  it("keeps Upload enabled after a failed upload while the last successful build's firmware is stored", async () => {
+    const { el, source } = await mount(3);
+    const row = rows(el)[1]!;
+    const upload = () => row.querySelector<HTMLButtonElement>('button[aria-label^="Upload stored firmware"]')!;
+    const failedUpload = { jobId: 90, action: "upload" as const, state: "failed" as const, finishedAt: new Date().toISOString(), firmwareSha256: null, esphomeVersion: null };
+    const stored = { jobId: 80, finishedAt: new Date().toISOString(), firmwareSha256: "cd".repeat(32), esphomeVersion: "2026.10.0" };
+    source.push({ type: "device", seq: 2, op: "upsert", id: row.device.id, device: { ...row.device, lastBuild: failedUpload, storedFirmware: stored } });
+    await settle(el);
+    expect(upload().disabled).toBe(false);
+    upload().click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(source.calls.at(-1)).toEqual({ method: "upload", args: [[row.device.id]] });
+    source.push({ type: "device", seq: 3, op: "upsert", id: row.device.id, device: { ...row.device, lastBuild: failedUpload, storedFirmware: null } });
+    await settle(el);
+    expect(upload().disabled).toBe(true);
+    expect(upload().title).toBe("No stored firmware yet");
+  });
+
   it("opens the log panel for a row", async () => {
     const { el, source } = await mount(3);
     rows(el)[1]!.querySelector<HTMLButtonElement>('button[aria-label^="Open the build log"]')!.click();

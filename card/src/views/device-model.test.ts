@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeDevice, makeJob, verdict } from "../../test/fixtures/fleet.js";
-import { DEFAULT_QUERY, indexJobsByDevice, inScope, isOutdated, matchesQuery, rowStatus, sortDevices } from "./device-model.js";
+import { DEFAULT_QUERY, indexJobsByDevice, inScope, isOutdated, matchesQuery, rowStatus, sortDevices, uploadableFirmware } from "./device-model.js";
 
 const a = makeDevice(1, { id: "a", friendlyName: "Alpha", tags: ["kitchen"], outdated: false });
 const b = makeDevice(2, { id: "b", friendlyName: "Bravo", tags: ["garden", "battery"], outdated: true });
@@ -46,5 +46,16 @@ describe("device model", () => {
     expect(sortDevices([c, a, b], { ...DEFAULT_QUERY }, idx).map((d) => d.id)).toEqual(["a", "b", "c"]);
     expect(sortDevices([c, a, b], { ...DEFAULT_QUERY, descending: true }, idx).map((d) => d.id)).toEqual(["c", "b", "a"]);
     expect(sortDevices([c, a, b], { ...DEFAULT_QUERY, sort: "status" }, idx).map((d) => d.id)).toEqual(["a", "c", "b"]);
+  });
+
+  it("offers the last successful build's firmware for Upload even after a failed or blocked upload", () => {
+    const built = { jobId: 7, finishedAt: "2026-11-20T08:00:00Z", firmwareSha256: "ab".repeat(32), esphomeVersion: "2026.10.0" };
+    const failedUpload = { jobId: 8, action: "upload" as const, state: "failed" as const, finishedAt: "2026-11-20T09:00:00Z", firmwareSha256: null, esphomeVersion: null };
+    expect(uploadableFirmware(makeDevice(4, { lastBuild: failedUpload, storedFirmware: built }))).toBe("ab".repeat(32));
+    // The sidecar says there is none (never compiled, or pruned from the archive): no Upload.
+    expect(uploadableFirmware(makeDevice(4, { storedFirmware: null }))).toBeNull();
+    // A sidecar without the field: the last build's firmware, as before.
+    expect(uploadableFirmware(makeDevice(4))).toBe(makeDevice(4).lastBuild!.firmwareSha256);
+    expect(uploadableFirmware(makeDevice(4, { lastBuild: failedUpload }))).toBeNull();
   });
 });

@@ -61,6 +61,16 @@ export const displayName = (d: Device) => d.friendlyName || d.name || d.id;
 /** The ESPHome version Forge would build with: the device's pin, else the last build's. */
 export const wouldBuildVersion = (d: Device): string | null => d.targetVersion ?? d.pinnedVersion ?? null;
 
+/**
+ * The firmware an Upload (no recompile) would flash, or null when there is none: the sidecar's
+ * `storedFirmware` (the last successful compile's image still in the archive), so a failed or blocked
+ * upload since does not hide it. Sidecars that predate the field: the last build's firmware.
+ */
+export function uploadableFirmware(d: Device): string | null {
+  if (d.storedFirmware !== undefined) return d.storedFirmware?.firmwareSha256 ?? null;
+  return d.lastBuild?.firmwareSha256 ?? null;
+}
+
 /** What the device runs: as Home Assistant reports it, else what Forge last flashed successfully. */
 export function runningVersion(d: Device, presence?: DevicePresence): string | null {
   if (presence?.runningVersion) return presence.runningVersion;

@@ -6,7 +6,7 @@ import { LitElement, html, nothing } from "lit";
 import type { Device, Job } from "@esphome-forge/shared";
 import type { DevicePresence } from "../data/types.js";
 import type { Column } from "./columns.js";
-import { displayName } from "./device-model.js";
+import { displayName, uploadableFirmware } from "./device-model.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { lastBuildCell, onlineCell, statusCell, versionCell } from "./row-cells.js";
 import { describeVerdict, POLICY_TITLES, TRUST_LABELS, trustTone } from "./trust.js";
@@ -109,7 +109,7 @@ export class ForgeDeviceRow extends LitElement {
   private renderActions(name: string) {
     const d = this.device;
     const a = this.active;
-    const hasFirmware = !!d.lastBuild?.firmwareSha256;
+    const hasFirmware = uploadableFirmware(d) != null;
     const logJob = a?.id ?? this.last?.id ?? d.lastBuild?.jobId ?? null;
     const off = this.busy || !!d.error;
     return html`<div role="cell" class="actions">

@@ -129,7 +129,9 @@ export class FakeFleet {
       else this.appendLog(jobId, "\x1b[32mINFO Successfully compiled program.\x1b[0m\n");
       this.upsertJob({ ...cur, state, finishedAt: now, durationMs: Date.now() - Date.parse(started), progress: null, phase: "compile", error: fails ? "compile failed (exit code 1)" : null });
       const dev = this.devices.get(cur.deviceId)!;
-      this.upsertDevice({ ...dev, outdated: fails ? dev.outdated : false, lastBuild: { jobId, action: cur.action, state, finishedAt: now, firmwareSha256: fails ? null : "ab".repeat(32), esphomeVersion: "2026.10.0" } });
+      const firmwareSha256 = fails ? null : "ab".repeat(32);
+      const stored = firmwareSha256 && cur.action !== "upload" ? { jobId, finishedAt: now, firmwareSha256, esphomeVersion: "2026.10.0" } : dev.storedFirmware;
+      this.upsertDevice({ ...dev, outdated: fails ? dev.outdated : false, lastBuild: { jobId, action: cur.action, state, finishedAt: now, firmwareSha256, esphomeVersion: "2026.10.0" }, storedFirmware: stored });
       this.endLog(jobId, state);
     };
     setTimeout(tick, this.stepMs);

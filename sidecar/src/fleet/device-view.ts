@@ -6,6 +6,8 @@ import type { JobQueue } from "../queue/job-queue.js";
 
 const BUILD_ACTIONS: JobAction[] = ["compile", "compile_upload", "upload"];
 const FLASH_ACTIONS: JobAction[] = ["compile_upload", "upload"];
+/** The builds whose firmware `upload` flashes by default (FleetAssignmentBuilder.firmwareToFlash). */
+const COMPILE_ACTIONS: JobAction[] = ["compile", "compile_upload"];
 
 export interface TrustSource {
   verdicts(deviceId: string): { pending: TrustVerdict; running: TrustVerdict };
@@ -31,6 +33,8 @@ export class DeviceView {
     private readonly queue: JobQueue,
     private readonly defaultVersion: () => string | null,
     private readonly trust: TrustSource = UNKNOWN_TRUST,
+    /** Whether the firmware archive still holds an image (digest). */
+    private readonly archived: (sha256: string) => boolean = () => true,
   ) {}
 
   /** The ESPHome version Forge would build this device with. */
@@ -41,6 +45,7 @@ export class DeviceView {
   toDevice(d: InventoryDevice): Device {
     const last = this.queue.list({ device: [d.id], action: BUILD_ACTIONS, limit: 1 }).jobs[0];
     const flashed = this.queue.lastSucceeded(d.id, FLASH_ACTIONS);
+    const compiled = this.queue.lastSucceeded(d.id, COMPILE_ACTIONS);
     const target = this.targetVersion(d);
     // Outdated = what Forge last flashed is not what it would build now (config or ESPHome version),
     // or Forge never flashed it, so what runs is unknown.
@@ -48,6 +53,7 @@ export class DeviceView {
       d.error == null &&
       (!flashed || flashed.configHash !== d.configHash || (target != null && flashed.esphomeVersion !== target));
     const imageOf = (j: { firmware: { kind: string; sha256: string }[] }) => j.firmware.find((f) => f.kind === "ota")?.sha256 ?? j.firmware[0]?.sha256 ?? null;
+    const stored = compiled ? imageOf(compiled) : null;
     return {
       ...d,
       outdated,
@@ -65,6 +71,10 @@ export class DeviceView {
             esphomeVersion: last.esphomeVersion,
           }
         : null,
+      storedFirmware:
+        compiled && stored && this.archived(stored)
+          ? { jobId: compiled.id, finishedAt: compiled.finishedAt, firmwareSha256: stored, esphomeVersion: compiled.esphomeVersion }
+          : null,
       trust: this.trust.verdicts(d.id),
     };
   }

@@ -24,7 +24,7 @@ export { seedExamples } from "./seed.js";
 export type { JobFile } from "./job-files.js";
 export { InventoryError } from "./errors.js";
 
-export type InventoryDevice = Omit<Device, "outdated" | "lastBuild" | "trust" | "targetVersion" | "lastFlash">;
+export type InventoryDevice = Omit<Device, "outdated" | "lastBuild" | "trust" | "targetVersion" | "lastFlash" | "storedFirmware">;
 
 export interface InventoryOptions {
   configDir: string;
