@@ -19,7 +19,18 @@ export interface ProcHandle {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Children still running when this process exits (a test whose cleanup hook timed out, a bench
+ * that threw) are killed with it, so no sidecar or worker outlives the run that started it.
+ */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const p of live) p.kill("SIGKILL");
+});
+
 function track(proc: ChildProcess): ProcHandle {
+  live.add(proc);
+  proc.once("exit", () => live.delete(proc));
   let out = "";
   proc.stdout?.on("data", (b: Buffer) => (out += b.toString()));
   proc.stderr?.on("data", (b: Buffer) => (out += b.toString()));

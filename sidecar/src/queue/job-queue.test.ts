@@ -164,6 +164,7 @@ describe("results", () => {
     expect(Job.parse(done)).toMatchObject({ state: "succeeded", durationMs: 42_000, esphomeVersion: "2026.10.1", progress: null });
     expect(done!.firmware.map((i) => i.name)).toEqual(["firmware.ota.bin", "firmware.factory.bin"]);
     expect(f.queue.affinity("kitchen")).toEqual({ workerId: "w7", builtAt: f.clock.now(), durationMs: 42_000 });
+    expect(f.queue.affinities()).toEqual(new Map([["kitchen", { workerId: "w7", builtAt: f.clock.now(), durationMs: 42_000 }]]));
     expect(f.queue.lastSucceeded("kitchen")?.id).toBe(job.id);
     expect(f.queue.lastSucceeded("kitchen", ["upload"])).toBeUndefined();
   });

@@ -293,6 +293,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.history.affinity(deviceId);
   }
 
+  /** The whole device → warm worker table (one query for a dispatch pass). */
+  affinities(): Map<string, Affinity> {
+    return this.history.affinities();
+  }
+
   /** Deletes finished jobs older than historyRetentionDays (0 keeps everything); returns how many. */
   pruneHistory(): number {
     const ids = this.history.prune(this.settings().historyRetentionDays, this.clock.now());
