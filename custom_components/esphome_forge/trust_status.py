@@ -120,19 +120,12 @@ class TrustStatusWatcher:
         shown = "\n".join(f"- {p}" for p in problems[:MAX_PROBLEMS_SHOWN])
         if len(problems) > MAX_PROBLEMS_SHOWN:
             shown += f"\n- … ({len(problems) - MAX_PROBLEMS_SHOWN} more)"
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
+        self._raise_issue(
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="trust_log_inconsistent",
-            translation_placeholders={
-                **self._placeholders(),
-                "checked_at": str(audit.get("checkedAt", "")),
-                "count": str(len(problems)),
-                "problems": shown,
-            },
+            "trust_log_inconsistent",
+            checked_at=str(audit.get("checkedAt", "")),
+            count=str(len(problems)),
+            problems=shown,
         )
 
     def _update_revocation_issue(self, status: dict[str, Any] | None) -> None:
@@ -140,31 +133,28 @@ class TrustStatusWatcher:
         error = (status or {}).get("revocationError")
         revocations = (status or {}).get("revocations")
         if error:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="revocation_list_invalid",
-                translation_placeholders={**self._placeholders(), "error": str(error)},
-            )
+            self._raise_issue(issue_id, "revocation_list_invalid", error=str(error))
         elif revocations and revocations.get("expired"):
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._raise_issue(
                 issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="revocation_list_expired",
-                translation_placeholders={
-                    **self._placeholders(),
-                    "version": str(revocations.get("version", "")),
-                    "expires_at": str(revocations.get("expiresAt", "")),
-                },
+                "revocation_list_expired",
+                version=str(revocations.get("version", "")),
+                expires_at=str(revocations.get("expiresAt", "")),
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _raise_issue(self, issue_id: str, translation_key: str, **placeholders: str) -> None:
+        """Create (or update) one of this entry's trust issues; they are errors the user must act on."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=translation_key,
+            translation_placeholders={**self._placeholders(), **placeholders},
+        )
 
     def _placeholders(self) -> dict[str, str]:
         return {"url": self.client.url, "title": self.entry.title}

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
 import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
+import { settledJob } from "./harness/fleet-jobs.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -48,11 +49,7 @@ async function run(action: "compile", device: string): Promise<number> {
   return (await api.createJobs({ action, targets: { devices: [device] } })).jobs[0]!.jobId;
 }
 
-const settled = (id: number) =>
-  waitFor(async () => {
-    const j = await api.job(id);
-    return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
-  }, `job ${id}`, 30_000);
+const settled = (id: number) => settledJob(api, id);
 
 describe("--cache-max-mb", () => {
   it("evicts the least recently used device folder once the cap is crossed, and a rebuild then works", async () => {

@@ -3,7 +3,7 @@
 // other than the ones it signed — is a faithful fake worker (test-support/fake-worker.ts). Each attack
 // must end in the right trust state, a clear error, no flash, and nothing else disturbed.
 import { randomBytes } from "node:crypto";
-import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { ownKeyPath } from "../src/trust/own-keys.js";
 import { REVOCATION_PAYLOAD_TYPE } from "../src/trust/revocation.js";
 import { signDsse } from "../src/trust/sign.js";
 import { FakeWorker } from "../test-support/fake-worker.js";
+import { otaImageOf as otaOf, settledJob, standinFlashes } from "./harness/fleet-jobs.js";
 
 type W = ProcHandle & { stateDir: string };
 let sc: SidecarProc;
@@ -55,11 +56,7 @@ async function workerId(name: string): Promise<string> {
   return w.id;
 }
 
-const settled = (id: number) =>
-  waitFor(async () => {
-    const j = await api.job(id);
-    return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
-  }, `job ${id} to finish`, 30_000);
+const settled = (id: number) => settledJob(api, id);
 
 async function queue(action: Job["action"], device: string, params: Record<string, unknown> = {}): Promise<number> {
   const r = await api.createJobs({ action, targets: { devices: [device] }, params: { workerId: goodId, ...params } });
@@ -67,11 +64,7 @@ async function queue(action: Job["action"], device: string, params: Record<strin
 }
 const run = async (action: Job["action"], device: string, params: Record<string, unknown> = {}) => settled(await queue(action, device, params));
 
-function flashes(w: W, device: string): number {
-  const f = join(w.stateDir, "builds", device, ".esphome", "standin-uploads.jsonl");
-  return existsSync(f) ? readFileSync(f, "utf8").trim().split("\n").filter(Boolean).length : 0;
-}
-const otaOf = (j: Job) => (j.firmware.find((f) => f.kind === "ota") ?? j.firmware[0])!.sha256;
+const flashes = standinFlashes;
 const device = (id: string) => api.json<Device>("GET", `/devices/${id}`);
 const cli = (...args: string[]) => runCli(["trust", ...args, "--server", sc.url, "--token", sc.token]);
 

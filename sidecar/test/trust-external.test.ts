@@ -3,45 +3,26 @@
 // signer, then flashed verified — only on the devices the policy covers, only the exact bytes signed,
 // and no longer once the signer key is revoked.
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Device, Job, TrustVerdict } from "@esphome-forge/shared";
-import { Api } from "../src/devtools/api-client.js";
-import { writeFleet } from "../src/devtools/fleet.js";
-import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
+import type { Api } from "../src/devtools/api-client.js";
+import { waitFor } from "../src/devtools/processes.js";
 import { generateSigningKey } from "../src/trust/keys.js";
 import { signBlob } from "../src/trust/sign.js";
+import { settledJob, standinFlashes, startFleetWithWorker, type WorkerProc } from "./harness/fleet-jobs.js";
 
-let sc: SidecarProc;
 let api: Api;
-let worker: ProcHandle & { stateDir: string };
+let worker: WorkerProc;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  const dataDir = tempDir();
-  writeFleet(join(dataDir, "config"), [{ id: "kitchen" }, { id: "porch" }]);
-  sc = await startSidecar({ dataDir, args: ["--no-seed"], localSlots: 0 });
-  api = new Api(sc.url, sc.token);
-  const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
-  worker = startWorker({ url: sc.url, token: secret, name: "w" });
-  await waitFor(async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online), "worker online");
+  ({ api, worker, stop } = await startFleetWithWorker(["kitchen", "porch"]));
 });
-afterAll(async () => {
-  await worker?.stop();
-  await sc?.stop();
-});
+afterAll(() => stop?.());
 
-const settled = (id: number) =>
-  waitFor(async () => {
-    const j = await api.job(id);
-    return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
-  }, `job ${id} to finish`, 30_000);
 const upload = async (device: string, sha: string): Promise<Job> =>
-  settled((await api.createJobs({ action: "upload", targets: { devices: [device] }, params: { firmwareSha256: sha } })).jobs[0]!.jobId);
-function flashes(device: string): number {
-  const f = join(worker.stateDir, "builds", device, ".esphome", "standin-uploads.jsonl");
-  return existsSync(f) ? readFileSync(f, "utf8").trim().split("\n").filter(Boolean).length : 0;
-}
+  settledJob(api, (await api.createJobs({ action: "upload", targets: { devices: [device] }, params: { firmwareSha256: sha } })).jobs[0]!.jobId);
+const flashes = (device: string) => standinFlashes(worker, device);
 async function send(deviceId: string, bytes: Buffer, bundle: unknown): Promise<{ status: number; body: { firmware: { sha256: string }; verdict: TrustVerdict; error?: { message: string } } }> {
   const res = await api.raw("POST", "/trust/external-firmware", { deviceId, firmware: bytes.toString("base64"), bundle });
   return { status: res.status, body: (await res.json()) as never };

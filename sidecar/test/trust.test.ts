@@ -1,50 +1,31 @@
 // Content trust end to end with a real sidecar and a real worker process (stand-in build): a signed
 // and approved compile_upload, offline verification of the downloadable approval with the CLI, and
 // the upload gate refusing revoked, tampered and unapproved firmware — with nothing flashed.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Device, Job } from "@esphome-forge/shared";
-import { Api } from "../src/devtools/api-client.js";
-import { writeFleet } from "../src/devtools/fleet.js";
-import { runCli, startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
+import type { Api } from "../src/devtools/api-client.js";
+import { runCli, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
+import { otaImageOf as otaOf, settledJob, standinFlashes, startFleetWithWorker, type WorkerProc } from "./harness/fleet-jobs.js";
 
 let sc: SidecarProc;
 let api: Api;
-let worker: ProcHandle & { stateDir: string };
+let worker: WorkerProc;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  const dataDir = tempDir();
-  writeFleet(join(dataDir, "config"), [{ id: "kitchen" }, { id: "porch" }, { id: "garage" }]);
-  sc = await startSidecar({ dataDir, args: ["--no-seed"], localSlots: 0 });
-  api = new Api(sc.url, sc.token);
-  const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "signer" });
-  worker = startWorker({ url: sc.url, token: secret, name: "signer" });
-  await waitFor(async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online), "worker online");
+  ({ sc, api, worker, stop } = await startFleetWithWorker(["kitchen", "porch", "garage"], "signer"));
 });
-afterAll(async () => {
-  await worker?.stop();
-  await sc?.stop();
-});
-
-const settled = (id: number) =>
-  waitFor(async () => {
-    const j = await api.job(id);
-    return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
-  }, `job ${id} to finish`, 30_000);
+afterAll(() => stop?.());
 
 async function run(action: Job["action"], device: string, params: Record<string, unknown> = {}): Promise<Job> {
   const r = await api.createJobs({ action, targets: { devices: [device] }, params });
-  return settled(r.jobs[0]!.jobId);
+  return settledJob(api, r.jobs[0]!.jobId);
 }
 
 /** Lines the stand-in wrote for every flash of this device on the worker. */
-function flashes(device: string): number {
-  const f = join(worker.stateDir, "builds", device, ".esphome", "standin-uploads.jsonl");
-  return existsSync(f) ? readFileSync(f, "utf8").trim().split("\n").filter(Boolean).length : 0;
-}
-
-const otaOf = (j: Job) => (j.firmware.find((f) => f.kind === "ota") ?? j.firmware[0])!.sha256;
+const flashes = (device: string) => standinFlashes(worker, device);
 
 describe("content trust", () => {
   let kitchenSha = "";
