@@ -16,6 +16,7 @@ import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import type { WorkerMessages } from "./worker-messages.js";
 import type { WorkerRegistry } from "./worker-registry.js";
+import { closeReason } from "./close-reason.js";
 import { WorkerSession } from "./worker-session.js";
 import type { WorkerTokens } from "./worker-tokens.js";
 import type { WorkerTrustGate } from "./worker-trust-gate.js";
@@ -176,16 +177,6 @@ function sendAndClose(ws: WebSocket, code: number, codeName: string, message: st
   } finally {
     ws.close(code, closeReason(message));
   }
-}
-
-/** A close reason is at most 123 bytes of UTF-8 (ws throws beyond that): cut on a character boundary. */
-export function closeReason(message: string): string {
-  let out = "";
-  for (const ch of message) {
-    if (Buffer.byteLength(out + ch) > 123) break;
-    out += ch;
-  }
-  return out;
 }
 
 export function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {

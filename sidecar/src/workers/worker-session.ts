@@ -2,6 +2,7 @@
 // it has sent for jobs whose result has not arrived yet.
 import type { WebSocket } from "ws";
 import { SidecarToWorker, type FirmwareImage, type HelloMessage } from "@esphome-forge/shared";
+import { closeReason } from "./close-reason.js";
 
 export interface ReceivedFirmware {
   image: FirmwareImage;
@@ -41,7 +42,7 @@ export class WorkerSession {
   close(code: number, reason: string): void {
     this.closed = true;
     try {
-      this.socket.close(code, reason.slice(0, 120));
+      this.socket.close(code, closeReason(reason));
     } catch {
       this.socket.terminate();
     }
