@@ -21,18 +21,7 @@ installed_ok() {
   [ -f "$marker" ] && [ -x "$bin" ] && "$venv/bin/python" -c 'import esphome' >/dev/null 2>&1
 }
 
-pick_python() {
-  local c
-  for c in "${FORGE_PYTHON:-}" python3 /usr/bin/python3 python3.13 python3.12 python3.11; do
-    [ -n "$c" ] || continue
-    command -v "$c" >/dev/null 2>&1 || continue
-    if "$c" -c 'import sys, venv, ensurepip; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1; then
-      command -v "$c"
-      return 0
-    fi
-  done
-  return 1
-}
+source "$(dirname "$0")/lib/pick-python.sh"
 
 if ! installed_ok; then
   mkdir -p "$FORGE_CACHE/esphome"
@@ -40,7 +29,7 @@ if ! installed_ok; then
   exec 9>"$FORGE_CACHE/esphome/.lock"
   flock 9
   if ! installed_ok; then
-    python="$(pick_python)" || { log "no Python >= 3.11 with venv/ensurepip found (set FORGE_PYTHON)"; exit 1; }
+    python="$(pick_python 11)" || { log "no Python >= 3.11 with venv/ensurepip found (set FORGE_PYTHON)"; exit 1; }
     log "installing ESPHome $ESPHOME_VERSION with $python into $prefix (once; takes a few minutes)"
     rm -rf "$prefix"
     mkdir -p "$prefix"

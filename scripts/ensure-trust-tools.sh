@@ -37,20 +37,9 @@ fi
 # --- sigstore-python --------------------------------------------------------------------------------
 venv="$FORGE_CACHE/trust-tools/sigstore-python-$SIGSTORE_PY_VERSION"
 marker="$venv/.installed"
-pick_python() {
-  local c
-  for c in "${FORGE_PYTHON:-}" python3 /usr/bin/python3 python3.13 python3.12 python3.11; do
-    [ -n "$c" ] || continue
-    command -v "$c" >/dev/null 2>&1 || continue
-    if "$c" -c 'import sys, venv, ensurepip; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1; then
-      command -v "$c"
-      return 0
-    fi
-  done
-  return 1
-}
+source "$(dirname "$0")/lib/pick-python.sh"
 if [ ! -f "$marker" ] || ! "$venv/bin/python" -c 'import sigstore' >/dev/null 2>&1; then
-  if python="$(pick_python)"; then
+  if python="$(pick_python 10)"; then
     log "installing sigstore==$SIGSTORE_PY_VERSION with $python into $venv (once)"
     rm -rf "$venv"
     if "$python" -m venv "$venv" >&2 &&
