@@ -97,8 +97,9 @@ class ForgeClient:
         json: Any = None,
         params: dict[str, str] | None = None,
         auth: bool = True,
+        text: bool = False,
     ) -> Any:
-        """Send one request; return the decoded JSON body or raise a ForgeError."""
+        """Send one request; return the decoded JSON body (or the text) or raise a ForgeError."""
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):
                 resp = await self.session.request(
@@ -114,6 +115,8 @@ class ForgeClient:
                     if resp.status >= 400:
                         code, message = await _error_body(resp)
                         raise ForgeApiError(resp.status, code, message)
+                    if text:
+                        return await resp.text()
                     if resp.content_type != "application/json":
                         text = await resp.text()
                         raise ForgeIncompatibleError(
@@ -178,24 +181,9 @@ class ForgeClient:
 
     async def job_log(self, job_id: int, offset: int = 0) -> str:
         """GET /jobs/:id/log (plain text)."""
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT):
-                resp = await self.session.get(
-                    f"{self.url}{API_PREFIX}/jobs/{int(job_id)}/log",
-                    params={"offset": str(offset)},
-                    headers=self.headers,
-                )
-                async with resp:
-                    if resp.status == 401:
-                        raise ForgeAuthError(await _error_message(resp))
-                    if resp.status >= 400:
-                        code, message = await _error_body(resp)
-                        raise ForgeApiError(resp.status, code, message)
-                    return await resp.text()
-        except TimeoutError as err:
-            raise ForgeConnectionError(f"timed out talking to {self.url}") from err
-        except aiohttp.ClientError as err:
-            raise ForgeConnectionError(f"cannot reach {self.url}: {err}") from err
+        return await self.request(
+            "GET", f"/jobs/{int(job_id)}/log", params={"offset": str(offset)}, text=True
+        )
 
     async def cancel_job(self, job_id: int) -> dict[str, Any]:
         """POST /jobs/:id/cancel → the Job."""
