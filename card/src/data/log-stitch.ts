@@ -2,17 +2,22 @@
 // sends from the original offset again) are dropped, overlaps trimmed, gaps reported.
 import type { LogEvent, LogUpdate } from "./types.js";
 
+/** UTF-8 bytes of the character starting at `i`; 4 means a surrogate pair (two UTF-16 units). */
+function utf8Bytes(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c < 0x80) return 1;
+  if (c < 0x800) return 2;
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) return 4;
+  return 3;
+}
+
 /** UTF-8 length of a string without allocating (a 1 MB log is measured on every chunk). */
 export function utf8Length(s: string): number {
   let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
+  for (let i = 0; i < s.length; ) {
+    const b = utf8Bytes(s, i);
+    n += b;
+    i += b === 4 ? 2 : 1;
   }
   return n;
 }
@@ -22,14 +27,9 @@ export function utf8SliceFrom(s: string, bytes: number): string {
   let n = 0;
   let i = 0;
   while (i < s.length && n < bytes) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-    i++;
+    const b = utf8Bytes(s, i);
+    n += b;
+    i += b === 4 ? 2 : 1;
   }
   return s.slice(i);
 }
