@@ -20,10 +20,12 @@ done
 
 step "build + typecheck"
 node_modules/.bin/tsc -b
+node_modules/.bin/tsc -p sidecar/tsconfig.test.json   # the tests and their support code are typechecked too
 [ -f card/package.json ] && grep -q '"build"' card/package.json && npm run --silent -w card build
 
-step "lint"
+step "lint + format"
 node_modules/.bin/eslint .
+node_modules/.bin/prettier --check --log-level warn .
 
 step "unit + process tests (vitest)"
 node_modules/.bin/vitest run

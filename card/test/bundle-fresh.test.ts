@@ -15,7 +15,10 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function git(args: string[]): { ok: boolean; out: string } {
   try {
-    return { ok: true, out: execFileSync("git", args, { cwd: REPO_DIR, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) };
+    return {
+      ok: true,
+      out: execFileSync("git", args, { cwd: REPO_DIR, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+    };
   } catch (e) {
     return { ok: false, out: String((e as { stderr?: unknown }).stderr ?? e) };
   }

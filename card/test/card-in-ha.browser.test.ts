@@ -47,7 +47,10 @@ describe("card inside Home Assistant (fake hass)", () => {
     expect(info.cards).toEqual(["esphome-forge-card"]);
     expect(info.stub).toMatchObject({ views: ["devices", "queue", "workers"], compact: false });
     await mount({ type: T, ...(info.stub as object) });
-    const sizes = await page.evaluate(() => ({ size: window.__forge.card!.getCardSize(), grid: window.__forge.card!.getGridOptions() }));
+    const sizes = await page.evaluate(() => ({
+      size: window.__forge.card!.getCardSize(),
+      grid: window.__forge.card!.getGridOptions(),
+    }));
     expect(sizes.size).toBeGreaterThan(2);
     expect(sizes.grid).toMatchObject({ columns: 12, min_columns: 6 });
   });
@@ -56,7 +59,9 @@ describe("card inside Home Assistant (fake hass)", () => {
     await mount({ type: T, title: "ESPHome builds" }, { devices: 8 });
     await expect.poll(() => page.locator("forge-device-row").count()).toBe(8);
     // The sidecar's trust status through esphome_forge/trust_status (admins).
-    await expect.poll(() => page.locator("forge-trust-status .line").textContent()).toMatch(/policy enforce[\s\S]*revocations v2[\s\S]*log check ok/);
+    await expect
+      .poll(() => page.locator("forge-trust-status .line").textContent())
+      .toMatch(/policy enforce[\s\S]*revocations v2[\s\S]*log check ok/);
     expect((await received()).some((m) => m.type === "esphome_forge/trust_status")).toBe(true);
     const subscribe = (await received()).find((m) => m.type === "esphome_forge/subscribe");
     expect(subscribe).toEqual({ type: "esphome_forge/subscribe" });
@@ -74,7 +79,9 @@ describe("card inside Home Assistant (fake hass)", () => {
     await mount({ type: T }, { devices: 4 });
     const row = page.locator("forge-device-row").filter({ hasText: "Living light 1" });
     await row.getByRole("button", { name: "Compile Living light 1" }).click();
-    await expect.poll(() => received().then((r) => r.find((m) => m.type === "esphome_forge/compile"))).toEqual({ type: "esphome_forge/compile", device_ids: ["living-light-1"], upload: false });
+    await expect
+      .poll(() => received().then((r) => r.find((m) => m.type === "esphome_forge/compile")))
+      .toEqual({ type: "esphome_forge/compile", device_ids: ["living-light-1"], upload: false });
     await row.getByRole("button", { name: "Open the build log of Living light 1" }).click();
     const log = page.locator("forge-log-panel .content");
     await expect.poll(() => log.textContent(), { timeout: 10_000 }).toContain("Successfully compiled program.");
@@ -103,14 +110,22 @@ describe("card inside Home Assistant (fake hass)", () => {
     expect((await received()).some((m) => m.type === "esphome_forge/compile")).toBe(false);
     await page.getByRole("button", { name: "Compile & upload" }).click();
     await dialog.getByRole("button", { name: "Update 5 devices" }).click();
-    await expect.poll(() => received().then((r) => r.find((m) => m.type === "esphome_forge/compile")?.device_ids)).toHaveLength(5);
+    await expect
+      .poll(() => received().then((r) => r.find((m) => m.type === "esphome_forge/compile")?.device_ids))
+      .toHaveLength(5);
   });
 
   it("round-trips the visual editor's config into the card", async () => {
     await mount({ type: T, views: ["devices", "queue", "workers"] });
     const result = await page.evaluate(async () => {
-      const Card = customElements.get("esphome-forge-card") as unknown as { getConfigElement(): Promise<HTMLElement> | HTMLElement };
-      const editor = (await Card.getConfigElement()) as HTMLElement & { setConfig(c: unknown): void; hass: unknown; updateComplete: Promise<unknown> };
+      const Card = customElements.get("esphome-forge-card") as unknown as {
+        getConfigElement(): Promise<HTMLElement> | HTMLElement;
+      };
+      const editor = (await Card.getConfigElement()) as HTMLElement & {
+        setConfig(c: unknown): void;
+        hass: unknown;
+        updateComplete: Promise<unknown>;
+      };
       editor.hass = window.__forge.fake!.hass;
       editor.setConfig({ type: "custom:esphome-forge-card", views: ["devices", "queue", "workers"], tags: [] });
       document.body.append(editor);
@@ -134,7 +149,12 @@ describe("card inside Home Assistant (fake hass)", () => {
       return { count: configs.length, last };
     });
     expect(result.count).toBe(3);
-    expect(result.last).toEqual({ type: T, views: ["devices", "queue"], tags: ["kitchen"], columns: ["online", "version", "status", "last_build"] });
+    expect(result.last).toEqual({
+      type: T,
+      views: ["devices", "queue"],
+      tags: ["kitchen"],
+      columns: ["online", "version", "status", "last_build"],
+    });
     await expect.poll(() => page.getByRole("tab").allTextContents()).toEqual(["Devices", "Queue"]);
     await expect.poll(() => page.locator("forge-device-row").count()).toBe(1); // only "kitchen" devices (8 devices, every 8th)
     await expect.poll(() => page.locator("forge-device-row .trust").count()).toBe(0);
@@ -143,13 +163,18 @@ describe("card inside Home Assistant (fake hass)", () => {
   it("rejects a broken config with a message that names the option", async () => {
     const message = await page.evaluate(() => {
       try {
-        (document.createElement("esphome-forge-card") as HTMLElement & { setConfig(c: unknown): void }).setConfig({ type: "custom:esphome-forge-card", columns: ["ip"] });
+        (document.createElement("esphome-forge-card") as HTMLElement & { setConfig(c: unknown): void }).setConfig({
+          type: "custom:esphome-forge-card",
+          columns: ["ip"],
+        });
         return "no error";
       } catch (e) {
         return (e as Error).message;
       }
     });
-    expect(message).toBe('esphome-forge-card: columns: unknown value "ip"; choose from online, version, status, trust, last_build');
+    expect(message).toBe(
+      'esphome-forge-card: columns: unknown value "ip"; choose from online, version, status, trust, last_build',
+    );
   });
 
   it("follows HA's theme: light and dark variables change the card's colours", async () => {
@@ -157,7 +182,11 @@ describe("card inside Home Assistant (fake hass)", () => {
     const colours = () =>
       page.evaluate(() => {
         const card = window.__forge.card!.shadowRoot!.querySelector("ha-card")!;
-        const row = document.querySelector("esphome-forge-card")!.shadowRoot!.querySelector("forge-dashboard")!.shadowRoot!.querySelector("forge-devices-view")!.shadowRoot!.querySelector("forge-device-row")!;
+        const row = document
+          .querySelector("esphome-forge-card")!
+          .shadowRoot!.querySelector("forge-dashboard")!
+          .shadowRoot!.querySelector("forge-devices-view")!
+          .shadowRoot!.querySelector("forge-device-row")!;
         return { background: getComputedStyle(card).backgroundColor, text: getComputedStyle(row).color };
       });
     expect(await colours()).toEqual({ background: "rgb(255, 255, 255)", text: "rgb(33, 33, 33)" });
@@ -173,7 +202,9 @@ describe("card inside Home Assistant (fake hass)", () => {
   it("fits a phone-width dashboard column", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await mount({ type: T }, { devices: 4 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.locator("esphome-forge-card").screenshot({ path: join(SCREENSHOT_DIR, "card-phone.png") });
     await page.setViewportSize({ width: 1280, height: 900 });

@@ -33,7 +33,12 @@ async function rest<T>(method: string, path: string, body?: unknown): Promise<T>
 beforeAll(async () => {
   sidecar = await startSidecar({
     "alpha.yaml": deviceYaml("alpha", "Alpha sensor", { knobs: "sleep-ms=2500", tags: ["kitchen"] }),
-    "bravo.yaml": deviceYaml("bravo", "Bravo plug", { platform: "esp8266", knobs: "hang=compile", tags: ["garage"], trustPolicy: "warn" }),
+    "bravo.yaml": deviceYaml("bravo", "Bravo plug", {
+      platform: "esp8266",
+      knobs: "hang=compile",
+      tags: ["garage"],
+      trustPolicy: "warn",
+    }),
     "charlie.yaml": deviceYaml("charlie", "Charlie light", { knobs: "fail-at=compile", tags: ["garden"] }),
     "delta.yaml": deviceYaml("delta", "Delta thermostat", { tags: ["office", "kitchen"] }),
     "echo.yaml": deviceYaml("echo", "Echo switch", { platform: "esp8266", knobs: "sleep-ms=60000" }),
@@ -106,7 +111,9 @@ describe("standalone dashboard against a real sidecar", () => {
     expect(error).toMatch(/compile/i);
     await row("Charlie light").getByRole("button", { name: "Open the build log of Charlie light" }).click();
     await expect.poll(() => page.locator("forge-log-panel .content").textContent()).toContain("ERROR");
-    await expect.poll(() => page.locator("forge-log-panel").getByRole("alert").first().textContent()).toMatch(/compile/i);
+    await expect
+      .poll(() => page.locator("forge-log-panel").getByRole("alert").first().textContent())
+      .toMatch(/compile/i);
     await page.getByRole("button", { name: "Close the log" }).click();
   });
 
@@ -119,21 +126,27 @@ describe("standalone dashboard against a real sidecar", () => {
     await page.getByLabel("Show devices").selectOption("all");
 
     await page.getByRole("tab", { name: "Queue" }).click();
-    const recent = page.getByRole("region", { name: "Recent jobs" }).or(page.locator('section[aria-label="Recent jobs"]'));
+    const recent = page
+      .getByRole("region", { name: "Recent jobs" })
+      .or(page.locator('section[aria-label="Recent jobs"]'));
     await expect.poll(() => recent.textContent()).toMatch(/succeeded[\s\S]*(ms|s) ·/);
     expect(await recent.textContent()).toContain("cancelled");
     expect(await recent.textContent()).toContain("failed");
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOT_DIR, "queue-light-desktop.png"), fullPage: true });
     await page.getByRole("tab", { name: "Workers" }).click();
-    await expect.poll(() => page.locator("forge-workers-view li").first().textContent()).toMatch(/online[\s\S]*\d \/ 2 slots in use/);
+    await expect
+      .poll(() => page.locator("forge-workers-view li").first().textContent())
+      .toMatch(/online[\s\S]*\d \/ 2 slots in use/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, "workers-light-desktop.png"), fullPage: true });
     await page.getByRole("tab", { name: "Devices" }).click();
   });
 
   it("shows content trust: a verified install, revoked firmware blocked at upload with the reason, the trust status line", async () => {
     const trustLine = page.getByRole("group", { name: "Content trust status" });
-    await expect.poll(() => trustLine.textContent()).toMatch(/policy enforce[\s\S]*no revocation list[\s\S]*log check ok/);
+    await expect
+      .poll(() => trustLine.textContent())
+      .toMatch(/policy enforce[\s\S]*no revocation list[\s\S]*log check ok/);
     const policyChip = row("Bravo plug").locator(".trust .policy");
     expect(await policyChip.textContent()).toBe("warn");
     expect(await policyChip.getAttribute("title")).toMatch(/own trust policy: warn/);
@@ -148,7 +161,9 @@ describe("standalone dashboard against a real sidecar", () => {
     const installed = recent.filter({ hasText: "Delta thermostat" }).first().locator(".job-trust");
     await expect.poll(() => installed.textContent()).toBe("verified");
     expect(await installed.getAttribute("class")).toContain("tone-ok");
-    expect(await installed.getAttribute("aria-label")).toMatch(/^Content trust: verified, signer .+, build #\d+ — .+\. Policy enforce: allowed at the upload gate\.$/);
+    expect(await installed.getAttribute("aria-label")).toMatch(
+      /^Content trust: verified, signer .+, build #\d+ — .+\. Policy enforce: allowed at the upload gate\.$/,
+    );
     const compiled = recent.filter({ hasText: "Alpha sensor" }).first().locator(".job-trust");
     expect(await compiled.getAttribute("aria-label")).toMatch(/verified.*allowed at the build's approval/);
 
@@ -156,26 +171,36 @@ describe("standalone dashboard against a real sidecar", () => {
     const alpha = await rest<Device>("GET", "/devices/alpha");
     const sha = alpha.trust.pending.firmwareSha256!;
     expect(sha).toMatch(/^[0-9a-f]{64}$/);
-    await rest("POST", "/trust/revocations", { entries: [{ kind: "artifact", sha256: sha, reason: "found a bad sensor driver" }] });
+    await rest("POST", "/trust/revocations", {
+      entries: [{ kind: "artifact", sha256: sha, reason: "found a bad sensor driver" }],
+    });
     await expect.poll(() => trustLine.textContent()).toMatch(/revocations v1 · expires in \d+ d/);
     await page.getByRole("tab", { name: "Devices" }).click();
     await expect.poll(() => row("Alpha sensor").locator(".trust button").textContent()).toContain("revoked");
     await row("Alpha sensor").getByRole("button", { name: "Upload stored firmware to Alpha sensor" }).click();
     await expect.poll(() => status("Alpha sensor"), { timeout: 15_000 }).toContain("failed");
-    expect(await row("Alpha sensor").locator(".status .error-text").textContent()).toMatch(/^blocked by content trust: .*found a bad sensor driver/);
+    expect(await row("Alpha sensor").locator(".status .error-text").textContent()).toMatch(
+      /^blocked by content trust: .*found a bad sensor driver/,
+    );
 
     await page.getByRole("tab", { name: "Queue" }).click();
     const upload = recent.filter({ hasText: /Alpha sensor\s*upload #/ }).first();
     await expect.poll(() => upload.locator(".job-trust").textContent()).toBe("blocked · revoked");
     expect(await upload.locator(".job-trust").getAttribute("class")).toContain("tone-bad");
-    expect(await upload.locator(".job-trust").getAttribute("aria-label")).toMatch(/^Content trust: revoked — .*found a bad sensor driver.*Policy enforce: blocked at the upload gate\.$/);
-    expect(await upload.locator(".err").textContent()).toMatch(/^blocked by content trust: .*found a bad sensor driver/);
+    expect(await upload.locator(".job-trust").getAttribute("aria-label")).toMatch(
+      /^Content trust: revoked — .*found a bad sensor driver.*Policy enforce: blocked at the upload gate\.$/,
+    );
+    expect(await upload.locator(".err").textContent()).toMatch(
+      /^blocked by content trust: .*found a bad sensor driver/,
+    );
     await page.screenshot({ path: join(SCREENSHOT_DIR, "queue-trust-light-desktop.png"), fullPage: true });
 
     await upload.getByRole("button", { name: /^Open the log of job/ }).click();
     const panel = page.locator("forge-log-panel");
     await expect.poll(() => panel.locator(".job-trust").textContent()).toBe("blocked · revoked");
-    await expect.poll(() => panel.getByRole("alert").first().textContent()).toMatch(/^blocked by content trust: .*found a bad sensor driver/);
+    await expect
+      .poll(() => panel.getByRole("alert").first().textContent())
+      .toMatch(/^blocked by content trust: .*found a bad sensor driver/);
     await page.getByRole("button", { name: "Close the log" }).click();
     await page.getByRole("tab", { name: "Devices" }).click();
   });
@@ -188,10 +213,16 @@ describe("standalone dashboard against a real sidecar", () => {
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
-      for (const [label, width] of [["desktop", 1280], ["tablet", 900], ["phone", 390]] as const) {
+      for (const [label, width] of [
+        ["desktop", 1280],
+        ["tablet", 900],
+        ["phone", 390],
+      ] as const) {
         await page.setViewportSize({ width, height: width > 500 ? 720 : 844 });
         await page.waitForTimeout(150);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
         expect(overflow, `${scheme} ${label} has horizontal overflow`).toBeLessThanOrEqual(0);
         await page.screenshot({ path: join(SCREENSHOT_DIR, `devices-${scheme}-${label}.png`), fullPage: true });
       }

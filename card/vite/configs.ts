@@ -42,7 +42,9 @@ export function cardConfig(outDir = CARD_OUT_DIR): InlineConfig {
       reportCompressedSize: false,
       lib: { entry: resolve(CARD_DIR, "src/card/index.ts"), formats: ["es"], fileName: () => CARD_FILE },
       // Vite leaves ES-format libraries unminified for downstream bundlers; this one is loaded as is.
-      rolldownOptions: { output: { codeSplitting: false, minify: true, comments: false, sourcemapPathTransform: stablePath } },
+      rolldownOptions: {
+        output: { codeSplitting: false, minify: true, comments: false, sourcemapPathTransform: stablePath },
+      },
     },
   };
 }

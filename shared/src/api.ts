@@ -143,7 +143,11 @@ export const DeviceMetadataPatch = z
     pinnedVersion: z.string().nullable().optional(),
     tags: z.array(Tag).max(64).optional(),
     /** Learned identity, e.g. from the ESPHome integration in Home Assistant. */
-    mac: z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/).nullable().optional(),
+    mac: z
+      .string()
+      .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/)
+      .nullable()
+      .optional(),
     address: z.string().min(1).max(253).nullable().optional(),
     /** Per-device content-trust policy (null = the fleet's `trustPolicy`). */
     trustPolicy: TrustPolicy.nullable().optional(),

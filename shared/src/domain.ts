@@ -49,7 +49,15 @@ export const FirmwareImage = z.object({
 });
 export type FirmwareImage = z.infer<typeof FirmwareImage>;
 
-export const TRUST_STATES = ["unknown", "unsigned", "verified", "unknown_signer", "invalid", "revoked", "stale"] as const;
+export const TRUST_STATES = [
+  "unknown",
+  "unsigned",
+  "verified",
+  "unknown_signer",
+  "invalid",
+  "revoked",
+  "stale",
+] as const;
 export const TrustState = z.enum(TRUST_STATES);
 export type TrustState = z.infer<typeof TrustState>;
 
@@ -248,7 +256,11 @@ export const Settings = z.object({
   /** Wall-clock limit for one job; past it the job ends `timed_out`. */
   jobTimeoutMs: z.number().int().min(10_000).max(14_400_000),
   /** Per-job log cap in bytes; older output is dropped behind a truncation marker. */
-  logCapBytes: z.number().int().min(16_384).max(64 * 1024 * 1024),
+  logCapBytes: z
+    .number()
+    .int()
+    .min(16_384)
+    .max(64 * 1024 * 1024),
   /** Finished jobs older than this are deleted; 0 keeps them forever. */
   historyRetentionDays: z.number().int().min(0).max(3650),
   /** Slots of the built-in local worker; 0 turns it off. */

@@ -14,7 +14,10 @@ export const SubscribeLogMessage = z.object({
   /** Byte offset in the stored log to start from (0 = from the start of what is kept). */
   offset: z.number().int().min(0).default(0),
 });
-export const UnsubscribeLogMessage = z.object({ type: z.literal("unsubscribe_log"), jobId: z.number().int().positive() });
+export const UnsubscribeLogMessage = z.object({
+  type: z.literal("unsubscribe_log"),
+  jobId: z.number().int().positive(),
+});
 export const PingClientMessage = z.object({ type: z.literal("ping"), id: z.number().int().optional() });
 
 export const EventsClientMessage = z.discriminatedUnion("type", [

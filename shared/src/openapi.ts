@@ -24,7 +24,10 @@ function queryParameters(route: RouteSpec): unknown[] {
 
 export function buildOpenApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  const errorResponse = { description: "Error", content: { "application/json": { schema: schemaOf(ErrorBody, "output") } } };
+  const errorResponse = {
+    description: "Error",
+    content: { "application/json": { schema: schemaOf(ErrorBody, "output") } },
+  };
   for (const route of ROUTES) {
     const p = toOpenApiPath(route.path);
     const pathParams = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({

@@ -37,8 +37,18 @@ describe("wire schemas", () => {
 
   it("refuse config file paths that escape the build folder", () => {
     const base = {
-      type: "assign", jobId: 1, fence: 1, deviceId: "d", deviceName: "d", action: "compile", params: {},
-      configFile: "d.yaml", configHash: null, esphomeVersion: null, address: null, timeoutMs: 1000,
+      type: "assign",
+      jobId: 1,
+      fence: 1,
+      deviceId: "d",
+      deviceName: "d",
+      action: "compile",
+      params: {},
+      configFile: "d.yaml",
+      configHash: null,
+      esphomeVersion: null,
+      address: null,
+      timeoutMs: 1000,
     };
     expect(AssignMessage.safeParse({ ...base, files: [{ path: "../etc/passwd", content: "" }] }).success).toBe(false);
     expect(AssignMessage.safeParse({ ...base, files: [{ path: "/etc/passwd", content: "" }] }).success).toBe(false);
@@ -55,7 +65,10 @@ describe("wire schemas", () => {
 
 describe("OpenAPI document", () => {
   it("has an operation for every route with schemas for bodies", () => {
-    const doc = buildOpenApiDocument("1.2.3") as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const doc = buildOpenApiDocument("1.2.3") as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
     expect(doc.openapi).toBe("3.1.0");
     for (const r of ROUTES) {
       const p = "/api/v1" + r.path.replace(/:(\w+)/g, "{$1}");

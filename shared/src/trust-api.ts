@@ -71,7 +71,13 @@ export const TrustAudit = z.object({
 export const TrustStatus = z.object({
   policy: TrustPolicy,
   revocations: z
-    .object({ version: z.number().int(), issuedAt: z.string(), expiresAt: z.string(), expired: z.boolean(), entries: z.number().int() })
+    .object({
+      version: z.number().int(),
+      issuedAt: z.string(),
+      expiresAt: z.string(),
+      expired: z.boolean(),
+      entries: z.number().int(),
+    })
     .nullable(),
   /** Set when the stored revocation list fails its own check (then every verdict reads `invalid`). */
   revocationError: z.string().nullable(),
@@ -106,7 +112,10 @@ export const ExternalSignerPolicy = z
   })
   .strict()
   .refine((p) => (p.publicKey === undefined) !== (p.keyless === undefined), "give exactly one of publicKey or keyless")
-  .refine((p) => p.keyless === undefined || p.trustedRoot !== undefined, "a keyless policy needs the trustedRoot of its CA and log");
+  .refine(
+    (p) => p.keyless === undefined || p.trustedRoot !== undefined,
+    "a keyless policy needs the trustedRoot of its CA and log",
+  );
 export type ExternalSignerPolicy = z.infer<typeof ExternalSignerPolicy>;
 export const ExternalSigners = z.object({ signers: z.array(ExternalSignerPolicy).max(50) });
 export type ExternalSigners = z.infer<typeof ExternalSigners>;
@@ -115,7 +124,12 @@ export type ExternalSigners = z.infer<typeof ExternalSigners>;
 export const ExternalFirmwareUpload = z
   .object({
     deviceId: DeviceId,
-    name: z.string().min(1).max(128).regex(/^[^/\\]+$/).default("firmware.ota.bin"),
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[^/\\]+$/)
+      .default("firmware.ota.bin"),
     /** The image, base64. */
     firmware: z.string().min(1),
     bundle: Json,

@@ -2,7 +2,18 @@
 // Text frames carry one JSON message each; a binary frame carries the bytes announced by the
 // `firmware` message that immediately precedes it on the same socket.
 import { z } from "zod";
-import { DeviceId, FirmwareImage, JobAction, JobParams, JobPhase, Sha256Hex, Tag, TrustVerdict, ValidationError, WorkerSystem } from "./domain.js";
+import {
+  DeviceId,
+  FirmwareImage,
+  JobAction,
+  JobParams,
+  JobPhase,
+  Sha256Hex,
+  Tag,
+  TrustVerdict,
+  ValidationError,
+  WorkerSystem,
+} from "./domain.js";
 
 /** Bumped on any incompatible change. A worker speaking another version is refused with both numbers named. */
 export const WORKER_PROTOCOL_VERSION = 1;
@@ -25,7 +36,11 @@ export const HelloMessage = z.object({
   type: z.literal("hello"),
   protocolVersion: z.number().int(),
   /** Stable id the worker keeps across restarts (stored in its state folder). */
-  workerId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/),
+  workerId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/),
   name: z.string().min(1).max(128),
   version: z.string(),
   slots: z.number().int().min(0).max(32),
@@ -84,7 +99,10 @@ export const ResultMessage = z.object({
   /** Structured validation errors (validate jobs). */
   validationErrors: z.array(ValidationError).optional(),
   /** The worker's signed build provenance (Sigstore bundle JSON) over the firmware it sends. */
-  provenance: z.string().max(1024 * 1024).optional(),
+  provenance: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
 });
 export type ResultMessage = z.infer<typeof ResultMessage>;
 
@@ -95,7 +113,11 @@ export const ReleaseMessage = z.object({ type: z.literal("release"), ...JobRef, 
  * compile_upload, between compile and upload: the signed provenance of the images just sent (as
  * `firmware` + binary frames). The worker flashes only after the sidecar's `approval` allows it.
  */
-export const ProvenanceMessage = z.object({ type: z.literal("provenance"), ...JobRef, bundle: z.string().max(1024 * 1024) });
+export const ProvenanceMessage = z.object({
+  type: z.literal("provenance"),
+  ...JobRef,
+  bundle: z.string().max(1024 * 1024),
+});
 
 export const WorkerToSidecar = z.discriminatedUnion("type", [
   ProvenanceMessage,
@@ -132,7 +154,10 @@ export const ConfigFile = z.object({
     .string()
     .min(1)
     .max(512)
-    .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), "config file paths must stay inside the build folder"),
+    .refine(
+      (p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."),
+      "config file paths must stay inside the build folder",
+    ),
   content: z.string(),
   /** Binary files (fonts, images) travel base64-encoded. */
   encoding: z.enum(["utf8", "base64"]).optional(),
@@ -153,9 +178,7 @@ export const AssignMessage = z.object({
    * present the worker unpacks it instead of `files` (which may then be empty). `digest` = sha256
    * over the members except manifest.json, sorted by path, each as `path NUL bytes NUL`.
    */
-  bundle: z
-    .object({ data: z.string(), digest: Sha256Hex, source: z.enum(["esphome", "forge"]) })
-    .optional(),
+  bundle: z.object({ data: z.string(), digest: Sha256Hex, source: z.enum(["esphome", "forge"]) }).optional(),
   configHash: Sha256Hex.nullable(),
   esphomeVersion: z.string().nullable(),
   /** Resolved OTA target for compile_upload/upload. */
@@ -169,7 +192,12 @@ export type AssignMessage = z.infer<typeof AssignMessage>;
 export const CancelMessage = z.object({ type: z.literal("cancel"), ...JobRef, reason: z.string() });
 
 /** Acknowledges a result (the worker may forget the job) or a release. */
-export const AckMessage = z.object({ type: z.literal("ack"), ...JobRef, accepted: z.boolean(), reason: z.string().nullable() });
+export const AckMessage = z.object({
+  type: z.literal("ack"),
+  ...JobRef,
+  accepted: z.boolean(),
+  reason: z.string().nullable(),
+});
 
 export const ConfigureMessage = z.object({
   type: z.literal("configure"),

@@ -8,8 +8,8 @@ import { openDatabase } from "./db/database.js";
 import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
 import { Sidecar } from "./server.js";
 import { systemClock } from "./util/clock.js";
-import { SIDECAR_VERSION } from "./version.js";
-import { WorkerTokens } from "./workers/worker-tokens.js";
+import { SIDECAR_VERSION } from "./util/version.js";
+import { WorkerTokens } from "./worker-hub/worker-tokens.js";
 
 const USAGE = `Forge for ESPHome ${SIDECAR_VERSION}
 
@@ -59,12 +59,14 @@ async function serve(argv: string[]): Promise<number> {
     return 0;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0–65535, got ${values.port}`);
   const overrides = SettingsPatch.safeParse({
     ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
     ...(values["lease-ms"] !== undefined ? { leaseMs: Number(values["lease-ms"]) } : {}),
   });
-  if (!overrides.success) throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  if (!overrides.success)
+    throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   const sidecar = await Sidecar.start({
     dataDir: resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"),
     configDir: values["config-dir"] ? resolve(values["config-dir"]) : undefined,
@@ -90,7 +92,11 @@ async function serve(argv: string[]): Promise<number> {
 }
 
 function token(argv: string[]): number {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "data-dir": { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { "data-dir": { type: "string" } },
+  });
   const paths = dataPaths(resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"));
   const db = openDatabase(paths.dbFile);
   try {
@@ -100,10 +106,15 @@ function token(argv: string[]): number {
       const { token: t, secret } = tokens.create(arg);
       console.log(`Created worker token ${t.id} (${t.name}). Shown once:\n${secret}`);
     } else if (sub === "list") {
-      for (const t of tokens.list()) console.log(`${t.id}\t${t.name}\t${t.revokedAt ? `revoked ${t.revokedAt}` : "active"}\tlast used ${t.lastUsedAt ?? "never"}`);
+      for (const t of tokens.list())
+        console.log(
+          `${t.id}\t${t.name}\t${t.revokedAt ? `revoked ${t.revokedAt}` : "active"}\tlast used ${t.lastUsedAt ?? "never"}`,
+        );
     } else if (sub === "revoke" && arg) {
       tokens.revoke(arg);
-      console.log(`Revoked worker token ${arg}; connected workers using it are refused on their next connection (the REST API disconnects them at once).`);
+      console.log(
+        `Revoked worker token ${arg}; connected workers using it are refused on their next connection (the REST API disconnects them at once).`,
+      );
     } else throw new UsageError("token: expected `create NAME`, `list` or `revoke ID`");
     return 0;
   } finally {
@@ -119,17 +130,17 @@ async function main(argv: string[]): Promise<number> {
     case "serve":
       return serve(rest);
     case "worker": {
-      const { workerCommand } = await import("./worker/worker-cli.js");
+      const { workerCommand } = await import("./build-worker/worker-cli.js");
       return workerCommand(rest);
     }
     case "token":
       return token(rest);
     case "verify": {
-      const { verifyCommand } = await import("./trust/verify-cli.js");
+      const { verifyCommand } = await import("./trust/cli/verify-cli.js");
       return verifyCommand(rest);
     }
     case "trust": {
-      const { trustCommand } = await import("./trust/trust-cli.js");
+      const { trustCommand } = await import("./trust/cli/trust-cli.js");
       return trustCommand(rest);
     }
     case "--version":

@@ -6,13 +6,19 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { API_PREFIX, TERMINAL_JOB_STATES, WORKER_PROTOCOL_VERSION, type HealthResponse, type Settings } from "@esphome-forge/shared";
+import {
+  API_PREFIX,
+  TERMINAL_JOB_STATES,
+  WORKER_PROTOCOL_VERSION,
+  type HealthResponse,
+  type Settings,
+} from "@esphome-forge/shared";
 import { createApp } from "./api/app.js";
 import type { ApiContext } from "./api/context.js";
 import { dataPaths } from "./config/paths.js";
 import { SettingsStore } from "./config/settings-store.js";
 import { defaultProbeEnabled, recordDefaultEsphomeVersionInBackground } from "./config/default-esphome-version.js";
-import { findPython } from "./worker/esphome-versions/python.js";
+import { findPython } from "./build-worker/esphome-versions/python.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { EventBus } from "./events/event-bus.js";
@@ -22,21 +28,21 @@ import { DeviceView } from "./fleet/device-view.js";
 import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
 import { findEsphome, Inventory, seedExamples } from "./inventory/inventory.js";
-import { LocalWorker } from "./local-worker.js";
+import { LocalWorker } from "./worker-hub/local-worker.js";
 import { JobQueue } from "./queue/job-queue.js";
 import { systemClock, type Clock } from "./util/clock.js";
-import { SIDECAR_VERSION } from "./version.js";
-import { WorkerHub } from "./workers/worker-hub.js";
-import { WorkerMessages } from "./workers/worker-messages.js";
-import { WorkerRegistry } from "./workers/worker-registry.js";
-import { WorkerTokens } from "./workers/worker-tokens.js";
+import { SIDECAR_VERSION } from "./util/version.js";
+import { WorkerHub } from "./worker-hub/worker-hub.js";
+import { WorkerMessages } from "./worker-hub/worker-messages.js";
+import { WorkerRegistry } from "./worker-hub/worker-registry.js";
+import { WorkerTokens } from "./worker-hub/worker-tokens.js";
 import { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
 import { DeviceAnnouncer } from "./fleet/device-announcer.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
-import { WorkerTrustGate } from "./workers/worker-trust-gate.js";
-import { RevocationExpiryTimer } from "./trust/expiry-timer.js";
-import { externalImage } from "./trust/external-image.js";
+import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
+import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
+import { externalImage } from "./fleet/external-image.js";
 
 export interface SidecarOptions {
   dataDir: string;
@@ -68,7 +74,13 @@ export class Sidecar {
     readonly adminToken: string,
     private readonly server: Server,
     private readonly db: Db,
-    private readonly parts: { inventory: Inventory; hub: WorkerHub; events: EventsServer; local: LocalWorker; expiry: RevocationExpiryTimer },
+    private readonly parts: {
+      inventory: Inventory;
+      hub: WorkerHub;
+      events: EventsServer;
+      local: LocalWorker;
+      expiry: RevocationExpiryTimer;
+    },
   ) {}
 
   static async start(opts: SidecarOptions): Promise<Sidecar> {
@@ -88,31 +100,63 @@ export class Sidecar {
       if (seeded.length) log(`seeded example devices: ${seeded.join(", ")}`);
     }
     const esphome = await findEsphome(opts.esphomeBin ?? null);
-    const inventory = new Inventory({ configDir: paths.configDir, esphome, rescanIntervalSec: settings.get().rescanIntervalSec, log });
+    const inventory = new Inventory({
+      configDir: paths.configDir,
+      esphome,
+      rescanIntervalSec: settings.get().rescanIntervalSec,
+      log,
+    });
     await inventory.start();
 
     const bus = new EventBus();
-    const trustEngine = new TrustEngine({ db, dataDir: paths.dataDir, firmwareBytes: (sha) => (firmware.has(sha) ? firmware.read(sha) : null) });
+    const trustEngine = new TrustEngine({
+      db,
+      dataDir: paths.dataDir,
+      firmwareBytes: (sha) => (firmware.has(sha) ? firmware.read(sha) : null),
+    });
     // The device's own policy (metadata block `trust_policy`) wins over the fleet's.
     const trustMode = (deviceId: string) => inventory.get(deviceId)?.trustPolicy ?? settings.get().trustPolicy;
     const trustGate = new WorkerTrustGate({ engine: trustEngine, queue, firmware, log, mode: trustMode });
     queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
     const audit = trustEngine.checkConsistency();
-    if (!audit.ok) log(`content trust: CONSISTENCY CHECK FAILED (${audit.problems.length} problem(s)): ${audit.problems.join("; ")}`);
-    const view = new DeviceView(queue, () => settings.get().defaultEsphomeVersion, new EngineTrustSource(trustEngine, queue), (sha) => firmware.has(sha));
+    if (!audit.ok)
+      log(
+        `content trust: CONSISTENCY CHECK FAILED (${audit.problems.length} problem(s)): ${audit.problems.join("; ")}`,
+      );
+    const view = new DeviceView(
+      queue,
+      () => settings.get().defaultEsphomeVersion,
+      new EngineTrustSource(trustEngine, queue),
+      (sha) => firmware.has(sha),
+    );
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
     const builder = new FleetAssignmentBuilder(
-      inventory, queue, firmware, view, () => settings.get().jobTimeoutMs,
+      inventory,
+      queue,
+      firmware,
+      view,
+      () => settings.get().jobTimeoutMs,
       (job, image) => trustGate.gateArchived(job, image),
       (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
     );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     const kick = () => dispatcher.kick();
     const jobService = new JobService(queue, inventory, view, dispatcher, registry);
-    const announcer = new DeviceAnnouncer(bus, view, (id) => inventory.get(id), () => inventory.list());
+    const announcer = new DeviceAnnouncer(
+      bus,
+      view,
+      (id) => inventory.get(id),
+      () => inventory.list(),
+    );
     const messages = new WorkerMessages({
-      queue, registry, firmware, bus, onCapacityChange: kick, log, trust: trustGate,
+      queue,
+      registry,
+      firmware,
+      bus,
+      onCapacityChange: kick,
+      log,
+      trust: trustGate,
       onJobFinished: (job) => {
         dispatcher.jobFinished(job);
         // A flash is recorded for content trust after the job's own event: announce the device again
@@ -122,7 +166,15 @@ export class Sidecar {
     });
     const localHolder: { worker: LocalWorker | null } = { worker: null };
     const hub = new WorkerHub({
-      queue, registry, tokens, messages, bus, clock, log, onCapacityChange: kick, trust: trustGate,
+      queue,
+      registry,
+      tokens,
+      messages,
+      bus,
+      clock,
+      log,
+      onCapacityChange: kick,
+      trust: trustGate,
       leaseMs: () => settings.get().leaseMs,
       localTokenId: () => localHolder.worker?.tokenId ?? null,
     });
@@ -153,7 +205,9 @@ export class Sidecar {
 
     const slowBytes = Number(process.env.FORGE_EVENTS_SLOW_CONSUMER_BYTES ?? "");
     const events = new EventsServer({
-      adminToken, bus, queue,
+      adminToken,
+      bus,
+      queue,
       ...(slowBytes > 0 ? { slowConsumerBytes: slowBytes } : {}),
       snapshot: () => ({
         devices: inventory.list().map((d) => view.toDevice(d)),
@@ -164,17 +218,40 @@ export class Sidecar {
 
     const instanceId = loadOrCreateInstanceId(join(paths.dataDir, "instance-id"));
     const health = (): HealthResponse => ({
-      status: "ok", product: "Forge for ESPHome", version: SIDECAR_VERSION, apiVersion: 1, workerProtocolVersion: WORKER_PROTOCOL_VERSION, instanceId,
+      status: "ok",
+      product: "Forge for ESPHome",
+      version: SIDECAR_VERSION,
+      apiVersion: 1,
+      workerProtocolVersion: WORKER_PROTOCOL_VERSION,
+      instanceId,
     });
     const ctx: ApiContext = {
-      adminToken, queue, inventory, view, jobs: jobService, registry, tokens, hub, firmware, settings, log, health, trust: trustEngine,
+      adminToken,
+      queue,
+      inventory,
+      view,
+      jobs: jobService,
+      registry,
+      tokens,
+      hub,
+      firmware,
+      settings,
+      log,
+      health,
+      trust: trustEngine,
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
         return {
-          ...health(), startedAt, configDir: paths.configDir, devices: inventory.list().length,
-          workersOnline: online.length, queueDepth: queue.queued().length, runningJobs: queue.running().length,
-          totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0), esphomeAvailable: esphome !== null,
+          ...health(),
+          startedAt,
+          configDir: paths.configDir,
+          devices: inventory.list().length,
+          workersOnline: online.length,
+          queueDepth: queue.queued().length,
+          runningJobs: queue.running().length,
+          totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0),
+          esphomeAvailable: esphome !== null,
         };
       },
     };
@@ -221,20 +298,37 @@ export class Sidecar {
       }
     }
     queue.extendAllLeases(settings.get().leaseMs + RECONNECT_GRACE_MS);
-    const local = new LocalWorker({ dataDir: paths.dataDir, serverUrl: url, tokens, buildCommand: opts.buildCommand ?? null, esphomeBin: esphome?.argv[0] ?? null, log });
+    const local = new LocalWorker({
+      dataDir: paths.dataDir,
+      serverUrl: url,
+      tokens,
+      buildCommand: opts.buildCommand ?? null,
+      esphomeBin: esphome?.argv[0] ?? null,
+      log,
+    });
     localHolder.worker = local;
     local.apply(settings.get().localWorkerSlots);
     // The fleet's default ESPHome version: the newest release, asked once (see the module).
     if (defaultProbeEnabled(process.env, opts.buildCommand ?? null)) {
       recordDefaultEsphomeVersionInBackground({
-        settings, log, python: async () => (await findPython(null)).path, localVersion: async () => (await esphome?.version()) ?? null,
+        settings,
+        log,
+        python: async () => (await findPython(null)).path,
+        localVersion: async () => (await esphome?.version()) ?? null,
         onRecorded: () => inventory.list().forEach((d) => bus.device("upsert", d.id, view.toDevice(d))), // their target version changed
       });
     }
 
     const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local, expiry });
     if (opts.zeroconf !== false) {
-      sidecar.zeroconf = ZeroconfAdvertiser.start({ instanceId, apiVersion: health().apiVersion, version: SIDECAR_VERSION, listenHost: addr.address, port: addr.port, log });
+      sidecar.zeroconf = ZeroconfAdvertiser.start({
+        instanceId,
+        apiVersion: health().apiVersion,
+        version: SIDECAR_VERSION,
+        listenHost: addr.address,
+        port: addr.port,
+        log,
+      });
     }
     const sweep = () => {
       const lapsed = queue.expireLeases();

@@ -154,7 +154,11 @@ export class FakeOtaReceiver {
       send(sha ? 0x02 : 0x01, nonce);
       const cnonce = (await r.take(size)).toString("latin1");
       const answer = (await r.take(size)).toString("latin1");
-      const expected = createHash(sha ? "sha256" : "md5").update(o.password).update(nonce).update(cnonce).digest("hex");
+      const expected = createHash(sha ? "sha256" : "md5")
+        .update(o.password)
+        .update(nonce)
+        .update(cnonce)
+        .digest("hex");
       if (answer !== expected) {
         send(0x82);
         sock.end();

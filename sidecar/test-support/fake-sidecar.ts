@@ -74,7 +74,9 @@ export class FakeSidecar {
       if (opts.httpRefuse) {
         fake.connections++;
         const body = JSON.stringify({ error: { code: "unauthorized", message: "worker token revoked" } });
-        socket.end(`HTTP/1.1 ${opts.httpRefuse} Refused\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${opts.httpRefuse} Refused\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        );
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => fake.onConnection(ws, req.headers.authorization ?? ""));
@@ -103,7 +105,8 @@ export class FakeSidecar {
     for (;;) {
       const hit = this.received.find(pred);
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`fake sidecar: no matching message within ${timeoutMs} ms; got ${this.summary()}`);
+      if (Date.now() > deadline)
+        throw new Error(`fake sidecar: no matching message within ${timeoutMs} ms; got ${this.summary()}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -143,12 +146,16 @@ export class FakeSidecar {
   private onRequest(url: string, auth: string, res: ServerResponse): void {
     const m = /^\/api\/v1\/firmware\/([0-9a-f]{64})$/.exec(url);
     if (auth !== `Bearer ${this.token}`) {
-      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "unauthorized", message: "bad token" } }));
+      res
+        .writeHead(401, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { code: "unauthorized", message: "bad token" } }));
       return;
     }
     const bytes = m ? this.served.get(m[1]!) : undefined;
     if (!bytes) {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "not_found", message: "no such firmware" } }));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { code: "not_found", message: "no such firmware" } }));
       return;
     }
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length }).end(bytes);
@@ -161,7 +168,13 @@ export class FakeSidecar {
       return;
     }
     if (auth !== `Bearer ${this.token}`) {
-      ws.send(JSON.stringify({ type: "error", code: "unauthorized", message: "unknown worker token; create one with `esphome-forge token create`" }));
+      ws.send(
+        JSON.stringify({
+          type: "error",
+          code: "unauthorized",
+          message: "unknown worker token; create one with `esphome-forge token create`",
+        }),
+      );
       ws.close(WorkerCloseCode.unauthorized, "unauthorized");
       return;
     }
@@ -186,7 +199,8 @@ export class FakeSidecar {
       this.firmware.push({ conn, jobId: p.jobId, fence: p.fence, image: p.image, bytes: buf, sha256 });
       return;
     }
-    if (this.pendingFirmware) this.violations.push(`a text frame came between firmware ${this.pendingFirmware.image.name} and its bytes`);
+    if (this.pendingFirmware)
+      this.violations.push(`a text frame came between firmware ${this.pendingFirmware.image.name} and its bytes`);
     this.pendingFirmware = null;
     const parsed = WorkerToSidecar.safeParse(JSON.parse(buf.toString("utf8")));
     if (!parsed.success) {

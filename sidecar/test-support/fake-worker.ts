@@ -14,9 +14,9 @@ import {
   type ResultMessage,
   type WorkerToSidecar,
 } from "@esphome-forge/shared";
-import type { SigningKey } from "../src/trust/keys.js";
-import { signStatement } from "../src/trust/sign.js";
-import { buildProvenanceStatement } from "../src/trust/statements.js";
+import type { SigningKey } from "../src/trust/keys/keys.js";
+import { signStatement } from "../src/trust/keys/sign.js";
+import { buildProvenanceStatement } from "../src/trust/attest/statements.js";
 
 export interface FakeWorkerOptions {
   url: string;
@@ -43,14 +43,21 @@ export class FakeWorker {
   }
 
   constructor(private readonly o: FakeWorkerOptions) {
-    this.ws = new WebSocket(`${o.url.replace(/^http/, "ws")}/api/v1/worker`, { headers: { authorization: `Bearer ${o.token}` } });
-    this.closed = new Promise((resolve) => this.ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.ws = new WebSocket(`${o.url.replace(/^http/, "ws")}/api/v1/worker`, {
+      headers: { authorization: `Bearer ${o.token}` },
+    });
+    this.closed = new Promise((resolve) =>
+      this.ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     this.welcomed = new Promise((resolve, reject) => {
       this.ws.once("open", () => this.send(this.hello()));
       this.ws.on("message", (data) => {
         const m = SidecarToWorker.parse(JSON.parse(data.toString()));
         if (m.type === "welcome") {
-          this.heartbeat = setInterval(() => this.send({ type: "heartbeat", runningJobs: [...this.running.values()] }), m.heartbeatMs);
+          this.heartbeat = setInterval(
+            () => this.send({ type: "heartbeat", runningJobs: [...this.running.values()] }),
+            m.heartbeatMs,
+          );
           resolve();
         } else if (m.type === "assign") {
           this.running.set(m.jobId, { jobId: m.jobId, fence: m.fence });
@@ -110,7 +117,10 @@ export class FakeWorker {
   }
 
   approvalFor(ref: Ref): Promise<ApprovalMessage> {
-    return this.until(() => this.approvals.find((a) => a.jobId === ref.jobId && a.fence === ref.fence), `approval of job ${ref.jobId}`);
+    return this.until(
+      () => this.approvals.find((a) => a.jobId === ref.jobId && a.fence === ref.fence),
+      `approval of job ${ref.jobId}`,
+    );
   }
 
   /** Announces an image and sends its bytes (the binary frame right after). */
@@ -122,7 +132,12 @@ export class FakeWorker {
   }
 
   /** Provenance as a real worker would sign it for this assignment and these images. */
-  async provenance(a: AssignMessage, images: FirmwareImage[], key: SigningKey, workerId = this.o.workerId): Promise<string> {
+  async provenance(
+    a: AssignMessage,
+    images: FirmwareImage[],
+    key: SigningKey,
+    workerId = this.o.workerId,
+  ): Promise<string> {
     const now = new Date().toISOString();
     const statement = buildProvenanceStatement({
       deviceId: a.deviceId,
@@ -143,7 +158,18 @@ export class FakeWorker {
 
   result(ref: Ref, r: Partial<ResultMessage>): void {
     this.running.delete(ref.jobId);
-    this.send({ type: "result", jobId: ref.jobId, fence: ref.fence, outcome: "succeeded", phase: null, error: null, firmware: [], esphomeVersion: null, durationMs: 1, ...r });
+    this.send({
+      type: "result",
+      jobId: ref.jobId,
+      fence: ref.fence,
+      outcome: "succeeded",
+      phase: null,
+      error: null,
+      firmware: [],
+      esphomeVersion: null,
+      durationMs: 1,
+      ...r,
+    });
   }
 
   close(): void {

@@ -14,7 +14,12 @@ export function tempDir(prefix = "forge-worker-test-"): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function waitUntil<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15_000, everyMs = 20): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 15_000,
+  everyMs = 20,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

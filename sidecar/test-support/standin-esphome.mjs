@@ -45,7 +45,14 @@ import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-const C = { reset: "\x1b[0m", green: "\x1b[32m", yellow: "\x1b[33m", red: "\x1b[31m", bold: "\x1b[1m", cyan: "\x1b[36m" };
+const C = {
+  reset: "\x1b[0m",
+  green: "\x1b[32m",
+  yellow: "\x1b[33m",
+  red: "\x1b[31m",
+  bold: "\x1b[1m",
+  cyan: "\x1b[36m",
+};
 const info = (msg) => out(`${C.green}INFO ${msg}${C.reset}\n`);
 const warn = (msg) => out(`${C.yellow}WARNING ${msg}${C.reset}\n`);
 const error = (msg) => process.stderr.write(`${C.red}ERROR ${msg}${C.reset}\n`);
@@ -78,7 +85,13 @@ function parseInvocation(argv) {
     return i >= 0 ? (rest[i + 1] ?? null) : null;
   };
   const config = rest.find((a, i) => !a.startsWith("-") && !["--device", "--file"].includes(rest[i - 1])) ?? null;
-  return { phase, config: config && path.resolve(config), buildDir: null, device: opt("--device"), file: opt("--file") };
+  return {
+    phase,
+    config: config && path.resolve(config),
+    buildDir: null,
+    device: opt("--device"),
+    file: opt("--file"),
+  };
 }
 
 /** `# standin: a=1 b=2` comment lines, then FORGE_STANDIN_* variables underneath. */
@@ -97,7 +110,11 @@ function readKnobs(yaml) {
 }
 
 const num = (v, d) => (v === undefined || v === "" || Number.isNaN(Number(v)) ? d : Number(v));
-const unquote = (s) => s.trim().replace(/\s+#.*$/, "").replace(/^(['"])(.*)\1$/, "$2");
+const unquote = (s) =>
+  s
+    .trim()
+    .replace(/\s+#.*$/, "")
+    .replace(/^(['"])(.*)\1$/, "$2");
 
 /** The tiny bit of YAML reading the stand-in needs: esphome.name/friendly_name, platform, top-level keys. */
 function readDevice(yaml, knobs, fallbackName) {
@@ -136,10 +153,19 @@ function layout(dataDir, dev) {
   const buildPath = path.join(dataDir, "build", dev.name);
   if (dev.platform === "esp32") {
     const dir = path.join(buildPath, "build");
-    return { buildPath, dir, app: path.join(dir, `${dev.name}.bin`), ota: path.join(dir, "firmware.ota.bin"), factory: path.join(dir, "firmware.factory.bin") };
+    return {
+      buildPath,
+      dir,
+      app: path.join(dir, `${dev.name}.bin`),
+      ota: path.join(dir, "firmware.ota.bin"),
+      factory: path.join(dir, "firmware.factory.bin"),
+    };
   }
   const dir = path.join(buildPath, ".pioenvs", dev.name);
-  const app = path.join(dir, ["bk72xx", "rtl87xx", "ln882x", "libretiny"].includes(dev.platform) ? "firmware.uf2" : "firmware.bin");
+  const app = path.join(
+    dir,
+    ["bk72xx", "rtl87xx", "ln882x", "libretiny"].includes(dev.platform) ? "firmware.uf2" : "firmware.bin",
+  );
   return { buildPath, dir, app, ota: null, factory: null };
 }
 
@@ -177,7 +203,8 @@ async function main() {
   const dev = readDevice(yaml, knobs, process.env.FORGE_DEVICE_NAME || fileName.replace(/\.ya?ml$/, ""));
 
   if (knobs["ignore-sigterm"] === "1") process.on("SIGTERM", () => {});
-  else if (knobs["sigterm-exit"] !== undefined) process.on("SIGTERM", () => process.exit(num(knobs["sigterm-exit"], 0)));
+  else if (knobs["sigterm-exit"] !== undefined)
+    process.on("SIGTERM", () => process.exit(num(knobs["sigterm-exit"], 0)));
   if (knobs["spawn-grandchild"] === "1") spawnGrandchild(knobs, buildDir);
   const failHere = knobs["fail-at"] === inv.phase;
   const hangHere = async () => {
@@ -194,7 +221,9 @@ async function main() {
     await hangHere();
     if (failHere) {
       await out(`${C.bold}${C.red}Failed config${C.reset}\n\n`);
-      await out(`${C.red}sensor.template: [source ${fileName}:3]${C.reset}\n  ${C.red}Component not found (standin: fail-at=validate).${C.reset}\n`);
+      await out(
+        `${C.red}sensor.template: [source ${fileName}:3]${C.reset}\n  ${C.red}Component not found (standin: fail-at=validate).${C.reset}\n`,
+      );
       return num(knobs["exit-code"], 2);
     }
     await out(yaml.endsWith("\n") ? yaml : `${yaml}\n`);
@@ -206,7 +235,9 @@ async function main() {
 
   if (inv.phase === "compile") {
     const incremental = existsSync(files.app);
-    const ms = num(incremental ? knobs["incremental-ms"] : knobs["clean-ms"], incremental ? 50 : 200) + num(knobs["sleep-ms"], 0);
+    const ms =
+      num(incremental ? knobs["incremental-ms"] : knobs["clean-ms"], incremental ? 50 : 200) +
+      num(knobs["sleep-ms"], 0);
     await info("Generating C++ source...");
     await info(`Compiling app... Build path: ${files.buildPath}`);
     if (incremental) await info("Incremental build: reusing earlier output");
@@ -234,7 +265,12 @@ async function main() {
     const configHash = createHash("sha256").update(yaml).digest("hex");
     writeFileSync(
       path.join(files.buildPath, "build_info.json"),
-      JSON.stringify({ config_hash: configHash.slice(0, 8), build_time: 0, build_time_str: "standin", esphome_version: version }),
+      JSON.stringify({
+        config_hash: configHash.slice(0, 8),
+        build_time: 0,
+        build_time_str: "standin",
+        esphome_version: version,
+      }),
     );
     if (knobs["no-storage"] !== "1") {
       mkdirSync(path.join(dataDir, "storage"), { recursive: true });
@@ -290,7 +326,13 @@ async function main() {
     mkdirSync(dataDir, { recursive: true });
     appendFileSync(
       path.join(dataDir, "standin-uploads.jsonl"),
-      JSON.stringify({ address, firmware, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length, jobId: process.env.FORGE_JOB_ID ?? null }) + "\n",
+      JSON.stringify({
+        address,
+        firmware,
+        sha256: createHash("sha256").update(bytes).digest("hex"),
+        size: bytes.length,
+        jobId: process.env.FORGE_JOB_ID ?? null,
+      }) + "\n",
     );
     await info("OTA successful");
     return 0;

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, expect } from "vitest";
-import { startWorker, type WorkerHandle, type WorkerOptions } from "../src/worker/worker.js";
+import { startWorker, type WorkerHandle, type WorkerOptions } from "../src/build-worker/worker.js";
 import { FakeSidecar, type FakeSidecarOptions, type Received } from "./fake-sidecar.js";
 import { STANDIN_COMMAND, tempDir, waitUntil } from "./helpers.js";
 
@@ -99,7 +99,9 @@ export function fakeSidecarSuite() {
         .join("");
     },
     async resultOf(jobId: number, conn?: number): Promise<ResultReceived> {
-      const r = await suite.fake.waitFor((m) => m.type === "result" && m.jobId === jobId && (conn === undefined || m.conn === conn));
+      const r = await suite.fake.waitFor(
+        (m) => m.type === "result" && m.jobId === jobId && (conn === undefined || m.conn === conn),
+      );
       return r as ResultReceived;
     },
   };

@@ -36,7 +36,10 @@ describe("public routes", () => {
   });
 
   it("serves an OpenAPI 3.1 document generated from the shared schemas", async () => {
-    const doc = (await (await fetch(`${sc.url}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${sc.url}/api/v1/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toContain("/api/v1/jobs/{id}/cancel");
   });
@@ -59,7 +62,13 @@ describe("devices", () => {
     const { devices } = DeviceList.parse(await api.json("GET", "/devices"));
     expect(devices.map((d) => d.id)).toEqual(["kitchen", "porch"]);
     const porch = devices.find((d) => d.id === "porch")!;
-    expect(porch).toMatchObject({ platform: "esp8266", board: "d1_mini", tags: ["outdoor"], address: "127.0.0.1", outdated: true });
+    expect(porch).toMatchObject({
+      platform: "esp8266",
+      board: "d1_mini",
+      tags: ["outdoor"],
+      address: "127.0.0.1",
+      outdated: true,
+    });
   });
 
   it("404s an unknown device and never reads outside the config folder", async () => {
@@ -72,15 +81,27 @@ describe("devices", () => {
 
 describe("device metadata", () => {
   it("writes pin and tags into the device's metadata block and rejects bad values", async () => {
-    const d = await api.json<{ pinnedVersion: string | null; tags: string[] }>("PATCH", "/devices/kitchen/metadata", { pinnedVersion: "2026.10.1", tags: ["indoor", "esp32"] });
+    const d = await api.json<{ pinnedVersion: string | null; tags: string[] }>("PATCH", "/devices/kitchen/metadata", {
+      pinnedVersion: "2026.10.1",
+      tags: ["indoor", "esp32"],
+    });
     expect(d.pinnedVersion).toBe("2026.10.1");
     expect(d.tags).toEqual(["indoor", "esp32"]);
     const { readFileSync } = await import("node:fs");
     const text = readFileSync(join(sc.dataDir, "config", "kitchen.yaml"), "utf8");
     expect(text).toContain("esphome-forge:");
     expect(text).toContain("name: kitchen");
-    await expectError(await api.raw("PATCH", "/devices/kitchen/metadata", { tags: ["Not A Tag"] }), 400, "bad_request", "tags");
-    await expectError(await api.raw("PATCH", "/devices/kitchen/metadata", { pinnedVersion: "latest-please" }), 400, "bad_request");
+    await expectError(
+      await api.raw("PATCH", "/devices/kitchen/metadata", { tags: ["Not A Tag"] }),
+      400,
+      "bad_request",
+      "tags",
+    );
+    await expectError(
+      await api.raw("PATCH", "/devices/kitchen/metadata", { pinnedVersion: "latest-please" }),
+      400,
+      "bad_request",
+    );
     await expectError(await api.raw("PATCH", "/devices/ghost/metadata", { tags: [] }), 404, "not_found");
   });
 });
@@ -99,14 +120,31 @@ describe("static files", () => {
 
 describe("bad request bodies", () => {
   it("rejects invalid job requests with a message naming the field", async () => {
-    await expectError(await api.raw("POST", "/jobs", { action: "flash", targets: { all: true } }), 400, "bad_request", "action");
-    await expectError(await api.raw("POST", "/jobs", { action: "compile", targets: { devices: [] } }), 400, "bad_request");
-    await expectError(await api.raw("POST", "/jobs", { action: "compile", targets: { all: true }, extra: 1 }), 400, "bad_request");
+    await expectError(
+      await api.raw("POST", "/jobs", { action: "flash", targets: { all: true } }),
+      400,
+      "bad_request",
+      "action",
+    );
+    await expectError(
+      await api.raw("POST", "/jobs", { action: "compile", targets: { devices: [] } }),
+      400,
+      "bad_request",
+    );
+    await expectError(
+      await api.raw("POST", "/jobs", { action: "compile", targets: { all: true }, extra: 1 }),
+      400,
+      "bad_request",
+    );
   });
 
   it("rejects malformed JSON, non-JSON bodies and oversized bodies", async () => {
     await expectError(await api.raw("POST", "/jobs", "{not json"), 400, "bad_request", "JSON");
-    await expectError(await api.raw("POST", "/jobs", "action=compile", { "content-type": "application/x-www-form-urlencoded" }), 415, "unsupported_media_type");
+    await expectError(
+      await api.raw("POST", "/jobs", "action=compile", { "content-type": "application/x-www-form-urlencoded" }),
+      415,
+      "unsupported_media_type",
+    );
     const huge = JSON.stringify({ action: "compile", targets: { devices: ["kitchen"] }, source: "x".repeat(400_000) });
     await expectError(await api.raw("POST", "/jobs", huge), 413, "payload_too_large");
   });
@@ -143,7 +181,9 @@ describe("bad request bodies", () => {
 
 describe("worker tokens", () => {
   it("creates a token shown once, lists it without the secret, revokes it", async () => {
-    const created = await api.json<{ token: { id: string }; secret: string }>("POST", "/worker-tokens", { name: "garage-pc" });
+    const created = await api.json<{ token: { id: string }; secret: string }>("POST", "/worker-tokens", {
+      name: "garage-pc",
+    });
     expect(created.secret).toMatch(/^efw_/);
     const list = await api.json<{ tokens: { id: string; revokedAt: string | null }[] }>("GET", "/worker-tokens");
     expect(JSON.stringify(list)).not.toContain(created.secret);

@@ -6,8 +6,15 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
-import { settledJob } from "./harness/fleet-jobs.js";
+import {
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+  type SidecarProc,
+} from "../src/devtools/processes.js";
+import { settledJob } from "../test-support/fleet-jobs.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -34,7 +41,11 @@ afterAll(async () => {
   await sc?.stop();
 });
 
-async function addWorker(name: string, slots: number, extraArgs: string[] = []): Promise<{ w: ProcHandle & { stateDir: string }; id: string }> {
+async function addWorker(
+  name: string,
+  slots: number,
+  extraArgs: string[] = [],
+): Promise<{ w: ProcHandle & { stateDir: string }; id: string }> {
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name });
   const w = startWorker({ url: sc.url, token: secret, name, slots, extraArgs });
   worker = w;
@@ -60,7 +71,10 @@ describe("--cache-max-mb", () => {
     expect((await settled(await run("compile", "cap-c"))).state).toBe("succeeded");
     await waitFor(() => !existsSync(folder("cap-a")), "cap-a to be evicted");
     expect(existsSync(folder("cap-b")) && existsSync(folder("cap-c"))).toBe(true);
-    await waitFor(() => /build cache: evicted cap-a \(0\.\d MB, least recently used\)/.test(w.output()), "the eviction to be logged");
+    await waitFor(
+      () => /build cache: evicted cap-a \(0\.\d MB, least recently used\)/.test(w.output()),
+      "the eviction to be logged",
+    );
     // cap-a builds again from scratch; now cap-b is the least recently used.
     expect((await settled(await run("compile", "cap-a"))).state).toBe("succeeded");
     await waitFor(() => !existsSync(folder("cap-b")), "cap-b to be evicted");

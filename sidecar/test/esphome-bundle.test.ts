@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createBundle, esphomeBundle, readBundle } from "../src/bundle/bundle.js";
 import { runCommand } from "../src/inventory/esphome-cli.js";
-import { esphomeBin } from "../src/inventory/test-support/helpers.js";
+import { esphomeBin } from "../test-support/inventory-fixtures.js";
 import { assign } from "../test-support/helpers.js";
 import { fakeSidecarSuite } from "../test-support/worker-harness.js";
 
@@ -94,7 +94,12 @@ describe("a worker job from an ESPHome bundle (real CLI)", () => {
     expect(await t.resultOf(again.jobId)).toMatchObject({ outcome: "succeeded" });
     expect(readFileSync(path.join(folder, ".esphome/cache-marker"), "utf8")).toBe("warm");
 
-    const forged = assign("kitchen", { action: "compile", configFile: "kitchen.yaml", files: [], bundle: { ...bundle, digest: "0".repeat(64) } });
+    const forged = assign("kitchen", {
+      action: "compile",
+      configFile: "kitchen.yaml",
+      files: [],
+      bundle: { ...bundle, digest: "0".repeat(64) },
+    });
     t.fake.send(forged);
     const bad = await t.resultOf(forged.jobId);
     expect(bad).toMatchObject({ outcome: "failed", phase: "prepare" });

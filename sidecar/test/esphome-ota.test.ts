@@ -6,10 +6,10 @@ import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FirmwareImage } from "@esphome-forge/shared";
-import { esphomeBin } from "../src/inventory/test-support/helpers.js";
+import { esphomeBin } from "../test-support/inventory-fixtures.js";
 import { FakeOtaReceiver, type FakeOtaOptions } from "../test-support/fake-ota-receiver.js";
 import { assign, STANDIN_COMMAND, waitUntil } from "../test-support/helpers.js";
-import { pidsWithEnv } from "./harness/proc-scan.js";
+import { pidsWithEnv } from "../test-support/proc-scan.js";
 import { fakeSidecarSuite } from "../test-support/worker-harness.js";
 
 const t = fakeSidecarSuite();
@@ -56,7 +56,12 @@ function files(name: string, port: number, password: string | null) {
 /** Puts random firmware into the fake sidecar's archive and returns its image record. */
 function archived(size = 50_000): { image: FirmwareImage; bytes: Buffer } {
   const bytes = randomBytes(size);
-  const image: FirmwareImage = { name: "firmware.bin", sha256: createHash("sha256").update(bytes).digest("hex"), size, kind: "ota" };
+  const image: FirmwareImage = {
+    name: "firmware.bin",
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    size,
+    kind: "ota",
+  };
   t.fake.served.set(image.sha256, bytes);
   return { image, bytes };
 }
@@ -84,7 +89,11 @@ describe("upload with the real esphome CLI into a fake native-OTA device", () =>
     const dev = await receiver({ password: "s3cret-ota" });
     await t.setup({}, real());
     const { image } = archived(70_000);
-    const job = assign("ota-auth", { action: "upload", files: files("ota-auth", dev.port, "s3cret-ota"), firmware: [image] });
+    const job = assign("ota-auth", {
+      action: "upload",
+      files: files("ota-auth", dev.port, "s3cret-ota"),
+      firmware: [image],
+    });
     t.fake.send(job);
     const result = await t.resultOf(job.jobId);
     expect(result, t.logOf(job.jobId)).toMatchObject({ outcome: "succeeded", phase: "upload" });
@@ -137,7 +146,10 @@ describe("upload with the real esphome CLI into a fake native-OTA device", () =>
 describe("cancel during upload", () => {
   it("a device stalling mid-transfer: the cancel ends the job within 2 s, esphome's process group is gone, the folder builds and flashes next", async () => {
     const dev = await receiver({ stallAfterBytes: 16_384 });
-    const w = await t.setup({}, { ...real(), buildCommand: STANDIN_COMMAND, buildCommandPhases: ["compile"], otaTimeoutMs: 60_000 });
+    const w = await t.setup(
+      {},
+      { ...real(), buildCommand: STANDIN_COMMAND, buildCommandPhases: ["compile"], otaTimeoutMs: 60_000 },
+    );
     const { image } = archived(300_000);
     const job = assign("ota-stall", { action: "upload", files: files("ota-stall", dev.port, null), firmware: [image] });
     t.fake.send(job);
@@ -152,7 +164,10 @@ describe("cancel during upload", () => {
     expect(result, t.logOf(job.jobId)).toMatchObject({ outcome: "cancelled", phase: "upload" });
     expect(pidsWithEnv(marker)).toEqual([]);
     expect(t.logOf(job.jobId)).not.toContain("attempt 2 of 2"); // a cancel is not retried
-    await waitUntil(() => dev.stalling === 0 && dev.attempts.some((a) => a.outcome === "stalled"), "the device to see the client go");
+    await waitUntil(
+      () => dev.stalling === 0 && dev.attempts.some((a) => a.outcome === "stalled"),
+      "the device to see the client go",
+    );
     expect(dev.receipts).toHaveLength(0);
 
     // The same device folder: a compile (stand-in) and a real upload of what it built.
@@ -180,7 +195,9 @@ describe("validate with the real esphome CLI", () => {
     t.fake.send(job);
     const result = await t.resultOf(job.jobId);
     expect(result).toMatchObject({ outcome: "failed", phase: "validate" });
-    expect(result.validationErrors).toEqual([expect.objectContaining({ file: "bad-level.yaml", line: expect.any(Number) })]);
+    expect(result.validationErrors).toEqual([
+      expect.objectContaining({ file: "bad-level.yaml", line: expect.any(Number) }),
+    ]);
     expect(result.validationErrors![0]!.message).toContain("Unknown value 'BOGUS'");
     expect(result.error).toMatch(/^invalid config: bad-level\.yaml:\d+: .*BOGUS/);
 

@@ -6,7 +6,14 @@ import { EventsCloseCode } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
 import { EventsClient } from "../src/devtools/events-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
+import {
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+  type SidecarProc,
+} from "../src/devtools/processes.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -15,8 +22,17 @@ const workers: ProcHandle[] = [];
 
 beforeAll(async () => {
   const dataDir = tempDir();
-  writeFleet(join(dataDir, "config"), [{ id: "desk" }, { id: "chatty", standin: ["log-bytes=16000000"] }, { id: "talker", standin: ["log-bytes=200000"] }]);
-  sc = await startSidecar({ dataDir, args: ["--no-seed"], localSlots: 2, env: { FORGE_EVENTS_SLOW_CONSUMER_BYTES: "65536" } });
+  writeFleet(join(dataDir, "config"), [
+    { id: "desk" },
+    { id: "chatty", standin: ["log-bytes=16000000"] },
+    { id: "talker", standin: ["log-bytes=200000"] },
+  ]);
+  sc = await startSidecar({
+    dataDir,
+    args: ["--no-seed"],
+    localSlots: 2,
+    env: { FORGE_EVENTS_SLOW_CONSUMER_BYTES: "65536" },
+  });
   api = new Api(sc.url, sc.token);
 });
 afterAll(async () => {
@@ -43,11 +59,19 @@ describe("events socket", () => {
     const a = client(sc.token, true);
     const b = client(sc.token);
     await waitFor(() => a.of("snapshot").length && b.of("snapshot").length, "snapshots");
-    expect(a.of("snapshot")[0]!.devices.map((d) => d.id).sort()).toEqual(["chatty", "desk", "talker"]);
+    expect(
+      a
+        .of("snapshot")[0]!
+        .devices.map((d) => d.id)
+        .sort(),
+    ).toEqual(["chatty", "desk", "talker"]);
     const id = (await api.createJobs({ action: "compile", targets: { devices: ["desk"] } })).jobs[0]!.jobId;
     for (const c of [a, b]) {
       await waitFor(() => c.of("job").some((e) => e.id === id && e.job?.state === "succeeded"), "job delta succeeded");
-      const states = c.of("job").filter((e) => e.id === id).map((e) => e.job!.state);
+      const states = c
+        .of("job")
+        .filter((e) => e.id === id)
+        .map((e) => e.job!.state);
       expect(states[0]).toBe("queued");
       expect(states).toContain("running");
       expect(c.of("device").some((e) => e.id === "desk" && e.device?.lastBuild?.jobId === id)).toBe(true);
@@ -63,8 +87,18 @@ describe("events socket", () => {
     const id = (await api.createJobs({ action: "compile_upload", targets: { devices: ["desk"] } })).jobs[0]!.jobId;
     await waitFor(() => c.of("job").some((e) => e.id === id && e.job?.state === "succeeded"), "flashed");
     // The last device delta (not a REST read) must carry the verdict the flash recorded.
-    await waitFor(() => c.of("device").filter((e) => e.id === "desk").at(-1)?.device?.trust.running.state === "verified", "running verified");
-    const running = c.of("device").filter((e) => e.id === "desk").at(-1)!.device!.trust.running;
+    await waitFor(
+      () =>
+        c
+          .of("device")
+          .filter((e) => e.id === "desk")
+          .at(-1)?.device?.trust.running.state === "verified",
+      "running verified",
+    );
+    const running = c
+      .of("device")
+      .filter((e) => e.id === "desk")
+      .at(-1)!.device!.trust.running;
     const job = await api.job(id);
     expect(running).toMatchObject({ firmwareSha256: job.firmware.find((f) => f.kind === "ota")!.sha256 });
     expect(running.signer).toBeTruthy();
@@ -78,8 +112,14 @@ describe("events socket", () => {
     workers.push(startWorker({ url: sc.url, token: secret, name: "prober", slots: 1 }));
     // hello goes out before the version probe answers; the heartbeat that carries the answer must
     // reach subscribers as a worker delta, not wait for the next job to finish.
-    await waitFor(() => c.of("worker").some((e) => e.worker?.name === "prober" && e.worker.esphomeVersions.length > 0), "prober's versions");
-    const w = c.of("worker").filter((e) => e.worker?.name === "prober").at(-1)!.worker!;
+    await waitFor(
+      () => c.of("worker").some((e) => e.worker?.name === "prober" && e.worker.esphomeVersions.length > 0),
+      "prober's versions",
+    );
+    const w = c
+      .of("worker")
+      .filter((e) => e.worker?.name === "prober")
+      .at(-1)!.worker!;
     expect(w.esphomeVersions).toEqual([expect.stringMatching(/^\d{4}\.\d+\.\d+/)]);
     await workers.pop()!.stop(); // the other tests expect only the local worker's slots
   });
@@ -115,7 +155,10 @@ describe("events socket", () => {
     expect(slow.of("log_end").some((e) => e.jobId === id)).toBe(false);
     expect([EventsCloseCode.slowConsumer, 1006]).toContain(slow.closed!.code);
     expect(healthy.closed).toBeNull();
-    const healthyBytes = healthy.of("log").filter((e) => e.jobId === id).reduce((n, e) => n + Buffer.byteLength(e.chunk), 0);
+    const healthyBytes = healthy
+      .of("log")
+      .filter((e) => e.jobId === id)
+      .reduce((n, e) => n + Buffer.byteLength(e.chunk), 0);
     expect(healthyBytes).toBeGreaterThan(15_000_000);
   });
 });

@@ -6,8 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeviceStatsList, JobList, type Job } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { pidsWithEnv } from "./harness/proc-scan.js";
-import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
+import { pidsWithEnv } from "../test-support/proc-scan.js";
+import {
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+  type SidecarProc,
+} from "../src/devtools/processes.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -37,20 +44,39 @@ async function addWorker(name: string, slots = 1): Promise<ProcHandle> {
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name });
   const w = startWorker({ url: sc.url, token: secret, name, slots });
   workers.push(w);
-  await waitFor(async () => (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some((x) => x.name === name && x.online), `worker ${name} online`);
+  await waitFor(
+    async () =>
+      (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some(
+        (x) => x.name === name && x.online,
+      ),
+    `worker ${name} online`,
+  );
   return w;
 }
 
 const settled = (id: number, timeout = 30_000) =>
-  waitFor(async () => {
-    const j = await api.job(id);
-    return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
-  }, `job ${id} to finish`, timeout);
+  waitFor(
+    async () => {
+      const j = await api.job(id);
+      return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
+    },
+    `job ${id} to finish`,
+    timeout,
+  );
 
 describe("while no worker is connected", () => {
   it("coalesces a repeat request into the queued job and keeps the newest parameters", async () => {
-    const a = await api.createJobs({ action: "compile", targets: { devices: ["alpha"] }, params: { esphomeVersion: "2026.9.0" } });
-    const b = await api.createJobs({ action: "compile", targets: { devices: ["alpha"] }, priority: "interactive", params: { esphomeVersion: "2026.10.1" } });
+    const a = await api.createJobs({
+      action: "compile",
+      targets: { devices: ["alpha"] },
+      params: { esphomeVersion: "2026.9.0" },
+    });
+    const b = await api.createJobs({
+      action: "compile",
+      targets: { devices: ["alpha"] },
+      priority: "interactive",
+      params: { esphomeVersion: "2026.10.1" },
+    });
     expect(b.jobs[0]!.jobId).toBe(a.jobs[0]!.jobId);
     expect(b.jobs[0]!.coalesced).toBe(true);
     const job = await api.job(a.jobs[0]!.jobId);
@@ -72,11 +98,15 @@ describe("while no worker is connected", () => {
 
   it("starts higher priorities first, FIFO within a priority, once a slot appears", async () => {
     const bulk = await api.createJobs({ action: "compile", targets: { devices: ["porch"] }, priority: "bulk" });
-    const inter = await api.createJobs({ action: "compile", targets: { devices: ["kitchen"] }, priority: "interactive" });
+    const inter = await api.createJobs({
+      action: "compile",
+      targets: { devices: ["kitchen"] },
+      priority: "interactive",
+    });
     // alpha (interactive, queued earlier in the first test) must start before kitchen, kitchen before porch.
     await addWorker("solo", 1);
     const [alphaJob, kitchenJob, porchJob] = await Promise.all([
-      settled((await api.json<JobList>("GET", "/jobs?device=alpha&action=compile")).jobs[0]!.id),
+      settled((await api.json<{ jobs: Job[] }>("GET", "/jobs?device=alpha&action=compile")).jobs[0]!.id),
       settled(inter.jobs[0]!.jobId),
       settled(bulk.jobs[0]!.jobId),
     ]);
@@ -105,7 +135,9 @@ describe("with a worker", () => {
     expect(job.configHash).toBe(device.configHash);
     expect(await api.log(job.id)).toContain(device.configHash.slice(0, 12));
     // A rebuild of the same device goes back to the worker with the warm cache.
-    const again = await settled((await api.createJobs({ action: "compile", targets: { devices: ["kitchen"] } })).jobs[0]!.jobId);
+    const again = await settled(
+      (await api.createJobs({ action: "compile", targets: { devices: ["kitchen"] } })).jobs[0]!.jobId,
+    );
     expect(again.workerId).toBe(job.workerId);
     expect(again.dispatchReason).toMatch(/^affinity/);
   });

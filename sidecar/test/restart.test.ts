@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { freePort, startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
+import {
+  freePort,
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+  type SidecarProc,
+} from "../src/devtools/processes.js";
 
 const cleanup: ProcHandle[] = [];
 afterEach(async () => {
@@ -12,16 +20,24 @@ afterEach(async () => {
 });
 
 async function boot(dataDir: string, port: number, localSlots: number): Promise<{ sc: SidecarProc; api: Api }> {
-  const sc = await startSidecar({ dataDir, localSlots, args: ["--no-seed", "--port", String(port), "--lease-ms", "3000", "--admin-token", "restart-test-admin-token"] });
+  const sc = await startSidecar({
+    dataDir,
+    localSlots,
+    args: ["--no-seed", "--port", String(port), "--lease-ms", "3000", "--admin-token", "restart-test-admin-token"],
+  });
   cleanup.push(sc);
   return { sc, api: new Api(sc.url, sc.token) };
 }
 
 const finished = (api: Api, id: number) =>
-  waitFor(async () => {
-    const j = await api.job(id);
-    return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
-  }, `job ${id} to finish`, 40_000);
+  waitFor(
+    async () => {
+      const j = await api.job(id);
+      return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
+    },
+    `job ${id} to finish`,
+    40_000,
+  );
 
 describe("kill -9 of the sidecar", () => {
   it("a remote worker reconnects and continues its running job; queued and finished jobs survive", async () => {

@@ -3,7 +3,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { runCli, startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
+import {
+  runCli,
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+  type SidecarProc,
+} from "../src/devtools/processes.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -29,10 +37,22 @@ const devicesOf = (r: { jobs: { deviceId: string }[] }) => r.jobs.map((j) => j.d
 
 describe("targets", () => {
   it("expands tags and all; outdated means never flashed or changed since the last flash", async () => {
-    expect(devicesOf(await api.createJobs({ action: "validate", targets: { tags: ["upstairs"] }, priority: "bulk" }))).toEqual(["attic", "bedroom"]);
-    expect(devicesOf(await api.createJobs({ action: "compile", targets: { all: true }, priority: "bulk" }))).toEqual(["attic", "bedroom", "cellar", "drain"]);
+    expect(
+      devicesOf(await api.createJobs({ action: "validate", targets: { tags: ["upstairs"] }, priority: "bulk" })),
+    ).toEqual(["attic", "bedroom"]);
+    expect(devicesOf(await api.createJobs({ action: "compile", targets: { all: true }, priority: "bulk" }))).toEqual([
+      "attic",
+      "bedroom",
+      "cellar",
+      "drain",
+    ]);
     // Nothing was ever flashed by Forge, so every device is outdated.
-    expect(devicesOf(await api.createJobs({ action: "compile", targets: { outdated: true } }))).toEqual(["attic", "bedroom", "cellar", "drain"]);
+    expect(devicesOf(await api.createJobs({ action: "compile", targets: { outdated: true } }))).toEqual([
+      "attic",
+      "bedroom",
+      "cellar",
+      "drain",
+    ]);
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "flasher" });
     workers.push(startWorker({ url: sc.url, token: secret, name: "flasher", slots: 2 }));
     const flashed = await api.createJobs({ action: "compile_upload", targets: { devices: ["cellar"] } });
@@ -58,7 +78,11 @@ describe("workers", () => {
 
   it("a worker stopped with SIGTERM finishes its running build before it leaves", async () => {
     // Let the queue drain first so the worker is idle apart from our job.
-    await waitFor(async () => (await api.json<{ jobs: unknown[] }>("GET", "/jobs?state=queued,running")).jobs.length === 0, "queue drained", 60_000);
+    await waitFor(
+      async () => (await api.json<{ jobs: unknown[] }>("GET", "/jobs?state=queued,running")).jobs.length === 0,
+      "queue drained",
+      60_000,
+    );
     const id = (await api.createJobs({ action: "compile", targets: { devices: ["drain"] } })).jobs[0]!.jobId;
     await waitFor(async () => (await api.job(id)).phase === "compile", "compiling on the worker");
     const code = await workers[0]!.stop("SIGTERM");

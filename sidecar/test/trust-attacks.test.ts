@@ -11,13 +11,22 @@ import type { Device, Job, TrustStatus, TrustVerdict } from "@esphome-forge/shar
 import { Api } from "../src/devtools/api-client.js";
 import { EventsClient } from "../src/devtools/events-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { freePort, runCli, startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
-import { generateSigningKey, readPrivateKeyFile } from "../src/trust/keys.js";
-import { ownKeyPath } from "../src/trust/own-keys.js";
-import { REVOCATION_PAYLOAD_TYPE } from "../src/trust/revocation.js";
-import { signDsse } from "../src/trust/sign.js";
+import {
+  freePort,
+  runCli,
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+  type SidecarProc,
+} from "../src/devtools/processes.js";
+import { generateSigningKey, readPrivateKeyFile } from "../src/trust/keys/keys.js";
+import { ownKeyPath } from "../src/trust/keys/own-keys.js";
+import { REVOCATION_PAYLOAD_TYPE } from "../src/trust/revocation/revocation.js";
+import { signDsse } from "../src/trust/keys/sign.js";
 import { FakeWorker } from "../test-support/fake-worker.js";
-import { otaImageOf as otaOf, settledJob, standinFlashes } from "./harness/fleet-jobs.js";
+import { otaImageOf as otaOf, settledJob, standinFlashes } from "../test-support/fleet-jobs.js";
 
 type W = ProcHandle & { stateDir: string };
 let sc: SidecarProc;
@@ -30,7 +39,10 @@ const DEVICES = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"
 
 beforeAll(async () => {
   const dataDir = tempDir();
-  writeFleet(join(dataDir, "config"), DEVICES.map((id) => ({ id })));
+  writeFleet(
+    join(dataDir, "config"),
+    DEVICES.map((id) => ({ id })),
+  );
   port = await freePort();
   sc = await startSidecar({ dataDir, args: ["--no-seed", "--port", String(port)], localSlots: 0 });
   api = new Api(sc.url, sc.token);
@@ -52,7 +64,13 @@ async function worker(name: string, stateDir?: string): Promise<W> {
 }
 
 async function workerId(name: string): Promise<string> {
-  const w = await waitFor(async () => (await api.json<{ workers: { id: string; name: string; online: boolean }[] }>("GET", "/workers")).workers.find((x) => x.name === name && x.online), `${name} online`);
+  const w = await waitFor(
+    async () =>
+      (await api.json<{ workers: { id: string; name: string; online: boolean }[] }>("GET", "/workers")).workers.find(
+        (x) => x.name === name && x.online,
+      ),
+    `${name} online`,
+  );
   return w.id;
 }
 
@@ -62,7 +80,8 @@ async function queue(action: Job["action"], device: string, params: Record<strin
   const r = await api.createJobs({ action, targets: { devices: [device] }, params: { workerId: goodId, ...params } });
   return r.jobs[0]!.jobId;
 }
-const run = async (action: Job["action"], device: string, params: Record<string, unknown> = {}) => settled(await queue(action, device, params));
+const run = async (action: Job["action"], device: string, params: Record<string, unknown> = {}) =>
+  settled(await queue(action, device, params));
 
 const flashes = standinFlashes;
 const device = (id: string) => api.json<Device>("GET", `/devices/${id}`);
@@ -70,7 +89,10 @@ const cli = (...args: string[]) => runCli(["trust", ...args, "--server", sc.url,
 
 /** The last trust verdicts the events stream announced for a device. */
 function announced(ev: EventsClient, id: string): { pending: TrustVerdict; running: TrustVerdict } | undefined {
-  return ev.of("device").filter((m) => m.id === id && m.device).at(-1)?.device?.trust;
+  return ev
+    .of("device")
+    .filter((m) => m.id === id && m.device)
+    .at(-1)?.device?.trust;
 }
 
 describe("content trust under attack", () => {
@@ -84,12 +106,19 @@ describe("content trust under attack", () => {
     await waitFor(() => why.test(sc.output()), "the sidecar to refuse the impostor");
     await waitFor(() => why.test(impostor.output()), "the impostor to be told why");
     await impostor.stop();
-    const workers = (await api.json<{ workers: { id: string; name: string; online: boolean }[] }>("GET", "/workers")).workers;
+    const workers = (await api.json<{ workers: { id: string; name: string; online: boolean }[] }>("GET", "/workers"))
+      .workers;
     expect(workers.filter((w) => w.id === goodId)).toMatchObject([{ name: "good", online: true }]);
 
     const job = await run("compile_upload", "alpha");
     expect(job.state, job.error ?? "").toBe("succeeded");
-    expect(job.trust).toMatchObject({ state: "verified", policy: "enforce", outcome: "allowed", stage: "gate", firmwareSha256: otaOf(job) });
+    expect(job.trust).toMatchObject({
+      state: "verified",
+      policy: "enforce",
+      outcome: "allowed",
+      stage: "gate",
+      firmwareSha256: otaOf(job),
+    });
     expect(flashes(good, "alpha")).toBe(1);
     const charlie = await run("compile_upload", "charlie");
     expect(charlie.state, charlie.error ?? "").toBe("succeeded");
@@ -109,16 +138,30 @@ describe("content trust under attack", () => {
     const a = await fake.nextAssign(c);
     const img = fake.sendFirmware(a, "firmware.ota.bin", randomBytes(8192));
     const bundle = await fake.provenance(a, [img], key);
-    fake.result(a, { firmware: [img], provenance: bundle.slice(0, bundle.length >> 1), esphomeVersion: a.esphomeVersion });
+    fake.result(a, {
+      firmware: [img],
+      provenance: bundle.slice(0, bundle.length >> 1),
+      esphomeVersion: a.esphomeVersion,
+    });
     const compiled = await settled(c);
     expect(compiled.state).toBe("failed");
     expect(compiled.error).toMatch(/^content trust refused the build: worker bundle is not (valid )?JSON/);
-    expect(compiled.trust).toMatchObject({ state: "invalid", outcome: "blocked", stage: "approval", firmwareSha256: img.sha256 });
+    expect(compiled.trust).toMatchObject({
+      state: "invalid",
+      outcome: "blocked",
+      stage: "approval",
+      firmwareSha256: img.sha256,
+    });
     expect((await device("foxtrot")).trust.pending.state).toBe("unknown");
 
     // compile_upload: the sidecar's answer to each bad provenance is "no", and says why.
     type Assign = Awaited<ReturnType<typeof fake.nextAssign>>;
-    const image = (bytes: Buffer) => ({ name: "firmware.ota.bin", sha256: FakeWorker.digest(bytes), size: bytes.length, kind: "ota" as const });
+    const image = (bytes: Buffer) => ({
+      name: "firmware.ota.bin",
+      sha256: FakeWorker.digest(bytes),
+      size: bytes.length,
+      kind: "ota" as const,
+    });
     const attempt = async (dev: string, sent: Buffer, make: (a: Assign) => Promise<string>) => {
       const id = await queue("compile_upload", dev, pinned);
       const as = await fake.nextAssign(id);
@@ -131,11 +174,20 @@ describe("content trust under attack", () => {
       const job = await settled(id);
       expect(job.state).toBe("failed");
       expect(job.error).toBe(answer.error);
-      expect(job.trust).toMatchObject({ state: answer.verdict.state, outcome: "blocked", stage: "gate", firmwareSha256: FakeWorker.digest(sent) });
+      expect(job.trust).toMatchObject({
+        state: answer.verdict.state,
+        outcome: "blocked",
+        stage: "gate",
+        firmwareSha256: FakeWorker.digest(sent),
+      });
       expect(await api.log(id)).toContain(answer.error!);
       return answer;
     };
-    const garbage = await attempt("golf", randomBytes(8192), async () => '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", garbage');
+    const garbage = await attempt(
+      "golf",
+      randomBytes(8192),
+      async () => '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", garbage',
+    );
     expect(garbage.error).toMatch(/content trust refused the build: worker bundle is not (valid )?JSON/);
     expect(garbage.verdict.state).toBe("invalid");
 
@@ -151,7 +203,9 @@ describe("content trust under attack", () => {
     const altered = Buffer.from(signedBytes);
     altered[4000]! ^= 0x01;
     const swapped = await attempt("india", altered, (as) => fake.provenance(as, [image(signedBytes)], key));
-    expect(swapped.error).toMatch(/content trust refused the build: received image [0-9a-f]{12}… is not among the worker's signed outputs: it was altered after signing/);
+    expect(swapped.error).toMatch(
+      /content trust refused the build: received image [0-9a-f]{12}… is not among the worker's signed outputs: it was altered after signing/,
+    );
     expect(swapped.verdict.state).toBe("invalid");
     fake.close();
 
@@ -174,9 +228,14 @@ describe("content trust under attack", () => {
     extra.push({ stop: () => ev.close() });
     await ev.opened;
     await waitFor(() => ev.of("snapshot").length > 0, "snapshot");
-    const rev = await api.json<{ version: number }>("POST", "/trust/revocations", { entries: [{ kind: "worker", workerId: rogueId, reason: "stolen laptop" }] });
+    const rev = await api.json<{ version: number }>("POST", "/trust/revocations", {
+      entries: [{ kind: "worker", workerId: rogueId, reason: "stolen laptop" }],
+    });
     const why = new RegExp(`worker ${rogueId} is revoked: stolen laptop`);
-    const seen = await waitFor(() => (announced(ev, "bravo")?.running.state === "revoked" ? announced(ev, "bravo") : null), "bravo announced revoked");
+    const seen = await waitFor(
+      () => (announced(ev, "bravo")?.running.state === "revoked" ? announced(ev, "bravo") : null),
+      "bravo announced revoked",
+    );
     expect(seen.running.reason).toMatch(why);
     expect(seen.pending).toMatchObject({ state: "revoked", firmwareSha256: otaOf(built) });
     // Devices built by other workers are re-announced too, and stay verified.
@@ -206,8 +265,15 @@ describe("content trust under attack", () => {
 
     const replay = await run("upload", "delta", { firmwareSha256: otaOf(first) });
     expect(replay.state).toBe("failed");
-    expect(replay.error).toMatch(/content trust blocked the upload: .*rollback refused: build #1 is older than build #2 already on delta/);
-    expect(replay.trust).toMatchObject({ state: "invalid", outcome: "blocked", firmwareSha256: otaOf(first), buildSequence: 1 });
+    expect(replay.error).toMatch(
+      /content trust blocked the upload: .*rollback refused: build #1 is older than build #2 already on delta/,
+    );
+    expect(replay.trust).toMatchObject({
+      state: "invalid",
+      outcome: "blocked",
+      firmwareSha256: otaOf(first),
+      buildSequence: 1,
+    });
     expect(flashes(good, "delta")).toBe(2);
     expect((await device("delta")).trust.running).toMatchObject({ state: "verified", buildSequence: 2 });
   });
@@ -217,11 +283,15 @@ describe("content trust under attack", () => {
     expect(built.state, built.error ?? "").toBe("succeeded");
     expect(built.trust).toMatchObject({ state: "verified", stage: "approval", outcome: "allowed" });
     const sha = otaOf(built);
-    await api.json("POST", "/trust/revocations", { entries: [{ kind: "artifact", sha256: sha, reason: "bad sensor driver" }] });
+    await api.json("POST", "/trust/revocations", {
+      entries: [{ kind: "artifact", sha256: sha, reason: "bad sensor driver" }],
+    });
 
     const patched = await api.json<Device>("PATCH", "/devices/echo/metadata", { trustPolicy: "warn" });
     expect(patched.trustPolicy).toBe("warn");
-    expect(readFileSync(join(sc.dataDir, "config", "echo.yaml"), "utf8")).toMatch(/^# esphome-forge:\n# {3}trust_policy: warn\n/);
+    expect(readFileSync(join(sc.dataDir, "config", "echo.yaml"), "utf8")).toMatch(
+      /^# esphome-forge:\n# {3}trust_policy: warn\n/,
+    );
     const warned = await run("upload", "echo", { firmwareSha256: sha });
     expect(warned.state, warned.error ?? "").toBe("succeeded");
     expect(warned.trust).toMatchObject({ state: "revoked", policy: "warn", outcome: "warned", stage: "gate" });
@@ -241,12 +311,20 @@ describe("content trust under attack", () => {
     const cur = await api.json<{ version: number; entries: unknown[] }>("GET", "/trust/revocations");
     const key = readPrivateKeyFile(ownKeyPath(join(sc.dataDir, "trust", "keys"), "revocation"));
     const now = Date.now();
-    const list = { version: cur.version + 1, issuedAt: new Date(now).toISOString(), expiresAt: new Date(now + 2500).toISOString(), entries: cur.entries };
+    const list = {
+      version: cur.version + 1,
+      issuedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 2500).toISOString(),
+      entries: cur.entries,
+    };
     const dir = tempDir("forge-revlist-");
     const file = join(dir, "list.sigstore.json");
     const exported = await cli("export", "--out", join(dir, "old.sigstore.json"));
     expect(exported.out).toContain(`wrote revocation list v${cur.version}`);
-    writeFileSync(file, JSON.stringify(await signDsse(Buffer.from(JSON.stringify(list)), REVOCATION_PAYLOAD_TYPE, key)));
+    writeFileSync(
+      file,
+      JSON.stringify(await signDsse(Buffer.from(JSON.stringify(list)), REVOCATION_PAYLOAD_TYPE, key)),
+    );
     const ev = new EventsClient(sc.url, sc.token);
     extra.push({ stop: () => ev.close() });
     await ev.opened;
@@ -258,7 +336,11 @@ describe("content trust under attack", () => {
     expect(older.code).toBe(1);
     expect(older.out).toMatch(new RegExp(`revocation list refused: .*version ${cur.version}.*${list.version}`));
 
-    const stale = await waitFor(() => (announced(ev, "charlie")?.pending.state === "stale" ? announced(ev, "charlie") : null), "charlie announced stale", 10_000);
+    const stale = await waitFor(
+      () => (announced(ev, "charlie")?.pending.state === "stale" ? announced(ev, "charlie") : null),
+      "charlie announced stale",
+      10_000,
+    );
     expect(stale.pending.reason).toMatch(/revocation list .*expired/i);
     expect((await device("charlie")).trust.pending.state).toBe("stale");
     const status = await api.json<TrustStatus>("GET", "/trust/status");
@@ -279,12 +361,17 @@ describe("content trust under attack", () => {
   it("rotating the sidecar key keeps earlier approvals verifiable and signs new ones with the new key", async () => {
     const r = await cli("rotate", "sidecar", "--json");
     expect(r.code, r.out).toBe(0);
-    const { current, retired } = JSON.parse(r.out) as { current: { hint: string }; retired: { hint: string; retiredAt: string }[] };
+    const { current, retired } = JSON.parse(r.out) as {
+      current: { hint: string };
+      retired: { hint: string; retiredAt: string }[];
+    };
     expect(retired).toHaveLength(1);
     expect(retired[0]!.hint).not.toBe(current.hint);
     expect((await device("charlie")).trust.pending.state).toBe("verified");
     const keys = await cli("keys");
-    expect(keys.out).toMatch(new RegExp(`sidecar\\s+sidecar\\s+${retired[0]!.hint.replace(/[+/=]/g, "\\$&")}\\s+retired`));
+    expect(keys.out).toMatch(
+      new RegExp(`sidecar\\s+sidecar\\s+${retired[0]!.hint.replace(/[+/=]/g, "\\$&")}\\s+retired`),
+    );
     const job = await run("compile_upload", "alpha");
     expect(job.trust?.state, job.trust?.reason).toBe("verified");
     expect(job.trust?.signer).toContain(current.hint.slice(0, 8));
@@ -293,12 +380,19 @@ describe("content trust under attack", () => {
   it("a log row edited while the sidecar is stopped is reported by the consistency check at start, in the status and the CLI", async () => {
     await sc.stop();
     const db = new Database(join(sc.dataDir, "forge.db"));
-    const row = db.prepare("SELECT idx, body FROM trust_log_leaves ORDER BY idx LIMIT 1 OFFSET 3").get() as { idx: number; body: Buffer };
+    const row = db.prepare("SELECT idx, body FROM trust_log_leaves ORDER BY idx LIMIT 1 OFFSET 3").get() as {
+      idx: number;
+      body: Buffer;
+    };
     const body = Buffer.from(row.body);
     body[body.length - 2]! ^= 0x01;
     db.prepare("UPDATE trust_log_leaves SET body = ? WHERE idx = ?").run(body, row.idx);
     db.close();
-    sc = await startSidecar({ dataDir: sc.dataDir, args: ["--no-seed", "--port", String(port), "--admin-token", sc.token], localSlots: 0 });
+    sc = await startSidecar({
+      dataDir: sc.dataDir,
+      args: ["--no-seed", "--port", String(port), "--admin-token", sc.token],
+      localSlots: 0,
+    });
     api = new Api(sc.url, sc.token);
     await waitFor(() => /CONSISTENCY CHECK FAILED/.test(sc.output()), "the start-up check to report");
     const status = await api.json<TrustStatus>("GET", "/trust/status");

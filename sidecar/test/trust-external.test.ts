@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Device, Job, TrustVerdict } from "@esphome-forge/shared";
 import type { Api } from "../src/devtools/api-client.js";
 import { waitFor } from "../src/devtools/processes.js";
-import { generateSigningKey } from "../src/trust/keys.js";
-import { signBlob } from "../src/trust/sign.js";
-import { settledJob, standinFlashes, startFleetWithWorker, type WorkerProc } from "./harness/fleet-jobs.js";
+import { generateSigningKey } from "../src/trust/keys/keys.js";
+import { signBlob } from "../src/trust/keys/sign.js";
+import { settledJob, standinFlashes, startFleetWithWorker, type WorkerProc } from "../test-support/fleet-jobs.js";
 
 let api: Api;
 let worker: WorkerProc;
@@ -21,10 +21,25 @@ beforeAll(async () => {
 afterAll(() => stop?.());
 
 const upload = async (device: string, sha: string): Promise<Job> =>
-  settledJob(api, (await api.createJobs({ action: "upload", targets: { devices: [device] }, params: { firmwareSha256: sha } })).jobs[0]!.jobId);
+  settledJob(
+    api,
+    (await api.createJobs({ action: "upload", targets: { devices: [device] }, params: { firmwareSha256: sha } }))
+      .jobs[0]!.jobId,
+  );
 const flashes = (device: string) => standinFlashes(worker, device);
-async function send(deviceId: string, bytes: Buffer, bundle: unknown): Promise<{ status: number; body: { firmware: { sha256: string }; verdict: TrustVerdict; error?: { message: string } } }> {
-  const res = await api.raw("POST", "/trust/external-firmware", { deviceId, firmware: bytes.toString("base64"), bundle });
+async function send(
+  deviceId: string,
+  bytes: Buffer,
+  bundle: unknown,
+): Promise<{
+  status: number;
+  body: { firmware: { sha256: string }; verdict: TrustVerdict; error?: { message: string } };
+}> {
+  const res = await api.raw("POST", "/trust/external-firmware", {
+    deviceId,
+    firmware: bytes.toString("base64"),
+    bundle,
+  });
   return { status: res.status, body: (await res.json()) as never };
 }
 
@@ -43,7 +58,9 @@ describe("firmware signed in CI", () => {
     expect(r.body.verdict.reason).toMatch(/no external signer policy covers kitchen/);
     const job = await upload("kitchen", sha);
     expect(job.state).toBe("failed");
-    expect(job.error).toMatch(/content trust blocked the upload: firmware [0-9a-f]{12}… is unknown signer: .*no external signer policy/);
+    expect(job.error).toMatch(
+      /content trust blocked the upload: firmware [0-9a-f]{12}… is unknown signer: .*no external signer policy/,
+    );
     expect(job.trust).toMatchObject({ state: "unknown_signer", outcome: "blocked" });
     expect(flashes("kitchen")).toBe(0);
   });
@@ -54,11 +71,36 @@ describe("firmware signed in CI", () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(re);
     };
-    await bad("/trust/external-signers", "PUT", { signers: [{ name: "CI", publicKey: "not a key" }] }, /external signer "CI": publicKey is not a P-256 public key/);
-    await bad("/trust/external-signers", "PUT", { signers: [{ name: "CI", keyless: { issuer: "https://issuer.example", subjectPattern: "x" } }] }, /keyless policy needs the trustedRoot/);
-    await bad("/trust/external-signers", "PUT", { signers: [{ name: "CI", publicKey: ci.publicPem, keyless: { issuer: "i", subjectPattern: "x" } }] }, /exactly one of publicKey or keyless/);
-    await bad("/trust/external-firmware", "POST", { deviceId: "kitchen", firmware: fw.toString("base64"), bundle: { mediaType: "nonsense" } }, /^external bundle: /);
-    await bad("/trust/external-firmware", "POST", { deviceId: "kitchen", firmware: "%%% not base64", bundle }, /base64/);
+    await bad(
+      "/trust/external-signers",
+      "PUT",
+      { signers: [{ name: "CI", publicKey: "not a key" }] },
+      /external signer "CI": publicKey is not a P-256 public key/,
+    );
+    await bad(
+      "/trust/external-signers",
+      "PUT",
+      { signers: [{ name: "CI", keyless: { issuer: "https://issuer.example", subjectPattern: "x" } }] },
+      /keyless policy needs the trustedRoot/,
+    );
+    await bad(
+      "/trust/external-signers",
+      "PUT",
+      { signers: [{ name: "CI", publicKey: ci.publicPem, keyless: { issuer: "i", subjectPattern: "x" } }] },
+      /exactly one of publicKey or keyless/,
+    );
+    await bad(
+      "/trust/external-firmware",
+      "POST",
+      { deviceId: "kitchen", firmware: fw.toString("base64"), bundle: { mediaType: "nonsense" } },
+      /^external bundle: /,
+    );
+    await bad(
+      "/trust/external-firmware",
+      "POST",
+      { deviceId: "kitchen", firmware: "%%% not base64", bundle },
+      /base64/,
+    );
     expect((await api.json<{ signers: unknown[] }>("GET", "/trust/external-signers")).signers).toEqual([]);
   });
 
@@ -67,14 +109,20 @@ describe("firmware signed in CI", () => {
       signers: [{ name: "CI release", publicKey: ci.publicPem, devices: ["kitchen"] }],
     });
     expect(set.signers.map((s) => s.name)).toEqual(["CI release"]);
-    await waitFor(async () => (await api.json<Device>("GET", "/devices/kitchen")).trust.pending !== undefined, "device view");
+    await waitFor(
+      async () => (await api.json<Device>("GET", "/devices/kitchen")).trust.pending !== undefined,
+      "device view",
+    );
 
     const job = await upload("kitchen", sha);
     expect(job.state, job.error ?? "").toBe("succeeded");
     expect(job.trust).toMatchObject({ state: "verified", outcome: "allowed", firmwareSha256: sha });
     expect(job.trust?.signer).toMatch(/^CI release: /);
     expect(flashes("kitchen")).toBe(1);
-    expect((await api.json<Device>("GET", "/devices/kitchen")).trust.running).toMatchObject({ state: "verified", firmwareSha256: sha });
+    expect((await api.json<Device>("GET", "/devices/kitchen")).trust.running).toMatchObject({
+      state: "verified",
+      firmwareSha256: sha,
+    });
 
     // The same CI bundle presented for a device the policy does not cover.
     const porch = await send("porch", fw, bundle);
@@ -96,8 +144,13 @@ describe("firmware signed in CI", () => {
   });
 
   it("revoking the CI key blocks its firmware and turns the running verdict revoked", async () => {
-    await api.json("POST", "/trust/revocations", { entries: [{ kind: "signer", keyHint: ci.hint, reason: "CI key leaked" }] });
-    await waitFor(async () => (await api.json<Device>("GET", "/devices/kitchen")).trust.running.state === "revoked", "kitchen revoked");
+    await api.json("POST", "/trust/revocations", {
+      entries: [{ kind: "signer", keyHint: ci.hint, reason: "CI key leaked" }],
+    });
+    await waitFor(
+      async () => (await api.json<Device>("GET", "/devices/kitchen")).trust.running.state === "revoked",
+      "kitchen revoked",
+    );
     const job = await upload("kitchen", sha);
     expect(job.state).toBe("failed");
     expect(job.error).toMatch(/is revoked: .*CI key leaked/);

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Device, Job } from "@esphome-forge/shared";
 import type { Api } from "../src/devtools/api-client.js";
 import { runCli, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
-import { otaImageOf as otaOf, settledJob, standinFlashes, startFleetWithWorker, type WorkerProc } from "./harness/fleet-jobs.js";
+import {
+  otaImageOf as otaOf,
+  settledJob,
+  standinFlashes,
+  startFleetWithWorker,
+  type WorkerProc,
+} from "../test-support/fleet-jobs.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -51,10 +57,24 @@ describe("content trust", () => {
     const bundle = await api.raw("GET", `/trust/approvals/${kitchenSha}?device=kitchen`);
     expect(bundle.status).toBe(200);
     writeFileSync(join(dir, "approval.json"), await bundle.text());
-    writeFileSync(join(dir, "fw.bin"), Buffer.from(await (await api.raw("GET", `/firmware/${kitchenSha}`)).arrayBuffer()));
+    writeFileSync(
+      join(dir, "fw.bin"),
+      Buffer.from(await (await api.raw("GET", `/firmware/${kitchenSha}`)).arrayBuffer()),
+    );
     writeFileSync(join(dir, "root.json"), await (await api.raw("GET", "/trust/root")).text());
     writeFileSync(join(dir, "sidecar.pem"), keys.keys.find((k) => k.role === "sidecar")!.publicKey);
-    const args = ["verify", join(dir, "fw.bin"), "--bundle", join(dir, "approval.json"), "--key", join(dir, "sidecar.pem"), "--trusted-root", join(dir, "root.json"), "--device", "kitchen"];
+    const args = [
+      "verify",
+      join(dir, "fw.bin"),
+      "--bundle",
+      join(dir, "approval.json"),
+      "--key",
+      join(dir, "sidecar.pem"),
+      "--trusted-root",
+      join(dir, "root.json"),
+      "--device",
+      "kitchen",
+    ];
     const ok = await runCli(args);
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toMatch(/^VERIFIED /);
@@ -64,7 +84,7 @@ describe("content trust", () => {
     expect(other.code, other.out).toBe(1);
     // One flipped byte and the same bundle no longer vouches for the file.
     const fw = readFileSync(join(dir, "fw.bin"));
-    fw[100] ^= 0xff;
+    fw[100]! ^= 0xff;
     writeFileSync(join(dir, "fw.bin"), fw);
     expect((await runCli(args)).code).toBe(1);
 
@@ -79,7 +99,10 @@ describe("content trust", () => {
       entries: [{ kind: "artifact", sha256: kitchenSha, reason: "found a bad sensor driver" }],
     });
     expect(rev.version).toBe(1);
-    await waitFor(async () => (await api.json<Device>("GET", "/devices/kitchen")).trust.pending.state === "revoked", "pending state revoked");
+    await waitFor(
+      async () => (await api.json<Device>("GET", "/devices/kitchen")).trust.pending.state === "revoked",
+      "pending state revoked",
+    );
 
     const blocked = await run("upload", "kitchen", { firmwareSha256: kitchenSha });
     expect(blocked.state).toBe("failed");
@@ -105,7 +128,7 @@ describe("content trust", () => {
     const sha = otaOf(built);
     const file = join(sc.dataDir, "firmware", sha.slice(0, 2), sha);
     const bytes = readFileSync(file);
-    bytes[bytes.length - 1] ^= 0x01;
+    bytes[bytes.length - 1]! ^= 0x01;
     writeFileSync(file, bytes);
     const job = await run("upload", "porch", { firmwareSha256: sha });
     expect(job.state).toBe("failed");
@@ -115,7 +138,9 @@ describe("content trust", () => {
 
   it("compile_upload of a revoked config is built but refused before the flash", async () => {
     const device = await api.json<Device>("GET", "/devices/garage");
-    await api.json("POST", "/trust/revocations", { entries: [{ kind: "config", sha256: device.configHash, reason: "leaked secrets in this config" }] });
+    await api.json("POST", "/trust/revocations", {
+      entries: [{ kind: "config", sha256: device.configHash, reason: "leaked secrets in this config" }],
+    });
     const job = await run("compile_upload", "garage");
     expect(job.state).toBe("failed");
     expect(job.phase).toBe("upload");

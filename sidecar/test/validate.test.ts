@@ -8,8 +8,15 @@ import { Job } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
 import { EventsClient } from "../src/devtools/events-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
-import { esphomeBin } from "../src/inventory/test-support/helpers.js";
+import {
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+  type SidecarProc,
+} from "../src/devtools/processes.js";
+import { esphomeBin } from "../test-support/inventory-fixtures.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -27,8 +34,19 @@ beforeAll(async () => {
   api = new Api(sc.url, sc.token);
   // validate runs the real `esphome config`; only compile would use the stand-in.
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "validator" });
-  worker = startWorker({ url: sc.url, token: secret, name: "validator", extraArgs: ["--build-command-phases", "compile", "--esphome", esphomeBin()] });
-  await waitFor(async () => (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.name === "validator" && w.online), "worker online");
+  worker = startWorker({
+    url: sc.url,
+    token: secret,
+    name: "validator",
+    extraArgs: ["--build-command-phases", "compile", "--esphome", esphomeBin()],
+  });
+  await waitFor(
+    async () =>
+      (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some(
+        (w) => w.name === "validator" && w.online,
+      ),
+    "worker online",
+  );
   events = new EventsClient(sc.url, sc.token, { headerAuth: true });
   await waitFor(() => events.of("snapshot").length, "events snapshot");
 }, 60_000);
@@ -40,10 +58,15 @@ afterAll(async () => {
 
 async function validate(device: string): Promise<Job> {
   const id = (await api.createJobs({ action: "validate", targets: { devices: [device] } })).jobs[0]!.jobId;
-  return waitFor(async () => {
-    const job = await api.job(id);
-    return job.state === "succeeded" || job.state === "failed" ? job : null;
-  }, `validate ${device}`, 90_000, 200);
+  return waitFor(
+    async () => {
+      const job = await api.job(id);
+      return job.state === "succeeded" || job.state === "failed" ? job : null;
+    },
+    `validate ${device}`,
+    90_000,
+    200,
+  );
 }
 
 describe("validate jobs carry ESPHome's structured errors", () => {
@@ -52,7 +75,9 @@ describe("validate jobs carry ESPHome's structured errors", () => {
     expect((await api.json<{ error: string | null }>("GET", "/devices/broken")).error).toContain("BOGUS");
     const job = await validate("broken");
     expect(job, await api.log(job.id)).toMatchObject({ state: "failed", phase: "validate" });
-    expect(Job.parse(job).validationErrors).toEqual([{ file: "broken.yaml", line: expect.any(Number), message: expect.stringContaining("Unknown value 'BOGUS'") }]);
+    expect(Job.parse(job).validationErrors).toEqual([
+      { file: "broken.yaml", line: expect.any(Number), message: expect.stringContaining("Unknown value 'BOGUS'") },
+    ]);
     const line = job.validationErrors[0]!.line!;
     // The line is the real one: where `level: BOGUS` sits in the file.
     expect(readLines(join(sc.dataDir, "config", "broken.yaml"))[line - 1]).toContain("BOGUS");
@@ -60,7 +85,10 @@ describe("validate jobs carry ESPHome's structured errors", () => {
     const listed = await api.json<{ jobs: Job[] }>("GET", `/jobs?device=broken&action=validate`);
     expect(listed.jobs.find((j) => j.id === job.id)!.validationErrors).toEqual(job.validationErrors);
     await waitFor(() => events.of("job").some((e) => e.id === job.id && e.job?.state === "failed"), "failed job event");
-    const last = events.of("job").filter((e) => e.id === job.id).at(-1)!.job!;
+    const last = events
+      .of("job")
+      .filter((e) => e.id === job.id)
+      .at(-1)!.job!;
     expect(last.validationErrors).toEqual(job.validationErrors);
   }, 120_000);
 

@@ -6,7 +6,14 @@ import WebSocket from "ws";
 import { WORKER_PROTOCOL_VERSION, WorkerCloseCode, type Job } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
-import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle, type SidecarProc } from "../src/devtools/processes.js";
+import {
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+  type SidecarProc,
+} from "../src/devtools/processes.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -23,17 +30,32 @@ afterAll(async () => {
   await sc?.stop();
 });
 
-const newToken = async (name: string) => (await api.json<{ token: { id: string }; secret: string }>("POST", "/worker-tokens", { name }));
+const newToken = async (name: string) =>
+  await api.json<{ token: { id: string }; secret: string }>("POST", "/worker-tokens", { name });
 
-function rawHello(token: string, protocolVersion: number): Promise<{ code: number; reason: string; messages: string[] }> {
+function rawHello(
+  token: string,
+  protocolVersion: number,
+): Promise<{ code: number; reason: string; messages: string[] }> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${sc.url.replace("http", "ws")}/api/v1/worker`, { headers: { authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`${sc.url.replace("http", "ws")}/api/v1/worker`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const messages: string[] = [];
     ws.on("open", () =>
-      ws.send(JSON.stringify({
-        type: "hello", protocolVersion, workerId: "raw", name: "raw", version: "0", slots: 1, tags: [], platform: "linux-x64",
-        system: { hostname: "h", os: "linux", arch: "x64", cpus: 1, memoryBytes: 1, nodeVersion: "22" },
-      })),
+      ws.send(
+        JSON.stringify({
+          type: "hello",
+          protocolVersion,
+          workerId: "raw",
+          name: "raw",
+          version: "0",
+          slots: 1,
+          tags: [],
+          platform: "linux-x64",
+          system: { hostname: "h", os: "linux", arch: "x64", cpus: 1, memoryBytes: 1, nodeVersion: "22" },
+        }),
+      ),
     );
     ws.on("message", (d) => messages.push(d.toString()));
     ws.on("close", (code, reason) => resolve({ code, reason: reason.toString(), messages }));
@@ -50,12 +72,20 @@ describe("connecting", () => {
   });
 
   it("refuses a bad token and a revoked one; revoking disconnects a live worker", async () => {
-    expect((await rawHello("efw_000000000000_" + "A".repeat(43), WORKER_PROTOCOL_VERSION)).code).toBe(WorkerCloseCode.unauthorized);
+    expect((await rawHello("efw_000000000000_" + "A".repeat(43), WORKER_PROTOCOL_VERSION)).code).toBe(
+      WorkerCloseCode.unauthorized,
+    );
     expect((await rawHello("garbage", WORKER_PROTOCOL_VERSION)).code).toBe(WorkerCloseCode.unauthorized);
     const { token, secret } = await newToken("to-revoke");
     const w = startWorker({ url: sc.url, token: secret, name: "to-revoke" });
     workers.push(w);
-    await waitFor(async () => (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some((x) => x.name === "to-revoke" && x.online), "worker online");
+    await waitFor(
+      async () =>
+        (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some(
+          (x) => x.name === "to-revoke" && x.online,
+        ),
+      "worker online",
+    );
     await api.json("DELETE", `/worker-tokens/${token.id}`);
     // The worker is told it is unauthorized and exits instead of retrying forever.
     const code = await Promise.race([w.exited, new Promise((r) => setTimeout(() => r("still running"), 10_000))]);
@@ -68,7 +98,21 @@ describe("connecting", () => {
     const { secret } = await newToken("info");
     const w = startWorker({ url: sc.url, token: secret, name: "info", slots: 3, tags: ["esp32", "fast"] });
     workers.push(w);
-    const info = await waitFor(async () => (await api.json<{ workers: { name: string; online: boolean; slots: number; tags: string[]; system: { cpus: number } | null }[] }>("GET", "/workers")).workers.find((x) => x.name === "info" && x.online), "worker online");
+    const info = await waitFor(
+      async () =>
+        (
+          await api.json<{
+            workers: {
+              name: string;
+              online: boolean;
+              slots: number;
+              tags: string[];
+              system: { cpus: number } | null;
+            }[];
+          }>("GET", "/workers")
+        ).workers.find((x) => x.name === "info" && x.online),
+      "worker online",
+    );
     expect(info.slots).toBe(3);
     expect(info.tags).toEqual(["esp32", "fast"]);
     expect(info.system?.cpus).toBeGreaterThan(0);
@@ -81,17 +125,31 @@ describe("a worker dies mid-build", () => {
     const a = await newToken("first");
     const first = startWorker({ url: sc.url, token: a.secret, name: "first", tags: ["pool"] });
     workers.push(first);
-    await waitFor(async () => (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some((x) => x.name === "first" && x.online), "first online");
-    const r = await api.createJobs({ action: "compile", targets: { devices: ["long"] }, params: { workerTags: ["pool"] } });
+    await waitFor(
+      async () =>
+        (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some(
+          (x) => x.name === "first" && x.online,
+        ),
+      "first online",
+    );
+    const r = await api.createJobs({
+      action: "compile",
+      targets: { devices: ["long"] },
+      params: { workerTags: ["pool"] },
+    });
     const id = r.jobs[0]!.jobId;
     await waitFor(async () => (await api.job(id)).state === "running", "job running");
     first.proc.kill("SIGKILL");
     const b = await newToken("second");
     workers.push(startWorker({ url: sc.url, token: b.secret, name: "second", tags: ["pool"] }));
-    const done = await waitFor(async () => {
-      const j = await api.job(id);
-      return j.state === "succeeded" ? j : null;
-    }, "job finished by the second worker", 40_000);
+    const done = await waitFor(
+      async () => {
+        const j = await api.job(id);
+        return j.state === "succeeded" ? j : null;
+      },
+      "job finished by the second worker",
+      40_000,
+    );
     expect(done.attempts).toBe(2);
     const workersList = await api.json<{ workers: { id: string; name: string }[] }>("GET", "/workers");
     expect(done.workerId).toBe(workersList.workers.find((x) => x.name === "second")!.id);
@@ -103,16 +161,29 @@ describe("a worker dies mid-build", () => {
     workers.push(startWorker({ url: sc.url, token: c.secret, name: "third", tags: ["pool"] }));
     type W = { id: string; name: string; online: boolean };
     const online = await waitFor(async () => {
-      const ws = (await api.json<{ workers: W[] }>("GET", "/workers")).workers.filter((w) => w.online && ["second", "third"].includes(w.name));
+      const ws = (await api.json<{ workers: W[] }>("GET", "/workers")).workers.filter(
+        (w) => w.online && ["second", "third"].includes(w.name),
+      );
       return ws.length === 2 ? ws : null;
     }, "two pool workers online");
     // Build once on the worker that would lose a least-loaded tie-break (ids sort), then rebuild unpinned.
-    const warm = online.map((w) => w.id).sort().at(-1)!;
-    const first = (await api.createJobs({ action: "compile", targets: { devices: ["fan"] }, params: { workerId: warm } })).jobs[0]!;
-    const j1 = await waitFor(async () => ((await api.job(first.jobId)).state === "succeeded" ? api.job(first.jobId) : null), "first build");
+    const warm = online
+      .map((w) => w.id)
+      .sort()
+      .at(-1)!;
+    const first = (
+      await api.createJobs({ action: "compile", targets: { devices: ["fan"] }, params: { workerId: warm } })
+    ).jobs[0]!;
+    const j1 = await waitFor(
+      async () => ((await api.job(first.jobId)).state === "succeeded" ? api.job(first.jobId) : null),
+      "first build",
+    );
     expect(j1.workerId).toBe(warm);
     const second = (await api.createJobs({ action: "compile", targets: { devices: ["fan"] } })).jobs[0]!;
-    const j2: Job = await waitFor(async () => ((await api.job(second.jobId)).state === "succeeded" ? api.job(second.jobId) : null), "second build");
+    const j2: Job = await waitFor(
+      async () => ((await api.job(second.jobId)).state === "succeeded" ? api.job(second.jobId) : null),
+      "second build",
+    );
     expect(j2.workerId).toBe(warm);
     expect(j2.dispatchReason).toMatch(/^affinity/);
   });

@@ -20,13 +20,19 @@ describe("card config validation", () => {
 
   it.each([
     [null, "the configuration must be a mapping of options"],
-    [{ type: T, veiws: ["devices"] }, 'unknown option "veiws"; the options are title, views, tags, columns, compact, entry_id'],
+    [
+      { type: T, veiws: ["devices"] },
+      'unknown option "veiws"; the options are title, views, tags, columns, compact, entry_id',
+    ],
     [{ type: T, views: ["devices", "logs"] }, 'views: unknown value "logs"; choose from devices, queue, workers'],
     [{ type: T, views: [] }, "views: list at least one of devices, queue, workers"],
     [{ type: T, views: ["queue", "queue"] }, 'views: "queue" is listed twice'],
     [{ type: T, views: 3 }, "views: expected a list, got 3"],
     [{ type: T, tags: ["Kitchen"] }, `tags: "Kitchen" is not a tag (lowercase letters, digits, '_', '.', ':' and '-')`],
-    [{ type: T, columns: ["online", "ip"] }, 'columns: unknown value "ip"; choose from online, version, status, trust, last_build'],
+    [
+      { type: T, columns: ["online", "ip"] },
+      'columns: unknown value "ip"; choose from online, version, status, trust, last_build',
+    ],
     [{ type: T, compact: "yes" }, 'compact: expected true or false, got "yes"'],
     [{ type: T, title: 5 }, "title: expected text, got 5"],
     [{ type: T, entry_id: "" }, 'entry_id: expected a config entry id (text), got ""'],

@@ -41,7 +41,11 @@ const fail = (msg: string): never => {
 const quote = (v: unknown) => (typeof v === "string" ? `"${v}"` : JSON.stringify(v));
 
 function list(raw: unknown, key: string): unknown[] {
-  if (typeof raw === "string") return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (typeof raw === "string")
+    return raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (!Array.isArray(raw)) return fail(`${key}: expected a list, got ${quote(raw)}`);
   return raw;
 }
@@ -49,7 +53,8 @@ function list(raw: unknown, key: string): unknown[] {
 function oneOf<T extends string>(raw: unknown, key: string, allowed: readonly T[]): T[] {
   const out: T[] = [];
   for (const v of list(raw, key)) {
-    if (typeof v !== "string" || !allowed.includes(v as T)) fail(`${key}: unknown value ${quote(v)}; choose from ${allowed.join(", ")}`);
+    if (typeof v !== "string" || !allowed.includes(v as T))
+      fail(`${key}: unknown value ${quote(v)}; choose from ${allowed.join(", ")}`);
     if (out.includes(v as T)) fail(`${key}: ${quote(v)} is listed twice`);
     out.push(v as T);
   }
@@ -58,10 +63,12 @@ function oneOf<T extends string>(raw: unknown, key: string, allowed: readonly T[
 
 /** Validates a card config; returns it unchanged (apart from string lists split) or throws. */
 export function validateConfig(raw: unknown): ForgeCardConfig {
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return fail("the configuration must be a mapping of options");
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    return fail("the configuration must be a mapping of options");
   const c = raw as Record<string, unknown>;
   for (const k of Object.keys(c)) {
-    if (!KNOWN_KEYS.includes(k) && !HA_KEYS.includes(k)) fail(`unknown option ${quote(k)}; the options are ${KNOWN_KEYS.slice(1).join(", ")}`);
+    if (!KNOWN_KEYS.includes(k) && !HA_KEYS.includes(k))
+      fail(`unknown option ${quote(k)}; the options are ${KNOWN_KEYS.slice(1).join(", ")}`);
   }
   const out: ForgeCardConfig = { ...(c as unknown as ForgeCardConfig) };
   if (typeof c.type !== "string" || !c.type) fail(`type: expected "custom:${CARD_TYPE}"`);
@@ -72,13 +79,16 @@ export function validateConfig(raw: unknown): ForgeCardConfig {
   }
   if (c.tags !== undefined) {
     out.tags = list(c.tags, "tags").map((t) => {
-      if (typeof t !== "string" || !TAG_RE.test(t)) fail(`tags: ${quote(t)} is not a tag (lowercase letters, digits, '_', '.', ':' and '-')`);
+      if (typeof t !== "string" || !TAG_RE.test(t))
+        fail(`tags: ${quote(t)} is not a tag (lowercase letters, digits, '_', '.', ':' and '-')`);
       return t as string;
     });
   }
   if (c.columns !== undefined) out.columns = oneOf(c.columns, "columns", OPTIONAL_COLUMNS);
-  if (c.compact !== undefined && typeof c.compact !== "boolean") fail(`compact: expected true or false, got ${quote(c.compact)}`);
-  if (c.entry_id !== undefined && (typeof c.entry_id !== "string" || !c.entry_id)) fail(`entry_id: expected a config entry id (text), got ${quote(c.entry_id)}`);
+  if (c.compact !== undefined && typeof c.compact !== "boolean")
+    fail(`compact: expected true or false, got ${quote(c.compact)}`);
+  if (c.entry_id !== undefined && (typeof c.entry_id !== "string" || !c.entry_id))
+    fail(`entry_id: expected a config entry id (text), got ${quote(c.entry_id)}`);
   return out;
 }
 

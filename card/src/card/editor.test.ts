@@ -10,7 +10,9 @@ async function mount(config: ForgeCardConfig) {
   document.body.append(el);
   await el.updateComplete;
   const events: ForgeCardConfig[] = [];
-  el.addEventListener("config-changed", (e) => events.push((e as CustomEvent<{ config: ForgeCardConfig }>).detail.config));
+  el.addEventListener("config-changed", (e) =>
+    events.push((e as CustomEvent<{ config: ForgeCardConfig }>).detail.config),
+  );
   const q = <T extends Element>(sel: string) => el.shadowRoot!.querySelector<T>(sel)!;
   const toggle = async (name: string) => {
     const box = q<HTMLInputElement>(`input[name="${name}"]`);
@@ -29,7 +31,14 @@ async function mount(config: ForgeCardConfig) {
 
 describe("card editor", () => {
   it("shows the config and sends every change as a whole, valid config", async () => {
-    const start = { type: "custom:esphome-forge-card", title: "Builds", views: ["devices", "queue"], tags: ["kitchen"], columns: ["status", "trust"], compact: false } as ForgeCardConfig;
+    const start = {
+      type: "custom:esphome-forge-card",
+      title: "Builds",
+      views: ["devices", "queue"],
+      tags: ["kitchen"],
+      columns: ["status", "trust"],
+      compact: false,
+    } as ForgeCardConfig;
     const { events, q, toggle, type } = await mount(start);
     expect(q<HTMLInputElement>("#title").value).toBe("Builds");
     expect(q<HTMLInputElement>('input[name="view-workers"]').checked).toBe(false);
@@ -42,7 +51,13 @@ describe("card editor", () => {
     await type("#tags", "kitchen, garden");
     await type("#title", "");
     const last = events.at(-1)!;
-    expect(last).toEqual({ type: "custom:esphome-forge-card", views: ["devices", "queue", "workers"], tags: ["kitchen", "garden"], columns: ["online", "status", "trust"], compact: true });
+    expect(last).toEqual({
+      type: "custom:esphome-forge-card",
+      views: ["devices", "queue", "workers"],
+      tags: ["kitchen", "garden"],
+      columns: ["online", "status", "trust"],
+      compact: true,
+    });
     expect(() => validateConfig(last)).not.toThrow();
     expect(events).toHaveLength(5);
   });

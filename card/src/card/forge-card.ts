@@ -4,7 +4,14 @@ import { LitElement, html, css, nothing, type PropertyValues } from "lit";
 import { HaSource } from "../data/ha-source.js";
 import type { DevicePresence, ForgeState, Unsubscribe } from "../data/types.js";
 import "../views/forge-dashboard.js";
-import { CARD_TYPE, resolveConfig, stubConfig, validateConfig, type ForgeCardConfig, type ResolvedConfig } from "./config.js";
+import {
+  CARD_TYPE,
+  resolveConfig,
+  stubConfig,
+  validateConfig,
+  type ForgeCardConfig,
+  type ResolvedConfig,
+} from "./config.js";
 import type { HomeAssistantLike } from "./ha-types.js";
 import { PresenceResolver } from "./ha-presence.js";
 import "./forge-card-editor.js";

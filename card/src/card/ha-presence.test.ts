@@ -1,17 +1,29 @@
 import { describe, expect, it } from "vitest";
-import { makeDevice } from "../../test/fixtures/fleet.js";
+import { makeDevice } from "../../test/support/fixtures/fleet.js";
 import { esphomeVersionOf, PresenceResolver } from "./ha-presence.js";
 import type { HomeAssistantLike } from "./ha-types.js";
 
-const dev = makeDevice(1, { id: "kitchen-light", name: "kitchen-light", friendlyName: "Kitchen light", mac: "AA:BB:CC:00:00:01" });
+const dev = makeDevice(1, {
+  id: "kitchen-light",
+  name: "kitchen-light",
+  friendlyName: "Kitchen light",
+  mac: "AA:BB:CC:00:00:01",
+});
 const other = makeDevice(2, { id: "garage", name: "garage", friendlyName: "Garage", mac: null });
 
 function hass(states: Record<string, string>): HomeAssistantLike {
   return {
     connection: {} as HomeAssistantLike["connection"],
-    states: Object.fromEntries(Object.entries(states).map(([id, state]) => [id, { entity_id: id, state, attributes: {} }])),
+    states: Object.fromEntries(
+      Object.entries(states).map(([id, state]) => [id, { entity_id: id, state, attributes: {} }]),
+    ),
     devices: {
-      d1: { id: "d1", name: "Kitchen light", connections: [["mac", "aa:bb:cc:00:00:01"]], sw_version: "2026.9.1 (ESPHome 2026.9.1)" },
+      d1: {
+        id: "d1",
+        name: "Kitchen light",
+        connections: [["mac", "aa:bb:cc:00:00:01"]],
+        sw_version: "2026.9.1 (ESPHome 2026.9.1)",
+      },
       d2: { id: "d2", name: "Garage", connections: [], sw_version: "1.4 (ESPHome 2026.10.0)" },
     },
     entities: {
@@ -33,9 +45,25 @@ describe("presence from Home Assistant", () => {
 
   it("matches by MAC, else by name; online unless all ESPHome entities are unavailable", () => {
     const r = new PresenceResolver();
-    const p = r.resolve(hass({ "light.kitchen": "on", "sensor.kitchen_rssi": "unavailable", "switch.garage": "unavailable", "sensor.forge_status": "idle" }), [dev, other]);
-    expect(p.get("kitchen-light")).toEqual({ online: true, runningVersion: "2026.9.1", swVersion: "2026.9.1 (ESPHome 2026.9.1)" });
-    expect(p.get("garage")).toEqual({ online: false, runningVersion: "2026.10.0", swVersion: "1.4 (ESPHome 2026.10.0)" });
+    const p = r.resolve(
+      hass({
+        "light.kitchen": "on",
+        "sensor.kitchen_rssi": "unavailable",
+        "switch.garage": "unavailable",
+        "sensor.forge_status": "idle",
+      }),
+      [dev, other],
+    );
+    expect(p.get("kitchen-light")).toEqual({
+      online: true,
+      runningVersion: "2026.9.1",
+      swVersion: "2026.9.1 (ESPHome 2026.9.1)",
+    });
+    expect(p.get("garage")).toEqual({
+      online: false,
+      runningVersion: "2026.10.0",
+      swVersion: "1.4 (ESPHome 2026.10.0)",
+    });
   });
 
   it("returns the same map (and entries) while nothing relevant changes", () => {
@@ -43,14 +71,19 @@ describe("presence from Home Assistant", () => {
     const a = r.resolve(hass({ "light.kitchen": "on", "switch.garage": "off" }), [dev, other]);
     const b = r.resolve(hass({ "light.kitchen": "off", "switch.garage": "on" }), [dev, other]);
     expect(b).toBe(a);
-    const c = r.resolve(hass({ "light.kitchen": "unavailable", "sensor.kitchen_rssi": "unavailable", "switch.garage": "on" }), [dev, other]);
+    const c = r.resolve(
+      hass({ "light.kitchen": "unavailable", "sensor.kitchen_rssi": "unavailable", "switch.garage": "on" }),
+      [dev, other],
+    );
     expect(c).not.toBe(a);
     expect(c.get("garage")).toBe(a.get("garage"));
     expect(c.get("kitchen-light")!.online).toBe(false);
   });
 
   it("says unknown for devices HA does not know", () => {
-    const p = new PresenceResolver().resolve(hass({}), [makeDevice(9, { id: "x", name: "x", friendlyName: null, mac: null })]);
+    const p = new PresenceResolver().resolve(hass({}), [
+      makeDevice(9, { id: "x", name: "x", friendlyName: null, mac: null }),
+    ]);
     expect(p.get("x")).toEqual({ online: null, runningVersion: null, swVersion: null });
   });
 });

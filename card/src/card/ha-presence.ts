@@ -27,7 +27,8 @@ export class PresenceResolver {
   private last: Map<string, DevicePresence> = new Map();
 
   private index(hass: HomeAssistantLike): RegistryIndex {
-    if (this.indexed && this.indexed.devices === hass.devices && this.indexed.entities === hass.entities) return this.indexed.index;
+    if (this.indexed && this.indexed.devices === hass.devices && this.indexed.entities === hass.entities)
+      return this.indexed.index;
     const byMac = new Map<string, HassDeviceLike>();
     const byName = new Map<string, HassDeviceLike>();
     for (const d of Object.values(hass.devices ?? {})) {
@@ -56,7 +57,10 @@ export class PresenceResolver {
       count++;
       const ha =
         (d.mac ? idx.byMac.get(normMac(d.mac)) : undefined) ??
-        [d.friendlyName, d.name, d.id].filter((n): n is string => !!n).map((n) => idx.byName.get(normName(n))).find(Boolean);
+        [d.friendlyName, d.name, d.id]
+          .filter((n): n is string => !!n)
+          .map((n) => idx.byName.get(normName(n)))
+          .find(Boolean);
       let online: boolean | null = null;
       if (ha) {
         const ids = idx.entitiesOf.get(ha.id) ?? [];
@@ -66,7 +70,8 @@ export class PresenceResolver {
       const swVersion = ha?.sw_version ?? null;
       const runningVersion = esphomeVersionOf(swVersion);
       const prev = this.last.get(d.id);
-      if (prev && prev.online === online && prev.runningVersion === runningVersion && prev.swVersion === swVersion) next.set(d.id, prev);
+      if (prev && prev.online === online && prev.runningVersion === runningVersion && prev.swVersion === swVersion)
+        next.set(d.id, prev);
       else {
         next.set(d.id, { online, runningVersion, swVersion });
         changed = true;

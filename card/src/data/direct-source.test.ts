@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { makeJob, makeSnapshot, verdict } from "../../test/fixtures/fleet.js";
+import { makeJob, makeSnapshot, verdict } from "../../test/support/fixtures/fleet.js";
 import { Backoff } from "./backoff.js";
 import { DirectSource } from "./direct-source.js";
 import type { ForgeState, LogUpdate } from "./types.js";
@@ -87,7 +87,10 @@ describe("DirectSource", () => {
     expect(second.sent.at(-1)).toEqual({ type: "subscribe_log", jobId: 7, offset: 7 });
     // The server repeats from where we asked; anything older is dropped by the stitcher.
     second.deliver({ type: "log", jobId: 7, offset: 0, chunk: "line 1\nline 2\n" });
-    expect(got).toEqual([{ kind: "text", text: "line 1\n" }, { kind: "text", text: "line 2\n" }]);
+    expect(got).toEqual([
+      { kind: "text", text: "line 1\n" },
+      { kind: "text", text: "line 2\n" },
+    ]);
   });
 
   it("stops on an unauthorised close instead of retrying", () => {
@@ -113,15 +116,25 @@ describe("DirectSource", () => {
     const calls: { url: string; init: RequestInit }[] = [];
     const fetchImpl = (async (url: string, init: RequestInit) => {
       calls.push({ url, init });
-      if (url.endsWith("/cancel")) return new Response(JSON.stringify({ error: { code: "not_found", message: "no job with id 9" } }), { status: 404 });
-      return new Response(JSON.stringify({ jobs: [{ jobId: 1, deviceId: "a", coalesced: false }], skipped: [] }), { status: 201 });
+      if (url.endsWith("/cancel"))
+        return new Response(JSON.stringify({ error: { code: "not_found", message: "no job with id 9" } }), {
+          status: 404,
+        });
+      return new Response(JSON.stringify({ jobs: [{ jobId: 1, deviceId: "a", coalesced: false }], skipped: [] }), {
+        status: 201,
+      });
     }) as unknown as typeof fetch;
     const { source } = setup(fetchImpl);
     const res = await source.compile(["a"], { upload: true });
     expect(res.jobs[0]!.jobId).toBe(1);
     expect(calls[0]!.url).toBe("http://127.0.0.1:7052/api/v1/jobs");
     expect((calls[0]!.init.headers as Record<string, string>).authorization).toBe("Bearer tok");
-    expect(JSON.parse(calls[0]!.init.body as string)).toEqual({ action: "compile_upload", targets: { devices: ["a"] }, priority: "interactive", source: "dashboard" });
+    expect(JSON.parse(calls[0]!.init.body as string)).toEqual({
+      action: "compile_upload",
+      targets: { devices: ["a"] },
+      priority: "interactive",
+      source: "dashboard",
+    });
     await source.upload(["a"]);
     expect(JSON.parse(calls[1]!.init.body as string).action).toBe("upload");
     await expect(source.cancel(9)).rejects.toThrow("no job with id 9");
@@ -131,7 +144,10 @@ describe("DirectSource", () => {
     const urls: string[] = [];
     const fetchImpl = (async (url: string) => {
       urls.push(url);
-      return new Response(JSON.stringify({ policy: "enforce", revocations: null, log: { size: urls.length, audit: null } }), { status: 200 });
+      return new Response(
+        JSON.stringify({ policy: "enforce", revocations: null, log: { size: urls.length, audit: null } }),
+        { status: 200 },
+      );
     }) as unknown as typeof fetch;
     const { source, ws } = setup(fetchImpl);
     const sizes: number[] = [];
@@ -154,7 +170,10 @@ describe("DirectSource", () => {
   });
 
   it("marks the state unauthorised on a 401", async () => {
-    const fetchImpl = (async () => new Response(JSON.stringify({ error: { code: "unauthorized", message: "invalid admin token" } }), { status: 401 })) as unknown as typeof fetch;
+    const fetchImpl = (async () =>
+      new Response(JSON.stringify({ error: { code: "unauthorized", message: "invalid admin token" } }), {
+        status: 401,
+      })) as unknown as typeof fetch;
     const { source, states } = setup(fetchImpl);
     await expect(source.verify()).rejects.toMatchObject({ status: 401, message: "invalid admin token" });
     expect(states.at(-1)!.status).toBe("unauthorized");

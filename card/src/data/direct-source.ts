@@ -6,7 +6,14 @@ import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
-import { ForgeError, type ForgeDataSource, type ForgeState, type LogEvent, type LogUpdate, type Unsubscribe } from "./types.js";
+import {
+  ForgeError,
+  type ForgeDataSource,
+  type ForgeState,
+  type LogEvent,
+  type LogUpdate,
+  type Unsubscribe,
+} from "./types.js";
 
 /** The WebSocket close code the sidecar uses for a bad token. */
 export const CLOSE_UNAUTHORIZED = 4003;
@@ -112,7 +119,10 @@ export class DirectSource implements ForgeDataSource {
     try {
       res = await this.fetchFn(`${this.api}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.o.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        headers: {
+          authorization: `Bearer ${this.o.token}`,
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
     } catch (err) {
@@ -173,7 +183,10 @@ export class DirectSource implements ForgeDataSource {
         return;
       }
       const delay = this.backoff.next();
-      this.hub.status("reconnecting", `connection lost${ev.reason ? ` (${ev.reason})` : ""}; retrying in ${Math.ceil(delay / 1000)} s`);
+      this.hub.status(
+        "reconnecting",
+        `connection lost${ev.reason ? ` (${ev.reason})` : ""}; retrying in ${Math.ceil(delay / 1000)} s`,
+      );
       this.retryTimer = setTimeout(() => this.open(), delay);
     };
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { makeJob, makeSnapshot, verdict } from "../../test/fixtures/fleet.js";
+import { makeJob, makeSnapshot, verdict } from "../../test/support/fixtures/fleet.js";
 import { HaSource, type HaConnectionLike, type HaMessage } from "./ha-source.js";
 import type { ForgeState, LogUpdate } from "./types.js";
 
@@ -9,7 +9,8 @@ function fakeConnection(reply: (msg: HaMessage) => unknown = () => ({ jobs: [], 
   const listeners = new Map<string, () => void>();
   const conn: HaConnectionLike = {
     async subscribeMessage<T>(cb: (e: T) => void, msg: HaMessage) {
-      if (msg.type === "esphome_forge/job_log" && msg.job_id === 404) throw { code: "not_found", message: "no job with id 404" };
+      if (msg.type === "esphome_forge/job_log" && msg.job_id === 404)
+        throw { code: "not_found", message: "no job with id 404" };
       const sub = { msg, cb: cb as (e: unknown) => void, closed: false };
       subs.push(sub);
       return async () => {
@@ -37,7 +38,13 @@ describe("HaSource", () => {
     await Promise.resolve();
     expect(f.subs[0]!.msg).toEqual({ type: "esphome_forge/subscribe", entry_id: "entry1" });
     f.subs[0]!.cb(makeSnapshot(2, 3));
-    f.subs[0]!.cb({ type: "job", seq: 4, op: "upsert", id: 5, job: makeJob(5, "kitchen-plug-0", { state: "running" }) });
+    f.subs[0]!.cb({
+      type: "job",
+      seq: 4,
+      op: "upsert",
+      id: 5,
+      job: makeJob(5, "kitchen-plug-0", { state: "running" }),
+    });
     expect(states.at(-1)!.jobs.get(5)!.state).toBe("running");
     f.listeners.get("disconnected")!();
     expect(states.at(-1)!.status).toBe("reconnecting");
@@ -51,7 +58,9 @@ describe("HaSource", () => {
   });
 
   it("sends the documented command payloads", async () => {
-    const f = fakeConnection((m) => (m.type === "esphome_forge/cancel" ? makeJob(9, "a", { state: "cancelled" }) : { jobs: [], skipped: [] }));
+    const f = fakeConnection((m) =>
+      m.type === "esphome_forge/cancel" ? makeJob(9, "a", { state: "cancelled" }) : { jobs: [], skipped: [] },
+    );
     const source = new HaSource(f.conn);
     await source.compile(["a", "b"], { upload: false });
     await source.upload(["a"]);
@@ -68,7 +77,17 @@ describe("HaSource", () => {
     vi.useFakeTimers();
     try {
       let asked = 0;
-      const f = fakeConnection((m) => (m.type === "esphome_forge/trust_status" ? { policy: "enforce", revocations: null, revocationError: null, log: { size: ++asked, audit: null }, keys: { active: 1, retired: 0, revoked: 0 } } : undefined));
+      const f = fakeConnection((m) =>
+        m.type === "esphome_forge/trust_status"
+          ? {
+              policy: "enforce",
+              revocations: null,
+              revocationError: null,
+              log: { size: ++asked, audit: null },
+              keys: { active: 1, retired: 0, revoked: 0 },
+            }
+          : undefined,
+      );
       const source = new HaSource(f.conn, "entry1");
       const sizes: number[] = [];
       source.trustStatus!.subscribe((u) => u.status && sizes.push(u.status.log.size));
@@ -88,7 +107,9 @@ describe("HaSource", () => {
       await vi.advanceTimersByTimeAsync(1000);
       expect(asked).toBe(3);
       expect(sizes).toEqual([1, 2, 3]);
-      expect(f.sent.filter((m) => m.type === "esphome_forge/trust_status")).toEqual(Array(3).fill({ type: "esphome_forge/trust_status", entry_id: "entry1" }));
+      expect(f.sent.filter((m) => m.type === "esphome_forge/trust_status")).toEqual(
+        Array(3).fill({ type: "esphome_forge/trust_status", entry_id: "entry1" }),
+      );
       off();
     } finally {
       vi.useRealTimers();
@@ -130,7 +151,11 @@ describe("HaSource", () => {
     sub.cb({ type: "log", jobId: 3, offset: 0, chunk: "a\n" });
     sub.cb({ type: "log", jobId: 3, offset: 0, chunk: "a\nb\n" });
     sub.cb({ type: "log_end", jobId: 3, state: "succeeded" });
-    expect(got).toEqual([{ kind: "text", text: "a\n" }, { kind: "text", text: "b\n" }, { kind: "end", state: "succeeded" }]);
+    expect(got).toEqual([
+      { kind: "text", text: "a\n" },
+      { kind: "text", text: "b\n" },
+      { kind: "end", state: "succeeded" },
+    ]);
     const errs: LogUpdate[] = [];
     source.subscribeLog(404, 0, (u) => errs.push(u));
     await new Promise((r) => setTimeout(r, 0));

@@ -5,7 +5,16 @@ import type { CreateJobsResponse, Job, TrustStatus } from "@esphome-forge/shared
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
-import { ForgeError, toForgeError, type ForgeDataSource, type ForgeState, type LogEvent, type LogUpdate, type StateEvent, type Unsubscribe } from "./types.js";
+import {
+  ForgeError,
+  toForgeError,
+  type ForgeDataSource,
+  type ForgeState,
+  type LogEvent,
+  type LogUpdate,
+  type StateEvent,
+  type Unsubscribe,
+} from "./types.js";
 
 export interface HaMessage {
   type: string;
@@ -14,7 +23,11 @@ export interface HaMessage {
 
 /** The part of home-assistant-js-websocket's `Connection` the card uses. */
 export interface HaConnectionLike {
-  subscribeMessage<T>(callback: (result: T) => void, message: HaMessage, options?: { resubscribe?: boolean }): Promise<() => Promise<void>>;
+  subscribeMessage<T>(
+    callback: (result: T) => void,
+    message: HaMessage,
+    options?: { resubscribe?: boolean },
+  ): Promise<() => Promise<void>>;
   sendMessagePromise<T>(message: HaMessage): Promise<T>;
   addEventListener?(event: "ready" | "disconnected", cb: () => void): void;
   removeEventListener?(event: "ready" | "disconnected", cb: () => void): void;
@@ -33,9 +46,13 @@ export const HA_COMMANDS = {
 export function haError(err: unknown): ForgeError {
   const e = toForgeError(err);
   if (e.code === "unknown_command") {
-    return new ForgeError("The Forge for ESPHome integration is not loaded in Home Assistant (add it under Settings → Devices & services).", e.code);
+    return new ForgeError(
+      "The Forge for ESPHome integration is not loaded in Home Assistant (add it under Settings → Devices & services).",
+      e.code,
+    );
   }
-  if (e.code === "unauthorized") return new ForgeError(`Only Home Assistant administrators can do this (${e.message}).`, e.code);
+  if (e.code === "unauthorized")
+    return new ForgeError(`Only Home Assistant administrators can do this (${e.message}).`, e.code);
   return e;
 }
 
@@ -43,7 +60,8 @@ export class HaSource implements ForgeDataSource {
   readonly kind = "ha";
   private readonly hub = new StateHub({ start: () => this.start(), stop: () => this.stop() });
   private unsubscribe: Promise<(() => Promise<void>) | null> | null = null;
-  private readonly onDisconnected = () => this.hub.status("reconnecting", "Home Assistant connection lost; reconnecting…");
+  private readonly onDisconnected = () =>
+    this.hub.status("reconnecting", "Home Assistant connection lost; reconnecting…");
   private readonly onReady = () => this.hub.status("connecting");
   /** Policy, revocation list and log check (admins only); refetched when a device's trust changes. */
   readonly trustStatus: TrustStatusFeed | undefined;
@@ -54,7 +72,9 @@ export class HaSource implements ForgeDataSource {
     /** Whether the HA user is an admin: the trust status command is admin-only, like the actions. */
     admin = true,
   ) {
-    this.trustStatus = admin ? new TrustStatusFeed(() => this.call<TrustStatus>(HA_COMMANDS.trustStatus, {})) : undefined;
+    this.trustStatus = admin
+      ? new TrustStatusFeed(() => this.call<TrustStatus>(HA_COMMANDS.trustStatus, {}))
+      : undefined;
   }
 
   get state(): ForgeState {
@@ -123,7 +143,8 @@ export class HaSource implements ForgeDataSource {
 
   private onEvent(e: StateEvent): void {
     // A fresh snapshot (first, or after a reconnect) or a device whose trust changed: ask again.
-    if (e.type === "snapshot" || (e.type === "device" && trustChanged(this.hub.state.devices.get(e.id), e.device))) this.trustStatus?.refresh();
+    if (e.type === "snapshot" || (e.type === "device" && trustChanged(this.hub.state.devices.get(e.id), e.device)))
+      this.trustStatus?.refresh();
     this.hub.apply(e);
   }
 

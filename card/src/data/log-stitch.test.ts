@@ -1,11 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { LogStitcher, utf8Length, utf8SliceFrom } from "./log-stitch.js";
 
-const log = (offset: number, chunk: string, truncatedBefore?: boolean) => ({ type: "log" as const, jobId: 1, offset, chunk, truncatedBefore });
+const log = (offset: number, chunk: string, truncatedBefore?: boolean) => ({
+  type: "log" as const,
+  jobId: 1,
+  offset,
+  chunk,
+  truncatedBefore,
+});
 
 describe("utf8 helpers", () => {
   it("measure like TextEncoder", () => {
-    for (const s of ["", "abc", "größe", "€uro", "emoji 🚀 ok", "\u{1F600}\u{1F600}"]) expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
+    for (const s of ["", "abc", "größe", "€uro", "emoji 🚀 ok", "\u{1F600}\u{1F600}"])
+      expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
   });
   it("slice by bytes without splitting characters", () => {
     expect(utf8SliceFrom("aé🚀b", 1)).toBe("é🚀b");
@@ -38,7 +45,10 @@ describe("LogStitcher", () => {
   it("reports truncation and gaps", () => {
     const s = new LogStitcher(1, 0);
     expect(s.accept(log(5000, "tail", true))).toEqual([{ kind: "truncated" }, { kind: "text", text: "tail" }]);
-    expect(s.accept(log(5010, "more"))).toEqual([{ kind: "gap", bytes: 6 }, { kind: "text", text: "more" }]);
+    expect(s.accept(log(5010, "more"))).toEqual([
+      { kind: "gap", bytes: 6 },
+      { kind: "text", text: "more" },
+    ]);
   });
 
   it("ends once and ignores other jobs", () => {

@@ -14,7 +14,7 @@ function utf8Bytes(s: string, i: number): number {
 /** UTF-8 length of a string without allocating (a 1 MB log is measured on every chunk). */
 export function utf8Length(s: string): number {
   let n = 0;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const b = utf8Bytes(s, i);
     n += b;
     i += b === 4 ? 2 : 1;
@@ -40,7 +40,10 @@ export class LogStitcher {
   private started = false;
   ended = false;
 
-  constructor(readonly jobId: number, offset: number) {
+  constructor(
+    readonly jobId: number,
+    offset: number,
+  ) {
     this.next = offset;
   }
 

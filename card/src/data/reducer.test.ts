@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeDevice, makeJob, makeSnapshot, iso } from "../../test/fixtures/fleet.js";
+import { makeDevice, makeJob, makeSnapshot, iso } from "../../test/support/fixtures/fleet.js";
 import { initialState, MAX_FINISHED_JOBS, pruneJobs, reduce, withStatus } from "./reducer.js";
 
 describe("reducer", () => {
@@ -63,7 +63,8 @@ describe("reducer", () => {
 
   it("caps finished jobs but never drops active ones", () => {
     const jobs = new Map<number, ReturnType<typeof makeJob>>();
-    for (let i = 1; i <= MAX_FINISHED_JOBS + 10; i++) jobs.set(i, makeJob(i, "d", { state: "succeeded", finishedAt: iso(i * 1000) }));
+    for (let i = 1; i <= MAX_FINISHED_JOBS + 10; i++)
+      jobs.set(i, makeJob(i, "d", { state: "succeeded", finishedAt: iso(i * 1000) }));
     jobs.set(10_000, makeJob(10_000, "d", { state: "running" }));
     const pruned = pruneJobs(jobs);
     expect(pruned.size).toBe(MAX_FINISHED_JOBS + 1);

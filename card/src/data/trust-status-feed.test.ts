@@ -35,7 +35,10 @@ describe("TrustStatusFeed", () => {
   });
 
   it("keeps the last status when a fetch fails and says why", async () => {
-    const load = vi.fn<() => Promise<TrustStatus>>().mockResolvedValueOnce(status(1)).mockRejectedValueOnce(new Error("HTTP 500"));
+    const load = vi
+      .fn<() => Promise<TrustStatus>>()
+      .mockResolvedValueOnce(status(1))
+      .mockRejectedValueOnce(new Error("HTTP 500"));
     const feed = new TrustStatusFeed(load, 10);
     const seen: TrustStatusUpdate[] = [];
     feed.subscribe((u) => seen.push(u));

@@ -76,8 +76,12 @@ export class TrustStatusFeed {
 }
 
 /** True when a device delta changes what bears on the trust status: its verdicts or its own policy. */
-export function trustChanged(before: Pick<Device, "trust" | "trustPolicy"> | null | undefined, after: Pick<Device, "trust" | "trustPolicy"> | null | undefined): boolean {
+export function trustChanged(
+  before: Pick<Device, "trust" | "trustPolicy"> | null | undefined,
+  after: Pick<Device, "trust" | "trustPolicy"> | null | undefined,
+): boolean {
   return trustKey(before) !== trustKey(after);
 }
 
-const trustKey = (d: { trust: unknown; trustPolicy?: unknown } | null | undefined): string => (d ? JSON.stringify([d.trust, d.trustPolicy ?? null]) : "");
+const trustKey = (d: { trust: unknown; trustPolicy?: unknown } | null | undefined): string =>
+  d ? JSON.stringify([d.trust, d.trustPolicy ?? null]) : "";

@@ -1,6 +1,14 @@
 // The card's one data interface. Two backends implement it (Home Assistant's WebSocket and the
 // sidecar's own REST + events API); every view talks only to this.
-import type { CreateJobsResponse, Device, Job, SnapshotEvent, TrustStatus, Worker, DeltaEvent } from "@esphome-forge/shared";
+import type {
+  CreateJobsResponse,
+  Device,
+  Job,
+  SnapshotEvent,
+  TrustStatus,
+  Worker,
+  DeltaEvent,
+} from "@esphome-forge/shared";
 
 export type { CreateJobsResponse, Device, Job, Worker };
 
@@ -85,7 +93,10 @@ export function toForgeError(err: unknown): ForgeError {
     const e = err as { code?: unknown; message?: unknown; error?: { code?: unknown; message?: unknown } };
     const inner = e.error && typeof e.error === "object" ? e.error : e;
     const message = typeof inner.message === "string" && inner.message ? inner.message : JSON.stringify(err);
-    return new ForgeError(message, typeof inner.code === "string" ? inner.code : typeof inner.code === "number" ? String(inner.code) : "error");
+    return new ForgeError(
+      message,
+      typeof inner.code === "string" ? inner.code : typeof inner.code === "number" ? String(inner.code) : "error",
+    );
   }
   return new ForgeError(String(err));
 }

@@ -119,7 +119,11 @@ export class AnsiToHtml {
       }
       const seq = text.slice(esc, end);
       if (seq[1] === "[" && seq.endsWith("m")) {
-        const params = seq.slice(2, -1).split(/[;:]/).filter((x) => x !== "").map(Number);
+        const params = seq
+          .slice(2, -1)
+          .split(/[;:]/)
+          .filter((x) => x !== "")
+          .map(Number);
         applySgr(this.style, params);
         open = openTag(this.style);
       }

@@ -32,6 +32,13 @@ it("formats relative times", () => {
 
 it("compares names naturally", async () => {
   const { naturalCompare } = await import("./natural-compare.js");
-  expect(["plug 10", "Plug 2", "plug 1", "alpha", "plug 02b", "plug"].sort(naturalCompare)).toEqual(["alpha", "plug", "plug 1", "Plug 2", "plug 02b", "plug 10"]);
+  expect(["plug 10", "Plug 2", "plug 1", "alpha", "plug 02b", "plug"].sort(naturalCompare)).toEqual([
+    "alpha",
+    "plug",
+    "plug 1",
+    "Plug 2",
+    "plug 02b",
+    "plug 10",
+  ]);
   expect(naturalCompare("A", "a")).toBe(0);
 });

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
-import { FakeSource } from "../../test/fixtures/fake-source.js";
-import { makeJob, makeSnapshot } from "../../test/fixtures/fleet.js";
+import { FakeSource } from "../../test/support/fixtures/fake-source.js";
+import { makeJob, makeSnapshot } from "../../test/support/fixtures/fleet.js";
 import { ForgeDeviceRow } from "./device-row.js";
 import type { ForgeDashboard } from "./forge-dashboard.js";
 import "./forge-dashboard.js";
@@ -9,12 +9,17 @@ import "./forge-dashboard.js";
 const settle = async (el: ForgeDashboard) => {
   for (let i = 0; i < 4; i++) {
     await el.updateComplete;
-    const view = el.shadowRoot!.querySelector("forge-devices-view") as (HTMLElement & { updateComplete: Promise<unknown> }) | null;
+    const view = el.shadowRoot!.querySelector("forge-devices-view") as
+      (HTMLElement & { updateComplete: Promise<unknown> }) | null;
     await view?.updateComplete;
-    for (const r of view?.shadowRoot?.querySelectorAll("forge-device-row") ?? []) await (r as ForgeDeviceRow).updateComplete;
+    for (const r of view?.shadowRoot?.querySelectorAll("forge-device-row") ?? [])
+      await (r as ForgeDeviceRow).updateComplete;
   }
 };
-const rows = (el: ForgeDashboard) => [...el.shadowRoot!.querySelector("forge-devices-view")!.shadowRoot!.querySelectorAll("forge-device-row")] as ForgeDeviceRow[];
+const rows = (el: ForgeDashboard) =>
+  [
+    ...el.shadowRoot!.querySelector("forge-devices-view")!.shadowRoot!.querySelectorAll("forge-device-row"),
+  ] as ForgeDeviceRow[];
 
 async function mount(devices = 12) {
   const source = new FakeSource();
@@ -55,7 +60,13 @@ describe("dashboard", () => {
     };
     try {
       const target = rows(el)[5]!.device.id;
-      source.push({ type: "job", seq: 2, op: "upsert", id: 5000, job: makeJob(5000, target, { state: "running", startedAt: new Date().toISOString(), progress: 40 }) });
+      source.push({
+        type: "job",
+        seq: 2,
+        op: "upsert",
+        id: 5000,
+        job: makeJob(5000, target, { state: "running", startedAt: new Date().toISOString(), progress: 40 }),
+      });
       await settle(el);
       expect([...updates.keys()]).toEqual([target]);
       const row = rows(el).find((r) => r.device.id === target)!;
@@ -80,15 +91,39 @@ describe("dashboard", () => {
     const { el, source } = await mount(3);
     const row = rows(el)[1]!;
     const upload = () => row.querySelector<HTMLButtonElement>('button[aria-label^="Upload stored firmware"]')!;
-    const failedUpload = { jobId: 90, action: "upload" as const, state: "failed" as const, finishedAt: new Date().toISOString(), firmwareSha256: null, esphomeVersion: null };
-    const stored = { jobId: 80, finishedAt: new Date().toISOString(), firmwareSha256: "cd".repeat(32), esphomeVersion: "2026.10.0" };
-    source.push({ type: "device", seq: 2, op: "upsert", id: row.device.id, device: { ...row.device, lastBuild: failedUpload, storedFirmware: stored } });
+    const failedUpload = {
+      jobId: 90,
+      action: "upload" as const,
+      state: "failed" as const,
+      finishedAt: new Date().toISOString(),
+      firmwareSha256: null,
+      esphomeVersion: null,
+    };
+    const stored = {
+      jobId: 80,
+      finishedAt: new Date().toISOString(),
+      firmwareSha256: "cd".repeat(32),
+      esphomeVersion: "2026.10.0",
+    };
+    source.push({
+      type: "device",
+      seq: 2,
+      op: "upsert",
+      id: row.device.id,
+      device: { ...row.device, lastBuild: failedUpload, storedFirmware: stored },
+    });
     await settle(el);
     expect(upload().disabled).toBe(false);
     upload().click();
     await new Promise((r) => setTimeout(r, 0));
     expect(source.calls.at(-1)).toEqual({ method: "upload", args: [[row.device.id]] });
-    source.push({ type: "device", seq: 3, op: "upsert", id: row.device.id, device: { ...row.device, lastBuild: failedUpload, storedFirmware: null } });
+    source.push({
+      type: "device",
+      seq: 3,
+      op: "upsert",
+      id: row.device.id,
+      device: { ...row.device, lastBuild: failedUpload, storedFirmware: null },
+    });
     await settle(el);
     expect(upload().disabled).toBe(true);
     expect(upload().title).toBe("No stored firmware yet");

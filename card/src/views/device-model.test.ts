@@ -1,10 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { makeDevice, makeJob, verdict } from "../../test/fixtures/fleet.js";
-import { DEFAULT_QUERY, indexJobsByDevice, inScope, isOutdated, matchesQuery, rowStatus, sortDevices, uploadableFirmware } from "./device-model.js";
+import { makeDevice, makeJob, verdict } from "../../test/support/fixtures/fleet.js";
+import {
+  DEFAULT_QUERY,
+  indexJobsByDevice,
+  inScope,
+  isOutdated,
+  matchesQuery,
+  rowStatus,
+  sortDevices,
+  uploadableFirmware,
+} from "./device-model.js";
 
 const a = makeDevice(1, { id: "a", friendlyName: "Alpha", tags: ["kitchen"], outdated: false });
 const b = makeDevice(2, { id: "b", friendlyName: "Bravo", tags: ["garden", "battery"], outdated: true });
-const c = makeDevice(3, { id: "c", friendlyName: "Charlie", tags: ["kitchen"], outdated: false, trust: { pending: verdict(), running: verdict("revoked", "signer key revoked") } });
+const c = makeDevice(3, {
+  id: "c",
+  friendlyName: "Charlie",
+  tags: ["kitchen"],
+  outdated: false,
+  trust: { pending: verdict(), running: verdict("revoked", "signer key revoked") },
+});
 const jobs = new Map([
   [1, makeJob(1, "a", { state: "running", startedAt: "2026-11-20T10:00:00Z" })],
   [2, makeJob(2, "c", { state: "failed", finishedAt: "2026-11-20T09:00:00Z", error: "boom" })],
@@ -22,7 +37,8 @@ describe("device model", () => {
   });
 
   it("filters by text, tags and state", () => {
-    const q = (p: Partial<typeof DEFAULT_QUERY>) => [a, b, c].filter((d) => matchesQuery(d, idx.get(d.id), { ...DEFAULT_QUERY, ...p })).map((d) => d.id);
+    const q = (p: Partial<typeof DEFAULT_QUERY>) =>
+      [a, b, c].filter((d) => matchesQuery(d, idx.get(d.id), { ...DEFAULT_QUERY, ...p })).map((d) => d.id);
     expect(q({ text: "brav" })).toEqual(["b"]);
     expect(q({ text: "kitchen char" })).toEqual(["c"]);
     expect(q({ tags: ["kitchen"] })).toEqual(["a", "c"]);
@@ -44,13 +60,29 @@ describe("device model", () => {
 
   it("sorts by name, status and last build", () => {
     expect(sortDevices([c, a, b], { ...DEFAULT_QUERY }, idx).map((d) => d.id)).toEqual(["a", "b", "c"]);
-    expect(sortDevices([c, a, b], { ...DEFAULT_QUERY, descending: true }, idx).map((d) => d.id)).toEqual(["c", "b", "a"]);
+    expect(sortDevices([c, a, b], { ...DEFAULT_QUERY, descending: true }, idx).map((d) => d.id)).toEqual([
+      "c",
+      "b",
+      "a",
+    ]);
     expect(sortDevices([c, a, b], { ...DEFAULT_QUERY, sort: "status" }, idx).map((d) => d.id)).toEqual(["a", "c", "b"]);
   });
 
   it("offers the last successful build's firmware for Upload even after a failed or blocked upload", () => {
-    const built = { jobId: 7, finishedAt: "2026-11-20T08:00:00Z", firmwareSha256: "ab".repeat(32), esphomeVersion: "2026.10.0" };
-    const failedUpload = { jobId: 8, action: "upload" as const, state: "failed" as const, finishedAt: "2026-11-20T09:00:00Z", firmwareSha256: null, esphomeVersion: null };
+    const built = {
+      jobId: 7,
+      finishedAt: "2026-11-20T08:00:00Z",
+      firmwareSha256: "ab".repeat(32),
+      esphomeVersion: "2026.10.0",
+    };
+    const failedUpload = {
+      jobId: 8,
+      action: "upload" as const,
+      state: "failed" as const,
+      finishedAt: "2026-11-20T09:00:00Z",
+      firmwareSha256: null,
+      esphomeVersion: null,
+    };
     expect(uploadableFirmware(makeDevice(4, { lastBuild: failedUpload, storedFirmware: built }))).toBe("ab".repeat(32));
     // The sidecar says there is none (never compiled, or pruned from the archive): no Upload.
     expect(uploadableFirmware(makeDevice(4, { storedFirmware: null }))).toBeNull();

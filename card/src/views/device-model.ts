@@ -13,7 +13,9 @@ export interface DeviceJobs {
   last: Job | null;
 }
 
-const newer = (a: Job, b: Job) => (a.finishedAt ?? a.updatedAt) > (b.finishedAt ?? b.updatedAt) || ((a.finishedAt ?? a.updatedAt) === (b.finishedAt ?? b.updatedAt) && a.id > b.id);
+const newer = (a: Job, b: Job) =>
+  (a.finishedAt ?? a.updatedAt) > (b.finishedAt ?? b.updatedAt) ||
+  ((a.finishedAt ?? a.updatedAt) === (b.finishedAt ?? b.updatedAt) && a.id > b.id);
 
 export function indexJobsByDevice(jobs: ReadonlyMap<number, Job>): Map<string, DeviceJobs> {
   const out = new Map<string, DeviceJobs>();
@@ -22,7 +24,8 @@ export function indexJobsByDevice(jobs: ReadonlyMap<number, Job>): Map<string, D
     if (!entry) out.set(job.deviceId, (entry = { active: null, last: null }));
     if (isActiveJob(job)) {
       const cur = entry.active;
-      if (!cur || (job.state === "running" && cur.state !== "running") || (job.state === cur.state && job.id > cur.id)) entry.active = job;
+      if (!cur || (job.state === "running" && cur.state !== "running") || (job.state === cur.state && job.id > cur.id))
+        entry.active = job;
     } else if (!entry.last || newer(job, entry.last)) entry.last = job;
   }
   return out;
@@ -39,7 +42,15 @@ export function rowStatus(d: Device, jobs: DeviceJobs | undefined): RowStatus {
   return "ok";
 }
 
-const STATUS_ORDER: Record<RowStatus, number> = { error: 0, running: 1, queued: 2, failed: 3, outdated: 4, never: 5, ok: 6 };
+const STATUS_ORDER: Record<RowStatus, number> = {
+  error: 0,
+  running: 1,
+  queued: 2,
+  failed: 3,
+  outdated: 4,
+  never: 5,
+  ok: 6,
+};
 
 export type StateFilter = "all" | "outdated" | "failed" | "untrusted" | "building";
 export const STATE_FILTERS: readonly StateFilter[] = ["all", "outdated", "failed", "untrusted", "building"];
@@ -87,11 +98,23 @@ export function isOutdated(d: Device, presence?: DevicePresence): boolean {
 
 function matchesText(d: Device, text: string): boolean {
   if (!text) return true;
-  const hay = [d.id, d.name, d.friendlyName, d.platform, d.board, d.address, ...d.tags].filter(Boolean).join(" ").toLowerCase();
-  return text.toLowerCase().split(/\s+/).filter(Boolean).every((w) => hay.includes(w));
+  const hay = [d.id, d.name, d.friendlyName, d.platform, d.board, d.address, ...d.tags]
+    .filter(Boolean)
+    .join(" ")
+    .toLowerCase();
+  return text
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => hay.includes(w));
 }
 
-export function matchesQuery(d: Device, jobs: DeviceJobs | undefined, q: DeviceQuery, presence?: DevicePresence): boolean {
+export function matchesQuery(
+  d: Device,
+  jobs: DeviceJobs | undefined,
+  q: DeviceQuery,
+  presence?: DevicePresence,
+): boolean {
   if (!matchesText(d, q.text.trim())) return false;
   if (q.tags.length && !q.tags.every((t) => d.tags.includes(t))) return false;
   switch (q.state) {
@@ -115,15 +138,20 @@ export function inScope(d: Device, tags: readonly string[]): boolean {
 
 /** Which parts of the state a query's result depends on (so the view re-sorts only when needed). */
 export function queryUses(q: DeviceQuery): { jobs: boolean; presence: boolean } {
-  return { jobs: q.sort === "status" || q.state === "failed" || q.state === "building", presence: q.state === "outdated" };
+  return {
+    jobs: q.sort === "status" || q.state === "failed" || q.state === "building",
+    presence: q.state === "outdated",
+  };
 }
 
 export function sortDevices(list: Device[], q: DeviceQuery, jobs: ReadonlyMap<string, DeviceJobs>): Device[] {
   const dir = q.descending ? -1 : 1;
-  const byName = (a: Device, b: Device) => naturalCompare(displayName(a), displayName(b)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const byName = (a: Device, b: Device) =>
+    naturalCompare(displayName(a), displayName(b)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   let cmp: (a: Device, b: Device) => number;
   if (q.sort === "status") {
-    cmp = (a, b) => (STATUS_ORDER[rowStatus(a, jobs.get(a.id))] - STATUS_ORDER[rowStatus(b, jobs.get(b.id))]) * dir || byName(a, b);
+    cmp = (a, b) =>
+      (STATUS_ORDER[rowStatus(a, jobs.get(a.id))] - STATUS_ORDER[rowStatus(b, jobs.get(b.id))]) * dir || byName(a, b);
   } else if (q.sort === "last_build") {
     const when = (d: Device) => d.lastBuild?.finishedAt ?? "";
     cmp = (a, b) => (when(a) < when(b) ? -1 : when(a) > when(b) ? 1 : 0) * dir || byName(a, b);

@@ -5,7 +5,20 @@ import { repeat } from "lit/directives/repeat.js";
 import type { Device } from "@esphome-forge/shared";
 import type { DevicePresence, ForgeState } from "../data/types.js";
 import { COLUMN_LABELS, gridTemplate, type Column } from "./columns.js";
-import { allTags, DEFAULT_QUERY, indexJobsByDevice, inScope, matchesQuery, queryUses, sortDevices, STATE_FILTERS, type DeviceJobs, type DeviceQuery, type SortKey, type StateFilter } from "./device-model.js";
+import {
+  allTags,
+  DEFAULT_QUERY,
+  indexJobsByDevice,
+  inScope,
+  matchesQuery,
+  queryUses,
+  sortDevices,
+  STATE_FILTERS,
+  type DeviceJobs,
+  type DeviceQuery,
+  type SortKey,
+  type StateFilter,
+} from "./device-model.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { rowStyles } from "./row-styles.js";
 import { baseStyles } from "./styles.js";
@@ -17,7 +30,11 @@ export const FIRST_ROWS = 16;
 /** Script time a chunk of rows may take (style and layout come on top); the size adapts to the machine. */
 const CHUNK_BUDGET_MS = 10;
 
-const SORTABLE: Partial<Record<Column | "name", SortKey>> = { name: "name", status: "status", last_build: "last_build" };
+const SORTABLE: Partial<Record<Column | "name", SortKey>> = {
+  name: "name",
+  status: "status",
+  last_build: "last_build",
+};
 const NO_PRESENCE: ReadonlyMap<string, DevicePresence> = new Map();
 
 export class ForgeDevicesView extends LitElement {
@@ -48,7 +65,12 @@ export class ForgeDevicesView extends LitElement {
   private rowsPerFrame = 20;
   /** What `visible` was computed from; it is recomputed only when one of these changes. */
   private visibleDeps: unknown[] = [];
-  private scoped: { devices: unknown; tags: unknown; count: number; allTags: string[] } = { devices: null, tags: null, count: 0, allTags: [] };
+  private scoped: { devices: unknown; tags: unknown; count: number; allTags: string[] } = {
+    devices: null,
+    tags: null,
+    count: 0,
+    allTags: [],
+  };
 
   constructor() {
     super();
@@ -154,18 +176,30 @@ export class ForgeDevicesView extends LitElement {
     }
     const q = this.query;
     const uses = queryUses(q);
-    const deps = [this.state.devices, q, this.scopeTags, uses.jobs ? this.jobsIndex : null, uses.presence ? this.presence : null];
+    const deps = [
+      this.state.devices,
+      q,
+      this.scopeTags,
+      uses.jobs ? this.jobsIndex : null,
+      uses.presence ? this.presence : null,
+    ];
     if (deps.some((d, i) => d !== this.visibleDeps[i])) {
       const list: Device[] = [];
       for (const d of this.state.devices.values()) {
-        if (inScope(d, this.scopeTags) && matchesQuery(d, this.jobsIndex.get(d.id), q, this.presence.get(d.id))) list.push(d);
+        if (inScope(d, this.scopeTags) && matchesQuery(d, this.jobsIndex.get(d.id), q, this.presence.get(d.id)))
+          list.push(d);
       }
       this.visible = sortDevices(list, q, this.jobsIndex);
       this.visibleDeps = deps;
     }
     if (this.scoped.devices !== this.state.devices || this.scoped.tags !== this.scopeTags) {
       const inside = [...this.state.devices.values()].filter((d) => inScope(d, this.scopeTags));
-      this.scoped = { devices: this.state.devices, tags: this.scopeTags, count: inside.length, allTags: allTags(inside) };
+      this.scoped = {
+        devices: this.state.devices,
+        tags: this.scopeTags,
+        count: inside.length,
+        allTags: allTags(inside),
+      };
     }
     if (changed.has("columns")) {
       this.style.setProperty("--forge-grid", gridTemplate(this.columns));
@@ -189,7 +223,8 @@ export class ForgeDevicesView extends LitElement {
     const perRow = (performance.now() - start) / Math.max(1, added.length);
     this.rowsPerFrame = Math.max(5, Math.min(60, Math.floor(CHUNK_BUDGET_MS / Math.max(0.05, perRow))));
     this.growing = 0;
-    if (this.isConnected && this.limit < this.visible.length) this.growing = requestAnimationFrame(() => void this.grow());
+    if (this.isConnected && this.limit < this.visible.length)
+      this.growing = requestAnimationFrame(() => void this.grow());
   }
 
   override disconnectedCallback(): void {
@@ -229,34 +264,60 @@ export class ForgeDevicesView extends LitElement {
     const allSelected = this.visible.length > 0 && this.visible.every((d) => sel.has(d.id));
     return html`
       <div class="toolbar" role="search">
-        <input type="search" placeholder="Search devices" aria-label="Search devices" .value=${q.text} @input=${(e: Event) => this.setQuery({ text: (e.target as HTMLInputElement).value })} />
-        <select aria-label="Show devices" .value=${q.state} @change=${(e: Event) => this.setQuery({ state: (e.target as HTMLSelectElement).value as StateFilter })}>
+        <input
+          type="search"
+          placeholder="Search devices"
+          aria-label="Search devices"
+          .value=${q.text}
+          @input=${(e: Event) => this.setQuery({ text: (e.target as HTMLInputElement).value })}
+        />
+        <select
+          aria-label="Show devices"
+          .value=${q.state}
+          @change=${(e: Event) => this.setQuery({ state: (e.target as HTMLSelectElement).value as StateFilter })}
+        >
           ${STATE_FILTERS.map((s) => html`<option value=${s} ?selected=${s === q.state}>${s === "all" ? "all devices" : s}</option>`)}
         </select>
         <span class="muted" aria-live="polite">${this.visible.length} of ${this.scoped.count} devices</span>
-        ${tags.length
-          ? html`<div class="tags" role="group" aria-label="Filter by tag">
-              ${tags.map((t) => {
-                const on = q.tags.includes(t);
-                return html`<button class="chip" aria-pressed=${on ? "true" : "false"} @click=${() => this.setQuery({ tags: on ? q.tags.filter((x) => x !== t) : [...q.tags, t] })}>${t}</button>`;
-              })}
-            </div>`
-          : nothing}
+        ${
+          tags.length
+            ? html`<div class="tags" role="group" aria-label="Filter by tag">
+                ${tags.map((t) => {
+                  const on = q.tags.includes(t);
+                  return html`<button
+                    class="chip"
+                    aria-pressed=${on ? "true" : "false"}
+                    @click=${() => this.setQuery({ tags: on ? q.tags.filter((x) => x !== t) : [...q.tags, t] })}
+                  >
+                    ${t}
+                  </button>`;
+                })}
+              </div>`
+            : nothing
+        }
       </div>
-      ${sel.size
-        ? html`<div class="bulk" role="region" aria-label="Bulk actions">
-            <b>${sel.size} selected</b>
-            <button class="btn" @click=${() => this.bulk("compile")}>Compile</button>
-            <button class="btn" @click=${() => this.bulk("compile_upload")}>Compile &amp; upload</button>
-            <button class="btn" @click=${() => this.bulk("upload")}>Upload stored firmware</button>
-            <button class="btn" @click=${() => this.selectAll(false)}>Clear selection</button>
-          </div>`
-        : nothing}
+      ${
+        sel.size
+          ? html`<div class="bulk" role="region" aria-label="Bulk actions">
+              <b>${sel.size} selected</b>
+              <button class="btn" @click=${() => this.bulk("compile")}>Compile</button>
+              <button class="btn" @click=${() => this.bulk("compile_upload")}>Compile &amp; upload</button>
+              <button class="btn" @click=${() => this.bulk("upload")}>Upload stored firmware</button>
+              <button class="btn" @click=${() => this.selectAll(false)}>Clear selection</button>
+            </div>`
+          : nothing
+      }
       <div role="table" aria-label="Devices" aria-rowcount=${this.visible.length + 1} @forge-select=${this.onSelect}>
         <div class="head" role="row">
-          <div role="columnheader"><input type="checkbox" aria-label="Select all shown devices" .checked=${allSelected} @change=${(e: Event) => this.selectAll((e.target as HTMLInputElement).checked)} /></div>
-          ${this.header("name", "Device")}
-          ${this.columns.map((c) => this.header(c, COLUMN_LABELS[c]))}
+          <div role="columnheader">
+            <input
+              type="checkbox"
+              aria-label="Select all shown devices"
+              .checked=${allSelected}
+              @change=${(e: Event) => this.selectAll((e.target as HTMLInputElement).checked)}
+            />
+          </div>
+          ${this.header("name", "Device")} ${this.columns.map((c) => this.header(c, COLUMN_LABELS[c]))}
           <div role="columnheader" class="opt actions-head" style="text-align:right">Actions</div>
         </div>
         ${repeat(
@@ -288,7 +349,9 @@ export class ForgeDevicesView extends LitElement {
     const active = this.query.sort === key;
     const sort = active ? (this.query.descending ? "descending" : "ascending") : "none";
     return html`<div role="columnheader" class=${cls} aria-sort=${sort}>
-      <button @click=${() => this.toggleSort(key)} aria-label=${`Sort by ${label}`}>${label}${active ? (this.query.descending ? " ▼" : " ▲") : ""}</button>
+      <button @click=${() => this.toggleSort(key)} aria-label=${`Sort by ${label}`}>
+        ${label}${active ? (this.query.descending ? " ▼" : " ▲") : ""}
+      </button>
     </div>`;
   }
 }

@@ -3,7 +3,13 @@
 import { LitElement, html, css, nothing } from "lit";
 import type { CreateJobsResponse } from "@esphome-forge/shared";
 import { initialState } from "../data/reducer.js";
-import { toForgeError, type DevicePresence, type ForgeDataSource, type ForgeState, type Unsubscribe } from "../data/types.js";
+import {
+  toForgeError,
+  type DevicePresence,
+  type ForgeDataSource,
+  type ForgeState,
+  type Unsubscribe,
+} from "../data/types.js";
 import type { Column } from "./columns.js";
 import type { ForgeConfirmDialog } from "./confirm-dialog.js";
 import { ROW_ACTION, type JobCommand, type RowActionDetail } from "./events.js";
@@ -199,15 +205,21 @@ export class ForgeDashboard extends LitElement {
     if (action !== "compile" && ids.length > 1) {
       const dialog = this.renderRoot.querySelector<ForgeConfirmDialog>("forge-confirm-dialog")!;
       const what = action === "upload" ? "flash its stored firmware" : "compile and flash new firmware";
-      const ok = await dialog.ask(`Update ${ids.length} devices over the air?`, `Each of the ${ids.length} selected devices will ${what} and restart.`, `Update ${ids.length} devices`);
+      const ok = await dialog.ask(
+        `Update ${ids.length} devices over the air?`,
+        `Each of the ${ids.length} selected devices will ${what} and restart.`,
+        `Update ${ids.length} devices`,
+      );
       if (!ok) return;
     }
     this.setBusy(ids, true);
     this.setRowError(ids, null);
     try {
-      const res: CreateJobsResponse = action === "upload" ? await src.upload(ids) : await src.compile(ids, { upload: action === "compile_upload" });
+      const res: CreateJobsResponse =
+        action === "upload" ? await src.upload(ids) : await src.compile(ids, { upload: action === "compile_upload" });
       for (const s of res.skipped) this.setRowError([s.deviceId], `Not queued: ${s.reason}`);
-      if (ids.length > 1) this.notice = `Queued ${res.jobs.length} job${res.jobs.length === 1 ? "" : "s"}${res.skipped.length ? `, skipped ${res.skipped.length}` : ""}.`;
+      if (ids.length > 1)
+        this.notice = `Queued ${res.jobs.length} job${res.jobs.length === 1 ? "" : "s"}${res.skipped.length ? `, skipped ${res.skipped.length}` : ""}.`;
     } catch (err) {
       const msg = toForgeError(err).message;
       if (ids.length === 1) this.setRowError(ids, msg);
@@ -222,7 +234,9 @@ export class ForgeDashboard extends LitElement {
     const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
     if (!step) return;
     this.tab = this.views[(i + step + this.views.length) % this.views.length]!;
-    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus());
+    void this.updateComplete.then(() =>
+      this.renderRoot.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus(),
+    );
   }
 
   override render() {
@@ -237,20 +251,31 @@ export class ForgeDashboard extends LitElement {
     }
     const online = [...s.workers.values()].filter((w) => w.online).length;
     return html`
-      ${this.views.length > 1
-        ? html`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
-            ${this.views.map((v) => html`<button role="tab" id=${`tab-${v}`} aria-controls="panel" aria-selected=${v === this.tab ? "true" : "false"} tabindex=${v === this.tab ? 0 : -1} @click=${() => (this.tab = v)}>${VIEW_LABELS[v]}</button>`)}
-          </div>`
-        : nothing}
-      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online</div>
+      ${
+        this.views.length > 1
+          ? html`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
+              ${this.views.map((v) => html`<button role="tab" id=${`tab-${v}`} aria-controls="panel" aria-selected=${v === this.tab ? "true" : "false"} tabindex=${v === this.tab ? 0 : -1} @click=${() => (this.tab = v)}>${VIEW_LABELS[v]}</button>`)}
+            </div>`
+          : nothing
+      }
+      <div class="summary muted" aria-live="polite">
+        ${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online
+      </div>
       ${this.source?.trustStatus ? html`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>` : nothing}
       ${s.status !== "live" ? html`<div class="banner ${s.status === "reconnecting" || s.status === "connecting" ? "tone-info" : "tone-bad"}" role="status">${STATUS_TEXT[s.status]}${s.error ? ` ${s.error}` : ""}</div>` : nothing}
       ${this.banner ? html`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${() => (this.banner = null)}>✕</button></div>` : nothing}
       ${this.notice ? html`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${() => (this.notice = null)}>✕</button></div>` : nothing}
       <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
-      ${this.logJobId != null
-        ? html`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${logJob} .deviceName=${logDevice?.friendlyName || logDevice?.name || ""}></forge-log-panel>`
-        : nothing}
+      ${
+        this.logJobId != null
+          ? html`<forge-log-panel
+              .source=${this.source}
+              .jobId=${this.logJobId}
+              .job=${logJob}
+              .deviceName=${logDevice?.friendlyName || logDevice?.name || ""}
+            ></forge-log-panel>`
+          : nothing
+      }
       <forge-confirm-dialog></forge-confirm-dialog>
     `;
   }
@@ -258,7 +283,14 @@ export class ForgeDashboard extends LitElement {
   private renderView() {
     switch (this.tab) {
       case "devices":
-        return html`<forge-devices-view .state=${this.state} .presence=${this.presence} .scopeTags=${this.scopeTags} .columns=${this.columns} .rowErrors=${this.rowErrors} .busy=${this.busy}></forge-devices-view>`;
+        return html`<forge-devices-view
+          .state=${this.state}
+          .presence=${this.presence}
+          .scopeTags=${this.scopeTags}
+          .columns=${this.columns}
+          .rowErrors=${this.rowErrors}
+          .busy=${this.busy}
+        ></forge-devices-view>`;
       case "queue":
         return html`<forge-queue-view .state=${this.state}></forge-queue-view>`;
       case "workers":

@@ -24,9 +24,18 @@ function expiry(expiresAt: string, now: number): string {
   return days < 1 ? "expires today" : `expires in ${days} d`;
 }
 
-export function trustStatusLine(s: TrustStatus, now: number = Date.now()): { items: StatusItem[]; alert: string | null } {
+export function trustStatusLine(
+  s: TrustStatus,
+  now: number = Date.now(),
+): { items: StatusItem[]; alert: string | null } {
   const alerts: string[] = [];
-  const items: StatusItem[] = [{ text: `policy ${s.policy}`, tone: POLICY_TONES[s.policy] ?? "neutral", title: POLICY_TITLES[s.policy] ?? s.policy }];
+  const items: StatusItem[] = [
+    {
+      text: `policy ${s.policy}`,
+      tone: POLICY_TONES[s.policy] ?? "neutral",
+      title: POLICY_TITLES[s.policy] ?? s.policy,
+    },
+  ];
 
   const r = s.revocations;
   if (s.revocationError) {
@@ -37,15 +46,34 @@ export function trustStatusLine(s: TrustStatus, now: number = Date.now()): { ite
   } else {
     const title = `Revocation list version ${r.version}: ${r.entries} entr${r.entries === 1 ? "y" : "ies"}, issued ${formatTimestamp(r.issuedAt)}, expires ${formatTimestamp(r.expiresAt)}`;
     const soon = Date.parse(r.expiresAt) - now < 7 * DAY_MS;
-    items.push({ text: `revocations v${r.version} · ${r.expired ? "EXPIRED" : expiry(r.expiresAt, now)}`, tone: r.expired ? "bad" : soon ? "warn" : "ok", title });
-    if (r.expired) alerts.push(`The revocation list (version ${r.version}) expired ${formatTimestamp(r.expiresAt)}: verdicts read stale until a fresh list is published.`);
+    items.push({
+      text: `revocations v${r.version} · ${r.expired ? "EXPIRED" : expiry(r.expiresAt, now)}`,
+      tone: r.expired ? "bad" : soon ? "warn" : "ok",
+      title,
+    });
+    if (r.expired)
+      alerts.push(
+        `The revocation list (version ${r.version}) expired ${formatTimestamp(r.expiresAt)}: verdicts read stale until a fresh list is published.`,
+      );
   }
 
   const a = s.log.audit;
-  if (!a) items.push({ text: "log not checked", tone: "neutral", title: `Transparency log: ${s.log.size} entries, not checked yet` });
-  else if (a.ok) items.push({ text: "log check ok", tone: "ok", title: `Transparency log consistent: ${a.treeSize} entries, ${a.checkpointsChecked} checkpoints, checked ${formatTimestamp(a.checkedAt)}` });
+  if (!a)
+    items.push({
+      text: "log not checked",
+      tone: "neutral",
+      title: `Transparency log: ${s.log.size} entries, not checked yet`,
+    });
+  else if (a.ok)
+    items.push({
+      text: "log check ok",
+      tone: "ok",
+      title: `Transparency log consistent: ${a.treeSize} entries, ${a.checkpointsChecked} checkpoints, checked ${formatTimestamp(a.checkedAt)}`,
+    });
   else {
-    const problems = a.problems.length ? a.problems.slice(0, 3).join("; ") + (a.problems.length > 3 ? ` (+${a.problems.length - 3} more)` : "") : "no detail";
+    const problems = a.problems.length
+      ? a.problems.slice(0, 3).join("; ") + (a.problems.length > 3 ? ` (+${a.problems.length - 3} more)` : "")
+      : "no detail";
     items.push({ text: "log check FAILED", tone: "bad", title: a.problems.join("\n") || "no detail" });
     alerts.push(`Transparency log check FAILED (${formatTimestamp(a.checkedAt)}): ${problems}`);
   }

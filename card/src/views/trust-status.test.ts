@@ -23,7 +23,16 @@ const status = (ok: boolean): TrustStatus => ({
   policy: "enforce",
   revocations: null,
   revocationError: null,
-  log: { size: 9, audit: { ok, checkedAt: "2026-11-23T11:00:00Z", treeSize: 9, checkpointsChecked: 1, problems: ok ? [] : ["log row 3 was edited"] } },
+  log: {
+    size: 9,
+    audit: {
+      ok,
+      checkedAt: "2026-11-23T11:00:00Z",
+      treeSize: 9,
+      checkpointsChecked: 1,
+      problems: ok ? [] : ["log row 3 was edited"],
+    },
+  },
   keys: { active: 3, retired: 0, revoked: 0 },
 });
 
@@ -39,13 +48,19 @@ describe("trust status line", () => {
 
     feed.push({ status: status(true), error: null });
     await el.updateComplete;
-    expect([...root.querySelectorAll('[role="group"] .chip')].map((c) => c.textContent)).toEqual(["policy enforce", "no revocation list", "log check ok"]);
+    expect([...root.querySelectorAll('[role="group"] .chip')].map((c) => c.textContent)).toEqual([
+      "policy enforce",
+      "no revocation list",
+      "log check ok",
+    ]);
     expect(root.querySelector('[role="alert"]')).toBeNull();
 
     feed.push({ status: status(false), error: null });
     await el.updateComplete;
     expect(root.querySelector(".chip.tone-bad")?.textContent).toBe("log check FAILED");
-    expect(root.querySelector('[role="alert"]')?.textContent).toMatch(/Transparency log check FAILED .*log row 3 was edited/);
+    expect(root.querySelector('[role="alert"]')?.textContent).toMatch(
+      /Transparency log check FAILED .*log row 3 was edited/,
+    );
 
     feed.push({ status: status(false), error: "HTTP 502" });
     await el.updateComplete;

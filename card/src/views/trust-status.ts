@@ -67,14 +67,16 @@ export class ForgeTrustStatus extends LitElement {
     if (this.subscribed === this.feed && this.unsubscribe) return;
     this.unsubscribe?.();
     this.subscribed = this.feed;
-    this.unsubscribe = this.feed?.subscribe((u) => {
-      this.status = u.status;
-      this.error = u.error;
-    }) ?? null;
+    this.unsubscribe =
+      this.feed?.subscribe((u) => {
+        this.status = u.status;
+        this.error = u.error;
+      }) ?? null;
   }
 
   override render() {
-    if (!this.status) return this.error ? html`<div class="line muted">Trust status unavailable: ${this.error}</div>` : nothing;
+    if (!this.status)
+      return this.error ? html`<div class="line muted">Trust status unavailable: ${this.error}</div>` : nothing;
     const { items, alert } = trustStatusLine(this.status);
     return html`
       <div class="line" role="group" aria-label="Content trust status">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JobTrust, TrustStatus } from "@esphome-forge/shared";
-import { verdict } from "../../test/fixtures/fleet.js";
+import { verdict } from "../../test/support/fixtures/fleet.js";
 import { blockedText, describeJobTrust, jobTrustBadge } from "./trust.js";
 import { trustStatusLine } from "./trust-status-line.js";
 
@@ -26,9 +26,18 @@ describe("job trust", () => {
   });
 
   it("a warned job keeps its state colour and says it went ahead", () => {
-    const t = jt({ state: "unsigned", reason: "no provenance", signer: null, buildSequence: null, policy: "warn", outcome: "warned" });
+    const t = jt({
+      state: "unsigned",
+      reason: "no provenance",
+      signer: null,
+      buildSequence: null,
+      policy: "warn",
+      outcome: "warned",
+    });
     expect(jobTrustBadge(t)).toEqual({ tone: "warn", label: "unsigned · warned" });
-    expect(describeJobTrust(t)).toBe("Content trust: unsigned — no provenance. Policy warn: flashed with a warning at the upload gate.");
+    expect(describeJobTrust(t)).toBe(
+      "Content trust: unsigned — no provenance. Policy warn: flashed with a warning at the upload gate.",
+    );
   });
 
   it("a blocked OTA is red whatever the state and says why in plain words", () => {
@@ -46,9 +55,18 @@ describe("trust status line", () => {
   const NOW = Date.parse("2026-11-23T12:00:00Z");
   const status = (over: Partial<TrustStatus> = {}): TrustStatus => ({
     policy: "enforce",
-    revocations: { version: 3, issuedAt: "2026-11-01T00:00:00Z", expiresAt: "2027-01-30T00:00:00Z", expired: false, entries: 2 },
+    revocations: {
+      version: 3,
+      issuedAt: "2026-11-01T00:00:00Z",
+      expiresAt: "2027-01-30T00:00:00Z",
+      expired: false,
+      entries: 2,
+    },
     revocationError: null,
-    log: { size: 40, audit: { ok: true, checkedAt: "2026-11-23T11:00:00Z", treeSize: 40, checkpointsChecked: 3, problems: [] } },
+    log: {
+      size: 40,
+      audit: { ok: true, checkedAt: "2026-11-23T11:00:00Z", treeSize: 40, checkpointsChecked: 3, problems: [] },
+    },
     keys: { active: 3, retired: 0, revoked: 0 },
     ...over,
   });
@@ -65,15 +83,27 @@ describe("trust status line", () => {
   });
 
   it("a failed log check is an alert naming the problems", () => {
-    const audit = { ok: false, checkedAt: "2026-11-23T11:00:00Z", treeSize: 40, checkpointsChecked: 3, problems: ["row 4 edited", "row 9 deleted", "a", "b"] };
+    const audit = {
+      ok: false,
+      checkedAt: "2026-11-23T11:00:00Z",
+      treeSize: 40,
+      checkpointsChecked: 3,
+      problems: ["row 4 edited", "row 9 deleted", "a", "b"],
+    };
     const { items, alert } = trustStatusLine(status({ log: { size: 40, audit } }), NOW);
     expect(items[2]).toMatchObject({ text: "log check FAILED", tone: "bad" });
     expect(alert).toMatch(/^Transparency log check FAILED .*: row 4 edited; row 9 deleted; a \(\+1 more\)$/);
   });
 
   it("warn policy, an expiring, an expired or a broken list, no list, no audit yet", () => {
-    const soon = trustStatusLine(status({ policy: "warn", revocations: { ...status().revocations!, expiresAt: "2026-11-25T00:00:00Z" } }), NOW);
-    expect(soon.items.map((i) => [i.text, i.tone]).slice(0, 2)).toEqual([["policy warn", "warn"], ["revocations v3 · expires in 1 d", "warn"]]);
+    const soon = trustStatusLine(
+      status({ policy: "warn", revocations: { ...status().revocations!, expiresAt: "2026-11-25T00:00:00Z" } }),
+      NOW,
+    );
+    expect(soon.items.map((i) => [i.text, i.tone]).slice(0, 2)).toEqual([
+      ["policy warn", "warn"],
+      ["revocations v3 · expires in 1 d", "warn"],
+    ]);
     const expired = trustStatusLine(status({ revocations: { ...status().revocations!, expired: true } }), NOW);
     expect(expired.items[1]).toMatchObject({ text: "revocations v3 · EXPIRED", tone: "bad" });
     expect(expired.alert).toMatch(/expired .*stale/);

@@ -28,7 +28,8 @@ export const TRUST_LABELS: Record<TrustState, string> = {
 const UNTRUSTED: ReadonlySet<TrustState> = new Set(["unsigned", "stale", "unknown_signer", "invalid", "revoked"]);
 
 /** Untrusted: the running or the pending firmware has a verdict that is not verified (unknown is no verdict). */
-export const isUntrusted = (d: Device): boolean => UNTRUSTED.has(d.trust.running.state) || UNTRUSTED.has(d.trust.pending.state);
+export const isUntrusted = (d: Device): boolean =>
+  UNTRUSTED.has(d.trust.running.state) || UNTRUSTED.has(d.trust.pending.state);
 
 export function describeVerdict(which: string, v: TrustVerdict): string {
   const signer = v.signer ? `, signer ${v.signer}` : "";
@@ -36,8 +37,15 @@ export function describeVerdict(which: string, v: TrustVerdict): string {
   return `${which}: ${TRUST_LABELS[v.state] ?? v.state}${signer}${seq} — ${v.reason || "no reason given"}`;
 }
 
-const OUTCOME_LABELS: Record<JobTrust["outcome"], string> = { allowed: "allowed", warned: "flashed with a warning", blocked: "blocked" };
-const STAGE_LABELS: Record<JobTrust["stage"], string> = { approval: "at the build's approval", gate: "at the upload gate" };
+const OUTCOME_LABELS: Record<JobTrust["outcome"], string> = {
+  allowed: "allowed",
+  warned: "flashed with a warning",
+  blocked: "blocked",
+};
+const STAGE_LABELS: Record<JobTrust["stage"], string> = {
+  approval: "at the build's approval",
+  gate: "at the upload gate",
+};
 
 /** A job's trust badge: the verdict's colour (a block is always bad) and its short label. */
 export function jobTrustBadge(t: JobTrust): { tone: Tone; label: string } {

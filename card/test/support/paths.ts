@@ -12,5 +12,8 @@ export const SCREENSHOT_DIR = resolve(REPO_DIR, "test-artifacts/screenshots");
 /** The README's pictures: docs file ← the test's screenshot it is copied from. */
 export const DOCS_SCREENSHOTS: Record<string, string> = {
   [resolve(REPO_DIR, "docs/screenshots/devices-light.png")]: resolve(SCREENSHOT_DIR, "devices-light-desktop.png"),
-  [resolve(REPO_DIR, "docs/screenshots/queue-trust-light.png")]: resolve(SCREENSHOT_DIR, "queue-trust-light-desktop.png"),
+  [resolve(REPO_DIR, "docs/screenshots/queue-trust-light.png")]: resolve(
+    SCREENSHOT_DIR,
+    "queue-trust-light-desktop.png",
+  ),
 };

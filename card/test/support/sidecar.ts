@@ -14,14 +14,34 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
-export async function startSidecar(devices: Record<string, string>, opts: { slots?: number; token?: string } = {}): Promise<RunningSidecar> {
-  if (!existsSync(SIDECAR_CLI)) throw new Error(`${SIDECAR_CLI} is missing: build the sidecar first (npx tsc -b, or npm test).`);
+export async function startSidecar(
+  devices: Record<string, string>,
+  opts: { slots?: number; token?: string } = {},
+): Promise<RunningSidecar> {
+  if (!existsSync(SIDECAR_CLI))
+    throw new Error(`${SIDECAR_CLI} is missing: build the sidecar first (npx tsc -b, or npm test).`);
   const dataDir = mkdtempSync(join(tmpdir(), "forge-card-test-"));
   const configDir = join(dataDir, "config");
   mkdirSync(configDir, { recursive: true });
   for (const [file, yaml] of Object.entries(devices)) writeFileSync(join(configDir, file), yaml);
   const token = opts.token ?? "card-test-token-0123456789";
-  const args = [SIDECAR_CLI, "serve", "--data-dir", dataDir, "--port", "0", "--host", "127.0.0.1", "--admin-token", token, "--local-slots", String(opts.slots ?? 2), "--no-seed", "--build-command", `"${process.execPath}" "${STANDIN}"`];
+  const args = [
+    SIDECAR_CLI,
+    "serve",
+    "--data-dir",
+    dataDir,
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--admin-token",
+    token,
+    "--local-slots",
+    String(opts.slots ?? 2),
+    "--no-seed",
+    "--build-command",
+    `"${process.execPath}" "${STANDIN}"`,
+  ];
   const proc: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
@@ -54,10 +74,17 @@ export async function startSidecar(devices: Record<string, string>, opts: { slot
 }
 
 /** A device YAML as ESPHome writes it, with optional stand-in knobs. */
-export function deviceYaml(name: string, friendly: string, opts: { platform?: string; knobs?: string; tags?: string[]; trustPolicy?: "enforce" | "warn" | "off" } = {}): string {
+export function deviceYaml(
+  name: string,
+  friendly: string,
+  opts: { platform?: string; knobs?: string; tags?: string[]; trustPolicy?: "enforce" | "warn" | "off" } = {},
+): string {
   const platform = opts.platform ?? "esp32";
   const board = platform === "esp8266" ? "d1_mini" : "esp32dev";
-  const meta = [...(opts.tags?.length ? [`#   tags: [${opts.tags.join(", ")}]`] : []), ...(opts.trustPolicy ? [`#   trust_policy: ${opts.trustPolicy}`] : [])];
+  const meta = [
+    ...(opts.tags?.length ? [`#   tags: [${opts.tags.join(", ")}]`] : []),
+    ...(opts.trustPolicy ? [`#   trust_policy: ${opts.trustPolicy}`] : []),
+  ];
   return [
     ...(meta.length ? ["# esphome-forge:", ...meta] : []),
     "esphome:",

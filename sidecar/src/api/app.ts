@@ -52,7 +52,11 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
 
   const api = express.Router();
   // A CI firmware upload (base64 in JSON) is the one large body: parsed with its own limit, after auth.
-  api.use(EXTERNAL_FIRMWARE_PATH, requireAdmin(ctx.adminToken), express.json({ limit: EXTERNAL_FIRMWARE_BODY, strict: true }));
+  api.use(
+    EXTERNAL_FIRMWARE_PATH,
+    requireAdmin(ctx.adminToken),
+    express.json({ limit: EXTERNAL_FIRMWARE_BODY, strict: true }),
+  );
   api.use(requireJson, express.json({ limit: MAX_JSON_BODY, strict: true }));
   api.use(publicRoutes(ctx));
   api.use("/firmware", requireAdminOrWorker(ctx.adminToken, ctx.tokens));
@@ -62,7 +66,11 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
-  if (ctx.trust) api.use(trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy), trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory));
+  if (ctx.trust)
+    api.use(
+      trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy),
+      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory),
+    );
   api.use(notFound);
   app.use(API_PREFIX, api);
 
@@ -73,12 +81,15 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
         dotfiles: "deny",
         fallthrough: true,
         // Asset names carry a content hash; the page itself must always be revalidated.
-        setHeaders: (res, file) => res.set("Cache-Control", file.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache"),
+        setHeaders: (res, file) =>
+          res.set("Cache-Control", file.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache"),
       }),
     );
   } else {
     app.get("/", (_req, res) => {
-      res.type("text/plain").send("Forge for ESPHome sidecar. The dashboard bundle is not built (npm run -w card build). API: /api/v1\n");
+      res
+        .type("text/plain")
+        .send("Forge for ESPHome sidecar. The dashboard bundle is not built (npm run -w card build). API: /api/v1\n");
     });
   }
   app.use(notFound);

@@ -5,9 +5,9 @@ import type { JobService } from "../fleet/job-service.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { JobQueue } from "../queue/job-queue.js";
-import type { WorkerHub } from "../workers/worker-hub.js";
-import type { WorkerRegistry } from "../workers/worker-registry.js";
-import type { WorkerTokens } from "../workers/worker-tokens.js";
+import type { WorkerHub } from "../worker-hub/worker-hub.js";
+import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
+import type { WorkerTokens } from "../worker-hub/worker-tokens.js";
 import type { TrustEngine } from "../trust/index.js";
 
 /** Everything the REST routes need, handed in by the composition root (server.ts). */

@@ -29,10 +29,21 @@ export function toHttpError(err: unknown): HttpError {
   if (e?.type === "entity.too.large") return new HttpError(413, "payload_too_large", "request body too large");
   if (e?.type === "entity.parse.failed") return new HttpError(400, "bad_request", "request body is not valid JSON");
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
-    return new HttpError(e.status, e.status === 415 ? "unsupported_media_type" : "bad_request", e.message ?? "bad request");
+    return new HttpError(
+      e.status,
+      e.status === 415 ? "unsupported_media_type" : "bad_request",
+      e.message ?? "bad request",
+    );
   }
   const byCode = typeof e?.code === "string" ? STATUS_BY_CODE[e.code] : undefined;
-  const byName = e?.name ? STATUS_BY_CODE[e.name.replace(/Error$/, "").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase()] : undefined;
+  const byName = e?.name
+    ? STATUS_BY_CODE[
+        e.name
+          .replace(/Error$/, "")
+          .replace(/([a-z])([A-Z])/g, "$1_$2")
+          .toLowerCase()
+      ]
+    : undefined;
   const hit = byCode ?? byName;
   if (hit) return new HttpError(hit[0], hit[1], e.message ?? hit[1]);
   return new HttpError(500, "internal", "internal error");

@@ -1,15 +1,17 @@
 // Request validation with the shared zod schemas; failures become 400s that say what is wrong.
 import type { z } from "zod";
-import { describeIssues } from "../workers/worker-hub.js";
+import { describeIssues } from "../util/describe-issues.js";
 import { HttpError } from "./errors.js";
 
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError(400, "bad_request", `invalid ${what}: ${describeIssues(r.error.issues)}`, r.error.issues);
+  if (!r.success)
+    throw new HttpError(400, "bad_request", `invalid ${what}: ${describeIssues(r.error.issues)}`, r.error.issues);
   return r.data;
 }
 
 export function intParam(value: string | undefined, name: string): number {
-  if (value === undefined || !/^[1-9][0-9]{0,15}$/.test(value)) throw new HttpError(400, "bad_request", `${name} must be a positive integer`);
+  if (value === undefined || !/^[1-9][0-9]{0,15}$/.test(value))
+    throw new HttpError(400, "bad_request", `${name} must be a positive integer`);
   return Number(value);
 }

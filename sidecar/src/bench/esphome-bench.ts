@@ -33,7 +33,14 @@ export async function benchEsphome(): Promise<{ rows: BenchRow[]; raw: Record<st
       config.push(configMs);
       bundle.push(bundleMs);
       own.push(ownMs);
-      raw[file] = { configOk: r.code === 0, configMs, esphomeBundleMs: bundleMs, ownBundleMs: ownMs, files: b.files.length, bytes: gz.length };
+      raw[file] = {
+        configOk: r.code === 0,
+        configMs,
+        esphomeBundleMs: bundleMs,
+        ownBundleMs: ownMs,
+        files: b.files.length,
+        bytes: gz.length,
+      };
     }
     const rows: BenchRow[] = [
       { metric: "esphome config per device (median)", value: Math.round(median(config)), unit: "ms" },

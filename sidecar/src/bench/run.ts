@@ -2,7 +2,7 @@
 // Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,esphome,venv,overhead,trust
 // runs only the named sections.
 import { resolve } from "node:path";
-import { benchTrust } from "../trust/bench-trust.js";
+import { benchTrust } from "./trust-bench.js";
 import { benchEsphome } from "./esphome-bench.js";
 import { benchFleet } from "./fleet-bench.js";
 import { printTable, writeJson, type BenchRow } from "./stats.js";
@@ -10,7 +10,12 @@ import { benchVenv } from "./venv-bench.js";
 import { benchWorkerOverhead } from "./worker-overhead-bench.js";
 
 const outDir = resolve(process.env.FORGE_BENCH_OUT ?? "bench-results");
-const only = new Set((process.env.FORGE_BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+const only = new Set(
+  (process.env.FORGE_BENCH_ONLY ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const wanted = (name: string) => only.size === 0 || only.has(name);
 
 async function main(): Promise<void> {
@@ -24,11 +29,21 @@ async function main(): Promise<void> {
   };
   await section("fleet", "Sidecar: simulated fleet (200 devices, 10 workers × 2 slots, stand-in builds)", benchFleet);
   await section("esphome", "Worker: real ESPHome CLI per example device", benchEsphome);
-  await section("overhead", "Worker: overhead around a stand-in build (real sidecar + worker process)", benchWorkerOverhead);
+  await section(
+    "overhead",
+    "Worker: overhead around a stand-in build (real sidecar + worker process)",
+    benchWorkerOverhead,
+  );
   await section("venv", "Worker: ESPHome versions (one venv per version)", benchVenv);
   await section("trust", "Content trust", async () => {
     const trust = await benchTrust();
-    return { rows: Object.entries(trust).map(([metric, value]) => ({ metric, value, unit: metric.includes("ms") ? "ms" : "" })) };
+    return {
+      rows: Object.entries(trust).map(([metric, value]) => ({
+        metric,
+        value,
+        unit: metric.includes("ms") ? "ms" : "",
+      })),
+    };
   });
   writeJson(resolve(outDir, "sidecar.json"), { startedAt, node: process.version, sections });
   console.log(`\nwrote ${resolve(outDir, "sidecar.json")}`);

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCommand } from "../inventory/esphome-cli.js";
-import { findPython } from "../worker/esphome-versions/python.js";
-import { EsphomeVersions } from "../worker/esphome-versions/version-manager.js";
+import { findPython } from "../build-worker/esphome-versions/python.js";
+import { EsphomeVersions } from "../build-worker/esphome-versions/version-manager.js";
 import { median, percentile, type BenchRow } from "./stats.js";
 
 const WARM_RUNS = 50;
@@ -48,11 +48,22 @@ export async function benchVenv(): Promise<{ rows: BenchRow[]; raw: Record<strin
     const cached = lines.filter((l) => /Using cached|already satisfied|\.whl \(from .*cache/i.test(l)).length;
     const downloaded = lines.filter((l) => /\bDownloading\b/.test(l)).length;
     const rows: BenchRow[] = [
-      { metric: `ESPHome ${version} venv install, cold (once; ${downloaded ? `${downloaded} downloads` : "pip cache"})`, value: Math.round(coldMs / 100) / 10, unit: "s" },
-      { metric: `ESPHome venv acquire, warm (median of ${WARM_RUNS})`, value: Number(median(warm).toFixed(3)), unit: "ms" },
+      {
+        metric: `ESPHome ${version} venv install, cold (once; ${downloaded ? `${downloaded} downloads` : "pip cache"})`,
+        value: Math.round(coldMs / 100) / 10,
+        unit: "s",
+      },
+      {
+        metric: `ESPHome venv acquire, warm (median of ${WARM_RUNS})`,
+        value: Number(median(warm).toFixed(3)),
+        unit: "ms",
+      },
       { metric: `ESPHome venv acquire, warm (p95)`, value: Number(percentile(warm, 95).toFixed(3)), unit: "ms" },
     ];
-    return { rows, raw: { version, python, coldMs, warmMs: warm, pipCachedLines: cached, pipDownloadLines: downloaded } };
+    return {
+      rows,
+      raw: { version, python, coldMs, warmMs: warm, pipCachedLines: cached, pipDownloadLines: downloaded },
+    };
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${lines.slice(-20).join("\n")}`);
   } finally {

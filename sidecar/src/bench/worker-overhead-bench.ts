@@ -9,7 +9,14 @@ import type { EventsServerMessage } from "@esphome-forge/shared";
 import { Api } from "../devtools/api-client.js";
 import { EventsClient } from "../devtools/events-client.js";
 import { writeFleet } from "../devtools/fleet.js";
-import { STANDIN_FAST_COMMAND, startSidecar, startWorker, tempDir, waitFor, type ProcHandle } from "../devtools/processes.js";
+import {
+  STANDIN_FAST_COMMAND,
+  startSidecar,
+  startWorker,
+  tempDir,
+  waitFor,
+  type ProcHandle,
+} from "../devtools/processes.js";
 import { median, percentile, type BenchRow } from "./stats.js";
 
 const JOBS = 60;
@@ -24,7 +31,12 @@ async function standinRuntime(runs: number): Promise<number[]> {
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
-      const p = spawn("/bin/sh", ["-c", STANDIN_FAST_COMMAND], { cwd, env: { ...process.env, FORGE_PHASE: "validate" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      const p = spawn("/bin/sh", ["-c", STANDIN_FAST_COMMAND], {
+        cwd,
+        env: { ...process.env, FORGE_PHASE: "validate" },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
       p.stdout.resume();
       p.stderr.resume();
       p.once("error", reject);
@@ -44,19 +56,32 @@ export async function benchWorkerOverhead(): Promise<{ rows: BenchRow[]; raw: Re
   const ev = new EventsClient(sc.url, sc.token, { headerAuth: true });
   try {
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "overhead" });
-    worker = startWorker({ url: sc.url, token: secret, name: "overhead", slots: 1, buildCommand: STANDIN_FAST_COMMAND });
-    await waitFor(async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online), "worker online", 30_000);
+    worker = startWorker({
+      url: sc.url,
+      token: secret,
+      name: "overhead",
+      slots: 1,
+      buildCommand: STANDIN_FAST_COMMAND,
+    });
+    await waitFor(
+      async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),
+      "worker online",
+      30_000,
+    );
     await waitFor(() => ev.of("snapshot").length > 0, "snapshot");
     const samples: { total: number; spawn: number; firstLine: number | null; result: number }[] = [];
     for (let i = 0; i < WARMUP + JOBS; i++) {
       const t0 = performance.now();
       const jobId = (await api.createJobs({ action: "validate", targets: { devices: ["overhead"] } })).jobs[0]!.jobId;
       ev.send({ type: "subscribe_log", jobId, offset: 0 });
-      const end = (m: EventsServerMessage) => m.type === "job" && m.id === jobId && TERMINAL.includes(m.job?.state ?? "");
+      const end = (m: EventsServerMessage) =>
+        m.type === "job" && m.id === jobId && TERMINAL.includes(m.job?.state ?? "");
       await waitFor(() => ev.arrival(end), `job ${jobId}`, 10_000, 1);
       const spawned = ev.arrival((m) => m.type === "job" && m.id === jobId && m.job?.phase === "validate");
       // Only a chunk that arrived live counts: the first reply to subscribe_log is what was already stored.
-      const logs = ev.messages.map((m, k) => ({ m, at: ev.receivedAt[k]! })).filter((x) => x.m.type === "log" && x.m.jobId === jobId);
+      const logs = ev.messages
+        .map((m, k) => ({ m, at: ev.receivedAt[k]! }))
+        .filter((x) => x.m.type === "log" && x.m.jobId === jobId);
       const first = logs.find((x) => x.m.type === "log" && x.m.chunk.includes(FIRST_LINE));
       const live = first && first !== logs[0];
       const state = (ev.messages.find(end) as Extract<EventsServerMessage, { type: "job" }>).job!.state;
@@ -64,7 +89,12 @@ export async function benchWorkerOverhead(): Promise<{ rows: BenchRow[]; raw: Re
       ev.send({ type: "unsubscribe_log", jobId });
       if (i >= WARMUP && spawned !== undefined) {
         const result = ev.arrival(end)!;
-        samples.push({ total: result - t0, spawn: spawned - t0, firstLine: live ? first.at - spawned : null, result: result - spawned });
+        samples.push({
+          total: result - t0,
+          spawn: spawned - t0,
+          firstLine: live ? first.at - spawned : null,
+          result: result - spawned,
+        });
       }
       ev.messages.splice(0);
       ev.receivedAt.splice(0);
@@ -76,12 +106,49 @@ export async function benchWorkerOverhead(): Promise<{ rows: BenchRow[]; raw: Re
     const p = (xs: number[], q: number) => Number(percentile(xs, q).toFixed(1));
     const rows: BenchRow[] = [
       { metric: "stand-in command alone (sh -c, median)", value: Number(standinMs.toFixed(1)), unit: "ms" },
-      { metric: `worker overhead per job p50 (${samples.length} jobs)`, value: p(overhead, 50), unit: "ms", target: "< 100", pass: percentile(overhead, 50) < 100 },
-      { metric: "worker overhead per job p95", value: p(overhead, 95), unit: "ms", target: "< 100", pass: percentile(overhead, 95) < 100 },
-      { metric: "enqueue → build phase starts p50", value: p(samples.map((s) => s.spawn), 50), unit: "ms" },
-      { metric: `build phase starts → first log line p50 (${firstLines.length} live)`, value: p(firstLines, 50), unit: "ms" },
-      { metric: "build phase starts → result received p50", value: p(samples.map((s) => s.result), 50), unit: "ms" },
-      { metric: "build phase starts → result received p95", value: p(samples.map((s) => s.result), 95), unit: "ms" },
+      {
+        metric: `worker overhead per job p50 (${samples.length} jobs)`,
+        value: p(overhead, 50),
+        unit: "ms",
+        target: "< 100",
+        pass: percentile(overhead, 50) < 100,
+      },
+      {
+        metric: "worker overhead per job p95",
+        value: p(overhead, 95),
+        unit: "ms",
+        target: "< 100",
+        pass: percentile(overhead, 95) < 100,
+      },
+      {
+        metric: "enqueue → build phase starts p50",
+        value: p(
+          samples.map((s) => s.spawn),
+          50,
+        ),
+        unit: "ms",
+      },
+      {
+        metric: `build phase starts → first log line p50 (${firstLines.length} live)`,
+        value: p(firstLines, 50),
+        unit: "ms",
+      },
+      {
+        metric: "build phase starts → result received p50",
+        value: p(
+          samples.map((s) => s.result),
+          50,
+        ),
+        unit: "ms",
+      },
+      {
+        metric: "build phase starts → result received p95",
+        value: p(
+          samples.map((s) => s.result),
+          95,
+        ),
+        unit: "ms",
+      },
     ];
     return { rows, raw: { jobs: samples.length, standinMs: standin, samples } };
   } finally {

@@ -45,15 +45,22 @@ function bytesOf(f: BundleFile): Buffer {
 /** sha256 over the members (manifest excluded), sorted by path. */
 export function bundleDigest(members: TarMember[]): string {
   const h = createHash("sha256");
-  for (const m of [...members].filter((m) => m.path !== MANIFEST).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+  for (const m of [...members]
+    .filter((m) => m.path !== MANIFEST)
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     h.update(m.path).update("\0").update(m.data).update("\0");
   }
   return h.digest("hex");
 }
 
 /** Builds an ESPHome-format bundle from collected files; returns the .tar.gz and its digest. */
-export function createBundle(files: BundleFile[], configFile: string, esphomeVersion: string | null): { data: Buffer; digest: string } {
-  if (!files.some((f) => f.path === configFile)) throw new Error(`the main config ${configFile} is not among the bundle's files`);
+export function createBundle(
+  files: BundleFile[],
+  configFile: string,
+  esphomeVersion: string | null,
+): { data: Buffer; digest: string } {
+  if (!files.some((f) => f.path === configFile))
+    throw new Error(`the main config ${configFile} is not among the bundle's files`);
   const members = files
     .map((f) => ({ path: f.path, data: bytesOf(f) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -79,10 +86,13 @@ export function readBundle(gz: Buffer): ReadBundle {
   } catch {
     throw new BundleFormatError("manifest.json is not JSON");
   }
-  if (manifest.manifest_version !== 1) throw new BundleFormatError(`manifest_version ${String(manifest.manifest_version)} is not supported`);
+  if (manifest.manifest_version !== 1)
+    throw new BundleFormatError(`manifest_version ${String(manifest.manifest_version)} is not supported`);
   const rest = members.slice(1);
   if (typeof manifest.config_filename !== "string" || !rest.some((m) => m.path === manifest.config_filename)) {
-    throw new BundleFormatError(`the config file ${JSON.stringify(manifest.config_filename)} named by the manifest is missing`);
+    throw new BundleFormatError(
+      `the config file ${JSON.stringify(manifest.config_filename)} named by the manifest is missing`,
+    );
   }
   const files = rest.map((m) => toFile(m));
   return { manifest, files, digest: bundleDigest(rest) };
@@ -103,11 +113,19 @@ export async function esphomeBundle(esphomeBin: string, configPath: string, time
   const dir = await mkdtemp(path.join(tmpdir(), "forge-bundle-"));
   const out = path.join(dir, "config.esphomebundle.tar.gz");
   try {
-    const r = await runCommand([esphomeBin, "bundle", path.basename(configPath), "-o", out], path.dirname(configPath), timeoutMs);
+    const r = await runCommand(
+      [esphomeBin, "bundle", path.basename(configPath), "-o", out],
+      path.dirname(configPath),
+      timeoutMs,
+    );
     if (r.spawnError) throw new Error(`could not run ${esphomeBin}: ${r.spawnError.message}`);
     if (r.timedOut) throw new Error(`esphome bundle timed out after ${timeoutMs} ms`);
     if (r.code !== 0) {
-      const last = `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /ERROR|rror/.test(l)).at(-1) ?? `exit code ${r.code}`;
+      const last =
+        `${r.stdout}\n${r.stderr}`
+          .split("\n")
+          .filter((l) => /ERROR|rror/.test(l))
+          .at(-1) ?? `exit code ${r.code}`;
       throw new Error(`esphome bundle failed: ${last.trim()}`);
     }
     return await readFile(out);

@@ -22,7 +22,10 @@ export class BundleFormatError extends Error {
 }
 
 function octal(buf: Buffer, off: number, len: number): number {
-  const text = buf.toString("latin1", off, off + len).replace(/\0.*$/s, "").trim();
+  const text = buf
+    .toString("latin1", off, off + len)
+    .replace(/\0.*$/s, "")
+    .trim();
   if (text === "") return 0;
   if (!/^[0-7]+$/.test(text)) throw new BundleFormatError(`bad number field ${JSON.stringify(text)}`);
   return parseInt(text, 8);
@@ -78,7 +81,9 @@ export function readTar(tar: Buffer): TarMember[] {
     longName = null;
     if (type === "g" || type === "5") continue; // global pax header, folder
     if (type !== "0" && type !== "\0" && type !== "7") {
-      throw new BundleFormatError(`member ${JSON.stringify(name)} is not a regular file (type ${JSON.stringify(type)})`);
+      throw new BundleFormatError(
+        `member ${JSON.stringify(name)} is not a regular file (type ${JSON.stringify(type)})`,
+      );
     }
     total += size;
     if (total > MAX_UNPACKED_BYTES) throw new BundleFormatError("unpacks to more than 500 MB");

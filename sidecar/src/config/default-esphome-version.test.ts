@@ -3,15 +3,23 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../db/database.js";
-import { tempDir } from "../queue/test-support/queue-fixture.js";
-import { defaultProbeEnabled, newestRelease, parsePipIndexVersions, pipNewestEsphome, recordDefaultEsphomeVersion } from "./default-esphome-version.js";
+import { tempDir } from "../../test-support/queue-fixture.js";
+import {
+  defaultProbeEnabled,
+  newestRelease,
+  parsePipIndexVersions,
+  pipNewestEsphome,
+  recordDefaultEsphomeVersion,
+} from "./default-esphome-version.js";
 import { SettingsStore } from "./settings-store.js";
 
 const FAKE_PYTHON = fileURLToPath(new URL("../../test-support/fake-python.sh", import.meta.url));
 
 describe("parsing pip's answer", () => {
   it("takes the newest final release, numerically, skipping pre-releases", () => {
-    expect(newestRelease(["2026.9.3", "2026.10.0", "2026.11.0b1", "2026.10.10", "2026.10.2", "dev", "1.20.4"])).toBe("2026.10.10");
+    expect(newestRelease(["2026.9.3", "2026.10.0", "2026.11.0b1", "2026.10.10", "2026.10.2", "dev", "1.20.4"])).toBe(
+      "2026.10.10",
+    );
     expect(newestRelease(["2026.11.0b1", "junk"])).toBeNull();
     const out = "esphome (2026.6.5)\nAvailable versions: 2026.6.5, 2026.6.4, 2025.12.7, 1.20.4\n";
     expect(parsePipIndexVersions(out)).toBe("2026.6.5");
@@ -21,9 +29,15 @@ describe("parsing pip's answer", () => {
   });
 
   it("asks `python -m pip index versions esphome`, and names pip's reason when it fails", async () => {
-    await expect(pipNewestEsphome(FAKE_PYTHON, 10_000, { ...process.env, FAKE_PIP_INDEX: "2026.1.0, 2026.2.1, 2026.2.0" })).resolves.toBe("2026.2.1");
-    await expect(pipNewestEsphome(FAKE_PYTHON, 10_000, { ...process.env, FAKE_PIP_INDEX: "offline" })).rejects.toThrow(/No matching distribution found for esphome/);
-    await expect(pipNewestEsphome(join(tempDir(), "no-python"), 10_000)).rejects.toThrow(/no-python -m pip index versions esphome/);
+    await expect(
+      pipNewestEsphome(FAKE_PYTHON, 10_000, { ...process.env, FAKE_PIP_INDEX: "2026.1.0, 2026.2.1, 2026.2.0" }),
+    ).resolves.toBe("2026.2.1");
+    await expect(pipNewestEsphome(FAKE_PYTHON, 10_000, { ...process.env, FAKE_PIP_INDEX: "offline" })).rejects.toThrow(
+      /No matching distribution found for esphome/,
+    );
+    await expect(pipNewestEsphome(join(tempDir(), "no-python"), 10_000)).rejects.toThrow(
+      /no-python -m pip index versions esphome/,
+    );
   });
 
   it("is on by default, off for a stand-in build command, and the environment decides first", () => {
@@ -67,12 +81,17 @@ describe("recording the fleet default", () => {
     const { settings, opts, lines } = setup({ FAKE_PIP_INDEX: "offline" });
     expect(await recordDefaultEsphomeVersion(opts)).toEqual({ version: "2026.6.5", source: "local" });
     expect(settings.get().defaultEsphomeVersion).toBe("2026.6.5");
-    expect(lines.join("\n")).toMatch(/could not ask pip .*No matching distribution.*using the local ESPHome 2026\.6\.5/);
+    expect(lines.join("\n")).toMatch(
+      /could not ask pip .*No matching distribution.*using the local ESPHome 2026\.6\.5/,
+    );
   });
 
   it("offline and no local ESPHome (or no Python): leaves the setting null", async () => {
     const { settings, opts, lines } = setup({}, null);
-    const r = await recordDefaultEsphomeVersion({ ...opts, python: () => Promise.reject(new Error("no Python 3.11+ found")) });
+    const r = await recordDefaultEsphomeVersion({
+      ...opts,
+      python: () => Promise.reject(new Error("no Python 3.11+ found")),
+    });
     expect(r).toEqual({ version: null, source: "none" });
     expect(settings.get().defaultEsphomeVersion).toBeNull();
     expect(lines.join("\n")).toMatch(/not set \(could not ask pip: no Python 3\.11\+ found/);

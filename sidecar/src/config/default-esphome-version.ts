@@ -40,7 +40,11 @@ export function newestRelease(versions: Iterable<string>): string | null {
     const m = RELEASE.exec(v.trim());
     if (!m) continue;
     const key = [Number(m[1]), Number(m[2]), Number(m[3])];
-    if (!best || key[0]! > best.key[0]! || (key[0] === best.key[0] && (key[1]! > best.key[1]! || (key[1] === best.key[1] && key[2]! > best.key[2]!)))) {
+    if (
+      !best ||
+      key[0]! > best.key[0]! ||
+      (key[0] === best.key[0] && (key[1]! > best.key[1]! || (key[1] === best.key[1] && key[2]! > best.key[2]!)))
+    ) {
       best = { v: v.trim(), key };
     }
   }
@@ -56,24 +60,42 @@ export function parsePipIndexVersions(out: string): string | null {
 }
 
 /** Runs `python -m pip index versions esphome`; the newest release, or throws with pip's last line. */
-export function pipNewestEsphome(python: string, timeoutMs = DEFAULT_TIMEOUT_MS, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export function pipNewestEsphome(
+  python: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   const args = ["-m", "pip", "index", "versions", "esphome", "--disable-pip-version-check", "--no-input"];
   return new Promise((resolve, reject) => {
-    execFile(python, args, { timeout: timeoutMs, killSignal: "SIGKILL", env: { ...env, PIP_NO_INPUT: "1" }, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-      if (err) {
-        const last = `${stderr}`.trim().split("\n").filter((l) => !/experimental command/.test(l)).at(-1) ?? "";
-        const why = (err as NodeJS.ErrnoException & { killed?: boolean }).killed ? `timed out after ${Math.round(timeoutMs / 1000)} s` : last || err.message;
-        return reject(new Error(`${python} -m pip index versions esphome: ${why.slice(0, 300)}`));
-      }
-      const newest = parsePipIndexVersions(stdout);
-      if (newest) resolve(newest);
-      else reject(new Error(`${python} -m pip index versions esphome named no release`));
-    });
+    execFile(
+      python,
+      args,
+      { timeout: timeoutMs, killSignal: "SIGKILL", env: { ...env, PIP_NO_INPUT: "1" }, maxBuffer: 4 << 20 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const last =
+            `${stderr}`
+              .trim()
+              .split("\n")
+              .filter((l) => !/experimental command/.test(l))
+              .at(-1) ?? "";
+          const why = (err as NodeJS.ErrnoException & { killed?: boolean }).killed
+            ? `timed out after ${Math.round(timeoutMs / 1000)} s`
+            : last || err.message;
+          return reject(new Error(`${python} -m pip index versions esphome: ${why.slice(0, 300)}`));
+        }
+        const newest = parsePipIndexVersions(stdout);
+        if (newest) resolve(newest);
+        else reject(new Error(`${python} -m pip index versions esphome named no release`));
+      },
+    );
   });
 }
 
 /** Records the default version once (when none is set); returns what is in effect and where it came from. */
-export async function recordDefaultEsphomeVersion(o: DefaultVersionOptions): Promise<{ version: string | null; source: DefaultVersionSource }> {
+export async function recordDefaultEsphomeVersion(
+  o: DefaultVersionOptions,
+): Promise<{ version: string | null; source: DefaultVersionSource }> {
   const stored = o.settings.get().defaultEsphomeVersion;
   if (stored) return { version: stored, source: "stored" };
   let version: string | null = null;
@@ -88,9 +110,13 @@ export async function recordDefaultEsphomeVersion(o: DefaultVersionOptions): Pro
     version = await o.localVersion().catch(() => null);
     if (version) {
       source = "local";
-      o.log(`default ESPHome version: could not ask pip for the newest release (${why}); using the local ESPHome ${version}`);
+      o.log(
+        `default ESPHome version: could not ask pip for the newest release (${why}); using the local ESPHome ${version}`,
+      );
     } else {
-      o.log(`default ESPHome version: not set (could not ask pip: ${why}; and no local ESPHome); workers use their own`);
+      o.log(
+        `default ESPHome version: not set (could not ask pip: ${why}; and no local ESPHome); workers use their own`,
+      );
     }
   }
   if (!version) return { version: null, source: "none" };
@@ -102,7 +128,9 @@ export async function recordDefaultEsphomeVersion(o: DefaultVersionOptions): Pro
 }
 
 /** Starts `recordDefaultEsphomeVersion` without delaying the start; `onRecorded` runs when it set a value. */
-export function recordDefaultEsphomeVersionInBackground(o: DefaultVersionOptions & { onRecorded: (version: string) => void }): void {
+export function recordDefaultEsphomeVersionInBackground(
+  o: DefaultVersionOptions & { onRecorded: (version: string) => void },
+): void {
   void recordDefaultEsphomeVersion(o).then(
     (r) => {
       if (r.version && r.source !== "stored") o.onRecorded(r.version);

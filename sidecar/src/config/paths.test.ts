@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../queue/test-support/queue-fixture.js";
+import { tempDir } from "../../test-support/queue-fixture.js";
 import { dataPaths, PathEscapeError, safeJoin } from "./paths.js";
 
 describe("dataPaths", () => {

@@ -50,7 +50,8 @@ export function safeJoin(root: string, ...segments: string[]): string {
   if (existsSync(base)) {
     const realBase = realpathSync(base);
     const real = realpathSync(deepestExisting(target));
-    if (!inside(realBase, real)) throw new PathEscapeError(`path leaves its folder through a symlink: ${segments.join("/")}`);
+    if (!inside(realBase, real))
+      throw new PathEscapeError(`path leaves its folder through a symlink: ${segments.join("/")}`);
   }
   return target;
 }

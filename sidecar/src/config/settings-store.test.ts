@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Settings } from "@esphome-forge/shared";
 import { openDatabase } from "../db/database.js";
-import { tempDir } from "../queue/test-support/queue-fixture.js";
+import { tempDir } from "../../test-support/queue-fixture.js";
 import { ValidationError } from "../util/errors.js";
 import { DEFAULT_SETTINGS, SettingsStore } from "./settings-store.js";
 
@@ -13,8 +13,15 @@ describe("settings store", () => {
     const db = openDatabase(dbFile());
     expect(Settings.parse(DEFAULT_SETTINGS)).toEqual(DEFAULT_SETTINGS);
     expect(new SettingsStore(db).get()).toEqual({
-      leaseMs: 30_000, maxAttempts: 3, jobTimeoutMs: 1_800_000, logCapBytes: 1_048_576,
-      historyRetentionDays: 90, localWorkerSlots: 1, defaultEsphomeVersion: null, rescanIntervalSec: 30, trustPolicy: "enforce",
+      leaseMs: 30_000,
+      maxAttempts: 3,
+      jobTimeoutMs: 1_800_000,
+      logCapBytes: 1_048_576,
+      historyRetentionDays: 90,
+      localWorkerSlots: 1,
+      defaultEsphomeVersion: null,
+      rescanIntervalSec: 30,
+      trustPolicy: "enforce",
     });
     db.close();
   });
@@ -64,7 +71,9 @@ describe("settings store", () => {
 
   it("falls back to the default for a stored value that no longer validates", () => {
     const db = openDatabase(dbFile());
-    db.prepare("INSERT INTO settings (key, value) VALUES ('leaseMs', '12'), ('retired', '1'), ('maxAttempts', 'not json')").run();
+    db.prepare(
+      "INSERT INTO settings (key, value) VALUES ('leaseMs', '12'), ('retired', '1'), ('maxAttempts', 'not json')",
+    ).run();
     expect(new SettingsStore(db).get()).toEqual(DEFAULT_SETTINGS);
     db.close();
   });

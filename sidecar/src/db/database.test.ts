@@ -1,10 +1,20 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../queue/test-support/queue-fixture.js";
+import { tempDir } from "../../test-support/queue-fixture.js";
 import { migrate, openDatabase } from "./database.js";
 import { MIGRATIONS } from "./migrations.js";
 
-const TABLES = ["counters", "device_affinity", "firmware", "job_firmware", "job_log_chunks", "jobs", "settings", "worker_tokens", "workers"];
+const TABLES = [
+  "counters",
+  "device_affinity",
+  "firmware",
+  "job_firmware",
+  "job_log_chunks",
+  "jobs",
+  "settings",
+  "worker_tokens",
+  "workers",
+];
 
 const insertJob = (deviceId: string, action: string, state: string) =>
   `INSERT INTO jobs (device_id, action, state, priority, priority_rank, source, max_attempts, created_at, updated_at)
@@ -19,7 +29,11 @@ describe("openDatabase", () => {
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
     expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
     expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    const tables = (
+      db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .all() as { name: string }[]
+    ).map((t) => t.name);
     expect(tables).toEqual(TABLES);
     db.close();
   });
@@ -57,7 +71,9 @@ describe("openDatabase", () => {
 
   it("uses the queued-jobs index for dispatch order", () => {
     const db = openDatabase(join(tempDir(), "forge.db"));
-    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id").all() as { detail: string }[];
+    const plan = db
+      .prepare("EXPLAIN QUERY PLAN SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id")
+      .all() as { detail: string }[];
     const detail = plan.map((p) => p.detail).join("\n");
     expect(detail).not.toMatch(/TEMP B-TREE/);
     expect(detail).toMatch(/USING (COVERING )?INDEX jobs_state_order/);

@@ -56,9 +56,23 @@ export interface SidecarProc extends ProcHandle {
   dataDir: string;
 }
 
-export async function startSidecar(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; localSlots?: number } = {}): Promise<SidecarProc> {
+export async function startSidecar(
+  opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; localSlots?: number } = {},
+): Promise<SidecarProc> {
   const dataDir = opts.dataDir ?? tempDir();
-  const args = [CLI, "serve", "--data-dir", dataDir, "--port", "0", "--local-slots", String(opts.localSlots ?? 0), "--build-command", STANDIN_COMMAND, ...(opts.args ?? [])];
+  const args = [
+    CLI,
+    "serve",
+    "--data-dir",
+    dataDir,
+    "--port",
+    "0",
+    "--local-slots",
+    String(opts.localSlots ?? 0),
+    "--build-command",
+    STANDIN_COMMAND,
+    ...(opts.args ?? []),
+  ];
   // No asking pip for the default ESPHome version unless a test wants it (FORGE_ESPHOME_DEFAULT_PROBE=on),
   // and no mDNS advertising, so parallel tests stay off the network (FORGE_ZEROCONF=on to advertise).
   const env = { ...process.env, FORGE_ESPHOME_DEFAULT_PROBE: "off", FORGE_ZEROCONF: "off", ...opts.env };
@@ -80,23 +94,58 @@ export async function startSidecar(opts: { dataDir?: string; args?: string[]; en
   return { ...h, url, token, dataDir };
 }
 
-export function startWorker(opts: { url: string; token: string; name: string; slots?: number; stateDir?: string; tags?: string[]; env?: NodeJS.ProcessEnv; extraArgs?: string[]; buildCommand?: string }): ProcHandle & { stateDir: string } {
+export function startWorker(opts: {
+  url: string;
+  token: string;
+  name: string;
+  slots?: number;
+  stateDir?: string;
+  tags?: string[];
+  env?: NodeJS.ProcessEnv;
+  extraArgs?: string[];
+  buildCommand?: string;
+}): ProcHandle & { stateDir: string } {
   const stateDir = opts.stateDir ?? tempDir("forge-worker-");
-  const args = [CLI, "worker", "--server", opts.url, "--token", opts.token, "--name", opts.name, "--slots", String(opts.slots ?? 1), "--state-dir", stateDir, "--build-command", opts.buildCommand ?? STANDIN_COMMAND];
+  const args = [
+    CLI,
+    "worker",
+    "--server",
+    opts.url,
+    "--token",
+    opts.token,
+    "--name",
+    opts.name,
+    "--slots",
+    String(opts.slots ?? 1),
+    "--state-dir",
+    stateDir,
+    "--build-command",
+    opts.buildCommand ?? STANDIN_COMMAND,
+  ];
   if (opts.tags?.length) args.push("--tags", opts.tags.join(","));
   args.push(...(opts.extraArgs ?? []));
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return { ...track(proc), stateDir };
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */
 export async function runCli(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  const h = track(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+  const h = track(
+    spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }),
+  );
   const code = await h.exited;
   return { code, out: h.output() };
 }
 
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

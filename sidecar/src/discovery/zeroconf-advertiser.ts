@@ -5,7 +5,13 @@
 import type { EventEmitter } from "node:events";
 import { isIPv4, isIPv6 } from "node:net";
 import { Bonjour, type Service } from "bonjour-service";
-import { ZEROCONF_PROTOCOL, ZEROCONF_SERVICE, zeroconfInstanceName, zeroconfTxt, type ZeroconfTxt } from "@esphome-forge/shared";
+import {
+  ZEROCONF_PROTOCOL,
+  ZEROCONF_SERVICE,
+  zeroconfInstanceName,
+  zeroconfTxt,
+  type ZeroconfTxt,
+} from "@esphome-forge/shared";
 
 export interface ZeroconfAdvertiserOptions {
   instanceId: string;
@@ -55,7 +61,9 @@ export class ZeroconfAdvertiser {
     const name = zeroconfInstanceName(o.instanceId);
     const service = bonjour.publish({ name, type: ZEROCONF_SERVICE, protocol: ZEROCONF_PROTOCOL, port: o.port, txt });
     service.on("error", report);
-    o.log(`zeroconf: advertising "${name}" as _${ZEROCONF_SERVICE}._${ZEROCONF_PROTOCOL} on port ${o.port} (id ${o.instanceId})`);
+    o.log(
+      `zeroconf: advertising "${name}" as _${ZEROCONF_SERVICE}._${ZEROCONF_PROTOCOL} on port ${o.port} (id ${o.instanceId})`,
+    );
     return new ZeroconfAdvertiser(bonjour, service, name, txt);
   }
 

@@ -6,8 +6,8 @@ import type { AssignMessage, Job } from "@esphome-forge/shared";
 import type { Affinity } from "../queue/job-history.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
-import type { WorkerRegistry } from "../workers/worker-registry.js";
-import type { WorkerSession } from "../workers/worker-session.js";
+import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
+import type { WorkerSession } from "../worker-hub/worker-session.js";
 import { DurationModel } from "./duration-model.js";
 
 export interface AssignmentBuilder {
@@ -58,7 +58,11 @@ export class Dispatcher {
   jobFinished(job: Job): void {
     const warm = this.warmByJob.get(job.id);
     this.warmByJob.delete(job.id);
-    if (job.state === "succeeded" && job.durationMs != null && (job.action === "compile" || job.action === "compile_upload")) {
+    if (
+      job.state === "succeeded" &&
+      job.durationMs != null &&
+      (job.action === "compile" || job.action === "compile_upload")
+    ) {
       this.durations.record(job.deviceId, job.durationMs, warm ?? false);
     }
   }
@@ -112,7 +116,13 @@ export class Dispatcher {
       // heard of this job, so it could not have received that cancel. Stop here, never send it.
       const now = this.queue.get(job.id);
       if (now?.cancelRequested) {
-        this.queue.complete(job.id, fence, { outcome: "cancelled", phase: "dispatch", error: "cancelled before the worker started it", firmware: [], esphomeVersion: null });
+        this.queue.complete(job.id, fence, {
+          outcome: "cancelled",
+          phase: "dispatch",
+          error: "cancelled before the worker started it",
+          firmware: [],
+          esphomeVersion: null,
+        });
         this.warmByJob.delete(job.id);
         this.kick();
         return;
@@ -121,7 +131,13 @@ export class Dispatcher {
     } catch (err) {
       const reason = `could not prepare the job: ${(err as Error).message}`;
       this.queue.appendLog(job.id, null, `[forge] ${reason}\n`);
-      this.queue.complete(job.id, fence, { outcome: "failed", phase: "prepare", error: reason, firmware: [], esphomeVersion: null });
+      this.queue.complete(job.id, fence, {
+        outcome: "failed",
+        phase: "prepare",
+        error: reason,
+        firmware: [],
+        esphomeVersion: null,
+      });
       this.warmByJob.delete(job.id);
       this.kick();
     }
@@ -155,7 +171,11 @@ export class Dispatcher {
         return { session: warm, warm: true, reason: `affinity: ${warm.id} holds the warm build cache` };
       }
       const now = this.clock.now();
-      const waitMs = this.durations.expectedFreeInMs(p.runningBy.get(warm.id) ?? [], now, (j) => this.warmByJob.get(j.id) ?? false);
+      const waitMs = this.durations.expectedFreeInMs(
+        p.runningBy.get(warm.id) ?? [],
+        now,
+        (j) => this.warmByJob.get(j.id) ?? false,
+      );
       const penaltyMs = this.durations.coldPenaltyMs(job.deviceId);
       if (waitMs <= penaltyMs) return null; // worth waiting: a slot on the warm worker frees soon
       why = `warm worker ${warm.id} busy for ~${fmt(waitMs)}, longer than the ~${fmt(penaltyMs)} a cold build costs`;
@@ -169,7 +189,11 @@ export class Dispatcher {
     });
     const best = candidates[0]!;
     const f = free.get(best.id) ?? 0;
-    return { session: best, warm: false, reason: `least loaded: ${best.id} (${f}/${slots.get(best.id) ?? 0} slots free); ${why}` };
+    return {
+      session: best,
+      warm: false,
+      reason: `least loaded: ${best.id} (${f}/${slots.get(best.id) ?? 0} slots free); ${why}`,
+    };
   }
 }
 

@@ -27,7 +27,8 @@ export class DurationModel {
   expectedMs(deviceId: string, warm: boolean): number {
     const d = this.byDevice.get(deviceId);
     if (!d) return DEFAULT_EXPECTED_MS;
-    if (warm) return d.warmMs ?? (d.coldMs != null ? d.coldMs / ASSUMED_COLD_FACTOR : (d.lastMs ?? DEFAULT_EXPECTED_MS));
+    if (warm)
+      return d.warmMs ?? (d.coldMs != null ? d.coldMs / ASSUMED_COLD_FACTOR : (d.lastMs ?? DEFAULT_EXPECTED_MS));
     return d.coldMs ?? (d.warmMs != null ? d.warmMs * ASSUMED_COLD_FACTOR : (d.lastMs ?? DEFAULT_EXPECTED_MS));
   }
 

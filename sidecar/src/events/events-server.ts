@@ -11,9 +11,9 @@ import {
   type EventsServerMessage,
   type SnapshotEvent,
 } from "@esphome-forge/shared";
-import { bearer, isAdminToken } from "../api/auth.js";
+import { bearer, isAdminToken } from "../util/admin-token.js";
 import type { JobQueue } from "../queue/job-queue.js";
-import { describeIssues } from "../workers/worker-hub.js";
+import { describeIssues } from "../util/describe-issues.js";
 import { sendCorked } from "./corked-send.js";
 import type { EventBus, LogChunkEvent } from "./event-bus.js";
 
@@ -54,7 +54,10 @@ export class EventsServer {
       return;
     }
     // Browsers cannot set headers on a WebSocket: accept the token as the first message.
-    const timer = setTimeout(() => ws.close(EventsCloseCode.unauthorized, "no auth message within 10 s"), AUTH_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => ws.close(EventsCloseCode.unauthorized, "no auth message within 10 s"),
+      AUTH_TIMEOUT_MS,
+    );
     ws.once("message", (data) => {
       clearTimeout(timer);
       const msg = safeJson(data.toString());
@@ -87,7 +90,11 @@ export class EventsServer {
     const deliver = (msg: EventsServerMessage) => {
       if (ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > limit) {
-        send(ws, { type: "error", code: "slow_consumer", message: `more than ${limit} bytes unread; reconnect to resync` });
+        send(ws, {
+          type: "error",
+          code: "slow_consumer",
+          message: `more than ${limit} bytes unread; reconnect to resync`,
+        });
         ws.close(EventsCloseCode.slowConsumer, "slow consumer: too far behind");
         ws.terminate();
         cleanup();
@@ -131,7 +138,13 @@ export class EventsServer {
         }
         // Send what is stored, then live chunks; offsets let the client stitch without gaps.
         const stored = this.o.queue.readLog(m.jobId, m.offset);
-        deliver({ type: "log", jobId: m.jobId, offset: stored.startOffset, chunk: stored.text, truncatedBefore: stored.truncatedBefore });
+        deliver({
+          type: "log",
+          jobId: m.jobId,
+          offset: stored.startOffset,
+          chunk: stored.text,
+          truncatedBefore: stored.truncatedBefore,
+        });
         if (TERMINAL_JOB_STATES.includes(job.state)) deliver({ type: "log_end", jobId: job.id, state: job.state });
         else logs.add(m.jobId);
       }

@@ -3,7 +3,7 @@ import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../db/database.js";
-import { tempDir } from "../queue/test-support/queue-fixture.js";
+import { tempDir } from "../../test-support/queue-fixture.js";
 import { ManualClock } from "../util/clock.js";
 import { DigestMismatchError, FirmwareStore } from "./firmware-store.js";
 
@@ -40,7 +40,9 @@ describe("firmware store", () => {
     fw.put(bytes, digest, bytes.length);
     clock.advance(1000);
     fw.put(bytes, digest, bytes.length);
-    expect(db.prepare("SELECT created_at, last_used_at FROM firmware").all()).toEqual([{ created_at: clock.now() - 1000, last_used_at: clock.now() }]);
+    expect(db.prepare("SELECT created_at, last_used_at FROM firmware").all()).toEqual([
+      { created_at: clock.now() - 1000, last_used_at: clock.now() },
+    ]);
     expect(fw.read(digest).equals(bytes)).toBe(true);
     db.close();
   });
@@ -61,7 +63,9 @@ describe("firmware store", () => {
     const bytes = Buffer.from("what arrived");
     const wrong = "0".repeat(64);
     expect(() => fw.put(bytes, wrong, bytes.length)).toThrow(DigestMismatchError);
-    expect(() => fw.put(bytes, wrong, bytes.length)).toThrow(new RegExp(`expected sha256 ${wrong}.*received sha256 ${sha(bytes)}`));
+    expect(() => fw.put(bytes, wrong, bytes.length)).toThrow(
+      new RegExp(`expected sha256 ${wrong}.*received sha256 ${sha(bytes)}`),
+    );
     expect(() => fw.put(bytes, sha(bytes), bytes.length + 1)).toThrow(/13 bytes.*12 bytes/);
     expect(() => fw.put(bytes, wrong, bytes.length)).toThrow(expect.objectContaining({ code: "digest_mismatch" }));
     expect(fw.has(wrong)).toBe(false);

@@ -1,7 +1,18 @@
 // Content-addressed firmware archive: <dir>/<first two hex digits>/<sha256>. A file only ever
 // appears under its name complete and verified (written to a temp file, synced, renamed).
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
@@ -44,7 +55,11 @@ export class FirmwareStore {
    * `put` without blocking the event loop on the disk: the write and fsync run on the thread pool.
    * A digest or size mismatch rejects with DigestMismatchError.
    */
-  async putAsync(bytes: Buffer, expectedSha256: string, expectedSize: number): Promise<{ sha256: string; size: number }> {
+  async putAsync(
+    bytes: Buffer,
+    expectedSha256: string,
+    expectedSize: number,
+  ): Promise<{ sha256: string; size: number }> {
     const sha256 = verified(bytes, expectedSha256, expectedSize);
     const file = this.path(sha256);
     if (!holds(file, sha256, bytes.length)) await writeAtomicallyAsync(file, bytes);
@@ -107,7 +122,7 @@ function writeAtomically(file: string, bytes: Buffer): void {
   const fd = openSync(tmp, "w", 0o644);
   try {
     fchmodSync(fd, 0o644); // readable by whoever serves downloads, regardless of umask
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

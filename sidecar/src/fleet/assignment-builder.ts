@@ -29,7 +29,8 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     const needsConfig = job.action !== "upload";
     // A validate job goes ahead while ESPHome rejects the config: the worker's `esphome config` reports
     // where (files that cannot even be read still fail below, when they are bundled).
-    if (needsConfig && device.error && job.action !== "validate") throw new Error(`the config cannot be read: ${device.error}`);
+    if (needsConfig && device.error && job.action !== "validate")
+      throw new Error(`the config cannot be read: ${device.error}`);
     const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
     const flashes = job.action === "compile_upload" || job.action === "upload";
     const address = job.params.address ?? device.address;
@@ -37,9 +38,12 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     // The inputs travel as an ESPHome-format bundle (secrets already filtered to the used keys).
     // The metadata block is Forge's, not ESPHome's: leaving it out makes the bundle digest equal
     // the inventory's config hash, so "what was built" and "what the config is now" compare directly.
-    const bundleFiles = files.map((f) => (f.path === configFile && f.encoding !== "base64" ? { ...f, content: stripMetadata(f.content) } : f));
+    const bundleFiles = files.map((f) =>
+      f.path === configFile && f.encoding !== "base64" ? { ...f, content: stripMetadata(f.content) } : f,
+    );
     const bundle = createBundle(bundleFiles, configFile, esphomeVersion);
-    if (bundle.digest !== configHash) throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
+    if (bundle.digest !== configHash)
+      throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
     this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion);
     if (flashes && !address) throw new Error("no OTA address is known for this device");
@@ -70,9 +74,14 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     const wanted = job.params.firmwareSha256;
     if (wanted) {
       if (!this.firmware.has(wanted)) throw new Error(`firmware ${wanted} is not in the archive`);
-      const owner = this.queue.list({ device: [job.deviceId], limit: 500 }).jobs.find((j) => j.firmware.some((f) => f.sha256 === wanted));
+      const owner = this.queue
+        .list({ device: [job.deviceId], limit: 500 })
+        .jobs.find((j) => j.firmware.some((f) => f.sha256 === wanted));
       const image = owner?.firmware.find((f) => f.sha256 === wanted) ?? this.externalImage?.(job.deviceId, wanted);
-      if (!image) throw new Error(`firmware ${wanted} was neither built for nor uploaded (signed elsewhere) for device ${job.deviceId}`);
+      if (!image)
+        throw new Error(
+          `firmware ${wanted} was neither built for nor uploaded (signed elsewhere) for device ${job.deviceId}`,
+        );
       return [image];
     }
     const built = this.queue.lastSucceeded(job.deviceId, ["compile", "compile_upload"]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DeltaEvent, Device, Job } from "@esphome-forge/shared";
 import { EventBus } from "../events/event-bus.js";
-import type { InventoryDevice } from "../inventory/inventory.js";
+import type { InventoryDevice } from "../inventory/inventory-device.js";
 import { DeviceAnnouncer } from "./device-announcer.js";
 import type { DeviceView } from "./device-view.js";
 
@@ -18,12 +18,18 @@ function setup() {
     },
   } as unknown as DeviceView;
   const devices = [{ id: "kitchen" }, { id: "porch" }] as InventoryDevice[];
-  const announcer = new DeviceAnnouncer(bus, view, (id) => devices.find((d) => d.id === id), () => devices);
+  const announcer = new DeviceAnnouncer(
+    bus,
+    view,
+    (id) => devices.find((d) => d.id === id),
+    () => devices,
+  );
   const deviceEvents = () => seen.filter((e) => e.type === "device");
   return { announcer, state, deviceEvents };
 }
 
-const job = (id: number, state: Job["state"], phase: Job["phase"] = null) => ({ id, deviceId: "kitchen", state, phase }) as Job;
+const job = (id: number, state: Job["state"], phase: Job["phase"] = null) =>
+  ({ id, deviceId: "kitchen", state, phase }) as Job;
 
 describe("DeviceAnnouncer", () => {
   it("asks for the device view only when a job's state changes, and skips identical views", () => {

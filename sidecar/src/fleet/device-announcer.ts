@@ -5,7 +5,7 @@
 // a key event) re-announce every device once, however many arrive together.
 import { TERMINAL_JOB_STATES, type Device, type Job } from "@esphome-forge/shared";
 import type { EventBus } from "../events/event-bus.js";
-import type { InventoryDevice } from "../inventory/inventory.js";
+import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { DeviceView } from "./device-view.js";
 
 export class DeviceAnnouncer {

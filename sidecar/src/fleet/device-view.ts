@@ -1,7 +1,7 @@
 // Builds the Device the API and events show: what the inventory read from the config folder,
 // plus what the queue knows (last build, whether the device is outdated) and its trust state.
 import type { Device, JobAction, TrustVerdict } from "@esphome-forge/shared";
-import type { InventoryDevice } from "../inventory/inventory.js";
+import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
 
 const BUILD_ACTIONS: JobAction[] = ["compile", "compile_upload", "upload"];
@@ -52,14 +52,21 @@ export class DeviceView {
     const outdated =
       d.error == null &&
       (!flashed || flashed.configHash !== d.configHash || (target != null && flashed.esphomeVersion !== target));
-    const imageOf = (j: { firmware: { kind: string; sha256: string }[] }) => j.firmware.find((f) => f.kind === "ota")?.sha256 ?? j.firmware[0]?.sha256 ?? null;
+    const imageOf = (j: { firmware: { kind: string; sha256: string }[] }) =>
+      j.firmware.find((f) => f.kind === "ota")?.sha256 ?? j.firmware[0]?.sha256 ?? null;
     const stored = compiled ? imageOf(compiled) : null;
     return {
       ...d,
       outdated,
       targetVersion: target,
       lastFlash: flashed
-        ? { jobId: flashed.id, finishedAt: flashed.finishedAt, configHash: flashed.configHash, esphomeVersion: flashed.esphomeVersion, firmwareSha256: imageOf(flashed) }
+        ? {
+            jobId: flashed.id,
+            finishedAt: flashed.finishedAt,
+            configHash: flashed.configHash,
+            esphomeVersion: flashed.esphomeVersion,
+            firmwareSha256: imageOf(flashed),
+          }
         : null,
       lastBuild: last
         ? {
@@ -73,7 +80,12 @@ export class DeviceView {
         : null,
       storedFirmware:
         compiled && stored && this.archived(stored)
-          ? { jobId: compiled.id, finishedAt: compiled.finishedAt, firmwareSha256: stored, esphomeVersion: compiled.esphomeVersion }
+          ? {
+              jobId: compiled.id,
+              finishedAt: compiled.finishedAt,
+              firmwareSha256: stored,
+              esphomeVersion: compiled.esphomeVersion,
+            }
           : null,
       trust: this.trust.verdicts(d.id),
     };

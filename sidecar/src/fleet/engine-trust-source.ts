@@ -19,7 +19,9 @@ export class EngineTrustSource implements TrustSource {
     const runningSha = this.engine.sequences.installed(deviceId)?.firmwareSha256 ?? null;
     return {
       pending: pendingSha ? this.safe(deviceId, pendingSha) : unknown("no firmware has been built for this device yet"),
-      running: runningSha ? this.safe(deviceId, runningSha) : unknown("Forge has not flashed this device, so what runs on it is unknown"),
+      running: runningSha
+        ? this.safe(deviceId, runningSha)
+        : unknown("Forge has not flashed this device, so what runs on it is unknown"),
     };
   }
 

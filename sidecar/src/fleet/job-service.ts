@@ -2,9 +2,10 @@
 // (coalescing), cancel (reaching the worker), retry.
 import type { CreateJobsResponse, Job, JobAction, JobParams, JobPriority, JobTargets } from "@esphome-forge/shared";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
-import type { Inventory, InventoryDevice } from "../inventory/inventory.js";
+import type { Inventory } from "../inventory/inventory.js";
+import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
-import type { WorkerRegistry } from "../workers/worker-registry.js";
+import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { DeviceView } from "./device-view.js";
 
 export interface CreateJobsInput {
@@ -91,4 +92,3 @@ export class JobService {
     });
   }
 }
-

@@ -59,11 +59,7 @@ export function extractFields(config: unknown): ConfigFields {
   };
 }
 
-function explicitAddress(
-  networks: YamlMap[],
-  name: string | null,
-  domain: string,
-): ConfigFields["configAddress"] {
+function explicitAddress(networks: YamlMap[], name: string | null, domain: string): ConfigFields["configAddress"] {
   for (const n of networks) {
     const staticIp = isPlainObject(n.manual_ip) ? text(n.manual_ip.static_ip) : null;
     const use = text(n.use_address);
@@ -87,7 +83,10 @@ export function resolveAddress(
     // The hostname ends in the MAC's last three bytes; without a known MAC it cannot be guessed.
     const mac = known.mac ?? f.configMac;
     if (!mac) return { address: null, addressSource: null };
-    const suffix = mac.replace(/[^0-9a-fA-F]/g, "").slice(-6).toLowerCase();
+    const suffix = mac
+      .replace(/[^0-9a-fA-F]/g, "")
+      .slice(-6)
+      .toLowerCase();
     return { address: `${f.name}-${suffix}${f.domain}`, addressSource: "mdns" };
   }
   return { address: `${f.name}${f.domain}`, addressSource: "mdns" };

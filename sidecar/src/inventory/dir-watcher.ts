@@ -47,7 +47,8 @@ export class DirWatcher {
       this.watchers.set(dir, w);
     } catch (e) {
       // Missing folder (an include that does not exist yet) or out of inotify watches: the periodic rescan covers it.
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.log?.(`inventory: cannot watch ${dir || "."}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+        this.log?.(`inventory: cannot watch ${dir || "."}: ${(e as Error).message}`);
     }
   }
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEsphomeCli, findEsphome } from "./esphome-cli.js";
 import { Inventory } from "./inventory.js";
-import { cleanup, configDir, esphomeBin } from "./test-support/helpers.js";
+import { cleanup, configDir, esphomeBin } from "../../test-support/inventory-fixtures.js";
 
 afterEach(cleanup);
 
@@ -36,7 +36,8 @@ describe("real esphome", () => {
         "  ap:",
         "    password: literal-ap-password", // printed wrapped in hidden-secret codes
       ].join("\n"),
-      "boards/d1.yaml": "esphome:\n  friendly_name: From Package\n  project: {name: acme.pkg, version: '2.0'}\nesp8266:\n  board: d1_mini\n  framework: {version: recommended}\n",
+      "boards/d1.yaml":
+        "esphome:\n  friendly_name: From Package\n  project: {name: acme.pkg, version: '2.0'}\nesp8266:\n  board: d1_mini\n  framework: {version: recommended}\n",
       "secrets.yaml": SECRETS,
     });
     const inv = new Inventory({ configDir: dir, esphome: await findEsphome(esphomeBin()), rescanIntervalSec: 3600 });
@@ -60,13 +61,16 @@ describe("real esphome", () => {
 
   it("turns an invalid config into a structured error and keeps the plain-read fields", async () => {
     const dir = await configDir({
-      "bad-board.yaml": "esphome:\n  name: bad-board\n\nesp32:\n  board: no-such-board\nwifi:\n  ssid: !secret wifi_ssid\n  password: !secret wifi_password\n",
+      "bad-board.yaml":
+        "esphome:\n  name: bad-board\n\nesp32:\n  board: no-such-board\nwifi:\n  ssid: !secret wifi_ssid\n  password: !secret wifi_password\n",
       "secrets.yaml": SECRETS,
     });
     const cli = createEsphomeCli([esphomeBin()]);
     const res = await cli.config(path.join(dir, "bad-board.yaml"));
     expect(res.ok).toBe(false);
-    expect(res.errors).toEqual([{ file: "bad-board.yaml", line: 5, message: expect.stringMatching(/^esp32: .*board is unknown/) }]);
+    expect(res.errors).toEqual([
+      { file: "bad-board.yaml", line: 5, message: expect.stringMatching(/^esp32: .*board is unknown/) },
+    ]);
 
     const inv = new Inventory({ configDir: dir, esphome: cli, rescanIntervalSec: 3600 });
     await inv.start();

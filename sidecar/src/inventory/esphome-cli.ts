@@ -69,7 +69,13 @@ export function runCommand(argv: string[], cwd: string, timeoutMs: number): Prom
     }, timeoutMs);
     const done = (code: number | null, spawnError: Error | null) => {
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), timedOut, spawnError });
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        timedOut,
+        spawnError,
+      });
     };
     child.on("error", (e) => done(null, e));
     child.on("close", (code) => done(code, null));
@@ -113,20 +119,34 @@ export function createEsphomeCli(argv: string[], opts: EsphomeCliOptions = {}): 
       return limiter.run(async () => {
         const r = await runCommand([...argv, "config", arg], cwd, timeoutMs);
         const output = r.stdout + r.stderr;
-        const broken = (message: string) => ({ ok: false, output, unavailable: true, errors: [{ file: null, line: null, message }] });
+        const broken = (message: string) => ({
+          ok: false,
+          output,
+          unavailable: true,
+          errors: [{ file: null, line: null, message }],
+        });
         if (r.spawnError) return broken(`esphome could not start: ${r.spawnError.message}`);
         if (r.timedOut) return broken(`esphome config timed out after ${timeoutMs} ms`);
         if (r.code === null) return broken("esphome config was killed");
         if (r.code === 0) return { ok: true, output, errors: [], resolved: resolvedYaml(r.stdout) };
         const errors = parseConfigErrors(r.stdout, r.stderr, cwd);
-        return { ok: false, output, errors: errors.length ? errors : [{ file: null, line: null, message: `esphome config exited with ${r.code}` }] };
+        return {
+          ok: false,
+          output,
+          errors: errors.length
+            ? errors
+            : [{ file: null, line: null, message: `esphome config exited with ${r.code}` }],
+        };
       });
     },
   };
 }
 
 /** Explicit path, else $FORGE_ESPHOME_BIN, else `esphome` on PATH; null when none of them runs. */
-export async function findEsphome(explicitBin?: string | null, opts: EsphomeCliOptions = {}): Promise<EsphomeCli | null> {
+export async function findEsphome(
+  explicitBin?: string | null,
+  opts: EsphomeCliOptions = {},
+): Promise<EsphomeCli | null> {
   const candidates = [explicitBin, process.env.FORGE_ESPHOME_BIN, await onPath("esphome")].filter(
     (c): c is string => typeof c === "string" && c.length > 0,
   );

@@ -16,7 +16,11 @@ describe("parseConfigErrors", () => {
     const stdout =
       "Failed config\n\nesp8266: [source common/bad_pkg.yaml:2]\n  board: d1_mini\n  \n  [frobnicate] is an invalid option for [esp8266]. Please check the indentation.\n  frobnicate: 3\n";
     expect(parseConfigErrors(stdout, "INFO ESPHome 2026.6.5\n", DIR)).toEqual([
-      { file: "common/bad_pkg.yaml", line: 2, message: "esp8266: [frobnicate] is an invalid option for [esp8266]. Please check the indentation." },
+      {
+        file: "common/bad_pkg.yaml",
+        line: 2,
+        message: "esp8266: [frobnicate] is an invalid option for [esp8266]. Please check the indentation.",
+      },
     ]);
   });
 
@@ -30,9 +34,13 @@ describe("parseConfigErrors", () => {
 
   it("reads a YAML syntax error from stderr, at the position of the problem", () => {
     const stderr =
-      'INFO ESPHome 2026.6.5\nINFO Reading configuration broken.yaml...\nERROR Error while reading config: Invalid YAML syntax:\n\nwhile parsing a flow sequence\n  in "/cfg/broken.yaml", line 3, column 8\nexpected \',\' or \']\', but got \':\'\n  in "/cfg/broken.yaml", line 4, column 8\n';
+      "INFO ESPHome 2026.6.5\nINFO Reading configuration broken.yaml...\nERROR Error while reading config: Invalid YAML syntax:\n\nwhile parsing a flow sequence\n  in \"/cfg/broken.yaml\", line 3, column 8\nexpected ',' or ']', but got ':'\n  in \"/cfg/broken.yaml\", line 4, column 8\n";
     expect(parseConfigErrors("", stderr, DIR)).toEqual([
-      { file: "broken.yaml", line: 4, message: "Invalid YAML syntax: while parsing a flow sequence expected ',' or ']', but got ':'" },
+      {
+        file: "broken.yaml",
+        line: 4,
+        message: "Invalid YAML syntax: while parsing a flow sequence expected ',' or ']', but got ':'",
+      },
     ]);
   });
 

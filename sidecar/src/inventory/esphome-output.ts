@@ -49,7 +49,10 @@ export function parseConfigErrors(stdout: string, stderr: string, configDir: str
 
 function parseFailedConfig(report: string, configDir: string): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const blocks = report.split(/\n(?=\S)(?!In: )/).map((b) => b.replace(/^\n+/, "")).filter((b) => b.trim());
+  const blocks = report
+    .split(/\n(?=\S)(?!In: )/)
+    .map((b) => b.replace(/^\n+/, ""))
+    .filter((b) => b.trim());
   for (const block of blocks) {
     const [head = "", ...rest] = block.split("\n");
     const src = /^(.*?): \[source (.+?):(\d+)\]\s*$/.exec(head);
@@ -64,7 +67,10 @@ function parseFailedConfig(report: string, configDir: string): Diagnostic[] {
       });
       continue;
     }
-    const text = block.split("\n").map((l) => l.trim()).filter(Boolean);
+    const text = block
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
     const inLine = text.map((l) => /^In: (.*) in (.+?) (\d+):\d+$/.exec(l)).find((x) => x);
     const message = text.filter((l) => !/^In: /.test(l)).join(" ");
     if (!message) continue;

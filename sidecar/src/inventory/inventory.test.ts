@@ -4,9 +4,9 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { InventoryError } from "./errors.js";
-import type { InventoryDevice } from "./inventory.js";
+import type { InventoryDevice } from "./inventory-device.js";
 import { Inventory } from "./inventory.js";
-import { cleanup, configDir, nextEvent, writeFiles } from "./test-support/helpers.js";
+import { cleanup, configDir, nextEvent, writeFiles } from "../../test-support/inventory-fixtures.js";
 
 const running: Inventory[] = [];
 afterEach(async () => {
@@ -103,7 +103,13 @@ describe("scanning", () => {
       "merged/a.yaml": "x: 1\n",
       "secrets.yaml": "ssid: Net\n",
     });
-    expect(inv.get("tags")).toMatchObject({ name: "tagged", friendlyName: "Tagged Device", platform: "esp32", board: "esp32dev", error: null });
+    expect(inv.get("tags")).toMatchObject({
+      name: "tagged",
+      friendlyName: "Tagged Device",
+      platform: "esp32",
+      board: "esp32dev",
+      error: null,
+    });
   });
 
   it("gives the second file of a duplicate id an error and keeps the first", async () => {
@@ -115,9 +121,14 @@ describe("scanning", () => {
 
   it("takes pin, tags, MAC and a learned address from the metadata block; a garbled block is that device's error", async () => {
     const { inv } = await startInventory({
-      "meta.yaml": '# esphome-forge:\n#   pin: 2026.6.5\n#   tags: [kitchen, esp32]\n#   mac: "AA:BB:CC:DD:EE:FF"\n#   address: 10.1.2.3\n' + dev("meta"),
+      "meta.yaml":
+        '# esphome-forge:\n#   pin: 2026.6.5\n#   tags: [kitchen, esp32]\n#   mac: "AA:BB:CC:DD:EE:FF"\n#   address: 10.1.2.3\n' +
+        dev("meta"),
       "garbled.yaml": "# esphome-forge:\n#   tags: [Upper Case]\n" + dev("garbled"),
-      "static.yaml": dev("static", "wifi:\n  manual_ip:\n    static_ip: 10.9.9.9\n    gateway: 10.9.9.1\n    subnet: 255.255.255.0\n"),
+      "static.yaml": dev(
+        "static",
+        "wifi:\n  manual_ip:\n    static_ip: 10.9.9.9\n    gateway: 10.9.9.1\n    subnet: 255.255.255.0\n",
+      ),
     });
     expect(inv.get("meta")).toMatchObject({
       pinnedVersion: "2026.6.5",
@@ -157,7 +168,8 @@ describe("watching", () => {
 
   it("re-reads the devices that use an included file or secrets.yaml when it changes", async () => {
     const { dir, inv } = await startInventory({
-      "pkg.yaml": "esphome:\n  name: pkg\npackages:\n  base: !include common/base.yaml\nwifi:\n  use_address: !secret addr\n",
+      "pkg.yaml":
+        "esphome:\n  name: pkg\npackages:\n  base: !include common/base.yaml\nwifi:\n  use_address: !secret addr\n",
       "other.yaml": dev("other"),
       "common/base.yaml": "esp8266:\n  board: d1_mini\n",
       "secrets.yaml": "addr: 10.0.0.1\n",
@@ -178,7 +190,10 @@ describe("watching", () => {
   });
 
   it("re-reads a broken device when the include it was missing appears", async () => {
-    const { dir, inv } = await startInventory({ "late.yaml": "esphome:\n  name: late\npackages:\n  b: !include parts/board.yaml\n", "parts/x.yaml": "" });
+    const { dir, inv } = await startInventory({
+      "late.yaml": "esphome:\n  name: late\npackages:\n  b: !include parts/board.yaml\n",
+      "parts/x.yaml": "",
+    });
     expect(inv.get("late")?.error).toMatch(/parts\/board\.yaml does not exist/);
     const ev = nextEvent<InventoryDevice>(inv, "device", (d) => d.id === "late" && d.error == null);
     await writeFiles(dir, { "parts/board.yaml": "esp32:\n  board: esp32dev\n" });
@@ -216,7 +231,12 @@ describe("setMetadata", () => {
     expect(d.configHash).toBe(hash);
 
     await inv.setMetadata("kitchen", { mac: "aa:bb:cc:dd:ee:ff", address: "10.0.0.20" });
-    expect(inv.get("kitchen")).toMatchObject({ mac: "AA:BB:CC:DD:EE:FF", address: "10.0.0.20", addressSource: "known", tags: ["kitchen", "esp32"] });
+    expect(inv.get("kitchen")).toMatchObject({
+      mac: "AA:BB:CC:DD:EE:FF",
+      address: "10.0.0.20",
+      addressSource: "known",
+      tags: ["kitchen", "esp32"],
+    });
 
     await inv.setMetadata("kitchen", { pinnedVersion: null, tags: [], mac: null, address: null });
     expect(await readFile(file, "utf8")).toBe(ORIGINAL);
@@ -227,7 +247,9 @@ describe("setMetadata", () => {
     const err = await inv.setMetadata("kitchen", { tags: ["Bad Tag"] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InventoryError);
     expect(err).toMatchObject({ code: "validation", message: expect.stringMatching(/tags are lowercase/) });
-    await expect(inv.setMetadata("kitchen", { pinnedVersion: "banana" })).rejects.toThrow(/expected an ESPHome release/);
+    await expect(inv.setMetadata("kitchen", { pinnedVersion: "banana" })).rejects.toThrow(
+      /expected an ESPHome release/,
+    );
     await expect(inv.setMetadata("nope", { tags: [] })).rejects.toMatchObject({ code: "not_found" });
     expect(await readFile(path.join(dir, "kitchen.yaml"), "utf8")).toBe(ORIGINAL);
   });

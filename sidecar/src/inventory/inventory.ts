@@ -4,7 +4,7 @@
 import { EventEmitter } from "node:events";
 import { mkdir, readFile, realpath } from "node:fs/promises";
 import path from "node:path";
-import type { Device } from "@esphome-forge/shared";
+import type { InventoryDevice } from "./inventory-device.js";
 import { DirWatcher } from "./dir-watcher.js";
 import { atomicWrite, pool } from "./fs-util.js";
 import type { Diagnostic } from "./errors.js";
@@ -24,7 +24,7 @@ export { seedExamples } from "./seed.js";
 export type { JobFile } from "./job-files.js";
 export { InventoryError } from "./errors.js";
 
-export type InventoryDevice = Omit<Device, "outdated" | "lastBuild" | "trust" | "targetVersion" | "lastFlash" | "storedFirmware">;
+export type { InventoryDevice } from "./inventory-device.js";
 
 export interface InventoryOptions {
   configDir: string;
@@ -111,7 +111,8 @@ export class Inventory extends EventEmitter {
       const abs = await realInside(this.root, file);
       const bytes = await readFile(abs);
       const text = bytes.toString("utf8");
-      if (!Buffer.from(text, "utf8").equals(bytes)) throw new InventoryError("validation", `${file} is not valid UTF-8; not editing it`);
+      if (!Buffer.from(text, "utf8").equals(bytes))
+        throw new InventoryError("validation", `${file} is not valid UTF-8; not editing it`);
       const next = applyPatch(readMetadata(text).meta, patch);
       const out = writeMetadata(text, next);
       if (out !== text) await atomicWrite(abs, out);
@@ -173,7 +174,9 @@ export class Inventory extends EventEmitter {
     for (const name of scan.skipped) {
       if (this.warnedSkipped.has(name)) continue;
       this.warnedSkipped.add(name);
-      this.opts.log?.(`inventory: ignoring ${name}: its name is not a valid device id (letters, digits, '.', '_', '-')`);
+      this.opts.log?.(
+        `inventory: ignoring ${name}: its name is not a valid device id (letters, digits, '.', '_', '-')`,
+      );
     }
     const added = [...scan.files.keys()].filter((id) => !this.files.has(id));
     const changedDup = [...new Set([...scan.duplicates.keys(), ...this.duplicates.keys()])].filter(
@@ -197,7 +200,8 @@ export class Inventory extends EventEmitter {
     if (paths.length === 0) return;
     try {
       const toRead = new Set<string>();
-      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p))) for (const id of await this.relist()) toRead.add(id);
+      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p)))
+        for (const id of await this.relist()) toRead.add(id);
       let unmatched = false;
       for (const p of paths) {
         let hit = false;
@@ -250,7 +254,9 @@ export class Inventory extends EventEmitter {
     const r = await readDevice(this.context(), id, file, dup ? [dup] : []);
     if (this.stopped || this.files.get(id) !== file) return;
     const prev = this.entries.get(id);
-    const same = prev != null && JSON.stringify({ ...prev.device, updatedAt: "" }) === JSON.stringify({ ...r.device, updatedAt: "" });
+    const same =
+      prev != null &&
+      JSON.stringify({ ...prev.device, updatedAt: "" }) === JSON.stringify({ ...r.device, updatedAt: "" });
     const device: InventoryDevice = { ...r.device, updatedAt: same ? prev.device.updatedAt : new Date().toISOString() };
     this.entries.set(id, {
       device,

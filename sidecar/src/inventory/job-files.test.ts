@@ -3,7 +3,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { Inventory } from "./inventory.js";
-import { cleanup, configDir } from "./test-support/helpers.js";
+import { cleanup, configDir } from "../../test-support/inventory-fixtures.js";
 
 const running: Inventory[] = [];
 afterEach(async () => {
@@ -46,7 +46,7 @@ const FLEET = {
     "text_sensor:",
     "  - platform: template",
     "    name: other.yaml",
-    "    lambda: return {\"images/unused.png\"};",
+    '    lambda: return {"images/unused.png"};',
   ].join("\n"),
   "common/base.yaml": "esp32:\n  board: esp32dev\napi:\n  encryption:\n    key: !secret display_key\n",
   "common/extra.yaml": "logger:\n  level: DEBUG\n",
@@ -60,7 +60,8 @@ const FLEET = {
   "images/unused.png": PNG,
   "other.yaml": "esphome:\n  name: other\nesp8266:\n  board: d1_mini\nwifi:\n  password: !secret other_password\n",
   ".git/config": "[core]\n",
-  "secrets.yaml": 'wifi_ssid: "Net"\nwifi_password: "pw: with colon"\ndisplay_key: "not-this-one"\nother_password: "never-sent"\n',
+  "secrets.yaml":
+    'wifi_ssid: "Net"\nwifi_password: "pw: with colon"\ndisplay_key: "not-this-one"\nother_password: "never-sent"\n',
 };
 
 describe("jobFiles", () => {
@@ -82,7 +83,11 @@ describe("jobFiles", () => {
     const byPath = Object.fromEntries(job.files.map((f) => [f.path, f]));
     expect(parse(byPath["secrets.yaml"]!.content)).toEqual({ wifi_ssid: "Net", wifi_password: "pw: with colon" });
     expect(parse(byPath["common/secrets.yaml"]!.content)).toEqual({ display_key: "abc=" });
-    expect(byPath["images/logo.png"]).toEqual({ path: "images/logo.png", content: PNG.toString("base64"), encoding: "base64" });
+    expect(byPath["images/logo.png"]).toEqual({
+      path: "images/logo.png",
+      content: PNG.toString("base64"),
+      encoding: "base64",
+    });
     expect(byPath["display.yaml"]!.encoding).toBeUndefined();
     expect(job.configHash).toBe(inv.get("display")!.configHash);
   });
@@ -108,8 +113,13 @@ describe("jobFiles", () => {
     const inv = new Inventory({ configDir: dir, esphome: null, rescanIntervalSec: 3600 });
     running.push(inv);
     await inv.start();
-    expect(inv.get("escape")?.error).toMatch(/escape\.yaml:3: !include \.\.\/\.\.\/etc\/passwd: .*leaves the config folder/);
-    await expect(inv.jobFiles("escape")).rejects.toMatchObject({ code: "validation", message: expect.stringMatching(/leaves the config folder/) });
+    expect(inv.get("escape")?.error).toMatch(
+      /escape\.yaml:3: !include \.\.\/\.\.\/etc\/passwd: .*leaves the config folder/,
+    );
+    await expect(inv.jobFiles("escape")).rejects.toMatchObject({
+      code: "validation",
+      message: expect.stringMatching(/leaves the config folder/),
+    });
     expect(inv.get("linked")?.error).toMatch(/resolves outside the config folder/);
     await expect(inv.jobFiles("linked")).rejects.toThrow(/outside the config folder/);
     await expect(inv.jobFiles("missing")).rejects.toMatchObject({ code: "not_found" });

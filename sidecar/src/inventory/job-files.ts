@@ -67,8 +67,7 @@ export async function collectJobFiles(
         deps.add(rel);
       }
       for (const f of under) await add(f);
-    }
-    else await add(rel);
+    } else await add(rel);
   }
 
   for (const [secretsRel, used] of loaded.secrets) {
@@ -116,7 +115,8 @@ export function referencedPaths(config: unknown): { path: string; dir: boolean }
   const out: { path: string; dir: boolean }[] = [];
   const walk = (v: unknown) => {
     if (typeof v === "string") {
-      if (v.length <= 255 && !v.includes("\n") && !v.includes("://") && PATHISH.test(v)) out.push({ path: v, dir: false });
+      if (v.length <= 255 && !v.includes("\n") && !v.includes("://") && PATHISH.test(v))
+        out.push({ path: v, dir: false });
     } else if (Array.isArray(v)) v.forEach(walk);
     else if (v instanceof Tagged) {
       if (v.tag !== "!lambda") walk(v.value);
@@ -134,7 +134,8 @@ export function referencedPaths(config: unknown): { path: string; dir: boolean }
     if (!isPlainObject(c)) continue;
     const src = c.source;
     if (typeof src === "string" && !/^(github:\/\/|https?:\/\/|git@)/.test(src)) out.push({ path: src, dir: true });
-    if (isPlainObject(src) && src.type === "local" && typeof src.path === "string") out.push({ path: src.path, dir: true });
+    if (isPlainObject(src) && src.type === "local" && typeof src.path === "string")
+      out.push({ path: src.path, dir: true });
   }
   return out;
 }

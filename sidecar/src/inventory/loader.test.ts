@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "./loader.js";
 import { applySubstitutions, mergePackages } from "./substitutions.js";
-import { cleanup, configDir } from "./test-support/helpers.js";
+import { cleanup, configDir } from "../../test-support/inventory-fixtures.js";
 import { parseYaml, Tagged } from "./yaml-ast.js";
 import type { YamlMap } from "./yaml-ast.js";
 
@@ -81,7 +81,17 @@ describe("loadConfig", () => {
       lam: new Tagged("!lambda", "return x;", 12),
     });
     expect([...r.files.keys()].sort()).toEqual(
-      ["common/esphome.yaml", "common/vars.yaml", "dev.yaml", "lists/one.yaml", "lists/two.yaml", "maps/m1.yaml", "maps/m2.yaml", "parts/a.yaml", "parts/b.yaml"].sort(),
+      [
+        "common/esphome.yaml",
+        "common/vars.yaml",
+        "dev.yaml",
+        "lists/one.yaml",
+        "lists/two.yaml",
+        "maps/m1.yaml",
+        "maps/m2.yaml",
+        "parts/a.yaml",
+        "parts/b.yaml",
+      ].sort(),
     );
     expect(Object.fromEntries([...r.secrets].map(([f, m]) => [f, [...m.keys()].sort()]))).toEqual({
       "secrets.yaml": ["wifi_password", "wifi_ssid"],
@@ -134,7 +144,8 @@ describe("substitutions and packages", () => {
         "sensor:",
         "  - platform: uptime",
       ].join("\n"),
-      "pkg/board.yaml": "substitutions:\n  base: ignored\nesp32:\n  board: esp32dev\nsensor:\n  - platform: wifi_signal\n",
+      "pkg/board.yaml":
+        "substitutions:\n  base: ignored\nesp32:\n  board: esp32dev\nsensor:\n  - platform: wifi_signal\n",
     });
     const c = applySubstitutions(mergePackages(r.config as YamlMap));
     expect(c.esphome).toEqual({ name: "kitchen-light", friendly_name: "kitchen Light" });

@@ -33,7 +33,14 @@ export interface LoadedConfig {
 export async function loadConfig(rootReal: string, mainRel: string): Promise<LoadedConfig> {
   const loader = new Loader(rootReal);
   const config = await loader.loadFile(mainRel, {}, [], null);
-  return { config, files: loader.files, dirs: loader.dirs, secrets: loader.secretRefs, missing: loader.missing, errors: loader.errors };
+  return {
+    config,
+    files: loader.files,
+    dirs: loader.dirs,
+    secrets: loader.secretRefs,
+    missing: loader.missing,
+    errors: loader.errors,
+  };
 }
 
 /** Reads a file inside the config folder with the size cap; throws InventoryError/ENOENT. */
@@ -55,7 +62,12 @@ class Loader {
 
   constructor(private readonly root: string) {}
 
-  async loadFile(rel: string, vars: Record<string, unknown>, stack: string[], from: Diagnostic | null): Promise<unknown> {
+  async loadFile(
+    rel: string,
+    vars: Record<string, unknown>,
+    stack: string[],
+    from: Diagnostic | null,
+  ): Promise<unknown> {
     const fail = (message: string, line: number | null = null, file: string = rel) => {
       this.errors.push(from ? { ...from, message: `${from.message}: ${message}` } : { file, line, message });
       return null;
@@ -126,7 +138,8 @@ class Loader {
     const rel = this.rel(path.posix.dirname(file), ref, at);
     if (rel == null) return null;
     // Including a secrets file whole would ship every secret with the build.
-    if (/^secrets\.ya?ml$/.test(path.posix.basename(rel))) return this.fail(at, "a secrets file cannot be included; use !secret");
+    if (/^secrets\.ya?ml$/.test(path.posix.basename(rel)))
+      return this.fail(at, "a secrets file cannot be included; use !secret");
     return this.loadFile(rel, { ...vars, ...extra }, stack, at);
   }
 

@@ -6,7 +6,9 @@ const CONFIG = "esphome:\n  name: dev   # the hostname\n\nesp32:\n  board: esp32
 
 describe("readMetadata", () => {
   it("reads pin, tags, mac and address", () => {
-    const text = '# esphome-forge:\n#   pin: 2026.10.3\n#   tags: [kitchen, esp32]\n#   mac: "aa:bb:cc:dd:ee:ff"\n#   address: 10.0.0.4\n' + CONFIG;
+    const text =
+      '# esphome-forge:\n#   pin: 2026.10.3\n#   tags: [kitchen, esp32]\n#   mac: "aa:bb:cc:dd:ee:ff"\n#   address: 10.0.0.4\n' +
+      CONFIG;
     expect(readMetadata(text)).toEqual({
       meta: { pin: "2026.10.3", tags: ["kitchen", "esp32"], mac: "AA:BB:CC:DD:EE:FF", address: "10.0.0.4" },
       error: null,
@@ -24,7 +26,9 @@ describe("readMetadata", () => {
     const garbled = readMetadata("# esphome-forge:\n#   tags: [a, b\n" + CONFIG);
     expect(garbled.meta).toEqual(EMPTY_METADATA);
     expect(garbled.error).toMatch(/^metadata block: /);
-    const partly = readMetadata("# esphome-forge:\n#   pin: latest\n#   tags: [ok, Not-OK]\n#   colour: red\n#   mac: AA:BB:CC:DD:EE:FF\n");
+    const partly = readMetadata(
+      "# esphome-forge:\n#   pin: latest\n#   tags: [ok, Not-OK]\n#   colour: red\n#   mac: AA:BB:CC:DD:EE:FF\n",
+    );
     expect(partly.meta).toEqual({ ...EMPTY_METADATA, mac: "AA:BB:CC:DD:EE:FF" });
     expect(partly.error).toMatch(/unknown key 'colour'/);
     expect(partly.error).toMatch(/pin: "latest"/);
@@ -43,7 +47,8 @@ describe("writeMetadata", () => {
   });
 
   it("replaces the block in place, keeping every other byte (CRLF, comments, BOM, trailing text)", () => {
-    const before = "\uFEFF# header comment\r\n# esphome-forge:\r\n#   pin: 2026.1.0\r\n#   tags: [old]\r\nesphome:\r\n  name: dev # keep\r\n";
+    const before =
+      "\uFEFF# header comment\r\n# esphome-forge:\r\n#   pin: 2026.1.0\r\n#   tags: [old]\r\nesphome:\r\n  name: dev # keep\r\n";
     const out = writeMetadata(before, { ...meta, tags: ["new"], mac: "AA:BB:CC:DD:EE:FF" });
     expect(out).toBe(
       '\uFEFF# header comment\r\n# esphome-forge:\r\n#   pin: 2026.6.5\r\n#   tags: [new]\r\n#   mac: "AA:BB:CC:DD:EE:FF"\r\nesphome:\r\n  name: dev # keep\r\n',
@@ -59,14 +64,18 @@ describe("writeMetadata", () => {
 
   it("keeps a block at the end of a file without a final newline", () => {
     const text = CONFIG + "# esphome-forge:\n#   pin: 2026.1.0";
-    expect(writeMetadata(text, { ...EMPTY_METADATA, pin: "2026.6.5" })).toBe(CONFIG + "# esphome-forge:\n#   pin: 2026.6.5");
+    expect(writeMetadata(text, { ...EMPTY_METADATA, pin: "2026.6.5" })).toBe(
+      CONFIG + "# esphome-forge:\n#   pin: 2026.6.5",
+    );
   });
 });
 
 describe("applyPatch", () => {
   it("validates with the shared schemas and gives a clear error", () => {
     expect(() => applyPatch(EMPTY_METADATA, { tags: ["Kitchen!"] })).toThrow(InventoryError);
-    expect(() => applyPatch(EMPTY_METADATA, { tags: ["Kitchen!"] })).toThrow(/invalid tags: "Kitchen!": tags are lowercase/);
+    expect(() => applyPatch(EMPTY_METADATA, { tags: ["Kitchen!"] })).toThrow(
+      /invalid tags: "Kitchen!": tags are lowercase/,
+    );
     expect(() => applyPatch(EMPTY_METADATA, { pinnedVersion: "latest" })).toThrow(/invalid pinnedVersion/);
     expect(() => applyPatch(EMPTY_METADATA, { mac: "nope" })).toThrow(/invalid mac/);
     expect(() => applyPatch(EMPTY_METADATA, { address: "a b" })).toThrow(/invalid address/);
@@ -85,7 +94,10 @@ describe("applyPatch", () => {
   });
 
   it("merges a patch: undefined keeps, null clears, tags are de-duplicated", () => {
-    const m = applyPatch({ ...EMPTY_METADATA, pin: "2026.1.0", mac: "AA:BB:CC:DD:EE:FF" }, { pinnedVersion: null, tags: ["a", "a", "b"], mac: "11-22-33-44-55-66" });
+    const m = applyPatch(
+      { ...EMPTY_METADATA, pin: "2026.1.0", mac: "AA:BB:CC:DD:EE:FF" },
+      { pinnedVersion: null, tags: ["a", "a", "b"], mac: "11-22-33-44-55-66" },
+    );
     expect(m).toEqual({ pin: null, tags: ["a", "b"], mac: "11:22:33:44:55:66", address: null });
   });
 });

@@ -97,11 +97,16 @@ export function readMetadata(text: string): { meta: Metadata; error: string | nu
   }
   if (body == null) return { meta: { ...EMPTY_METADATA }, error: null, present: true };
   if (typeof body !== "object" || Array.isArray(body)) {
-    return { meta: { ...EMPTY_METADATA }, error: "metadata block: expected keys pin, tags, mac, address", present: true };
+    return {
+      meta: { ...EMPTY_METADATA },
+      error: "metadata block: expected keys pin, tags, mac, address",
+      present: true,
+    };
   }
   const raw = body as Record<string, unknown>;
   const problems: string[] = [];
-  for (const k of Object.keys(raw)) if (!KEYS.includes(k)) problems.push(`unknown key '${k}' (expected ${KEYS.join(", ")})`);
+  for (const k of Object.keys(raw))
+    if (!KEYS.includes(k)) problems.push(`unknown key '${k}' (expected ${KEYS.join(", ")})`);
   const meta: Metadata = { ...EMPTY_METADATA };
   const check = (key: string, fn: () => void) => {
     if (raw[key] == null) return;
@@ -129,10 +134,12 @@ export function applyPatch(meta: Metadata, patch: MetadataPatch): Metadata {
       throw new InventoryError("validation", `invalid ${key}: ${(e as Error).message}`);
     }
   };
-  if (patch.pinnedVersion !== undefined) run("pinnedVersion", () => (next.pin = patch.pinnedVersion == null ? null : validPin(patch.pinnedVersion)));
+  if (patch.pinnedVersion !== undefined)
+    run("pinnedVersion", () => (next.pin = patch.pinnedVersion == null ? null : validPin(patch.pinnedVersion)));
   if (patch.tags !== undefined) run("tags", () => (next.tags = validTags(patch.tags ?? [])));
   if (patch.mac !== undefined) run("mac", () => (next.mac = patch.mac == null ? null : validMac(patch.mac)));
-  if (patch.address !== undefined) run("address", () => (next.address = patch.address == null ? null : validAddress(patch.address)));
+  if (patch.address !== undefined)
+    run("address", () => (next.address = patch.address == null ? null : validAddress(patch.address)));
   if (patch.trustPolicy !== undefined) {
     run("trustPolicy", () => {
       if (patch.trustPolicy == null) delete next.trustPolicy;

@@ -7,7 +7,7 @@ import type { EsphomeConfigResult } from "./esphome-cli.js";
 import { resolvedYaml } from "./esphome-output.js";
 import type { ConfigFields } from "./device-fields.js";
 import { extractFields, resolveAddress } from "./device-fields.js";
-import type { InventoryDevice } from "./inventory.js";
+import type { InventoryDevice } from "./inventory-device.js";
 import type { CollectedFiles } from "./job-files.js";
 import { collectJobFiles } from "./job-files.js";
 import { loadConfig } from "./loader.js";
@@ -40,12 +40,18 @@ export async function loadPlain(ctx: ReadContext, file: string) {
   const main = loaded.files.get(file) ?? null;
   let plain: unknown = null;
   if (isPlainObject(loaded.config)) plain = applySubstitutions(mergePackages(loaded.config));
-  else if (main && diagnostics.length === 0) diagnostics.push({ file, line: null, message: "the file holds no YAML mapping (empty?)" });
+  else if (main && diagnostics.length === 0)
+    diagnostics.push({ file, line: null, message: "the file holds no YAML mapping (empty?)" });
   const collected = main ? await collectJobFiles(ctx.rootReal, file, loaded, plain, ctx.deviceFiles) : null;
   return { main, plain, diagnostics, collected };
 }
 
-export async function readDevice(ctx: ReadContext, id: string, file: string, extraErrors: string[] = []): Promise<DeviceRead> {
+export async function readDevice(
+  ctx: ReadContext,
+  id: string,
+  file: string,
+  extraErrors: string[] = [],
+): Promise<DeviceRead> {
   const { main, plain, diagnostics, collected } = await loadPlain(ctx, file);
   const meta = readMetadata(main?.toString("utf8") ?? "");
   let fields: ConfigFields = extractFields(plain);
@@ -60,7 +66,9 @@ export async function readDevice(ctx: ReadContext, id: string, file: string, ext
         fields = extractFields(parsed.value);
         resolvedBy = "esphome";
       } else {
-        ctx.log?.(`inventory: could not read esphome's resolved config for ${file}: ${parsed.error?.message ?? "not a mapping"}`);
+        ctx.log?.(
+          `inventory: could not read esphome's resolved config for ${file}: ${parsed.error?.message ?? "not a mapping"}`,
+        );
       }
     } else if (res.unavailable) {
       ctx.log?.(`inventory: ${res.errors[0]?.message ?? "esphome failed"} (${file}); using the plain YAML read`);

@@ -37,7 +37,10 @@ export async function scanConfigDir(root: string): Promise<ScanResult> {
     }
     const first = files.get(id);
     if (first) {
-      duplicates.set(id, `duplicate device id "${id}": ${name} has the same name as ${first} and is ignored; rename one of them`);
+      duplicates.set(
+        id,
+        `duplicate device id "${id}": ${name} has the same name as ${first} and is ignored; rename one of them`,
+      );
       continue;
     }
     files.set(id, name);

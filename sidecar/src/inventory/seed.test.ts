@@ -4,11 +4,18 @@ import { afterEach, describe, expect, it } from "vitest";
 import { findEsphome } from "./esphome-cli.js";
 import { Inventory } from "./inventory.js";
 import { seedExamples } from "./seed.js";
-import { cleanup, configDir, esphomeBin } from "./test-support/helpers.js";
+import { cleanup, configDir, esphomeBin } from "../../test-support/inventory-fixtures.js";
 
 afterEach(cleanup);
 
-const EXAMPLES = ["common/esp32-c3-base.yaml", "garage-door.yaml", "kitchen-lights.yaml", "living-room-climate.yaml", "porch-plug.yaml", "secrets.yaml"];
+const EXAMPLES = [
+  "common/esp32-c3-base.yaml",
+  "garage-door.yaml",
+  "kitchen-lights.yaml",
+  "living-room-climate.yaml",
+  "porch-plug.yaml",
+  "secrets.yaml",
+];
 
 describe("seedExamples", () => {
   it("fills an empty folder once and never touches a folder that already has devices", async () => {
@@ -46,7 +53,11 @@ describe("seedExamples", () => {
         project: { name: "forge.led-dimmer", version: "0.9.1" },
       });
       const job = await inv.jobFiles("kitchen-lights");
-      expect(job.files.map((f) => f.path)).toEqual(["common/esp32-c3-base.yaml", "kitchen-lights.yaml", "secrets.yaml"]);
+      expect(job.files.map((f) => f.path)).toEqual([
+        "common/esp32-c3-base.yaml",
+        "kitchen-lights.yaml",
+        "secrets.yaml",
+      ]);
       expect(job.files.find((f) => f.path === "secrets.yaml")!.content).not.toMatch(/garage|porch|living/);
     } finally {
       await inv.stop();

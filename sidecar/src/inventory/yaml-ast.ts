@@ -31,7 +31,10 @@ const pyBool = (value: boolean, test: RegExp): ScalarTag => ({
   identify: (v) => v === value,
   resolve: () => value,
 });
-const PY_BOOLS = [pyBool(true, /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/), pyBool(false, /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/)];
+const PY_BOOLS = [
+  pyBool(true, /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/),
+  pyBool(false, /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/),
+];
 const pyYamlTags = (tags: Tags): Tags => [...tags.filter((t) => typeof t === "string" || t.tag !== BOOL), ...PY_BOOLS];
 
 export function isPlainObject(v: unknown): v is YamlMap {
@@ -45,7 +48,14 @@ export function setKey(obj: YamlMap, key: string, value: unknown): void {
 
 export function parseYaml(text: string): ParsedYaml {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, version: "1.1", customTags: pyYamlTags, merge: false, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    version: "1.1",
+    customTags: pyYamlTags,
+    merge: false,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   const lineOf = (offset: number | undefined) => (offset == null ? null : lc.linePos(offset).line);
   const first = doc.errors[0];
   if (first) {
@@ -59,7 +69,12 @@ export function parseYaml(text: string): ParsedYaml {
   }
 }
 
-function convert(doc: Document, node: Node | null, lineOf: (o: number | undefined) => number | null, depth: number): unknown {
+function convert(
+  doc: Document,
+  node: Node | null,
+  lineOf: (o: number | undefined) => number | null,
+  depth: number,
+): unknown {
   if (node == null) return null;
   if (depth > MAX_DEPTH) throw new Error("YAML nesting is too deep (recursive alias?)");
   if (isAlias(node)) return convert(doc, (node.resolve(doc) as Node | undefined) ?? null, lineOf, depth + 1);

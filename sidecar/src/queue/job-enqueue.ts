@@ -27,7 +27,13 @@ export interface EnqueueOptions {
  * Inside the caller's transaction: updates the waiting job for (device, action) with the newest
  * parameters — priority raised, never lowered — or inserts a new one.
  */
-export function enqueueIn(t: Tx, db: Db, rows: JobRows, req: EnqueueRequest, o: EnqueueOptions): { job: Job; coalesced: boolean } {
+export function enqueueIn(
+  t: Tx,
+  db: Db,
+  rows: JobRows,
+  req: EnqueueRequest,
+  o: EnqueueOptions,
+): { job: Job; coalesced: boolean } {
   const rank = priorityRank(req.priority);
   const existing = rows.waitingFor(req.deviceId, req.action);
   if (existing) {
@@ -69,7 +75,10 @@ export function enqueueIn(t: Tx, db: Db, rows: JobRows, req: EnqueueRequest, o: 
 
 /** Checks a request against the shared schemas; throws ValidationError naming the bad field. */
 export function validateRequest(req: EnqueueRequest): EnqueueRequest {
-  const check = <T>(what: string, r: { success: true; data: T } | { success: false; error: { issues: { message: string }[] } }): T => {
+  const check = <T>(
+    what: string,
+    r: { success: true; data: T } | { success: false; error: { issues: { message: string }[] } },
+  ): T => {
     if (!r.success) throw new ValidationError(`invalid ${what}: ${r.error.issues.map((i) => i.message).join("; ")}`);
     return r.data;
   };
@@ -77,7 +86,8 @@ export function validateRequest(req: EnqueueRequest): EnqueueRequest {
   check("action", JobAction.safeParse(req.action));
   check("priority", JobPriority.safeParse(req.priority));
   const params = check("job parameters", JobParams.safeParse(req.params ?? {}));
-  if (typeof req.source !== "string" || req.source.length === 0) throw new ValidationError("invalid source: must be a non-empty string");
+  if (typeof req.source !== "string" || req.source.length === 0)
+    throw new ValidationError("invalid source: must be a non-empty string");
   return { ...req, params };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DeviceStats, Job } from "@esphome-forge/shared";
 import { median } from "./job-history.js";
-import { queueFixture, req, runJob } from "./test-support/queue-fixture.js";
+import { queueFixture, req, runJob } from "../../test-support/queue-fixture.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -24,7 +24,9 @@ describe("history", () => {
     expect(ids({ device: ["alpha", "beta"], state: ["queued", "succeeded"] })).toEqual([waiting.id, a1.id]);
     expect(ids({ since: new Date(t1).toISOString() })).toEqual([waiting.id, a2.id]);
     expect(ids({ until: new Date(t1).toISOString() })).toEqual([b1.id, a1.id]);
-    expect(ids({ since: new Date(t0).toISOString(), until: new Date(t1).toISOString(), device: ["beta"] })).toEqual([b1.id]);
+    expect(ids({ since: new Date(t0).toISOString(), until: new Date(t1).toISOString(), device: ["beta"] })).toEqual([
+      b1.id,
+    ]);
     for (const j of f.queue.list({}).jobs) Job.parse(j);
   });
 
@@ -71,12 +73,26 @@ describe("history", () => {
     const stats = f.queue.stats().map((s) => DeviceStats.parse(s));
     expect(stats).toEqual([
       {
-        deviceId: "alpha", total: 5, succeeded: 4, failed: 1, cancelled: 0, timedOut: 0, medianDurationMs: 25_000,
-        lastSucceededAt: new Date(lastOk).toISOString(), lastFailedAt: new Date(lastBad).toISOString(),
+        deviceId: "alpha",
+        total: 5,
+        succeeded: 4,
+        failed: 1,
+        cancelled: 0,
+        timedOut: 0,
+        medianDurationMs: 25_000,
+        lastSucceededAt: new Date(lastOk).toISOString(),
+        lastFailedAt: new Date(lastBad).toISOString(),
       },
       {
-        deviceId: "beta", total: 1, succeeded: 0, failed: 0, cancelled: 1, timedOut: 0, medianDurationMs: null,
-        lastSucceededAt: null, lastFailedAt: null,
+        deviceId: "beta",
+        total: 1,
+        succeeded: 0,
+        failed: 0,
+        cancelled: 1,
+        timedOut: 0,
+        medianDurationMs: null,
+        lastSucceededAt: null,
+        lastFailedAt: null,
       },
     ]);
     expect(median([1, 2, 9])).toBe(2);
@@ -88,7 +104,10 @@ describe("history", () => {
     const { fence } = f.queue.assign(old.id, "w1", "test")!;
     f.queue.appendLog(old.id, fence, "old output\n");
     f.queue.complete(old.id, fence, {
-      outcome: "succeeded", phase: null, error: null, esphomeVersion: null,
+      outcome: "succeeded",
+      phase: null,
+      error: null,
+      esphomeVersion: null,
       firmware: [{ name: "f.bin", sha256: "c".repeat(64), size: 1, kind: "ota" }],
     });
     const stillWaiting = f.queue.enqueue(req("b")).job;
@@ -103,7 +122,11 @@ describe("history", () => {
     expect(f.queue.get(old.id)).toBeUndefined();
     expect(f.queue.get(stillWaiting.id)?.state).toBe("queued");
     expect(f.queue.get(younger.id)).toBeDefined();
-    const leftovers = f.db.prepare("SELECT (SELECT COUNT(*) FROM job_log_chunks WHERE job_id = ?) + (SELECT COUNT(*) FROM job_firmware WHERE job_id = ?) AS n").get(old.id, old.id) as { n: number };
+    const leftovers = f.db
+      .prepare(
+        "SELECT (SELECT COUNT(*) FROM job_log_chunks WHERE job_id = ?) + (SELECT COUNT(*) FROM job_firmware WHERE job_id = ?) AS n",
+      )
+      .get(old.id, old.id) as { n: number };
     expect(leftovers.n).toBe(0);
 
     f.set({ historyRetentionDays: 0 });

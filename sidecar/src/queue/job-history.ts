@@ -142,10 +142,15 @@ export class JobHistory {
   }
 
   affinities(): Map<string, Affinity> {
-    const rows = this.rows
-      .stmt("SELECT device_id, worker_id, built_at, duration_ms FROM device_affinity")
-      .all() as { device_id: string; worker_id: string; built_at: number; duration_ms: number }[];
-    return new Map(rows.map((r) => [r.device_id, { workerId: r.worker_id, builtAt: r.built_at, durationMs: r.duration_ms }]));
+    const rows = this.rows.stmt("SELECT device_id, worker_id, built_at, duration_ms FROM device_affinity").all() as {
+      device_id: string;
+      worker_id: string;
+      built_at: number;
+      duration_ms: number;
+    }[];
+    return new Map(
+      rows.map((r) => [r.device_id, { workerId: r.worker_id, builtAt: r.built_at, durationMs: r.duration_ms }]),
+    );
   }
 
   affinity(deviceId: string): Affinity | undefined {

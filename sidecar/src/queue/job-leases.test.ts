@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { Job } from "@esphome-forge/shared";
 import { openDatabase } from "../db/database.js";
 import { JobQueue, type JobResult } from "./job-queue.js";
-import { queueFixture, req } from "./test-support/queue-fixture.js";
+import { queueFixture, req } from "../../test-support/queue-fixture.js";
 
 const SHA_A = "a".repeat(64);
 const ok: JobResult = { outcome: "succeeded", phase: null, error: null, firmware: [], esphomeVersion: null };
@@ -23,7 +23,11 @@ describe("leases and fencing", () => {
     expect(f.queue.complete(job.id, first.fence, ok)).toBeUndefined();
     expect(f.queue.release(job.id, first.fence, "bye")).toBeUndefined();
     expect(f.queue.readLog(job.id).text).not.toContain("late output");
-    expect(f.queue.complete(job.id, second.fence, ok)).toMatchObject({ state: "succeeded", workerId: "w2", attempts: 2 });
+    expect(f.queue.complete(job.id, second.fence, ok)).toMatchObject({
+      state: "succeeded",
+      workerId: "w2",
+      attempts: 2,
+    });
   });
 
   it("keeps a renewed lease alive and lets an unrenewed one lapse", () => {
@@ -82,7 +86,10 @@ describe("leases and fencing", () => {
     const f = queueFixture();
     const { job } = f.queue.enqueue(req("kitchen"));
     const { fence } = f.queue.assign(job.id, "w1", "test")!;
-    expect(f.queue.release(job.id, fence, "worker w1 is shutting down")).toMatchObject({ state: "queued", attempts: 1 });
+    expect(f.queue.release(job.id, fence, "worker w1 is shutting down")).toMatchObject({
+      state: "queued",
+      attempts: 1,
+    });
     expect(f.queue.readLog(job.id).text).toContain("worker w1 is shutting down (attempt 1/3); requeued");
   });
 
@@ -133,7 +140,7 @@ describe("restart", () => {
     const { fence } = f.queue.assign(job.id, "w1", "test")!;
     // No close, no checkpoint: the commits only live in the WAL, as after kill -9.
     const db2 = openDatabase(f.file);
-    onTestFinished(() => db2.close());
+    onTestFinished(() => void db2.close());
     const second = new JobQueue(db2, () => f.settings, f.clock);
     expect(second.get(job.id)).toMatchObject({ state: "running", workerId: "w1" });
     expect(second.fenceOf(job.id)).toBe(fence);

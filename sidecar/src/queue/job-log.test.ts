@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LogChunk } from "./job-queue.js";
-import { queueFixture, req } from "./test-support/queue-fixture.js";
+import { queueFixture, req } from "../../test-support/queue-fixture.js";
 
 const CAP = 16_384;
 const bytes = (s: string) => Buffer.byteLength(s);
@@ -21,10 +21,24 @@ describe("job log", () => {
   it("reads back what was appended, from any offset, with absolute offsets", () => {
     const { f, id, fence, events } = runningJob();
     for (const l of ["one\n", "two\n", "three\n"]) expect(f.queue.appendLog(id, fence, l)).toBe(true);
-    expect(f.queue.readLog(id)).toEqual({ text: "one\ntwo\nthree\n", startOffset: 0, endOffset: 14, truncatedBefore: false });
-    expect(f.queue.readLog(id, 6)).toEqual({ text: "o\nthree\n", startOffset: 6, endOffset: 14, truncatedBefore: false });
+    expect(f.queue.readLog(id)).toEqual({
+      text: "one\ntwo\nthree\n",
+      startOffset: 0,
+      endOffset: 14,
+      truncatedBefore: false,
+    });
+    expect(f.queue.readLog(id, 6)).toEqual({
+      text: "o\nthree\n",
+      startOffset: 6,
+      endOffset: 14,
+      truncatedBefore: false,
+    });
     expect(f.queue.readLog(id, 99)).toEqual({ text: "", startOffset: 14, endOffset: 14, truncatedBefore: false });
-    expect(events.map((e) => [e.offset, e.chunk])).toEqual([[0, "one\n"], [4, "two\n"], [8, "three\n"]]);
+    expect(events.map((e) => [e.offset, e.chunk])).toEqual([
+      [0, "one\n"],
+      [4, "two\n"],
+      [8, "three\n"],
+    ]);
     expect(f.queue.get(id)).toMatchObject({ logBytes: 14, logTruncated: false });
   });
 
@@ -55,7 +69,12 @@ describe("job log", () => {
     expect(r.endOffset).toBe(40_000);
     // Offsets stay absolute, and startOffset + length always lands on endOffset, marker included.
     expect(r.startOffset + bytes(r.text)).toBe(r.endOffset);
-    expect(f.queue.readLog(id, dropped)).toEqual({ text: kept, startOffset: dropped, endOffset: 40_000, truncatedBefore: false });
+    expect(f.queue.readLog(id, dropped)).toEqual({
+      text: kept,
+      startOffset: dropped,
+      endOffset: 40_000,
+      truncatedBefore: false,
+    });
     expect(f.queue.readLog(id, 39_000).text).toBe(lines[39]);
     // Live chunks were all announced, contiguous.
     let next = 0;
@@ -97,7 +116,13 @@ describe("job log", () => {
   it("takes the sidecar's own notes at any time but refuses output without the current fence", () => {
     const { f, id, fence } = runningJob();
     expect(f.queue.appendLog(id, fence + 1, "forged\n")).toBe(false);
-    f.queue.complete(id, fence, { outcome: "failed", phase: "compile", error: "x", firmware: [], esphomeVersion: null });
+    f.queue.complete(id, fence, {
+      outcome: "failed",
+      phase: "compile",
+      error: "x",
+      firmware: [],
+      esphomeVersion: null,
+    });
     expect(f.queue.appendLog(id, fence, "late\n")).toBe(false);
     expect(f.queue.appendLog(id, null, "[forge] note\n")).toBe(true);
     expect(f.queue.appendLog(4242, null, "nobody\n")).toBe(false);

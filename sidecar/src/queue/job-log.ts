@@ -98,7 +98,8 @@ export class JobLog {
       body = body.subarray(skip);
       bodyStart += skip;
     }
-    if (!wantsDropped) return { text: body.toString("utf8"), startOffset: bodyStart, endOffset: end, truncatedBefore: false };
+    if (!wantsDropped)
+      return { text: body.toString("utf8"), startOffset: bodyStart, endOffset: end, truncatedBefore: false };
     const marker = Buffer.from(`[… ${dropped} bytes of earlier output dropped (log cap ${formatBytes(capBytes)}) …]\n`);
     return {
       text: marker.toString("utf8") + body.toString("utf8"),

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Job, type JobPriority } from "@esphome-forge/shared";
 import { ConflictError, NotFoundError } from "../util/errors.js";
 import type { JobResult } from "./job-queue.js";
-import { queueFixture, req, runJob } from "./test-support/queue-fixture.js";
+import { queueFixture, req, runJob } from "../../test-support/queue-fixture.js";
 
 const SHA_A = "a".repeat(64);
 const SHA_B = "b".repeat(64);
@@ -11,18 +11,22 @@ const ok: JobResult = { outcome: "succeeded", phase: null, error: null, firmware
 describe("enqueue and coalescing", () => {
   it("updates the queued job with the newest parameters instead of adding a second one", () => {
     const f = queueFixture();
-    const a = f.queue.enqueue(req("kitchen", "compile", "interactive", {
-      params: { esphomeVersion: "2026.9.0", workerTags: ["fast"] },
-      configHash: SHA_A,
-      esphomeVersion: "2026.9.0",
-    }));
+    const a = f.queue.enqueue(
+      req("kitchen", "compile", "interactive", {
+        params: { esphomeVersion: "2026.9.0", workerTags: ["fast"] },
+        configHash: SHA_A,
+        esphomeVersion: "2026.9.0",
+      }),
+    );
     expect(a.coalesced).toBe(false);
-    const b = f.queue.enqueue(req("kitchen", "compile", "interactive", {
-      params: { esphomeVersion: "2026.10.1", address: "10.0.0.9" },
-      source: "ha",
-      configHash: SHA_B,
-      esphomeVersion: "2026.10.1",
-    }));
+    const b = f.queue.enqueue(
+      req("kitchen", "compile", "interactive", {
+        params: { esphomeVersion: "2026.10.1", address: "10.0.0.9" },
+        source: "ha",
+        configHash: SHA_B,
+        esphomeVersion: "2026.10.1",
+      }),
+    );
     expect(b).toMatchObject({ coalesced: true, job: { id: a.job.id } });
     const job = Job.parse(f.queue.get(a.job.id));
     expect(job.params).toEqual({ esphomeVersion: "2026.10.1", address: "10.0.0.9" });
@@ -91,7 +95,12 @@ describe("dispatch order and per-device exclusion", () => {
   it("orders by priority, then first come first served", () => {
     const f = queueFixture();
     const plan: [string, JobPriority][] = [
-      ["d1", "bulk"], ["d2", "interactive"], ["d3", "bulk"], ["d4", "scheduled"], ["d5", "interactive"], ["d6", "automation"],
+      ["d1", "bulk"],
+      ["d2", "interactive"],
+      ["d3", "bulk"],
+      ["d4", "scheduled"],
+      ["d5", "interactive"],
+      ["d6", "automation"],
     ];
     for (const [d, p] of plan) f.queue.enqueue(req(d, "compile", p));
     expect(f.queue.queued().map((j) => j.deviceId)).toEqual(["d2", "d5", "d6", "d4", "d1", "d3"]);
@@ -137,7 +146,13 @@ describe("results", () => {
       { file: "garage.yaml", line: 12, message: "logger: Unknown value 'BOGUS'" },
       { file: null, line: null, message: "something without a place" },
     ];
-    const done = f.queue.complete(job.id, fence, { ...ok, outcome: "failed", phase: "validate", error: "invalid config", validationErrors: errors });
+    const done = f.queue.complete(job.id, fence, {
+      ...ok,
+      outcome: "failed",
+      phase: "validate",
+      error: "invalid config",
+      validationErrors: errors,
+    });
     expect(Job.parse(done).validationErrors).toEqual(errors);
     expect(f.queue.get(job.id)!.validationErrors).toEqual(errors);
     const other = f.queue.enqueue(req("kitchen", "validate", "interactive")).job;
@@ -161,10 +176,17 @@ describe("results", () => {
         { name: "firmware.factory.bin", sha256: SHA_B, size: 20, kind: "factory" },
       ],
     });
-    expect(Job.parse(done)).toMatchObject({ state: "succeeded", durationMs: 42_000, esphomeVersion: "2026.10.1", progress: null });
+    expect(Job.parse(done)).toMatchObject({
+      state: "succeeded",
+      durationMs: 42_000,
+      esphomeVersion: "2026.10.1",
+      progress: null,
+    });
     expect(done!.firmware.map((i) => i.name)).toEqual(["firmware.ota.bin", "firmware.factory.bin"]);
     expect(f.queue.affinity("kitchen")).toEqual({ workerId: "w7", builtAt: f.clock.now(), durationMs: 42_000 });
-    expect(f.queue.affinities()).toEqual(new Map([["kitchen", { workerId: "w7", builtAt: f.clock.now(), durationMs: 42_000 }]]));
+    expect(f.queue.affinities()).toEqual(
+      new Map([["kitchen", { workerId: "w7", builtAt: f.clock.now(), durationMs: 42_000 }]]),
+    );
     expect(f.queue.lastSucceeded("kitchen")?.id).toBe(job.id);
     expect(f.queue.lastSucceeded("kitchen", ["upload"])).toBeUndefined();
   });
@@ -181,7 +203,11 @@ describe("cancel and retry", () => {
   it("cancels a queued job at once", () => {
     const f = queueFixture();
     const { job } = f.queue.enqueue(req("kitchen"));
-    expect(f.queue.requestCancel(job.id, "changed my mind")).toMatchObject({ state: "cancelled", cancelRequested: true, error: "changed my mind" });
+    expect(f.queue.requestCancel(job.id, "changed my mind")).toMatchObject({
+      state: "cancelled",
+      cancelRequested: true,
+      error: "changed my mind",
+    });
     expect(f.queue.queued()).toEqual([]);
   });
 
@@ -190,7 +216,9 @@ describe("cancel and retry", () => {
     const { job } = f.queue.enqueue(req("kitchen"));
     const { fence } = f.queue.assign(job.id, "w1", "test")!;
     expect(f.queue.requestCancel(job.id)).toMatchObject({ state: "running", cancelRequested: true });
-    expect(f.queue.complete(job.id, fence, { ...ok, outcome: "failed", phase: "compile", error: "killed" })).toMatchObject({ state: "cancelled" });
+    expect(
+      f.queue.complete(job.id, fence, { ...ok, outcome: "failed", phase: "compile", error: "killed" }),
+    ).toMatchObject({ state: "cancelled" });
     expect(() => f.queue.requestCancel(job.id)).toThrow(ConflictError);
     expect(() => f.queue.requestCancel(12345)).toThrow(NotFoundError);
   });
@@ -219,22 +247,32 @@ describe("cancel and retry", () => {
     const waiting = f.queue.enqueue(req("kitchen", "validate")).job;
     const other = f.queue.enqueue(req("porch")).job;
     const result = f.queue.cancelAllForDevice("kitchen");
-    expect(result.map((j) => [j.id, j.state])).toEqual([[running.id, "running"], [waiting.id, "cancelled"]]);
+    expect(result.map((j) => [j.id, j.state])).toEqual([
+      [running.id, "running"],
+      [waiting.id, "cancelled"],
+    ]);
     expect(result[0]!.cancelRequested).toBe(true);
     expect(f.queue.get(other.id)!.state).toBe("queued");
   });
 
   it("retries a finished job as a new job with the same parameters", () => {
     const f = queueFixture();
-    const { job } = f.queue.enqueue(req("kitchen", "compile_upload", "automation", { params: { address: "10.1.1.1" } }));
+    const { job } = f.queue.enqueue(
+      req("kitchen", "compile_upload", "automation", { params: { address: "10.1.1.1" } }),
+    );
     const { fence } = f.queue.assign(job.id, "w1", "test")!;
     expect(() => f.queue.retry(job.id)).toThrow(ConflictError);
     f.queue.complete(job.id, fence, { ...ok, outcome: "failed", phase: "upload", error: "no route" });
     const again = f.queue.retry(job.id, "card");
     expect(again.coalesced).toBe(false);
     expect(again.job).toMatchObject({
-      deviceId: "kitchen", action: "compile_upload", priority: "automation", state: "queued",
-      params: { address: "10.1.1.1" }, source: "card", attempts: 0,
+      deviceId: "kitchen",
+      action: "compile_upload",
+      priority: "automation",
+      state: "queued",
+      params: { address: "10.1.1.1" },
+      source: "card",
+      attempts: 0,
     });
     expect(again.job.id).toBeGreaterThan(job.id);
     expect(f.queue.retry(job.id).job.id).toBe(again.job.id); // a second retry coalesces

@@ -138,7 +138,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const until = this.clock.now() + this.settings().leaseMs;
     return (
       this.rows
-        .stmt("UPDATE jobs SET lease_expires_at = MAX(COALESCE(lease_expires_at, 0), ?) WHERE id = ? AND state = 'running' AND fence = ?")
+        .stmt(
+          "UPDATE jobs SET lease_expires_at = MAX(COALESCE(lease_expires_at, 0), ?) WHERE id = ? AND state = 'running' AND fence = ?",
+        )
         .run(until, jobId, fence).changes > 0
     );
   }
@@ -227,7 +229,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.run((t) => {
       const row = this.rows.row(jobId);
       if (!row) throw new NotFoundError(`no job with id ${jobId}`);
-      if (!cancelRow(t, this.rows, row, reason)) throw new ConflictError(`job ${jobId} has already finished (${row.state})`);
+      if (!cancelRow(t, this.rows, row, reason))
+        throw new ConflictError(`job ${jobId} has already finished (${row.state})`);
     });
     return this.rows.job(jobId)!;
   }
@@ -261,9 +264,13 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.run((t) => {
       const row = this.rows.row(jobId);
       if (!row) throw new NotFoundError(`no job with id ${jobId}`);
-      if (!TERMINAL_JOB_STATES.includes(row.state)) throw new ConflictError(`job ${jobId} is still ${row.state}; only finished jobs can be retried`);
+      if (!TERMINAL_JOB_STATES.includes(row.state))
+        throw new ConflictError(`job ${jobId} is still ${row.state}; only finished jobs can be retried`);
       const req = retryRequest(row, source);
-      const out = enqueueIn(t, this.db, this.rows, req, { keepWaitingHash: true, maxAttempts: this.settings().maxAttempts });
+      const out = enqueueIn(t, this.db, this.rows, req, {
+        keepWaitingHash: true,
+        maxAttempts: this.settings().maxAttempts,
+      });
       t.note(out.job.id, `[forge] retry of job ${jobId}\n`);
       return out;
     });

@@ -4,7 +4,9 @@ import type { JobRow, JobRows } from "./job-rows.js";
 import { finish, requeueOrFail, type Tx } from "./job-transitions.js";
 
 export function expireLeases(t: Tx, rows: JobRows): number[] {
-  const lapsed = rows.stmt("SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at <= ? ORDER BY id").all(t.now) as JobRow[];
+  const lapsed = rows
+    .stmt("SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at <= ? ORDER BY id")
+    .all(t.now) as JobRow[];
   for (const row of lapsed) {
     const why = `lease expired on worker ${row.worker_id ?? "?"}`;
     if (row.cancel_requested) {
@@ -17,7 +19,9 @@ export function expireLeases(t: Tx, rows: JobRows): number[] {
 }
 
 export function expireTimeouts(t: Tx, rows: JobRows, jobTimeoutMs: number): number[] {
-  const late = rows.stmt("SELECT * FROM jobs WHERE state = 'running' AND started_at <= ? ORDER BY id").all(t.now - jobTimeoutMs) as JobRow[];
+  const late = rows
+    .stmt("SELECT * FROM jobs WHERE state = 'running' AND started_at <= ? ORDER BY id")
+    .all(t.now - jobTimeoutMs) as JobRow[];
   for (const row of late) {
     const why = `timed out after ${formatDuration(t.now - row.started_at!)} (limit ${formatDuration(jobTimeoutMs)})`;
     t.note(row.id, `\n[forge] ${why}; stopping it\n`);

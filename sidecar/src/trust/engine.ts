@@ -5,29 +5,40 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { bundleToJSON, type SerializedBundle } from "@sigstore/bundle";
 import type { ExternalSignerPolicy, TrustVerdict } from "@esphome-forge/shared";
-import { approveBuild, type ApprovalResult, type ApproveBuildInput } from "./approval.js";
-import { AttestationStore, BuildSequences, type StoredAttestation } from "./attestation-store.js";
-import { evaluateTrust, type TrustEvaluation } from "./evaluator.js";
-import type { ExternalSigner } from "./evaluate-external.js";
-import { gateDecision, type GateDecision, type TrustMode } from "./gate.js";
-import { KeyRegistry, type KeyEvent, type TrustedKey } from "./key-registry.js";
-import type { SigningKey } from "./keys.js";
-import { auditKeys } from "./key-audit.js";
-import { auditLog, type AuditResult } from "./log-audit.js";
-import { ExternalSignerPolicies } from "./external-policy.js";
-import { JobVerdicts } from "./job-verdicts.js";
-import { exportProof, type LogProofFile } from "./log-proof.js";
-import { TransparencyLog } from "./log-store.js";
-import { loadOwnKey, rotateOwnKey, type OwnKeyRole } from "./own-keys.js";
-import type { RevocationEntry } from "./revocation.js";
-import { RevocationListTamperedError, RevocationStore, withEntries, type RevocationImport, type StoredRevocationList } from "./revocation-store.js";
+import { approveBuild, type ApprovalResult, type ApproveBuildInput } from "./attest/approval.js";
+import { AttestationStore, BuildSequences, type StoredAttestation } from "./attest/attestation-store.js";
+import { evaluateTrust, type TrustEvaluation } from "./policy/evaluator.js";
+import type { ExternalSigner } from "./policy/verdict.js";
+import { gateDecision, type GateDecision, type TrustMode } from "./policy/gate.js";
+import { KeyRegistry, type KeyEvent, type TrustedKey } from "./keys/key-registry.js";
+import type { SigningKey } from "./keys/keys.js";
+import { auditKeys } from "./keys/key-audit.js";
+import { auditLog, type AuditResult } from "./log/log-audit.js";
+import { ExternalSignerPolicies } from "./policy/external-policy.js";
+import { JobVerdicts } from "./policy/job-verdicts.js";
+import { exportProof, type LogProofFile } from "./log/log-proof.js";
+import { TransparencyLog } from "./log/log-store.js";
+import { loadOwnKey, rotateOwnKey, type OwnKeyRole } from "./keys/own-keys.js";
+import type { RevocationEntry } from "./revocation/revocation.js";
+import {
+  RevocationListTamperedError,
+  RevocationStore,
+  withEntries,
+  type RevocationImport,
+  type StoredRevocationList,
+} from "./revocation/revocation-store.js";
 import { ensureTrustSchema } from "./schema.js";
 import { sha256Hex } from "./encoding.js";
-import { parseApprovalFacts, parseStatement } from "./statements.js";
-import { buildTrustedRoot, loadTrustedRoot, type LoadedTrustedRoot, type TrustedRootJson } from "./trusted-root.js";
-import { VerdictBuilder, type TrustContext } from "./verdict.js";
-import { VerdictMemo } from "./verdict-memo.js";
-import { parseBundle } from "./verify-bundle.js";
+import { parseApprovalFacts, parseStatement } from "./attest/statements.js";
+import {
+  buildTrustedRoot,
+  loadTrustedRoot,
+  type LoadedTrustedRoot,
+  type TrustedRootJson,
+} from "./keys/trusted-root.js";
+import { VerdictBuilder, type TrustContext } from "./policy/verdict.js";
+import { VerdictMemo } from "./policy/verdict-memo.js";
+import { parseBundle } from "./attest/verify-bundle.js";
 
 export interface TrustEngineOptions {
   db: Database.Database;
@@ -83,7 +94,9 @@ export class TrustEngine {
       this.emit({ type: "keys", event: e.type, hint: e.key.hint });
     });
     const logKey = loadOwnKey(this.keys, this.keysDir, "log");
-    this.logValue = new TransparencyLog(opts.db, { name: opts.logName ?? "esphome-forge-log", key: logKey }, () => this.now().getTime());
+    this.logValue = new TransparencyLog(opts.db, { name: opts.logName ?? "esphome-forge-log", key: logKey }, () =>
+      this.now().getTime(),
+    );
     for (const e of early) logKeyEvent(this.logValue, e);
     early = null;
     this.sidecarKeyValue = loadOwnKey(this.keys, this.keysDir, "sidecar");
@@ -186,14 +199,19 @@ export class TrustEngine {
     const lookup = opts.expectedSha256 ?? given;
     // An approval made for another device is still evaluated, so the answer is "wrong device" (invalid)
     // rather than "unsigned".
-    const approval = lookup ? (this.attestations.approvalFor(lookup, deviceId) ?? this.attestations.forFirmware(lookup, "approval")[0] ?? null) : null;
+    const approval = lookup
+      ? (this.attestations.approvalFor(lookup, deviceId) ??
+        this.attestations.forFirmware(lookup, "approval")[0] ??
+        null)
+      : null;
     const buildDigest = approval ? approvalBuildDigest(approval.bundle) : null;
     const build = buildDigest ? this.attestations.buildFor(buildDigest) : null;
     const external = lookup && !approval ? (this.attestations.forFirmware(lookup, "external")[0] ?? null) : null;
     // A blob signature is checked against the bytes themselves: fetch them from the archive.
     let fw = firmware;
     let sha = given;
-    const archived = external?.bundle.messageSignature && !("bytes" in firmware) && lookup ? this.opts.firmwareBytes?.(lookup) : null;
+    const archived =
+      external?.bundle.messageSignature && !("bytes" in firmware) && lookup ? this.opts.firmwareBytes?.(lookup) : null;
     if (archived) {
       fw = { bytes: archived };
       sha = sha256Hex(archived);
@@ -232,13 +250,23 @@ export class TrustEngine {
    * Firmware signed outside Forge (a CI release with its cosign / Sigstore bundle), kept by digest so the
    * gate can evaluate it under the configured external-signer policy. The bundle is checked at use.
    */
-  addExternalAttestation(bundle: unknown, firmware: { name: string; sha256: string }, deviceId: string | null = null): StoredAttestation {
+  addExternalAttestation(
+    bundle: unknown,
+    firmware: { name: string; sha256: string },
+    deviceId: string | null = null,
+  ): StoredAttestation {
     const parsed = parseBundle(bundle);
     if (!parsed.ok) throw new Error(`external bundle: ${parsed.reason}`);
     const json = bundleToJSON(parsed.bundle);
     const key = parsed.bundle.verificationMaterial.content;
     const hint = key.$case === "publicKey" ? key.publicKey.hint : null;
-    const att = this.attestations.add({ kind: "external", deviceId, signerHint: hint, bundle: json, subjects: [firmware] });
+    const att = this.attestations.add({
+      kind: "external",
+      deviceId,
+      signerHint: hint,
+      bundle: json,
+      subjects: [firmware],
+    });
     this.memo.forgetFirmware(firmware.sha256);
     this.logValue.appendEvent("external_attestation", { firmwareSha256: firmware.sha256, deviceId, signerHint: hint });
     return att;
@@ -247,7 +275,13 @@ export class TrustEngine {
   /** After a successful flash: log it and remember the sequence for anti-rollback. */
   recordOta(deviceId: string, firmwareSha256: string, verdict: TrustVerdict, jobId: number | null): number {
     this.sequences.recordInstalled(deviceId, firmwareSha256, verdict.buildSequence);
-    return this.logValue.appendEvent("ota", { deviceId, firmwareSha256, buildSequence: verdict.buildSequence, state: verdict.state, jobId }).index;
+    return this.logValue.appendEvent("ota", {
+      deviceId,
+      firmwareSha256,
+      buildSequence: verdict.buildSequence,
+      state: verdict.state,
+      jobId,
+    }).index;
   }
 
   rotateKey(role: OwnKeyRole): TrustedKey[] {
@@ -256,7 +290,10 @@ export class TrustEngine {
     this.memo.clear();
     if (role === "sidecar") this.sidecarKeyValue = r.key;
     if (role === "revocation") this.revocationKeyValue = r.key;
-    if (role === "log") this.logValue = new TransparencyLog(this.opts.db, { name: this.logValue.identity.name, key: r.key }, () => this.now().getTime());
+    if (role === "log")
+      this.logValue = new TransparencyLog(this.opts.db, { name: this.logValue.identity.name, key: r.key }, () =>
+        this.now().getTime(),
+      );
     return r.retired;
   }
 
@@ -274,7 +311,11 @@ export class TrustEngine {
 
   /** Import a list exported elsewhere; only `revocation` keys in the registry (the pinned ones) are accepted. */
   importRevocations(bundle: unknown): RevocationImport {
-    const r = this.revocations.import(bundle, { keys: this.keys.snapshot(), trustedRoot: this.trustedRoot(), now: this.now() });
+    const r = this.revocations.import(bundle, {
+      keys: this.keys.snapshot(),
+      trustedRoot: this.trustedRoot(),
+      now: this.now(),
+    });
     if (r.ok && r.changed) this.emit({ type: "revocations", version: r.stored.version });
     return r;
   }
@@ -341,5 +382,10 @@ function approvalBuildDigest(bundle: SerializedBundle): string | null {
 }
 
 function logKeyEvent(log: TransparencyLog, e: KeyEvent): void {
-  log.appendEvent(e.type, { hint: e.key.hint, role: e.key.role, owner: e.key.owner, reason: e.key.revokeReason ?? undefined });
+  log.appendEvent(e.type, {
+    hint: e.key.hint,
+    role: e.key.role,
+    owner: e.key.owner,
+    reason: e.key.revokeReason ?? undefined,
+  });
 }

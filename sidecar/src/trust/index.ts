@@ -1,13 +1,28 @@
 // The content-trust engine's public surface, for the sidecar core to wire in.
 export { TrustEngine, type TrustChange, type TrustEngineOptions } from "./engine.js";
 export { ensureTrustSchema } from "./schema.js";
-export { gateDecision, type GateDecision, type TrustMode } from "./gate.js";
-export { evaluateTrust } from "./evaluator.js";
-export { staleness, type EvaluateInput, type TrustContext, type TrustEvaluation } from "./verdict.js";
-export type { ExternalSigner } from "./evaluate-external.js";
-export { approveBuild, type ApprovalResult, type ApproveBuildInput } from "./approval.js";
-export { verifyBundle, parseBundle, type BundleVerdict, type KeylessIdentity, type VerifiedBundle } from "./verify-bundle.js";
-export { KeyRegistry, keyLookupOf, keyValidAt, KEY_ROLES, type KeyEvent, type KeyLookup, type KeyRole, type TrustedKey } from "./key-registry.js";
+export { gateDecision, type GateDecision, type TrustMode } from "./policy/gate.js";
+export { evaluateTrust } from "./policy/evaluator.js";
+export { staleness, type EvaluateInput, type TrustContext, type TrustEvaluation } from "./policy/verdict.js";
+export type { ExternalSigner } from "./policy/verdict.js";
+export { approveBuild, type ApprovalResult, type ApproveBuildInput } from "./attest/approval.js";
+export {
+  verifyBundle,
+  parseBundle,
+  type BundleVerdict,
+  type KeylessIdentity,
+  type VerifiedBundle,
+} from "./attest/verify-bundle.js";
+export {
+  KeyRegistry,
+  keyLookupOf,
+  keyValidAt,
+  KEY_ROLES,
+  type KeyEvent,
+  type KeyLookup,
+  type KeyRole,
+  type TrustedKey,
+} from "./keys/key-registry.js";
 export {
   generateSigningKey,
   keyHint,
@@ -17,9 +32,9 @@ export {
   writePrivateKeyFile,
   KeyFilePermissionError,
   type SigningKey,
-} from "./keys.js";
-export { loadOwnKey, rotateOwnKey, ownKeyPath, type OwnKeyRole } from "./own-keys.js";
-export { signBlob, signDsse, signStatement } from "./sign.js";
+} from "./keys/keys.js";
+export { loadOwnKey, rotateOwnKey, ownKeyPath, type OwnKeyRole } from "./keys/own-keys.js";
+export { signBlob, signDsse, signStatement } from "./keys/sign.js";
 export {
   approvalStatement,
   buildProvenanceStatement,
@@ -34,13 +49,24 @@ export {
   type BuildFacts,
   type FirmwareSubject,
   type Statement,
-} from "./statements.js";
-export { TransparencyLog, LogCorruptError, type InclusionProof, type LogEntry, type LogEntryKind } from "./log-store.js";
-export { auditLog, type AuditResult } from "./log-audit.js";
-export { exportProof, verifyProofFile, LOG_PROOF_MEDIA_TYPE, type LogProofFile } from "./log-proof.js";
-export { logWitness, witnessBundle } from "./log-witness.js";
-export { signCheckpoint, verifyCheckpoint, type SignedCheckpoint } from "./checkpoint.js";
-export { buildTrustedRoot, loadTrustedRoot, type LoadedTrustedRoot, type TrustedRootJson } from "./trusted-root.js";
+} from "./attest/statements.js";
+export {
+  TransparencyLog,
+  LogCorruptError,
+  type InclusionProof,
+  type LogEntry,
+  type LogEntryKind,
+} from "./log/log-store.js";
+export { auditLog, type AuditResult } from "./log/log-audit.js";
+export { exportProof, verifyProofFile, LOG_PROOF_MEDIA_TYPE, type LogProofFile } from "./log/log-proof.js";
+export { logWitness, witnessBundle } from "./log/log-witness.js";
+export { signCheckpoint, verifyCheckpoint, type SignedCheckpoint } from "./log/checkpoint.js";
+export {
+  buildTrustedRoot,
+  loadTrustedRoot,
+  type LoadedTrustedRoot,
+  type TrustedRootJson,
+} from "./keys/trusted-root.js";
 export {
   compareEsphomeVersions,
   findRevocation,
@@ -49,8 +75,14 @@ export {
   RevocationEntry,
   RevocationList,
   REVOCATION_PAYLOAD_TYPE,
-} from "./revocation.js";
-export { RevocationStore, verifyRevocationBundle, withEntries, type RevocationImport, type StoredRevocationList } from "./revocation-store.js";
-export { AttestationStore, BuildSequences, type StoredAttestation } from "./attestation-store.js";
-export { verifyCommand, EXIT_ERROR, EXIT_NOT_VERIFIED, EXIT_VERIFIED } from "./verify-cli.js";
+} from "./revocation/revocation.js";
+export {
+  RevocationStore,
+  verifyRevocationBundle,
+  withEntries,
+  type RevocationImport,
+  type StoredRevocationList,
+} from "./revocation/revocation-store.js";
+export { AttestationStore, BuildSequences, type StoredAttestation } from "./attest/attestation-store.js";
+export { verifyCommand, EXIT_ERROR, EXIT_NOT_VERIFIED, EXIT_VERIFIED } from "./cli/verify-cli.js";
 export { sha256File, sha256Hex } from "./encoding.js";

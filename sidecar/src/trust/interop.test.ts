@@ -8,16 +8,17 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSigningKey } from "./keys.js";
-import { FORGE_APPROVAL_V1 } from "./statements.js";
-import { buildTrustedRoot } from "./trusted-root.js";
-import { approvedBuild, openHarness, type Harness } from "./test-support/fixtures.js";
-import { EXIT_NOT_VERIFIED, EXIT_VERIFIED, verifyCommand } from "./verify-cli.js";
+import { generateSigningKey } from "./keys/keys.js";
+import { FORGE_APPROVAL_V1 } from "./attest/statements.js";
+import { buildTrustedRoot } from "./keys/trusted-root.js";
+import { approvedBuild, openHarness, type Harness } from "../../test-support/trust-fixtures.js";
+import { EXIT_NOT_VERIFIED, EXIT_VERIFIED, verifyCommand } from "./cli/verify-cli.js";
 
 const run = promisify(execFile);
 const cache = process.env.FORGE_CACHE ?? join(homedir(), ".cache", "esphome-forge");
 const cosign = process.env.FORGE_COSIGN ?? join(cache, "trust-tools", "cosign-v3.1.3", "cosign");
-const python = process.env.FORGE_SIGSTORE_PYTHON ?? join(cache, "trust-tools", "sigstore-python-4.5.1", "bin", "python");
+const python =
+  process.env.FORGE_SIGSTORE_PYTHON ?? join(cache, "trust-tools", "sigstore-python-4.5.1", "bin", "python");
 const haveCosign = existsSync(cosign);
 const havePython = existsSync(python);
 if (!haveCosign) console.warn(`cosign interop skipped: ${cosign} missing (run scripts/ensure-trust-tools.sh)`);
@@ -48,11 +49,24 @@ beforeAll(async () => {
     workerPub: w("worker.pub", b.workerKey.publicPem),
     otherPub: w("other.pub", generateSigningKey().publicPem),
     root: w("trusted_root.json", JSON.stringify(h.engine.trustedRootJson())),
-    otherRoot: w("other_root.json", JSON.stringify(buildTrustedRoot([{ name: "esphome-forge-log", publicKey: otherLog.publicKey, validFrom: new Date(0) }]))),
+    otherRoot: w(
+      "other_root.json",
+      JSON.stringify(
+        buildTrustedRoot([{ name: "esphome-forge-log", publicKey: otherLog.publicKey, validFrom: new Date(0) }]),
+      ),
+    ),
     // cosign signs with no Fulcio/Rekor/TSA: an empty signing config, and our root instead of a TUF fetch.
     signingConfig: w(
       "signing_config.json",
-      JSON.stringify({ mediaType: "application/vnd.dev.sigstore.signingconfig.v0.2+json", caUrls: [], oidcUrls: [], rekorTlogUrls: [], tsaUrls: [], rekorTlogConfig: { selector: "ANY" }, tsaConfig: { selector: "ANY" } }),
+      JSON.stringify({
+        mediaType: "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+        caUrls: [],
+        oidcUrls: [],
+        rekorTlogUrls: [],
+        tsaUrls: [],
+        rekorTlogConfig: { selector: "ANY" },
+        tsaConfig: { selector: "ANY" },
+      }),
     ),
   };
 });
@@ -61,7 +75,11 @@ afterAll(() => h?.close());
 // Never let cosign reach for the public-good TUF repository: a private TUF_ROOT and always --trusted-root.
 async function cosignRun(...args: string[]): Promise<{ ok: boolean; out: string }> {
   try {
-    const r = await run(cosign, args, { cwd: h.dir, env: { ...process.env, TUF_ROOT: join(h.dir, "tuf"), COSIGN_PASSWORD: "", COSIGN_YES: "true" }, timeout: 60_000 });
+    const r = await run(cosign, args, {
+      cwd: h.dir,
+      env: { ...process.env, TUF_ROOT: join(h.dir, "tuf"), COSIGN_PASSWORD: "", COSIGN_YES: "true" },
+      timeout: 60_000,
+    });
     return { ok: true, out: r.stdout + r.stderr };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
@@ -71,15 +89,48 @@ async function cosignRun(...args: string[]): Promise<{ ok: boolean; out: string 
 
 describe.skipIf(!haveCosign)("cosign (sigstore-go)", () => {
   it("verifies the sidecar approval with only our public key and trusted root, log entry included", async () => {
-    const ok = await cosignRun("verify-blob-attestation", "--key", f.sidecarPub!, "--bundle", f.approval!, "--trusted-root", f.root!, "--type", FORGE_APPROVAL_V1, f.fw!);
+    const ok = await cosignRun(
+      "verify-blob-attestation",
+      "--key",
+      f.sidecarPub!,
+      "--bundle",
+      f.approval!,
+      "--trusted-root",
+      f.root!,
+      "--type",
+      FORGE_APPROVAL_V1,
+      f.fw!,
+    );
     expect(ok.out).toMatch(/Verified OK/);
     expect(ok.ok).toBe(true);
-    const prov = await cosignRun("verify-blob-attestation", "--key", f.workerPub!, "--bundle", f.build!, "--trusted-root", f.root!, "--type", "slsaprovenance1", f.fw!);
+    const prov = await cosignRun(
+      "verify-blob-attestation",
+      "--key",
+      f.workerPub!,
+      "--bundle",
+      f.build!,
+      "--trusted-root",
+      f.root!,
+      "--type",
+      "slsaprovenance1",
+      f.fw!,
+    );
     expect(prov.out).toMatch(/Verified OK/);
   });
 
   it("rejects altered firmware, another key, and a root without our log", async () => {
-    const args = (fw: string, key: string, root: string) => ["verify-blob-attestation", "--key", key, "--bundle", f.approval!, "--trusted-root", root, "--type", FORGE_APPROVAL_V1, fw];
+    const args = (fw: string, key: string, root: string) => [
+      "verify-blob-attestation",
+      "--key",
+      key,
+      "--bundle",
+      f.approval!,
+      "--trusted-root",
+      root,
+      "--type",
+      FORGE_APPROVAL_V1,
+      fw,
+    ];
     const tampered = await cosignRun(...args(f.tampered!, f.sidecarPub!, f.root!));
     expect(tampered).toMatchObject({ ok: false, out: expect.stringMatching(/digests do not match/) });
     expect((await cosignRun(...args(f.fw!, f.otherPub!, f.root!))).ok).toBe(false);
@@ -88,12 +139,28 @@ describe.skipIf(!haveCosign)("cosign (sigstore-go)", () => {
 
   it("a firmware signed with `cosign sign-blob --key` verifies in `esphome-forge verify`", async () => {
     expect((await cosignRun("generate-key-pair")).ok).toBe(true);
-    const signed = await cosignRun("sign-blob", "--key", "cosign.key", "--signing-config", f.signingConfig!, "--trusted-root", f.root!, "--bundle", "cosign.sigstore.json", "-y", f.fw!);
+    const signed = await cosignRun(
+      "sign-blob",
+      "--key",
+      "cosign.key",
+      "--signing-config",
+      f.signingConfig!,
+      "--trusted-root",
+      f.root!,
+      "--bundle",
+      "cosign.sigstore.json",
+      "-y",
+      f.fw!,
+    );
     expect(signed.ok, signed.out).toBe(true);
     const io = { out: () => {}, err: () => {} };
     const bundle = join(h.dir, "cosign.sigstore.json");
-    expect(await verifyCommand([f.fw!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub")], io)).toBe(EXIT_VERIFIED);
-    expect(await verifyCommand([f.tampered!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub")], io)).toBe(EXIT_NOT_VERIFIED);
+    expect(await verifyCommand([f.fw!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub")], io)).toBe(
+      EXIT_VERIFIED,
+    );
+    expect(await verifyCommand([f.tampered!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub")], io)).toBe(
+      EXIT_NOT_VERIFIED,
+    );
     expect(await verifyCommand([f.fw!, "--bundle", bundle, "--key", f.sidecarPub!], io)).toBe(EXIT_NOT_VERIFIED);
   });
 });
@@ -101,7 +168,11 @@ describe.skipIf(!haveCosign)("cosign (sigstore-go)", () => {
 describe.skipIf(!havePython)("sigstore-python", () => {
   const check = async (...args: string[]) => {
     try {
-      const r = await run(python, [join(import.meta.dirname, "test-support", "sigstore_python_check.py"), ...args], { timeout: 60_000 });
+      const r = await run(
+        python,
+        [join(import.meta.dirname, "..", "..", "test-support", "sigstore_python_check.py"), ...args],
+        { timeout: 60_000 },
+      );
       return r.stdout.trim();
     } catch (err) {
       return String((err as { stdout?: string }).stdout ?? err).trim();
@@ -109,7 +180,9 @@ describe.skipIf(!havePython)("sigstore-python", () => {
   };
 
   it("checks our log entries (inclusion proof, checkpoint, SET) and DSSE signature with its own verifiers", async () => {
-    expect(await check(f.approval!, f.fw!, f.sidecarPub!, f.root!)).toMatch(/^OK urn:esphome-forge:predicate:ota-approval:v1/);
+    expect(await check(f.approval!, f.fw!, f.sidecarPub!, f.root!)).toMatch(
+      /^OK urn:esphome-forge:predicate:ota-approval:v1/,
+    );
     expect(await check(f.build!, f.fw!, f.workerPub!, f.root!)).toMatch(/^OK https:\/\/slsa\.dev\/provenance\/v1/);
   });
 

@@ -57,8 +57,10 @@ export function jobRoutes(ctx: ApiContext): Router {
 }
 
 export function sendFirmware(ctx: ApiContext, res: Response, sha256: string, name: string): void {
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new HttpError(400, "bad_request", "firmware digest must be 64 lowercase hex characters");
-  if (!ctx.firmware.has(sha256)) throw new HttpError(404, "not_found", `no firmware with digest ${sha256} in the archive`);
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new HttpError(400, "bad_request", "firmware digest must be 64 lowercase hex characters");
+  if (!ctx.firmware.has(sha256))
+    throw new HttpError(404, "not_found", `no firmware with digest ${sha256} in the archive`);
   res
     .type("application/octet-stream")
     .set("Content-Disposition", `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, "_")}"`)

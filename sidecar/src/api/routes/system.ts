@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { buildOpenApiDocument, SettingsPatch } from "@esphome-forge/shared";
-import { SIDECAR_VERSION } from "../../version.js";
+import { SIDECAR_VERSION } from "../../util/version.js";
 import type { ApiContext } from "../context.js";
 import { parseWith } from "../validate.js";
 import { sendFirmware } from "./jobs.js";

@@ -6,7 +6,7 @@ import { Router } from "express";
 import { ExternalFirmwareUpload, ExternalSigners, type FirmwareImage } from "@esphome-forge/shared";
 import type { FirmwareStore } from "../../firmware/firmware-store.js";
 import type { Inventory } from "../../inventory/inventory.js";
-import { ExternalPolicyError } from "../../trust/external-policy.js";
+import { ExternalPolicyError } from "../../trust/policy/external-policy.js";
 import type { TrustEngine } from "../../trust/index.js";
 import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
@@ -15,7 +15,11 @@ import { parseWith } from "../validate.js";
 export const EXTERNAL_FIRMWARE_BODY = "24mb";
 export const EXTERNAL_FIRMWARE_PATH = "/trust/external-firmware";
 
-export function trustExternalRoutes(engine: TrustEngine, firmware: FirmwareStore, inventory: Pick<Inventory, "get">): Router {
+export function trustExternalRoutes(
+  engine: TrustEngine,
+  firmware: FirmwareStore,
+  inventory: Pick<Inventory, "get">,
+): Router {
   const r = Router();
 
   r.get("/trust/external-signers", (_req, res) => {
@@ -36,7 +40,10 @@ export function trustExternalRoutes(engine: TrustEngine, firmware: FirmwareStore
     const body = parseWith(ExternalFirmwareUpload, req.body, "external firmware");
     if (!inventory.get(body.deviceId)) throw new HttpError(404, "not_found", `no device ${body.deviceId}`);
     const bytes = Buffer.from(body.firmware, "base64");
-    if (bytes.length === 0 || bytes.toString("base64").replace(/=+$/, "") !== body.firmware.replace(/\s+/g, "").replace(/=+$/, "")) {
+    if (
+      bytes.length === 0 ||
+      bytes.toString("base64").replace(/=+$/, "") !== body.firmware.replace(/\s+/g, "").replace(/=+$/, "")
+    ) {
       throw new HttpError(400, "bad_request", "firmware must be the image, base64-encoded");
     }
     const sha256 = createHash("sha256").update(bytes).digest("hex");

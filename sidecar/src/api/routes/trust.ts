@@ -1,9 +1,16 @@
 // Content-trust REST routes: trusted root and keys for offline verification, revocation (revoke,
 // export, import), the transparency log's checkpoint and inclusion proofs, and approval bundles.
 import { Router } from "express";
-import { ApprovalQuery, RevokeRequest, RotateKeyRequest, TrustStatusQuery, type TrustPolicy, type TrustStatus } from "@esphome-forge/shared";
+import {
+  ApprovalQuery,
+  RevokeRequest,
+  RotateKeyRequest,
+  TrustStatusQuery,
+  type TrustPolicy,
+  type TrustStatus,
+} from "@esphome-forge/shared";
 import type { StoredRevocationList, TrustedKey, TrustEngine } from "../../trust/index.js";
-import { isExpired, RevocationEntry } from "../../trust/revocation.js";
+import { isExpired, RevocationEntry } from "../../trust/revocation/revocation.js";
 import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
 
@@ -67,7 +74,8 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
 
   r.get("/trust/log/proof/:index", (req, res) => {
     const index = Number(req.params.index);
-    if (!Number.isInteger(index) || index < 0 || index >= engine.log.size()) throw new HttpError(404, "not_found", `no log entry ${req.params.index}`);
+    if (!Number.isInteger(index) || index < 0 || index >= engine.log.size())
+      throw new HttpError(404, "not_found", `no log entry ${req.params.index}`);
     res.json(engine.proof(index));
   });
 
@@ -75,7 +83,9 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
     const { device } = parseWith(ApprovalQuery, req.query, "query");
     const sha = req.params.sha256;
     if (!/^[0-9a-f]{64}$/.test(sha)) throw new HttpError(400, "bad_request", "not a sha256 digest");
-    const approval = device ? engine.attestations.approvalFor(sha, device) : (engine.attestations.forFirmware(sha, "approval")[0] ?? null);
+    const approval = device
+      ? engine.attestations.approvalFor(sha, device)
+      : (engine.attestations.forFirmware(sha, "approval")[0] ?? null);
     if (!approval) throw new HttpError(404, "not_found", `no approval for firmware ${sha}`);
     res.setHeader("content-disposition", `attachment; filename="${sha.slice(0, 16)}.ota.bin.sigstore.json"`);
     res.json(approval.bundle);
@@ -104,7 +114,13 @@ function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
     const cur = engine.revocations.current();
     if (cur) {
       const { issuedAt, expiresAt, entries } = cur.list;
-      revocations = { version: cur.version, issuedAt, expiresAt, expired: isExpired(cur.list, new Date()), entries: entries.length };
+      revocations = {
+        version: cur.version,
+        issuedAt,
+        expiresAt,
+        expired: isExpired(cur.list, new Date()),
+        entries: entries.length,
+      };
     }
   } catch (err) {
     revocationError = (err as Error).message;
@@ -117,7 +133,13 @@ function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
     revocationError,
     log: {
       size: engine.log.size(),
-      audit: audit && { ok: audit.ok, checkedAt: audit.checkedAt, treeSize: audit.treeSize, checkpointsChecked: audit.checkpointsChecked, problems: audit.problems },
+      audit: audit && {
+        ok: audit.ok,
+        checkedAt: audit.checkedAt,
+        treeSize: audit.treeSize,
+        checkpointsChecked: audit.checkpointsChecked,
+        problems: audit.problems,
+      },
     },
     keys: {
       active: keys.filter((k) => !k.retiredAt && !k.revokedAt).length,
@@ -128,5 +150,11 @@ function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
 }
 
 function listView(s: StoredRevocationList) {
-  return { version: s.version, expiresAt: s.list.expiresAt, entries: s.list.entries, logIndex: s.logIndex, bundle: s.bundle };
+  return {
+    version: s.version,
+    expiresAt: s.list.expiresAt,
+    entries: s.list.entries,
+    logIndex: s.logIndex,
+    bundle: s.bundle,
+  };
 }

@@ -1,0 +1,160 @@
+// Where signed bundles live once a build is approved, looked up by firmware digest (what the upload
+// gate has in hand), plus the per-device build sequence (anti-rollback) and what each device runs.
+import type Database from "better-sqlite3";
+import type { SerializedBundle } from "@sigstore/bundle";
+
+export type AttestationKind = "build" | "approval" | "external";
+
+export interface StoredAttestation {
+  id: number;
+  kind: AttestationKind;
+  deviceId: string | null;
+  jobId: number | null;
+  signerHint: string | null;
+  buildSequence: number | null;
+  logIndex: number | null;
+  payloadSha256: string | null;
+  bundle: SerializedBundle;
+  createdAt: string;
+}
+
+export interface NewAttestation {
+  kind: AttestationKind;
+  deviceId: string | null;
+  jobId?: number | null;
+  signerHint: string | null;
+  buildSequence?: number | null;
+  logIndex?: number | null;
+  payloadSha256?: string | null;
+  bundle: SerializedBundle;
+  subjects: { name: string; sha256: string }[];
+}
+
+interface Row {
+  id: number;
+  kind: AttestationKind;
+  device_id: string | null;
+  job_id: number | null;
+  signer_hint: string | null;
+  build_seq: number | null;
+  log_index: number | null;
+  payload_sha256: string | null;
+  bundle_json: string;
+  created_at: string;
+}
+
+const fromRow = (r: Row): StoredAttestation => ({
+  id: r.id,
+  kind: r.kind,
+  deviceId: r.device_id,
+  jobId: r.job_id,
+  signerHint: r.signer_hint,
+  buildSequence: r.build_seq,
+  logIndex: r.log_index,
+  payloadSha256: r.payload_sha256,
+  bundle: JSON.parse(r.bundle_json) as SerializedBundle,
+  createdAt: r.created_at,
+});
+
+export class AttestationStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  add(a: NewAttestation): StoredAttestation {
+    return this.db.transaction(() => {
+      const res = this.db
+        .prepare(
+          `INSERT INTO trust_attestations (kind, device_id, job_id, signer_hint, build_seq, log_index, payload_sha256, bundle_json, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          a.kind,
+          a.deviceId,
+          a.jobId ?? null,
+          a.signerHint,
+          a.buildSequence ?? null,
+          a.logIndex ?? null,
+          a.payloadSha256 ?? null,
+          JSON.stringify(a.bundle),
+          this.now().toISOString(),
+        );
+      const id = Number(res.lastInsertRowid);
+      const ins = this.db.prepare(
+        "INSERT OR IGNORE INTO trust_attestation_subjects (attestation_id, sha256, name) VALUES (?, ?, ?)",
+      );
+      for (const s of a.subjects) ins.run(id, s.sha256, s.name);
+      return fromRow(this.db.prepare("SELECT * FROM trust_attestations WHERE id = ?").get(id) as Row);
+    })();
+  }
+
+  /** Every attestation naming this firmware digest, newest first. */
+  forFirmware(sha256: string, kind?: AttestationKind): StoredAttestation[] {
+    const rows = this.db
+      .prepare(
+        `SELECT a.* FROM trust_attestations a JOIN trust_attestation_subjects s ON s.attestation_id = a.id
+         WHERE s.sha256 = ? AND (? IS NULL OR a.kind = ?) ORDER BY a.id DESC`,
+      )
+      .all(sha256, kind ?? null, kind ?? null) as Row[];
+    return rows.map(fromRow);
+  }
+
+  /** The newest approval for this firmware and device: what the upload gate evaluates. */
+  approvalFor(sha256: string, deviceId: string): StoredAttestation | null {
+    return this.forFirmware(sha256, "approval").find((a) => a.deviceId === deviceId) ?? null;
+  }
+
+  /** The worker provenance an approval points at (by DSSE payload digest). */
+  buildFor(payloadSha256: string): StoredAttestation | null {
+    const row = this.db
+      .prepare("SELECT * FROM trust_attestations WHERE kind = 'build' AND payload_sha256 = ? ORDER BY id DESC LIMIT 1")
+      .get(payloadSha256) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+}
+
+/** Per-device build sequence numbers (allocated at approval) and the sequence each device runs. */
+export class BuildSequences {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The next sequence for a device; strictly increasing, never reused, also across restarts. */
+  allocate(deviceId: string): number {
+    const row = this.db
+      .prepare(
+        `INSERT INTO trust_build_sequences (device_id, last_seq) VALUES (?, 1)
+         ON CONFLICT (device_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+      )
+      .get(deviceId) as { last_seq: number };
+    return row.last_seq;
+  }
+
+  last(deviceId: string): number {
+    return (
+      (this.db.prepare("SELECT last_seq FROM trust_build_sequences WHERE device_id = ?").pluck().get(deviceId) as
+        number | undefined) ?? 0
+    );
+  }
+
+  /** Record a successful flash; the gate refuses older sequences from then on. */
+  recordInstalled(deviceId: string, firmwareSha256: string, buildSequence: number | null): void {
+    this.db
+      .prepare(
+        `INSERT INTO trust_installed (device_id, build_seq, firmware_sha256, installed_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET build_seq = excluded.build_seq, firmware_sha256 = excluded.firmware_sha256, installed_at = excluded.installed_at`,
+      )
+      .run(deviceId, buildSequence, firmwareSha256, this.now().toISOString());
+  }
+
+  installed(deviceId: string): { firmwareSha256: string; buildSequence: number | null; installedAt: string } | null {
+    const row = this.db
+      .prepare("SELECT firmware_sha256, build_seq, installed_at FROM trust_installed WHERE device_id = ?")
+      .get(deviceId) as { firmware_sha256: string; build_seq: number | null; installed_at: string } | undefined;
+    return row
+      ? { firmwareSha256: row.firmware_sha256, buildSequence: row.build_seq, installedAt: row.installed_at }
+      : null;
+  }
+}

@@ -1,0 +1,103 @@
+// P-256 signing keys: generation, the cosign-style key hint, and private key files kept at 0600.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { sha256 } from "../encoding.js";
+
+export interface SigningKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** SPKI PEM, what the Sigstore bundle's signer reports and what verifiers pin. */
+  publicPem: string;
+  /** base64(sha256(SPKI DER)) — the hint cosign and sigstore-go put in key-based bundles. */
+  hint: string;
+}
+
+export function spkiDer(key: KeyObject): Buffer {
+  return key.export({ type: "spki", format: "der" });
+}
+
+export function keyHint(publicKey: KeyObject): string {
+  return sha256(spkiDer(publicKey)).toString("base64");
+}
+
+/** Log id as Rekor defines it: sha256 of the log key's SPKI DER (raw bytes). */
+export function keyId(publicKey: KeyObject): Buffer {
+  return sha256(spkiDer(publicKey));
+}
+
+export function publicKeyFromPem(pem: string | Buffer): KeyObject {
+  const key = createPublicKey(pem);
+  assertP256(key);
+  return key;
+}
+
+function assertP256(key: KeyObject): void {
+  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
+    throw new Error(
+      `expected an ECDSA P-256 key, got ${key.asymmetricKeyType ?? "unknown"} ${key.asymmetricKeyDetails?.namedCurve ?? ""}`.trim(),
+    );
+  }
+}
+
+export function toSigningKey(privateKey: KeyObject): SigningKey {
+  assertP256(privateKey);
+  const publicKey = createPublicKey(privateKey);
+  return {
+    privateKey,
+    publicKey,
+    publicPem: publicKey.export({ type: "spki", format: "pem" }) as string,
+    hint: keyHint(publicKey),
+  };
+}
+
+export function generateSigningKey(): SigningKey {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return toSigningKey(privateKey);
+}
+
+/** ECDSA P-256 over SHA-256, DER-encoded: the signature form Sigstore bundles and Rekor use. */
+export function signBytes(key: SigningKey, data: Uint8Array): Buffer {
+  return sign("sha256", data, key.privateKey);
+}
+
+/**
+ * Writes a private key PKCS#8 PEM readable by the owner only. Written to a temp file created 0600 and
+ * renamed into place, so the key is never visible with wider permissions and a crash leaves no half file.
+ */
+export function writePrivateKeyFile(path: string, key: SigningKey): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, key.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
+  chmodSync(tmp, 0o600); // in case a umask or filesystem ignored the create mode
+  renameSync(tmp, path);
+}
+
+export class KeyFilePermissionError extends Error {}
+
+/** Loads a private key file, refusing one that group or others can read (like ssh does). */
+export function readPrivateKeyFile(path: string): SigningKey {
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new KeyFilePermissionError(
+      `key file ${path} is accessible by others (mode ${mode.toString(8)}); run chmod 600 on it`,
+    );
+  }
+  return toSigningKey(createPrivateKey(readFileSync(path)));
+}
+
+/** The worker's and sidecar's start-up call: the key at `path`, created on first use. */
+export function loadOrCreateKey(path: string): { key: SigningKey; created: boolean } {
+  try {
+    return { key: readPrivateKeyFile(path), created: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const key = generateSigningKey();
+  writePrivateKeyFile(path, key);
+  return { key, created: true };
+}
+
+export function readPublicKeyFile(path: string): KeyObject {
+  return publicKeyFromPem(readFileSync(path));
+}

@@ -1,0 +1,111 @@
+// The built-in local worker: the same worker CLI, run as a child process of the sidecar with
+// its own token. It exits when the sidecar dies (its stdin pipe closes), so a restarted
+// sidecar never ends up with two local workers fighting over one worker id.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { WorkerTokens } from "./worker-tokens.js";
+
+export interface LocalWorkerOptions {
+  dataDir: string;
+  serverUrl: string;
+  tokens: WorkerTokens;
+  buildCommand: string | null;
+  esphomeBin: string | null;
+  log: (msg: string) => void;
+}
+
+const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+
+export class LocalWorker {
+  private child: ChildProcess | null = null;
+  private slots = 0;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private restarts = 0;
+  tokenId: string | null = null;
+
+  constructor(private readonly o: LocalWorkerOptions) {}
+
+  /** The local worker's token: created once, its secret kept in a 0600 file in the data folder. */
+  private token(): string {
+    const file = join(this.o.dataDir, "local-worker.token");
+    if (existsSync(file)) {
+      const secret = readFileSync(file, "utf8").trim();
+      const auth = this.o.tokens.authenticate(secret);
+      if (auth.ok) {
+        this.tokenId = auth.tokenId;
+        return secret;
+      }
+    }
+    const { token, secret } = this.o.tokens.create("built-in local worker");
+    writeFileSync(file, secret + "\n", { mode: 0o600 });
+    this.tokenId = token.id;
+    return secret;
+  }
+
+  /** Starts, resizes or stops the local worker to match the slot setting. */
+  apply(slots: number): void {
+    this.slots = slots;
+    if (slots === 0) {
+      void this.stop();
+      return;
+    }
+    if (!this.child) this.spawn();
+    // A running child learns new slot counts through the hub's `configure` message.
+  }
+
+  private spawn(): void {
+    this.stopping = false;
+    const stateDir = join(this.o.dataDir, "local-worker");
+    mkdirSync(stateDir, { recursive: true });
+    const args = [
+      CLI,
+      "worker",
+      "--server",
+      this.o.serverUrl,
+      "--name",
+      "local",
+      "--slots",
+      String(this.slots),
+      "--state-dir",
+      stateDir,
+    ];
+    if (this.o.buildCommand) args.push("--build-command", this.o.buildCommand);
+    if (this.o.esphomeBin) args.push("--esphome", this.o.esphomeBin);
+    const child = spawn(process.execPath, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, FORGE_WORKER_TOKEN: this.token(), FORGE_EXIT_WITH_PARENT: "1" },
+    });
+    this.child = child;
+    const relay = (buf: Buffer) => {
+      for (const line of buf.toString("utf8").split("\n")) if (line.trim()) this.o.log(`[local worker] ${line}`);
+    };
+    child.stdout?.on("data", relay);
+    child.stderr?.on("data", relay);
+    child.on("exit", (code, signal) => {
+      this.child = null;
+      if (this.stopping || this.slots === 0) return;
+      // Unexpected exit: restart with a growing delay so a crash loop cannot spin.
+      const delay = Math.min(30_000, 500 * 2 ** this.restarts++);
+      this.o.log(`local worker exited (${signal ?? code}); restarting in ${delay} ms`);
+      this.restartTimer = setTimeout(() => this.spawn(), delay);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child) return;
+    await new Promise<void>((resolve) => {
+      const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      child.once("exit", () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill("SIGTERM");
+    });
+  }
+}

@@ -1,0 +1,200 @@
+// The sidecar end of the build-worker socket (/api/v1/worker): authenticates the token,
+// checks the protocol version, answers hello with welcome, and hands job messages to
+// WorkerMessages. Jobs are pushed to workers by the Dispatcher; workers never poll.
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import {
+  HelloMessage,
+  WORKER_PROTOCOL_VERSION,
+  WorkerCloseCode,
+  WorkerToSidecar,
+  type HelloMessage as Hello,
+} from "@esphome-forge/shared";
+import type { EventBus } from "../events/event-bus.js";
+import type { JobQueue } from "../queue/job-queue.js";
+import type { Clock } from "../util/clock.js";
+import type { WorkerMessages } from "./worker-messages.js";
+import type { WorkerRegistry } from "./worker-registry.js";
+import { describeIssues } from "../util/describe-issues.js";
+import { closeReason } from "./close-reason.js";
+import { WorkerSession } from "./worker-session.js";
+import type { WorkerTokens } from "./worker-tokens.js";
+import type { WorkerTrustGate } from "./worker-trust-gate.js";
+
+const HELLO_TIMEOUT_MS = 10_000;
+/** Firmware images arrive as one binary frame each; ESP32 factory images are a few MB. */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+export interface WorkerHubOptions {
+  queue: JobQueue;
+  registry: WorkerRegistry;
+  tokens: WorkerTokens;
+  messages: WorkerMessages;
+  bus: EventBus;
+  clock: Clock;
+  leaseMs: () => number;
+  /** Token id of the built-in local worker, so it is shown as local. */
+  localTokenId: () => string | null;
+  onCapacityChange: () => void;
+  log: (msg: string) => void;
+  /** Content trust: enrols worker keys and turns on the compile_upload gate. */
+  trust?: WorkerTrustGate;
+}
+
+export class WorkerHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+
+  constructor(private readonly o: WorkerHubOptions) {}
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  /** Closes every session whose token was just revoked. */
+  disconnectToken(tokenId: string): void {
+    for (const s of this.o.registry.sessionsForToken(tokenId))
+      s.close(WorkerCloseCode.unauthorized, "worker token revoked");
+  }
+
+  close(): void {
+    for (const s of this.o.registry.online()) s.close(WorkerCloseCode.shuttingDown, "sidecar shutting down");
+    this.wss.close();
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const header = req.headers.authorization ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    const auth = this.o.tokens.authenticate(token);
+    if (!auth.ok) {
+      sendAndClose(
+        ws,
+        WorkerCloseCode.unauthorized,
+        "unauthorized",
+        `${auth.reason}; create one with \`esphome-forge token create\``,
+      );
+      return;
+    }
+    const timer = setTimeout(
+      () => sendAndClose(ws, WorkerCloseCode.invalidMessage, "hello_timeout", "no hello within 10 s"),
+      HELLO_TIMEOUT_MS,
+    );
+    ws.once("message", (data, isBinary) => {
+      clearTimeout(timer);
+      const hello = parseHello(data, isBinary);
+      if ("error" in hello) {
+        sendAndClose(ws, hello.code, hello.codeName, hello.error);
+        return;
+      }
+      this.start(ws, auth.tokenId, hello.hello);
+    });
+    ws.on("error", (err) => this.o.log(`worker socket error: ${err.message}`));
+  }
+
+  private start(ws: WebSocket, tokenId: string, hello: Hello): void {
+    const { registry, queue, clock } = this.o;
+    const enrol = this.o.trust?.enrol(hello.workerId, hello.signingKey);
+    if (enrol && !enrol.ok) {
+      this.o.log(`worker ${hello.workerId} refused: ${enrol.reason}`);
+      sendAndClose(ws, WorkerCloseCode.unauthorized, "signing_key_mismatch", enrol.reason);
+      return;
+    }
+    const session = new WorkerSession(ws, tokenId, hello, clock.now());
+    const previous = registry.attach(session, tokenId === this.o.localTokenId());
+    previous?.close(WorkerCloseCode.replaced, "replaced by a new connection of the same worker");
+
+    // Decide, for each job the worker says it still runs, whether it may carry on.
+    const continueJobs: { jobId: number; fence: number }[] = [];
+    const abandonJobs: { jobId: number; fence: number }[] = [];
+    for (const ref of hello.runningJobs) {
+      const job = queue.get(ref.jobId);
+      const ok = job?.state === "running" && job.workerId === session.id && queue.renewLease(ref.jobId, ref.fence);
+      (ok ? continueJobs : abandonJobs).push(ref);
+    }
+    session.send({
+      type: "welcome",
+      protocolVersion: WORKER_PROTOCOL_VERSION,
+      workerId: session.id,
+      leaseMs: this.o.leaseMs(),
+      heartbeatMs: Math.max(250, Math.floor(this.o.leaseMs() / 3)),
+      continueJobs,
+      abandonJobs,
+      ...(this.o.trust && enrol?.ok ? { trust: this.o.trust.welcome(enrol.enrolled) } : {}),
+    });
+    this.o.log(`worker ${session.id} (${hello.name}) connected with ${hello.slots} slot(s)`);
+    this.o.bus.worker("upsert", session.id, registry.view(session.id));
+
+    ws.on("message", (data, isBinary) => this.onMessage(session, data, isBinary));
+    ws.on("close", () => {
+      session.closed = true;
+      if (registry.detach(session)) {
+        this.o.log(`worker ${session.id} disconnected`);
+        this.o.bus.worker("upsert", session.id, registry.view(session.id));
+      }
+    });
+    this.o.onCapacityChange();
+  }
+
+  private onMessage(session: WorkerSession, data: RawData, isBinary: boolean): void {
+    session.lastSeenAt = this.o.clock.now();
+    if (isBinary) {
+      this.o.messages.onFirmwareBytes(session, toBuffer(data));
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(toBuffer(data).toString("utf8"));
+    } catch {
+      session.send({ type: "error", code: "invalid_json", message: "message is not JSON" });
+      return;
+    }
+    const parsed = WorkerToSidecar.safeParse(json);
+    if (!parsed.success) {
+      session.send({ type: "error", code: "invalid_message", message: describeIssues(parsed.error.issues) });
+      return;
+    }
+    this.o.messages.handle(session, parsed.data);
+  }
+}
+
+type HelloResult = { hello: Hello } | { error: string; code: number; codeName: string };
+
+function parseHello(data: RawData, isBinary: boolean): HelloResult {
+  const bad = (error: string): HelloResult => ({
+    error,
+    code: WorkerCloseCode.invalidMessage,
+    codeName: "invalid_hello",
+  });
+  if (isBinary) return bad("the first message must be a JSON hello");
+  let json: unknown;
+  try {
+    json = JSON.parse(toBuffer(data).toString("utf8"));
+  } catch {
+    return bad("the first message must be a JSON hello");
+  }
+  const version = (json as { protocolVersion?: unknown } | null)?.protocolVersion;
+  if ((json as { type?: unknown } | null)?.type === "hello" && version !== WORKER_PROTOCOL_VERSION) {
+    return {
+      error: `worker speaks protocol version ${String(version)}, this sidecar speaks version ${WORKER_PROTOCOL_VERSION}; upgrade the older side`,
+      code: WorkerCloseCode.protocolMismatch,
+      codeName: "protocol_mismatch",
+    };
+  }
+  const parsed = HelloMessage.safeParse(json);
+  if (!parsed.success) return bad(`invalid hello: ${describeIssues(parsed.error.issues)}`);
+  return { hello: parsed.data };
+}
+
+function sendAndClose(ws: WebSocket, code: number, codeName: string, message: string): void {
+  try {
+    ws.send(JSON.stringify({ type: "error", code: codeName, message }));
+  } finally {
+    ws.close(code, closeReason(message));
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

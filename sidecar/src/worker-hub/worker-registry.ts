@@ -1,0 +1,154 @@
+// Every worker the sidecar knows: the live sessions, and the persisted rows that remember
+// workers across disconnects and restarts (name, system info, slot/tag overrides set by the user).
+import type { Worker } from "@esphome-forge/shared";
+import type { Db } from "../db/database.js";
+import type { JobQueue } from "../queue/job-queue.js";
+import type { Clock } from "../util/clock.js";
+import { NotFoundError } from "../util/errors.js";
+import type { WorkerSession } from "./worker-session.js";
+
+interface WorkerRow {
+  id: string;
+  name: string;
+  token_id: string | null;
+  slots_override: number | null;
+  tags_override: string | null;
+  info: string | null;
+  last_seen_at: number | null;
+}
+
+interface StoredInfo {
+  slots: number;
+  tags: string[];
+  platform: string | null;
+  system: Worker["system"];
+  version: string | null;
+  esphomeVersions: string[];
+  local: boolean;
+}
+
+const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+
+export class WorkerRegistry {
+  private readonly sessions = new Map<string, WorkerSession>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly queue: JobQueue,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Registers a session; returns the session it replaces (same worker id), if any. */
+  attach(session: WorkerSession, local: boolean): WorkerSession | undefined {
+    const previous = this.sessions.get(session.id);
+    this.sessions.set(session.id, session);
+    const h = session.hello;
+    const info: StoredInfo = {
+      slots: h.slots,
+      tags: h.tags,
+      platform: h.platform,
+      system: h.system,
+      version: h.version,
+      esphomeVersions: h.esphomeVersions,
+      local,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO workers (id, name, token_id, info, last_seen_at) VALUES (@id, @name, @token, @info, @now)
+         ON CONFLICT(id) DO UPDATE SET name = @name, token_id = @token, info = @info, last_seen_at = @now`,
+      )
+      .run({ id: session.id, name: h.name, token: session.tokenId, info: JSON.stringify(info), now: this.clock.now() });
+    return previous;
+  }
+
+  /** Whether the worker was the sidecar's built-in local worker (as last recorded). */
+  wasLocal(id: string): boolean {
+    const info = this.row(id)?.info;
+    return info ? (JSON.parse(info) as Partial<StoredInfo>).local === true : false;
+  }
+
+  detach(session: WorkerSession): boolean {
+    if (this.sessions.get(session.id) !== session) return false;
+    this.sessions.delete(session.id);
+    this.touch(session.id);
+    return true;
+  }
+
+  touch(id: string): void {
+    this.db.prepare("UPDATE workers SET last_seen_at = ? WHERE id = ?").run(this.clock.now(), id);
+  }
+
+  session(id: string): WorkerSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  online(): WorkerSession[] {
+    return [...this.sessions.values()];
+  }
+
+  sessionsForToken(tokenId: string): WorkerSession[] {
+    return this.online().filter((s) => s.tokenId === tokenId);
+  }
+
+  /** Slots in effect: a user override set through the API wins over what the worker announced. */
+  slotsOf(session: WorkerSession): number {
+    return this.row(session.id)?.slots_override ?? session.hello.slots;
+  }
+
+  tagsOf(session: WorkerSession): string[] {
+    const o = this.row(session.id)?.tags_override;
+    return o ? (JSON.parse(o) as string[]) : session.hello.tags;
+  }
+
+  busySlots(id: string): number {
+    return this.queue.runningOn(id).length;
+  }
+
+  freeSlots(session: WorkerSession): number {
+    return Math.max(0, this.slotsOf(session) - this.busySlots(session.id));
+  }
+
+  setOverrides(id: string, patch: { slots?: number; tags?: string[] }): Worker {
+    if (!this.row(id)) throw new NotFoundError(`no worker with id ${id}`);
+    if (patch.slots !== undefined)
+      this.db.prepare("UPDATE workers SET slots_override = ? WHERE id = ?").run(patch.slots, id);
+    if (patch.tags !== undefined) {
+      this.db.prepare("UPDATE workers SET tags_override = ? WHERE id = ?").run(JSON.stringify(patch.tags), id);
+    }
+    return this.view(id);
+  }
+
+  list(): Worker[] {
+    const rows = this.db.prepare("SELECT id FROM workers ORDER BY id").all() as { id: string }[];
+    return rows.map((r) => this.view(r.id));
+  }
+
+  view(id: string): Worker {
+    const row = this.row(id);
+    if (!row) throw new NotFoundError(`no worker with id ${id}`);
+    const info = (row.info ? JSON.parse(row.info) : {}) as Partial<StoredInfo>;
+    const session = this.sessions.get(id);
+    const running = this.queue.runningOn(id);
+    return {
+      id,
+      name: row.name,
+      online: session !== undefined,
+      local: info.local ?? false,
+      slots: row.slots_override ?? info.slots ?? 0,
+      busySlots: running.length,
+      tags: row.tags_override ? (JSON.parse(row.tags_override) as string[]) : (info.tags ?? []),
+      platform: info.platform ?? null,
+      system: info.system ?? null,
+      version: info.version ?? null,
+      // Heartbeats update the live session's list (a version installed or removed since hello).
+      esphomeVersions: session?.hello.esphomeVersions ?? info.esphomeVersions ?? [],
+      activeJobIds: running.map((j) => j.id),
+      connectedAt: iso(session?.connectedAt),
+      lastSeenAt: iso(session ? session.lastSeenAt : row.last_seen_at),
+    };
+  }
+
+  private row(id: string): WorkerRow | undefined {
+    return this.db.prepare("SELECT * FROM workers WHERE id = ?").get(id) as WorkerRow | undefined;
+  }
+}
