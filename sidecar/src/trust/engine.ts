@@ -27,7 +27,7 @@ import {
   type RevocationImport,
   type StoredRevocationList,
 } from "./revocation/revocation-store.js";
-import { ensureTrustSchema } from "./schema.js";
+import { migrate } from "../db/database.js";
 import { sha256Hex } from "./encoding.js";
 import { parseApprovalFacts, parseStatement } from "./attest/statements.js";
 import {
@@ -82,7 +82,7 @@ export class TrustEngine {
   private rootCache: LoadedTrustedRoot | null = null;
 
   constructor(private readonly opts: TrustEngineOptions) {
-    ensureTrustSchema(opts.db);
+    migrate(opts.db); // the trust tables are ordered migrations like every other table (a no-op when current)
     this.now = opts.now ?? (() => new Date());
     this.memo = new VerdictMemo(() => this.now().getTime());
     this.keysDir = join(opts.dataDir, "trust", "keys");

@@ -1,6 +1,5 @@
 // The content-trust engine's public surface, for the sidecar core to wire in.
 export { TrustEngine, type TrustChange, type TrustEngineOptions } from "./engine.js";
-export { ensureTrustSchema } from "./schema.js";
 export { gateDecision, type GateDecision, type TrustMode } from "./policy/gate.js";
 export { evaluateTrust } from "./policy/evaluator.js";
 export { staleness, type EvaluateInput, type TrustContext, type TrustEvaluation } from "./policy/verdict.js";

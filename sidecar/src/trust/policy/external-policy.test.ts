@@ -1,12 +1,12 @@
-import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openDatabase, type Db } from "../../db/database.js";
 import { ExternalPolicyError, ExternalSignerPolicies } from "./external-policy.js";
 import { generateSigningKey } from "../keys/keys.js";
 import { buildTrustedRoot } from "../keys/trusted-root.js";
 
-let db: Database.Database;
+let db: Db;
 beforeEach(() => {
-  db = new Database(":memory:");
+  db = openDatabase(":memory:");
 });
 afterEach(() => db.close());
 

@@ -15,9 +15,6 @@ export class ExternalSignerPolicies {
   private policies: ExternalSignerPolicy[] = [];
 
   constructor(private readonly db: Database.Database) {
-    db.exec(
-      "CREATE TABLE IF NOT EXISTS trust_external_signers (id INTEGER PRIMARY KEY CHECK (id = 1), policy TEXT NOT NULL)",
-    );
     const row = db.prepare("SELECT policy FROM trust_external_signers WHERE id = 1").get() as
       { policy: string } | undefined;
     if (!row) return;

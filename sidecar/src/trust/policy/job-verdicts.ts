@@ -10,10 +10,6 @@ export class JobVerdicts {
   private readonly drop;
 
   constructor(db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS trust_job_verdicts (
-      job_id INTEGER PRIMARY KEY,
-      trust  TEXT NOT NULL              -- JSON JobTrust
-    )`);
     this.put = db.prepare(
       "INSERT INTO trust_job_verdicts (job_id, trust) VALUES (?, ?) ON CONFLICT(job_id) DO UPDATE SET trust = excluded.trust",
     );
