@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Any, Final
 
 DOMAIN: Final = "esphome_forge"
 LOGGER = logging.getLogger(__package__)
@@ -49,6 +49,7 @@ TRUST_STATUS_DEBOUNCE: Final = 2.0
 
 # Wire values (shared/src/domain.ts).
 JOB_ACTIONS: Final = ("validate", "compile", "compile_upload", "upload")
+COMPILE_ACTIONS: Final = ("compile", "compile_upload")
 FLASH_ACTIONS: Final = ("compile_upload", "upload")
 BUILD_ACTIONS: Final = ("compile", "compile_upload", "upload")
 JOB_PRIORITIES: Final = ("interactive", "automation", "scheduled", "bulk")
@@ -82,3 +83,15 @@ ESPHOME_CHANGELOG_URL: Final = "https://esphome.io/changelog/{version}.html"
 # HA 2026.8 made devices belong to exactly one config entry; from then on we link to the ESPHome
 # device with `entity.device_entry` instead of merging into it through a MAC connection.
 SINGLE_OWNER_DEVICES_SINCE: Final = (2026, 8)
+
+
+def ota_image(images: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The image of a build an OTA sends (otaImage in shared/src/domain.ts).
+
+    The `ota` image, else the first image that is not a factory image; never a factory image.
+    Both are checked against shared/test-vectors/ota-image.json.
+    """
+    for image in images:
+        if image.get("kind") == "ota":
+            return image
+    return next((i for i in images if i.get("kind") != "factory"), None)

@@ -35,6 +35,7 @@ from .const import (
     ISSUE_UNREACHABLE,
     LOGGER,
     TERMINAL_JOB_STATES,
+    ota_image,
 )
 from .events_stream import ForgeEventStream
 from .log_tails import EventRelay, JobLogTails
@@ -232,10 +233,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
             return
         if job["state"] == "succeeded" and job["action"] in FLASH_ACTIONS:
             self.data.last_flash[job["deviceId"]] = job
-        firmware = next(
-            (f for f in job.get("firmware", []) if f.get("kind") == "ota"),
-            (job.get("firmware") or [None])[0],
-        )
+        firmware = ota_image(job.get("firmware") or [])
         duration = job.get("durationMs")
         self.hass.bus.async_fire(
             EVENT_JOB_FINISHED,

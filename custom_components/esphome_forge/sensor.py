@@ -16,7 +16,7 @@ from homeassistant.components.sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import BUILD_STATUS_OPTIONS, TRUST_STATES
+from .const import BUILD_STATUS_OPTIONS, TRUST_STATES, ota_image
 from .coordinator import ForgeConfigEntry, ForgeData
 from .entity import ForgeHubEntity, ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic
 
@@ -66,8 +66,7 @@ def build_status(data: ForgeData, device_id: str) -> str:
 
 
 def _ota_digest(job: dict[str, Any]) -> str | None:
-    images = job.get("firmware") or []
-    image = next((f for f in images if f.get("kind") == "ota"), images[0] if images else None)
+    image = ota_image(job.get("firmware") or [])
     return image["sha256"] if image else None
 
 

@@ -4,6 +4,14 @@ import { z } from "zod";
 export const JOB_ACTIONS = ["validate", "compile", "compile_upload", "upload"] as const;
 export const JobAction = z.enum(JOB_ACTIONS);
 export type JobAction = z.infer<typeof JobAction>;
+/** Actions that run ESPHome's compile and produce firmware. */
+export const COMPILE_ACTIONS: readonly JobAction[] = ["compile", "compile_upload"];
+/** Actions that flash a device over the air. */
+export const FLASH_ACTIONS: readonly JobAction[] = ["compile_upload", "upload"];
+/** Actions that change what a device has or would get: compiles and flashes. */
+export const BUILD_ACTIONS: readonly JobAction[] = ["compile", "compile_upload", "upload"];
+export const compiles = (action: JobAction): boolean => COMPILE_ACTIONS.includes(action);
+export const flashes = (action: JobAction): boolean => FLASH_ACTIONS.includes(action);
 
 export const JOB_STATES = ["queued", "blocked", "running", "succeeded", "failed", "cancelled", "timed_out"] as const;
 export const JobState = z.enum(JOB_STATES);
@@ -48,6 +56,15 @@ export const FirmwareImage = z.object({
   kind: z.enum(["ota", "factory", "other"]).default("other"),
 });
 export type FirmwareImage = z.infer<typeof FirmwareImage>;
+
+/**
+ * The one rule for which image of a build an OTA sends: the `ota` image, else the first image that
+ * is not a factory (serial) image; never a factory image. The HA integration mirrors it in
+ * const.py, and both are checked against shared/test-vectors/ota-image.json.
+ */
+export function otaImage<T extends Pick<FirmwareImage, "kind">>(images: readonly T[]): T | undefined {
+  return images.find((i) => i.kind === "ota") ?? images.find((i) => i.kind !== "factory");
+}
 
 export const TRUST_STATES = [
   "unknown",

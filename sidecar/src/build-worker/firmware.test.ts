@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeSidecar } from "../../test-support/fake-sidecar.js";
 import { STANDIN_PATH, deviceYaml, tempDir } from "../../test-support/helpers.js";
-import { downloadFirmware, findFirmware, otaImage, storageJsonPath } from "./firmware.js";
+import { downloadFirmware, findFirmware, otaFile, storageJsonPath } from "./firmware.js";
 
 /** A compile through the stand-in, which writes output exactly where ESPHome would. */
 function standinCompile(name: string, platform: "esp32" | "esp8266", knobs: string[] = []): string {
@@ -31,7 +31,7 @@ describe("findFirmware (through ESPHome's storage JSON; stand-in compile)", () =
       expect(i.image.sha256).toBe(createHash("sha256").update(readFileSync(i.path)).digest("hex"));
       expect(i.image.size).toBe(i.bytes.length);
     }
-    expect(otaImage(found.images)?.image.name).toBe("firmware.ota.bin");
+    expect(otaFile(found.images)?.image.name).toBe("firmware.ota.bin");
   });
 
   it("finds ESP8266's single firmware.bin under .pioenvs", async () => {

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { FirmwareImage } from "@esphome-forge/shared";
+import { otaImage, type FirmwareImage } from "@esphome-forge/shared";
 
 /** The sidecar refuses frames above 64 MiB; no ESPHome image comes close. */
 const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
@@ -76,9 +76,10 @@ export async function findFirmware(configPath: string): Promise<FoundFirmware> {
   return { images, esphomeVersion: version };
 }
 
-/** The image an OTA upload sends: the OTA image, never the factory one. */
-export function otaImage<T extends { image: FirmwareImage }>(images: T[]): T | undefined {
-  return images.find((i) => i.image.kind === "ota") ?? images.find((i) => i.image.kind !== "factory");
+/** The found file whose image an OTA upload sends (the shared rule, `otaImage`). */
+export function otaFile<T extends { image: FirmwareImage }>(files: T[]): T | undefined {
+  const image = otaImage(files.map((f) => f.image));
+  return files.find((f) => f.image === image);
 }
 
 /**

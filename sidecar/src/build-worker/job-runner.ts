@@ -5,10 +5,10 @@
 // flag is checked between phases, so a cancelled compile_upload never starts flashing.
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import type { AssignMessage, JobPhase } from "@esphome-forge/shared";
+import { otaImage, type AssignMessage, type JobPhase } from "@esphome-forge/shared";
 import { deviceBuildDir, writeConfigFiles } from "./build-folder.js";
 import type { DeviceLocks } from "./device-locks.js";
-import { downloadFirmware, findFirmware, otaImage, type BuiltImage } from "./firmware.js";
+import { downloadFirmware, findFirmware, otaFile, type BuiltImage } from "./firmware.js";
 import type { JobLog, LogSource } from "./log-stream.js";
 import {
   parseProgress,
@@ -148,7 +148,7 @@ export class JobRun {
               return this.stopped ? this.stoppedOutcome() : this.fail("upload", (err as Error).message);
             }
           } else {
-            firmwarePath = otaImage(images)?.path ?? null;
+            firmwarePath = otaFile(images)?.path ?? null;
             const refused = (await this.ch.approveUpload?.(images, version, this.abort.signal)) ?? null;
             if (this.stopped) return this.stoppedOutcome();
             if (refused) return this.fail("upload", refused);
@@ -186,11 +186,11 @@ export class JobRun {
   }
 
   private async fetchFirmware(): Promise<string> {
-    const chosen = otaImage(this.assign.firmware.map((image) => ({ image })));
+    const chosen = otaImage(this.assign.firmware);
     if (!chosen) throw new Error("the job names no firmware image to flash");
-    this.ch.log.note(`[forge worker] downloading ${chosen.image.name} (${chosen.image.size} bytes) from the sidecar`);
+    this.ch.log.note(`[forge worker] downloading ${chosen.name} (${chosen.size} bytes) from the sidecar`);
     const dir = path.join(this.cfg.stateDir, "firmware");
-    return downloadFirmware(this.cfg.httpBase, this.cfg.token, chosen.image, dir, this.abort.signal);
+    return downloadFirmware(this.cfg.httpBase, this.cfg.token, chosen, dir, this.abort.signal);
   }
 
   /** The OTA phase: each attempt under its own timeout, and one retry after a failed attempt. */

@@ -11,7 +11,7 @@ import { signStatement } from "../trust/keys/sign.js";
 import { buildProvenanceStatement } from "../trust/attest/statements.js";
 import { SIDECAR_VERSION } from "../util/version.js";
 import type { WorkerConnection } from "./connection.js";
-import { otaImage, type BuiltImage } from "./firmware.js";
+import { otaFile, type BuiltImage } from "./firmware.js";
 
 type Ref = { jobId: number; fence: number };
 interface Pending {
@@ -79,7 +79,7 @@ export class WorkerTrust {
     log: (line: string) => void,
   ): Promise<string | null> {
     if (!this.gate) return null;
-    const ota = otaImage(images);
+    const ota = otaFile(images);
     if (!ota) return "no OTA image to flash";
     const bundle = await this.provenance(a, images, esphomeVersion, startedAt);
     const ref = { jobId: a.jobId, fence: a.fence };

@@ -1,7 +1,14 @@
 // Turns a job the dispatcher picked into the `assign` message for a worker: the device's
 // config files (only what it needs), the ESPHome version, the OTA address and, for `upload`,
 // which archived firmware to flash.
-import type { AssignMessage, FirmwareImage, Job } from "@esphome-forge/shared";
+import {
+  COMPILE_ACTIONS,
+  flashes,
+  otaImage,
+  type AssignMessage,
+  type FirmwareImage,
+  type Job,
+} from "@esphome-forge/shared";
 import { createBundle } from "../bundle/bundle.js";
 import { stripMetadata } from "../inventory/metadata-block.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
@@ -32,7 +39,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     if (needsConfig && device.error && job.action !== "validate")
       throw new Error(`the config cannot be read: ${device.error}`);
     const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
-    const flashes = job.action === "compile_upload" || job.action === "upload";
+    const flashing = flashes(job.action);
     const address = job.params.address ?? device.address;
     const esphomeVersion = job.params.esphomeVersion ?? job.esphomeVersion ?? this.view.targetVersion(device);
     // The inputs travel as an ESPHome-format bundle (secrets already filtered to the used keys).
@@ -46,9 +53,9 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
       throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
     this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion);
-    if (flashes && !address) throw new Error("no OTA address is known for this device");
+    if (flashing && !address) throw new Error("no OTA address is known for this device");
     const firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
-    const ota = firmware.find((f) => f.kind === "ota") ?? firmware.find((f) => f.kind !== "factory");
+    const ota = otaImage(firmware);
     const blocked = ota && this.gate ? this.gate(job, ota) : null;
     if (blocked) throw new Error(blocked);
     return {
@@ -64,7 +71,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
       bundle: { data: bundle.data.toString("base64"), digest: bundle.digest, source: "forge" },
       configHash,
       esphomeVersion,
-      address: flashes ? (address ?? null) : null,
+      address: flashing ? (address ?? null) : null,
       firmware,
       timeoutMs: this.timeoutMs(),
     };
@@ -84,7 +91,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
         );
       return [image];
     }
-    const built = this.queue.lastSucceeded(job.deviceId, ["compile", "compile_upload"]);
+    const built = this.queue.lastSucceeded(job.deviceId, COMPILE_ACTIONS);
     if (!built || built.firmware.length === 0) throw new Error("no stored firmware for this device: compile it first");
     return built.firmware.filter((f) => this.firmware.has(f.sha256));
   }

@@ -1,13 +1,16 @@
 // Builds the Device the API and events show: what the inventory read from the config folder,
 // plus what the queue knows (last build, whether the device is outdated) and its trust state.
-import type { Device, JobAction, TrustVerdict } from "@esphome-forge/shared";
+import {
+  BUILD_ACTIONS,
+  COMPILE_ACTIONS,
+  FLASH_ACTIONS,
+  otaImage,
+  type Device,
+  type FirmwareImage,
+  type TrustVerdict,
+} from "@esphome-forge/shared";
 import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
-
-const BUILD_ACTIONS: JobAction[] = ["compile", "compile_upload", "upload"];
-const FLASH_ACTIONS: JobAction[] = ["compile_upload", "upload"];
-/** The builds whose firmware `upload` flashes by default (FleetAssignmentBuilder.firmwareToFlash). */
-const COMPILE_ACTIONS: JobAction[] = ["compile", "compile_upload"];
 
 export interface TrustSource {
   verdicts(deviceId: string): { pending: TrustVerdict; running: TrustVerdict };
@@ -43,7 +46,7 @@ export class DeviceView {
   }
 
   toDevice(d: InventoryDevice): Device {
-    const last = this.queue.list({ device: [d.id], action: BUILD_ACTIONS, limit: 1 }).jobs[0];
+    const last = this.queue.list({ device: [d.id], action: [...BUILD_ACTIONS], limit: 1 }).jobs[0];
     const flashed = this.queue.lastSucceeded(d.id, FLASH_ACTIONS);
     const compiled = this.queue.lastSucceeded(d.id, COMPILE_ACTIONS);
     const target = this.targetVersion(d);
@@ -52,8 +55,7 @@ export class DeviceView {
     const outdated =
       d.error == null &&
       (!flashed || flashed.configHash !== d.configHash || (target != null && flashed.esphomeVersion !== target));
-    const imageOf = (j: { firmware: { kind: string; sha256: string }[] }) =>
-      j.firmware.find((f) => f.kind === "ota")?.sha256 ?? j.firmware[0]?.sha256 ?? null;
+    const imageOf = (j: { firmware: FirmwareImage[] }) => otaImage(j.firmware)?.sha256 ?? null;
     const stored = compiled ? imageOf(compiled) : null;
     return {
       ...d,

@@ -1,11 +1,9 @@
 // The Device view's trust state from the content-trust engine: `pending` = the OTA image of the
 // device's last successful build, `running` = the firmware Forge last flashed to it.
-import type { JobAction, TrustVerdict } from "@esphome-forge/shared";
+import { COMPILE_ACTIONS, otaImage, type TrustVerdict } from "@esphome-forge/shared";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { TrustEngine } from "../trust/index.js";
 import type { TrustSource } from "./device-view.js";
-
-const BUILDS: JobAction[] = ["compile", "compile_upload"];
 
 export class EngineTrustSource implements TrustSource {
   constructor(
@@ -14,8 +12,8 @@ export class EngineTrustSource implements TrustSource {
   ) {}
 
   verdicts(deviceId: string): { pending: TrustVerdict; running: TrustVerdict } {
-    const built = this.queue.lastSucceeded(deviceId, BUILDS);
-    const pendingSha = built?.firmware.find((f) => f.kind === "ota")?.sha256 ?? built?.firmware[0]?.sha256 ?? null;
+    const built = this.queue.lastSucceeded(deviceId, COMPILE_ACTIONS);
+    const pendingSha = (built && otaImage(built.firmware)?.sha256) ?? null;
     const runningSha = this.engine.sequences.installed(deviceId)?.firmwareSha256 ?? null;
     return {
       pending: pendingSha ? this.safe(deviceId, pendingSha) : unknown("no firmware has been built for this device yet"),

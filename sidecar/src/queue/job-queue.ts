@@ -292,7 +292,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.history.stats();
   }
 
-  lastSucceeded(deviceId: string, actions?: JobAction[]): Job | undefined {
+  lastSucceeded(deviceId: string, actions?: readonly JobAction[]): Job | undefined {
     return this.history.lastSucceeded(deviceId, actions);
   }
 

@@ -1,10 +1,8 @@
 // What a finished job leaves behind besides its row: the firmware it produced, and for a
 // successful build, the worker that now holds the device's warm build cache (affinity).
-import type { FirmwareImage } from "@esphome-forge/shared";
+import { compiles, type FirmwareImage, type JobAction } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 import type { JobRow } from "./job-rows.js";
-
-const BUILD_ACTIONS: readonly string[] = ["compile", "compile_upload"];
 
 export function recordFirmware(db: Db, jobId: number, images: readonly FirmwareImage[], now: number): void {
   const add = db.prepare("INSERT INTO job_firmware (job_id, seq, name, sha256, size, kind) VALUES (?, ?, ?, ?, ?, ?)");
@@ -16,7 +14,7 @@ export function recordFirmware(db: Db, jobId: number, images: readonly FirmwareI
 }
 
 export function recordAffinity(db: Db, row: JobRow, now: number): void {
-  if (!BUILD_ACTIONS.includes(row.action) || !row.worker_id) return;
+  if (!compiles(row.action as JobAction) || !row.worker_id) return;
   db.prepare(
     `INSERT INTO device_affinity (device_id, worker_id, built_at, duration_ms) VALUES (?, ?, ?, ?)
      ON CONFLICT(device_id) DO UPDATE SET worker_id = excluded.worker_id, built_at = excluded.built_at,

@@ -1,7 +1,16 @@
 // Content trust on the worker socket: enrol a worker's key at hello, approve every build result
 // against what the sidecar received and sent, answer the compile_upload gate on the exact bytes
 // received, gate archived firmware at assignment, and log every successful flash.
-import type { ApprovalMessage, Job, JobTrust, ResultMessage, TrustState, TrustVerdict } from "@esphome-forge/shared";
+import {
+  flashes,
+  otaImage,
+  type ApprovalMessage,
+  type Job,
+  type JobTrust,
+  type ResultMessage,
+  type TrustState,
+  type TrustVerdict,
+} from "@esphome-forge/shared";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { TrustEngine, TrustMode } from "../trust/index.js";
@@ -70,7 +79,7 @@ export class WorkerTrustGate {
       const images = okImages(received);
       const r = await this.approve(job, session.id, msg.provenance, images);
       const mode = this.o.mode(job.deviceId);
-      const ota = images.find((i) => i.kind === "ota") ?? images[0];
+      const ota = otaImage(images);
       const verdict = r.ok
         ? ota
           ? this.o.engine.evaluate(job.deviceId, { sha256: ota.sha256 }).verdict
@@ -90,9 +99,8 @@ export class WorkerTrustGate {
 
   /** After a job that flashed ended successfully: record the OTA (anti-rollback, log). */
   flashed(job: Job): void {
-    if (job.state !== "succeeded" || (job.action !== "compile_upload" && job.action !== "upload")) return;
-    const sha =
-      job.firmware.find((f) => f.kind === "ota")?.sha256 ?? job.firmware[0]?.sha256 ?? job.params.firmwareSha256;
+    if (job.state !== "succeeded" || !flashes(job.action)) return;
+    const sha = otaImage(job.firmware)?.sha256 ?? job.params.firmwareSha256;
     if (!sha) return;
     const verdict = this.o.engine.evaluate(job.deviceId, { sha256: sha }).verdict;
     this.o.engine.recordOta(job.deviceId, sha, verdict, job.id);
@@ -121,7 +129,7 @@ export class WorkerTrustGate {
   ): Promise<Omit<ApprovalMessage, "type" | "jobId" | "fence">> {
     const mode = this.o.mode(job.deviceId);
     const images = okImages(received);
-    const ota = images.find((i) => i.kind === "ota") ?? images.find((i) => i.kind !== "factory");
+    const ota = otaImage(images);
     if (!ota || !this.o.firmware.has(ota.sha256)) {
       const verdict = blank("unknown", "the sidecar did not receive the firmware to approve");
       this.record(job.id, verdict, mode, mode !== "enforce", "gate");
