@@ -116,39 +116,20 @@ export class ForgeCardEditor extends LitElement {
       ${this.problem ? html`<p class="error-text" role="alert">${this.problem}</p>` : nothing}
       <div class="field">
         <label for="title">Title</label>
-        <input
-          id="title"
-          type="text"
-          .value=${this.config.title ?? ""}
-          @change=${(e: Event) => this.change({ title: (e.target as HTMLInputElement).value || undefined })}
-        />
+        <input id="title" type="text" .value=${this.config.title ?? ""} @change=${(e: Event) => this.change({ title: (e.target as HTMLInputElement).value || undefined })} />
       </div>
       <fieldset>
         <legend>Views</legend>
         <div class="grid">
           ${VIEW_NAMES.map(
             (v) =>
-              html`<label
-                ><input
-                  type="checkbox"
-                  name="view-${v}"
-                  .checked=${r.views.includes(v)}
-                  ?disabled=${r.views.length === 1 && r.views.includes(v)}
-                  @change=${(e: Event) => this.toggleView(v, (e.target as HTMLInputElement).checked)}
-                />${VIEW_LABELS[v]}</label
-              >`,
+              html`<label><input type="checkbox" name="view-${v}" .checked=${r.views.includes(v)} ?disabled=${r.views.length === 1 && r.views.includes(v)} @change=${(e: Event) => this.toggleView(v, (e.target as HTMLInputElement).checked)} />${VIEW_LABELS[v]}</label>`,
           )}
         </div>
       </fieldset>
       <div class="field">
         <label for="tags">Only devices with these tags</label>
-        <input
-          id="tags"
-          type="text"
-          placeholder="e.g. kitchen, outdoor"
-          .value=${this.tagsText}
-          @change=${(e: Event) => this.setTags((e.target as HTMLInputElement).value)}
-        />
+        <input id="tags" type="text" placeholder="e.g. kitchen, outdoor" .value=${this.tagsText} @change=${(e: Event) => this.setTags((e.target as HTMLInputElement).value)} />
         <span class="hint">Comma-separated; empty shows every device.</span>
       </div>
       <fieldset>
@@ -156,25 +137,11 @@ export class ForgeCardEditor extends LitElement {
         <div class="grid">
           ${OPTIONAL_COLUMNS.map(
             (c) =>
-              html`<label
-                ><input
-                  type="checkbox"
-                  name="column-${c}"
-                  .checked=${r.columns.includes(c)}
-                  @change=${(e: Event) => this.toggleColumn(c, (e.target as HTMLInputElement).checked)}
-                />${COLUMN_LABELS[c]}</label
-              >`,
+              html`<label><input type="checkbox" name="column-${c}" .checked=${r.columns.includes(c)} @change=${(e: Event) => this.toggleColumn(c, (e.target as HTMLInputElement).checked)} />${COLUMN_LABELS[c]}</label>`,
           )}
         </div>
       </fieldset>
-      <label
-        ><input
-          type="checkbox"
-          name="compact"
-          .checked=${r.compact}
-          @change=${(e: Event) => this.change({ compact: (e.target as HTMLInputElement).checked })}
-        />Compact rows</label
-      >
+      <label><input type="checkbox" name="compact" .checked=${r.compact} @change=${(e: Event) => this.change({ compact: (e.target as HTMLInputElement).checked })} />Compact rows</label>
     `;
   }
 }

@@ -146,29 +146,16 @@ export class ForgePage extends LitElement {
       return html`<form class="card" @submit=${this.onLogin} aria-labelledby="login-title">
         <h1 id="login-title">Forge for ESPHome</h1>
         <label for="token">Admin token</label>
-        <input
-          id="token"
-          name="token"
-          type="password"
-          autocomplete="current-password"
-          required
-          aria-describedby="token-hint"
-        />
-        <span id="token-hint" class="muted"
-          >Printed by the sidecar on start (“Admin token: …”). Kept only for this browser tab.</span
-        >
+        <input id="token" name="token" type="password" autocomplete="current-password" required aria-describedby="token-hint" />
+        <span id="token-hint" class="muted">Printed by the sidecar on start (“Admin token: …”). Kept only for this browser tab.</span>
         ${this.problem ? html`<div class="error-text" role="alert">${this.problem}</div>` : nothing}
-        <button class="btn primary" type="submit" ?disabled=${this.checking}>
-          ${this.checking ? "Checking…" : "Sign in"}
-        </button>
+        <button class="btn primary" type="submit" ?disabled=${this.checking}>${this.checking ? "Checking…" : "Sign in"}</button>
       </form>`;
     }
     return html`
       <header>
         <h1>Forge for ESPHome</h1>
-        <button class="btn" @click=${this.cycleTheme} aria-label=${`Theme: ${this.theme}. Change theme`}>
-          Theme: ${this.theme}
-        </button>
+        <button class="btn" @click=${this.cycleTheme} aria-label=${`Theme: ${this.theme}. Change theme`}>Theme: ${this.theme}</button>
         <button class="btn" @click=${() => this.signOut()}>Sign out</button>
       </header>
       <main class="card">

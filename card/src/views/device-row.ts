@@ -72,9 +72,7 @@ export class ForgeDeviceRow extends LitElement {
     const cols = this.columns;
     const name = displayName(d);
     return html`
-      <div role="cell">
-        <input type="checkbox" .checked=${this.selected} aria-label=${`Select ${name}`} @change=${this.select} />
-      </div>
+      <div role="cell"><input type="checkbox" .checked=${this.selected} aria-label=${`Select ${name}`} @change=${this.select} /></div>
       <div role="cell" class="name">
         <b title=${d.file}>${name}</b>
         <div class="sub">${d.name ?? d.id}${d.platform ? html` · ${d.platform}` : nothing}</div>
@@ -85,26 +83,16 @@ export class ForgeDeviceRow extends LitElement {
       ${cols.includes("version") ? versionCell(d, this.presence) : nothing}
       ${cols.includes("status") ? statusCell(d, this.active, this.last) : nothing}
       ${cols.includes("trust") ? this.renderTrust() : nothing}
-      ${cols.includes("last_build") ? lastBuildCell(d, this.last) : nothing} ${this.renderActions(name)}
+      ${cols.includes("last_build") ? lastBuildCell(d, this.last) : nothing}
+      ${this.renderActions(name)}
       ${
         this.trustOpen
-          ? html`<div class="why" id="why" role="note">
-              <p>${describeVerdict("Running", d.trust.running)}</p>
-              <p>${describeVerdict("Pending", d.trust.pending)}</p>
-            </div>`
+          ? html`<div class="why" id="why" role="note"><p>${describeVerdict("Running", d.trust.running)}</p><p>${describeVerdict("Pending", d.trust.pending)}</p></div>`
           : nothing
       }
       ${
         this.error
-          ? html`<div class="alert" role="alert">
-              <span>${this.error}</span
-              ><button
-                aria-label="Dismiss error"
-                @click=${() => emitAction(this, { action: "dismiss-error", deviceId: d.id })}
-              >
-                ✕
-              </button>
-            </div>`
+          ? html`<div class="alert" role="alert"><span>${this.error}</span><button aria-label="Dismiss error" @click=${() => emitAction(this, { action: "dismiss-error", deviceId: d.id })}>✕</button></div>`
           : nothing
       }
     `;
@@ -118,16 +106,8 @@ export class ForgeDeviceRow extends LitElement {
     const label = TRUST_LABELS[v.state] ?? v.state;
     const policy = this.device.trustPolicy;
     return html`<div role="cell" class="trust">
-      <button
-        class="chip tone-${trustTone(v.state)}"
-        title=${reasons}
-        aria-label=${`Trust ${label}. Show why`}
-        aria-expanded=${this.trustOpen ? "true" : "false"}
-        aria-controls="why"
-        @click=${() => (this.trustOpen = !this.trustOpen)}
-      >
-        <span class="dot" aria-hidden="true"></span>${label}
-      </button>
+      <button class="chip tone-${trustTone(v.state)}" title=${reasons} aria-label=${`Trust ${label}. Show why`} aria-expanded=${this.trustOpen ? "true" : "false"}
+        aria-controls="why" @click=${() => (this.trustOpen = !this.trustOpen)}><span class="dot" aria-hidden="true"></span>${label}</button>
       ${policy ? html`<span class="chip policy tone-${policy === "enforce" ? "neutral" : "warn"}" role="note" title=${POLICY_TITLES[policy] ?? policy} aria-label=${POLICY_TITLES[policy] ?? policy}>${policy}</span>` : nothing}
     </div>`;
   }
@@ -139,42 +119,11 @@ export class ForgeDeviceRow extends LitElement {
     const logJob = a?.id ?? this.last?.id ?? d.lastBuild?.jobId ?? null;
     const off = this.busy || !!d.error;
     return html`<div role="cell" class="actions">
-      <button
-        class="btn"
-        ?disabled=${off}
-        aria-label=${`Compile ${name}`}
-        title="Compile (no upload)"
-        @click=${() => this.run("compile")}
-      >
-        Compile
-      </button>
-      <button
-        class="btn"
-        ?disabled=${off}
-        aria-label=${`Compile and upload ${name}`}
-        title="Compile, then upload over the air"
-        @click=${() => this.run("compile_upload")}
-      >
-        Install
-      </button>
-      <button
-        class="btn"
-        ?disabled=${off || !hasFirmware}
-        aria-label=${`Upload stored firmware to ${name}`}
-        title=${hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet"}
-        @click=${() => this.run("upload")}
-      >
-        Upload
-      </button>
+      <button class="btn" ?disabled=${off} aria-label=${`Compile ${name}`} title="Compile (no upload)" @click=${() => this.run("compile")}>Compile</button>
+      <button class="btn" ?disabled=${off} aria-label=${`Compile and upload ${name}`} title="Compile, then upload over the air" @click=${() => this.run("compile_upload")}>Install</button>
+      <button class="btn" ?disabled=${off || !hasFirmware} aria-label=${`Upload stored firmware to ${name}`} title=${hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet"} @click=${() => this.run("upload")}>Upload</button>
       ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested} aria-label=${`Cancel the ${a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
-      <button
-        class="btn"
-        ?disabled=${logJob == null}
-        aria-label=${`Open the build log of ${name}`}
-        @click=${() => logJob != null && emitAction(this, { action: "log", jobId: logJob })}
-      >
-        Log
-      </button>
+      <button class="btn" ?disabled=${logJob == null} aria-label=${`Open the build log of ${name}`} @click=${() => logJob != null && emitAction(this, { action: "log", jobId: logJob })}>Log</button>
     </div>`;
   }
 }

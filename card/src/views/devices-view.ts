@@ -264,60 +264,38 @@ export class ForgeDevicesView extends LitElement {
     const allSelected = this.visible.length > 0 && this.visible.every((d) => sel.has(d.id));
     return html`
       <div class="toolbar" role="search">
-        <input
-          type="search"
-          placeholder="Search devices"
-          aria-label="Search devices"
-          .value=${q.text}
-          @input=${(e: Event) => this.setQuery({ text: (e.target as HTMLInputElement).value })}
-        />
-        <select
-          aria-label="Show devices"
-          .value=${q.state}
-          @change=${(e: Event) => this.setQuery({ state: (e.target as HTMLSelectElement).value as StateFilter })}
-        >
+        <input type="search" placeholder="Search devices" aria-label="Search devices" .value=${q.text} @input=${(e: Event) => this.setQuery({ text: (e.target as HTMLInputElement).value })} />
+        <select aria-label="Show devices" .value=${q.state} @change=${(e: Event) => this.setQuery({ state: (e.target as HTMLSelectElement).value as StateFilter })}>
           ${STATE_FILTERS.map((s) => html`<option value=${s} ?selected=${s === q.state}>${s === "all" ? "all devices" : s}</option>`)}
         </select>
         <span class="muted" aria-live="polite">${this.visible.length} of ${this.scoped.count} devices</span>
         ${
           tags.length
             ? html`<div class="tags" role="group" aria-label="Filter by tag">
-                ${tags.map((t) => {
-                  const on = q.tags.includes(t);
-                  return html`<button
-                    class="chip"
-                    aria-pressed=${on ? "true" : "false"}
-                    @click=${() => this.setQuery({ tags: on ? q.tags.filter((x) => x !== t) : [...q.tags, t] })}
-                  >
-                    ${t}
-                  </button>`;
-                })}
-              </div>`
+              ${tags.map((t) => {
+                const on = q.tags.includes(t);
+                return html`<button class="chip" aria-pressed=${on ? "true" : "false"} @click=${() => this.setQuery({ tags: on ? q.tags.filter((x) => x !== t) : [...q.tags, t] })}>${t}</button>`;
+              })}
+            </div>`
             : nothing
         }
       </div>
       ${
         sel.size
           ? html`<div class="bulk" role="region" aria-label="Bulk actions">
-              <b>${sel.size} selected</b>
-              <button class="btn" @click=${() => this.bulk("compile")}>Compile</button>
-              <button class="btn" @click=${() => this.bulk("compile_upload")}>Compile &amp; upload</button>
-              <button class="btn" @click=${() => this.bulk("upload")}>Upload stored firmware</button>
-              <button class="btn" @click=${() => this.selectAll(false)}>Clear selection</button>
-            </div>`
+            <b>${sel.size} selected</b>
+            <button class="btn" @click=${() => this.bulk("compile")}>Compile</button>
+            <button class="btn" @click=${() => this.bulk("compile_upload")}>Compile &amp; upload</button>
+            <button class="btn" @click=${() => this.bulk("upload")}>Upload stored firmware</button>
+            <button class="btn" @click=${() => this.selectAll(false)}>Clear selection</button>
+          </div>`
           : nothing
       }
       <div role="table" aria-label="Devices" aria-rowcount=${this.visible.length + 1} @forge-select=${this.onSelect}>
         <div class="head" role="row">
-          <div role="columnheader">
-            <input
-              type="checkbox"
-              aria-label="Select all shown devices"
-              .checked=${allSelected}
-              @change=${(e: Event) => this.selectAll((e.target as HTMLInputElement).checked)}
-            />
-          </div>
-          ${this.header("name", "Device")} ${this.columns.map((c) => this.header(c, COLUMN_LABELS[c]))}
+          <div role="columnheader"><input type="checkbox" aria-label="Select all shown devices" .checked=${allSelected} @change=${(e: Event) => this.selectAll((e.target as HTMLInputElement).checked)} /></div>
+          ${this.header("name", "Device")}
+          ${this.columns.map((c) => this.header(c, COLUMN_LABELS[c]))}
           <div role="columnheader" class="opt actions-head" style="text-align:right">Actions</div>
         </div>
         ${repeat(
@@ -349,9 +327,7 @@ export class ForgeDevicesView extends LitElement {
     const active = this.query.sort === key;
     const sort = active ? (this.query.descending ? "descending" : "ascending") : "none";
     return html`<div role="columnheader" class=${cls} aria-sort=${sort}>
-      <button @click=${() => this.toggleSort(key)} aria-label=${`Sort by ${label}`}>
-        ${label}${active ? (this.query.descending ? " ▼" : " ▲") : ""}
-      </button>
+      <button @click=${() => this.toggleSort(key)} aria-label=${`Sort by ${label}`}>${label}${active ? (this.query.descending ? " ▼" : " ▲") : ""}</button>
     </div>`;
   }
 }

@@ -254,13 +254,11 @@ export class ForgeDashboard extends LitElement {
       ${
         this.views.length > 1
           ? html`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
-              ${this.views.map((v) => html`<button role="tab" id=${`tab-${v}`} aria-controls="panel" aria-selected=${v === this.tab ? "true" : "false"} tabindex=${v === this.tab ? 0 : -1} @click=${() => (this.tab = v)}>${VIEW_LABELS[v]}</button>`)}
-            </div>`
+            ${this.views.map((v) => html`<button role="tab" id=${`tab-${v}`} aria-controls="panel" aria-selected=${v === this.tab ? "true" : "false"} tabindex=${v === this.tab ? 0 : -1} @click=${() => (this.tab = v)}>${VIEW_LABELS[v]}</button>`)}
+          </div>`
           : nothing
       }
-      <div class="summary muted" aria-live="polite">
-        ${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online
-      </div>
+      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online</div>
       ${this.source?.trustStatus ? html`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>` : nothing}
       ${s.status !== "live" ? html`<div class="banner ${s.status === "reconnecting" || s.status === "connecting" ? "tone-info" : "tone-bad"}" role="status">${STATUS_TEXT[s.status]}${s.error ? ` ${s.error}` : ""}</div>` : nothing}
       ${this.banner ? html`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${() => (this.banner = null)}>✕</button></div>` : nothing}
@@ -268,12 +266,7 @@ export class ForgeDashboard extends LitElement {
       <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
       ${
         this.logJobId != null
-          ? html`<forge-log-panel
-              .source=${this.source}
-              .jobId=${this.logJobId}
-              .job=${logJob}
-              .deviceName=${logDevice?.friendlyName || logDevice?.name || ""}
-            ></forge-log-panel>`
+          ? html`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${logJob} .deviceName=${logDevice?.friendlyName || logDevice?.name || ""}></forge-log-panel>`
           : nothing
       }
       <forge-confirm-dialog></forge-confirm-dialog>
@@ -283,14 +276,7 @@ export class ForgeDashboard extends LitElement {
   private renderView() {
     switch (this.tab) {
       case "devices":
-        return html`<forge-devices-view
-          .state=${this.state}
-          .presence=${this.presence}
-          .scopeTags=${this.scopeTags}
-          .columns=${this.columns}
-          .rowErrors=${this.rowErrors}
-          .busy=${this.busy}
-        ></forge-devices-view>`;
+        return html`<forge-devices-view .state=${this.state} .presence=${this.presence} .scopeTags=${this.scopeTags} .columns=${this.columns} .rowErrors=${this.rowErrors} .busy=${this.busy}></forge-devices-view>`;
       case "queue":
         return html`<forge-queue-view .state=${this.state}></forge-queue-view>`;
       case "workers":

@@ -94,114 +94,18 @@ export class ForgeLogPanel extends LitElement {
         right: 18px;
         bottom: 12px;
       }
-      .a-b {
-        font-weight: 700;
-      }
-      .a-d {
-        opacity: 0.7;
-      }
-      .a-i {
-        font-style: italic;
-      }
-      .a-u {
-        text-decoration: underline;
-      }
-      .a-f0 {
-        color: #5c6370;
-      }
-      .a-f1 {
-        color: #ef6b73;
-      }
-      .a-f2 {
-        color: #8bd06a;
-      }
-      .a-f3 {
-        color: #e5c07b;
-      }
-      .a-f4 {
-        color: #61afef;
-      }
-      .a-f5 {
-        color: #d291e4;
-      }
-      .a-f6 {
-        color: #56b6c2;
-      }
-      .a-f7 {
-        color: #dcdfe4;
-      }
-      .a-f8 {
-        color: #7f848e;
-      }
-      .a-f9 {
-        color: #ff7b86;
-      }
-      .a-f10 {
-        color: #a5e075;
-      }
-      .a-f11 {
-        color: #f0d58c;
-      }
-      .a-f12 {
-        color: #7dc2ff;
-      }
-      .a-f13 {
-        color: #e2a6f0;
-      }
-      .a-f14 {
-        color: #6fd3df;
-      }
-      .a-f15 {
-        color: #ffffff;
-      }
-      .a-g0 {
-        background: #3b3f47;
-      }
-      .a-g1 {
-        background: #8c2f37;
-      }
-      .a-g2 {
-        background: #3d6b2b;
-      }
-      .a-g3 {
-        background: #7a6424;
-      }
-      .a-g4 {
-        background: #2a5480;
-      }
-      .a-g5 {
-        background: #6b3b79;
-      }
-      .a-g6 {
-        background: #2a6670;
-      }
-      .a-g7 {
-        background: #9ca3af;
-      }
-      .a-g8 {
-        background: #4b5160;
-      }
-      .a-g9 {
-        background: #b23a45;
-      }
-      .a-g10 {
-        background: #4f8a38;
-      }
-      .a-g11 {
-        background: #9c8330;
-      }
-      .a-g12 {
-        background: #3a6ea5;
-      }
-      .a-g13 {
-        background: #8a4d9c;
-      }
-      .a-g14 {
-        background: #368590;
-      }
-      .a-g15 {
-        background: #d1d5db;
-      }
+      .a-b { font-weight: 700; }
+      .a-d { opacity: 0.7; }
+      .a-i { font-style: italic; }
+      .a-u { text-decoration: underline; }
+      .a-f0 { color: #5c6370; } .a-f1 { color: #ef6b73; } .a-f2 { color: #8bd06a; } .a-f3 { color: #e5c07b; }
+      .a-f4 { color: #61afef; } .a-f5 { color: #d291e4; } .a-f6 { color: #56b6c2; } .a-f7 { color: #dcdfe4; }
+      .a-f8 { color: #7f848e; } .a-f9 { color: #ff7b86; } .a-f10 { color: #a5e075; } .a-f11 { color: #f0d58c; }
+      .a-f12 { color: #7dc2ff; } .a-f13 { color: #e2a6f0; } .a-f14 { color: #6fd3df; } .a-f15 { color: #ffffff; }
+      .a-g0 { background: #3b3f47; } .a-g1 { background: #8c2f37; } .a-g2 { background: #3d6b2b; } .a-g3 { background: #7a6424; }
+      .a-g4 { background: #2a5480; } .a-g5 { background: #6b3b79; } .a-g6 { background: #2a6670; } .a-g7 { background: #9ca3af; }
+      .a-g8 { background: #4b5160; } .a-g9 { background: #b23a45; } .a-g10 { background: #4f8a38; } .a-g11 { background: #9c8330; }
+      .a-g12 { background: #3a6ea5; } .a-g13 { background: #8a4d9c; } .a-g14 { background: #368590; } .a-g15 { background: #d1d5db; }
     `,
   ];
 
@@ -260,10 +164,7 @@ export class ForgeLogPanel extends LitElement {
     const blocked = blockedText(j?.trust);
     return html`
       <header>
-        <span class="title"
-          ><b>Log</b> · ${this.deviceName || j?.deviceId || ""}
-          ${j ? html`<span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span>` : this.jobId != null ? html`<span class="muted">#${this.jobId}</span>` : nothing}</span
-        >
+        <span class="title"><b>Log</b> · ${this.deviceName || j?.deviceId || ""} ${j ? html`<span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span>` : this.jobId != null ? html`<span class="muted">#${this.jobId}</span>` : nothing}</span>
         ${j ? html`<span class="chip ${jobTone(j.state)}">${j.state.replace("_", " ")}${running && j.progress != null ? ` ${Math.round(j.progress)}%` : ""}</span>` : nothing}
         ${j ? jobTrustChip(j) : nothing}
         ${j ? html`<span class="muted">${running ? formatElapsed(j.startedAt) : formatDuration(j.durationMs)}</span>` : nothing}
@@ -272,18 +173,8 @@ export class ForgeLogPanel extends LitElement {
       ${j?.error || blocked ? html`<div class="error-text" style="padding:0 12px 6px" role="alert" title=${j?.error ?? ""}>${blocked ?? `${j?.phase ? `${j.phase}: ` : ""}${j?.error}`}</div>` : nothing}
       ${this.problem ? html`<div class="error-text" style="padding:0 12px 6px" role="alert">${this.problem}</div>` : nothing}
       <div class="wrap">
-        <div
-          class="scroller"
-          role="log"
-          aria-live="off"
-          aria-label=${`Build log of job ${this.jobId ?? ""}`}
-          tabindex="0"
-        >
-          <div class="content"></div>
-        </div>
-        <button class="btn primary jump" ?hidden=${this.following} @click=${() => this.writer?.scrollToEnd()}>
-          ↓ Follow the end
-        </button>
+        <div class="scroller" role="log" aria-live="off" aria-label=${`Build log of job ${this.jobId ?? ""}`} tabindex="0"><div class="content"></div></div>
+        <button class="btn primary jump" ?hidden=${this.following} @click=${() => this.writer?.scrollToEnd()}>↓ Follow the end</button>
       </div>
     `;
   }

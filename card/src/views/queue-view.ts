@@ -116,31 +116,27 @@ export class ForgeQueueView extends LitElement {
         <h3>Running (${g.running.length})</h3>
         ${this.list(
           g.running,
-          (j) =>
-            html` <span class="muted"
-                >on ${this.workerName(j.workerId)}${j.progress != null ? ` · ${Math.round(j.progress)}%` : ""}</span
-              >
-              <span>${j.phase ?? "starting"} · ${formatElapsed(j.startedAt)}</span>`,
+          (j) => html`
+          <span class="muted">on ${this.workerName(j.workerId)}${j.progress != null ? ` · ${Math.round(j.progress)}%` : ""}</span>
+          <span>${j.phase ?? "starting"} · ${formatElapsed(j.startedAt)}</span>`,
         )}
       </section>
       <section aria-label="Queued jobs">
         <h3>Queued (${g.queued.length})</h3>
         ${this.list(
           g.queued,
-          (j, i) =>
-            html` <span class="muted">#${i + 1} · ${j.priority}${j.state === "blocked" ? " · blocked" : ""}</span>
-              <span>waiting ${formatElapsed(j.createdAt)}</span>`,
+          (j, i) => html`
+          <span class="muted">#${i + 1} · ${j.priority}${j.state === "blocked" ? " · blocked" : ""}</span>
+          <span>waiting ${formatElapsed(j.createdAt)}</span>`,
         )}
       </section>
       <section aria-label="Recent jobs">
         <h3>Recent (${g.recent.length})</h3>
         ${this.list(
           g.recent,
-          (j) =>
-            html` <span><span class="chip ${jobTone(j.state)}">${j.state.replace("_", " ")}</span></span>
-              <span class="muted" title=${formatTimestamp(j.finishedAt)}
-                >${formatDuration(j.durationMs)} · ${formatRelative(j.finishedAt)}</span
-              >`,
+          (j) => html`
+          <span><span class="chip ${jobTone(j.state)}">${j.state.replace("_", " ")}</span></span>
+          <span class="muted" title=${formatTimestamp(j.finishedAt)}>${formatDuration(j.durationMs)} · ${formatRelative(j.finishedAt)}</span>`,
         )}
       </section>
     `;
@@ -153,21 +149,12 @@ export class ForgeQueueView extends LitElement {
         const active = j.state === "running" || j.state === "queued" || j.state === "blocked";
         const blocked = blockedText(j.trust);
         return html`<li>
-          <span
-            ><b>${this.deviceName(j.deviceId)}</b>
-            <span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span></span
-          >
+          <span><b>${this.deviceName(j.deviceId)}</b> <span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span></span>
           ${middle(j, i)}
           <span class="right">
             ${jobTrustChip(j)}
             ${active ? html`<button class="btn danger" ?disabled=${j.cancelRequested} aria-label=${`Cancel job ${j.id}`} @click=${() => emitAction(this, { action: "cancel", jobId: j.id, deviceId: j.deviceId })}>Cancel</button>` : nothing}
-            <button
-              class="btn"
-              aria-label=${`Open the log of job ${j.id}`}
-              @click=${() => emitAction(this, { action: "log", jobId: j.id })}
-            >
-              Log
-            </button>
+            <button class="btn" aria-label=${`Open the log of job ${j.id}`} @click=${() => emitAction(this, { action: "log", jobId: j.id })}>Log</button>
           </span>
           ${blocked ? html`<span class="err error-text" title=${j.error ?? ""}>${blocked}</span>` : nothing}
           ${j.error && !blocked ? html`<span class="err ${j.state === "cancelled" ? "muted" : "error-text"}">${j.phase ? `${j.phase}: ` : ""}${j.error}</span>` : nothing}

@@ -15,13 +15,7 @@ export function onlineCell(presence: DevicePresence | undefined) {
   const online = presence?.online ?? null;
   const [tone, label] =
     online === null ? ["tone-neutral", "—"] : online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
-  return html`<div
-    role="cell"
-    class="online ${tone}"
-    title=${online === null ? "Online state is known inside Home Assistant" : label}
-  >
-    ${label}
-  </div>`;
+  return html`<div role="cell" class="online ${tone}" title=${online === null ? "Online state is known inside Home Assistant" : label}>${label}</div>`;
 }
 
 export function versionCell(d: Device, presence: DevicePresence | undefined) {
@@ -33,13 +27,8 @@ export function versionCell(d: Device, presence: DevicePresence | undefined) {
     presence?.swVersion ??
     (running ? "flashed by Forge" : runningSha ? `running firmware ${runningSha}` : "running version unknown");
   return html`<div role="cell" class="version">
-    <div title=${title}>
-      ${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}
-    </div>
-    <div
-      class="sub ${outdated ? "outdated" : ""}"
-      title=${outdated ? "Forge would build other firmware than the device runs" : "Forge would build this version"}
-    >
+    <div title=${title}>${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}</div>
+    <div class="sub ${outdated ? "outdated" : ""}" title=${outdated ? "Forge would build other firmware than the device runs" : "Forge would build this version"}>
       → ${want ?? "default"}${outdated ? html` · outdated` : nothing}
     </div>
   </div>`;
@@ -59,16 +48,8 @@ export function statusCell(d: Device, active: Job | null, last: Job | null) {
       <forge-elapsed class="sub" .since=${running ? active.startedAt : active.createdAt}></forge-elapsed>
       ${
         running
-          ? html`<div
-              class="progress ${pct == null ? "indeterminate" : ""}"
-              role="progressbar"
-              aria-label=${`Build progress of ${displayName(d)}`}
-              aria-valuemin="0"
-              aria-valuemax="100"
-              aria-valuenow=${pct == null ? nothing : Math.round(pct)}
-            >
-              <div style=${pct == null ? "" : `width:${Math.round(pct)}%`}></div>
-            </div>`
+          ? html`<div class="progress ${pct == null ? "indeterminate" : ""}" role="progressbar" aria-label=${`Build progress of ${displayName(d)}`}
+            aria-valuemin="0" aria-valuemax="100" aria-valuenow=${pct == null ? nothing : Math.round(pct)}><div style=${pct == null ? "" : `width:${Math.round(pct)}%`}></div></div>`
           : nothing
       }
     </div>`;
@@ -93,11 +74,7 @@ export function lastBuildCell(d: Device, last: Job | null) {
     </div>`;
   }
   const dur = last && last.id === lb.jobId ? last.durationMs : null;
-  return html`<div
-    role="cell"
-    class="last"
-    title=${`${formatTimestamp(lb.finishedAt)} · ${ACTION_LABELS[lb.action]}${dur != null ? ` · ${formatDuration(dur)}` : ""}`}
-  >
+  return html`<div role="cell" class="last" title=${`${formatTimestamp(lb.finishedAt)} · ${ACTION_LABELS[lb.action]}${dur != null ? ` · ${formatDuration(dur)}` : ""}`}>
     <div>${formatRelative(lb.finishedAt)}</div>
     <div class="sub"><span class="chip ${jobTone(lb.state)}">${stateLabel(lb.state)}</span></div>
   </div>`;

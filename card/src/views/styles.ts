@@ -5,10 +5,7 @@ import { css } from "lit";
 export const baseStyles = css`
   :host {
     color: var(--primary-text-color, #212121);
-    font-family: var(
-      --ha-font-family-body,
-      var(--mdc-typography-font-family, Roboto, "Noto Sans", system-ui, sans-serif)
-    );
+    font-family: var(--ha-font-family-body, var(--mdc-typography-font-family, Roboto, "Noto Sans", system-ui, sans-serif));
     font-size: var(--ha-font-size-m, 14px);
     line-height: 1.4;
     --forge-ok: var(--success-color, #2e7d32);

@@ -69,9 +69,7 @@ export class ForgeWorkersView extends LitElement {
       (a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name),
     );
     if (!workers.length)
-      return html`<div class="empty">
-        No build workers yet. Start one with <span class="mono">esphome-forge worker</span>.
-      </div>`;
+      return html`<div class="empty">No build workers yet. Start one with <span class="mono">esphome-forge worker</span>.</div>`;
     return html`<ul aria-label="Build workers">
       ${workers.map((w) => this.renderWorker(w))}
     </ul>`;
@@ -79,25 +77,17 @@ export class ForgeWorkersView extends LitElement {
 
   private renderWorker(w: Worker) {
     const sys = w.system;
-    return html`<li
-      aria-label=${`Worker ${w.name}, ${w.online ? "online" : "offline"}, ${w.busySlots} of ${w.slots} slots busy`}
-    >
+    return html`<li aria-label=${`Worker ${w.name}, ${w.online ? "online" : "offline"}, ${w.busySlots} of ${w.slots} slots busy`}>
       <div class="top">
         <b>${w.name}${w.local ? html` <span class="chip">built-in</span>` : nothing}</b>
         <span class="chip ${w.online ? "tone-ok" : "tone-bad"}">${w.online ? "online" : "offline"}</span>
       </div>
       <div>
         <div class="muted">${w.busySlots} / ${w.slots} slots in use</div>
-        <div class="slots" aria-hidden="true">
-          ${Array.from({ length: w.slots }, (_, i) => html`<span class="slot ${i < w.busySlots ? "busy" : ""}"></span>`)}
-        </div>
+        <div class="slots" aria-hidden="true">${Array.from({ length: w.slots }, (_, i) => html`<span class="slot ${i < w.busySlots ? "busy" : ""}"></span>`)}</div>
       </div>
-      <div>
-        ${w.activeJobIds.length ? w.activeJobIds.map((id) => html`<div>▶ ${this.jobLabel(id)}</div>`) : html`<span class="muted">idle</span>`}
-      </div>
-      <div class="muted">
-        ${w.platform ?? (sys ? `${sys.os}/${sys.arch}` : "unknown platform")}${sys ? ` · ${sys.cpus} CPUs` : ""}${w.version ? ` · v${w.version}` : ""}
-      </div>
+      <div>${w.activeJobIds.length ? w.activeJobIds.map((id) => html`<div>▶ ${this.jobLabel(id)}</div>`) : html`<span class="muted">idle</span>`}</div>
+      <div class="muted">${w.platform ?? (sys ? `${sys.os}/${sys.arch}` : "unknown platform")}${sys ? ` · ${sys.cpus} CPUs` : ""}${w.version ? ` · v${w.version}` : ""}</div>
       ${w.tags.length ? html`<div>${w.tags.map((t) => html`<span class="chip">${t}</span> `)}</div>` : nothing}
       ${w.esphomeVersions.length ? html`<div class="muted">ESPHome ${w.esphomeVersions.join(", ")}</div>` : nothing}
       ${!w.online && w.lastSeenAt ? html`<div class="muted">last seen ${formatRelative(w.lastSeenAt)}</div>` : nothing}

@@ -2,10 +2,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
 \f\r]`,C=/<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g,he=/-->/g,ge=/>/g,w=RegExp(`>|${me}(?:([^\\s"'>=/]+)(${me}*=${me}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`,`g`),_e=/'/g,ve=/"/g,ye=/^(?:script|style|textarea|title)$/i,T=(e=>(t,...n)=>({_$litType$:e,strings:t,values:n}))(1),E=Symbol.for(`lit-noChange`),D=Symbol.for(`lit-nothing`),be=new WeakMap,O=b.createTreeWalker(b,129);function xe(e,t){if(!fe(e)||!e.hasOwnProperty(`raw`))throw Error(`invalid template strings array`);return ce===void 0?t:ce.createHTML(t)}var Se=(e,t)=>{let n=e.length-1,r=[],i,a=t===2?`<svg>`:t===3?`<math>`:``,o=C;for(let t=0;t<n;t++){let n=e[t],s,c,l=-1,u=0;for(;u<n.length&&(o.lastIndex=u,c=o.exec(n),c!==null);)u=o.lastIndex,o===C?c[1]===`!--`?o=he:c[1]===void 0?c[2]===void 0?c[3]!==void 0&&(o=w):(ye.test(c[2])&&(i=RegExp(`</`+c[2],`g`)),o=w):o=ge:o===w?c[0]===`>`?(o=i??C,l=-1):c[1]===void 0?l=-2:(l=o.lastIndex-c[2].length,s=c[1],o=c[3]===void 0?w:c[3]===`"`?ve:_e):o===ve||o===_e?o=w:o===he||o===ge?o=C:(o=w,i=void 0);let d=o===w&&e[t+1].startsWith(`/>`)?` `:``;a+=o===C?n+de:l>=0?(r.push(s),n.slice(0,l)+le+n.slice(l)+y+d):n+y+(l===-2?t:d)}return[xe(e,a+(e[n]||`<?>`)+(t===2?`</svg>`:t===3?`</math>`:``)),r]},Ce=class e{constructor({strings:t,_$litType$:n},r){let i;this.parts=[];let a=0,o=0,s=t.length-1,c=this.parts,[l,u]=Se(t,n);if(this.el=e.createElement(l,r),O.currentNode=this.el.content,n===2||n===3){let e=this.el.content.firstChild;e.replaceWith(...e.childNodes)}for(;(i=O.nextNode())!==null&&c.length<s;){if(i.nodeType===1){if(i.hasAttributes())for(let e of i.getAttributeNames())if(e.endsWith(le)){let t=u[o++],n=i.getAttribute(e).split(y),r=/([.?@])?(.*)/.exec(t);c.push({type:1,index:a,name:r[2],strings:n,ctor:r[1]===`.`?Te:r[1]===`?`?Ee:r[1]===`@`?De:j}),i.removeAttribute(e)}else e.startsWith(y)&&(c.push({type:6,index:a}),i.removeAttribute(e));if(ye.test(i.tagName)){let e=i.textContent.split(y),t=e.length-1;if(t>0){i.textContent=v?v.emptyScript:``;for(let n=0;n<t;n++)i.append(e[n],x()),O.nextNode(),c.push({type:2,index:++a});i.append(e[t],x())}}}else if(i.nodeType===8){if(i.data===ue)c.push({type:2,index:a});else{let e=-1;for(;(e=i.data.indexOf(y,e+1))!==-1;)c.push({type:7,index:a}),e+=y.length-1}}a++}}static createElement(e,t){let n=b.createElement(`template`);return n.innerHTML=e,n}};function k(e,t,n=e,r){if(t===E)return t;let i=r===void 0?n._$Cl:n._$Co?.[r],a=S(t)?void 0:t._$litDirective$;return i?.constructor!==a&&(i?._$AO?.(!1),a===void 0?i=void 0:(i=new a(e),i._$AT(e,n,r)),r===void 0?n._$Cl=i:(n._$Co??=[])[r]=i),i!==void 0&&(t=k(e,i._$AS(e,t.values),i,r)),t}var we=class{constructor(e,t){this._$AV=[],this._$AN=void 0,this._$AD=e,this._$AM=t}get parentNode(){return this._$AM.parentNode}get _$AU(){return this._$AM._$AU}u(e){let{el:{content:t},parts:n}=this._$AD,r=(e?.creationScope??b).importNode(t,!0);O.currentNode=r;let i=O.nextNode(),a=0,o=0,s=n[0];for(;s!==void 0;){if(a===s.index){let t;s.type===2?t=new A(i,i.nextSibling,this,e):s.type===1?t=new s.ctor(i,s.name,s.strings,this,e):s.type===6&&(t=new Oe(i,this,e)),this._$AV.push(t),s=n[++o]}a!==s?.index&&(i=O.nextNode(),a++)}return O.currentNode=b,r}p(e){let t=0;for(let n of this._$AV)n!==void 0&&(n.strings===void 0?n._$AI(e[t]):(n._$AI(e,n,t),t+=n.strings.length-2)),t++}},A=class e{get _$AU(){return this._$AM?._$AU??this._$Cv}constructor(e,t,n,r){this.type=2,this._$AH=D,this._$AN=void 0,this._$AA=e,this._$AB=t,this._$AM=n,this.options=r,this._$Cv=r?.isConnected??!0}get parentNode(){let e=this._$AA.parentNode,t=this._$AM;return t!==void 0&&e?.nodeType===11&&(e=t.parentNode),e}get startNode(){return this._$AA}get endNode(){return this._$AB}_$AI(e,t=this){e=k(this,e,t),S(e)?e===D||e==null||e===``?(this._$AH!==D&&this._$AR(),this._$AH=D):e!==this._$AH&&e!==E&&this._(e):e._$litType$===void 0?e.nodeType===void 0?pe(e)?this.k(e):this._(e):this.T(e):this.$(e)}O(e){return this._$AA.parentNode.insertBefore(e,this._$AB)}T(e){this._$AH!==e&&(this._$AR(),this._$AH=this.O(e))}_(e){this._$AH!==D&&S(this._$AH)?this._$AA.nextSibling.data=e:this.T(b.createTextNode(e)),this._$AH=e}$(e){let{values:t,_$litType$:n}=e,r=typeof n==`number`?this._$AC(e):(n.el===void 0&&(n.el=Ce.createElement(xe(n.h,n.h[0]),this.options)),n);if(this._$AH?._$AD===r)this._$AH.p(t);else{let e=new we(r,this),n=e.u(this.options);e.p(t),this.T(n),this._$AH=e}}_$AC(e){let t=be.get(e.strings);return t===void 0&&be.set(e.strings,t=new Ce(e)),t}k(t){fe(this._$AH)||(this._$AH=[],this._$AR());let n=this._$AH,r,i=0;for(let a of t)i===n.length?n.push(r=new e(this.O(x()),this.O(x()),this,this.options)):r=n[i],r._$AI(a),i++;i<n.length&&(this._$AR(r&&r._$AB.nextSibling,i),n.length=i)}_$AR(e=this._$AA.nextSibling,t){for(this._$AP?.(!1,!0,t);e!==this._$AB;){let t=se(e).nextSibling;se(e).remove(),e=t}}setConnected(e){this._$AM===void 0&&(this._$Cv=e,this._$AP?.(e))}},j=class{get tagName(){return this.element.tagName}get _$AU(){return this._$AM._$AU}constructor(e,t,n,r,i){this.type=1,this._$AH=D,this._$AN=void 0,this.element=e,this.name=t,this._$AM=r,this.options=i,n.length>2||n[0]!==``||n[1]!==``?(this._$AH=Array(n.length-1).fill(new String),this.strings=n):this._$AH=D}_$AI(e,t=this,n,r){let i=this.strings,a=!1;if(i===void 0)e=k(this,e,t,0),a=!S(e)||e!==this._$AH&&e!==E,a&&(this._$AH=e);else{let r=e,o,s;for(e=i[0],o=0;o<i.length-1;o++)s=k(this,r[n+o],t,o),s===E&&(s=this._$AH[o]),a||=!S(s)||s!==this._$AH[o],s===D?e=D:e!==D&&(e+=(s??``)+i[o+1]),this._$AH[o]=s}a&&!r&&this.j(e)}j(e){e===D?this.element.removeAttribute(this.name):this.element.setAttribute(this.name,e??``)}},Te=class extends j{constructor(){super(...arguments),this.type=3}j(e){this.element[this.name]=e===D?void 0:e}},Ee=class extends j{constructor(){super(...arguments),this.type=4}j(e){this.element.toggleAttribute(this.name,!!e&&e!==D)}},De=class extends j{constructor(e,t,n,r,i){super(e,t,n,r,i),this.type=5}_$AI(e,t=this){if((e=k(this,e,t,0)??D)===E)return;let n=this._$AH,r=e===D&&n!==D||e.capture!==n.capture||e.once!==n.once||e.passive!==n.passive,i=e!==D&&(n===D||r);r&&this.element.removeEventListener(this.name,this,n),i&&this.element.addEventListener(this.name,this,e),this._$AH=e}handleEvent(e){typeof this._$AH==`function`?this._$AH.call(this.options?.host??this.element,e):this._$AH.handleEvent(e)}},Oe=class{constructor(e,t,n){this.element=e,this.type=6,this._$AN=void 0,this._$AM=t,this.options=n}get _$AU(){return this._$AM._$AU}_$AI(e){k(this,e)}},ke={M:le,P:y,A:ue,C:1,L:Se,R:we,D:pe,V:k,I:A,H:j,N:Ee,U:De,B:Te,F:Oe},Ae=oe.litHtmlPolyfillSupport;Ae?.(Ce,A),(oe.litHtmlVersions??=[]).push(`3.3.3`);var je=(e,t,n)=>{let r=n?.renderBefore??t,i=r._$litPart$;if(i===void 0){let e=n?.renderBefore??null;r._$litPart$=i=new A(t.insertBefore(x(),e),e,void 0,n??{})}return i._$AI(e),i},Me=globalThis,M=class extends _{constructor(){super(...arguments),this.renderOptions={host:this},this._$Do=void 0}createRenderRoot(){let e=super.createRenderRoot();return this.renderOptions.renderBefore??=e.firstChild,e}update(e){let t=this.render();this.hasUpdated||(this.renderOptions.isConnected=this.isConnected),super.update(e),this._$Do=je(t,this.renderRoot,this.renderOptions)}connectedCallback(){super.connectedCallback(),this._$Do?.setConnected(!0)}disconnectedCallback(){super.disconnectedCallback(),this._$Do?.setConnected(!1)}render(){return E}};M._$litElement$=!0,M.finalized=!0,Me.litElementHydrateSupport?.({LitElement:M});var Ne=Me.litElementPolyfillSupport;Ne?.({LitElement:M}),(Me.litElementVersions??=[]).push(`4.2.2`);function Pe(e,t){let n=e.charCodeAt(t);return n<128?1:n<2048?2:n>=55296&&n<=56319&&t+1<e.length&&(e.charCodeAt(t+1)&64512)==56320?4:3}function Fe(e){let t=0;for(let n=0;n<e.length;){let r=Pe(e,n);t+=r,n+=r===4?2:1}return t}function Ie(e,t){let n=0,r=0;for(;r<e.length&&n<t;){let t=Pe(e,r);n+=t,r+=t===4?2:1}return e.slice(r)}var Le=class{jobId;next;started=!1;ended=!1;constructor(e,t){this.jobId=e,this.next=t}accept(e){if(e.jobId!==this.jobId)return[];if(e.type===`log_end`)return this.ended?[]:(this.ended=!0,[{kind:`end`,state:e.state}]);let t=[],n=Fe(e.chunk),r=e.offset+n,i=!this.started;if(this.started=!0,r<=this.next&&n>0)return t;let a=e.chunk;return e.offset>this.next?t.push(e.truncatedBefore?{kind:`truncated`}:{kind:`gap`,bytes:e.offset-this.next}):e.offset<this.next?a=Ie(a,this.next-e.offset):i&&e.truncatedBefore&&e.offset>0&&t.push({kind:`truncated`}),a&&t.push({kind:`text`,text:a}),this.next=Math.max(this.next,r),t}},Re=new Set([`succeeded`,`failed`,`cancelled`,`timed_out`]),ze=e=>!Re.has(e.state);function Be(e=`connecting`){return{status:e,error:null,loaded:!1,seq:-1,devices:new Map,jobs:new Map,workers:new Map}}function Ve(e,t,n=null){return e.status===t&&e.error===n?e:{...e,status:t,error:n}}function He(e,t,n,r){if(r===`remove`||n==null){if(!e.has(t))return e;let n=new Map(e);return n.delete(t),n}let i=new Map(e);return i.set(t,n),i}function Ue(e,t=200){let n=0;for(let t of e.values())ze(t)||n++;if(n<=t)return e;let r=[...e.values()].filter(e=>!ze(e)).sort((e,t)=>(e.finishedAt??e.updatedAt).localeCompare(t.finishedAt??t.updatedAt)||e.id-t.id).slice(0,n-t),i=new Map(e);for(let e of r)i.delete(e.id);return i}function We(e,t){if(t.type===`snapshot`)return{status:`live`,error:null,loaded:!0,seq:t.seq,devices:new Map(t.devices.map(e=>[e.id,e])),jobs:Ue(new Map(t.jobs.map(e=>[e.id,e]))),workers:new Map(t.workers.map(e=>[e.id,e]))};if(!e.loaded||t.seq<=e.seq)return e;let n=t.seq;switch(t.type){case`device`:return{...e,seq:n,devices:He(e.devices,t.id,t.device,t.op)};case`job`:return{...e,seq:n,jobs:Ue(He(e.jobs,t.id,t.job,t.op))};case`worker`:return{...e,seq:n,workers:He(e.workers,t.id,t.worker,t.op)}}}var Ge=class{lifecycle;current=Be();listeners=new Set;constructor(e){this.lifecycle=e}get state(){return this.current}get listenerCount(){return this.listeners.size}subscribe(e){return this.listeners.add(e),this.listeners.size===1&&this.lifecycle.start(),e(this.current),()=>{this.listeners.delete(e)&&this.listeners.size===0&&(this.lifecycle.stop(),this.current=Be())}}apply(e){this.set(We(this.current,e))}status(e,t=null){this.set(Ve(this.current,e,t))}set(e){if(e!==this.current){this.current=e;for(let t of[...this.listeners])t(e)}}},N=class extends Error{code;status;constructor(e,t=`error`,n=null){super(e),this.code=t,this.status=n,this.name=`ForgeError`}};function Ke(e){if(e instanceof N)return e;if(e instanceof Error)return new N(e.message);if(e&&typeof e==`object`){let t=e,n=t.error&&typeof t.error==`object`?t.error:t;return new N(typeof n.message==`string`&&n.message?n.message:JSON.stringify(e),typeof n.code==`string`?n.code:typeof n.code==`number`?String(n.code):`error`)}return new N(String(e))}var qe=class{load;delayMs;listeners=new Set;current={status:null,error:null};timer=null;inFlight=!1;again=!1;constructor(e,t=400){this.load=e,this.delayMs=t}get update(){return this.current}subscribe(e){return this.listeners.add(e),e(this.current),this.listeners.size===1&&this.refresh(0),()=>{this.listeners.delete(e),this.listeners.size===0&&this.timer&&(clearTimeout(this.timer),this.timer=null)}}refresh(e=this.delayMs){this.listeners.size===0||this.timer||(this.timer=setTimeout(()=>{this.timer=null,this.fetch()},e))}async fetch(){if(this.inFlight)this.again=!0;else{this.inFlight=!0;try{this.set({status:await this.load(),error:null})}catch(e){this.set({status:this.current.status,error:Ke(e).message})}finally{this.inFlight=!1,this.again&&(this.again=!1,this.refresh())}}}set(e){this.current=e;for(let t of[...this.listeners])t(e)}};function Je(e,t){return Ye(e)!==Ye(t)}var Ye=e=>e?JSON.stringify([e.trust,e.trustPolicy??null]):``,P={subscribe:`esphome_forge/subscribe`,jobLog:`esphome_forge/job_log`,compile:`esphome_forge/compile`,upload:`esphome_forge/upload`,cancel:`esphome_forge/cancel`,trustStatus:`esphome_forge/trust_status`};function Xe(e){let t=Ke(e);return t.code===`unknown_command`?new N(`The Forge for ESPHome integration is not loaded in Home Assistant (add it under Settings → Devices & services).`,t.code):t.code===`unauthorized`?new N(`Only Home Assistant administrators can do this (${t.message}).`,t.code):t}var Ze=class{connection;entryId;kind=`ha`;hub=new Ge({start:()=>this.start(),stop:()=>this.stop()});unsubscribe=null;onDisconnected=()=>this.hub.status(`reconnecting`,`Home Assistant connection lost; reconnecting…`);onReady=()=>this.hub.status(`connecting`);trustStatus;constructor(e,t=null,n=!0){this.connection=e,this.entryId=t,this.trustStatus=n?new qe(()=>this.call(P.trustStatus,{})):void 0}get state(){return this.hub.state}subscribe(e){return this.hub.subscribe(e)}subscribeLog(e,t,n){let r=new Le(e,t),i=!1,a=this.connection.subscribeMessage(e=>{if(!i)for(let t of r.accept(e))n(t)},this.message(P.jobLog,{job_id:e,offset:t}),{resubscribe:!0}).catch(e=>(i||n({kind:`error`,message:Xe(e).message}),null));return()=>{i=!0,a.then(e=>e?.().catch(()=>void 0))}}compile(e,t){return this.call(P.compile,{device_ids:e,upload:t.upload})}upload(e){return this.call(P.upload,{device_ids:e})}cancel(e){return this.call(P.cancel,{job_id:e})}async call(e,t){try{return await this.connection.sendMessagePromise(this.message(e,t))}catch(e){throw Xe(e)}}message(e,t={}){return this.entryId?{type:e,...t,entry_id:this.entryId}:{type:e,...t}}start(){this.connection.addEventListener?.(`disconnected`,this.onDisconnected),this.connection.addEventListener?.(`ready`,this.onReady),this.unsubscribe=this.connection.subscribeMessage(e=>this.onEvent(e),this.message(P.subscribe),{resubscribe:!0}).catch(e=>(this.hub.status(`error`,Xe(e).message),null))}onEvent(e){(e.type===`snapshot`||e.type===`device`&&Je(this.hub.state.devices.get(e.id),e.device))&&this.trustStatus?.refresh(),this.hub.apply(e)}stop(){this.connection.removeEventListener?.(`disconnected`,this.onDisconnected),this.connection.removeEventListener?.(`ready`,this.onReady);let e=this.unsubscribe;this.unsubscribe=null,e?.then(e=>e?.().catch(()=>void 0))}},Qe=`forge-action`;function F(e,t){e.dispatchEvent(new CustomEvent(Qe,{detail:t,bubbles:!0,composed:!0}))}var I=o`
   :host {
     color: var(--primary-text-color, #212121);
-    font-family: var(
-      --ha-font-family-body,
-      var(--mdc-typography-font-family, Roboto, "Noto Sans", system-ui, sans-serif)
-    );
+    font-family: var(--ha-font-family-body, var(--mdc-typography-font-family, Roboto, "Noto Sans", system-ui, sans-serif));
     font-size: var(--ha-font-size-m, 14px);
     line-height: 1.4;
     --forge-ok: var(--success-color, #2e7d32);
@@ -313,52 +310,27 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       justify-content: flex-start;
     }
   }
-`;function Ut(e){if(e==null||!Number.isFinite(e)||e<0)return`—`;if(e<1e3)return`${Math.round(e)} ms`;let t=Math.floor(e/1e3);if(t<60)return e<1e4?`${(e/1e3).toFixed(1)} s`:`${t} s`;let n=Math.floor(t/3600),r=Math.floor(t%3600/60),i=t%60;return n>0?`${n} h ${String(r).padStart(2,`0`)} min`:`${r} min ${String(i).padStart(2,`0`)} s`}function Wt(e,t=Date.now()){if(!e)return`—`;let n=Date.parse(e);if(Number.isNaN(n))return`—`;let r=Math.floor(Math.max(0,t-n)/1e3)*1e3;return r<6e4?`${r/1e3} s`:Ut(r)}function Gt(e,t=Date.now()){if(!e)return`never`;let n=Date.parse(e);if(Number.isNaN(n))return`—`;let r=Math.round((t-n)/1e3);if(r<-5)return`in the future`;if(r<10)return`just now`;if(r<60)return`${r} s ago`;let i=Math.floor(r/60);if(i<60)return`${i} min ago`;let a=Math.floor(i/60);if(a<24)return`${a} h ago`;let o=Math.floor(a/24);return o<7?`${o} d ago`:new Date(n).toISOString().slice(0,10)}var J=e=>String(e).padStart(2,`0`);function Y(e){if(!e)return``;let t=Date.parse(e);if(Number.isNaN(t))return e;let n=new Date(t);return`${n.getFullYear()}-${J(n.getMonth()+1)}-${J(n.getDate())} ${J(n.getHours())}:${J(n.getMinutes())}:${J(n.getSeconds())}`}var X=new Set,Kt=null;function qt(){let e=Date.now();for(let t of X)t.paint(e)}var Jt=class extends HTMLElement{sinceIso=null;get since(){return this.sinceIso}set since(e){this.sinceIso=e,this.paint(Date.now())}paint(e){let t=Wt(this.sinceIso,e);this.textContent!==t&&(this.textContent=t)}connectedCallback(){X.add(this),this.paint(Date.now()),Kt??=setInterval(qt,1e3)}disconnectedCallback(){X.delete(this),X.size===0&&Kt&&(clearInterval(Kt),Kt=null)}};customElements.get(`forge-elapsed`)||customElements.define(`forge-elapsed`,Jt);var Yt=e=>e.replace(`_`,` `);function Xt(e){let t=e?.online??null,[n,r]=t===null?[`tone-neutral`,`—`]:t?[`tone-ok`,`online`]:[`tone-bad`,`offline`];return T`<div
-    role="cell"
-    class="online ${n}"
-    title=${t===null?`Online state is known inside Home Assistant`:r}
-  >
-    ${r}
-  </div>`}function Zt(e,t){let n=Pt(e,t),r=Mt(e),i=Ft(e,t),a=e.trust.running.firmwareSha256;return T`<div role="cell" class="version">
-    <div title=${t?.swVersion??(n?`flashed by Forge`:a?`running firmware ${a}`:`running version unknown`)}>
-      ${n??(a?T`<span class="mono">${a.slice(0,8)}</span>`:T`<span class="muted">unknown</span>`)}
-    </div>
-    <div
-      class="sub ${i?`outdated`:``}"
-      title=${i?`Forge would build other firmware than the device runs`:`Forge would build this version`}
-    >
+`;function Ut(e){if(e==null||!Number.isFinite(e)||e<0)return`—`;if(e<1e3)return`${Math.round(e)} ms`;let t=Math.floor(e/1e3);if(t<60)return e<1e4?`${(e/1e3).toFixed(1)} s`:`${t} s`;let n=Math.floor(t/3600),r=Math.floor(t%3600/60),i=t%60;return n>0?`${n} h ${String(r).padStart(2,`0`)} min`:`${r} min ${String(i).padStart(2,`0`)} s`}function Wt(e,t=Date.now()){if(!e)return`—`;let n=Date.parse(e);if(Number.isNaN(n))return`—`;let r=Math.floor(Math.max(0,t-n)/1e3)*1e3;return r<6e4?`${r/1e3} s`:Ut(r)}function Gt(e,t=Date.now()){if(!e)return`never`;let n=Date.parse(e);if(Number.isNaN(n))return`—`;let r=Math.round((t-n)/1e3);if(r<-5)return`in the future`;if(r<10)return`just now`;if(r<60)return`${r} s ago`;let i=Math.floor(r/60);if(i<60)return`${i} min ago`;let a=Math.floor(i/60);if(a<24)return`${a} h ago`;let o=Math.floor(a/24);return o<7?`${o} d ago`:new Date(n).toISOString().slice(0,10)}var J=e=>String(e).padStart(2,`0`);function Y(e){if(!e)return``;let t=Date.parse(e);if(Number.isNaN(t))return e;let n=new Date(t);return`${n.getFullYear()}-${J(n.getMonth()+1)}-${J(n.getDate())} ${J(n.getHours())}:${J(n.getMinutes())}:${J(n.getSeconds())}`}var X=new Set,Kt=null;function qt(){let e=Date.now();for(let t of X)t.paint(e)}var Jt=class extends HTMLElement{sinceIso=null;get since(){return this.sinceIso}set since(e){this.sinceIso=e,this.paint(Date.now())}paint(e){let t=Wt(this.sinceIso,e);this.textContent!==t&&(this.textContent=t)}connectedCallback(){X.add(this),this.paint(Date.now()),Kt??=setInterval(qt,1e3)}disconnectedCallback(){X.delete(this),X.size===0&&Kt&&(clearInterval(Kt),Kt=null)}};customElements.get(`forge-elapsed`)||customElements.define(`forge-elapsed`,Jt);var Yt=e=>e.replace(`_`,` `);function Xt(e){let t=e?.online??null,[n,r]=t===null?[`tone-neutral`,`—`]:t?[`tone-ok`,`online`]:[`tone-bad`,`offline`];return T`<div role="cell" class="online ${n}" title=${t===null?`Online state is known inside Home Assistant`:r}>${r}</div>`}function Zt(e,t){let n=Pt(e,t),r=Mt(e),i=Ft(e,t),a=e.trust.running.firmwareSha256;return T`<div role="cell" class="version">
+    <div title=${t?.swVersion??(n?`flashed by Forge`:a?`running firmware ${a}`:`running version unknown`)}>${n??(a?T`<span class="mono">${a.slice(0,8)}</span>`:T`<span class="muted">unknown</span>`)}</div>
+    <div class="sub ${i?`outdated`:``}" title=${i?`Forge would build other firmware than the device runs`:`Forge would build this version`}>
       → ${r??`default`}${i?T` · outdated`:D}
     </div>
   </div>`}function Qt(e,t,n){if(t){let n=t.state===`running`,r=t.progress;return T`<div role="cell" class="status">
       <span class="chip tone-info">${n?`${t.phase??R[t.action]}${r==null?``:` ${Math.round(r)}%`}`:t.state===`blocked`?`blocked`:`queued`}</span>
       <forge-elapsed class="sub" .since=${n?t.startedAt:t.createdAt}></forge-elapsed>
-      ${n?T`<div
-              class="progress ${r==null?`indeterminate`:``}"
-              role="progressbar"
-              aria-label=${`Build progress of ${q(e)}`}
-              aria-valuemin="0"
-              aria-valuemax="100"
-              aria-valuenow=${r==null?D:Math.round(r)}
-            >
-              <div style=${r==null?``:`width:${Math.round(r)}%`}></div>
-            </div>`:D}
+      ${n?T`<div class="progress ${r==null?`indeterminate`:``}" role="progressbar" aria-label=${`Build progress of ${q(e)}`}
+            aria-valuemin="0" aria-valuemax="100" aria-valuenow=${r==null?D:Math.round(r)}><div style=${r==null?``:`width:${Math.round(r)}%`}></div></div>`:D}
     </div>`}let r=n?.state??e.lastBuild?.state??null;if(!r)return T`<div role="cell" class="status muted">never built</div>`;let i=n&&(n.state===`failed`||n.state===`timed_out`)?n.error:null,a=Tt(n?.trust);return T`<div role="cell" class="status">
     <span class="chip ${L(r)}">${Yt(r)}</span>
     ${a?T`<div class="sub error-text" title=${i??a}>${a}</div>`:i?T`<div class="sub error-text" title=${i}>${n?.phase?`${n.phase}: `:``}${i}</div>`:D}
   </div>`}function $t(e,t){let n=e.lastBuild;if(!n)return T`<div role="cell" class="last muted">—</div>`;if(!n.finishedAt)return T`<div role="cell" class="last" title=${R[n.action]??n.action}>
       <div class="muted">in progress</div>
       <div class="sub"><span class="chip ${L(n.state)}">${Yt(n.state)}</span></div>
-    </div>`;let r=t&&t.id===n.jobId?t.durationMs:null;return T`<div
-    role="cell"
-    class="last"
-    title=${`${Y(n.finishedAt)} · ${R[n.action]}${r==null?``:` · ${Ut(r)}`}`}
-  >
+    </div>`;let r=t&&t.id===n.jobId?t.durationMs:null;return T`<div role="cell" class="last" title=${`${Y(n.finishedAt)} · ${R[n.action]}${r==null?``:` · ${Ut(r)}`}`}>
     <div>${Gt(n.finishedAt)}</div>
     <div class="sub"><span class="chip ${L(n.state)}">${Yt(n.state)}</span></div>
   </div>`}var en=class extends M{static properties={device:{attribute:!1},active:{attribute:!1},last:{attribute:!1},presence:{attribute:!1},columns:{attribute:!1},selected:{type:Boolean,reflect:!0},busy:{type:Boolean},error:{attribute:!1},trustOpen:{state:!0}};createRenderRoot(){return this}constructor(){super(),this.active=null,this.last=null,this.columns=[],this.selected=!1,this.busy=!1,this.error=null,this.trustOpen=!1}connectedCallback(){super.connectedCallback(),this.setAttribute(`role`,`row`),this.classList.add(`row`)}run(e){F(this,{action:e,deviceIds:[this.device.id]})}select(e){let t=e.target.checked;this.dispatchEvent(new CustomEvent(`forge-select`,{detail:{id:this.device.id,selected:t},bubbles:!0,composed:!0}))}render(){let e=this.device;if(!e)return D;let t=this.columns,n=q(e);return T`
-      <div role="cell">
-        <input type="checkbox" .checked=${this.selected} aria-label=${`Select ${n}`} @change=${this.select} />
-      </div>
+      <div role="cell"><input type="checkbox" .checked=${this.selected} aria-label=${`Select ${n}`} @change=${this.select} /></div>
       <div role="cell" class="name">
         <b title=${e.file}>${n}</b>
         <div class="sub">${e.name??e.id}${e.platform?T` · ${e.platform}`:D}</div>
@@ -369,69 +341,20 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       ${t.includes(`version`)?Zt(e,this.presence):D}
       ${t.includes(`status`)?Qt(e,this.active,this.last):D}
       ${t.includes(`trust`)?this.renderTrust():D}
-      ${t.includes(`last_build`)?$t(e,this.last):D} ${this.renderActions(n)}
-      ${this.trustOpen?T`<div class="why" id="why" role="note">
-              <p>${G(`Running`,e.trust.running)}</p>
-              <p>${G(`Pending`,e.trust.pending)}</p>
-            </div>`:D}
-      ${this.error?T`<div class="alert" role="alert">
-              <span>${this.error}</span
-              ><button
-                aria-label="Dismiss error"
-                @click=${()=>F(this,{action:`dismiss-error`,deviceId:e.id})}
-              >
-                ✕
-              </button>
-            </div>`:D}
+      ${t.includes(`last_build`)?$t(e,this.last):D}
+      ${this.renderActions(n)}
+      ${this.trustOpen?T`<div class="why" id="why" role="note"><p>${G(`Running`,e.trust.running)}</p><p>${G(`Pending`,e.trust.pending)}</p></div>`:D}
+      ${this.error?T`<div class="alert" role="alert"><span>${this.error}</span><button aria-label="Dismiss error" @click=${()=>F(this,{action:`dismiss-error`,deviceId:e.id})}>✕</button></div>`:D}
     `}renderTrust(){let e=this.device.trust,t=e.running.state===`unknown`&&e.pending.state!==`unknown`?e.pending:e.running,n=`${G(`Running`,e.running)}\n${G(`Pending`,e.pending)}`,r=W[t.state]??t.state,i=this.device.trustPolicy;return T`<div role="cell" class="trust">
-      <button
-        class="chip tone-${vt(t.state)}"
-        title=${n}
-        aria-label=${`Trust ${r}. Show why`}
-        aria-expanded=${this.trustOpen?`true`:`false`}
-        aria-controls="why"
-        @click=${()=>this.trustOpen=!this.trustOpen}
-      >
-        <span class="dot" aria-hidden="true"></span>${r}
-      </button>
+      <button class="chip tone-${vt(t.state)}" title=${n} aria-label=${`Trust ${r}. Show why`} aria-expanded=${this.trustOpen?`true`:`false`}
+        aria-controls="why" @click=${()=>this.trustOpen=!this.trustOpen}><span class="dot" aria-hidden="true"></span>${r}</button>
       ${i?T`<span class="chip policy tone-${i===`enforce`?`neutral`:`warn`}" role="note" title=${Et[i]??i} aria-label=${Et[i]??i}>${i}</span>`:D}
     </div>`}renderActions(e){let t=this.device,n=this.active,r=Nt(t)!=null,i=n?.id??this.last?.id??t.lastBuild?.jobId??null,a=this.busy||!!t.error;return T`<div role="cell" class="actions">
-      <button
-        class="btn"
-        ?disabled=${a}
-        aria-label=${`Compile ${e}`}
-        title="Compile (no upload)"
-        @click=${()=>this.run(`compile`)}
-      >
-        Compile
-      </button>
-      <button
-        class="btn"
-        ?disabled=${a}
-        aria-label=${`Compile and upload ${e}`}
-        title="Compile, then upload over the air"
-        @click=${()=>this.run(`compile_upload`)}
-      >
-        Install
-      </button>
-      <button
-        class="btn"
-        ?disabled=${a||!r}
-        aria-label=${`Upload stored firmware to ${e}`}
-        title=${r?`Upload the stored firmware again (no recompile)`:`No stored firmware yet`}
-        @click=${()=>this.run(`upload`)}
-      >
-        Upload
-      </button>
+      <button class="btn" ?disabled=${a} aria-label=${`Compile ${e}`} title="Compile (no upload)" @click=${()=>this.run(`compile`)}>Compile</button>
+      <button class="btn" ?disabled=${a} aria-label=${`Compile and upload ${e}`} title="Compile, then upload over the air" @click=${()=>this.run(`compile_upload`)}>Install</button>
+      <button class="btn" ?disabled=${a||!r} aria-label=${`Upload stored firmware to ${e}`} title=${r?`Upload the stored firmware again (no recompile)`:`No stored firmware yet`} @click=${()=>this.run(`upload`)}>Upload</button>
       ${n?T`<button class="btn danger" ?disabled=${n.cancelRequested} aria-label=${`Cancel the ${n.state} job of ${e}`} @click=${()=>F(this,{action:`cancel`,jobId:n.id,deviceId:t.id})}>Cancel</button>`:D}
-      <button
-        class="btn"
-        ?disabled=${i==null}
-        aria-label=${`Open the build log of ${e}`}
-        @click=${()=>i!=null&&F(this,{action:`log`,jobId:i})}
-      >
-        Log
-      </button>
+      <button class="btn" ?disabled=${i==null} aria-label=${`Open the build log of ${e}`} @click=${()=>i!=null&&F(this,{action:`log`,jobId:i})}>Log</button>
     </div>`}};customElements.get(`forge-device-row`)||customElements.define(`forge-device-row`,en);var tn=10,nn={name:`name`,status:`status`,last_build:`last_build`},rn=new Map,an=class extends M{static properties={state:{attribute:!1},presence:{attribute:!1},scopeTags:{attribute:!1},columns:{attribute:!1},rowErrors:{attribute:!1},busy:{attribute:!1},query:{state:!0},selected:{state:!0}};jobsIndex=new Map;indexedJobs=null;visible=[];limit=16;growing=0;rowsPerFrame=20;visibleDeps=[];scoped={devices:null,tags:null,count:0,allTags:[]};constructor(){super(),this.presence=rn,this.scopeTags=[],this.columns=[],this.rowErrors=new Map,this.busy=new Set,this.query=jt,this.selected=new Set}static styles=[I,Ht,o`
       :host {
         display: block;
@@ -514,49 +437,27 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       }
     `];willUpdate(e){this.state.jobs!==this.indexedJobs&&(this.jobsIndex=Ot(this.state.jobs),this.indexedJobs=this.state.jobs);let t=this.query,n=zt(t),r=[this.state.devices,t,this.scopeTags,n.jobs?this.jobsIndex:null,n.presence?this.presence:null];if(r.some((e,t)=>e!==this.visibleDeps[t])){let e=[];for(let n of this.state.devices.values())Rt(n,this.scopeTags)&&Lt(n,this.jobsIndex.get(n.id),t,this.presence.get(n.id))&&e.push(n);this.visible=Bt(e,t,this.jobsIndex),this.visibleDeps=r}if(this.scoped.devices!==this.state.devices||this.scoped.tags!==this.scopeTags){let e=[...this.state.devices.values()].filter(e=>Rt(e,this.scopeTags));this.scoped={devices:this.state.devices,tags:this.scopeTags,count:e.length,allTags:Vt(e)}}e.has(`columns`)&&(this.style.setProperty(`--forge-grid`,ht(this.columns)),this.style.setProperty(`--forge-grid-medium`,ht(this.columns,!1)))}updated(){this.limit<this.visible.length&&!this.growing&&(this.growing=requestAnimationFrame(()=>void this.grow()))}async grow(){let e=performance.now(),t=this.limit;this.limit+=this.rowsPerFrame,this.requestUpdate(),await this.updateComplete;let n=[...this.renderRoot.querySelectorAll(`forge-device-row`)].slice(t);await Promise.all(n.map(e=>e.updateComplete));let r=(performance.now()-e)/Math.max(1,n.length);this.rowsPerFrame=Math.max(5,Math.min(60,Math.floor(tn/Math.max(.05,r)))),this.growing=0,this.isConnected&&this.limit<this.visible.length&&(this.growing=requestAnimationFrame(()=>void this.grow()))}disconnectedCallback(){super.disconnectedCallback(),this.growing&&cancelAnimationFrame(this.growing),this.growing=0}setQuery(e){this.query={...this.query,...e}}toggleSort(e){this.setQuery(this.query.sort===e?{descending:!this.query.descending}:{sort:e,descending:!1})}onSelect(e){let t=new Set(this.selected);e.detail.selected?t.add(e.detail.id):t.delete(e.detail.id),this.selected=t}selectAll(e){this.selected=e?new Set(this.visible.map(e=>e.id)):new Set}bulk(e){let t=[...this.selected].filter(e=>this.state.devices.has(e));t.length&&F(this,{action:e,deviceIds:t})}render(){let e=this.scoped.allTags,t=this.query,n=this.selected,r=this.visible.length>0&&this.visible.every(e=>n.has(e.id));return T`
       <div class="toolbar" role="search">
-        <input
-          type="search"
-          placeholder="Search devices"
-          aria-label="Search devices"
-          .value=${t.text}
-          @input=${e=>this.setQuery({text:e.target.value})}
-        />
-        <select
-          aria-label="Show devices"
-          .value=${t.state}
-          @change=${e=>this.setQuery({state:e.target.value})}
-        >
+        <input type="search" placeholder="Search devices" aria-label="Search devices" .value=${t.text} @input=${e=>this.setQuery({text:e.target.value})} />
+        <select aria-label="Show devices" .value=${t.state} @change=${e=>this.setQuery({state:e.target.value})}>
           ${At.map(e=>T`<option value=${e} ?selected=${e===t.state}>${e===`all`?`all devices`:e}</option>`)}
         </select>
         <span class="muted" aria-live="polite">${this.visible.length} of ${this.scoped.count} devices</span>
         ${e.length?T`<div class="tags" role="group" aria-label="Filter by tag">
-                ${e.map(e=>{let n=t.tags.includes(e);return T`<button
-                    class="chip"
-                    aria-pressed=${n?`true`:`false`}
-                    @click=${()=>this.setQuery({tags:n?t.tags.filter(t=>t!==e):[...t.tags,e]})}
-                  >
-                    ${e}
-                  </button>`})}
-              </div>`:D}
+              ${e.map(e=>{let n=t.tags.includes(e);return T`<button class="chip" aria-pressed=${n?`true`:`false`} @click=${()=>this.setQuery({tags:n?t.tags.filter(t=>t!==e):[...t.tags,e]})}>${e}</button>`})}
+            </div>`:D}
       </div>
       ${n.size?T`<div class="bulk" role="region" aria-label="Bulk actions">
-              <b>${n.size} selected</b>
-              <button class="btn" @click=${()=>this.bulk(`compile`)}>Compile</button>
-              <button class="btn" @click=${()=>this.bulk(`compile_upload`)}>Compile &amp; upload</button>
-              <button class="btn" @click=${()=>this.bulk(`upload`)}>Upload stored firmware</button>
-              <button class="btn" @click=${()=>this.selectAll(!1)}>Clear selection</button>
-            </div>`:D}
+            <b>${n.size} selected</b>
+            <button class="btn" @click=${()=>this.bulk(`compile`)}>Compile</button>
+            <button class="btn" @click=${()=>this.bulk(`compile_upload`)}>Compile &amp; upload</button>
+            <button class="btn" @click=${()=>this.bulk(`upload`)}>Upload stored firmware</button>
+            <button class="btn" @click=${()=>this.selectAll(!1)}>Clear selection</button>
+          </div>`:D}
       <div role="table" aria-label="Devices" aria-rowcount=${this.visible.length+1} @forge-select=${this.onSelect}>
         <div class="head" role="row">
-          <div role="columnheader">
-            <input
-              type="checkbox"
-              aria-label="Select all shown devices"
-              .checked=${r}
-              @change=${e=>this.selectAll(e.target.checked)}
-            />
-          </div>
-          ${this.header(`name`,`Device`)} ${this.columns.map(e=>this.header(e,pt[e]))}
+          <div role="columnheader"><input type="checkbox" aria-label="Select all shown devices" .checked=${r} @change=${e=>this.selectAll(e.target.checked)} /></div>
+          ${this.header(`name`,`Device`)}
+          ${this.columns.map(e=>this.header(e,pt[e]))}
           <div role="columnheader" class="opt actions-head" style="text-align:right">Actions</div>
         </div>
         ${ft(this.limit<this.visible.length?this.visible.slice(0,this.limit):this.visible,e=>e.id,e=>{let t=this.jobsIndex.get(e.id);return T`<forge-device-row
@@ -572,9 +473,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       </div>
       ${this.visible.length===0?T`<div class="empty">${this.state.loaded?`No devices match.`:`Loading devices…`}</div>`:D}
     `}header(e,t){let n=nn[e],r=e===`name`?``:`opt`;if(!n)return T`<div role="columnheader" class=${r}>${t}</div>`;let i=this.query.sort===n;return T`<div role="columnheader" class=${r} aria-sort=${i?this.query.descending?`descending`:`ascending`:`none`}>
-      <button @click=${()=>this.toggleSort(n)} aria-label=${`Sort by ${t}`}>
-        ${t}${i?this.query.descending?` ▼`:` ▲`:``}
-      </button>
+      <button @click=${()=>this.toggleSort(n)} aria-label=${`Sort by ${t}`}>${t}${i?this.query.descending?` ▼`:` ▲`:``}</button>
     </div>`}};customElements.get(`forge-devices-view`)||customElements.define(`forge-devices-view`,an);function on(e){let t=e.trust;if(!t)return D;let{tone:n,label:r}=Ct(t),i=wt(t);return T`<span class="chip tone-${n} job-trust" role="note" title=${i} aria-label=${i}>${r}</span>`}var sn=`\x1B`,cn={"&":`&amp;`,"<":`&lt;`,">":`&gt;`,'"':`&quot;`,"'":`&#39;`},ln=/[&<>"']|\r\n?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;function un(e){return e.replace(ln,e=>cn[e]??(e[0]===`\r`?`
 `:``))}var dn=()=>({fg:null,bg:null,bold:!1,dim:!1,italic:!1,underline:!1}),fn=e=>Math.max(0,Math.min(255,Number.isFinite(e)?Math.trunc(e):0));function pn(e){if(e>=232){let t=8+(e-232)*10;return`rgb(${t},${t},${t})`}let t=e-16,n=[0,95,135,175,215,255];return`rgb(${n[Math.floor(t/36)]},${n[Math.floor(t/6)%6]},${n[t%6]})`}function mn(e,t){let n=e[t+1];if(n===5){let n=fn(e[t+2]);return[n<16?n:pn(n),3]}return n===2?[`rgb(${fn(e[t+2])},${fn(e[t+3])},${fn(e[t+4])})`,5]:[null,1]}function hn(e,t){t.length===0&&(t=[0]);for(let n=0;n<t.length;n++){let r=t[n];if(r===0)Object.assign(e,dn());else if(r===1)e.bold=!0;else if(r===2)e.dim=!0;else if(r===3)e.italic=!0;else if(r===4)e.underline=!0;else if(r===22)e.bold=e.dim=!1;else if(r===23)e.italic=!1;else if(r===24)e.underline=!1;else if(r>=30&&r<=37)e.fg=r-30;else if(r>=90&&r<=97)e.fg=r-90+8;else if(r===39)e.fg=null;else if(r>=40&&r<=47)e.bg=r-40;else if(r>=100&&r<=107)e.bg=r-100+8;else if(r===49)e.bg=null;else if(r===38||r===48){let[i,a]=mn(t,n);r===38?e.fg=i:e.bg=i,n+=a-1}}}function gn(e){let t=[],n=[];return typeof e.fg==`number`?t.push(`a-f${e.fg}`):e.fg&&n.push(`color:${e.fg}`),typeof e.bg==`number`?t.push(`a-g${e.bg}`):e.bg&&n.push(`background:${e.bg}`),e.bold&&t.push(`a-b`),e.dim&&t.push(`a-d`),e.italic&&t.push(`a-i`),e.underline&&t.push(`a-u`),!t.length&&!n.length?``:`<span${t.length?` class="${t.join(` `)}"`:``}${n.length?` style="${n.join(`;`)}"`:``}>`}var _n=class{style=dn();pending=``;push(e){e=this.pending+e,this.pending=``;let t=``,n=gn(this.style),r=0,i=e=>{e&&(t+=n?`${n}${un(e)}</span>`:un(e))};for(;r<e.length;){let t=e.indexOf(sn,r);if(t<0){i(e.slice(r));break}i(e.slice(r,t));let a=this.sequenceEnd(e,t);if(a<0){let n=e.slice(t);n.length<64&&(this.pending=n);break}let o=e.slice(t,a);if(o[1]===`[`&&o.endsWith(`m`)){let e=o.slice(2,-1).split(/[;:]/).filter(e=>e!==``).map(Number);hn(this.style,e),n=gn(this.style)}r=a}return t}sequenceEnd(e,t){let n=e[t+1];if(n===void 0)return-1;if(n===`[`){for(let n=t+2;n<e.length;n++){let r=e.charCodeAt(n);if(r>=64&&r<=126)return n+1;if(n-t>32)return n}return-1}if(n===`]`){for(let n=t+2;n<e.length;n++){if(e[n]===`\x07`)return n+1;if(e[n]===sn&&e[n+1]===`\\`)return n+2;if(n-t>256)return n}return-1}return t+2}},vn=[`wheel`,`touchmove`,`keydown`,`pointerdown`],yn=class{scroller;content;onFollowChange;follow=!0;queue=[];converter=new _n;last=null;lastChars=0;lastOpen=!1;scheduled=!1;bytesShown=0;blockChars;budgetMs;stepChars;schedule;userUntil=0;resize;constructor(e,t,n={},r=()=>void 0){this.scroller=e,this.content=t,this.onFollowChange=r,this.blockChars=n.blockChars??16384,this.budgetMs=n.budgetMs??8,this.stepChars=n.stepChars??16384,this.schedule=n.schedule??(e=>requestAnimationFrame(()=>e())),e.addEventListener(`scroll`,this.onScroll,{passive:!0});for(let t of vn)e.addEventListener(t,this.markUser,{passive:!0});this.resize=typeof ResizeObserver>`u`?null:new ResizeObserver(()=>this.stick()),this.resize?.observe(e)}get shownChars(){return this.bytesShown}get pendingChars(){return this.queue.reduce((e,t)=>e+(`text`in t?t.text.length:0),0)}write(e){if(!e)return;let t=this.queue[this.queue.length-1];t&&`text`in t&&t.text.length<this.stepChars?t.text+=e:this.queue.push({text:e}),this.kick()}note(e){this.queue.push({note:e}),this.kick()}clear(){this.queue.length=0,this.content.replaceChildren(),this.converter=new _n,this.last=null,this.lastChars=0,this.lastOpen=!1,this.bytesShown=0,this.setFollow(!0)}dispose(){this.queue.length=0,this.scroller.removeEventListener(`scroll`,this.onScroll);for(let e of vn)this.scroller.removeEventListener(e,this.markUser);this.resize?.disconnect()}scrollToEnd(){this.setFollow(!0),this.stick()}flushAll(){for(;this.queue.length;)this.step();this.stick()}kick(){this.scheduled||(this.scheduled=!0,this.schedule(()=>this.pump()))}pump(){this.scheduled=!1;let e=performance.now();do this.step();while(this.queue.length&&performance.now()-e<this.budgetMs);this.stick(),this.queue.length&&this.kick()}step(){let e=this.queue[0];if(!e)return;if(`note`in e){this.queue.shift();let t=document.createElement(`div`);t.className=`note`,t.textContent=e.note,this.content.appendChild(t),this.last=null;return}let t=e.text;for(t.length>this.stepChars?(e.text=t.slice(this.stepChars),t=t.slice(0,this.stepChars)):this.queue.shift(),this.bytesShown+=t.length;t;){(!this.last||this.lastChars>=this.blockChars&&!this.lastOpen)&&this.newBlock();let e=Math.max(0,this.blockChars-this.lastChars),n=e>=t.length?t.length:t.indexOf(`
 `,Math.max(0,e-1));n=n<0?t.length:Math.min(t.length,n+1);let r=t.slice(0,n);t=t.slice(n),this.last.insertAdjacentHTML(`beforeend`,this.converter.push(r)),this.lastChars+=r.length,this.lastOpen=!r.endsWith(`
@@ -632,120 +531,21 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         right: 18px;
         bottom: 12px;
       }
-      .a-b {
-        font-weight: 700;
-      }
-      .a-d {
-        opacity: 0.7;
-      }
-      .a-i {
-        font-style: italic;
-      }
-      .a-u {
-        text-decoration: underline;
-      }
-      .a-f0 {
-        color: #5c6370;
-      }
-      .a-f1 {
-        color: #ef6b73;
-      }
-      .a-f2 {
-        color: #8bd06a;
-      }
-      .a-f3 {
-        color: #e5c07b;
-      }
-      .a-f4 {
-        color: #61afef;
-      }
-      .a-f5 {
-        color: #d291e4;
-      }
-      .a-f6 {
-        color: #56b6c2;
-      }
-      .a-f7 {
-        color: #dcdfe4;
-      }
-      .a-f8 {
-        color: #7f848e;
-      }
-      .a-f9 {
-        color: #ff7b86;
-      }
-      .a-f10 {
-        color: #a5e075;
-      }
-      .a-f11 {
-        color: #f0d58c;
-      }
-      .a-f12 {
-        color: #7dc2ff;
-      }
-      .a-f13 {
-        color: #e2a6f0;
-      }
-      .a-f14 {
-        color: #6fd3df;
-      }
-      .a-f15 {
-        color: #ffffff;
-      }
-      .a-g0 {
-        background: #3b3f47;
-      }
-      .a-g1 {
-        background: #8c2f37;
-      }
-      .a-g2 {
-        background: #3d6b2b;
-      }
-      .a-g3 {
-        background: #7a6424;
-      }
-      .a-g4 {
-        background: #2a5480;
-      }
-      .a-g5 {
-        background: #6b3b79;
-      }
-      .a-g6 {
-        background: #2a6670;
-      }
-      .a-g7 {
-        background: #9ca3af;
-      }
-      .a-g8 {
-        background: #4b5160;
-      }
-      .a-g9 {
-        background: #b23a45;
-      }
-      .a-g10 {
-        background: #4f8a38;
-      }
-      .a-g11 {
-        background: #9c8330;
-      }
-      .a-g12 {
-        background: #3a6ea5;
-      }
-      .a-g13 {
-        background: #8a4d9c;
-      }
-      .a-g14 {
-        background: #368590;
-      }
-      .a-g15 {
-        background: #d1d5db;
-      }
+      .a-b { font-weight: 700; }
+      .a-d { opacity: 0.7; }
+      .a-i { font-style: italic; }
+      .a-u { text-decoration: underline; }
+      .a-f0 { color: #5c6370; } .a-f1 { color: #ef6b73; } .a-f2 { color: #8bd06a; } .a-f3 { color: #e5c07b; }
+      .a-f4 { color: #61afef; } .a-f5 { color: #d291e4; } .a-f6 { color: #56b6c2; } .a-f7 { color: #dcdfe4; }
+      .a-f8 { color: #7f848e; } .a-f9 { color: #ff7b86; } .a-f10 { color: #a5e075; } .a-f11 { color: #f0d58c; }
+      .a-f12 { color: #7dc2ff; } .a-f13 { color: #e2a6f0; } .a-f14 { color: #6fd3df; } .a-f15 { color: #ffffff; }
+      .a-g0 { background: #3b3f47; } .a-g1 { background: #8c2f37; } .a-g2 { background: #3d6b2b; } .a-g3 { background: #7a6424; }
+      .a-g4 { background: #2a5480; } .a-g5 { background: #6b3b79; } .a-g6 { background: #2a6670; } .a-g7 { background: #9ca3af; }
+      .a-g8 { background: #4b5160; } .a-g9 { background: #b23a45; } .a-g10 { background: #4f8a38; } .a-g11 { background: #9c8330; }
+      .a-g12 { background: #3a6ea5; } .a-g13 { background: #8a4d9c; } .a-g14 { background: #368590; } .a-g15 { background: #d1d5db; }
     `];firstUpdated(){let e=this.renderRoot.querySelector(`.scroller`),t=this.renderRoot.querySelector(`.content`);this.writer=new yn(e,t,{},e=>this.following=e),this.resubscribe()}updated(e){(e.has(`jobId`)||e.has(`source`))&&this.resubscribe()}connectedCallback(){super.connectedCallback(),this.writer&&this.resubscribe()}disconnectedCallback(){super.disconnectedCallback(),this.unsubscribe?.(),this.unsubscribe=null,this.subscribedTo=null}resubscribe(){let e=this.writer;if(!e)return;let t=this.source,n=this.jobId;this.subscribedTo&&t===this.subscribedTo.source&&n===this.subscribedTo.jobId||(this.unsubscribe?.(),this.unsubscribe=null,this.subscribedTo=null,e.clear(),this.problem=null,t&&n!=null&&(this.subscribedTo={source:t,jobId:n},this.unsubscribe=t.subscribeLog(n,0,t=>{t.kind===`text`?e.write(t.text):t.kind===`truncated`?e.note(`… older output was dropped by the log size limit …`):t.kind===`gap`?e.note(`… ${t.bytes} bytes missing …`):t.kind===`end`?e.note(`— job ${t.state.replace(`_`,` `)} —`):this.problem=t.message})))}close(){this.dispatchEvent(new CustomEvent(`forge-log-close`,{bubbles:!0,composed:!0}))}render(){let e=this.job,t=e?.state===`running`,n=Tt(e?.trust);return T`
       <header>
-        <span class="title"
-          ><b>Log</b> · ${this.deviceName||e?.deviceId||``}
-          ${e?T`<span class="muted">${R[e.action]??e.action} #${e.id}</span>`:this.jobId==null?D:T`<span class="muted">#${this.jobId}</span>`}</span
-        >
+        <span class="title"><b>Log</b> · ${this.deviceName||e?.deviceId||``} ${e?T`<span class="muted">${R[e.action]??e.action} #${e.id}</span>`:this.jobId==null?D:T`<span class="muted">#${this.jobId}</span>`}</span>
         ${e?T`<span class="chip ${L(e.state)}">${e.state.replace(`_`,` `)}${t&&e.progress!=null?` ${Math.round(e.progress)}%`:``}</span>`:D}
         ${e?on(e):D}
         ${e?T`<span class="muted">${t?Wt(e.startedAt):Ut(e.durationMs)}</span>`:D}
@@ -754,18 +554,8 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       ${e?.error||n?T`<div class="error-text" style="padding:0 12px 6px" role="alert" title=${e?.error??``}>${n??`${e?.phase?`${e.phase}: `:``}${e?.error}`}</div>`:D}
       ${this.problem?T`<div class="error-text" style="padding:0 12px 6px" role="alert">${this.problem}</div>`:D}
       <div class="wrap">
-        <div
-          class="scroller"
-          role="log"
-          aria-live="off"
-          aria-label=${`Build log of job ${this.jobId??``}`}
-          tabindex="0"
-        >
-          <div class="content"></div>
-        </div>
-        <button class="btn primary jump" ?hidden=${this.following} @click=${()=>this.writer?.scrollToEnd()}>
-          ↓ Follow the end
-        </button>
+        <div class="scroller" role="log" aria-live="off" aria-label=${`Build log of job ${this.jobId??``}`} tabindex="0"><div class="content"></div></div>
+        <button class="btn primary jump" ?hidden=${this.following} @click=${()=>this.writer?.scrollToEnd()}>↓ Follow the end</button>
       </div>
     `}};customElements.get(`forge-log-panel`)||customElements.define(`forge-log-panel`,bn);var xn={interactive:0,automation:1,scheduled:2,bulk:3};function Sn(e,t=25){let n=[],r=[],i=[];for(let t of e)t.state===`running`?n.push(t):t.state===`queued`||t.state===`blocked`?r.push(t):i.push(t);return n.sort((e,t)=>(e.startedAt??``).localeCompare(t.startedAt??``)||e.id-t.id),r.sort((e,t)=>(xn[e.priority]??9)-(xn[t.priority]??9)||e.id-t.id),i.sort((e,t)=>(t.finishedAt??``).localeCompare(e.finishedAt??``)||t.id-e.id),{running:n,queued:r,recent:i.slice(0,t)}}var Cn=class extends M{static properties={state:{attribute:!1}};ticker=null;static styles=[I,o`
       :host {
@@ -814,40 +604,30 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
     `];connectedCallback(){super.connectedCallback(),this.ticker=setInterval(()=>this.requestUpdate(),1e3)}disconnectedCallback(){super.disconnectedCallback(),this.ticker&&clearInterval(this.ticker),this.ticker=null}deviceName(e){let t=this.state.devices.get(e);return t?.friendlyName||t?.name||e}workerName(e){return e?this.state.workers.get(e)?.name??e:`—`}render(){let e=Sn(this.state.jobs.values());return T`
       <section aria-label="Running jobs">
         <h3>Running (${e.running.length})</h3>
-        ${this.list(e.running,e=>T` <span class="muted"
-                >on ${this.workerName(e.workerId)}${e.progress==null?``:` · ${Math.round(e.progress)}%`}</span
-              >
-              <span>${e.phase??`starting`} · ${Wt(e.startedAt)}</span>`)}
+        ${this.list(e.running,e=>T`
+          <span class="muted">on ${this.workerName(e.workerId)}${e.progress==null?``:` · ${Math.round(e.progress)}%`}</span>
+          <span>${e.phase??`starting`} · ${Wt(e.startedAt)}</span>`)}
       </section>
       <section aria-label="Queued jobs">
         <h3>Queued (${e.queued.length})</h3>
-        ${this.list(e.queued,(e,t)=>T` <span class="muted">#${t+1} · ${e.priority}${e.state===`blocked`?` · blocked`:``}</span>
-              <span>waiting ${Wt(e.createdAt)}</span>`)}
+        ${this.list(e.queued,(e,t)=>T`
+          <span class="muted">#${t+1} · ${e.priority}${e.state===`blocked`?` · blocked`:``}</span>
+          <span>waiting ${Wt(e.createdAt)}</span>`)}
       </section>
       <section aria-label="Recent jobs">
         <h3>Recent (${e.recent.length})</h3>
-        ${this.list(e.recent,e=>T` <span><span class="chip ${L(e.state)}">${e.state.replace(`_`,` `)}</span></span>
-              <span class="muted" title=${Y(e.finishedAt)}
-                >${Ut(e.durationMs)} · ${Gt(e.finishedAt)}</span
-              >`)}
+        ${this.list(e.recent,e=>T`
+          <span><span class="chip ${L(e.state)}">${e.state.replace(`_`,` `)}</span></span>
+          <span class="muted" title=${Y(e.finishedAt)}>${Ut(e.durationMs)} · ${Gt(e.finishedAt)}</span>`)}
       </section>
     `}list(e,t){return e.length?T`<ul>
       ${e.map((e,n)=>{let r=e.state===`running`||e.state===`queued`||e.state===`blocked`,i=Tt(e.trust);return T`<li>
-          <span
-            ><b>${this.deviceName(e.deviceId)}</b>
-            <span class="muted">${R[e.action]??e.action} #${e.id}</span></span
-          >
+          <span><b>${this.deviceName(e.deviceId)}</b> <span class="muted">${R[e.action]??e.action} #${e.id}</span></span>
           ${t(e,n)}
           <span class="right">
             ${on(e)}
             ${r?T`<button class="btn danger" ?disabled=${e.cancelRequested} aria-label=${`Cancel job ${e.id}`} @click=${()=>F(this,{action:`cancel`,jobId:e.id,deviceId:e.deviceId})}>Cancel</button>`:D}
-            <button
-              class="btn"
-              aria-label=${`Open the log of job ${e.id}`}
-              @click=${()=>F(this,{action:`log`,jobId:e.id})}
-            >
-              Log
-            </button>
+            <button class="btn" aria-label=${`Open the log of job ${e.id}`} @click=${()=>F(this,{action:`log`,jobId:e.id})}>Log</button>
           </span>
           ${i?T`<span class="err error-text" title=${e.error??``}>${i}</span>`:D}
           ${e.error&&!i?T`<span class="err ${e.state===`cancelled`?`muted`:`error-text`}">${e.phase?`${e.phase}: `:``}${e.error}</span>`:D}
@@ -926,27 +706,17 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       }
     `];jobLabel(e){let t=this.state.jobs.get(e);if(!t)return`#${e}`;let n=this.state.devices.get(t.deviceId);return`${n?.friendlyName||n?.name||t.deviceId} (#${e})`}render(){let e=[...this.state.workers.values()].sort((e,t)=>Number(t.online)-Number(e.online)||e.name.localeCompare(t.name));return e.length?T`<ul aria-label="Build workers">
       ${e.map(e=>this.renderWorker(e))}
-    </ul>`:T`<div class="empty">
-        No build workers yet. Start one with <span class="mono">esphome-forge worker</span>.
-      </div>`}renderWorker(e){let t=e.system;return T`<li
-      aria-label=${`Worker ${e.name}, ${e.online?`online`:`offline`}, ${e.busySlots} of ${e.slots} slots busy`}
-    >
+    </ul>`:T`<div class="empty">No build workers yet. Start one with <span class="mono">esphome-forge worker</span>.</div>`}renderWorker(e){let t=e.system;return T`<li aria-label=${`Worker ${e.name}, ${e.online?`online`:`offline`}, ${e.busySlots} of ${e.slots} slots busy`}>
       <div class="top">
         <b>${e.name}${e.local?T` <span class="chip">built-in</span>`:D}</b>
         <span class="chip ${e.online?`tone-ok`:`tone-bad`}">${e.online?`online`:`offline`}</span>
       </div>
       <div>
         <div class="muted">${e.busySlots} / ${e.slots} slots in use</div>
-        <div class="slots" aria-hidden="true">
-          ${Array.from({length:e.slots},(t,n)=>T`<span class="slot ${n<e.busySlots?`busy`:``}"></span>`)}
-        </div>
+        <div class="slots" aria-hidden="true">${Array.from({length:e.slots},(t,n)=>T`<span class="slot ${n<e.busySlots?`busy`:``}"></span>`)}</div>
       </div>
-      <div>
-        ${e.activeJobIds.length?e.activeJobIds.map(e=>T`<div>▶ ${this.jobLabel(e)}</div>`):T`<span class="muted">idle</span>`}
-      </div>
-      <div class="muted">
-        ${e.platform??(t?`${t.os}/${t.arch}`:`unknown platform`)}${t?` · ${t.cpus} CPUs`:``}${e.version?` · v${e.version}`:``}
-      </div>
+      <div>${e.activeJobIds.length?e.activeJobIds.map(e=>T`<div>▶ ${this.jobLabel(e)}</div>`):T`<span class="muted">idle</span>`}</div>
+      <div class="muted">${e.platform??(t?`${t.os}/${t.arch}`:`unknown platform`)}${t?` · ${t.cpus} CPUs`:``}${e.version?` · v${e.version}`:``}</div>
       ${e.tags.length?T`<div>${e.tags.map(e=>T`<span class="chip">${e}</span> `)}</div>`:D}
       ${e.esphomeVersions.length?T`<div class="muted">ESPHome ${e.esphomeVersions.join(`, `)}</div>`:D}
       ${!e.online&&e.lastSeenAt?T`<div class="muted">last seen ${Gt(e.lastSeenAt)}</div>`:D}
@@ -1001,31 +771,17 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       }
     `];connectedCallback(){super.connectedCallback(),this.attach()}disconnectedCallback(){super.disconnectedCallback(),this.detach()}willUpdate(){this.isConnected&&this.source!==this.subscribed&&this.attach(),!this.views.includes(this.tab)&&this.views[0]&&(this.tab=this.views[0])}attach(){this.subscribed===this.source&&this.unsubscribe||(this.detach(),this.source&&(this.subscribed=this.source,this.unsubscribe=this.source.subscribe(e=>this.state=e)))}detach(){this.unsubscribe?.(),this.unsubscribe=null,this.subscribed=null}setRowError(e,t){let n=new Map(this.rowErrors);for(let r of e)t?n.set(r,t):n.delete(r);this.rowErrors=n}setBusy(e,t){let n=new Set(this.busy);for(let r of e)t?n.add(r):n.delete(r);this.busy=n}async onAction(e){if(e.action===`log`)this.logJobId=e.jobId,await this.updateComplete,this.renderRoot.querySelector(`forge-log-panel`)?.scrollIntoView?.({block:`nearest`,behavior:`smooth`});else if(e.action===`dismiss-error`)this.setRowError([e.deviceId],null);else if(e.action===`cancel`)try{await this.source?.cancel(e.jobId)}catch(t){let n=`Cancel failed: ${Ke(t).message}`;e.deviceId?this.setRowError([e.deviceId],n):this.banner=n}else await this.runJobs(e.action,e.deviceIds)}async runJobs(e,t){let n=this.source;if(n&&t.length!==0){if(e!==`compile`&&t.length>1){let n=this.renderRoot.querySelector(`forge-confirm-dialog`),r=e===`upload`?`flash its stored firmware`:`compile and flash new firmware`;if(!await n.ask(`Update ${t.length} devices over the air?`,`Each of the ${t.length} selected devices will ${r} and restart.`,`Update ${t.length} devices`))return}this.setBusy(t,!0),this.setRowError(t,null);try{let r=e===`upload`?await n.upload(t):await n.compile(t,{upload:e===`compile_upload`});for(let e of r.skipped)this.setRowError([e.deviceId],`Not queued: ${e.reason}`);t.length>1&&(this.notice=`Queued ${r.jobs.length} job${r.jobs.length===1?``:`s`}${r.skipped.length?`, skipped ${r.skipped.length}`:``}.`)}catch(e){let n=Ke(e).message;t.length===1?this.setRowError(t,n):this.banner=n}finally{this.setBusy(t,!1)}}}onTabKey(e){let t=this.views.indexOf(this.tab),n=e.key===`ArrowRight`?1:e.key===`ArrowLeft`?-1:0;n&&(this.tab=this.views[(t+n+this.views.length)%this.views.length],this.updateComplete.then(()=>this.renderRoot.querySelector(`[role="tab"][aria-selected="true"]`)?.focus()))}render(){let e=this.state,t=this.logJobId==null?void 0:e.jobs.get(this.logJobId),n=t?e.devices.get(t.deviceId):void 0,r=0,i=0;for(let t of e.jobs.values())t.state===`running`?r++:(t.state===`queued`||t.state===`blocked`)&&i++;let a=[...e.workers.values()].filter(e=>e.online).length;return T`
       ${this.views.length>1?T`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
-              ${this.views.map(e=>T`<button role="tab" id=${`tab-${e}`} aria-controls="panel" aria-selected=${e===this.tab?`true`:`false`} tabindex=${e===this.tab?0:-1} @click=${()=>this.tab=e}>${$e[e]}</button>`)}
-            </div>`:D}
-      <div class="summary muted" aria-live="polite">
-        ${e.devices.size} devices · ${r} running · ${i} queued · ${a}/${e.workers.size} workers online
-      </div>
+            ${this.views.map(e=>T`<button role="tab" id=${`tab-${e}`} aria-controls="panel" aria-selected=${e===this.tab?`true`:`false`} tabindex=${e===this.tab?0:-1} @click=${()=>this.tab=e}>${$e[e]}</button>`)}
+          </div>`:D}
+      <div class="summary muted" aria-live="polite">${e.devices.size} devices · ${r} running · ${i} queued · ${a}/${e.workers.size} workers online</div>
       ${this.source?.trustStatus?T`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>`:D}
       ${e.status===`live`?D:T`<div class="banner ${e.status===`reconnecting`||e.status===`connecting`?`tone-info`:`tone-bad`}" role="status">${jn[e.status]}${e.error?` ${e.error}`:``}</div>`}
       ${this.banner?T`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${()=>this.banner=null}>✕</button></div>`:D}
       ${this.notice?T`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${()=>this.notice=null}>✕</button></div>`:D}
       <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
-      ${this.logJobId==null?D:T`<forge-log-panel
-              .source=${this.source}
-              .jobId=${this.logJobId}
-              .job=${t}
-              .deviceName=${n?.friendlyName||n?.name||``}
-            ></forge-log-panel>`}
+      ${this.logJobId==null?D:T`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${t} .deviceName=${n?.friendlyName||n?.name||``}></forge-log-panel>`}
       <forge-confirm-dialog></forge-confirm-dialog>
-    `}renderView(){switch(this.tab){case`devices`:return T`<forge-devices-view
-          .state=${this.state}
-          .presence=${this.presence}
-          .scopeTags=${this.scopeTags}
-          .columns=${this.columns}
-          .rowErrors=${this.rowErrors}
-          .busy=${this.busy}
-        ></forge-devices-view>`;case`queue`:return T`<forge-queue-view .state=${this.state}></forge-queue-view>`;case`workers`:return T`<forge-workers-view .state=${this.state}></forge-workers-view>`}}};customElements.get(`forge-dashboard`)||customElements.define(`forge-dashboard`,Mn);var Z=`esphome-forge-card`,Nn=[`type`,`title`,`views`,`tags`,`columns`,`compact`,`entry_id`],Pn=[`grid_options`,`layout_options`,`view_layout`,`visibility`,`card_mod`],Fn=/^[a-z0-9][a-z0-9_.:-]*$/,Q=e=>{throw Error(`${Z}: ${e}`)},$=e=>typeof e==`string`?`"${e}"`:JSON.stringify(e);function In(e,t){return typeof e==`string`?e.split(`,`).map(e=>e.trim()).filter(Boolean):Array.isArray(e)?e:Q(`${t}: expected a list, got ${$(e)}`)}function Ln(e,t,n){let r=[];for(let i of In(e,t))typeof i==`string`&&n.includes(i)||Q(`${t}: unknown value ${$(i)}; choose from ${n.join(`, `)}`),r.includes(i)&&Q(`${t}: ${$(i)} is listed twice`),r.push(i);return r}function Rn(e){if(!e||typeof e!=`object`||Array.isArray(e))return Q(`the configuration must be a mapping of options`);let t=e;for(let e of Object.keys(t))!Nn.includes(e)&&!Pn.includes(e)&&Q(`unknown option ${$(e)}; the options are ${Nn.slice(1).join(`, `)}`);let n={...t};return typeof t.type==`string`&&t.type||Q(`type: expected "custom:${Z}"`),t.title!==void 0&&typeof t.title!=`string`&&Q(`title: expected text, got ${$(t.title)}`),t.views!==void 0&&(n.views=Ln(t.views,`views`,z),n.views.length===0&&Q(`views: list at least one of ${z.join(`, `)}`)),t.tags!==void 0&&(n.tags=In(t.tags,`tags`).map(e=>(typeof e==`string`&&Fn.test(e)||Q(`tags: ${$(e)} is not a tag (lowercase letters, digits, '_', '.', ':' and '-')`),e))),t.columns!==void 0&&(n.columns=Ln(t.columns,`columns`,H)),t.compact!==void 0&&typeof t.compact!=`boolean`&&Q(`compact: expected true or false, got ${$(t.compact)}`),t.entry_id===void 0||typeof t.entry_id==`string`&&t.entry_id||Q(`entry_id: expected a config entry id (text), got ${$(t.entry_id)}`),n}function zn(e){return{title:e.title??``,views:e.views?.length?[...e.views]:[...z],tags:e.tags?[...e.tags]:[],columns:e.columns?[...e.columns]:[...H],compact:e.compact??!1,entryId:e.entry_id??null}}function Bn(){return{title:`ESPHome builds`,views:[...z],tags:[],columns:[...H],compact:!1}}var Vn=e=>e.toLowerCase().replace(/[^0-9a-f]/g,``),Hn=e=>e.toLowerCase().replace(/[\s_]+/g,`-`);function Un(e){if(!e)return null;let t=/ESPHome\s+v?([\w.-]+)/i.exec(e)??/^v?(\d{4}\.\d+\.\d+\w*)/.exec(e.trim());return t?t[1]:null}var Wn=class{indexed=null;last=new Map;index(e){if(this.indexed&&this.indexed.devices===e.devices&&this.indexed.entities===e.entities)return this.indexed.index;let t=new Map,n=new Map;for(let r of Object.values(e.devices??{})){for(let[e,n]of r.connections??[])e===`mac`&&t.set(Vn(n),r);for(let e of[r.name,r.name_by_user])e&&n.set(Hn(e),r)}let r=new Map;for(let t of Object.values(e.entities??{})){if(!t.device_id||t.platform&&t.platform!==`esphome`)continue;let e=r.get(t.device_id)??[];e.push(t.entity_id),r.set(t.device_id,e)}let i={byMac:t,byName:n,entitiesOf:r};return this.indexed={devices:e.devices,entities:e.entities,index:i},i}resolve(e,t){if(!e)return this.last;let n=this.index(e),r=new Map,i=!1,a=0;for(let o of t){a++;let t=(o.mac?n.byMac.get(Vn(o.mac)):void 0)??[o.friendlyName,o.name,o.id].filter(e=>!!e).map(e=>n.byName.get(Hn(e))).find(Boolean),s=null;if(t){let r=(n.entitiesOf.get(t.id)??[]).map(t=>e.states[t]?.state).filter(e=>e!==void 0);r.length&&(s=r.some(e=>e!==`unavailable`))}let c=t?.sw_version??null,l=Un(c),u=this.last.get(o.id);u&&u.online===s&&u.runningVersion===l&&u.swVersion===c?r.set(o.id,u):(r.set(o.id,{online:s,runningVersion:l,swVersion:c}),i=!0)}return!i&&a===this.last.size?this.last:(this.last=r,r)}},Gn=class extends M{static properties={config:{state:!0},problem:{state:!0},tagsText:{state:!0}};hass=null;constructor(){super(),this.config=null,this.problem=null,this.tagsText=``}static styles=[I,o`
+    `}renderView(){switch(this.tab){case`devices`:return T`<forge-devices-view .state=${this.state} .presence=${this.presence} .scopeTags=${this.scopeTags} .columns=${this.columns} .rowErrors=${this.rowErrors} .busy=${this.busy}></forge-devices-view>`;case`queue`:return T`<forge-queue-view .state=${this.state}></forge-queue-view>`;case`workers`:return T`<forge-workers-view .state=${this.state}></forge-workers-view>`}}};customElements.get(`forge-dashboard`)||customElements.define(`forge-dashboard`,Mn);var Z=`esphome-forge-card`,Nn=[`type`,`title`,`views`,`tags`,`columns`,`compact`,`entry_id`],Pn=[`grid_options`,`layout_options`,`view_layout`,`visibility`,`card_mod`],Fn=/^[a-z0-9][a-z0-9_.:-]*$/,Q=e=>{throw Error(`${Z}: ${e}`)},$=e=>typeof e==`string`?`"${e}"`:JSON.stringify(e);function In(e,t){return typeof e==`string`?e.split(`,`).map(e=>e.trim()).filter(Boolean):Array.isArray(e)?e:Q(`${t}: expected a list, got ${$(e)}`)}function Ln(e,t,n){let r=[];for(let i of In(e,t))typeof i==`string`&&n.includes(i)||Q(`${t}: unknown value ${$(i)}; choose from ${n.join(`, `)}`),r.includes(i)&&Q(`${t}: ${$(i)} is listed twice`),r.push(i);return r}function Rn(e){if(!e||typeof e!=`object`||Array.isArray(e))return Q(`the configuration must be a mapping of options`);let t=e;for(let e of Object.keys(t))!Nn.includes(e)&&!Pn.includes(e)&&Q(`unknown option ${$(e)}; the options are ${Nn.slice(1).join(`, `)}`);let n={...t};return typeof t.type==`string`&&t.type||Q(`type: expected "custom:${Z}"`),t.title!==void 0&&typeof t.title!=`string`&&Q(`title: expected text, got ${$(t.title)}`),t.views!==void 0&&(n.views=Ln(t.views,`views`,z),n.views.length===0&&Q(`views: list at least one of ${z.join(`, `)}`)),t.tags!==void 0&&(n.tags=In(t.tags,`tags`).map(e=>(typeof e==`string`&&Fn.test(e)||Q(`tags: ${$(e)} is not a tag (lowercase letters, digits, '_', '.', ':' and '-')`),e))),t.columns!==void 0&&(n.columns=Ln(t.columns,`columns`,H)),t.compact!==void 0&&typeof t.compact!=`boolean`&&Q(`compact: expected true or false, got ${$(t.compact)}`),t.entry_id===void 0||typeof t.entry_id==`string`&&t.entry_id||Q(`entry_id: expected a config entry id (text), got ${$(t.entry_id)}`),n}function zn(e){return{title:e.title??``,views:e.views?.length?[...e.views]:[...z],tags:e.tags?[...e.tags]:[],columns:e.columns?[...e.columns]:[...H],compact:e.compact??!1,entryId:e.entry_id??null}}function Bn(){return{title:`ESPHome builds`,views:[...z],tags:[],columns:[...H],compact:!1}}var Vn=e=>e.toLowerCase().replace(/[^0-9a-f]/g,``),Hn=e=>e.toLowerCase().replace(/[\s_]+/g,`-`);function Un(e){if(!e)return null;let t=/ESPHome\s+v?([\w.-]+)/i.exec(e)??/^v?(\d{4}\.\d+\.\d+\w*)/.exec(e.trim());return t?t[1]:null}var Wn=class{indexed=null;last=new Map;index(e){if(this.indexed&&this.indexed.devices===e.devices&&this.indexed.entities===e.entities)return this.indexed.index;let t=new Map,n=new Map;for(let r of Object.values(e.devices??{})){for(let[e,n]of r.connections??[])e===`mac`&&t.set(Vn(n),r);for(let e of[r.name,r.name_by_user])e&&n.set(Hn(e),r)}let r=new Map;for(let t of Object.values(e.entities??{})){if(!t.device_id||t.platform&&t.platform!==`esphome`)continue;let e=r.get(t.device_id)??[];e.push(t.entity_id),r.set(t.device_id,e)}let i={byMac:t,byName:n,entitiesOf:r};return this.indexed={devices:e.devices,entities:e.entities,index:i},i}resolve(e,t){if(!e)return this.last;let n=this.index(e),r=new Map,i=!1,a=0;for(let o of t){a++;let t=(o.mac?n.byMac.get(Vn(o.mac)):void 0)??[o.friendlyName,o.name,o.id].filter(e=>!!e).map(e=>n.byName.get(Hn(e))).find(Boolean),s=null;if(t){let r=(n.entitiesOf.get(t.id)??[]).map(t=>e.states[t]?.state).filter(e=>e!==void 0);r.length&&(s=r.some(e=>e!==`unavailable`))}let c=t?.sw_version??null,l=Un(c),u=this.last.get(o.id);u&&u.online===s&&u.runningVersion===l&&u.swVersion===c?r.set(o.id,u):(r.set(o.id,{online:s,runningVersion:l,swVersion:c}),i=!0)}return!i&&a===this.last.size?this.last:(this.last=r,r)}},Gn=class extends M{static properties={config:{state:!0},problem:{state:!0},tagsText:{state:!0}};hass=null;constructor(){super(),this.config=null,this.problem=null,this.tagsText=``}static styles=[I,o`
       :host {
         display: block;
       }
@@ -1066,59 +822,26 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       ${this.problem?T`<p class="error-text" role="alert">${this.problem}</p>`:D}
       <div class="field">
         <label for="title">Title</label>
-        <input
-          id="title"
-          type="text"
-          .value=${this.config.title??``}
-          @change=${e=>this.change({title:e.target.value||void 0})}
-        />
+        <input id="title" type="text" .value=${this.config.title??``} @change=${e=>this.change({title:e.target.value||void 0})} />
       </div>
       <fieldset>
         <legend>Views</legend>
         <div class="grid">
-          ${z.map(t=>T`<label
-                ><input
-                  type="checkbox"
-                  name="view-${t}"
-                  .checked=${e.views.includes(t)}
-                  ?disabled=${e.views.length===1&&e.views.includes(t)}
-                  @change=${e=>this.toggleView(t,e.target.checked)}
-                />${$e[t]}</label
-              >`)}
+          ${z.map(t=>T`<label><input type="checkbox" name="view-${t}" .checked=${e.views.includes(t)} ?disabled=${e.views.length===1&&e.views.includes(t)} @change=${e=>this.toggleView(t,e.target.checked)} />${$e[t]}</label>`)}
         </div>
       </fieldset>
       <div class="field">
         <label for="tags">Only devices with these tags</label>
-        <input
-          id="tags"
-          type="text"
-          placeholder="e.g. kitchen, outdoor"
-          .value=${this.tagsText}
-          @change=${e=>this.setTags(e.target.value)}
-        />
+        <input id="tags" type="text" placeholder="e.g. kitchen, outdoor" .value=${this.tagsText} @change=${e=>this.setTags(e.target.value)} />
         <span class="hint">Comma-separated; empty shows every device.</span>
       </div>
       <fieldset>
         <legend>Columns</legend>
         <div class="grid">
-          ${H.map(t=>T`<label
-                ><input
-                  type="checkbox"
-                  name="column-${t}"
-                  .checked=${e.columns.includes(t)}
-                  @change=${e=>this.toggleColumn(t,e.target.checked)}
-                />${pt[t]}</label
-              >`)}
+          ${H.map(t=>T`<label><input type="checkbox" name="column-${t}" .checked=${e.columns.includes(t)} @change=${e=>this.toggleColumn(t,e.target.checked)} />${pt[t]}</label>`)}
         </div>
       </fieldset>
-      <label
-        ><input
-          type="checkbox"
-          name="compact"
-          .checked=${e.compact}
-          @change=${e=>this.change({compact:e.target.checked})}
-        />Compact rows</label
-      >
+      <label><input type="checkbox" name="compact" .checked=${e.compact} @change=${e=>this.change({compact:e.target.checked})} />Compact rows</label>
     `}};customElements.get(`esphome-forge-card-editor`)||customElements.define(`${Z}-editor`,Gn);var Kn=class extends M{static properties={resolved:{state:!0},source:{state:!0},presence:{state:!0}};config=null;hassValue=null;resolver=new Wn;devices=new Map;unsubscribe=null;constructor(){super(),this.resolved=null,this.source=null,this.presence=new Map}static styles=o`
     :host {
       display: block;
