@@ -28,10 +28,10 @@ START_TIMEOUT = 30.0
 SIGN_REVOCATION_LIST = """
 const [dataDir, listJson] = process.argv.slice(1);
 const dist = new URL("sidecar/dist/trust/", `file://${process.cwd()}/`);
-const { readPrivateKeyFile } = await import(new URL("keys.js", dist));
-const { ownKeyPath } = await import(new URL("own-keys.js", dist));
-const { REVOCATION_PAYLOAD_TYPE } = await import(new URL("revocation.js", dist));
-const { signDsse } = await import(new URL("sign.js", dist));
+const { readPrivateKeyFile } = await import(new URL("keys/keys.js", dist));
+const { ownKeyPath } = await import(new URL("keys/own-keys.js", dist));
+const { REVOCATION_PAYLOAD_TYPE } = await import(new URL("revocation/revocation.js", dist));
+const { signDsse } = await import(new URL("keys/sign.js", dist));
 const key = readPrivateKeyFile(ownKeyPath(`${dataDir}/trust/keys`, "revocation"));
 const bundle = await signDsse(Buffer.from(listJson), REVOCATION_PAYLOAD_TYPE, key);
 process.stdout.write(JSON.stringify(bundle));
