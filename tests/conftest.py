@@ -76,7 +76,7 @@ def mock_config_entry(sidecar: Sidecar) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=ENTRY_ID,
-        title="Forge for ESPHome (test)",
+        title="Forge for ESPHome",
         unique_id=sidecar.instance_id,
         data={CONF_URL: sidecar.url, CONF_TOKEN: sidecar.token},
     )
@@ -107,7 +107,7 @@ async def init_integration(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     # Worker entities appear once the local worker has registered with the sidecar.
     await async_wait_for(
-        lambda: hass.states.get("binary_sensor.forge_worker_local_online") is not None,
+        lambda: hass.states.get("binary_sensor.forge_for_esphome_local_worker_online") is not None,
         what="the local worker's entities",
     )
     await hass.async_block_till_done()

@@ -28,9 +28,9 @@ from .sidecar import Sidecar
 WATCHED = (
     "sensor.kitchen_build_status",
     "update.kitchen_firmware",
-    "sensor.forge_for_esphome_test_queue_depth",
-    "binary_sensor.forge_worker_local_online",
-    "number.forge_worker_local_build_slots",
+    "sensor.forge_for_esphome_queue_depth",
+    "binary_sensor.forge_for_esphome_local_worker_online",
+    "number.forge_for_esphome_local_worker_build_slots",
 )
 
 
@@ -73,7 +73,9 @@ async def test_sidecar_killed_and_restarted(
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     assert init_integration.state is ConfigEntryState.LOADED
     await async_wait_for(
-        lambda: hass.states.get("binary_sensor.forge_worker_local_online").state == "on",
+        lambda: (
+            hass.states.get("binary_sensor.forge_for_esphome_local_worker_online").state == "on"
+        ),
         what="worker back online",
     )
 

@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.esphome_forge.const import CONF_TOKEN, CONF_URL, DOMAIN, EVENT_JOB_FINISHED
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import STATE_OFF
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
@@ -167,7 +167,11 @@ async def test_update_install_and_failed_build(hass: HomeAssistant, init_integra
     """update.install queues compile+OTA; a failing build shows `failed` and its error."""
     finished = async_capture_events(hass, EVENT_JOB_FINISHED)
     update = "update.porch_firmware"
-    assert hass.states.get(update).state == "unknown"  # Forge never flashed it
+    # Forge never flashed it and ESPHome does not know it: Install is offered all the same.
+    before = hass.states.get(update)
+    assert before.state == STATE_ON
+    assert before.attributes["installed_version"] == "unknown"
+    assert before.attributes["release_summary"].startswith("Installed version unknown")
 
     await hass.services.async_call("update", "install", {"entity_id": update}, blocking=True)
     await async_wait_for(lambda: bool(finished), what="porch build")
@@ -190,6 +194,6 @@ async def test_update_install_and_failed_build(hass: HomeAssistant, init_integra
     attrs = hass.states.get("sensor.shed_build_status").attributes
     assert attrs["last_error"] == finished[1].data["error"]
     # A compile without upload does not touch what runs on the device.
-    assert hass.states.get("update.shed_firmware").state == "unknown"
+    assert hass.states.get("update.shed_firmware").attributes["installed_version"] == "unknown"
     # A succeeded compile-only build changes nothing for the update entity either.
     assert hass.states.get(update).state == STATE_OFF

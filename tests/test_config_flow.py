@@ -91,7 +91,7 @@ async def test_user_flow_errors_then_success(hass: HomeAssistant, sidecar: Sidec
 
     result = await attempt(sidecar.url.removeprefix("http://"), sidecar.token)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"Forge for ESPHome (127.0.0.1:{sidecar.port})"
+    assert result["title"] == "Forge for ESPHome"
     assert result["data"] == {CONF_URL: sidecar.url, CONF_TOKEN: sidecar.token}
     assert result["result"].unique_id == sidecar.instance_id
     await hass.async_block_till_done()
@@ -348,6 +348,8 @@ async def test_reconfigure_flow(
     assert mock_config_entry.data == {CONF_URL: sidecar.url, CONF_TOKEN: sidecar.token}
     assert mock_config_entry.unique_id == sidecar.instance_id
     assert mock_config_entry.state is ConfigEntryState.LOADED
+    # The name (and the entity ids made from it) does not follow the address.
+    assert mock_config_entry.title == "Forge for ESPHome"
 
 
 async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:

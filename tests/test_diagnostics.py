@@ -49,6 +49,12 @@ async def test_diagnostics_redacted(
         assert secret not in text
     assert f"127.0.0.1:{sidecar.port}" not in text
 
+    # A second sidecar's title carries its host (the names of its devices too): scrubbed.
+    hass.config_entries.async_update_entry(init_integration, title="Forge for ESPHome (127.0.0.1)")
+    diag = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    assert diag["entry"]["title"] == f"Forge for ESPHome ({REDACTED})"
+    assert "127.0.0.1" not in json.dumps(diag)
+
 
 async def test_diagnostics_scrub_addresses_in_free_text(
     hass: HomeAssistant,

@@ -95,9 +95,9 @@ async def test_snapshot_initial(
     """States and attributes of a fresh fleet (nothing built yet)."""
     # The local worker reports its ESPHome version once its probe answers, just after it connects.
     await async_wait_for(
-        lambda: hass.states.get("binary_sensor.forge_worker_local_online").attributes.get(
-            "esphome_versions"
-        ),
+        lambda: hass.states.get(
+            "binary_sensor.forge_for_esphome_local_worker_online"
+        ).attributes.get("esphome_versions"),
         what="the local worker's ESPHome version",
     )
     await hass.async_block_till_done()
@@ -118,7 +118,7 @@ async def test_snapshot_after_builds(
     await async_wait_for(
         lambda: (
             hass.states.get("sensor.shed_build_status").state == "failed"
-            and hass.states.get("sensor.forge_worker_local_active_jobs").state == "0"
+            and hass.states.get("sensor.forge_for_esphome_local_worker_active_jobs").state == "0"
         ),
         what="settled",
     )
@@ -133,7 +133,7 @@ async def test_trust_verified_after_compile_upload(
     the worker signed its build, the sidecar approved it, and the flash was recorded."""
     trust = "sensor.porch_firmware_trust"
     before = hass.states.get(trust)
-    assert before.state == "unknown"
+    assert before.state == "not_checked"
     assert before.attributes["signer"] is None
     assert before.attributes["build_sequence"] is None
     finished = async_capture_events(hass, EVENT_JOB_FINISHED)
@@ -153,7 +153,7 @@ async def test_trust_verified_after_compile_upload(
     assert state.attributes["firmware_sha256"] == finished[0].data["firmware_sha256"]
     assert "build #1 for porch" in state.attributes["reason"]
     assert hass.states.get("sensor.porch_build_status").attributes["job_id"] == job_id
-    hub = hass.states.get("sensor.forge_for_esphome_test_devices_not_verified")
+    hub = hass.states.get("sensor.forge_for_esphome_devices_not_verified")
     assert hub.state == "4"
     assert "porch" not in hub.attributes["devices"]
 
@@ -251,33 +251,33 @@ async def test_dynamic_and_stale_nodes(
 
 async def test_worker_controls(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Slots number patches the worker; clean-cache reaches it; hub counters follow."""
-    slots = "number.forge_worker_local_build_slots"
+    slots = "number.forge_for_esphome_local_worker_build_slots"
     await hass.services.async_call(
         "number", "set_value", {"entity_id": slots, "value": 2}, blocking=True
     )
-    assert hass.states.get(slots).state == "2.0"
+    assert hass.states.get(slots).state == "2"
     await async_wait_for(
-        lambda: hass.states.get("sensor.forge_for_esphome_test_total_build_slots").state == "2",
+        lambda: hass.states.get("sensor.forge_for_esphome_total_build_slots").state == "2",
         what="total slots",
     )
     await hass.services.async_call(
         "button",
         "press",
-        {"entity_id": "button.forge_worker_local_clean_build_cache"},
+        {"entity_id": "button.forge_for_esphome_local_worker_clean_build_cache"},
         blocking=True,
     )
-    assert hass.states.get("binary_sensor.forge_worker_local_online").state == STATE_ON
-    assert hass.states.get("sensor.forge_for_esphome_test_workers_online").state == "1"
-    assert hass.states.get("sensor.forge_for_esphome_test_devices_not_verified").state == "5"
+    assert hass.states.get("binary_sensor.forge_for_esphome_local_worker_online").state == STATE_ON
+    assert hass.states.get("sensor.forge_for_esphome_workers_online").state == "1"
+    assert hass.states.get("sensor.forge_for_esphome_devices_not_verified").state == "5"
     # Paused worker: 0 slots.
     await hass.services.async_call(
         "number", "set_value", {"entity_id": slots, "value": 0}, blocking=True
     )
     await async_wait_for(
-        lambda: hass.states.get("sensor.forge_for_esphome_test_total_build_slots").state == "0",
+        lambda: hass.states.get("sensor.forge_for_esphome_total_build_slots").state == "0",
         what="paused",
     )
-    assert hass.states.get("binary_sensor.forge_worker_local_online").state != STATE_OFF
+    assert hass.states.get("binary_sensor.forge_for_esphome_local_worker_online").state != STATE_OFF
 
 
 async def test_mac_learned_later_relinks(
@@ -326,7 +326,9 @@ async def test_remove_device_only_when_gone(
     dev_reg = dr.async_get(hass)
     ent_reg = er.async_get(hass)
     kitchen = dev_reg.async_get(ent_reg.async_get("update.kitchen_firmware").device_id)
-    worker = dev_reg.async_get(ent_reg.async_get("number.forge_worker_local_build_slots").device_id)
+    worker = dev_reg.async_get(
+        ent_reg.async_get("number.forge_for_esphome_local_worker_build_slots").device_id
+    )
     hub = dev_reg.async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
     for device in (kitchen, worker, hub):
         assert not await async_remove_config_entry_device(hass, init_integration, device)

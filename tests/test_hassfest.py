@@ -20,7 +20,7 @@ from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 import pytest
 import yaml
 
-from custom_components.esphome_forge.const import BUILD_STATUS_OPTIONS, DOMAIN, TRUST_STATES
+from custom_components.esphome_forge.const import BUILD_STATUS_OPTIONS, DOMAIN, TRUST_OPTIONS
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
@@ -166,7 +166,7 @@ def _descriptions() -> list[tuple[str, str, list[str] | None]]:
                 src = ast.unparse(kwargs["options"])
                 options = {
                     "BUILD_STATUS_OPTIONS": BUILD_STATUS_OPTIONS,
-                    "list(TRUST_STATES)": list(TRUST_STATES),
+                    "TRUST_OPTIONS": TRUST_OPTIONS,
                 }[src]
             found.append((platform, key, options))
     return found
@@ -243,6 +243,8 @@ def test_exception_and_issue_translations() -> None:
     for source in _python_sources().values():
         used |= set(re.findall(r'translation_key="(\w+)"', source))
         used |= set(re.findall(r'\binvalid\(\s*"(\w+)"', source))
+        # firmware_state names the error an install is refused with.
+        used |= set(re.findall(r'install_refusal="(\w+)"', source))
     used.discard("priority")  # the options selector's translation key
     used -= {key for _, key, _ in _descriptions()}  # entity translation keys
     issues = {

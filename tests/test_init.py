@@ -13,8 +13,8 @@ from .conftest import node_entity
 async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Entities appear for every node, the hub and the worker; unload stops cleanly."""
     assert hass.states.get(node_entity(hass, "update", "kitchen", "update")) is not None
-    assert hass.states.get("sensor.forge_for_esphome_test_queue_depth").state == "0"
-    assert hass.states.get("binary_sensor.forge_worker_local_online").state == "on"
+    assert hass.states.get("sensor.forge_for_esphome_queue_depth").state == "0"
+    assert hass.states.get("binary_sensor.forge_for_esphome_local_worker_online").state == "on"
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()

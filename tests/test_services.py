@@ -144,7 +144,7 @@ async def test_compile_validation_errors(
     with pytest.raises(vol.Invalid):
         await _call(hass, "compile", {"all": True, "priority": "urgent"})
     # Nothing was queued by any of these.
-    assert hass.states.get("sensor.forge_for_esphome_test_queue_depth").state == "0"
+    assert hass.states.get("sensor.forge_for_esphome_queue_depth").state == "0"
 
 
 async def test_cancel(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
@@ -250,9 +250,9 @@ async def test_verify_firmware(hass: HomeAssistant, init_integration: MockConfig
     )
     response = await _call(hass, "verify_firmware", {"device_id": _device(hass, "kitchen")})
     assert response["device"] == "kitchen"
-    assert response["state"] == "unknown"
+    assert response["state"] == "not_checked"
     assert "has not flashed" in response["reason"]
-    assert response["pending"]["state"] == "unknown"
+    assert response["pending"]["state"] == "not_checked"
     assert set(response) == {
         "device",
         "state",

@@ -16,6 +16,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ForgeAuthError, ForgeClient, ForgeError, ForgeIncompatibleError
+from .config_flow import default_title, legacy_title
 from .const import CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
 from .coordinator import ForgeConfigEntry, ForgeCoordinator, ForgeRuntimeData
 from .entity import hub_device_info, parse_unique_id
@@ -40,6 +41,27 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     async_setup_websocket(hass)
     await async_setup_frontend(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> bool:
+    """1.1 → 1.2: an entry still titled "Forge for ESPHome (host:port)" gets the short title.
+
+    Only names change: the hub and worker devices are named after the title, their entities keep
+    their unique ids and entity ids (HA offers to rename entity ids when a device is renamed).
+    """
+    if entry.version > 1:
+        return False
+    if entry.minor_version < 2:
+        title = entry.title
+        if title == legacy_title(entry.data[CONF_URL]):
+            taken = {
+                other.title
+                for other in hass.config_entries.async_entries(DOMAIN)
+                if other.entry_id != entry.entry_id
+            }
+            title = default_title(taken, entry.data[CONF_URL])
+        hass.config_entries.async_update_entry(entry, title=title, minor_version=2)
     return True
 
 

@@ -41,6 +41,9 @@ async def async_setup_entry(
 class ForgeWorkerOnline(ForgeWorkerEntity, BinarySensorEntity):
     """On while the worker holds a connection to the sidecar."""
 
+    # Moves with every worker event: shown live, kept out of history.
+    _unrecorded_attributes = frozenset({"last_seen_at"})
+
     @property
     def is_on(self) -> bool:
         """The worker's `online` flag."""

@@ -61,7 +61,8 @@ class ForgeCompileButton(ForgeNodeEntity, ButtonEntity):
     entity_description: ForgeButtonDescription
 
     async def async_press(self) -> None:
-        """Queue the job; progress shows on the build-status sensor."""
+        """Queue the job (admins only); its status shows on the build-status sensor."""
+        await self.async_require_admin("button.press")
         async with forge_call(self.entry):
             await self.entity_description.press_fn(self.coordinator.client, self.device_id)
 
@@ -72,6 +73,7 @@ class ForgeCleanCacheButton(ForgeWorkerEntity, ButtonEntity):
     entity_description: ForgeButtonDescription
 
     async def async_press(self) -> None:
-        """Send the request (the sidecar refuses when the worker is offline)."""
+        """Send the request (admins only; the sidecar refuses when the worker is offline)."""
+        await self.async_require_admin("button.press")
         async with forge_call(self.entry):
             await self.entity_description.press_fn(self.coordinator.client, self.worker_id)

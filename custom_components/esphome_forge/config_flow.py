@@ -66,7 +66,23 @@ def _unique_id(info: dict[str, Any], url: str) -> str:
     return f"{parsed.host}:{parsed.port}"
 
 
-def _title(url: str) -> str:
+def default_title(taken: set[str], url: str) -> str:
+    """The entry's title, which names the hub device and its workers (and so their entity ids).
+
+    Short and stable: the product name; the host (then host and port) only to tell a second
+    sidecar apart. Decided once, at creation: a later change of address keeps it.
+    """
+    parsed = URL(url)
+    candidates = (
+        PRODUCT_NAME,
+        f"{PRODUCT_NAME} ({parsed.host})",
+        f"{PRODUCT_NAME} ({parsed.host}:{parsed.port})",
+    )
+    return next((title for title in candidates if title not in taken), candidates[-1])
+
+
+def legacy_title(url: str) -> str:
+    """The title entries got before 1.2: it put host and port into every hub entity id."""
     parsed = URL(url)
     return f"{PRODUCT_NAME} ({parsed.host}:{parsed.port})"
 
@@ -75,12 +91,17 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a connection to one Forge sidecar."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    # 1.2: short titles (see default_title); async_migrate_entry renames untouched old ones.
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing discovered."""
         self._discovered_url: str | None = None
         self._discovered_version: str = ""
+
+    def _title(self, url: str) -> str:
+        taken = {entry.title for entry in self._async_current_entries(include_ignore=False)}
+        return default_title(taken, url)
 
     async def _probe(self, url: str, token: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
         """Check URL and token against /api/v1/info; return (info, errors)."""
@@ -111,7 +132,7 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(_unique_id(info, url))
                 self._abort_if_unique_id_configured(updates={CONF_URL: url})
                 return self.async_create_entry(
-                    title=_title(url),
+                    title=self._title(url),
                     data={CONF_URL: url, CONF_TOKEN: user_input[CONF_TOKEN]},
                 )
         return self.async_show_form(
@@ -163,7 +184,7 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 if info.get("instanceId") != self.unique_id:
                     return self.async_abort(reason="wrong_sidecar")
                 return self.async_create_entry(
-                    title=_title(self._discovered_url),
+                    title=self._title(self._discovered_url),
                     data={CONF_URL: self._discovered_url, CONF_TOKEN: user_input[CONF_TOKEN]},
                 )
         return self.async_show_form(
@@ -227,7 +248,6 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry,
                     unique_id=unique_id,
-                    title=_title(url),
                     data_updates={CONF_URL: url, CONF_TOKEN: token},
                 )
         return self.async_show_form(

@@ -55,6 +55,7 @@ BUILD_ACTIONS: Final = ("compile", "compile_upload", "upload")
 JOB_PRIORITIES: Final = ("interactive", "automation", "scheduled", "bulk")
 ACTIVE_JOB_STATES: Final = ("queued", "blocked", "running")
 TERMINAL_JOB_STATES: Final = ("succeeded", "failed", "cancelled", "timed_out")
+# The sidecar's trust states (TRUST_STATES in shared/src/domain.ts).
 TRUST_STATES: Final = (
     "unknown",
     "unsigned",
@@ -64,6 +65,13 @@ TRUST_STATES: Final = (
     "revoked",
     "stale",
 )
+# HA reserves the state `unknown` for "no value", so the sidecar's `unknown` (no verdict could be
+# reached, e.g. Forge has not flashed the device) is `not_checked` wherever HA shows a trust state.
+TRUST_NOT_CHECKED: Final = "not_checked"
+TRUST_OPTIONS: Final = [TRUST_NOT_CHECKED, *(s for s in TRUST_STATES if s != "unknown")]
+# Running firmware in one of these states is never "up to date": the update entity offers the
+# install that replaces it.
+TRUST_REPLACE_STATES: Final = ("revoked", "invalid", "stale")
 BUILD_STATUS_OPTIONS: Final = [
     "idle",
     "queued",
@@ -83,6 +91,11 @@ ESPHOME_CHANGELOG_URL: Final = "https://esphome.io/changelog/{version}.html"
 # HA 2026.8 made devices belong to exactly one config entry; from then on we link to the ESPHome
 # device with `entity.device_entry` instead of merging into it through a MAC connection.
 SINGLE_OWNER_DEVICES_SINCE: Final = (2026, 8)
+
+
+def trust_option(state: str) -> str:
+    """The HA-facing name of a sidecar trust state (the sensor's option, service responses)."""
+    return TRUST_NOT_CHECKED if state == "unknown" else state
 
 
 def ota_image(images: list[dict[str, Any]]) -> dict[str, Any] | None:

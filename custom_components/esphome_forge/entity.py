@@ -24,6 +24,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from . import permissions
 from .const import DOMAIN, PRODUCT_NAME, SINGLE_OWNER_DEVICES_SINCE
 from .coordinator import ForgeConfigEntry, ForgeCoordinator
 
@@ -72,6 +73,13 @@ def hub_device_info(entry: ForgeConfigEntry) -> DeviceInfo:
     )
 
 
+def worker_device_name(entry: ForgeConfigEntry, worker: dict[str, Any]) -> str:
+    """Named after the sidecar (the entry's title), so two sidecars' built-in workers differ."""
+    if worker.get("local"):
+        return f"{entry.title} local worker"
+    return f"{entry.title} worker {worker.get('name') or worker['id']}"
+
+
 def node_unique_id(entry: ForgeConfigEntry, device_id: str, key: str) -> str:
     """unique_id of a per-node entity. ':' never occurs in a device id (a file stem)."""
     return f"{entry.entry_id}:device:{device_id}:{key}"
@@ -104,6 +112,16 @@ class ForgeEntity(CoordinatorEntity[ForgeCoordinator]):
     def entry(self) -> ForgeConfigEntry:
         """The config entry."""
         return self.coordinator.config_entry
+
+    async def async_require_admin(self, service: str) -> None:
+        """Refuse an admin-only entity action (e.g. `update.install`) to other users.
+
+        HA sets the caller's context on the entity right before it runs the action; it is read
+        before anything is awaited, so a concurrent call cannot swap it.
+        """
+        await permissions.async_require_admin(
+            self.hass, self._context, f"{service} ({self.entity_id})"
+        )
 
 
 class ForgeHubEntity(ForgeEntity):
@@ -186,7 +204,7 @@ class ForgeWorkerEntity(ForgeEntity):
         system = worker.get("system") or {}
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, f"{entry.entry_id}:worker:{worker_id}")},
-            name=f"Forge worker {worker.get('name') or worker_id}",
+            name=worker_device_name(entry, worker),
             manufacturer=PRODUCT_NAME,
             model="Built-in worker" if worker.get("local") else "Build worker",
             sw_version=worker.get("version"),

@@ -42,12 +42,13 @@ class ForgeWorkerSlots(ForgeWorkerEntity, NumberEntity):
     """How many jobs the worker runs at once (0 pauses it)."""
 
     @property
-    def native_value(self) -> float:
-        """The worker's slots."""
-        return float(self.worker["slots"])
+    def native_value(self) -> int:
+        """The worker's slots (a whole number: the state reads `2`, not `2.0`)."""
+        return int(self.worker["slots"])
 
     async def async_set_native_value(self, value: float) -> None:
-        """PATCH the worker; the sidecar pushes the new value back as a worker event."""
+        """PATCH the worker (admins only); the sidecar answers with the updated worker."""
+        await self.async_require_admin("number.set_value")
         async with forge_call(self.entry):
             worker = await self.coordinator.client.patch_worker(
                 self.worker_id, {"slots": int(value)}

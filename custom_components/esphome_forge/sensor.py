@@ -16,7 +16,7 @@ from homeassistant.components.sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import BUILD_STATUS_OPTIONS, TRUST_STATES, ota_image
+from .const import BUILD_STATUS_OPTIONS, TRUST_OPTIONS, ota_image, trust_option
 from .coordinator import ForgeConfigEntry, ForgeData
 from .entity import ForgeHubEntity, ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic
 
@@ -89,7 +89,6 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
             "started": None,
             "phase": None,
             "duration": None,
-            "progress": None,
             "firmware_sha256": None,
             "last_error": last_error,
         }
@@ -101,7 +100,6 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
         "started": job.get("startedAt"),
         "phase": job.get("phase"),
         "duration": round(duration_ms / 1000, 1) if duration_ms is not None else None,
-        "progress": job.get("progress"),
         "firmware_sha256": _ota_digest(job),
         "last_error": job.get("error") if job["state"] in ("failed", "timed_out") else last_error,
     }
@@ -147,8 +145,8 @@ NODE_SENSORS: tuple[ForgeNodeSensorDescription, ...] = (
         key="firmware_trust",
         translation_key="firmware_trust",
         device_class=SensorDeviceClass.ENUM,
-        options=list(TRUST_STATES),
-        value_fn=lambda data, device_id: _trust(data, device_id)["state"],
+        options=TRUST_OPTIONS,
+        value_fn=lambda data, device_id: trust_option(_trust(data, device_id)["state"]),
         attrs_fn=lambda data, device_id: {
             "reason": _trust(data, device_id).get("reason"),
             "signer": _trust(data, device_id).get("signer"),
@@ -215,7 +213,9 @@ HUB_SENSORS: tuple[ForgeHubSensorDescription, ...] = (
             "devices": sorted(d["id"] for d in _not_verified(data)),
             "by_state": dict(
                 sorted(
-                    Counter(d["trust"]["running"]["state"] for d in data.devices.values()).items()
+                    Counter(
+                        trust_option(d["trust"]["running"]["state"]) for d in data.devices.values()
+                    ).items()
                 )
             ),
         },
@@ -242,9 +242,16 @@ async def async_setup_entry(
 
 
 class ForgeNodeSensor(ForgeNodeEntity, SensorEntity):
-    """Build status or firmware trust of one node."""
+    """Build status or firmware trust of one node.
+
+    The build status carries no progress percentage: it changes several times a second during a
+    build and every change is a history row. Install progress is the update entity's
+    `update_percentage` (in steps); the card follows every job's progress over its own subscription.
+    """
 
     entity_description: ForgeNodeSensorDescription
+    # The phase moves through a handful of values per build: live only, not history.
+    _unrecorded_attributes = frozenset({"phase"})
 
     @property
     def native_value(self) -> str | int | None:

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from homeassistant.core import ServiceResponse
 
+from .const import trust_option
 from .coordinator import ForgeConfigEntry
 
 NO_LOCATION: dict[str, Any] = {"path": None, "file": None, "line": None}
@@ -64,9 +65,9 @@ def plain_error(message: str) -> dict[str, Any]:
 
 
 def trust_verdict(verdict: dict[str, Any]) -> dict[str, Any]:
-    """A sidecar TrustVerdict, re-keyed."""
+    """A sidecar TrustVerdict, re-keyed; the state named as the trust sensor names it."""
     return {
-        "state": verdict["state"],
+        "state": trust_option(verdict["state"]),
         "reason": verdict.get("reason"),
         "signer": verdict.get("signer"),
         "build_sequence": verdict.get("buildSequence"),

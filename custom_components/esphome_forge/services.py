@@ -34,6 +34,7 @@ from .const import (
 )
 from .coordinator import ForgeConfigEntry
 from .helpers import forge_call
+from .permissions import admin_only
 from .service_responses import (
     cancelled_job,
     created_jobs,
@@ -305,18 +306,21 @@ async def _revoke(call: ServiceCall) -> ServiceResponse:
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the services (once, from async_setup)."""
+    """Register the services (once, from async_setup).
+
+    compile (which flashes by default), cancel and revoke change firmware or trust: admins only.
+    """
     hass.services.async_register(
         DOMAIN,
         SERVICE_COMPILE,
-        _compile,
+        admin_only(_compile),
         schema=COMPILE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(
         DOMAIN,
         SERVICE_CANCEL,
-        _cancel,
+        admin_only(_cancel),
         schema=CANCEL_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
@@ -337,7 +341,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN,
         SERVICE_REVOKE,
-        _revoke,
+        admin_only(_revoke),
         schema=REVOKE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

@@ -1,9 +1,8 @@
 """Update entity per node: what runs on the device versus what Forge would build now.
 
-Versions are `<ESPHome version>+<first 8 hex of the config hash>`: the installed one comes from the
-last job that successfully flashed the node, the latest one from the node's current config and the
-ESPHome version Forge would use (the node's pin, else the fleet default). They are identities, not
-ordered versions: an update is available whenever they differ.
+The versions, whether an install is offered and the one-line reason come from `firmware_state`;
+this module feeds it the sidecar's data and what HA's ESPHome integration reports for the device,
+and runs the install (admins only).
 """
 
 from __future__ import annotations
@@ -16,13 +15,22 @@ from homeassistant.components.update import (
     UpdateEntityDescription,
     UpdateEntityFeature,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_device_registry_updated_event
 
-from .const import ESPHOME_CHANGELOG_URL, FLASH_ACTIONS
+from .const import DOMAIN, ESPHOME_CHANGELOG_URL, FLASH_ACTIONS
 from .coordinator import ForgeConfigEntry
 from .entity import ForgeNodeEntity, async_setup_dynamic
+from .firmware_state import (
+    FirmwareState,
+    firmware_state,
+    install_percentage,
+    reported_esphome_version,
+    target_version,
+)
 from .helpers import forge_call
 
 PARALLEL_UPDATES = 1
@@ -32,14 +40,6 @@ FIRMWARE = UpdateEntityDescription(
     translation_key="firmware",
     device_class=UpdateDeviceClass.FIRMWARE,
 )
-
-
-def firmware_version(esphome_version: str | None, config_hash: str | None) -> str | None:
-    """`2026.10.0+1a2b3c4d`; None when the config hash is unknown."""
-    if not config_hash:
-        return None
-    short = config_hash[:8]
-    return f"{esphome_version}+{short}" if esphome_version else short
 
 
 async def async_setup_entry(
@@ -63,69 +63,73 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
     # ESPHome's own dashboard update entity is titled "ESPHome"; keep ours distinct.
     _attr_title = "ESPHome firmware (Forge)"
 
+    async def async_added_to_hass(self) -> None:
+        """Also follow the ESPHome device: the version it reports stands in until Forge flashes."""
+        await super().async_added_to_hass()
+        if self.esphome_device_id is not None:
+            self.async_on_remove(
+                async_track_device_registry_updated_event(
+                    self.hass, self.esphome_device_id, self._esphome_device_updated
+                )
+            )
+
+    @callback
+    def _esphome_device_updated(self, _event: Event[dr.EventDeviceRegistryUpdatedData]) -> None:
+        self.async_write_ha_state()
+
     @property
-    def _flash_job(self) -> dict[str, Any] | None:
+    def _flash(self) -> dict[str, Any] | None:
+        """The last job that flashed the node (the Device's `lastFlash` on current sidecars)."""
+        if "lastFlash" in self.node:
+            return self.node["lastFlash"]
         return self.coordinator.data.last_flash.get(self.device_id)
 
-    def _target_esphome_version(self) -> str | None:
-        node = self.node
-        data = self.coordinator.data
-        flashed = self._flash_job
-        return (
-            node.get("pinnedVersion")
-            or data.settings.get("defaultEsphomeVersion")
-            or (flashed or {}).get("esphomeVersion")
-            or (node.get("lastBuild") or {}).get("esphomeVersion")
+    @property
+    def _default_version(self) -> str | None:
+        return self.coordinator.data.settings.get("defaultEsphomeVersion")
+
+    def _reported_version(self) -> str | None:
+        if self.esphome_device_id is None:
+            return None
+        device = dr.async_get(self.hass).async_get(self.esphome_device_id)
+        return reported_esphome_version(device.sw_version) if device else None
+
+    @property
+    def _state(self) -> FirmwareState:
+        return firmware_state(
+            self.node,
+            self._flash,
+            default_version=self._default_version,
+            reported_version=self._reported_version(),
         )
 
     @property
     def installed_version(self) -> str | None:
-        """What Forge last flashed; else the ESPHome version ESPHome reports; else unknown."""
-        flashed = self._flash_job
-        if flashed is None:
-            if self.esphome_device_id is not None and (
-                device := dr.async_get(self.hass).async_get(self.esphome_device_id)
-            ):
-                # The node runs firmware Forge did not build: its config identity is unknown.
-                return device.sw_version.split(" ")[0] if device.sw_version else None
-            return None
-        return firmware_version(flashed.get("esphomeVersion"), flashed.get("configHash"))
+        """What runs: Forge's last flash, else ESPHome's report, else `unknown`."""
+        return self._state.installed
 
     @property
     def latest_version(self) -> str | None:
         """What Forge would build from the current config."""
-        node = self.node
-        if node.get("error"):
-            # The config cannot be read: nothing newer can be built; keep what runs.
-            return self.installed_version
-        if not node.get("outdated") and self.installed_version is not None:
-            return self.installed_version
-        return firmware_version(self._target_esphome_version(), node.get("configHash"))
+        return self._state.latest
 
     def version_is_newer(self, latest_version: str, installed_version: str) -> bool:
-        """Versions are build identities: any difference is an update."""
-        return latest_version != installed_version
+        """Versions are build identities: firmware_state decides what counts as an update."""
+        return self._state.update_available
+
+    @property
+    def release_summary(self) -> str | None:
+        """Why an install is (or is not) offered, in one line."""
+        return self._state.summary
 
     @property
     def release_url(self) -> str | None:
         """ESPHome's changelog for the release Forge builds with."""
-        version = self._target_esphome_version()
+        version = target_version(self.node, self._flash, self._default_version)
         if not version or version == "dev":
             return None
         year, month, *_ = version.split(".")
         return ESPHOME_CHANGELOG_URL.format(version=f"{year}.{month}.0")
-
-    @property
-    def release_summary(self) -> str | None:
-        """A one-line reason for the update."""
-        node = self.node
-        if node.get("error"):
-            return f"Config cannot be read: {node['error']}"[:255]
-        if self._flash_job is None:
-            return "Forge has not flashed this device yet."
-        if node.get("outdated"):
-            return "The config or the ESPHome version changed since the last flash."
-        return None
 
     def _flash_in_progress(self) -> dict[str, Any] | None:
         job = self.coordinator.data.active_job(self.device_id)
@@ -140,14 +144,22 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
 
     @property
     def update_percentage(self) -> int | None:
-        """The running job's progress, when the worker reports one."""
-        job = self._flash_in_progress()
-        if job is None or job["state"] != "running" or job.get("progress") is None:
-            return None
-        return round(job["progress"])
+        """The whole install's progress, in 10 % steps."""
+        return install_percentage(self._flash_in_progress())
 
     async def async_install(self, version: str | None, backup: bool, **kwargs: Any) -> None:
-        """Queue compile + OTA; the live job drives in_progress and the percentage."""
+        """Queue compile + OTA (admins only); the live job drives in_progress and the percentage."""
+        await self.async_require_admin("update.install")
+        state = self._state
+        if state.install_refusal is not None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=state.install_refusal,
+                translation_placeholders={
+                    "entity_id": self.entity_id,
+                    "reason": state.summary or "",
+                },
+            )
         async with forge_call(self.entry):
             await self.coordinator.client.create_jobs(
                 "compile_upload", [self.device_id], priority="interactive", source="ha"
