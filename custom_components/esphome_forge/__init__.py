@@ -16,11 +16,11 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ForgeAuthError, ForgeClient, ForgeError, ForgeIncompatibleError
-from .config_flow import default_title, legacy_title
 from .const import CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
 from .coordinator import ForgeConfigEntry, ForgeCoordinator, ForgeRuntimeData
 from .entity import hub_device_info, parse_unique_id
 from .frontend import async_setup_frontend
+from .naming import default_title, legacy_title
 from .services import async_setup_services
 from .trust_status import TrustStatusWatcher
 from .websocket import async_setup_websocket

@@ -45,7 +45,6 @@ from .const import (
     DOMAIN,
     JOB_PRIORITIES,
     LOGGER,
-    PRODUCT_NAME,
     SUPPORTED_API_VERSION,
     ZEROCONF_TXT_API,
     ZEROCONF_TXT_ID,
@@ -53,6 +52,7 @@ from .const import (
     ZEROCONF_TXT_VERSION,
 )
 from .coordinator import ForgeConfigEntry
+from .naming import default_title
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -64,27 +64,6 @@ def _unique_id(info: dict[str, Any], url: str) -> str:
         return str(instance)
     parsed = URL(url)
     return f"{parsed.host}:{parsed.port}"
-
-
-def default_title(taken: set[str], url: str) -> str:
-    """The entry's title, which names the hub device and its workers (and so their entity ids).
-
-    Short and stable: the product name; the host (then host and port) only to tell a second
-    sidecar apart. Decided once, at creation: a later change of address keeps it.
-    """
-    parsed = URL(url)
-    candidates = (
-        PRODUCT_NAME,
-        f"{PRODUCT_NAME} ({parsed.host})",
-        f"{PRODUCT_NAME} ({parsed.host}:{parsed.port})",
-    )
-    return next((title for title in candidates if title not in taken), candidates[-1])
-
-
-def legacy_title(url: str) -> str:
-    """The title entries got before 1.2: it put host and port into every hub entity id."""
-    parsed = URL(url)
-    return f"{PRODUCT_NAME} ({parsed.host}:{parsed.port})"
 
 
 class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):

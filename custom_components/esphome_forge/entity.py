@@ -27,6 +27,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from . import permissions
 from .const import DOMAIN, PRODUCT_NAME, SINGLE_OWNER_DEVICES_SINCE
 from .coordinator import ForgeConfigEntry, ForgeCoordinator
+from .naming import worker_device_name
 
 ESPHOME_DOMAIN = "esphome"
 
@@ -71,13 +72,6 @@ def hub_device_info(entry: ForgeConfigEntry) -> DeviceInfo:
         configuration_url=entry.runtime_data.client.url,
         entry_type=dr.DeviceEntryType.SERVICE,
     )
-
-
-def worker_device_name(entry: ForgeConfigEntry, worker: dict[str, Any]) -> str:
-    """Named after the sidecar (the entry's title), so two sidecars' built-in workers differ."""
-    if worker.get("local"):
-        return f"{entry.title} local worker"
-    return f"{entry.title} worker {worker.get('name') or worker['id']}"
 
 
 def node_unique_id(entry: ForgeConfigEntry, device_id: str, key: str) -> str:
