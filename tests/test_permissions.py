@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
     MockUser,
     async_capture_events,
 )
-from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.esphome_forge.const import DOMAIN, EVENT_JOB_FINISHED
 from custom_components.esphome_forge.permissions import AdminRequired
@@ -26,6 +26,7 @@ from homeassistant.auth.models import Credentials
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 
 from .conftest import ENTRY_ID, async_wait_for
 
@@ -202,4 +203,22 @@ async def test_refusal_reaches_the_frontend_translated(
     assert error["translation_key"] == "admin_required"
     assert error["translation_placeholders"] == {"action": "esphome_forge.compile"}
     assert error["message"].startswith("Only Home Assistant administrators can use")
+    assert not init_integration.runtime_data.coordinator.data.jobs
+
+
+async def test_refusal_over_http_is_401(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    regular_token: str,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """HA's REST API answers a regular user's call with 401 Unauthorized."""
+    assert await async_setup_component(hass, "api", {})
+    client = await hass_client(regular_token)
+    resp = await client.post(f"/api/services/{DOMAIN}/revoke", json={"signer": "k", "reason": "r"})
+    assert resp.status == 401
+    resp = await client.post(
+        "/api/services/update/install", json={"entity_id": "update.porch_firmware"}
+    )
+    assert resp.status == 401
     assert not init_integration.runtime_data.coordinator.data.jobs
