@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the sidecar on its embedded defaults: data under ./.data (override with FORGE_DATA_DIR),
-# example devices seeded on first start, the built-in local worker on. Prints the URL and admin token.
+# example devices seeded on first start, the built-in local worker on. Prints the URL (and the admin token on
+# the first start; it is kept in the data folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh

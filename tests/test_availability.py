@@ -119,7 +119,7 @@ async def test_token_rotated_starts_reauth(
 ) -> None:
     """The sidecar comes back with another admin token: the stream's 401 starts reauth."""
     await hass.async_add_executor_job(sidecar.stop)
-    await hass.async_add_executor_job(sidecar.restart, "a-brand-new-admin-token-42")
+    await hass.async_add_executor_job(sidecar.restart, "a-brand-new-admin-token-0123456789-42")
 
     def reauth_started() -> bool:
         return any(
@@ -134,7 +134,7 @@ async def test_token_rotated_starts_reauth(
         if f["context"]["source"] == "reauth"
     )
     result = await hass.config_entries.flow.async_configure(
-        flow["flow_id"], {"token": "a-brand-new-admin-token-42"}
+        flow["flow_id"], {"token": "a-brand-new-admin-token-0123456789-42"}
     )
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()

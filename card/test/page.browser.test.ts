@@ -68,9 +68,18 @@ describe("standalone dashboard against a real sidecar", () => {
     await page.click("button[type=submit]");
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("refused this token");
     problems.length = 0; // the browser logs that 401; it was expected
+    // The events socket is opened with a single-use ticket: the token is in neither its URL nor its frames.
+    const sockets: { url: string; sent: string[] }[] = [];
+    page.on("websocket", (ws) => {
+      const s = { url: ws.url(), sent: [] as string[] };
+      sockets.push(s);
+      ws.on("framesent", (f) => s.sent.push(String(f.payload)));
+    });
     await page.fill("#token", sidecar.token);
     await page.click("button[type=submit]");
     await expect.poll(() => page.locator("forge-device-row").count()).toBe(5);
+    expect(sockets.map((s) => new URL(s.url).pathname)).toEqual(["/api/v1/events"]);
+    expect(JSON.stringify(sockets)).not.toContain(sidecar.token);
     expect(await page.evaluate(() => sessionStorage.getItem("esphome-forge.token"))).toBe(sidecar.token);
     await page.reload();
     await expect.poll(() => page.locator("forge-device-row").count()).toBe(5);

@@ -152,9 +152,8 @@ class ForgeEventStream:
             raise
         self._ws = ws
         try:
-            # Also send the token as the first message: a sidecar that ignores the header then
-            # answers at once instead of waiting for its auth timeout.
-            await ws.send_json({"type": "auth", "token": self.client.token})
+            # The sidecar authenticates the upgrade by the Authorization header (a wrong token is a
+            # 401 above); nothing is sent before the snapshot.
             async for msg in ws:
                 if msg.type is aiohttp.WSMsgType.TEXT:
                     event = json.loads(msg.data)

@@ -11,17 +11,23 @@ import {
   DeviceMetadataPatch,
   DeviceStatsList,
   ErrorBody,
+  FirmwareName,
+  IndexParam,
   HealthResponse,
   InfoResponse,
   JobList,
   JobListQuery,
   JobLogQuery,
+  KeyHint,
+  PositiveIntParam,
   SettingsResponse,
   WorkerList,
   WorkerPatch,
+  WorkerTokenId,
   WorkerTokenList,
 } from "./api.js";
-import { Device, Job, SettingsPatch, Worker } from "./domain.js";
+import { Device, DeviceId, Job, SettingsPatch, Sha256Hex, Worker, WorkerId } from "./domain.js";
+import { EventsTicketResponse } from "./events.js";
 import {
   ApprovalQuery,
   ExternalFirmwareResponse,
@@ -46,14 +52,22 @@ export interface RouteSpec {
   path: string;
   summary: string;
   auth: boolean;
+  /** A worker token is accepted as well as the admin token (firmware an `upload` job flashes). */
+  workers?: true;
+  /** One schema per `:param` of the path; the sidecar parses `req.params` with it (400 on failure). */
+  params?: z.ZodObject;
   query?: z.ZodType;
   body?: z.ZodType;
   /** JSON response schema, or a media type for non-JSON responses. */
   response: z.ZodType | { mediaType: string; description: string };
+  /** Success statuses with what each means, when the route answers other than a plain 200. */
+  statuses?: Partial<Record<200 | 201, string>>;
   tag: string;
 }
 
 const ok = z.object({ ok: z.literal(true) });
+const jobIdParams = z.object({ id: PositiveIntParam });
+const sha256Params = z.object({ sha256: Sha256Hex });
 
 export const ROUTES: RouteSpec[] = [
   {
@@ -74,10 +88,19 @@ export const ROUTES: RouteSpec[] = [
     tag: "system",
   },
   { method: "get", path: "/devices", summary: "List devices", auth: true, response: DeviceList, tag: "devices" },
-  { method: "get", path: "/devices/:id", summary: "Get one device", auth: true, response: Device, tag: "devices" },
+  {
+    method: "get",
+    path: "/devices/:id",
+    params: z.object({ id: DeviceId }),
+    summary: "Get one device",
+    auth: true,
+    response: Device,
+    tag: "devices",
+  },
   {
     method: "patch",
     path: "/devices/:id/metadata",
+    params: z.object({ id: DeviceId }),
     summary: "Set a device's pinned ESPHome version and tags (written to its metadata block)",
     auth: true,
     body: DeviceMetadataPatch,
@@ -99,6 +122,10 @@ export const ROUTES: RouteSpec[] = [
     auth: true,
     body: CreateJobsRequest,
     response: CreateJobsResponse,
+    statuses: {
+      201: "At least one job was queued (or an already queued job updated: `coalesced`)",
+      200: "Nothing was queued: every target is in `skipped`",
+    },
     tag: "jobs",
   },
   {
@@ -110,10 +137,19 @@ export const ROUTES: RouteSpec[] = [
     response: JobList,
     tag: "jobs",
   },
-  { method: "get", path: "/jobs/:id", summary: "Get one job", auth: true, response: Job, tag: "jobs" },
+  {
+    method: "get",
+    path: "/jobs/:id",
+    params: jobIdParams,
+    summary: "Get one job",
+    auth: true,
+    response: Job,
+    tag: "jobs",
+  },
   {
     method: "get",
     path: "/jobs/:id/log",
+    params: jobIdParams,
     summary: "The job's stored log (text, ANSI colours kept)",
     auth: true,
     query: JobLogQuery,
@@ -123,6 +159,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "post",
     path: "/jobs/:id/cancel",
+    params: jobIdParams,
     summary: "Cancel a queued or running job",
     auth: true,
     response: Job,
@@ -131,6 +168,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "post",
     path: "/jobs/:id/retry",
+    params: jobIdParams,
+    statuses: { 201: "The job was queued again (or an already queued twin updated)" },
     summary: "Queue a finished job again with the same parameters",
     auth: true,
     response: CreateJobsResponse,
@@ -139,6 +178,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "get",
     path: "/jobs/:id/firmware/:name",
+    params: z.object({ id: PositiveIntParam, name: FirmwareName }),
     summary: "Download a firmware image built by a job",
     auth: true,
     response: { mediaType: "application/octet-stream", description: "Firmware bytes" },
@@ -147,8 +187,10 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "get",
     path: "/firmware/:sha256",
+    params: sha256Params,
     summary: "Download firmware by digest",
     auth: true,
+    workers: true,
     response: { mediaType: "application/octet-stream", description: "Firmware bytes" },
     tag: "firmware",
   },
@@ -156,6 +198,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "patch",
     path: "/workers/:id",
+    params: z.object({ id: WorkerId }),
     summary: "Change a worker's slots or tags",
     auth: true,
     body: WorkerPatch,
@@ -165,6 +208,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "post",
     path: "/workers/:id/clean-cache",
+    params: z.object({ id: WorkerId }),
     summary: "Ask a worker to clear its build cache (one device with ?device=, else all; folders in use are kept)",
     auth: true,
     query: CleanCacheQuery,
@@ -186,11 +230,13 @@ export const ROUTES: RouteSpec[] = [
     auth: true,
     body: CreateWorkerTokenRequest,
     response: CreateWorkerTokenResponse,
+    statuses: { 201: "Token created; the secret is in this answer only" },
     tag: "workers",
   },
   {
     method: "delete",
     path: "/worker-tokens/:id",
+    params: z.object({ id: WorkerTokenId }),
     summary: "Revoke a worker token and disconnect its workers",
     auth: true,
     response: ok,
@@ -212,6 +258,17 @@ export const ROUTES: RouteSpec[] = [
     body: SettingsPatch,
     response: SettingsResponse,
     tag: "settings",
+  },
+  {
+    method: "post",
+    path: "/events/ticket",
+    summary:
+      "A single-use ticket (valid 30 s) for a browser to open the events WebSocket: offer the subprotocols " +
+      "`forge.events.v1` and `forge.ticket.<ticket>`. Clients that can set headers use `Authorization` instead",
+    auth: true,
+    response: EventsTicketResponse,
+    statuses: { 201: "Ticket issued" },
+    tag: "events",
   },
   {
     method: "get",
@@ -250,6 +307,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "post",
     path: "/trust/keys/:hint/retire",
+    params: z.object({ hint: KeyHint }),
     summary: "Retire a key (e.g. a reinstalled worker's old key); its old signatures stay valid",
     auth: true,
     response: TrustKey,
@@ -271,6 +329,7 @@ export const ROUTES: RouteSpec[] = [
     auth: true,
     body: RevokeRequest,
     response: RevocationListResponse,
+    statuses: { 201: "A new list version was signed and published" },
     tag: "trust",
   },
   {
@@ -293,6 +352,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "get",
     path: "/trust/log/proof/:index",
+    params: z.object({ index: IndexParam }),
     summary: "Inclusion proof for a log entry (for `esphome-forge verify --proof`)",
     auth: true,
     response: LogProofResponse,
@@ -323,11 +383,13 @@ export const ROUTES: RouteSpec[] = [
     auth: true,
     body: ExternalFirmwareUpload,
     response: ExternalFirmwareResponse,
+    statuses: { 201: "The image is in the archive; its verdict under the current policy is in the answer" },
     tag: "trust",
   },
   {
     method: "get",
     path: "/trust/approvals/:sha256",
+    params: sha256Params,
     summary: "The sidecar's approval bundle for a firmware digest (for `esphome-forge verify --bundle`)",
     auth: true,
     query: ApprovalQuery,

@@ -8,6 +8,7 @@ import {
   JobParams,
   JobPriority,
   JobState,
+  OtaAddress,
   Settings,
   Tag,
   TrustPolicy,
@@ -23,8 +24,11 @@ export const ErrorCode = z.enum([
   "forbidden",
   "not_found",
   "conflict",
+  "method_not_allowed",
+  "misdirected_request",
   "payload_too_large",
   "unsupported_media_type",
+  "too_many_requests",
   "internal",
 ]);
 export const ErrorBody = z.object({
@@ -148,7 +152,7 @@ export const DeviceMetadataPatch = z
       .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/)
       .nullable()
       .optional(),
-    address: z.string().min(1).max(253).nullable().optional(),
+    address: OtaAddress.nullable().optional(),
     /** Per-device content-trust policy (null = the fleet's `trustPolicy`). */
     trustPolicy: TrustPolicy.nullable().optional(),
   })
@@ -158,3 +162,26 @@ export const SettingsResponse = z.object({ settings: Settings });
 
 /** POST /workers/:id/clean-cache: one device's build folder, or (no device) every idle one. */
 export const CleanCacheQuery = z.object({ device: DeviceId.optional() });
+
+// ---- path parameters ---------------------------------------------------------------------------
+// Each route's `:params` are parsed with these (the route table names them per route), and the
+// OpenAPI document types them from the same schemas.
+
+/** A positive integer in a path (a job id): digits only, no sign, no leading zero, exact in JSON. */
+export const PositiveIntParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,14}$/, "expected a positive integer")
+  .meta({ type: "integer", minimum: 1 })
+  .transform(Number);
+/** A non-negative integer in a path (a transparency-log index). */
+export const IndexParam = z
+  .string()
+  .regex(/^(?:0|[1-9][0-9]{0,14})$/, "expected a non-negative integer")
+  .meta({ type: "integer", minimum: 0 })
+  .transform(Number);
+/** A worker token's id (the `<id>` of `efw_<id>_<secret>`). */
+export const WorkerTokenId = z.string().regex(/^[0-9a-f]{12}$/, "expected a worker token id (12 hex characters)");
+/** A signing key's hint: base64 of the sha256 of its SPKI (percent-encode `/` and `+` in a path). */
+export const KeyHint = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "expected a key hint (base64 sha256)");
+/** The file name of one of a job's firmware images. */
+export const FirmwareName = z.string().min(1).max(128);

@@ -37,6 +37,36 @@ export const DeviceId = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "device ids are file stems: letters, digits, '.', '_' and '-'");
 
+/** A build worker's stable id (kept in its state folder and sent in its hello). */
+export const WorkerId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, "worker ids are letters, digits, '.', '_' and '-'");
+
+const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
+
+/**
+ * True for a host name (RFC 1123 labels; `_` allowed as mDNS names have it) or an IP literal.
+ * The address reaches `esphome upload --device ADDRESS` on a worker: it never starts with `-`
+ * and holds no spaces or shell metacharacters.
+ */
+export function isOtaAddress(value: string): boolean {
+  if (value.length === 0 || value.length > 253 || value.startsWith("-")) return false;
+  if (IPV4.test(value)) return true;
+  if (value.includes(":")) return IPV6.test(value) && z.ipv6().safeParse(value).success;
+  return value
+    .replace(/\.$/, "")
+    .split(".")
+    .every((label) => HOST_LABEL.test(label));
+}
+
+export const OtaAddress = z
+  .string()
+  .refine(isOtaAddress, "an OTA address is a host name or an IP address (never starting with '-', no spaces)");
+
 export const EsphomeVersion = z
   .string()
   .regex(/^\d{4}\.\d{1,2}\.\d+(?:[a-z]+\d*)?$|^dev$/, "expected an ESPHome release such as 2026.10.0");
@@ -173,12 +203,12 @@ export type Device = z.infer<typeof Device>;
 export const JobParams = z.object({
   /** ESPHome version for this job; null/absent = device pin, else fleet default. */
   esphomeVersion: EsphomeVersion.optional(),
-  /** Run only on this worker. */
-  workerId: z.string().optional(),
+  /** Run only on this worker (an existing worker's id; checked at enqueue). */
+  workerId: WorkerId.optional(),
   /** Run only on workers carrying every one of these tags. */
   workerTags: z.array(Tag).optional(),
   /** Override the OTA address for compile_upload/upload. */
-  address: z.string().max(253).optional(),
+  address: OtaAddress.optional(),
   /** For `upload`: which archived firmware to flash (default: the device's last successful compile). */
   firmwareSha256: Sha256Hex.optional(),
 });

@@ -2,12 +2,30 @@
 import { z } from "zod";
 import { Device, Job, Worker } from "./domain.js";
 
+/**
+ * Close codes of the events socket. Frames the WebSocket layer rejects close with the standard
+ * codes: 1002 (protocol error: bad opcode, reserved bits, fragmented or oversized control frame,
+ * unmasked frame), 1007 (text that is not UTF-8), 1009 (message larger than the limit).
+ */
 export const EventsCloseCode = { unauthorized: 4003, slowConsumer: 4008, invalidMessage: 4004 } as const;
+/** The reason sent with the slow-consumer close (4008). */
+export const SLOW_CONSUMER_REASON = "slow consumer: too far behind; reconnect to resync";
+
+// ---- authentication at the upgrade -------------------------------------------------------------
+// Every events socket is authenticated before the WebSocket exists: by `Authorization: Bearer
+// <admin token>` (HA, the CLI, scripts), or, for browsers, by a ticket (events-protocol.ts).
+
+export { EVENTS_SUBPROTOCOL, EVENTS_TICKET_PREFIX, eventsProtocols } from "./events-protocol.js";
+export const EventsTicketResponse = z.object({
+  /** base64url; offer it as the subprotocol `forge.ticket.<ticket>`. */
+  ticket: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
+  /** After this instant (or after one use) the ticket is refused. */
+  expiresAt: z.string(),
+});
+export type EventsTicketResponse = z.infer<typeof EventsTicketResponse>;
 
 // ---- client → sidecar -------------------------------------------------------------------------
 
-/** Browsers cannot set headers on a WebSocket, so the token may also come as the first message. */
-export const AuthClientMessage = z.object({ type: z.literal("auth"), token: z.string().min(1).max(512) });
 export const SubscribeLogMessage = z.object({
   type: z.literal("subscribe_log"),
   jobId: z.number().int().positive(),
@@ -21,7 +39,6 @@ export const UnsubscribeLogMessage = z.object({
 export const PingClientMessage = z.object({ type: z.literal("ping"), id: z.number().int().optional() });
 
 export const EventsClientMessage = z.discriminatedUnion("type", [
-  AuthClientMessage,
   SubscribeLogMessage,
   UnsubscribeLogMessage,
   PingClientMessage,

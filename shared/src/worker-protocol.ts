@@ -12,6 +12,7 @@ import {
   Tag,
   TrustVerdict,
   ValidationError,
+  WorkerId,
   WorkerSystem,
 } from "./domain.js";
 
@@ -36,11 +37,7 @@ export const HelloMessage = z.object({
   type: z.literal("hello"),
   protocolVersion: z.number().int(),
   /** Stable id the worker keeps across restarts (stored in its state folder). */
-  workerId: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9._-]+$/),
+  workerId: WorkerId,
   name: z.string().min(1).max(128),
   version: z.string(),
   slots: z.number().int().min(0).max(32),

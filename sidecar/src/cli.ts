@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { SettingsPatch } from "@esphome-forge/shared";
+import { adminTokenFromArgs } from "./config/admin-token.js";
 import { dataPaths } from "./config/paths.js";
 import { openDatabase } from "./db/database.js";
 import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
@@ -19,7 +20,14 @@ Usage:
       --config-dir DIR      ESPHome config folder (default <data-dir>/config)
       --host HOST           listen address (default 127.0.0.1; 0.0.0.0 for the LAN)
       --port N              port (default 7052; 0 picks a free one)
-      --admin-token TOKEN   admin token (default $FORGE_ADMIN_TOKEN, else generated once and kept in the data folder)
+      --admin-token-file F  read the admin token (32+ characters) from a file (also $FORGE_ADMIN_TOKEN_FILE);
+                            default $FORGE_ADMIN_TOKEN, else generated once into <data-dir>/admin-token and
+                            printed only then (--admin-token TOKEN works too, but shows in the process list)
+      --allowed-hosts LIST  host names the sidecar answers to besides IP addresses, localhost and this
+                            machine's name (comma-separated, *.example.com for sub-domains; $FORGE_ALLOWED_HOSTS)
+      --allowed-origins L   browser origins besides the sidecar's own that may open the events socket, e.g.
+                            https://forge.example.com behind a reverse proxy ($FORGE_ALLOWED_ORIGINS)
+      --request-timeout-ms N  a request's headers and body must arrive within N ms (default 30000)
       --local-slots N       slots of the built-in local worker (0 = off)
       --lease-ms N          job lease length
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
@@ -45,6 +53,10 @@ async function serve(argv: string[]): Promise<number> {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "7052" },
       "admin-token": { type: "string" },
+      "admin-token-file": { type: "string" },
+      "allowed-hosts": { type: "string" },
+      "allowed-origins": { type: "string" },
+      "request-timeout-ms": { type: "string" },
       "local-slots": { type: "string" },
       "lease-ms": { type: "string" },
       "build-command": { type: "string" },
@@ -67,12 +79,23 @@ async function serve(argv: string[]): Promise<number> {
   });
   if (!overrides.success)
     throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  const requestTimeoutMs =
+    values["request-timeout-ms"] === undefined ? undefined : Number(values["request-timeout-ms"]);
+  if (requestTimeoutMs !== undefined && !(Number.isInteger(requestTimeoutMs) && requestTimeoutMs >= 1000))
+    throw new UsageError(`--request-timeout-ms must be an integer ≥ 1000, got ${values["request-timeout-ms"]}`);
+  const adminToken = adminTokenFromArgs(
+    { token: values["admin-token"], file: values["admin-token-file"] },
+    process.env,
+  );
   const sidecar = await Sidecar.start({
     dataDir: resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"),
     configDir: values["config-dir"] ? resolve(values["config-dir"]) : undefined,
     host: values.host!,
     port,
-    adminToken: values["admin-token"] ?? process.env.FORGE_ADMIN_TOKEN ?? null,
+    adminToken,
+    allowedHosts: list(values["allowed-hosts"] ?? process.env.FORGE_ALLOWED_HOSTS),
+    allowedOrigins: list(values["allowed-origins"] ?? process.env.FORGE_ALLOWED_ORIGINS),
+    requestTimeoutMs,
     overrides: overrides.data,
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
@@ -80,9 +103,17 @@ async function serve(argv: string[]): Promise<number> {
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
     log: (m) => console.error(`${new Date().toISOString()} ${m}`),
   });
-  // The two lines scripts and tests read; everything else goes to stderr.
+  // The lines scripts and tests read; everything else goes to stderr. The token itself is shown
+  // only on the start that generated it.
+  const { admin } = sidecar;
+  if (admin.created) {
+    console.log(`Admin token (new, shown only this once; saved to ${admin.source}): ${admin.token}`);
+  } else {
+    console.log(`Admin token: from ${admin.source} (not shown)`);
+    if (admin.source === "--admin-token")
+      console.error("warning: --admin-token is visible to every user in the process list; prefer --admin-token-file");
+  }
   console.log(`Forge for ESPHome sidecar listening on ${sidecar.url}`);
-  console.log(`Admin token: ${sidecar.adminToken}`);
   await new Promise<void>((resolveStop) => {
     const stop = () => void sidecar.stop().then(resolveStop);
     process.once("SIGTERM", stop);
@@ -123,6 +154,13 @@ function token(argv: string[]): number {
 }
 
 class UsageError extends Error {}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -2,7 +2,7 @@
 // events, and listens. Everything else receives its collaborators from here.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,12 @@ import {
   type Settings,
 } from "@esphome-forge/shared";
 import { createApp } from "./api/app.js";
+import { resolveAdminToken, type AdminTokenChoice, type ResolvedAdminToken } from "./config/admin-token.js";
+import { FailureLimiter } from "./edge/failure-limiter.js";
+import { HostPolicy } from "./edge/host-policy.js";
+import { createEdgeServer } from "./edge/http-server.js";
+import { UpgradeGate } from "./edge/upgrade-gate.js";
+import { EventTickets } from "./events/event-tickets.js";
 import type { ApiContext } from "./api/context.js";
 import { dataPaths } from "./config/paths.js";
 import { SettingsStore } from "./config/settings-store.js";
@@ -49,7 +55,14 @@ export interface SidecarOptions {
   configDir?: string;
   host: string;
   port: number;
-  adminToken?: string | null;
+  /** From the command line or environment; null = the data folder's file (generated on first start). */
+  adminToken?: AdminTokenChoice | null;
+  /** Host names beyond the defaults (IP literals, unregistrable names, this machine): `*.example.com`, `*` = any. */
+  allowedHosts?: string[];
+  /** Browser origins beyond the sidecar's own that may open the events socket (reverse proxies). */
+  allowedOrigins?: string[];
+  /** Headers and body of a request must arrive within this time (default 30 s). */
+  requestTimeoutMs?: number;
   /** Settings given on the command line win over stored ones for this run. */
   overrides?: Partial<Settings>;
   buildCommand?: string | null;
@@ -71,7 +84,7 @@ export class Sidecar {
   private zeroconf: ZeroconfAdvertiser | null = null;
   private constructor(
     readonly url: string,
-    readonly adminToken: string,
+    readonly admin: ResolvedAdminToken,
     private readonly server: Server,
     private readonly db: Db,
     private readonly parts: {
@@ -88,7 +101,8 @@ export class Sidecar {
     const clock = opts.clock ?? systemClock;
     const paths = dataPaths(opts.dataDir, opts.configDir);
     for (const dir of [paths.dataDir, paths.configDir, paths.firmwareDir]) mkdirSync(dir, { recursive: true });
-    const adminToken = opts.adminToken ?? loadOrCreateAdminToken(paths.adminTokenFile);
+    const admin = resolveAdminToken(opts.adminToken ?? null, paths.adminTokenFile);
+    const adminToken = admin.token;
     const startedAt = new Date(clock.now()).toISOString();
 
     const db = openDatabase(paths.dbFile);
@@ -203,12 +217,19 @@ export class Sidecar {
     });
     expiry.schedule();
 
-    const slowBytes = Number(process.env.FORGE_EVENTS_SLOW_CONSUMER_BYTES ?? "");
+    // The network edge: bad-token limiter, Host/Origin policy, events tickets (see edge/).
+    const limiter = new FailureLimiter();
+    const hosts = new HostPolicy({ allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins });
+    const tickets = new EventTickets(() => clock.now());
+    const slowBytes = envInt("FORGE_EVENTS_SLOW_CONSUMER_BYTES");
     const events = new EventsServer({
       adminToken,
+      tickets,
       bus,
       queue,
-      ...(slowBytes > 0 ? { slowConsumerBytes: slowBytes } : {}),
+      log,
+      ...(slowBytes ? { slowConsumerBytes: slowBytes } : {}),
+      ...(envInt("FORGE_EVENTS_MAX_PER_CLIENT") ? { maxPerClient: envInt("FORGE_EVENTS_MAX_PER_CLIENT")! } : {}),
       snapshot: () => ({
         devices: inventory.list().map((d) => view.toDevice(d)),
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
@@ -227,6 +248,9 @@ export class Sidecar {
     });
     const ctx: ApiContext = {
       adminToken,
+      limiter,
+      hosts,
+      tickets,
       queue,
       inventory,
       view,
@@ -274,12 +298,16 @@ export class Sidecar {
     };
     const app = createApp(ctx, { onWorkerChanged, onSettingsChanged });
 
-    const server = createServer(app);
-    server.on("upgrade", (req, socket, head) => {
-      const path = (req.url ?? "").split("?")[0];
-      if (path === `${API_PREFIX}/worker`) hub.handleUpgrade(req, socket, head);
-      else if (path === `${API_PREFIX}/events`) events.handleUpgrade(req, socket, head);
-      else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+    const gate = new UpgradeGate({
+      endpoints: { [`${API_PREFIX}/worker`]: hub, [`${API_PREFIX}/events`]: events },
+      hosts,
+      limiter,
+      log,
+    });
+    const server = createEdgeServer(app, gate, {
+      requestTimeoutMs: opts.requestTimeoutMs,
+      connectionsPerClient: envInt("FORGE_MAX_CONNECTIONS_PER_CLIENT"),
+      log,
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -319,7 +347,7 @@ export class Sidecar {
       });
     }
 
-    const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local, expiry });
+    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry });
     if (opts.zeroconf !== false) {
       sidecar.zeroconf = ZeroconfAdvertiser.start({
         instanceId,
@@ -359,14 +387,10 @@ export class Sidecar {
   }
 }
 
-function loadOrCreateAdminToken(file: string): string {
-  if (existsSync(file)) {
-    const t = readFileSync(file, "utf8").trim();
-    if (t.length >= 16) return t;
-  }
-  const token = randomBytes(32).toString("base64url");
-  writeFileSync(file, token + "\n", { mode: 0o600 });
-  return token;
+/** A positive integer from the environment (test and tuning knobs), else undefined. */
+function envInt(name: string): number | undefined {
+  const n = Number(process.env[name] ?? "");
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 function loadOrCreateInstanceId(file: string): string {

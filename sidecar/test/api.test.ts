@@ -156,7 +156,7 @@ describe("bad request bodies", () => {
   });
 
   it("validates ids, query filters and firmware digests", async () => {
-    await expectError(await api.raw("GET", "/jobs/abc"), 400, "bad_request", "job id");
+    await expectError(await api.raw("GET", "/jobs/abc"), 400, "bad_request", "id: expected a positive integer");
     await expectError(await api.raw("GET", "/jobs/999999"), 404, "not_found");
     await expectError(await api.raw("GET", "/jobs?state=exploded"), 400, "bad_request", "state");
     await expectError(await api.raw("GET", "/firmware/..%2F..%2Fsidecar.db"), 400, "bad_request", "digest");
@@ -190,6 +190,7 @@ describe("worker tokens", () => {
     await api.json("DELETE", `/worker-tokens/${created.token.id}`);
     const after = await api.json<{ tokens: { id: string; revokedAt: string | null }[] }>("GET", "/worker-tokens");
     expect(after.tokens.find((t) => t.id === created.token.id)?.revokedAt).not.toBeNull();
-    await expectError(await api.raw("DELETE", "/worker-tokens/doesnotexist"), 404, "not_found");
+    await expectError(await api.raw("DELETE", "/worker-tokens/doesnotexist"), 400, "bad_request", "worker token id");
+    await expectError(await api.raw("DELETE", "/worker-tokens/000000000000"), 404, "not_found");
   });
 });

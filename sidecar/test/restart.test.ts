@@ -23,7 +23,15 @@ async function boot(dataDir: string, port: number, localSlots: number): Promise<
   const sc = await startSidecar({
     dataDir,
     localSlots,
-    args: ["--no-seed", "--port", String(port), "--lease-ms", "3000", "--admin-token", "restart-test-admin-token"],
+    args: [
+      "--no-seed",
+      "--port",
+      String(port),
+      "--lease-ms",
+      "3000",
+      "--admin-token",
+      "restart-test-admin-token-0123456789abcdef",
+    ],
   });
   cleanup.push(sc);
   return { sc, api: new Api(sc.url, sc.token) };

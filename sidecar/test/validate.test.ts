@@ -47,7 +47,7 @@ beforeAll(async () => {
       ),
     "worker online",
   );
-  events = new EventsClient(sc.url, sc.token, { headerAuth: true });
+  events = new EventsClient(sc.url, sc.token);
   await waitFor(() => events.of("snapshot").length, "events snapshot");
 }, 60_000);
 afterAll(async () => {

@@ -36,7 +36,7 @@ const newToken = async (name: string) =>
 function rawHello(
   token: string,
   protocolVersion: number,
-): Promise<{ code: number; reason: string; messages: string[] }> {
+): Promise<{ code: number; reason: string; messages: string[]; httpStatus?: number }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${sc.url.replace("http", "ws")}/api/v1/worker`, {
       headers: { authorization: `Bearer ${token}` },
@@ -58,6 +58,12 @@ function rawHello(
       ),
     );
     ws.on("message", (d) => messages.push(d.toString()));
+    // A bad token is refused at the upgrade, with plain HTTP: no socket ever opens.
+    ws.on("unexpected-response", (_req, res) => {
+      resolve({ code: 0, reason: "", messages, httpStatus: res.statusCode });
+      ws.terminate();
+    });
+    ws.on("error", () => undefined);
     ws.on("close", (code, reason) => resolve({ code, reason: reason.toString(), messages }));
   });
 }
@@ -72,10 +78,8 @@ describe("connecting", () => {
   });
 
   it("refuses a bad token and a revoked one; revoking disconnects a live worker", async () => {
-    expect((await rawHello("efw_000000000000_" + "A".repeat(43), WORKER_PROTOCOL_VERSION)).code).toBe(
-      WorkerCloseCode.unauthorized,
-    );
-    expect((await rawHello("garbage", WORKER_PROTOCOL_VERSION)).code).toBe(WorkerCloseCode.unauthorized);
+    expect((await rawHello("efw_000000000000_" + "A".repeat(43), WORKER_PROTOCOL_VERSION)).httpStatus).toBe(401);
+    expect((await rawHello("garbage", WORKER_PROTOCOL_VERSION)).httpStatus).toBe(401);
     const { token, secret } = await newToken("to-revoke");
     const w = startWorker({ url: sc.url, token: secret, name: "to-revoke" });
     workers.push(w);

@@ -1,7 +1,10 @@
 // The sidecar directly: REST under /api/v1 with `Authorization: Bearer`, and the events WebSocket
-// (/api/v1/events, the token as the first message) for the snapshot, deltas and log tails.
-// Reconnects with backoff; each reconnect brings a fresh snapshot and resumes logs where they were.
-import type { CreateJobsResponse, DeltaEvent, Job, TrustStatus } from "@esphome-forge/shared";
+// (/api/v1/events) for the snapshot, deltas and log tails. A browser cannot put the token on a
+// WebSocket, so each connection first gets a single-use ticket over REST and offers it as a
+// subprotocol; the token never travels in a URL or on the socket. Reconnects with backoff; each
+// reconnect brings a fresh ticket and snapshot and resumes logs where they were.
+import type { CreateJobsResponse, DeltaEvent, EventsTicketResponse, Job, TrustStatus } from "@esphome-forge/shared";
+import { eventsProtocols } from "@esphome-forge/shared/events-protocol";
 import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
@@ -15,15 +18,12 @@ import {
   type Unsubscribe,
 } from "./types.js";
 
-/** The WebSocket close code the sidecar uses for a bad token. */
-export const CLOSE_UNAUTHORIZED = 4003;
-
 export interface DirectSourceOptions {
   /** The sidecar's base URL (the page's own origin for the standalone dashboard). */
   baseUrl: string;
   token: string;
   fetch?: typeof fetch;
-  WebSocket?: new (url: string) => WebSocket;
+  WebSocket?: new (url: string, protocols: string[]) => WebSocket;
   backoff?: Backoff;
   /** Who the jobs are recorded as coming from. */
   source?: string;
@@ -40,9 +40,11 @@ export class DirectSource implements ForgeDataSource {
   private readonly api: string;
   private readonly eventsUrl: string;
   private readonly fetchFn: typeof fetch;
-  private readonly WS: new (url: string) => WebSocket;
+  private readonly WS: new (url: string, protocols: string[]) => WebSocket;
   private readonly backoff: Backoff;
   private ws: WebSocket | null = null;
+  /** Bumped on every (re)connect and disconnect, so a ticket that arrives late is not used. */
+  private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   /** The current socket has authenticated (its snapshot arrived). */
@@ -150,6 +152,7 @@ export class DirectSource implements ForgeDataSource {
 
   private disconnect(): void {
     this.running = false;
+    this.attempt++;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const ws = this.ws;
@@ -159,10 +162,24 @@ export class DirectSource implements ForgeDataSource {
 
   private open(): void {
     this.retryTimer = null;
-    const ws = new this.WS(this.eventsUrl);
-    this.ws = ws;
     this.live = false;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.o.token }));
+    const attempt = ++this.attempt;
+    this.request<EventsTicketResponse>("POST", "/events/ticket").then(
+      ({ ticket }) => {
+        if (this.running && attempt === this.attempt) this.openSocket(ticket);
+      },
+      (err: ForgeError) => {
+        if (!this.running || attempt !== this.attempt) return;
+        // A refused token already set the `unauthorized` status (request()); retrying cannot help.
+        if (err.status === 401) return;
+        this.retryLater(err.message);
+      },
+    );
+  }
+
+  private openSocket(ticket: string): void {
+    const ws = new this.WS(this.eventsUrl, eventsProtocols(ticket));
+    this.ws = ws;
     ws.onmessage = (ev: MessageEvent) => {
       if (ws !== this.ws) return;
       let msg: { type?: string; code?: string; message?: string };
@@ -177,18 +194,16 @@ export class DirectSource implements ForgeDataSource {
       if (ws !== this.ws) return;
       this.ws = null;
       this.live = false;
-      if (!this.running) return;
-      if (ev.code === CLOSE_UNAUTHORIZED) {
-        this.hub.status("unauthorized", ev.reason || "the sidecar refused the token");
-        return;
-      }
-      const delay = this.backoff.next();
-      this.hub.status(
-        "reconnecting",
-        `connection lost${ev.reason ? ` (${ev.reason})` : ""}; retrying in ${Math.ceil(delay / 1000)} s`,
-      );
-      this.retryTimer = setTimeout(() => this.open(), delay);
+      // A refused upgrade looks like any lost connection (1006); the next ticket request tells a
+      // revoked token apart.
+      if (this.running) this.retryLater(`connection lost${ev.reason ? ` (${ev.reason})` : ""}`);
     };
+  }
+
+  private retryLater(why: string): void {
+    const delay = this.backoff.next();
+    this.hub.status("reconnecting", `${why}; retrying in ${Math.ceil(delay / 1000)} s`);
+    this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
   private onMessage(msg: { type?: string; code?: string; message?: string }): void {
@@ -237,7 +252,7 @@ export class DirectSource implements ForgeDataSource {
   }
 
   private send(msg: unknown): void {
-    // Before the snapshot the socket is not authenticated yet; the snapshot handler re-sends.
+    // Before the snapshot the socket is not live yet; the snapshot handler re-sends.
     if (this.ws && this.live && this.ws.readyState === 1) this.ws.send(JSON.stringify(msg));
   }
 }

@@ -147,7 +147,7 @@ export class ForgePage extends LitElement {
         <h1 id="login-title">Forge for ESPHome</h1>
         <label for="token">Admin token</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required aria-describedby="token-hint" />
-        <span id="token-hint" class="muted">Printed by the sidecar on start (“Admin token: …”). Kept only for this browser tab.</span>
+        <span id="token-hint" class="muted">Printed by the sidecar when it creates it; kept in <code>admin-token</code> in its data folder. Kept only for this browser tab.</span>
         ${this.problem ? html`<div class="error-text" role="alert">${this.problem}</div>` : nothing}
         <button class="btn primary" type="submit" ?disabled=${this.checking}>${this.checking ? "Checking…" : "Sign in"}</button>
       </form>`;

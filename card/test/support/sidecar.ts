@@ -24,7 +24,7 @@ export async function startSidecar(
   const configDir = join(dataDir, "config");
   mkdirSync(configDir, { recursive: true });
   for (const [file, yaml] of Object.entries(devices)) writeFileSync(join(configDir, file), yaml);
-  const token = opts.token ?? "card-test-token-0123456789";
+  const token = opts.token ?? "card-test-token-0123456789abcdef0123";
   const args = [
     SIDECAR_CLI,
     "serve",

@@ -1,12 +1,16 @@
-// Assembles the express app: security headers, body limits, auth, the /api/v1 routes, the
-// standalone dashboard's static files, and JSON errors for everything that goes wrong.
+// Assembles the express app: the Host check, security headers, the route table's guard (405,
+// auth, typed params and query), body limits, the /api/v1 routes, the standalone dashboard's
+// static files, and JSON errors for everything that goes wrong.
 import { existsSync } from "node:fs";
 import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
 import { requireAdmin, requireAdminOrWorker } from "./auth.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
+import { hostGuard } from "./host-guard.js";
+import { authenticateRoute, matchRoute, parseRoute } from "./route-guard.js";
 import { deviceRoutes } from "./routes/devices.js";
+import { eventsTicketRoutes } from "./routes/events-ticket.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { firmwareRoutes, publicRoutes, systemRoutes } from "./routes/system.js";
 import { trustRoutes } from "./routes/trust.js";
@@ -23,7 +27,7 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Content-Security-Policy":
-      "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+      "default-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
       "object-src 'none'; base-uri 'none'; frame-ancestors 'self'",
   });
   next();
@@ -48,21 +52,20 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  app.use(hostGuard(ctx.hosts));
   app.use(securityHeaders);
 
   const api = express.Router();
+  const admin = requireAdmin(ctx.adminToken, ctx.limiter);
+  api.use(matchRoute, authenticateRoute(admin, requireAdminOrWorker(ctx.adminToken, ctx.tokens, ctx.limiter)));
+  api.use(parseRoute);
   // A CI firmware upload (base64 in JSON) is the one large body: parsed with its own limit, after auth.
-  api.use(
-    EXTERNAL_FIRMWARE_PATH,
-    requireAdmin(ctx.adminToken),
-    express.json({ limit: EXTERNAL_FIRMWARE_BODY, strict: true }),
-  );
+  api.use(EXTERNAL_FIRMWARE_PATH, express.json({ limit: EXTERNAL_FIRMWARE_BODY, strict: true }));
   api.use(requireJson, express.json({ limit: MAX_JSON_BODY, strict: true }));
   api.use(publicRoutes(ctx));
-  api.use("/firmware", requireAdminOrWorker(ctx.adminToken, ctx.tokens));
   api.use(firmwareRoutes(ctx));
-  api.use(requireAdmin(ctx.adminToken));
   api.use(systemRoutes(ctx, hooks.onSettingsChanged));
+  api.use(eventsTicketRoutes(ctx));
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));

@@ -1,24 +1,45 @@
-// Admin bearer-token check for the REST API (constant-time). Worker tokens are accepted only on
-// the routes a worker needs (firmware download for `upload` jobs).
+// Token checks for the REST API (constant-time). Worker tokens are accepted only on the routes a
+// worker needs (firmware download for `upload` jobs). Every wrong token counts against the client
+// address in the failure limiter; an address over the limit gets 429 with Retry-After for every
+// authenticated route until it has waited, whatever token it sends.
 import type { RequestHandler } from "express";
+import { clientAddress } from "../edge/client-address.js";
+import type { FailureLimiter } from "../edge/failure-limiter.js";
 import type { WorkerTokens } from "../worker-hub/worker-tokens.js";
 import { bearer, isAdminToken } from "../util/admin-token.js";
 import { HttpError } from "./errors.js";
 
-export function requireAdmin(adminToken: string): RequestHandler {
+function tokenGuard(limiter: FailureLimiter, accepts: (token: string) => boolean, what: string): RequestHandler {
   return (req, _res, next) => {
+    const addr = clientAddress(req.socket);
+    const wait = limiter.retryAfterSeconds(addr);
+    if (wait > 0) return next(tooMany(addr, wait));
     const token = bearer(req.headers.authorization);
     if (!token) return next(new HttpError(401, "unauthorized", "missing bearer token"));
-    if (!isAdminToken(token, adminToken)) return next(new HttpError(401, "unauthorized", "invalid admin token"));
-    next();
+    if (accepts(token)) return next();
+    limiter.fail(addr);
+    next(new HttpError(401, "unauthorized", `invalid ${what}`));
   };
 }
 
-export function requireAdminOrWorker(adminToken: string, tokens: WorkerTokens): RequestHandler {
-  return (req, _res, next) => {
-    const token = bearer(req.headers.authorization);
-    if (!token) return next(new HttpError(401, "unauthorized", "missing bearer token"));
-    if (isAdminToken(token, adminToken) || tokens.authenticate(token).ok) return next();
-    next(new HttpError(401, "unauthorized", "invalid token"));
-  };
+export function requireAdmin(adminToken: string, limiter: FailureLimiter): RequestHandler {
+  return tokenGuard(limiter, (t) => isAdminToken(t, adminToken), "admin token");
+}
+
+export function requireAdminOrWorker(
+  adminToken: string,
+  tokens: WorkerTokens,
+  limiter: FailureLimiter,
+): RequestHandler {
+  return tokenGuard(limiter, (t) => isAdminToken(t, adminToken) || tokens.authenticate(t).ok, "token");
+}
+
+export function tooMany(addr: string, waitSeconds: number): HttpError {
+  return new HttpError(
+    429,
+    "too_many_requests",
+    `too many wrong tokens from ${addr}; retry in ${waitSeconds} s`,
+    undefined,
+    { "Retry-After": String(waitSeconds) },
+  );
 }

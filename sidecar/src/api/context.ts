@@ -1,5 +1,8 @@
 import type { HealthResponse, InfoResponse } from "@esphome-forge/shared";
 import type { SettingsStore } from "../config/settings-store.js";
+import type { FailureLimiter } from "../edge/failure-limiter.js";
+import type { HostPolicy } from "../edge/host-policy.js";
+import type { EventTickets } from "../events/event-tickets.js";
 import type { DeviceView } from "../fleet/device-view.js";
 import type { JobService } from "../fleet/job-service.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
@@ -13,6 +16,10 @@ import type { TrustEngine } from "../trust/index.js";
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
   adminToken: string;
+  /** Counts wrong tokens per client address (shared with the WebSocket upgrades). */
+  limiter: FailureLimiter;
+  hosts: HostPolicy;
+  tickets: EventTickets;
   queue: JobQueue;
   inventory: Inventory;
   view: DeviceView;

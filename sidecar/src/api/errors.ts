@@ -8,6 +8,8 @@ export class HttpError extends Error {
     readonly code: ErrorBody["error"]["code"],
     message: string,
     readonly details?: unknown,
+    /** Response headers that go with the error (Retry-After, Allow). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -28,6 +30,8 @@ export function toHttpError(err: unknown): HttpError {
   // body-parser errors carry a status and a type.
   if (e?.type === "entity.too.large") return new HttpError(413, "payload_too_large", "request body too large");
   if (e?.type === "entity.parse.failed") return new HttpError(400, "bad_request", "request body is not valid JSON");
+  // The client stopped sending the body (or the request timeout cut it): nothing to answer.
+  if (e?.type === "request.aborted") return new HttpError(400, "bad_request", "request body aborted");
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
     return new HttpError(
       e.status,
@@ -56,6 +60,7 @@ export const errorHandler =
     if (http.status >= 500) log(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     const body: ErrorBody = { error: { code: http.code, message: http.message } };
     if (http.details !== undefined) body.error.details = http.details;
+    if (http.headers) res.set(http.headers);
     res.status(http.status).json(body);
   };
 

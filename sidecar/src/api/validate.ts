@@ -9,9 +9,3 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: 
     throw new HttpError(400, "bad_request", `invalid ${what}: ${describeIssues(r.error.issues)}`, r.error.issues);
   return r.data;
 }
-
-export function intParam(value: string | undefined, name: string): number {
-  if (value === undefined || !/^[1-9][0-9]{0,15}$/.test(value))
-    throw new HttpError(400, "bad_request", `${name} must be a positive integer`);
-  return Number(value);
-}

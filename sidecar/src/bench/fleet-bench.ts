@@ -67,7 +67,7 @@ export async function benchFleet(): Promise<{ rows: BenchRow[]; raw: Record<stri
       60_000,
     );
 
-    const watcher = new EventsClient(sc.url, sc.token, { headerAuth: true });
+    const watcher = new EventsClient(sc.url, sc.token);
     await waitFor(() => watcher.of("snapshot").length > 0, "snapshot");
     const first = await fullRebuild(api, watcher, ids);
     const second = await fullRebuild(api, watcher, ids);
@@ -173,7 +173,7 @@ async function dispatchLatency(
   api: Api,
   ids: string[],
 ): Promise<{ started: number[]; spawned: number[] }> {
-  const ev = new EventsClient(url, token, { headerAuth: true });
+  const ev = new EventsClient(url, token);
   await waitFor(() => ev.of("snapshot").length > 0, "snapshot");
   const out = { started: [] as number[], spawned: [] as number[] };
   try {
@@ -209,7 +209,7 @@ async function fanOut(
   clients: EventsClient[],
   deviceId: string,
 ): Promise<number[]> {
-  for (let i = 0; i < FLEET.subscribers; i++) clients.push(new EventsClient(url, token, { headerAuth: true }));
+  for (let i = 0; i < FLEET.subscribers; i++) clients.push(new EventsClient(url, token));
   await waitFor(() => clients.every((c) => c.of("snapshot").length > 0), "subscribers ready");
   const out: number[] = [];
   for (let round = 0; round < 30; round++) {

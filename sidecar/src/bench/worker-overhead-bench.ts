@@ -53,7 +53,7 @@ export async function benchWorkerOverhead(): Promise<{ rows: BenchRow[]; raw: Re
   const sc = await startSidecar({ dataDir, args: ["--no-seed"], localSlots: 0, env: { FORGE_ESPHOME_BIN: "" } });
   const api = new Api(sc.url, sc.token);
   let worker: ProcHandle | null = null;
-  const ev = new EventsClient(sc.url, sc.token, { headerAuth: true });
+  const ev = new EventsClient(sc.url, sc.token);
   try {
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "overhead" });
     worker = startWorker({

@@ -222,7 +222,8 @@ export class WorkerConnection {
     }
     const why = this.lastError ?? (reason || this.socketError || "");
     const retryInMs = this.o.backoff.next();
-    this.o.events.disconnected({ code, reason: http ? `HTTP ${http.status}` : why, retryInMs });
+    // A refused upgrade says why in its body (e.g. 421: the sidecar does not answer to this host name).
+    this.o.events.disconnected({ code, reason: http ? `HTTP ${http.status} ${http.body}`.trim() : why, retryInMs });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (!this.closing) this.connect();

@@ -1,7 +1,7 @@
 // Starts real sidecar and worker processes (the built CLI in sidecar/dist) on loopback, each
 // with its own temp data folder: used by the process-level tests and by `npm run bench`.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -78,20 +78,30 @@ export async function startSidecar(
   const env = { ...process.env, FORGE_ESPHOME_DEFAULT_PROBE: "off", FORGE_ZEROCONF: "off", ...opts.env };
   const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   const h = track(proc);
-  const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sidecar did not start:\n${h.output()}`)), 30_000);
     const check = () => {
       const u = /listening on (\S+)/.exec(h.output());
-      const t = /Admin token: (\S+)/.exec(h.output());
-      if (u && t) {
+      if (u) {
         clearTimeout(timer);
-        resolve({ url: u[1]!, token: t[1]! });
+        resolve(u[1]!);
       }
     };
     proc.stdout.on("data", check);
     void h.exited.then((code) => reject(new Error(`sidecar exited (${code}) before it was ready:\n${h.output()}`)));
   });
-  return { ...h, url, token, dataDir };
+  return { ...h, url, token: adminTokenOf(args, env, dataDir), dataDir };
+}
+
+/** The admin token a sidecar started with these arguments uses (it prints it only when it creates it). */
+function adminTokenOf(args: string[], env: NodeJS.ProcessEnv, dataDir: string): string {
+  const flag = (name: string) => {
+    const i = args.lastIndexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const file = flag("--admin-token-file") ?? (flag("--admin-token") ? undefined : env.FORGE_ADMIN_TOKEN_FILE);
+  const given = flag("--admin-token") ?? (file ? undefined : env.FORGE_ADMIN_TOKEN);
+  return (given ?? readFileSync(file ?? join(dataDir, "admin-token"), "utf8").split("\n")[0]!).trim();
 }
 
 export function startWorker(opts: {

@@ -1,42 +1,82 @@
-// The events WebSocket (/api/v1/events): after authentication a client gets a snapshot, then
-// every delta; it may also follow job logs. A client that cannot keep up (its socket buffer
-// grows past the limit) is dropped with a reason instead of letting memory grow.
+// The events WebSocket (/api/v1/events): an authenticated client (checked at the upgrade, see
+// events-auth.ts and edge/upgrade-gate.ts) gets a snapshot, then every delta; it may also follow
+// job logs. A client that cannot keep up (its socket buffer grows past the limit) is dropped with
+// close code 4008 and a reason instead of letting memory grow.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
+  EVENTS_SUBPROTOCOL,
   EventsClientMessage,
   EventsCloseCode,
+  SLOW_CONSUMER_REASON,
   TERMINAL_JOB_STATES,
   type EventsServerMessage,
   type SnapshotEvent,
 } from "@esphome-forge/shared";
-import { bearer, isAdminToken } from "../util/admin-token.js";
+import type { UpgradeEndpoint } from "../edge/upgrade-gate.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import { describeIssues } from "../util/describe-issues.js";
+import { authenticateEvents, type EventsPrincipal } from "./events-auth.js";
 import { sendCorked } from "./corked-send.js";
 import type { EventBus, LogChunkEvent } from "./event-bus.js";
+import type { EventTickets } from "./event-tickets.js";
 
 /** Buffered bytes beyond which a subscriber is considered too slow and is disconnected. */
 export const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
-const AUTH_TIMEOUT_MS = 10_000;
+/** Client messages are a few small JSON commands; anything larger closes the socket with 1009. */
+const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+/** Events sockets one client address may hold at once. */
+export const DEFAULT_EVENTS_PER_CLIENT = 32;
+/** A dropped slow consumer has this long to read what is queued and the 4008 close, then it is cut. */
+const SLOW_CLOSE_GRACE_MS = 30_000;
 
 export interface EventsServerOptions {
   adminToken: string;
+  tickets: EventTickets;
   bus: EventBus;
   queue: JobQueue;
   snapshot: () => Omit<SnapshotEvent, "type" | "seq">;
   slowConsumerBytes?: number;
+  maxPerClient?: number;
+  log: (msg: string) => void;
 }
 
-export class EventsServer {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+export class EventsServer implements UpgradeEndpoint<EventsPrincipal> {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    // Browsers offering a ticket also offer EVENTS_SUBPROTOCOL, and get it back; others get none.
+    handleProtocols: (offered) => (offered.has(EVENTS_SUBPROTOCOL) ? EVENTS_SUBPROTOCOL : false),
+  });
   private snapshot: { seq: number; text: string } | null = null;
+  private readonly perClient = new Map<string, number>();
 
   constructor(private readonly o: EventsServerOptions) {}
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  admit(addr: string): string | null {
+    const max = this.o.maxPerClient ?? DEFAULT_EVENTS_PER_CLIENT;
+    const n = this.perClient.get(addr) ?? 0;
+    return n >= max ? `${addr} already holds ${n} events sockets (the limit); close one first` : null;
+  }
+
+  authenticate(req: IncomingMessage) {
+    return authenticateEvents(req, this.o.adminToken, this.o.tickets);
+  }
+
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, _principal: EventsPrincipal, addr: string): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // First of all: a malformed frame makes `ws` emit `error` (then close with 1002/1007/1009);
+      // without a listener that error would end the process.
+      ws.on("error", (err) => this.o.log(`events client ${addr}: ${err.message}; socket closed`));
+      this.perClient.set(addr, (this.perClient.get(addr) ?? 0) + 1);
+      ws.once("close", () => {
+        const left = (this.perClient.get(addr) ?? 1) - 1;
+        if (left > 0) this.perClient.set(addr, left);
+        else this.perClient.delete(addr);
+      });
+      this.start(ws);
+    });
   }
 
   get clientCount(): number {
@@ -46,29 +86,6 @@ export class EventsServer {
   close(): void {
     for (const c of this.wss.clients) c.terminate();
     this.wss.close();
-  }
-
-  private onConnection(ws: WebSocket, req: IncomingMessage): void {
-    if (isAdminToken(bearer(req.headers.authorization), this.o.adminToken)) {
-      this.start(ws);
-      return;
-    }
-    // Browsers cannot set headers on a WebSocket: accept the token as the first message.
-    const timer = setTimeout(
-      () => ws.close(EventsCloseCode.unauthorized, "no auth message within 10 s"),
-      AUTH_TIMEOUT_MS,
-    );
-    ws.once("message", (data) => {
-      clearTimeout(timer);
-      const msg = safeJson(data.toString());
-      const parsed = EventsClientMessage.safeParse(msg);
-      if (parsed.success && parsed.data.type === "auth" && isAdminToken(parsed.data.token, this.o.adminToken)) {
-        this.start(ws);
-        return;
-      }
-      send(ws, { type: "error", code: "unauthorized", message: "invalid or missing admin token" });
-      ws.close(EventsCloseCode.unauthorized, "unauthorized");
-    });
   }
 
   /**
@@ -90,14 +107,17 @@ export class EventsServer {
     const deliver = (msg: EventsServerMessage) => {
       if (ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > limit) {
+        // Nothing more is queued for it; the error and the close frame go out behind what is
+        // already buffered, so a client that reads on learns why (4008) rather than seeing 1006.
+        cleanup();
         send(ws, {
           type: "error",
           code: "slow_consumer",
           message: `more than ${limit} bytes unread; reconnect to resync`,
         });
-        ws.close(EventsCloseCode.slowConsumer, "slow consumer: too far behind");
-        ws.terminate();
-        cleanup();
+        ws.close(EventsCloseCode.slowConsumer, SLOW_CONSUMER_REASON);
+        const cut = setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS);
+        ws.once("close", () => clearTimeout(cut));
         return;
       }
       send(ws, msg);
@@ -118,7 +138,6 @@ export class EventsServer {
       logs.clear();
     };
     ws.on("close", cleanup);
-    ws.on("error", cleanup);
     if (ws.readyState === ws.OPEN) sendCorked(ws, this.snapshotText());
 
     ws.on("message", (data) => {

@@ -5,6 +5,7 @@ import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
+import { ValidationError } from "../util/errors.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { DeviceView } from "./device-view.js";
 
@@ -43,6 +44,10 @@ export class JobService {
   }
 
   create(input: CreateJobsInput): CreateJobsResponse {
+    const pinned = input.params.workerId;
+    // A job pinned to a worker that never connected would wait in the queue for ever.
+    if (pinned !== undefined && !this.registry.has(pinned))
+      throw new ValidationError(`params.workerId: no worker with id ${pinned} has ever connected (see GET /workers)`);
     const { devices, skipped } = this.resolveTargets(input.targets);
     const jobs: CreateJobsResponse["jobs"] = [];
     for (const d of devices) {

@@ -1,5 +1,5 @@
-// The sidecar end of the build-worker socket (/api/v1/worker): authenticates the token,
-// checks the protocol version, answers hello with welcome, and hands job messages to
+// The sidecar end of the build-worker socket (/api/v1/worker): authenticates the token at the
+// upgrade, checks the protocol version, answers hello with welcome, and hands job messages to
 // WorkerMessages. Jobs are pushed to workers by the Dispatcher; workers never poll.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -11,11 +11,13 @@ import {
   WorkerToSidecar,
   type HelloMessage as Hello,
 } from "@esphome-forge/shared";
+import type { UpgradeAuth, UpgradeEndpoint } from "../edge/upgrade-gate.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import type { WorkerMessages } from "./worker-messages.js";
 import type { WorkerRegistry } from "./worker-registry.js";
+import { bearer } from "../util/admin-token.js";
 import { describeIssues } from "../util/describe-issues.js";
 import { closeReason } from "./close-reason.js";
 import { WorkerSession } from "./worker-session.js";
@@ -42,13 +44,33 @@ export interface WorkerHubOptions {
   trust?: WorkerTrustGate;
 }
 
-export class WorkerHub {
+export class WorkerHub implements UpgradeEndpoint<string> {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   constructor(private readonly o: WorkerHubOptions) {}
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  /**
+   * The worker token is checked at the HTTP upgrade (edge/upgrade-gate.ts): a client without a
+   * valid token gets a 401 and never a socket, so the large frame limit above (firmware images)
+   * only ever applies to authenticated workers. The principal is the token's id.
+   */
+  authenticate(req: IncomingMessage): UpgradeAuth<string> {
+    const header = req.headers.authorization;
+    const token = bearer(header);
+    if (!token)
+      return {
+        ok: false,
+        presented: header !== undefined,
+        message: "missing worker token (Authorization: Bearer efw_…)",
+      };
+    const auth = this.o.tokens.authenticate(token);
+    if (!auth.ok)
+      return { ok: false, presented: true, message: `${auth.reason}; create one with \`esphome-forge token create\`` };
+    return { ok: true, principal: auth.tokenId };
+  }
+
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, tokenId: string, addr: string): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, tokenId, addr));
   }
 
   /** Closes every session whose token was just revoked. */
@@ -62,23 +84,14 @@ export class WorkerHub {
     this.wss.close();
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const header = req.headers.authorization ?? "";
-    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-    const auth = this.o.tokens.authenticate(token);
-    if (!auth.ok) {
-      sendAndClose(
-        ws,
-        WorkerCloseCode.unauthorized,
-        "unauthorized",
-        `${auth.reason}; create one with \`esphome-forge token create\``,
-      );
-      return;
-    }
+  private onConnection(ws: WebSocket, tokenId: string, addr: string): void {
+    // First of all: a malformed frame makes `ws` emit `error` (then close with 1002/1007/1009).
+    ws.on("error", (err) => this.o.log(`worker socket from ${addr}: ${err.message}`));
     const timer = setTimeout(
       () => sendAndClose(ws, WorkerCloseCode.invalidMessage, "hello_timeout", "no hello within 10 s"),
       HELLO_TIMEOUT_MS,
     );
+    ws.once("close", () => clearTimeout(timer));
     ws.once("message", (data, isBinary) => {
       clearTimeout(timer);
       const hello = parseHello(data, isBinary);
@@ -86,9 +99,8 @@ export class WorkerHub {
         sendAndClose(ws, hello.code, hello.codeName, hello.error);
         return;
       }
-      this.start(ws, auth.tokenId, hello.hello);
+      this.start(ws, tokenId, hello.hello);
     });
-    ws.on("error", (err) => this.o.log(`worker socket error: ${err.message}`));
   }
 
   private start(ws: WebSocket, tokenId: string, hello: Hello): void {

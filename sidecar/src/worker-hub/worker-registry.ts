@@ -118,6 +118,11 @@ export class WorkerRegistry {
     return this.view(id);
   }
 
+  /** A worker that has connected at least once (online or not). */
+  has(id: string): boolean {
+    return this.row(id) !== undefined;
+  }
+
   list(): Worker[] {
     const rows = this.db.prepare("SELECT id FROM workers ORDER BY id").all() as { id: string }[];
     return rows.map((r) => this.view(r.id));

@@ -1,13 +1,15 @@
 import { Router, type Response } from "express";
-import { CreateJobsRequest, JobListQuery, JobLogQuery } from "@esphome-forge/shared";
+import { CreateJobsRequest, type JobListQuery } from "@esphome-forge/shared";
 import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
-import { intParam, parseWith } from "../validate.js";
+import { routeParams, routeQuery } from "../route-guard.js";
+import { parseWith } from "../validate.js";
 
 export function jobRoutes(ctx: ApiContext): Router {
   const r = Router();
-  const find = (raw: string) => {
-    const id = intParam(raw, "job id");
+  /** The job named by the path (its id parsed by the route table's schema). */
+  const find = (res: Response) => {
+    const { id } = routeParams<{ id: number }>(res);
     const job = ctx.queue.get(id);
     if (!job) throw new HttpError(404, "not_found", `no job with id ${id}`);
     return job;
@@ -19,17 +21,17 @@ export function jobRoutes(ctx: ApiContext): Router {
     res.status(result.jobs.length > 0 ? 201 : 200).json(result);
   });
 
-  r.get("/jobs", (req, res) => {
-    res.json(ctx.queue.list(parseWith(JobListQuery, req.query, "query")));
+  r.get("/jobs", (_req, res) => {
+    res.json(ctx.queue.list(routeQuery<JobListQuery>(res)));
   });
 
-  r.get("/jobs/:id", (req, res) => {
-    res.json(find(req.params.id));
+  r.get("/jobs/:id", (_req, res) => {
+    res.json(find(res));
   });
 
-  r.get("/jobs/:id/log", (req, res) => {
-    const job = find(req.params.id);
-    const { offset } = parseWith(JobLogQuery, req.query, "query");
+  r.get("/jobs/:id/log", (_req, res) => {
+    const job = find(res);
+    const { offset } = routeQuery<{ offset: number }>(res);
     const log = ctx.queue.readLog(job.id, offset);
     res
       .type("text/plain; charset=utf-8")
@@ -39,18 +41,19 @@ export function jobRoutes(ctx: ApiContext): Router {
       .send(log.text);
   });
 
-  r.post("/jobs/:id/cancel", (req, res) => {
-    res.json(ctx.jobs.cancel(find(req.params.id).id));
+  r.post("/jobs/:id/cancel", (_req, res) => {
+    res.json(ctx.jobs.cancel(find(res).id));
   });
 
-  r.post("/jobs/:id/retry", (req, res) => {
-    res.status(201).json(ctx.jobs.retry(find(req.params.id).id, "retry"));
+  r.post("/jobs/:id/retry", (_req, res) => {
+    res.status(201).json(ctx.jobs.retry(find(res).id, "retry"));
   });
 
-  r.get("/jobs/:id/firmware/:name", (req, res) => {
-    const job = find(req.params.id);
-    const image = job.firmware.find((f) => f.name === req.params.name);
-    if (!image) throw new HttpError(404, "not_found", `job ${job.id} has no firmware named ${req.params.name}`);
+  r.get("/jobs/:id/firmware/:name", (_req, res) => {
+    const job = find(res);
+    const { name } = routeParams<{ name: string }>(res);
+    const image = job.firmware.find((f) => f.name === name);
+    if (!image) throw new HttpError(404, "not_found", `job ${job.id} has no firmware named ${name}`);
     sendFirmware(ctx, res, image.sha256, image.name);
   });
   return r;

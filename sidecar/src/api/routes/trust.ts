@@ -1,17 +1,11 @@
 // Content-trust REST routes: trusted root and keys for offline verification, revocation (revoke,
 // export, import), the transparency log's checkpoint and inclusion proofs, and approval bundles.
 import { Router } from "express";
-import {
-  ApprovalQuery,
-  RevokeRequest,
-  RotateKeyRequest,
-  TrustStatusQuery,
-  type TrustPolicy,
-  type TrustStatus,
-} from "@esphome-forge/shared";
+import { RevokeRequest, RotateKeyRequest, type TrustPolicy, type TrustStatus } from "@esphome-forge/shared";
 import type { StoredRevocationList, TrustedKey, TrustEngine } from "../../trust/index.js";
 import { isExpired, RevocationEntry } from "../../trust/revocation/revocation.js";
 import { HttpError } from "../errors.js";
+import { routeParams, routeQuery } from "../route-guard.js";
 import { parseWith } from "../validate.js";
 
 const DAY_MS = 86_400_000;
@@ -19,8 +13,8 @@ const DAY_MS = 86_400_000;
 export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Router {
   const r = Router();
 
-  r.get("/trust/status", (req, res) => {
-    const { recheck } = parseWith(TrustStatusQuery, req.query, "query");
+  r.get("/trust/status", (_req, res) => {
+    const { recheck } = routeQuery<{ recheck?: string }>(res);
     if (recheck === "true" || !engine.lastAudit) engine.checkConsistency();
     res.json(trustStatus(engine, policy()));
   });
@@ -41,9 +35,10 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
     res.json({ keys: engine.keys.list().map(keyView) });
   });
 
-  r.post("/trust/keys/:hint/retire", (req, res) => {
-    if (!engine.keys.get(req.params.hint)) throw new HttpError(404, "not_found", `no key with hint ${req.params.hint}`);
-    res.json(keyView(engine.keys.retire(req.params.hint)));
+  r.post("/trust/keys/:hint/retire", (_req, res) => {
+    const { hint } = routeParams<{ hint: string }>(res);
+    if (!engine.keys.get(hint)) throw new HttpError(404, "not_found", `no key with hint ${hint}`);
+    res.json(keyView(engine.keys.retire(hint)));
   });
 
   r.get("/trust/revocations", (_req, res) => {
@@ -72,17 +67,15 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
     res.json({ treeSize: size, envelope: cp.envelope });
   });
 
-  r.get("/trust/log/proof/:index", (req, res) => {
-    const index = Number(req.params.index);
-    if (!Number.isInteger(index) || index < 0 || index >= engine.log.size())
-      throw new HttpError(404, "not_found", `no log entry ${req.params.index}`);
+  r.get("/trust/log/proof/:index", (_req, res) => {
+    const { index } = routeParams<{ index: number }>(res);
+    if (index >= engine.log.size()) throw new HttpError(404, "not_found", `no log entry ${index}`);
     res.json(engine.proof(index));
   });
 
-  r.get("/trust/approvals/:sha256", (req, res) => {
-    const { device } = parseWith(ApprovalQuery, req.query, "query");
-    const sha = req.params.sha256;
-    if (!/^[0-9a-f]{64}$/.test(sha)) throw new HttpError(400, "bad_request", "not a sha256 digest");
+  r.get("/trust/approvals/:sha256", (_req, res) => {
+    const { device } = routeQuery<{ device?: string }>(res);
+    const { sha256: sha } = routeParams<{ sha256: string }>(res);
     const approval = device
       ? engine.attestations.approvalFor(sha, device)
       : (engine.attestations.forFirmware(sha, "approval")[0] ?? null);

@@ -1,7 +1,8 @@
 import { Router } from "express";
-import { CleanCacheQuery, CreateWorkerTokenRequest, WorkerPatch } from "@esphome-forge/shared";
+import { CreateWorkerTokenRequest, WorkerPatch } from "@esphome-forge/shared";
 import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
+import { routeQuery } from "../route-guard.js";
 import { parseWith } from "../validate.js";
 
 export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string) => void): Router {
@@ -23,7 +24,7 @@ export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string
   r.post("/workers/:id/clean-cache", (req, res) => {
     const session = ctx.registry.session(req.params.id);
     if (!session) throw new HttpError(409, "conflict", `worker ${req.params.id} is not connected`);
-    const { device } = parseWith(CleanCacheQuery, req.query, "query");
+    const { device } = routeQuery<{ device?: string }>(res);
     session.send({ type: "clean_cache", ...(device ? { deviceId: device } : {}) });
     res.json({ ok: true });
   });
