@@ -1,0 +1,106 @@
+// Reads an ESP32 application image the way ESP-IDF does before ESPHome checks its signature: the
+// 24-byte header (magic 0xE9, segment count, flash settings, chip id, and the "hash appended" flag in
+// its last byte), then each segment (8-byte header: load address, length; then the data), then a
+// checksum byte placed so that the image up to and including it is a multiple of 16 bytes (XOR of all
+// segment data, seeded with 0xEF), then — when the flag is set — the SHA-256 of everything before it.
+// The image length is where that ends; the signature sector starts at the next 4 KiB boundary.
+//
+// The first segment of an app starts with the app description (esp_app_desc_t, magic 0xABCD5432):
+// project version (what downgrade protection compares; ESPHome puts `esphome: project: version:` there
+// when protection is on), project name, build time and date, ESP-IDF version.
+import { createHash } from "node:crypto";
+
+export const ESP_IMAGE_MAGIC = 0xe9;
+export const ESP_CHECKSUM_SEED = 0xef;
+export const APP_DESC_MAGIC = 0xabcd5432;
+export const IMAGE_HEADER_LEN = 24;
+export const SEGMENT_HEADER_LEN = 8;
+const MAX_SEGMENTS = 16; // ESP_IMAGE_MAX_SEGMENTS
+
+export interface AppDescription {
+  version: string;
+  projectName: string;
+  time: string;
+  date: string;
+  idfVersion: string;
+  secureVersion: number;
+}
+
+export interface EspAppImage {
+  /** Header + segments + checksum (+ the appended SHA-256): the length IDF's image metadata reports. */
+  imageLength: number;
+  segmentCount: number;
+  chipId: number;
+  hashAppended: boolean;
+  /** The stored checksum byte matches the segments. */
+  checksumOk: boolean;
+  /** The appended SHA-256 matches (null when none is appended). */
+  hashOk: boolean | null;
+  app: AppDescription | null;
+}
+
+export class EspImageError extends Error {}
+
+function cString(b: Buffer): string {
+  const end = b.indexOf(0);
+  return b.subarray(0, end < 0 ? b.length : end).toString("latin1");
+}
+
+function appDescription(bytes: Buffer, at: number, length: number): AppDescription | null {
+  if (length < 256 || bytes.readUInt32LE(at) !== APP_DESC_MAGIC) return null;
+  return {
+    secureVersion: bytes.readUInt32LE(at + 4),
+    version: cString(bytes.subarray(at + 16, at + 48)),
+    projectName: cString(bytes.subarray(at + 48, at + 80)),
+    time: cString(bytes.subarray(at + 80, at + 96)),
+    date: cString(bytes.subarray(at + 96, at + 112)),
+    idfVersion: cString(bytes.subarray(at + 112, at + 144)),
+  };
+}
+
+/** Parses the image at the start of `bytes` (anything after it is ignored); throws EspImageError when it is none. */
+export function parseEspAppImage(bytes: Buffer): EspAppImage {
+  if (bytes.length < IMAGE_HEADER_LEN) throw new EspImageError("too short for an ESP image header");
+  if (bytes[0] !== ESP_IMAGE_MAGIC)
+    throw new EspImageError(`not an ESP app image (magic 0x${(bytes[0] ?? 0).toString(16)}, expected 0xe9)`);
+  const segmentCount = bytes[1]!;
+  if (segmentCount === 0 || segmentCount > MAX_SEGMENTS)
+    throw new EspImageError(`invalid segment count ${segmentCount} (1..${MAX_SEGMENTS})`);
+  const hashAppended = bytes[23] === 1;
+  let offset = IMAGE_HEADER_LEN;
+  let checksum = ESP_CHECKSUM_SEED;
+  let app: AppDescription | null = null;
+  for (let i = 0; i < segmentCount; i++) {
+    if (offset + SEGMENT_HEADER_LEN > bytes.length) throw new EspImageError(`segment ${i} header runs past the end`);
+    const length = bytes.readUInt32LE(offset + 4);
+    const data = offset + SEGMENT_HEADER_LEN;
+    if (data + length > bytes.length) throw new EspImageError(`segment ${i} (${length} bytes) runs past the end`);
+    if (i === 0) app = appDescription(bytes, data, length);
+    for (let j = data; j < data + length; j++) checksum ^= bytes[j]!;
+    offset = data + length;
+  }
+  const checksumAt = offset + 15 - (offset % 16);
+  if (checksumAt >= bytes.length) throw new EspImageError("the checksum byte is missing");
+  let imageLength = checksumAt + 1;
+  let hashOk: boolean | null = null;
+  if (hashAppended) {
+    if (imageLength + 32 > bytes.length) throw new EspImageError("the appended SHA-256 is missing");
+    const stored = bytes.subarray(imageLength, imageLength + 32);
+    hashOk = createHash("sha256").update(bytes.subarray(0, imageLength)).digest().equals(stored);
+    imageLength += 32;
+  }
+  return {
+    imageLength,
+    segmentCount,
+    chipId: bytes.readUInt16LE(12),
+    hashAppended,
+    checksumOk: bytes[checksumAt] === checksum,
+    hashOk,
+    app,
+  };
+}
+
+/** Whether IDF's image check (esp_ota_end) would accept the image: checksum and appended hash. */
+export function imageIntact(img: EspAppImage): boolean {
+  return img.checksumOk && img.hashOk !== false;
+}
