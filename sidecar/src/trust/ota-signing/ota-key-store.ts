@@ -7,9 +7,10 @@
 // Active keys sign every image (one block each, oldest first; at most three, the block limit); retired
 // keys sign nothing and stay listed. Rotation adds a key next to the current one, so images carry both
 // blocks until every device trusts the new key and the old one is retired.
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPair } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { writePrivateKeyPem } from "../keys/keys.js";
 import { SIG_BLOCK_MAX, sbv2PublicKey } from "./sbv2-block.js";
 import { fileSigner, type OtaSigner } from "./signer.js";
@@ -41,6 +42,7 @@ interface IndexFile {
 }
 
 const INDEX = "index.json";
+const generateRsa = promisify(generateKeyPair);
 const NAME = /^[\w .:@+-]{1,64}$/;
 
 export class OtaKeyStore {
@@ -74,14 +76,15 @@ export class OtaKeyStore {
     return { ...hits[0]! };
   }
 
-  /** Generates a key, active at once. */
-  create(name?: string): OtaKeyRecord {
+  /** Generates a key, active at once (off the event loop: an RSA-3072 key takes a second or more). */
+  async create(name?: string): Promise<OtaKeyRecord> {
     if (this.active().length >= SIG_BLOCK_MAX)
       throw new OtaKeyError("limit", `${SIG_BLOCK_MAX} keys are active, the most an image can carry; retire one first`);
     const label = (name ?? "").trim() || `ota-${this.now().toISOString().slice(0, 10)}`;
     if (!NAME.test(label))
       throw new OtaKeyError("state", `key name ${JSON.stringify(label)}: 1-64 letters, digits, space . _ : @ + -`);
-    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 3072, publicExponent: 65537 });
+    const { privateKey, publicKey } = await generateRsa("rsa", { modulusLength: 3072, publicExponent: 65537 });
+    if (this.active().length >= SIG_BLOCK_MAX) throw new OtaKeyError("limit", "another key was created meanwhile");
     const digest = sbv2PublicKey(publicKey).digest;
     const file = `${digest}.key`;
     // The key file first: a crash before the index is written leaves an unused file, never a listed key without one.
@@ -100,10 +103,10 @@ export class OtaKeyStore {
   }
 
   /** Adds a key next to the active ones (images then carry a block of each) and says what to do next. */
-  rotate(name?: string): { added: OtaKeyRecord; active: OtaKeyRecord[]; steps: string[] } {
+  async rotate(name?: string): Promise<{ added: OtaKeyRecord; active: OtaKeyRecord[]; steps: string[] }> {
     const previous = this.active();
     if (previous.length === 0) throw new OtaKeyError("state", "no active key to rotate from; create one");
-    const added = this.create(name);
+    const added = await this.create(name);
     return { added, active: this.active(), steps: rotationSteps(added, previous) };
   }
 
