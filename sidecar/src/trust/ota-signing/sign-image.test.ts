@@ -4,6 +4,7 @@
 import { constants, createHash, generateKeyPairSync, verify } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { fakeDeviceCheck } from "../../../test-support/fake-signed-ota-device.js";
 import { buildEspAppImage } from "../../devtools/esp-app-image-fixture.js";
 import { checkSignedImage } from "./check-image.js";
 import { parseEspAppImage } from "./esp-app-image.js";
@@ -196,5 +197,32 @@ describe("checkSignedImage: what the device decides", () => {
     const img = parseEspAppImage(buildEspAppImage({ projectVersion: "3.1.4", projectName: "acme.kitchen" }));
     expect(img.app).toMatchObject({ version: "3.1.4", projectName: "acme.kitchen", idfVersion: "v5.5.1" });
     expect(img).toMatchObject({ checksumOk: true, hashOk: true, hashAppended: true, segmentCount: 4 });
+  });
+});
+
+describe("Forge's check and the fake device (written separately from ESPHome's device code) agree", () => {
+  it("on every kind of image the tests flash", async () => {
+    const image = buildEspAppImage({ codeSize: 40_000, seed: 11, projectVersion: "2.0.0" });
+    const byA = await signImage(image, [a]);
+    const crcBroken = Buffer.from(byA.bytes);
+    crcBroken[image.length + 10] = crcBroken[image.length + 10]! ^ 1;
+    const cases: [string, Buffer][] = [
+      ["unsigned", image],
+      ["trusted", byA.bytes],
+      ["dual", (await signImage(image, [c, a])).bytes],
+      ["stranger", (await signImage(image, [c])).bytes],
+      [
+        "transplanted",
+        Buffer.concat([buildEspAppImage({ codeSize: 40_000, seed: 12 }), byA.bytes.subarray(image.length)]),
+      ],
+      ["crc broken", crcBroken],
+      ["older", (await signImage(buildEspAppImage({ codeSize: 40_000, projectVersion: "1.9" }), [a])).bytes],
+    ];
+    for (const [name, bytes] of cases) {
+      const policy = { trustedKeyDigests: [a.key.digest], downgradeProtection: { runningVersion: "2.0.0" } };
+      const ours = checkSignedImage(bytes, policy);
+      const device = fakeDeviceCheck(bytes, { trustedKeyDigests: [a.key.digest], runningVersion: "2.0.0" });
+      expect([name, ours.deviceError]).toEqual([name, device.error]);
+    }
   });
 });
