@@ -84,8 +84,9 @@ export function checkSignedImage(bytes: Buffer, policy: DeviceOtaPolicy): ImageC
       },
     );
   const sector = sectorAlign(img.imageLength);
-  const padded = Buffer.alloc(sector, 0xff);
-  bytes.copy(padded, 0, 0, Math.min(bytes.length, sector));
+  // What the device hashes: the bytes up to the sector (unwritten flash reads 0xFF).
+  let padded = bytes.subarray(0, sector);
+  if (padded.length < sector) padded = Buffer.concat([padded, Buffer.alloc(sector - padded.length, 0xff)]);
   const digest = createHash("sha256").update(padded).digest();
   const trusted = new Set(policy.trustedKeyDigests.map((d) => d.toLowerCase()));
   const blocks: BlockReport[] = [];

@@ -41,6 +41,23 @@ export interface EspAppImage {
 
 export class EspImageError extends Error {}
 
+/** XOR of bytes [start, end) of `b`, folded into `seed`; 32 bits at a time (a 2 MB image is hashed and XORed per flash). */
+function xorBytes(b: Buffer, start: number, end: number, seed: number): number {
+  let acc = seed;
+  let i = start;
+  while (i < end && (b.byteOffset + i) % 4 !== 0) acc ^= b[i++]!;
+  const words = Math.floor((end - i) / 4);
+  if (words > 0) {
+    const view = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    let w = 0;
+    for (let k = 0; k < words; k++) w ^= view[k]!;
+    acc ^= (w ^ (w >>> 8) ^ (w >>> 16) ^ (w >>> 24)) & 0xff; // XOR of a word's four bytes
+    i += words * 4;
+  }
+  while (i < end) acc ^= b[i++]!;
+  return acc;
+}
+
 function cString(b: Buffer): string {
   const end = b.indexOf(0);
   return b.subarray(0, end < 0 ? b.length : end).toString("latin1");
@@ -76,7 +93,7 @@ export function parseEspAppImage(bytes: Buffer): EspAppImage {
     const data = offset + SEGMENT_HEADER_LEN;
     if (data + length > bytes.length) throw new EspImageError(`segment ${i} (${length} bytes) runs past the end`);
     if (i === 0) app = appDescription(bytes, data, length);
-    for (let j = data; j < data + length; j++) checksum ^= bytes[j]!;
+    checksum = xorBytes(bytes, data, data + length, checksum);
     offset = data + length;
   }
   const checksumAt = offset + 15 - (offset % 16);

@@ -70,15 +70,17 @@ export async function signImage(image: Buffer, signers: readonly OtaSigner[]): P
     );
   }
 
-  const padded = Buffer.alloc(sectorOffset, 0xff);
-  image.copy(padded);
+  // One buffer for the result: the image, 0xFF up to the sector, then the signature sector (0xFF-filled).
+  const bytes = Buffer.allocUnsafe(sectorOffset + SIG_SECTOR_SIZE);
+  image.copy(bytes);
+  bytes.fill(0xff, image.length);
+  const padded = bytes.subarray(0, sectorOffset);
   // One pass over the bytes for all three digests: the image, the padded image, the signed image.
   const running = createHash("sha256").update(image);
   const unsignedSha256 = running.copy().digest("hex");
   running.update(padded.subarray(image.length));
   const digest = running.copy().digest();
-  const blocks: Buffer[] = [];
-  for (const signer of signers) {
+  for (const [i, signer] of signers.entries()) {
     const signature = await signer.signDigest(digest);
     const ok =
       signature.length === RSA_BYTES &&
@@ -94,15 +96,12 @@ export async function signImage(image: Buffer, signers: readonly OtaSigner[]): P
       );
     if (!ok)
       throw new OtaSigningError(`the signer of key ${signer.key.digest} returned a signature that does not verify`);
-    blocks.push(encodeBlock(digest, signer.key, signature));
+    encodeBlock(digest, signer.key, signature).copy(bytes, sectorOffset + i * SIG_BLOCK_SIZE);
   }
-  const sector = Buffer.alloc(SIG_SECTOR_SIZE, 0xff);
-  Buffer.concat(blocks).copy(sector);
-  const bytes = Buffer.concat([padded, sector]);
   return {
     bytes,
     unsignedSha256,
-    signedSha256: running.update(sector).digest("hex"),
+    signedSha256: running.update(bytes.subarray(sectorOffset)).digest("hex"),
     imageDigest: digest.toString("hex"),
     signatureSectorOffset: sectorOffset,
     keyDigests: digests,
