@@ -11,6 +11,7 @@ import { generateKeyPair } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { OTA_KEY_NAME } from "@esphome-forge/shared";
 import { writePrivateKeyPem } from "../keys/keys.js";
 import { SIG_BLOCK_MAX, sbv2PublicKey } from "./sbv2-block.js";
 import { fileSigner, type OtaSigner } from "./signer.js";
@@ -43,7 +44,6 @@ interface IndexFile {
 
 const INDEX = "index.json";
 const generateRsa = promisify(generateKeyPair);
-const NAME = /^[\w .:@+-]{1,64}$/;
 
 export class OtaKeyStore {
   private keys: OtaKeyRecord[];
@@ -52,8 +52,7 @@ export class OtaKeyStore {
     readonly dir: string,
     private readonly now: () => Date = () => new Date(),
   ) {
-    const path = join(dir, INDEX);
-    this.keys = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as IndexFile).keys : [];
+    this.keys = readIndex(join(dir, INDEX));
   }
 
   list(): OtaKeyRecord[] {
@@ -81,7 +80,7 @@ export class OtaKeyStore {
     if (this.active().length >= SIG_BLOCK_MAX)
       throw new OtaKeyError("limit", `${SIG_BLOCK_MAX} keys are active, the most an image can carry; retire one first`);
     const label = (name ?? "").trim() || `ota-${this.now().toISOString().slice(0, 10)}`;
-    if (!NAME.test(label))
+    if (!OTA_KEY_NAME.test(label))
       throw new OtaKeyError("state", `key name ${JSON.stringify(label)}: 1-64 letters, digits, space . _ : @ + -`);
     const { privateKey, publicKey } = await generateRsa("rsa", { modulusLength: 3072, publicExponent: 65537 });
     if (this.active().length >= SIG_BLOCK_MAX) throw new OtaKeyError("limit", "another key was created meanwhile");
@@ -141,6 +140,25 @@ export class OtaKeyStore {
     renameSync(tmp, path);
     this.keys = keys;
   }
+}
+
+/** The index, checked: a key file name other than `<digest>.key` (say, a path elsewhere) is refused. */
+function readIndex(path: string): OtaKeyRecord[] {
+  if (!existsSync(path)) return [];
+  let keys: unknown;
+  try {
+    keys = (JSON.parse(readFileSync(path, "utf8")) as IndexFile).keys;
+  } catch (err) {
+    throw new Error(`${path} is not a readable key index: ${(err as Error).message}`);
+  }
+  const ok = (k: OtaKeyRecord) =>
+    /^[0-9a-f]{64}$/.test(k.digest) &&
+    k.signer?.kind === "file" &&
+    k.signer.file === `${k.digest}.key` &&
+    (k.state === "active" || k.state === "retired") &&
+    typeof k.publicKeyPem === "string";
+  if (!Array.isArray(keys) || !keys.every(ok)) throw new Error(`${path} holds an invalid device signing key entry`);
+  return keys as OtaKeyRecord[];
 }
 
 /** What to do, in order, after `rotate` added `added` next to the keys in `previous`. */
