@@ -10,8 +10,9 @@
 //      that passes accepts the image. The digest stored in the block is not consulted.
 //   4. With downgrade protection, an image whose project version is older than the running one is
 //      refused (0x93); an image whose version cannot be read is let through, as the device does.
-import { constants, createHash, verify } from "node:crypto";
-import { EspImageError, imageIntact, parseEspAppImage } from "./esp-app-image.js";
+import { createHash } from "node:crypto";
+import { appendedHashOk, EspImageError, parseEspAppImage } from "./esp-app-image.js";
+import { verifyDigestPss } from "./rsa-pss.js";
 import { blockPublicKey, decodeBlock, sectorAlign, SIG_BLOCK_MAX, SIG_BLOCK_SIZE } from "./sbv2-block.js";
 import { versionIsOlder } from "./project-version.js";
 
@@ -69,25 +70,23 @@ function refuse(refusal: OtaRefusal, reason: string, rest: Partial<ImageCheck> =
 export function checkSignedImage(bytes: Buffer, policy: DeviceOtaPolicy): ImageCheck {
   let img;
   try {
-    img = parseEspAppImage(bytes);
+    img = parseEspAppImage(bytes, { checkHash: false }); // checked in the one hashing pass below
   } catch (err) {
     if (err instanceof EspImageError) return refuse("not_an_app_image", `not an ESP32 app image: ${err.message}`);
     throw err;
   }
   const projectVersion = img.app?.version ?? null;
-  if (!imageIntact(img))
-    return refuse(
-      "image_invalid",
-      `the image is damaged (${img.checksumOk ? "appended SHA-256" : "checksum"} mismatch)`,
-      {
-        projectVersion,
-      },
-    );
+  const damaged = (what: string) =>
+    refuse("image_invalid", `the image is damaged (${what} mismatch)`, { projectVersion });
+  if (!img.checksumOk) return damaged("checksum");
   const sector = sectorAlign(img.imageLength);
   // What the device hashes: the bytes up to the sector (unwritten flash reads 0xFF).
   let padded = bytes.subarray(0, sector);
   if (padded.length < sector) padded = Buffer.concat([padded, Buffer.alloc(sector - padded.length, 0xff)]);
-  const digest = createHash("sha256").update(padded).digest();
+  const hashing = createHash("sha256").update(padded.subarray(0, img.hashedLength));
+  if (img.hashAppended && !appendedHashOk(padded, img.hashedLength, hashing.copy().digest()))
+    return damaged("appended SHA-256");
+  const digest = hashing.update(padded.subarray(img.hashedLength)).digest();
   const trusted = new Set(policy.trustedKeyDigests.map((d) => d.toLowerCase()));
   const blocks: BlockReport[] = [];
   let verifiedBy: string | null = null;
@@ -109,18 +108,9 @@ export function checkSignedImage(bytes: Buffer, policy: DeviceOtaPolicy): ImageC
     if (!trusted.has(b.keyDigest)) continue;
     let good = false;
     try {
-      good = verify(
-        "sha256",
-        padded,
-        {
-          key: blockPublicKey(b),
-          padding: constants.RSA_PKCS1_PSS_PADDING,
-          saltLength: constants.RSA_PSS_SALTLEN_AUTO,
-        },
-        b.signature,
-      );
+      good = verifyDigestPss(blockPublicKey(b), digest, b.signature);
     } catch {
-      good = false; // a malformed key or signature is a failed signature, not a crash
+      good = false; // a malformed key in the block is a failed signature, not a crash
     }
     report.state = good ? "verified" : "bad_signature";
     if (good) verifiedBy = b.keyDigest;

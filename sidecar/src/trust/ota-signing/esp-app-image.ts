@@ -34,8 +34,10 @@ export interface EspAppImage {
   hashAppended: boolean;
   /** The stored checksum byte matches the segments. */
   checksumOk: boolean;
-  /** The appended SHA-256 matches (null when none is appended). */
+  /** The appended SHA-256 matches (null when none is appended, or when the caller checks it: `checkHash: false`). */
   hashOk: boolean | null;
+  /** Where the appended SHA-256 starts: it covers the bytes before (the image length when none is appended). */
+  hashedLength: number;
   app: AppDescription | null;
 }
 
@@ -75,8 +77,11 @@ function appDescription(bytes: Buffer, at: number, length: number): AppDescripti
   };
 }
 
-/** Parses the image at the start of `bytes` (anything after it is ignored); throws EspImageError when it is none. */
-export function parseEspAppImage(bytes: Buffer): EspAppImage {
+/**
+ * Parses the image at the start of `bytes` (anything after it is ignored); throws EspImageError when it is none.
+ * `checkHash: false` leaves the appended SHA-256 to a caller that hashes the bytes anyway (see appendedHashOk).
+ */
+export function parseEspAppImage(bytes: Buffer, opts: { checkHash?: boolean } = {}): EspAppImage {
   if (bytes.length < IMAGE_HEADER_LEN) throw new EspImageError("too short for an ESP image header");
   if (bytes[0] !== ESP_IMAGE_MAGIC)
     throw new EspImageError(`not an ESP app image (magic 0x${(bytes[0] ?? 0).toString(16)}, expected 0xe9)`);
@@ -98,12 +103,17 @@ export function parseEspAppImage(bytes: Buffer): EspAppImage {
   }
   const checksumAt = offset + 15 - (offset % 16);
   if (checksumAt >= bytes.length) throw new EspImageError("the checksum byte is missing");
-  let imageLength = checksumAt + 1;
+  const hashedLength = checksumAt + 1;
+  let imageLength = hashedLength;
   let hashOk: boolean | null = null;
   if (hashAppended) {
     if (imageLength + 32 > bytes.length) throw new EspImageError("the appended SHA-256 is missing");
-    const stored = bytes.subarray(imageLength, imageLength + 32);
-    hashOk = createHash("sha256").update(bytes.subarray(0, imageLength)).digest().equals(stored);
+    if (opts.checkHash !== false)
+      hashOk = appendedHashOk(
+        bytes,
+        hashedLength,
+        createHash("sha256").update(bytes.subarray(0, hashedLength)).digest(),
+      );
     imageLength += 32;
   }
   return {
@@ -113,11 +123,12 @@ export function parseEspAppImage(bytes: Buffer): EspAppImage {
     hashAppended,
     checksumOk: bytes[checksumAt] === checksum,
     hashOk,
+    hashedLength,
     app,
   };
 }
 
-/** Whether IDF's image check (esp_ota_end) would accept the image: checksum and appended hash. */
-export function imageIntact(img: EspAppImage): boolean {
-  return img.checksumOk && img.hashOk !== false;
+/** Whether the SHA-256 appended at `hashedLength` equals `prefixDigest` (the digest of the bytes before it). */
+export function appendedHashOk(bytes: Buffer, hashedLength: number, prefixDigest: Buffer): boolean {
+  return prefixDigest.equals(bytes.subarray(hashedLength, hashedLength + 32));
 }

@@ -1,14 +1,14 @@
 // Signing and the device-side check, on synthetic ESP32 app images. OpenSSL's own RSA-PSS verifier
 // (crypto.verify) checks the hand-made PSS encoding; espsecure checks the whole format in
 // espsecure-interop.test.ts, and the fake device in sidecar/test/esphome-signed-ota.test.ts.
-import { constants, createHash, generateKeyPairSync, verify } from "node:crypto";
+import { constants, createHash, generateKeyPairSync, sign, verify } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fakeDeviceCheck } from "../../../test-support/fake-signed-ota-device.js";
 import { buildEspAppImage } from "../../devtools/esp-app-image-fixture.js";
 import { checkSignedImage } from "./check-image.js";
 import { parseEspAppImage } from "./esp-app-image.js";
-import { signDigestPss } from "./rsa-pss.js";
+import { signDigestPss, verifyDigestPss } from "./rsa-pss.js";
 import { decodeBlock, sbv2PublicKey, SIG_BLOCK_SIZE, SIG_SECTOR_SIZE } from "./sbv2-block.js";
 import { OtaSigningError, signImage } from "./sign-image.js";
 import { KeyObjectSigner, type OtaSigner } from "./signer.js";
@@ -59,6 +59,29 @@ describe("the SBv2 key region and RSA-PSS", () => {
   });
 });
 
+describe("verifyDigestPss (the check over a digest, without re-hashing the image)", () => {
+  it("accepts OpenSSL's own PSS signatures with any salt length, and nothing else", () => {
+    const { privateKey, publicKey } = rsa3072();
+    const data = Buffer.from("the padded image");
+    const digest = createHash("sha256").update(data).digest();
+    const pss = (saltLength: number) =>
+      sign("sha256", data, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+    for (const salt of [32, 0, 20, constants.RSA_PSS_SALTLEN_MAX_SIGN])
+      expect(verifyDigestPss(publicKey, digest, pss(salt)), `salt ${salt}`).toBe(true);
+    const good = pss(32);
+    expect(verifyDigestPss(publicKey, createHash("sha256").update("other").digest(), good)).toBe(false);
+    const flipped = Buffer.from(good);
+    flipped[100] = flipped[100]! ^ 1;
+    expect(verifyDigestPss(publicKey, digest, flipped)).toBe(false);
+    expect(verifyDigestPss(a.key.publicKey, digest, good)).toBe(false); // another key
+    expect(verifyDigestPss(publicKey, digest, good.subarray(1))).toBe(false);
+    expect(verifyDigestPss(publicKey, digest, Buffer.alloc(384, 0xff))).toBe(false); // ≥ n
+    expect(verifyDigestPss(publicKey, digest, Buffer.alloc(384))).toBe(false);
+    // PKCS#1 v1.5 is not PSS.
+    expect(verifyDigestPss(publicKey, digest, sign("sha256", data, privateKey))).toBe(false);
+  });
+});
+
 describe("signImage", () => {
   it("appends one block per key after the image; the image's own bytes and digests are kept apart", async () => {
     const image = buildEspAppImage({ projectVersion: "2.4.1" });
@@ -106,6 +129,13 @@ describe("signImage", () => {
     const damaged = Buffer.from(image);
     damaged[5000] = damaged[5000]! ^ 1;
     await fail(damaged).toThrow(/damaged \(checksum/);
+    const hashBroken = Buffer.from(image);
+    hashBroken[image.length - 5] = hashBroken[image.length - 5]! ^ 1; // inside the appended SHA-256
+    await fail(hashBroken).toThrow(/damaged \(appended SHA-256 does not match/);
+    expect(checkSignedImage(hashBroken, { trustedKeyDigests: [a.key.digest] })).toMatchObject({
+      refusal: "image_invalid",
+      reason: "the image is damaged (appended SHA-256 mismatch)",
+    });
     const signed = (await signImage(image, [a])).bytes;
     await fail(signed).toThrow(/already carries signature blocks/);
     await fail(Buffer.concat([image, Buffer.alloc(5000, 0x42)])).toThrow(/5000 bytes follow the/);

@@ -8,8 +8,9 @@
 // would land in the wrong place — this is also how an already-signed image shows up), more than three
 // keys or the same key twice. Every signature is verified with the key's public half before it is
 // used, so a faulty external signer cannot produce an image the devices will refuse.
-import { constants, createHash, verify } from "node:crypto";
-import { EspImageError, imageIntact, parseEspAppImage } from "./esp-app-image.js";
+import { createHash } from "node:crypto";
+import { appendedHashOk, EspImageError, parseEspAppImage } from "./esp-app-image.js";
+import { verifyDigestPss } from "./rsa-pss.js";
 import {
   decodeBlock,
   encodeBlock,
@@ -49,15 +50,13 @@ export async function signImage(image: Buffer, signers: readonly OtaSigner[]): P
 
   let parsed;
   try {
-    parsed = parseEspAppImage(image);
+    parsed = parseEspAppImage(image, { checkHash: false }); // the appended hash is checked in the one pass below
   } catch (err) {
     if (err instanceof EspImageError) throw new OtaSigningError(`cannot sign: ${err.message}`);
     throw err;
   }
-  if (!imageIntact(parsed))
-    throw new OtaSigningError(
-      `cannot sign: the image is damaged (${!parsed.checksumOk ? "checksum" : "appended SHA-256"} does not match)`,
-    );
+  const damaged = (what: string) => new OtaSigningError(`cannot sign: the image is damaged (${what} does not match)`);
+  if (!parsed.checksumOk) throw damaged("checksum");
   const sectorOffset = sectorAlign(parsed.imageLength);
   if (image.length > sectorOffset) {
     const signed =
@@ -75,25 +74,17 @@ export async function signImage(image: Buffer, signers: readonly OtaSigner[]): P
   image.copy(bytes);
   bytes.fill(0xff, image.length);
   const padded = bytes.subarray(0, sectorOffset);
-  // One pass over the bytes for all three digests: the image, the padded image, the signed image.
-  const running = createHash("sha256").update(image);
+  // One pass over the bytes for every digest: the image's appended hash, the image, the padded image, the signed image.
+  const running = createHash("sha256").update(image.subarray(0, parsed.hashedLength));
+  if (parsed.hashAppended && !appendedHashOk(image, parsed.hashedLength, running.copy().digest()))
+    throw damaged("appended SHA-256");
+  running.update(image.subarray(parsed.hashedLength));
   const unsignedSha256 = running.copy().digest("hex");
   running.update(padded.subarray(image.length));
   const digest = running.copy().digest();
   for (const [i, signer] of signers.entries()) {
     const signature = await signer.signDigest(digest);
-    const ok =
-      signature.length === RSA_BYTES &&
-      verify(
-        "sha256",
-        padded,
-        {
-          key: signer.key.publicKey,
-          padding: constants.RSA_PKCS1_PSS_PADDING,
-          saltLength: constants.RSA_PSS_SALTLEN_AUTO,
-        },
-        signature,
-      );
+    const ok = signature.length === RSA_BYTES && verifyDigestPss(signer.key.publicKey, digest, signature);
     if (!ok)
       throw new OtaSigningError(`the signer of key ${signer.key.digest} returned a signature that does not verify`);
     encodeBlock(digest, signer.key, signature).copy(bytes, sectorOffset + i * SIG_BLOCK_SIZE);
