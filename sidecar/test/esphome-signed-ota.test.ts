@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildEspAppImage } from "../src/devtools/esp-app-image-fixture.js";
+import { parse } from "yaml";
+import { signedOtaFromConfig } from "../src/trust/ota-signing/device-config.js";
 import { signedOtaYaml } from "../src/trust/ota-signing/device-yaml.js";
 import { OtaKeyStore, type OtaKeyRecord } from "../src/trust/ota-signing/ota-key-store.js";
 import { signImage } from "../src/trust/ota-signing/sign-image.js";
@@ -106,6 +108,12 @@ describe("the YAML Forge writes validates with the real ESPHome", () => {
     const cfg = await esphome(dir, ["config", "dev.yaml"]);
     expect(cfg.code, cfg.out).toBe(0);
     expect(cfg.out).toMatch(new RegExp(`verification_keys:\\s+- ${k1.digest}\\s+- ${k2.digest}`));
+    // The resolved config (stdout) read back: ESPHome's digests of Forge's PEM files are Forge's digests.
+    const resolved = (await run(esphomeBin(), ["config", "dev.yaml"], { cwd: dir })).stdout;
+    expect(signedOtaFromConfig(parse(resolved))).toMatchObject({
+      externalSigning: true,
+      verificationKeys: [k1.digest, k2.digest],
+    });
     const gen = await esphome(dir, ["compile", "--only-generate", "dev.yaml"]);
     expect(gen.code, gen.out).toBe(0);
     expect(gen.out).toContain(`Signed OTA verification trusts 2 key digest(s): ${k1.digest}, ${k2.digest}`);

@@ -15,3 +15,4 @@ export { versionIsOlder, DOTTED_NUMERIC } from "./project-version.js";
 export { sbv2PublicKey, decodeBlock, type Sbv2PublicKey } from "./sbv2-block.js";
 export { signImage, OtaSigningError, type SignedImage } from "./sign-image.js";
 export { fileSigner, KeyObjectSigner, type OtaSigner } from "./signer.js";
+export { signedOtaFromConfig, forgeSignsFor, type DeviceSignedOta } from "./device-config.js";
