@@ -4,11 +4,13 @@
 # Everything else goes to stderr. Re-runs are no-ops once the completed-install marker exists; a half-finished
 # install (no marker, or a venv whose interpreter vanished) is wiped and redone.
 #
-# Pin: the newest release that installs on the machines' Python 3.11 (2026.7+ needs Python >= 3.12).
-# Override with FORGE_ESPHOME_VERSION / FORGE_PYTHON (an interpreter >= 3.11) when needed.
+# Pin: the newest release (2026.10.0, the first with signed OTA `verification_keys`). Releases since 2026.7 need
+# Python >= 3.12, so the venv is made with the project's Python 3.13 (scripts/lib/python313.sh: found, or built
+# once into the cache). Override with FORGE_ESPHOME_VERSION / FORGE_PYTHON (an interpreter that can run that
+# release); a release the interpreter cannot install fails here with pip's Requires-Python reason.
 set -euo pipefail
 
-ESPHOME_VERSION="${FORGE_ESPHOME_VERSION:-2026.6.5}"
+ESPHOME_VERSION="${FORGE_ESPHOME_VERSION:-2026.10.0}"
 FORGE_CACHE="${FORGE_CACHE:-$HOME/.cache/esphome-forge}"
 prefix="$FORGE_CACHE/esphome/$ESPHOME_VERSION"
 venv="$prefix/venv"
@@ -21,7 +23,7 @@ installed_ok() {
   [ -f "$marker" ] && [ -x "$bin" ] && "$venv/bin/python" -c 'import esphome' >/dev/null 2>&1
 }
 
-source "$(dirname "$0")/lib/pick-python.sh"
+source "$(dirname "$0")/lib/python313.sh"
 
 if ! installed_ok; then
   mkdir -p "$FORGE_CACHE/esphome"
@@ -29,17 +31,30 @@ if ! installed_ok; then
   exec 9>"$FORGE_CACHE/esphome/.lock"
   flock 9
   if ! installed_ok; then
-    python="$(pick_python 11)" || { log "no Python >= 3.11 with venv/ensurepip found (set FORGE_PYTHON)"; exit 1; }
-    log "installing ESPHome $ESPHOME_VERSION with $python into $prefix (once; takes a few minutes)"
+    if [ -n "${FORGE_PYTHON:-}" ]; then
+      python="$FORGE_PYTHON"
+    else
+      python="$(forge_python313)" || { log "no Python 3.13 (see above; or set FORGE_PYTHON)"; exit 1; }
+    fi
+    log "installing ESPHome $ESPHOME_VERSION with $python into $prefix (once; takes a minute or two)"
     rm -rf "$prefix"
     mkdir -p "$prefix"
     start=$(date +%s)
     "$python" -m venv "$venv" >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "esphome==$ESPHOME_VERSION" >&2 || {
-      log "pip install esphome==$ESPHOME_VERSION failed"
+    pip_log="$prefix/pip.log"
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "esphome==$ESPHOME_VERSION" >"$pip_log" 2>&1; then
+      # pip's "Ignored ... versions that require a different python version" line names the release's range.
+      needs=$(grep -o "$ESPHOME_VERSION Requires-Python [^;]*" "$pip_log" | head -1 | sed 's/.*Requires-Python //' || true)
+      if [ -n "$needs" ]; then
+        log "ESPHome $ESPHOME_VERSION requires Python $needs; $python is $("$python" -c 'import sys; print(sys.version.split()[0])')"
+      else
+        tail -5 "$pip_log" >&2
+        log "pip install esphome==$ESPHOME_VERSION failed"
+      fi
       rm -rf "$prefix"
       exit 1
-    }
+    fi
+    rm -f "$pip_log"
     got="$("$bin" version 2>&1 || true)"
     case "$got" in
       *"$ESPHOME_VERSION"*) ;;

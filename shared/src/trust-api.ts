@@ -136,3 +136,49 @@ export const ExternalFirmwareUpload = z
   })
   .strict();
 export const ExternalFirmwareResponse = z.object({ firmware: FirmwareImage, verdict: TrustVerdict });
+
+/** A device signing key for ESPHome's signed OTA (RSA-3072, held by the sidecar), by its SBv2 key digest. */
+export const OtaKeyDigest = z.string().regex(/^[0-9a-f]{64}$/, "a 64-hex SBv2 key digest");
+export const OtaKey = z.object({
+  digest: OtaKeyDigest,
+  name: z.string(),
+  createdAt: z.string(),
+  /** `active` keys sign every image (one signature block each, oldest first); `retired` ones sign nothing. */
+  state: z.enum(["active", "retired"]),
+  retiredAt: z.string().nullable(),
+  /** Where the private key is held (only `file` today; never served). */
+  signer: z.enum(["file"]),
+  /** SPKI PEM of the public key (what a device's `verification_keys` may list as a file). */
+  publicKey: z.string(),
+});
+export type OtaKey = z.infer<typeof OtaKey>;
+export const OtaKeyList = z.object({ keys: z.array(OtaKey), maxActive: z.number().int() });
+/** A device signing key's name: 1-64 letters, digits, space . _ : @ + - */
+export const OTA_KEY_NAME = /^[\w .:@+-]{1,64}$/;
+const OtaKeyName = z.string().regex(OTA_KEY_NAME, "1-64 letters, digits, space . _ : @ + -").optional();
+export const OtaKeyCreateRequest = z.object({ name: OtaKeyName }).strict();
+export const OtaKeyRotateResponse = z.object({ added: OtaKey, active: z.array(OtaKey), steps: z.array(z.string()) });
+/** `force` is needed to retire the last active key (nothing could be signed afterwards). */
+export const OtaKeyRetireRequest = z.object({ force: z.boolean().optional() }).strict();
+/** The YAML that makes a device enforce signed OTA with Forge's keys (default: the active ones). */
+export const SignedOtaYamlRequest = z
+  .object({
+    keys: z
+      .array(z.string().regex(/^[0-9a-f]{8,64}$/))
+      .min(1)
+      .max(3)
+      .optional(),
+    keyForm: z.enum(["digest", "pem"]).optional(),
+    /** ESP32 variant (`esp32`, `esp32s3`, …) when known. */
+    variant: z.string().max(32).optional(),
+    downgradeProtection: z
+      .object({ projectName: z.string().max(127), projectVersion: z.string().max(31) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export const SignedOtaYamlResponse = z.object({
+  yaml: z.string(),
+  /** Files to place beside the YAML (PEM form), paths relative to the config folder. */
+  files: z.array(z.object({ path: z.string(), content: z.string() })),
+});

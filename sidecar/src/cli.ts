@@ -41,6 +41,8 @@ Usage:
                             offline check: exit 0 verified, 1 not verified, 2 error (see --help there)
   esphome-forge trust status|keys|rotate ROLE|retire HINT|revoke …|export|import FILE
                             content-trust admin over the REST API (see \`trust --help\`)
+  esphome-forge ota-keys list|create|rotate|retire DIGEST|public DIGEST|yaml …
+                            device signing keys for ESPHome's signed OTA (see \`ota-keys --help\`)
   esphome-forge --version
 `;
 
@@ -180,6 +182,10 @@ async function main(argv: string[]): Promise<number> {
     case "trust": {
       const { trustCommand } = await import("./trust/cli/trust-cli.js");
       return trustCommand(rest);
+    }
+    case "ota-keys": {
+      const { otaKeysCommand } = await import("./trust/cli/ota-keys-cli.js");
+      return otaKeysCommand(rest);
     }
     case "--version":
     case "version":

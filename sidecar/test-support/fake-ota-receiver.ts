@@ -12,9 +12,13 @@
 //   → 44 (received) → 45 (update end); client sends 00 and the device "reboots".
 // Knobs inject failures: refuse with an error code, drop the connection mid-transfer, or stall
 // mid-transfer (stop reading and answering, socket left open, like a device that hung).
+// `signedOta` makes it a device built with ESPHome's signed OTA: after the last byte it checks the
+// image as such a device does (fake-signed-ota-device.ts) and answers 44 then the device's error byte
+// (8D invalid signature, 93 downgrade) instead of 45; an accepted image becomes the running version.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { fakeDeviceCheck, type FakeDeviceOptions } from "./fake-signed-ota-device.js";
 
 export interface FakeOtaOptions {
   /** Required password; null = no auth. */
@@ -31,6 +35,8 @@ export interface FakeOtaOptions {
   dropAfterBytes?: number;
   /** Stop reading and answering once this many payload bytes have arrived, until the client goes away. */
   stallAfterBytes?: number;
+  /** Check the received image like a device with signed OTA (and downgrade protection with a runningVersion). */
+  signedOta?: FakeDeviceOptions;
 }
 
 export interface OtaReceipt {
@@ -38,11 +44,13 @@ export interface OtaReceipt {
   sha256: string;
   md5Ok: boolean;
   authenticated: boolean;
+  /** With `signedOta`: how the device check went (the image was accepted). */
+  verdict?: string;
 }
 
 export interface OtaAttempt {
   at: number;
-  outcome: "ok" | "refused" | "dropped" | "stalled" | "bad_auth" | "error";
+  outcome: "ok" | "refused" | "rejected_image" | "dropped" | "stalled" | "bad_auth" | "error";
   detail?: string;
 }
 
@@ -87,6 +95,8 @@ class Reader {
 export class FakeOtaReceiver {
   readonly receipts: OtaReceipt[] = [];
   readonly attempts: OtaAttempt[] = [];
+  /** Images a `signedOta` device refused after receiving them. */
+  readonly rejected: { sha256: string; error: number; detail: string }[] = [];
   /** Transfers stalling right now (stallAfterBytes reached, client still connected). */
   stalling = 0;
   private readonly sockets = new Set<Socket>();
@@ -215,10 +225,23 @@ export class FakeOtaReceiver {
     }
     const bytes = Buffer.concat(parts);
     const md5Ok = createHash("md5").update(bytes).digest("hex") === md5;
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    let verdict: string | undefined;
+    if (o.signedOta) {
+      const v = fakeDeviceCheck(bytes, o.signedOta);
+      if (v.error !== null) {
+        send(0x44, v.error); // received, then the end-of-update error: the staged image never boots
+        sock.end();
+        this.rejected.push({ sha256, error: v.error, detail: v.detail });
+        return { outcome: "rejected_image", detail: `0x${v.error.toString(16)} ${v.detail}` };
+      }
+      verdict = v.detail;
+      if (o.signedOta.runningVersion != null && v.version) o.signedOta.runningVersion = v.version; // it reboots into it
+    }
     send(0x44, 0x45);
     await r.take(1).catch(() => undefined); // the client's final 00
     sock.end();
-    this.receipts.push({ bytes, sha256: createHash("sha256").update(bytes).digest("hex"), md5Ok, authenticated });
+    this.receipts.push({ bytes, sha256, md5Ok, authenticated, ...(verdict ? { verdict } : {}) });
     return { outcome: "ok" };
   }
 }

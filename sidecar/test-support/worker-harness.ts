@@ -98,9 +98,10 @@ export function fakeSidecarSuite() {
         .map((m) => m.chunk)
         .join("");
     },
-    async resultOf(jobId: number, conn?: number): Promise<ResultReceived> {
+    async resultOf(jobId: number, conn?: number, timeoutMs?: number): Promise<ResultReceived> {
       const r = await suite.fake.waitFor(
         (m) => m.type === "result" && m.jobId === jobId && (conn === undefined || m.conn === conn),
+        timeoutMs,
       );
       return r as ResultReceived;
     },

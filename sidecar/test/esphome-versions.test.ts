@@ -2,7 +2,7 @@
 // into its own venv (phase `install`) with the interpreter given by --python. Here that is the
 // fake Python (no network): its first pip install fails, so the first job fails at `install`
 // with pip's reason in the job log, and the next job installs cleanly and runs with it.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -156,6 +156,97 @@ describe("the fleet's default ESPHome version", () => {
       expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["index"]);
     } finally {
       await second.stop();
+    }
+  }, 60_000);
+});
+
+/** A stand-in interpreter at `file` that reports `version` (the fake Python, which then behaves like pip on it). */
+function fakeInterpreter(file: string, version: string): string {
+  mkdirSync(join(file, ".."), { recursive: true });
+  writeFileSync(file, `#!/bin/sh\nFAKE_PYTHON_VERSION=${version} exec ${FAKE_PYTHON} "$@"\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+describe("a worker whose Python cannot run the release a job names", () => {
+  it("fails the job at install with pip's Requires-Python reason and the interpreter's version", async () => {
+    const dataDir = tempDir();
+    writeFleet(join(dataDir, "config"), [{ id: "newdev" }]);
+    const sc2 = await startSidecar({ dataDir, args: ["--no-seed"], localSlots: 0 });
+    const api2 = new Api(sc2.url, sc2.token);
+    const dir = tempDir("forge-oldpython-");
+    const py311 = fakeInterpreter(join(dir, "bin", "python3.11"), "3.11.2");
+    let w: (ProcHandle & { stateDir: string }) | null = null;
+    try {
+      await api2.json("PATCH", "/settings", { defaultEsphomeVersion: "2026.10.0" });
+      const { secret } = await api2.json<{ secret: string }>("POST", "/worker-tokens", { name: "old-python" });
+      w = startWorker({
+        url: sc2.url,
+        token: secret,
+        name: "old-python",
+        extraArgs: ["--build-command-phases", "compile", "--python", py311, "--esphome", join(dir, "no-such-esphome")],
+        env: { FORGE_CACHE: join(dir, "cache") },
+      });
+      await waitFor(
+        async () =>
+          (await api2.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some(
+            (x) => x.name === "old-python" && x.online,
+          ),
+        "worker online",
+      );
+      const r = await api2.createJobs({ action: "validate", targets: { devices: ["newdev"] } });
+      const job = await waitFor(
+        async () => {
+          const j = await api2.job(r.jobs[0]!.jobId);
+          return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
+        },
+        "the job to end",
+        30_000,
+      );
+      expect(job, await api2.log(job.id)).toMatchObject({ state: "failed", phase: "install" });
+      expect(job.error).toBe(
+        `installing ESPHome 2026.10.0 failed: ESPHome 2026.10.0 requires Python <3.15,>=3.12.0, but this worker's interpreter ${py311} is Python 3.11.2; give the worker a Python that can run it with --python PATH (or FORGE_PYTHON)`,
+      );
+      expect(existsSync(join(w.stateDir, "esphome", "2026.10.0"))).toBe(false);
+    } finally {
+      await w?.stop();
+      await sc2.stop();
+    }
+  }, 60_000);
+});
+
+describe("the default version with no --python: the newest interpreter asks pip", () => {
+  it("prefers the tool cache's Python 3.13 over python3 3.11, so the newest release is recorded", async () => {
+    const dataDir = tempDir();
+    const dir = tempDir("forge-pythons-");
+    fakeInterpreter(join(dir, "bin", "python3"), "3.11.2");
+    fakeInterpreter(join(dir, "cache", "python-3.13", "bin", "python3.13"), "3.13.5");
+    const sc2 = await startSidecar({
+      dataDir,
+      args: ["--no-seed"],
+      env: {
+        FORGE_ESPHOME_DEFAULT_PROBE: "on",
+        FORGE_PYTHON: "",
+        FORGE_CACHE: join(dir, "cache"),
+        PATH: `${join(dir, "bin")}:/usr/bin:/bin`,
+        // What pip offers depends on the interpreter: 3.11 sees only 2026.6.5 (the fake filters like PyPI).
+        FAKE_PIP_INDEX: "2026.6.5, 2026.10.0, 2026.9.1",
+      },
+    });
+    try {
+      const a = new Api(sc2.url, sc2.token);
+      const v = await waitFor(
+        async () =>
+          (await a.json<{ settings: { defaultEsphomeVersion: string | null } }>("GET", "/settings")).settings
+            .defaultEsphomeVersion,
+        "the default version",
+      );
+      expect(v).toBe("2026.10.0");
+      expect(sc2.output()).toContain(
+        `the newest release pip offers for ${join(dir, "cache", "python-3.13", "bin", "python3.13")}`,
+      );
+    } finally {
+      await sc2.stop();
     }
   }, 60_000);
 });

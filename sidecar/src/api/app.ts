@@ -15,6 +15,7 @@ import { jobRoutes } from "./routes/jobs.js";
 import { firmwareRoutes, publicRoutes, systemRoutes } from "./routes/system.js";
 import { trustRoutes } from "./routes/trust.js";
 import { EXTERNAL_FIRMWARE_BODY, EXTERNAL_FIRMWARE_PATH, trustExternalRoutes } from "./routes/trust-external.js";
+import { trustOtaKeyRoutes } from "./routes/trust-ota-keys.js";
 import { workerRoutes } from "./routes/workers.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
@@ -73,6 +74,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
     api.use(
       trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy),
       trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory),
+      trustOtaKeyRoutes(ctx.trust),
     );
   api.use(notFound);
   app.use(API_PREFIX, api);

@@ -30,8 +30,9 @@ Connects to a Forge sidecar and runs the ESPHome builds it assigns.
   --esphome PATH          the esphome executable for jobs that name no ESPHome version or
                           its version (default: esphome on PATH)            (env FORGE_ESPHOME_BIN)
   --python PATH           Python 3.11+ for installing the ESPHome versions jobs name, one venv each
-                          under <state-dir>/esphome (default: python3.13, python3.12, python3 or
-                          python3.11 on PATH)                               (env FORGE_PYTHON)
+                          under <state-dir>/esphome; releases since 2026.7 need 3.12+ (default: the
+                          newest of ~/.cache/esphome-forge/python-3.13 and python3.x on PATH)
+                                                                            (env FORGE_PYTHON)
   --keep-esphome-versions N  installed ESPHome versions kept, least recently used removed first
                           (default 3)                                       (env FORGE_KEEP_ESPHOME_VERSIONS)
   --build-command CMD     run CMD via /bin/sh for every phase instead of ESPHome (tests and benchmarks;

@@ -39,6 +39,7 @@ import {
 import { VerdictBuilder, type TrustContext } from "./policy/verdict.js";
 import { VerdictMemo } from "./policy/verdict-memo.js";
 import { parseBundle } from "./attest/verify-bundle.js";
+import { OtaKeyStore } from "./ota-signing/ota-key-store.js";
 
 export interface TrustEngineOptions {
   db: Database.Database;
@@ -72,6 +73,8 @@ export class TrustEngine {
   /** The explicit policy for firmware signed outside Forge (REST: /trust/external-signers). */
   readonly external: ExternalSignerPolicies;
   readonly keysDir: string;
+  /** Device signing keys for ESPHome's signed OTA (`<keysDir>/ota`; REST: /trust/ota-keys). */
+  readonly otaKeys: OtaKeyStore;
   private sidecarKeyValue: SigningKey;
   private revocationKeyValue: SigningKey;
   private logValue: TransparencyLog;
@@ -106,6 +109,7 @@ export class TrustEngine {
     this.revocations = new RevocationStore(opts.db, this.logValue, this.now, () => this.keys.snapshot());
     this.jobVerdicts = new JobVerdicts(opts.db);
     this.external = new ExternalSignerPolicies(opts.db);
+    this.otaKeys = new OtaKeyStore(join(this.keysDir, "ota"), this.now);
   }
 
   get log(): TransparencyLog {

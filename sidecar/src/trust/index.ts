@@ -85,3 +85,5 @@ export {
 export { AttestationStore, BuildSequences, type StoredAttestation } from "./attest/attestation-store.js";
 export { verifyCommand, EXIT_ERROR, EXIT_NOT_VERIFIED, EXIT_VERIFIED } from "./cli/verify-cli.js";
 export { sha256File, sha256Hex } from "./encoding.js";
+// Device signing for ESPHome's signed OTA (phase 2 wires it into the gate and the flasher).
+export * from "./ota-signing/index.js";

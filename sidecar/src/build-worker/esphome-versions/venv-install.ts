@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { GroupProcess } from "../process-group.js";
+import { probePython } from "./python.js";
 
 export const MARKER = ".installed";
 
@@ -21,6 +22,31 @@ export interface InstallOptions {
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+}
+
+/** A failed step: a one-line reason, and the step's output (its last 20 kB) for a closer look. */
+class StepError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The Python range `version` requires when pip refused it for the interpreter's version: pip lists such
+ * releases as "Ignored the following versions that require a different python version: V Requires-Python
+ * RANGE; …". Null when pip failed for another reason.
+ */
+export function pipRequiresPython(pipOutput: string, version: string): string | null {
+  const ignored = /Ignored the following versions that require a different python version:(.*)/.exec(pipOutput);
+  if (!ignored) return null;
+  for (const entry of ignored[1]!.split(";")) {
+    const m = /^\s*(\S+) Requires-Python (.+?)\s*$/.exec(entry);
+    if (m && m[1] === version) return m[2]!;
+  }
+  return null;
 }
 
 /** Runs one step; resolves with its output, rejects with a one-line reason naming the last error line. */
@@ -65,8 +91,9 @@ async function step(
       .map((l) => l.trim())
       .filter(Boolean);
     const last = [...lines].reverse().find((l) => /error/i.test(l)) ?? lines.at(-1) ?? "";
-    throw new Error(
+    throw new StepError(
       `${what} failed (${exit.code !== null ? `exit code ${exit.code}` : `killed by ${exit.signal}`})${last ? `: ${last.slice(0, 300)}` : ""}`,
+      out,
     );
   }
   return out;
@@ -75,22 +102,32 @@ async function step(
 export async function installVenv(o: InstallOptions): Promise<void> {
   const venv = path.join(o.dir, "venv");
   await step(o, "python -m venv", o.python, ["-m", "venv", venv], Math.min(o.timeoutMs, 120_000));
-  await step(
-    o,
-    `pip install esphome==${o.version}`,
-    venvBin(o.dir, "python"),
-    [
-      "-m",
-      "pip",
-      "install",
-      "--disable-pip-version-check",
-      "--no-input",
-      "--progress-bar",
-      "off",
-      `esphome==${o.version}`,
-    ],
-    o.timeoutMs,
-  );
+  try {
+    await step(
+      o,
+      `pip install esphome==${o.version}`,
+      venvBin(o.dir, "python"),
+      [
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+        `esphome==${o.version}`,
+      ],
+      o.timeoutMs,
+    );
+  } catch (err) {
+    const needs = err instanceof StepError ? pipRequiresPython(err.output, o.version) : null;
+    if (!needs) throw err;
+    const have = await probePython(o.python, undefined, o.env);
+    throw new Error(
+      `ESPHome ${o.version} requires Python ${needs}, but this worker's interpreter ${o.python} is ` +
+        `${have ? `Python ${have}` : "older"}; give the worker a Python that can run it with --python PATH (or FORGE_PYTHON)`,
+    );
+  }
   const out = await step(o, "esphome version", venvBin(o.dir, "esphome"), ["version"], 60_000);
   const got = /Version:\s*(\S+)/.exec(out)?.[1];
   if (got !== o.version)

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test-support/helpers.js";
 import { EsphomeVersions, type EsphomeVersionsOptions } from "./version-manager.js";
-import { MARKER, venvBin } from "./venv-install.js";
+import { MARKER, pipRequiresPython, venvBin } from "./venv-install.js";
 
 const FAKE_PYTHON = fileURLToPath(new URL("../../../test-support/fake-python.sh", import.meta.url));
 
@@ -66,6 +66,17 @@ describe("EsphomeVersions (fake python/pip)", () => {
     expect(readFileSync(lease.bin, "utf8")).toContain("2026.5.1");
     expect(pipRuns()).toEqual(["start 2026.5.1", "start 2026.5.1", "end 2026.5.1"]);
     void m;
+  });
+
+  it("a release the interpreter cannot run fails with pip's Requires-Python reason and the interpreter's version", async () => {
+    const { m, opts, log, pipRuns } = setup({}, { FAKE_PYTHON_VERSION: "3.11.2" });
+    await expect(m.acquire("2026.10.0", log)).rejects.toThrow(
+      `installing ESPHome 2026.10.0 failed: ESPHome 2026.10.0 requires Python <3.15,>=3.12.0, but this worker's interpreter ${FAKE_PYTHON} is Python 3.11.2; give the worker a Python that can run it with --python PATH (or FORGE_PYTHON)`,
+    );
+    expect(existsSync(path.join(opts.root, "2026.10.0"))).toBe(false);
+    // An older release that 3.11 can run still installs with the same interpreter.
+    (await m.acquire("2026.6.5", log)).release();
+    expect(pipRuns()).toEqual(["start 2026.10.0", "start 2026.6.5", "end 2026.6.5"]);
   });
 
   it("wipes a half-finished install (no marker) and redoes it", async () => {
@@ -131,5 +142,20 @@ describe("EsphomeVersions (fake python/pip)", () => {
     expect(Date.now() - t0).toBeLessThan(400);
     (await m.acquire("2026.5.1", log)).release();
     expect(pipRuns()).toEqual(["start 2026.5.1", "end 2026.5.1"]);
+  });
+});
+
+describe("pipRequiresPython", () => {
+  // pip 23.2's own words for `pip install esphome==2026.10.0` under Python 3.11 (shortened lists).
+  const PIP_311 =
+    "ERROR: Ignored the following versions that require a different python version: 2026.10.0 Requires-Python <3.15,>=3.12.0; 2026.10.0b1 Requires-Python <3.15,>=3.12.0; 2026.9.1 Requires-Python <3.15,>=3.12.0\n" +
+    "ERROR: Could not find a version that satisfies the requirement esphome==2026.10.0 (from versions: 2026.6.4, 2026.6.5)\n" +
+    "ERROR: No matching distribution found for esphome==2026.10.0\n";
+
+  it("finds the range of exactly the requested release", () => {
+    expect(pipRequiresPython(PIP_311, "2026.10.0")).toBe("<3.15,>=3.12.0");
+    expect(pipRequiresPython(PIP_311, "2026.9.1")).toBe("<3.15,>=3.12.0");
+    expect(pipRequiresPython(PIP_311, "2026.10.1")).toBeNull();
+    expect(pipRequiresPython("ERROR: No matching distribution found for esphome==2099.1.0\n", "2099.1.0")).toBeNull();
   });
 });

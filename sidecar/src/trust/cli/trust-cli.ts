@@ -1,9 +1,10 @@
 // `esphome-forge trust …`: the content-trust admin verbs over a running sidecar's REST API (admin
 // token): status, keys, key rotation and retirement, revoke, and export / import of the signed list.
 import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { dataPaths } from "../../config/paths.js";
+import { adminConnection, call, TrustCliError } from "./admin-rest.js";
+
+export { TrustCliError };
 
 export const TRUST_USAGE = `Usage: esphome-forge trust COMMAND [--server URL] [--token TOKEN | --data-dir DIR] [--json]
   status                         policy, revocation list freshness, log consistency check (rechecked now)
@@ -18,41 +19,6 @@ export const TRUST_USAGE = `Usage: esphome-forge trust COMMAND [--server URL] [-
 The server defaults to $FORGE_SERVER or http://127.0.0.1:7052; the token to $FORGE_ADMIN_TOKEN, else the
 admin-token file in --data-dir ($FORGE_DATA_DIR or ./.data).
 `;
-
-export class TrustCliError extends Error {
-  readonly code = "trust_cli";
-}
-
-interface Conn {
-  server: string;
-  token: string;
-}
-
-async function call(c: Conn, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${c.server.replace(/\/+$/, "")}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${c.token}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  }).catch((err: unknown) => {
-    throw new TrustCliError(`cannot reach the sidecar at ${c.server}: ${(err as Error).message}`);
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  if (!res.ok) {
-    const msg =
-      (json as { error?: { message?: string } } | null)?.error?.message ?? (text.slice(0, 300) || res.statusText);
-    throw new TrustCliError(`${method} ${path}: ${res.status} ${msg}`);
-  }
-  return json;
-}
 
 function revocationEntries(v: Record<string, string | boolean | undefined>): Record<string, unknown>[] {
   const reason = v.reason as string | undefined;
@@ -119,8 +85,7 @@ export async function trustCommand(argv: string[], out: (s: string) => void = (s
     out(TRUST_USAGE);
     return v.help ? 0 : 2;
   }
-  const token = v.token ?? process.env.FORGE_ADMIN_TOKEN ?? readTokenFile(v["data-dir"]);
-  const c: Conn = { server: v.server ?? process.env.FORGE_SERVER ?? "http://127.0.0.1:7052", token };
+  const c = adminConnection(v);
   const print = (value: unknown, text: () => string) => out(v.json ? JSON.stringify(value, null, 2) : text());
 
   switch (sub) {
@@ -209,16 +174,5 @@ export async function trustCommand(argv: string[], out: (s: string) => void = (s
     }
     default:
       throw new TrustCliError(`trust: unknown command "${sub}"\n${TRUST_USAGE}`);
-  }
-}
-
-function readTokenFile(dataDir: string | undefined): string {
-  const file = dataPaths(resolve(dataDir ?? process.env.FORGE_DATA_DIR ?? ".data")).adminTokenFile;
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch {
-    throw new TrustCliError(
-      `no admin token: pass --token, set FORGE_ADMIN_TOKEN, or point --data-dir at the sidecar's data folder (${file} not readable)`,
-    );
   }
 }

@@ -64,26 +64,36 @@ export function signBytes(key: SigningKey, data: Uint8Array): Buffer {
 /**
  * Writes a private key PKCS#8 PEM readable by the owner only. Written to a temp file created 0600 and
  * renamed into place, so the key is never visible with wider permissions and a crash leaves no half file.
+ * Any key type: the P-256 trust keys and the RSA-3072 device signing keys share it.
  */
-export function writePrivateKeyFile(path: string, key: SigningKey): void {
+export function writePrivateKeyPem(path: string, privateKey: KeyObject): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, key.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
+  writeFileSync(tmp, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
   chmodSync(tmp, 0o600); // in case a umask or filesystem ignored the create mode
   renameSync(tmp, path);
 }
 
+export function writePrivateKeyFile(path: string, key: SigningKey): void {
+  writePrivateKeyPem(path, key.privateKey);
+}
+
 export class KeyFilePermissionError extends Error {}
 
-/** Loads a private key file, refusing one that group or others can read (like ssh does). */
-export function readPrivateKeyFile(path: string): SigningKey {
+/** Loads a private key file of any type, refusing one that group or others can read (like ssh does). */
+export function readPrivateKeyPem(path: string): KeyObject {
   const mode = statSync(path).mode & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new KeyFilePermissionError(
       `key file ${path} is accessible by others (mode ${mode.toString(8)}); run chmod 600 on it`,
     );
   }
-  return toSigningKey(createPrivateKey(readFileSync(path)));
+  return createPrivateKey(readFileSync(path));
+}
+
+/** Loads a P-256 private key file (owner-only, see readPrivateKeyPem). */
+export function readPrivateKeyFile(path: string): SigningKey {
+  return toSigningKey(readPrivateKeyPem(path));
 }
 
 /** The worker's and sidecar's start-up call: the key at `path`, created on first use. */
