@@ -75,6 +75,10 @@ export interface RouteSpec {
 const ok = z.object({ ok: z.literal(true) });
 const jobIdParams = z.object({ id: PositiveIntParam });
 const sha256Params = z.object({ sha256: Sha256Hex });
+/** A device signing key by its SBv2 digest or an unambiguous prefix of it (at least 8 hex digits). */
+const otaKeyDigestParams = z.object({
+  digest: z.string().regex(/^[0-9a-f]{8,64}$/, "expected the key's SBv2 digest (8 to 64 lowercase hex digits)"),
+});
 
 export const ROUTES: RouteSpec[] = [
   {
@@ -418,6 +422,7 @@ export const ROUTES: RouteSpec[] = [
     auth: true,
     body: OtaKeyCreateRequest,
     response: OtaKey,
+    statuses: { 201: "the key was created" },
     tag: "trust",
   },
   {
@@ -442,6 +447,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "post",
     path: "/trust/ota-keys/:digest/retire",
+    params: otaKeyDigestParams,
     summary: "Stop signing with a key (the last active key needs force)",
     auth: true,
     body: OtaKeyRetireRequest,
@@ -451,6 +457,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "get",
     path: "/trust/ota-keys/:digest/public.pem",
+    params: otaKeyDigestParams,
     summary: "A device signing key's public key (PEM), e.g. for verification_keys or espsecure",
     auth: true,
     response: { mediaType: "application/x-pem-file", description: "SPKI public key PEM" },
