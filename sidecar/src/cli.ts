@@ -21,6 +21,11 @@ Usage:
       --port N              port (default 7052; 0 picks a free one)
       --admin-token TOKEN   admin token (default $FORGE_ADMIN_TOKEN, else generated once and kept in the data folder)
       --local-slots N       slots of the built-in local worker (0 = off)
+      --local-worker-user U who its builds run as when the sidecar runs as root: auto (default: the
+                            system user esphome-forge-build, created when missing), none (root), or
+                            a user name ($FORGE_LOCAL_WORKER_USER)
+      --local-worker-state-dir DIR  its state and build folders (default: that user's home, else
+                            <data-dir>/local-worker; $FORGE_LOCAL_WORKER_STATE_DIR)
       --lease-ms N          job lease length
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
       --esphome PATH        the esphome executable (default: $FORGE_ESPHOME_BIN, then PATH)
@@ -37,6 +42,8 @@ Usage:
 `;
 
 async function serve(argv: string[]): Promise<number> {
+  // Everything the sidecar creates (database, firmware, keys, ESPHome's own output) is its alone.
+  process.umask(0o077);
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -46,6 +53,8 @@ async function serve(argv: string[]): Promise<number> {
       port: { type: "string", default: "7052" },
       "admin-token": { type: "string" },
       "local-slots": { type: "string" },
+      "local-worker-user": { type: "string" },
+      "local-worker-state-dir": { type: "string" },
       "lease-ms": { type: "string" },
       "build-command": { type: "string" },
       esphome: { type: "string" },
@@ -77,6 +86,8 @@ async function serve(argv: string[]): Promise<number> {
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
     seed: !values["no-seed"],
+    localWorkerUser: values["local-worker-user"] ?? process.env.FORGE_LOCAL_WORKER_USER ?? "auto",
+    localWorkerStateDir: stateDirArg(values["local-worker-state-dir"] ?? process.env.FORGE_LOCAL_WORKER_STATE_DIR),
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
     log: (m) => console.error(`${new Date().toISOString()} ${m}`),
   });
@@ -123,6 +134,10 @@ function token(argv: string[]): number {
 }
 
 class UsageError extends Error {}
+
+function stateDirArg(dir: string | undefined): string | null {
+  return dir ? resolve(dir) : null;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
