@@ -24,7 +24,8 @@ Usage:
       --local-worker-user U who its builds run as when the sidecar runs as root: auto (default: the
                             system user esphome-forge-build, created when missing), none (root), or
                             a user name ($FORGE_LOCAL_WORKER_USER)
-      --local-worker-state-dir DIR  its state and build folders (default: that user's home, else
+      --local-worker-state-dir DIR  its state and build folders (default: as that user
+                            /var/lib/esphome-forge/local-worker/<instance id>, else
                             <data-dir>/local-worker; $FORGE_LOCAL_WORKER_STATE_DIR)
       --lease-ms N          job lease length
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)

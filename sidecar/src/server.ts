@@ -59,7 +59,7 @@ export interface SidecarOptions {
   seed?: boolean;
   /** Who the local worker's builds run as: `auto` (default; a separate user when root), `none`, or a user name. */
   localWorkerUser?: string;
-  /** The local worker's state folder (default: the build user's home, else `<data>/local-worker`). */
+  /** The local worker's state folder (default: see worker-hub/local-worker-state.ts). */
   localWorkerStateDir?: string | null;
   /** Advertise on the LAN as `_esphome-forge._tcp` (default true; never when listening on loopback only). */
   zeroconf?: boolean;

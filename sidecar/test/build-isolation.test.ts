@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
 import { startSidecar, startWorker, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
+import { STATE_ROOT as LOCAL_STATE_ROOT } from "../src/worker-hub/local-worker-state.js";
 import { settledJob } from "../test-support/fleet-jobs.js";
 import { esphomeBin } from "../test-support/inventory-fixtures.js";
 import {
@@ -171,6 +172,98 @@ describe("a build on a remote worker", () => {
   }, 60_000);
 });
 
+describe("the local worker's state folder", () => {
+  it("takes over an older <data>/local-worker, and is removed once its sidecar's data folder is gone", async () => {
+    const start = async (dataDir: string) => {
+      const p = await startSidecar({
+        dataDir,
+        node,
+        localSlots: 1,
+        args: ["--no-seed", "--build-command", standinCommand(node)],
+        env: { FORGE_ESPHOME_BIN: "" },
+      });
+      const a = new Api(p.url, p.token);
+      const w = await waitFor(
+        async () =>
+          (await a.json<{ workers: { id: string; online: boolean }[] }>("GET", "/workers")).workers.find(
+            (x) => x.online,
+          ),
+        "the local worker online",
+      );
+      return { p, workerId: w.id };
+    };
+    const first = tempDir();
+    mkdirSync(join(first, "local-worker"), { recursive: true });
+    writeFileSync(
+      join(first, "local-worker", "worker.json"),
+      JSON.stringify({ workerId: "migrated-worker-1", createdAt: new Date().toISOString() }),
+    );
+    const a = await start(first);
+    const id = readFileSync(join(first, "instance-id"), "utf8").trim();
+    const state = join(LOCAL_STATE_ROOT, id);
+    try {
+      // Still the same worker (id, and so its trust key and warm builds), now in the build user's folder.
+      expect(a.workerId).toBe("migrated-worker-1");
+      if (!isRoot) {
+        expect(existsSync(join(first, "local-worker", "worker.json"))).toBe(true);
+        return;
+      }
+      expect(a.p.output()).toContain(`local worker: moved its state from ${join(first, "local-worker")}`);
+      expect(statSync(state).uid).not.toBe(0);
+      expect(existsSync(join(state, "worker.json"))).toBe(true);
+    } finally {
+      await a.p.stop();
+    }
+    if (!isRoot) return;
+    rmSync(first, { recursive: true, force: true });
+    const b = await start(tempDir());
+    try {
+      expect(existsSync(state)).toBe(false);
+      expect(b.p.output()).toContain(`removed the build folders of a sidecar whose data folder ${first} is gone`);
+    } finally {
+      await b.p.stop();
+      const own = readFileSync(join(b.p.dataDir, "instance-id"), "utf8").trim();
+      rmSync(join(LOCAL_STATE_ROOT, own), { recursive: true, force: true });
+      rmSync(join(LOCAL_STATE_ROOT, `${own}.data-dir`), { force: true });
+    }
+  }, 90_000);
+});
+
+describe("when the build user cannot run the build", () => {
+  it("the local worker falls back to root and the sidecar says so at start", async () => {
+    // A build command only root can start: it lies in a 0700 folder of root's.
+    const privateDir = tempDir("forge-private-");
+    const script = join(privateDir, "build.sh");
+    writeFileSync(script, `#!/bin/sh\n${standinCommand(node)}\n`, { mode: 0o755 });
+    const dataDir = tempDir();
+    const other = await startSidecar({
+      dataDir,
+      localSlots: 1,
+      args: ["--no-seed", "--build-command", `exec ${script}`],
+      env: { FORGE_ESPHOME_BIN: "" },
+    });
+    try {
+      const a = new Api(other.url, other.token);
+      await waitFor(
+        async () => (await a.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),
+        "the local worker online",
+      );
+      if (!isRoot) {
+        expect(other.output()).toMatch(/builds and `esphome config` run as \S+, the sidecar's own user/);
+        return;
+      }
+      expect(other.output()).toMatch(
+        new RegExp(
+          `WARNING: builds and \`esphome config\` run as root \\(${BUILD_USER} cannot run exec ${script}: .*Permission denied`,
+        ),
+      );
+      expect(statSync(join(dataDir, "local-worker")).isDirectory()).toBe(true);
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
+});
+
 describe("the inventory's own `esphome config`", () => {
   it("runs as the build user on a copy of the device's files, out of reach of the data folder", async () => {
     // An ESPHome stand-in the build user can run, reporting what it saw to a file we can read.
@@ -188,7 +281,11 @@ describe("the inventory's own `esphome config`", () => {
         "esphome:\n  name: probe\nesp32:\n  board: esp32dev\nwifi:\n  ssid: !secret ssid\n",
     );
     writeFileSync(join(dataDir, "config", "secrets.yaml"), 'ssid: "lab"\nbank_pin: "never-copied"\n');
-    const other = await startSidecar({ dataDir, node, args: ["--no-seed", "--esphome", wrapper] });
+    const other = await startSidecar({
+      dataDir,
+      node,
+      args: ["--no-seed", "--esphome", wrapper, "--local-worker-state-dir", join(shared, "state")],
+    });
     try {
       const a = new Api(other.url, other.token);
       const device = await waitFor(

@@ -238,8 +238,9 @@ function runAs(opts: WorkerArgs): void {
       `--user ${name}: the state folder ${opts.stateDir} belongs to uid ${st.uid}; chown -R it to ${name}`,
     );
   }
-  becomeUser(name, opts.stateDir);
+  const user = becomeUser(name, opts.stateDir);
   process.chdir(opts.stateDir); // builds and probes start here, never in a folder of root's
+  console.log(`esphome-forge worker: running as ${user.name} (uid ${user.uid}); builds run as that user`);
 }
 
 /** `ps` shows the command line to every local user: keep the token out of it. */

@@ -1,19 +1,22 @@
-// Who the built-in local worker's builds run as. Build code (ESPHome, its external components,
-// pip) is untrusted: a sidecar running as root never runs it as root next to its keys, database
-// and admin token. The local worker starts as root, reads its token, and drops to an unprivileged
-// system user (default `esphome-forge-build`, created with useradd on first start) whose state
-// folder lies outside the 0700 data folder. When that is impossible (no useradd, or the user cannot
-// run the build: ESPHome installed under /root, say), the automatic setting falls back to the
-// sidecar's own user and says so loudly; a user named explicitly never falls back.
+// Who build code on this machine runs as: the built-in local worker's builds and the inventory's
+// own `esphome config`. Build code (ESPHome, its external components, pip) is untrusted: a sidecar
+// running as root never runs it as root next to its keys, database and admin token. The local
+// worker starts as root, reads its token, and drops to an unprivileged system user (default
+// `esphome-forge-build`, created with useradd on first start) whose state folder lies outside the
+// 0700 data folder; `esphome config` runs as that user on a copy (inventory/config-sandbox.ts).
+// When that is impossible (no useradd, or the user cannot run the build: ESPHome installed under
+// /root, say), the automatic setting falls back to root and says so loudly at every start; a user
+// named explicitly never falls back.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, chmodSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { buildEnv } from "../isolation/build-env.js";
 import { lookupUser, type UserAccount } from "../build-worker/run-as-user.js";
+import { adoptOldState, prepareStateDir } from "./local-worker-state.js";
 
 export const DEFAULT_BUILD_USER = "esphome-forge-build";
-/** Where the build user's home (and so its state folders) goes when useradd creates it. */
+/** The build user's home when useradd creates it (HOME for builds: PlatformIO's toolchains). */
 const DEFAULT_HOME = "/var/lib/esphome-forge-build";
 
 /** `auto` (a separate user when running as root), `none` (the sidecar's own user) or a user name. */
@@ -72,50 +75,60 @@ export async function planBuildIsolation(o: PlanOptions): Promise<BuildIsolation
     if (!auto) throw err;
     return asRoot((err as Error).message);
   }
-  const base = o.stateDir ? null : usableHome(user) ? user.home : DEFAULT_HOME;
-  const stateDir = o.stateDir ?? path.join(base!, o.instanceId);
-  try {
-    if (base) ensureDir(base, user, false);
-    ensureDir(stateDir, user, true);
-  } catch (err) {
-    const why = `cannot prepare ${stateDir} for ${name}: ${(err as Error).message}`;
-    if (!auto) throw new Error(why);
-    return asRoot(why);
-  }
   // Can the build user run what the builds and the inventory run? (The sidecar already ran ESPHome.)
+  const probeDir = usableHome(user) ? user.home : "/";
   const versionOf = (command: string) => ({
     command: "/bin/sh",
     args: ["-c", command],
     env: { FORGE_PHASE: "version" },
   });
-  const esphome = o.esphomeBin ? await runProbe({ command: o.esphomeBin, args: ["version"] }, stateDir, user) : null;
-  const build = o.buildCommand ? await runProbe(versionOf(o.buildCommand), stateDir, user) : esphome;
-  const summary: string[] = [];
-  const inventory =
-    o.esphomeBin !== null && esphome === null
-      ? { user: { ...user, home: usableHome(user) ? user.home : stateDir }, dataRoot: path.join(stateDir, "inventory") }
-      : null;
+  const esphome = o.esphomeBin ? await runProbe({ command: o.esphomeBin, args: ["version"] }, probeDir, user) : null;
+  const build = o.buildCommand ? await runProbe(versionOf(o.buildCommand), probeDir, user) : esphome;
+  const resolveAsUser = o.esphomeBin !== null && esphome === null;
+  const notes: string[] = [];
+  let rootBuilds: string | null = null;
+  if (build) {
+    // The build user cannot run the build. Automatic: the local worker falls back to root if root can.
+    const what = o.buildCommand ?? o.esphomeBin;
+    const rootCan = o.buildCommand ? (await runProbe(versionOf(o.buildCommand), probeDir, null)) === null : true;
+    if (auto && rootCan)
+      rootBuilds = `${name} cannot run ${what}: ${build}; install ESPHome and Node where other users can run them`;
+    else
+      notes.push(`build isolation: ${name} cannot run ${what} (${build}); the local worker's jobs fail until it can`);
+  }
+  if (rootBuilds && !resolveAsUser) return asRoot(rootBuilds);
+
+  // Only now the state folder: a sidecar whose build code runs as root leaves nothing behind.
+  let stateDir: string;
+  try {
+    stateDir = prepareStateDir({
+      dataDir: o.dataDir,
+      instanceId: o.instanceId,
+      explicit: o.stateDir,
+      user,
+      log: o.log,
+    });
+  } catch (err) {
+    const why = `cannot prepare the local worker's state folder for ${name}: ${(err as Error).message}`;
+    if (!auto) throw new Error(why);
+    return asRoot(why);
+  }
+  const inventory = resolveAsUser
+    ? { user: { ...user, home: usableHome(user) ? user.home : stateDir }, dataRoot: path.join(stateDir, "inventory") }
+    : null;
+  const summary = rootBuilds
+    ? asRoot(rootBuilds, "the local worker's builds").summary
+    : [
+        `build isolation: the local worker's builds run as ${name} (uid ${user.uid}) in ${stateDir}, out of reach of the data folder`,
+      ];
   if (inventory) summary.push(`build isolation: \`esphome config\` for the inventory runs as ${name} too`);
   else if (o.esphomeBin)
     summary.push(
       `build isolation: WARNING: \`esphome config\` runs as root (${name} cannot run ${o.esphomeBin}: ${esphome}): ${EXPOSED}`,
     );
-  if (build) {
-    // The build user cannot run the build. Automatic: fall back to root for the local worker if root can.
-    const what = o.buildCommand ?? o.esphomeBin;
-    const rootCan = o.buildCommand ? (await runProbe(versionOf(o.buildCommand), stateDir, null)) === null : true;
-    if (auto && rootCan) {
-      const why = `${name} cannot run ${what}: ${build}; install ESPHome and Node where other users can run them`;
-      const local = asRoot(why, "the local worker's builds");
-      return { ...local, inventory, summary: [...local.summary, ...summary] };
-    }
-    summary.push(`build isolation: ${name} cannot run ${what} (${build}); the local worker's jobs fail until it can`);
-  }
-  moveOldState(own, stateDir, user, o.log);
-  summary.unshift(
-    `build isolation: the local worker's builds run as ${name} (uid ${user.uid}) in ${stateDir}, out of reach of the data folder`,
-  );
-  return { user, stateDir, inventory, summary };
+  if (rootBuilds) return { ...unprotected(""), inventory, summary: [...summary, ...notes] };
+  adoptOldState(own, stateDir, user, o.log);
+  return { user, stateDir, inventory, summary: [...summary, ...notes] };
 }
 
 /** The account, created as a system user when `create` is set and it does not exist yet. */
@@ -160,57 +173,16 @@ function useradd(name: string): Promise<string | null> {
   );
 }
 
-function usableHome(user: UserAccount): boolean {
+export function usableHome(user: UserAccount): boolean {
   if (!path.isAbsolute(user.home) || user.home === "/") return false;
   const st = lstatSync(user.home, { throwIfNoEntry: false });
   return st?.isDirectory() === true && st.uid === user.uid;
 }
 
 /**
- * Creates `dir` for the user: 0700 and theirs when `own`, else just traversable. Never follows a
- * link the build user may have planted (its home is theirs to write in).
+ * Runs the probe in `cwd` (as `user` with HOME there, or as the sidecar's user when null); null on
+ * success, else why not. A probe only asks for a version: it writes nothing.
  */
-function ensureDir(dir: string, user: UserAccount, own: boolean): void {
-  const st = lstatSync(dir, { throwIfNoEntry: false });
-  if (st?.isSymbolicLink()) throw new Error(`${dir} is a symbolic link`);
-  if (st && !st.isDirectory()) throw new Error(`${dir} is not a folder`);
-  if (!st) {
-    // Folders created on the way must let the build user through, whatever the sidecar's umask.
-    const first = mkdirSync(path.dirname(dir), { recursive: true });
-    if (first) for (let d = path.dirname(dir); d.startsWith(first); d = path.dirname(d)) chmodSync(d, 0o755);
-    mkdirSync(dir);
-    if (!own) chmodSync(dir, 0o755);
-  }
-  if (!own) return;
-  if (lstatSync(dir).uid !== user.uid) lchownSync(dir, user.uid, user.gid);
-  chmodSync(dir, 0o700);
-}
-
-/**
- * A local worker state folder from before builds ran as their own user (`<data>/local-worker`):
- * handed to the build user and moved, so the worker keeps its id, trust key and warm build cache.
- */
-function moveOldState(old: string, stateDir: string, user: UserAccount, log: (msg: string) => void): void {
-  if (!existsSync(path.join(old, "worker.json")) || existsSync(path.join(stateDir, "worker.json"))) return;
-  try {
-    chownTree(old, user);
-    for (const name of readdirSync(old)) renameSync(path.join(old, name), path.join(stateDir, name));
-    log(`local worker: moved its state from ${old} to ${stateDir}`);
-  } catch (err) {
-    log(`local worker: could not move its old state from ${old} (${(err as Error).message}); starting afresh`);
-  }
-}
-
-function chownTree(dir: string, user: UserAccount): void {
-  lchownSync(dir, user.uid, user.gid);
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) chownTree(p, user);
-    else lchownSync(p, user.uid, user.gid);
-  }
-}
-
-/** Runs the probe (as `user`, or as the sidecar's user when null); null on success, else why not. */
 function runProbe(
   probe: { command: string; args: string[]; env?: Record<string, string> },
   cwd: string,
