@@ -8,6 +8,7 @@ import { openDatabase } from "./db/database.js";
 import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
 import { Sidecar } from "./server.js";
 import { systemClock } from "./util/clock.js";
+import { hideSecretArgs } from "./isolation/hide-args.js";
 import { SIDECAR_VERSION } from "./util/version.js";
 import { WorkerTokens } from "./worker-hub/worker-tokens.js";
 
@@ -43,6 +44,7 @@ Usage:
 `;
 
 async function serve(argv: string[]): Promise<number> {
+  hideSecretArgs(["esphome-forge", "serve"], argv, ["--admin-token"]); // builds can read `ps`
   // Everything the sidecar creates (database, firmware, keys, ESPHome's own output) is its alone.
   process.umask(0o077);
   const { values } = parseArgs({

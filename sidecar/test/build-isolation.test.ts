@@ -230,7 +230,7 @@ describe("the local worker's state folder", () => {
 });
 
 describe("when the build user cannot run the build", () => {
-  it("the local worker falls back to root and the sidecar says so at start", async () => {
+  it("the local worker falls back to root and the sidecar says so at start (and hides its admin token)", async () => {
     // A build command only root can start: it lies in a 0700 folder of root's.
     const privateDir = tempDir("forge-private-");
     const script = join(privateDir, "build.sh");
@@ -239,10 +239,14 @@ describe("when the build user cannot run the build", () => {
     const other = await startSidecar({
       dataDir,
       localSlots: 1,
-      args: ["--no-seed", "--build-command", `exec ${script}`],
+      args: ["--no-seed", "--build-command", `exec ${script}`, "--admin-token", `cmdline-${"t".repeat(40)}`],
       env: { FORGE_ESPHOME_BIN: "" },
     });
     try {
+      // `ps` (any local user, builds included) never shows the admin token given as a flag.
+      const cmdline = readFileSync(`/proc/${other.proc.pid}/cmdline`, "utf8");
+      expect(cmdline).toContain("--admin-token ***");
+      expect(cmdline).not.toContain(`cmdline-${"t".repeat(40)}`);
       const a = new Api(other.url, other.token);
       await waitFor(
         async () => (await a.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),

@@ -7,6 +7,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Tag } from "@esphome-forge/shared";
 import { extraBuildEnvProblem } from "../isolation/build-env.js";
+import { hideSecretArgs } from "../isolation/hide-args.js";
 import type { BuildPhase } from "./phase-commands.js";
 import { becomeUser, lookupUser } from "./run-as-user.js";
 import { serverUrls } from "./server-url.js";
@@ -243,13 +244,6 @@ function runAs(opts: WorkerArgs): void {
   console.log(`esphome-forge worker: running as ${user.name} (uid ${user.uid}); builds run as that user`);
 }
 
-/** `ps` shows the command line to every local user: keep the token out of it. */
-function hideToken(all: string[]): void {
-  const argv = all[0] === "worker" ? all.slice(1) : all;
-  const shown = argv.map((a, i) => (argv[i - 1] === "--token" ? "***" : a.startsWith("--token=") ? "--token=***" : a));
-  if (shown.some((a, i) => a !== argv[i])) process.title = ["esphome-forge", "worker", ...shown].join(" ");
-}
-
 function defaultStateDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state");
   return path.join(base, "esphome-forge", "worker");
@@ -269,7 +263,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
 
-  hideToken(argv);
+  hideSecretArgs(["esphome-forge", "worker"], argv[0] === "worker" ? argv.slice(1) : argv, ["--token"]);
   // Build folders and ESPHome's output (firmware embeds Wi-Fi passwords and API keys) stay private.
   process.umask(0o077);
   // The token is read; builds never see it (they get an allow-listed environment anyway).
