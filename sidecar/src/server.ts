@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isAbsolute, join, relative } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   API_PREFIX,
@@ -96,7 +96,7 @@ export class Sidecar {
     for (const dir of [paths.dataDir, paths.configDir, paths.firmwareDir])
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     tightenDataFolder(paths, log);
-    if (!isInside(paths.dataDir, paths.configDir)) warnAboutOpenSecrets(paths.configDir, log);
+    warnAboutOpenSecrets(paths, log);
     const adminToken = opts.adminToken ?? loadOrCreateAdminToken(paths.adminTokenFile);
     const startedAt = new Date(clock.now()).toISOString();
 
@@ -400,11 +400,6 @@ function loadOrCreateInstanceId(file: string): string {
   const id = randomBytes(16).toString("hex");
   writeFileSync(file, id + "\n", { mode: 0o600 });
   return id;
-}
-
-function isInside(dir: string, p: string): boolean {
-  const rel = relative(dir, p);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 function dedupe<T extends { id: number }>(jobs: T[]): T[] {

@@ -3,7 +3,8 @@
 // also makes the kernel mark the worker non-dumpable (fs.suid_dumpable), so builds running as NAME
 // cannot read its memory or /proc/<pid>/environ — and so not its token — although they share its uid.
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { chownSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
 
 export interface UserAccount {
   name: string;
@@ -78,4 +79,27 @@ function ownedFolder(dir: string, uid: number): boolean {
   if (!dir.startsWith("/")) return false;
   const st = statSync(dir, { throwIfNoEntry: false });
   return st?.isDirectory() === true && st.uid === uid;
+}
+
+/**
+ * `worker --user NAME`: prepares the state folder for that user while still root (default
+ * `~NAME/.local/state/esphome-forge/worker`), becomes the user, and moves into the folder so
+ * builds and probes never start in one of root's. Returns the state folder.
+ */
+export function runAsUser(name: string, stateDir: string | null): string {
+  const account = lookupUser(name);
+  if (!account) throw new Error(`--user: there is no user named ${JSON.stringify(name)}`);
+  const dir = stateDir ?? path.join(account.home, ".local", "state", "esphome-forge", "worker");
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st && process.getuid?.() === 0) {
+    // Every folder created on the way is the user's (`~/.local/state/…` must be enterable).
+    const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (let d = dir; first && d.startsWith(first); d = path.dirname(d)) chownSync(d, account.uid, account.gid);
+  } else if (st && st.uid !== account.uid) {
+    throw new Error(`--user ${name}: the state folder ${dir} belongs to uid ${st.uid}; chown -R it to ${name}`);
+  }
+  const user = becomeUser(name, dir);
+  process.chdir(dir);
+  console.log(`esphome-forge worker: running as ${user.name} (uid ${user.uid}); builds run as that user`);
+  return dir;
 }

@@ -1,7 +1,7 @@
 // `esphome-forge worker`: parses flags (and FORGE_* environment fallbacks), starts the worker,
 // and turns signals into an orderly stop: the first SIGTERM/SIGINT drains, a second one stops
 // at once. Resolves with the process exit code.
-import { chownSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -9,7 +9,7 @@ import { Tag } from "@esphome-forge/shared";
 import { extraBuildEnvProblem } from "../isolation/build-env.js";
 import { hideSecretArgs } from "../isolation/hide-args.js";
 import type { BuildPhase } from "./phase-commands.js";
-import { becomeUser, lookupUser } from "./run-as-user.js";
+import { runAsUser } from "./run-as-user.js";
 import { serverUrls } from "./server-url.js";
 import { startWorker, type WorkerOptions } from "./worker.js";
 
@@ -224,26 +224,6 @@ function int(text: string, flag: string, min: number, max: number): number {
   return n;
 }
 
-/** `--user`: prepare the state folder for that user while still root, then become the user. */
-function runAs(opts: WorkerArgs): void {
-  const name = opts.user!;
-  const account = lookupUser(name);
-  if (!account) throw new Error(`--user: there is no user named ${JSON.stringify(name)}`);
-  if (!opts.stateDirGiven) opts.stateDir = path.join(account.home, ".local", "state", "esphome-forge", "worker");
-  const st = statSync(opts.stateDir, { throwIfNoEntry: false });
-  if (!st && process.getuid?.() === 0) {
-    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
-    chownSync(opts.stateDir, account.uid, account.gid);
-  } else if (st && st.uid !== account.uid) {
-    throw new Error(
-      `--user ${name}: the state folder ${opts.stateDir} belongs to uid ${st.uid}; chown -R it to ${name}`,
-    );
-  }
-  const user = becomeUser(name, opts.stateDir);
-  process.chdir(opts.stateDir); // builds and probes start here, never in a folder of root's
-  console.log(`esphome-forge worker: running as ${user.name} (uid ${user.uid}); builds run as that user`);
-}
-
 function defaultStateDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state");
   return path.join(base, "esphome-forge", "worker");
@@ -270,7 +250,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   delete process.env.FORGE_WORKER_TOKEN;
   if (opts.user) {
     try {
-      runAs(opts);
+      opts.stateDir = runAsUser(opts.user, opts.stateDirGiven ? opts.stateDir : null);
     } catch (err) {
       console.error(`esphome-forge worker: ${(err as Error).message}`);
       return 1;

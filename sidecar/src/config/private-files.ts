@@ -4,7 +4,7 @@
 // and API keys). New files are created that way; an existing install is tightened at every start.
 // The config folder holds the user's own files: only warned about, never changed.
 import { chmodSync, lstatSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import type { DataPaths } from "./paths.js";
 
 export const PRIVATE_DIR = 0o700;
@@ -49,9 +49,11 @@ export function tightenDatabaseFiles(dbFile: string): void {
   }
 }
 
-/** Warns when the config folder's secrets.yaml can be read by every local user. */
-export function warnAboutOpenSecrets(configDir: string, log: (msg: string) => void): void {
-  const file = join(configDir, "secrets.yaml");
+/** Warns when a config folder outside the data folder has a secrets.yaml every local user can read. */
+export function warnAboutOpenSecrets(paths: DataPaths, log: (msg: string) => void): void {
+  const rel = relative(paths.dataDir, paths.configDir);
+  if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) return; // inside the 0700 data folder
+  const file = join(paths.configDir, "secrets.yaml");
   const st = lstatSync(file, { throwIfNoEntry: false });
   if (st?.isFile() && (st.mode & 0o004) !== 0)
     log(`config folder: ${file} is readable by every local user (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
