@@ -1,7 +1,7 @@
 // Support for the build isolation tests: a Node binary the build user can run (this machine's
 // Node may live under /root, which other users cannot enter), the stand-in build command that
 // uses it, and reading what a spying stand-in printed.
-import { accessSync, chmodSync, constants, copyFileSync, linkSync, mkdtempSync, statSync } from "node:fs";
+import { accessSync, chmodSync, constants, copyFileSync, linkSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { STANDIN } from "../src/devtools/processes.js";
@@ -22,6 +22,7 @@ function reachableByOthers(file: string): boolean {
 export function reachableNode(): string {
   if (reachableByOthers(process.execPath)) return process.execPath;
   const dir = mkdtempSync(path.join(tmpdir(), "forge-node-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755);
   const node = path.join(dir, "node");
   try {
