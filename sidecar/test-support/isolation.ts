@@ -22,7 +22,6 @@ function reachableByOthers(file: string): boolean {
 export function reachableNode(): string {
   if (reachableByOthers(process.execPath)) return process.execPath;
   const dir = mkdtempSync(path.join(tmpdir(), "forge-node-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755);
   const node = path.join(dir, "node");
   try {
@@ -38,6 +37,11 @@ export function reachableNode(): string {
 /** The stand-in build command run by `node` (so the build user can start it). */
 export function standinCommand(node: string): string {
   return `exec "${node}" "${STANDIN}"`;
+}
+
+/** Removes the copy reachableNode() made, if it made one. */
+export function releaseNode(node: string): void {
+  if (node !== process.execPath) rmSync(path.dirname(node), { recursive: true, force: true });
 }
 
 /** A temp folder the build user can enter (for its state folder), unlike mkdtemp's 0700 ones. */

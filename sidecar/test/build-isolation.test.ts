@@ -17,6 +17,7 @@ import {
   BUILD_USER,
   isRoot,
   reachableNode,
+  releaseNode,
   sharedTempDir,
   spyReport,
   standinCommand,
@@ -62,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sc?.stop();
   rmSync(stateRoot, { recursive: true, force: true });
+  releaseNode(node);
 });
 
 /** Adds a device whose stand-in build prints its environment and tries to read `files`. */
