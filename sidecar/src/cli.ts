@@ -9,6 +9,7 @@ import { openDatabase } from "./db/database.js";
 import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
 import { Sidecar } from "./server.js";
 import { systemClock } from "./util/clock.js";
+import { hideSecretArgs } from "./isolation/hide-args.js";
 import { SIDECAR_VERSION } from "./util/version.js";
 import { WorkerTokens } from "./worker-hub/worker-tokens.js";
 
@@ -29,6 +30,12 @@ Usage:
                             https://forge.example.com behind a reverse proxy ($FORGE_ALLOWED_ORIGINS)
       --request-timeout-ms N  a request's headers and body must arrive within N ms (default 30000)
       --local-slots N       slots of the built-in local worker (0 = off)
+      --local-worker-user U who its builds run as when the sidecar runs as root: auto (default: the
+                            system user esphome-forge-build, created when missing), none (root), or
+                            a user name ($FORGE_LOCAL_WORKER_USER)
+      --local-worker-state-dir DIR  its state and build folders (default: as that user
+                            /var/lib/esphome-forge/local-worker/<instance id>, else
+                            <data-dir>/local-worker; $FORGE_LOCAL_WORKER_STATE_DIR)
       --lease-ms N          job lease length
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
       --esphome PATH        the esphome executable (default: $FORGE_ESPHOME_BIN, then PATH)
@@ -47,6 +54,9 @@ Usage:
 `;
 
 async function serve(argv: string[]): Promise<number> {
+  hideSecretArgs(["esphome-forge", "serve"], argv, ["--admin-token"]); // builds can read `ps`
+  // Everything the sidecar creates (database, firmware, keys, ESPHome's own output) is its alone.
+  process.umask(0o077);
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -60,6 +70,8 @@ async function serve(argv: string[]): Promise<number> {
       "allowed-origins": { type: "string" },
       "request-timeout-ms": { type: "string" },
       "local-slots": { type: "string" },
+      "local-worker-user": { type: "string" },
+      "local-worker-state-dir": { type: "string" },
       "lease-ms": { type: "string" },
       "build-command": { type: "string" },
       esphome: { type: "string" },
@@ -102,6 +114,8 @@ async function serve(argv: string[]): Promise<number> {
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
     seed: !values["no-seed"],
+    localWorkerUser: values["local-worker-user"] ?? process.env.FORGE_LOCAL_WORKER_USER ?? "auto",
+    localWorkerStateDir: stateDirArg(values["local-worker-state-dir"] ?? process.env.FORGE_LOCAL_WORKER_STATE_DIR),
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
     log: (m) => console.error(`${new Date().toISOString()} ${m}`),
   });
@@ -162,6 +176,10 @@ function list(value: string | undefined): string[] {
     .split(",")
     .map((x) => x.trim())
     .filter(Boolean);
+}
+
+function stateDirArg(dir: string | undefined): string | null {
+  return dir ? resolve(dir) : null;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -22,6 +22,7 @@ import { UpgradeGate } from "./edge/upgrade-gate.js";
 import { EventTickets } from "./events/event-tickets.js";
 import type { ApiContext } from "./api/context.js";
 import { dataPaths } from "./config/paths.js";
+import { tightenDataFolder, tightenDatabaseFiles, warnAboutOpenSecrets } from "./config/private-files.js";
 import { SettingsStore } from "./config/settings-store.js";
 import { defaultProbeEnabled, recordDefaultEsphomeVersionInBackground } from "./config/default-esphome-version.js";
 import { findPython } from "./build-worker/esphome-versions/python.js";
@@ -35,6 +36,7 @@ import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
 import { findEsphome, Inventory, seedExamples } from "./inventory/inventory.js";
 import { LocalWorker } from "./worker-hub/local-worker.js";
+import { planBuildIsolation } from "./worker-hub/build-user.js";
 import { JobQueue } from "./queue/job-queue.js";
 import { systemClock, type Clock } from "./util/clock.js";
 import { SIDECAR_VERSION } from "./util/version.js";
@@ -68,6 +70,10 @@ export interface SidecarOptions {
   buildCommand?: string | null;
   esphomeBin?: string | null;
   seed?: boolean;
+  /** Who the local worker's builds run as: `auto` (default; a separate user when root), `none`, or a user name. */
+  localWorkerUser?: string;
+  /** The local worker's state folder (default: see worker-hub/local-worker-state.ts). */
+  localWorkerStateDir?: string | null;
   /** Advertise on the LAN as `_esphome-forge._tcp` (default true; never when listening on loopback only). */
   zeroconf?: boolean;
   publicDir?: string | null;
@@ -100,12 +106,16 @@ export class Sidecar {
     const log = opts.log ?? ((m: string) => console.log(m));
     const clock = opts.clock ?? systemClock;
     const paths = dataPaths(opts.dataDir, opts.configDir);
-    for (const dir of [paths.dataDir, paths.configDir, paths.firmwareDir]) mkdirSync(dir, { recursive: true });
+    for (const dir of [paths.dataDir, paths.configDir, paths.firmwareDir])
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    tightenDataFolder(paths, log);
+    warnAboutOpenSecrets(paths, log);
     const admin = resolveAdminToken(opts.adminToken ?? null, paths.adminTokenFile);
     const adminToken = admin.token;
     const startedAt = new Date(clock.now()).toISOString();
 
     const db = openDatabase(paths.dbFile);
+    tightenDatabaseFiles(paths.dbFile);
     const settings = new SettingsStore(db, opts.overrides);
     const queue = new JobQueue(db, () => settings.get(), clock);
     const firmware = new FirmwareStore(db, paths.firmwareDir, clock);
@@ -114,9 +124,22 @@ export class Sidecar {
       if (seeded.length) log(`seeded example devices: ${seeded.join(", ")}`);
     }
     const esphome = await findEsphome(opts.esphomeBin ?? null);
+    const instanceId = loadOrCreateInstanceId(join(paths.dataDir, "instance-id"));
+    // Who build code runs as: the local worker's builds and the inventory's own `esphome config`.
+    const isolation = await planBuildIsolation({
+      dataDir: paths.dataDir,
+      instanceId,
+      setting: opts.localWorkerUser ?? "auto",
+      stateDir: opts.localWorkerStateDir ?? null,
+      buildCommand: opts.buildCommand ?? null,
+      esphomeBin: esphome?.argv[0] ?? null,
+      log,
+    });
+    isolation.summary.forEach((line) => log(line));
     const inventory = new Inventory({
       configDir: paths.configDir,
       esphome,
+      sandbox: isolation.inventory,
       rescanIntervalSec: settings.get().rescanIntervalSec,
       log,
     });
@@ -237,7 +260,6 @@ export class Sidecar {
       }),
     });
 
-    const instanceId = loadOrCreateInstanceId(join(paths.dataDir, "instance-id"));
     const health = (): HealthResponse => ({
       status: "ok",
       product: "Forge for ESPHome",
@@ -328,6 +350,7 @@ export class Sidecar {
     queue.extendAllLeases(settings.get().leaseMs + RECONNECT_GRACE_MS);
     const local = new LocalWorker({
       dataDir: paths.dataDir,
+      isolation,
       serverUrl: url,
       tokens,
       buildCommand: opts.buildCommand ?? null,
@@ -399,7 +422,7 @@ function loadOrCreateInstanceId(file: string): string {
     if (/^[0-9a-f]{32}$/.test(id)) return id;
   }
   const id = randomBytes(16).toString("hex");
-  writeFileSync(file, id + "\n");
+  writeFileSync(file, id + "\n", { mode: 0o600 });
   return id;
 }
 

@@ -40,6 +40,12 @@
 //   sigterm-exit=N         on SIGTERM exit at once with code N (0 = "finished just as the cancel came")
 //   no-storage=1           compile succeeds without writing the storage JSON
 //   version=V              what `version` reports and the storage JSON records (default 2026.10.0)
+//   dump-env=1             print every environment variable as `standin: env NAME=VALUE` (the
+//                          isolation tests: what build code can see), on stderr
+//   try-read=A,B,…         try to read each file and print `standin: read PATH ok N bytes` or
+//                          `standin: read PATH refused CODE`; `{ppid}` stands for the parent's pid
+//                          (/proc/{ppid}/environ is the worker's environment)
+//   report-file=PATH       also append those lines to PATH (for runs whose output nobody shows)
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -53,7 +59,12 @@ const C = {
   bold: "\x1b[1m",
   cyan: "\x1b[36m",
 };
-const info = (msg) => out(`${C.green}INFO ${msg}${C.reset}\n`);
+// `config` (validate) keeps stdout for the resolved YAML, as ESPHome does: its log lines go to stderr.
+let logToStderr = false;
+const info = (msg) =>
+  logToStderr
+    ? void process.stderr.write(`${C.green}INFO ${msg}${C.reset}\n`)
+    : out(`${C.green}INFO ${msg}${C.reset}\n`);
 const warn = (msg) => out(`${C.yellow}WARNING ${msg}${C.reset}\n`);
 const error = (msg) => process.stderr.write(`${C.red}ERROR ${msg}${C.reset}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -183,6 +194,26 @@ function spawnGrandchild(knobs, buildDir) {
   out(`standin: pids standin=${process.pid} grandchild=${child.pid}\n`);
 }
 
+/** Acts like build code that wants the host's secrets: prints its environment, tries files. */
+async function spy(knobs) {
+  const lines = [];
+  if (knobs["dump-env"] === "1")
+    for (const [k, v] of Object.entries(process.env).sort()) lines.push(`standin: env ${k}=${v}`);
+  for (const raw of (knobs["try-read"] ?? "").split(",").filter(Boolean)) {
+    const file = raw.replaceAll("{ppid}", String(process.ppid));
+    try {
+      const bytes = readFileSync(file);
+      lines.push(`standin: read ${file} ok ${bytes.length} bytes`);
+      lines.push(`standin: content ${JSON.stringify(bytes.toString("latin1").slice(0, 4096))}`);
+    } catch (err) {
+      lines.push(`standin: read ${file} refused ${err.code ?? err.message}`);
+    }
+  }
+  // stderr: a `config` run's stdout is the resolved YAML and must stay parseable.
+  process.stderr.write(lines.map((l) => `${l}\n`).join(""));
+  if (knobs["report-file"]) appendFileSync(knobs["report-file"], lines.map((l) => `${l}\n`).join(""));
+}
+
 async function main() {
   const inv = parseInvocation(process.argv.slice(2));
   if (inv.phase === "version") {
@@ -195,6 +226,7 @@ async function main() {
   }
   const yaml = readFileSync(inv.config, "utf8");
   const knobs = readKnobs(yaml);
+  logToStderr = inv.phase === "validate";
   const version = knobs.version ?? "2026.10.0";
   const configDir = path.dirname(inv.config);
   const buildDir = inv.buildDir ?? configDir;
@@ -206,6 +238,7 @@ async function main() {
   else if (knobs["sigterm-exit"] !== undefined)
     process.on("SIGTERM", () => process.exit(num(knobs["sigterm-exit"], 0)));
   if (knobs["spawn-grandchild"] === "1") spawnGrandchild(knobs, buildDir);
+  if (knobs["dump-env"] === "1" || knobs["try-read"]) await spy(knobs);
   const failHere = knobs["fail-at"] === inv.phase;
   const hangHere = async () => {
     if (knobs.hang !== inv.phase) return;

@@ -1,7 +1,7 @@
 // What a worker remembers on disk and reports about itself: its stable id (worker.json in the
 // state folder), the device build folders it holds, and the machine it runs on.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, type Dirent } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, type Dirent } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DeviceId, type WorkerSystem } from "@esphome-forge/shared";
@@ -21,6 +21,7 @@ export function buildsRoot(stateDir: string): string {
 /** Reads `<stateDir>/worker.json`, creating it (and the folder) with a fresh id on first start. */
 export function loadWorkerId(stateDir: string, log: (line: string) => void = () => {}): string {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(stateDir, 0o700); // its build folders and trust key are this worker's alone
   const file = path.join(stateDir, "worker.json");
   let raw: string | null = null;
   try {

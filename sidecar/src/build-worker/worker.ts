@@ -29,6 +29,8 @@ export interface WorkerOptions {
   keepEsphomeVersions?: number;
   /** Cap on the device build folders in MiB, least recently used evicted after each job (default 20000; 0 = none). */
   cacheMaxMb?: number;
+  /** Extra environment variables builds may see (`--build-env`), beyond the allow-list. */
+  buildEnv?: string[];
   /** Phases the build command stands in for (default: all of them). */
   buildCommandPhases?: BuildPhase[] | null;
   /** Longest one OTA attempt may take (default 120 s); a failed attempt is retried once. */
@@ -118,11 +120,14 @@ class BuildWorker implements WorkerHandle {
       ? new WorkerEsphome({
           stateDir: o.stateDir,
           localBin: o.esphomeBin ?? "esphome",
-          localVersion: probeEsphomeVersions({ buildCommand: null, esphomeBin: o.esphomeBin }).then(
-            (v) => v[0] ?? null,
-          ),
+          localVersion: probeEsphomeVersions({
+            buildCommand: null,
+            esphomeBin: o.esphomeBin,
+            extraEnv: o.buildEnv ?? [],
+          }).then((v) => v[0] ?? null),
           python: o.python ?? null,
           keep: o.keepEsphomeVersions ?? 3,
+          extraEnv: o.buildEnv ?? [],
           onChange: () => this.versionsChanged(),
         })
       : null;
@@ -136,6 +141,7 @@ class BuildWorker implements WorkerHandle {
         buildCommand: o.buildCommand,
         buildCommandPhases: o.buildCommandPhases ?? null,
         esphomeBin: o.esphomeBin,
+        extraEnv: o.buildEnv ?? [],
         otaTimeoutMs: o.otaTimeoutMs,
         otaRetryDelayMs: o.otaRetryDelayMs,
         onlyGenerate: o.onlyGenerate ?? false,
@@ -155,7 +161,7 @@ class BuildWorker implements WorkerHandle {
     // The version probe runs alongside; heartbeats carry the answer once known.
     const probed = this.esphome
       ? this.esphome.localVersion().then(() => this.esphome!.reported())
-      : probeEsphomeVersions(this.o);
+      : probeEsphomeVersions({ ...this.o, extraEnv: this.o.buildEnv ?? [] });
     void probed.then((v) => {
       if (this.ended) return;
       if (v.length) this.log(`ESPHome ${v.join(", ")}`);

@@ -31,7 +31,7 @@ export class FirmwareStore {
     private readonly dir: string,
     private readonly clock: Clock = systemClock,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.upsert = db.prepare(
       `INSERT INTO firmware (sha256, size, created_at, last_used_at) VALUES (?, ?, ?, ?)
        ON CONFLICT(sha256) DO UPDATE SET last_used_at = excluded.last_used_at`,
@@ -117,11 +117,11 @@ function holds(file: string, sha256: string, size: number): boolean {
 }
 
 function writeAtomically(file: string, bytes: Buffer): void {
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fd = openSync(tmp, "w", 0o644);
+  const fd = openSync(tmp, "w", 0o600);
   try {
-    fchmodSync(fd, 0o644); // readable by whoever serves downloads, regardless of umask
+    fchmodSync(fd, 0o600); // images embed Wi-Fi passwords and API keys: the sidecar's alone, whatever the umask
     for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
   } catch (err) {
@@ -134,11 +134,11 @@ function writeAtomically(file: string, bytes: Buffer): void {
 }
 
 async function writeAtomicallyAsync(file: string, bytes: Buffer): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fh = await open(tmp, "w", 0o644);
+  const fh = await open(tmp, "w", 0o600);
   try {
-    await fh.chmod(0o644);
+    await fh.chmod(0o600);
     await fh.writeFile(bytes);
     await fh.sync();
   } catch (err) {

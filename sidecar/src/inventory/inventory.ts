@@ -10,13 +10,14 @@ import { atomicWrite, pool } from "./fs-util.js";
 import type { Diagnostic } from "./errors.js";
 import { formatDiagnostic, InventoryError } from "./errors.js";
 import type { EsphomeCli, EsphomeConfigResult } from "./esphome-cli.js";
+import { inSandbox, type ConfigSandbox } from "./config-sandbox.js";
 import type { JobFile } from "./job-files.js";
 import type { MetadataPatch } from "./metadata-block.js";
 import { applyPatch, readMetadata, writeMetadata } from "./metadata-block.js";
 import type { ReadContext } from "./read-device.js";
 import { loadPlain, readDevice } from "./read-device.js";
 import { realInside } from "./safe-path.js";
-import { isDeviceFileName, scanConfigDir } from "./scan.js";
+import { deviceIdOf, isDeviceFileName, scanConfigDir } from "./scan.js";
 
 export { findEsphome } from "./esphome-cli.js";
 export type { EsphomeCli, EsphomeConfigResult } from "./esphome-cli.js";
@@ -29,6 +30,8 @@ export type { InventoryDevice } from "./inventory-device.js";
 export interface InventoryOptions {
   configDir: string;
   esphome: EsphomeCli | null;
+  /** Run `esphome config` as the build user on a copy of each device's files (null: in place, as the sidecar). */
+  sandbox?: ConfigSandbox | null;
   rescanIntervalSec: number;
   log?: (msg: string) => void;
 }
@@ -140,15 +143,31 @@ export class Inventory extends EventEmitter {
       rootReal: this.root,
       deviceFiles: new Set(this.files.values()),
       log: this.opts.log,
-      resolve: esphome ? (file, rawHash) => this.resolveCached(esphome, file, rawHash) : undefined,
+      resolve: esphome ? (file, rawHash, files) => this.resolveCached(esphome, file, rawHash, files) : undefined,
     };
   }
 
   /** One `esphome config` per distinct set of job files; failures of ESPHome itself are not cached. */
-  private resolveCached(esphome: EsphomeCli, file: string, rawHash: string): Promise<EsphomeConfigResult> {
+  private resolveCached(
+    esphome: EsphomeCli,
+    file: string,
+    rawHash: string,
+    files: JobFile[],
+  ): Promise<EsphomeConfigResult> {
     const hit = this.resolveCache.get(rawHash);
     if (hit) return hit;
-    const p = esphome.config(path.join(this.root, file)).then((r) => {
+    const sandbox = this.opts.sandbox;
+    const run = sandbox
+      ? inSandbox(sandbox, deviceIdOf(file), files, (dir, as) => esphome.config(path.join(dir, file), as)).catch(
+          (err: unknown): EsphomeConfigResult => ({
+            ok: false,
+            output: "",
+            unavailable: true,
+            errors: [{ file: null, line: null, message: `esphome config could not run: ${(err as Error).message}` }],
+          }),
+        )
+      : esphome.config(path.join(this.root, file));
+    const p = run.then((r) => {
       if (r.unavailable) this.resolveCache.delete(rawHash);
       return r;
     });
