@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
 import { requireAdmin, requireAdminOrWorker } from "./auth.js";
+import { refuseWritesWhileDiskFull } from "./disk-full.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { deviceRoutes } from "./routes/devices.js";
@@ -62,6 +63,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use("/firmware", requireAdminOrWorker(ctx.adminToken, ctx.tokens));
   api.use(firmwareRoutes(ctx));
   api.use(requireAdmin(ctx.adminToken));
+  if (ctx.disk) api.use(refuseWritesWhileDiskFull(ctx.disk));
   api.use(systemRoutes(ctx, hooks.onSettingsChanged));
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
@@ -93,6 +95,6 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
     });
   }
   app.use(notFound);
-  app.use(errorHandler(ctx.log));
+  app.use(errorHandler(ctx.log, (err) => ctx.disk?.report(err, "an API request")));
   return app;
 }

@@ -1,5 +1,6 @@
 import type { HealthResponse, InfoResponse } from "@esphome-forge/shared";
 import type { SettingsStore } from "../config/settings-store.js";
+import type { DiskState } from "../durability/disk-state.js";
 import type { DeviceView } from "../fleet/device-view.js";
 import type { JobService } from "../fleet/job-service.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
@@ -28,4 +29,6 @@ export interface ApiContext {
   log: (msg: string) => void;
   /** Content trust; absent in tests that build a bare API. */
   trust?: TrustEngine;
+  /** The data folder's disk: writes are refused with 507 while it is full. */
+  disk?: Pick<DiskState, "full" | "message" | "retryAfterMs" | "report">;
 }

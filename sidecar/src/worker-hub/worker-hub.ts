@@ -11,6 +11,7 @@ import {
   WorkerToSidecar,
   type HelloMessage as Hello,
 } from "@esphome-forge/shared";
+import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
@@ -40,6 +41,8 @@ export interface WorkerHubOptions {
   log: (msg: string) => void;
   /** Content trust: enrols worker keys and turns on the compile_upload gate. */
   trust?: WorkerTrustGate;
+  /** The data folder's disk, told about writes that fail for lack of space. */
+  disk?: Pick<DiskState, "report">;
 }
 
 export class WorkerHub {
@@ -86,7 +89,13 @@ export class WorkerHub {
         sendAndClose(ws, hello.code, hello.codeName, hello.error);
         return;
       }
-      this.start(ws, auth.tokenId, hello.hello);
+      try {
+        this.start(ws, auth.tokenId, hello.hello);
+      } catch (err) {
+        if (!this.o.disk?.report(err, `accepting worker ${hello.hello.workerId}`)) throw err;
+        // 1013 "try again later": the worker reconnects with its backoff.
+        sendAndClose(ws, 1013, "disk_full", "the sidecar's disk is full; try again later");
+      }
     });
     ws.on("error", (err) => this.o.log(`worker socket error: ${err.message}`));
   }
@@ -136,6 +145,16 @@ export class WorkerHub {
   }
 
   private onMessage(session: WorkerSession, data: RawData, isBinary: boolean): void {
+    try {
+      this.dispatchMessage(session, data, isBinary);
+    } catch (err) {
+      // A full disk fails the write (a lease renewal, a phase) but never the sidecar: the state is
+      // raised and the message's effect is lost, as if it had been dropped on the way.
+      if (!this.o.disk?.report(err, `handling a message from worker ${session.id}`)) throw err;
+    }
+  }
+
+  private dispatchMessage(session: WorkerSession, data: RawData, isBinary: boolean): void {
     session.lastSeenAt = this.o.clock.now();
     if (isBinary) {
       this.o.messages.onFirmwareBytes(session, toBuffer(data));
