@@ -29,6 +29,8 @@ export const ErrorCode = z.enum([
   "payload_too_large",
   "unsupported_media_type",
   "too_many_requests",
+  /** HTTP 507: the data folder's disk is full; nothing was written. Retry once space is free. */
+  "disk_full",
   "internal",
 ]);
 export const ErrorBody = z.object({
@@ -36,7 +38,22 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/**
+ * A condition that needs the operator while the sidecar keeps running (HA raises a repairs issue for each).
+ * - `disk_full`: the data folder's file system is (nearly) full. Reads and the events stream keep working;
+ *   new jobs and results are refused (HTTP 507 / "send again later" to workers) and dispatch is paused
+ *   until space returns, which the sidecar notices by itself.
+ */
+export const HealthProblem = z.object({
+  code: z.enum(["disk_full"]),
+  message: z.string(),
+  /** When the condition began (ISO time). */
+  since: z.string(),
+});
+export type HealthProblem = z.infer<typeof HealthProblem>;
+
 export const HealthResponse = z.object({
+  /** The sidecar answers; `problems` lists what needs attention. */
   status: z.literal("ok"),
   product: z.literal("Forge for ESPHome"),
   version: z.string(),
@@ -44,6 +61,7 @@ export const HealthResponse = z.object({
   workerProtocolVersion: z.number().int(),
   /** Stable id of this sidecar installation (kept in its data folder), for discovery and HA unique ids. */
   instanceId: z.string(),
+  problems: z.array(HealthProblem).default([]),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
@@ -56,6 +74,8 @@ export const InfoResponse = HealthResponse.extend({
   runningJobs: z.number().int(),
   totalSlots: z.number().int(),
   esphomeAvailable: z.boolean(),
+  /** Free space on the data folder's file system, when the platform tells. */
+  diskFreeBytes: z.number().int().nonnegative().nullable().optional(),
 });
 export type InfoResponse = z.infer<typeof InfoResponse>;
 

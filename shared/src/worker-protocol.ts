@@ -16,8 +16,11 @@ import {
   WorkerSystem,
 } from "./domain.js";
 
-/** Bumped on any incompatible change. A worker speaking another version is refused with both numbers named. */
-export const WORKER_PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change. A worker speaking another version is refused with both numbers named.
+ * 2: log chunks carry sequence numbers and are acknowledged (`log_ack`); `ack` and `approval` can say "later".
+ */
+export const WORKER_PROTOCOL_VERSION = 2;
 
 /** Close codes used on the worker socket (4000–4999 are application codes). */
 export const WorkerCloseCode = {
@@ -63,9 +66,20 @@ export const HeartbeatMessage = z.object({
 
 export const StartedMessage = z.object({ type: z.literal("started"), ...JobRef, phase: JobPhase });
 
+/**
+ * Build output. Chunks of one assignment are numbered 1, 2, 3, …; the worker keeps each until a `log_ack`
+ * covers it and sends the unacknowledged ones again after a reconnect, so the sidecar drops repeats and
+ * writes a gap marker only where output is truly lost.
+ */
 export const LogMessage = z.object({
   type: z.literal("log"),
   ...JobRef,
+  seq: z.number().int().positive(),
+  /**
+   * The oldest chunk the worker still holds: every chunk below it was acknowledged or dropped by the
+   * worker's offline cap. Chunks between the sidecar's last stored one and this one are lost for good.
+   */
+  keptFrom: z.number().int().positive(),
   /** Raw text as the build printed it, ANSI colours included. */
   chunk: z.string().max(1024 * 1024),
 });
@@ -188,12 +202,29 @@ export type AssignMessage = z.infer<typeof AssignMessage>;
 
 export const CancelMessage = z.object({ type: z.literal("cancel"), ...JobRef, reason: z.string() });
 
+/**
+ * "Not now, send it again later" (e.g. the sidecar's disk is full): the worker keeps what it sent and
+ * repeats it after this many milliseconds instead of dropping it.
+ */
+const RetryAfterMs = z.number().int().positive().max(600_000);
+
 /** Acknowledges a result (the worker may forget the job) or a release. */
 export const AckMessage = z.object({
   type: z.literal("ack"),
   ...JobRef,
   accepted: z.boolean(),
   reason: z.string().nullable(),
+  /** With accepted=false: the result was not taken *yet*; keep it and send it again after this delay. */
+  retryAfterMs: RetryAfterMs.optional(),
+});
+
+/** Every log chunk of the assignment up to `seq` is stored; the worker may forget them. */
+export const LogAckMessage = z.object({
+  type: z.literal("log_ack"),
+  ...JobRef,
+  seq: z.number().int().nonnegative(),
+  /** The chunks after `seq` could not be stored: pause, then send them all again after this delay. */
+  retryAfterMs: RetryAfterMs.optional(),
 });
 
 export const ConfigureMessage = z.object({
@@ -220,6 +251,8 @@ export const ApprovalMessage = z.object({
   verdict: TrustVerdict,
   warning: z.string().nullable(),
   error: z.string().nullable(),
+  /** With allow=false: no decision yet (e.g. the sidecar's disk is full); ask again after this delay. */
+  retryAfterMs: RetryAfterMs.optional(),
 });
 export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
 
@@ -229,6 +262,7 @@ export const SidecarToWorker = z.discriminatedUnion("type", [
   AssignMessage,
   CancelMessage,
   AckMessage,
+  LogAckMessage,
   ConfigureMessage,
   CleanCacheMessage,
   ErrorMessage,

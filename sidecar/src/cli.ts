@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { SettingsPatch } from "@esphome-forge/shared";
 import { adminTokenFromArgs } from "./config/admin-token.js";
 import { dataPaths } from "./config/paths.js";
-import { openDatabase } from "./db/database.js";
+import { openStateDatabase } from "./durability/database-open.js";
 import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
 import { Sidecar } from "./server.js";
 import { systemClock } from "./util/clock.js";
@@ -42,6 +42,9 @@ Usage:
       --no-seed             do not write example devices into an empty config folder
       --no-zeroconf         do not advertise _esphome-forge._tcp on the LAN (also FORGE_ZEROCONF=off);
                             a sidecar listening on loopback only is never advertised
+      --accept-database     start although forge.db is blank or older than the state anchor
+                            (<data-dir>/state/anchor.json); flashes the anchor recorded are never re-run
+      Free space below $FORGE_DISK_RESERVE_MB (default 64) MiB counts as a full disk.
   esphome-forge worker --server URL --token TOKEN [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]
   esphome-forge token create NAME | list | revoke ID   [--data-dir DIR]
   esphome-forge verify FIRMWARE --bundle FILE [--proof FILE] [--trusted-root FILE] [--key FILE] [--json]
@@ -77,6 +80,7 @@ async function serve(argv: string[]): Promise<number> {
       esphome: { type: "string" },
       "no-seed": { type: "boolean", default: false },
       "no-zeroconf": { type: "boolean", default: false },
+      "accept-database": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -117,8 +121,18 @@ async function serve(argv: string[]): Promise<number> {
     localWorkerUser: values["local-worker-user"] ?? process.env.FORGE_LOCAL_WORKER_USER ?? "auto",
     localWorkerStateDir: stateDirArg(values["local-worker-state-dir"] ?? process.env.FORGE_LOCAL_WORKER_STATE_DIR),
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
+    acceptDatabase: values["accept-database"],
     log: (m) => console.error(`${new Date().toISOString()} ${m}`),
   });
+  // The last net under every write: a full disk that slipped past the handlers is a state, not a crash.
+  // Anything else still ends the process, as it would without this handler.
+  const fatal = (err: unknown) => {
+    if (sidecar.absorb(err)) return;
+    console.error(`esphome-forge: ${(err as Error)?.stack ?? String(err)}`);
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
   // The lines scripts and tests read; everything else goes to stderr. The token itself is shown
   // only on the start that generated it.
   const { admin } = sidecar;
@@ -145,7 +159,7 @@ function token(argv: string[]): number {
     options: { "data-dir": { type: "string" } },
   });
   const paths = dataPaths(resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"));
-  const db = openDatabase(paths.dbFile);
+  const db = openStateDatabase(paths);
   try {
     const tokens = new WorkerTokens(db, systemClock);
     const [sub, arg] = positionals;

@@ -26,7 +26,11 @@ import { tightenDataFolder, tightenDatabaseFiles, warnAboutOpenSecrets } from ".
 import { SettingsStore } from "./config/settings-store.js";
 import { defaultProbeEnabled, recordDefaultEsphomeVersionInBackground } from "./config/default-esphome-version.js";
 import { findPython } from "./build-worker/esphome-versions/python.js";
-import { openDatabase, type Db } from "./db/database.js";
+import type { Db } from "./db/database.js";
+import { openStateDatabase } from "./durability/database-open.js";
+import { DiskState, diskReserveBytes } from "./durability/disk-state.js";
+import type { StateAnchor } from "./durability/state-anchor.js";
+import { openAnchoredState } from "./fleet/anchored-state.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { EventBus } from "./events/event-bus.js";
 import { EventsServer } from "./events/events-server.js";
@@ -79,6 +83,10 @@ export interface SidecarOptions {
   publicDir?: string | null;
   log?: (msg: string) => void;
   clock?: Clock;
+  /** Start with a database that is blank or older than the state anchor (see durability/state-anchor.ts). */
+  acceptDatabase?: boolean;
+  /** Free space below which the data folder counts as full (default $FORGE_DISK_RESERVE_MB or 64 MiB). */
+  diskReserveBytes?: number;
 }
 
 /** How long remote workers get, beyond one lease, to reconnect after a sidecar restart (their backoff caps at 30 s). */
@@ -99,8 +107,15 @@ export class Sidecar {
       events: EventsServer;
       local: LocalWorker;
       expiry: RevocationExpiryTimer;
+      disk: DiskState;
+      anchor: StateAnchor;
     },
   ) {}
+
+  /** An error nobody caught (cli.ts): true when it was a full disk, now a state rather than a crash. */
+  absorb(err: unknown): boolean {
+    return this.parts.disk.report(err, "a background write");
+  }
 
   static async start(opts: SidecarOptions): Promise<Sidecar> {
     const log = opts.log ?? ((m: string) => console.log(m));
@@ -114,11 +129,24 @@ export class Sidecar {
     const adminToken = admin.token;
     const startedAt = new Date(clock.now()).toISOString();
 
-    const db = openDatabase(paths.dbFile);
+    const reserveBytes = opts.diskReserveBytes ?? diskReserveBytes(process.env);
+    const disk = new DiskState({ dir: paths.dataDir, reserveBytes, log });
+    const db = openStateDatabase(paths, { acceptDatabase: opts.acceptDatabase, log });
     tightenDatabaseFiles(paths.dbFile);
     const settings = new SettingsStore(db, opts.overrides);
     const queue = new JobQueue(db, () => settings.get(), clock);
     const firmware = new FirmwareStore(db, paths.firmwareDir, clock);
+    const leftovers = firmware.removeLeftoverTemps();
+    if (leftovers) log(`removed ${leftovers} unfinished temp file(s) from the firmware archive`);
+    // A database older than the state anchor is refused (or, when accepted, repaired) before anything writes.
+    const { anchor, flashes, useTrust } = await openAnchoredState({
+      dataDir: paths.dataDir,
+      db,
+      queue,
+      disk,
+      acceptDatabase: opts.acceptDatabase ?? false,
+      log,
+    });
     if (opts.seed !== false) {
       const seeded = await seedExamples(paths.configDir);
       if (seeded.length) log(`seeded example devices: ${seeded.join(", ")}`);
@@ -151,9 +179,18 @@ export class Sidecar {
       dataDir: paths.dataDir,
       firmwareBytes: (sha) => (firmware.has(sha) ? firmware.read(sha) : null),
     });
+    useTrust(trustEngine);
     // The device's own policy (metadata block `trust_policy`) wins over the fleet's.
     const trustMode = (deviceId: string) => inventory.get(deviceId)?.trustPolicy ?? settings.get().trustPolicy;
-    const trustGate = new WorkerTrustGate({ engine: trustEngine, queue, firmware, log, mode: trustMode });
+    const trustGate = new WorkerTrustGate({
+      engine: trustEngine,
+      queue,
+      firmware,
+      log,
+      mode: trustMode,
+      flashes,
+      disk,
+    });
     queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
     const audit = trustEngine.checkConsistency();
     if (!audit.ok)
@@ -176,9 +213,13 @@ export class Sidecar {
       () => settings.get().jobTimeoutMs,
       (job, image) => trustGate.gateArchived(job, image),
       (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
+      (job, fence, sha256) => flashes.intent(job, fence, sha256, job.workerId ?? "unknown"),
     );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
-    const kick = () => dispatcher.kick();
+    // Dispatch pauses while the disk is full: an assignment is a write, and so is what follows it.
+    const kick = () => {
+      if (!disk.full) dispatcher.kick();
+    };
     const jobService = new JobService(queue, inventory, view, dispatcher, registry);
     const announcer = new DeviceAnnouncer(
       bus,
@@ -194,6 +235,7 @@ export class Sidecar {
       onCapacityChange: kick,
       log,
       trust: trustGate,
+      disk,
       onJobFinished: (job) => {
         dispatcher.jobFinished(job);
         // A flash is recorded for content trust after the job's own event: announce the device again
@@ -212,11 +254,17 @@ export class Sidecar {
       log,
       onCapacityChange: kick,
       trust: trustGate,
+      disk,
       leaseMs: () => settings.get().leaseMs,
       localTokenId: () => localHolder.worker?.tokenId ?? null,
     });
 
+    let anchoredJobs = 0;
     queue.on("job", (job) => {
+      if (job.id > anchoredJobs) {
+        anchoredJobs = job.id;
+        anchor.writeSoon(); // the highest job id is anchored within a few seconds
+      }
       bus.job(job);
       announcer.jobChanged(job);
       if (TERMINAL_JOB_STATES.includes(job.state) && job.workerId) {
@@ -227,6 +275,7 @@ export class Sidecar {
     queue.on("log", (e) => bus.log(e));
     queue.on("pruned", (ids: number[]) => {
       trustEngine.jobVerdicts.forget(ids);
+      flashes.forget(ids);
       ids.forEach((id) => bus.jobRemoved(id));
     });
     inventory.on("device", (d) => announcer.deviceChanged(d));
@@ -267,6 +316,7 @@ export class Sidecar {
       apiVersion: 1,
       workerProtocolVersion: WORKER_PROTOCOL_VERSION,
       instanceId,
+      problems: [disk.problem()].filter((p) => p !== null),
     });
     const ctx: ApiContext = {
       adminToken,
@@ -285,6 +335,7 @@ export class Sidecar {
       log,
       health,
       trust: trustEngine,
+      disk,
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
@@ -298,6 +349,7 @@ export class Sidecar {
           runningJobs: queue.running().length,
           totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0),
           esphomeAvailable: esphome !== null,
+          diskFreeBytes: disk.freeBytes(),
         };
       },
     };
@@ -341,13 +393,17 @@ export class Sidecar {
 
     // Running jobs from before a restart: the local worker died with the old process, so its jobs
     // go back to the queue now; remote workers get a lease period plus their reconnect backoff.
-    for (const job of queue.running()) {
-      const fence = queue.fenceOf(job.id);
-      if (job.workerId && fence != null && registry.wasLocal(job.workerId)) {
-        queue.release(job.id, fence, "the built-in local worker stopped with the sidecar; requeued");
+    // A full disk at start is a state like any other: these writes wait for space (see disk.on below).
+    disk.guard("requeueing the local worker's jobs", () => {
+      for (const job of queue.running()) {
+        const fence = queue.fenceOf(job.id);
+        if (job.workerId && fence != null && registry.wasLocal(job.workerId)) {
+          queue.release(job.id, fence, "the built-in local worker stopped with the sidecar; requeued");
+        }
       }
-    }
-    queue.extendAllLeases(settings.get().leaseMs + RECONNECT_GRACE_MS);
+      flashes.reconcile(); // a flash whose assignment ended with the old process is now interrupted
+    });
+    disk.guard("extending leases", () => queue.extendAllLeases(settings.get().leaseMs + RECONNECT_GRACE_MS));
     const local = new LocalWorker({
       dataDir: paths.dataDir,
       isolation,
@@ -370,7 +426,7 @@ export class Sidecar {
       });
     }
 
-    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry });
+    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry, disk, anchor });
     if (opts.zeroconf !== false) {
       sidecar.zeroconf = ZeroconfAdvertiser.start({
         instanceId,
@@ -381,16 +437,32 @@ export class Sidecar {
         log,
       });
     }
+    // While the disk is full, leases neither lapse nor time out: renewals could not be written, and
+    // nobody should lose a job to the sidecar's own trouble. When space returns, every running job
+    // gets one more lease period to be renewed, and dispatch resumes.
     const sweep = () => {
-      const lapsed = queue.expireLeases();
-      for (const job of queue.expireTimeouts()) jobService.tellWorkerToStop(job, "job timed out");
-      if (lapsed.length) kick();
+      if (disk.full) return;
+      disk.guard("the lease sweep", () => {
+        const lapsed = queue.expireLeases();
+        for (const job of queue.expireTimeouts()) jobService.tellWorkerToStop(job, "job timed out");
+        flashes.reconcile();
+        if (lapsed.length) kick();
+      });
     };
+    disk.on("change", (full) => {
+      if (full) return;
+      disk.guard("extending leases", () => queue.extendAllLeases(settings.get().leaseMs));
+      void anchor.writeQuietly();
+      kick();
+    });
+    disk.start();
     sidecar.timers.push(setInterval(sweep, Math.min(1000, Math.max(100, settings.get().leaseMs / 4))));
-    sidecar.timers.push(setInterval(() => queue.pruneHistory(), 3600_000));
+    sidecar.timers.push(setInterval(() => disk.guard("pruning history", () => queue.pruneHistory()), 3600_000));
     // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.
     sidecar.timers.push(setInterval(kick, 1000));
-    queue.pruneHistory();
+    // The trust log grows without a job event (key enrolments): anchor its size now and then.
+    sidecar.timers.push(setInterval(() => void anchor.writeQuietly(), 30_000));
+    disk.guard("pruning history", () => queue.pruneHistory());
     kick();
     return sidecar;
   }
@@ -406,6 +478,8 @@ export class Sidecar {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
+    this.parts.disk.stop();
+    await this.parts.anchor.stop();
     this.db.close();
   }
 }

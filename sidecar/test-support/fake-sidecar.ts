@@ -49,6 +49,8 @@ export class FakeSidecar {
   readonly served = new Map<string, Buffer>();
   /** Acknowledge every result at once (accepted=true). */
   autoAck = true;
+  /** Acknowledge every log chunk at once (`log_ack`), as the sidecar does once it stored it. */
+  autoAckLogs = true;
   /** When false, new connections are closed right away with 4010 (a sidecar on its way down). */
   accepting = true;
   connections = 0;
@@ -212,6 +214,8 @@ export class FakeSidecar {
     if (msg.type === "hello") this.onHello(ws, msg);
     if (msg.type === "firmware") this.pendingFirmware = { conn, jobId: msg.jobId, fence: msg.fence, image: msg.image };
     if (msg.type === "result" && this.autoAck) this.ack(msg.jobId, msg.fence, true);
+    if (msg.type === "log" && this.autoAckLogs)
+      this.send({ type: "log_ack", jobId: msg.jobId, fence: msg.fence, seq: msg.seq });
     if (msg.type === "release") this.ack(msg.jobId, msg.fence, true);
   }
 

@@ -31,7 +31,10 @@
 //   incremental-ms=N       compile time when it has (default 50) — makes worker affinity matter
 //   upload-ms=N            upload time (default 50)
 //   hang=PHASE             that phase never ends by itself (for cancel and timeout tests)
+//   hang-once=PATH         …but only while PATH does not exist: the hanging stand-in creates it with its pid,
+//                          so the next attempt goes through (a flash that stalled once)
 //   log-bytes=N            extra build output written in compile, as fast as the pipe takes it
+//   log-numbered=1         each extra line carries its number (`line 000001`), to count lost or repeated lines
 //   firmware-bytes=N       size of the app image (default 65536)
 //   platform=P             override the platform read from the YAML (esp32, esp8266, rp2040, …)
 //   spawn-grandchild=1     start a long-lived grandchild in the same process group; pids are printed
@@ -180,10 +183,18 @@ function layout(dataDir, dev) {
   return { buildPath, dir, app, ota: null, factory: null };
 }
 
-async function extraLog(bytes) {
+async function extraLog(bytes, numbered) {
   const line = `${C.cyan}[standin]${C.reset} verbose build output line with ünïcödé ✓ and colour, padding padding padding\n`;
-  const size = Buffer.byteLength(line);
-  for (let n = 0; n < bytes; n += size) await out(line);
+  if (!numbered) {
+    const size = Buffer.byteLength(line);
+    for (let n = 0; n < bytes; n += size) await out(line);
+    return;
+  }
+  for (let n = 0, i = 1; n < bytes; i++) {
+    const text = `line ${String(i).padStart(6, "0")} ${line}`;
+    n += Buffer.byteLength(text);
+    await out(text);
+  }
 }
 
 function spawnGrandchild(knobs, buildDir) {
@@ -242,6 +253,10 @@ async function main() {
   const failHere = knobs["fail-at"] === inv.phase;
   const hangHere = async () => {
     if (knobs.hang !== inv.phase) return;
+    if (knobs["hang-once"]) {
+      if (existsSync(knobs["hang-once"])) return;
+      writeFileSync(knobs["hang-once"], String(process.pid));
+    }
     await out(`standin: hanging in ${inv.phase} until killed\n`);
     setInterval(() => {}, 1e6);
     await new Promise(() => {});
@@ -280,7 +295,7 @@ async function main() {
       await out(`${C.green}[${i}/${steps}]${C.reset} Compiling src/component_${i}.cpp.o\n`);
       if (i === Math.ceil(steps / 2)) {
         await hangHere();
-        if (knobs["log-bytes"]) await extraLog(num(knobs["log-bytes"], 0));
+        if (knobs["log-bytes"]) await extraLog(num(knobs["log-bytes"], 0), knobs["log-numbered"] === "1");
       }
     }
     if (failHere) {

@@ -91,10 +91,12 @@ export function fakeSidecarSuite() {
       await fake.waitFor((m) => m.type === "hello");
       return w;
     },
+    /** The job's output as the sidecar stores it: each numbered chunk once (a resent one is a repeat). */
     logOf(jobId: number): string {
+      const seen = new Set<string>();
       return suite.fake
         .of("log")
-        .filter((m) => m.jobId === jobId)
+        .filter((m) => m.jobId === jobId && !seen.has(`${m.fence}:${m.seq}`) && seen.add(`${m.fence}:${m.seq}`))
         .map((m) => m.chunk)
         .join("");
     },

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
 import { requireAdmin, requireAdminOrWorker } from "./auth.js";
+import { refuseWritesWhileDiskFull } from "./disk-full.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { hostGuard } from "./host-guard.js";
@@ -60,6 +61,11 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   const admin = requireAdmin(ctx.adminToken, ctx.limiter);
   api.use(matchRoute, authenticateRoute(admin, requireAdminOrWorker(ctx.adminToken, ctx.tokens, ctx.limiter)));
   api.use(parseRoute);
+  if (ctx.disk) {
+    // Nothing that writes runs while the disk is full; the events ticket writes nothing, so browsers keep their stream.
+    const refuse = refuseWritesWhileDiskFull(ctx.disk);
+    api.use((req, res, next) => (req.path === "/events/ticket" ? next() : refuse(req, res, next)));
+  }
   // A CI firmware upload (base64 in JSON) is the one large body: parsed with its own limit, after auth.
   api.use(EXTERNAL_FIRMWARE_PATH, express.json({ limit: EXTERNAL_FIRMWARE_BODY, strict: true }));
   api.use(requireJson, express.json({ limit: MAX_JSON_BODY, strict: true }));
@@ -98,6 +104,6 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
     });
   }
   app.use(notFound);
-  app.use(errorHandler(ctx.log));
+  app.use(errorHandler(ctx.log, (err) => ctx.disk?.report(err, "an API request")));
   return app;
 }

@@ -3,6 +3,7 @@ import type { SettingsStore } from "../config/settings-store.js";
 import type { FailureLimiter } from "../edge/failure-limiter.js";
 import type { HostPolicy } from "../edge/host-policy.js";
 import type { EventTickets } from "../events/event-tickets.js";
+import type { DiskState } from "../durability/disk-state.js";
 import type { DeviceView } from "../fleet/device-view.js";
 import type { JobService } from "../fleet/job-service.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
@@ -35,4 +36,6 @@ export interface ApiContext {
   log: (msg: string) => void;
   /** Content trust; absent in tests that build a bare API. */
   trust?: TrustEngine;
+  /** The data folder's disk: writes are refused with 507 while it is full. */
+  disk?: Pick<DiskState, "full" | "message" | "retryAfterMs" | "report">;
 }

@@ -1,6 +1,7 @@
 // Maps every error to the JSON shape `{error: {code, message}}` with a correct status code.
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { ErrorBody } from "@esphome-forge/shared";
+import { diskFullMessage, isDiskFullError } from "../durability/disk-errors.js";
 
 export class HttpError extends Error {
   constructor(
@@ -26,6 +27,8 @@ const STATUS_BY_CODE: Record<string, [number, ErrorBody["error"]["code"]]> = {
 
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  // A write that failed for lack of space: nothing was stored (each change is one transaction).
+  if (isDiskFullError(err)) return new HttpError(507, "disk_full", diskFullMessage(null));
   const e = err as { code?: unknown; status?: unknown; type?: unknown; message?: string; name?: string };
   // body-parser errors carry a status and a type.
   if (e?.type === "entity.too.large") return new HttpError(413, "payload_too_large", "request body too large");
@@ -54,10 +57,11 @@ export function toHttpError(err: unknown): HttpError {
 }
 
 export const errorHandler =
-  (log: (msg: string) => void): ErrorRequestHandler =>
+  (log: (msg: string) => void, onDiskFull?: (err: unknown) => void): ErrorRequestHandler =>
   (err, _req, res, _next) => {
     const http = toHttpError(err);
-    if (http.status >= 500) log(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    if (http.code === "disk_full") onDiskFull?.(err);
+    else if (http.status >= 500) log(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     const body: ErrorBody = { error: { code: http.code, message: http.message } };
     if (http.details !== undefined) body.error.details = http.details;
     if (http.headers) res.set(http.headers);

@@ -22,6 +22,8 @@ export interface HeldJob {
   images: BuiltImage[];
   /** Set when the job is dropped without a result: abandoned by the sidecar, or handed back with `release`. */
   discard: { release: string | null } | null;
+  /** Set while the result waits to be sent again (the sidecar said "later"). */
+  retryTimer: NodeJS.Timeout | null;
 }
 
 const MAX_ERROR_CHARS = 4096;

@@ -245,6 +245,8 @@ class BuildWorker implements WorkerHandle {
         return this.jobs.cancel(m);
       case "ack":
         return this.jobs.ack(m);
+      case "log_ack":
+        return this.jobs.logAck(m);
       case "approval":
         return this.trust.onApproval(m);
       case "configure":

@@ -192,4 +192,33 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE IF NOT EXISTS trust_external_signers (id INTEGER PRIMARY KEY CHECK (id = 1), policy TEXT NOT NULL);
   `,
+  // 4: delivery of numbered worker log chunks: the last chunk stored for the job's current assignment,
+  // so a chunk sent again after a reconnect is dropped and a chunk that never came leaves a gap marker.
+  `
+  CREATE TABLE job_log_seq (
+    job_id INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+    fence  INTEGER NOT NULL,                             -- the assignment the numbers belong to
+    seq    INTEGER NOT NULL                              -- last chunk stored (or given up as lost)
+  );
+  `,
+  // 5: the flash ledger: every flash is recorded before it happens (intent) and when it ended
+  // (outcome). No foreign key: the records outlive a pruned job's row until retention removes both.
+  `
+  CREATE TABLE flash_records (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,   -- monotonic: the state anchor counts it
+    job_id          INTEGER NOT NULL,
+    fence           INTEGER NOT NULL,
+    attempt         INTEGER NOT NULL,
+    device_id       TEXT    NOT NULL,
+    stage           TEXT    NOT NULL CHECK (stage IN ('intent', 'outcome')),
+    outcome         TEXT    CHECK (outcome IN ('succeeded', 'failed', 'cancelled', 'interrupted')),
+    firmware_sha256 TEXT,
+    worker_id       TEXT,
+    detail          TEXT,                                -- a re-flash after an interrupted attempt, an outcome's reason
+    log_index       INTEGER,                             -- its entry in the trust log
+    at              INTEGER NOT NULL
+  );
+  CREATE INDEX flash_records_job ON flash_records (job_id, fence);
+  CREATE INDEX flash_records_device ON flash_records (device_id, id);
+  `,
 ];

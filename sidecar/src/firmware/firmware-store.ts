@@ -7,6 +7,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -14,7 +15,7 @@ import {
   writeSync,
 } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { Sha256Hex } from "@esphome-forge/shared";
 import { safeJoin } from "../config/paths.js";
@@ -84,6 +85,23 @@ export class FirmwareStore {
     return safeJoin(this.dir, d.slice(0, 2), d);
   }
 
+  /**
+   * At start: removes temp files a write left behind when the process died or the disk filled
+   * (`<digest>.<pid>.<random>.tmp`). Nobody else writes the archive, so any found now is garbage.
+   */
+  removeLeftoverTemps(): number {
+    let removed = 0;
+    for (const sub of readdirSync(this.dir, { withFileTypes: true })) {
+      if (!sub.isDirectory() || !/^[0-9a-f]{2}$/.test(sub.name)) continue;
+      for (const name of readdirSync(join(this.dir, sub.name))) {
+        if (!TEMP_FILE.test(name)) continue;
+        rmSync(join(this.dir, sub.name, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   read(sha256: string): Buffer {
     if (!this.has(sha256)) throw new NotFoundError(`no firmware with digest ${sha256} in the archive`);
     return readFileSync(this.path(sha256));
@@ -116,9 +134,16 @@ function holds(file: string, sha256: string, size: number): boolean {
   return createHash("sha256").update(readFileSync(file)).digest("hex") === sha256;
 }
 
+/** The temp files of writeAtomically / writeAtomicallyAsync (tempName). */
+const TEMP_FILE = /^[0-9a-f]{64}\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+function tempName(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+}
+
 function writeAtomically(file: string, bytes: Buffer): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = tempName(file);
   const fd = openSync(tmp, "w", 0o600);
   try {
     fchmodSync(fd, 0o600); // images embed Wi-Fi passwords and API keys: the sidecar's alone, whatever the umask
@@ -135,7 +160,7 @@ function writeAtomically(file: string, bytes: Buffer): void {
 
 async function writeAtomicallyAsync(file: string, bytes: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = tempName(file);
   const fh = await open(tmp, "w", 0o600);
   try {
     await fh.chmod(0o600);

@@ -28,6 +28,8 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     private readonly gate?: (job: Job, image: { sha256: string }) => string | null,
     /** Firmware built outside Forge (CI) and uploaded for this device with its bundle, if any. */
     private readonly externalImage?: (deviceId: string, sha256: string) => FirmwareImage | null,
+    /** Puts an `upload`'s flash on record before the worker may start it (rejects when it cannot). */
+    private readonly flashIntent?: (job: Job, fence: number, sha256: string) => Promise<void>,
   ) {}
 
   async build(job: Job, fence: number): Promise<AssignMessage> {
@@ -58,6 +60,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     const ota = otaImage(firmware);
     const blocked = ota && this.gate ? this.gate(job, ota) : null;
     if (blocked) throw new Error(blocked);
+    if (ota && job.action === "upload") await this.flashIntent?.(job, fence, ota.sha256);
     return {
       type: "assign",
       jobId: job.id,

@@ -19,6 +19,7 @@ import { JobHistory, type Affinity, type DeviceStats, type JobFilter } from "./j
 import { JobLog, type LogRead } from "./job-log.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
 import { JobRows, type JobRow } from "./job-rows.js";
+import { gapMarker, LogSequence } from "./log-sequence.js";
 import { cancelRow, finish, requeueOrFail, type Tx } from "./job-transitions.js";
 import { expireLeases, expireTimeouts } from "./lease-sweeper.js";
 
@@ -53,6 +54,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly rows: JobRows;
   private readonly log: JobLog;
   private readonly history: JobHistory;
+  private readonly logSeq: LogSequence;
 
   constructor(
     private readonly db: Db,
@@ -63,6 +65,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.rows = new JobRows(db);
     this.log = new JobLog(db);
     this.history = new JobHistory(db, this.rows);
+    this.logSeq = new LogSequence(db);
   }
 
   /** Queues a job, or updates the one already waiting for this device and action (`coalesced`). */
@@ -186,6 +189,30 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     });
   }
 
+  /**
+   * A numbered chunk from the lease holder (see log-sequence.ts). `seq` is the last chunk stored
+   * afterwards, which the worker is told (`log_ack`); `stale` when the worker no longer holds the job.
+   */
+  appendWorkerLog(
+    jobId: number,
+    fence: number,
+    chunk: { seq: number; keptFrom: number; text: string },
+  ): { status: "stored" | "duplicate" | "ahead" | "stale"; seq: number } {
+    return this.run((t) => {
+      if (!this.holds(jobId, fence)) return { status: "stale" as const, seq: 0 };
+      const v = this.logSeq.accept(jobId, fence, chunk.seq, chunk.keptFrom);
+      if (v.kind !== "duplicate" && v.lost > 0) t.note(jobId, gapMarker(v.lost));
+      if (v.kind === "store") t.note(jobId, chunk.text);
+      const status = v.kind === "store" ? "stored" : v.kind;
+      return { status, seq: this.logSeq.last(jobId, fence) };
+    });
+  }
+
+  /** The last numbered chunk stored for this assignment (what a refusal tells the worker to resend after). */
+  lastLogSeq(jobId: number, fence: number): number {
+    return this.logSeq.last(jobId, fence);
+  }
+
   readLog(jobId: number, offset = 0): LogRead {
     if (!this.rows.row(jobId)) throw new NotFoundError(`no job with id ${jobId}`);
     return this.log.read(jobId, Math.max(0, Math.floor(offset)), this.settings().logCapBytes);
@@ -220,6 +247,22 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         t.note(jobId, `\n[forge] ${reason}; the job was cancelled\n`);
         finish(t, this.rows, row, "cancelled", { error: "cancelled" });
       } else requeueOrFail(t, this.rows, row, reason);
+      return true;
+    });
+    return done ? this.rows.job(jobId) : undefined;
+  }
+
+  /**
+   * At start, after the database lost its latest commits: a job the state anchor shows flashing or
+   * flashed ends `failed` with the reason, so it is never dispatched (and flashed) again.
+   */
+  closeLost(jobId: number, reason: string): Job | undefined {
+    const done = this.run((t) => {
+      const row = this.rows.row(jobId);
+      if (!row || TERMINAL_JOB_STATES.includes(row.state)) return false;
+      t.note(jobId, `\n\x1b[31m[forge] ${reason}\x1b[0m\n`);
+      // Phase "dispatch": the sidecar ended it, no worker reported (an open flash becomes "interrupted").
+      finish(t, this.rows, row, "failed", { phase: "dispatch", error: reason });
       return true;
     });
     return done ? this.rows.job(jobId) : undefined;

@@ -276,6 +276,32 @@ export class TrustEngine {
     return att;
   }
 
+  /**
+   * Before a flash: its intent, so a flash that never reports back is still on record. `afterInterrupted`
+   * names the earlier attempt whose flash never reported an outcome (this one flashes again).
+   */
+  recordOtaIntent(
+    deviceId: string,
+    firmwareSha256: string | null,
+    d: {
+      jobId: number;
+      attempt: number;
+      workerId: string;
+      afterInterrupted: { jobId: number; attempt: number } | null;
+    },
+  ): number {
+    return this.logValue.appendEvent("ota_intent", { deviceId, firmwareSha256, ...d }).index;
+  }
+
+  /** A flash that did not succeed: failed (the device kept its firmware), cancelled, or interrupted (unknown). */
+  recordOtaFailure(
+    deviceId: string,
+    firmwareSha256: string | null,
+    d: { jobId: number; attempt: number; outcome: "failed" | "cancelled" | "interrupted"; reason: string },
+  ): number {
+    return this.logValue.appendEvent("ota_failed", { deviceId, firmwareSha256, ...d }).index;
+  }
+
   /** After a successful flash: log it and remember the sequence for anti-rollback. */
   recordOta(deviceId: string, firmwareSha256: string, verdict: TrustVerdict, jobId: number | null): number {
     this.sequences.recordInstalled(deviceId, firmwareSha256, verdict.buildSequence);

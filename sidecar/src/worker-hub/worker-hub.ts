@@ -12,6 +12,7 @@ import {
   type HelloMessage as Hello,
 } from "@esphome-forge/shared";
 import type { UpgradeAuth, UpgradeEndpoint } from "../edge/upgrade-gate.js";
+import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
@@ -42,6 +43,8 @@ export interface WorkerHubOptions {
   log: (msg: string) => void;
   /** Content trust: enrols worker keys and turns on the compile_upload gate. */
   trust?: WorkerTrustGate;
+  /** The data folder's disk, told about writes that fail for lack of space. */
+  disk?: Pick<DiskState, "report">;
 }
 
 export class WorkerHub implements UpgradeEndpoint<string> {
@@ -99,7 +102,13 @@ export class WorkerHub implements UpgradeEndpoint<string> {
         sendAndClose(ws, hello.code, hello.codeName, hello.error);
         return;
       }
-      this.start(ws, tokenId, hello.hello);
+      try {
+        this.start(ws, tokenId, hello.hello);
+      } catch (err) {
+        if (!this.o.disk?.report(err, `accepting worker ${hello.hello.workerId}`)) throw err;
+        // 1013 "try again later": the worker reconnects with its backoff.
+        sendAndClose(ws, 1013, "disk_full", "the sidecar's disk is full; try again later");
+      }
     });
   }
 
@@ -148,6 +157,16 @@ export class WorkerHub implements UpgradeEndpoint<string> {
   }
 
   private onMessage(session: WorkerSession, data: RawData, isBinary: boolean): void {
+    try {
+      this.dispatchMessage(session, data, isBinary);
+    } catch (err) {
+      // A full disk fails the write (a lease renewal, a phase) but never the sidecar: the state is
+      // raised and the message's effect is lost, as if it had been dropped on the way.
+      if (!this.o.disk?.report(err, `handling a message from worker ${session.id}`)) throw err;
+    }
+  }
+
+  private dispatchMessage(session: WorkerSession, data: RawData, isBinary: boolean): void {
     session.lastSeenAt = this.o.clock.now();
     if (isBinary) {
       this.o.messages.onFirmwareBytes(session, toBuffer(data));

@@ -2,9 +2,11 @@
 // job message carries (jobId, fence); the queue refuses any whose fence is not the current
 // assignment, so a worker that lost its lease can neither log to, renew nor complete the job.
 import type { Job, WorkerToSidecar } from "@esphome-forge/shared";
+import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { JobQueue } from "../queue/job-queue.js";
+import { WorkerLogIntake } from "./worker-log-intake.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import type { ReceivedFirmware, WorkerSession } from "./worker-session.js";
 import type { WorkerTrustGate } from "./worker-trust-gate.js";
@@ -23,10 +25,16 @@ export interface WorkerMessagesOptions {
   log: (msg: string) => void;
   /** Content trust: approves builds, answers the upload gate, records flashes. */
   trust?: WorkerTrustGate;
+  /** The data folder's disk: while full, output and results are answered "send again later". */
+  disk?: Pick<DiskState, "full" | "report" | "message" | "retryAfterMs">;
 }
 
 export class WorkerMessages {
-  constructor(private readonly o: WorkerMessagesOptions) {}
+  private readonly logs: WorkerLogIntake;
+
+  constructor(private readonly o: WorkerMessagesOptions) {
+    this.logs = new WorkerLogIntake(o.queue, o.disk);
+  }
 
   handle(session: WorkerSession, msg: WorkerToSidecar): void {
     switch (msg.type) {
@@ -47,13 +55,12 @@ export class WorkerMessages {
         this.o.queue.setPhase(msg.jobId, msg.fence, msg.phase, msg.percent);
         return;
       case "log":
-        this.o.queue.appendLog(msg.jobId, msg.fence, msg.chunk);
-        return;
+        return this.logs.receive(session, msg);
       case "firmware":
         session.pendingFirmware = { jobId: msg.jobId, fence: msg.fence, image: msg.image };
         return;
       case "result":
-        return void this.result(session, msg);
+        return this.resultOrLater(session, msg);
       case "provenance":
         void session
           .firmwareFor(msg.jobId, msg.fence)
@@ -83,6 +90,8 @@ export class WorkerMessages {
     const received = this.o.firmware.putAsync(bytes, image.sha256, image.size).then(
       (): ReceivedFirmware => ({ image, ok: true }),
       (err: unknown): ReceivedFirmware => {
+        // No space is not the build's fault: the result is answered "send again later" (resultOrLater).
+        if (this.o.disk?.report(err, `archiving firmware ${image.name}`)) throw err;
         const reason = (err as Error).message;
         this.o.queue.appendLog(jobId, null, `\n[forge] firmware ${image.name} rejected on receipt: ${reason}\n`);
         return { image, ok: false, error: reason };
@@ -148,6 +157,21 @@ export class WorkerMessages {
       this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
       this.o.onCapacityChange();
     }
+  }
+
+  /** A result the sidecar cannot record now (its disk is full) is neither lost nor failed: the worker keeps it. */
+  private resultOrLater(session: WorkerSession, msg: Msg<"result">): void {
+    const later = () => {
+      session.forgetFirmware(msg.jobId, msg.fence); // the worker sends the frames again with the result
+      const { jobId, fence } = msg;
+      const retryAfterMs = this.o.disk!.retryAfterMs;
+      session.send({ type: "ack", jobId, fence, accepted: false, reason: this.o.disk!.message(), retryAfterMs });
+    };
+    if (this.o.disk?.full) return later();
+    this.result(session, msg).catch((err: unknown) => {
+      if (!this.o.disk?.report(err, `recording job ${msg.jobId}'s result`)) throw err;
+      later();
+    });
   }
 
   private release(session: WorkerSession, msg: Msg<"release">): void {

@@ -11,6 +11,7 @@ import {
   type TrustState,
   type TrustVerdict,
 } from "@esphome-forge/shared";
+import type { DiskState } from "../durability/disk-state.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { TrustEngine, TrustMode } from "../trust/index.js";
@@ -26,12 +27,22 @@ type Received = {
 type Override = Pick<ResultMessage, "outcome" | "phase" | "error">;
 type Approved = { ok: true } | { ok: false; state: TrustState; reason: string };
 
+/** The flash ledger as the gate uses it. `intent` rejects when the flash cannot be put on record. */
+export interface FlashRecorder {
+  intent(job: Job, fence: number, firmwareSha256: string | null, workerId: string): Promise<void>;
+  resultArrived(job: Job): void;
+}
+
 export interface WorkerTrustGateOptions {
   engine: TrustEngine;
   queue: JobQueue;
   firmware: FirmwareStore;
   mode: (deviceId: string) => TrustMode;
   log: (msg: string) => void;
+  /** Every flash on record (fleet/flash-ledger.ts): the intent before the approval lets it happen, the outcome with the result. */
+  flashes: FlashRecorder;
+  /** While the data folder's disk is full an approval is answered "ask again later". */
+  disk?: Pick<DiskState, "full" | "report" | "message" | "retryAfterMs">;
 }
 
 export class WorkerTrustGate {
@@ -97,13 +108,9 @@ export class WorkerTrustGate {
     return null;
   }
 
-  /** After a job that flashed ended successfully: record the OTA (anti-rollback, log). */
+  /** A job's result was recorded: its flash's outcome goes on record (a success is the OTA: anti-rollback, log). */
   flashed(job: Job): void {
-    if (job.state !== "succeeded" || !flashes(job.action)) return;
-    const sha = otaImage(job.firmware)?.sha256 ?? job.params.firmwareSha256;
-    if (!sha) return;
-    const verdict = this.o.engine.evaluate(job.deviceId, { sha256: sha }).verdict;
-    this.o.engine.recordOta(job.deviceId, sha, verdict, job.id);
+    if (flashes(job.action)) this.o.flashes.resultArrived(job);
   }
 
   /** compile_upload, between compile and upload: approve the build, then gate the OTA image's bytes. */
@@ -115,7 +122,32 @@ export class WorkerTrustGate {
   ): Promise<void> {
     const job = this.o.queue.get(ref.jobId);
     if (job?.state !== "running" || job.workerId !== session.id || this.o.queue.fenceOf(job.id) !== ref.fence) return;
-    const answer = await this.decide(job, session.id, bundle, received);
+    let answer: Omit<ApprovalMessage, "type" | "jobId" | "fence">;
+    try {
+      if (this.o.disk?.full) throw Object.assign(new Error(this.o.disk.message()), { code: "ENOSPC" });
+      answer = await this.decide(job, session.id, bundle, received);
+      // Nothing flashes that is not on record first: the intent is durable before the worker hears "allow".
+      if (answer.allow) {
+        const sha = answer.firmwareSha256 ?? otaImage(received.map((r) => r.image))?.sha256 ?? null;
+        await this.o.flashes.intent(job, ref.fence, sha, session.id);
+      }
+    } catch (err) {
+      if (!this.o.disk?.report(err, `approving job ${job.id}`)) throw err;
+      const error = `not decided yet: ${this.o.disk.message()}`;
+      const verdict = blank("unknown", error);
+      const retryAfterMs = this.o.disk.retryAfterMs;
+      session.send({
+        type: "approval",
+        ...ref,
+        allow: false,
+        firmwareSha256: null,
+        verdict,
+        warning: null,
+        error,
+        retryAfterMs,
+      });
+      return;
+    }
     if (answer.warning) this.o.queue.appendLog(job.id, ref.fence, `\n\x1b[33m[forge] ${answer.warning}\x1b[0m\n`);
     if (answer.error) this.o.queue.appendLog(job.id, ref.fence, `\n\x1b[31m[forge] ${answer.error}\x1b[0m\n`);
     session.send({ type: "approval", jobId: ref.jobId, fence: ref.fence, ...answer });
