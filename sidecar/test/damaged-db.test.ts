@@ -24,7 +24,7 @@ afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((p) => p.stop("SIGKILL")));
 });
 
-const ADMIN = "damaged-db-test-admin-token";
+const ADMIN = "damaged-db-test-admin-token-0123456789";
 
 async function boot(dataDir: string, port: number, extra: string[] = []): Promise<{ sc: SidecarProc; api: Api }> {
   const sc = await startSidecar({

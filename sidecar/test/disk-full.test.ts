@@ -26,7 +26,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-const ADMIN = "disk-full-test-admin-token";
+const ADMIN = "disk-full-test-admin-token-0123456789";
 /** The stand-in's extra output line (standin-esphome.mjs, `log-bytes`). */
 const VERBOSE_LINE =
   "\x1b[36m[standin]\x1b[0m verbose build output line with ünïcödé ✓ and colour, padding padding padding\n";

@@ -22,7 +22,7 @@ afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((p) => p.stop("SIGKILL")));
 });
 
-const ADMIN = "log-resend-test-admin-token";
+const ADMIN = "log-resend-test-admin-token-0123456789";
 /** The stand-in's extra output line (standin-esphome.mjs, `log-bytes`), after its number. */
 const VERBOSE_LINE =
   "\x1b[36m[standin]\x1b[0m verbose build output line with ünïcödé ✓ and colour, padding padding padding\n";
