@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.esphome_forge.const import CONF_TOKEN, CONF_URL, DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -283,3 +286,25 @@ async def test_subscribe_says_when_the_sidecar_is_unreachable(
         "porch",
         "shed",
     ]
+
+
+async def test_subscribe_while_the_entry_waits_for_its_sidecar(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Set up but not loaded (sidecar unreachable at startup): not_found that says why."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={CONF_URL: f"http://127.0.0.1:{port}", CONF_TOKEN: "t"}
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "esphome_forge/subscribe"})
+    msg = await client.receive_json()
+    assert msg["error"]["code"] == "not_found"
+    assert "not connected to its sidecar yet" in msg["error"]["message"]
