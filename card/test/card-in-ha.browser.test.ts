@@ -14,7 +14,10 @@ let page: Page;
 
 const T = "custom:esphome-forge-card";
 
-async function mount(config: Record<string, unknown>, opts: { devices?: number; admin?: boolean } = {}) {
+async function mount(
+  config: Record<string, unknown>,
+  opts: { devices?: number; admin?: boolean; stepMs?: number } = {},
+) {
   await page.evaluate(([c, o]) => window.__forge.mount(c, o), [config, opts] as const);
   await page.locator("forge-device-row").first().waitFor();
 }
@@ -88,6 +91,24 @@ describe("card inside Home Assistant (fake hass)", () => {
     await expect
       .poll(() => received().then((r) => r.find((m) => m.type === "esphome_forge/compile")?.device_ids))
       .toHaveLength(5);
+  });
+
+  it("lines the queue's columns up across rows and sections, whatever each row holds", async () => {
+    await mount({ type: T }, { devices: 6, stepMs: 60_000 });
+    await page.getByRole("checkbox", { name: "Select all shown devices" }).check();
+    await page
+      .getByRole("region", { name: "Bulk actions" })
+      .getByRole("button", { name: "Compile", exact: true })
+      .click();
+    await page.getByRole("tab", { name: "Queue" }).click();
+    const rows = page.locator("forge-queue-view li");
+    await expect.poll(() => rows.count()).toBeGreaterThan(3);
+    const columns = await rows.evaluateAll((lis) =>
+      lis.map((li) => [...li.children].slice(0, 4).map((c) => Math.round(c.getBoundingClientRect().left))),
+    );
+    // Running, queued and recent rows carry different chips and buttons; every column starts at one x.
+    for (const col of [1, 2, 3]) expect(new Set(columns.map((c) => c[col])).size, `column ${col + 1}`).toBe(1);
+    await page.getByRole("tab", { name: "Devices" }).click();
   });
 
   it("rejects a broken config with a message that names the option", async () => {
