@@ -44,11 +44,14 @@ def _entry(
         return None
     if entries := hass.config_entries.async_loaded_entries(DOMAIN):
         return entries[0]
-    if hass.config_entries.async_entries(DOMAIN):
-        # Set up but not loaded: usually the sidecar was unreachable when HA started.
+    entries = hass.config_entries.async_entries(DOMAIN)
+    if any(e.state is ConfigEntryState.SETUP_RETRY for e in entries):
+        # Usually the sidecar was unreachable when HA started; the card asks again.
         message = (
             "Forge for ESPHome is not connected to its sidecar yet; Home Assistant keeps retrying"
         )
+    elif entries:
+        message = "Forge for ESPHome is not loaded (see Settings → Devices & services)"
     else:
         message = "Forge for ESPHome is not set up"
     connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, message)
