@@ -306,8 +306,21 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         )
         self._cancel_issue_timer()
         self._issue_timer = async_call_later(self.hass, grace * 60, self._create_issue)
+        # The card shows "sidecar unreachable since …" with its actions paused; the next snapshot
+        # (after the reconnect) tells it the sidecar is back.
+        for relay in list(self._relays):
+            relay(self.unreachable_event())
         # Logs the loss once (log-when-unavailable) and marks every entity unavailable.
         self.async_set_update_error(err)
+
+    def unreachable_event(self) -> dict[str, Any]:
+        """The card's `unreachable` event (HA only, docs/ha-websocket-api.md): since when, and why."""
+        since = self.disconnected_since
+        return {
+            "type": "unreachable",
+            "since": since.isoformat() if since else None,
+            "error": self.last_error,
+        }
 
     @property
     def _issue_id(self) -> str:

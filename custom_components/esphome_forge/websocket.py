@@ -44,7 +44,17 @@ def _entry(
         return None
     if entries := hass.config_entries.async_loaded_entries(DOMAIN):
         return entries[0]
-    connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "Forge for ESPHome is not set up")
+    entries = hass.config_entries.async_entries(DOMAIN)
+    if any(e.state is ConfigEntryState.SETUP_RETRY for e in entries):
+        # Usually the sidecar was unreachable when HA started; the card asks again.
+        message = (
+            "Forge for ESPHome is not connected to its sidecar yet; Home Assistant keeps retrying"
+        )
+    elif entries:
+        message = "Forge for ESPHome is not loaded (see Settings → Devices & services)"
+    else:
+        message = "Forge for ESPHome is not set up"
+    connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, message)
     return None
 
 
@@ -83,6 +93,9 @@ def ws_subscribe(
     connection.subscriptions[msg_id] = coordinator.async_add_relay(relay)
     connection.send_result(msg_id)
     relay(coordinator.data.snapshot_event())
+    if not coordinator.connected:
+        # The snapshot is what HA last knew; say so.
+        relay(coordinator.unreachable_event())
 
 
 @websocket_api.websocket_command(

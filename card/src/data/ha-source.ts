@@ -1,7 +1,10 @@
 // Through Home Assistant: the `esphome_forge` integration's WebSocket commands
 // (docs/ha-websocket-api.md). The browser never sees the sidecar token; HA checks admin rights.
 // HA's connection re-subscribes after a reconnect and the integration then sends a fresh snapshot.
+// When HA itself loses the sidecar it says so (`unreachable`); the next snapshot means it is back.
+// A refused subscription (integration not loaded yet, entry still retrying) is tried again.
 import type { CreateJobsResponse, Job, TrustStatus } from "@esphome-forge/shared";
+import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
@@ -15,6 +18,13 @@ import {
   type StateEvent,
   type Unsubscribe,
 } from "./types.js";
+
+/** HA-only event on `esphome_forge/subscribe`: HA lost the sidecar (docs/ha-websocket-api.md). */
+export interface UnreachableEvent {
+  type: "unreachable";
+  since: string | null;
+  error: string | null;
+}
 
 export interface HaMessage {
   type: string;
@@ -60,6 +70,8 @@ export class HaSource implements ForgeDataSource {
   readonly kind = "ha";
   private readonly hub = new StateHub({ start: () => this.start(), stop: () => this.stop() });
   private unsubscribe: Promise<(() => Promise<void>) | null> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly backoff = new Backoff(2_000, 30_000);
   private readonly onDisconnected = () =>
     this.hub.status("reconnecting", "Home Assistant connection lost; reconnecting…");
   private readonly onReady = () => this.hub.status("connecting");
@@ -133,15 +145,31 @@ export class HaSource implements ForgeDataSource {
   private start(): void {
     this.connection.addEventListener?.("disconnected", this.onDisconnected);
     this.connection.addEventListener?.("ready", this.onReady);
+    this.subscribeState();
+  }
+
+  private subscribeState(): void {
+    this.retryTimer = null;
     this.unsubscribe = this.connection
-      .subscribeMessage<StateEvent>((e) => this.onEvent(e), this.message(HA_COMMANDS.subscribe), { resubscribe: true })
+      .subscribeMessage<StateEvent | UnreachableEvent>((e) => this.onEvent(e), this.message(HA_COMMANDS.subscribe), {
+        resubscribe: true,
+      })
       .catch((err: unknown) => {
-        this.hub.status("error", haError(err).message);
+        const e = haError(err);
+        this.hub.status("error", e.message);
+        // Not loaded yet (HA starting, the entry retrying its setup): ask again. Refusals that a
+        // retry cannot fix (a wrong entry id in the card config is also not_found) back off to 30 s.
+        if (this.unsubscribe) this.retryTimer = setTimeout(() => this.subscribeState(), this.backoff.next());
         return null;
       });
   }
 
-  private onEvent(e: StateEvent): void {
+  private onEvent(e: StateEvent | UnreachableEvent): void {
+    this.backoff.reset();
+    if (e.type === "unreachable") {
+      this.hub.status("unreachable", e.error, e.since);
+      return;
+    }
     // A fresh snapshot (first, or after a reconnect) or a device whose trust changed: ask again.
     if (e.type === "snapshot" || (e.type === "device" && trustChanged(this.hub.state.devices.get(e.id), e.device)))
       this.trustStatus?.refresh();
@@ -151,6 +179,8 @@ export class HaSource implements ForgeDataSource {
   private stop(): void {
     this.connection.removeEventListener?.("disconnected", this.onDisconnected);
     this.connection.removeEventListener?.("ready", this.onReady);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     const pending = this.unsubscribe;
     this.unsubscribe = null;
     void pending?.then((unsub) => unsub?.().catch(() => undefined));

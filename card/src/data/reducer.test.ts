@@ -78,4 +78,20 @@ describe("reducer", () => {
     expect(withStatus(s, "connecting")).toBe(s);
     expect(withStatus(s, "error", "x").error).toBe("x");
   });
+
+  it("remembers since when the connection was lost, through reconnect attempts, until live again", () => {
+    const at = (iso: string) => () => new Date(iso);
+    let s = reduce(initialState(), makeSnapshot(2, 3));
+    expect(s.since).toBeNull();
+    s = withStatus(s, "reconnecting", "lost", null, at("2026-11-02T10:00:00Z"));
+    expect(s.since).toBe("2026-11-02T10:00:00.000Z");
+    s = withStatus(s, "connecting", null, null, at("2026-11-02T10:05:00Z"));
+    s = withStatus(s, "reconnecting", "still lost", null, at("2026-11-02T10:06:00Z"));
+    expect(s.since).toBe("2026-11-02T10:00:00.000Z");
+    // The backend knows better (HA reports when IT lost the sidecar).
+    s = withStatus(s, "unreachable", "refused", "2026-11-02T09:58:00Z");
+    expect(s.since).toBe("2026-11-02T09:58:00Z");
+    expect(reduce(s, makeSnapshot(2, 9)).since).toBeNull();
+    expect(withStatus(s, "live").since).toBeNull();
+  });
 });

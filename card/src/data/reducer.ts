@@ -11,12 +11,34 @@ export const TERMINAL_STATES: ReadonlySet<string> = new Set(["succeeded", "faile
 export const isActiveJob = (job: Job) => !TERMINAL_STATES.has(job.state);
 
 export function initialState(status: ConnectionStatus = "connecting"): ForgeState {
-  return { status, error: null, loaded: false, seq: -1, devices: new Map(), jobs: new Map(), workers: new Map() };
+  return {
+    status,
+    error: null,
+    since: null,
+    loaded: false,
+    seq: -1,
+    devices: new Map(),
+    jobs: new Map(),
+    workers: new Map(),
+  };
 }
 
-export function withStatus(state: ForgeState, status: ConnectionStatus, error: string | null = null): ForgeState {
-  if (state.status === status && state.error === error) return state;
-  return { ...state, status, error };
+/**
+ * A new connection status. `since` says when a not-live status began: given (the backend knows,
+ * e.g. HA reports when it lost the sidecar), else kept from an earlier not-live status, else now.
+ * The first `connecting` has none (nothing was lost yet); a reconnect's `connecting` keeps it.
+ */
+export function withStatus(
+  state: ForgeState,
+  status: ConnectionStatus,
+  error: string | null = null,
+  since: string | null = null,
+  now: () => Date = () => new Date(),
+): ForgeState {
+  const nextSince =
+    status === "live" ? null : (since ?? state.since ?? (status === "connecting" ? null : now().toISOString()));
+  if (state.status === status && state.error === error && state.since === nextSince) return state;
+  return { ...state, status, error, since: nextSince };
 }
 
 function upsert<K, V>(map: ReadonlyMap<K, V>, key: K, value: V | null, op: "upsert" | "remove"): ReadonlyMap<K, V> {
@@ -50,6 +72,7 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
     return {
       status: "live",
       error: null,
+      since: null,
       loaded: true,
       seq: event.seq,
       devices: new Map(event.devices.map((d) => [d.id, d])),

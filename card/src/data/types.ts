@@ -12,12 +12,18 @@ import type {
 
 export type { CreateJobsResponse, Device, Job, Worker };
 
-export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "unauthorized" | "error";
+/**
+ * `reconnecting`: this page lost its own connection (to the sidecar for the standalone page, to
+ * Home Assistant for the card). `unreachable`: Home Assistant reports that IT lost the sidecar.
+ */
+export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "unreachable" | "unauthorized" | "error";
 
 export interface ForgeState {
   readonly status: ConnectionStatus;
   /** Why the connection is not live (shown to the user), else null. */
   readonly error: string | null;
+  /** When the current not-live status began (ISO time), else null: "unreachable since …". */
+  readonly since: string | null;
   /** True once a snapshot has arrived. */
   readonly loaded: boolean;
   /** Sequence number of the last applied snapshot or delta. */
@@ -101,9 +107,20 @@ export function toForgeError(err: unknown): ForgeError {
   return new ForgeError(String(err));
 }
 
+/** Why Home Assistant cannot tell whether a device is online. */
+export type PresenceGap =
+  /** HA has no ESPHome integration (no ESPHome entities at all). */
+  | "no_esphome"
+  /** The ESPHome integration has no device matching this one (by MAC, else by name). */
+  | "no_device"
+  /** The matching device has no entities whose availability would tell. */
+  | "no_entities";
+
 /** What Home Assistant knows about a device that the sidecar does not (unknown = null). */
 export interface DevicePresence {
   online: boolean | null;
+  /** When `online` is null: why (absent on the standalone page, which has no HA to ask). */
+  gap?: PresenceGap | null;
   /** ESPHome version the device reports running. */
   runningVersion: string | null;
   /** The device registry's full sw_version text, for tooltips. */

@@ -11,6 +11,8 @@ import {
   type Unsubscribe,
 } from "../data/types.js";
 import type { Column } from "./columns.js";
+import { connectionNotice, type ConnectionNotice } from "./connection-notice.js";
+import { ACTIONS_ENABLED, NATIVE_KIT, type ActionPolicy, type ControlKit } from "./controls.js";
 import type { ForgeConfirmDialog } from "./confirm-dialog.js";
 import { ROW_ACTION, type JobCommand, type RowActionDetail } from "./events.js";
 import { baseStyles } from "./styles.js";
@@ -22,14 +24,6 @@ import "./queue-view.js";
 import "./trust-status.js";
 import "./workers-view.js";
 
-const STATUS_TEXT: Record<ForgeState["status"], string> = {
-  connecting: "Connecting…",
-  live: "",
-  reconnecting: "Reconnecting…",
-  unauthorized: "Not authorised",
-  error: "Cannot load Forge data",
-};
-
 export class ForgeDashboard extends LitElement {
   static override properties = {
     source: { attribute: false },
@@ -38,6 +32,8 @@ export class ForgeDashboard extends LitElement {
     columns: { attribute: false },
     presence: { attribute: false },
     compact: { type: Boolean, reflect: true },
+    kit: { attribute: false },
+    readOnly: { attribute: false },
     state: { state: true },
     tab: { state: true },
     logJobId: { state: true },
@@ -52,6 +48,10 @@ export class ForgeDashboard extends LitElement {
   declare columns: readonly Column[];
   declare presence: ReadonlyMap<string, DevicePresence>;
   declare compact: boolean;
+  /** HA's own form controls or plain ones (see controls.ts). */
+  declare kit: ControlKit;
+  /** Why this user may not build or flash (a Home Assistant user who is not an admin), else null. */
+  declare readOnly: string | null;
   declare state: ForgeState;
   declare tab: ViewName;
   declare logJobId: number | null;
@@ -61,6 +61,10 @@ export class ForgeDashboard extends LitElement {
   declare notice: string | null;
   private unsubscribe: Unsubscribe | null = null;
   private subscribed: ForgeDataSource | null = null;
+  /** Re-renders the "unreachable since … (5 min ago)" banner while it shows. */
+  private clock: ReturnType<typeof setInterval> | null = null;
+  private policy: ActionPolicy = ACTIONS_ENABLED;
+  private connection: ConnectionNotice | null = null;
 
   constructor() {
     super();
@@ -70,6 +74,8 @@ export class ForgeDashboard extends LitElement {
     this.columns = ["online", "version", "status", "trust", "last_build"];
     this.presence = new Map();
     this.compact = false;
+    this.kit = NATIVE_KIT;
+    this.readOnly = null;
     this.state = initialState();
     this.tab = "devices";
     this.logJobId = null;
@@ -132,6 +138,27 @@ export class ForgeDashboard extends LitElement {
         cursor: pointer;
         padding: 0 4px;
       }
+      .banner.notice {
+        color: var(--primary-text-color, #212121);
+        border-left: 4px solid var(--tone);
+      }
+      .banner .detail {
+        font-size: 0.9em;
+        margin-top: 2px;
+      }
+      .banner details {
+        font-size: 0.85em;
+        margin-top: 4px;
+        color: var(--forge-muted);
+        word-break: break-word;
+      }
+      .banner summary {
+        cursor: pointer;
+      }
+      .readonly {
+        padding: 4px 12px 0;
+        font-size: 0.85em;
+      }
     `,
   ];
 
@@ -143,11 +170,37 @@ export class ForgeDashboard extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.detach();
+    this.setClock(false);
   }
 
   protected override willUpdate(): void {
     if (this.isConnected && this.source !== this.subscribed) this.attach();
     if (!this.views.includes(this.tab) && this.views[0]) this.tab = this.views[0];
+    this.connection = this.source ? connectionNotice(this.state, this.source.kind) : null;
+    this.setClock(!!this.connection?.paused && this.isConnected);
+    this.actionPolicy(this.connection?.paused ?? null);
+  }
+
+  private setClock(on: boolean): void {
+    if (on && !this.clock) this.clock = setInterval(() => this.requestUpdate(), 30_000);
+    else if (!on && this.clock) {
+      clearInterval(this.clock);
+      this.clock = null;
+    }
+  }
+
+  /** One policy object per distinct situation, so rows re-render only when it changes. */
+  private actionPolicy(paused: string | null): ActionPolicy {
+    const p = this.policy;
+    const next: ActionPolicy = this.readOnly
+      ? { mode: "hidden", reason: this.readOnly }
+      : paused
+        ? { mode: "disabled", reason: paused }
+        : ACTIONS_ENABLED;
+    const same =
+      p.mode === next.mode && (p.mode === "enabled" || (next.mode !== "enabled" && p.reason === next.reason));
+    if (!same) this.policy = next;
+    return this.policy;
   }
 
   private attach(): void {
@@ -201,7 +254,7 @@ export class ForgeDashboard extends LitElement {
 
   private async runJobs(action: JobCommand, ids: string[]): Promise<void> {
     const src = this.source;
-    if (!src || ids.length === 0) return;
+    if (!src || ids.length === 0 || this.policy.mode !== "enabled") return;
     if (action !== "compile" && ids.length > 1) {
       const dialog = this.renderRoot.querySelector<ForgeConfirmDialog>("forge-confirm-dialog")!;
       const what = action === "upload" ? "flash its stored firmware" : "compile and flash new firmware";
@@ -250,6 +303,7 @@ export class ForgeDashboard extends LitElement {
       else if (j.state === "queued" || j.state === "blocked") queued++;
     }
     const online = [...s.workers.values()].filter((w) => w.online).length;
+    const notice = this.connection;
     return html`
       ${
         this.views.length > 1
@@ -260,7 +314,18 @@ export class ForgeDashboard extends LitElement {
       }
       <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online</div>
       ${this.source?.trustStatus ? html`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>` : nothing}
-      ${s.status !== "live" ? html`<div class="banner ${s.status === "reconnecting" || s.status === "connecting" ? "tone-info" : "tone-bad"}" role="status">${STATUS_TEXT[s.status]}${s.error ? ` ${s.error}` : ""}</div>` : nothing}
+      ${this.readOnly ? html`<div class="readonly muted" role="note">View only: ${this.readOnly}</div>` : nothing}
+      ${
+        notice
+          ? html`<div class="banner notice ${notice.tone}" role="status">
+              <div>
+                <b>${notice.title}</b>
+                ${notice.detail ? html`<div class="detail">${notice.detail}</div>` : nothing}
+                ${notice.cause ? html`<details><summary>Details</summary>${notice.cause}</details>` : nothing}
+              </div>
+            </div>`
+          : nothing
+      }
       ${this.banner ? html`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${() => (this.banner = null)}>✕</button></div>` : nothing}
       ${this.notice ? html`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${() => (this.notice = null)}>✕</button></div>` : nothing}
       <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
@@ -276,9 +341,18 @@ export class ForgeDashboard extends LitElement {
   private renderView() {
     switch (this.tab) {
       case "devices":
-        return html`<forge-devices-view .state=${this.state} .presence=${this.presence} .scopeTags=${this.scopeTags} .columns=${this.columns} .rowErrors=${this.rowErrors} .busy=${this.busy}></forge-devices-view>`;
+        return html`<forge-devices-view
+          .state=${this.state}
+          .presence=${this.presence}
+          .scopeTags=${this.scopeTags}
+          .columns=${this.columns}
+          .rowErrors=${this.rowErrors}
+          .busy=${this.busy}
+          .kit=${this.kit}
+          .actions=${this.policy}
+        ></forge-devices-view>`;
       case "queue":
-        return html`<forge-queue-view .state=${this.state}></forge-queue-view>`;
+        return html`<forge-queue-view .state=${this.state} .actions=${this.policy}></forge-queue-view>`;
       case "workers":
         return html`<forge-workers-view .state=${this.state}></forge-workers-view>`;
     }

@@ -1,7 +1,7 @@
 // The cells of a devices-table row as pure templates of the row's data (no element state).
 import { html, nothing } from "lit";
 import type { Device, Job } from "@esphome-forge/shared";
-import type { DevicePresence } from "../data/types.js";
+import type { DevicePresence, PresenceGap } from "../data/types.js";
 import { formatDuration } from "../format/duration.js";
 import { formatRelative, formatTimestamp } from "../format/relative-time.js";
 import { displayName, isOutdated, runningVersion, wouldBuildVersion } from "./device-model.js";
@@ -11,11 +11,31 @@ import "./elapsed-time.js";
 
 const stateLabel = (s: string) => s.replace("_", " ");
 
+/** The online cell's words when the state is unknown: short in the cell, the why in its title. */
+const UNKNOWN_ONLINE: Record<PresenceGap | "no_ha", [string, string]> = {
+  no_ha: ["not known here", "Online state comes from Home Assistant's ESPHome integration (see the Forge card in HA)."],
+  no_esphome: [
+    "no ESPHome in HA",
+    "Home Assistant has no ESPHome integration, so it cannot tell whether this device is online. Add the device to the ESPHome integration to see it here.",
+  ],
+  no_device: [
+    "not in HA",
+    "Home Assistant's ESPHome integration has no device matching this one (by MAC address or name), so its online state is unknown.",
+  ],
+  no_entities: [
+    "unknown",
+    "The matching ESPHome device in Home Assistant has no entities whose availability would tell whether it is online.",
+  ],
+};
+
 export function onlineCell(presence: DevicePresence | undefined) {
   const online = presence?.online ?? null;
-  const [tone, label] =
-    online === null ? ["tone-neutral", "—"] : online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
-  return html`<div role="cell" class="online ${tone}" title=${online === null ? "Online state is known inside Home Assistant" : label}>${label}</div>`;
+  if (online === null) {
+    const [label, why] = UNKNOWN_ONLINE[presence?.gap ?? "no_ha"];
+    return html`<div role="cell" class="online unknown" title=${why}>${label}</div>`;
+  }
+  const [tone, label] = online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
+  return html`<div role="cell" class="online ${tone}" title=${label}>${label}</div>`;
 }
 
 export function versionCell(d: Device, presence: DevicePresence | undefined) {
