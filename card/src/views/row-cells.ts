@@ -4,18 +4,30 @@ import type { Device, Job } from "@esphome-forge/shared";
 import type { DevicePresence } from "../data/types.js";
 import { formatDuration } from "../format/duration.js";
 import { formatRelative, formatTimestamp } from "../format/relative-time.js";
-import { displayName, isOutdated, runningVersion, wouldBuildVersion } from "./device-model.js";
+import {
+  changedOutsideForge,
+  displayName,
+  isOutdated,
+  onlineState,
+  runningVersion,
+  wouldBuildVersion,
+} from "./device-model.js";
 import { ACTION_LABELS, jobTone } from "./styles.js";
 import { blockedText } from "./trust.js";
 import "./elapsed-time.js";
 
 const stateLabel = (s: string) => s.replace("_", " ");
 
-export function onlineCell(presence: DevicePresence | undefined) {
-  const online = presence?.online ?? null;
+export function onlineCell(d: Device, presence: DevicePresence | undefined) {
+  const online = onlineState(d, presence);
   const [tone, label] =
     online === null ? ["tone-neutral", "—"] : online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
-  return html`<div role="cell" class="online ${tone}" title=${online === null ? "Online state is known inside Home Assistant" : label}>${label}</div>`;
+  const seen = d.lastSeen ? `last seen ${formatRelative(d.lastSeen)} (${formatTimestamp(d.lastSeen)})` : null;
+  const via = d.presence ? ` · via ${d.presence.source === "mdns" ? "mDNS" : "Home Assistant"}` : "";
+  const title = online === null ? "Not seen on the network yet" : `${label}${seen ? ` · ${seen}` : ""}${via}`;
+  return html`<div role="cell" class="online ${tone}" title=${title}>${label}${
+    online === false && d.lastSeen ? html`<div class="sub">${formatRelative(d.lastSeen)}</div>` : nothing
+  }</div>`;
 }
 
 export function versionCell(d: Device, presence: DevicePresence | undefined) {
@@ -23,11 +35,17 @@ export function versionCell(d: Device, presence: DevicePresence | undefined) {
   const want = wouldBuildVersion(d);
   const outdated = isOutdated(d, presence);
   const runningSha = d.trust.running.firmwareSha256;
-  const title =
-    presence?.swVersion ??
-    (running ? "flashed by Forge" : runningSha ? `running firmware ${runningSha}` : "running version unknown");
+  const changed = changedOutsideForge(d);
+  const title = d.running
+    ? `reported by ${d.running.source === "mdns" ? "the device (mDNS)" : "Home Assistant"}: ${d.running.note}`
+    : (presence?.swVersion ??
+      (running ? "flashed by Forge" : runningSha ? `running firmware ${runningSha}` : "running version unknown"));
   return html`<div role="cell" class="version">
-    <div title=${title}>${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}</div>
+    <div title=${title}>${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}${
+      changed
+        ? html` <span class="chip tone-warn" role="note" title=${d.running?.note ?? ""}>changed outside Forge</span>`
+        : nothing
+    }</div>
     <div class="sub ${outdated ? "outdated" : ""}" title=${outdated ? "Forge would build other firmware than the device runs" : "Forge would build this version"}>
       → ${want ?? "default"}${outdated ? html` · outdated` : nothing}
     </div>
