@@ -19,6 +19,7 @@ export interface MdnsBrowserOptions {
 }
 
 type MdnsSocket = ReturnType<typeof multicastDns>;
+const FOLLOW_UP_MS = 5000;
 
 export class MdnsBrowser extends EventEmitter<{ seen: [ad: Advertisement]; gone: [instance: string] }> {
   private mdns: MdnsSocket | null = null;
@@ -26,6 +27,7 @@ export class MdnsBrowser extends EventEmitter<{ seen: [ad: Advertisement]; gone:
   private readonly cache = new MdnsCache();
   private readonly schedule: QuerySchedule;
   private readonly warned = new Set<string>();
+  private readonly askedAt = new Map<string, number>();
 
   constructor(private readonly o: MdnsBrowserOptions) {
     super();
@@ -89,15 +91,29 @@ export class MdnsBrowser extends EventEmitter<{ seen: [ad: Advertisement]; gone:
     const ask: Question[] = [];
     for (const instance of effect.incomplete) {
       const name = MdnsCache.fqdn(instance);
-      ask.push({ name, type: "SRV" }, { name, type: "TXT" });
+      if (this.mayAsk(name)) ask.push({ name, type: "SRV" }, { name, type: "TXT" });
     }
-    for (const host of effect.unresolved) ask.push({ name: host, type: "A" }, { name: host, type: "AAAA" });
+    for (const host of effect.unresolved)
+      if (this.mayAsk(host)) ask.push({ name: host, type: "A" }, { name: host, type: "AAAA" });
     if (ask.length) this.send(ask.slice(0, 32));
     for (const instance of effect.gone) this.emit("gone", instance);
     for (const instance of effect.alive) {
       const ad = this.cache.get(instance, effect.withTxt.has(instance));
       if (ad) this.emit("seen", ad);
     }
+  }
+
+  /**
+   * Follow-up questions answer what a response left out; each name is asked at most every
+   * FOLLOW_UP_MS, so nobody on the link can make the sidecar send a packet per packet received.
+   */
+  private mayAsk(name: string): boolean {
+    const now = Date.now();
+    const last = this.askedAt.get(name);
+    if (last !== undefined && now - last < FOLLOW_UP_MS) return false;
+    if (this.askedAt.size >= 1024) this.askedAt.clear();
+    this.askedAt.set(name, now);
+    return true;
   }
 
   private warnOnce(msg: string): void {

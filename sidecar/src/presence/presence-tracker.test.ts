@@ -89,6 +89,21 @@ describe("presence tracker", () => {
     expect(changes).toHaveLength(3);
   });
 
+  it("a flood of the same answer costs one full pass per second, and lastSeen still moves", () => {
+    const { t, clock, flashes, changes } = setup();
+    let lookups = 0;
+    flashes.get = () => (lookups++, undefined);
+    for (let i = 0; i < 1000; i++) {
+      t.mdnsSeen(ad("kitchen"));
+      clock.advance(1);
+    }
+    expect(lookups).toBeLessThanOrEqual(2);
+    expect(changes).toEqual(["kitchen"]);
+    clock.advance(LAST_SEEN_REFRESH_MS);
+    t.mdnsSeen(ad("kitchen"));
+    expect(changes).toEqual(["kitchen", "kitchen"]);
+  });
+
   it("precedence: online if either source says so; running from mDNS while heard, else HA while connected", () => {
     const { t, clock, view } = setup();
     t.haReport("kitchen", { source: "ha", online: true, esphomeVersion: "2026.9.1", projectVersion: "2.0" });
@@ -131,6 +146,9 @@ describe("presence tracker", () => {
     clock.advance(1000);
     t.mdnsSeen(ad("kitchen", { config_hash: "00000002" }, false)); // cached TXT, not first-hand
     expect(view("kitchen").running?.match).toBe("unconfirmed");
+    t.mdnsSeen(ad("kitchen", { config_hash: "00000002" })); // a repeat within a second: only noted
+    expect(view("kitchen").running?.match).toBe("unconfirmed");
+    clock.advance(1000);
     t.mdnsSeen(ad("kitchen", { config_hash: "00000002" }));
     expect(view("kitchen").running?.match).toBe("matches");
     clock.advance(1000);

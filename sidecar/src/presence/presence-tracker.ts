@@ -34,6 +34,8 @@ export interface PresenceTrackerOptions {
 type Events = { change: [deviceId: string]; online: [deviceId: string, online: boolean] };
 
 const sameFacts = (a: DeviceFacts | undefined, b: DeviceFacts) => !!a && JSON.stringify(a) === JSON.stringify(b);
+/** Repeats of an unchanged answer closer together than this cost no view work. */
+const REPEAT_MS = 1000;
 
 export class PresenceTracker extends EventEmitter<Events> {
   private readonly states = new Map<string, PresenceState>();
@@ -41,6 +43,8 @@ export class PresenceTracker extends EventEmitter<Events> {
   private matcherDirty = true;
   /** Per device: the view last announced, without its times. */
   private readonly announced = new Map<string, string>();
+  /** Per device: when an mDNS answer was last taken in full (see mdnsSeen). */
+  private readonly takenAt = new Map<string, number>();
 
   constructor(private readonly o: PresenceTrackerOptions) {
     super();
@@ -72,6 +76,20 @@ export class PresenceTracker extends EventEmitter<Events> {
     const st = this.state(id);
     const prev = st.reports.mdns;
     const facts = ad.hasTxt ? ad.facts : (prev?.facts ?? NO_FACTS);
+    // The same answer again within a second of the last one taken in full (a flood, or several
+    // queriers on the link): only the time is noted; anything new, or a second later, goes the
+    // whole way (the running firmware's report time and the baseline included).
+    if (
+      prev?.online &&
+      now - (this.takenAt.get(id) ?? -Infinity) < REPEAT_MS &&
+      prev.hostname === ad.instance &&
+      sameFacts(prev.facts, facts) &&
+      (ad.addresses.length === 0 || ad.addresses.join() === prev.addresses.join())
+    ) {
+      prev.lastSeen = now;
+      return;
+    }
+    this.takenAt.set(id, now);
     st.reports.mdns = {
       online: true,
       since: prev?.online ? prev.since : now,
@@ -161,6 +179,7 @@ export class PresenceTracker extends EventEmitter<Events> {
   deviceRemoved(id: string): void {
     this.states.delete(id);
     this.announced.delete(id);
+    this.takenAt.delete(id);
     this.o.store?.forget(id);
   }
 
