@@ -223,7 +223,7 @@ def test_every_json_file_is_valid() -> None:
 def test_entity_translations_and_icons() -> None:
     """Every entity translation key has a name, every enum state a translation and an icon."""
     descriptions = _descriptions()
-    assert len(descriptions) == 13
+    assert len(descriptions) == 14
     for platform, key, options in descriptions:
         entry = EN["entity"][platform].get(key)
         assert entry is not None, f"entity.{platform}.{key} missing"

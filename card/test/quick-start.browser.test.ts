@@ -62,7 +62,8 @@ describe("Quick start on a fresh clone", () => {
       const timer = setTimeout(() => reject(new Error(`npm start did not print its URL in 240 s:\n${out}`)), 240_000);
       proc.stdout!.on("data", () => {
         const u = /listening on (http:\/\/\S+)/.exec(out);
-        const t = /Admin token: (\S+)/.exec(out);
+        // The first start generates the token and prints it that once (README, Quick start).
+        const t = /Admin token \(new[^)]*\): (\S+)/.exec(out);
         if (u && t) {
           clearTimeout(timer);
           resolve({ url: u[1]!, token: t[1]! });

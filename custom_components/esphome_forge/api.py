@@ -171,6 +171,12 @@ class ForgeClient:
             },
         )
 
+    async def report_presence(self, device_id: str, report: dict[str, Any]) -> dict[str, Any]:
+        """PUT /devices/:id/presence with what HA's ESPHome integration knows → the Device."""
+        return await self.request(
+            "PUT", f"/devices/{quote(device_id, safe='')}/presence", json={"source": "ha", **report}
+        )
+
     async def job(self, job_id: int) -> dict[str, Any]:
         """GET /jobs/:id."""
         return await self.request("GET", f"/jobs/{int(job_id)}")

@@ -28,6 +28,7 @@ import {
 } from "./api.js";
 import { Device, DeviceId, Job, SettingsPatch, Sha256Hex, Worker, WorkerId } from "./domain.js";
 import { EventsTicketResponse } from "./events.js";
+import { PresenceReport } from "./presence.js";
 import {
   ApprovalQuery,
   ExternalFirmwareResponse,
@@ -115,6 +116,18 @@ export const ROUTES: RouteSpec[] = [
     summary: "Set a device's pinned ESPHome version and tags (written to its metadata block)",
     auth: true,
     body: DeviceMetadataPatch,
+    response: Device,
+    tag: "devices",
+  },
+  {
+    method: "put",
+    path: "/devices/:id/presence",
+    params: z.object({ id: DeviceId }),
+    summary:
+      "Report what Home Assistant's ESPHome integration knows about a device (connection state, versions); " +
+      "counts for 15 minutes, mDNS wins while it hears the device",
+    auth: true,
+    body: PresenceReport,
     response: Device,
     tag: "devices",
   },

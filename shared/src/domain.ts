@@ -1,5 +1,6 @@
 // Core domain objects shared by the sidecar, the worker, the card and (as JSON) the HA integration.
 import { z } from "zod";
+import { DevicePresence, RunningFirmware } from "./presence.js";
 
 export const JOB_ACTIONS = ["validate", "compile", "compile_upload", "upload"] as const;
 export const JobAction = z.enum(JOB_ACTIONS);
@@ -196,6 +197,15 @@ export const Device = z.object({
   trust: z.object({ pending: TrustVerdict, running: TrustVerdict }),
   /** Per-device trust policy from the metadata block (`trust_policy`); null/absent = the fleet's. */
   trustPolicy: TrustPolicy.nullable().optional(),
+  // Presence (README "Devices as they are"); absent from sidecars that predate it.
+  /** Reachable now (mDNS advertisement within the silence window, or HA connected); null = no source has seen it. */
+  online: z.boolean().nullable().optional(),
+  /** When a source last heard from the device (refreshed every few minutes while it stays online). */
+  lastSeen: z.string().nullable().optional(),
+  /** What the device says about itself: addresses, MAC, platform, board, API encryption, signed OTA. */
+  presence: DevicePresence.nullable().optional(),
+  /** The firmware it reports running, and how that compares with Forge's last flash. */
+  running: RunningFirmware.nullable().optional(),
   updatedAt: z.string(),
 });
 export type Device = z.infer<typeof Device>;
@@ -316,6 +326,8 @@ export const Settings = z.object({
   defaultEsphomeVersion: EsphomeVersion.nullable(),
   /** Seconds between full rescans of the config folder (the watcher catches most changes sooner). */
   rescanIntervalSec: z.number().int().min(5).max(3600),
+  /** A device whose mDNS advertisements stay silent this long counts as offline. */
+  presenceOfflineAfterSec: z.number().int().min(5).max(86_400),
   /** Content trust for OTA: `enforce` blocks firmware that is not verified, `warn` flashes and logs, `off`. */
   trustPolicy: z.enum(["enforce", "warn", "off"]),
 });

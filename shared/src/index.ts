@@ -5,4 +5,5 @@ export * from "./api-routes.js";
 export * from "./trust-api.js";
 export * from "./events.js";
 export * from "./discovery.js";
+export * from "./presence.js";
 export * from "./openapi.js";

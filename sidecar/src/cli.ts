@@ -7,6 +7,7 @@ import { adminTokenFromArgs } from "./config/admin-token.js";
 import { dataPaths } from "./config/paths.js";
 import { openStateDatabase } from "./durability/database-open.js";
 import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
+import { presenceSettingByEnv } from "./presence/presence-switch.js";
 import { Sidecar } from "./server.js";
 import { systemClock } from "./util/clock.js";
 import { hideSecretArgs } from "./isolation/hide-args.js";
@@ -42,6 +43,9 @@ Usage:
       --no-seed             do not write example devices into an empty config folder
       --no-zeroconf         do not advertise _esphome-forge._tcp on the LAN (also FORGE_ZEROCONF=off);
                             a sidecar listening on loopback only is never advertised
+      --no-presence         do not browse mDNS for ESPHome devices (_esphomelib._tcp); FORGE_PRESENCE=off
+                            likewise, FORGE_PRESENCE=on browses even on loopback or with zeroconf off.
+                            By default it browses when zeroconf is on and it listens beyond loopback
       --accept-database     start although forge.db is blank or older than the state anchor
                             (<data-dir>/state/anchor.json); flashes the anchor recorded are never re-run
       Free space below $FORGE_DISK_RESERVE_MB (default 64) MiB counts as a full disk.
@@ -80,6 +84,7 @@ async function serve(argv: string[]): Promise<number> {
       esphome: { type: "string" },
       "no-seed": { type: "boolean", default: false },
       "no-zeroconf": { type: "boolean", default: false },
+      "no-presence": { type: "boolean", default: false },
       "accept-database": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -121,6 +126,7 @@ async function serve(argv: string[]): Promise<number> {
     localWorkerUser: values["local-worker-user"] ?? process.env.FORGE_LOCAL_WORKER_USER ?? "auto",
     localWorkerStateDir: stateDirArg(values["local-worker-state-dir"] ?? process.env.FORGE_LOCAL_WORKER_STATE_DIR),
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
+    presence: values["no-presence"] ? "off" : presenceSettingByEnv(process.env.FORGE_PRESENCE),
     acceptDatabase: values["accept-database"],
     log: (m) => console.error(`${new Date().toISOString()} ${m}`),
   });

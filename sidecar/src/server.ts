@@ -55,6 +55,8 @@ import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
+import { PresenceService } from "./presence/presence-service.js";
+import type { PresenceSetting } from "./presence/presence-switch.js";
 
 export interface SidecarOptions {
   dataDir: string;
@@ -80,6 +82,8 @@ export interface SidecarOptions {
   localWorkerStateDir?: string | null;
   /** Advertise on the LAN as `_esphome-forge._tcp` (default true; never when listening on loopback only). */
   zeroconf?: boolean;
+  /** Browse mDNS for ESPHome devices: `auto` (default: with zeroconf, never on loopback only), `on`, `off`. */
+  presence?: PresenceSetting;
   publicDir?: string | null;
   log?: (msg: string) => void;
   clock?: Clock;
@@ -109,6 +113,7 @@ export class Sidecar {
       expiry: RevocationExpiryTimer;
       disk: DiskState;
       anchor: StateAnchor;
+      presence: PresenceService;
     },
   ) {}
 
@@ -197,11 +202,14 @@ export class Sidecar {
       log(
         `content trust: CONSISTENCY CHECK FAILED (${audit.problems.length} problem(s)): ${audit.problems.join("; ")}`,
       );
+    // Presence: what each device says it runs and whether it is reachable (mDNS, HA's reports).
+    const presence = PresenceService.forSidecar({ db, disk, clock, settings, inventory, queue, log });
     const view = new DeviceView(
       queue,
       () => settings.get().defaultEsphomeVersion,
       new EngineTrustSource(trustEngine, queue),
       (sha) => firmware.has(sha),
+      presence.tracker,
     );
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
@@ -278,8 +286,16 @@ export class Sidecar {
       flashes.forget(ids);
       ids.forEach((id) => bus.jobRemoved(id));
     });
-    inventory.on("device", (d) => announcer.deviceChanged(d));
-    inventory.on("remove", (id: string) => announcer.deviceRemoved(id));
+    inventory.on("device", (d) => {
+      presence.inventoryChanged();
+      announcer.deviceChanged(d);
+    });
+    inventory.on("remove", (id: string) => {
+      presence.tracker.deviceRemoved(id);
+      announcer.deviceRemoved(id);
+    });
+    // Presence changes re-announce only the device concerned (and only when its view changed).
+    presence.tracker.on("change", (id) => announcer.refresh(id));
     // A revocation or key change can change any device's verdict: announce them all again.
     // …and again the moment the revocation list expires, when verdicts turn `stale`.
     const expiry = new RevocationExpiryTimer(trustEngine, log);
@@ -336,6 +352,7 @@ export class Sidecar {
       health,
       trust: trustEngine,
       disk,
+      presence: presence.tracker,
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
@@ -426,7 +443,13 @@ export class Sidecar {
       });
     }
 
-    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry, disk, anchor });
+    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence };
+    const sidecar = new Sidecar(url, admin, server, db, parts);
+    presence.startFor({
+      setting: opts.presence ?? "auto",
+      zeroconf: opts.zeroconf !== false,
+      listenHost: addr.address,
+    });
     if (opts.zeroconf !== false) {
       sidecar.zeroconf = ZeroconfAdvertiser.start({
         instanceId,
@@ -470,6 +493,7 @@ export class Sidecar {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await this.zeroconf?.stop();
+    await this.parts.presence.stop();
     this.parts.expiry.stop();
     await this.parts.local.stop();
     this.parts.hub.close();

@@ -91,7 +91,7 @@ export class ForgeDeviceRow extends LitElement {
         ${d.error ? html`<div class="sub error-text" title=${d.error}>config error: ${d.error}</div>` : nothing}
         ${d.tags.length ? html`<div class="sub tags">${d.tags.map((t) => html`<span class="chip">${t}</span>`)}</div>` : nothing}
       </div>
-      ${cols.includes("online") ? onlineCell(this.presence) : nothing}
+      ${cols.includes("online") ? onlineCell(d, this.presence) : nothing}
       ${cols.includes("version") ? versionCell(d, this.presence) : nothing}
       ${cols.includes("status") ? statusCell(d, this.active, this.last) : nothing}
       ${cols.includes("trust") ? this.renderTrust() : nothing}

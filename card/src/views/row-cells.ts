@@ -4,7 +4,14 @@ import type { Device, Job } from "@esphome-forge/shared";
 import type { DevicePresence, PresenceGap } from "../data/types.js";
 import { formatDuration } from "../format/duration.js";
 import { formatRelative, formatTimestamp } from "../format/relative-time.js";
-import { displayName, isOutdated, runningVersion, wouldBuildVersion } from "./device-model.js";
+import {
+  changedOutsideForge,
+  displayName,
+  isOutdated,
+  onlineState,
+  runningVersion,
+  wouldBuildVersion,
+} from "./device-model.js";
 import { ACTION_LABELS, jobTone } from "./styles.js";
 import { blockedText } from "./trust.js";
 import "./elapsed-time.js";
@@ -13,7 +20,10 @@ const stateLabel = (s: string) => s.replace("_", " ");
 
 /** The online cell's words when the state is unknown: short in the cell, the why in its title. */
 const UNKNOWN_ONLINE: Record<PresenceGap | "no_ha", [string, string]> = {
-  no_ha: ["not known here", "Online state comes from Home Assistant's ESPHome integration (see the Forge card in HA)."],
+  no_ha: [
+    "not seen yet",
+    "Forge has not heard this device on the network (mDNS) and Home Assistant has not reported it.",
+  ],
   no_esphome: [
     "no ESPHome in HA",
     "Home Assistant has no ESPHome integration, so it cannot tell whether this device is online. Add the device to the ESPHome integration to see it here.",
@@ -28,14 +38,20 @@ const UNKNOWN_ONLINE: Record<PresenceGap | "no_ha", [string, string]> = {
   ],
 };
 
-export function onlineCell(presence: DevicePresence | undefined) {
-  const online = presence?.online ?? null;
+/** Online state from the sidecar (mDNS or HA's feed), else from HA's own ESPHome entities; unknown says why. */
+export function onlineCell(d: Device, presence: DevicePresence | undefined) {
+  const online = onlineState(d, presence);
   if (online === null) {
     const [label, why] = UNKNOWN_ONLINE[presence?.gap ?? "no_ha"];
     return html`<div role="cell" class="online unknown" title=${why}>${label}</div>`;
   }
   const [tone, label] = online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
-  return html`<div role="cell" class="online ${tone}" title=${label}>${label}</div>`;
+  const seen = d.lastSeen ? `last seen ${formatRelative(d.lastSeen)} (${formatTimestamp(d.lastSeen)})` : null;
+  const via = d.presence ? ` · via ${d.presence.source === "mdns" ? "mDNS" : "Home Assistant"}` : "";
+  const title = `${label}${seen ? ` · ${seen}` : ""}${via}`;
+  return html`<div role="cell" class="online ${tone}" title=${title}>${label}${
+    online === false && d.lastSeen ? html`<div class="sub">${formatRelative(d.lastSeen)}</div>` : nothing
+  }</div>`;
 }
 
 export function versionCell(d: Device, presence: DevicePresence | undefined) {
@@ -43,11 +59,17 @@ export function versionCell(d: Device, presence: DevicePresence | undefined) {
   const want = wouldBuildVersion(d);
   const outdated = isOutdated(d, presence);
   const runningSha = d.trust.running.firmwareSha256;
-  const title =
-    presence?.swVersion ??
-    (running ? "flashed by Forge" : runningSha ? `running firmware ${runningSha}` : "running version unknown");
+  const changed = changedOutsideForge(d);
+  const title = d.running
+    ? `reported by ${d.running.source === "mdns" ? "the device (mDNS)" : "Home Assistant"}: ${d.running.note}`
+    : (presence?.swVersion ??
+      (running ? "flashed by Forge" : runningSha ? `running firmware ${runningSha}` : "running version unknown"));
   return html`<div role="cell" class="version">
-    <div title=${title}>${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}</div>
+    <div title=${title}>${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}${
+      changed
+        ? html` <span class="chip tone-warn" role="note" title=${d.running?.note ?? ""}>changed outside Forge</span>`
+        : nothing
+    }</div>
     <div class="sub ${outdated ? "outdated" : ""}" title=${outdated ? "Forge would build other firmware than the device runs" : "Forge would build this version"}>
       → ${want ?? "default"}${outdated ? html` · outdated` : nothing}
     </div>

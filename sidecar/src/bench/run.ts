@@ -1,11 +1,12 @@
 // `npm run bench`: every benchmark section, printed as tables and written to bench-results/*.json.
-// Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,esphome,venv,overhead,trust
+// Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,esphome,venv,overhead,trust,presence
 // runs only the named sections.
 import { resolve } from "node:path";
 import { benchTrust } from "./trust-bench.js";
 import { OTA_SIGN_TARGET_MS } from "./ota-signing-bench.js";
 import { benchEsphome } from "./esphome-bench.js";
 import { benchFleet } from "./fleet-bench.js";
+import { benchPresence } from "./presence-bench.js";
 import { printTable, writeJson, type BenchRow } from "./stats.js";
 import { benchVenv } from "./venv-bench.js";
 import { benchWorkerOverhead } from "./worker-overhead-bench.js";
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       })),
     };
   });
+  await section("presence", "Presence: mDNS answers through cache, matcher, tracker and store", benchPresence);
   writeJson(resolve(outDir, "sidecar.json"), { startedAt, node: process.version, sections });
   console.log(`\nwrote ${resolve(outDir, "sidecar.json")}`);
 }

@@ -21,6 +21,7 @@ describe("settings store", () => {
       localWorkerSlots: 1,
       defaultEsphomeVersion: null,
       rescanIntervalSec: 30,
+      presenceOfflineAfterSec: 180,
       trustPolicy: "enforce",
     });
     db.close();

@@ -14,6 +14,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   localWorkerSlots: 1,
   defaultEsphomeVersion: null,
   rescanIntervalSec: 30,
+  presenceOfflineAfterSec: 180,
   trustPolicy: "enforce",
 });
 

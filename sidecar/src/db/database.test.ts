@@ -7,6 +7,8 @@ import { MIGRATIONS } from "./migrations.js";
 const TABLES = [
   "counters",
   "device_affinity",
+  "device_presence",
+  "device_running_baseline",
   "firmware",
   "flash_records",
   "job_firmware",

@@ -221,4 +221,24 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX flash_records_job ON flash_records (job_id, fence);
   CREATE INDEX flash_records_device ON flash_records (device_id, id);
   `,
+  // 6: presence (presence/presence-store.ts): what each source (mdns, ha) last said about a device,
+  // and ESPHome's config hash first reported after Forge's last flash of it ("changed outside Forge").
+  `
+  CREATE TABLE device_presence (
+    device_id   TEXT    NOT NULL,
+    source      TEXT    NOT NULL CHECK (source IN ('mdns', 'ha')),
+    online      INTEGER NOT NULL,                        -- the source's own verdict when written
+    since       INTEGER NOT NULL,                        -- when that verdict last changed
+    last_seen   INTEGER,
+    reported_at INTEGER NOT NULL,                        -- the source's last report
+    report      TEXT    NOT NULL,                        -- JSON: facts, addresses, hostname
+    PRIMARY KEY (device_id, source)
+  ) WITHOUT ROWID;
+  CREATE TABLE device_running_baseline (
+    device_id    TEXT    PRIMARY KEY,
+    flash_job_id INTEGER NOT NULL,
+    config_hash  TEXT    NOT NULL,
+    seen_at      INTEGER NOT NULL
+  );
+  `,
 ];

@@ -77,3 +77,63 @@ describe("DeviceView.storedFirmware", () => {
     expect(pruned.toDevice(device).storedFirmware).toBeNull();
   });
 });
+
+describe("DeviceView presence", () => {
+  const verified = {
+    state: "verified" as const,
+    reason: "signed",
+    signer: "w1",
+    buildSequence: 1,
+    checkedAt: null,
+    firmwareSha256: sha("a"),
+  };
+  const trust = { verdicts: () => ({ pending: verified, running: verified }) };
+  const running = (match: "matches" | "changed_outside_forge") => ({
+    esphomeVersion: "2026.9.0",
+    projectName: null,
+    projectVersion: null,
+    configHash: null,
+    source: "mdns" as const,
+    reportedAt: "2026-11-05T00:00:00.000Z",
+    match,
+    note: "the device reports ESPHome 2026.9.0, Forge flashed ESPHome 2026.10.0 (job #1)",
+  });
+
+  it("adds the presence fields, handing the source what Forge last flashed", () => {
+    const seen: unknown[] = [];
+    const presence = {
+      describe: (_d: InventoryDevice, flash: unknown) => {
+        seen.push(flash);
+        return { online: true, lastSeen: "2026-11-05T00:00:00.000Z", presence: null, running: running("matches") };
+      },
+    };
+    const jobs = [job(1, "compile_upload", "succeeded", sha("a"))];
+    const d = new DeviceView(fakeQueue(jobs), () => null, trust, undefined, presence).toDevice(device);
+    expect(d).toMatchObject({ online: true, lastSeen: "2026-11-05T00:00:00.000Z", running: { match: "matches" } });
+    expect(d.trust.running.state).toBe("verified");
+    expect(seen).toEqual([
+      {
+        jobId: 1,
+        finishedAt: Date.parse("2026-11-01T00:00:00.000Z"),
+        esphomeVersion: "2026.10.0",
+        projectVersion: null,
+      },
+    ]);
+  });
+
+  it("running firmware changed outside Forge is not shown as verified; no presence source leaves the fields null", () => {
+    const presence = {
+      describe: () => ({ online: true, lastSeen: null, presence: null, running: running("changed_outside_forge") }),
+    };
+    const d = new DeviceView(fakeQueue([]), () => null, trust, undefined, presence).toDevice(device);
+    expect(d.trust.running).toMatchObject({ state: "unknown", firmwareSha256: null });
+    expect(d.trust.running.reason).toContain("changed outside Forge: the device reports ESPHome 2026.9.0");
+    expect(d.trust.pending.state).toBe("verified");
+    expect(new DeviceView(fakeQueue([]), () => null).toDevice(device)).toMatchObject({
+      online: null,
+      lastSeen: null,
+      presence: null,
+      running: null,
+    });
+  });
+});

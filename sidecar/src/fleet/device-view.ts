@@ -1,5 +1,6 @@
 // Builds the Device the API and events show: what the inventory read from the config folder,
-// plus what the queue knows (last build, whether the device is outdated) and its trust state.
+// plus what the queue knows (last build, whether the device is outdated), its trust state and its
+// presence (online, last seen, the firmware it reports running: presence/).
 import {
   BUILD_ACTIONS,
   COMPILE_ACTIONS,
@@ -11,6 +12,8 @@ import {
 } from "@esphome-forge/shared";
 import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
+import { flashRefOf, NO_PRESENCE_FIELDS, type PresenceFields } from "../presence/presence-view.js";
+import { runningVerdict, type FlashRef } from "../presence/running-match.js";
 
 export interface TrustSource {
   verdicts(deviceId: string): { pending: TrustVerdict; running: TrustVerdict };
@@ -31,6 +34,13 @@ export const UNKNOWN_TRUST: TrustSource = {
   },
 };
 
+/** Where a device's presence fields come from (presence/presence-tracker.ts). */
+export interface PresenceView {
+  describe(d: InventoryDevice, flash: FlashRef | null): PresenceFields;
+}
+
+export const NO_PRESENCE: PresenceView = { describe: () => NO_PRESENCE_FIELDS };
+
 export class DeviceView {
   constructor(
     private readonly queue: JobQueue,
@@ -38,6 +48,7 @@ export class DeviceView {
     private readonly trust: TrustSource = UNKNOWN_TRUST,
     /** Whether the firmware archive still holds an image (digest). */
     private readonly archived: (sha256: string) => boolean = () => true,
+    private readonly presence: PresenceView = NO_PRESENCE,
   ) {}
 
   /** The ESPHome version Forge would build this device with. */
@@ -57,6 +68,8 @@ export class DeviceView {
       (!flashed || flashed.configHash !== d.configHash || (target != null && flashed.esphomeVersion !== target));
     const imageOf = (j: { firmware: FirmwareImage[] }) => otaImage(j.firmware)?.sha256 ?? null;
     const stored = compiled ? imageOf(compiled) : null;
+    const seen = this.presence.describe(d, flashRefOf(flashed, d));
+    const trust = this.trust.verdicts(d.id);
     return {
       ...d,
       outdated,
@@ -89,7 +102,12 @@ export class DeviceView {
               esphomeVersion: compiled.esphomeVersion,
             }
           : null,
-      trust: this.trust.verdicts(d.id),
+      // A device that reports firmware other than what Forge flashed is not shown as verified.
+      trust: {
+        ...trust,
+        running: runningVerdict(trust.running, seen.running?.match ?? null, seen.running?.note ?? ""),
+      },
+      ...seen,
     };
   }
 }

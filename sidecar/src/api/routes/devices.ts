@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { DeviceMetadataPatch, EsphomeVersion } from "@esphome-forge/shared";
+import { DeviceMetadataPatch, EsphomeVersion, macHex, PresenceReport } from "@esphome-forge/shared";
 import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
@@ -26,6 +26,19 @@ export function deviceRoutes(ctx: ApiContext): Router {
     if (patch.pinnedVersion != null) parseWith(EsphomeVersion, patch.pinnedVersion, "pinnedVersion");
     const updated = await ctx.inventory.setMetadata(req.params.id, patch);
     res.json(ctx.view.toDevice(updated));
+  });
+
+  // What HA's ESPHome integration knows about the device. HA matched it by MAC or name: a MAC that
+  // contradicts the one Forge knows is refused rather than shown on the wrong device.
+  r.put("/devices/:id/presence", (req, res) => {
+    const d = find(req.params.id);
+    const report = parseWith(PresenceReport, req.body, "presence report");
+    const known = ctx.presence.knownMac(d.id);
+    const said = macHex(report.mac);
+    if (known && said && known !== said)
+      throw new HttpError(409, "conflict", `device ${d.id} has MAC ${known}; the report names ${said}`);
+    ctx.presence.haReport(d.id, report);
+    res.json(ctx.view.toDevice(d));
   });
 
   r.get("/stats/devices", (_req, res) => {
