@@ -41,6 +41,8 @@ import { DeviceAnnouncer } from "./fleet/device-announcer.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
+import { WorkerIdentity } from "./worker-hub/worker-identity.js";
+import { collectFirmware, DEFAULT_FIRMWARE_GRACE_MS } from "./firmware/firmware-gc.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
 
@@ -165,6 +167,12 @@ export class Sidecar {
       },
     });
     const localHolder: { worker: LocalWorker | null } = { worker: null };
+    const identity = new WorkerIdentity({
+      tokens,
+      tokenOf: (id) => registry.tokenOf(id),
+      enrolledKey: (id) => trustGate.enrolledKey(id),
+      enrol: (id, pem) => trustGate.enrol(id, pem),
+    });
     const hub = new WorkerHub({
       queue,
       registry,
@@ -174,6 +182,7 @@ export class Sidecar {
       clock,
       log,
       onCapacityChange: kick,
+      identity,
       trust: trustGate,
       leaseMs: () => settings.get().leaseMs,
       localTokenId: () => localHolder.worker?.tokenId ?? null,
@@ -294,7 +303,8 @@ export class Sidecar {
     for (const job of queue.running()) {
       const fence = queue.fenceOf(job.id);
       if (job.workerId && fence != null && registry.wasLocal(job.workerId)) {
-        queue.release(job.id, fence, "the built-in local worker stopped with the sidecar; requeued");
+        const holder = { workerId: job.workerId, fence };
+        queue.release(job.id, holder, "the built-in local worker stopped with the sidecar", false);
       }
     }
     queue.extendAllLeases(settings.get().leaseMs + RECONNECT_GRACE_MS);
@@ -304,6 +314,7 @@ export class Sidecar {
       tokens,
       buildCommand: opts.buildCommand ?? null,
       esphomeBin: esphome?.argv[0] ?? null,
+      storedSlots: (tokenId) => registry.slotsOverrideForToken(tokenId),
       log,
     });
     localHolder.worker = local;
@@ -330,13 +341,27 @@ export class Sidecar {
         log,
       });
     }
+    const sweepMs = Math.min(1000, Math.max(100, settings.get().leaseMs / 4));
+    let lastSweep = clock.now();
     const sweep = () => {
-      const lapsed = queue.expireLeases();
+      const now = clock.now();
+      const late = now - lastSweep - sweepMs;
+      lastSweep = now;
       for (const job of queue.expireTimeouts()) jobService.tellWorkerToStop(job, "job timed out");
-      if (lapsed.length) kick();
+      // After a stall of the sidecar's own event loop, this timer runs before the heartbeats that waited in
+      // the sockets meanwhile are read: judge silence and leases at the next sweep, not now.
+      if (late > settings.get().leaseMs / 2) return;
+      hub.dropSilent(now);
+      if (queue.expireLeases().length) kick();
     };
-    sidecar.timers.push(setInterval(sweep, Math.min(1000, Math.max(100, settings.get().leaseMs / 4))));
+    sidecar.timers.push(setInterval(sweep, sweepMs));
     sidecar.timers.push(setInterval(() => queue.pruneHistory(), 3600_000));
+    // Uploads nothing refers to (a failed or refused job's firmware) are deleted after a short grace.
+    const graceMs = Number(process.env.FORGE_FIRMWARE_GC_GRACE_MS ?? "") || DEFAULT_FIRMWARE_GRACE_MS;
+    const gc = { db, store: firmware, graceMs, log, inUse: () => registry.online().flatMap((s) => s.pendingDigests()) };
+    sidecar.timers.push(
+      setInterval(() => collectFirmware(gc, clock.now()), Math.min(60_000, Math.max(500, graceMs / 2))),
+    );
     // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.
     sidecar.timers.push(setInterval(kick, 1000));
     queue.pruneHistory();

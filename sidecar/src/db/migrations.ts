@@ -192,4 +192,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE IF NOT EXISTS trust_external_signers (id INTEGER PRIMARY KEY CHECK (id = 1), policy TEXT NOT NULL);
   `,
+  // 4: job ownership. Fencing tokens are random 128-bit strings (`lease_fence`; the integer `fence` column and
+  // its counter are no longer written), and a job remembers the workers it was lost on (`lost_on`, JSON
+  // string[]) so its retries go elsewhere first.
+  `
+  ALTER TABLE jobs ADD COLUMN lease_fence TEXT;
+  ALTER TABLE jobs ADD COLUMN lost_on TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

@@ -14,7 +14,7 @@ import { stripMetadata } from "../inventory/metadata-block.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
-import type { JobQueue } from "../queue/job-queue.js";
+import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { DeviceView } from "./device-view.js";
 
 export class FleetAssignmentBuilder implements AssignmentBuilder {
@@ -30,7 +30,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     private readonly externalImage?: (deviceId: string, sha256: string) => FirmwareImage | null,
   ) {}
 
-  async build(job: Job, fence: number): Promise<AssignMessage> {
+  async build(job: Job, holder: Holder): Promise<AssignMessage> {
     const device = this.inventory.get(job.deviceId);
     if (!device) throw new Error(`device ${job.deviceId} is no longer in the config folder`);
     const needsConfig = job.action !== "upload";
@@ -52,7 +52,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     if (bundle.digest !== configHash)
       throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
-    this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion);
+    this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion);
     if (flashing && !address) throw new Error("no OTA address is known for this device");
     const firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
     const ota = otaImage(firmware);
@@ -61,7 +61,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     return {
       type: "assign",
       jobId: job.id,
-      fence,
+      fence: holder.fence,
       deviceId: job.deviceId,
       deviceName: device.name,
       action: job.action,

@@ -13,8 +13,12 @@ export interface LocalWorkerOptions {
   tokens: WorkerTokens;
   buildCommand: string | null;
   esphomeBin: string | null;
+  /** The slot count a user set for the worker bound to this token (through the API or HA), if any. */
+  storedSlots: (tokenId: string) => number | null;
   log: (msg: string) => void;
 }
+
+const TOKEN_NAME = "built-in local worker";
 
 const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
 
@@ -28,7 +32,11 @@ export class LocalWorker {
 
   constructor(private readonly o: LocalWorkerOptions) {}
 
-  /** The local worker's token: created once, its secret kept in a 0600 file in the data folder. */
+  /**
+   * The local worker's token: created once, its secret kept in a 0600 file in the data folder. A new one
+   * (the file was lost) replaces the old, which is revoked: the worker's id moves to the new token when it
+   * proves its key.
+   */
   private token(): string {
     const file = join(this.o.dataDir, "local-worker.token");
     if (existsSync(file)) {
@@ -39,7 +47,8 @@ export class LocalWorker {
         return secret;
       }
     }
-    const { token, secret } = this.o.tokens.create("built-in local worker");
+    for (const old of this.o.tokens.list()) if (old.name === TOKEN_NAME && !old.revokedAt) this.o.tokens.revoke(old.id);
+    const { token, secret } = this.o.tokens.create(TOKEN_NAME);
     writeFileSync(file, secret + "\n", { mode: 0o600 });
     this.tokenId = token.id;
     return secret;
@@ -60,6 +69,9 @@ export class LocalWorker {
     this.stopping = false;
     const stateDir = join(this.o.dataDir, "local-worker");
     mkdirSync(stateDir, { recursive: true });
+    const token = this.token();
+    // Slots set for the worker through the API outlive a restart: start with them, not the default.
+    const slots = this.o.storedSlots(this.tokenId!) ?? this.slots;
     const args = [
       CLI,
       "worker",
@@ -68,7 +80,7 @@ export class LocalWorker {
       "--name",
       "local",
       "--slots",
-      String(this.slots),
+      String(slots),
       "--state-dir",
       stateDir,
     ];
@@ -76,7 +88,7 @@ export class LocalWorker {
     if (this.o.esphomeBin) args.push("--esphome", this.o.esphomeBin);
     const child = spawn(process.execPath, args, {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, FORGE_WORKER_TOKEN: this.token(), FORGE_EXIT_WITH_PARENT: "1" },
+      env: { ...process.env, FORGE_WORKER_TOKEN: token, FORGE_EXIT_WITH_PARENT: "1" },
     });
     this.child = child;
     const relay = (buf: Buffer) => {
