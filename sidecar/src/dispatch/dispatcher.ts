@@ -12,6 +12,9 @@ import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerSession } from "../worker-hub/worker-session.js";
 import { DurationModel } from "./duration-model.js";
 
+/** How long a job lost on a worker waits for another one before it may go back to that worker. */
+const LOST_RETRY_WAIT_MS = 60_000;
+
 export interface AssignmentBuilder {
   /** Builds the assign message (config files, address, firmware); throws with a user-facing reason. */
   build(job: Job, holder: Holder): Promise<AssignMessage>;
@@ -99,10 +102,13 @@ export class Dispatcher {
       if (totalFree === 0) break;
       if (job.state !== "queued" || busyDevices.has(job.deviceId)) continue;
       const eligible = sessions.filter((s) => this.eligible(job, s, p));
-      // Retries of a job lost on a worker go elsewhere first: to the others, waiting for them if busy.
+      // Retries of a job lost on a worker go elsewhere first: to the others, waiting a while for them if
+      // busy, and only then back to a worker that lost it.
       const lost = p.lostOn.get(job.id) ?? [];
       const others = eligible.filter((s) => !lost.includes(s.id));
-      const choice = this.choose(job, others.length ? others : eligible, p, lost);
+      let choice = this.choose(job, others.length ? others : eligible, p, lost);
+      const waited = this.clock.now() - Date.parse(job.updatedAt);
+      if (!choice && others.length && waited >= LOST_RETRY_WAIT_MS) choice = this.choose(job, eligible, p, lost);
       if (!choice) continue;
       const assigned = this.queue.assign(job.id, choice.session.id, choice.reason);
       if (!assigned) continue;
@@ -175,7 +181,7 @@ export class Dispatcher {
     const choice = this.chooseAmong(job, eligible, p);
     if (!choice || lost.length === 0) return choice;
     const where = lost.includes(choice.session.id)
-      ? "it was lost on every eligible worker before"
+      ? `it was lost on ${choice.session.id} before, and no other eligible worker had a free slot`
       : `${lost.join(", ")} lost this job before, so it runs elsewhere first`;
     return { ...choice, reason: `${choice.reason}; ${where}` };
   }

@@ -32,12 +32,18 @@ const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms)
 
 export class WorkerRegistry {
   private readonly sessions = new Map<string, WorkerSession>();
+  /** Read on every dispatch pass and heartbeat: prepared once. */
+  private readonly byId;
+  private readonly touchStmt;
 
   constructor(
     private readonly db: Db,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.byId = db.prepare("SELECT * FROM workers WHERE id = ?");
+    this.touchStmt = db.prepare("UPDATE workers SET last_seen_at = ? WHERE id = ?");
+  }
 
   /**
    * Registers an admitted session (WorkerIdentity decided it may use this id and token); returns the
@@ -101,7 +107,7 @@ export class WorkerRegistry {
   }
 
   touch(id: string): void {
-    this.db.prepare("UPDATE workers SET last_seen_at = ? WHERE id = ?").run(this.clock.now(), id);
+    this.touchStmt.run(this.clock.now(), id);
   }
 
   session(id: string): WorkerSession | undefined {
@@ -184,6 +190,6 @@ export class WorkerRegistry {
   }
 
   private row(id: string): WorkerRow | undefined {
-    return this.db.prepare("SELECT * FROM workers WHERE id = ?").get(id) as WorkerRow | undefined;
+    return this.byId.get(id) as WorkerRow | undefined;
   }
 }
