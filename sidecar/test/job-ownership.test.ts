@@ -20,6 +20,8 @@ let goodId = "";
 let mallory: FakeWorker;
 const malloryKey = generateSigningKey();
 const stops: { stop(): unknown }[] = [];
+/** 300 000 job refs in one heartbeat (9 MB), built before any worker connects: building it blocks this process. */
+const FLOOD = `{"type":"heartbeat","runningJobs":[${Array.from({ length: 300_000 }, (_, i) => `{"jobId":${i + 1},"fence":"${String(i).padStart(22, "0")}"}`).join(",")}]}`;
 
 beforeAll(async () => {
   const dataDir = tempDir();
@@ -35,7 +37,7 @@ beforeAll(async () => {
   ]);
   sc = await startSidecar({
     dataDir,
-    args: ["--no-seed", "--lease-ms", "2000"],
+    args: ["--no-seed", "--lease-ms", "4000"],
     localSlots: 0,
     env: { FORGE_FIRMWARE_GC_GRACE_MS: "1000" },
   });
@@ -239,8 +241,6 @@ describe("results the holder sends", () => {
 
 describe("bounded messages", () => {
   it("a heartbeat listing hundreds of thousands of jobs is refused at once and the sidecar stays responsive", async () => {
-    const refs = Array.from({ length: 300_000 }, (_, i) => `{"jobId":${i + 1},"fence":${i + 1}}`);
-    const text = `{"type":"heartbeat","runningJobs":[${refs.join(",")}]}`;
     const from = mallory.received.length;
     let slowest = 0;
     let polling = true;
@@ -252,13 +252,16 @@ describe("bounded messages", () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    await new Promise((r) => setTimeout(r, 100));
-    mallory.sendRaw(text);
-    const err = await mallory.next("error", (e) => e.code === "message_too_large", from);
-    expect(err.message).toMatch(/bytes/);
-    await new Promise((r) => setTimeout(r, 300));
-    polling = false;
-    await poll;
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      mallory.sendRaw(FLOOD);
+      const err = await mallory.next("error", (e) => e.code === "message_too_large", from);
+      expect(err.message).toMatch(/bytes/);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      polling = false;
+      await poll;
+    }
     // Generous for a busy 2-core machine; parsing and renewing 300 000 refs one by one took seconds.
     expect(slowest).toBeLessThan(1000);
     // The connection carries on.

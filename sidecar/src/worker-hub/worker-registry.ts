@@ -175,7 +175,8 @@ export class WorkerRegistry {
       online: session !== undefined,
       local: info.local ?? false,
       slots: row.slots_override ?? info.slots ?? 0,
-      busySlots: running.length,
+      // Jobs it still runs but no longer holds (being stopped) occupy slots too.
+      busySlots: running.length + (session?.strays ?? 0),
       tags: row.tags_override ? (JSON.parse(row.tags_override) as string[]) : (info.tags ?? []),
       tagsLocked: row.tags_override != null,
       platform: info.platform ?? null,
