@@ -127,6 +127,7 @@ export class WorkerHub {
       () => sendAndClose(ws, WorkerCloseCode.invalidMessage, "proof_timeout", "no proof within 10 s"),
       HELLO_TIMEOUT_MS,
     );
+    ws.once("close", () => clearTimeout(timer));
     ws.once("message", (data, isBinary) => {
       clearTimeout(timer);
       const proof = isBinary ? null : ProofMessage.safeParse(parseJson(data)).data;
