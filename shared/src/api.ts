@@ -150,9 +150,20 @@ export type DeviceStats = z.infer<typeof DeviceStats>;
 export const DeviceStatsList = z.object({ stats: z.array(DeviceStats) });
 
 export const WorkerList = z.object({ workers: z.array(Worker) });
+/**
+ * `slots` and `tags` are kept for the worker and sent to it (again at each reconnect). Setting `tags` locks
+ * them; `tagsLocked: true` alone locks the tags it has now; `tagsLocked: false` lets its hello decide again.
+ */
 export const WorkerPatch = z
-  .object({ slots: z.number().int().min(0).max(32).optional(), tags: z.array(Tag).max(64).optional() })
-  .strict();
+  .object({
+    slots: z.number().int().min(0).max(32).optional(),
+    tags: z.array(Tag).max(64).optional(),
+    tagsLocked: z.boolean().optional(),
+  })
+  .strict()
+  .refine((p) => !(p.tags !== undefined && p.tagsLocked === false), {
+    message: "tags set by an admin are locked; send tagsLocked: false without tags to unlock",
+  });
 
 export const WorkerTokenList = z.object({ tokens: z.array(WorkerToken) });
 export const CreateWorkerTokenRequest = z.object({ name: z.string().min(1).max(128) }).strict();

@@ -269,12 +269,12 @@ export const Job = z.object({
 export type Job = z.infer<typeof Job>;
 
 export const WorkerSystem = z.object({
-  hostname: z.string(),
-  os: z.string(),
-  arch: z.string(),
+  hostname: z.string().max(255),
+  os: z.string().max(255),
+  arch: z.string().max(32),
   cpus: z.number().int().nonnegative(),
   memoryBytes: z.number().nonnegative(),
-  nodeVersion: z.string(),
+  nodeVersion: z.string().max(32),
 });
 export type WorkerSystem = z.infer<typeof WorkerSystem>;
 
@@ -285,7 +285,12 @@ export const Worker = z.object({
   local: z.boolean(),
   slots: z.number().int().nonnegative(),
   busySlots: z.number().int().nonnegative(),
+  /**
+   * Routing hints, not a security boundary: a worker declares its own tags, and any worker with a token can
+   * declare any tag. `tagsLocked`: an admin fixed them, and the worker's hello no longer changes them.
+   */
   tags: z.array(Tag),
+  tagsLocked: z.boolean(),
   platform: z.string().nullable(),
   system: WorkerSystem.nullable(),
   version: z.string().nullable(),

@@ -53,6 +53,8 @@ import { DeviceAnnouncer } from "./fleet/device-announcer.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
+import { WorkerIdentity } from "./worker-hub/worker-identity.js";
+import { collectFirmware, DEFAULT_FIRMWARE_GRACE_MS } from "./firmware/firmware-gc.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
 import { PresenceService } from "./presence/presence-service.js";
@@ -194,7 +196,6 @@ export class Sidecar {
       log,
       mode: trustMode,
       flashes,
-      disk,
     });
     queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
     const audit = trustEngine.checkConsistency();
@@ -252,6 +253,12 @@ export class Sidecar {
       },
     });
     const localHolder: { worker: LocalWorker | null } = { worker: null };
+    const identity = new WorkerIdentity({
+      tokens,
+      tokenOf: (id) => registry.tokenOf(id),
+      enrolledKey: (id) => trustGate.enrolledKey(id),
+      enrol: (id, pem) => trustGate.enrol(id, pem),
+    });
     const hub = new WorkerHub({
       queue,
       registry,
@@ -261,6 +268,7 @@ export class Sidecar {
       clock,
       log,
       onCapacityChange: kick,
+      identity,
       trust: trustGate,
       disk,
       leaseMs: () => settings.get().leaseMs,
@@ -415,7 +423,8 @@ export class Sidecar {
       for (const job of queue.running()) {
         const fence = queue.fenceOf(job.id);
         if (job.workerId && fence != null && registry.wasLocal(job.workerId)) {
-          queue.release(job.id, fence, "the built-in local worker stopped with the sidecar; requeued");
+          const holder = { workerId: job.workerId, fence };
+          queue.release(job.id, holder, "the built-in local worker stopped with the sidecar", false);
         }
       }
       flashes.reconcile(); // a flash whose assignment ended with the old process is now interrupted
@@ -428,6 +437,7 @@ export class Sidecar {
       tokens,
       buildCommand: opts.buildCommand ?? null,
       esphomeBin: esphome?.argv[0] ?? null,
+      storedSlots: (tokenId) => registry.slotsOverrideForToken(tokenId),
       log,
     });
     localHolder.worker = local;
@@ -460,15 +470,24 @@ export class Sidecar {
         log,
       });
     }
-    // While the disk is full, leases neither lapse nor time out: renewals could not be written, and
-    // nobody should lose a job to the sidecar's own trouble. When space returns, every running job
-    // gets one more lease period to be renewed, and dispatch resumes.
+    // While the disk is full, leases neither lapse nor time out and silent workers are not dropped:
+    // renewals could not be written, and nobody should lose a job to the sidecar's own trouble. When
+    // space returns, every running job gets one more lease period to be renewed, and dispatch resumes.
+    const sweepMs = Math.min(1000, Math.max(100, settings.get().leaseMs / 4));
+    let lastSweep = clock.now();
     const sweep = () => {
+      const now = clock.now();
+      const late = now - lastSweep - sweepMs;
+      lastSweep = now;
       if (disk.full) return;
       disk.guard("the lease sweep", () => {
-        const lapsed = queue.expireLeases();
         for (const job of queue.expireTimeouts()) jobService.tellWorkerToStop(job, "job timed out");
-        flashes.reconcile();
+        // After a stall of the sidecar's own event loop, this timer runs before the heartbeats that waited
+        // in the sockets meanwhile are read: judge silence and leases at the next sweep, not now.
+        const judge = late <= settings.get().leaseMs / 2;
+        if (judge) hub.dropSilent(now);
+        const lapsed = judge ? queue.expireLeases() : [];
+        flashes.reconcile(); // a flash whose assignment just ended without an outcome is now interrupted
         if (lapsed.length) kick();
       });
     };
@@ -479,8 +498,13 @@ export class Sidecar {
       kick();
     });
     disk.start();
-    sidecar.timers.push(setInterval(sweep, Math.min(1000, Math.max(100, settings.get().leaseMs / 4))));
+    sidecar.timers.push(setInterval(sweep, sweepMs));
     sidecar.timers.push(setInterval(() => disk.guard("pruning history", () => queue.pruneHistory()), 3600_000));
+    // Uploads nothing refers to (a failed or refused job's firmware) are deleted after a short grace.
+    const graceMs = Number(process.env.FORGE_FIRMWARE_GC_GRACE_MS ?? "") || DEFAULT_FIRMWARE_GRACE_MS;
+    const gc = { db, store: firmware, graceMs, log, inUse: () => registry.online().flatMap((s) => s.pendingDigests()) };
+    const collect = () => disk.guard("collecting unused firmware", () => collectFirmware(gc, clock.now()));
+    sidecar.timers.push(setInterval(collect, Math.min(60_000, Math.max(500, graceMs / 2))));
     // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.
     sidecar.timers.push(setInterval(kick, 1000));
     // The trust log grows without a job event (key enrolments): anchor its size now and then.

@@ -84,11 +84,11 @@ export function fakeSidecarSuite() {
       current = await FakeSidecar.start(opts);
       return current;
     },
-    /** A fake sidecar and one worker connected to it (hello received). */
+    /** A fake sidecar and one worker connected to it (hello received, key proven: it is welcomed). */
     async setup(opts: FakeSidecarOptions = {}, worker: Partial<WorkerOptions> = {}): Promise<TestWorker> {
       const fake = await suite.startFake(opts);
       const w = startTestWorker(fake, worker);
-      await fake.waitFor((m) => m.type === "hello");
+      await fake.waitFor((m) => m.type === "proof");
       return w;
     },
     /** The job's output as the sidecar stores it: each numbered chunk once (a resent one is a repeat). */

@@ -6,6 +6,7 @@
 // after the disk filled and refused to start while it stayed full.)
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorBody, HealthResponse, InfoResponse } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
@@ -132,4 +133,61 @@ describe("a full disk", () => {
     const next = (await api.createJobs({ action: "validate", targets: { devices: ["later"] } })).jobs[0]!.jobId;
     await waitFor(async () => (await api.job(next)).state === "succeeded", "a new job after the outage", 30_000);
   });
+
+  it("answers a flash approval 'later' while full: nothing flashes before its intent is on record", async (ctx) => {
+    const fs = mountSmallFs(32);
+    if ("unavailable" in fs) return ctx.skip(fs.unavailable);
+    cleanup.push(() => (fs as SmallFs).unmount());
+    const dataDir = join(fs.dir, "data");
+    // A compile that logs a step every 0.2 s: a log write fails soon after the disk fills, before the flash.
+    writeFleet(join(dataDir, "config"), [{ id: "porch", standin: ["sleep-ms=4000"] }]);
+    const { sc, api } = await boot(dataDir, await freePort());
+    const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "remote" });
+    const worker: ProcHandle = startWorker({ url: sc.url, token: secret, name: "remote", slots: 1 });
+    cleanup.push(() => worker.stop("SIGKILL"));
+
+    const id = (await api.createJobs({ action: "compile_upload", targets: { devices: ["porch"] } })).jobs[0]!.jobId;
+    await waitFor(async () => (await api.job(id)).phase === "compile", "the compile running");
+    fs.fill();
+    await waitFor(async () => (await health(sc)).problems.some((p) => p.code === "disk_full"), "disk_full");
+    // The compile ends and the worker asks to flash: no decision while full, it is told to ask again.
+    await waitFor(() => /cannot approve yet \(not decided yet: .*out of disk space/.test(worker.output()), "a 'later'");
+    const job = await api.job(id);
+    expect(job.state).toBe("running");
+    expect(await api.log(id)).not.toMatch(/recorded before it starts/);
+    expect(flashEntries(dataDir, id)).toEqual([]);
+
+    fs.free();
+    await waitFor(async () => (await health(sc)).problems.length === 0, "the sidecar to resume by itself", 30_000);
+    const done = await waitFor(
+      async () => {
+        const j = await api.job(id);
+        return ["succeeded", "failed", "cancelled", "timed_out"].includes(j.state) ? j : null;
+      },
+      "the flash to finish",
+      60_000,
+    );
+    expect(done.state, await api.log(id)).toBe("succeeded");
+    expect(done.attempts).toBe(1);
+    expect((await api.log(id)).match(/recorded before it starts \(attempt 1/g)).toHaveLength(1);
+    expect(flashEntries(dataDir, id)).toEqual(["ota_intent", "ota"]);
+  });
 });
+
+/** The kinds of the trust log's flash entries for a job, read from the database beside the running sidecar. */
+function flashEntries(dataDir: string, jobId: number): string[] {
+  const db = new Database(join(dataDir, "forge.db"), { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        "SELECT CAST(body AS TEXT) AS body FROM trust_log_leaves WHERE kind IN ('ota_intent', 'ota', 'ota_failed') ORDER BY idx",
+      )
+      .all() as { body: string }[];
+    return rows
+      .map((r) => JSON.parse(r.body) as { kind: string; jobId: number })
+      .filter((e) => e.jobId === jobId)
+      .map((e) => e.kind);
+  } finally {
+    db.close();
+  }
+}

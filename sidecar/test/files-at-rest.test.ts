@@ -26,21 +26,23 @@ function open(root: string): string[] {
   return loose;
 }
 
+/** Starts the sidecar and a worker; the worker keeps its token across restarts (its id is bound to it). */
 async function sidecarWithWorker(
   dataDir: string,
   stateDir: string,
-): Promise<{ sc: SidecarProc; api: Api; worker: WorkerProc }> {
+  token?: string,
+): Promise<{ sc: SidecarProc; api: Api; worker: WorkerProc; secret: string }> {
   const sc = await startSidecar({ dataDir, localSlots: 0, env: { FORGE_ESPHOME_BIN: "" } });
   procs.push(sc);
   const api = new Api(sc.url, sc.token);
-  const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
+  const secret = token ?? (await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" })).secret;
   const worker = startWorker({ url: sc.url, token: secret, name: "w", stateDir });
   procs.push(worker);
   await waitFor(
     async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),
     "worker online",
   );
-  return { sc, api, worker };
+  return { sc, api, worker, secret };
 }
 
 async function compileFirstDevice(api: Api): Promise<string> {
@@ -60,9 +62,11 @@ describe("files at rest", () => {
   const dataDir = tempDir();
   const stateDir = join(tempDir("forge-worker-"), "state");
   let device = "";
+  let workerToken = "";
 
   it("are private after a fresh start and a build: data folder, database, tokens, keys, firmware, build folders", async () => {
-    const { sc, api, worker } = await sidecarWithWorker(dataDir, stateDir);
+    const { sc, api, worker, secret } = await sidecarWithWorker(dataDir, stateDir);
+    workerToken = secret;
     device = await compileFirstDevice(api);
     expect(mode(dataDir)).toBe(0o700);
     for (const f of ["forge.db", "forge.db-wal", "forge.db-shm", "admin-token", "instance-id"])
@@ -96,7 +100,7 @@ describe("files at rest", () => {
     loosen(join(stateDir, "builds"), 0o755);
     loosen(join(stateDir, "builds", device, "secrets.yaml"), 0o644);
 
-    const { sc, api } = await sidecarWithWorker(dataDir, stateDir);
+    const { sc, api } = await sidecarWithWorker(dataDir, stateDir, workerToken);
     expect(sc.output()).toMatch(/data folder: made \d+ file\(s\) and folder\(s\) private/);
     expect(mode(dataDir)).toBe(0o700);
     for (const f of ["forge.db", "forge.db-wal", "forge.db-shm", "admin-token", "instance-id"])

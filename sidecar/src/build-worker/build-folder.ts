@@ -5,7 +5,7 @@
 import { chmod, lstat, mkdir, readFile, realpath, rm, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DeviceId } from "@esphome-forge/shared";
-import { buildsRoot } from "./worker-state.js";
+import { buildsRoot, WARM_MARKER } from "./worker-state.js";
 
 /** Lists the files the last job wrote, so files a config no longer uses are removed next time. */
 const MANIFEST = ".forge-files.json";
@@ -106,4 +106,11 @@ async function forgetStaleFiles(buildDir: string, current: Set<string>): Promise
 
 export async function removeBuildFolder(stateDir: string, deviceId: string): Promise<void> {
   await rm(deviceBuildDir(stateDir, deviceId), { recursive: true, force: true });
+}
+
+/** Marks the folder's build cache as complete (after a compile succeeded) or not (while one runs). */
+export async function setWarm(buildDir: string, warm: boolean): Promise<void> {
+  const marker = path.join(buildDir, WARM_MARKER);
+  if (warm) await writeFile(marker, new Date().toISOString() + "\n");
+  else await rm(marker, { force: true });
 }

@@ -27,6 +27,8 @@ export interface ConnectionOptions {
   wsUrl: string;
   token: string;
   hello: () => HelloMessage;
+  /** Signs the sidecar's challenge nonce (proof that this worker holds its key); base64. */
+  prove: (nonce: string) => string;
   backoff: Backoff;
   events: ConnectionEvents;
   log: (line: string) => void;
@@ -173,6 +175,10 @@ export class WorkerConnection {
       return;
     }
     if (msg.type === "welcome") return this.onWelcome(msg);
+    if (msg.type === "challenge") {
+      if (!this.welcomed) this.sendNow({ type: "proof", signature: this.o.prove(msg.nonce) });
+      return;
+    }
     if (!this.welcomed) {
       this.o.log(`ignoring ${msg.type} received before welcome`);
       return;

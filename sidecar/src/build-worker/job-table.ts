@@ -61,8 +61,8 @@ export class JobTable {
     if (!accepting) return this.release(ref, "the worker is shutting down");
     const existing = this.jobs.get(m.jobId);
     if (existing) {
-      if (existing.ref.fence >= m.fence) return log(`job ${m.jobId}: ignoring a repeated or stale assignment`);
-      this.discard(existing, null); // reassigned to this worker with a newer fence
+      if (existing.ref.fence === m.fence) return log(`job ${m.jobId}: ignoring a repeated assignment`);
+      this.discard(existing, null); // reassigned to this worker: the earlier assignment is over
     }
     const busy = this.busySlots();
     if (busy >= slots) return this.release(ref, `no free slot (${busy} of ${slots} busy)`);
@@ -141,6 +141,14 @@ export class JobTable {
     if (!job?.run || job.ref.fence !== m.fence || job.finished) return;
     this.o.log(`job ${m.jobId}: cancel (${m.reason})`);
     void job.run.stop("cancel", m.reason || "cancelled");
+  }
+
+  /** The sidecar says this worker does not hold the job (any more): stop it and forget it, no result. */
+  abandon(m: Msg<"abandon">): void {
+    const job = this.jobs.get(m.jobId);
+    if (job?.ref.fence !== m.fence || job.discard) return;
+    this.o.log(`job ${m.jobId}: dropped (${m.reason})`);
+    this.discard(job, null);
   }
 
   ack(m: Msg<"ack">): void {

@@ -1,7 +1,16 @@
 // What a worker remembers on disk and reports about itself: its stable id (worker.json in the
 // state folder), the device build folders it holds, and the machine it runs on.
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, type Dirent } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+  type Dirent,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DeviceId, type WorkerSystem } from "@esphome-forge/shared";
@@ -13,6 +22,8 @@ interface WorkerStateFile {
 
 const WORKER_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_WARM_DEVICES = 10_000;
+/** In a device's build folder: its last compile completed. A folder without it (an interrupted build) is not warm. */
+export const WARM_MARKER = ".forge-warm";
 
 export function buildsRoot(stateDir: string): string {
   return path.join(stateDir, "builds");
@@ -57,8 +68,8 @@ function newWorkerId(): string {
   return `${host || "worker"}-${randomBytes(5).toString("hex")}`;
 }
 
-/** Device ids whose build folder exists on this worker (their incremental build cache is warm). */
-export function listWarmDevices(stateDir: string): string[] {
+/** Device ids that have a build folder on this worker (complete or not). */
+export function listDeviceFolders(stateDir: string): string[] {
   let entries: Dirent[];
   try {
     entries = readdirSync(buildsRoot(stateDir), { withFileTypes: true });
@@ -68,7 +79,14 @@ export function listWarmDevices(stateDir: string): string[] {
   return entries
     .filter((e) => e.isDirectory() && DeviceId.safeParse(e.name).success)
     .map((e) => e.name)
-    .sort()
+    .sort();
+}
+
+/** Device ids whose last build on this worker completed: their incremental build cache is warm. */
+export function listWarmDevices(stateDir: string): string[] {
+  const root = buildsRoot(stateDir);
+  return listDeviceFolders(stateDir)
+    .filter((id) => existsSync(path.join(root, id, WARM_MARKER)))
     .slice(0, MAX_WARM_DEVICES);
 }
 

@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { ApprovalMessage, AssignMessage } from "@esphome-forge/shared";
-import { loadOrCreateKey, type SigningKey } from "../trust/keys/keys.js";
+import { helloProofText, type ApprovalMessage, type AssignMessage } from "@esphome-forge/shared";
+import { loadOrCreateKey, signBytes, type SigningKey } from "../trust/keys/keys.js";
 import { signStatement } from "../trust/keys/sign.js";
 import { buildProvenanceStatement } from "../trust/attest/statements.js";
 import { SIDECAR_VERSION } from "../util/version.js";
@@ -14,7 +14,7 @@ import type { WorkerConnection } from "./connection.js";
 import { otaFile, type BuiltImage } from "./firmware.js";
 import type { JobLog } from "./log-stream.js";
 
-type Ref = { jobId: number; fence: number };
+type Ref = { jobId: number; fence: string };
 interface Pending {
   ref: Ref;
   resend: () => boolean;
@@ -37,6 +37,11 @@ export class WorkerTrust {
     const { key, created } = loadOrCreateKey(path.join(stateDir, "trust", "worker-key.pem"));
     this.key = key;
     if (created) log(`created the worker signing key (hint ${key.hint})`);
+  }
+
+  /** The answer to the sidecar's `challenge` at each connection: proof that this worker holds its key. */
+  prove(nonce: string): string {
+    return signBytes(this.key, Buffer.from(helloProofText(this.workerId, nonce), "utf8")).toString("base64");
   }
 
   /** The signed provenance bundle (JSON text) for these images of this assignment. */

@@ -98,6 +98,7 @@ class BuildWorker implements WorkerHandle {
       wsUrl: urls.wsUrl,
       token: o.token,
       hello: () => this.hello(),
+      prove: (nonce) => this.trust.prove(nonce),
       backoff: new Backoff(o.backoff),
       log: this.log,
       events: {
@@ -218,7 +219,12 @@ class BuildWorker implements WorkerHandle {
   }
 
   private heartbeat(): void {
-    this.conn.send({ type: "heartbeat", runningJobs: this.jobs.runningRefs(), esphomeVersions: this.esphomeVersions });
+    this.conn.send({
+      type: "heartbeat",
+      runningJobs: this.jobs.runningRefs(),
+      slots: this.draining ? 0 : this.slots,
+      esphomeVersions: this.esphomeVersions,
+    });
   }
 
   private onDisconnected(info: { code: number; reason: string; retryInMs: number }): void {
@@ -243,6 +249,8 @@ class BuildWorker implements WorkerHandle {
         return this.jobs.assign(m);
       case "cancel":
         return this.jobs.cancel(m);
+      case "abandon":
+        return this.jobs.abandon(m);
       case "ack":
         return this.jobs.ack(m);
       case "log_ack":

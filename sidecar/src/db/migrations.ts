@@ -192,22 +192,29 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE IF NOT EXISTS trust_external_signers (id INTEGER PRIMARY KEY CHECK (id = 1), policy TEXT NOT NULL);
   `,
-  // 4: delivery of numbered worker log chunks: the last chunk stored for the job's current assignment,
+  // 4: job ownership. Fencing tokens are random 128-bit strings (`lease_fence`; the integer `fence` column and
+  // its counter are no longer written), and a job remembers the workers it was lost on (`lost_on`, JSON
+  // string[]) so its retries go elsewhere first.
+  `
+  ALTER TABLE jobs ADD COLUMN lease_fence TEXT;
+  ALTER TABLE jobs ADD COLUMN lost_on TEXT NOT NULL DEFAULT '[]';
+  `,
+  // 5: delivery of numbered worker log chunks: the last chunk stored for the job's current assignment,
   // so a chunk sent again after a reconnect is dropped and a chunk that never came leaves a gap marker.
   `
   CREATE TABLE job_log_seq (
     job_id INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
-    fence  INTEGER NOT NULL,                             -- the assignment the numbers belong to
+    fence  TEXT    NOT NULL,                             -- the assignment the numbers belong to
     seq    INTEGER NOT NULL                              -- last chunk stored (or given up as lost)
   );
   `,
-  // 5: the flash ledger: every flash is recorded before it happens (intent) and when it ended
+  // 6: the flash ledger: every flash is recorded before it happens (intent) and when it ended
   // (outcome). No foreign key: the records outlive a pruned job's row until retention removes both.
   `
   CREATE TABLE flash_records (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,   -- monotonic: the state anchor counts it
     job_id          INTEGER NOT NULL,
-    fence           INTEGER NOT NULL,
+    fence           TEXT    NOT NULL,                    -- the assignment that flashed
     attempt         INTEGER NOT NULL,
     device_id       TEXT    NOT NULL,
     stage           TEXT    NOT NULL CHECK (stage IN ('intent', 'outcome')),

@@ -40,6 +40,7 @@ export class FirmwareStore {
   }
 
   private readonly upsert: BetterSqlite3.Statement;
+  private readonly inFlight = new Map<string, number>();
 
   /**
    * Verifies `bytes` against the announced digest and size, then stores them. Storing the same
@@ -63,8 +64,15 @@ export class FirmwareStore {
   ): Promise<{ sha256: string; size: number }> {
     const sha256 = verified(bytes, expectedSha256, expectedSize);
     const file = this.path(sha256);
-    if (!holds(file, sha256, bytes.length)) await writeAtomicallyAsync(file, bytes);
-    return this.record(sha256, bytes.length);
+    this.inFlight.set(sha256, (this.inFlight.get(sha256) ?? 0) + 1);
+    try {
+      if (!holds(file, sha256, bytes.length)) await writeAtomicallyAsync(file, bytes);
+      return this.record(sha256, bytes.length);
+    } finally {
+      const n = (this.inFlight.get(sha256) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(sha256, n);
+      else this.inFlight.delete(sha256);
+    }
   }
 
   private record(sha256: string, size: number): { sha256: string; size: number } {
@@ -105,6 +113,17 @@ export class FirmwareStore {
   read(sha256: string): Buffer {
     if (!this.has(sha256)) throw new NotFoundError(`no firmware with digest ${sha256} in the archive`);
     return readFileSync(this.path(sha256));
+  }
+
+  /** Digests whose bytes are being written right now (never collected meanwhile). */
+  writing(sha256: string): boolean {
+    return (this.inFlight.get(sha256) ?? 0) > 0;
+  }
+
+  /** Removes an image and its row (the garbage collector decides what nothing refers to). */
+  delete(sha256: string): void {
+    rmSync(this.path(sha256), { force: true });
+    this.db.prepare("DELETE FROM firmware WHERE sha256 = ?").run(sha256);
   }
 }
 

@@ -14,7 +14,7 @@ import { stripMetadata } from "../inventory/metadata-block.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
-import type { JobQueue } from "../queue/job-queue.js";
+import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { DeviceView } from "./device-view.js";
 
 export class FleetAssignmentBuilder implements AssignmentBuilder {
@@ -29,10 +29,10 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     /** Firmware built outside Forge (CI) and uploaded for this device with its bundle, if any. */
     private readonly externalImage?: (deviceId: string, sha256: string) => FirmwareImage | null,
     /** Puts an `upload`'s flash on record before the worker may start it (rejects when it cannot). */
-    private readonly flashIntent?: (job: Job, fence: number, sha256: string) => Promise<void>,
+    private readonly flashIntent?: (job: Job, fence: string, sha256: string) => Promise<void>,
   ) {}
 
-  async build(job: Job, fence: number): Promise<AssignMessage> {
+  async build(job: Job, holder: Holder): Promise<AssignMessage> {
     const device = this.inventory.get(job.deviceId);
     if (!device) throw new Error(`device ${job.deviceId} is no longer in the config folder`);
     const needsConfig = job.action !== "upload";
@@ -54,17 +54,17 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     if (bundle.digest !== configHash)
       throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
-    this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion);
+    this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion);
     if (flashing && !address) throw new Error("no OTA address is known for this device");
     const firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
     const ota = otaImage(firmware);
     const blocked = ota && this.gate ? this.gate(job, ota) : null;
     if (blocked) throw new Error(blocked);
-    if (ota && job.action === "upload") await this.flashIntent?.(job, fence, ota.sha256);
+    if (ota && job.action === "upload") await this.flashIntent?.(job, holder.fence, ota.sha256);
     return {
       type: "assign",
       jobId: job.id,
-      fence,
+      fence: holder.fence,
       deviceId: job.deviceId,
       deviceName: device.name,
       action: job.action,

@@ -15,7 +15,7 @@ export type FlashOutcome = "succeeded" | "failed" | "cancelled" | "interrupted";
 export interface FlashRecord {
   id: number;
   jobId: number;
-  fence: number;
+  fence: string;
   attempt: number;
   deviceId: string;
   stage: "intent" | "outcome";
@@ -57,7 +57,7 @@ export class FlashLedger {
    * Rejects when it cannot be recorded (e.g. a full disk): then nothing may flash. Asking again for the
    * same assignment (a repeated approval request) records nothing new.
    */
-  async intent(job: Job, fence: number, firmwareSha256: string | null, workerId: string): Promise<void> {
+  async intent(job: Job, fence: string, firmwareSha256: string | null, workerId: string): Promise<void> {
     if (this.open.has(key(job.id, fence))) return this.o.persist();
     this.reconcile(job.deviceId); // an earlier assignment that ended meanwhile is closed first
     const prior = this.o.db
@@ -98,7 +98,7 @@ export class FlashLedger {
 
   /** A result arrived for the job: its open intent closes with the job's outcome. Never throws for a full disk. */
   resultArrived(job: Job): void {
-    const intent = this.open.get(key(job.id, this.o.queue.fenceOf(job.id) ?? 0));
+    const intent = this.open.get(key(job.id, this.o.queue.fenceOf(job.id) ?? ""));
     if (!intent) return;
     this.closeSafely(intent, outcomeOf(job), job.error ?? job.state);
   }
@@ -214,7 +214,7 @@ export class FlashLedger {
 
   private insert(
     job: { id: number; deviceId: string; attempts: number },
-    fence: number,
+    fence: string,
     stage: FlashRecord["stage"],
     outcome: FlashOutcome | null,
     firmwareSha256: string | null,
@@ -250,7 +250,7 @@ export class FlashLedger {
   }
 }
 
-function key(jobId: number, fence: number): string {
+function key(jobId: number, fence: string): string {
   return `${jobId}:${fence}`;
 }
 

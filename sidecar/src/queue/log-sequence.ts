@@ -19,8 +19,8 @@ export class LogSequence {
   }
 
   /** The last chunk stored for this assignment (0 before the first). */
-  last(jobId: number, fence: number): number {
-    const r = this.get.get(jobId) as { fence: number; seq: number } | undefined;
+  last(jobId: number, fence: string): number {
+    const r = this.get.get(jobId) as { fence: string; seq: number } | undefined;
     return r && r.fence === fence ? r.seq : 0;
   }
 
@@ -28,7 +28,7 @@ export class LogSequence {
    * Decides about chunk `seq` and records the new position inside the caller's transaction. `lost`
    * counts the chunks between the last stored one and `keptFrom` that will never come.
    */
-  accept(jobId: number, fence: number, seq: number, keptFrom: number): ChunkVerdict {
+  accept(jobId: number, fence: string, seq: number, keptFrom: number): ChunkVerdict {
     const last = this.last(jobId, fence);
     if (seq <= last) return { kind: "duplicate" };
     const lost = Math.max(0, Math.min(keptFrom, seq) - 1 - last);

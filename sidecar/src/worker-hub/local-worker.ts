@@ -21,11 +21,15 @@ export interface LocalWorkerOptions {
   esphomeBin: string | null;
   /** Who its builds run as and where it keeps its state (build-user.ts). */
   isolation: BuildIsolation;
+  /** The slot count a user set for the worker bound to this token (through the API or HA), if any. */
+  storedSlots: (tokenId: string) => number | null;
   log: (msg: string) => void;
 }
 
 /** The worker's own settings a sidecar's environment may carry for its local worker. */
 const WORKER_SETTINGS = ["FORGE_CACHE", "FORGE_PYTHON", "FORGE_KEEP_ESPHOME_VERSIONS", "FORGE_WORKER_CACHE_MAX_MB"];
+
+const TOKEN_NAME = "built-in local worker";
 
 const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
 
@@ -42,8 +46,9 @@ export class LocalWorker {
   constructor(private readonly o: LocalWorkerOptions) {}
 
   /**
-   * The local worker's token: created once, its secret kept in a 0600 file in the data folder,
-   * which the worker reads before it gives up root. Returns the file's path.
+   * The local worker's token: created once, its secret kept in a 0600 file in the data folder, which
+   * the worker reads before it gives up root. A new one (the file was lost) replaces the old, which is
+   * revoked: the worker's id moves to the new token when it proves its key. Returns the file's path.
    */
   private tokenFile(): string {
     const file = join(this.o.dataDir, "local-worker.token");
@@ -54,7 +59,8 @@ export class LocalWorker {
         return file;
       }
     }
-    const { token, secret } = this.o.tokens.create("built-in local worker");
+    for (const old of this.o.tokens.list()) if (old.name === TOKEN_NAME && !old.revokedAt) this.o.tokens.revoke(old.id);
+    const { token, secret } = this.o.tokens.create(TOKEN_NAME);
     writeFileSync(file, secret + "\n", { mode: 0o600 });
     this.tokenId = token.id;
     return file;
@@ -76,6 +82,9 @@ export class LocalWorker {
     this.stopping = false;
     const { stateDir, user } = this.o.isolation;
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const tokenFile = this.tokenFile();
+    // Slots set for the worker through the API outlive a restart: start with them, not the default.
+    const slots = this.o.storedSlots(this.tokenId!) ?? this.slots;
     const args = [
       CLI,
       "worker",
@@ -84,11 +93,11 @@ export class LocalWorker {
       "--name",
       "local",
       "--slots",
-      String(this.slots),
+      String(slots),
       "--state-dir",
       stateDir,
       "--token-file",
-      this.tokenFile(),
+      tokenFile,
     ];
     if (user) args.push("--user", user.name);
     if (this.o.buildCommand) args.push("--build-command", this.o.buildCommand);

@@ -1,16 +1,17 @@
-// Numbered log chunks from workers: stored in order through the queue (repeats dropped, lost ranges
-// marked), acknowledged with `log_ack` — coalesced to one ack per job per event-loop turn — and,
-// while the data folder's disk is full, answered "send them again later" instead of being lost.
+// Numbered log chunks from the worker holding the job (the caller checked; the queue checks again in
+// its transaction): stored in order (repeats dropped, lost ranges marked), acknowledged with `log_ack`
+// — coalesced to one ack per job per event-loop turn — and, while the data folder's disk is full,
+// answered "send them again later" instead of being lost.
 import type { WorkerToSidecar } from "@esphome-forge/shared";
 import type { DiskState } from "../durability/disk-state.js";
-import type { JobQueue } from "../queue/job-queue.js";
+import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { WorkerSession } from "./worker-session.js";
 
 type LogMsg = Extract<WorkerToSidecar, { type: "log" }>;
 
 export class WorkerLogIntake {
   /** Per session: jobId → the ack to send at the end of this turn. */
-  private readonly pending = new Map<WorkerSession, Map<number, { fence: number; seq: number }>>();
+  private readonly pending = new Map<WorkerSession, Map<number, { fence: string; seq: number }>>();
   private scheduled = false;
 
   constructor(
@@ -18,11 +19,11 @@ export class WorkerLogIntake {
     private readonly disk?: Pick<DiskState, "full" | "report" | "retryAfterMs">,
   ) {}
 
-  receive(session: WorkerSession, msg: LogMsg): void {
+  receive(session: WorkerSession, holder: Holder, msg: LogMsg): void {
     if (this.disk?.full) return this.later(session, msg);
     let r: ReturnType<JobQueue["appendWorkerLog"]>;
     try {
-      r = this.queue.appendWorkerLog(msg.jobId, msg.fence, { seq: msg.seq, keptFrom: msg.keptFrom, text: msg.chunk });
+      r = this.queue.appendWorkerLog(msg.jobId, holder, { seq: msg.seq, keptFrom: msg.keptFrom, text: msg.chunk });
     } catch (err) {
       if (!this.disk?.report(err, `storing job ${msg.jobId}'s output`)) throw err;
       return this.later(session, msg);
@@ -38,7 +39,7 @@ export class WorkerLogIntake {
     session.send({ type: "log_ack", jobId: msg.jobId, fence: msg.fence, seq, retryAfterMs });
   }
 
-  private ack(session: WorkerSession, jobId: number, fence: number, seq: number): void {
+  private ack(session: WorkerSession, jobId: number, fence: string, seq: number): void {
     let acks = this.pending.get(session);
     if (!acks) this.pending.set(session, (acks = new Map()));
     acks.set(jobId, { fence, seq });
