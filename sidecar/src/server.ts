@@ -25,6 +25,7 @@ import { EventBus } from "./events/event-bus.js";
 import { EventsServer } from "./events/events-server.js";
 import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
 import { DeviceView } from "./fleet/device-view.js";
+import { DeviceViews } from "./fleet/device-views.js";
 import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
 import { findEsphome, Inventory, seedExamples } from "./inventory/inventory.js";
@@ -40,6 +41,7 @@ import { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
 import { DeviceAnnouncer } from "./fleet/device-announcer.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
+import type { CheckedAudit } from "./trust/log/log-auditor.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
@@ -62,6 +64,8 @@ export interface SidecarOptions {
   clock?: Clock;
 }
 
+/** At start, trust verdicts are evaluated for this long before listening; the rest follow in the background. */
+const START_TRUST_BUDGET_MS = 250;
 /** How long remote workers get, beyond one lease, to reconnect after a sidecar restart (their backoff caps at 30 s). */
 const RECONNECT_GRACE_MS = 15_000;
 const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
@@ -118,17 +122,23 @@ export class Sidecar {
     const trustMode = (deviceId: string) => inventory.get(deviceId)?.trustPolicy ?? settings.get().trustPolicy;
     const trustGate = new WorkerTrustGate({ engine: trustEngine, queue, firmware, log, mode: trustMode });
     queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
-    const audit = trustEngine.checkConsistency();
-    if (!audit.ok)
-      log(
-        `content trust: CONSISTENCY CHECK FAILED (${audit.problems.length} problem(s)): ${audit.problems.join("; ")}`,
-      );
+    // From where the last clean audit ended (cost: what was appended since); with none recorded yet
+    // (first start after an upgrade), a full audit runs in the background while the sidecar serves.
+    const reportAudit = (a: CheckedAudit | null) => {
+      if (a && !a.ok)
+        log(`content trust: CONSISTENCY CHECK FAILED (${a.problems.length} problem(s)): ${a.problems.join("; ")}`);
+    };
+    const audit = trustEngine.auditor.incremental();
+    if (audit) reportAudit(audit);
+    else void trustEngine.auditor.settled().then(() => reportAudit(trustEngine.auditor.last));
+    const trustSource = new EngineTrustSource(trustEngine);
     const view = new DeviceView(
       queue,
       () => settings.get().defaultEsphomeVersion,
-      new EngineTrustSource(trustEngine, queue),
+      trustSource,
       (sha) => firmware.has(sha),
     );
+    const views = new DeviceViews(bus);
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
     const builder = new FleetAssignmentBuilder(
@@ -142,13 +152,14 @@ export class Sidecar {
     );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     const kick = () => dispatcher.kick();
-    const jobService = new JobService(queue, inventory, view, dispatcher, registry);
-    const announcer = new DeviceAnnouncer(
-      bus,
+    const jobService = new JobService(queue, inventory, view, dispatcher, registry, views);
+    const announcer = new DeviceAnnouncer({
+      views,
       view,
-      (id) => inventory.get(id),
-      () => inventory.list(),
-    );
+      lookup: (id) => inventory.get(id),
+      all: () => inventory.list(),
+      trust: trustSource,
+    });
     const messages = new WorkerMessages({
       queue,
       registry,
@@ -191,17 +202,20 @@ export class Sidecar {
     queue.on("pruned", (ids: number[]) => {
       trustEngine.jobVerdicts.forget(ids);
       ids.forEach((id) => bus.jobRemoved(id));
+      announcer.jobsPruned(ids);
     });
     inventory.on("device", (d) => announcer.deviceChanged(d));
     inventory.on("remove", (id: string) => announcer.deviceRemoved(id));
     // A revocation or key change can change any device's verdict: announce them all again.
     // …and again the moment the revocation list expires, when verdicts turn `stale`.
     const expiry = new RevocationExpiryTimer(trustEngine, log);
-    trustEngine.onTrustChange(() => {
-      announcer.trustChanged();
+    trustEngine.onTrustChange((change) => {
+      announcer.trustChanged(change);
       expiry.schedule();
     });
     expiry.schedule();
+    // Every device's view, in memory from here on (trust verdicts beyond the budget follow in the background).
+    announcer.start(START_TRUST_BUDGET_MS);
 
     const slowBytes = Number(process.env.FORGE_EVENTS_SLOW_CONSUMER_BYTES ?? "");
     const events = new EventsServer({
@@ -210,7 +224,7 @@ export class Sidecar {
       queue,
       ...(slowBytes > 0 ? { slowConsumerBytes: slowBytes } : {}),
       snapshot: () => ({
-        devices: inventory.list().map((d) => view.toDevice(d)),
+        devices: views.list(),
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
         workers: registry.list(),
       }),
@@ -230,6 +244,7 @@ export class Sidecar {
       queue,
       inventory,
       view,
+      devices: views,
       jobs: jobService,
       registry,
       tokens,
@@ -255,7 +270,13 @@ export class Sidecar {
         };
       },
     };
+    let defaultVersion = settings.get().defaultEsphomeVersion;
     const onSettingsChanged = () => {
+      // Every device's target version (and so whether it is outdated) follows the fleet default.
+      if (settings.get().defaultEsphomeVersion !== defaultVersion) {
+        defaultVersion = settings.get().defaultEsphomeVersion;
+        announcer.refreshAll();
+      }
       const slots = settings.get().localWorkerSlots;
       localHolder.worker?.apply(slots);
       // A running local worker takes the new slot count live, without dropping its jobs.
@@ -315,7 +336,10 @@ export class Sidecar {
         log,
         python: async () => (await findPython(null)).path,
         localVersion: async () => (await esphome?.version()) ?? null,
-        onRecorded: () => inventory.list().forEach((d) => bus.device("upsert", d.id, view.toDevice(d))), // their target version changed
+        onRecorded: () => {
+          defaultVersion = settings.get().defaultEsphomeVersion;
+          announcer.refreshAll(); // their target version changed
+        },
       });
     }
 
@@ -336,7 +360,13 @@ export class Sidecar {
       if (lapsed.length) kick();
     };
     sidecar.timers.push(setInterval(sweep, Math.min(1000, Math.max(100, settings.get().leaseMs / 4))));
-    sidecar.timers.push(setInterval(() => queue.pruneHistory(), 3600_000));
+    sidecar.timers.push(
+      setInterval(() => {
+        queue.pruneHistory();
+        // Keeps the next start-up audit short: it goes on from here.
+        if (trustEngine.auditor.last?.ok) reportAudit(trustEngine.auditor.incremental());
+      }, 3600_000),
+    );
     // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.
     sidecar.timers.push(setInterval(kick, 1000));
     queue.pruneHistory();

@@ -1,6 +1,7 @@
 import type { HealthResponse, InfoResponse } from "@esphome-forge/shared";
 import type { SettingsStore } from "../config/settings-store.js";
 import type { DeviceView } from "../fleet/device-view.js";
+import type { DeviceViews } from "../fleet/device-views.js";
 import type { JobService } from "../fleet/job-service.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
@@ -16,6 +17,8 @@ export interface ApiContext {
   queue: JobQueue;
   inventory: Inventory;
   view: DeviceView;
+  /** The device views in memory (GET /devices never rebuilds them). */
+  devices: DeviceViews;
   jobs: JobService;
   registry: WorkerRegistry;
   tokens: WorkerTokens;

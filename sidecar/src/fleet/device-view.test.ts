@@ -10,11 +10,8 @@ const sha = (c: string) => c.repeat(64);
 function fakeQueue(jobs: Job[]): JobQueue {
   const newestFirst = () => [...jobs].reverse();
   return {
-    list: (q: { device: string[]; action: JobAction[]; limit: number }) => ({
-      jobs: newestFirst()
-        .filter((j) => q.device.includes(j.deviceId) && q.action.includes(j.action))
-        .slice(0, q.limit),
-    }),
+    lastOf: (deviceId: string, actions: JobAction[]) =>
+      newestFirst().find((j) => j.deviceId === deviceId && actions.includes(j.action)),
     lastSucceeded: (deviceId: string, actions: JobAction[]) =>
       newestFirst().find((j) => j.deviceId === deviceId && j.state === "succeeded" && actions.includes(j.action)),
   } as unknown as JobQueue;

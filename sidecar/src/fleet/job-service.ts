@@ -7,6 +7,7 @@ import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { DeviceView } from "./device-view.js";
+import type { DeviceViews } from "./device-views.js";
 
 export interface CreateJobsInput {
   action: JobAction;
@@ -23,6 +24,8 @@ export class JobService {
     private readonly view: DeviceView,
     private readonly dispatcher: Dispatcher,
     private readonly registry: WorkerRegistry,
+    /** The views in memory: "outdated" targets read them instead of rebuilding every view. */
+    private readonly views: DeviceViews,
   ) {}
 
   resolveTargets(targets: JobTargets): { devices: InventoryDevice[]; skipped: CreateJobsResponse["skipped"] } {
@@ -39,7 +42,7 @@ export class JobService {
     }
     if ("all" in targets) return { devices: all, skipped };
     if ("tags" in targets) return { devices: all.filter((d) => targets.tags.some((t) => d.tags.includes(t))), skipped };
-    return { devices: all.filter((d) => this.view.toDevice(d).outdated), skipped };
+    return { devices: all.filter((d) => (this.views.get(d.id) ?? this.view.toDevice(d)).outdated), skipped };
   }
 
   create(input: CreateJobsInput): CreateJobsResponse {

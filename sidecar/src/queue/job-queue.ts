@@ -296,6 +296,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.history.lastSucceeded(deviceId, actions);
   }
 
+  lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.history.lastOf(deviceId, actions);
+  }
+
   affinity(deviceId: string): Affinity | undefined {
     return this.history.affinity(deviceId);
   }

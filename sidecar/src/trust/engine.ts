@@ -10,10 +10,10 @@ import { AttestationStore, BuildSequences, type StoredAttestation } from "./atte
 import { evaluateTrust, type TrustEvaluation } from "./policy/evaluator.js";
 import type { ExternalSigner } from "./policy/verdict.js";
 import { gateDecision, type GateDecision, type TrustMode } from "./policy/gate.js";
-import { KeyRegistry, type KeyEvent, type TrustedKey } from "./keys/key-registry.js";
+import { KeyRegistry, type KeyEvent, type KeyLookup, type TrustedKey } from "./keys/key-registry.js";
 import type { SigningKey } from "./keys/keys.js";
-import { auditKeys } from "./keys/key-audit.js";
 import { auditLog, type AuditResult } from "./log/log-audit.js";
+import { LogAuditor } from "./log/log-auditor.js";
 import { ExternalSignerPolicies } from "./policy/external-policy.js";
 import { JobVerdicts } from "./policy/job-verdicts.js";
 import { exportProof, type LogProofFile } from "./log/log-proof.js";
@@ -58,10 +58,17 @@ export interface TrustEngineOptions {
   now?: () => Date;
 }
 
+/**
+ * Something a verdict may depend on changed. `affects` says which verdicts: `all`; only those that
+ * lacked a known signer (`unknown_signer`) — a newly enrolled key cannot change any other verdict: what
+ * it signed before its enrolment stays "not enrolled yet", and it has signed nothing stored since; or
+ * those of one firmware (`firmware`: an attestation for it was added).
+ */
 export type TrustChange =
-  | { type: "revocations"; version: number }
-  | { type: "keys"; event: KeyEvent["type"]; hint: string }
-  | { type: "external_signers"; count: number };
+  | { type: "revocations"; version: number; affects: "all" }
+  | { type: "keys"; event: KeyEvent["type"]; hint: string; role: string; affects: "all" | "unknown_signer" }
+  | { type: "external_signers"; count: number; affects: "all" }
+  | { type: "attestation"; firmwareSha256: string; affects: "firmware" };
 
 export class TrustEngine {
   readonly keys: KeyRegistry;
@@ -80,6 +87,10 @@ export class TrustEngine {
   private readonly memo: VerdictMemo;
   /** The loaded trusted root, rebuilt after any key event (it lists every log key). */
   private rootCache: LoadedTrustedRoot | null = null;
+  /** The key table as the verifiers see it, rebuilt after any key event (every verdict reads it). */
+  private keyCache: KeyLookup | null = null;
+  /** The log's consistency check: at start, on request, in full on demand. */
+  readonly auditor: LogAuditor;
 
   constructor(private readonly opts: TrustEngineOptions) {
     migrate(opts.db); // the trust tables are ordered migrations like every other table (a no-op when current)
@@ -91,7 +102,9 @@ export class TrustEngine {
     this.keys = new KeyRegistry(opts.db, this.now, (e) => {
       if (early) early.push(e);
       else logKeyEvent(this.logValue, e);
-      this.emit({ type: "keys", event: e.type, hint: e.key.hint });
+      // Only a log key changes the trusted root, and so possibly any verdict.
+      const affects = e.type === "key_enrolled" && e.key.role !== "log" ? "unknown_signer" : "all";
+      this.emit({ type: "keys", event: e.type, hint: e.key.hint, role: e.key.role, affects });
     });
     const logKey = loadOwnKey(this.keys, this.keysDir, "log");
     this.logValue = new TransparencyLog(opts.db, { name: opts.logName ?? "esphome-forge-log", key: logKey }, () =>
@@ -106,6 +119,7 @@ export class TrustEngine {
     this.revocations = new RevocationStore(opts.db, this.logValue, this.now, () => this.keys.snapshot());
     this.jobVerdicts = new JobVerdicts(opts.db);
     this.external = new ExternalSignerPolicies(opts.db);
+    this.auditor = new LogAuditor(opts.db, () => this.trustedRoot().logKeys, this.now);
   }
 
   get log(): TransparencyLog {
@@ -141,7 +155,7 @@ export class TrustEngine {
   context(): TrustContext {
     return {
       trustedRoot: this.trustedRoot(),
-      keys: this.keys.snapshot(),
+      keys: (this.keyCache ??= this.keys.snapshot()),
       revocations: this.revocations.current()?.list ?? null,
       requireRevocationList: this.opts.requireRevocationList ?? false,
       externalSigners: [...(this.opts.externalSigners ?? []), ...this.external.signers()],
@@ -267,8 +281,8 @@ export class TrustEngine {
       bundle: json,
       subjects: [firmware],
     });
-    this.memo.forgetFirmware(firmware.sha256);
     this.logValue.appendEvent("external_attestation", { firmwareSha256: firmware.sha256, deviceId, signerHint: hint });
+    this.emit({ type: "attestation", firmwareSha256: firmware.sha256, affects: "firmware" });
     return att;
   }
 
@@ -287,6 +301,7 @@ export class TrustEngine {
   rotateKey(role: OwnKeyRole): TrustedKey[] {
     const r = rotateOwnKey(this.keys, this.keysDir, role);
     this.rootCache = null;
+    this.keyCache = null;
     this.memo.clear();
     if (role === "sidecar") this.sidecarKeyValue = r.key;
     if (role === "revocation") this.revocationKeyValue = r.key;
@@ -300,7 +315,7 @@ export class TrustEngine {
   /** Signs the next list version with exactly these entries (see `revoke` to add to the current list). */
   async publishRevocations(entries: RevocationEntry[], validForMs: number): Promise<StoredRevocationList> {
     const stored = await this.revocations.publish(this.revocationKeyValue, entries, validForMs);
-    this.emit({ type: "revocations", version: stored.version });
+    this.emit({ type: "revocations", version: stored.version, affects: "all" });
     return stored;
   }
 
@@ -316,20 +331,20 @@ export class TrustEngine {
       trustedRoot: this.trustedRoot(),
       now: this.now(),
     });
-    if (r.ok && r.changed) this.emit({ type: "revocations", version: r.stored.version });
+    if (r.ok && r.changed) this.emit({ type: "revocations", version: r.stored.version, affects: "all" });
     return r;
   }
 
   /** Replaces the external-signer policy; every verdict may change, so listeners hear of it. */
   setExternalSigners(policies: ExternalSignerPolicy[]): ExternalSignerPolicy[] {
     const stored = this.external.replace(policies);
-    this.emit({ type: "external_signers", count: stored.length });
+    this.emit({ type: "external_signers", count: stored.length, affects: "all" });
     return stored;
   }
 
   /** The revocation list's expiry passed: verdicts turn `stale` with nothing written, so tell listeners. */
   revocationsExpired(): void {
-    this.emit({ type: "revocations", version: this.revocations.current()?.version ?? 0 });
+    this.emit({ type: "revocations", version: this.revocations.current()?.version ?? 0, affects: "all" });
   }
 
   /**
@@ -342,28 +357,27 @@ export class TrustEngine {
   }
 
   private emit(change: TrustChange): void {
-    // Keys and revocations can change any verdict and the trusted root.
-    this.rootCache = null;
-    this.memo.clear();
+    if (change.affects === "firmware") this.memo.forgetFirmware(change.firmwareSha256);
+    else {
+      this.rootCache = null;
+      this.keyCache = null;
+      if (change.affects === "all") this.memo.clear();
+      else this.memo.forgetWhere((e) => e.verdict.state === "unknown_signer");
+    }
     for (const l of this.listeners) l(change);
   }
 
   /**
-   * The consistency check: the Merkle log recomputed from its rows against every checkpoint (pass the
-   * ones held outside the database), plus the key table against the key events in the log.
+   * The full consistency check, in one go: the Merkle log recomputed from its rows against every
+   * checkpoint (pass the ones held outside the database), plus the key table against the key events in
+   * the log. The sidecar itself uses `auditor` (incremental at start, full in slices on demand).
    */
   auditLog(trustedCheckpoints: string[] = []): AuditResult {
-    const merkle = auditLog(this.opts.db, { logKeys: this.trustedRoot().logKeys, trustedCheckpoints });
-    const keys = auditKeys(this.opts.db);
-    return { ...merkle, ok: merkle.ok && keys.length === 0, problems: [...merkle.problems, ...keys] };
-  }
-
-  /** The last consistency check (run at start and on request), for the status route. */
-  lastAudit: (AuditResult & { checkedAt: string }) | null = null;
-
-  checkConsistency(): AuditResult & { checkedAt: string } {
-    this.lastAudit = { ...this.auditLog(), checkedAt: this.now().toISOString() };
-    return this.lastAudit;
+    const { head: _head, ...result } = auditLog(this.opts.db, {
+      logKeys: this.trustedRoot().logKeys,
+      trustedCheckpoints,
+    });
+    return result;
   }
 
   proof(logIndex: number, fromTreeSize?: number): LogProofFile {

@@ -19,9 +19,12 @@ const DAY_MS = 86_400_000;
 export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Router {
   const r = Router();
 
-  r.get("/trust/status", (req, res) => {
-    const { recheck } = parseWith(TrustStatusQuery, req.query, "query");
-    if (recheck === "true" || !engine.lastAudit) engine.checkConsistency();
+  r.get("/trust/status", async (req, res) => {
+    const { recheck, full } = parseWith(TrustStatusQuery, req.query, "query");
+    if (full === "true") await engine.auditor.full();
+    else if (recheck === "true" || !engine.auditor.last) engine.auditor.incremental();
+    // A full audit in progress (on demand, or the first start after an upgrade) is waited for, not reported half-done.
+    await engine.auditor.settled();
     res.json(trustStatus(engine, policy()));
   });
 
@@ -126,7 +129,7 @@ function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
     revocationError = (err as Error).message;
   }
   const keys = engine.keys.list();
-  const audit = engine.lastAudit;
+  const audit = engine.auditor.last;
   return {
     policy,
     revocations,
@@ -139,6 +142,8 @@ function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
         treeSize: audit.treeSize,
         checkpointsChecked: audit.checkpointsChecked,
         problems: audit.problems,
+        scope: audit.scope,
+        fromTreeSize: audit.fromTreeSize,
       },
     },
     keys: {
