@@ -6,9 +6,9 @@ import { SettingsPatch } from "@esphome-forge/shared";
 import { dataPaths } from "./config/paths.js";
 import { openDatabase } from "./db/database.js";
 import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
-import { Sidecar } from "./server.js";
 import { systemClock } from "./util/clock.js";
 import { SIDECAR_VERSION } from "./util/version.js";
+import { execWithSidecarFlags } from "./util/runtime-tuning.js";
 import { WorkerTokens } from "./worker-hub/worker-tokens.js";
 
 const USAGE = `Forge for ESPHome ${SIDECAR_VERSION}
@@ -67,6 +67,10 @@ async function serve(argv: string[]): Promise<number> {
   });
   if (!overrides.success)
     throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  // Arguments are checked: restart in place with the sidecar's heap flags (see the module), before the
+  // sidecar's own modules load.
+  execWithSidecarFlags();
+  const { Sidecar } = await import("./server.js");
   const sidecar = await Sidecar.start({
     dataDir: resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"),
     configDir: values["config-dir"] ? resolve(values["config-dir"]) : undefined,

@@ -33,6 +33,7 @@ import { LocalWorker } from "./worker-hub/local-worker.js";
 import { JobQueue } from "./queue/job-queue.js";
 import { systemClock, type Clock } from "./util/clock.js";
 import { SIDECAR_VERSION } from "./util/version.js";
+import { EventLoopMonitor } from "./util/event-loop-monitor.js";
 import { WorkerHub } from "./worker-hub/worker-hub.js";
 import { WorkerMessages } from "./worker-hub/worker-messages.js";
 import { WorkerRegistry } from "./worker-hub/worker-registry.js";
@@ -84,6 +85,7 @@ export class Sidecar {
       events: EventsServer;
       local: LocalWorker;
       expiry: RevocationExpiryTimer;
+      eventLoop: EventLoopMonitor | null;
     },
   ) {}
 
@@ -224,13 +226,14 @@ export class Sidecar {
       queue,
       ...(slowBytes > 0 ? { slowConsumerBytes: slowBytes } : {}),
       snapshot: () => ({
-        devices: views.list(),
+        devicesJson: views.arrayJson(),
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
         workers: registry.list(),
       }),
     });
 
     const instanceId = loadOrCreateInstanceId(join(paths.dataDir, "instance-id"));
+    const eventLoop = EventLoopMonitor.fromEnv();
     const health = (): HealthResponse => ({
       status: "ok",
       product: "Forge for ESPHome",
@@ -254,17 +257,19 @@ export class Sidecar {
       log,
       health,
       trust: trustEngine,
+      ...(eventLoop ? { debug: { eventLoop, deviceViewsPending: () => announcer.pending } } : {}),
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
+        const depth = queue.depth();
         return {
           ...health(),
           startedAt,
           configDir: paths.configDir,
           devices: inventory.list().length,
           workersOnline: online.length,
-          queueDepth: queue.queued().length,
-          runningJobs: queue.running().length,
+          queueDepth: depth.queued,
+          runningJobs: depth.running,
           totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0),
           esphomeAvailable: esphome !== null,
         };
@@ -343,7 +348,7 @@ export class Sidecar {
       });
     }
 
-    const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local, expiry });
+    const sidecar = new Sidecar(url, adminToken, server, db, { inventory, hub, events, local, expiry, eventLoop });
     if (opts.zeroconf !== false) {
       sidecar.zeroconf = ZeroconfAdvertiser.start({
         instanceId,
@@ -378,6 +383,7 @@ export class Sidecar {
     for (const t of this.timers) clearInterval(t);
     await this.zeroconf?.stop();
     this.parts.expiry.stop();
+    this.parts.eventLoop?.stop();
     await this.parts.local.stop();
     this.parts.hub.close();
     this.parts.events.close();

@@ -6,6 +6,7 @@ import { API_PREFIX } from "@esphome-forge/shared";
 import { requireAdmin, requireAdminOrWorker } from "./auth.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
+import { debugRoutes } from "./routes/debug.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { firmwareRoutes, publicRoutes, systemRoutes } from "./routes/system.js";
@@ -71,6 +72,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
       trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy),
       trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory),
     );
+  if (ctx.debug) api.use(debugRoutes(ctx));
   api.use(notFound);
   app.use(API_PREFIX, api);
 

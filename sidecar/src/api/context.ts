@@ -10,6 +10,7 @@ import type { WorkerHub } from "../worker-hub/worker-hub.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerTokens } from "../worker-hub/worker-tokens.js";
 import type { TrustEngine } from "../trust/index.js";
+import type { EventLoopMonitor } from "../util/event-loop-monitor.js";
 
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
@@ -31,4 +32,6 @@ export interface ApiContext {
   log: (msg: string) => void;
   /** Content trust; absent in tests that build a bare API. */
   trust?: TrustEngine;
+  /** The benchmark's probes (FORGE_DEBUG_EVENT_LOOP=on), mounted under /debug. */
+  debug?: { eventLoop: EventLoopMonitor; deviceViewsPending: () => number };
 }

@@ -3,12 +3,14 @@
 // long-lived install has: N devices, a build history of jobs, and signed approvals in the trust log
 // (each approval is two trust records: the worker's provenance and the sidecar's approval).
 // Shared by `npm run bench` (section `scale`) and the process tests.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FirmwareImage, JobAction, TrustVerdict } from "@esphome-forge/shared";
 import { dataPaths } from "../config/paths.js";
 import { SettingsStore } from "../config/settings-store.js";
 import { openDatabase } from "../db/database.js";
+import { MIGRATIONS } from "../db/migrations.js";
 import { Inventory } from "../inventory/inventory.js";
 import { JobQueue } from "../queue/job-queue.js";
 import type { ApprovalResult } from "../trust/attest/approval.js";
@@ -217,5 +219,38 @@ async function runJob(o: JobDeps, p: PlannedJob): Promise<void> {
   }
 }
 
-/** Where `seedScaleFleet` put the config folder. */
-export const scaleConfigDir = (dataDir: string): string => join(dataDir, "config");
+/** Bump when what the seed writes changes (the cache key also covers the spec and the schema). */
+const SEED_FORMAT = 1;
+
+/**
+ * `seedScaleFleet` through a cache (the benchmark's fleet takes a minute to sign): seeded once per spec,
+ * seed format and schema under `cacheRoot`, then copied into `dataDir`. Older cached fleets are removed.
+ */
+export async function cachedScaleFleet(
+  dataDir: string,
+  spec: ScaleFleetSpec,
+  cacheRoot: string,
+  log: (msg: string) => void = () => {},
+): Promise<ScaleFleet & { cached: boolean }> {
+  const key = createHash("sha256")
+    .update(JSON.stringify({ spec, SEED_FORMAT, schema: MIGRATIONS }))
+    .digest("hex")
+    .slice(0, 16);
+  const entry = join(cacheRoot, `scale-${key}`);
+  const cached = existsSync(join(entry, "seeded.json"));
+  if (!cached) {
+    mkdirSync(cacheRoot, { recursive: true });
+    // Finished fleets of other keys go (another seed still running keeps its temp folder).
+    for (const old of readdirSync(cacheRoot)) {
+      if (old.startsWith("scale-") && !old.includes(".tmp-")) rmSync(join(cacheRoot, old), { recursive: true });
+    }
+    const tmp = `${entry}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    const seeded = await seedScaleFleet(tmp, spec, log);
+    writeFileSync(join(tmp, "seeded.json"), JSON.stringify(seeded));
+    renameSync(tmp, entry);
+  }
+  cpSync(entry, dataDir, { recursive: true });
+  rmSync(join(dataDir, "seeded.json"));
+  return { ...(JSON.parse(readFileSync(join(entry, "seeded.json"), "utf8")) as ScaleFleet), cached };
+}

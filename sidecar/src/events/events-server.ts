@@ -25,7 +25,8 @@ export interface EventsServerOptions {
   adminToken: string;
   bus: EventBus;
   queue: JobQueue;
-  snapshot: () => Omit<SnapshotEvent, "type" | "seq">;
+  /** What a new client starts from; the device views come as JSON text already (kept per device). */
+  snapshot: () => Omit<SnapshotEvent, "type" | "seq" | "devices"> & { devicesJson: string };
   slowConsumerBytes?: number;
 }
 
@@ -78,8 +79,10 @@ export class EventsServer {
   private snapshotText(): string {
     const seq = this.o.bus.currentSeq;
     if (this.snapshot?.seq !== seq) {
-      const msg: EventsServerMessage = { type: "snapshot", seq, ...this.o.snapshot() };
-      this.snapshot = { seq, text: JSON.stringify(msg) };
+      const { devicesJson, jobs, workers } = this.o.snapshot();
+      // The devices are spliced in as they are, not parsed and serialized again.
+      const text = `{"type":"snapshot","seq":${seq},"devices":${devicesJson},"jobs":${JSON.stringify(jobs)},"workers":${JSON.stringify(workers)}}`;
+      this.snapshot = { seq, text };
     }
     return this.snapshot.text;
   }

@@ -80,11 +80,17 @@ describe("DeviceAnnouncer", () => {
     announcer.start(1_000);
     expect(state.calls).toBe(2);
     expect(views.list().map((d) => d.id)).toEqual(["kitchen", "porch"]);
-    expect(JSON.parse(views.listJson())).toEqual({ devices: views.list() });
+    const first = views.listJson();
+    expect(JSON.parse(Buffer.concat(first.parts).toString())).toEqual({ devices: views.list() });
+    expect(first.length).toBe(Buffer.concat(first.parts).length);
+    expect(views.listJson()).toBe(first); // kept until a view changes
+    expect(JSON.parse(views.arrayJson())).toEqual(views.list());
     expect(views.get("porch")).toMatchObject({ marker: "a" });
     expect(state.calls).toBe(2);
     announcer.deviceRemoved("porch");
-    expect(JSON.parse(views.listJson()).devices.map((d: Device) => d.id)).toEqual(["kitchen"]);
+    const after = views.listJson();
+    expect(after.etag).not.toBe(first.etag);
+    expect(JSON.parse(Buffer.concat(after.parts).toString()).devices.map((d: Device) => d.id)).toEqual(["kitchen"]);
   });
 
   it("at start evaluates trust within its budget; the rest read as placeholders until the background gets to them", async () => {
@@ -126,6 +132,29 @@ describe("DeviceAnnouncer", () => {
         .slice(-2)
         .map((e) => e.id),
     ).toEqual(["porch", "kitchen"]);
+  });
+
+  it("rebuilds at once within a turn's budget; a burst (a whole fleet queued) spills into the background", async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `d${String(i).padStart(2, "0")}`);
+    const { announcer, views, state } = setup(ids);
+    announcer.start(60_000);
+    state.version = "burst";
+    state.built = [];
+    // Each rebuild costs about a millisecond: the turn's budget holds a few, not sixty.
+    const view = (announcer as unknown as { o: { view: { toDevice: (d: InventoryDevice) => Device } } }).o.view;
+    const toDevice = view.toDevice.bind(view);
+    view.toDevice = (d: InventoryDevice) => {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+      return toDevice(d);
+    };
+    ids.forEach((id, i) => announcer.jobChanged({ id: i + 1, deviceId: id, state: "queued", phase: null } as Job));
+    const atOnce = state.built.length;
+    expect(atOnce).toBeGreaterThan(0);
+    expect(atOnce).toBeLessThan(60);
+    await announcer.idle();
+    expect(new Set(state.built)).toEqual(new Set(ids));
+    expect(views.list().every((d) => (d as unknown as { marker: string }).marker === "burst")).toBe(true);
   });
 
   it("rebuilds views that name a job deleted by retention", async () => {

@@ -12,6 +12,8 @@ import type { DeviceViews } from "./device-views.js";
 
 /** Longest a background slice runs before it yields to the event loop. */
 const SLICE_MS = 8;
+/** Rebuilds at once inside one event-loop turn for up to this long; beyond, they go to the background. */
+const TURN_BUDGET_MS = 8;
 
 export interface DeviceAnnouncerOptions {
   views: DeviceViews;
@@ -27,7 +29,11 @@ export class DeviceAnnouncer {
   private readonly jobStates = new Map<number, Job["state"]>();
   /** Devices waiting for a background rebuild, oldest first. */
   private readonly backlog = new Set<string>();
+  /** Of those, the ones an inventory read changed: announced even when the view is the same. */
+  private readonly forced = new Set<string>();
   private sliceScheduled = false;
+  /** Time spent rebuilding views at once in this event-loop turn (a burst of job events). */
+  private turn = { spentMs: 0, resetScheduled: false };
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: DeviceAnnouncerOptions) {}
@@ -66,6 +72,7 @@ export class DeviceAnnouncer {
 
   deviceRemoved(id: string): void {
     this.backlog.delete(id);
+    this.forced.delete(id);
     this.o.trust?.forget(id);
     this.o.views.remove(id);
   }
@@ -96,6 +103,11 @@ export class DeviceAnnouncer {
     this.schedule();
   }
 
+  /** Devices waiting for a background rebuild. */
+  get pending(): number {
+    return this.backlog.size;
+  }
+
   /** Resolves once no background rebuild is waiting (tests, the benchmark). */
   idle(): Promise<void> {
     if (this.backlog.size === 0) return Promise.resolve();
@@ -103,8 +115,21 @@ export class DeviceAnnouncer {
   }
 
   private rebuild(d: InventoryDevice, force = false): void {
+    // A burst (a whole fleet queued, many leases lapsing) spills into the background after the budget.
+    if (this.turn.spentMs >= TURN_BUDGET_MS) {
+      this.backlog.add(d.id);
+      if (force) this.forced.add(d.id);
+      this.schedule();
+      return;
+    }
+    const t0 = performance.now();
     this.backlog.delete(d.id);
     this.o.views.put(this.o.view.toDevice(d), force);
+    this.turn.spentMs += performance.now() - t0;
+    if (!this.turn.resetScheduled) {
+      this.turn.resetScheduled = true;
+      setImmediate(() => (this.turn = { spentMs: 0, resetScheduled: false }));
+    }
   }
 
   private schedule(): void {
@@ -119,8 +144,9 @@ export class DeviceAnnouncer {
     for (const id of this.backlog) {
       if (performance.now() - t0 >= SLICE_MS) break;
       this.backlog.delete(id);
+      const force = this.forced.delete(id);
       const d = this.o.lookup(id);
-      if (d) this.o.views.put(this.o.view.toDevice(d));
+      if (d) this.o.views.put(this.o.view.toDevice(d), force);
     }
     if (this.backlog.size > 0) this.schedule();
     else for (const resolve of this.idleWaiters.splice(0)) resolve();

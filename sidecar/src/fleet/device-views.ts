@@ -4,16 +4,25 @@
 import type { Device } from "@esphome-forge/shared";
 import type { EventBus } from "../events/event-bus.js";
 
+import { randomBytes } from "node:crypto";
+
 interface Held {
   device: Device;
-  /** The view as JSON: compared to skip repeats, and joined into the list body. */
-  json: string;
+  /** The view as JSON (UTF-8): compared to skip repeats, joined into the list and the snapshot. */
+  json: Buffer;
 }
+
+const COMMA = Buffer.from(",");
+const LIST_OPEN = Buffer.from('{"devices":[');
+const LIST_CLOSE = Buffer.from("]}");
 
 export class DeviceViews {
   private readonly held = new Map<string, Held>();
   private sortedIds: string[] | null = null;
-  private listBody: string | null = null;
+  private listBody: { parts: Buffer[]; length: number; etag: string } | null = null;
+  /** Bumped on every change: with this sidecar run's tag, the list's ETag (no hashing of the body). */
+  private version = 0;
+  private readonly runTag = randomBytes(4).toString("hex");
 
   constructor(private readonly bus: EventBus) {}
 
@@ -26,12 +35,27 @@ export class DeviceViews {
     return this.ids().map((id) => this.held.get(id)!.device);
   }
 
-  /** `{"devices":[…]}` for GET /devices, joined from the views' JSON and kept until a view changes. */
-  listJson(): string {
-    this.listBody ??= `{"devices":[${this.ids()
-      .map((id) => this.held.get(id)!.json)
-      .join(",")}]}`;
+  /**
+   * `{"devices":[…]}` for GET /devices as the views' own JSON buffers in order, to be written as they
+   * are (no 3 MB body assembled per request while the fleet changes); kept until a view changes. The
+   * ETag names that version, so a client polling an unchanged fleet gets a 304.
+   */
+  listJson(): { parts: readonly Buffer[]; length: number; etag: string } {
+    if (!this.listBody) {
+      const parts: Buffer[] = [LIST_OPEN];
+      for (const id of this.ids()) parts.push(this.held.get(id)!.json, COMMA);
+      if (parts.length > 1) parts.pop();
+      parts.push(LIST_CLOSE);
+      const length = parts.reduce((n, p) => n + p.length, 0);
+      this.listBody = { parts, length, etag: `W/"devices-${this.runTag}-${this.version}"` };
+    }
     return this.listBody;
+  }
+
+  /** The views as a JSON array (text), for the events snapshot (built once per change by the events server). */
+  arrayJson(): string {
+    const { parts } = this.listJson();
+    return `[${Buffer.concat(parts.slice(1, -1)).toString("utf8")}]`;
   }
 
   get size(): number {
@@ -40,12 +64,12 @@ export class DeviceViews {
 
   /** Holds this view and announces it when it differs from the one held (or always, with `force`). */
   put(device: Device, force = false): boolean {
-    const json = JSON.stringify(device);
+    const json = ownBuffer(JSON.stringify(device));
     const before = this.held.get(device.id);
-    if (!force && before?.json === json) return false;
+    if (!force && before?.json.equals(json)) return false;
     if (!before) this.sortedIds = null;
     this.held.set(device.id, { device, json });
-    this.listBody = null;
+    this.changed();
     this.bus.device("upsert", device.id, device);
     return true;
   }
@@ -53,13 +77,28 @@ export class DeviceViews {
   remove(id: string): void {
     if (this.held.delete(id)) {
       this.sortedIds = null;
-      this.listBody = null;
+      this.changed();
     }
     this.bus.device("remove", id, null);
+  }
+
+  private changed(): void {
+    this.listBody = null;
+    this.version++;
   }
 
   private ids(): string[] {
     this.sortedIds ??= [...this.held.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return this.sortedIds;
   }
+}
+
+/**
+ * A buffer with its own memory: Buffer.from() carves small strings out of a shared 8 KB pool, and one
+ * long-lived view would keep a whole pool slab alive (2,000 views held 16 MB instead of 3).
+ */
+function ownBuffer(text: string): Buffer {
+  const b = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  b.write(text);
+  return b;
 }

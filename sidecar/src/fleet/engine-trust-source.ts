@@ -57,7 +57,7 @@ export class EngineTrustSource implements TrustSource {
 
   private safe(deviceId: string, sha256: string): TrustVerdict {
     try {
-      return this.engine.evaluate(deviceId, { sha256 }).verdict;
+      return this.engine.evaluate(deviceId, { sha256 }, { remember: false }).verdict;
     } catch (err) {
       return { ...unknown(`trust evaluation failed: ${(err as Error).message}`), firmwareSha256: sha256 };
     }

@@ -18,7 +18,7 @@ import { enqueueIn, retryRequest, validateRequest, type EnqueueRequest } from ".
 import { JobHistory, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
-import { JobRows, type JobRow } from "./job-rows.js";
+import { JobRows, priorityRank, type JobRow } from "./job-rows.js";
 import { cancelRow, finish, requeueOrFail, type Tx } from "./job-transitions.js";
 import { expireLeases, expireTimeouts } from "./lease-sweeper.js";
 
@@ -89,6 +89,37 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   /** Waiting jobs in dispatch order: priority, then first come first served. */
   queued(): Job[] {
     return this.rows.select("SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id");
+  }
+
+  /**
+   * The same order, read a page at a time as the caller goes: a dispatch pass that fills the free slots
+   * with the first jobs never reads the rest of a long queue (a whole fleet queued is 2,000 rows).
+   */
+  *queuedInOrder(pageSize = 64): Generator<Job> {
+    let page = this.rows.select(
+      "SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id LIMIT ?",
+      pageSize,
+    );
+    while (page.length > 0) {
+      yield* page;
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1]!;
+      page = this.rows.select(
+        "SELECT * FROM jobs WHERE state = 'queued' AND (priority_rank, id) > (?, ?) ORDER BY priority_rank, id LIMIT ?",
+        priorityRank(last.priority),
+        last.id,
+        pageSize,
+      );
+    }
+  }
+
+  /** How many jobs wait and run (counted on the state index; no rows are read). */
+  depth(): { queued: number; running: number } {
+    const rows = this.rows
+      .stmt("SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY state")
+      .all() as { state: string; n: number }[];
+    const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+    return { queued: n("queued"), running: n("running") };
   }
 
   running(): Job[] {

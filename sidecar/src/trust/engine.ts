@@ -186,11 +186,14 @@ export class TrustEngine {
     });
   }
 
-  /** Trust state of a firmware for a device from what the store holds (REST, events, running firmware). */
+  /**
+   * Trust state of a firmware for a device from what the store holds (REST, events, running firmware).
+   * `remember: false` for a caller that keeps the answer itself (the device views keep one per device).
+   */
   evaluate(
     deviceId: string,
     firmware: { bytes: Buffer } | { sha256: string | null },
-    opts: { checkRollback?: boolean; expectedSha256?: string } = {},
+    opts: { checkRollback?: boolean; expectedSha256?: string; remember?: boolean } = {},
   ): TrustEvaluation {
     // Only lookups by digest are remembered; the gate's bytes are always evaluated afresh.
     const memoable = !("bytes" in firmware) && firmware.sha256 !== null && !opts.checkRollback && !opts.expectedSha256;
@@ -199,7 +202,7 @@ export class TrustEngine {
       if (hit) return hit;
     }
     const result = this.evaluateNow(deviceId, firmware, opts);
-    if (memoable) this.memo.set(firmware.sha256!, deviceId, result);
+    if (memoable && opts.remember !== false) this.memo.set(firmware.sha256!, deviceId, result);
     return result;
   }
 
