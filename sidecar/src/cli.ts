@@ -2,14 +2,10 @@
 // `esphome-forge`: serve (the sidecar), worker (a build worker), token (worker tokens), verify.
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { SettingsPatch } from "@esphome-forge/shared";
-import { dataPaths } from "./config/paths.js";
-import { openDatabase } from "./db/database.js";
-import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
-import { systemClock } from "./util/clock.js";
 import { SIDECAR_VERSION } from "./util/version.js";
 import { execWithSidecarFlags } from "./util/runtime-tuning.js";
-import { WorkerTokens } from "./worker-hub/worker-tokens.js";
+// Everything else is imported by the command that needs it: `serve` restarts itself with its heap
+// flags before loading the sidecar, and a worker never loads the database or zeroconf.
 
 const USAGE = `Forge for ESPHome ${SIDECAR_VERSION}
 
@@ -61,16 +57,17 @@ async function serve(argv: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0–65535, got ${values.port}`);
+  // Restart in place with the sidecar's heap flags (see the module) before its modules load.
+  execWithSidecarFlags();
+  const { SettingsPatch } = await import("@esphome-forge/shared");
+  const { zeroconfEnabledByEnv } = await import("./discovery/zeroconf-advertiser.js");
+  const { Sidecar } = await import("./server.js");
   const overrides = SettingsPatch.safeParse({
     ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
     ...(values["lease-ms"] !== undefined ? { leaseMs: Number(values["lease-ms"]) } : {}),
   });
   if (!overrides.success)
     throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-  // Arguments are checked: restart in place with the sidecar's heap flags (see the module), before the
-  // sidecar's own modules load.
-  execWithSidecarFlags();
-  const { Sidecar } = await import("./server.js");
   const sidecar = await Sidecar.start({
     dataDir: resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"),
     configDir: values["config-dir"] ? resolve(values["config-dir"]) : undefined,
@@ -95,7 +92,11 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-function token(argv: string[]): number {
+async function token(argv: string[]): Promise<number> {
+  const { dataPaths } = await import("./config/paths.js");
+  const { openDatabase } = await import("./db/database.js");
+  const { WorkerTokens } = await import("./worker-hub/worker-tokens.js");
+  const { systemClock } = await import("./util/clock.js");
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -66,7 +66,7 @@ export interface SidecarOptions {
 }
 
 /** At start, trust verdicts are evaluated for this long before listening; the rest follow in the background. */
-const START_TRUST_BUDGET_MS = 250;
+const START_TRUST_BUDGET_MS = 100;
 /** How long remote workers get, beyond one lease, to reconnect after a sidecar restart (their backoff caps at 30 s). */
 const RECONNECT_GRACE_MS = 15_000;
 const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
@@ -134,11 +134,13 @@ export class Sidecar {
     if (audit) reportAudit(audit);
     else void trustEngine.auditor.settled().then(() => reportAudit(trustEngine.auditor.last));
     const trustSource = new EngineTrustSource(trustEngine);
+    // Archived images stay (the archive never deletes): a digest found once need not be looked up again.
+    const archived = new Set<string>();
     const view = new DeviceView(
       queue,
       () => settings.get().defaultEsphomeVersion,
       trustSource,
-      (sha) => firmware.has(sha),
+      (sha) => archived.has(sha) || (firmware.has(sha) && archived.add(sha) !== undefined),
     );
     const views = new DeviceViews(bus);
     const registry = new WorkerRegistry(db, queue, clock);

@@ -4,6 +4,7 @@
 // device's trust be evaluated again, inside one event-loop turn). The running job must keep its lease
 // and finish on its first attempt. Nothing here is timed: the outcome is the assertion.
 import { readFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,6 +60,30 @@ afterAll(async () => {
 describe("a fleet with history under load", () => {
   it("runs with its heap flags in the same process it was started as", () => {
     expect(readFileSync(`/proc/${sc.proc.pid}/cmdline`, "utf8").split("\0")).toContain("--optimize-for-size");
+  });
+
+  it("answers a poll of an unchanged device list with 304 Not Modified", async () => {
+    // node:http, not fetch: fetch adds `Cache-Control: no-cache` to a conditional request (as browsers do).
+    const get = (headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; etag: string }>((resolve, reject) => {
+        const req = httpGet(`${sc.url}/api/v1/devices`, {
+          headers: { authorization: `Bearer ${sc.token}`, ...headers },
+        });
+        req.once("response", (res) => {
+          res.resume();
+          res.once("end", () => resolve({ status: res.statusCode ?? 0, etag: String(res.headers.etag ?? "") }));
+        });
+        req.once("error", reject);
+      });
+    await waitFor(
+      async () => {
+        const first = await get();
+        const again = await get({ "if-none-match": first.etag });
+        return first.status === 200 && first.etag !== "" && again.status === 304;
+      },
+      "a 304 for an unchanged list",
+      60_000,
+    );
   });
 
   it("keeps a running job's lease while the device list is hammered and a worker connects for the first time", async () => {

@@ -101,6 +101,9 @@ export async function seedScaleFleet(
       db.exec("COMMIT");
       log(`seeded round ${round + 1}/${plan.length} (${out.jobs} jobs, ${out.approvals} approvals)`);
     }
+    // A long-lived sidecar has audited its log at every start: record where that audit ended.
+    const audit = await engine.auditor.full();
+    if (!audit.ok) throw new Error(`seed: the trust log audit failed: ${audit.problems.join("; ")}`);
     out.seedMs = performance.now() - t0;
     return out;
   } finally {
@@ -220,7 +223,7 @@ async function runJob(o: JobDeps, p: PlannedJob): Promise<void> {
 }
 
 /** Bump when what the seed writes changes (the cache key also covers the spec and the schema). */
-const SEED_FORMAT = 1;
+const SEED_FORMAT = 2;
 
 /**
  * `seedScaleFleet` through a cache (the benchmark's fleet takes a minute to sign): seeded once per spec,

@@ -13,18 +13,9 @@ export function deviceRoutes(ctx: ApiContext): Router {
   };
 
   // Served from the views in memory: no query, no trust evaluation, whatever the fleet's size or history.
-  r.get("/devices", (req, res) => {
-    const { parts, length, etag } = ctx.devices.listJson();
-    res.set("ETag", etag);
-    if (req.fresh) {
-      res.status(304).end();
-      return;
-    }
-    res.type("application/json").set("Content-Length", String(length));
-    res.cork();
-    for (const p of parts) res.write(p);
-    res.end();
-    res.uncork();
+  r.get("/devices", (_req, res) => {
+    const { body, etag } = ctx.devices.listJson();
+    res.set("ETag", etag).type("application/json").send(body);
   });
 
   r.get("/devices/:id", (req, res) => {
