@@ -134,7 +134,7 @@ export class Sidecar {
     if (audit) reportAudit(audit);
     else void trustEngine.auditor.settled().then(() => reportAudit(trustEngine.auditor.last));
     const trustSource = new EngineTrustSource(trustEngine);
-    // Archived images stay (the archive never deletes): a digest found once need not be looked up again.
+    // The archive does not delete images: a digest found there once need not be looked up again.
     const archived = new Set<string>();
     const view = new DeviceView(
       queue,
@@ -210,8 +210,8 @@ export class Sidecar {
     });
     inventory.on("device", (d) => announcer.deviceChanged(d));
     inventory.on("remove", (id: string) => announcer.deviceRemoved(id));
-    // A revocation or key change can change any device's verdict: announce them all again.
-    // …and again the moment the revocation list expires, when verdicts turn `stale`.
+    // A trust change reaches the devices whose verdicts it may alter: evaluated again in the background
+    // (all of them for a revocation, and the moment the revocation list expires, when verdicts turn `stale`).
     const expiry = new RevocationExpiryTimer(trustEngine, log);
     trustEngine.onTrustChange((change) => {
       announcer.trustChanged(change);

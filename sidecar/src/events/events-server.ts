@@ -25,14 +25,14 @@ export interface EventsServerOptions {
   adminToken: string;
   bus: EventBus;
   queue: JobQueue;
-  /** What a new client starts from; the device views come as JSON text already (kept per device). */
-  snapshot: () => Omit<SnapshotEvent, "type" | "seq" | "devices"> & { devicesJson: string };
+  /** What a new client starts from; the device views come as JSON already (a UTF-8 array, kept per device). */
+  snapshot: () => Omit<SnapshotEvent, "type" | "seq" | "devices"> & { devicesJson: Buffer };
   slowConsumerBytes?: number;
 }
 
 export class EventsServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  private snapshot: { seq: number; text: string } | null = null;
+  private snapshot: { seq: number; frame: Buffer } | null = null;
 
   constructor(private readonly o: EventsServerOptions) {}
 
@@ -73,18 +73,22 @@ export class EventsServer {
   }
 
   /**
-   * The snapshot as JSON, built once per state: clients that connect while nothing changed (a
-   * dashboard reload, HA and several browsers reconnecting after a restart) share one string.
+   * The snapshot as JSON (UTF-8), built once per state: clients that connect while nothing changed (a
+   * dashboard reload, HA and several browsers reconnecting after a restart) share one frame.
    */
-  private snapshotText(): string {
+  private snapshotFrame(): Buffer {
     const seq = this.o.bus.currentSeq;
     if (this.snapshot?.seq !== seq) {
       const { devicesJson, jobs, workers } = this.o.snapshot();
-      // The devices are spliced in as they are, not parsed and serialized again.
-      const text = `{"type":"snapshot","seq":${seq},"devices":${devicesJson},"jobs":${JSON.stringify(jobs)},"workers":${JSON.stringify(workers)}}`;
-      this.snapshot = { seq, text };
+      // The devices' bytes are spliced in as they are, not parsed, serialized or encoded again.
+      const frame = Buffer.concat([
+        Buffer.from(`{"type":"snapshot","seq":${seq},"devices":`),
+        devicesJson,
+        Buffer.from(`,"jobs":${JSON.stringify(jobs)},"workers":${JSON.stringify(workers)}}`),
+      ]);
+      this.snapshot = { seq, frame };
     }
-    return this.snapshot.text;
+    return this.snapshot.frame;
   }
 
   private start(ws: WebSocket): void {
@@ -122,7 +126,7 @@ export class EventsServer {
     };
     ws.on("close", cleanup);
     ws.on("error", cleanup);
-    if (ws.readyState === ws.OPEN) sendCorked(ws, this.snapshotText());
+    if (ws.readyState === ws.OPEN) sendCorked(ws, this.snapshotFrame());
 
     ws.on("message", (data) => {
       const parsed = EventsClientMessage.safeParse(safeJson(data.toString()));

@@ -51,10 +51,10 @@ export class DeviceViews {
     return this.listBody;
   }
 
-  /** The views as a JSON array (text), for the events snapshot (built once per change by the events server). */
-  arrayJson(): string {
+  /** The views as a JSON array (UTF-8, a view of the list body), for the events snapshot. */
+  arrayJson(): Buffer {
     const { body } = this.listJson();
-    return body.toString("utf8", LIST_OPEN.length - 1, body.length - LIST_CLOSE.length + 1);
+    return body.subarray(LIST_OPEN.length - 1, body.length - LIST_CLOSE.length + 1);
   }
 
   get size(): number {
