@@ -371,7 +371,7 @@ export class Sidecar {
       setInterval(() => {
         queue.pruneHistory();
         // Keeps the next start-up audit short: it goes on from here.
-        if (trustEngine.auditor.last?.ok) reportAudit(trustEngine.auditor.incremental());
+        if (trustEngine.auditor.last?.ok) void trustEngine.auditor.recheck().then(reportAudit);
       }, 3600_000),
     );
     // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.

@@ -22,7 +22,7 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
   r.get("/trust/status", async (req, res) => {
     const { recheck, full } = parseWith(TrustStatusQuery, req.query, "query");
     if (full === "true") await engine.auditor.full();
-    else if (recheck === "true" || !engine.auditor.last) engine.auditor.incremental();
+    else if (recheck === "true" || !engine.auditor.last) await engine.auditor.recheck();
     // A full audit in progress (on demand, or the first start after an upgrade) is waited for, not reported half-done.
     await engine.auditor.settled();
     res.json(trustStatus(engine, policy()));

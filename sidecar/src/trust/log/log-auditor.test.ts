@@ -41,6 +41,14 @@ describe("log auditor", () => {
     const next = h.engine.auditor.incremental();
     expect(next).toMatchObject({ ok: true, scope: "incremental", fromTreeSize: size, treeSize: size + 7 });
     expect(h.engine.auditor.incremental()).toMatchObject({ ok: true, fromTreeSize: size + 7, treeSize: size + 7 });
+    // The same from a recheck, spread over event-loop turns.
+    fill(3);
+    expect(await h.engine.auditor.recheck()).toMatchObject({
+      ok: true,
+      scope: "incremental",
+      fromTreeSize: size + 7,
+      treeSize: size + 10,
+    });
   });
 
   it("finds an entry edited after the audited point, and does not move past it until it is fixed", async () => {

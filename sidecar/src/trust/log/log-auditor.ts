@@ -4,7 +4,7 @@
 import type Database from "better-sqlite3";
 import type { LogVerifierKey } from "./checkpoint.js";
 import { AuditState } from "./audit-state.js";
-import { auditInSlices, auditLogSince, type AuditOutcome, type AuditResult } from "./log-audit.js";
+import { auditInSlices, auditLogSince, type AuditedPoint, type AuditOutcome, type AuditResult } from "./log-audit.js";
 
 export type CheckedAudit = AuditResult & { checkedAt: string };
 
@@ -35,9 +35,22 @@ export class LogAuditor {
     return this.finish(auditLogSince(this.db, from, { logKeys: this.logKeys(), trustedCheckpoints }));
   }
 
-  /** Every entry rehashed, spread over event-loop turns; one at a time (a second caller shares it). */
+  /**
+   * From the last audited point like `incremental`, spread over event-loop turns (a recheck on request
+   * or on the sidecar's timer may cover hours of entries); a full audit when none is recorded.
+   */
+  recheck(trustedCheckpoints: readonly string[] = []): Promise<CheckedAudit> {
+    return this.inSlices(this.state.get(), trustedCheckpoints);
+  }
+
+  /** Every entry rehashed, spread over event-loop turns. */
   full(trustedCheckpoints: readonly string[] = []): Promise<CheckedAudit> {
-    this.running ??= auditInSlices(this.db, { logKeys: this.logKeys(), trustedCheckpoints }, null)
+    return this.inSlices(null, trustedCheckpoints);
+  }
+
+  /** One sliced audit at a time: a caller arriving meanwhile shares the one running. */
+  private inSlices(from: AuditedPoint | null, trustedCheckpoints: readonly string[]): Promise<CheckedAudit> {
+    this.running ??= auditInSlices(this.db, { logKeys: this.logKeys(), trustedCheckpoints }, from)
       .then((outcome) => this.finish(outcome))
       .finally(() => (this.running = null));
     return this.running;
