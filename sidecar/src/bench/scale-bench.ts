@@ -3,7 +3,7 @@
 // time and building the whole fleet (light stand-in, real signing and approval). Measures start-up, the
 // device list and the events snapshot at rest, and — inside the sidecar (FORGE_DEBUG_EVENT_LOOP) — the
 // longest event-loop stall while the workers connect and the fleet builds, plus peak RSS.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { homedir, loadavg } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -192,6 +192,7 @@ export async function benchScale(): Promise<{ rows: BenchRow[]; raw: Record<stri
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await sc.stop();
+    rmSync(dataDir, { recursive: true, force: true }); // a copy of the cached fleet: ~230 MB
   }
 }
 
