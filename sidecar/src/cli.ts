@@ -2,17 +2,11 @@
 // `esphome-forge`: serve (the sidecar), worker (a build worker), token (worker tokens), verify.
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { SettingsPatch } from "@esphome-forge/shared";
-import { adminTokenFromArgs } from "./config/admin-token.js";
-import { dataPaths } from "./config/paths.js";
-import { openStateDatabase } from "./durability/database-open.js";
-import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
-import { presenceSettingByEnv } from "./presence/presence-switch.js";
-import { Sidecar } from "./server.js";
-import { systemClock } from "./util/clock.js";
 import { hideSecretArgs } from "./isolation/hide-args.js";
 import { SIDECAR_VERSION } from "./util/version.js";
-import { WorkerTokens } from "./worker-hub/worker-tokens.js";
+import { execWithSidecarFlags } from "./util/runtime-tuning.js";
+// Everything else is imported by the command that needs it: `serve` restarts itself with its heap
+// flags before loading the sidecar, and a worker never loads the database or zeroconf.
 
 const USAGE = `Forge for ESPHome ${SIDECAR_VERSION}
 
@@ -96,6 +90,13 @@ async function serve(argv: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0–65535, got ${values.port}`);
+  // Restart in place with the sidecar's heap flags (see the module) before its modules load.
+  execWithSidecarFlags();
+  const { SettingsPatch } = await import("@esphome-forge/shared");
+  const { adminTokenFromArgs } = await import("./config/admin-token.js");
+  const { zeroconfEnabledByEnv } = await import("./discovery/zeroconf-advertiser.js");
+  const { presenceSettingByEnv } = await import("./presence/presence-switch.js");
+  const { Sidecar } = await import("./server.js");
   const overrides = SettingsPatch.safeParse({
     ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
     ...(values["lease-ms"] !== undefined ? { leaseMs: Number(values["lease-ms"]) } : {}),
@@ -158,7 +159,11 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-function token(argv: string[]): number {
+async function token(argv: string[]): Promise<number> {
+  const { dataPaths } = await import("./config/paths.js");
+  const { openStateDatabase } = await import("./durability/database-open.js");
+  const { WorkerTokens } = await import("./worker-hub/worker-tokens.js");
+  const { systemClock } = await import("./util/clock.js");
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -36,6 +36,7 @@ import { EventBus } from "./events/event-bus.js";
 import { EventsServer } from "./events/events-server.js";
 import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
 import { DeviceView } from "./fleet/device-view.js";
+import { DeviceViews } from "./fleet/device-views.js";
 import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
 import { findEsphome, Inventory, seedExamples } from "./inventory/inventory.js";
@@ -44,6 +45,7 @@ import { planBuildIsolation } from "./worker-hub/build-user.js";
 import { JobQueue } from "./queue/job-queue.js";
 import { systemClock, type Clock } from "./util/clock.js";
 import { SIDECAR_VERSION } from "./util/version.js";
+import { EventLoopMonitor } from "./util/event-loop-monitor.js";
 import { WorkerHub } from "./worker-hub/worker-hub.js";
 import { WorkerMessages } from "./worker-hub/worker-messages.js";
 import { WorkerRegistry } from "./worker-hub/worker-registry.js";
@@ -52,6 +54,7 @@ import { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
 import { DeviceAnnouncer } from "./fleet/device-announcer.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
+import type { CheckedAudit } from "./trust/log/log-auditor.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
 import { WorkerIdentity } from "./worker-hub/worker-identity.js";
 import { collectFirmware, DEFAULT_FIRMWARE_GRACE_MS } from "./firmware/firmware-gc.js";
@@ -95,6 +98,8 @@ export interface SidecarOptions {
   diskReserveBytes?: number;
 }
 
+/** At start, trust verdicts are evaluated for this long before listening; the rest follow in the background. */
+const START_TRUST_BUDGET_MS = 100;
 /** How long remote workers get, beyond one lease, to reconnect after a sidecar restart (their backoff caps at 30 s). */
 const RECONNECT_GRACE_MS = 15_000;
 const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
@@ -116,6 +121,7 @@ export class Sidecar {
       disk: DiskState;
       anchor: StateAnchor;
       presence: PresenceService;
+      eventLoop: EventLoopMonitor | null;
     },
   ) {}
 
@@ -198,20 +204,28 @@ export class Sidecar {
       flashes,
     });
     queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
-    const audit = trustEngine.checkConsistency();
-    if (!audit.ok)
-      log(
-        `content trust: CONSISTENCY CHECK FAILED (${audit.problems.length} problem(s)): ${audit.problems.join("; ")}`,
-      );
+    // From where the last clean audit ended (cost: what was appended since); with none recorded yet
+    // (first start after an upgrade), a full audit runs in the background while the sidecar serves.
+    const reportAudit = (a: CheckedAudit | null) => {
+      if (a && !a.ok)
+        log(`content trust: CONSISTENCY CHECK FAILED (${a.problems.length} problem(s)): ${a.problems.join("; ")}`);
+    };
+    const audit = trustEngine.auditor.incremental();
+    if (audit) reportAudit(audit);
+    else void trustEngine.auditor.settled().then(() => reportAudit(trustEngine.auditor.last));
     // Presence: what each device says it runs and whether it is reachable (mDNS, HA's reports).
     const presence = PresenceService.forSidecar({ db, disk, clock, settings, inventory, queue, log });
+    const trustSource = new EngineTrustSource(trustEngine);
+    // The archive does not delete images: a digest found there once need not be looked up again.
+    const archived = new Set<string>();
     const view = new DeviceView(
       queue,
       () => settings.get().defaultEsphomeVersion,
-      new EngineTrustSource(trustEngine, queue),
-      (sha) => firmware.has(sha),
+      trustSource,
+      (sha) => archived.has(sha) || (firmware.has(sha) && archived.add(sha) !== undefined),
       presence.tracker,
     );
+    const views = new DeviceViews(bus);
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
     const builder = new FleetAssignmentBuilder(
@@ -229,13 +243,14 @@ export class Sidecar {
     const kick = () => {
       if (!disk.full) dispatcher.kick();
     };
-    const jobService = new JobService(queue, inventory, view, dispatcher, registry);
-    const announcer = new DeviceAnnouncer(
-      bus,
+    const jobService = new JobService(queue, inventory, view, dispatcher, registry, views);
+    const announcer = new DeviceAnnouncer({
+      views,
       view,
-      (id) => inventory.get(id),
-      () => inventory.list(),
-    );
+      lookup: (id) => inventory.get(id),
+      all: () => inventory.list(),
+      trust: trustSource,
+    });
     const messages = new WorkerMessages({
       queue,
       registry,
@@ -293,6 +308,7 @@ export class Sidecar {
       trustEngine.jobVerdicts.forget(ids);
       flashes.forget(ids);
       ids.forEach((id) => bus.jobRemoved(id));
+      announcer.jobsPruned(ids);
     });
     inventory.on("device", (d) => {
       presence.inventoryChanged();
@@ -302,16 +318,18 @@ export class Sidecar {
       presence.tracker.deviceRemoved(id);
       announcer.deviceRemoved(id);
     });
-    // Presence changes re-announce only the device concerned (and only when its view changed).
+    // Presence changes rebuild only the device concerned (announced only when its view changed).
     presence.tracker.on("change", (id) => announcer.refresh(id));
-    // A revocation or key change can change any device's verdict: announce them all again.
-    // …and again the moment the revocation list expires, when verdicts turn `stale`.
+    // A trust change reaches the devices whose verdicts it may alter: evaluated again in the background
+    // (all of them for a revocation, and the moment the revocation list expires, when verdicts turn `stale`).
     const expiry = new RevocationExpiryTimer(trustEngine, log);
-    trustEngine.onTrustChange(() => {
-      announcer.trustChanged();
+    trustEngine.onTrustChange((change) => {
+      announcer.trustChanged(change);
       expiry.schedule();
     });
     expiry.schedule();
+    // Every device's view, in memory from here on (trust verdicts beyond the budget follow in the background).
+    announcer.start(START_TRUST_BUDGET_MS);
 
     // The network edge: bad-token limiter, Host/Origin policy, events tickets (see edge/).
     const limiter = new FailureLimiter();
@@ -327,12 +345,13 @@ export class Sidecar {
       ...(slowBytes ? { slowConsumerBytes: slowBytes } : {}),
       ...(envInt("FORGE_EVENTS_MAX_PER_CLIENT") ? { maxPerClient: envInt("FORGE_EVENTS_MAX_PER_CLIENT")! } : {}),
       snapshot: () => ({
-        devices: inventory.list().map((d) => view.toDevice(d)),
+        devicesJson: views.arrayJson(),
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
         workers: registry.list(),
       }),
     });
 
+    const eventLoop = EventLoopMonitor.fromEnv();
     const health = (): HealthResponse => ({
       status: "ok",
       product: "Forge for ESPHome",
@@ -350,6 +369,7 @@ export class Sidecar {
       queue,
       inventory,
       view,
+      devices: views,
       jobs: jobService,
       registry,
       tokens,
@@ -361,24 +381,32 @@ export class Sidecar {
       trust: trustEngine,
       disk,
       presence: presence.tracker,
+      ...(eventLoop ? { debug: { eventLoop, deviceViewsPending: () => announcer.pending } } : {}),
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
+        const depth = queue.depth();
         return {
           ...health(),
           startedAt,
           configDir: paths.configDir,
           devices: inventory.list().length,
           workersOnline: online.length,
-          queueDepth: queue.queued().length,
-          runningJobs: queue.running().length,
+          queueDepth: depth.queued,
+          runningJobs: depth.running,
           totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0),
           esphomeAvailable: esphome !== null,
           diskFreeBytes: disk.freeBytes(),
         };
       },
     };
+    let defaultVersion = settings.get().defaultEsphomeVersion;
     const onSettingsChanged = () => {
+      // Every device's target version (and so whether it is outdated) follows the fleet default.
+      if (settings.get().defaultEsphomeVersion !== defaultVersion) {
+        defaultVersion = settings.get().defaultEsphomeVersion;
+        announcer.refreshAll();
+      }
       const slots = settings.get().localWorkerSlots;
       localHolder.worker?.apply(slots);
       // A running local worker takes the new slot count live, without dropping its jobs.
@@ -449,11 +477,14 @@ export class Sidecar {
         log,
         python: async () => (await findPython(null)).path,
         localVersion: async () => (await esphome?.version()) ?? null,
-        onRecorded: () => inventory.list().forEach((d) => bus.device("upsert", d.id, view.toDevice(d))), // their target version changed
+        onRecorded: () => {
+          defaultVersion = settings.get().defaultEsphomeVersion;
+          announcer.refreshAll(); // their target version changed
+        },
       });
     }
 
-    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence };
+    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop };
     const sidecar = new Sidecar(url, admin, server, db, parts);
     presence.startFor({
       setting: opts.presence ?? "auto",
@@ -499,7 +530,13 @@ export class Sidecar {
     });
     disk.start();
     sidecar.timers.push(setInterval(sweep, sweepMs));
-    sidecar.timers.push(setInterval(() => disk.guard("pruning history", () => queue.pruneHistory()), 3600_000));
+    sidecar.timers.push(
+      setInterval(() => {
+        disk.guard("pruning history", () => queue.pruneHistory());
+        // Keeps the next start-up audit short: it goes on from here.
+        if (trustEngine.auditor.last?.ok) void trustEngine.auditor.recheck().then(reportAudit);
+      }, 3600_000),
+    );
     // Uploads nothing refers to (a failed or refused job's firmware) are deleted after a short grace.
     const graceMs = Number(process.env.FORGE_FIRMWARE_GC_GRACE_MS ?? "") || DEFAULT_FIRMWARE_GRACE_MS;
     const gc = { db, store: firmware, graceMs, log, inUse: () => registry.online().flatMap((s) => s.pendingDigests()) };
@@ -519,6 +556,7 @@ export class Sidecar {
     await this.zeroconf?.stop();
     await this.parts.presence.stop();
     this.parts.expiry.stop();
+    this.parts.eventLoop?.stop();
     await this.parts.local.stop();
     this.parts.hub.close();
     this.parts.events.close();

@@ -10,6 +10,7 @@ import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { hostGuard } from "./host-guard.js";
 import { authenticateRoute, matchRoute, parseRoute } from "./route-guard.js";
+import { debugRoutes } from "./routes/debug.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { eventsTicketRoutes } from "./routes/events-ticket.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -82,6 +83,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
       trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory),
       trustOtaKeyRoutes(ctx.trust),
     );
+  if (ctx.debug) api.use(debugRoutes(ctx));
   api.use(notFound);
   app.use(API_PREFIX, api);
 

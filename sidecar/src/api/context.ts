@@ -5,6 +5,7 @@ import type { HostPolicy } from "../edge/host-policy.js";
 import type { EventTickets } from "../events/event-tickets.js";
 import type { DiskState } from "../durability/disk-state.js";
 import type { DeviceView } from "../fleet/device-view.js";
+import type { DeviceViews } from "../fleet/device-views.js";
 import type { JobService } from "../fleet/job-service.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
@@ -14,6 +15,7 @@ import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerTokens } from "../worker-hub/worker-tokens.js";
 import type { TrustEngine } from "../trust/index.js";
 import type { PresenceTracker } from "../presence/presence-tracker.js";
+import type { EventLoopMonitor } from "../util/event-loop-monitor.js";
 
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
@@ -25,6 +27,8 @@ export interface ApiContext {
   queue: JobQueue;
   inventory: Inventory;
   view: DeviceView;
+  /** The device views in memory (GET /devices never rebuilds them). */
+  devices: DeviceViews;
   jobs: JobService;
   registry: WorkerRegistry;
   tokens: WorkerTokens;
@@ -41,4 +45,6 @@ export interface ApiContext {
   presence: Pick<PresenceTracker, "haReport" | "knownMac">;
   /** The data folder's disk: writes are refused with 507 while it is full. */
   disk?: Pick<DiskState, "full" | "message" | "retryAfterMs" | "report">;
+  /** The benchmark's probes (FORGE_DEBUG_EVENT_LOOP=on), mounted under /debug. */
+  debug?: { eventLoop: EventLoopMonitor; deviceViewsPending: () => number };
 }

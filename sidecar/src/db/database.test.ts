@@ -23,6 +23,7 @@ const TABLES = [
   "trust_installed",
   "trust_job_verdicts",
   "trust_keys",
+  "trust_log_audit",
   "trust_log_checkpoints",
   "trust_log_leaves",
   "trust_log_nodes",

@@ -228,7 +228,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX flash_records_job ON flash_records (job_id, fence);
   CREATE INDEX flash_records_device ON flash_records (device_id, id);
   `,
-  // 6: presence (presence/presence-store.ts): what each source (mdns, ha) last said about a device,
+  // 7: presence (presence/presence-store.ts): what each source (mdns, ha) last said about a device,
   // and ESPHome's config hash first reported after Forge's last flash of it ("changed outside Forge").
   `
   CREATE TABLE device_presence (
@@ -246,6 +246,28 @@ export const MIGRATIONS: readonly string[] = [
     flash_job_id INTEGER NOT NULL,
     config_hash  TEXT    NOT NULL,
     seen_at      INTEGER NOT NULL
+  );
+  `,
+  // 8: an index for every lookup on a hot path (device views, trust verdicts), so none costs a scan of the
+  // history (db/query-plans.test.ts keeps them in use), and the log audit's last audited point.
+  `
+  -- The worker provenance an approval points at, looked up by DSSE payload digest in every verdict.
+  CREATE INDEX trust_attestations_payload ON trust_attestations (payload_sha256, kind);
+  -- A device's newest job (its last build): walk its jobs newest first. Replaces (device_id, created_at),
+  -- which could not give that order.
+  DROP INDEX jobs_device_created;
+  CREATE INDEX jobs_device ON jobs (device_id, id);
+  -- A device's newest success (last flash, last compile) and its unfinished jobs.
+  CREATE INDEX jobs_device_state_finished ON jobs (device_id, state, finished_at);
+
+  -- Where the last clean audit of the trust log ended: the start-up audit goes on from there instead of
+  -- rehashing the whole log. key_events: what the log said about each key up to that size (JSON).
+  CREATE TABLE trust_log_audit (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    tree_size  INTEGER NOT NULL,
+    root_hash  BLOB    NOT NULL,
+    key_events TEXT    NOT NULL,
+    checked_at TEXT    NOT NULL
   );
   `,
 ];

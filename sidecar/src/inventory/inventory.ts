@@ -49,6 +49,7 @@ const RESOLVE_CACHE_MAX = 1000;
 export class Inventory extends EventEmitter {
   private root = "";
   private files = new Map<string, string>();
+  private deviceFiles: Set<string> | null = null;
   private duplicates = new Map<string, string>();
   private readonly entries = new Map<string, Entry>();
   private readonly running = new Map<string, Promise<void>>();
@@ -141,7 +142,8 @@ export class Inventory extends EventEmitter {
     const esphome = this.opts.esphome;
     return {
       rootReal: this.root,
-      deviceFiles: new Set(this.files.values()),
+      // One set per listing, not per read: a full scan reads every device (quadratic otherwise).
+      deviceFiles: (this.deviceFiles ??= new Set(this.files.values())),
       log: this.opts.log,
       resolve: esphome ? (file, rawHash, files) => this.resolveCached(esphome, file, rawHash, files) : undefined,
     };
@@ -203,6 +205,7 @@ export class Inventory extends EventEmitter {
     );
     const moved = [...scan.files].filter(([id, f]) => this.files.has(id) && this.files.get(id) !== f).map(([id]) => id);
     this.files = scan.files;
+    this.deviceFiles = null;
     this.duplicates = scan.duplicates;
     for (const id of [...this.entries.keys()]) {
       if (scan.files.has(id)) continue;

@@ -78,6 +78,10 @@ export class JobHistory {
     );
   }
 
+  /**
+   * The device's last successful job (of these actions). Walks the device's successes newest first
+   * (index jobs_device_state_finished): cost independent of the history's length.
+   */
   lastSucceeded(deviceId: string, actions?: readonly JobAction[]): Job | undefined {
     const filter = actions?.length ? "AND action IN (SELECT value FROM json_each(?))" : "";
     const args: unknown[] = [deviceId, ...(actions?.length ? [JSON.stringify(actions)] : [])];
@@ -85,6 +89,15 @@ export class JobHistory {
       `SELECT * FROM jobs WHERE device_id = ? AND state = 'succeeded' ${filter}
        ORDER BY finished_at DESC, id DESC LIMIT 1`,
       ...args,
+    )[0];
+  }
+
+  /** The device's newest job of these actions, in any state (index jobs_device, newest first). */
+  lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.rows.select(
+      "SELECT * FROM jobs WHERE device_id = ? AND action IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT 1",
+      deviceId,
+      JSON.stringify(actions),
     )[0];
   }
 

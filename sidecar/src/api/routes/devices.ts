@@ -12,12 +12,15 @@ export function deviceRoutes(ctx: ApiContext): Router {
     return d;
   };
 
+  // Served from the views in memory: no query, no trust evaluation, whatever the fleet's size or history.
   r.get("/devices", (_req, res) => {
-    res.json({ devices: ctx.inventory.list().map((d) => ctx.view.toDevice(d)) });
+    const { body, etag } = ctx.devices.listJson();
+    res.set("ETag", etag).type("application/json").send(body);
   });
 
   r.get("/devices/:id", (req, res) => {
-    res.json(ctx.view.toDevice(find(req.params.id)));
+    const d = find(req.params.id);
+    res.json(ctx.devices.get(d.id) ?? ctx.view.toDevice(d));
   });
 
   r.patch("/devices/:id/metadata", async (req, res) => {
@@ -25,7 +28,7 @@ export function deviceRoutes(ctx: ApiContext): Router {
     const patch = parseWith(DeviceMetadataPatch, req.body, "metadata");
     if (patch.pinnedVersion != null) parseWith(EsphomeVersion, patch.pinnedVersion, "pinnedVersion");
     const updated = await ctx.inventory.setMetadata(req.params.id, patch);
-    res.json(ctx.view.toDevice(updated));
+    res.json(ctx.devices.get(updated.id) ?? ctx.view.toDevice(updated));
   });
 
   // What HA's ESPHome integration knows about the device. HA matched it by MAC or name: a MAC that
