@@ -38,6 +38,7 @@ import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
 import { DeviceView } from "./fleet/device-view.js";
 import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
+import { implausibleImage } from "./firmware/image-floor.js";
 import { findEsphome, Inventory, seedExamples } from "./inventory/inventory.js";
 import { LocalWorker } from "./worker-hub/local-worker.js";
 import { planBuildIsolation } from "./worker-hub/build-user.js";
@@ -236,6 +237,7 @@ export class Sidecar {
       log,
       trust: trustGate,
       disk,
+      implausible: (deviceId, image) => implausibleImage(image, inventory.get(deviceId)?.platform ?? null),
       onJobFinished: (job) => {
         dispatcher.jobFinished(job);
         // A flash is recorded for content trust after the job's own event: announce the device again

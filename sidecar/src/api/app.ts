@@ -6,6 +6,7 @@ import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
 import { requireAdmin, requireAdminOrWorker } from "./auth.js";
 import { refuseWritesWhileDiskFull } from "./disk-full.js";
+import { implausibleImage } from "../firmware/image-floor.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { hostGuard } from "./host-guard.js";
@@ -79,7 +80,9 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   if (ctx.trust)
     api.use(
       trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy),
-      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory),
+      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory, (deviceId, image) =>
+        implausibleImage(image, ctx.inventory.get(deviceId)?.platform ?? null),
+      ),
       trustOtaKeyRoutes(ctx.trust),
     );
   api.use(notFound);

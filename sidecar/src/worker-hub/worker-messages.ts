@@ -1,7 +1,7 @@
 // What the sidecar does with each message a connected worker sends about its jobs. Every
 // job message carries (jobId, fence); the queue refuses any whose fence is not the current
 // assignment, so a worker that lost its lease can neither log to, renew nor complete the job.
-import type { Job, WorkerToSidecar } from "@esphome-forge/shared";
+import type { FirmwareImage, Job, WorkerToSidecar } from "@esphome-forge/shared";
 import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
@@ -27,6 +27,8 @@ export interface WorkerMessagesOptions {
   trust?: WorkerTrustGate;
   /** The data folder's disk: while full, output and results are answered "send again later". */
   disk?: Pick<DiskState, "full" | "report" | "message" | "retryAfterMs">;
+  /** Why an announced image cannot be a real build for the job's device (firmware/image-floor.ts), else null. */
+  implausible?: (deviceId: string, image: FirmwareImage) => string | null;
 }
 
 export class WorkerMessages {
@@ -86,6 +88,13 @@ export class WorkerMessages {
     const { jobId, fence, image } = pending;
     const job = this.o.queue.get(jobId);
     if (job?.state !== "running" || job.workerId !== session.id) return; // stale: ignore the bytes
+    // An empty or truncated image is refused whatever the policy: never archived, never flashed.
+    const implausible = this.o.implausible?.(job.deviceId, { ...image, size: bytes.length });
+    if (implausible) {
+      this.o.queue.appendLog(jobId, null, `\n\x1b[31m[forge] ${implausible}\x1b[0m\n`);
+      session.addFirmware(jobId, fence, { image, ok: false, error: implausible });
+      return;
+    }
     // The digest is checked and the file written off the event loop; the result waits for it.
     const received = this.o.firmware.putAsync(bytes, image.sha256, image.size).then(
       (): ReceivedFirmware => ({ image, ok: true }),

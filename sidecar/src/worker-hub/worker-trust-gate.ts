@@ -23,6 +23,7 @@ import type { WorkerSession } from "./worker-session.js";
 type Received = {
   image: { name: string; sha256: string; size: number; kind: "ota" | "factory" | "other" };
   ok: boolean;
+  error?: string;
 };
 type Override = Pick<ResultMessage, "outcome" | "phase" | "error">;
 type Approved = { ok: true } | { ok: false; state: TrustState; reason: string };
@@ -162,6 +163,14 @@ export class WorkerTrustGate {
     const mode = this.o.mode(job.deviceId);
     const images = okImages(received);
     const ota = otaImage(images);
+    // An image refused on receipt (empty, truncated, mismatched) is never flashed, whatever the policy.
+    const refusedImage = received.find((r) => !r.ok);
+    if (refusedImage) {
+      const verdict = blank("unknown", refusedImage.error ?? `firmware ${refusedImage.image.name} was refused`);
+      this.record(job.id, verdict, mode, false, "gate");
+      const error = `upload refused: ${verdict.reason}`;
+      return { allow: false, firmwareSha256: null, verdict, warning: null, error };
+    }
     if (!ota || !this.o.firmware.has(ota.sha256)) {
       const verdict = blank("unknown", "the sidecar did not receive the firmware to approve");
       this.record(job.id, verdict, mode, mode !== "enforce", "gate");
