@@ -31,6 +31,8 @@ export const ErrorCode = z.enum([
   "too_many_requests",
   /** HTTP 507: the data folder's disk is full; nothing was written. Retry once space is free. */
   "disk_full",
+  /** HTTP 507: free space is below the floor for new builds (`buildMinFreeDiskMb`); nothing was queued. */
+  "disk_low",
   "internal",
 ]);
 export const ErrorBody = z.object({

@@ -6,3 +6,4 @@ export * from "./trust-api.js";
 export * from "./events.js";
 export * from "./discovery.js";
 export * from "./openapi.js";
+export * from "./worker-version.js";

@@ -25,6 +25,8 @@ export const WORKER_PROTOCOL_VERSION = 2;
 /** Close codes used on the worker socket (4000–4999 are application codes). */
 export const WorkerCloseCode = {
   protocolMismatch: 4001,
+  /** The worker's version is older than MIN_WORKER_VERSION (worker-version.ts): upgrade it. */
+  outdated: 4002,
   unauthorized: 4003,
   invalidMessage: 4004,
   replaced: 4009,
@@ -54,6 +56,8 @@ export const HelloMessage = z.object({
   runningJobs: z.array(z.object(JobRef)).default([]),
   /** The worker's P-256 public key (SPKI PEM) for signing build provenance; enrolled on first use. */
   signingKey: z.string().max(4096).optional(),
+  /** Free bytes in the worker's state folder (builds, caches); dispatch skips a worker low on space. */
+  diskFreeBytes: z.number().int().nonnegative().optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
@@ -62,6 +66,8 @@ export const HeartbeatMessage = z.object({
   /** Renews the lease of each listed job the worker still holds. */
   runningJobs: z.array(z.object(JobRef)),
   esphomeVersions: z.array(z.string()).optional(),
+  /** Free bytes in the worker's state folder now (optional: older workers do not send it). */
+  diskFreeBytes: z.number().int().nonnegative().optional(),
 });
 
 export const StartedMessage = z.object({ type: z.literal("started"), ...JobRef, phase: JobPhase });

@@ -36,6 +36,7 @@ import { EventBus } from "./events/event-bus.js";
 import { EventsServer } from "./events/events-server.js";
 import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
 import { DeviceView } from "./fleet/device-view.js";
+import { BuildFloor } from "./fleet/build-floor.js";
 import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
 import { implausibleImage } from "./firmware/image-floor.js";
@@ -90,6 +91,7 @@ export interface SidecarOptions {
   diskReserveBytes?: number;
 }
 
+const MIB = 1024 * 1024;
 /** How long remote workers get, beyond one lease, to reconnect after a sidecar restart (their backoff caps at 30 s). */
 const RECONNECT_GRACE_MS = 15_000;
 const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
@@ -204,7 +206,7 @@ export class Sidecar {
       new EngineTrustSource(trustEngine, queue),
       (sha) => firmware.has(sha),
     );
-    const registry = new WorkerRegistry(db, queue, clock);
+    const registry = new WorkerRegistry(db, queue, clock, () => settings.get().workerMinFreeDiskMb * MIB);
     const tokens = new WorkerTokens(db, clock);
     const builder = new FleetAssignmentBuilder(
       inventory,
@@ -221,7 +223,11 @@ export class Sidecar {
     const kick = () => {
       if (!disk.full) dispatcher.kick();
     };
-    const jobService = new JobService(queue, inventory, view, dispatcher, registry);
+    const floor = new BuildFloor({
+      freeBytes: () => disk.freeBytes(),
+      floorMb: () => settings.get().buildMinFreeDiskMb,
+    });
+    const jobService = new JobService(queue, inventory, view, dispatcher, registry, floor);
     const announcer = new DeviceAnnouncer(
       bus,
       view,

@@ -24,6 +24,8 @@ export interface FakeWorkerOptions {
   workerId: string;
   /** The key announced at hello (enrolled by the sidecar on first use). */
   enrolKey: SigningKey;
+  /** The version announced at hello (default "fake", which the version gate cannot compare and lets in). */
+  version?: string;
 }
 
 type Ref = { jobId: number; fence: number };
@@ -77,7 +79,7 @@ export class FakeWorker {
       protocolVersion: WORKER_PROTOCOL_VERSION,
       workerId: this.o.workerId,
       name: this.o.workerId,
-      version: "fake",
+      version: this.o.version ?? "fake",
       slots: 1,
       tags: [],
       platform: "linux",

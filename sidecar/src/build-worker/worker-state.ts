@@ -1,7 +1,16 @@
 // What a worker remembers on disk and reports about itself: its stable id (worker.json in the
 // state folder), the device build folders it holds, and the machine it runs on.
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, type Dirent } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statfsSync,
+  writeFileSync,
+  type Dirent,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DeviceId, type WorkerSystem } from "@esphome-forge/shared";
@@ -81,6 +90,16 @@ export function systemInfo(): WorkerSystem {
     memoryBytes: os.totalmem(),
     nodeVersion: process.version,
   };
+}
+
+/** Free bytes for this user in the state folder's file system (heartbeats report it); undefined when unknown. */
+export function freeDiskBytes(stateDir: string): number | undefined {
+  try {
+    const s = statfsSync(stateDir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
 }
 
 export function platformName(): string {

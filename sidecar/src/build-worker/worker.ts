@@ -11,7 +11,7 @@ import { formatMs } from "./job-runner.js";
 import { WorkerEsphome } from "./esphome-versions/worker-esphome.js";
 import { probeEsphomeVersions, usesBuildCommand, type BuildPhase } from "./phase-commands.js";
 import { serverUrls } from "./server-url.js";
-import { listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
+import { freeDiskBytes, listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
 import { WorkerTrust } from "./worker-trust.js";
 
 export interface WorkerOptions {
@@ -202,6 +202,7 @@ class BuildWorker implements WorkerHandle {
       warmDevices: listWarmDevices(this.o.stateDir),
       runningJobs: this.jobs.heldRefs(),
       signingKey: this.trust.key.publicPem,
+      diskFreeBytes: freeDiskBytes(this.o.stateDir),
     };
   }
 
@@ -218,7 +219,12 @@ class BuildWorker implements WorkerHandle {
   }
 
   private heartbeat(): void {
-    this.conn.send({ type: "heartbeat", runningJobs: this.jobs.runningRefs(), esphomeVersions: this.esphomeVersions });
+    this.conn.send({
+      type: "heartbeat",
+      runningJobs: this.jobs.runningRefs(),
+      esphomeVersions: this.esphomeVersions,
+      diskFreeBytes: freeDiskBytes(this.o.stateDir),
+    });
   }
 
   private onDisconnected(info: { code: number; reason: string; retryInMs: number }): void {

@@ -22,6 +22,15 @@ describe("settings store", () => {
       defaultEsphomeVersion: null,
       rescanIntervalSec: 30,
       trustPolicy: "enforce",
+      buildMinFreeDiskMb: 256,
+      workerMinFreeDiskMb: 1024,
+      firmwareKeepPerDevice: 5,
+      firmwareArchiveMaxMb: 2048,
+      historyMaxJobs: 50_000,
+      scheduleGraceSec: 3600,
+      workerOfflineAlertMin: 30,
+      failingBuildsAlert: 3,
+      releaseCheckHours: 12,
     });
     db.close();
   });

@@ -77,7 +77,7 @@ export class Dispatcher {
    * their warm worker, a pass otherwise costs thousands of queries and delays every assignment.
    */
   private pass(): void {
-    const sessions = this.registry.online();
+    const sessions = this.registry.online().filter((s) => !this.registry.diskLow(s)); // low on disk: skipped
     const running = this.queue.running();
     const p: PassState = {
       slots: new Map(sessions.map((s) => [s.id, this.registry.slotsOf(s)])),

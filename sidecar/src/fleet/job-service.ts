@@ -7,6 +7,7 @@ import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import { ValidationError } from "../util/errors.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
+import type { BuildFloor } from "./build-floor.js";
 import type { DeviceView } from "./device-view.js";
 
 export interface CreateJobsInput {
@@ -24,6 +25,8 @@ export class JobService {
     private readonly view: DeviceView,
     private readonly dispatcher: Dispatcher,
     private readonly registry: WorkerRegistry,
+    /** The free-space floor for new builds (refuses compiles up front when the disk runs low). */
+    private readonly floor?: BuildFloor,
   ) {}
 
   resolveTargets(targets: JobTargets): { devices: InventoryDevice[]; skipped: CreateJobsResponse["skipped"] } {
@@ -44,6 +47,7 @@ export class JobService {
   }
 
   create(input: CreateJobsInput): CreateJobsResponse {
+    this.floor?.check(input.action);
     const pinned = input.params.workerId;
     // A job pinned to a worker that never connected would wait in the queue for ever.
     if (pinned !== undefined && !this.registry.has(pinned))
@@ -85,6 +89,8 @@ export class JobService {
   }
 
   retry(jobId: number, source: string): CreateJobsResponse {
+    const finished = this.queue.get(jobId);
+    if (finished) this.floor?.check(finished.action);
     const { job, coalesced } = this.queue.retry(jobId, source);
     this.dispatcher.kick();
     return { jobs: [{ jobId: job.id, deviceId: job.deviceId, coalesced }], skipped: [] };

@@ -9,6 +9,7 @@ import {
   WORKER_PROTOCOL_VERSION,
   WorkerCloseCode,
   WorkerToSidecar,
+  workerVersionProblem,
   type HelloMessage as Hello,
 } from "@esphome-forge/shared";
 import type { UpgradeAuth, UpgradeEndpoint } from "../edge/upgrade-gate.js";
@@ -114,6 +115,15 @@ export class WorkerHub implements UpgradeEndpoint<string> {
 
   private start(ws: WebSocket, tokenId: string, hello: Hello): void {
     const { registry, queue, clock } = this.o;
+    // The version gate comes first: an outdated worker is told why and which minimum, and listed as outdated.
+    const tooOld = workerVersionProblem(hello.version);
+    if (tooOld) {
+      this.o.log(`worker ${hello.workerId} (${hello.name}) refused: ${tooOld}`);
+      registry.recordRefused(hello, tokenId, tooOld);
+      if (!registry.session(hello.workerId)) this.o.bus.worker("upsert", hello.workerId, registry.view(hello.workerId));
+      sendAndClose(ws, WorkerCloseCode.outdated, "worker_outdated", tooOld);
+      return;
+    }
     const enrol = this.o.trust?.enrol(hello.workerId, hello.signingKey);
     if (enrol && !enrol.ok) {
       this.o.log(`worker ${hello.workerId} refused: ${enrol.reason}`);

@@ -114,9 +114,13 @@ export class WorkerMessages {
     const versions = msg.esphomeVersions;
     const changed = versions !== undefined && versions.join("\n") !== session.hello.esphomeVersions.join("\n");
     if (versions) session.hello = { ...session.hello, esphomeVersions: versions };
+    const wasLow = this.o.registry.diskLow(session);
+    if (msg.diskFreeBytes !== undefined) session.diskFreeBytes = msg.diskFreeBytes;
+    const lowChanged = this.o.registry.diskLow(session) !== wasLow;
     this.o.registry.touch(session.id);
-    // A worker's ESPHome versions are part of its view: announce a change (e.g. the first probe's answer).
-    if (changed) this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
+    // A worker's ESPHome versions and low-disk state are part of its view: announce a change.
+    if (changed || lowChanged) this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
+    if (lowChanged && !this.o.registry.diskLow(session)) this.o.onCapacityChange(); // space is back: work for it
   }
 
   private async result(session: WorkerSession, msg: Msg<"result">): Promise<void> {

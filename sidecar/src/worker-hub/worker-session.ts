@@ -18,6 +18,8 @@ export class WorkerSession {
   /** Firmware received per job (key `${jobId}:${fence}`) in arrival order, each settling once archived. */
   private readonly firmware = new Map<string, Promise<ReceivedFirmware>[]>();
   closed = false;
+  /** Free bytes in the worker's state folder (hello, then each heartbeat that carries it); null = unknown. */
+  diskFreeBytes: number | null;
 
   constructor(
     readonly socket: WebSocket,
@@ -27,6 +29,7 @@ export class WorkerSession {
   ) {
     this.connectedAt = now;
     this.lastSeenAt = now;
+    this.diskFreeBytes = hello.diskFreeBytes ?? null;
   }
 
   get id(): string {
