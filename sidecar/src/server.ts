@@ -24,7 +24,11 @@ import type { ApiContext } from "./api/context.js";
 import { dataPaths } from "./config/paths.js";
 import { tightenDataFolder, tightenDatabaseFiles, warnAboutOpenSecrets } from "./config/private-files.js";
 import { SettingsStore } from "./config/settings-store.js";
-import { defaultProbeEnabled, recordDefaultEsphomeVersionInBackground } from "./config/default-esphome-version.js";
+import {
+  defaultProbeEnabled,
+  pipNewestEsphome,
+  recordDefaultEsphomeVersionInBackground,
+} from "./config/default-esphome-version.js";
 import { findPython } from "./build-worker/esphome-versions/python.js";
 import type { Db } from "./db/database.js";
 import { openStateDatabase } from "./durability/database-open.js";
@@ -37,6 +41,8 @@ import { EventsServer } from "./events/events-server.js";
 import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
 import { DeviceView } from "./fleet/device-view.js";
 import { BuildFloor } from "./fleet/build-floor.js";
+import { startFleetOps, type FleetOps } from "./fleet/fleet-ops.js";
+import { releaseCheckEnabled } from "./notify/release-watch.js";
 import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
 import { implausibleImage } from "./firmware/image-floor.js";
@@ -112,6 +118,7 @@ export class Sidecar {
       expiry: RevocationExpiryTimer;
       disk: DiskState;
       anchor: StateAnchor;
+      ops: FleetOps;
     },
   ) {}
 
@@ -297,6 +304,26 @@ export class Sidecar {
     });
     expiry.schedule();
 
+    // Schedules, alerts, the webhook, the ESPHome release check and firmware retention (fleet/fleet-ops.ts).
+    const ops = startFleetOps({
+      db,
+      clock,
+      log,
+      instanceId,
+      settings,
+      queue,
+      inventory,
+      view,
+      jobs: jobService,
+      registry,
+      tokens,
+      firmware,
+      bus,
+      disk,
+      newestEsphome: async () => pipNewestEsphome((await findPython(null)).path),
+      releaseCheck: releaseCheckEnabled(process.env, opts.buildCommand ?? null),
+    });
+
     // The network edge: bad-token limiter, Host/Origin policy, events tickets (see edge/).
     const limiter = new FailureLimiter();
     const hosts = new HostPolicy({ allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins });
@@ -314,6 +341,7 @@ export class Sidecar {
         devices: inventory.list().map((d) => view.toDevice(d)),
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
         workers: registry.list(),
+        ...ops.snapshot(),
       }),
     });
 
@@ -344,6 +372,8 @@ export class Sidecar {
       health,
       trust: trustEngine,
       disk,
+      schedules: ops.scheduler,
+      notifications: ops.notifications,
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
@@ -358,6 +388,7 @@ export class Sidecar {
           totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0),
           esphomeAvailable: esphome !== null,
           diskFreeBytes: disk.freeBytes(),
+          esphomeRelease: ops.notifications.release.current(),
         };
       },
     };
@@ -372,6 +403,7 @@ export class Sidecar {
         }
       }
       inventory.setRescanInterval(settings.get().rescanIntervalSec);
+      ops.settingsChanged();
       kick();
     };
     const onWorkerChanged = (id: string) => {
@@ -434,7 +466,7 @@ export class Sidecar {
       });
     }
 
-    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry, disk, anchor });
+    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry, disk, anchor, ops });
     if (opts.zeroconf !== false) {
       sidecar.zeroconf = ZeroconfAdvertiser.start({
         instanceId,
@@ -477,6 +509,7 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.parts.ops.stop();
     await this.zeroconf?.stop();
     this.parts.expiry.stop();
     await this.parts.local.stop();

@@ -19,6 +19,8 @@ import { trustRoutes } from "./routes/trust.js";
 import { EXTERNAL_FIRMWARE_BODY, EXTERNAL_FIRMWARE_PATH, trustExternalRoutes } from "./routes/trust-external.js";
 import { trustOtaKeyRoutes } from "./routes/trust-ota-keys.js";
 import { workerRoutes } from "./routes/workers.js";
+import { notificationRoutes } from "./routes/notifications.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
 export const MAX_JSON_BODY = "256kb";
@@ -77,6 +79,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
+  api.use(scheduleRoutes(ctx), notificationRoutes(ctx));
   if (ctx.trust)
     api.use(
       trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy),

@@ -13,6 +13,8 @@ import type { WorkerHub } from "../worker-hub/worker-hub.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerTokens } from "../worker-hub/worker-tokens.js";
 import type { TrustEngine } from "../trust/index.js";
+import type { NotificationsApi } from "../notify/notifications-api.js";
+import type { Scheduler } from "../schedules/scheduler.js";
 
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
@@ -36,6 +38,10 @@ export interface ApiContext {
   log: (msg: string) => void;
   /** Content trust; absent in tests that build a bare API. */
   trust?: TrustEngine;
+  /** Schedules (absent in tests that build a bare API). */
+  schedules?: Scheduler;
+  /** Alerts and the webhook (absent in tests that build a bare API). */
+  notifications?: NotificationsApi;
   /** The data folder's disk: writes are refused with 507 while it is full. */
   disk?: Pick<DiskState, "full" | "message" | "retryAfterMs" | "report">;
 }

@@ -151,6 +151,11 @@ export class WorkerRegistry {
     return this.view(id);
   }
 
+  /** The id of the token the worker last connected with. */
+  tokenOf(id: string): string | null {
+    return this.row(id)?.token_id ?? null;
+  }
+
   /** A worker that has connected at least once (online or not). */
   has(id: string): boolean {
     return this.row(id) !== undefined;
