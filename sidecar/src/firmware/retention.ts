@@ -26,6 +26,7 @@ export interface RetentionOptions {
 
 export class FirmwareRetention {
   private timer: NodeJS.Timeout | null = null;
+  private dueAt = 0;
 
   constructor(private readonly o: RetentionOptions) {}
 
@@ -53,9 +54,12 @@ export class FirmwareRetention {
     return plan.remove;
   }
 
-  /** Runs the policy a little later (many builds finishing together cost one pass). */
+  /** Runs the policy a little later (many builds finishing together cost one pass); an earlier call wins. */
   soon(delayMs = 10_000, guard: (fn: () => void) => void = (fn) => fn()): void {
-    if (this.timer) return;
+    const at = this.o.clock.now() + delayMs;
+    if (this.timer && this.dueAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.dueAt = at;
     this.timer = setTimeout(() => {
       this.timer = null;
       guard(() => void this.run());

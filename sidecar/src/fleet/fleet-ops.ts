@@ -158,6 +158,8 @@ export function startFleetOps(d: FleetOpsDeps): FleetOps {
         alerts.checkWorkers();
         checkAllDevices();
       });
+      // Lowered limits apply now rather than at the next hourly pass.
+      guard("pruning history", () => d.queue.pruneHistory());
       retention.soon(1000, retain);
     },
     stop: () => {
