@@ -1,7 +1,7 @@
 // Through Home Assistant: the `esphome_forge` integration's WebSocket commands
 // (docs/ha-websocket-api.md). The browser never sees the sidecar token; HA checks admin rights.
 // HA's connection re-subscribes after a reconnect and the integration then sends a fresh snapshot.
-import type { CreateJobsResponse, Job, TrustStatus } from "@esphome-forge/shared";
+import type { CreateJobsResponse, Job, Schedule, ScheduleRun, TrustStatus } from "@esphome-forge/shared";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
@@ -12,6 +12,7 @@ import {
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type ScheduleActions,
   type StateEvent,
   type Unsubscribe,
 } from "./types.js";
@@ -40,6 +41,10 @@ export const HA_COMMANDS = {
   upload: "esphome_forge/upload",
   cancel: "esphome_forge/cancel",
   trustStatus: "esphome_forge/trust_status",
+  scheduleCreate: "esphome_forge/schedules/create",
+  scheduleUpdate: "esphome_forge/schedules/update",
+  scheduleDelete: "esphome_forge/schedules/delete",
+  scheduleRun: "esphome_forge/schedules/run",
 } as const;
 
 /** HA's error codes in words a user can act on; the integration's own messages pass through. */
@@ -65,6 +70,8 @@ export class HaSource implements ForgeDataSource {
   private readonly onReady = () => this.hub.status("connecting");
   /** Policy, revocation list and log check (admins only); refetched when a device's trust changes. */
   readonly trustStatus: TrustStatusFeed | undefined;
+  /** Schedule edits (admins only, like the integration's commands). */
+  readonly schedules: ScheduleActions | undefined;
 
   constructor(
     readonly connection: HaConnectionLike,
@@ -74,6 +81,14 @@ export class HaSource implements ForgeDataSource {
   ) {
     this.trustStatus = admin
       ? new TrustStatusFeed(() => this.call<TrustStatus>(HA_COMMANDS.trustStatus, {}))
+      : undefined;
+    this.schedules = admin
+      ? {
+          create: (schedule) => this.call<Schedule>(HA_COMMANDS.scheduleCreate, { schedule }),
+          update: (id, patch) => this.call<Schedule>(HA_COMMANDS.scheduleUpdate, { schedule_id: id, patch }),
+          remove: async (id) => void (await this.call(HA_COMMANDS.scheduleDelete, { schedule_id: id })),
+          run: (id) => this.call<ScheduleRun>(HA_COMMANDS.scheduleRun, { schedule_id: id }),
+        }
       : undefined;
   }
 
