@@ -22,7 +22,7 @@ import { Notifier } from "../notify/notifier.js";
 import { ReleaseWatch } from "../notify/release-watch.js";
 import { WebhookSink } from "../notify/webhook.js";
 import type { JobQueue } from "../queue/job-queue.js";
-import { scheduleRunner } from "../schedules/schedule-runner.js";
+import { scheduleRunner } from "./schedule-runner.js";
 import { ScheduleStore } from "../schedules/schedule-store.js";
 import { Scheduler } from "../schedules/scheduler.js";
 import type { Clock } from "../util/clock.js";

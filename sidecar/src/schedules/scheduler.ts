@@ -15,7 +15,7 @@ import type { Clock } from "../util/clock.js";
 import { ValidationError } from "../util/errors.js";
 import type { NewRun, ScheduleFields, ScheduleStore } from "./schedule-store.js";
 
-/** What running a schedule did (see schedule-runner.ts). */
+/** What running a schedule did (see fleet/schedule-runner.ts). */
 export type RunResult = Pick<ScheduleRun, "outcome" | "jobIds" | "skipped" | "detail">;
 
 export interface SchedulerOptions {

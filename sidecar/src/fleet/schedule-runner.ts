@@ -2,10 +2,10 @@
 // queue its action for them with priority `scheduled` and source `schedule`, through the same job
 // service as every other request (coalescing, the build floor, config errors).
 import type { JobTargets, Schedule, ScheduleTarget } from "@esphome-forge/shared";
-import type { DeviceView } from "../fleet/device-view.js";
-import type { JobService } from "../fleet/job-service.js";
+import type { RunResult } from "../schedules/scheduler.js";
 import { DiskLowError } from "../util/errors.js";
-import type { RunResult } from "./scheduler.js";
+import type { DeviceView } from "./device-view.js";
+import type { JobService } from "./job-service.js";
 
 export function targetsOf(target: ScheduleTarget): JobTargets {
   if (target.kind === "device") return { devices: [target.deviceId] };
