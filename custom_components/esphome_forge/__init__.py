@@ -28,6 +28,7 @@ from .presence_feed import PresenceFeed
 from .services import async_setup_services
 from .trust_status import TrustStatusWatcher
 from .websocket import async_setup_websocket
+from .websocket_schedules import async_setup_schedule_websocket
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -44,6 +45,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Once per HA run: services, the card's WebSocket commands and the card itself."""
     async_setup_services(hass)
     async_setup_websocket(hass)
+    async_setup_schedule_websocket(hass)
     await async_setup_frontend(hass)
     return True
 

@@ -203,6 +203,22 @@ class ForgeClient:
         """POST /workers/:id/clean-cache."""
         await self.request("POST", f"/workers/{quote(worker_id, safe='')}/clean-cache")
 
+    async def create_schedule(self, schedule: dict[str, Any]) -> dict[str, Any]:
+        """POST /schedules (ScheduleCreate, camelCase) → the Schedule."""
+        return await self.request("POST", "/schedules", json=schedule)
+
+    async def update_schedule(self, schedule_id: int, patch: dict[str, Any]) -> dict[str, Any]:
+        """PATCH /schedules/:id → the Schedule."""
+        return await self.request("PATCH", f"/schedules/{int(schedule_id)}", json=patch)
+
+    async def delete_schedule(self, schedule_id: int) -> None:
+        """DELETE /schedules/:id."""
+        await self.request("DELETE", f"/schedules/{int(schedule_id)}")
+
+    async def run_schedule(self, schedule_id: int) -> dict[str, Any]:
+        """POST /schedules/:id/run → the ScheduleRun."""
+        return await self.request("POST", f"/schedules/{int(schedule_id)}/run")
+
     async def trust_status(self) -> dict[str, Any]:
         """GET /trust/status → TrustStatus (policy, revocation list freshness, log check)."""
         return await self.request("GET", "/trust/status")

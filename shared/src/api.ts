@@ -15,6 +15,7 @@ import {
   Worker,
   WorkerToken,
 } from "./domain.js";
+import { EsphomeRelease } from "./notifications.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -29,8 +30,12 @@ export const ErrorCode = z.enum([
   "payload_too_large",
   "unsupported_media_type",
   "too_many_requests",
+  /** HTTP 502: something the sidecar asked on your behalf (pip's package index) did not answer. */
+  "bad_gateway",
   /** HTTP 507: the data folder's disk is full; nothing was written. Retry once space is free. */
   "disk_full",
+  /** HTTP 507: free space is below the floor for new builds (`buildMinFreeDiskMb`); nothing was queued. */
+  "disk_low",
   "internal",
 ]);
 export const ErrorBody = z.object({
@@ -76,6 +81,8 @@ export const InfoResponse = HealthResponse.extend({
   esphomeAvailable: z.boolean(),
   /** Free space on the data folder's file system, when the platform tells. */
   diskFreeBytes: z.number().int().nonnegative().nullable().optional(),
+  /** A newer ESPHome release than the fleet builds with, when the periodic check found one. */
+  esphomeRelease: EsphomeRelease.nullable().optional(),
 });
 export type InfoResponse = z.infer<typeof InfoResponse>;
 

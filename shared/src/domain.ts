@@ -298,6 +298,14 @@ export const Worker = z.object({
   activeJobIds: z.array(z.number().int()),
   connectedAt: z.string().nullable(),
   lastSeenAt: z.string().nullable(),
+  /** True when its last connection was refused for a version older than MIN_WORKER_VERSION. */
+  outdated: z.boolean().optional(),
+  /** Why the sidecar refused its last connection (the version gate), else null. */
+  problem: z.string().nullable().optional(),
+  /** Free space in the worker's state folder, from its latest heartbeat; null when unknown. */
+  diskFreeBytes: z.number().int().nonnegative().nullable().optional(),
+  /** Below the `workerMinFreeDiskMb` floor: dispatch skips the worker until space returns. */
+  diskLow: z.boolean().optional(),
 });
 export type Worker = z.infer<typeof Worker>;
 
@@ -335,6 +343,24 @@ export const Settings = z.object({
   presenceOfflineAfterSec: z.number().int().min(5).max(86_400),
   /** Content trust for OTA: `enforce` blocks firmware that is not verified, `warn` flashes and logs, `off`. */
   trustPolicy: z.enum(["enforce", "warn", "off"]),
+  /** Below this much free space on the sidecar's data folder new builds are refused with the reason (0 = off). */
+  buildMinFreeDiskMb: z.number().int().min(0).max(1_048_576),
+  /** Workers reporting less free space than this (MiB) in their state folder get no jobs (0 = off). */
+  workerMinFreeDiskMb: z.number().int().min(0).max(1_048_576),
+  /** Firmware archive: the newest builds kept per device (besides what it runs and what is staged). */
+  firmwareKeepPerDevice: z.number().int().min(1).max(100),
+  /** Firmware archive size cap in MiB; the oldest builds beyond it go first (0 = no cap). */
+  firmwareArchiveMaxMb: z.number().int().min(0).max(1_048_576),
+  /** Finished jobs kept at most, newest first, beside `historyRetentionDays` (0 = no count limit). */
+  historyMaxJobs: z.number().int().min(0).max(10_000_000),
+  /** A schedule run missed while the sidecar was down runs once at start if it is at most this late. */
+  scheduleGraceSec: z.number().int().min(0).max(86_400),
+  /** An alert (HA repairs issue, webhook) for a worker offline longer than this many minutes (0 = off). */
+  workerOfflineAlertMin: z.number().int().min(0).max(10_080),
+  /** An alert when this many builds of a device failed in a row (0 = off). */
+  failingBuildsAlert: z.number().int().min(0).max(100),
+  /** Hours between checks for a new ESPHome release (pip's index; 0 = never). */
+  releaseCheckHours: z.number().int().min(0).max(168),
 });
 export type Settings = z.infer<typeof Settings>;
 export const SettingsPatch = Settings.partial();

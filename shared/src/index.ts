@@ -7,3 +7,7 @@ export * from "./events.js";
 export * from "./discovery.js";
 export * from "./presence.js";
 export * from "./openapi.js";
+export * from "./worker-version.js";
+export * from "./cron.js";
+export * from "./schedules.js";
+export * from "./notifications.js";

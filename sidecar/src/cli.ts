@@ -100,6 +100,10 @@ async function serve(argv: string[]): Promise<number> {
   const overrides = SettingsPatch.safeParse({
     ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
     ...(values["lease-ms"] !== undefined ? { leaseMs: Number(values["lease-ms"]) } : {}),
+    // Like FORGE_DISK_RESERVE_MB, for small data folders: wins over the stored setting for this run.
+    ...(process.env.FORGE_BUILD_MIN_FREE_DISK_MB
+      ? { buildMinFreeDiskMb: Number(process.env.FORGE_BUILD_MIN_FREE_DISK_MB) }
+      : {}),
   });
   if (!overrides.success)
     throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));

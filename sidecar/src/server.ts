@@ -24,7 +24,11 @@ import type { ApiContext } from "./api/context.js";
 import { dataPaths } from "./config/paths.js";
 import { tightenDataFolder, tightenDatabaseFiles, warnAboutOpenSecrets } from "./config/private-files.js";
 import { SettingsStore } from "./config/settings-store.js";
-import { defaultProbeEnabled, recordDefaultEsphomeVersionInBackground } from "./config/default-esphome-version.js";
+import {
+  defaultProbeEnabled,
+  pipNewestEsphome,
+  recordDefaultEsphomeVersionInBackground,
+} from "./config/default-esphome-version.js";
 import { findPython } from "./build-worker/esphome-versions/python.js";
 import type { Db } from "./db/database.js";
 import { openStateDatabase } from "./durability/database-open.js";
@@ -37,8 +41,12 @@ import { EventsServer } from "./events/events-server.js";
 import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
 import { DeviceView } from "./fleet/device-view.js";
 import { DeviceViews } from "./fleet/device-views.js";
+import { BuildFloor } from "./fleet/build-floor.js";
+import { startFleetOps, type FleetOps } from "./fleet/fleet-ops.js";
+import { releaseCheckEnabled } from "./notify/release-watch.js";
 import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
+import { implausibleImage } from "./firmware/image-floor.js";
 import { findEsphome, Inventory, seedExamples } from "./inventory/inventory.js";
 import { LocalWorker } from "./worker-hub/local-worker.js";
 import { planBuildIsolation } from "./worker-hub/build-user.js";
@@ -57,7 +65,6 @@ import { TrustEngine } from "./trust/index.js";
 import type { CheckedAudit } from "./trust/log/log-auditor.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
 import { WorkerIdentity } from "./worker-hub/worker-identity.js";
-import { collectFirmware, DEFAULT_FIRMWARE_GRACE_MS } from "./firmware/firmware-gc.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
 import { PresenceService } from "./presence/presence-service.js";
@@ -100,6 +107,7 @@ export interface SidecarOptions {
 
 /** At start, trust verdicts are evaluated for this long before listening; the rest follow in the background. */
 const START_TRUST_BUDGET_MS = 100;
+const MIB = 1024 * 1024;
 /** How long remote workers get, beyond one lease, to reconnect after a sidecar restart (their backoff caps at 30 s). */
 const RECONNECT_GRACE_MS = 15_000;
 const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
@@ -122,6 +130,7 @@ export class Sidecar {
       anchor: StateAnchor;
       presence: PresenceService;
       eventLoop: EventLoopMonitor | null;
+      ops: FleetOps;
     },
   ) {}
 
@@ -226,7 +235,7 @@ export class Sidecar {
       presence.tracker,
     );
     const views = new DeviceViews(bus);
-    const registry = new WorkerRegistry(db, queue, clock);
+    const registry = new WorkerRegistry(db, queue, clock, () => settings.get().workerMinFreeDiskMb * MIB);
     const tokens = new WorkerTokens(db, clock);
     const builder = new FleetAssignmentBuilder(
       inventory,
@@ -243,7 +252,11 @@ export class Sidecar {
     const kick = () => {
       if (!disk.full) dispatcher.kick();
     };
-    const jobService = new JobService(queue, inventory, view, dispatcher, registry, views);
+    const floor = new BuildFloor({
+      freeBytes: () => disk.freeBytes(),
+      floorMb: () => settings.get().buildMinFreeDiskMb,
+    });
+    const jobService = new JobService(queue, inventory, view, dispatcher, registry, views, floor);
     const announcer = new DeviceAnnouncer({
       views,
       view,
@@ -260,6 +273,7 @@ export class Sidecar {
       log,
       trust: trustGate,
       disk,
+      implausible: (deviceId, image) => implausibleImage(image, inventory.get(deviceId)?.platform ?? null),
       onJobFinished: (job) => {
         dispatcher.jobFinished(job);
         // A flash is recorded for content trust after the job's own event: announce the device again
@@ -331,6 +345,27 @@ export class Sidecar {
     // Every device's view, in memory from here on (trust verdicts beyond the budget follow in the background).
     announcer.start(START_TRUST_BUDGET_MS);
 
+    // Schedules, alerts, the webhook, the ESPHome release check and firmware retention (fleet/fleet-ops.ts).
+    const ops = startFleetOps({
+      db,
+      clock,
+      log,
+      instanceId,
+      settings,
+      queue,
+      inventory,
+      jobs: jobService,
+      registry,
+      tokens,
+      firmware,
+      bus,
+      disk,
+      newestEsphome: async () => pipNewestEsphome((await findPython(null)).path),
+      releaseCheck: releaseCheckEnabled(process.env, opts.buildCommand ?? null),
+      unreferencedGraceMs: envInt("FORGE_FIRMWARE_GC_GRACE_MS"),
+      devices: () => views.list(),
+    });
+
     // The network edge: bad-token limiter, Host/Origin policy, events tickets (see edge/).
     const limiter = new FailureLimiter();
     const hosts = new HostPolicy({ allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins });
@@ -348,6 +383,7 @@ export class Sidecar {
         devicesJson: views.arrayJson(),
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
         workers: registry.list(),
+        ...ops.snapshot(),
       }),
     });
 
@@ -382,6 +418,8 @@ export class Sidecar {
       disk,
       presence: presence.tracker,
       ...(eventLoop ? { debug: { eventLoop, deviceViewsPending: () => announcer.pending } } : {}),
+      schedules: ops.scheduler,
+      notifications: ops.notifications,
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
@@ -397,6 +435,7 @@ export class Sidecar {
           totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0),
           esphomeAvailable: esphome !== null,
           diskFreeBytes: disk.freeBytes(),
+          esphomeRelease: ops.notifications.release.current(),
         };
       },
     };
@@ -417,6 +456,7 @@ export class Sidecar {
         }
       }
       inventory.setRescanInterval(settings.get().rescanIntervalSec);
+      ops.settingsChanged();
       kick();
     };
     const onWorkerChanged = (id: string) => {
@@ -484,7 +524,7 @@ export class Sidecar {
       });
     }
 
-    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop };
+    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops };
     const sidecar = new Sidecar(url, admin, server, db, parts);
     presence.startFor({
       setting: opts.presence ?? "auto",
@@ -537,11 +577,6 @@ export class Sidecar {
         if (trustEngine.auditor.last?.ok) void trustEngine.auditor.recheck().then(reportAudit);
       }, 3600_000),
     );
-    // Uploads nothing refers to (a failed or refused job's firmware) are deleted after a short grace.
-    const graceMs = Number(process.env.FORGE_FIRMWARE_GC_GRACE_MS ?? "") || DEFAULT_FIRMWARE_GRACE_MS;
-    const gc = { db, store: firmware, graceMs, log, inUse: () => registry.online().flatMap((s) => s.pendingDigests()) };
-    const collect = () => disk.guard("collecting unused firmware", () => collectFirmware(gc, clock.now()));
-    sidecar.timers.push(setInterval(collect, Math.min(60_000, Math.max(500, graceMs / 2))));
     // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.
     sidecar.timers.push(setInterval(kick, 1000));
     // The trust log grows without a job event (key enrolments): anchor its size now and then.
@@ -553,6 +588,7 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.parts.ops.stop();
     await this.zeroconf?.stop();
     await this.parts.presence.stop();
     this.parts.expiry.stop();

@@ -32,6 +32,8 @@ export interface FakeWorkerOptions {
   tags?: string[];
   /** Send `started` for each assignment, as a real worker does (default true). */
   autoStart?: boolean;
+  /** The version announced at hello (default "fake", which the version gate cannot compare and lets in). */
+  version?: string;
 }
 
 type Ref = { jobId: number; fence: AssignMessage["fence"] };
@@ -103,7 +105,7 @@ export class FakeWorker {
       protocolVersion: WORKER_PROTOCOL_VERSION,
       workerId: this.o.workerId,
       name: this.o.workerId,
-      version: "fake",
+      version: this.o.version ?? "fake",
       slots: this.o.slots ?? 1,
       tags: this.o.tags ?? [],
       platform: "linux",

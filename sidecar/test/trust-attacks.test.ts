@@ -136,7 +136,7 @@ describe("content trust under attack", () => {
     // compile whose result carries half a bundle: the build fails, nothing is approved.
     const c = await queue("compile", "foxtrot", pinned);
     const a = await fake.nextAssign(c);
-    const img = fake.sendFirmware(a, "firmware.ota.bin", randomBytes(8192));
+    const img = fake.sendFirmware(a, "firmware.ota.bin", randomBytes(64 * 1024));
     const bundle = await fake.provenance(a, [img], key);
     fake.result(a, {
       firmware: [img],
@@ -185,7 +185,7 @@ describe("content trust under attack", () => {
     };
     const garbage = await attempt(
       "golf",
-      randomBytes(8192),
+      randomBytes(64 * 1024),
       async () => '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", garbage',
     );
     expect(garbage.error).toMatch(/content trust refused the build: worker bundle is not (valid )?JSON/);
@@ -193,13 +193,13 @@ describe("content trust under attack", () => {
 
     // Correct statement over the right bytes, signed by a key the sidecar never enrolled.
     const stranger = generateSigningKey();
-    const fw = randomBytes(8192);
+    const fw = randomBytes(64 * 1024);
     const unenrolled = await attempt("hotel", fw, (as) => fake.provenance(as, [image(fw)], stranger));
     expect(unenrolled.error).toMatch(/content trust refused the build: worker bundle: .*(not enrolled|unknown)/i);
     expect(unenrolled.verdict.state).toBe("unknown_signer");
 
     // Signed over one set of bytes, sent another: the sidecar hashes what it received.
-    const signedBytes = randomBytes(8192);
+    const signedBytes = randomBytes(64 * 1024);
     const altered = Buffer.from(signedBytes);
     altered[4000]! ^= 0x01;
     const swapped = await attempt("india", altered, (as) => fake.provenance(as, [image(signedBytes)], key));

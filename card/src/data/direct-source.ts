@@ -3,7 +3,15 @@
 // WebSocket, so each connection first gets a single-use ticket over REST and offers it as a
 // subprotocol; the token never travels in a URL or on the socket. Reconnects with backoff; each
 // reconnect brings a fresh ticket and snapshot and resumes logs where they were.
-import type { CreateJobsResponse, DeltaEvent, EventsTicketResponse, Job, TrustStatus } from "@esphome-forge/shared";
+import type {
+  CreateJobsResponse,
+  DeltaEvent,
+  EventsTicketResponse,
+  Job,
+  Schedule,
+  ScheduleRun,
+  TrustStatus,
+} from "@esphome-forge/shared";
 import { eventsProtocols } from "@esphome-forge/shared/events-protocol";
 import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
@@ -15,6 +23,7 @@ import {
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type ScheduleActions,
   type Unsubscribe,
 } from "./types.js";
 
@@ -100,6 +109,14 @@ export class DirectSource implements ForgeDataSource {
   cancel(jobId: number): Promise<Job> {
     return this.request<Job>("POST", `/jobs/${jobId}/cancel`);
   }
+
+  /** The admin token can do everything, schedules included. */
+  readonly schedules: ScheduleActions = {
+    create: (s) => this.request<Schedule>("POST", "/schedules", s),
+    update: (id, patch) => this.request<Schedule>("PATCH", `/schedules/${id}`, patch),
+    remove: async (id) => void (await this.request("DELETE", `/schedules/${id}`)),
+    run: (id) => this.request<ScheduleRun>("POST", `/schedules/${id}/run`),
+  };
 
   /** Checks a token before the page commits to it (GET /info). */
   async verify(): Promise<void> {
@@ -226,6 +243,9 @@ export class DirectSource implements ForgeDataSource {
       }
       case "job":
       case "worker":
+      case "schedule":
+      case "alert":
+      case "release":
         this.hub.apply(msg as never);
         break;
       case "log":

@@ -1,16 +1,22 @@
 // The card's one data interface. Two backends implement it (Home Assistant's WebSocket and the
 // sidecar's own REST + events API); every view talks only to this.
 import type {
+  Alert,
   CreateJobsResponse,
   Device,
+  EsphomeRelease,
   Job,
+  Schedule,
+  ScheduleCreate,
+  SchedulePatch,
+  ScheduleRun,
   SnapshotEvent,
   TrustStatus,
   Worker,
   DeltaEvent,
 } from "@esphome-forge/shared";
 
-export type { CreateJobsResponse, Device, Job, Worker };
+export type { Alert, CreateJobsResponse, Device, EsphomeRelease, Job, Schedule, ScheduleRun, Worker };
 
 /**
  * `reconnecting`: this page lost its own connection (to the sidecar for the standalone page, to
@@ -31,6 +37,10 @@ export interface ForgeState {
   readonly devices: ReadonlyMap<string, Device>;
   readonly jobs: ReadonlyMap<number, Job>;
   readonly workers: ReadonlyMap<string, Worker>;
+  readonly schedules: ReadonlyMap<number, Schedule>;
+  readonly alerts: ReadonlyMap<string, Alert>;
+  /** A newer ESPHome release than the fleet builds with, when the sidecar found one. */
+  readonly esphomeRelease: EsphomeRelease | null;
 }
 
 export type StateEvent = SnapshotEvent | DeltaEvent;
@@ -72,6 +82,16 @@ export interface ForgeDataSource {
   cancel(jobId: number): Promise<Job>;
   /** The sidecar's trust status (needs admin rights: absent for HA users who are not admins). */
   readonly trustStatus?: TrustStatusSource;
+  /** Editing schedules (admins only: absent for HA users who are not admins). */
+  readonly schedules?: ScheduleActions;
+}
+
+/** Schedule edits; bodies are the sidecar's own (`shared/src/schedules.ts`), which checks them. */
+export interface ScheduleActions {
+  create(schedule: ScheduleCreate): Promise<Schedule>;
+  update(id: number, patch: SchedulePatch): Promise<Schedule>;
+  remove(id: number): Promise<void>;
+  run(id: number): Promise<ScheduleRun>;
 }
 
 /** See TrustStatusFeed (`trust-status-feed.ts`). */

@@ -1,5 +1,5 @@
 // The one view shell both hosts use (the Lovelace card and the standalone page): tabs for
-// devices, queue and workers, the log panel, confirmations, and errors shown where they happened.
+// devices, queue, workers and schedules, the log panel, confirmations, and errors shown where they happened.
 import { LitElement, html, css, nothing } from "lit";
 import type { CreateJobsResponse } from "@esphome-forge/shared";
 import { initialState } from "../data/reducer.js";
@@ -21,6 +21,7 @@ import "./confirm-dialog.js";
 import "./devices-view.js";
 import "./log-panel.js";
 import "./queue-view.js";
+import "./schedules-view.js";
 import "./trust-status.js";
 import "./workers-view.js";
 
@@ -326,6 +327,8 @@ export class ForgeDashboard extends LitElement {
             </div>`
           : nothing
       }
+      ${[...s.alerts.values()].map((a) => html`<div class="banner tone-warn" role="status" aria-label="Alert"><span>⚠ ${a.message}</span></div>`)}
+      ${s.esphomeRelease ? html`<div class="banner tone-info" role="status"><span>ESPHome ${s.esphomeRelease.version} is available (Forge builds with ${s.esphomeRelease.fleetVersion ?? "each worker's own version"}) — <a href=${s.esphomeRelease.releaseNotesUrl} target="_blank" rel="noreferrer noopener">release notes</a></span></div>` : nothing}
       ${this.banner ? html`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${() => (this.banner = null)}>✕</button></div>` : nothing}
       ${this.notice ? html`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${() => (this.notice = null)}>✕</button></div>` : nothing}
       <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
@@ -355,6 +358,12 @@ export class ForgeDashboard extends LitElement {
         return html`<forge-queue-view .state=${this.state} .actions=${this.policy}></forge-queue-view>`;
       case "workers":
         return html`<forge-workers-view .state=${this.state}></forge-workers-view>`;
+      case "schedules":
+        // Schedules are edited only where every other action is allowed (not view-only, not paused).
+        return html`<forge-schedules-view
+          .state=${this.state}
+          .actions=${this.policy.mode === "enabled" ? this.source?.schedules : undefined}
+        ></forge-schedules-view>`;
     }
   }
 }

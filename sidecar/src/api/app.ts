@@ -6,6 +6,7 @@ import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
 import { requireAdmin, requireAdminOrWorker } from "./auth.js";
 import { refuseWritesWhileDiskFull } from "./disk-full.js";
+import { implausibleImage } from "../firmware/image-floor.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { hostGuard } from "./host-guard.js";
@@ -19,6 +20,8 @@ import { trustRoutes } from "./routes/trust.js";
 import { EXTERNAL_FIRMWARE_BODY, EXTERNAL_FIRMWARE_PATH, trustExternalRoutes } from "./routes/trust-external.js";
 import { trustOtaKeyRoutes } from "./routes/trust-ota-keys.js";
 import { workerRoutes } from "./routes/workers.js";
+import { notificationRoutes } from "./routes/notifications.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
 export const MAX_JSON_BODY = "256kb";
@@ -77,10 +80,13 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(deviceRoutes(ctx));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
+  api.use(scheduleRoutes(ctx), notificationRoutes(ctx));
   if (ctx.trust)
     api.use(
       trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy),
-      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory),
+      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory, (deviceId, image) =>
+        implausibleImage(image, ctx.inventory.get(deviceId)?.platform ?? null),
+      ),
       trustOtaKeyRoutes(ctx.trust),
     );
   if (ctx.debug) api.use(debugRoutes(ctx));

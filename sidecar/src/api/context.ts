@@ -16,6 +16,8 @@ import type { WorkerTokens } from "../worker-hub/worker-tokens.js";
 import type { TrustEngine } from "../trust/index.js";
 import type { PresenceTracker } from "../presence/presence-tracker.js";
 import type { EventLoopMonitor } from "../util/event-loop-monitor.js";
+import type { NotificationsApi } from "../notify/notifications-api.js";
+import type { Scheduler } from "../schedules/scheduler.js";
 
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
@@ -43,6 +45,10 @@ export interface ApiContext {
   trust?: TrustEngine;
   /** Device presence (online, running firmware). */
   presence: Pick<PresenceTracker, "haReport" | "knownMac">;
+  /** Schedules (absent in tests that build a bare API). */
+  schedules?: Scheduler;
+  /** Alerts and the webhook (absent in tests that build a bare API). */
+  notifications?: NotificationsApi;
   /** The data folder's disk: writes are refused with 507 while it is full. */
   disk?: Pick<DiskState, "full" | "message" | "retryAfterMs" | "report">;
   /** The benchmark's probes (FORGE_DEBUG_EVENT_LOOP=on), mounted under /debug. */

@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Record<string, [number, ErrorBody["error"]["code"]]> = {
   conflict: [409, "conflict"],
   path_escape: [400, "bad_request"],
   digest_mismatch: [400, "bad_request"],
+  disk_low: [507, "disk_low"],
 };
 
 export function toHttpError(err: unknown): HttpError {

@@ -11,7 +11,7 @@ import { formatMs } from "./job-runner.js";
 import { WorkerEsphome } from "./esphome-versions/worker-esphome.js";
 import { probeEsphomeVersions, usesBuildCommand, type BuildPhase } from "./phase-commands.js";
 import { serverUrls } from "./server-url.js";
-import { listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
+import { freeDiskBytes, listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
 import { WorkerTrust } from "./worker-trust.js";
 
 export interface WorkerOptions {
@@ -203,6 +203,7 @@ class BuildWorker implements WorkerHandle {
       warmDevices: listWarmDevices(this.o.stateDir),
       runningJobs: this.jobs.heldRefs(),
       signingKey: this.trust.key.publicPem,
+      diskFreeBytes: freeDiskBytes(this.o.stateDir),
     };
   }
 
@@ -224,6 +225,7 @@ class BuildWorker implements WorkerHandle {
       runningJobs: this.jobs.runningRefs(),
       slots: this.draining ? 0 : this.slots,
       esphomeVersions: this.esphomeVersions,
+      diskFreeBytes: freeDiskBytes(this.o.stateDir),
     });
   }
 

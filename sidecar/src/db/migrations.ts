@@ -270,4 +270,47 @@ export const MIGRATIONS: readonly string[] = [
     checked_at TEXT    NOT NULL
   );
   `,
+  // 9 (fleet operations): schedules and their run history; small key/value state of the notifications
+  // (the webhook, the newest ESPHome release seen) and the alerts that are active.
+  `
+  CREATE TABLE schedules (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT    NOT NULL,
+    enabled       INTEGER NOT NULL,
+    target        TEXT    NOT NULL,                      -- JSON ScheduleTarget
+    action        TEXT    NOT NULL,
+    only_outdated INTEGER NOT NULL,
+    cron          TEXT,                                  -- with time_zone; or run_at for a one-time run
+    time_zone     TEXT,
+    run_at        INTEGER,
+    next_run_at   INTEGER,                               -- null: nothing due (disabled, or the one-time run ran)
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE INDEX schedules_next ON schedules (next_run_at) WHERE next_run_at IS NOT NULL;
+  CREATE TABLE schedule_runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    schedule_id INTEGER NOT NULL REFERENCES schedules (id) ON DELETE CASCADE,
+    due_at      INTEGER NOT NULL,
+    ran_at      INTEGER NOT NULL,
+    trigger     TEXT    NOT NULL,
+    outcome     TEXT    NOT NULL,
+    job_ids     TEXT    NOT NULL DEFAULT '[]',
+    skipped     TEXT    NOT NULL DEFAULT '[]',
+    detail      TEXT
+  );
+  CREATE INDEX schedule_runs_schedule ON schedule_runs (schedule_id, id);
+  CREATE TABLE fleet_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL                                  -- JSON
+  );
+  CREATE TABLE alerts (
+    id      TEXT PRIMARY KEY,                            -- <kind>:<subject>
+    kind    TEXT    NOT NULL,
+    subject TEXT    NOT NULL,
+    since   INTEGER NOT NULL,
+    message TEXT    NOT NULL,
+    details TEXT    NOT NULL DEFAULT '{}'
+  );
+  `,
 ];

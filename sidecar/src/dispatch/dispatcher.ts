@@ -83,7 +83,7 @@ export class Dispatcher {
    * a few rows, not all of them (each job finishing starts a pass).
    */
   private pass(): void {
-    const sessions = this.registry.online();
+    const sessions = this.registry.online().filter((s) => !this.registry.diskLow(s)); // low on disk: skipped
     const running = this.queue.running();
     const p: PassState = {
       slots: new Map(sessions.map((s) => [s.id, this.registry.slotsOf(s)])),

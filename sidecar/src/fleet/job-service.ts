@@ -7,6 +7,7 @@ import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import { ValidationError } from "../util/errors.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
+import type { BuildFloor } from "./build-floor.js";
 import type { DeviceView } from "./device-view.js";
 import type { DeviceViews } from "./device-views.js";
 
@@ -30,6 +31,8 @@ export class JobService {
     private readonly registry: WorkerRegistry,
     /** The views in memory: "outdated" targets read them instead of rebuilding every view. */
     private readonly views: DeviceViews,
+    /** The free-space floor for new builds (refuses compiles up front when the disk runs low). */
+    private readonly floor?: BuildFloor,
   ) {}
 
   resolveTargets(targets: JobTargets): { devices: InventoryDevice[]; skipped: CreateJobsResponse["skipped"] } {
@@ -46,7 +49,12 @@ export class JobService {
     }
     if ("all" in targets) return { devices: all, skipped };
     if ("tags" in targets) return { devices: all.filter((d) => targets.tags.some((t) => d.tags.includes(t))), skipped };
-    return { devices: all.filter((d) => (this.views.get(d.id) ?? this.view.toDevice(d)).outdated), skipped };
+    return { devices: all.filter((d) => this.outdated(d)), skipped };
+  }
+
+  /** Whether Forge would build something other than what it last flashed (read from the views in memory). */
+  outdated(d: InventoryDevice): boolean {
+    return (this.views.get(d.id) ?? this.view.toDevice(d)).outdated;
   }
 
   /**
@@ -55,6 +63,7 @@ export class JobService {
    * heartbeats and requests meanwhile, and workers start on the first jobs before the last is queued.
    */
   async create(input: CreateJobsInput): Promise<CreateJobsResponse> {
+    this.floor?.check(input.action);
     const pinned = input.params.workerId;
     // A job pinned to a worker that never connected would wait in the queue for ever.
     if (pinned !== undefined && !this.registry.has(pinned))
@@ -108,6 +117,8 @@ export class JobService {
   }
 
   retry(jobId: number, source: string): CreateJobsResponse {
+    const finished = this.queue.get(jobId);
+    if (finished) this.floor?.check(finished.action);
     const { job, coalesced } = this.queue.retry(jobId, source);
     this.dispatcher.kick();
     return { jobs: [{ jobId: job.id, deviceId: job.deviceId, coalesced }], skipped: [] };

@@ -194,6 +194,30 @@ export class JobHistory {
   }
 }
 
+/**
+ * Deletes the oldest finished jobs beyond the newest `max` (0 = no limit), with their logs; returns their
+ * ids. Each device's latest successful job per action stays whatever its age: it is what the device
+ * runs or has staged, and what "outdated" is measured against.
+ */
+export function pruneByCount(db: Db, max: number): number[] {
+  if (max <= 0) return [];
+  return db.transaction(() => {
+    const ids = (
+      db
+        .prepare(
+          `SELECT id FROM jobs
+            WHERE finished_at IS NOT NULL AND state IN ('succeeded', 'failed', 'cancelled', 'timed_out')
+              AND id NOT IN (SELECT MAX(id) FROM jobs WHERE state = 'succeeded' GROUP BY device_id, action)
+            ORDER BY finished_at DESC, id DESC LIMIT -1 OFFSET ?`,
+        )
+        .all(max) as { id: number }[]
+    ).map((r) => r.id);
+    const del = db.prepare("DELETE FROM jobs WHERE id = ?");
+    for (const id of ids) del.run(id);
+    return ids;
+  })();
+}
+
 /** Median of an ascending list; null when empty. */
 export function median(sorted: readonly number[]): number | null {
   const n = sorted.length;

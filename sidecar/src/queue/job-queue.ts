@@ -16,7 +16,7 @@ import type { Db } from "../db/database.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { ConflictError, NotFoundError } from "../util/errors.js";
 import { enqueueIn, retryRequest, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
-import { JobHistory, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
+import { JobHistory, pruneByCount, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
 import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
@@ -421,9 +421,15 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.history.affinities();
   }
 
-  /** Deletes finished jobs older than historyRetentionDays (0 keeps everything); returns how many. */
+  /**
+   * Deletes finished jobs older than historyRetentionDays (0 keeps everything) and the oldest beyond
+   * historyMaxJobs (see pruneByCount); returns how many.
+   */
   pruneHistory(): number {
-    const ids = this.history.prune(this.settings().historyRetentionDays, this.clock.now());
+    const ids = [
+      ...this.history.prune(this.settings().historyRetentionDays, this.clock.now()),
+      ...pruneByCount(this.db, this.settings().historyMaxJobs),
+    ];
     if (ids.length) this.emit("pruned", ids);
     return ids.length;
   }

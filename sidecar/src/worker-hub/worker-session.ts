@@ -30,6 +30,8 @@ export class WorkerSession {
   private readonly firmware = new Map<string, { sha256: string; received: Promise<ReceivedFirmware> }[]>();
   private readonly told = new Set<string>();
   closed = false;
+  /** Free bytes in the worker's state folder (hello, then each heartbeat that carries it); null = unknown. */
+  diskFreeBytes: number | null;
 
   constructor(
     readonly socket: WebSocket,
@@ -40,6 +42,7 @@ export class WorkerSession {
     this.connectedAt = now;
     this.lastSeenAt = now;
     this.lastHeartbeatAt = now;
+    this.diskFreeBytes = hello.diskFreeBytes ?? null;
   }
 
   get id(): string {
