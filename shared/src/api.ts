@@ -24,12 +24,14 @@ export const ErrorCode = z.enum([
   "forbidden",
   "not_found",
   "conflict",
+  "precondition_required",
   "method_not_allowed",
   "misdirected_request",
   "payload_too_large",
   "unsupported_media_type",
   "too_many_requests",
   "internal",
+  "unavailable",
 ]);
 export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() }),

@@ -1,6 +1,7 @@
 // The events WebSocket at /api/v1/events: a snapshot, then deltas; plus per-job log tails.
 import { z } from "zod";
 import { Device, Job, Worker } from "./domain.js";
+import { WorkspaceStatus } from "./workspace-api.js";
 
 /**
  * Close codes of the events socket. Frames the WebSocket layer rejects close with the standard
@@ -54,6 +55,8 @@ export const SnapshotEvent = z.object({
   /** Active jobs plus the most recent finished ones. */
   jobs: z.array(Job),
   workers: z.array(Worker),
+  /** The config folder's history and remote push state (absent from sidecars that predate it). */
+  workspace: WorkspaceStatus.optional(),
 });
 export type SnapshotEvent = z.infer<typeof SnapshotEvent>;
 
@@ -78,6 +81,12 @@ export const WorkerEvent = z.object({
   id: z.string(),
   worker: Worker.nullable(),
 });
+/** The config workspace's status changed (a commit, a push, a push failure). */
+export const WorkspaceEvent = z.object({
+  type: z.literal("workspace"),
+  seq: z.number().int(),
+  status: WorkspaceStatus,
+});
 export const LogEvent = z.object({
   type: z.literal("log"),
   jobId: z.number().int(),
@@ -96,10 +105,12 @@ export const EventsServerMessage = z.discriminatedUnion("type", [
   DeviceEvent,
   JobEvent,
   WorkerEvent,
+  WorkspaceEvent,
   LogEvent,
   LogEndEvent,
   PongEvent,
   ErrorEvent,
 ]);
 export type EventsServerMessage = z.infer<typeof EventsServerMessage>;
-export type DeltaEvent = z.infer<typeof DeviceEvent> | z.infer<typeof JobEvent> | z.infer<typeof WorkerEvent>;
+export type DeltaEvent =
+  z.infer<typeof DeviceEvent> | z.infer<typeof JobEvent> | z.infer<typeof WorkerEvent> | z.infer<typeof WorkspaceEvent>;

@@ -33,6 +33,7 @@ Usage:
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
       --esphome PATH        the esphome executable (default: $FORGE_ESPHOME_BIN, then PATH)
       --no-seed             do not write example devices into an empty config folder
+      --no-config-history   do not keep the config folder's history in git (also FORGE_CONFIG_HISTORY=off)
       --no-zeroconf         do not advertise _esphome-forge._tcp on the LAN (also FORGE_ZEROCONF=off);
                             a sidecar listening on loopback only is never advertised
   esphome-forge worker --server URL --token TOKEN [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]
@@ -64,6 +65,7 @@ async function serve(argv: string[]): Promise<number> {
       "build-command": { type: "string" },
       esphome: { type: "string" },
       "no-seed": { type: "boolean", default: false },
+      "no-config-history": { type: "boolean", default: false },
       "no-zeroconf": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -102,6 +104,7 @@ async function serve(argv: string[]): Promise<number> {
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
     seed: !values["no-seed"],
+    configHistory: !values["no-config-history"] && process.env.FORGE_CONFIG_HISTORY !== "off",
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
     log: (m) => console.error(`${new Date().toISOString()} ${m}`),
   });

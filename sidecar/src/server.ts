@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   API_PREFIX,
+  COMPILE_ACTIONS,
   TERMINAL_JOB_STATES,
   WORKER_PROTOCOL_VERSION,
   type HealthResponse,
@@ -49,6 +50,8 @@ import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
+import { DeviceOps } from "./workspace/device-ops.js";
+import { Workspace } from "./workspace/workspace.js";
 
 export interface SidecarOptions {
   dataDir: string;
@@ -68,6 +71,8 @@ export interface SidecarOptions {
   buildCommand?: string | null;
   esphomeBin?: string | null;
   seed?: boolean;
+  /** Keep the config folder's history in git (default true). */
+  configHistory?: boolean;
   /** Advertise on the LAN as `_esphome-forge._tcp` (default true; never when listening on loopback only). */
   zeroconf?: boolean;
   publicDir?: string | null;
@@ -93,6 +98,7 @@ export class Sidecar {
       events: EventsServer;
       local: LocalWorker;
       expiry: RevocationExpiryTimer;
+      workspace: Workspace | null;
     },
   ) {}
 
@@ -123,6 +129,35 @@ export class Sidecar {
     await inventory.start();
 
     const bus = new EventBus();
+    // The config folder's history (git): device views learn its part through `announce`, set below.
+    const announceRef: { fn: (id: string) => void } = { fn: () => undefined };
+    const workspace =
+      opts.configHistory === false
+        ? null
+        : new Workspace({
+            configDir: paths.configDir,
+            stateDir: join(paths.dataDir, "workspace"),
+            devices: {
+              filesOf: (id) => inventory.filesOf(id),
+              ids: () => inventory.list().map((d) => d.id),
+              configHash: (id) => inventory.get(id)?.configHash ?? null,
+              lastCompile: (id) => queue.lastSucceeded(id, COMPILE_ACTIONS),
+              lastValidation: (id) =>
+                queue.list({ device: [id], action: ["validate"], state: [...TERMINAL_JOB_STATES], limit: 1 }).jobs[0],
+            },
+            deviceChanged: (id) => announceRef.fn(id),
+            statusChanged: (status) => bus.workspace(status),
+            log,
+            settleMs: envInt("FORGE_EXTERNAL_SETTLE_MS"),
+            remoteRetryMs: envInt("FORGE_REMOTE_RETRY_MS"),
+          });
+    if (workspace) {
+      await workspace.start();
+      inventory.on("paths", (p: string[]) => workspace.pathsChanged(p));
+      inventory.on("rescanned", () => workspace.rescanned());
+      inventory.on("remove", (id: string) => workspace.devices.forget(id));
+      queue.on("job", (job) => workspace.devices.jobChanged(job));
+    }
     const trustEngine = new TrustEngine({
       db,
       dataDir: paths.dataDir,
@@ -142,6 +177,12 @@ export class Sidecar {
       () => settings.get().defaultEsphomeVersion,
       new EngineTrustSource(trustEngine, queue),
       (sha) => firmware.has(sha),
+      workspace
+        ? (d) => ({
+            configHistory: workspace.devices.historyOf(d.id),
+            validation: workspace.devices.validationOf(d.id, d.configHash),
+          })
+        : undefined,
     );
     const registry = new WorkerRegistry(db, queue, clock);
     const tokens = new WorkerTokens(db, clock);
@@ -153,6 +194,7 @@ export class Sidecar {
       () => settings.get().jobTimeoutMs,
       (job, image) => trustGate.gateArchived(job, image),
       (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
+      workspace ? (deviceId) => workspace.commitForBuild(deviceId) : undefined,
     );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     const kick = () => dispatcher.kick();
@@ -206,6 +248,7 @@ export class Sidecar {
       trustEngine.jobVerdicts.forget(ids);
       ids.forEach((id) => bus.jobRemoved(id));
     });
+    announceRef.fn = (id) => announcer.refresh(id);
     inventory.on("device", (d) => announcer.deviceChanged(d));
     inventory.on("remove", (id: string) => announcer.deviceRemoved(id));
     // A revocation or key change can change any device's verdict: announce them all again.
@@ -234,6 +277,7 @@ export class Sidecar {
         devices: inventory.list().map((d) => view.toDevice(d)),
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
         workers: registry.list(),
+        ...(workspace ? { workspace: workspace.status() } : {}),
       }),
     });
 
@@ -263,6 +307,26 @@ export class Sidecar {
       log,
       health,
       trust: trustEngine,
+      ...(workspace
+        ? {
+            workspace: {
+              ws: workspace,
+              ops: new DeviceOps(workspace, inventory, (ids, source) =>
+                ids.length === 0
+                  ? []
+                  : jobService
+                      .create({
+                        action: "validate",
+                        targets: { devices: ids },
+                        priority: "interactive",
+                        params: {},
+                        source,
+                      })
+                      .jobs.map((j) => ({ deviceId: j.deviceId, jobId: j.jobId })),
+              ),
+            },
+          }
+        : {}),
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
@@ -347,7 +411,7 @@ export class Sidecar {
       });
     }
 
-    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry });
+    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry, workspace });
     if (opts.zeroconf !== false) {
       sidecar.zeroconf = ZeroconfAdvertiser.start({
         instanceId,
@@ -379,6 +443,7 @@ export class Sidecar {
     await this.parts.local.stop();
     this.parts.hub.close();
     this.parts.events.close();
+    await this.parts.workspace?.stop();
     await this.parts.inventory.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();

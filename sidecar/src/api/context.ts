@@ -12,6 +12,8 @@ import type { WorkerHub } from "../worker-hub/worker-hub.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerTokens } from "../worker-hub/worker-tokens.js";
 import type { TrustEngine } from "../trust/index.js";
+import type { DeviceOps } from "../workspace/device-ops.js";
+import type { Workspace } from "../workspace/workspace.js";
 
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
@@ -35,4 +37,6 @@ export interface ApiContext {
   log: (msg: string) => void;
   /** Content trust; absent in tests that build a bare API. */
   trust?: TrustEngine;
+  /** The config folder's git history and editing; absent in tests that build a bare API. */
+  workspace?: { ws: Workspace; ops: DeviceOps };
 }

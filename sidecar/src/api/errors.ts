@@ -1,6 +1,7 @@
 // Maps every error to the JSON shape `{error: {code, message}}` with a correct status code.
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { ErrorBody } from "@esphome-forge/shared";
+import { WorkspaceError } from "../workspace/errors.js";
 
 export class HttpError extends Error {
   constructor(
@@ -24,8 +25,21 @@ const STATUS_BY_CODE: Record<string, [number, ErrorBody["error"]["code"]]> = {
   digest_mismatch: [400, "bad_request"],
 };
 
+const WORKSPACE_STATUS: Record<WorkspaceError["kind"], [number, ErrorBody["error"]["code"]]> = {
+  not_found: [404, "not_found"],
+  bad_request: [400, "bad_request"],
+  forbidden: [403, "forbidden"],
+  conflict: [409, "conflict"],
+  precondition_required: [428, "precondition_required"],
+  unavailable: [503, "unavailable"],
+};
+
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof WorkspaceError) {
+    const [status, code] = WORKSPACE_STATUS[err.kind];
+    return new HttpError(status, code, err.message, err.details);
+  }
   const e = err as { code?: unknown; status?: unknown; type?: unknown; message?: string; name?: string };
   // body-parser errors carry a status and a type.
   if (e?.type === "entity.too.large") return new HttpError(413, "payload_too_large", "request body too large");

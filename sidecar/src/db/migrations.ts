@@ -192,4 +192,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE IF NOT EXISTS trust_external_signers (id INTEGER PRIMARY KEY CHECK (id = 1), policy TEXT NOT NULL);
   `,
+  // 4: the config folder's commit a job's config was taken from (recorded at dispatch).
+  `
+  ALTER TABLE jobs ADD COLUMN config_commit TEXT;
+  `,
 ];

@@ -1,7 +1,7 @@
 // In-process fan-out of state changes. Every delta gets a sequence number so a client that
 // receives a snapshot with seq N knows which later deltas it has already seen reflected.
 import { EventEmitter } from "node:events";
-import type { DeltaEvent, Device, Job, Worker } from "@esphome-forge/shared";
+import type { DeltaEvent, Device, Job, Worker, WorkspaceStatus } from "@esphome-forge/shared";
 
 export interface LogChunkEvent {
   jobId: number;
@@ -37,6 +37,10 @@ export class EventBus {
 
   worker(op: "upsert" | "remove", id: string, worker: Worker | null): void {
     this.emit({ type: "worker", seq: ++this.seq, op, id, worker });
+  }
+
+  workspace(status: WorkspaceStatus): void {
+    this.emit({ type: "workspace", seq: ++this.seq, status });
   }
 
   log(event: LogChunkEvent): void {

@@ -28,6 +28,8 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     private readonly gate?: (job: Job, image: { sha256: string }) => string | null,
     /** Firmware built outside Forge (CI) and uploaded for this device with its bundle, if any. */
     private readonly externalImage?: (deviceId: string, sha256: string) => FirmwareImage | null,
+    /** The config folder's commit the job builds (outside edits of its files are committed first). */
+    private readonly configCommit?: (deviceId: string) => Promise<string | null>,
   ) {}
 
   async build(job: Job, fence: number): Promise<AssignMessage> {
@@ -38,6 +40,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     // where (files that cannot even be read still fail below, when they are bundled).
     if (needsConfig && device.error && job.action !== "validate")
       throw new Error(`the config cannot be read: ${device.error}`);
+    const commit = needsConfig ? ((await this.configCommit?.(job.deviceId)) ?? null) : null;
     const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
     const flashing = flashes(job.action);
     const address = job.params.address ?? device.address;
@@ -52,7 +55,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     if (bundle.digest !== configHash)
       throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
-    this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion);
+    this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion, commit);
     if (flashing && !address) throw new Error("no OTA address is known for this device");
     const firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
     const ota = otaImage(firmware);

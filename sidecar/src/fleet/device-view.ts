@@ -38,6 +38,8 @@ export class DeviceView {
     private readonly trust: TrustSource = UNKNOWN_TRUST,
     /** Whether the firmware archive still holds an image (digest). */
     private readonly archived: (sha256: string) => boolean = () => true,
+    /** The config workspace's part of the view (history, last validation), from memory. */
+    private readonly workspace?: (d: InventoryDevice) => Pick<Device, "configHistory" | "validation">,
   ) {}
 
   /** The ESPHome version Forge would build this device with. */
@@ -90,6 +92,7 @@ export class DeviceView {
             }
           : null,
       trust: this.trust.verdicts(d.id),
+      ...this.workspace?.(d),
     };
   }
 }

@@ -33,6 +33,8 @@ export interface JobRow {
   log_dropped_bytes: number;
   /** JSON `ValidationError[]` (migration 2). */
   validation_errors: string;
+  /** The config folder's commit at dispatch (migration 4). */
+  config_commit: string | null;
 }
 
 export type JobFields = Partial<Omit<JobRow, "id">>;
@@ -69,6 +71,7 @@ export function toJob(row: JobRow, firmware: FirmwareImage[]): Job {
     progress: row.progress,
     durationMs: row.duration_ms,
     validationErrors: JSON.parse(row.validation_errors) as Job["validationErrors"],
+    configCommit: row.config_commit ?? null,
   };
 }
 
