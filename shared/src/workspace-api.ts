@@ -176,6 +176,7 @@ export const CreateDeviceResponse = z.object({
   warnings: z.array(z.string()),
   validation: ValidationJobs,
 });
+export type CreateDeviceResponse = z.infer<typeof CreateDeviceResponse>;
 
 export const RenameDeviceRequest = z.object({ name: NodeName, message: z.string().max(2000).optional() }).strict();
 export const RenameDeviceResponse = z.object({
@@ -200,6 +201,7 @@ export const RestoreResponse = z.object({
   commit: CommitId.nullable(),
   paths: z.array(z.string()),
 });
+export type RestoreResponse = z.infer<typeof RestoreResponse>;
 
 export const TemplateInfo = z.object({ id: DeviceTemplate, label: z.string(), board: z.string() });
 export const TemplateList = z.object({

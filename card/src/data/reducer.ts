@@ -11,7 +11,16 @@ export const TERMINAL_STATES: ReadonlySet<string> = new Set(["succeeded", "faile
 export const isActiveJob = (job: Job) => !TERMINAL_STATES.has(job.state);
 
 export function initialState(status: ConnectionStatus = "connecting"): ForgeState {
-  return { status, error: null, loaded: false, seq: -1, devices: new Map(), jobs: new Map(), workers: new Map() };
+  return {
+    status,
+    error: null,
+    loaded: false,
+    seq: -1,
+    devices: new Map(),
+    jobs: new Map(),
+    workers: new Map(),
+    workspace: null,
+  };
 }
 
 export function withStatus(state: ForgeState, status: ConnectionStatus, error: string | null = null): ForgeState {
@@ -55,6 +64,7 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
       devices: new Map(event.devices.map((d) => [d.id, d])),
       jobs: pruneJobs(new Map(event.jobs.map((j) => [j.id, j]))),
       workers: new Map(event.workers.map((w) => [w.id, w])),
+      workspace: event.workspace ?? null,
     };
   }
   // Deltas before the first snapshot, or already contained in it, are ignored.
@@ -67,5 +77,7 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
       return { ...state, seq, jobs: pruneJobs(upsert(state.jobs, event.id, event.job, event.op)) };
     case "worker":
       return { ...state, seq, workers: upsert(state.workers, event.id, event.worker, event.op) };
+    case "workspace":
+      return { ...state, seq, workspace: event.status };
   }
 }

@@ -8,7 +8,9 @@ import type {
   TrustStatus,
   Worker,
   DeltaEvent,
+  WorkspaceStatus,
 } from "@esphome-forge/shared";
+import type { WorkspaceApi } from "./workspace-api.js";
 
 export type { CreateJobsResponse, Device, Job, Worker };
 
@@ -25,6 +27,8 @@ export interface ForgeState {
   readonly devices: ReadonlyMap<string, Device>;
   readonly jobs: ReadonlyMap<number, Job>;
   readonly workers: ReadonlyMap<string, Worker>;
+  /** The config folder's history and remote push state (null: not known, or a sidecar without it). */
+  readonly workspace: WorkspaceStatus | null;
 }
 
 export type StateEvent = SnapshotEvent | DeltaEvent;
@@ -66,6 +70,8 @@ export interface ForgeDataSource {
   cancel(jobId: number): Promise<Job>;
   /** The sidecar's trust status (needs admin rights: absent for HA users who are not admins). */
   readonly trustStatus?: TrustStatusSource;
+  /** The config folder: edit, history, restore, new devices (absent when the backend has none). */
+  readonly workspace?: WorkspaceApi;
 }
 
 /** See TrustStatusFeed (`trust-status-feed.ts`). */
@@ -79,6 +85,8 @@ export class ForgeError extends Error {
     message: string,
     readonly code: string = "error",
     readonly status: number | null = null,
+    /** The backend's structured details (a save conflict's diff). */
+    readonly details: unknown = null,
   ) {
     super(message);
     this.name = "ForgeError";

@@ -124,6 +124,7 @@ export class ForgeDeviceRow extends LitElement {
       <button class="btn" ?disabled=${off || !hasFirmware} aria-label=${`Upload stored firmware to ${name}`} title=${hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet"} @click=${() => this.run("upload")}>Upload</button>
       ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested} aria-label=${`Cancel the ${a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
       <button class="btn" ?disabled=${logJob == null} aria-label=${`Open the build log of ${name}`} @click=${() => logJob != null && emitAction(this, { action: "log", jobId: logJob })}>Log</button>
+      <button class="btn" aria-label=${`Edit the config of ${name}`} @click=${() => emitAction(this, { action: "edit", deviceId: d.id })}>Edit</button>
     </div>`;
   }
 }

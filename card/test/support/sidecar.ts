@@ -16,7 +16,7 @@ export interface RunningSidecar {
 
 export async function startSidecar(
   devices: Record<string, string>,
-  opts: { slots?: number; token?: string } = {},
+  opts: { slots?: number; token?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningSidecar> {
   if (!existsSync(SIDECAR_CLI))
     throw new Error(`${SIDECAR_CLI} is missing: build the sidecar first (npx tsc -b, or npm test).`);
@@ -42,7 +42,10 @@ export async function startSidecar(
     "--build-command",
     `"${process.execPath}" "${STANDIN}"`,
   ];
-  const proc: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const proc: ChildProcess = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...opts.env },
+  });
   let out = "";
   proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   proc.stderr!.on("data", (b: Buffer) => (out += b.toString()));

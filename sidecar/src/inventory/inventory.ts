@@ -228,8 +228,11 @@ export class Inventory extends EventEmitter {
     if (fromWatcher) this.emit("paths", paths);
     try {
       const toRead = new Set<string>();
-      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p)))
+      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p))) {
         for (const id of await this.relist()) toRead.add(id);
+        // A device file another batch already listed may still be mid-read: read it (again) here too.
+        for (const [id, f] of this.files) if (paths.includes(f)) toRead.add(id);
+      }
       let unmatched = false;
       for (const p of paths) {
         let hit = false;

@@ -104,7 +104,8 @@ export class DeviceOps {
 
   async save(rel: string, content: string, guard: Guard, actor: Actor, opts: { message?: string; validate: boolean }) {
     const r = await saveFile(this.ws.context(), rel, content, guard, actor, opts.message);
-    await this.inventory.notifyChanged([r.path]);
+    // The inventory re-reads in the background (its `esphome config` can take seconds).
+    void this.inventory.notifyChanged([r.path]);
     const validation = opts.validate ? this.validate(this.inventory.dependents(r.path), actor.source) : [];
     return { ...r, validation };
   }
@@ -145,13 +146,13 @@ export class DeviceOps {
     const ext = /\.yml$/.test(file) ? ".yml" : ".yaml";
     if (this.inventory.fileOf(name)) throw new WorkspaceError("conflict", `a device ${name} already exists`);
     const r = await renameDevice(this.ws.context(), file, `${name}${ext}`, name, guard, actor, message);
-    await this.inventory.notifyChanged([r.from, r.to]);
+    void this.inventory.notifyChanged([r.from, r.to]);
     return r;
   }
 
   async remove(id: string, guard: Guard, actor: Actor) {
     const r = await deleteFile(this.ws.context(), this.deviceFile(id), guard, actor);
-    await this.inventory.notifyChanged([r.path]);
+    void this.inventory.notifyChanged([r.path]);
     return r;
   }
 
@@ -159,7 +160,7 @@ export class DeviceOps {
     const r = rel
       ? await restoreFile(this.ws.context(), rel, ref, actor, message)
       : await restoreFolder(this.ws.context(), ref, actor, message);
-    if (r.paths.length) await this.inventory.notifyChanged(r.paths);
+    if (r.paths.length) void this.inventory.notifyChanged(r.paths);
     return r;
   }
 

@@ -72,7 +72,11 @@ export class DeviceStates {
   /** Recomputes the history of these devices (all when absent) in the background. */
   refresh(ids?: string[]): Promise<void> {
     for (const id of ids ?? this.devices.ids()) this.pending.add(id);
-    this.draining ??= this.drain().finally(() => (this.draining = null));
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+      // Ids added after the loop's last check but before this ran would otherwise wait for the next refresh.
+      if (this.pending.size > 0) void this.refresh([]);
+    });
     return this.draining;
   }
 
