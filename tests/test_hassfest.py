@@ -252,6 +252,7 @@ def test_exception_and_issue_translations() -> None:
         "trust_log_inconsistent",
         "revocation_list_expired",
         "revocation_list_invalid",
+        "config_push_failed",
     }
     for key in used:
         assert key in EN["exceptions"] or key in EN["issues"], key

@@ -40,6 +40,7 @@ from .const import (
 from .events_stream import ForgeEventStream
 from .log_tails import EventRelay, JobLogTails
 from .trust_status import TrustStatusWatcher
+from .workspace_issue import update_push_issue
 
 # Finished jobs kept in memory beyond the active ones (the sidecar's snapshot sends its 100 latest).
 KEEP_FINISHED_JOBS = 200
@@ -69,6 +70,8 @@ class ForgeData:
     last_flash: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Fleet settings the entities need (the default ESPHome version).
     settings: dict[str, Any] = field(default_factory=dict)
+    # The config folder's history and remote push state (WorkspaceStatus), when the sidecar has one.
+    workspace: dict[str, Any] | None = None
 
     def active_job(self, device_id: str) -> dict[str, Any] | None:
         """The device's running job, else its oldest queued one."""
@@ -90,6 +93,7 @@ class ForgeData:
             "devices": list(self.devices.values()),
             "jobs": sorted(self.jobs.values(), key=lambda j: j["id"], reverse=True),
             "workers": list(self.workers.values()),
+            **({"workspace": self.workspace} if self.workspace is not None else {}),
         }
 
 
@@ -169,6 +173,8 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
             self._apply_job(event)
         elif kind == "worker":
             self._apply_worker(event)
+        elif kind == "workspace":
+            self._apply_workspace(event.get("status"))
         elif kind in ("log", "log_end"):
             self._log_tails.route(event)
             return
@@ -195,6 +201,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         self.data.workers = {w["id"]: w for w in event["workers"]}
         self.data.jobs = jobs
         self.data.seq = int(event.get("seq", 0))
+        self._apply_workspace(event.get("workspace"))
         for job in jobs.values():
             self._resolve_waiters(job)
         self._mark_connected()
@@ -308,6 +315,10 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         self._issue_timer = async_call_later(self.hass, grace * 60, self._create_issue)
         # Logs the loss once (log-when-unavailable) and marks every entity unavailable.
         self.async_set_update_error(err)
+
+    def _apply_workspace(self, status: dict[str, Any] | None) -> None:
+        self.data.workspace = status
+        update_push_issue(self.hass, self.config_entry.entry_id, self.config_entry.title, status)
 
     @property
     def _issue_id(self) -> str:

@@ -31,6 +31,8 @@ export class DeviceStates {
 
   constructor(
     private readonly repo: () => RepoInfo | null,
+    /** The repository's newest commit, as the workspace last saw it. */
+    private readonly head: () => string | null,
     private readonly devices: DeviceSource,
     private readonly changed: (id: string) => void,
     private readonly log: (msg: string) => void,
@@ -61,7 +63,14 @@ export class DeviceStates {
         this.validation.set(job.deviceId, job);
         this.changed(job.deviceId);
       }
-    } else if (COMPILE_ACTIONS.includes(job.action) && job.state === "succeeded") this.refresh([job.deviceId]);
+    } else if (COMPILE_ACTIONS.includes(job.action) && job.state === "succeeded") {
+      const prev = this.history.get(job.deviceId);
+      // Built from the newest commit: nothing changed since, no git needed — and set before the
+      // device is announced for this job, so the build costs no extra device event.
+      if (job.configCommit && job.configCommit === this.head()) {
+        this.history.set(job.deviceId, { commit: prev?.commit ?? null, builtFrom: job.configCommit, changesSince: 0 });
+      } else void this.refresh([job.deviceId]);
+    }
   }
 
   forget(id: string): void {

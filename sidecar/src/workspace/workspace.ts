@@ -51,7 +51,13 @@ export class Workspace {
   private stopped = false;
 
   constructor(private readonly o: WorkspaceOptions) {
-    this.devices = new DeviceStates(() => this.repoInfo, o.devices, o.deviceChanged, o.log);
+    this.devices = new DeviceStates(
+      () => this.repoInfo,
+      () => this.head,
+      o.devices,
+      o.deviceChanged,
+      o.log,
+    );
     this.remote = new RemotePusher(
       o.stateDir,
       () => this.repoInfo,
