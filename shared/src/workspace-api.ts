@@ -229,8 +229,14 @@ export const RemoteUrl = z
   .min(1)
   .max(1024)
   .refine(
-    (u) => /^(?:https|ssh|file):\/\/[^\s]+$/.test(u) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s-][^\s]*$/.test(u),
-    "a remote: https://…, ssh://…, user@host:path or file://…",
+    // No user or host may start with '-' (ssh would take it as an option), no spaces, no other transports.
+    (u) =>
+      /^(?:https|ssh):\/\/(?:[A-Za-z0-9._~%+][A-Za-z0-9._~%+-]*@)?[A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?\/\S*$/.test(
+        u,
+      ) ||
+      /^file:\/\/\/\S+$/.test(u) ||
+      /^[A-Za-z0-9._][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[^\s-]\S*$/.test(u),
+    "a remote: https://host/…, ssh://host/…, user@host:path or file:///path",
   );
 
 export const RemoteConfigRequest = z

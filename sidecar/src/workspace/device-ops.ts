@@ -20,6 +20,9 @@ export interface InventoryPort {
   notifyChanged(paths: string[]): Promise<void>;
 }
 
+/** Every secrets.yaml of the folder, as git pathspecs (left out of folder diffs unless revealed). */
+const SECRETS_GLOBS = ["secrets.yaml", "secrets.yml", "**/secrets.yaml", "**/secrets.yml"];
+
 export type Validate = (deviceIds: string[], source: string) => { deviceId: string; jobId: number }[];
 
 export class DeviceOps {
@@ -92,7 +95,7 @@ export class DeviceOps {
     const from = await resolveCommit(repo, q.from);
     const to = q.to ? await resolveCommit(repo, q.to) : null;
     if (!q.path) {
-      const exclude = q.reveal ? [] : ["secrets.yaml", "secrets.yml"];
+      const exclude = q.reveal ? [] : SECRETS_GLOBS;
       return { from, to, diff: await diffTree(repo, from, to, [], exclude) };
     }
     this.secretsGuard(q.path, q.reveal);

@@ -162,7 +162,7 @@ export async function diffTree(
 ): Promise<string> {
   const args = ["diff", "--relative", "--no-color", "--no-ext-diff", "--no-textconv", "-M", from];
   if (to) args.push(to);
-  args.push("--", ...(paths.length ? literal(paths) : ["."]), ...exclude.map((p) => `:(exclude,literal)${p}`));
+  args.push("--", ...(paths.length ? literal(paths) : ["."]), ...exclude.map((p) => `:(exclude,glob)${p}`));
   return repo.git.raw(args);
 }
 

@@ -15,7 +15,8 @@ export const MAX_EDIT_BYTES = 1024 * 1024;
 
 export const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
-export const isSecrets = (rel: string) => SECRETS_FILE.test(rel);
+/** secrets.yaml anywhere in the folder (ESPHome reads the one next to the file that uses `!secret`). */
+export const isSecrets = (rel: string) => SECRETS_FILE.test(rel.split("/").at(-1) ?? rel);
 
 function checkName(rel: string, what: string): void {
   if (isHidden(rel)) throw new WorkspaceError("forbidden", `${what} ${rel} is hidden (dot file or folder)`);

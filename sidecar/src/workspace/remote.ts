@@ -140,8 +140,9 @@ export class RemotePusher {
       const head = (await repo.git.raw(["rev-parse", "--verify", "HEAD^{commit}"])).trim();
       const { env, allow } = this.credentials(cfg);
       const g = git(repo.dir, repo.root, {
-        env,
-        allowEnvironment: allow,
+        // Only these transports, whatever the URL or a config says (no ext::, no fd::).
+        env: { ...env, GIT_ALLOW_PROTOCOL: "file:https:ssh" },
+        allowEnvironment: [...allow, "GIT_ALLOW_PROTOCOL"],
         unsafeConfigEnv: cfg.auth === "token",
         timeoutMs: PUSH_TIMEOUT_MS,
       });
