@@ -255,6 +255,7 @@ def test_exception_and_issue_translations() -> None:
         # The sidecar's alert kinds (ALERT_KINDS in shared/src/notifications.ts), raised by fleet_events.py.
         "worker_offline",
         "builds_failing",
+        "config_push_failed",
     }
     for key in used:
         assert key in EN["exceptions"] or key in EN["issues"], key

@@ -13,6 +13,7 @@ from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     entity_registry as er,
+    issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -29,6 +30,7 @@ from .services import async_setup_services
 from .trust_status import TrustStatusWatcher
 from .websocket import async_setup_websocket
 from .websocket_schedules import async_setup_schedule_websocket
+from .workspace_issue import issue_id as workspace_issue_id
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -123,6 +125,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> boo
     )
     # Trust status: now, then after each fresh snapshot and each device trust change.
     entry.async_on_unload(trust.async_shutdown)
+    entry.async_on_unload(
+        lambda: ir.async_delete_issue(hass, DOMAIN, workspace_issue_id(entry.entry_id))
+    )
     entry.async_on_unload(coordinator.async_add_relay(trust.handle_event))
     await trust.async_refresh()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

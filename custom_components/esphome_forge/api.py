@@ -36,12 +36,13 @@ class ForgeIncompatibleError(ForgeError):
 class ForgeApiError(ForgeError):
     """The sidecar answered with an error body `{error: {code, message}}`."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
         """Keep the HTTP status and the sidecar's error code next to its message."""
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.details = details
 
 
 def normalize_url(url: str) -> str:
@@ -98,6 +99,7 @@ class ForgeClient:
         params: dict[str, str] | None = None,
         auth: bool = True,
         text: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """Send one request; return the decoded JSON body (or the text) or raise a ForgeError."""
         try:
@@ -107,14 +109,14 @@ class ForgeClient:
                     f"{self.url}{API_PREFIX}{path}",
                     json=json,
                     params=params,
-                    headers=self.headers if auth else None,
+                    headers={**(self.headers if auth else {}), **(headers or {})},
                 )
                 async with resp:
                     if resp.status == 401:
                         raise ForgeAuthError(await _error_message(resp))
                     if resp.status >= 400:
-                        code, message = await _error_body(resp)
-                        raise ForgeApiError(resp.status, code, message)
+                        code, message, details = await _error_body(resp)
+                        raise ForgeApiError(resp.status, code, message, details)
                     if text:
                         return await resp.text()
                     if resp.content_type != "application/json":
@@ -232,14 +234,14 @@ class ForgeClient:
         return await self.request("POST", "/trust/revocations", json={"entries": entries})
 
 
-async def _error_body(resp: aiohttp.ClientResponse) -> tuple[str, str]:
-    """Decode `{error: {code, message}}`, tolerating peers that send something else."""
+async def _error_body(resp: aiohttp.ClientResponse) -> tuple[str, str, Any]:
+    """Decode `{error: {code, message, details?}}`, tolerating peers that send something else."""
     try:
         body = await resp.json(content_type=None)
         err = body["error"]
-        return str(err["code"]), str(err["message"])
-    except (ValueError, KeyError, TypeError, aiohttp.ContentTypeError):
-        return "http_" + str(resp.status), resp.reason or f"HTTP {resp.status}"
+        return str(err["code"]), str(err["message"]), err.get("details")
+    except (ValueError, KeyError, TypeError, AttributeError, aiohttp.ContentTypeError):
+        return "http_" + str(resp.status), resp.reason or f"HTTP {resp.status}", None
 
 
 async def _error_message(resp: aiohttp.ClientResponse) -> str:

@@ -41,6 +41,7 @@ from .events_stream import ForgeEventStream
 from .fleet_events import FleetEvents
 from .log_tails import EventRelay, JobLogTails
 from .trust_status import TrustStatusWatcher
+from .workspace_issue import update_push_issue
 
 # Finished jobs kept in memory beyond the active ones (the sidecar's snapshot sends its 100 latest).
 KEEP_FINISHED_JOBS = 200
@@ -74,6 +75,8 @@ class ForgeData:
     schedules: dict[int, dict[str, Any]] = field(default_factory=dict)
     alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
     esphome_release: dict[str, Any] | None = None
+    # The config folder's history and remote push state (WorkspaceStatus), when the sidecar has one.
+    workspace: dict[str, Any] | None = None
 
     def active_job(self, device_id: str) -> dict[str, Any] | None:
         """The device's running job, else its oldest queued one."""
@@ -98,6 +101,7 @@ class ForgeData:
             "schedules": sorted(self.schedules.values(), key=lambda s: s["id"]),
             "alerts": list(self.alerts.values()),
             "esphomeRelease": self.esphome_release,
+            **({"workspace": self.workspace} if self.workspace is not None else {}),
         }
 
 
@@ -181,6 +185,8 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
             self._apply_worker(event)
         elif kind in ("schedule", "alert", "release"):
             self.fleet_events.apply(self.data, event)
+        elif kind == "workspace":
+            self._apply_workspace(event.get("status"))
         elif kind in ("log", "log_end"):
             self._log_tails.route(event)
             return
@@ -211,6 +217,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         self.data.workers = {w["id"]: w for w in event["workers"]}
         self.data.jobs = jobs
         self.data.seq = int(event.get("seq", 0))
+        self._apply_workspace(event.get("workspace"))
         for job in jobs.values():
             self._resolve_waiters(job)
         self._mark_connected()
@@ -338,6 +345,10 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
             "since": since.isoformat() if since else None,
             "error": self.last_error,
         }
+
+    def _apply_workspace(self, status: dict[str, Any] | None) -> None:
+        self.data.workspace = status
+        update_push_issue(self.hass, self.config_entry.entry_id, self.config_entry.title, status)
 
     @property
     def _issue_id(self) -> str:

@@ -17,7 +17,7 @@ from homeassistant.components.sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import BUILD_STATUS_OPTIONS, TRUST_OPTIONS, ota_image, trust_option
+from .const import BUILD_STATUS_OPTIONS, TERMINAL_JOB_STATES, TRUST_OPTIONS, ota_image, trust_option
 from .coordinator import ForgeConfigEntry, ForgeData
 from .entity import ForgeHubEntity, ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic
 from .schedules import next_run, next_run_for_device, schedule_attributes
@@ -83,6 +83,12 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
         ),
         None,
     )
+    # The config history: the commit the job built, the last build's commit and the changes since.
+    history = (data.devices.get(device_id) or {}).get("configHistory") or {}
+    config = {
+        "built_from_commit": history.get("builtFrom"),
+        "changes_since_build": history.get("changesSince"),
+    }
     if job is None:
         return {
             "job_id": None,
@@ -94,6 +100,8 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
             "firmware_sha256": None,
             "last_error": last_error,
             "next_scheduled_run": next_run_for_device(data, device_id),
+            "commit": None,
+            **config,
         }
     duration_ms = job.get("durationMs")
     return {
@@ -106,6 +114,9 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
         "firmware_sha256": _ota_digest(job),
         "last_error": job.get("error") if job["state"] in ("failed", "timed_out") else last_error,
         "next_scheduled_run": next_run_for_device(data, device_id),
+        # Recorded at dispatch; shown once the job ends so a build adds no history row for it.
+        "commit": job.get("configCommit") if job["state"] in TERMINAL_JOB_STATES else None,
+        **config,
     }
 
 

@@ -63,6 +63,7 @@ import {
   TrustStatus,
   TrustStatusQuery,
 } from "./trust-api.js";
+import { WORKSPACE_ROUTES } from "./workspace-routes.js";
 
 export interface RouteSpec {
   method: "get" | "post" | "patch" | "delete" | "put";
@@ -124,7 +125,7 @@ export const ROUTES: RouteSpec[] = [
     method: "patch",
     path: "/devices/:id/metadata",
     params: z.object({ id: DeviceId }),
-    summary: "Set a device's pinned ESPHome version and tags (written to its metadata block)",
+    summary: "Set a device's pinned ESPHome version and tags (written to its metadata block, one commit)",
     auth: true,
     body: DeviceMetadataPatch,
     response: Device,
@@ -597,6 +598,7 @@ export const ROUTES: RouteSpec[] = [
     response: { mediaType: "application/x-pem-file", description: "SPKI public key PEM" },
     tag: "trust",
   },
+  ...WORKSPACE_ROUTES,
 ];
 
 export { ErrorBody };

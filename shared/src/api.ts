@@ -25,6 +25,7 @@ export const ErrorCode = z.enum([
   "forbidden",
   "not_found",
   "conflict",
+  "precondition_required",
   "method_not_allowed",
   "misdirected_request",
   "payload_too_large",
@@ -37,6 +38,7 @@ export const ErrorCode = z.enum([
   /** HTTP 507: free space is below the floor for new builds (`buildMinFreeDiskMb`); nothing was queued. */
   "disk_low",
   "internal",
+  "unavailable",
 ]);
 export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() }),

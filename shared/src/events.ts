@@ -3,6 +3,7 @@ import { z } from "zod";
 import { Device, Job, Worker } from "./domain.js";
 import { Alert, EsphomeRelease } from "./notifications.js";
 import { Schedule } from "./schedules.js";
+import { WorkspaceStatus } from "./workspace-api.js";
 
 /**
  * Close codes of the events socket. Frames the WebSocket layer rejects close with the standard
@@ -62,6 +63,8 @@ export const SnapshotEvent = z.object({
   alerts: z.array(Alert).optional(),
   /** A newer ESPHome release than the fleet builds with, when one was found. */
   esphomeRelease: EsphomeRelease.nullable().optional(),
+  /** The config folder's history and remote push state (absent from sidecars that predate it). */
+  workspace: WorkspaceStatus.optional(),
 });
 export type SnapshotEvent = z.infer<typeof SnapshotEvent>;
 
@@ -106,6 +109,12 @@ export const ReleaseEvent = z.object({
   seq: z.number().int(),
   release: EsphomeRelease.nullable(),
 });
+/** The config workspace's status changed (a commit, a push, a push failure). */
+export const WorkspaceEvent = z.object({
+  type: z.literal("workspace"),
+  seq: z.number().int(),
+  status: WorkspaceStatus,
+});
 export const LogEvent = z.object({
   type: z.literal("log"),
   jobId: z.number().int(),
@@ -127,6 +136,7 @@ export const EventsServerMessage = z.discriminatedUnion("type", [
   ScheduleEvent,
   AlertEvent,
   ReleaseEvent,
+  WorkspaceEvent,
   LogEvent,
   LogEndEvent,
   PongEvent,
@@ -139,4 +149,5 @@ export type DeltaEvent =
   | z.infer<typeof WorkerEvent>
   | z.infer<typeof ScheduleEvent>
   | z.infer<typeof AlertEvent>
-  | z.infer<typeof ReleaseEvent>;
+  | z.infer<typeof ReleaseEvent>
+  | z.infer<typeof WorkspaceEvent>;

@@ -4,6 +4,8 @@ export * from "./api.js";
 export * from "./api-routes.js";
 export * from "./trust-api.js";
 export * from "./events.js";
+export * from "./workspace-api.js";
+export * from "./workspace-routes.js";
 export * from "./discovery.js";
 export * from "./presence.js";
 export * from "./openapi.js";

@@ -35,6 +35,7 @@ Usage:
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
       --esphome PATH        the esphome executable (default: $FORGE_ESPHOME_BIN, then PATH)
       --no-seed             do not write example devices into an empty config folder
+      --no-config-history   do not keep the config folder's history in git (also FORGE_CONFIG_HISTORY=off)
       --no-zeroconf         do not advertise _esphome-forge._tcp on the LAN (also FORGE_ZEROCONF=off);
                             a sidecar listening on loopback only is never advertised
       --no-presence         do not browse mDNS for ESPHome devices (_esphomelib._tcp); FORGE_PRESENCE=off
@@ -77,6 +78,7 @@ async function serve(argv: string[]): Promise<number> {
       "build-command": { type: "string" },
       esphome: { type: "string" },
       "no-seed": { type: "boolean", default: false },
+      "no-config-history": { type: "boolean", default: false },
       "no-zeroconf": { type: "boolean", default: false },
       "no-presence": { type: "boolean", default: false },
       "accept-database": { type: "boolean", default: false },
@@ -130,6 +132,7 @@ async function serve(argv: string[]): Promise<number> {
     seed: !values["no-seed"],
     localWorkerUser: values["local-worker-user"] ?? process.env.FORGE_LOCAL_WORKER_USER ?? "auto",
     localWorkerStateDir: stateDirArg(values["local-worker-state-dir"] ?? process.env.FORGE_LOCAL_WORKER_STATE_DIR),
+    configHistory: !values["no-config-history"] && process.env.FORGE_CONFIG_HISTORY !== "off",
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
     presence: values["no-presence"] ? "off" : presenceSettingByEnv(process.env.FORGE_PRESENCE),
     acceptDatabase: values["accept-database"],

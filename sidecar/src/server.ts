@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   API_PREFIX,
+  COMPILE_ACTIONS,
   TERMINAL_JOB_STATES,
   WORKER_PROTOCOL_VERSION,
   type HealthResponse,
@@ -69,6 +70,8 @@ import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
 import { PresenceService } from "./presence/presence-service.js";
 import type { PresenceSetting } from "./presence/presence-switch.js";
+import { DeviceOps } from "./workspace/device-ops.js";
+import { Workspace } from "./workspace/workspace.js";
 
 export interface SidecarOptions {
   dataDir: string;
@@ -92,6 +95,8 @@ export interface SidecarOptions {
   localWorkerUser?: string;
   /** The local worker's state folder (default: see worker-hub/local-worker-state.ts). */
   localWorkerStateDir?: string | null;
+  /** Keep the config folder's history in git (default true). */
+  configHistory?: boolean;
   /** Advertise on the LAN as `_esphome-forge._tcp` (default true; never when listening on loopback only). */
   zeroconf?: boolean;
   /** Browse mDNS for ESPHome devices: `auto` (default: with zeroconf, never on loopback only), `on`, `off`. */
@@ -131,6 +136,7 @@ export class Sidecar {
       presence: PresenceService;
       eventLoop: EventLoopMonitor | null;
       ops: FleetOps;
+      workspace: Workspace | null;
     },
   ) {}
 
@@ -196,6 +202,35 @@ export class Sidecar {
     await inventory.start();
 
     const bus = new EventBus();
+    // The config folder's history (git): device views learn its part through `announce`, set below.
+    const announceRef: { fn: (id: string) => void } = { fn: () => undefined };
+    const workspace =
+      opts.configHistory === false
+        ? null
+        : new Workspace({
+            configDir: paths.configDir,
+            stateDir: join(paths.dataDir, "workspace"),
+            devices: {
+              filesOf: (id) => inventory.filesOf(id),
+              ids: () => inventory.list().map((d) => d.id),
+              configHash: (id) => inventory.get(id)?.configHash ?? null,
+              lastCompile: (id) => queue.lastSucceeded(id, COMPILE_ACTIONS),
+              lastValidation: (id) =>
+                queue.list({ device: [id], action: ["validate"], state: [...TERMINAL_JOB_STATES], limit: 1 }).jobs[0],
+            },
+            deviceChanged: (id) => announceRef.fn(id),
+            statusChanged: (status) => bus.workspace(status),
+            log,
+            settleMs: envInt("FORGE_EXTERNAL_SETTLE_MS"),
+            remoteRetryMs: envInt("FORGE_REMOTE_RETRY_MS"),
+          });
+    if (workspace) {
+      await workspace.start();
+      inventory.on("paths", (p: string[]) => workspace.pathsChanged(p));
+      inventory.on("rescanned", () => workspace.rescanned());
+      inventory.on("remove", (id: string) => workspace.devices.forget(id));
+      queue.on("job", (job) => workspace.devices.jobChanged(job));
+    }
     const trustEngine = new TrustEngine({
       db,
       dataDir: paths.dataDir,
@@ -233,6 +268,13 @@ export class Sidecar {
       trustSource,
       (sha) => archived.has(sha) || (firmware.has(sha) && archived.add(sha) !== undefined),
       presence.tracker,
+      // The config history's part of each view (newest commit, built from, changes since; last validation), from memory.
+      workspace
+        ? (d) => ({
+            configHistory: workspace.devices.historyOf(d.id),
+            validation: workspace.devices.validationOf(d.id, d.configHash),
+          })
+        : undefined,
     );
     const views = new DeviceViews(bus);
     const registry = new WorkerRegistry(db, queue, clock, () => settings.get().workerMinFreeDiskMb * MIB);
@@ -246,6 +288,7 @@ export class Sidecar {
       (job, image) => trustGate.gateArchived(job, image),
       (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
       (job, fence, sha256) => flashes.intent(job, fence, sha256, job.workerId ?? "unknown"),
+      workspace ? (deviceId) => workspace.commitForBuild(deviceId) : undefined,
     );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     // Dispatch pauses while the disk is full: an assignment is a write, and so is what follows it.
@@ -324,6 +367,8 @@ export class Sidecar {
       ids.forEach((id) => bus.jobRemoved(id));
       announcer.jobsPruned(ids);
     });
+    // The workspace's commits and validations rebuild only the device concerned.
+    announceRef.fn = (id) => announcer.refresh(id);
     inventory.on("device", (d) => {
       presence.inventoryChanged();
       announcer.deviceChanged(d);
@@ -384,6 +429,7 @@ export class Sidecar {
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
         workers: registry.list(),
         ...ops.snapshot(),
+        ...(workspace ? { workspace: workspace.status() } : {}),
       }),
     });
 
@@ -420,6 +466,26 @@ export class Sidecar {
       ...(eventLoop ? { debug: { eventLoop, deviceViewsPending: () => announcer.pending } } : {}),
       schedules: ops.scheduler,
       notifications: ops.notifications,
+      ...(workspace
+        ? {
+            workspace: {
+              ws: workspace,
+              ops: new DeviceOps(workspace, inventory, async (ids, source) =>
+                ids.length === 0
+                  ? []
+                  : (
+                      await jobService.create({
+                        action: "validate",
+                        targets: { devices: ids },
+                        priority: "interactive",
+                        params: {},
+                        source,
+                      })
+                    ).jobs.map((j) => ({ deviceId: j.deviceId, jobId: j.jobId })),
+              ),
+            },
+          }
+        : {}),
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
@@ -524,7 +590,7 @@ export class Sidecar {
       });
     }
 
-    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops };
+    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace };
     const sidecar = new Sidecar(url, admin, server, db, parts);
     presence.startFor({
       setting: opts.presence ?? "auto",
@@ -596,6 +662,7 @@ export class Sidecar {
     await this.parts.local.stop();
     this.parts.hub.close();
     this.parts.events.close();
+    await this.parts.workspace?.stop();
     await this.parts.inventory.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();

@@ -17,6 +17,8 @@ import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
+import { directWorkspace } from "./workspace-direct.js";
+import type { WorkspaceApi } from "./workspace-api.js";
 import {
   ForgeError,
   type ForgeDataSource,
@@ -59,6 +61,10 @@ export class DirectSource implements ForgeDataSource {
   /** The current socket has authenticated (its snapshot arrived). */
   private live = false;
   private readonly logs = new Map<number, LogSub>();
+  /** The config folder (the sidecar's workspace routes), recorded as changes from the card. */
+  readonly workspace: WorkspaceApi = directWorkspace((method, path, body, headers) =>
+    this.request(method, path, body, headers),
+  );
   /** Policy, revocation list and log check; refetched when a device's trust changes. */
   readonly trustStatus = new TrustStatusFeed(() => this.request<TrustStatus>("GET", "/trust/status"));
 
@@ -133,7 +139,12 @@ export class DirectSource implements ForgeDataSource {
     });
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<T> {
     let res: Response;
     try {
       res = await this.fetchFn(`${this.api}${path}`, {
@@ -141,6 +152,7 @@ export class DirectSource implements ForgeDataSource {
         headers: {
           authorization: `Bearer ${this.o.token}`,
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...extra,
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
@@ -157,7 +169,13 @@ export class DirectSource implements ForgeDataSource {
     if (!res.ok) {
       const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
       if (res.status === 401) this.hub.status("unauthorized", e?.message ?? "invalid token");
-      throw new ForgeError(e?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(), e?.code ?? "http", res.status);
+      const details = (json as { error?: { details?: unknown } } | null)?.error?.details ?? null;
+      throw new ForgeError(
+        e?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(),
+        e?.code ?? "http",
+        res.status,
+        details,
+      );
     }
     return json as T;
   }

@@ -8,6 +8,8 @@ import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
+import type { WorkspaceApi } from "./workspace-api.js";
+import { haWorkspace } from "./workspace-ha.js";
 import {
   ForgeError,
   toForgeError,
@@ -132,6 +134,9 @@ export class HaSource implements ForgeDataSource {
       void pending.then((unsub) => unsub?.().catch(() => undefined));
     };
   }
+
+  /** The config folder through HA's `esphome_forge/config_*` commands (writes: administrators). */
+  readonly workspace: WorkspaceApi = haWorkspace((type, params) => this.call(type, params));
 
   compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse> {
     return this.call<CreateJobsResponse>(HA_COMMANDS.compile, { device_ids: deviceIds, upload: opts.upload });

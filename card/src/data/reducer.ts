@@ -23,6 +23,7 @@ export function initialState(status: ConnectionStatus = "connecting"): ForgeStat
     schedules: new Map(),
     alerts: new Map(),
     esphomeRelease: null,
+    workspace: null,
   };
 }
 
@@ -84,6 +85,7 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
       schedules: new Map((event.schedules ?? []).map((s) => [s.id, s])),
       alerts: new Map((event.alerts ?? []).map((a) => [a.id, a])),
       esphomeRelease: event.esphomeRelease ?? null,
+      workspace: event.workspace ?? null,
     };
   }
   // Deltas before the first snapshot, or already contained in it, are ignored.
@@ -102,5 +104,7 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
       return { ...state, seq, alerts: upsert(state.alerts, event.id, event.alert, event.op) };
     case "release":
       return { ...state, seq, esphomeRelease: event.release };
+    case "workspace":
+      return { ...state, seq, workspace: event.status };
   }
 }

@@ -14,7 +14,9 @@ import type {
   TrustStatus,
   Worker,
   DeltaEvent,
+  WorkspaceStatus,
 } from "@esphome-forge/shared";
+import type { WorkspaceApi } from "./workspace-api.js";
 
 export type { Alert, CreateJobsResponse, Device, EsphomeRelease, Job, Schedule, ScheduleRun, Worker };
 
@@ -41,6 +43,8 @@ export interface ForgeState {
   readonly alerts: ReadonlyMap<string, Alert>;
   /** A newer ESPHome release than the fleet builds with, when the sidecar found one. */
   readonly esphomeRelease: EsphomeRelease | null;
+  /** The config folder's history and remote push state (null: not known, or a sidecar without it). */
+  readonly workspace: WorkspaceStatus | null;
 }
 
 export type StateEvent = SnapshotEvent | DeltaEvent;
@@ -84,6 +88,8 @@ export interface ForgeDataSource {
   readonly trustStatus?: TrustStatusSource;
   /** Editing schedules (admins only: absent for HA users who are not admins). */
   readonly schedules?: ScheduleActions;
+  /** The config folder: edit, history, restore, new devices (absent when the backend has none). */
+  readonly workspace?: WorkspaceApi;
 }
 
 /** Schedule edits; bodies are the sidecar's own (`shared/src/schedules.ts`), which checks them. */
@@ -105,6 +111,8 @@ export class ForgeError extends Error {
     message: string,
     readonly code: string = "error",
     readonly status: number | null = null,
+    /** The backend's structured details (a save conflict's diff). */
+    readonly details: unknown = null,
   ) {
     super(message);
     this.name = "ForgeError";

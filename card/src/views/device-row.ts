@@ -137,7 +137,15 @@ export class ForgeDeviceRow extends LitElement {
     >
       Log
     </button>`;
-    if (policy.mode === "hidden") return html`<div role="cell" class="actions">${log}</div>`;
+    // Reading the config is for everyone; saving is refused by the backend where the user may not.
+    const edit = html`<button
+      class="btn"
+      aria-label=${`Edit the config of ${name}`}
+      @click=${() => emitAction(this, { action: "edit", deviceId: d.id })}
+    >
+      Edit
+    </button>`;
+    if (policy.mode === "hidden") return html`<div role="cell" class="actions">${log}${edit}</div>`;
     const paused = policy.mode === "disabled" ? policy.reason : null;
     const hasFirmware = uploadableFirmware(d) != null;
     const off = this.busy || !!d.error || paused != null;
@@ -172,6 +180,7 @@ export class ForgeDeviceRow extends LitElement {
       </button>
       ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested || paused != null} title=${paused ?? "Cancel this job"} aria-label=${`Cancel the ${a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
       ${log}
+      ${edit}
     </div>`;
   }
 }

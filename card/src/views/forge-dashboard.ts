@@ -24,6 +24,9 @@ import "./queue-view.js";
 import "./schedules-view.js";
 import "./trust-status.js";
 import "./workers-view.js";
+import "./config-editor.js";
+import "./new-device-dialog.js";
+import type { ForgeNewDeviceDialog } from "./new-device-dialog.js";
 
 export class ForgeDashboard extends LitElement {
   static override properties = {
@@ -38,6 +41,7 @@ export class ForgeDashboard extends LitElement {
     state: { state: true },
     tab: { state: true },
     logJobId: { state: true },
+    editDeviceId: { state: true },
     rowErrors: { state: true },
     busy: { state: true },
     banner: { state: true },
@@ -56,6 +60,8 @@ export class ForgeDashboard extends LitElement {
   declare state: ForgeState;
   declare tab: ViewName;
   declare logJobId: number | null;
+  /** The device whose config is open in the editor. */
+  declare editDeviceId: string | null;
   declare rowErrors: ReadonlyMap<string, string>;
   declare busy: ReadonlySet<string>;
   declare banner: string | null;
@@ -80,12 +86,19 @@ export class ForgeDashboard extends LitElement {
     this.state = initialState();
     this.tab = "devices";
     this.logJobId = null;
+    this.editDeviceId = null;
     this.rowErrors = new Map();
     this.busy = new Set();
     this.banner = null;
     this.notice = null;
     this.addEventListener(ROW_ACTION, (e) => void this.onAction(e.detail));
     this.addEventListener("forge-log-close", () => (this.logJobId = null));
+    this.addEventListener("forge-editor-close", () => (this.editDeviceId = null));
+    this.addEventListener("forge-device-created", (e) => {
+      const { deviceId, warnings } = (e as CustomEvent<{ deviceId: string; warnings: string[] }>).detail;
+      this.notice = `Created ${deviceId}.${warnings.length ? ` ${warnings.join(" ")}` : ""}`;
+      void this.openEditor(deviceId);
+    });
   }
 
   static override styles = [
@@ -241,7 +254,8 @@ export class ForgeDashboard extends LitElement {
       this.logJobId = a.jobId;
       await this.updateComplete;
       this.renderRoot.querySelector("forge-log-panel")?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
-    } else if (a.action === "dismiss-error") this.setRowError([a.deviceId], null);
+    } else if (a.action === "edit") await this.openEditor(a.deviceId);
+    else if (a.action === "dismiss-error") this.setRowError([a.deviceId], null);
     else if (a.action === "cancel") {
       try {
         await this.source?.cancel(a.jobId);
@@ -251,6 +265,12 @@ export class ForgeDashboard extends LitElement {
         else this.banner = msg;
       }
     } else await this.runJobs(a.action, a.deviceIds);
+  }
+
+  private async openEditor(deviceId: string): Promise<void> {
+    this.editDeviceId = deviceId;
+    await this.updateComplete;
+    this.renderRoot.querySelector("forge-config-editor")?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
   }
 
   private async runJobs(action: JobCommand, ids: string[]): Promise<void> {
@@ -313,7 +333,11 @@ export class ForgeDashboard extends LitElement {
           </div>`
           : nothing
       }
-      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online</div>
+      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online${
+        this.source?.workspace
+          ? html` · <button class="btn" @click=${() => this.renderRoot.querySelector<ForgeNewDeviceDialog>("forge-new-device-dialog")?.open()}>New device</button>`
+          : nothing
+      }${s.workspace?.remote.state === "failing" ? html` · <span class="error-text" title=${s.workspace.remote.lastError ?? ""}>config push failing</span>` : nothing}</div>
       ${this.source?.trustStatus ? html`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>` : nothing}
       ${this.readOnly ? html`<div class="readonly muted" role="note">View only: ${this.readOnly}</div>` : nothing}
       ${
@@ -337,6 +361,12 @@ export class ForgeDashboard extends LitElement {
           ? html`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${logJob} .deviceName=${logDevice?.friendlyName || logDevice?.name || ""}></forge-log-panel>`
           : nothing
       }
+      ${
+        this.editDeviceId != null
+          ? html`<forge-config-editor .source=${this.source} .state=${this.state} .deviceId=${this.editDeviceId}></forge-config-editor>`
+          : nothing
+      }
+      ${this.source?.workspace ? html`<forge-new-device-dialog .source=${this.source}></forge-new-device-dialog>` : nothing}
       <forge-confirm-dialog></forge-confirm-dialog>
     `;
   }

@@ -22,6 +22,7 @@ import { trustOtaKeyRoutes } from "./routes/trust-ota-keys.js";
 import { workerRoutes } from "./routes/workers.js";
 import { notificationRoutes } from "./routes/notifications.js";
 import { scheduleRoutes } from "./routes/schedules.js";
+import { workspaceRoutes } from "./routes/workspace.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
 export const MAX_JSON_BODY = "256kb";
@@ -78,6 +79,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(systemRoutes(ctx, hooks.onSettingsChanged));
   api.use(eventsTicketRoutes(ctx));
   api.use(deviceRoutes(ctx));
+  if (ctx.workspace) api.use(workspaceRoutes(ctx, ctx.workspace.ws, ctx.workspace.ops));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
   api.use(scheduleRoutes(ctx), notificationRoutes(ctx));

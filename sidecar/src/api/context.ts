@@ -18,6 +18,8 @@ import type { PresenceTracker } from "../presence/presence-tracker.js";
 import type { EventLoopMonitor } from "../util/event-loop-monitor.js";
 import type { NotificationsApi } from "../notify/notifications-api.js";
 import type { Scheduler } from "../schedules/scheduler.js";
+import type { DeviceOps } from "../workspace/device-ops.js";
+import type { Workspace } from "../workspace/workspace.js";
 
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
@@ -53,4 +55,6 @@ export interface ApiContext {
   disk?: Pick<DiskState, "full" | "message" | "retryAfterMs" | "report">;
   /** The benchmark's probes (FORGE_DEBUG_EVENT_LOOP=on), mounted under /debug. */
   debug?: { eventLoop: EventLoopMonitor; deviceViewsPending: () => number };
+  /** The config folder's git history and editing; absent in tests that build a bare API. */
+  workspace?: { ws: Workspace; ops: DeviceOps };
 }

@@ -41,6 +41,8 @@ describe("route table ⇄ mounted routes", () => {
     log: () => undefined,
     // The trust routes are mounted only when a trust engine is present; their handlers are not run here.
     trust: {},
+    // Likewise the config workspace's routes.
+    workspace: { ws: {}, ops: {} },
   } as unknown as ApiContext;
   const app = createApp(ctx, { onWorkerChanged: () => undefined, onSettingsChanged: () => undefined });
   const served = mounted((app as unknown as { router: Router & { stack: Layer[] } }).router.stack).filter((r) =>

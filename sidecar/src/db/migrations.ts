@@ -313,4 +313,8 @@ export const MIGRATIONS: readonly string[] = [
     details TEXT    NOT NULL DEFAULT '{}'
   );
   `,
+  // 10: the config folder's commit a job's config was taken from (recorded at dispatch).
+  `
+  ALTER TABLE jobs ADD COLUMN config_commit TEXT;
+  `,
 ];

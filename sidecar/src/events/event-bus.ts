@@ -1,7 +1,16 @@
 // In-process fan-out of state changes. Every delta gets a sequence number so a client that
 // receives a snapshot with seq N knows which later deltas it has already seen reflected.
 import { EventEmitter } from "node:events";
-import type { Alert, DeltaEvent, Device, EsphomeRelease, Job, Schedule, Worker } from "@esphome-forge/shared";
+import type {
+  Alert,
+  DeltaEvent,
+  Device,
+  EsphomeRelease,
+  Job,
+  Schedule,
+  Worker,
+  WorkspaceStatus,
+} from "@esphome-forge/shared";
 
 export interface LogChunkEvent {
   jobId: number;
@@ -49,6 +58,10 @@ export class EventBus {
 
   release(release: EsphomeRelease | null): void {
     this.emit({ type: "release", seq: ++this.seq, release });
+  }
+
+  workspace(status: WorkspaceStatus): void {
+    this.emit({ type: "workspace", seq: ++this.seq, status });
   }
 
   log(event: LogChunkEvent): void {

@@ -61,6 +61,8 @@ export class DeviceView {
     /** Whether the firmware archive still holds an image (digest). */
     private readonly archived: (sha256: string) => boolean = () => true,
     private readonly presence: PresenceView = NO_PRESENCE,
+    /** The config workspace's part of the view (history, last validation), from memory. */
+    private readonly workspace?: (d: InventoryDevice) => Pick<Device, "configHistory" | "validation">,
   ) {}
 
   /** The ESPHome version Forge would build this device with. */
@@ -124,6 +126,7 @@ export class DeviceView {
         running: runningVerdict(trust.running, seen.running?.match ?? null, seen.running?.note ?? ""),
       },
       ...seen,
+      ...this.workspace?.(d),
     };
   }
 }

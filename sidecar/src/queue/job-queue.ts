@@ -217,10 +217,21 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   /** Records what this assignment really builds: the config digest sent and the ESPHome version. */
-  recordInputs(jobId: number, holder: Holder, configHash: string, esphomeVersion: string | null): boolean {
+  recordInputs(
+    jobId: number,
+    holder: Holder,
+    configHash: string,
+    esphomeVersion: string | null,
+    configCommit: string | null = null,
+  ): boolean {
     return this.run((t) => {
       if (!this.holds(jobId, holder)) return false;
-      this.rows.update(jobId, { config_hash: configHash, esphome_version: esphomeVersion, updated_at: t.now });
+      this.rows.update(jobId, {
+        config_hash: configHash,
+        esphome_version: esphomeVersion,
+        config_commit: configCommit,
+        updated_at: t.now,
+      });
       t.touch(jobId);
       return true;
     });
