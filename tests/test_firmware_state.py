@@ -65,7 +65,7 @@ def test_is_older() -> None:
 
 def test_up_to_date_and_outdated() -> None:
     """The sidecar's `outdated` decides; the summary names what changed."""
-    same = firmware_state(_node(), FLASH, default_version=None, reported_version="2026.1.0")
+    same = firmware_state(_node(), FLASH, reported_version="2026.1.0")
     assert (same.installed, same.latest, same.update_available) == (
         "2026.10.0+aaaaaaaa",
         "2026.10.0+aaaaaaaa",
@@ -75,7 +75,6 @@ def test_up_to_date_and_outdated() -> None:
     changed = firmware_state(
         _node(outdated=True, configHash=HASH_B, targetVersion="2026.11.0"),
         FLASH,
-        default_version=None,
         reported_version=None,
     )
     assert changed.latest == "2026.11.0+bbbbbbbb"
@@ -89,7 +88,7 @@ def test_up_to_date_and_outdated() -> None:
 def test_untrusted_running_firmware_is_offered(trust: str) -> None:
     """Same config, same version, but the running image is not trusted: an install is offered."""
     node = _node(trust={"running": {"state": trust, "reason": "x" * 400}, "pending": {}})
-    state = firmware_state(node, FLASH, default_version=None, reported_version=None)
+    state = firmware_state(node, FLASH, reported_version=None)
     assert state.installed == f"2026.10.0+aaaaaaaa ({trust})"
     assert state.latest == "2026.10.0+aaaaaaaa"
     assert state.update_available
@@ -105,7 +104,7 @@ def test_untrusted_and_older_target_says_both() -> None:
         targetVersion="2026.6.5",
         trust={"running": {"state": "revoked", "reason": "leaked"}, "pending": {}},
     )
-    state = firmware_state(node, FLASH, default_version=None, reported_version=None)
+    state = firmware_state(node, FLASH, reported_version=None)
     assert state.update_available
     assert state.install_refusal is None
     assert "installing also downgrades ESPHome to 2026.6.5" in state.summary
@@ -115,14 +114,14 @@ def test_unknown_signer_and_not_checked_are_not_replacement_reasons() -> None:
     """Only revoked, invalid and stale make firmware "not up to date" by themselves."""
     for trust in ("unknown_signer", "unsigned", "unknown"):
         node = _node(trust={"running": {"state": trust, "reason": "r"}, "pending": {}})
-        state = firmware_state(node, FLASH, default_version=None, reported_version=None)
+        state = firmware_state(node, FLASH, reported_version=None)
         assert not state.update_available, trust
 
 
 def test_pinned_older_than_reported_is_a_downgrade() -> None:
     """A pin below what ESPHome reports is refused, not offered."""
     node = _node(outdated=True, targetVersion=None, pinnedVersion="2026.6.5")
-    state = firmware_state(node, None, default_version=None, reported_version="2026.10.0")
+    state = firmware_state(node, None, reported_version="2026.10.0")
     assert not state.update_available
     assert state.install_refusal == "install_refused_downgrade"
     assert state.installed == "2026.10.0"
@@ -132,18 +131,18 @@ def test_pinned_older_than_reported_is_a_downgrade() -> None:
 def test_unreadable_config() -> None:
     """Nothing to build: no update, Install refused, the error is the summary."""
     node = _node(error="while parsing a block mapping", outdated=False)
-    flashed = firmware_state(node, FLASH, default_version=None, reported_version=None)
+    flashed = firmware_state(node, FLASH, reported_version=None)
     assert (flashed.latest, flashed.update_available) == ("2026.10.0+aaaaaaaa", False)
     assert flashed.install_refusal == "install_refused_config_error"
     assert flashed.summary == "The config cannot be read: while parsing a block mapping"
-    never = firmware_state(node, None, default_version=None, reported_version=None)
+    never = firmware_state(node, None, reported_version=None)
     assert (never.installed, never.latest) == ("unknown", None)
 
 
 def test_no_pin_and_no_default_compares_configs_only() -> None:
     """Without a target version the worker's ESPHome builds: assume the last flash's release."""
     node = _node(targetVersion=None)
-    state = firmware_state(node, FLASH, default_version=None, reported_version=None)
+    state = firmware_state(node, FLASH, reported_version=None)
     assert state.latest == "2026.10.0+aaaaaaaa"
     assert not state.update_available
 
@@ -168,14 +167,14 @@ def test_running_firmware_that_matches_keeps_forges_build() -> None:
     """The device runs what Forge flashed: installed is Forge's build identity, HA's stale report aside."""
     for match in ("matches", "unconfirmed"):
         node = _node(running=_running(match, "2026.10.0"))
-        state = firmware_state(node, FLASH, default_version=None, reported_version="2026.1.0")
+        state = firmware_state(node, FLASH, reported_version="2026.1.0")
         assert (state.installed, state.update_available) == ("2026.10.0+aaaaaaaa", False), match
 
 
 def test_changed_outside_forge_installs_what_runs_and_offers_install() -> None:
     """Another tool's firmware: installed is what the device reports, Install replaces it."""
     node = _node(running=_running("changed_outside_forge"))
-    state = firmware_state(node, FLASH, default_version=None, reported_version="2026.1.0")
+    state = firmware_state(node, FLASH, reported_version="2026.1.0")
     assert state.installed == "2026.9.0"
     assert state.latest == "2026.10.0+aaaaaaaa"
     assert state.update_available
@@ -187,7 +186,7 @@ def test_changed_outside_forge_installs_what_runs_and_offers_install() -> None:
     )
     # …unless that would downgrade ESPHome: refused, as any downgrade.
     newer = _node(running=_running("changed_outside_forge", "2026.12.0"))
-    refused = firmware_state(newer, FLASH, default_version=None, reported_version=None)
+    refused = firmware_state(newer, FLASH, reported_version=None)
     assert refused.installed == "2026.12.0"
     assert not refused.update_available
     assert refused.install_refusal == "install_refused_downgrade"
@@ -199,7 +198,6 @@ def test_not_flashed_running_version_wins_over_hass_registry() -> None:
     mdns = firmware_state(
         _node(running=_running("not_flashed", "2026.9.1")),
         None,
-        default_version=None,
         reported_version="2026.1.0",
     )
     assert mdns.installed == "2026.9.1"
@@ -209,7 +207,6 @@ def test_not_flashed_running_version_wins_over_hass_registry() -> None:
     ha = firmware_state(
         _node(running=_running("not_flashed", "2026.9.1", source="ha")),
         None,
-        default_version=None,
         reported_version=None,
     )
     assert "ESPHome reports it runs 2026.9.1" in ha.summary

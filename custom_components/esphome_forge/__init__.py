@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 
 from homeassistant.const import Platform
@@ -20,10 +18,12 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import ForgeAuthError, ForgeClient, ForgeError, ForgeIncompatibleError
 from .const import CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
-from .coordinator import ForgeConfigEntry, ForgeCoordinator, ForgeRuntimeData
+from .coordinator import ForgeCoordinator
 from .entity import esphome_device_of, hub_device_info, parse_unique_id
+from .entry_data import ForgeConfigEntry, ForgeRuntimeData
 from .esphome_device import node_mac
 from .frontend import async_setup_frontend
+from .models import Device
 from .naming import default_title, legacy_title
 from .presence_feed import PresenceFeed
 from .services import async_setup_services
@@ -208,7 +208,7 @@ def _remove_stale(hass: HomeAssistant, entry: ForgeConfigEntry) -> None:
             dev_reg.async_update_device(device_id, remove_config_entry_id=entry.entry_id)
 
 
-def _link_key(hass: HomeAssistant, node: dict[str, Any]) -> tuple[str | None, str | None]:
+def _link_key(hass: HomeAssistant, node: Device) -> tuple[str | None, str | None]:
     """The node's MAC and the ESPHome device it links to (what its entities' device depends on)."""
     device = esphome_device_of(hass, node)
     return node_mac(node), device.id if device is not None else None

@@ -8,13 +8,14 @@ unchanged; only the integration's entities and services interpret them.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
 
 from .const import API_PREFIX, PRODUCT_NAME, REQUEST_TIMEOUT, SUPPORTED_API_VERSION
+from .models import Device, Job, Worker
 
 
 class ForgeError(Exception):
@@ -120,9 +121,9 @@ class ForgeClient:
                     if text:
                         return await resp.text()
                     if resp.content_type != "application/json":
-                        text = await resp.text()
+                        body = await resp.text()
                         raise ForgeIncompatibleError(
-                            f"expected JSON from {path}, got {resp.content_type}: {text[:80]}"
+                            f"expected JSON from {path}, got {resp.content_type}: {body[:80]}"
                         )
                     return await resp.json()
         except TimeoutError as err:
@@ -142,14 +143,24 @@ class ForgeClient:
         check_compatible(info)
         return info
 
-    async def device(self, device_id: str) -> dict[str, Any]:
+    async def request_object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """`request` for a route that answers a JSON object; anything else is an incompatible peer."""
+        body = await self.request(method, path, **kwargs)
+        if not isinstance(body, dict):
+            raise ForgeIncompatibleError(f"expected a JSON object from {path}")
+        return body
+
+    async def device(self, device_id: str) -> Device:
         """GET /devices/:id."""
-        return await self.request("GET", f"/devices/{quote(device_id, safe='')}")
+        return cast(
+            "Device", await self.request_object("GET", f"/devices/{quote(device_id, safe='')}")
+        )
 
     async def settings(self) -> dict[str, Any]:
         """GET /settings → the settings object."""
-        body = await self.request("GET", "/settings")
-        return body["settings"]
+        body = await self.request_object("GET", "/settings")
+        settings: dict[str, Any] = body["settings"]
+        return settings
 
     async def create_jobs(
         self,
@@ -161,7 +172,7 @@ class ForgeClient:
         source: str = "ha",
     ) -> dict[str, Any]:
         """POST /jobs for explicit devices → CreateJobsResponse."""
-        return await self.request(
+        return await self.request_object(
             "POST",
             "/jobs",
             json={
@@ -173,33 +184,42 @@ class ForgeClient:
             },
         )
 
-    async def report_presence(self, device_id: str, report: dict[str, Any]) -> dict[str, Any]:
+    async def report_presence(self, device_id: str, report: dict[str, Any]) -> Device:
         """PUT /devices/:id/presence with what HA's ESPHome integration knows → the Device."""
-        return await self.request(
-            "PUT", f"/devices/{quote(device_id, safe='')}/presence", json={"source": "ha", **report}
+        return cast(
+            "Device",
+            await self.request_object(
+                "PUT",
+                f"/devices/{quote(device_id, safe='')}/presence",
+                json={"source": "ha", **report},
+            ),
         )
 
-    async def job(self, job_id: int) -> dict[str, Any]:
+    async def job(self, job_id: int) -> Job:
         """GET /jobs/:id."""
-        return await self.request("GET", f"/jobs/{int(job_id)}")
+        return cast("Job", await self.request_object("GET", f"/jobs/{int(job_id)}"))
 
     async def jobs(self, **query: str) -> dict[str, Any]:
         """GET /jobs with filters (device, state, action, limit, before)."""
-        return await self.request("GET", "/jobs", params=query)
+        return await self.request_object("GET", "/jobs", params=query)
 
     async def job_log(self, job_id: int, offset: int = 0) -> str:
         """GET /jobs/:id/log (plain text)."""
-        return await self.request(
+        log: str = await self.request(
             "GET", f"/jobs/{int(job_id)}/log", params={"offset": str(offset)}, text=True
         )
+        return log
 
-    async def cancel_job(self, job_id: int) -> dict[str, Any]:
+    async def cancel_job(self, job_id: int) -> Job:
         """POST /jobs/:id/cancel → the Job."""
-        return await self.request("POST", f"/jobs/{int(job_id)}/cancel")
+        return cast("Job", await self.request_object("POST", f"/jobs/{int(job_id)}/cancel"))
 
-    async def patch_worker(self, worker_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+    async def patch_worker(self, worker_id: str, patch: dict[str, Any]) -> Worker:
         """PATCH /workers/:id → the Worker."""
-        return await self.request("PATCH", f"/workers/{quote(worker_id, safe='')}", json=patch)
+        return cast(
+            "Worker",
+            await self.request_object("PATCH", f"/workers/{quote(worker_id, safe='')}", json=patch),
+        )
 
     async def clean_worker_cache(self, worker_id: str) -> None:
         """POST /workers/:id/clean-cache."""
@@ -207,11 +227,11 @@ class ForgeClient:
 
     async def create_schedule(self, schedule: dict[str, Any]) -> dict[str, Any]:
         """POST /schedules (ScheduleCreate, camelCase) → the Schedule."""
-        return await self.request("POST", "/schedules", json=schedule)
+        return await self.request_object("POST", "/schedules", json=schedule)
 
     async def update_schedule(self, schedule_id: int, patch: dict[str, Any]) -> dict[str, Any]:
         """PATCH /schedules/:id → the Schedule."""
-        return await self.request("PATCH", f"/schedules/{int(schedule_id)}", json=patch)
+        return await self.request_object("PATCH", f"/schedules/{int(schedule_id)}", json=patch)
 
     async def delete_schedule(self, schedule_id: int) -> None:
         """DELETE /schedules/:id."""
@@ -219,11 +239,11 @@ class ForgeClient:
 
     async def run_schedule(self, schedule_id: int) -> dict[str, Any]:
         """POST /schedules/:id/run → the ScheduleRun."""
-        return await self.request("POST", f"/schedules/{int(schedule_id)}/run")
+        return await self.request_object("POST", f"/schedules/{int(schedule_id)}/run")
 
     async def trust_status(self) -> dict[str, Any]:
         """GET /trust/status → TrustStatus (policy, revocation list freshness, log check)."""
-        return await self.request("GET", "/trust/status")
+        return await self.request_object("GET", "/trust/status")
 
     async def revoke(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         """POST /trust/revocations with `{entries: [...]}` → the new signed list (version, expiry).
@@ -231,7 +251,7 @@ class ForgeClient:
         Each entry is `{kind: "artifact", sha256, reason}` or `{kind: "signer", keyHint, reason}`;
         the sidecar adds them to its current list and publishes the next version.
         """
-        return await self.request("POST", "/trust/revocations", json={"entries": entries})
+        return await self.request_object("POST", "/trust/revocations", json={"entries": entries})
 
 
 async def _error_body(resp: aiohttp.ClientResponse) -> tuple[str, str, Any]:

@@ -16,8 +16,9 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ForgeConfigEntry, ForgeCoordinator
+from .coordinator import ForgeCoordinator
 from .entity import ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic, esphome_device_of
+from .entry_data import ForgeConfigEntry
 from .esphome_device import connectivity_entity_id
 
 PARALLEL_UPDATES = 0

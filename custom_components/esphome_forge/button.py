@@ -11,8 +11,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ForgeClient
-from .coordinator import ForgeConfigEntry
 from .entity import ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic
+from .entry_data import ForgeConfigEntry
 from .helpers import forge_call
 
 PARALLEL_UPDATES = 1

@@ -51,7 +51,7 @@ from .const import (
     ZEROCONF_TXT_PATH,
     ZEROCONF_TXT_VERSION,
 )
-from .coordinator import ForgeConfigEntry
+from .entry_data import ForgeConfigEntry
 from .naming import default_title
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))

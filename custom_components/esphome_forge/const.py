@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 import logging
 from typing import Any, Final
 
@@ -104,7 +105,7 @@ def trust_option(state: str) -> str:
     return TRUST_NOT_CHECKED if state == "unknown" else state
 
 
-def ota_image(images: list[dict[str, Any]]) -> dict[str, Any] | None:
+def ota_image[T: Mapping[str, Any]](images: Sequence[T]) -> T | None:
     """The image of a build an OTA sends (otaImage in shared/src/domain.ts).
 
     The `ota` image, else the first image that is not a factory image; never a factory image.

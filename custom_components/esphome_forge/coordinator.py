@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
@@ -31,46 +30,30 @@ from .const import (
     DEFAULT_REPAIR_GRACE_MINUTES,
     DOMAIN,
     EVENT_JOB_FINISHED,
-    FLASH_ACTIONS,
     ISSUE_UNREACHABLE,
     LOGGER,
     TERMINAL_JOB_STATES,
     ota_image,
 )
+from .entry_data import ForgeConfigEntry
 from .events_stream import ForgeEventStream
 from .fleet_events import FleetEvents
 from .log_tails import EventRelay, JobLogTails
-from .trust_status import TrustStatusWatcher
+from .models import Device, Job, Worker
 from .workspace_issue import update_push_issue
 
 # Finished jobs kept in memory beyond the active ones (the sidecar's snapshot sends its 100 latest).
 KEEP_FINISHED_JOBS = 200
 
-type ForgeConfigEntry = ConfigEntry[ForgeRuntimeData]
-
-
-@dataclass
-class ForgeRuntimeData:
-    """What a loaded entry holds: REST client, push coordinator, trust watcher, the sidecar's /info."""
-
-    client: ForgeClient
-    coordinator: ForgeCoordinator
-    trust: TrustStatusWatcher
-    info: dict[str, Any]
-
 
 @dataclass
 class ForgeData:
-    """What the sidecar last told us, keyed by id; values are the sidecar's JSON objects."""
+    """What the sidecar last told us, keyed by id; values are the sidecar's JSON objects (models.py)."""
 
-    devices: dict[str, dict[str, Any]] = field(default_factory=dict)
-    jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
-    workers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    jobs: dict[int, Job] = field(default_factory=dict)
+    workers: dict[str, Worker] = field(default_factory=dict)
     seq: int = 0
-    # Per device: the newest job that successfully flashed it (what is believed to be running).
-    last_flash: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Fleet settings the entities need (the default ESPHome version).
-    settings: dict[str, Any] = field(default_factory=dict)
     # Schedules by id, active alerts by id, the newer ESPHome release available (fleet_events.py).
     schedules: dict[int, dict[str, Any]] = field(default_factory=dict)
     alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -78,7 +61,7 @@ class ForgeData:
     # The config folder's history and remote push state (WorkspaceStatus), when the sidecar has one.
     workspace: dict[str, Any] | None = None
 
-    def active_job(self, device_id: str) -> dict[str, Any] | None:
+    def active_job(self, device_id: str) -> Job | None:
         """The device's running job, else its oldest queued one."""
         active = [
             j
@@ -105,7 +88,7 @@ class ForgeData:
         }
 
 
-def _finished_before(job: dict[str, Any], moment: datetime) -> bool:
+def _finished_before(job: Job, moment: datetime) -> bool:
     finished = dt_util.parse_datetime(job.get("finishedAt") or "")
     # Allow for clock skew between HA and the sidecar.
     return finished is not None and finished < moment - timedelta(minutes=1)
@@ -130,7 +113,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         self._log_tails = JobLogTails(hass, self._stream)
         self._relays: set[EventRelay] = set()
         self._issue_timer: CALLBACK_TYPE | None = None
-        self._job_waiters: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
+        self._job_waiters: dict[int, list[asyncio.Future[Job]]] = {}
         self._stream_started = dt_util.utcnow()
         # Sidecar device id → HA device id, filled in as the device entities are added.
         self.ha_devices: dict[str, str] = {}
@@ -156,17 +139,6 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         if not self.connected:
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="sidecar_unreachable")
         return self.data
-
-    async def async_before_snapshot(self) -> None:
-        """Fetch what the stream does not carry: settings and each device's last flash."""
-        self.data.settings = await self.client.settings()
-        flashes = await self.client.jobs(
-            action=",".join(FLASH_ACTIONS), state="succeeded", limit="500"
-        )
-        last: dict[str, dict[str, Any]] = {}
-        for job in flashes["jobs"]:  # newest first
-            last.setdefault(job["deviceId"], job)
-        self.data.last_flash = last
 
     # ---- events ---------------------------------------------------------------------------------
 
@@ -252,11 +224,9 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         else:
             self.data.workers[event["id"]] = event["worker"]
 
-    def _maybe_finished(self, old: dict[str, Any] | None, job: dict[str, Any]) -> None:
+    def _maybe_finished(self, old: Job | None, job: Job) -> None:
         if job["state"] not in TERMINAL_JOB_STATES:
             return
-        if job["state"] == "succeeded" and job["action"] in FLASH_ACTIONS:
-            self.data.last_flash[job["deviceId"]] = job
         firmware = ota_image(job.get("firmware") or [])
         duration = job.get("durationMs")
         self.hass.bus.async_fire(
@@ -276,19 +246,19 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
             },
         )
 
-    def _resolve_waiters(self, job: dict[str, Any]) -> None:
+    def _resolve_waiters(self, job: Job) -> None:
         if job["state"] not in TERMINAL_JOB_STATES:
             return
         for fut in self._job_waiters.pop(int(job["id"]), []):
             if not fut.done():
                 fut.set_result(job)
 
-    async def async_wait_job(self, job_id: int, timeout: float) -> dict[str, Any]:
+    async def async_wait_job(self, job_id: int, timeout: float) -> Job:
         """Wait until the job is finished; return it (raises TimeoutError)."""
         job = self.data.jobs.get(job_id)
         if job is not None and job["state"] in TERMINAL_JOB_STATES:
             return job
-        fut: asyncio.Future[dict[str, Any]] = self.hass.loop.create_future()
+        fut: asyncio.Future[Job] = self.hass.loop.create_future()
         self._job_waiters.setdefault(job_id, []).append(fut)
         try:
             async with asyncio.timeout(timeout):

@@ -14,8 +14,9 @@ from yarl import URL
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .api import ForgeError
 from .const import CONF_TOKEN, CONF_URL
-from .coordinator import ForgeConfigEntry
+from .entry_data import ForgeConfigEntry
 from .frontend import DATA_CARD_URL
 
 TO_REDACT = {
@@ -66,6 +67,11 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     data = coordinator.data
+    try:
+        # Fetched now: the integration itself never needs the fleet settings.
+        settings: dict[str, Any] = await runtime.client.settings()
+    except ForgeError as err:
+        settings = {"error": str(err)}
     redacted = async_redact_data(
         {
             "entry": {
@@ -82,7 +88,7 @@ async def async_get_config_entry_diagnostics(
             },
             "card_url": hass.data.get(DATA_CARD_URL),
             "info": runtime.info,
-            "settings": data.settings,
+            "settings": settings,
             "devices": list(data.devices.values()),
             "workers": list(data.workers.values()),
             "jobs": sorted(data.jobs.values(), key=lambda j: j["id"], reverse=True)[:50],
@@ -90,4 +96,5 @@ async def async_get_config_entry_diagnostics(
         TO_REDACT,
     )
     # Longest first, so a value containing another is replaced whole.
-    return _scrub(redacted, sorted(_secrets(entry), key=len, reverse=True))
+    scrubbed: dict[str, Any] = _scrub(redacted, sorted(_secrets(entry), key=len, reverse=True))
+    return scrubbed

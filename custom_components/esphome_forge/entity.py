@@ -14,8 +14,7 @@ Three kinds of HA devices carry our entities:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant, callback
@@ -27,8 +26,10 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from . import permissions
 from .const import DOMAIN, PRODUCT_NAME, SINGLE_OWNER_DEVICES_SINCE
-from .coordinator import ForgeConfigEntry, ForgeCoordinator
+from .coordinator import ForgeCoordinator
+from .entry_data import ForgeConfigEntry
 from .esphome_device import find_esphome_device, node_mac
+from .models import Device, Worker
 from .naming import worker_device_name
 
 
@@ -37,7 +38,7 @@ def single_owner_devices() -> bool:
     return (MAJOR_VERSION, MINOR_VERSION) >= SINGLE_OWNER_DEVICES_SINCE
 
 
-def esphome_device_of(hass: HomeAssistant, node: dict[str, Any]) -> dr.DeviceEntry | None:
+def esphome_device_of(hass: HomeAssistant, node: Device) -> dr.DeviceEntry | None:
     """The ESPHome integration's device for a node, if ESPHome has it configured."""
     return find_esphome_device(
         hass, node_mac(node), node.get("name"), single_owner=single_owner_devices()
@@ -156,7 +157,7 @@ class ForgeNodeEntity(ForgeEntity):
             )
 
     @property
-    def node(self) -> dict[str, Any]:
+    def node(self) -> Device:
         """The sidecar's Device object."""
         return self.coordinator.data.devices[self.device_id]
 
@@ -199,7 +200,7 @@ class ForgeWorkerEntity(ForgeEntity):
         )
 
     @property
-    def worker(self) -> dict[str, Any]:
+    def worker(self) -> Worker:
         """The sidecar's Worker object."""
         return self.coordinator.data.workers[self.worker_id]
 
@@ -213,9 +214,9 @@ def async_setup_dynamic(
     entry: ForgeConfigEntry,
     async_add_entities: AddEntitiesCallback,
     *,
-    hub: Callable[[], list[ForgeEntity]] | None = None,
-    node: Callable[[str], list[ForgeEntity]] | None = None,
-    worker: Callable[[str], list[ForgeEntity]] | None = None,
+    hub: Callable[[], Sequence[ForgeEntity]] | None = None,
+    node: Callable[[str], Sequence[ForgeEntity]] | None = None,
+    worker: Callable[[str], Sequence[ForgeEntity]] | None = None,
 ) -> None:
     """Add entities for the hub now, and for every node and worker as the sidecar reports them."""
     coordinator = entry.runtime_data.coordinator

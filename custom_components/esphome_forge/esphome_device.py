@@ -8,7 +8,6 @@ sensor (its `status` sensor), whether HA is connected to it, and the versions in
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass
 from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, Platform
@@ -16,12 +15,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, format_mac
 
+from .models import Device
+
 ESPHOME_DOMAIN = "esphome"
 # The key ESPHome's config entries keep the device's hostname (`esphome.name`) under.
 CONF_DEVICE_NAME = "device_name"
 
 
-def node_mac(node: dict[str, Any]) -> str | None:
+def node_mac(node: Device) -> str | None:
     """The node's MAC: its config's (metadata block), else the one it advertises over mDNS."""
     mac = node.get("mac") or (node.get("presence") or {}).get("mac")
     return format_mac(mac) if mac else None
@@ -35,7 +36,8 @@ def _by_mac(hass: HomeAssistant, mac: str, single_owner: bool) -> dr.DeviceEntry
     connection = (CONNECTION_NETWORK_MAC, mac)
     by_connection = getattr(dev_reg, "async_get_device_by_connection", None)
     if single_owner and by_connection is not None:
-        return by_connection(connection, esphome_entry.entry_id)
+        found: dr.DeviceEntry | None = by_connection(connection, esphome_entry.entry_id)
+        return found
     device = dev_reg.async_get_device(connections={connection})
     if device is None or esphome_entry.entry_id not in device.config_entries:
         return None

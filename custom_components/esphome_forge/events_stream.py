@@ -22,7 +22,7 @@ from .api import ForgeAuthError, ForgeClient, ForgeError
 from .const import BACKOFF_INITIAL, BACKOFF_MAX, DOMAIN, LOGGER, WS_HEARTBEAT
 
 if TYPE_CHECKING:
-    from .coordinator import ForgeConfigEntry
+    from .entry_data import ForgeConfigEntry
 
 WS_MAX_MESSAGE = 64 * 1024 * 1024
 CLOSE_UNAUTHORIZED = 4003
@@ -30,9 +30,6 @@ CLOSE_UNAUTHORIZED = 4003
 
 class EventStreamHandler(Protocol):
     """What the stream tells its owner (the coordinator)."""
-
-    async def async_before_snapshot(self) -> None:
-        """A snapshot arrived: fetch what the stream does not carry before it is applied."""
 
     def handle_event(self, event: dict[str, Any]) -> None:
         """Apply one decoded event (snapshot, delta, log chunk, error)."""
@@ -161,7 +158,6 @@ class ForgeEventStream:
                         raise ForgeAuthError(event.get("message", "unauthorized"))
                     is_snapshot = event.get("type") == "snapshot"
                     if is_snapshot:
-                        await self.handler.async_before_snapshot()
                         got_snapshot = True
                     self.handler.handle_event(event)
                     if is_snapshot and not self._first_snapshot.done():

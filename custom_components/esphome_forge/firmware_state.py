@@ -21,6 +21,7 @@ there); this module only words the answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 import re
 from typing import Any, Final
@@ -60,21 +61,22 @@ def firmware_version(esphome_version: str | None, config_hash: str | None) -> st
     return f"{esphome_version}+{short}" if esphome_version else short
 
 
-def chosen_version(node: dict[str, Any], default_version: str | None) -> str | None:
-    """The ESPHome version the device's pin or the fleet default names; None: the worker decides."""
-    return node.get("targetVersion") or node.get("pinnedVersion") or default_version
+def chosen_version(node: Mapping[str, Any]) -> str | None:
+    """The ESPHome version the device's pin or the fleet default names; None: the worker decides.
+
+    The sidecar's `targetVersion` already is the pin, else the fleet default.
+    """
+    return node.get("targetVersion") or node.get("pinnedVersion")
 
 
-def target_version(
-    node: dict[str, Any], flash: dict[str, Any] | None, default_version: str | None
-) -> str | None:
+def target_version(node: Mapping[str, Any], flash: Mapping[str, Any] | None) -> str | None:
     """The ESPHome version Forge would build with.
 
     With neither a pin nor a fleet default the worker's own ESPHome decides; the sidecar then
     compares configs only, and so do we, assuming the version of the last build.
     """
     return (
-        chosen_version(node, default_version)
+        chosen_version(node)
         or (flash or {}).get("esphomeVersion")
         or (node.get("lastBuild") or {}).get("esphomeVersion")
     )
@@ -106,7 +108,7 @@ def is_older(candidate: str | None, running: str | None) -> bool:
         return False
 
 
-def _changes(flash: dict[str, Any], node: dict[str, Any], target: str | None) -> str:
+def _changes(flash: Mapping[str, Any], node: Mapping[str, Any], target: str | None) -> str:
     parts = []
     if flash.get("configHash") != node.get("configHash"):
         parts.append("the config changed since the last flash")
@@ -120,10 +122,9 @@ def _clip(text: str) -> str:
 
 
 def firmware_state(
-    node: dict[str, Any],
-    flash: dict[str, Any] | None,
+    node: Mapping[str, Any],
+    flash: Mapping[str, Any] | None,
     *,
-    default_version: str | None,
     reported_version: str | None,
 ) -> FirmwareState:
     """Installed and latest version, whether to offer Install, and why, for one node.
@@ -132,8 +133,8 @@ def firmware_state(
     `flash` the last job that flashed it (None: never by Forge), `reported_version` the ESPHome
     version HA's ESPHome integration reports (None: not known; the fallback for older sidecars).
     """
-    pinned = chosen_version(node, default_version)
-    target = target_version(node, flash, default_version)
+    pinned = chosen_version(node)
+    target = target_version(node, flash)
     would_build = firmware_version(target, node.get("configHash"))
     running_fw = node.get("running") or {}
     match = running_fw.get("match")
@@ -262,7 +263,7 @@ _COMPILE_SHARE: Final = 90
 PERCENT_STEP: Final = 10
 
 
-def install_percentage(job: dict[str, Any] | None) -> int | None:
+def install_percentage(job: Mapping[str, Any] | None) -> int | None:
     """Progress of a whole install (compile 0 to 90 %, upload 90 to 100 %) in 10 % steps.
 
     Steps keep history small: every change of an entity's attributes is a recorder row, and the

@@ -27,7 +27,9 @@ from .const import (
 )
 
 if TYPE_CHECKING:
-    from .coordinator import ForgeConfigEntry, ForgeCoordinator, ForgeData
+    from .coordinator import ForgeCoordinator, ForgeData
+    from .entry_data import ForgeConfigEntry
+    from .models import Device
 
 
 def _after(timestamp: str | None, moment: datetime) -> bool:
@@ -89,9 +91,9 @@ class FleetEvents:
             self._maybe_release(old, data.esphome_release)
 
     @callback
-    def device_changed(self, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    def device_changed(self, old: Device | None, new: Device) -> None:
         """A device went offline or came back (only when the sidecar reports `online`)."""
-        was = (old or {}).get("online")
+        was = old.get("online") if old else None
         now = new.get("online")
         if not isinstance(was, bool) or not isinstance(now, bool) or was == now:
             return

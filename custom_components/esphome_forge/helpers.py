@@ -12,7 +12,7 @@ from .api import ForgeApiError, ForgeAuthError, ForgeConnectionError, ForgeError
 from .const import DOMAIN
 
 if TYPE_CHECKING:
-    from .coordinator import ForgeConfigEntry
+    from .entry_data import ForgeConfigEntry
 
 
 @asynccontextmanager

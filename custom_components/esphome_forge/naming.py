@@ -6,14 +6,15 @@ The entry's title names the hub device and its workers, and through them the ent
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from yarl import URL
 
 from .const import PRODUCT_NAME
 
 if TYPE_CHECKING:
-    from .coordinator import ForgeConfigEntry
+    from .entry_data import ForgeConfigEntry
+    from .models import Worker
 
 
 def default_title(taken: set[str], url: str) -> str:
@@ -37,7 +38,7 @@ def legacy_title(url: str) -> str:
     return f"{PRODUCT_NAME} ({parsed.host}:{parsed.port})"
 
 
-def worker_device_name(entry: ForgeConfigEntry, worker: dict[str, Any]) -> str:
+def worker_device_name(entry: ForgeConfigEntry, worker: Worker) -> str:
     """Named after the sidecar, so two sidecars' built-in workers differ."""
     if worker.get("local"):
         return f"{entry.title} local worker"

@@ -7,8 +7,8 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ForgeConfigEntry
 from .entity import ForgeWorkerEntity, async_setup_dynamic
+from .entry_data import ForgeConfigEntry
 from .helpers import forge_call
 
 PARALLEL_UPDATES = 1

@@ -12,8 +12,9 @@ compile button, a worker's build slots and its clean-cache button. Open: `valida
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
+from typing import Any
 
 from homeassistant.core import Context, HomeAssistant, ServiceCall, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError, Unauthorized, UnknownUser
@@ -47,7 +48,7 @@ async def async_require_admin(hass: HomeAssistant, context: Context | None, acti
         raise AdminRequired(context, action)
 
 
-type ServiceHandler = Callable[[ServiceCall], Awaitable[ServiceResponse]]
+type ServiceHandler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
 
 def admin_only(handler: ServiceHandler) -> ServiceHandler:

@@ -26,8 +26,8 @@ from homeassistant.helpers.event import (
 
 from .api import ForgeApiError, ForgeError
 from .const import LOGGER
-from .coordinator import ForgeConfigEntry
 from .entity import esphome_device_of
+from .entry_data import ForgeConfigEntry
 from .esphome_device import connection_state, esphome_entity_ids
 from .firmware_state import reported_esphome_version, reported_project_version
 

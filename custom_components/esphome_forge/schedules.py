@@ -13,9 +13,10 @@ from homeassistant.util import dt as dt_util
 
 if TYPE_CHECKING:
     from .coordinator import ForgeData
+    from .models import Device
 
 
-def covers(schedule: dict[str, Any], device: dict[str, Any]) -> bool:
+def covers(schedule: dict[str, Any], device: Device) -> bool:
     """Whether the schedule's target includes the device: itself, one of its tags, or the fleet."""
     target = schedule.get("target") or {}
     kind = target.get("kind")

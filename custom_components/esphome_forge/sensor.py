@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,8 +18,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import BUILD_STATUS_OPTIONS, TERMINAL_JOB_STATES, TRUST_OPTIONS, ota_image, trust_option
-from .coordinator import ForgeConfigEntry, ForgeData
+from .coordinator import ForgeData
 from .entity import ForgeHubEntity, ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic
+from .entry_data import ForgeConfigEntry
+from .models import Device, Worker
 from .schedules import next_run, next_run_for_device, schedule_attributes
 
 PARALLEL_UPDATES = 0
@@ -33,7 +35,7 @@ _FINISHED_STATUS = {
 }
 
 
-def _current_job(data: ForgeData, device_id: str) -> dict[str, Any] | None:
+def _current_job(data: ForgeData, device_id: str) -> Mapping[str, Any] | None:
     """The job the build status describes: the active one, else the last finished build."""
     if (job := data.active_job(device_id)) is not None:
         return job
@@ -67,7 +69,7 @@ def build_status(data: ForgeData, device_id: str) -> str:
     return _FINISHED_STATUS.get(job["state"], "idle")
 
 
-def _ota_digest(job: dict[str, Any]) -> str | None:
+def _ota_digest(job: Mapping[str, Any]) -> str | None:
     image = ota_image(job.get("firmware") or [])
     return image["sha256"] if image else None
 
@@ -84,7 +86,8 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
         None,
     )
     # The config history: the commit the job built, the last build's commit and the changes since.
-    history = (data.devices.get(device_id) or {}).get("configHistory") or {}
+    device = data.devices.get(device_id)
+    history = (device.get("configHistory") if device else None) or {}
     config = {
         "built_from_commit": history.get("builtFrom"),
         "changes_since_build": history.get("changesSince"),
@@ -121,7 +124,8 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
 
 
 def _trust(data: ForgeData, device_id: str) -> dict[str, Any]:
-    return data.devices[device_id]["trust"]["running"]
+    running: dict[str, Any] = data.devices[device_id]["trust"]["running"]
+    return running
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,7 +140,7 @@ class ForgeNodeSensorDescription(SensorEntityDescription):
 class ForgeWorkerSensorDescription(SensorEntityDescription):
     """A per-worker sensor."""
 
-    value_fn: Callable[[dict[str, Any]], int | None]
+    value_fn: Callable[[Worker], int | None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,7 +187,7 @@ WORKER_SENSORS: tuple[ForgeWorkerSensorDescription, ...] = (
 )
 
 
-def _not_verified(data: ForgeData) -> list[dict[str, Any]]:
+def _not_verified(data: ForgeData) -> list[Device]:
     return [d for d in data.devices.values() if d["trust"]["running"]["state"] != "verified"]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from homeassistant.core import ServiceResponse
 
 from .const import trust_option
-from .coordinator import ForgeConfigEntry
+from .entry_data import ForgeConfigEntry
 
 NO_LOCATION: dict[str, Any] = {"path": None, "file": None, "line": None}
 
@@ -38,7 +39,7 @@ def skipped_devices(entry: ForgeConfigEntry, result: dict[str, Any]) -> list[dic
     ]
 
 
-def cancelled_job(entry: ForgeConfigEntry, job: dict[str, Any]) -> dict[str, Any]:
+def cancelled_job(entry: ForgeConfigEntry, job: Mapping[str, Any]) -> dict[str, Any]:
     """One job `cancel` acted on."""
     return {
         "job_id": job["id"],

@@ -13,8 +13,8 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er, target as target_helpers
 
 from .const import DOMAIN
-from .coordinator import ForgeConfigEntry
 from .entity import parse_unique_id
+from .entry_data import ForgeConfigEntry
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 

@@ -32,7 +32,7 @@ from .const import (
     JOB_PRIORITIES,
     TERMINAL_JOB_STATES,
 )
-from .coordinator import ForgeConfigEntry
+from .entry_data import ForgeConfigEntry
 from .helpers import forge_call
 from .permissions import admin_only
 from .service_responses import (
@@ -308,7 +308,7 @@ async def _revoke(call: ServiceCall) -> ServiceResponse:
         raise invalid("invalid_digest", digest=artifact)
     entry = single_entry(call.hass, call)
     kind = "artifact" if artifact is not None else "signer"
-    value = artifact if artifact is not None else signer
+    value = str(artifact if artifact is not None else signer)
     # The sidecar's revocation entry: an artifact by digest, a signer by key hint.
     revocation = {"kind": kind, "sha256" if kind == "artifact" else "keyHint": value}
     revocation["reason"] = data[ATTR_REASON]

@@ -8,7 +8,7 @@ from homeassistant.components import system_health
 from homeassistant.core import HomeAssistant, callback
 
 from .const import API_PREFIX, DOMAIN
-from .coordinator import ForgeConfigEntry
+from .entry_data import ForgeConfigEntry
 
 
 @callback

@@ -21,7 +21,7 @@ from .api import ForgeApiError, ForgeClient, ForgeError
 from .const import DOMAIN, ISSUE_REVOCATION_LIST, ISSUE_TRUST_LOG, LOGGER, TRUST_STATUS_DEBOUNCE
 
 if TYPE_CHECKING:
-    from .coordinator import ForgeConfigEntry
+    from .entry_data import ForgeConfigEntry
 
 # How many of the audit's named problems an issue quotes.
 MAX_PROBLEMS_SHOWN = 5

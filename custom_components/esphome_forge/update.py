@@ -22,8 +22,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_device_registry_updated_event
 
 from .const import DOMAIN, ESPHOME_CHANGELOG_URL, FLASH_ACTIONS
-from .coordinator import ForgeConfigEntry
 from .entity import ForgeNodeEntity, async_setup_dynamic
+from .entry_data import ForgeConfigEntry
 from .firmware_state import (
     FirmwareState,
     firmware_state,
@@ -32,6 +32,7 @@ from .firmware_state import (
     target_version,
 )
 from .helpers import forge_call
+from .models import Job, LastFlash
 
 PARALLEL_UPDATES = 1
 
@@ -78,15 +79,9 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
         self.async_write_ha_state()
 
     @property
-    def _flash(self) -> dict[str, Any] | None:
-        """The last job that flashed the node (the Device's `lastFlash` on current sidecars)."""
-        if "lastFlash" in self.node:
-            return self.node["lastFlash"]
-        return self.coordinator.data.last_flash.get(self.device_id)
-
-    @property
-    def _default_version(self) -> str | None:
-        return self.coordinator.data.settings.get("defaultEsphomeVersion")
+    def _flash(self) -> LastFlash | None:
+        """What Forge last flashed to the node (the Device's `lastFlash`)."""
+        return self.node.get("lastFlash")
 
     def _reported_version(self) -> str | None:
         if self.esphome_device_id is None:
@@ -99,7 +94,6 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
         return firmware_state(
             self.node,
             self._flash,
-            default_version=self._default_version,
             reported_version=self._reported_version(),
         )
 
@@ -136,13 +130,13 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
     @property
     def release_url(self) -> str | None:
         """ESPHome's changelog for the release Forge builds with."""
-        version = target_version(self.node, self._flash, self._default_version)
+        version = target_version(self.node, self._flash)
         if not version or version == "dev":
             return None
         year, month, *_ = version.split(".")
         return ESPHOME_CHANGELOG_URL.format(version=f"{year}.{month}.0")
 
-    def _flash_in_progress(self) -> dict[str, Any] | None:
+    def _flash_in_progress(self) -> Job | None:
         job = self.coordinator.data.active_job(self.device_id)
         if job is not None and job["action"] in FLASH_ACTIONS:
             return job

@@ -23,6 +23,7 @@ fallback when the blocks cannot be read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import re
 from typing import Any
 
@@ -91,7 +92,7 @@ def parse_validation_log(log: str) -> list[dict[str, Any]]:
     )
 
 
-def job_validation_errors(job: dict[str, Any]) -> list[dict[str, Any]] | None:
+def job_validation_errors(job: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """Structured errors from the Job itself; None when the sidecar does not publish them (older).
 
     ESPHome's config path (e.g. `sensor.template`) leads the message there; `path` stays None.

@@ -11,14 +11,11 @@ from typing import Any
 import voluptuous as vol
 
 from homeassistant.components import websocket_api
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 
-from .api import ForgeApiError, ForgeError
 from .const import DOMAIN, JOB_PRIORITIES
-from .coordinator import ForgeConfigEntry
-
-ATTR_ENTRY_ID = "entry_id"
+from .websocket_config import async_setup_config_websocket
+from .websocket_helpers import ATTR_ENTRY_ID, forge_errors, loaded_entry
 
 
 @callback
@@ -30,50 +27,7 @@ def async_setup_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_upload)
     websocket_api.async_register_command(hass, ws_cancel)
     websocket_api.async_register_command(hass, ws_trust_status)
-    # The config editor's commands (websocket_config.py); imported here to avoid an import cycle.
-    from .websocket_config import async_setup_config_websocket  # noqa: PLC0415
-
     async_setup_config_websocket(hass)
-
-
-def _entry(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> ForgeConfigEntry | None:
-    """The requested entry (default: the first loaded one); sends not_found otherwise."""
-    if entry_id := msg.get(ATTR_ENTRY_ID):
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is not None and entry.domain == DOMAIN and entry.state is ConfigEntryState.LOADED:
-            return entry
-        connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, f"No loaded entry {entry_id}")
-        return None
-    if entries := hass.config_entries.async_loaded_entries(DOMAIN):
-        return entries[0]
-    entries = hass.config_entries.async_entries(DOMAIN)
-    if any(e.state is ConfigEntryState.SETUP_RETRY for e in entries):
-        # Usually the sidecar was unreachable when HA started; the card asks again.
-        message = (
-            "Forge for ESPHome is not connected to its sidecar yet; Home Assistant keeps retrying"
-        )
-    elif entries:
-        message = "Forge for ESPHome is not loaded (see Settings → Devices & services)"
-    else:
-        message = "Forge for ESPHome is not set up"
-    connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, message)
-    return None
-
-
-def _send_forge_error(
-    connection: websocket_api.ActiveConnection, msg_id: int, err: ForgeError
-) -> None:
-    if isinstance(err, ForgeApiError) and err.status == 404:
-        connection.send_error(msg_id, websocket_api.ERR_NOT_FOUND, err.message)
-    elif isinstance(err, ForgeApiError) and err.status == 403:
-        connection.send_error(msg_id, websocket_api.ERR_UNAUTHORIZED, err.message)
-    elif isinstance(err, ForgeApiError) and err.status == 400:
-        connection.send_error(msg_id, websocket_api.ERR_INVALID_FORMAT, err.message)
-    else:
-        message = err.message if isinstance(err, ForgeApiError) else str(err)
-        connection.send_error(msg_id, websocket_api.ERR_HOME_ASSISTANT_ERROR, message)
 
 
 @websocket_api.websocket_command(
@@ -87,7 +41,7 @@ def ws_subscribe(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """A snapshot, then the sidecar's device / job / worker deltas (a fresh snapshot on reconnect)."""
-    if (entry := _entry(hass, connection, msg)) is None:
+    if (entry := loaded_entry(hass, connection, msg)) is None:
         return
     coordinator = entry.runtime_data.coordinator
     msg_id = msg["id"]
@@ -113,20 +67,17 @@ def ws_subscribe(
     }
 )
 @websocket_api.async_response
+@forge_errors
 async def ws_job_log(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """`log` events from the given byte offset, then `log_end` when the job finishes."""
-    if (entry := _entry(hass, connection, msg)) is None:
+    if (entry := loaded_entry(hass, connection, msg)) is None:
         return
     runtime = entry.runtime_data
     msg_id = msg["id"]
-    try:
-        # Checked over REST first: the stream's own not-found error names no request.
-        await runtime.client.job(msg["job_id"])
-    except ForgeError as err:
-        _send_forge_error(connection, msg_id, err)
-        return
+    # Checked over REST first: the stream's own not-found error names no request.
+    await runtime.client.job(msg["job_id"])
 
     @callback
     def send(event: dict[str, Any]) -> None:
@@ -154,20 +105,17 @@ async def ws_job_log(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_compile(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Queue compile (+ upload) jobs; answer with the sidecar's CreateJobsResponse."""
-    if (entry := _entry(hass, connection, msg)) is None:
+    if (entry := loaded_entry(hass, connection, msg)) is None:
         return
     action = "compile_upload" if msg["upload"] else "compile"
-    try:
-        result = await entry.runtime_data.client.create_jobs(
-            action, msg["device_ids"], priority=msg["priority"], source="card"
-        )
-    except ForgeError as err:
-        _send_forge_error(connection, msg["id"], err)
-        return
+    result = await entry.runtime_data.client.create_jobs(
+        action, msg["device_ids"], priority=msg["priority"], source="card"
+    )
     connection.send_result(msg["id"], result)
 
 
@@ -181,20 +129,17 @@ async def ws_compile(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_upload(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Flash stored firmware without recompiling."""
-    if (entry := _entry(hass, connection, msg)) is None:
+    if (entry := loaded_entry(hass, connection, msg)) is None:
         return
     params = {"firmwareSha256": msg["firmware_sha256"]} if "firmware_sha256" in msg else {}
-    try:
-        result = await entry.runtime_data.client.create_jobs(
-            "upload", msg["device_ids"], priority="interactive", params=params, source="card"
-        )
-    except ForgeError as err:
-        _send_forge_error(connection, msg["id"], err)
-        return
+    result = await entry.runtime_data.client.create_jobs(
+        "upload", msg["device_ids"], priority="interactive", params=params, source="card"
+    )
     connection.send_result(msg["id"], result)
 
 
@@ -207,17 +152,14 @@ async def ws_upload(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_cancel(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Cancel a job; answer with the sidecar's Job."""
-    if (entry := _entry(hass, connection, msg)) is None:
+    if (entry := loaded_entry(hass, connection, msg)) is None:
         return
-    try:
-        job = await entry.runtime_data.client.cancel_job(msg["job_id"])
-    except ForgeError as err:
-        _send_forge_error(connection, msg["id"], err)
-        return
+    job = await entry.runtime_data.client.cancel_job(msg["job_id"])
     connection.send_result(msg["id"], job)
 
 
@@ -229,15 +171,12 @@ async def ws_cancel(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_trust_status(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """The sidecar's TrustStatus, fetched now (it also updates the trust repairs issues)."""
-    if (entry := _entry(hass, connection, msg)) is None:
+    if (entry := loaded_entry(hass, connection, msg)) is None:
         return
-    try:
-        status = await entry.runtime_data.trust.async_fetch()
-    except ForgeError as err:
-        _send_forge_error(connection, msg["id"], err)
-        return
+    status = await entry.runtime_data.trust.async_fetch()
     connection.send_result(msg["id"], status)

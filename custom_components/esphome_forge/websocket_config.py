@@ -10,6 +10,7 @@ details.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import voluptuous as vol
@@ -17,9 +18,9 @@ import voluptuous as vol
 from homeassistant.components import websocket_api
 from homeassistant.core import HomeAssistant, callback
 
-from .api import ForgeApiError, ForgeError
+from .api import ForgeApiError
 from .const import DOMAIN
-from .websocket import ATTR_ENTRY_ID, _entry, _send_forge_error
+from .websocket_helpers import ATTR_ENTRY_ID, forge_errors, loaded_entry
 from .workspace_client import WorkspaceClient, actor_headers
 
 COMMIT = vol.All(str, vol.Match(r"^[0-9a-f]{7,64}$"))
@@ -34,8 +35,10 @@ def async_setup_config_websocket(hass: HomeAssistant) -> None:
         websocket_api.async_register_command(hass, command)
 
 
-def _workspace(hass: HomeAssistant, connection: Any, msg: dict[str, Any]) -> WorkspaceClient | None:
-    if (entry := _entry(hass, connection, msg)) is None:
+def _workspace(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> WorkspaceClient | None:
+    if (entry := loaded_entry(hass, connection, msg)) is None:
         return None
     return WorkspaceClient(entry.runtime_data.client)
 
@@ -44,13 +47,10 @@ def _card_headers(connection: websocket_api.ActiveConnection) -> dict[str, str]:
     return actor_headers(connection.user.name if connection.user else None, "card")
 
 
-async def _answer(connection: Any, msg_id: int, call: Any) -> None:
-    try:
-        result = await call
-    except ForgeError as err:
-        _send_forge_error(connection, msg_id, err)
-        return
-    connection.send_result(msg_id, result)
+async def _answer(
+    connection: websocket_api.ActiveConnection, msg_id: int, call: Awaitable[Any]
+) -> None:
+    connection.send_result(msg_id, await call)
 
 
 @websocket_api.websocket_command(
@@ -63,6 +63,7 @@ async def _answer(connection: Any, msg_id: int, call: Any) -> None:
     }
 )
 @websocket_api.async_response
+@forge_errors
 async def ws_read(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -95,6 +96,7 @@ async def ws_read(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_save(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -113,11 +115,7 @@ async def ws_save(
         if err.status == 409 and isinstance(err.details, dict):
             connection.send_result(msg["id"], {"conflict": err.details, "message": err.message})
             return
-        _send_forge_error(connection, msg["id"], err)
-        return
-    except ForgeError as err:
-        _send_forge_error(connection, msg["id"], err)
-        return
+        raise
     connection.send_result(msg["id"], {"saved": saved})
 
 
@@ -131,6 +129,7 @@ async def ws_save(
     }
 )
 @websocket_api.async_response
+@forge_errors
 async def ws_history(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -150,6 +149,7 @@ async def ws_history(
     }
 )
 @websocket_api.async_response
+@forge_errors
 async def ws_diff(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -169,6 +169,7 @@ async def ws_diff(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_restore(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -186,6 +187,7 @@ async def ws_restore(
     {vol.Required("type"): f"{DOMAIN}/config_templates", vol.Optional(ATTR_ENTRY_ID): str}
 )
 @websocket_api.async_response
+@forge_errors
 async def ws_templates(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -207,6 +209,7 @@ async def ws_templates(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_create(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:

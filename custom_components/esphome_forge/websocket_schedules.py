@@ -14,9 +14,9 @@ import voluptuous as vol
 from homeassistant.components import websocket_api
 from homeassistant.core import HomeAssistant, callback
 
-from .api import ForgeClient, ForgeError
+from .api import ForgeClient
 from .const import DOMAIN
-from .websocket import ATTR_ENTRY_ID, _entry, _send_forge_error
+from .websocket_helpers import ATTR_ENTRY_ID, forge_errors, loaded_entry
 
 
 @callback
@@ -34,15 +34,10 @@ async def _forward(
     msg: dict[str, Any],
     call: Callable[[ForgeClient], Awaitable[Any]],
 ) -> None:
-    """Run one sidecar call for the command and answer with its result or its error."""
-    if (entry := _entry(hass, connection, msg)) is None:
+    """Run one sidecar call for the command and answer with its result (errors: forge_errors)."""
+    if (entry := loaded_entry(hass, connection, msg)) is None:
         return
-    try:
-        result = await call(entry.runtime_data.client)
-    except ForgeError as err:
-        _send_forge_error(connection, msg["id"], err)
-        return
-    connection.send_result(msg["id"], result)
+    connection.send_result(msg["id"], await call(entry.runtime_data.client))
 
 
 @websocket_api.websocket_command(
@@ -54,6 +49,7 @@ async def _forward(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_schedule_create(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -71,6 +67,7 @@ async def ws_schedule_create(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_schedule_update(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -89,6 +86,7 @@ async def ws_schedule_update(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_schedule_delete(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -105,6 +103,7 @@ async def ws_schedule_delete(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_schedule_run(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:

@@ -41,13 +41,13 @@ class WorkspaceClient:
 
     async def read(self, device_id: str, path: str | None = None) -> dict[str, Any]:
         """GET /devices/:id/config → WorkspaceFile."""
-        return await self.client.request(
+        return await self.client.request_object(
             "GET", f"{_dev(device_id)}/config", params=_params(path=path)
         )
 
     async def read_secrets(self) -> dict[str, Any]:
         """GET /workspace/files?path=secrets.yaml&reveal=true (administrators only, asked explicitly)."""
-        return await self.client.request(
+        return await self.client.request_object(
             "GET", "/workspace/files", params={"path": "secrets.yaml", "reveal": "true"}
         )
 
@@ -60,7 +60,7 @@ class WorkspaceClient:
         path: str | None = None,
     ) -> dict[str, Any]:
         """PUT /devices/:id/config with If-Match → SaveFileResponse (409 is a ForgeApiError with details)."""
-        return await self.client.request(
+        return await self.client.request_object(
             "PUT",
             f"{_dev(device_id)}/config",
             json={"content": content},
@@ -70,30 +70,30 @@ class WorkspaceClient:
 
     async def history(self, device_id: str, offset: int, limit: int) -> dict[str, Any]:
         """GET /devices/:id/history → HistoryPage."""
-        return await self.client.request(
+        return await self.client.request_object(
             "GET", f"{_dev(device_id)}/history", params=_params(offset=offset, limit=limit)
         )
 
     async def diff(self, device_id: str, frm: str, to: str | None = None) -> dict[str, Any]:
         """GET /devices/:id/diff → DiffResponse."""
-        return await self.client.request(
+        return await self.client.request_object(
             "GET", f"{_dev(device_id)}/diff", params=_params(**{"from": frm, "to": to})
         )
 
     async def restore(self, device_id: str, commit: str, headers: dict[str, str]) -> dict[str, Any]:
         """POST /devices/:id/restore → RestoreResponse (a new commit)."""
-        return await self.client.request(
+        return await self.client.request_object(
             "POST", f"{_dev(device_id)}/restore", json={"commit": commit}, headers=headers
         )
 
     async def templates(self) -> dict[str, Any]:
         """GET /workspace/templates → templates and secret key names (never values)."""
-        return await self.client.request("GET", "/workspace/templates")
+        return await self.client.request_object("GET", "/workspace/templates")
 
     async def create(self, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         """POST /devices → CreateDeviceResponse."""
-        return await self.client.request("POST", "/devices", json=body, headers=headers)
+        return await self.client.request_object("POST", "/devices", json=body, headers=headers)
 
     async def status(self) -> dict[str, Any]:
         """GET /workspace → WorkspaceStatus (head, remote push state)."""
-        return await self.client.request("GET", "/workspace")
+        return await self.client.request_object("GET", "/workspace")
