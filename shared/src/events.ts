@@ -115,8 +115,8 @@ export const WorkspaceEvent = z.object({
   seq: z.number().int(),
   status: WorkspaceStatus,
 });
-export const LogEvent = z.object({
-  type: z.literal("log"),
+/** One piece of a job's stored log: the queue emits it, the event bus fans it out, `log` events carry it. */
+export const LogChunk = z.object({
   jobId: z.number().int(),
   /** Byte offset of `chunk` in the stored log; lets a client resume without gaps or repeats. */
   offset: z.number().int(),
@@ -124,7 +124,11 @@ export const LogEvent = z.object({
   /** True when older output before `offset` was dropped by the log cap. */
   truncatedBefore: z.boolean().optional(),
 });
+export type LogChunk = z.infer<typeof LogChunk>;
+export const LogEvent = z.object({ type: z.literal("log"), ...LogChunk.shape });
+export type LogEvent = z.infer<typeof LogEvent>;
 export const LogEndEvent = z.object({ type: z.literal("log_end"), jobId: z.number().int(), state: z.string() });
+export type LogEndEvent = z.infer<typeof LogEndEvent>;
 export const PongEvent = z.object({ type: z.literal("pong"), id: z.number().int().optional() });
 export const ErrorEvent = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
 

@@ -6,6 +6,8 @@ import type {
   Device,
   EsphomeRelease,
   Job,
+  LogEndEvent,
+  LogEvent as SharedLogEvent,
   Schedule,
   ScheduleCreate,
   SchedulePatch,
@@ -49,18 +51,9 @@ export interface ForgeState {
 
 export type StateEvent = SnapshotEvent | DeltaEvent;
 
-export interface LogChunkEvent {
-  type: "log";
-  jobId: number;
-  offset: number;
-  chunk: string;
-  truncatedBefore?: boolean;
-}
-export interface LogEndEvent {
-  type: "log_end";
-  jobId: number;
-  state: string;
-}
+/** A `log` event (a LogChunk, shared/src/events.ts) or the `log_end` that follows the last one. */
+export type LogChunkEvent = SharedLogEvent;
+export type { LogEndEvent };
 export type LogEvent = LogChunkEvent | LogEndEvent;
 
 /** What a log subscriber receives: gap-free text in order, a truncation notice, the end. */

@@ -7,17 +7,11 @@ import type {
   Device,
   EsphomeRelease,
   Job,
+  LogChunk,
   Schedule,
   Worker,
   WorkspaceStatus,
 } from "@esphome-forge/shared";
-
-export interface LogChunkEvent {
-  jobId: number;
-  offset: number;
-  chunk: string;
-  truncatedBefore?: boolean;
-}
 
 export class EventBus {
   private seq = 0;
@@ -64,7 +58,7 @@ export class EventBus {
     this.emit({ type: "workspace", seq: ++this.seq, status });
   }
 
-  log(event: LogChunkEvent): void {
+  log(event: LogChunk): void {
     this.emitter.emit("log", event);
   }
 
@@ -73,7 +67,7 @@ export class EventBus {
     return () => this.emitter.off("delta", fn);
   }
 
-  onLog(fn: (e: LogChunkEvent) => void): () => void {
+  onLog(fn: (e: LogChunk) => void): () => void {
     this.emitter.on("log", fn);
     return () => this.emitter.off("log", fn);
   }

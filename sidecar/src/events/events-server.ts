@@ -12,6 +12,7 @@ import {
   SLOW_CONSUMER_REASON,
   TERMINAL_JOB_STATES,
   type EventsServerMessage,
+  type LogChunk,
   type SnapshotEvent,
 } from "@esphome-forge/shared";
 import type { UpgradeEndpoint } from "../edge/upgrade-gate.js";
@@ -19,7 +20,7 @@ import type { JobQueue } from "../queue/job-queue.js";
 import { describeIssues } from "../util/describe-issues.js";
 import { authenticateEvents, type EventsPrincipal } from "./events-auth.js";
 import { sendCorked } from "./corked-send.js";
-import type { EventBus, LogChunkEvent } from "./event-bus.js";
+import type { EventBus } from "./event-bus.js";
 import type { EventTickets } from "./event-tickets.js";
 
 /** Buffered bytes beyond which a subscriber is considered too slow and is disconnected. */
@@ -196,9 +197,9 @@ function send(ws: WebSocket, msg: EventsServerMessage): void {
   else sendCorked(ws, text);
 }
 
-const logMessages = new WeakMap<LogChunkEvent, EventsServerMessage>();
+const logMessages = new WeakMap<LogChunk, EventsServerMessage>();
 /** The same log chunk object for every subscriber, so its JSON is built once too. */
-function logMessage(e: LogChunkEvent): EventsServerMessage {
+function logMessage(e: LogChunk): EventsServerMessage {
   let m = logMessages.get(e);
   if (!m) {
     m = { type: "log", ...e };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { LogChunk } from "./job-queue.js";
+import type { LogChunk } from "@esphome-forge/shared";
 import { queueFixture, req } from "../../test-support/queue-fixture.js";
 
 const CAP = 16_384;

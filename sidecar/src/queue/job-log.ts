@@ -2,6 +2,7 @@
 // once the kept bytes pass the cap, the oldest chunks go until at most 7/8 of the cap remains, so
 // trimming happens once per cap/8 bytes instead of on every append, and the dropped region is
 // always far larger than the marker line that stands in for it.
+import type { LogChunk } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 
 export interface LogRead {
@@ -12,12 +13,9 @@ export interface LogRead {
   truncatedBefore: boolean;
 }
 
-export interface AppendedChunk {
-  offset: number;
-  chunk: string;
-  /** True when the head of this very chunk was dropped (it alone exceeded the cap). */
-  truncatedBefore: boolean;
-}
+/** A stored chunk (the shared LogChunk without its job); `truncatedBefore` is also true when the
+ * head of this very chunk was dropped (it alone exceeded the cap). */
+export type AppendedChunk = Required<Omit<LogChunk, "jobId">>;
 
 interface Extent {
   log_bytes: number;

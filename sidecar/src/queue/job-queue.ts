@@ -9,6 +9,7 @@ import {
   type Job,
   type JobAction,
   type JobPhase,
+  type LogChunk,
   type Settings,
   type ValidationError,
 } from "@esphome-forge/shared";
@@ -37,13 +38,6 @@ export interface JobResult {
   esphomeVersion: string | null;
   /** A validate job's structured errors (kept with the job; empty when none). */
   validationErrors?: ValidationError[];
-}
-
-export interface LogChunk {
-  jobId: number;
-  offset: number;
-  chunk: string;
-  truncatedBefore: boolean;
 }
 
 export interface JobQueueEvents {
