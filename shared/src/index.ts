@@ -10,6 +10,7 @@ export * from "./discovery.js";
 export * from "./presence.js";
 export * from "./openapi.js";
 export * from "./worker-version.js";
+export * from "./backoff.js";
 export * from "./cron.js";
 export * from "./schedules.js";
 export * from "./notifications.js";

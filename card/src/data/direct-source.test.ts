@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { makeJob, makeSnapshot, verdict } from "../../test/support/fixtures/fleet.js";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "@esphome-forge/shared/backoff";
 import { DirectSource } from "./direct-source.js";
 import type { ForgeState, LogUpdate } from "./types.js";
 
@@ -58,7 +58,7 @@ async function setup(fetchImpl: typeof fetch = withTickets().fetchImpl) {
     token: "tok",
     WebSocket: FakeSocket as unknown as new (url: string, protocols: string[]) => WebSocket,
     fetch: fetchImpl,
-    backoff: new Backoff(100, 1000, () => 1),
+    backoff: new Backoff({ minMs: 100, maxMs: 1000, random: () => 0.999999 }),
   });
   const states: ForgeState[] = [];
   const off = source.subscribe((s) => states.push(s));

@@ -13,7 +13,7 @@ import type {
   TrustStatus,
 } from "@esphome-forge/shared";
 import { eventsProtocols } from "@esphome-forge/shared/events-protocol";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "@esphome-forge/shared/backoff";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
@@ -77,7 +77,7 @@ export class DirectSource implements ForgeDataSource {
     this.eventsUrl = ws.href;
     this.fetchFn = o.fetch ?? globalThis.fetch.bind(globalThis);
     this.WS = o.WebSocket ?? globalThis.WebSocket;
-    this.backoff = o.backoff ?? new Backoff();
+    this.backoff = o.backoff ?? new Backoff({ maxMs: 15_000 });
   }
 
   get state(): ForgeState {

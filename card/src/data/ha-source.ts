@@ -4,7 +4,7 @@
 // When HA itself loses the sidecar it says so (`unreachable`); the next snapshot means it is back.
 // A refused subscription (integration not loaded yet, entry still retrying) is tried again.
 import type { CreateJobsResponse, Job, Schedule, ScheduleRun, TrustStatus } from "@esphome-forge/shared";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "@esphome-forge/shared/backoff";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
@@ -78,7 +78,7 @@ export class HaSource implements ForgeDataSource {
   private readonly hub = new StateHub({ start: () => this.start(), stop: () => this.stop() });
   private unsubscribe: Promise<(() => Promise<void>) | null> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly backoff = new Backoff(2_000, 30_000);
+  private readonly backoff = new Backoff({ minMs: 2_000, maxMs: 30_000 });
   private readonly onDisconnected = () =>
     this.hub.status("reconnecting", "Home Assistant connection lost; reconnecting…");
   private readonly onReady = () => this.hub.status("connecting");

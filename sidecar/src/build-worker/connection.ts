@@ -10,7 +10,7 @@ import {
   WorkerToSidecar,
   type HelloMessage,
 } from "@esphome-forge/shared";
-import type { Backoff } from "./backoff.js";
+import type { Backoff } from "@esphome-forge/shared";
 
 type Welcome = Extract<SidecarToWorker, { type: "welcome" }>;
 

@@ -2,7 +2,7 @@
 // that renew their leases, live reconfiguration, and an orderly stop (drain or now).
 import { WORKER_PROTOCOL_VERSION, type HelloMessage, type SidecarToWorker } from "@esphome-forge/shared";
 import { SIDECAR_VERSION } from "../util/version.js";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "@esphome-forge/shared";
 import { BuildCache } from "./build-cache.js";
 import { WorkerConnection } from "./connection.js";
 import { DeviceLocks } from "./device-locks.js";
