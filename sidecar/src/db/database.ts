@@ -4,7 +4,9 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { MIGRATIONS } from "./migrations.js";
 
-export type Db = Database.Database;
+/** The sidecar's database; an interface rather than an alias so inferred types elsewhere (startup/) can name it. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Db extends Database.Database {}
 
 /**
  * WAL with synchronous=NORMAL: a commit is in the WAL file before the call returns, so killing

@@ -61,7 +61,7 @@ export async function startSidecar(
     dataDir?: string;
     args?: string[];
     env?: NodeJS.ProcessEnv;
-    localSlots?: number;
+    localSlots?: number | null;
     /** The Node binary to run it with (default this process's). */
     node?: string;
   } = {},
@@ -74,8 +74,8 @@ export async function startSidecar(
     dataDir,
     "--port",
     "0",
-    "--local-slots",
-    String(opts.localSlots ?? 0),
+    // null: no flag, so the stored `localWorkerSlots` setting decides (and a PATCH of it takes effect).
+    ...(opts.localSlots === null ? [] : ["--local-slots", String(opts.localSlots ?? 0)]),
     "--build-command",
     STANDIN_COMMAND,
     ...(opts.args ?? []),

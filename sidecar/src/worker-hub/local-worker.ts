@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildEnv } from "../isolation/build-env.js";
 import type { BuildIsolation } from "./build-user.js";
+import type { WorkerRegistry } from "./worker-registry.js";
 import type { WorkerTokens } from "./worker-tokens.js";
 
 export interface LocalWorkerOptions {
@@ -23,6 +24,8 @@ export interface LocalWorkerOptions {
   isolation: BuildIsolation;
   /** The slot count a user set for the worker bound to this token (through the API or HA), if any. */
   storedSlots: (tokenId: string) => number | null;
+  /** Where a running local worker's sessions are: a new slot count reaches them live. */
+  registry: Pick<WorkerRegistry, "sessionsForToken" | "setOverrides">;
   log: (msg: string) => void;
 }
 
@@ -74,7 +77,11 @@ export class LocalWorker {
       return;
     }
     if (!this.child) this.spawn();
-    // A running child learns new slot counts through the hub's `configure` message.
+    // A running local worker takes the new slot count live (the hub's `configure`), without dropping its jobs.
+    for (const s of this.o.registry.sessionsForToken(this.tokenId ?? "")) {
+      this.o.registry.setOverrides(s.id, { slots });
+      s.send({ type: "configure", slots });
+    }
   }
 
   private spawn(): void {

@@ -1,0 +1,110 @@
+// Start-up, last steps: restart recovery, the local worker, advertising and the timers (see server.ts).
+import { findPython } from "../build-worker/esphome-versions/python.js";
+import { defaultProbeEnabled, recordDefaultEsphomeVersionInBackground } from "../config/default-esphome-version.js";
+import { ZeroconfAdvertiser } from "../discovery/zeroconf-advertiser.js";
+import { LeaseSweep } from "../queue/lease-sweep.js";
+import { recoverRunningJobs } from "../queue/restart-recovery.js";
+import { SIDECAR_VERSION } from "../util/version.js";
+import { LocalWorker } from "../worker-hub/local-worker.js";
+import type { Served } from "./serve.js";
+
+/** Restart recovery (the old local worker's jobs back in the queue, a grace for remote workers), then the
+ * built-in local worker. */
+export function startLocalWorker(s: Served) {
+  const { opts, log, paths, disk, settings, queue, flashes, esphome, isolation, registry, tokens, localHolder, url } =
+    s;
+  recoverRunningJobs({
+    queue,
+    wasLocal: (workerId) => registry.wasLocal(workerId),
+    reconcileFlashes: () => flashes.reconcile(),
+    leaseMs: settings.get().leaseMs,
+    guard: (what, fn) => disk.guard(what, fn),
+  });
+  const local = new LocalWorker({
+    dataDir: paths.dataDir,
+    isolation,
+    serverUrl: url,
+    tokens,
+    buildCommand: opts.buildCommand ?? null,
+    esphomeBin: esphome?.argv[0] ?? null,
+    storedSlots: (tokenId) => registry.slotsOverrideForToken(tokenId),
+    registry,
+    log,
+  });
+  localHolder.worker = local;
+  local.apply(settings.get().localWorkerSlots);
+  return { ...s, local };
+}
+export type Running = ReturnType<typeof startLocalWorker>;
+
+/** The fleet's default ESPHome version, when none is set: the newest release, asked once in the background. */
+export function probeDefaultVersion(s: Running): void {
+  const { opts, log, settings, esphome, followDefaultVersion } = s;
+  // The fleet's default ESPHome version: the newest release, asked once (see the module).
+  if (defaultProbeEnabled(process.env, opts.buildCommand ?? null)) {
+    recordDefaultEsphomeVersionInBackground({
+      settings,
+      log,
+      python: async () => (await findPython(null)).path,
+      localVersion: async () => (await esphome?.version()) ?? null,
+      onRecorded: followDefaultVersion, // every device's target version changed
+    });
+  }
+}
+
+/** Presence's mDNS browser, and the sidecar's own advertisement on the LAN (its handle, to stop it). */
+export function advertise(s: Running): ZeroconfAdvertiser | null {
+  const { opts, log, instanceId, presence, health, addr } = s;
+  presence.startFor({
+    setting: opts.presence ?? "auto",
+    zeroconf: opts.zeroconf !== false,
+    listenHost: addr.address,
+  });
+  if (opts.zeroconf === false) return null;
+  return ZeroconfAdvertiser.start({
+    instanceId,
+    apiVersion: health().apiVersion,
+    version: SIDECAR_VERSION,
+    listenHost: addr.address,
+    port: addr.port,
+    log,
+  });
+}
+
+/** The timers (returned, to clear at stop): the lease sweep, the hourly history prune and audit recheck, a
+ * periodic dispatch pass, the state anchor; then a first prune and dispatch. */
+export function startTimers(s: Running): NodeJS.Timeout[] {
+  const { clock, disk, settings, queue, anchor, flashes, trustEngine, reportAudit, kick, jobService, hub } = s;
+  const sweep = new LeaseSweep({
+    queue,
+    clock,
+    leaseMs: () => settings.get().leaseMs,
+    disk,
+    timedOut: (job) => jobService.tellWorkerToStop(job, "job timed out"),
+    dropSilent: (now) => hub.dropSilent(now),
+    reconcileFlashes: () => flashes.reconcile(),
+    kick,
+  });
+  disk.on("change", (full) => {
+    if (full) return;
+    sweep.diskFreedAgain();
+    void anchor.writeQuietly();
+    kick();
+  });
+  disk.start();
+  const timers = [sweep.start()];
+  timers.push(
+    setInterval(() => {
+      disk.guard("pruning history", () => queue.pruneHistory());
+      // Keeps the next start-up audit short: it goes on from here.
+      if (trustEngine.auditor.last?.ok) void trustEngine.auditor.recheck().then(reportAudit);
+    }, 3600_000),
+  );
+  // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.
+  timers.push(setInterval(kick, 1000));
+  // The trust log grows without a job event (key enrolments): anchor its size now and then.
+  timers.push(setInterval(() => void anchor.writeQuietly(), 30_000));
+  disk.guard("pruning history", () => queue.pruneHistory());
+  kick();
+  return timers;
+}

@@ -1,0 +1,178 @@
+// Start-up, middle steps: trust, device views and the path of a job to a worker (see server.ts).
+import { Dispatcher } from "../dispatch/dispatcher.js";
+import { implausibleImage } from "../firmware/image-floor.js";
+import { FleetAssignmentBuilder } from "../fleet/assignment-builder.js";
+import { BuildFloor } from "../fleet/build-floor.js";
+import { DeviceAnnouncer } from "../fleet/device-announcer.js";
+import { DeviceView } from "../fleet/device-view.js";
+import { DeviceViews } from "../fleet/device-views.js";
+import { EngineTrustSource } from "../fleet/engine-trust-source.js";
+import { externalImage } from "../fleet/external-image.js";
+import { JobService } from "../fleet/job-service.js";
+import { PresenceService } from "../presence/presence-service.js";
+import { TrustEngine } from "../trust/index.js";
+import type { CheckedAudit } from "../trust/log/log-auditor.js";
+import type { LocalWorker } from "../worker-hub/local-worker.js";
+import { WorkerHub } from "../worker-hub/worker-hub.js";
+import { WorkerIdentity } from "../worker-hub/worker-identity.js";
+import { WorkerMessages } from "../worker-hub/worker-messages.js";
+import { WorkerRegistry } from "../worker-hub/worker-registry.js";
+import { WorkerTokens } from "../worker-hub/worker-tokens.js";
+import { WorkerTrustGate } from "../worker-hub/worker-trust-gate.js";
+import type { ConfigFolder } from "./open-state.js";
+import { MIB } from "./options.js";
+
+/** Content trust: the engine, the workers' trust gate and the start-up audit of the log. */
+export function startTrust(s: ConfigFolder) {
+  const { log, paths, db, settings, queue, firmware, flashes, useTrust, inventory } = s;
+  const trustEngine = new TrustEngine({
+    db,
+    dataDir: paths.dataDir,
+    firmwareBytes: (sha) => (firmware.has(sha) ? firmware.read(sha) : null),
+  });
+  useTrust(trustEngine);
+  // The device's own policy (metadata block `trust_policy`) wins over the fleet's.
+  const trustMode = (deviceId: string) => inventory.get(deviceId)?.trustPolicy ?? settings.get().trustPolicy;
+  const trustGate = new WorkerTrustGate({
+    engine: trustEngine,
+    queue,
+    firmware,
+    log,
+    mode: trustMode,
+    flashes,
+  });
+  queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
+  // From where the last clean audit ended (cost: what was appended since); with none recorded yet
+  // (first start after an upgrade), a full audit runs in the background while the sidecar serves.
+  const reportAudit = (a: CheckedAudit | null) => {
+    if (a && !a.ok)
+      log(`content trust: CONSISTENCY CHECK FAILED (${a.problems.length} problem(s)): ${a.problems.join("; ")}`);
+  };
+  const audit = trustEngine.auditor.incremental();
+  if (audit) reportAudit(audit);
+  else void trustEngine.auditor.settled().then(() => reportAudit(trustEngine.auditor.last));
+  return { ...s, trustEngine, trustGate, reportAudit };
+}
+export type Trusted = ReturnType<typeof startTrust>;
+
+/** Presence and the Device views, which live in memory from here on. */
+export function buildDeviceViews(s: Trusted) {
+  const { log, clock, disk, db, settings, queue, firmware, inventory, bus, workspace, trustEngine } = s;
+  // Presence: what each device says it runs and whether it is reachable (mDNS, HA's reports).
+  const presence = PresenceService.forSidecar({ db, disk, clock, settings, inventory, queue, log });
+  const trustSource = new EngineTrustSource(trustEngine);
+  // The archive does not delete images: a digest found there once need not be looked up again.
+  const archived = new Set<string>();
+  const view = new DeviceView(
+    queue,
+    () => settings.get().defaultEsphomeVersion,
+    trustSource,
+    (sha) => archived.has(sha) || (firmware.has(sha) && archived.add(sha) !== undefined),
+    presence.tracker,
+    // The config history's part of each view (newest commit, built from, changes since; last validation), from memory.
+    workspace
+      ? (d) => ({
+          configHistory: workspace.devices.historyOf(d.id),
+          validation: workspace.devices.validationOf(d.id, d.configHash),
+        })
+      : undefined,
+  );
+  const views = new DeviceViews(bus);
+  return { ...s, presence, trustSource, view, views };
+}
+export type Viewed = ReturnType<typeof buildDeviceViews>;
+
+/** What a job passes through on its way to a worker: registry, assignment builder, dispatcher, job service,
+ * the device announcer, the worker hub. */
+export function wireWorkers(s: Viewed) {
+  const {
+    log,
+    clock,
+    disk,
+    db,
+    settings,
+    queue,
+    firmware,
+    flashes,
+    inventory,
+    bus,
+    workspace,
+    trustEngine,
+    trustGate,
+    view,
+    views,
+    trustSource,
+  } = s;
+  const registry = new WorkerRegistry(db, queue, clock, () => settings.get().workerMinFreeDiskMb * MIB);
+  const tokens = new WorkerTokens(db, clock);
+  const builder = new FleetAssignmentBuilder(
+    inventory,
+    queue,
+    firmware,
+    view,
+    () => settings.get().jobTimeoutMs,
+    (job, image) => trustGate.gateArchived(job, image),
+    (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
+    (job, fence, sha256) => flashes.intent(job, fence, sha256, job.workerId ?? "unknown"),
+    workspace ? (deviceId) => workspace.commitForBuild(deviceId) : undefined,
+  );
+  const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
+  // Dispatch pauses while the disk is full: an assignment is a write, and so is what follows it.
+  const kick = () => {
+    if (!disk.full) dispatcher.kick();
+  };
+  const floor = new BuildFloor({
+    freeBytes: () => disk.freeBytes(),
+    floorMb: () => settings.get().buildMinFreeDiskMb,
+  });
+  const jobService = new JobService(queue, inventory, view, dispatcher, registry, views, floor);
+  const announcer = new DeviceAnnouncer({
+    views,
+    view,
+    lookup: (id) => inventory.get(id),
+    all: () => inventory.list(),
+    trust: trustSource,
+  });
+  const messages = new WorkerMessages({
+    queue,
+    registry,
+    firmware,
+    bus,
+    onCapacityChange: kick,
+    log,
+    trust: trustGate,
+    disk,
+    implausible: (deviceId, image) => implausibleImage(image, inventory.get(deviceId)?.platform ?? null),
+    onJobFinished: (job) => {
+      dispatcher.jobFinished(job);
+      // A flash is recorded for content trust after the job's own event: announce the device again
+      // so event subscribers see its running firmware's verdict, not the one from before the flash.
+      announcer.refresh(job.deviceId);
+    },
+  });
+  const localHolder: { worker: LocalWorker | null } = { worker: null };
+  const identity = new WorkerIdentity({
+    tokens,
+    tokenOf: (id) => registry.tokenOf(id),
+    enrolledKey: (id) => trustGate.enrolledKey(id),
+    enrol: (id, pem) => trustGate.enrol(id, pem),
+  });
+  const hub = new WorkerHub({
+    queue,
+    registry,
+    tokens,
+    messages,
+    bus,
+    clock,
+    log,
+    onCapacityChange: kick,
+    identity,
+    trust: trustGate,
+    disk,
+    leaseMs: () => settings.get().leaseMs,
+    localTokenId: () => localHolder.worker?.tokenId ?? null,
+  });
+
+  return { ...s, registry, tokens, dispatcher, kick, jobService, announcer, localHolder, hub };
+}
+export type Workers = ReturnType<typeof wireWorkers>;
