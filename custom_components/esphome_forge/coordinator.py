@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -39,7 +39,7 @@ from .entry_data import ForgeConfigEntry
 from .events_stream import ForgeEventStream
 from .fleet_events import FleetEvents
 from .log_tails import EventRelay, JobLogTails
-from .models import Device, Job, Worker
+from .models import Device, Job, Snapshot, Worker
 from .workspace_issue import update_push_issue
 
 # Finished jobs kept in memory beyond the active ones (the sidecar's snapshot sends its 100 latest).
@@ -148,7 +148,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         kind = event.get("type")
         self.last_event_at = dt_util.utcnow()
         if kind == "snapshot":
-            self._apply_snapshot(event)
+            self._apply_snapshot(cast("Snapshot", event))
         elif kind == "device":
             self._apply_device(event)
         elif kind == "job":
@@ -171,7 +171,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
             relay(event)
         self.async_set_updated_data(self.data)
 
-    def _apply_snapshot(self, event: dict[str, Any]) -> None:
+    def _apply_snapshot(self, event: Snapshot) -> None:
         previous = self.data.jobs
         had_data = self._stream.has_snapshot
         jobs = {int(j["id"]): j for j in event["jobs"]}

@@ -10,6 +10,7 @@ taken as it is (no events for the past).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,7 @@ class FleetEvents:
     # ---- the stream ------------------------------------------------------------------------------
 
     @callback
-    def apply_snapshot(self, data: ForgeData, event: dict[str, Any], had_data: bool) -> None:
+    def apply_snapshot(self, data: ForgeData, event: Mapping[str, Any], had_data: bool) -> None:
         """A fresh snapshot: replace schedules, alerts and release; catch up on news if reconnecting."""
         before = data.schedules
         data.schedules = {int(s["id"]): s for s in event.get("schedules") or []}
