@@ -18,6 +18,8 @@ export class LogAuditor {
     private readonly db: Database.Database,
     private readonly logKeys: () => readonly LogVerifierKey[],
     private readonly now: () => Date,
+    /** The database against what is anchored outside it (pinned keys, the revocation list, …). */
+    private readonly anchorProblems: () => string[] = () => [],
   ) {
     this.state = new AuditState(db);
   }
@@ -62,7 +64,10 @@ export class LogAuditor {
   }
 
   private finish(outcome: AuditOutcome): CheckedAudit {
-    const { head, ...result } = outcome;
+    const { head, ...logResult } = outcome;
+    const anchors = this.anchorProblems();
+    const result =
+      anchors.length === 0 ? logResult : { ...logResult, ok: false, problems: [...logResult.problems, ...anchors] };
     const checkedAt = this.now().toISOString();
     // Only a clean audit moves the starting point: problems are reported again at every check until fixed.
     if (result.ok) this.state.record({ ...head, checkedAt });

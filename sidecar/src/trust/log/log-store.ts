@@ -17,7 +17,8 @@ export type LogEntryKind =
   | "key_retired"
   | "key_revoked"
   | "revocation_list"
-  | "external_attestation";
+  | "external_attestation"
+  | "trust_change";
 
 export interface LogEntry {
   index: number;
@@ -76,6 +77,11 @@ export class TransparencyLog {
 
   size(): number {
     return this.stmt.size.get() as number;
+  }
+
+  /** The log's clock (what it stamps entries with). */
+  nowMs(): number {
+    return this.now();
   }
 
   /** Appends one leaf and the complete subtrees it closes, in one transaction. */
