@@ -93,6 +93,21 @@ export const TrustStatus = z.object({
   revocationError: z.string().nullable(),
   log: z.object({ size: z.number().int(), audit: TrustAudit.nullable() }),
   keys: z.object({ active: z.number().int(), retired: z.number().int(), revoked: z.number().int() }),
+  /**
+   * Home Assistant's witness of the log (added by the integration, never by the sidecar): the newest
+   * checkpoint it kept, and whether the log still extends it (RFC 6962 consistency proof).
+   */
+  witness: z
+    .object({
+      state: z.enum(["first_seen", "consistent", "unchanged", "forked", "shrank"]),
+      ok: z.boolean(),
+      treeSize: z.number().int(),
+      witnessedSize: z.number().int(),
+      witnessedAt: z.string().nullable(),
+      problem: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type TrustStatus = z.infer<typeof TrustStatus>;
 
