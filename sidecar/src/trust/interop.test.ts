@@ -155,7 +155,8 @@ describe.skipIf(!haveCosign)("cosign (sigstore-go)", () => {
     expect(signed.ok, signed.out).toBe(true);
     const io = { out: () => {}, err: () => {} };
     const bundle = join(h.dir, "cosign.sigstore.json");
-    expect(await verifyCommand([f.fw!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub")], io)).toBe(
+    const strict = ["--device", "kitchen", "--no-revocation-check", "--allow-rollback"];
+    expect(await verifyCommand([f.fw!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub"), ...strict], io)).toBe(
       EXIT_VERIFIED,
     );
     expect(await verifyCommand([f.tampered!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub")], io)).toBe(
