@@ -16,6 +16,7 @@ import { parseWith } from "../validate.js";
 import { requestActor } from "./workspace.js";
 import { listTrustChanges } from "../../trust/log/trust-changes.js";
 import { effectivePolicy } from "../../trust/policy/device-policy.js";
+import { ExternalSignerError } from "../../trust/keys/external-signer.js";
 
 /** Who made a trust change, for the log: the client ("api", "ha", "card", …) and the user it names. */
 export function trustActor(req: Request): string {
@@ -44,7 +45,13 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy, devi
 
   r.post("/trust/keys/rotate", (req, res) => {
     const { role } = parseWith(RotateKeyRequest, req.body, "rotation");
-    const retired = engine.rotateKey(role, trustActor(req));
+    let retired: TrustedKey[];
+    try {
+      retired = engine.rotateKey(role, trustActor(req));
+    } catch (err) {
+      if (err instanceof ExternalSignerError) throw new HttpError(409, "conflict", err.message);
+      throw err;
+    }
     const current = engine.keys.active(role, "sidecar")[0];
     if (!current) throw new HttpError(500, "internal", `no active ${role} key after rotation`);
     res.json({ current: keyView(current), retired: retired.map(keyView) });
