@@ -146,7 +146,13 @@ export class TrustEngine {
     this.external = new ExternalSignerPolicies(opts.db);
     this.otaKeys = new OtaKeyStore(join(this.keysDir, "ota"), this.now);
     this.devicePolicies = new DevicePolicies(opts.db, (row) => loggedPolicy(this.logValue, row));
-    this.auditor = new LogAuditor(opts.db, () => this.trustedRoot().logKeys, this.now, () => this.anchorProblems());
+    this.auditor = new LogAuditor(
+      opts.db,
+      () => this.trustedRoot().logKeys,
+      this.now,
+      () => this.anchorProblems(),
+      join(opts.dataDir, "trust", "audit-state.json"),
+    );
   }
 
   /**
@@ -551,7 +557,12 @@ function loggedPolicy(log: TransparencyLog, row: DevicePolicyRow): boolean {
       subject?: string;
       detail?: { to?: unknown };
     };
-    return b.kind === "trust_change" && b.change === "device_policy" && b.subject === row.deviceId && b.detail?.to === row.policy;
+    return (
+      b.kind === "trust_change" &&
+      b.change === "device_policy" &&
+      b.subject === row.deviceId &&
+      b.detail?.to === row.policy
+    );
   } catch {
     return false;
   }

@@ -20,8 +20,10 @@ export class LogAuditor {
     private readonly now: () => Date,
     /** The database against what is anchored outside it (pinned keys, the revocation list, …). */
     private readonly anchorProblems: () => string[] = () => [],
+    /** Where the last clean audit ended, outside the database (null: the database's table). */
+    stateFile: string | null = null,
   ) {
-    this.state = new AuditState(db);
+    this.state = new AuditState(db, stateFile);
   }
 
   /**
