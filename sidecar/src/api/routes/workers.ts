@@ -50,6 +50,12 @@ export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string
   r.delete("/worker-tokens/:id", (req, res) => {
     const token = ctx.tokens.revoke(req.params.id);
     ctx.hub.disconnectToken(token.id);
+    ctx.trust?.recordTrustChange({
+      change: "worker_token_revoked",
+      actor: trustActor(req),
+      subject: token.id,
+      detail: { name: token.name },
+    });
     res.json({ ok: true });
   });
   return r;

@@ -21,6 +21,7 @@ export type TrustChangeType =
   | "device_policy"
   | "external_signers"
   | "worker_token_created"
+  | "worker_token_revoked"
   | "worker_approved"
   | "worker_rejected"
   | "auto_approve"
