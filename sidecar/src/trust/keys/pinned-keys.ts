@@ -123,7 +123,8 @@ function fromPin(pin: PinnedKey, row: TrustedKey | undefined): TrustedKey {
     publicPem: pin.publicKey,
     enrolledAt: new Date(pin.enrolledAt),
     // The earlier of the two: a database edit can shorten a key's life, never lengthen it.
-    retiredAt: pinRetired && rowRetired ? (pinRetired < rowRetired ? pinRetired : rowRetired) : (pinRetired ?? rowRetired),
+    retiredAt:
+      pinRetired && rowRetired ? (pinRetired < rowRetired ? pinRetired : rowRetired) : (pinRetired ?? rowRetired),
     revokedAt: row?.revokedAt ?? null,
     revokeReason: row?.revokeReason ?? null,
   };

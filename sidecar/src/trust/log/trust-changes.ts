@@ -66,10 +66,7 @@ export interface TrustChangeView {
 }
 
 /** Newest first; `before` pages backwards by log index. */
-export function listTrustChanges(
-  db: Database.Database,
-  opts: { limit: number; before?: number },
-): TrustChangeView[] {
+export function listTrustChanges(db: Database.Database, opts: { limit: number; before?: number }): TrustChangeView[] {
   const marks = TRUST_CHANGE_KINDS.map(() => "?").join(", ");
   const rows = db
     .prepare(
