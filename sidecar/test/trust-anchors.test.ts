@@ -215,6 +215,8 @@ describe("trust anchors", () => {
     expect(built.state, built.error ?? "").toBe("succeeded");
     const sha = otaOf(built);
     await api.json("POST", "/trust/revocations", { entries: [{ kind: "artifact", sha256: sha, reason: "recalled" }] });
+    // A policy set through the API survives the restart; the one written into the database does not.
+    expect((await cli("policy", "charlie", "warn")).code).toBe(0);
     expect((await api.json<TrustStatus>("GET", "/trust/status?recheck=true")).log.audit?.ok).toBe(true);
     await sc.stop();
 
@@ -248,6 +250,7 @@ describe("trust anchors", () => {
     expect(served).not.toContain(spkiDer(rogue.publicKey).toString("base64"));
     const policy = await api.json<{ effective: string; admin: string | null }>("GET", "/trust/devices/alpha/policy");
     expect(policy).toMatchObject({ effective: "enforce", admin: null });
+    expect(await api.json("GET", "/trust/devices/charlie/policy")).toMatchObject({ admin: "warn", effective: "warn" });
 
     const online = async () =>
       (await api.json<{ workers: { id: string; online: boolean }[] }>("GET", "/workers")).workers;

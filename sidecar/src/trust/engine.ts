@@ -43,6 +43,8 @@ import { OtaKeyStore } from "./ota-signing/ota-key-store.js";
 import { recordTrustChange, type RecordedTrustChange, type TrustChangeInput } from "./log/trust-changes.js";
 import { DevicePolicies, effectivePolicy, type DevicePolicyRow } from "./policy/device-policy.js";
 import { revocationAnchorFile } from "./revocation/revocation-anchor.js";
+import { verifyCheckpoint, type LogVerifierKey } from "./log/checkpoint.js";
+import { hashesEqual } from "./log/merkle.js";
 import { PINNED_ROLES, PinnedKeys, pinnedKeysPath } from "./keys/pinned-keys.js";
 import type { TrustPolicy } from "@esphome-forge/shared";
 
@@ -145,7 +147,9 @@ export class TrustEngine {
     this.jobVerdicts = new JobVerdicts(opts.db);
     this.external = new ExternalSignerPolicies(opts.db);
     this.otaKeys = new OtaKeyStore(join(this.keysDir, "ota"), this.now);
-    this.devicePolicies = new DevicePolicies(opts.db, (row) => loggedPolicy(this.logValue, row));
+    this.devicePolicies = new DevicePolicies(opts.db, (row) =>
+      loggedPolicy(this.logValue, row, this.trustedRoot().logKeys),
+    );
     this.auditor = new LogAuditor(
       opts.db,
       () => this.trustedRoot().logKeys,
@@ -546,11 +550,17 @@ function approvalBuildDigest(bundle: SerializedBundle): string | null {
   return facts.ok ? facts.value.buildAttestation.payloadSha256 : null;
 }
 
-/** Does the log entry a device-policy row names record exactly that policy for that device? */
-function loggedPolicy(log: TransparencyLog, row: DevicePolicyRow): boolean {
+/**
+ * Does the log entry a device-policy row names record exactly that policy for that device, under the
+ * checkpoint signed when it was recorded? (An entry appended by editing the database has no such signature.)
+ */
+function loggedPolicy(log: TransparencyLog, row: DevicePolicyRow, logKeys: readonly LogVerifierKey[]): boolean {
   const e = log.entry(row.logIndex);
   if (!e) return false;
   try {
+    const envelope = log.storedCheckpoint(row.logIndex + 1);
+    const cp = envelope ? verifyCheckpoint(envelope, logKeys) : null;
+    if (!cp?.ok || !hashesEqual(cp.checkpoint.rootHash, log.root(row.logIndex + 1))) return false;
     const b = JSON.parse(e.body.toString("utf8")) as {
       kind?: string;
       change?: string;

@@ -160,6 +160,12 @@ export class TransparencyLog {
     return signed;
   }
 
+  /** The checkpoint signed for exactly this size, if one was (never signs one now). */
+  storedCheckpoint(treeSize: number): string | null {
+    const row = this.stmt.checkpoint.get(treeSize) as { envelope: string } | undefined;
+    return row?.envelope ?? null;
+  }
+
   latestCheckpoint(): { treeSize: number; envelope: string } | null {
     const row = this.stmt.latestCheckpoint.get() as { tree_size: number; envelope: string } | undefined;
     return row ? { treeSize: row.tree_size, envelope: row.envelope } : null;
