@@ -2,18 +2,16 @@
 # Independent Sigstore implementations for the content-trust interop tests, installed once into the cache
 # folder (outside the clone):
 #   cosign (Go, `go install` through the Go module proxy)  -> export FORGE_COSIGN=<path>
-#   sigstore-python (PyPI, in its own venv)                 -> export FORGE_SIGSTORE_PYTHON=<venv python>
 #   Espressif's espsecure (PyPI esptool, its own venv)      -> export FORGE_ESPSECURE=<venv espsecure>
 #     (checks the Secure Boot V2 signature blocks Forge appends for ESPHome's signed OTA; esptool's image-info
 #     checks the test images are valid ESP app images)
 # Prints only those `export` lines on stdout (for `eval`); diagnostics go to stderr. A tool that cannot be
 # installed here is reported and left out (its tests then skip and say why); this script still exits 0.
-# Pins: override with FORGE_COSIGN_VERSION / FORGE_SIGSTORE_PY_VERSION / FORGE_ESPTOOL_VERSION, the interpreter
+# Pins: override with FORGE_COSIGN_VERSION / FORGE_ESPTOOL_VERSION, the interpreter
 # with FORGE_PYTHON.
 set -euo pipefail
 
 COSIGN_VERSION="${FORGE_COSIGN_VERSION:-v3.1.3}"
-SIGSTORE_PY_VERSION="${FORGE_SIGSTORE_PY_VERSION:-4.5.1}"
 ESPTOOL_VERSION="${FORGE_ESPTOOL_VERSION:-5.6.0}"
 FORGE_CACHE="${FORGE_CACHE:-$HOME/.cache/esphome-forge}"
 log() { echo "ensure-trust-tools: $*" >&2; }
@@ -39,28 +37,7 @@ else
   command -v go >/dev/null 2>&1 || log "no Go toolchain; cosign interop tests will skip"
 fi
 
-# --- sigstore-python --------------------------------------------------------------------------------
-venv="$FORGE_CACHE/trust-tools/sigstore-python-$SIGSTORE_PY_VERSION"
-marker="$venv/.installed"
 source "$(dirname "$0")/lib/pick-python.sh"
-if [ ! -f "$marker" ] || ! "$venv/bin/python" -c 'import sigstore' >/dev/null 2>&1; then
-  if python="$(pick_python 10)"; then
-    log "installing sigstore==$SIGSTORE_PY_VERSION with $python into $venv (once)"
-    rm -rf "$venv"
-    if "$python" -m venv "$venv" >&2 &&
-      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "sigstore==$SIGSTORE_PY_VERSION" >&2; then
-      date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
-    else
-      log "pip install sigstore==$SIGSTORE_PY_VERSION failed; sigstore-python interop tests will skip"
-      rm -rf "$venv"
-    fi
-  else
-    log "no Python >= 3.10 with venv; sigstore-python interop tests will skip"
-  fi
-fi
-if [ -f "$marker" ]; then
-  printf 'export FORGE_SIGSTORE_PYTHON=%q\n' "$venv/bin/python"
-fi
 
 # --- espsecure (esptool) ----------------------------------------------------------------------------
 esptool_venv="$FORGE_CACHE/trust-tools/esptool-$ESPTOOL_VERSION"

@@ -245,6 +245,16 @@ class ForgeClient:
         """GET /trust/status → TrustStatus (policy, revocation list freshness, log check)."""
         return await self.request_object("GET", "/trust/status")
 
+    async def log_checkpoint(self) -> dict[str, Any]:
+        """GET /trust/log/checkpoint → {treeSize, envelope} (the log's newest signed head)."""
+        return await self.request("GET", "/trust/log/checkpoint")
+
+    async def log_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
+        """GET /trust/log/consistency → the RFC 6962 proof that `new_size` extends `old_size`."""
+        return await self.request(
+            "GET", f"/trust/log/consistency?from={int(old_size)}&to={int(new_size)}"
+        )
+
     async def revoke(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         """POST /trust/revocations with `{entries: [...]}` → the new signed list (version, expiry).
 

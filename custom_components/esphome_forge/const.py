@@ -51,6 +51,8 @@ ISSUE_ALERT_PREFIX: Final = "alert"
 # Content-trust problems the sidecar reports in GET /trust/status (issue id prefixes).
 ISSUE_TRUST_LOG: Final = "trust_log_inconsistent"
 ISSUE_REVOCATION_LIST: Final = "revocation_list"
+# HA witnesses the log: a log that no longer extends the checkpoint HA kept (issue id prefix).
+ISSUE_LOG_WITNESS: Final = "trust_log_forked"
 # A burst of device trust changes (a revocation re-announces every device) → one status fetch.
 TRUST_STATUS_DEBOUNCE: Final = 2.0
 

@@ -16,15 +16,25 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.storage import Store
 
 from .api import ForgeApiError, ForgeClient, ForgeError
-from .const import DOMAIN, ISSUE_REVOCATION_LIST, ISSUE_TRUST_LOG, LOGGER, TRUST_STATUS_DEBOUNCE
+from .const import (
+    DOMAIN,
+    ISSUE_LOG_WITNESS,
+    ISSUE_REVOCATION_LIST,
+    ISSUE_TRUST_LOG,
+    LOGGER,
+    TRUST_STATUS_DEBOUNCE,
+)
+from .log_witness import witness
 
 if TYPE_CHECKING:
     from .entry_data import ForgeConfigEntry
 
 # How many of the audit's named problems an issue quotes.
 MAX_PROBLEMS_SHOWN = 5
+WITNESS_STORAGE_VERSION = 1
 
 
 def _trust_key(device: dict[str, Any] | None) -> str:
@@ -45,6 +55,11 @@ class TrustStatusWatcher:
         self.status: dict[str, Any] | None = None
         self.last_error: str | None = None
         self._device_trust: dict[str, str] = {}
+        # The newest checkpoint HA has witnessed, kept in HA's storage (outside the sidecar's data folder).
+        self._witness_store: Store[dict[str, Any]] = Store(
+            hass, WITNESS_STORAGE_VERSION, f"{DOMAIN}.log_witness.{entry.entry_id}"
+        )
+        self.witness: dict[str, Any] | None = None
         self._debouncer = Debouncer(
             hass,
             LOGGER,
@@ -57,10 +72,28 @@ class TrustStatusWatcher:
     async def async_fetch(self) -> dict[str, Any]:
         """Fetch the status now, update the issues and return it (raises ForgeError)."""
         status = await self.client.trust_status()
+        if status.get("log", {}).get("size", 0) > 0:
+            await self._witness_log()
+        status = {**status, "witness": self.witness}
         self.status = status
         self.last_error = None
         self._update_issues(status)
         return status
+
+    async def _witness_log(self) -> None:
+        """Check the log's newest checkpoint against the one HA kept (consistency proof)."""
+        stored = await self._witness_store.async_load()
+        result, keep = await witness(self.client, stored)
+        if keep is not stored:
+            await self._witness_store.async_save(keep)
+        self.witness = {
+            "state": result.state,
+            "ok": result.ok,
+            "treeSize": result.tree_size,
+            "witnessedSize": result.witnessed_size,
+            "witnessedAt": keep.get("witnessed_at"),
+            "problem": result.problem,
+        }
 
     async def async_refresh(self) -> None:
         """Fetch the status; a failure is logged and leaves the issues as they were."""
@@ -101,6 +134,7 @@ class TrustStatusWatcher:
         self._debouncer.async_shutdown()
         ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(ISSUE_TRUST_LOG))
         ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(ISSUE_REVOCATION_LIST))
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(ISSUE_LOG_WITNESS))
 
     def _issue_id(self, prefix: str) -> str:
         return f"{prefix}_{self.entry.entry_id}"
@@ -109,6 +143,22 @@ class TrustStatusWatcher:
     def _update_issues(self, status: dict[str, Any] | None) -> None:
         self._update_log_issue(status)
         self._update_revocation_issue(status)
+        self._update_witness_issue(status)
+
+    def _update_witness_issue(self, status: dict[str, Any] | None) -> None:
+        issue_id = self._issue_id(ISSUE_LOG_WITNESS)
+        seen = (status or {}).get("witness")
+        if not seen or seen.get("ok", True):
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        self._raise_issue(
+            issue_id,
+            "trust_log_forked",
+            state=str(seen["state"]),
+            witnessed_size=str(seen["witnessedSize"]),
+            tree_size=str(seen["treeSize"]),
+            problem=str(seen["problem"]),
+        )
 
     def _update_log_issue(self, status: dict[str, Any] | None) -> None:
         issue_id = self._issue_id(ISSUE_TRUST_LOG)

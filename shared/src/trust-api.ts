@@ -93,6 +93,21 @@ export const TrustStatus = z.object({
   revocationError: z.string().nullable(),
   log: z.object({ size: z.number().int(), audit: TrustAudit.nullable() }),
   keys: z.object({ active: z.number().int(), retired: z.number().int(), revoked: z.number().int() }),
+  /**
+   * Home Assistant's witness of the log (added by the integration, never by the sidecar): the newest
+   * checkpoint it kept, and whether the log still extends it (RFC 6962 consistency proof).
+   */
+  witness: z
+    .object({
+      state: z.enum(["first_seen", "consistent", "unchanged", "forked", "shrank"]),
+      ok: z.boolean(),
+      treeSize: z.number().int(),
+      witnessedSize: z.number().int(),
+      witnessedAt: z.string().nullable(),
+      problem: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type TrustStatus = z.infer<typeof TrustStatus>;
 
@@ -191,4 +206,49 @@ export const SignedOtaYamlResponse = z.object({
   yaml: z.string(),
   /** Files to place beside the YAML (PEM form), paths relative to the config folder. */
   files: z.array(z.object({ path: z.string(), content: z.string() })),
+});
+
+/** Changes of trust as the transparency log recorded them (newest first): who, what, when. */
+export const TrustChangesQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    /** Page backwards: entries with a log index below this. */
+    before: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+export const TrustChange = z.object({
+  index: z.number().int(),
+  kind: z.string(),
+  integratedTime: z.number().int(),
+  at: z.string(),
+  /** The logged event: `change`, `actor`, `subject`, `detail` for policy changes; `hint`, `role`, `owner`, `actor` for key events. */
+  event: Json,
+});
+export const TrustChangeList = z.object({ changes: z.array(TrustChange) });
+
+/** RFC 6962 consistency proof between two tree sizes of the log (both signed heads included). */
+export const LogConsistencyQuery = z
+  .object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1).optional() })
+  .strict();
+export const LogConsistencyResponse = z.object({
+  fromTreeSize: z.number().int(),
+  toTreeSize: z.number().int(),
+  /** Audit path, base64, as RFC 6962 §2.1.2 (RFC 9162 §2.1.4) orders it. */
+  hashes: z.array(z.string()),
+  /** Signed notes for both sizes (C2SP signed-note format). */
+  fromCheckpoint: z.string(),
+  toCheckpoint: z.string(),
+});
+
+/** A device's trust policy set through the admin API: the only way below the fleet's policy (logged). */
+export const DeviceTrustPolicyPut = z.object({ policy: TrustPolicy.nullable() }).strict();
+export const DeviceTrustPolicyResponse = z.object({
+  deviceId: DeviceId,
+  /** What the admin set (null: the fleet's). */
+  admin: TrustPolicy.nullable(),
+  /** What the device's YAML comment says (it can only raise the policy). */
+  yaml: TrustPolicy.nullable(),
+  fleet: TrustPolicy,
+  effective: TrustPolicy,
+  logIndex: z.number().int().nullable(),
 });

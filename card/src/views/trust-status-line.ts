@@ -77,5 +77,17 @@ export function trustStatusLine(
     items.push({ text: "log check FAILED", tone: "bad", title: a.problems.join("\n") || "no detail" });
     alerts.push(`Transparency log check FAILED (${formatTimestamp(a.checkedAt)}): ${problems}`);
   }
+  // Home Assistant's own record of the log (only through HA): does the log still extend what HA saw?
+  const w = s.witness;
+  if (w?.ok)
+    items.push({
+      text: "witnessed by HA",
+      tone: "ok",
+      title: `Home Assistant checked that the log (${w.treeSize} entries) extends the ${w.witnessedSize} it had witnessed`,
+    });
+  else if (w) {
+    items.push({ text: `log ${w.state.toUpperCase()} (HA witness)`, tone: "bad", title: w.problem ?? w.state });
+    alerts.push(`Home Assistant's witness: ${w.problem ?? `the log ${w.state}`}`);
+  }
   return { items, alert: alerts.length ? alerts.join(" ") : null };
 }

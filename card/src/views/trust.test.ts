@@ -95,6 +95,19 @@ describe("trust status line", () => {
     expect(alert).toMatch(/^Transparency log check FAILED .*: row 4 edited; row 9 deleted; a \(\+1 more\)$/);
   });
 
+  it("Home Assistant's witness: a consistent log is shown, a forked one is an alert", () => {
+    const witness = { treeSize: 50, witnessedSize: 40, witnessedAt: "2026-11-20T00:00:00Z" };
+    const ok = trustStatusLine(status({ witness: { ...witness, state: "consistent", ok: true, problem: null } }), NOW);
+    expect(ok.items.at(-1)).toMatchObject({ text: "witnessed by HA", tone: "ok" });
+    expect(ok.alert).toBeNull();
+    const forked = trustStatusLine(
+      status({ witness: { ...witness, state: "forked", ok: false, problem: "its history was rewritten (forked)" } }),
+      NOW,
+    );
+    expect(forked.items.at(-1)).toMatchObject({ text: "log FORKED (HA witness)", tone: "bad" });
+    expect(forked.alert).toMatch(/Home Assistant's witness: its history was rewritten/);
+  });
+
   it("warn policy, an expiring, an expired or a broken list, no list, no audit yet", () => {
     const soon = trustStatusLine(
       status({ policy: "warn", revocations: { ...status().revocations!, expiresAt: "2026-11-25T00:00:00Z" } }),

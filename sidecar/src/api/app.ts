@@ -85,7 +85,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(scheduleRoutes(ctx), notificationRoutes(ctx));
   if (ctx.trust)
     api.use(
-      trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy),
+      trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy, ctx.inventory),
       trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory, (deviceId, image) =>
         implausibleImage(image, ctx.inventory.get(deviceId)?.platform ?? null),
       ),

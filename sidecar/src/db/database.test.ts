@@ -23,6 +23,7 @@ const TABLES = [
   "trust_attestation_subjects",
   "trust_attestations",
   "trust_build_sequences",
+  "trust_device_policies",
   "trust_external_signers",
   "trust_installed",
   "trust_job_verdicts",

@@ -317,4 +317,20 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN config_commit TEXT;
   `,
+  // 11: trust anchors. Rollback protection never resets: the highest Forge build sequence and the highest
+  // CI order ever flashed per device (a CI or warn/off flash keeps them); a device's trust policy set
+  // through the admin API (the only way below the fleet's; logged); trust changes listed by kind.
+  `
+  ALTER TABLE trust_installed ADD COLUMN max_build_seq INTEGER;
+  UPDATE trust_installed SET max_build_seq = build_seq;
+  ALTER TABLE trust_installed ADD COLUMN max_external_order INTEGER;
+  CREATE TABLE trust_device_policies (
+    device_id TEXT PRIMARY KEY,
+    policy    TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    set_at    TEXT NOT NULL,
+    log_index INTEGER NOT NULL
+  );
+  CREATE INDEX trust_log_leaves_kind ON trust_log_leaves (kind, idx);
+  `,
 ];

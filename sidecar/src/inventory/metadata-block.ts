@@ -6,7 +6,7 @@
 //   #   tags: [kitchen, esp32]     lowercase tags for selecting devices in bulk
 //   #   mac: "AA:BB:CC:DD:EE:FF"   learned MAC address (optional)
 //   #   address: "192.168.1.50"    learned OTA address, used when the config names none (optional)
-//   #   trust_policy: warn         content-trust policy for this device (absent = the fleet's)
+//   #   trust_policy: enforce      content-trust policy: can raise the fleet's, never lower it (admin API)
 //
 // The header is a comment line `# esphome-forge:`; the block is the header plus the comment lines right
 // after it that are indented by at least two spaces more than the header. The body is YAML. Reading

@@ -31,8 +31,9 @@ export function startTrust(s: ConfigFolder) {
     firmwareBytes: (sha) => (firmware.has(sha) ? firmware.read(sha) : null),
   });
   useTrust(trustEngine);
-  // The device's own policy (metadata block `trust_policy`) wins over the fleet's.
-  const trustMode = (deviceId: string) => inventory.get(deviceId)?.trustPolicy ?? settings.get().trustPolicy;
+  // The device's YAML comment may raise the fleet's policy; only the admin API may lower it (logged).
+  const trustMode = (deviceId: string) =>
+    trustEngine.policyFor(deviceId, settings.get().trustPolicy, inventory.get(deviceId)?.trustPolicy ?? null);
   const trustGate = new WorkerTrustGate({
     engine: trustEngine,
     queue,

@@ -29,7 +29,7 @@ import {
 } from "./revocation/revocation-store.js";
 import { migrate } from "../db/database.js";
 import { sha256Hex } from "./encoding.js";
-import { parseApprovalFacts, parseStatement } from "./attest/statements.js";
+import { externalOrderOf, parseApprovalFacts, parseStatement } from "./attest/statements.js";
 import {
   buildTrustedRoot,
   loadTrustedRoot,
@@ -40,6 +40,13 @@ import { VerdictBuilder, type TrustContext } from "./policy/verdict.js";
 import { VerdictMemo } from "./policy/verdict-memo.js";
 import { parseBundle } from "./attest/verify-bundle.js";
 import { OtaKeyStore } from "./ota-signing/ota-key-store.js";
+import { recordTrustChange, type RecordedTrustChange, type TrustChangeInput } from "./log/trust-changes.js";
+import { DevicePolicies, effectivePolicy, type DevicePolicyRow } from "./policy/device-policy.js";
+import { revocationAnchorFile } from "./revocation/revocation-anchor.js";
+import { verifyCheckpoint, type LogVerifierKey } from "./log/checkpoint.js";
+import { hashesEqual } from "./log/merkle.js";
+import { PINNED_ROLES, PinnedKeys, pinnedKeysPath } from "./keys/pinned-keys.js";
+import type { TrustPolicy } from "@esphome-forge/shared";
 
 export interface TrustEngineOptions {
   db: Database.Database;
@@ -94,6 +101,12 @@ export class TrustEngine {
   private keyCache: KeyLookup | null = null;
   /** The log's consistency check: at start, on request, in full on demand. */
   readonly auditor: LogAuditor;
+  /** Device policies set through the admin API (the only way below the fleet's policy). */
+  readonly devicePolicies: DevicePolicies;
+  /** The sidecar's own public keys, pinned in a file beside the private keys (see keys/pinned-keys.ts). */
+  readonly pins: PinnedKeys;
+  /** Who the key events being logged now are for (`asActor`); "sidecar" otherwise. */
+  private actor = "sidecar";
 
   constructor(private readonly opts: TrustEngineOptions) {
     migrate(opts.db); // the trust tables are ordered migrations like every other table (a no-op when current)
@@ -102,9 +115,12 @@ export class TrustEngine {
     this.keysDir = join(opts.dataDir, "trust", "keys");
     // Every key event is logged; the log key's own first enrolment waits until the log exists.
     let early: KeyEvent[] | null = [];
+    this.pins = new PinnedKeys(pinnedKeysPath(this.keysDir));
     this.keys = new KeyRegistry(opts.db, this.now, (e) => {
+      // The sidecar's own keys are pinned outside the database as they are enrolled and rotated out.
+      if (e.type !== "key_revoked" && PINNED_ROLES.includes(e.key.role)) this.pins.pin(e.key);
       if (early) early.push(e);
-      else logKeyEvent(this.logValue, e);
+      else logKeyEvent(this.logValue, e, this.actor);
       // Only a log key changes the trusted root, and so possibly any verdict.
       const affects = e.type === "key_enrolled" && e.key.role !== "log" ? "unknown_signer" : "all";
       this.emit({ type: "keys", event: e.type, hint: e.key.hint, role: e.key.role, affects });
@@ -113,19 +129,90 @@ export class TrustEngine {
     this.logValue = new TransparencyLog(opts.db, { name: opts.logName ?? "esphome-forge-log", key: logKey }, () =>
       this.now().getTime(),
     );
-    for (const e of early) logKeyEvent(this.logValue, e);
+    for (const e of early) logKeyEvent(this.logValue, e, this.actor);
     early = null;
     this.sidecarKeyValue = loadOwnKey(this.keys, this.keysDir, "sidecar");
     this.revocationKeyValue = loadOwnKey(this.keys, this.keysDir, "revocation");
+    // First start with pinning (a new install, or an upgrade): the keys the database holds now are pinned.
+    if (this.pins.created) for (const k of this.keys.list()) if (PINNED_ROLES.includes(k.role)) this.pins.pin(k);
     this.attestations = new AttestationStore(opts.db, this.now);
     this.sequences = new BuildSequences(opts.db, this.now);
-    this.revocations = new RevocationStore(opts.db, this.logValue, this.now, () => this.keys.snapshot());
+    this.revocations = new RevocationStore(
+      opts.db,
+      this.logValue,
+      this.now,
+      () => this.keyLookup(),
+      revocationAnchorFile(join(opts.dataDir, "trust", "revocation-anchor.json")),
+    );
     this.jobVerdicts = new JobVerdicts(opts.db);
     this.external = new ExternalSignerPolicies(opts.db);
     this.otaKeys = new OtaKeyStore(join(this.keysDir, "ota"), this.now);
-    this.auditor = new LogAuditor(opts.db, () => this.trustedRoot().logKeys, this.now);
+    this.devicePolicies = new DevicePolicies(opts.db, (row) =>
+      loggedPolicy(this.logValue, row, this.trustedRoot().logKeys),
+    );
+    this.auditor = new LogAuditor(
+      opts.db,
+      () => this.trustedRoot().logKeys,
+      this.now,
+      () => this.anchorProblems(),
+      join(opts.dataDir, "trust", "audit-state.json"),
+    );
   }
 
+  /**
+   * The database against the anchors kept outside it: the pinned keys, the anchored revocation list, and
+   * device policies that name a log entry. Part of every audit (a problem makes it fail).
+   */
+  anchorProblems(): string[] {
+    return [
+      ...this.pins.problems(this.keys.list()),
+      ...this.revocations.anchorProblems(),
+      ...this.devicePolicies.problems,
+    ];
+  }
+
+  /** Runs `fn` with key events logged as done by `actor` (e.g. "api:alice", "worker:w1 (first use)"). */
+  asActor<T>(actor: string, fn: () => T): T {
+    const before = this.actor;
+    this.actor = actor;
+    try {
+      return fn();
+    } finally {
+      this.actor = before;
+    }
+  }
+
+  /**
+   * Records a change of trust in the transparency log (who, what, when) with a signed checkpoint over it.
+   * The one entry point for code outside trust/: fleet policy, worker tokens, worker approvals, …
+   */
+  recordTrustChange(change: TrustChangeInput): RecordedTrustChange {
+    return recordTrustChange(this.logValue, change);
+  }
+
+  /** The policy the gate applies to a device: the YAML comment may raise it, only the admin API may lower it. */
+  policyFor(deviceId: string, fleet: TrustPolicy, yaml: TrustPolicy | null): TrustPolicy {
+    return effectivePolicy({ fleet, yaml, admin: this.devicePolicies.get(deviceId) }).policy;
+  }
+
+  /** The admin API's device policy (null clears it, back to the fleet's); logged. */
+  setDevicePolicy(deviceId: string, policy: TrustPolicy | null, actor: string): RecordedTrustChange {
+    const from = this.devicePolicies.get(deviceId);
+    const rec = this.recordTrustChange({
+      change: "device_policy",
+      actor,
+      subject: deviceId,
+      detail: { from, to: policy },
+    });
+    if (policy === null) this.devicePolicies.clear(deviceId);
+    else this.devicePolicies.set({ deviceId, policy, actor, setAt: this.now().toISOString(), logIndex: rec.index });
+    return rec;
+  }
+
+  /** The connection the trust tables live on (read-only listings such as the trust changes). */
+  get db(): Database.Database {
+    return this.opts.db;
+  }
   get log(): TransparencyLog {
     return this.logValue;
   }
@@ -138,12 +225,18 @@ export class TrustEngine {
 
   /** Every log key we ever used, each valid for its enrolment window: old bundles stay verifiable. */
   trustedRootJson(): TrustedRootJson {
-    const logs = this.keys.list({ role: "log" }).map((k) => ({
-      name: this.logValue.identity.name,
-      publicKey: k.publicKey,
-      validFrom: new Date(Math.floor(k.enrolledAt.getTime() / 1000) * 1000),
-      validTo: k.retiredAt ?? k.revokedAt,
-    }));
+    // From the pinned keys, not the key table: a log key added to the database is never served.
+    const lookup = this.keyLookup();
+    const logs = this.pins
+      .list()
+      .filter((p) => p.role === "log")
+      .map((p) => lookup(p.hint)!)
+      .map((k) => ({
+        name: this.logValue.identity.name,
+        publicKey: k.publicKey,
+        validFrom: new Date(Math.floor(k.enrolledAt.getTime() / 1000) * 1000),
+        validTo: k.retiredAt ?? k.revokedAt,
+      }));
     return buildTrustedRoot(logs, this.opts.extraTrustedRoot);
   }
 
@@ -159,7 +252,7 @@ export class TrustEngine {
   context(): TrustContext {
     return {
       trustedRoot: this.trustedRoot(),
-      keys: (this.keyCache ??= this.keys.snapshot()),
+      keys: this.keyLookup(),
       revocations: this.revocations.current()?.list ?? null,
       requireRevocationList: this.opts.requireRevocationList ?? false,
       externalSigners: [...(this.opts.externalSigners ?? []), ...this.external.signers()],
@@ -167,9 +260,14 @@ export class TrustEngine {
     };
   }
 
+  /** The key table as verifiers see it: the sidecar's own roles only as pinned. */
+  keyLookup(): KeyLookup {
+    return (this.keyCache ??= this.pins.filter(this.keys.snapshot()));
+  }
+
   /** Worker enrolment: record the public key the worker generated. */
-  enrolWorkerKey(workerId: string, publicKeyPem: string): TrustedKey {
-    return this.keys.enrol({ role: "worker", owner: workerId, publicKeyPem });
+  enrolWorkerKey(workerId: string, publicKeyPem: string, actor = `worker:${workerId} (first use)`): TrustedKey {
+    return this.asActor(actor, () => this.keys.enrol({ role: "worker", owner: workerId, publicKeyPem }));
   }
 
   /** Job completion hook. On refusal the caller fails the job with `reason` and archives nothing as trusted. */
@@ -252,7 +350,9 @@ export class TrustEngine {
         approval: approval?.bundle,
         build: build?.bundle,
         external: external?.bundle,
-        minBuildSequence: opts.checkRollback ? (this.sequences.installed(deviceId)?.buildSequence ?? null) : null,
+        // The highest ever flashed, not what runs now: a CI or warn/off flash in between resets nothing.
+        minBuildSequence: opts.checkRollback ? (this.sequences.installed(deviceId)?.maxBuildSequence ?? null) : null,
+        minExternalOrder: opts.checkRollback ? (this.sequences.installed(deviceId)?.maxExternalOrder ?? null) : null,
       },
       ctx,
     );
@@ -321,7 +421,7 @@ export class TrustEngine {
 
   /** After a successful flash: log it and remember the sequence for anti-rollback. */
   recordOta(deviceId: string, firmwareSha256: string, verdict: TrustVerdict, jobId: number | null): number {
-    this.sequences.recordInstalled(deviceId, firmwareSha256, verdict.buildSequence);
+    this.sequences.recordInstalled(deviceId, firmwareSha256, verdict.buildSequence, this.externalOrder(firmwareSha256));
     return this.logValue.appendEvent("ota", {
       deviceId,
       firmwareSha256,
@@ -331,8 +431,17 @@ export class TrustEngine {
     }).index;
   }
 
-  rotateKey(role: OwnKeyRole): TrustedKey[] {
-    const r = rotateOwnKey(this.keys, this.keysDir, role);
+  /** The order a CI statement gives this firmware (its signed `buildSequence`), if it was signed outside Forge. */
+  private externalOrder(firmwareSha256: string): number | null {
+    const att = this.attestations.forFirmware(firmwareSha256, "external")[0];
+    const payload = att?.bundle.dsseEnvelope?.payload;
+    if (!payload) return null;
+    const st = parseStatement(Buffer.from(payload, "base64"));
+    return st.ok ? externalOrderOf(st.value) : null;
+  }
+
+  rotateKey(role: OwnKeyRole, actor = "sidecar"): TrustedKey[] {
+    const r = this.asActor(actor, () => rotateOwnKey(this.keys, this.keysDir, role));
     this.rootCache = null;
     this.keyCache = null;
     this.memo.clear();
@@ -360,7 +469,7 @@ export class TrustEngine {
   /** Import a list exported elsewhere; only `revocation` keys in the registry (the pinned ones) are accepted. */
   importRevocations(bundle: unknown): RevocationImport {
     const r = this.revocations.import(bundle, {
-      keys: this.keys.snapshot(),
+      keys: this.keyLookup(),
       trustedRoot: this.trustedRoot(),
       now: this.now(),
     });
@@ -369,8 +478,21 @@ export class TrustEngine {
   }
 
   /** Replaces the external-signer policy; every verdict may change, so listeners hear of it. */
-  setExternalSigners(policies: ExternalSignerPolicy[]): ExternalSignerPolicy[] {
+  setExternalSigners(policies: ExternalSignerPolicy[], actor = "sidecar"): ExternalSignerPolicy[] {
     const stored = this.external.replace(policies);
+    this.recordTrustChange({
+      change: "external_signers",
+      actor,
+      subject: "fleet",
+      detail: {
+        signers: stored.map((p) => ({
+          name: p.name,
+          devices: p.devices ?? null,
+          key: p.publicKey ? sha256Hex(p.publicKey) : null,
+          keyless: p.keyless ?? null,
+        })),
+      },
+    });
     this.emit({ type: "external_signers", count: stored.length, affects: "all" });
     return stored;
   }
@@ -428,11 +550,41 @@ function approvalBuildDigest(bundle: SerializedBundle): string | null {
   return facts.ok ? facts.value.buildAttestation.payloadSha256 : null;
 }
 
-function logKeyEvent(log: TransparencyLog, e: KeyEvent): void {
+/**
+ * Does the log entry a device-policy row names record exactly that policy for that device, under the
+ * checkpoint signed when it was recorded? (An entry appended by editing the database has no such signature.)
+ */
+function loggedPolicy(log: TransparencyLog, row: DevicePolicyRow, logKeys: readonly LogVerifierKey[]): boolean {
+  const e = log.entry(row.logIndex);
+  if (!e) return false;
+  try {
+    const envelope = log.storedCheckpoint(row.logIndex + 1);
+    const cp = envelope ? verifyCheckpoint(envelope, logKeys) : null;
+    if (!cp?.ok || !hashesEqual(cp.checkpoint.rootHash, log.root(row.logIndex + 1))) return false;
+    const b = JSON.parse(e.body.toString("utf8")) as {
+      kind?: string;
+      change?: string;
+      subject?: string;
+      detail?: { to?: unknown };
+    };
+    return (
+      b.kind === "trust_change" &&
+      b.change === "device_policy" &&
+      b.subject === row.deviceId &&
+      b.detail?.to === row.policy
+    );
+  } catch {
+    return false;
+  }
+}
+
+function logKeyEvent(log: TransparencyLog, e: KeyEvent, actor: string): void {
   log.appendEvent(e.type, {
     hint: e.key.hint,
     role: e.key.role,
     owner: e.key.owner,
     reason: e.key.revokeReason ?? undefined,
+    actor,
+    at: new Date(log.nowMs()).toISOString(),
   });
 }

@@ -1,7 +1,8 @@
-// Interop with independent Sigstore implementations, installed by scripts/ensure-trust-tools.sh:
-// cosign (sigstore-go) verifies our bundles natively with only our public key and trusted root, a
-// cosign-signed firmware verifies in our `verify`, and sigstore-python checks our log entries and DSSE
-// signature with its own verifiers. Each suite skips, saying why, when its tool is not installed.
+// Interop with an independent Sigstore implementation through its public interface (its CLI), installed
+// by scripts/ensure-trust-tools.sh: cosign (sigstore-go) verifies our bundles natively with only our
+// public key and trusted root, and a cosign-signed firmware verifies in our `verify`. (sigstore-python's
+// public API refuses bundles signed with a bare key, so there is no sigstore-python check: a test that
+// reached into its private modules would not be interop.) The suite skips, saying why, without cosign.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -17,12 +18,8 @@ import { EXIT_NOT_VERIFIED, EXIT_VERIFIED, verifyCommand } from "./cli/verify-cl
 const run = promisify(execFile);
 const cache = process.env.FORGE_CACHE ?? join(homedir(), ".cache", "esphome-forge");
 const cosign = process.env.FORGE_COSIGN ?? join(cache, "trust-tools", "cosign-v3.1.3", "cosign");
-const python =
-  process.env.FORGE_SIGSTORE_PYTHON ?? join(cache, "trust-tools", "sigstore-python-4.5.1", "bin", "python");
 const haveCosign = existsSync(cosign);
-const havePython = existsSync(python);
 if (!haveCosign) console.warn(`cosign interop skipped: ${cosign} missing (run scripts/ensure-trust-tools.sh)`);
-if (!havePython) console.warn(`sigstore-python interop skipped: ${python} missing (run scripts/ensure-trust-tools.sh)`);
 
 let h: Harness;
 let f: Record<string, string>;
@@ -155,40 +152,13 @@ describe.skipIf(!haveCosign)("cosign (sigstore-go)", () => {
     expect(signed.ok, signed.out).toBe(true);
     const io = { out: () => {}, err: () => {} };
     const bundle = join(h.dir, "cosign.sigstore.json");
-    expect(await verifyCommand([f.fw!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub")], io)).toBe(
+    const strict = ["--device", "kitchen", "--no-revocation-check", "--allow-rollback"];
+    expect(await verifyCommand([f.fw!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub"), ...strict], io)).toBe(
       EXIT_VERIFIED,
     );
     expect(await verifyCommand([f.tampered!, "--bundle", bundle, "--key", join(h.dir, "cosign.pub")], io)).toBe(
       EXIT_NOT_VERIFIED,
     );
     expect(await verifyCommand([f.fw!, "--bundle", bundle, "--key", f.sidecarPub!], io)).toBe(EXIT_NOT_VERIFIED);
-  });
-});
-
-describe.skipIf(!havePython)("sigstore-python", () => {
-  const check = async (...args: string[]) => {
-    try {
-      const r = await run(
-        python,
-        [join(import.meta.dirname, "..", "..", "test-support", "sigstore_python_check.py"), ...args],
-        { timeout: 60_000 },
-      );
-      return r.stdout.trim();
-    } catch (err) {
-      return String((err as { stdout?: string }).stdout ?? err).trim();
-    }
-  };
-
-  it("checks our log entries (inclusion proof, checkpoint, SET) and DSSE signature with its own verifiers", async () => {
-    expect(await check(f.approval!, f.fw!, f.sidecarPub!, f.root!)).toMatch(
-      /^OK urn:esphome-forge:predicate:ota-approval:v1/,
-    );
-    expect(await check(f.build!, f.fw!, f.workerPub!, f.root!)).toMatch(/^OK https:\/\/slsa\.dev\/provenance\/v1/);
-  });
-
-  it("fails altered firmware, the wrong key and a root without our log", async () => {
-    expect(await check(f.approval!, f.tampered!, f.sidecarPub!, f.root!)).toMatch(/^FAIL firmware digest/);
-    expect(await check(f.approval!, f.fw!, f.otherPub!, f.root!)).toMatch(/^FAIL/);
-    expect(await check(f.approval!, f.fw!, f.sidecarPub!, f.otherRoot!)).toMatch(/^FAIL/);
   });
 });

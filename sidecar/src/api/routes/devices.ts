@@ -4,6 +4,7 @@ import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
 import { requestActor } from "./workspace.js";
+import { trustActor } from "./trust.js";
 
 /** "pin 2026.10.1, tags kitchen, esp32" for a commit subject. */
 function describePatch(p: Record<string, unknown>): string {
@@ -40,6 +41,9 @@ export function deviceRoutes(ctx: ApiContext): Router {
     find(req.params.id);
     const patch = parseWith(DeviceMetadataPatch, req.body, "metadata");
     if (patch.pinnedVersion != null) parseWith(EsphomeVersion, patch.pinnedVersion, "pinnedVersion");
+    // The trust policy set here is the admin's (logged): it may go below the fleet's, which the YAML
+    // comment alone cannot (see trust/policy/device-policy.ts).
+    if (patch.trustPolicy !== undefined) ctx.trust?.setDevicePolicy(req.params.id, patch.trustPolicy, trustActor(req));
     const apply = () => ctx.inventory.setMetadata(req.params.id, patch);
     // With config history on, the change is one commit by the requesting user.
     const updated = ctx.workspace

@@ -3,6 +3,7 @@ import { buildOpenApiDocument, SettingsPatch } from "@esphome-forge/shared";
 import { SIDECAR_VERSION } from "../../util/version.js";
 import type { ApiContext } from "../context.js";
 import { parseWith } from "../validate.js";
+import { trustActor } from "./trust.js";
 import { sendFirmware } from "./jobs.js";
 
 /** Routes that need no token: liveness and the API description. */
@@ -28,7 +29,15 @@ export function systemRoutes(ctx: ApiContext, onSettingsChanged: () => void): Ro
   });
   r.patch("/settings", (req, res) => {
     const patch = parseWith(SettingsPatch.strict(), req.body, "settings");
+    const before = ctx.settings.get().trustPolicy;
     const settings = ctx.settings.patch(patch);
+    if (settings.trustPolicy !== before)
+      ctx.trust?.recordTrustChange({
+        change: "fleet_policy",
+        actor: trustActor(req),
+        subject: "fleet",
+        detail: { from: before, to: settings.trustPolicy },
+      });
     onSettingsChanged();
     res.json({ settings });
   });

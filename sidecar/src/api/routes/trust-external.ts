@@ -10,6 +10,7 @@ import { ExternalPolicyError } from "../../trust/policy/external-policy.js";
 import type { TrustEngine } from "../../trust/index.js";
 import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
+import { trustActor } from "./trust.js";
 
 /** Base64 JSON bodies of this route may be this large (a 16 MB image); everything else keeps 256 kB. */
 export const EXTERNAL_FIRMWARE_BODY = "24mb";
@@ -30,7 +31,7 @@ export function trustExternalRoutes(
   r.put("/trust/external-signers", (req, res) => {
     const { signers } = parseWith(ExternalSigners, req.body, "external signers");
     try {
-      res.json({ signers: engine.setExternalSigners(signers) });
+      res.json({ signers: engine.setExternalSigners(signers, trustActor(req)) });
     } catch (err) {
       if (err instanceof ExternalPolicyError) throw new HttpError(400, "bad_request", err.message);
       throw err;

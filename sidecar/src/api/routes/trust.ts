@@ -1,16 +1,37 @@
 // Content-trust REST routes: trusted root and keys for offline verification, revocation (revoke,
 // export, import), the transparency log's checkpoint and inclusion proofs, and approval bundles.
-import { Router } from "express";
-import { RevokeRequest, RotateKeyRequest, type TrustPolicy, type TrustStatus } from "@esphome-forge/shared";
+import { Router, type Request } from "express";
+import {
+  DeviceTrustPolicyPut,
+  RevokeRequest,
+  RotateKeyRequest,
+  type TrustPolicy,
+  type TrustStatus,
+} from "@esphome-forge/shared";
 import type { StoredRevocationList, TrustedKey, TrustEngine } from "../../trust/index.js";
 import { isExpired, RevocationEntry } from "../../trust/revocation/revocation.js";
 import { HttpError } from "../errors.js";
 import { routeParams, routeQuery } from "../route-guard.js";
 import { parseWith } from "../validate.js";
+import { requestActor } from "./workspace.js";
+import { listTrustChanges } from "../../trust/log/trust-changes.js";
+import { effectivePolicy } from "../../trust/policy/device-policy.js";
+import { ExternalSignerError } from "../../trust/keys/external-signer.js";
+
+/** Who made a trust change, for the log: the client ("api", "ha", "card", …) and the user it names. */
+export function trustActor(req: Request): string {
+  const a = requestActor(req);
+  return `${a.source}:${a.name}`;
+}
+
+/** What the route needs of the inventory: a device's YAML trust_policy comment. */
+export interface PolicyDevices {
+  get(id: string): { trustPolicy?: TrustPolicy | null } | undefined;
+}
 
 const DAY_MS = 86_400_000;
 
-export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Router {
+export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy, devices?: PolicyDevices): Router {
   const r = Router();
 
   r.get("/trust/status", async (_req, res) => {
@@ -24,7 +45,13 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
 
   r.post("/trust/keys/rotate", (req, res) => {
     const { role } = parseWith(RotateKeyRequest, req.body, "rotation");
-    const retired = engine.rotateKey(role);
+    let retired: TrustedKey[];
+    try {
+      retired = engine.rotateKey(role, trustActor(req));
+    } catch (err) {
+      if (err instanceof ExternalSignerError) throw new HttpError(409, "conflict", err.message);
+      throw err;
+    }
     const current = engine.keys.active(role, "sidecar")[0];
     if (!current) throw new HttpError(500, "internal", `no active ${role} key after rotation`);
     res.json({ current: keyView(current), retired: retired.map(keyView) });
@@ -38,10 +65,34 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
     res.json({ keys: engine.keys.list().map(keyView) });
   });
 
-  r.post("/trust/keys/:hint/retire", (_req, res) => {
+  r.post("/trust/keys/:hint/retire", (req, res) => {
     const { hint } = routeParams<{ hint: string }>(res);
     if (!engine.keys.get(hint)) throw new HttpError(404, "not_found", `no key with hint ${hint}`);
-    res.json(keyView(engine.keys.retire(hint)));
+    res.json(keyView(engine.asActor(trustActor(req), () => engine.keys.retire(hint))));
+  });
+
+  r.get("/trust/changes", (_req, res) => {
+    const { limit, before } = routeQuery<{ limit: number; before?: number }>(res);
+    res.json({ changes: listTrustChanges(engine.db, { limit, before }) });
+  });
+
+  const policyView = (id: string) => {
+    const device = devices?.get(id);
+    if (!device) throw new HttpError(404, "not_found", `no device with id ${id}`);
+    const sources = { fleet: policy(), yaml: device.trustPolicy ?? null, admin: engine.devicePolicies.get(id) };
+    const row = engine.devicePolicies.list().find((p) => p.deviceId === id);
+    return { deviceId: id, ...sources, effective: effectivePolicy(sources).policy, logIndex: row?.logIndex ?? null };
+  };
+  r.get("/trust/devices/:id/policy", (_req, res) => {
+    const { id } = routeParams<{ id: string }>(res);
+    res.json(policyView(id));
+  });
+  r.put("/trust/devices/:id/policy", (req, res) => {
+    const { id } = routeParams<{ id: string }>(res);
+    policyView(id); // 404 first
+    const { policy: p } = parseWith(DeviceTrustPolicyPut, req.body, "device trust policy");
+    engine.setDevicePolicy(id, p, trustActor(req));
+    res.json(policyView(id));
   });
 
   r.get("/trust/revocations", (_req, res) => {
@@ -68,6 +119,21 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
     if (size === 0) throw new HttpError(404, "not_found", "the log is empty");
     const cp = engine.log.checkpoint(size);
     res.json({ treeSize: size, envelope: cp.envelope });
+  });
+
+  r.get("/trust/log/consistency", (_req, res) => {
+    const { from, to } = routeQuery<{ from: number; to?: number }>(res);
+    const size = engine.log.size();
+    const toSize = to ?? size;
+    if (toSize > size) throw new HttpError(404, "not_found", `the log has ${size} entries, not ${toSize}`);
+    if (from > toSize) throw new HttpError(400, "bad_request", `from (${from}) is after to (${toSize})`);
+    res.json({
+      fromTreeSize: from,
+      toTreeSize: toSize,
+      hashes: engine.log.consistencyProof(from, toSize).map((h) => h.toString("base64")),
+      fromCheckpoint: engine.log.checkpoint(from).envelope,
+      toCheckpoint: engine.log.checkpoint(toSize).envelope,
+    });
   });
 
   r.get("/trust/log/proof/:index", (_req, res) => {

@@ -4,6 +4,7 @@ import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { routeQuery } from "../route-guard.js";
 import { parseWith } from "../validate.js";
+import { trustActor } from "./trust.js";
 
 export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string) => void): Router {
   const r = Router();
@@ -35,12 +36,26 @@ export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string
 
   r.post("/worker-tokens", (req, res) => {
     const { name } = parseWith(CreateWorkerTokenRequest, req.body, "token request");
-    res.status(201).json(ctx.tokens.create(name));
+    const created = ctx.tokens.create(name);
+    // A token lets a machine join as a worker: a change of trust, logged (never the secret).
+    ctx.trust?.recordTrustChange({
+      change: "worker_token_created",
+      actor: trustActor(req),
+      subject: created.token.id,
+      detail: { name },
+    });
+    res.status(201).json(created);
   });
 
   r.delete("/worker-tokens/:id", (req, res) => {
     const token = ctx.tokens.revoke(req.params.id);
     ctx.hub.disconnectToken(token.id);
+    ctx.trust?.recordTrustChange({
+      change: "worker_token_revoked",
+      actor: trustActor(req),
+      subject: token.id,
+      detail: { name: token.name },
+    });
     res.json({ ok: true });
   });
   return r;

@@ -130,7 +130,7 @@ export class BuildSequences {
   ) {
     // Prepared once: every device view asks what its device runs.
     this.installedStmt = db.prepare(
-      "SELECT firmware_sha256, build_seq, installed_at FROM trust_installed WHERE device_id = ?",
+      "SELECT firmware_sha256, build_seq, installed_at, max_build_seq, max_external_order FROM trust_installed WHERE device_id = ?",
     );
   }
 
@@ -152,21 +152,55 @@ export class BuildSequences {
     );
   }
 
-  /** Record a successful flash; the gate refuses older sequences from then on. */
-  recordInstalled(deviceId: string, firmwareSha256: string, buildSequence: number | null): void {
+  /**
+   * Record a successful flash; the gate refuses older sequences from then on. The highest Forge build
+   * sequence and the highest CI order ever flashed are kept: a flash without one (CI firmware, an
+   * unsigned image under warn/off) or with a lower one (a rollback forced under warn) never lowers them.
+   */
+  recordInstalled(
+    deviceId: string,
+    firmwareSha256: string,
+    buildSequence: number | null,
+    externalOrder: number | null = null,
+  ): void {
     this.db
       .prepare(
-        `INSERT INTO trust_installed (device_id, build_seq, firmware_sha256, installed_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (device_id) DO UPDATE SET build_seq = excluded.build_seq, firmware_sha256 = excluded.firmware_sha256, installed_at = excluded.installed_at`,
+        `INSERT INTO trust_installed (device_id, build_seq, firmware_sha256, installed_at, max_build_seq, max_external_order)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET build_seq = excluded.build_seq,
+           firmware_sha256 = excluded.firmware_sha256, installed_at = excluded.installed_at,
+           max_build_seq = NULLIF(MAX(COALESCE(max_build_seq, -1), COALESCE(excluded.max_build_seq, -1)), -1),
+           max_external_order = NULLIF(MAX(COALESCE(max_external_order, -1), COALESCE(excluded.max_external_order, -1)), -1)`,
       )
-      .run(deviceId, buildSequence, firmwareSha256, this.now().toISOString());
+      .run(deviceId, buildSequence, firmwareSha256, this.now().toISOString(), buildSequence, externalOrder);
   }
 
-  installed(deviceId: string): { firmwareSha256: string; buildSequence: number | null; installedAt: string } | null {
+  installed(deviceId: string): {
+    firmwareSha256: string;
+    buildSequence: number | null;
+    installedAt: string;
+    /** The highest Forge build sequence ever flashed to the device (rollback floor). */
+    maxBuildSequence: number | null;
+    /** The highest CI order ever flashed to the device (rollback floor for CI-signed firmware). */
+    maxExternalOrder: number | null;
+  } | null {
     const row = this.installedStmt.get(deviceId) as
-      { firmware_sha256: string; build_seq: number | null; installed_at: string } | undefined;
+      | {
+          firmware_sha256: string;
+          build_seq: number | null;
+          installed_at: string;
+          max_build_seq: number | null;
+          max_external_order: number | null;
+        }
+      | undefined;
     return row
-      ? { firmwareSha256: row.firmware_sha256, buildSequence: row.build_seq, installedAt: row.installed_at }
+      ? {
+          firmwareSha256: row.firmware_sha256,
+          buildSequence: row.build_seq,
+          installedAt: row.installed_at,
+          maxBuildSequence: row.max_build_seq ?? row.build_seq,
+          maxExternalOrder: row.max_external_order,
+        }
       : null;
   }
 }

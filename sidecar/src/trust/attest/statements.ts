@@ -252,3 +252,18 @@ export function parseApprovalFacts(s: Statement): Parsed<ApprovalFacts> {
     },
   };
 }
+
+/**
+ * The order a CI-signed statement gives its firmware, for rollback protection: a whole-number
+ * `buildSequence` in the predicate, or in a SLSA predicate's `buildDefinition.externalParameters`
+ * (e.g. the workflow's run number). Null when the statement carries none.
+ */
+export function externalOrderOf(statement: Statement | null): number | null {
+  if (!statement) return null;
+  const p = statement.predicate as {
+    buildSequence?: unknown;
+    buildDefinition?: { externalParameters?: { buildSequence?: unknown } };
+  };
+  const v = p.buildSequence ?? p.buildDefinition?.externalParameters?.buildSequence;
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : null;
+}

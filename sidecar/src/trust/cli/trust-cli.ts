@@ -17,6 +17,10 @@ export const TRUST_USAGE = `Usage: esphome-forge trust COMMAND [--server URL] [-
                                  add entries to the signed revocation list (publishes the next version)
   export [--out FILE]            the current signed revocation list (a Sigstore bundle)
   import FILE                    import a signed list (verified with the pinned revocation key)
+  changes [--limit N]            every change of trust the log recorded (who, what, when), newest first
+  policy DEVICE [enforce|warn|off|fleet]
+                                 a device's trust policy (fleet, YAML comment, admin, in effect), or set the
+                                 admin's (the only way below the fleet's; logged); fleet clears it
 The server defaults to $FORGE_SERVER or http://127.0.0.1:7052; the token to $FORGE_ADMIN_TOKEN, else the
 admin-token file in --data-dir ($FORGE_DATA_DIR or ./.data).
 `;
@@ -61,6 +65,21 @@ type Key = {
   revokedAt: string | null;
 };
 
+type TrustChangeLine = { index: number; kind: string; at: string; event: Record<string, unknown> };
+
+function changeLine(c: TrustChangeLine): string {
+  const e = c.event;
+  const what = c.kind === "trust_change" ? String(e.change) : c.kind;
+  const subject = String(e.subject ?? e.owner ?? (e.version !== undefined ? `v${String(e.version)}` : ""));
+  const detail =
+    e.detail !== undefined
+      ? JSON.stringify(e.detail)
+      : e.role !== undefined
+        ? `${String(e.role)} key ${String(e.hint)}`
+        : "";
+  return `#${c.index}  ${c.at}  ${what.padEnd(22)} ${String(e.actor ?? "-").padEnd(20)} ${subject}  ${detail}`.trimEnd();
+}
+
 function keyLine(k: Key): string {
   const state = k.revokedAt ? `revoked ${k.revokedAt}` : k.retiredAt ? `retired ${k.retiredAt}` : "active";
   return `${k.role.padEnd(10)} ${k.owner.padEnd(24)} ${k.hint}  ${state}`;
@@ -83,6 +102,7 @@ export async function trustCommand(argv: string[], out: (s: string) => void = (s
       reason: { type: "string" },
       since: { type: "string" },
       "valid-days": { type: "string" },
+      limit: { type: "string" },
       out: { type: "string" },
       full: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -180,6 +200,31 @@ export async function trustCommand(argv: string[], out: (s: string) => void = (s
       const r = (await call(c, "POST", "/trust/revocations/import", bundle)) as { changed: boolean; version: number };
       print(r, () =>
         r.changed ? `imported revocation list v${r.version}` : `revocation list v${r.version} is already current`,
+      );
+      return 0;
+    }
+    case "changes": {
+      const limit = v.limit !== undefined ? `?limit=${encodeURIComponent(v.limit)}` : "";
+      const r = (await call(c, "GET", `/trust/changes${limit}`)) as { changes: TrustChangeLine[] };
+      print(r, () => r.changes.map(changeLine).join("\n") || "no trust changes recorded");
+      return 0;
+    }
+    case "policy": {
+      if (!arg) throw new TrustCliError("policy: expected a device id");
+      const set = positionals[2];
+      if (set !== undefined && !["enforce", "warn", "off", "fleet"].includes(set))
+        throw new TrustCliError("policy: expected enforce, warn, off or fleet");
+      const path = `/trust/devices/${encodeURIComponent(arg)}/policy`;
+      const r = (
+        set === undefined
+          ? await call(c, "GET", path)
+          : await call(c, "PUT", path, { policy: set === "fleet" ? null : set })
+      ) as { effective: string; fleet: string; yaml: string | null; admin: string | null; logIndex: number | null };
+      print(r, () =>
+        [
+          `${arg}: ${r.effective} (fleet ${r.fleet}; YAML ${r.yaml ?? "none"}, can only raise; admin ${r.admin ?? "none"})`,
+          ...(set !== undefined && r.logIndex !== null ? [`logged as entry ${r.logIndex}`] : []),
+        ].join("\n"),
       );
       return 0;
     }

@@ -42,7 +42,13 @@ afterEach(() => h.close());
 async function run(...argv: string[]) {
   let out = "";
   let err = "";
-  const code = await verifyCommand(argv, { out: (s) => (out += s), err: (s) => (err += s), now: h.clock.now });
+  // Each test remembers revocation lists in its own state file.
+  const state = argv.length > 1 && !argv.includes("--state") ? ["--state", join(h.dir, "verify-state.json")] : [];
+  const code = await verifyCommand([...argv, ...state], {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    now: h.clock.now,
+  });
   return { code, out, err };
 }
 
@@ -58,9 +64,11 @@ describe("esphome-forge verify", () => {
       files.root!,
       "--device",
       "kitchen",
+      "--no-revocation-check",
+      "--allow-rollback",
     );
     expect(r.code).toBe(EXIT_VERIFIED);
-    expect(r.out).toMatch(/^VERIFIED {2}.*kitchen\.ota\.bin/);
+    expect(r.out).toMatch(/^VERIFIED \(without a revocation check, rollback allowed\) {2}.*kitchen\.ota\.bin/);
     expect(r.out).toMatch(/build: {4}#1 for kitchen, ESPHome 2026\.4\.2/);
 
     const full = await run(
@@ -79,6 +87,9 @@ describe("esphome-forge verify", () => {
       "kitchen",
       "--proof",
       files.proof!,
+      "--no-revocation-check",
+      "--min-build-sequence",
+      "1",
       "--json",
     );
     expect(full.code).toBe(EXIT_VERIFIED);
@@ -91,6 +102,24 @@ describe("esphome-forge verify", () => {
     expect(json.notes.join("\n")).toMatch(
       /log proof: entry \d+ is included in the signed log head of size \d+, and that head extends/,
     );
+  });
+
+  it("is strict by default: no device, revocation list or rollback floor is NOT VERIFIED (INCOMPLETE)", async () => {
+    const base = [files.fw!, "--bundle", files.approval!, "--key", files.key!, "--trusted-root", files.root!];
+    const r = await run(...base);
+    expect(r.code).toBe(EXIT_NOT_VERIFIED);
+    expect(r.out).toMatch(/^NOT VERIFIED \(INCOMPLETE\)/);
+    expect(r.out).toMatch(
+      /VERIFIED needs --device .*the approval names "kitchen".*--revocations with --revocation-key, or --no-revocation-check; --min-build-sequence/,
+    );
+    const noFloor = await run(...base, "--device", "kitchen", "--no-revocation-check");
+    expect(noFloor.code).toBe(EXIT_NOT_VERIFIED);
+    expect(noFloor.out).toMatch(
+      /VERIFIED needs --min-build-sequence \(the build the device runs\), or --allow-rollback$/m,
+    );
+    expect(
+      (await run(...base, "--device", "kitchen", "--no-revocation-check", "--min-build-sequence", "1")).out,
+    ).toMatch(/^VERIFIED \(without a revocation check\) /);
   });
 
   it("says why a firmware is not verified, with exit code 1", async () => {
@@ -168,6 +197,29 @@ describe("esphome-forge verify", () => {
     );
     expect(r.code).toBe(EXIT_NOT_VERIFIED);
     expect(r.out).toMatch(/NOT VERIFIED \(REVOKED\)[\s\S]*worker worker-1 is revoked: decommissioned/);
+
+    // A newer list (the worker un-revoked) verifies; after that, the older list is refused as a rollback.
+    const v2 = await h.engine.publishRevocations([], 86_400_000);
+    const v2File = join(h.dir, "revocations-v2.json");
+    writeFileSync(v2File, JSON.stringify(v2.bundle));
+    const ok = [files.fw!, "--bundle", files.approval!, "--key", files.key!, "--trusted-root", files.root!];
+    const strict = ["--device", "kitchen", "--min-build-sequence", "1", "--revocation-key", rkey];
+    expect((await run(...ok, ...strict, "--revocations", v2File)).out).toMatch(/^VERIFIED {2}/);
+    const replay = await run(...ok, ...strict, "--revocations", listFile);
+    expect(replay.code).toBe(EXIT_NOT_VERIFIED);
+    expect(replay.out).toMatch(/REVOCATION LIST ROLLBACK[\s\S]*version 1, older than version 2 seen before/);
+    const floor = await run(
+      ...ok,
+      ...strict,
+      "--revocations",
+      v2File,
+      "--min-revocation-version",
+      "3",
+      "--state",
+      join(h.dir, "fresh.json"),
+    );
+    expect(floor.code).toBe(EXIT_NOT_VERIFIED);
+    expect(floor.out).toMatch(/older than version 3 required by --min-revocation-version/);
     const wrongKey = await run(
       files.fw!,
       "--bundle",
@@ -188,7 +240,15 @@ describe("esphome-forge verify", () => {
     writeFileSync(join(h.dir, "ci.bin"), fw);
     writeFileSync(join(h.dir, "ci.bin.sigstore.json"), JSON.stringify(signBlob(fw, ci)));
     writeFileSync(join(h.dir, "ci.pub"), ci.publicPem);
-    const args = [join(h.dir, "ci.bin"), "--bundle", join(h.dir, "ci.bin.sigstore.json")];
+    const args = [
+      join(h.dir, "ci.bin"),
+      "--bundle",
+      join(h.dir, "ci.bin.sigstore.json"),
+      "--device",
+      "kitchen",
+      "--no-revocation-check",
+      "--allow-rollback",
+    ];
     expect((await run(...args, "--key", join(h.dir, "ci.pub"))).code).toBe(EXIT_VERIFIED);
     expect((await run(...args, "--key", files.key!)).out).toMatch(/UNKNOWN SIGNER/);
     writeFileSync(join(h.dir, "ci.bin"), Buffer.from("firmware built in CI!"));

@@ -1,5 +1,8 @@
 // `esphome-forge verify FIRMWARE --bundle FILE [--proof FILE] [--trusted-root FILE] [--key FILE]`:
-// a complete offline check of a firmware file, printing the verdict and why.
+// a complete offline check of a firmware file, printing the verdict and why. Strict by default: it says
+// VERIFIED only for a named device (--device), against a revocation list (or an explicit, printed
+// --no-revocation-check) and a rollback floor (--min-build-sequence, or an explicit --allow-rollback);
+// a revocation list older than one seen before (the state file) or --min-revocation-version is refused.
 // Exit codes: 0 verified, 1 not verified (any other trust state), 2 usage or I/O error.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -14,6 +17,7 @@ import type { RevocationList } from "../revocation/revocation.js";
 import { verifyRevocationBundle } from "../revocation/revocation-store.js";
 import { classifyBundles } from "../attest/bundle-kind.js";
 import { emptyTrustedRoot, loadTrustedRoot, type LoadedTrustedRoot } from "../keys/trusted-root.js";
+import { defaultStatePath, VerifyState } from "./verify-state.js";
 
 export const EXIT_VERIFIED = 0;
 export const EXIT_NOT_VERIFIED = 1;
@@ -33,12 +37,22 @@ export const VERIFY_USAGE = `Usage: esphome-forge verify FIRMWARE --bundle FILE 
   --keyless-identity RE   certificate identity pattern, anchored (e.g. https://github\\.com/me/fw/.*)
   --revocations FILE      signed revocation list bundle, checked with --revocation-key
   --revocation-key FILE   public key the revocation list must be signed with
+  --no-revocation-check   verify without a revocation list (said in the verdict)
+  --min-revocation-version N
+                          refuse a revocation list older than this version
+  --state FILE            remembers the newest revocation list seen per key, and refuses older ones
+                          (default $FORGE_VERIFY_STATE, else ~/.local/state/esphome-forge/verify.json)
   --min-build-sequence N  refuse approvals older than this build (anti-rollback)
+  --allow-rollback        verify without a rollback floor (said in the verdict)
   --json                  print the verdict as JSON
+VERIFIED needs --device, a revocation list or --no-revocation-check, and --min-build-sequence or
+--allow-rollback; without them the answer is NOT VERIFIED (INCOMPLETE), naming what is missing.
 Exit codes: 0 verified, 1 not verified, 2 error.
 `;
 
 class UsageError extends Error {}
+/** An older revocation list than one already seen: not a usage error, a refusal (exit 1). */
+class RevocationRollbackError extends Error {}
 
 export interface VerifyIo {
   out: (s: string) => void;
@@ -94,6 +108,10 @@ export async function verifyCommand(argv: string[], io: VerifyIo = stdio): Promi
       io.err(`esphome-forge verify: ${err.message}\n`);
       return EXIT_ERROR;
     }
+    if (err instanceof RevocationRollbackError) {
+      io.out(`NOT VERIFIED (REVOCATION LIST ROLLBACK)\n  why:      ${err.message}\n`);
+      return EXIT_NOT_VERIFIED;
+    }
     io.err(`esphome-forge verify: unexpected error: ${errorMessage(err)}\n`);
     return EXIT_ERROR;
   }
@@ -118,6 +136,10 @@ function run(argv: string[], io: VerifyIo): number {
         revocations: { type: "string" },
         "revocation-key": { type: "string" },
         "min-build-sequence": { type: "string" },
+        "no-revocation-check": { type: "boolean", default: false },
+        "min-revocation-version": { type: "string" },
+        state: { type: "string" },
+        "allow-rollback": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -170,10 +192,21 @@ function run(argv: string[], io: VerifyIo): number {
       now,
     });
     if (!r.ok) throw new UsageError(`revocation list ${o.revocations}: ${r.error}`);
+    const floor = Math.max(intOption(o["min-revocation-version"], "--min-revocation-version") ?? 0, 0);
+    const state = new VerifyState(o.state ?? defaultStatePath());
+    const seen = Math.max(floor, state.seen(rk.hint));
+    if (r.list.version < seen)
+      throw new RevocationRollbackError(
+        `revocation list ${o.revocations} is version ${r.list.version}, older than version ${seen} ${seen === floor ? "required by --min-revocation-version" : "seen before"}: refusing a rollback of the list`,
+      );
+    state.record(rk.hint, r.list.version);
     revocations = r.list;
   }
-  const minSeq = o["min-build-sequence"] !== undefined ? Number(o["min-build-sequence"]) : null;
-  if (minSeq !== null && !Number.isSafeInteger(minSeq)) throw new UsageError("--min-build-sequence must be an integer");
+  const minSeq = intOption(o["min-build-sequence"], "--min-build-sequence");
+  if (o.revocations && o["no-revocation-check"])
+    throw new UsageError("--revocations and --no-revocation-check contradict each other");
+  if (minSeq !== null && o["allow-rollback"])
+    throw new UsageError("--min-build-sequence and --allow-rollback contradict each other");
 
   const evaluation = evaluateTrust(
     {
@@ -197,12 +230,41 @@ function run(argv: string[], io: VerifyIo): number {
     if (check.ok) details.push(`log proof: ${check.detail}`);
     else [state, reason] = ["invalid", `log proof: ${check.error}`];
   }
-  if (!o.device && bundles.approvalDevice)
-    details.push(`device binding not checked: pass --device (the approval is for "${bundles.approvalDevice}")`);
   if (!o["trusted-root"]) details.push("no --trusted-root: log entries cannot be checked");
-  if (!revocations) details.push("no revocation list checked");
-  print(io, o.json, { file: positionals[0]!, sha256: sha256Hex(firmware), state, reason, evaluation, details });
-  return state === "verified" ? EXIT_VERIFIED : EXIT_NOT_VERIFIED;
+  // Strict by default: what was not checked keeps the answer from being VERIFIED, or is said in it.
+  const missing: string[] = [];
+  if (!o.device)
+    missing.push(
+      `--device (the device it is for${bundles.approvalDevice ? `; the approval names "${bundles.approvalDevice}"` : ""})`,
+    );
+  if (!revocations && !o["no-revocation-check"])
+    missing.push("--revocations with --revocation-key, or --no-revocation-check");
+  if (minSeq === null && !o["allow-rollback"])
+    missing.push("--min-build-sequence (the build the device runs), or --allow-rollback");
+  const waived = [
+    ...(o["no-revocation-check"] ? ["without a revocation check"] : []),
+    ...(o["allow-rollback"] ? ["rollback allowed"] : []),
+  ];
+  const incomplete = state === "verified" && missing.length > 0;
+  if (incomplete) reason = `${reason}; but VERIFIED needs ${missing.join("; ")}`;
+  print(io, o.json, {
+    file: positionals[0]!,
+    sha256: sha256Hex(firmware),
+    state,
+    reason,
+    evaluation,
+    details,
+    incomplete,
+    waived,
+  });
+  return state === "verified" && !incomplete ? EXIT_VERIFIED : EXIT_NOT_VERIFIED;
+}
+
+function intOption(v: string | undefined, name: string): number | null {
+  if (v === undefined) return null;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number`);
+  return n;
 }
 
 function print(
@@ -215,21 +277,25 @@ function print(
     reason: string;
     evaluation: ReturnType<typeof evaluateTrust>;
     details: string[];
+    incomplete: boolean;
+    waived: string[];
   },
 ): void {
   const v = r.evaluation.verdict;
+  const verified = r.state === "verified" && !r.incomplete;
   if (json) {
     io.out(
-      `${JSON.stringify({ ...v, state: r.state, reason: r.reason, file: r.file, logIndexes: r.evaluation.logIndexes, notes: r.details }, null, 2)}\n`,
+      `${JSON.stringify({ ...v, state: r.state, verified, incomplete: r.incomplete, waived: r.waived, reason: r.reason, file: r.file, logIndexes: r.evaluation.logIndexes, notes: r.details }, null, 2)}\n`,
     );
     return;
   }
-  const label = TRUST_STATES.includes(r.state) ? r.state.toUpperCase().replace("_", " ") : r.state;
-  const lines = [
-    `${r.state === "verified" ? "VERIFIED" : `NOT VERIFIED (${label})`}  ${r.file}`,
-    `  sha256:   ${r.sha256}`,
-    `  why:      ${r.reason}`,
-  ];
+  const label = r.incomplete
+    ? "INCOMPLETE"
+    : TRUST_STATES.includes(r.state)
+      ? r.state.toUpperCase().replace("_", " ")
+      : r.state;
+  const head = verified ? `VERIFIED${r.waived.length ? ` (${r.waived.join(", ")})` : ""}` : `NOT VERIFIED (${label})`;
+  const lines = [`${head}  ${r.file}`, `  sha256:   ${r.sha256}`, `  why:      ${r.reason}`];
   if (v.signer) lines.push(`  signer:   ${v.signer}`);
   if (r.evaluation.approval)
     lines.push(

@@ -19,7 +19,8 @@ describe("key files", () => {
   it("writes every private key 0600 in a 0700 folder", () => {
     const dir = h.engine.keysDir;
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(readdirSync(dir).sort()).toEqual(["log.key", "revocation.key", "sidecar.key"]);
+    // The private keys, and the pin file for their public halves (see pinned-keys.ts).
+    expect(readdirSync(dir).sort()).toEqual(["log.key", "pinned-keys.json", "revocation.key", "sidecar.key"]);
     for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
     const worker = loadOrCreateKey(join(h.dir, "worker-state", "worker.key"));
     expect(worker.created).toBe(true);

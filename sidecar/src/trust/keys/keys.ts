@@ -5,7 +5,10 @@ import { dirname } from "node:path";
 import { sha256 } from "../encoding.js";
 
 export interface SigningKey {
-  privateKey: KeyObject;
+  /** The private key when it is a file here; null when an external signer holds it (`sign`). */
+  privateKey: KeyObject | null;
+  /** Signs outside this process (external-signer.ts); ECDSA P-256 over SHA-256, DER. */
+  sign?: (data: Uint8Array) => Buffer;
   publicKey: KeyObject;
   /** SPKI PEM, what the Sigstore bundle's signer reports and what verifiers pin. */
   publicPem: string;
@@ -58,6 +61,8 @@ export function generateSigningKey(): SigningKey {
 
 /** ECDSA P-256 over SHA-256, DER-encoded: the signature form Sigstore bundles and Rekor use. */
 export function signBytes(key: SigningKey, data: Uint8Array): Buffer {
+  if (key.sign) return key.sign(data);
+  if (!key.privateKey) throw new Error(`no private key or signer for key ${key.hint}`);
   return sign("sha256", data, key.privateKey);
 }
 
@@ -75,6 +80,7 @@ export function writePrivateKeyPem(path: string, privateKey: KeyObject): void {
 }
 
 export function writePrivateKeyFile(path: string, key: SigningKey): void {
+  if (!key.privateKey) throw new Error("an externally held key has no private key to write");
   writePrivateKeyPem(path, key.privateKey);
 }
 

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import type { KeyRegistry, TrustedKey } from "./key-registry.js";
 import { generateSigningKey, loadOrCreateKey, writePrivateKeyFile, type SigningKey } from "./keys.js";
+import { ExternalSignerError, externalSignerPath, externalSigningKey, readExternalSigner } from "./external-signer.js";
 
 export type OwnKeyRole = "sidecar" | "log" | "revocation";
 export const OWN_KEY_OWNER = "sidecar";
@@ -14,6 +15,8 @@ export function ownKeyPath(keysDir: string, role: OwnKeyRole): string {
 
 /** Loads (or creates on first start) one of the sidecar's keys and makes sure it is enrolled. */
 export function loadOwnKey(registry: KeyRegistry, keysDir: string, role: OwnKeyRole): SigningKey {
+  const external = readExternalSigner(keysDir, role);
+  if (external) return loadExternalKey(registry, externalSigningKey(external), role);
   const { key } = loadOrCreateKey(ownKeyPath(keysDir, role));
   const enrolled = registry.get(key.hint);
   if (enrolled && (enrolled.retiredAt || enrolled.revokedAt)) {
@@ -26,6 +29,19 @@ export function loadOwnKey(registry: KeyRegistry, keysDir: string, role: OwnKeyR
   return key;
 }
 
+/**
+ * A key held by an external signer: enrolled like a file key; configuring a new one is its rotation (the
+ * role's other keys are retired, their signatures stay verifiable).
+ */
+function loadExternalKey(registry: KeyRegistry, key: SigningKey, role: OwnKeyRole): SigningKey {
+  const enrolled = registry.get(key.hint);
+  if (enrolled && (enrolled.retiredAt || enrolled.revokedAt))
+    throw new Error(`the external ${role} signer holds a ${enrolled.revokedAt ? "revoked" : "retired"} key`);
+  registry.enrol({ role, owner: OWN_KEY_OWNER, publicKeyPem: key.publicPem });
+  for (const k of registry.active(role, OWN_KEY_OWNER)) if (k.hint !== key.hint) registry.retire(k.hint);
+  return key;
+}
+
 export interface Rotation {
   key: SigningKey;
   retired: TrustedKey[];
@@ -33,6 +49,10 @@ export interface Rotation {
 
 /** Replaces the key file with a fresh key; the old key is retired as of now (not revoked). */
 export function rotateOwnKey(registry: KeyRegistry, keysDir: string, role: OwnKeyRole): Rotation {
+  if (readExternalSigner(keysDir, role))
+    throw new ExternalSignerError(
+      `the ${role} key is held by an external signer: make a new key there and put its public key in ${externalSignerPath(keysDir, role)}, then restart`,
+    );
   const previous = registry.active(role, OWN_KEY_OWNER);
   const key = generateSigningKey();
   // Enrol first: if we crash before the file is replaced, the old key still works and the new one is unused.

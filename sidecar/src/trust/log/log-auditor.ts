@@ -18,8 +18,12 @@ export class LogAuditor {
     private readonly db: Database.Database,
     private readonly logKeys: () => readonly LogVerifierKey[],
     private readonly now: () => Date,
+    /** The database against what is anchored outside it (pinned keys, the revocation list, …). */
+    private readonly anchorProblems: () => string[] = () => [],
+    /** Where the last clean audit ended, outside the database (null: the database's table). */
+    stateFile: string | null = null,
   ) {
-    this.state = new AuditState(db);
+    this.state = new AuditState(db, stateFile);
   }
 
   /**
@@ -62,7 +66,10 @@ export class LogAuditor {
   }
 
   private finish(outcome: AuditOutcome): CheckedAudit {
-    const { head, ...result } = outcome;
+    const { head, ...logResult } = outcome;
+    const anchors = this.anchorProblems();
+    const result =
+      anchors.length === 0 ? logResult : { ...logResult, ok: false, problems: [...logResult.problems, ...anchors] };
     const checkedAt = this.now().toISOString();
     // Only a clean audit moves the starting point: problems are reported again at every check until fixed.
     if (result.ok) this.state.record({ ...head, checkedAt });

@@ -17,7 +17,8 @@ export type LogEntryKind =
   | "key_retired"
   | "key_revoked"
   | "revocation_list"
-  | "external_attestation";
+  | "external_attestation"
+  | "trust_change";
 
 export interface LogEntry {
   index: number;
@@ -76,6 +77,11 @@ export class TransparencyLog {
 
   size(): number {
     return this.stmt.size.get() as number;
+  }
+
+  /** The log's clock (what it stamps entries with). */
+  nowMs(): number {
+    return this.now();
   }
 
   /** Appends one leaf and the complete subtrees it closes, in one transaction. */
@@ -152,6 +158,12 @@ export class TransparencyLog {
     );
     this.stmt.insertCheckpoint.run(treeSize, signed.rootHash, signed.envelope, new Date(this.now()).toISOString());
     return signed;
+  }
+
+  /** The checkpoint signed for exactly this size, if one was (never signs one now). */
+  storedCheckpoint(treeSize: number): string | null {
+    const row = this.stmt.checkpoint.get(treeSize) as { envelope: string } | undefined;
+    return row?.envelope ?? null;
   }
 
   latestCheckpoint(): { treeSize: number; envelope: string } | null {

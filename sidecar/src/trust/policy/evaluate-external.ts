@@ -4,7 +4,7 @@
 import { parseBundle, verifyBundle, type VerifiedBundle } from "../attest/verify-bundle.js";
 import type { KeyLookup, TrustedKey } from "../keys/key-registry.js";
 import { findRevocation } from "../revocation/revocation.js";
-import { subjectDigests } from "../attest/statements.js";
+import { externalOrderOf, subjectDigests } from "../attest/statements.js";
 import {
   staleness,
   type EvaluateInput,
@@ -76,6 +76,19 @@ export function evaluateExternal(
   v.logIndexes.push(...ok.bundle.logIndexes);
   if (ok.bundle.statement && !subjectDigests(ok.bundle.statement).includes(sha)) {
     return v.done("invalid", `firmware sha256 ${sha.slice(0, 12)}… is not among the attested subjects`);
+  }
+  if (input.minExternalOrder != null) {
+    const order = externalOrderOf(ok.bundle.statement);
+    if (order === null)
+      return v.done(
+        "invalid",
+        `rollback protection: ${input.deviceId} has run CI build #${input.minExternalOrder}, and this firmware carries no signed order (buildSequence) to compare`,
+      );
+    if (order < input.minExternalOrder)
+      return v.done(
+        "invalid",
+        `rollback refused: CI build #${order} is older than CI build #${input.minExternalOrder} already flashed to ${input.deviceId}`,
+      );
   }
   if (ctx.revocations) {
     const hit = findRevocation(ctx.revocations, {

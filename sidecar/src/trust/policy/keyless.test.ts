@@ -153,6 +153,10 @@ describe("keyless CI signatures", () => {
       root,
       "--keyless-issuer",
       ISSUER,
+      "--device",
+      "kitchen",
+      "--no-revocation-check",
+      "--allow-rollback",
     ];
     const io = { out: () => {}, err: () => {}, now: h.clock.now };
     expect(await verifyCommand([...args, "--keyless-identity", "https://github\\.com/acme/firmware/.*"], io)).toBe(

@@ -47,6 +47,8 @@ export interface EvaluateInput {
   external?: unknown;
   /** Build sequence the device runs; an older approval is a rollback. */
   minBuildSequence?: number | null;
+  /** Highest CI order (signed `buildSequence`) ever flashed to the device; a lower one is a rollback. */
+  minExternalOrder?: number | null;
   /** When set, the approval must be for exactly this config digest. */
   expectedConfigSha256?: string | null;
 }

@@ -14,6 +14,7 @@ import { parseRevocationList, REVOCATION_PAYLOAD_TYPE, RevocationList, type Revo
 import { signDsse } from "../keys/sign.js";
 import type { LoadedTrustedRoot } from "../keys/trusted-root.js";
 import { verifyBundle } from "../attest/verify-bundle.js";
+import type { RevocationAnchor, RevocationAnchorContent } from "./revocation-anchor.js";
 
 export interface StoredRevocationList {
   version: number;
@@ -60,6 +61,7 @@ export class RevocationListTamperedError extends Error {}
 
 export class RevocationStore {
   private verified: { raw: string; value: StoredRevocationList } | null = null;
+  private anchored: RevocationAnchorContent | null;
 
   constructor(
     private readonly db: Database.Database,
@@ -67,14 +69,56 @@ export class RevocationStore {
     private readonly now: () => Date = () => new Date(),
     /** Enrolled keys; when given, the stored list is re-checked on read so a database edit fails closed. */
     private readonly keys: (() => KeyLookup) | null = null,
-  ) {}
+    /** The highest published list, signed, in a file outside the database (see revocation-anchor.ts). */
+    private readonly anchor: RevocationAnchor | null = null,
+  ) {
+    this.anchored = anchor?.read() ?? null;
+    // First start with an anchor (an upgrade): anchor what the database holds now.
+    const row = anchor && !this.anchored ? this.latestRow() : undefined;
+    if (anchor && row) {
+      this.anchored = {
+        version: row.version,
+        digest: row.digest,
+        logIndex: row.log_index,
+        bundle: JSON.parse(row.bundle_json) as SerializedBundle,
+      };
+      anchor.write(this.anchored);
+    }
+  }
 
-  current(): StoredRevocationList | null {
-    const row = this.db
+  /**
+   * The database's list against the anchored one: a list missing from the database (rows deleted, an
+   * old copy restored) or a different list under the anchored version. Empty when they agree.
+   */
+  anchorProblems(): string[] {
+    const a = this.anchored;
+    if (!a) return [];
+    const row = this.latestRow();
+    if (!row || row.version < a.version)
+      return [
+        `revocation list: the database's newest is ${row ? `v${row.version}` : "none"}, but v${a.version} was published (anchored outside the database); the anchored list stays in force`,
+      ];
+    if (row.version === a.version && row.digest !== a.digest)
+      return [`revocation list v${a.version} in the database differs from the anchored one`];
+    return [];
+  }
+
+  private latestRow(): Row | undefined {
+    return this.db
       .prepare(
         "SELECT version, digest, bundle_json, log_index FROM trust_revocation_lists ORDER BY version DESC LIMIT 1",
       )
       .get() as Row | undefined;
+  }
+
+  current(): StoredRevocationList | null {
+    let row = this.latestRow();
+    const a = this.anchored;
+    // Deleting rows must not un-revoke: the anchored (signed) list wins over an older database.
+    if (a && (!row || row.version < a.version))
+      row = { version: a.version, digest: a.digest, bundle_json: JSON.stringify(a.bundle), log_index: a.logIndex };
+    else if (a && row && row.version === a.version && row.digest !== a.digest)
+      throw new RevocationListTamperedError(`stored revocation list v${row.version} differs from the anchored one`);
     if (!row) return null;
     if (this.verified?.raw === row.bundle_json) return this.verified.value;
     const bundle = JSON.parse(row.bundle_json) as SerializedBundle;
@@ -169,6 +213,10 @@ export class RevocationStore {
         this.now().toISOString(),
         logIndex,
       );
+    if (this.anchor && (!this.anchored || list.version > this.anchored.version)) {
+      this.anchored = { version: list.version, digest, logIndex, bundle };
+      this.anchor.write(this.anchored);
+    }
     return { version: list.version, list, bundle, digest, logIndex };
   }
 }
