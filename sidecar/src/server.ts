@@ -36,9 +36,11 @@ import { openStateDatabase } from "./durability/database-open.js";
 import { DiskState, diskReserveBytes } from "./durability/disk-state.js";
 import type { StateAnchor } from "./durability/state-anchor.js";
 import { openAnchoredState } from "./fleet/anchored-state.js";
+import { BlockedJobs } from "./dispatch/blocked-jobs.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { EventBus } from "./events/event-bus.js";
 import { EventsServer } from "./events/events-server.js";
+import { routingOf } from "./fleet/job-routing.js";
 import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
 import { DeviceView } from "./fleet/device-view.js";
 import { DeviceViews } from "./fleet/device-views.js";
@@ -290,9 +292,19 @@ export class Sidecar {
       (job, fence, sha256) => flashes.intent(job, fence, sha256, job.workerId ?? "unknown"),
       workspace ? (deviceId) => workspace.commitForBuild(deviceId) : undefined,
     );
-    const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
+    const routing = routingOf(inventory, () => settings.get().routingRules);
+    // eslint-disable-next-line prefer-const -- the dispatcher and the blocked jobs kick each other
+    let kick: () => void;
+    const blockedJobs = new BlockedJobs({
+      queue,
+      registry,
+      device: routing.device,
+      rules: () => settings.get().routingRules,
+      kick: () => kick(),
+    });
+    const dispatcher = new Dispatcher(queue, registry, builder, clock, log, routing.requirement, blockedJobs);
     // Dispatch pauses while the disk is full: an assignment is a write, and so is what follows it.
-    const kick = () => {
+    kick = () => {
       if (!disk.full) dispatcher.kick();
     };
     const floor = new BuildFloor({
@@ -355,6 +367,7 @@ export class Sidecar {
       }
       bus.job(job);
       announcer.jobChanged(job);
+      blockedJobs.jobChanged(job);
       if (TERMINAL_JOB_STATES.includes(job.state) && job.workerId) {
         if (registry.session(job.workerId)) bus.worker("upsert", job.workerId, registry.view(job.workerId));
         kick();
@@ -370,6 +383,7 @@ export class Sidecar {
     // The workspace's commits and validations rebuild only the device concerned.
     announceRef.fn = (id) => announcer.refresh(id);
     inventory.on("device", (d) => {
+      blockedJobs.deviceChanged(d.id);
       presence.inventoryChanged();
       announcer.deviceChanged(d);
     });

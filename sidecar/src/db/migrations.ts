@@ -317,4 +317,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN config_commit TEXT;
   `,
+  // 11: why a job waits `blocked` (no online worker has a tag it needs, its pinned worker is offline).
+  `
+  ALTER TABLE jobs ADD COLUMN blocked_reason TEXT;
+  `,
 ];
