@@ -67,7 +67,9 @@ describe("blocked jobs", () => {
       params: { workerTags: ["esp-idf"] },
     });
     const blocked = await state(r.jobs[0]!.jobId, "blocked");
-    expect(blocked.blockedReason).toBe(`needs a worker with tag esp-idf; online workers: ${garage.id} [esp8266]`);
+    expect(blocked.blockedReason).toBe(
+      `needs a worker with tag esp-idf; online workers: garage-pc (${garage.id}) [esp8266]`,
+    );
     await worker("idf-box", ["esp-idf"]);
     const done = await state(blocked.id, "succeeded");
     expect(done.blockedReason).toBeNull();
@@ -82,7 +84,7 @@ describe("blocked jobs", () => {
     expect(blocked.blockedReason).toMatch(
       /^needs a worker with tag x86 \(rule 'esp32 builds on x86'\); online workers: /,
     );
-    expect(blocked.blockedReason).toContain(`${garage.id} [esp8266]`);
+    expect(blocked.blockedReason).toContain(`garage-pc (${garage.id}) [esp8266]`);
     // The rule does not touch the esp8266 device: it runs, and its reason names no rule.
     expect((await state(shed, "succeeded")).dispatchReason).not.toMatch(/rule/);
     // The rule now asks for a tag garage-pc carries: the blocked job goes back to the queue and runs there.

@@ -45,7 +45,7 @@ export class BlockedJobs {
   /** Run at the start of each dispatch pass, before the queue is read. */
   sync(): void {
     const online = this.capabilities();
-    const fingerprint = online.map((w) => `${w.id}:${w.disabled ? 0 : 1}:${[...w.tags].join(",")}`).join(";");
+    const fingerprint = online.map((w) => `${w.id}:${w.name}:${w.disabled ? 0 : 1}:${[...w.tags].join(",")}`).join(";");
     const rulesJson = JSON.stringify(this.d.rules());
     this.online = online;
     if (fingerprint !== this.fingerprint || rulesJson !== this.rulesJson) {
@@ -107,6 +107,7 @@ export class BlockedJobs {
       .online()
       .map((s) => ({
         id: s.id,
+        name: s.hello.name,
         tags: new Set([...this.d.registry.tagsOf(s)].sort()),
         disabled: this.d.registry.slotsOf(s) === 0,
       }))

@@ -27,6 +27,9 @@ describe("requirements and blocked reasons", () => {
     );
     expect(blockedReason(r, [...online, cap("x86", ["esp-idf", "fast"])])).toBeNull();
     expect(blockedReason(r, [])).toMatch(/online workers: none$/);
+    expect(blockedReason(r, [{ ...cap("vm-1", []), name: "garage-pc" }])).toMatch(
+      /online workers: garage-pc \(vm-1\) \[no tags\]$/,
+    );
   });
 
   it("a pin: offline, lacking the rule's tag, or with 0 slots, each said so", () => {

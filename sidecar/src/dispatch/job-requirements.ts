@@ -18,6 +18,8 @@ export interface Requirement {
 /** One online worker as routing sees it. */
 export interface Capability {
   id: string;
+  /** The name it announced (what people call it), shown beside the id when they differ. */
+  name?: string;
   tags: ReadonlySet<string>;
   /** Slots set to 0 by an admin: online, but takes nothing. */
   disabled: boolean;
@@ -54,9 +56,7 @@ export function canTake(r: Requirement, w: Capability): boolean {
 /** Null when some online worker can take the job; else why not, naming the rule and the online workers. */
 export function blockedReason(r: Requirement, online: readonly Capability[]): string | null {
   if (unconstrained(r) || online.some((w) => canTake(r, w))) return null;
-  const workers = online.length
-    ? online.map((w) => `${w.id} [${[...w.tags].sort().join(", ")}]${w.disabled ? " (0 slots)" : ""}`).join(", ")
-    : "none";
+  const workers = online.length ? online.map(describeWorker).join(", ") : "none";
   const needs = r.tags.length ? `a worker with ${r.tags.length === 1 ? "tag" : "tags"} ${r.tags.join(", ")}` : "";
   const ruleWords = r.rule ? ` (rule '${r.rule.name}')` : "";
   if (r.pinned !== null) {
@@ -70,6 +70,12 @@ export function blockedReason(r: Requirement, online: readonly Capability[]): st
     return `pinned to worker ${r.pinned} (params.workerId), ${why}; online workers: ${workers}`;
   }
   return `needs ${needs}${ruleWords}; online workers: ${workers}`;
+}
+
+function describeWorker(w: Capability): string {
+  const who = w.name && w.name !== w.id ? `${w.name} (${w.id})` : w.id;
+  const tags = w.tags.size ? [...w.tags].sort().join(", ") : "no tags";
+  return `${who} [${tags}]${w.disabled ? " (0 slots)" : ""}`;
 }
 
 /** The part of a dispatch reason that says why only some workers were eligible. */
