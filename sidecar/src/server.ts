@@ -520,7 +520,14 @@ export class Sidecar {
       },
     };
     let defaultVersion = settings.get().defaultEsphomeVersion;
+    let routingRules = JSON.stringify(settings.get().routingRules);
     const onSettingsChanged = () => {
+      // Settings are not files in the config folder's history: a change to the routing rules is logged instead.
+      const rules = JSON.stringify(settings.get().routingRules);
+      if (rules !== routingRules) {
+        log(`routing rules changed: ${routingRules} → ${rules}`);
+        routingRules = rules;
+      }
       // Every device's target version (and so whether it is outdated) follows the fleet default.
       if (settings.get().defaultEsphomeVersion !== defaultVersion) {
         defaultVersion = settings.get().defaultEsphomeVersion;
