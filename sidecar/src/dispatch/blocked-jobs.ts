@@ -4,14 +4,19 @@
 // requeue) or its device does; the whole waiting set only when the online workers' routing picture
 // (ids, tags, slots turned off) or the rules change, in slices, with verdicts memoised per requirement.
 // Heartbeats and finished jobs change neither, so they cost one fingerprint comparison.
-import type { JobParams, RoutedDevice, RoutingRule } from "@esphome-forge/shared";
+import type { Job, JobParams, RoutedDevice, RoutingRule } from "@esphome-forge/shared";
 import type { JobQueue, WaitingRow } from "../queue/job-queue.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import { blockedReason, requirementOf, type Capability } from "./job-requirements.js";
 
 /** Longest one slice of a full recheck runs before it yields the event loop. */
 const SLICE_MS = 8;
-const PAGE = 256;
+const PAGE = 64;
+
+/** A waiting job's routing inputs (a row with its params parsed). */
+type WaitingJob = Omit<WaitingRow, "params"> & { params: JobParams };
+
+const parsed = (row: WaitingRow): WaitingJob => ({ ...row, params: JSON.parse(row.params) as JobParams });
 
 export interface BlockedJobsDeps {
   queue: JobQueue;
@@ -23,7 +28,8 @@ export interface BlockedJobsDeps {
 }
 
 export class BlockedJobs {
-  private readonly pending = new Set<number>();
+  /** Jobs changed since the last pass, as their latest event showed them (no re-read per job). */
+  private readonly pending = new Map<number, WaitingJob>();
   private fingerprint = "";
   private rulesJson = "";
   /** The id a full recheck continues after; null when none is under way. */
@@ -32,14 +38,22 @@ export class BlockedJobs {
 
   constructor(private readonly d: BlockedJobsDeps) {}
 
-  /** A job changed: judge it at the next pass if it waits. */
-  jobChanged(job: { id: number; state: string }): void {
-    if (job.state === "queued" || job.state === "blocked") this.pending.add(job.id);
+  /** A job changed: judge it at the next pass if it waits (a job that moved on is dropped). */
+  jobChanged(job: Job): void {
+    if (job.state === "queued" || job.state === "blocked") {
+      this.pending.set(job.id, {
+        id: job.id,
+        device_id: job.deviceId,
+        params: job.params,
+        state: job.state,
+        blocked_reason: job.blockedReason ?? null,
+      });
+    } else this.pending.delete(job.id);
   }
 
   /** A device's tags, platform or name changed: another rule may apply to its waiting jobs. */
   deviceChanged(deviceId: string): void {
-    for (const row of this.d.queue.waitingForDevice(deviceId)) this.pending.add(row.id);
+    for (const row of this.d.queue.waitingForDevice(deviceId)) this.pending.set(row.id, parsed(row));
   }
 
   /** Run at the start of each dispatch pass, before the queue is read. */
@@ -55,13 +69,9 @@ export class BlockedJobs {
     }
     const memo = new Map<string, string | null>();
     if (this.pending.size > 0) {
-      const ids = [...this.pending];
+      const jobs = [...this.pending.values()];
       this.pending.clear();
-      for (const id of ids) {
-        const job = this.d.queue.get(id);
-        if (job && (job.state === "queued" || job.state === "blocked"))
-          this.judge(job.id, job.deviceId, job.params, memo);
-      }
+      for (const job of jobs) this.judge(job, memo);
     }
     if (this.cursor !== null) this.walk(memo);
   }
@@ -70,7 +80,7 @@ export class BlockedJobs {
     const start = performance.now();
     while (this.cursor !== null) {
       const page = this.d.queue.waitingPage(this.cursor, PAGE);
-      for (const row of page) this.judgeRow(row, memo);
+      for (const row of page) this.judge(parsed(row), memo);
       this.cursor = page.length < PAGE ? null : page[page.length - 1]!.id;
       if (this.cursor !== null && performance.now() - start >= SLICE_MS) {
         setImmediate(() => this.d.kick());
@@ -79,26 +89,17 @@ export class BlockedJobs {
     }
   }
 
-  private judgeRow(row: WaitingRow, memo: Map<string, string | null>): void {
-    this.judge(row.id, row.device_id, JSON.parse(row.params) as JobParams, memo, row);
-  }
-
-  private judge(
-    id: number,
-    deviceId: string,
-    params: JobParams,
-    memo: Map<string, string | null>,
-    row?: WaitingRow,
-  ): void {
-    const req = requirementOf(params, this.d.device(deviceId), this.d.rules());
+  /** One job against the online workers; written only when its state or reason changes. */
+  private judge(job: WaitingJob, memo: Map<string, string | null>): void {
+    const req = requirementOf(job.params, this.d.device(job.device_id), this.d.rules());
     let reason = memo.get(req.key);
     if (reason === undefined) {
       reason = blockedReason(req, this.online);
       memo.set(req.key, reason);
     }
-    // Rows from a page say whether anything changes: most waiting jobs are left untouched, unwritten.
-    if (row && (row.state === "blocked") === (reason !== null) && (row.blocked_reason ?? null) === reason) return;
-    const changed = this.d.queue.setBlocked(id, reason);
+    // Most waiting jobs keep their verdict and are never written; setBlocked checks the state again.
+    if ((job.state === "blocked") === (reason !== null) && job.blocked_reason === reason) return;
+    const changed = this.d.queue.setBlocked(job.id, reason);
     if (changed?.state === "queued") this.d.kick();
   }
 
