@@ -68,25 +68,27 @@ export class BlockedJobs {
       this.cursor = 0; // (re)start the walk over every waiting job
     }
     const memo = new Map<string, string | null>();
-    if (this.pending.size > 0) {
-      const jobs = [...this.pending.values()];
-      this.pending.clear();
-      for (const job of jobs) this.judge(job, memo);
-    }
-    if (this.cursor !== null) this.walk(memo);
-  }
-
-  private walk(memo: Map<string, string | null>): void {
     const start = performance.now();
+    // Changed jobs first, then the walk; both stop at the slice's end and go on at the next pass.
+    for (const job of this.pending.values()) {
+      this.pending.delete(job.id);
+      this.judge(job, memo);
+      if (performance.now() - start >= SLICE_MS && (this.pending.size > 0 || this.cursor !== null)) return this.later();
+    }
     while (this.cursor !== null) {
       const page = this.d.queue.waitingPage(this.cursor, PAGE);
-      for (const row of page) this.judge(parsed(row), memo);
-      this.cursor = page.length < PAGE ? null : page[page.length - 1]!.id;
-      if (this.cursor !== null && performance.now() - start >= SLICE_MS) {
-        setImmediate(() => this.d.kick());
-        return;
+      for (const row of page) {
+        this.judge(parsed(row), memo);
+        this.cursor = row.id;
+        if (performance.now() - start >= SLICE_MS) return this.later();
       }
+      if (page.length < PAGE) this.cursor = null;
     }
+  }
+
+  /** The slice is used up: another pass soon does the rest. */
+  private later(): void {
+    setImmediate(() => this.d.kick());
   }
 
   /** One job against the online workers; written only when its state or reason changes. */
