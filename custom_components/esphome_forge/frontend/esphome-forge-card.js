@@ -441,7 +441,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       @click=${()=>L(this,{action:`edit`,deviceId:t.id})}
     >
       Edit
-    </button>`;if(r.mode===`hidden`)return S`<div role="cell" class="actions">${a}${o}</div>`;let s=r.mode===`disabled`?r.reason:null,c=ln(t)!=null,l=this.busy||!!t.error||s!=null,u=e=>s??(t.error?`The device's configuration has an error`:e);return S`<div role="cell" class="actions">
+    </button>`;if(r.mode===`hidden`)return S`<div role="cell" class="actions">${a}</div>`;let s=r.mode===`disabled`?r.reason:null,c=ln(t)!=null,l=this.busy||!!t.error||s!=null,u=e=>s??(t.error?`The device's configuration has an error`:e);return S`<div role="cell" class="actions">
       <button
         class="btn"
         ?disabled=${l}
@@ -1372,7 +1372,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       ${this.shownViews.length>1?S`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
             ${this.shownViews.map(e=>S`<button role="tab" id=${`tab-${e}`} aria-controls="panel" aria-selected=${e===this.tab?`true`:`false`} tabindex=${e===this.tab?0:-1} @click=${()=>this.tab=e}>${wt[e]}</button>`)}
           </div>`:w}
-      <div class="summary muted" aria-live="polite">${e.devices.size} devices · ${r} running · ${i} queued · ${a}/${e.workers.size} workers online${this.source?.workspace?S` · <button class="btn" @click=${()=>this.renderRoot.querySelector(`forge-new-device-dialog`)?.open()}>New device</button>`:w}${e.workspace?.remote.state===`failing`?S` · <span class="error-text" title=${e.workspace.remote.lastError??``}>config push failing</span>`:w}</div>
+      <div class="summary muted" aria-live="polite">${e.devices.size} devices · ${r} running · ${i} queued · ${a}/${e.workers.size} workers online${this.source?.workspace&&!this.readOnly?S` · <button class="btn" @click=${()=>this.renderRoot.querySelector(`forge-new-device-dialog`)?.open()}>New device</button>`:w}${e.workspace?.remote.state===`failing`?S` · <span class="error-text" title=${e.workspace.remote.lastError??``}>config push failing</span>`:w}</div>
       ${this.source?.trustStatus?S`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>`:w}
       ${this.readOnly?S`<div class="readonly muted" role="note">View only: ${this.readOnly}</div>`:w}
       ${o?S`<div class="banner notice ${o.tone}" role="status">
