@@ -162,6 +162,15 @@ class ForgeClient:
         settings: dict[str, Any] = body["settings"]
         return settings
 
+    async def routing_rules(self) -> list[dict[str, Any]]:
+        """The ordered routing rules (a setting)."""
+        return list((await self.settings()).get("routingRules") or [])
+
+    async def set_routing_rules(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """PATCH /settings with new routing rules; the sidecar checks them."""
+        body = await self.request("PATCH", "/settings", json={"routingRules": rules})
+        return list(body["settings"]["routingRules"])
+
     async def create_jobs(
         self,
         action: str,

@@ -84,6 +84,7 @@ TRUST_REPLACE_STATES: Final = ("revoked", "invalid", "stale")
 BUILD_STATUS_OPTIONS: Final = [
     "idle",
     "queued",
+    "blocked",
     "running",
     "succeeded",
     "failed",

@@ -105,6 +105,7 @@ class Job(TypedDict):
     validationErrors: list[dict[str, Any]]
     trust: NotRequired[dict[str, Any] | None]
     configCommit: NotRequired[str | None]
+    blockedReason: NotRequired[str | None]
 
 
 class Worker(TypedDict):

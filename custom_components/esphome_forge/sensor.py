@@ -58,12 +58,12 @@ def _current_job(data: ForgeData, device_id: str) -> Mapping[str, Any] | None:
 
 
 def build_status(data: ForgeData, device_id: str) -> str:
-    """idle, queued, running, succeeded, failed or cancelled."""
+    """idle, queued, blocked, running, succeeded, failed or cancelled."""
     job = _current_job(data, device_id)
     if job is None:
         return "idle"
     if job["state"] in ("queued", "blocked"):
-        return "queued"
+        return str(job["state"])
     if job["state"] == "running":
         return "running"
     return _FINISHED_STATUS.get(job["state"], "idle")
@@ -104,6 +104,8 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
             "last_error": last_error,
             "next_scheduled_run": next_run_for_device(data, device_id),
             "commit": None,
+            "blocked_reason": None,
+            "dispatch_reason": None,
             **config,
         }
     duration_ms = job.get("durationMs")
@@ -119,6 +121,9 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
         "next_scheduled_run": next_run_for_device(data, device_id),
         # Recorded at dispatch; shown once the job ends so a build adds no history row for it.
         "commit": job.get("configCommit") if job["state"] in TERMINAL_JOB_STATES else None,
+        # Why it waits (no online worker can take it) or why it went where it did.
+        "blocked_reason": job.get("blockedReason") if job["state"] == "blocked" else None,
+        "dispatch_reason": job.get("dispatchReason"),
         **config,
     }
 
@@ -187,6 +192,20 @@ WORKER_SENSORS: tuple[ForgeWorkerSensorDescription, ...] = (
 )
 
 
+def _blocked_jobs(data: ForgeData) -> dict[str, Any]:
+    """The waiting jobs no online worker can take, each with what is missing (at most 20 listed)."""
+    blocked = sorted(
+        (j for j in data.jobs.values() if j["state"] == "blocked"), key=lambda j: j["id"]
+    )
+    return {
+        "blocked": len(blocked),
+        "blocked_jobs": [
+            {"job_id": j["id"], "device": j["deviceId"], "reason": j.get("blockedReason")}
+            for j in blocked[:20]
+        ],
+    }
+
+
 def _not_verified(data: ForgeData) -> list[Device]:
     return [d for d in data.devices.values() if d["trust"]["running"]["state"] != "verified"]
 
@@ -200,6 +219,7 @@ HUB_SENSORS: tuple[ForgeHubSensorDescription, ...] = (
         value_fn=lambda data: sum(
             1 for j in data.jobs.values() if j["state"] in ("queued", "blocked")
         ),
+        attrs_fn=_blocked_jobs,
     ),
     ForgeHubSensorDescription(
         key="running_jobs",

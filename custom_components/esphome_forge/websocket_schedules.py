@@ -1,4 +1,4 @@
-"""HA WebSocket commands for the card's schedules view (docs/ha-websocket-api.md).
+"""HA WebSocket commands for the card's schedules and routing views (docs/ha-websocket-api.md).
 
 Admins only. The bodies are the sidecar's own (`ScheduleCreate` / `SchedulePatch`, camelCase); the
 sidecar checks them and its message comes back as the command's error.
@@ -26,6 +26,8 @@ def async_setup_schedule_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_schedule_update)
     websocket_api.async_register_command(hass, ws_schedule_delete)
     websocket_api.async_register_command(hass, ws_schedule_run)
+    websocket_api.async_register_command(hass, ws_routing_rules)
+    websocket_api.async_register_command(hass, ws_routing_rules_set)
 
 
 async def _forward(
@@ -109,3 +111,31 @@ async def ws_schedule_run(
 ) -> None:
     """Run a schedule now; answer with the ScheduleRun."""
     await _forward(hass, connection, msg, lambda c: c.run_schedule(msg["schedule_id"]))
+
+
+@websocket_api.websocket_command(
+    {vol.Required("type"): f"{DOMAIN}/routing_rules", vol.Optional(ATTR_ENTRY_ID): str}
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_routing_rules(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The sidecar's ordered routing rules."""
+    await _forward(hass, connection, msg, lambda c: c.routing_rules())
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/routing_rules/set",
+        vol.Required("rules"): list,
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_routing_rules_set(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Replace the routing rules (the sidecar's RoutingRule list checks them); answer with them."""
+    await _forward(hass, connection, msg, lambda c: c.set_routing_rules(msg["rules"]))

@@ -160,7 +160,10 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "post",
     path: "/jobs",
-    summary: "Queue jobs for one device or many",
+    summary:
+      "Queue jobs for one device or many. A `params.workerId` no worker ever used is refused (400); a known " +
+      "worker that is offline, or worker tags no online worker has, leave the job `blocked` with `blockedReason` " +
+      "until a worker can take it",
     auth: true,
     body: CreateJobsRequest,
     response: CreateJobsResponse,
@@ -295,7 +298,10 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "patch",
     path: "/settings",
-    summary: "Change settings",
+    summary:
+      "Change settings. `routingRules` replaces the ordered routing rules as a whole (the first rule matching a " +
+      "device decides which worker tags its jobs need); jobs no online worker can then take become `blocked`, " +
+      "and blocked jobs a worker can now take go back to `queued`",
     auth: true,
     body: SettingsPatch,
     response: SettingsResponse,

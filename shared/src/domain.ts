@@ -250,7 +250,10 @@ export type Device = z.infer<typeof Device>;
 export const JobParams = z.object({
   /** ESPHome version for this job; null/absent = device pin, else fleet default. */
   esphomeVersion: EsphomeVersion.optional(),
-  /** Run only on this worker (an existing worker's id; checked at enqueue). */
+  /**
+   * Run only on this worker. A worker that never connected is refused at enqueue (400); one that is known
+   * but offline leaves the job `blocked` until it connects.
+   */
   workerId: WorkerId.optional(),
   /** Run only on workers carrying every one of these tags. */
   workerTags: z.array(Tag).optional(),
@@ -279,6 +282,8 @@ export const Job = z.object({
   workerId: z.string().nullable(),
   /** Why the dispatcher picked that worker (affinity, least loaded, pinned, …). */
   dispatchReason: z.string().nullable(),
+  /** While `blocked`: what no online worker has (a tag, the pinned worker), naming the rule if one applies. */
+  blockedReason: z.string().nullable().optional(),
   cancelRequested: z.boolean(),
   phase: JobPhase.nullable(),
   error: z.string().nullable(),
@@ -349,6 +354,34 @@ export const WorkerToken = z.object({
 });
 export type WorkerToken = z.infer<typeof WorkerToken>;
 
+/**
+ * A routing rule: devices matching every given criterion need workers carrying every one of `workerTags`.
+ * Rules are ordered; the first that matches a device decides (see `routing.ts`).
+ */
+export const RoutingRule = z
+  .object({
+    /** Named in dispatch and blocked reasons, e.g. "esp32 builds on x86". */
+    name: z.string().trim().min(1).max(80),
+    match: z
+      .object({
+        /** The device carries every one of these tags. */
+        tags: z.array(Tag).max(16).optional(),
+        /** The device's platform is one of these (esp32, esp8266, rp2040, …). */
+        platforms: z.array(z.string().min(1).max(32)).min(1).max(16).optional(),
+        /** A glob (`*`, `?`) on the device id or its name, e.g. `kitchen-*`. */
+        name: z.string().min(1).max(128).optional(),
+      })
+      .strict()
+      .refine((m) => m.tags?.length || m.platforms?.length || m.name, "a rule matches on tags, platforms or name"),
+    workerTags: z.array(Tag).min(1).max(16),
+  })
+  .strict();
+export type RoutingRule = z.infer<typeof RoutingRule>;
+export const RoutingRules = z
+  .array(RoutingRule)
+  .max(100)
+  .refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, "routing rule names must be unique");
+
 export const Settings = z.object({
   /** How long a running job's lease lasts without renewal before it returns to the queue. */
   leaseMs: z.number().int().min(1000).max(600_000),
@@ -392,6 +425,8 @@ export const Settings = z.object({
   failingBuildsAlert: z.number().int().min(0).max(100),
   /** Hours between checks for a new ESPHome release (pip's index; 0 = never). */
   releaseCheckHours: z.number().int().min(0).max(168),
+  /** Ordered routing rules: which devices need workers with which tags (first match decides). */
+  routingRules: RoutingRules,
 });
 export type Settings = z.infer<typeof Settings>;
 export const SettingsPatch = Settings.partial();

@@ -14,3 +14,4 @@ export * from "./backoff.js";
 export * from "./cron.js";
 export * from "./schedules.js";
 export * from "./notifications.js";
+export * from "./routing.js";

@@ -10,7 +10,7 @@ describe("card config validation", () => {
     expect(() => validateConfig({ type: T, ...stubConfig() })).not.toThrow();
     expect(resolveConfig(validateConfig({ type: T }))).toEqual({
       title: "",
-      views: ["devices", "queue", "workers", "schedules"],
+      views: ["devices", "queue", "workers", "schedules", "routing"],
       tags: [],
       columns: ["online", "version", "status", "trust", "last_build"],
       compact: false,

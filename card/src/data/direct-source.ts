@@ -11,6 +11,7 @@ import type {
   Schedule,
   ScheduleRun,
   TrustStatus,
+  Settings,
 } from "@esphome-forge/shared";
 import { eventsProtocols } from "@esphome-forge/shared/events-protocol";
 import { Backoff } from "@esphome-forge/shared/backoff";
@@ -25,6 +26,7 @@ import {
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type RoutingActions,
   type ScheduleActions,
   type Unsubscribe,
 } from "./types.js";
@@ -122,6 +124,13 @@ export class DirectSource implements ForgeDataSource {
     update: (id, patch) => this.request<Schedule>("PATCH", `/schedules/${id}`, patch),
     remove: async (id) => void (await this.request("DELETE", `/schedules/${id}`)),
     run: (id) => this.request<ScheduleRun>("POST", `/schedules/${id}/run`),
+  };
+
+  /** Routing rules are a setting (PATCH /settings replaces the list). */
+  readonly routing: RoutingActions = {
+    get: async () => (await this.request<{ settings: Settings }>("GET", "/settings")).settings.routingRules ?? [],
+    set: async (routingRules) =>
+      (await this.request<{ settings: Settings }>("PATCH", "/settings", { routingRules })).settings.routingRules,
   };
 
   /** Checks a token before the page commits to it (GET /info). */

@@ -3,7 +3,7 @@
 // HA's connection re-subscribes after a reconnect and the integration then sends a fresh snapshot.
 // When HA itself loses the sidecar it says so (`unreachable`); the next snapshot means it is back.
 // A refused subscription (integration not loaded yet, entry still retrying) is tried again.
-import type { CreateJobsResponse, Job, Schedule, ScheduleRun, TrustStatus } from "@esphome-forge/shared";
+import type { CreateJobsResponse, Job, RoutingRule, Schedule, ScheduleRun, TrustStatus } from "@esphome-forge/shared";
 import { Backoff } from "@esphome-forge/shared/backoff";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
@@ -17,6 +17,7 @@ import {
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type RoutingActions,
   type ScheduleActions,
   type StateEvent,
   type Unsubscribe,
@@ -57,6 +58,8 @@ export const HA_COMMANDS = {
   scheduleUpdate: "esphome_forge/schedules/update",
   scheduleDelete: "esphome_forge/schedules/delete",
   scheduleRun: "esphome_forge/schedules/run",
+  routingRules: "esphome_forge/routing_rules",
+  routingRulesSet: "esphome_forge/routing_rules/set",
 } as const;
 
 /** HA's error codes in words a user can act on; the integration's own messages pass through. */
@@ -86,6 +89,8 @@ export class HaSource implements ForgeDataSource {
   readonly trustStatus: TrustStatusFeed | undefined;
   /** Schedule edits (admins only, like the integration's commands). */
   readonly schedules: ScheduleActions | undefined;
+  /** Routing rules (admins only). */
+  readonly routing: RoutingActions | undefined;
 
   constructor(
     readonly connection: HaConnectionLike,
@@ -102,6 +107,12 @@ export class HaSource implements ForgeDataSource {
           update: (id, patch) => this.call<Schedule>(HA_COMMANDS.scheduleUpdate, { schedule_id: id, patch }),
           remove: async (id) => void (await this.call(HA_COMMANDS.scheduleDelete, { schedule_id: id })),
           run: (id) => this.call<ScheduleRun>(HA_COMMANDS.scheduleRun, { schedule_id: id }),
+        }
+      : undefined;
+    this.routing = admin
+      ? {
+          get: () => this.call<RoutingRule[]>(HA_COMMANDS.routingRules, {}),
+          set: (rules) => this.call<RoutingRule[]>(HA_COMMANDS.routingRulesSet, { rules }),
         }
       : undefined;
   }

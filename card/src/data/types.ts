@@ -8,6 +8,7 @@ import type {
   Job,
   LogEndEvent,
   LogEvent as SharedLogEvent,
+  RoutingRule,
   Schedule,
   ScheduleCreate,
   SchedulePatch,
@@ -20,7 +21,7 @@ import type {
 } from "@esphome-forge/shared";
 import type { WorkspaceApi } from "./workspace-api.js";
 
-export type { Alert, CreateJobsResponse, Device, EsphomeRelease, Job, Schedule, ScheduleRun, Worker };
+export type { Alert, CreateJobsResponse, Device, EsphomeRelease, Job, RoutingRule, Schedule, ScheduleRun, Worker };
 
 /**
  * `reconnecting`: this page lost its own connection (to the sidecar for the standalone page, to
@@ -81,6 +82,8 @@ export interface ForgeDataSource {
   readonly trustStatus?: TrustStatusSource;
   /** Editing schedules (admins only: absent for HA users who are not admins). */
   readonly schedules?: ScheduleActions;
+  /** Reading and replacing the routing rules (admins only: absent for HA users who are not admins). */
+  readonly routing?: RoutingActions;
   /** The config folder: edit, history, restore, new devices (absent when the backend has none). */
   readonly workspace?: WorkspaceApi;
 }
@@ -91,6 +94,12 @@ export interface ScheduleActions {
   update(id: number, patch: SchedulePatch): Promise<Schedule>;
   remove(id: number): Promise<void>;
   run(id: number): Promise<ScheduleRun>;
+}
+
+/** The ordered routing rules, replaced as a whole; the sidecar checks them (`RoutingRule` in shared). */
+export interface RoutingActions {
+  get(): Promise<RoutingRule[]>;
+  set(rules: RoutingRule[]): Promise<RoutingRule[]>;
 }
 
 /** See TrustStatusFeed (`trust-status-feed.ts`). */

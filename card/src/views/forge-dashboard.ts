@@ -22,6 +22,7 @@ import "./devices-view.js";
 import "./log-panel.js";
 import "./queue-view.js";
 import "./schedules-view.js";
+import "./routing-view.js";
 import "./trust-status.js";
 import "./workers-view.js";
 import "./config-editor.js";
@@ -189,7 +190,7 @@ export class ForgeDashboard extends LitElement {
 
   protected override willUpdate(): void {
     if (this.isConnected && this.source !== this.subscribed) this.attach();
-    if (!this.views.includes(this.tab) && this.views[0]) this.tab = this.views[0];
+    if (!this.shownViews.includes(this.tab) && this.shownViews[0]) this.tab = this.shownViews[0];
     this.connection = this.source ? connectionNotice(this.state, this.source.kind) : null;
     this.setClock(!!this.connection?.paused && this.isConnected);
     this.actionPolicy(this.connection?.paused ?? null);
@@ -303,11 +304,17 @@ export class ForgeDashboard extends LitElement {
     }
   }
 
+  /** The configured views this user may see (routing rules: administrators only). */
+  private get shownViews(): readonly ViewName[] {
+    return this.views.filter((v) => v !== "routing" || !!this.source?.routing);
+  }
+
   private onTabKey(e: KeyboardEvent): void {
-    const i = this.views.indexOf(this.tab);
+    const views = this.shownViews;
+    const i = views.indexOf(this.tab);
     const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
     if (!step) return;
-    this.tab = this.views[(i + step + this.views.length) % this.views.length]!;
+    this.tab = views[(i + step + views.length) % views.length]!;
     void this.updateComplete.then(() =>
       this.renderRoot.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus(),
     );
@@ -327,9 +334,9 @@ export class ForgeDashboard extends LitElement {
     const notice = this.connection;
     return html`
       ${
-        this.views.length > 1
+        this.shownViews.length > 1
           ? html`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
-            ${this.views.map((v) => html`<button role="tab" id=${`tab-${v}`} aria-controls="panel" aria-selected=${v === this.tab ? "true" : "false"} tabindex=${v === this.tab ? 0 : -1} @click=${() => (this.tab = v)}>${VIEW_LABELS[v]}</button>`)}
+            ${this.shownViews.map((v) => html`<button role="tab" id=${`tab-${v}`} aria-controls="panel" aria-selected=${v === this.tab ? "true" : "false"} tabindex=${v === this.tab ? 0 : -1} @click=${() => (this.tab = v)}>${VIEW_LABELS[v]}</button>`)}
           </div>`
           : nothing
       }
@@ -394,6 +401,8 @@ export class ForgeDashboard extends LitElement {
           .state=${this.state}
           .actions=${this.policy.mode === "enabled" ? this.source?.schedules : undefined}
         ></forge-schedules-view>`;
+      case "routing":
+        return html`<forge-routing-view .state=${this.state} .actions=${this.source?.routing}></forge-routing-view>`;
     }
   }
 }

@@ -151,7 +151,7 @@ export class ForgeQueueView extends LitElement {
         ${this.list(
           g.queued,
           (j, i) => html`
-          <span class="muted">#${i + 1} · ${j.priority}${j.state === "blocked" ? " · blocked" : ""}</span>
+          <span class="muted">${j.state === "blocked" ? "blocked" : `#${i + 1}`} · ${j.priority}</span>
           <span>waiting ${formatElapsed(j.createdAt)}</span>`,
         )}
       </section>
@@ -182,6 +182,7 @@ export class ForgeQueueView extends LitElement {
             <button class="btn" aria-label=${`Open the log of job ${j.id}`} @click=${() => emitAction(this, { action: "log", jobId: j.id })}>Log</button>
           </span>
           ${blocked ? html`<span class="err error-text" title=${j.error ?? ""}>${blocked}</span>` : nothing}
+          ${j.state === "blocked" && j.blockedReason ? html`<span class="err blocked-reason" style="color: var(--forge-warn)">Blocked: ${j.blockedReason}</span>` : nothing}
           ${j.error && !blocked ? html`<span class="err ${j.state === "cancelled" ? "muted" : "error-text"}">${j.phase ? `${j.phase}: ` : ""}${j.error}</span>` : nothing}
         </li>`;
       })}

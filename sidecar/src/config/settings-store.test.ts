@@ -32,6 +32,7 @@ describe("settings store", () => {
       workerOfflineAlertMin: 30,
       failingBuildsAlert: 3,
       releaseCheckHours: 12,
+      routingRules: [],
     });
     db.close();
   });

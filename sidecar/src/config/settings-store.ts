@@ -25,6 +25,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   workerOfflineAlertMin: 30,
   failingBuildsAlert: 3,
   releaseCheckHours: 12,
+  routingRules: [],
 });
 
 const STRICT_PATCH = SettingsPatch.strict();

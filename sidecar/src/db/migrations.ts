@@ -333,4 +333,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX trust_log_leaves_kind ON trust_log_leaves (kind, idx);
   `,
+  // 12: why a job waits `blocked` (no online worker has a tag it needs, its pinned worker is offline).
+  `
+  ALTER TABLE jobs ADD COLUMN blocked_reason TEXT;
+  `,
 ];

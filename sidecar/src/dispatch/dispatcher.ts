@@ -3,14 +3,17 @@
 // first; then the worker holding the device's warm build cache when it has a free slot, or will
 // have one sooner than a cold build would cost; otherwise the least-loaded eligible worker. Free
 // slots follow what each worker's heartbeat says it runs. Every decision is recorded on the job as
-// its dispatch reason.
+// its dispatch reason, with what narrowed the choice (a pin, the job's tags, a routing rule). Before
+// each pass, `BlockedJobs` moves jobs no online worker can take to `blocked` (and back).
 import type { AssignMessage, Job } from "@esphome-forge/shared";
 import type { Affinity } from "../queue/job-history.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerSession } from "../worker-hub/worker-session.js";
+import type { BlockedJobs } from "./blocked-jobs.js";
 import { DurationModel } from "./duration-model.js";
+import { canTake, routingWords, type Requirement } from "./job-requirements.js";
 
 /** How long a job lost on a worker waits for another one before it may go back to that worker. */
 const LOST_RETRY_WAIT_MS = 60_000;
@@ -27,6 +30,7 @@ interface PassState {
   runningBy: Map<string, Job[]>;
   free: Map<string, number>;
   affinity: (deviceId: string) => Affinity | undefined;
+  requirement: (job: Job) => Requirement;
 }
 
 interface Choice {
@@ -48,6 +52,9 @@ export class Dispatcher {
     private readonly builder: AssignmentBuilder,
     private readonly clock: Clock,
     private readonly log: (msg: string) => void,
+    /** What a job needs from a worker (its pin, its tags, the routing rule for its device). */
+    private readonly requirementOf: (job: Job) => Requirement,
+    private readonly blocked?: BlockedJobs,
   ) {}
 
   /** Schedules one dispatch pass on the next tick; many kicks in a row cost one pass. */
@@ -83,6 +90,7 @@ export class Dispatcher {
    * a few rows, not all of them (each job finishing starts a pass).
    */
   private pass(): void {
+    this.blocked?.sync();
     const sessions = this.registry.online().filter((s) => !this.registry.diskLow(s)); // low on disk: skipped
     const running = this.queue.running();
     const p: PassState = {
@@ -90,6 +98,7 @@ export class Dispatcher {
       tags: new Map(sessions.map((s) => [s.id, new Set(this.registry.tagsOf(s))])),
       runningBy: new Map(sessions.map((s) => [s.id, running.filter((j) => j.workerId === s.id)])),
       affinity: memo((deviceId) => this.queue.affinity(deviceId)),
+      requirement: (job) => this.requirementOf(job),
       free: new Map(),
     };
     for (const s of sessions) p.free.set(s.id, this.registry.freeSlots(s, p.runningBy.get(s.id)!.length));
@@ -99,7 +108,8 @@ export class Dispatcher {
     for (const job of this.queue.queuedInOrder()) {
       if (totalFree === 0) break;
       if (job.state !== "queued" || busyDevices.has(job.deviceId)) continue;
-      const eligible = sessions.filter((s) => this.eligible(job, s, p));
+      const req = p.requirement(job);
+      const eligible = sessions.filter((s) => this.eligible(req, s, p));
       // Retries of a job lost on a worker go elsewhere first: to the others, waiting a while for them if
       // busy, and only then back to a worker that lost it.
       const lost = this.queue.lostOn(job.id);
@@ -108,7 +118,10 @@ export class Dispatcher {
       const waited = this.clock.now() - Date.parse(job.updatedAt);
       if (!choice && others.length && waited >= LOST_RETRY_WAIT_MS) choice = this.choose(job, eligible, p, lost);
       if (!choice) continue;
-      const assigned = this.queue.assign(job.id, choice.session.id, choice.reason);
+      const narrowed = routingWords(req);
+      // A pinned job had one possible worker: "least loaded" or "affinity" would be untrue words.
+      const reason = req.pinned !== null ? narrowed : narrowed ? `${narrowed}; ${choice.reason}` : choice.reason;
+      const assigned = this.queue.assign(job.id, choice.session.id, reason);
       if (!assigned) continue;
       p.free.set(choice.session.id, (p.free.get(choice.session.id) ?? 1) - 1);
       p.runningBy.get(choice.session.id)?.push(assigned.job);
@@ -156,15 +169,8 @@ export class Dispatcher {
     }
   }
 
-  private eligible(job: Job, s: WorkerSession, p: PassState): boolean {
-    if (p.slots.get(s.id) === 0) return false;
-    if (job.params.workerId && job.params.workerId !== s.id) return false;
-    const want = job.params.workerTags ?? [];
-    if (want.length > 0) {
-      const have = p.tags.get(s.id) ?? new Set();
-      if (!want.every((t) => have.has(t))) return false;
-    }
-    return true;
+  private eligible(req: Requirement, s: WorkerSession, p: PassState): boolean {
+    return canTake(req, { id: s.id, tags: p.tags.get(s.id) ?? new Set(), disabled: p.slots.get(s.id) === 0 });
   }
 
   private warmWorker(job: Job, eligible: WorkerSession[], p: PassState): WorkerSession | undefined {

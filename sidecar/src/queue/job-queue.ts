@@ -30,6 +30,15 @@ export { ConflictError, NotFoundError } from "../util/errors.js";
 export type { EnqueueRequest } from "./job-enqueue.js";
 export type { Holder, JobRef } from "./job-leases.js";
 
+/** A waiting job's routing inputs. */
+export interface WaitingRow {
+  id: number;
+  device_id: string;
+  params: string;
+  state: "queued" | "blocked";
+  blocked_reason: string | null;
+}
+
 export interface JobResult {
   outcome: "succeeded" | "failed" | "cancelled";
   phase: JobPhase | null;
@@ -179,6 +188,44 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       return fence;
     });
     return fence === undefined ? undefined : { job: this.rows.job(jobId)!, fence, holder: { workerId, fence } };
+  }
+
+  /** Every waiting job's routing inputs, a page at a time by id (the blocked-jobs recheck walks them). */
+  waitingPage(afterId: number, limit: number): WaitingRow[] {
+    return this.rows
+      .stmt(
+        `SELECT id, device_id, params, state, blocked_reason FROM jobs
+         WHERE state IN ('queued', 'blocked') AND id > ? ORDER BY id LIMIT ?`,
+      )
+      .all(afterId, limit) as WaitingRow[];
+  }
+
+  /** A device's waiting jobs (its tags or platform changed, so another rule may apply). */
+  waitingForDevice(deviceId: string): WaitingRow[] {
+    return this.rows
+      .stmt(
+        `SELECT id, device_id, params, state, blocked_reason FROM jobs
+         WHERE device_id = ? AND state IN ('queued', 'blocked')`,
+      )
+      .all(deviceId) as WaitingRow[];
+  }
+
+  /**
+   * queued → blocked (or a blocked job's reason changed): no online worker can take it. Null reason:
+   * blocked → queued, the job waits for a slot again in its old place (priority, then id).
+   */
+  setBlocked(jobId: number, reason: string | null): Job | undefined {
+    const changed = this.run((t) => {
+      const row = this.rows.row(jobId);
+      if (!row || (row.state !== "queued" && row.state !== "blocked")) return false;
+      const state = reason === null ? "queued" : "blocked";
+      if (row.state === state && (row.blocked_reason ?? null) === reason) return false;
+      // updated_at is left alone: a job lost on a worker keeps counting how long it has waited.
+      this.rows.update(jobId, { state, blocked_reason: reason });
+      t.touch(jobId);
+      return true;
+    });
+    return changed ? this.rows.job(jobId) : undefined;
   }
 
   renewLease(jobId: number, holder: Holder): boolean {

@@ -40,6 +40,8 @@ export interface JobRow {
   lost_on: string;
   /** The config folder's commit at dispatch (migration 10). */
   config_commit: string | null;
+  /** While blocked: what no online worker has (migration 11). */
+  blocked_reason: string | null;
 }
 
 export type JobFields = Partial<Omit<JobRow, "id">>;
@@ -65,6 +67,7 @@ export function toJob(row: JobRow, firmware: FirmwareImage[]): Job {
     finishedAt: iso(row.finished_at),
     workerId: row.worker_id,
     dispatchReason: row.dispatch_reason,
+    blockedReason: row.blocked_reason ?? null,
     cancelRequested: row.cancel_requested !== 0,
     phase: row.phase,
     error: row.error,

@@ -45,6 +45,7 @@ export async function serve(s: WithOps) {
     localHolder,
     hub,
     followDefaultVersion,
+    logRoutingRules,
     ops,
   } = s;
   // The network edge: bad-token limiter, Host/Origin policy, events tickets (see edge/).
@@ -143,6 +144,7 @@ export async function serve(s: WithOps) {
   };
   const onSettingsChanged = () => {
     followDefaultVersion();
+    logRoutingRules();
     localHolder.worker?.apply(settings.get().localWorkerSlots);
     inventory.setRescanInterval(settings.get().rescanIntervalSec);
     ops.settingsChanged();

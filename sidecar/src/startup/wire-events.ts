@@ -25,6 +25,7 @@ export function wireEvents(s: Workers) {
     registry,
     kick,
     announcer,
+    blockedJobs,
   } = s;
   let anchoredJobs = 0;
   queue.on("job", (job) => {
@@ -34,6 +35,7 @@ export function wireEvents(s: Workers) {
     }
     bus.job(job);
     announcer.jobChanged(job);
+    blockedJobs.jobChanged(job);
     if (TERMINAL_JOB_STATES.includes(job.state) && job.workerId) {
       if (registry.session(job.workerId)) bus.worker("upsert", job.workerId, registry.view(job.workerId));
       kick();
@@ -49,6 +51,7 @@ export function wireEvents(s: Workers) {
   // The workspace's commits and validations rebuild only the device concerned.
   announceRef.fn = (id) => announcer.refresh(id);
   inventory.on("device", (d) => {
+    blockedJobs.deviceChanged(d.id);
     presence.inventoryChanged();
     announcer.deviceChanged(d);
   });
@@ -73,9 +76,17 @@ export function wireEvents(s: Workers) {
     defaultVersion = settings.get().defaultEsphomeVersion;
     announcer.refreshAll();
   };
+  // Settings are not files in the config folder's history: a change to the routing rules is logged instead.
+  let routingRules = JSON.stringify(settings.get().routingRules);
+  const logRoutingRules = () => {
+    const rules = JSON.stringify(settings.get().routingRules);
+    if (rules === routingRules) return;
+    log(`routing rules changed: ${routingRules} → ${rules}`);
+    routingRules = rules;
+  };
   // Every device's view, in memory from here on (trust verdicts beyond the budget follow in the background).
   announcer.start(START_TRUST_BUDGET_MS);
-  return { ...s, expiry, followDefaultVersion };
+  return { ...s, expiry, followDefaultVersion, logRoutingRules };
 }
 export type Wired = ReturnType<typeof wireEvents>;
 

@@ -1,4 +1,5 @@
 // Start-up, middle steps: trust, device views and the path of a job to a worker (see server.ts).
+import { BlockedJobs } from "../dispatch/blocked-jobs.js";
 import { Dispatcher } from "../dispatch/dispatcher.js";
 import { implausibleImage } from "../firmware/image-floor.js";
 import { FleetAssignmentBuilder } from "../fleet/assignment-builder.js";
@@ -9,6 +10,7 @@ import { DeviceViews } from "../fleet/device-views.js";
 import { EngineTrustSource } from "../fleet/engine-trust-source.js";
 import { externalImage } from "../fleet/external-image.js";
 import { JobService } from "../fleet/job-service.js";
+import { routingOf } from "../fleet/job-routing.js";
 import { PresenceService } from "../presence/presence-service.js";
 import { TrustEngine } from "../trust/index.js";
 import type { CheckedAudit } from "../trust/log/log-auditor.js";
@@ -117,9 +119,19 @@ export function wireWorkers(s: Viewed) {
     (job, fence, sha256) => flashes.intent(job, fence, sha256, job.workerId ?? "unknown"),
     workspace ? (deviceId) => workspace.commitForBuild(deviceId) : undefined,
   );
-  const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
+  const routing = routingOf(inventory, () => settings.get().routingRules);
+  // eslint-disable-next-line prefer-const -- the dispatcher and the blocked jobs kick each other
+  let kick: () => void;
+  const blockedJobs = new BlockedJobs({
+    queue,
+    registry,
+    device: routing.device,
+    rules: () => settings.get().routingRules,
+    kick: () => kick(),
+  });
+  const dispatcher = new Dispatcher(queue, registry, builder, clock, log, routing.requirement, blockedJobs);
   // Dispatch pauses while the disk is full: an assignment is a write, and so is what follows it.
-  const kick = () => {
+  kick = () => {
     if (!disk.full) dispatcher.kick();
   };
   const floor = new BuildFloor({
@@ -174,6 +186,6 @@ export function wireWorkers(s: Viewed) {
     localTokenId: () => localHolder.worker?.tokenId ?? null,
   });
 
-  return { ...s, registry, tokens, dispatcher, kick, jobService, announcer, localHolder, hub };
+  return { ...s, registry, tokens, dispatcher, blockedJobs, kick, jobService, announcer, localHolder, hub };
 }
 export type Workers = ReturnType<typeof wireWorkers>;
