@@ -13,3 +13,4 @@ export * from "./worker-version.js";
 export * from "./cron.js";
 export * from "./schedules.js";
 export * from "./notifications.js";
+export * from "./ota-signing.js";

@@ -69,6 +69,7 @@ import { WorkerIdentity } from "./worker-hub/worker-identity.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
 import { PresenceService } from "./presence/presence-service.js";
+import { otaFlash } from "./fleet/ota-flash.js";
 import type { PresenceSetting } from "./presence/presence-switch.js";
 import { DeviceOps } from "./workspace/device-ops.js";
 import { Workspace } from "./workspace/workspace.js";
@@ -246,6 +247,7 @@ export class Sidecar {
       log,
       mode: trustMode,
       flashes,
+      imageToFlash: (deviceId, image, o) => ota.images.imageToFlash(deviceId, image, o),
     });
     queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
     // From where the last clean audit ended (cost: what was appended since); with none recorded yet
@@ -259,7 +261,14 @@ export class Sidecar {
     else void trustEngine.auditor.settled().then(() => reportAudit(trustEngine.auditor.last));
     // Presence: what each device says it runs and whether it is reachable (mDNS, HA's reports).
     const presence = PresenceService.forSidecar({ db, disk, clock, settings, inventory, queue, log });
-    const trustSource = new EngineTrustSource(trustEngine);
+    // Signed OTA: the image to flash for an approval, the device side of each view (trust/ota-signing/).
+    const ota = otaFlash(
+      trustEngine,
+      firmware,
+      (id) => inventory.get(id),
+      (id) => presence.tracker.describe({ id }, null).presence?.otaSigned ?? null,
+    );
+    const trustSource = new EngineTrustSource(trustEngine, (id) => ota.enforcedByForge(id));
     // The archive does not delete images: a digest found there once need not be looked up again.
     const archived = new Set<string>();
     const view = new DeviceView(
@@ -275,6 +284,7 @@ export class Sidecar {
             validation: workspace.devices.validationOf(d.id, d.configHash),
           })
         : undefined,
+      (d, advertised) => ota.view(d, advertised),
     );
     const views = new DeviceViews(bus);
     const registry = new WorkerRegistry(db, queue, clock, () => settings.get().workerMinFreeDiskMb * MIB);
@@ -289,6 +299,7 @@ export class Sidecar {
       (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
       (job, fence, sha256) => flashes.intent(job, fence, sha256, job.workerId ?? "unknown"),
       workspace ? (deviceId) => workspace.commitForBuild(deviceId) : undefined,
+      (deviceId, image, o) => ota.images.imageToFlash(deviceId, image, o),
     );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     // Dispatch pauses while the disk is full: an assignment is a write, and so is what follows it.

@@ -1,5 +1,7 @@
 // Reads the fields Forge shows for a device out of a config (ESPHome's resolved output or the plain
 // read): name, friendly name, platform and board, project, and where OTA goes.
+import type { DeviceSignedOtaConfig } from "@esphome-forge/shared";
+import { signedOtaFromConfig } from "../trust/ota-signing/device-config.js";
 import { isPlainObject, Tagged } from "./yaml-ast.js";
 import type { YamlMap } from "./yaml-ast.js";
 
@@ -31,6 +33,8 @@ export interface ConfigFields {
   /** Hostname suffix settings used for the mDNS fallback. */
   domain: string;
   macSuffix: boolean;
+  /** `esp32: framework: advanced: signed_ota_verification` (ESPHome signed OTA), null when absent. */
+  signedOta: DeviceSignedOtaConfig | null;
 }
 
 function text(v: unknown): string | null {
@@ -66,7 +70,20 @@ export function extractFields(config: unknown): ConfigFields {
     configAddress: explicitAddress(networks, name, domain),
     domain,
     macSuffix: esphome.name_add_mac_suffix === true,
+    signedOta: platform === "esp32" ? signedOtaConfig(c) : null,
   };
+}
+
+function signedOtaConfig(c: YamlMap): DeviceSignedOtaConfig | null {
+  const s = signedOtaFromConfig(c);
+  return s
+    ? {
+        scheme: s.scheme,
+        externalSigning: s.externalSigning,
+        verificationKeys: s.verificationKeys,
+        downgradeProtection: s.downgradeProtection,
+      }
+    : null;
 }
 
 function explicitAddress(networks: YamlMap[], name: string | null, domain: string): ConfigFields["configAddress"] {

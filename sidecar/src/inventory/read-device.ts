@@ -94,6 +94,7 @@ export async function readDevice(
       platform: fields.platform,
       board: fields.board,
       project: fields.project,
+      signedOta: fields.signedOta,
       pinnedVersion: meta.meta.pin,
       tags: meta.meta.tags,
       trustPolicy: meta.meta.trustPolicy ?? null,

@@ -40,6 +40,7 @@ import { VerdictBuilder, type TrustContext } from "./policy/verdict.js";
 import { VerdictMemo } from "./policy/verdict-memo.js";
 import { parseBundle } from "./attest/verify-bundle.js";
 import { OtaKeyStore } from "./ota-signing/ota-key-store.js";
+import { SignedImages } from "./ota-signing/signed-images.js";
 
 export interface TrustEngineOptions {
   db: Database.Database;
@@ -82,6 +83,8 @@ export class TrustEngine {
   readonly keysDir: string;
   /** Device signing keys for ESPHome's signed OTA (`<keysDir>/ota`; REST: /trust/ota-keys). */
   readonly otaKeys: OtaKeyStore;
+  /** Approved images Forge signed for devices with signed OTA, by signed digest (ota-signing/signed-images.ts). */
+  readonly otaSigned: SignedImages;
   private sidecarKeyValue: SigningKey;
   private revocationKeyValue: SigningKey;
   private logValue: TransparencyLog;
@@ -123,6 +126,7 @@ export class TrustEngine {
     this.jobVerdicts = new JobVerdicts(opts.db);
     this.external = new ExternalSignerPolicies(opts.db);
     this.otaKeys = new OtaKeyStore(join(this.keysDir, "ota"), this.now);
+    this.otaSigned = new SignedImages(opts.db);
     this.auditor = new LogAuditor(opts.db, () => this.trustedRoot().logKeys, this.now);
   }
 
@@ -199,6 +203,15 @@ export class TrustEngine {
     firmware: { bytes: Buffer } | { sha256: string | null },
     opts: { checkRollback?: boolean; expectedSha256?: string; remember?: boolean } = {},
   ): TrustEvaluation {
+    // An image Forge signed for a device's signed OTA is the approved image plus signature blocks: it is
+    // judged by the approval of the image it was made from, and named by its own digest.
+    const signedSha = "bytes" in firmware ? null : firmware.sha256;
+    const approved = signedSha ? this.otaSigned.approvedFor(signedSha) : null;
+    if (approved) {
+      const e = this.evaluate(deviceId, { sha256: approved }, opts);
+      const reason = `${e.verdict.reason}; flashed with Forge's signed-OTA blocks (approved image ${approved.slice(0, 12)}…)`;
+      return { ...e, verdict: { ...e.verdict, reason, firmwareSha256: signedSha } };
+    }
     // Only lookups by digest are remembered; the gate's bytes are always evaluated afresh.
     const memoable = !("bytes" in firmware) && firmware.sha256 !== null && !opts.checkRollback && !opts.expectedSha256;
     if (memoable) {
