@@ -38,3 +38,42 @@ export const DeviceOtaSigning = z.object({
   lastProjectVersion: z.string().nullable(),
 });
 export type DeviceOtaSigning = z.infer<typeof DeviceOtaSigning>;
+
+/** The YAML helper for one device: the block to add, and the device's file with it applied. */
+export const DeviceSignedOtaPlan = z.object({
+  deviceId: z.string(),
+  /** Forge's active key digests the block lists. */
+  keys: z.array(KeyDigest),
+  /** The block to copy (into the device or a shared package). */
+  yaml: z.string(),
+  /** The device's config file with the block applied, and the sha256 of the file as it is now (send it as If-Match). */
+  apply: z
+    .object({
+      path: z.string(),
+      sha256: z.string(),
+      content: z.string(),
+      changed: z.boolean(),
+      notes: z.array(z.string()),
+    })
+    .nullable(),
+  /** Why the block cannot be applied to the file itself (then copy it by hand). */
+  applyError: z.string().nullable(),
+});
+export type DeviceSignedOtaPlan = z.infer<typeof DeviceSignedOtaPlan>;
+
+export const DeviceSignedOtaQuery = z
+  .object({
+    downgradeProtection: z
+      .enum(["true", "false"])
+      .transform((v) => v === "true")
+      .optional(),
+  })
+  .strict();
+
+export const ApplySignedOtaRequest = z
+  .object({
+    /** Also turn on downgrade protection (needs a dotted-numeric `esphome: project: version:`). */
+    downgradeProtection: z.boolean().optional(),
+    message: z.string().max(2000).optional(),
+  })
+  .strict();

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Device, Job, OtaKey } from "@esphome-forge/shared";
+import type { Device, DeviceSignedOtaPlan, HistoryPage, Job, OtaKey } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
 import { buildEspAppImage } from "../src/devtools/esp-app-image-fixture.js";
 import { startSidecar, startWorker, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
@@ -240,5 +240,55 @@ describe("signed OTA through the fleet", () => {
     const stuck = await run("compile_upload", "ward");
     expect(stuck.state).toBe("failed");
     expect(stuck.error).toMatch(/none of Forge's active keys is in verification_keys/);
+  });
+
+  it("the YAML helper applies the block through the config workspace: one commit with author and source, then the config reads as signed OTA", async () => {
+    const plain = [
+      "esphome:",
+      "  name: newbie",
+      "esp32:",
+      "  board: esp32-s3-devkitc-1",
+      "  framework:",
+      "    type: esp-idf",
+      "",
+    ];
+    writeFileSync(join(dataDir, "config", "newbie.yaml"), plain.join("\n"));
+    await waitFor(async () => (await device("newbie").catch(() => null))?.name === "newbie", "newbie in the inventory");
+    const active = (await api.json<{ keys: OtaKey[] }>("GET", "/trust/ota-keys")).keys.filter(
+      (k) => k.state === "active",
+    );
+    const plan = await api.json<DeviceSignedOtaPlan>("GET", "/devices/newbie/signed-ota");
+    expect(plan.keys).toEqual(active.map((k) => k.digest));
+    expect(plan.yaml).toContain(active[0]!.digest);
+    expect(plan.applyError).toBeNull();
+    expect(plan.apply!.changed).toBe(true);
+
+    // A stale If-Match changes nothing.
+    const stale = await api.raw("POST", "/devices/newbie/signed-ota/apply", {}, { "if-match": "0".repeat(64) });
+    expect(stale.status).toBe(409);
+    const res = await api.raw(
+      "POST",
+      "/devices/newbie/signed-ota/apply",
+      {},
+      { "if-match": plan.apply!.sha256, "x-forge-user": "Ada", "x-forge-source": "card" },
+    );
+    expect(res.status, await res.clone().text()).toBe(200);
+    const saved = (await res.json()) as { commit: string; validation: unknown[] };
+    expect(saved.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(readFileSync(join(dataDir, "config", "newbie.yaml"), "utf8")).toBe(plan.apply!.content);
+    const history = await api.json<HistoryPage>("GET", "/devices/newbie/history");
+    expect(history.entries[0]).toMatchObject({ commit: saved.commit, author: "Ada", source: "card" });
+    await waitFor(
+      async () => (await device("newbie")).signedOta?.verificationKeys.join() === plan.keys.join(),
+      "newbie's config to enable signed OTA with Forge's keys",
+    );
+    expect((await device("newbie")).otaSigning).toMatchObject({ configured: true, forgeSigns: true, otaSigned: false });
+
+    // An ESP8266 cannot take the block: the helper says why instead of offering to apply it.
+    writeFileSync(join(dataDir, "config", "plug.yaml"), "esphome:\n  name: plug\nesp8266:\n  board: d1_mini\n");
+    await waitFor(async () => (await device("plug").catch(() => null))?.name === "plug", "plug in the inventory");
+    const refused = await api.json<DeviceSignedOtaPlan>("GET", "/devices/plug/signed-ota");
+    expect(refused.apply).toBeNull();
+    expect(refused.applyError).toMatch(/no esp32: mapping/);
   });
 });
