@@ -216,6 +216,11 @@ describe("signed OTA through the fleet", () => {
     });
     const keyB = rot.added;
     expect(rot.steps[0]).toContain(keyB.digest);
+    // Every signed-OTA device's view learns the new key at once (its config does not trust it yet).
+    await waitFor(
+      async () => (await device("ward")).otaSigning?.missingKeys.includes(keyB.digest),
+      "ward's view to list the new key as missing",
+    );
     writeDevice("vault", { version: "1.3.0", keys: [keyA.digest, keyB.digest] });
     await configRead("vault", [keyA.digest, keyB.digest], "1.3.0");
     const both = await run("compile_upload", "vault");
