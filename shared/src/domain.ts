@@ -181,6 +181,8 @@ export const Device = z.object({
   friendlyName: z.string().nullable(),
   platform: z.string().nullable(),
   board: z.string().nullable(),
+  /** ESP32 chip variant (`esp32`, `esp32s3`, …; ESPHome's resolved config always names it); absent/null otherwise. */
+  variant: z.string().nullable().optional(),
   project: z.object({ name: z.string(), version: z.string().nullable() }).nullable(),
   /** ESPHome version pinned in the device's metadata block; null = fleet default. */
   pinnedVersion: EsphomeVersion.nullable(),

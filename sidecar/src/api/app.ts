@@ -81,7 +81,8 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(eventsTicketRoutes(ctx));
   api.use(deviceRoutes(ctx));
   if (ctx.workspace) api.use(workspaceRoutes(ctx, ctx.workspace.ws, ctx.workspace.ops));
-  if (ctx.workspace && ctx.trust) api.use(deviceSignedOtaRoutes(ctx.trust, ctx.workspace.ops));
+  if (ctx.workspace && ctx.trust)
+    api.use(deviceSignedOtaRoutes(ctx.trust, ctx.workspace.ops, (id) => ctx.inventory.get(id)?.variant ?? null));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
   api.use(scheduleRoutes(ctx), notificationRoutes(ctx));

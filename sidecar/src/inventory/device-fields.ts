@@ -25,6 +25,8 @@ export interface ConfigFields {
   friendlyName: string | null;
   platform: Platform | null;
   board: string | null;
+  /** `esp32: variant:` lower-cased without dashes (`esp32`, `esp32s3`); null when not written or not an ESP32. */
+  variant: string | null;
   project: { name: string; version: string | null } | null;
   /** `host: mac_address` — the only MAC a config itself can state. */
   configMac: string | null;
@@ -65,6 +67,7 @@ export function extractFields(config: unknown): ConfigFields {
     friendlyName: text(esphome.friendly_name),
     platform,
     board,
+    variant: platform === "esp32" ? (text(platformSection?.variant)?.toLowerCase().replace(/-/g, "") ?? null) : null,
     project: projectName ? { name: projectName, version: text(proj?.version) } : null,
     configMac: platform === "host" ? text(platformSection?.mac_address) : null,
     configAddress: explicitAddress(networks, name, domain),

@@ -93,6 +93,7 @@ export async function readDevice(
       friendlyName: fields.friendlyName,
       platform: fields.platform,
       board: fields.board,
+      variant: fields.variant,
       project: fields.project,
       signedOta: fields.signedOta,
       pinnedVersion: meta.meta.pin,

@@ -14,7 +14,12 @@ import { routeParams, routeQuery } from "../route-guard.js";
 import { parseWith } from "../validate.js";
 import { requestActor } from "./workspace.js";
 
-export function deviceSignedOtaRoutes(trust: TrustEngine, ops: DeviceOps): Router {
+export function deviceSignedOtaRoutes(
+  trust: TrustEngine,
+  ops: DeviceOps,
+  /** The device's ESP32 variant as ESPHome resolved it (the file may name only a board). */
+  variantOf: (deviceId: string) => string | null,
+): Router {
   const r = Router();
   const keys = () => {
     const active = trust.otaKeys.active();
@@ -32,7 +37,11 @@ export function deviceSignedOtaRoutes(trust: TrustEngine, ops: DeviceOps): Route
     let apply: DeviceSignedOtaPlan["apply"] = null;
     let applyError: string | null = null;
     try {
-      const m = mergeSignedOta(file.content, { digests: active.map((k) => k.digest), downgradeProtection });
+      const m = mergeSignedOta(file.content, {
+        digests: active.map((k) => k.digest),
+        downgradeProtection,
+        variant: variantOf(id),
+      });
       apply = { path: file.path, sha256: file.sha256, ...m };
     } catch (err) {
       if (!(err instanceof DeviceYamlError)) throw err;
@@ -67,6 +76,7 @@ export function deviceSignedOtaRoutes(trust: TrustEngine, ops: DeviceOps): Route
       merged = mergeSignedOta(file.content, {
         digests: active.map((k) => k.digest),
         downgradeProtection: body.downgradeProtection,
+        variant: variantOf(id),
       });
     } catch (err) {
       if (err instanceof DeviceYamlError) throw new HttpError(400, "bad_request", err.message);

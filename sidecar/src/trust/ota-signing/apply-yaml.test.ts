@@ -47,6 +47,9 @@ describe("mergeSignedOta", () => {
     const m = mergeSignedOta(device([], ["  variant: esp32", "  board: esp32dev"]), { digests: [A] });
     expect(parse(m.content, { logLevel: "error" }).esp32.framework.advanced.minimum_chip_revision).toBe("3.0");
     expect(() => mergeSignedOta(device([], ["  variant: ESP32-C2"]), { digests: [A] })).toThrow(/no RSA/);
+    // A file that names only the board: the variant ESPHome resolved decides.
+    const byBoard = mergeSignedOta(device([], ["  board: esp32dev"]), { digests: [A], variant: "esp32" });
+    expect(parse(byBoard.content, { logLevel: "error" }).esp32.framework.advanced.minimum_chip_revision).toBe("3.0");
   });
 
   it("turns on downgrade protection only with a dotted-numeric project version", () => {

@@ -25,7 +25,11 @@ export interface MergedSignedOta {
   notes: string[];
 }
 
-export function mergeSignedOta(text: string, o: { digests: string[]; downgradeProtection?: boolean }): MergedSignedOta {
+export function mergeSignedOta(
+  text: string,
+  /** `variant`: the chip as ESPHome resolved it (from the board), when the file does not name it. */
+  o: { digests: string[]; downgradeProtection?: boolean; variant?: string | null },
+): MergedSignedOta {
   if (o.digests.length === 0) throw new DeviceYamlError("no active device signing key: create one first");
   if (o.digests.length > SIG_BLOCK_MAX) throw new DeviceYamlError(`at most ${SIG_BLOCK_MAX} verification keys`);
   // ESPHome tags (!secret, !include, !lambda, …) are kept as written; they need no resolving here.
@@ -37,7 +41,7 @@ export function mergeSignedOta(text: string, o: { digests: string[]; downgradePr
       "the config has no esp32: mapping of its own (another platform, or ESP32 settings in a package): add the block by hand",
     );
   const notes: string[] = [];
-  const variant = String(esp32.get("variant") ?? "")
+  const variant = String(esp32.get("variant") ?? o.variant ?? "")
     .toLowerCase()
     .replace(/-/g, "");
   if (ECC_ONLY.has(variant))
