@@ -1,7 +1,8 @@
 """HA WebSocket commands for the card's config editor (docs/ha-websocket-api.md).
 
-Reading a device's config, its history and diffs is open to every user; saving, restoring and
-creating devices are admin-only, and the commit records the HA user who did it (source `card`).
+Every command is admin-only: a device's YAML can hold keys and passwords inline, so reading it (or
+its history and diffs) is as sensitive as changing it. Each commit records the HA user who made it
+(source `card`).
 secrets.yaml is never sent to the card, except to an administrator who asks for it explicitly
 (`reveal: true`). A refused save (the file changed since it was loaded) answers
 `{"conflict": {currentSha256, diff}, "message"}` rather than an error, since HA's errors carry no
@@ -72,6 +73,7 @@ async def _answer(connection: Any, msg_id: int, call: Any) -> None:
         vol.Optional(ATTR_ENTRY_ID): str,
     }
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_read(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
@@ -140,6 +142,7 @@ async def ws_save(
         vol.Optional(ATTR_ENTRY_ID): str,
     }
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_history(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
@@ -159,6 +162,7 @@ async def ws_history(
         vol.Optional(ATTR_ENTRY_ID): str,
     }
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_diff(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
@@ -199,11 +203,12 @@ async def ws_restore(
         vol.Optional(ATTR_ENTRY_ID): str,
     }
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_signed_ota(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """The signed-OTA YAML helper for a device: the block with Forge's key digests, and a preview."""
+    """The signed-OTA YAML helper: the block with Forge's key digests, and a preview of the file."""
     if (ws := _workspace(hass, connection, msg)) is None:
         return
     await _answer(connection, msg["id"], ws.signed_ota(msg["device_id"]))
@@ -235,6 +240,7 @@ async def ws_signed_ota_apply(
 @websocket_api.websocket_command(
     {vol.Required("type"): f"{DOMAIN}/config_templates", vol.Optional(ATTR_ENTRY_ID): str}
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_templates(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
