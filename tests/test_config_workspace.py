@@ -304,3 +304,46 @@ async def test_failing_remote_push_is_a_repairs_issue(
         lambda: registry.async_get_issue(DOMAIN, issue_id(ENTRY_ID)) is None,
         what="the push issue to clear",
     )
+
+
+async def test_signed_ota_helper_applies_through_the_workspace(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    hass_admin_user: MockUser,
+    config: Path,
+) -> None:
+    """The signed-OTA YAML helper: the block with Forge's key, then Apply as one commit by the admin."""
+    key = await init_integration.runtime_data.client.request(
+        "POST", "/trust/ota-keys", json={"name": "ha-test"}
+    )
+    client = await hass_ws_client(hass)
+    plan = await _ws(client, {"type": "esphome_forge/config_signed_ota", "device_id": "porch"})
+    assert plan["success"], plan
+    result = plan["result"]
+    assert result["keys"] == [key["digest"]]
+    assert key["digest"] in result["yaml"]
+    assert result["apply"]["changed"] is True
+    assert result["applyError"] is None
+
+    stale = await _ws(
+        client,
+        {"type": "esphome_forge/config_signed_ota_apply", "device_id": "porch", "sha256": "0" * 64},
+    )
+    assert not stale["success"]
+    assert "changed since you loaded it" in stale["error"]["message"]
+    applied = await _ws(
+        client,
+        {
+            "type": "esphome_forge/config_signed_ota_apply",
+            "device_id": "porch",
+            "sha256": result["apply"]["sha256"],
+        },
+    )
+    assert applied["success"], applied
+    assert (config / "porch.yaml").read_text() == result["apply"]["content"]
+    head = _git_log(config, "porch.yaml")[0]
+    assert head["sha"] == applied["result"]["commit"]
+    assert head["author"] == hass_admin_user.name
+    assert head["source"] == "card"
+    assert head["subject"] == "Edit porch.yaml"

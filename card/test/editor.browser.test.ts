@@ -2,7 +2,8 @@
 // worker validates with the real `esphome config` (compiles use the stand-in): CodeMirror loads a
 // device's YAML, a save is a commit, ESPHome's error is marked at its line and shown on the device,
 // a fixed config offers compile, the history shows diffs and restores, a stale save shows the
-// conflict, and "New device" creates one from a template. Screenshots for the README.
+// conflict, "New device" creates one from a template, and the Signed OTA pane applies Forge's block.
+// Screenshots for the README.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -223,5 +224,36 @@ describe("config editor (standalone page, CodeMirror) against a real sidecar and
       if (failed || (existsSync(docs) && process.env.FORGE_UPDATE_SCREENSHOTS !== "1")) continue;
       copyFileSync(shot, docs);
     }
+  });
+
+  it("the Signed OTA pane shows Forge's key and applies the block as one commit, then a validate job", async () => {
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${sidecar.url}/api/v1${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${sidecar.token}`, "content-type": "application/json" },
+      });
+    const key = (await (await api("/trust/ota-keys", { method: "POST", body: "{}" })).json()) as { digest: string };
+    await row("Kitchen sensor").getByRole("button", { name: "Edit the config of Kitchen sensor" }).click();
+    await editor().getByRole("tab", { name: "Signed OTA" }).click();
+    const pane = editor().locator("forge-signed-ota-panel");
+    await expect.poll(() => pane.getByLabel("Signed OTA YAML").textContent()).toContain(key.digest);
+    const before = onDisk();
+    await pane.getByRole("button", { name: "Apply to kitchen.yaml" }).click();
+    await expect.poll(() => pane.getByText(/Applied as [0-9a-f]{7}/).count()).toBe(1);
+    const after = onDisk();
+    expect(after).toContain(`- "${key.digest}"`);
+    expect(after).toContain('minimum_chip_revision: "3.0"'); // kitchen names only its board: esp32dev
+    expect(after).toContain("# Logging, as ESPHome's wizard writes it");
+    expect(after.startsWith(before.split("esp32:")[0]!)).toBe(true);
+    await expect.poll(() => pane.getByRole("button", { name: "Already applied" }).count()).toBe(1);
+    const device = async () =>
+      (await (await api("/devices/kitchen")).json()) as {
+        validation: { state: string; errors: { message: string }[] } | null;
+        signedOta: { verificationKeys: string[] } | null;
+      };
+    await expect
+      .poll(async () => (await device()).signedOta?.verificationKeys, { timeout: 90_000 })
+      .toEqual([key.digest]);
+    await expect.poll(async () => (await device()).validation?.state, { timeout: 90_000 }).toBe("succeeded");
   });
 });

@@ -256,11 +256,11 @@ class ForgeClient:
 
     async def log_checkpoint(self) -> dict[str, Any]:
         """GET /trust/log/checkpoint → {treeSize, envelope} (the log's newest signed head)."""
-        return await self.request("GET", "/trust/log/checkpoint")
+        return await self.request_object("GET", "/trust/log/checkpoint")
 
     async def log_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
         """GET /trust/log/consistency → the RFC 6962 proof that `new_size` extends `old_size`."""
-        return await self.request(
+        return await self.request_object(
             "GET", f"/trust/log/consistency?from={int(old_size)}&to={int(new_size)}"
         )
 

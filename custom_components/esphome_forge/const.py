@@ -69,6 +69,7 @@ TRUST_STATES: Final = (
     "unknown",
     "unsigned",
     "verified",
+    "device_enforced",
     "unknown_signer",
     "invalid",
     "revoked",
@@ -81,6 +82,8 @@ TRUST_OPTIONS: Final = [TRUST_NOT_CHECKED, *(s for s in TRUST_STATES if s != "un
 # Running firmware in one of these states is never "up to date": the update entity offers the
 # install that replaces it.
 TRUST_REPLACE_STATES: Final = ("revoked", "invalid", "stale")
+# Verified firmware; `device_enforced` also means the device itself accepts only Forge-signed images.
+TRUST_VERIFIED_STATES: Final = ("verified", "device_enforced")
 BUILD_STATUS_OPTIONS: Final = [
     "idle",
     "queued",

@@ -48,6 +48,7 @@ class Device(TypedDict):
     friendlyName: str | None
     platform: str | None
     board: str | None
+    variant: NotRequired[str | None]
     project: dict[str, Any] | None
     pinnedVersion: str | None
     tags: list[str]
@@ -71,6 +72,8 @@ class Device(TypedDict):
     running: NotRequired[dict[str, Any] | None]
     configHistory: NotRequired[dict[str, Any] | None]
     validation: NotRequired[dict[str, Any] | None]
+    signedOta: NotRequired[dict[str, Any] | None]
+    otaSigning: NotRequired[dict[str, Any] | None]
     updatedAt: str
 
 

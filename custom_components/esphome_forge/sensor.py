@@ -17,7 +17,14 @@ from homeassistant.components.sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import BUILD_STATUS_OPTIONS, TERMINAL_JOB_STATES, TRUST_OPTIONS, ota_image, trust_option
+from .const import (
+    BUILD_STATUS_OPTIONS,
+    TERMINAL_JOB_STATES,
+    TRUST_OPTIONS,
+    TRUST_VERIFIED_STATES,
+    ota_image,
+    trust_option,
+)
 from .coordinator import ForgeData
 from .entity import ForgeHubEntity, ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic
 from .entry_data import ForgeConfigEntry
@@ -177,6 +184,7 @@ NODE_SENSORS: tuple[ForgeNodeSensorDescription, ...] = (
             "build_sequence": _trust(data, device_id).get("buildSequence"),
             "checked_at": _trust(data, device_id).get("checkedAt"),
             "firmware_sha256": _trust(data, device_id).get("firmwareSha256"),
+            **_ota_signing_attributes(data, device_id),
         },
     ),
 )
@@ -206,8 +214,28 @@ def _blocked_jobs(data: ForgeData) -> dict[str, Any]:
     }
 
 
+def _ota_signing_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
+    """The device side of ESPHome signed OTA (absent from sidecars that predate it)."""
+    device = data.devices.get(device_id)
+    ota = device.get("otaSigning") if device else None
+    if not ota:
+        return {"ota_signed": False}
+    return {
+        "ota_signed": ota.get("otaSigned", False),
+        "ota_signed_advertised": ota.get("advertised"),
+        "ota_forge_signs": ota.get("forgeSigns", False),
+        "ota_trusted_keys": ota.get("trustedKeys"),
+        "ota_downgrade_protection": ota.get("downgradeProtection", False),
+        "ota_last_project_version": ota.get("lastProjectVersion"),
+    }
+
+
 def _not_verified(data: ForgeData) -> list[Device]:
-    return [d for d in data.devices.values() if d["trust"]["running"]["state"] != "verified"]
+    return [
+        d
+        for d in data.devices.values()
+        if d["trust"]["running"]["state"] not in TRUST_VERIFIED_STATES
+    ]
 
 
 HUB_SENSORS: tuple[ForgeHubSensorDescription, ...] = (

@@ -32,7 +32,17 @@ PATH = vol.All(str, vol.Length(min=1, max=512))
 @callback
 def async_setup_config_websocket(hass: HomeAssistant) -> None:
     """Register the config commands (once, from async_setup)."""
-    for command in (ws_read, ws_save, ws_history, ws_diff, ws_restore, ws_templates, ws_create):
+    for command in (
+        ws_read,
+        ws_save,
+        ws_history,
+        ws_diff,
+        ws_restore,
+        ws_templates,
+        ws_create,
+        ws_signed_ota,
+        ws_signed_ota_apply,
+    ):
         websocket_api.async_register_command(hass, command)
 
 
@@ -184,6 +194,47 @@ async def ws_restore(
         connection,
         msg["id"],
         ws.restore(msg["device_id"], msg["commit"], _card_headers(connection)),
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/config_signed_ota",
+        vol.Required("device_id"): str,
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_signed_ota(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The signed-OTA YAML helper: the block with Forge's key digests, and a preview of the file."""
+    if (ws := _workspace(hass, connection, msg)) is None:
+        return
+    await _answer(connection, msg["id"], ws.signed_ota(msg["device_id"]))
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/config_signed_ota_apply",
+        vol.Required("device_id"): str,
+        vol.Required("sha256"): SHA256,
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_signed_ota_apply(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Apply the signed-OTA block to the device's file: one commit by this user (source `card`)."""
+    if (ws := _workspace(hass, connection, msg)) is None:
+        return
+    await _answer(
+        connection,
+        msg["id"],
+        ws.apply_signed_ota(msg["device_id"], msg["sha256"], _card_headers(connection)),
     )
 
 

@@ -86,6 +86,21 @@ class WorkspaceClient:
             "POST", f"{_dev(device_id)}/restore", json={"commit": commit}, headers=headers
         )
 
+    async def signed_ota(self, device_id: str) -> dict[str, Any]:
+        """GET /devices/:id/signed-ota → the signed-OTA block and the file with it applied."""
+        return await self.client.request_object("GET", f"{_dev(device_id)}/signed-ota")
+
+    async def apply_signed_ota(
+        self, device_id: str, sha256: str, headers: dict[str, str]
+    ) -> dict[str, Any]:
+        """POST /devices/:id/signed-ota/apply with If-Match → SaveFileResponse (one commit)."""
+        return await self.client.request_object(
+            "POST",
+            f"{_dev(device_id)}/signed-ota/apply",
+            json={},
+            headers={**headers, "If-Match": f'"{sha256}"'},
+        )
+
     async def templates(self) -> dict[str, Any]:
         """GET /workspace/templates → templates and secret key names (never values)."""
         return await self.client.request_object("GET", "/workspace/templates")

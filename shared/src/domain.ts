@@ -1,5 +1,6 @@
 // Core domain objects shared by the sidecar, the worker, the card and (as JSON) the HA integration.
 import { z } from "zod";
+import { DeviceOtaSigning, DeviceSignedOtaConfig } from "./ota-signing.js";
 import { DevicePresence, RunningFirmware } from "./presence.js";
 
 export const JOB_ACTIONS = ["validate", "compile", "compile_upload", "upload"] as const;
@@ -97,10 +98,15 @@ export function otaImage<T extends Pick<FirmwareImage, "kind">>(images: readonly
   return images.find((i) => i.kind === "ota") ?? images.find((i) => i.kind !== "factory");
 }
 
+/**
+ * `device_enforced`: verified, and the device itself accepts only images signed by Forge's keys (ESPHome
+ * signed OTA), so nothing Forge did not approve can have been flashed over the air since.
+ */
 export const TRUST_STATES = [
   "unknown",
   "unsigned",
   "verified",
+  "device_enforced",
   "unknown_signer",
   "invalid",
   "revoked",
@@ -175,6 +181,8 @@ export const Device = z.object({
   friendlyName: z.string().nullable(),
   platform: z.string().nullable(),
   board: z.string().nullable(),
+  /** ESP32 chip variant (`esp32`, `esp32s3`, …; ESPHome's resolved config always names it); absent/null otherwise. */
+  variant: z.string().nullable().optional(),
   project: z.object({ name: z.string(), version: z.string().nullable() }).nullable(),
   /** ESPHome version pinned in the device's metadata block; null = fleet default. */
   pinnedVersion: EsphomeVersion.nullable(),
@@ -243,6 +251,10 @@ export const Device = z.object({
   configHistory: DeviceConfigHistory.nullable().optional(),
   /** Its last `validate` job's result (ESPHome's errors with file and line). */
   validation: DeviceValidation.nullable().optional(),
+  /** `signed_ota_verification` as its config has it; null = none (or not an ESP32). */
+  signedOta: DeviceSignedOtaConfig.nullable().optional(),
+  /** The device side of signed OTA (docs/signed-ota.md); null when neither its config nor the device uses it. */
+  otaSigning: DeviceOtaSigning.nullable().optional(),
   updatedAt: z.string(),
 });
 export type Device = z.infer<typeof Device>;

@@ -15,3 +15,4 @@ export * from "./cron.js";
 export * from "./schedules.js";
 export * from "./notifications.js";
 export * from "./routing.js";
+export * from "./ota-signing.js";

@@ -313,6 +313,12 @@ export const ApprovalMessage = z.object({
   allow: z.boolean(),
   /** The digest of the OTA image the worker may flash; it must hash its file to exactly this. */
   firmwareSha256: Sha256Hex.nullable(),
+  /**
+   * The image to flash instead of the worker's own build output, from the sidecar's archive (its digest
+   * is `firmwareSha256`): the approved image with Forge's signature blocks, for a device that enforces
+   * signed OTA. A worker that predates it finds its file differs from `firmwareSha256` and flashes nothing.
+   */
+  flashImage: FirmwareImage.optional(),
   verdict: TrustVerdict,
   warning: z.string().nullable(),
   error: z.string().nullable(),

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { RouteSpec } from "./api-routes.js";
 import { DeviceId } from "./domain.js";
+import { ApplySignedOtaRequest, DeviceSignedOtaPlan, DeviceSignedOtaQuery } from "./ota-signing.js";
 import {
   CommitRef,
   WorkspaceFile,
@@ -77,6 +78,28 @@ export const WORKSPACE_ROUTES: RouteSpec[] = [
     auth: true,
     query: DeviceSaveQuery,
     body: SaveFileRequest,
+    response: SaveFileResponse,
+    tag: "workspace",
+  },
+  {
+    method: "get",
+    path: "/devices/:id/signed-ota",
+    params: device,
+    summary:
+      "The YAML helper for ESPHome signed OTA: the block with Forge's key digests, and the device's file with it applied",
+    auth: true,
+    query: DeviceSignedOtaQuery,
+    response: DeviceSignedOtaPlan,
+    tag: "workspace",
+  },
+  {
+    method: "post",
+    path: "/devices/:id/signed-ota/apply",
+    params: device,
+    summary:
+      "Apply the signed-OTA block to the device's file: one commit (author and source from the headers); needs If-Match. Queues a validate job",
+    auth: true,
+    body: ApplySignedOtaRequest,
     response: SaveFileResponse,
     tag: "workspace",
   },

@@ -36,6 +36,9 @@
 //   log-bytes=N            extra build output written in compile, as fast as the pipe takes it
 //   log-numbered=1         each extra line carries its number (`line 000001`), to count lost or repeated lines
 //   firmware-bytes=N       size of the app image (default 65536)
+//   esp-app-image=1        the app is a real ESP32 app image (header, segments, checksum, SHA-256, app
+//                          description with the config's project version), as signed OTA needs; uses the
+//                          built fixture (sidecar/dist/devtools/esp-app-image-fixture.js)
 //   platform=P             override the platform read from the YAML (esp32, esp8266, rp2040, …)
 //   spawn-grandchild=1     start a long-lived grandchild in the same process group; pids are printed
 //                          and written to <build dir>/.standin-pids.json
@@ -53,6 +56,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { URL } from "node:url";
 
 const C = {
   reset: "\x1b[0m",
@@ -152,6 +156,15 @@ function readDevice(yaml, knobs, fallbackName) {
   const skip = new Set(["substitutions", "packages", "esphome", "external_components", ...platforms]);
   const integrations = [...new Set(["esphome", platform, ...topKeys.filter((k) => !skip.has(k))])].sort();
   return { name, friendlyName, platform, integrations };
+}
+
+/** An ESP32 app image whose app description carries the config's `project: version:`. */
+async function espAppImage(seed, yaml, size) {
+  const fixture = new URL("../dist/devtools/esp-app-image-fixture.js", import.meta.url);
+  const { buildEspAppImage } = await import(fixture.href);
+  const version = /^[ \t]+version:[ \t]*["']?([\w.+-]+)/m.exec(yaml)?.[1] ?? "1.0.0";
+  const s = createHash("sha256").update(seed).digest().readUInt32LE(0) || 1;
+  return buildEspAppImage({ codeSize: size, projectVersion: version, seed: s });
 }
 
 /** Deterministic pseudo-random bytes: sha256(seed ‖ label ‖ counter) blocks. */
@@ -304,7 +317,10 @@ async function main() {
       return num(knobs["exit-code"], 1);
     }
     const seed = Buffer.from(`${yaml}\0${version}\0${dev.platform}`);
-    const app = derive(seed, "app", num(knobs["firmware-bytes"], 65536));
+    const app =
+      knobs["esp-app-image"] === "1"
+        ? await espAppImage(seed, yaml, num(knobs["firmware-bytes"], 65536))
+        : derive(seed, "app", num(knobs["firmware-bytes"], 65536));
     mkdirSync(files.dir, { recursive: true });
     writeFileSync(files.app, app);
     writeFileSync(path.join(files.dir, "firmware.elf"), derive(seed, "elf", 4096));

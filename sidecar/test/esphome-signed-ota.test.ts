@@ -16,6 +16,7 @@ import { buildEspAppImage } from "../src/devtools/esp-app-image-fixture.js";
 import { parse } from "yaml";
 import { signedOtaFromConfig } from "../src/trust/ota-signing/device-config.js";
 import { signedOtaYaml } from "../src/trust/ota-signing/device-yaml.js";
+import { mergeSignedOta } from "../src/trust/ota-signing/apply-yaml.js";
 import { OtaKeyStore, type OtaKeyRecord } from "../src/trust/ota-signing/ota-key-store.js";
 import { signImage } from "../src/trust/ota-signing/sign-image.js";
 import { FakeOtaReceiver, type FakeOtaOptions } from "../test-support/fake-ota-receiver.js";
@@ -99,6 +100,36 @@ describe("the YAML Forge writes validates with the real ESPHome", () => {
     expect(r.out).toMatch(new RegExp(`verification_keys:\\s+- ${k1.digest}\\s+- ${k2.digest}`));
     expect(r.out).toContain("enable_ota_downgrade_protection: true");
     expect(r.out).toMatch(/project:\s+name: forge\.lab\s+version: 1\.2\.0/);
+  }, 60_000);
+
+  it("the block applied to a device's own file (the YAML helper's Apply): esphome config accepts it", async () => {
+    const own = [
+      "# the user's own comments stay",
+      "esphome:",
+      "  name: applied",
+      "  project:",
+      '    name: "forge.applied"',
+      '    version: "2.1.0"',
+      "esp32:",
+      "  variant: esp32",
+      "  board: esp32dev",
+      "  framework:",
+      "    type: esp-idf",
+      "wifi:",
+      '  ssid: "forge-test"',
+      '  password: "not-a-real-pass"',
+      "ota:",
+      "  - platform: esphome",
+      "",
+    ].join("\n");
+    const merged = mergeSignedOta(own, { digests: [k1.digest, k2.digest], downgradeProtection: true });
+    const dir = tempDir("forge-signedota-applied-");
+    writeFileSync(join(dir, "dev.yaml"), merged.content);
+    const r = await esphome(dir, ["config", "dev.yaml"]);
+    expect(r.code, `${r.out}\n${merged.content}`).toBe(0);
+    expect(r.out).toMatch(new RegExp(`verification_keys:\\s+- ${k1.digest}\\s+- ${k2.digest}`));
+    expect(r.out).toContain("enable_ota_downgrade_protection: true");
+    expect(r.out).toMatch(/minimum_chip_revision: '?3\.0'?/);
   }, 60_000);
 
   it("public key files: ESPHome computes the same digests from them and compiles them in as the trusted set", async () => {

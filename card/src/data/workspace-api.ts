@@ -3,6 +3,7 @@
 // REST (standalone page) and Home Assistant's `esphome_forge/config_*` commands (the card).
 import type {
   CreateDeviceResponse,
+  DeviceSignedOtaPlan,
   DeviceTemplate,
   DiffResponse,
   HistoryPage,
@@ -13,6 +14,7 @@ import type {
 
 export type {
   CreateDeviceResponse,
+  DeviceSignedOtaPlan,
   DeviceTemplate,
   DiffResponse,
   HistoryPage,
@@ -50,4 +52,8 @@ export interface WorkspaceApi {
   restore(deviceId: string, commit: string): Promise<RestoreResponse>;
   templates(): Promise<{ templates: TemplateChoice[]; secretKeys: string[] }>;
   create(device: NewDevice): Promise<CreateDeviceResponse>;
+  /** The signed-OTA YAML helper: the block with Forge's key digests and the device's file with it applied. */
+  signedOta(deviceId: string): Promise<DeviceSignedOtaPlan>;
+  /** Applies the block to the file previewed at `sha256` (one commit; a newer file is a `conflict`). */
+  applySignedOta(deviceId: string, sha256: string): Promise<SaveFileResponse>;
 }

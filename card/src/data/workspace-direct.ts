@@ -23,5 +23,8 @@ export function directWorkspace(request: Request): WorkspaceApi {
     restore: (id, commit) => request("POST", `${dev(id)}/restore`, { commit }, CARD),
     templates: () => request("GET", "/workspace/templates"),
     create: (device) => request("POST", "/devices", device, CARD),
+    signedOta: (id) => request("GET", `${dev(id)}/signed-ota`),
+    applySignedOta: (id, sha256) =>
+      request("POST", `${dev(id)}/signed-ota/apply`, {}, { ...CARD, "if-match": `"${sha256}"` }),
   };
 }

@@ -21,6 +21,8 @@ describe("the workspace through Home Assistant's commands", () => {
     await ws.diff("porch", "abc1234");
     await ws.restore("porch", "abc1234");
     await ws.create({ name: "attic", template: "rp2040", friendlyName: "Attic" });
+    await ws.signedOta("porch");
+    await ws.applySignedOta("porch", "c".repeat(64));
     expect(sent).toEqual([
       { type: "esphome_forge/config_read", params: { device_id: "porch" } },
       { type: "esphome_forge/config_read", params: { device_id: "porch", path: "common/wifi.yaml" } },
@@ -32,6 +34,8 @@ describe("the workspace through Home Assistant's commands", () => {
       { type: "esphome_forge/config_diff", params: { device_id: "porch", from: "abc1234" } },
       { type: "esphome_forge/config_restore", params: { device_id: "porch", commit: "abc1234" } },
       { type: "esphome_forge/device_create", params: { name: "attic", template: "rp2040", friendly_name: "Attic" } },
+      { type: "esphome_forge/config_signed_ota", params: { device_id: "porch" } },
+      { type: "esphome_forge/config_signed_ota_apply", params: { device_id: "porch", sha256: "c".repeat(64) } },
     ]);
   });
 

@@ -14,6 +14,8 @@ export const HA_WORKSPACE_COMMANDS = {
   restore: "esphome_forge/config_restore",
   templates: "esphome_forge/config_templates",
   create: "esphome_forge/device_create",
+  signedOta: "esphome_forge/config_signed_ota",
+  applySignedOta: "esphome_forge/config_signed_ota_apply",
 } as const;
 
 const C = HA_WORKSPACE_COMMANDS;
@@ -37,6 +39,8 @@ export function haWorkspace(call: Call): WorkspaceApi {
     diff: (id, from, to) => call(C.diff, { device_id: id, from, ...opt("to", to) }),
     restore: (id, commit) => call(C.restore, { device_id: id, commit }),
     templates: () => call(C.templates, {}),
+    signedOta: (id) => call(C.signedOta, { device_id: id }),
+    applySignedOta: (id, sha256) => call(C.applySignedOta, { device_id: id, sha256 }),
     create: (d) =>
       call(C.create, {
         name: d.name,

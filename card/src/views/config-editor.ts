@@ -15,6 +15,7 @@ import { emitAction } from "./events.js";
 import { baseStyles } from "./styles.js";
 import "./config-history.js";
 import "./diff-view.js";
+import "./signed-ota-panel.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
 
@@ -37,7 +38,7 @@ export class ForgeConfigEditor extends LitElement {
   declare deviceId: string;
   declare file: WorkspaceFile | null;
   declare text: string;
-  declare pane: "edit" | "history";
+  declare pane: "edit" | "history" | "signed-ota";
   declare saving: boolean;
   declare message: string | null;
   declare problem: string | null;
@@ -227,12 +228,19 @@ export class ForgeConfigEditor extends LitElement {
         <span class="title">Config of ${name} <span class="muted mono">${this.file?.path ?? ""}</span>${this.dirty ? html` <span class="chip tone-warn">unsaved</span>` : nothing}</span>
         <button class="btn" role="tab" aria-selected=${this.pane === "edit" ? "true" : "false"} @click=${() => (this.pane = "edit")}>Edit</button>
         <button class="btn" role="tab" aria-selected=${this.pane === "history" ? "true" : "false"} @click=${() => (this.pane = "history")}>History</button>
+        <button class="btn" role="tab" aria-selected=${this.pane === "signed-ota" ? "true" : "false"} @click=${() => (this.pane = "signed-ota")}>Signed OTA</button>
         <button class="btn primary" ?disabled=${!this.file || this.saving} @click=${() => this.save()} title="Save (Ctrl+S)">${this.saving ? "Saving…" : "Save"}</button>
         <button class="btn" aria-label="Close the editor" @click=${() => this.dispatchEvent(new CustomEvent("forge-editor-close", { bubbles: true, composed: true }))}>Close</button>
       </header>
       ${this.problem ? html`<div class="status"><span class="error-text" role="alert">${this.problem}</span></div>` : nothing}
       ${this.conflict ? this.renderConflict() : nothing}
-      ${this.pane === "edit" ? this.renderEdit(v, markers) : html`<forge-config-history .source=${this.source} .deviceId=${this.deviceId}></forge-config-history>`}
+      ${
+        this.pane === "edit"
+          ? this.renderEdit(v, markers)
+          : this.pane === "history"
+            ? html`<forge-config-history .source=${this.source} .deviceId=${this.deviceId}></forge-config-history>`
+            : html`<forge-signed-ota-panel .source=${this.source} .device=${d ?? null}></forge-signed-ota-panel>`
+      }
     `;
   }
 

@@ -5,6 +5,7 @@ export type Tone = "ok" | "warn" | "bad" | "neutral";
 
 const TONES: Record<TrustState, Tone> = {
   verified: "ok",
+  device_enforced: "ok",
   unknown: "neutral",
   unsigned: "warn",
   stale: "warn",
@@ -17,6 +18,7 @@ export const trustTone = (state: TrustState): Tone => TONES[state] ?? "neutral";
 
 export const TRUST_LABELS: Record<TrustState, string> = {
   verified: "verified",
+  device_enforced: "verified · device-enforced",
   unknown: "unknown",
   unsigned: "unsigned",
   stale: "stale",

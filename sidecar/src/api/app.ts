@@ -23,6 +23,7 @@ import { workerRoutes } from "./routes/workers.js";
 import { notificationRoutes } from "./routes/notifications.js";
 import { scheduleRoutes } from "./routes/schedules.js";
 import { workspaceRoutes } from "./routes/workspace.js";
+import { deviceSignedOtaRoutes } from "./routes/device-signed-ota.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
 export const MAX_JSON_BODY = "256kb";
@@ -80,6 +81,8 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(eventsTicketRoutes(ctx));
   api.use(deviceRoutes(ctx));
   if (ctx.workspace) api.use(workspaceRoutes(ctx, ctx.workspace.ws, ctx.workspace.ops));
+  if (ctx.workspace && ctx.trust)
+    api.use(deviceSignedOtaRoutes(ctx.trust, ctx.workspace.ops, (id) => ctx.inventory.get(id)?.variant ?? null));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
   api.use(scheduleRoutes(ctx), notificationRoutes(ctx));

@@ -1,9 +1,9 @@
 // `npm run bench`: every benchmark section, printed as tables and written to bench-results/*.json.
-// Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,scale,esphome,venv,overhead,trust,presence
+// Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,scale,esphome,venv,overhead,trust,ota,presence
 // runs only the named sections.
 import { resolve } from "node:path";
 import { benchTrust } from "./trust-bench.js";
-import { OTA_SIGN_TARGET_MS } from "./ota-signing-bench.js";
+import { benchOtaSigning, OTA_SIGN_TARGET_MS } from "./ota-signing-bench.js";
 import { benchEsphome } from "./esphome-bench.js";
 import { benchFleet } from "./fleet-bench.js";
 import { benchPresence } from "./presence-bench.js";
@@ -47,6 +47,16 @@ async function main(): Promise<void> {
     const trust = await benchTrust();
     return {
       rows: Object.entries(trust).map(([metric, value]) => ({
+        metric,
+        value,
+        unit: metric.includes("ms") ? "ms" : "",
+      })),
+    };
+  });
+  await section("ota", "Signed OTA: Forge's signature blocks on approved images", async () => {
+    const ota = await benchOtaSigning();
+    return {
+      rows: Object.entries(ota).map(([metric, value]) => ({
         metric,
         value,
         unit: metric.includes("ms") ? "ms" : "",

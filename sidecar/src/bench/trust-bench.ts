@@ -1,7 +1,7 @@
 // Content-trust micro-benchmarks for `npm run bench`: signing and verification cost per MB of firmware,
 // the 4 MB gate check (target < 10 ms), approval end to end, and the log at 100 000 entries
 // (append, proofs — O(log n) — and the full audit), plus approval end to end through a real sidecar
-// (bench-approval.ts), and device signing for ESPHome's signed OTA (ota-signing-bench.ts). Reported,
+// (bench-approval.ts). Device signing for signed OTA is its own section (ota-signing-bench.ts). Reported,
 // never asserted.
 import { mkdtempSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { benchApprovalThroughSidecar } from "./trust-approval-bench.js";
-import { benchOtaSigning } from "./ota-signing-bench.js";
 import { TrustEngine } from "../trust/engine.js";
 import { sha256Hex } from "../trust/encoding.js";
 import { evaluateTrust } from "../trust/policy/evaluator.js";
@@ -138,7 +137,6 @@ export async function benchTrust(): Promise<Record<string, number>> {
     const audit = engine.auditLog();
     out["log full audit @100k ms"] = round(performance.now() - a0);
     if (!audit.ok) throw new Error(`audit failed: ${audit.problems.join("; ")}`);
-    Object.assign(out, await benchOtaSigning());
     // The same approval as the fleet sees it: real sidecar and worker processes.
     Object.assign(out, await benchApprovalThroughSidecar());
     return out;

@@ -5,7 +5,7 @@
 // flag is checked between phases, so a cancelled compile_upload never starts flashing.
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { otaImage, type AssignMessage, type JobPhase } from "@esphome-forge/shared";
+import { otaImage, type AssignMessage, type FirmwareImage, type JobPhase } from "@esphome-forge/shared";
 import { deviceBuildDir, setWarm, writeConfigFiles } from "./build-folder.js";
 import type { DeviceLocks } from "./device-locks.js";
 import { downloadFirmware, findFirmware, otaFile, type BuiltImage } from "./firmware.js";
@@ -22,6 +22,7 @@ import { OutputCapture, summarizeValidation, validationErrors, type ValidationEr
 import { jobInputs } from "./job-inputs.js";
 import { GroupProcess } from "./process-group.js";
 import type { EsphomeLease } from "./esphome-versions/version-manager.js";
+import type { UploadApproval } from "./worker-trust.js";
 
 export interface RunnerConfig extends CommandConfig {
   stateDir: string;
@@ -47,7 +48,7 @@ export interface JobChannel {
   congested(): boolean;
   whenDrained(fn: () => void): void;
   /** Content trust (compile_upload): null when the built images may be flashed, else why not. */
-  approveUpload?(images: BuiltImage[], esphomeVersion: string | null, signal: AbortSignal): Promise<string | null>;
+  approveUpload?(images: BuiltImage[], esphomeVersion: string | null, signal: AbortSignal): Promise<UploadApproval>;
 }
 
 export interface JobOutcome {
@@ -149,9 +150,17 @@ export class JobRun {
             }
           } else {
             firmwarePath = otaFile(images)?.path ?? null;
-            const refused = (await this.ch.approveUpload?.(images, version, this.abort.signal)) ?? null;
+            const approval = await this.ch.approveUpload?.(images, version, this.abort.signal);
             if (this.stopped) return this.stoppedOutcome();
-            if (refused) return this.fail("upload", refused);
+            if (approval?.refused) return this.fail("upload", approval.refused);
+            if (approval?.flashImage) {
+              // Signed for the device's signed OTA by the sidecar: flash its archived bytes, not the build's.
+              try {
+                firmwarePath = downloaded = await this.fetchFirmware(approval.flashImage);
+              } catch (err) {
+                return this.stopped ? this.stoppedOutcome() : this.fail("upload", (err as Error).message);
+              }
+            }
           }
           if (this.stopped) return this.stoppedOutcome();
         }
@@ -188,8 +197,8 @@ export class JobRun {
     }
   }
 
-  private async fetchFirmware(): Promise<string> {
-    const chosen = otaImage(this.assign.firmware);
+  private async fetchFirmware(image?: FirmwareImage): Promise<string> {
+    const chosen = image ?? otaImage(this.assign.firmware);
     if (!chosen) throw new Error("the job names no firmware image to flash");
     this.ch.log.note(`[forge worker] downloading ${chosen.name} (${chosen.size} bytes) from the sidecar`);
     const dir = path.join(this.cfg.stateDir, "firmware");

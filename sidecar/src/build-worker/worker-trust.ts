@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { helloProofText, type ApprovalMessage, type AssignMessage } from "@esphome-forge/shared";
+import { helloProofText, type ApprovalMessage, type AssignMessage, type FirmwareImage } from "@esphome-forge/shared";
 import { loadOrCreateKey, signBytes, type SigningKey } from "../trust/keys/keys.js";
 import { signStatement } from "../trust/keys/sign.js";
 import { buildProvenanceStatement } from "../trust/attest/statements.js";
@@ -15,6 +15,12 @@ import { otaFile, type BuiltImage } from "./firmware.js";
 import type { JobLog } from "./log-stream.js";
 
 type Ref = { jobId: number; fence: string };
+/**
+ * The compile_upload gate's answer: `refused` says why not; else `flashImage`, when set, is what to flash
+ * instead of the build output (the approved image signed for signed OTA, from the sidecar's archive).
+ */
+export type UploadApproval =
+  { refused: string; flashImage?: never } | { refused: null; flashImage: FirmwareImage | null };
 interface Pending {
   ref: Ref;
   resend: () => boolean;
@@ -74,7 +80,7 @@ export class WorkerTrust {
   }
 
   /**
-   * The compile_upload gate. Returns null when the upload may go ahead, else the reason it may not.
+   * The compile_upload gate: whether the upload may go ahead, and with which image.
    * `out` is the job's log: it receives the sidecar's warning under `warn`, and is flushed before the
    * request goes out, so the sidecar's "build approved" note lands after the lines that led to it.
    */
@@ -85,11 +91,11 @@ export class WorkerTrust {
     startedAt: number,
     signal: AbortSignal,
     out: Pick<JobLog, "note" | "flush">,
-  ): Promise<string | null> {
+  ): Promise<UploadApproval> {
     const log = (line: string) => out.note(line);
-    if (!this.gate) return null;
+    if (!this.gate) return { refused: null, flashImage: null };
     const ota = otaFile(images);
-    if (!ota) return "no OTA image to flash";
+    if (!ota) return { refused: "no OTA image to flash" };
     const bundle = await this.provenance(a, images, esphomeVersion, startedAt);
     const ref = { jobId: a.jobId, fence: a.fence };
     const send = () => {
@@ -114,18 +120,30 @@ export class WorkerTrust {
       signal.addEventListener("abort", onAbort, { once: true });
       send(); // if the socket is down, `resendPending` after the next welcome sends it
     });
-    if (!answer) return "stopped while waiting for the sidecar's approval";
-    if (!answer.allow) return answer.error ?? `content trust blocked the upload: ${answer.verdict.reason}`;
+    if (!answer) return { refused: "stopped while waiting for the sidecar's approval" };
+    if (!answer.allow) return { refused: answer.error ?? `content trust blocked the upload: ${answer.verdict.reason}` };
     if (answer.warning) log(`\x1b[33m[forge worker] ${answer.warning}\x1b[0m`);
+    const signed = answer.flashImage;
+    if (signed) {
+      // The sidecar signed the approved image for a device with signed OTA: that is what gets flashed.
+      if (signed.sha256 !== answer.firmwareSha256)
+        return { refused: "the sidecar named an image to flash other than the one it approved; not flashing" };
+      log(
+        `[forge worker] upload: approved (${answer.verdict.state}); flashing the signed image sha256 ${signed.sha256}`,
+      );
+      return { refused: null, flashImage: signed };
+    }
     // The exact bytes about to be sent: re-read the file the upload phase will flash.
     const digest = createHash("sha256")
       .update(await readFile(ota.path))
       .digest("hex");
     if (answer.firmwareSha256 && digest !== answer.firmwareSha256) {
-      return `the firmware file changed after approval (sha256 ${digest.slice(0, 12)}…, approved ${answer.firmwareSha256.slice(0, 12)}…); not flashing`;
+      return {
+        refused: `the firmware file changed after approval (sha256 ${digest.slice(0, 12)}…, approved ${answer.firmwareSha256.slice(0, 12)}…); not flashing`,
+      };
     }
     log(`[forge worker] upload: approved (${answer.verdict.state}) sha256 ${digest}`);
-    return null;
+    return { refused: null, flashImage: null };
   }
 
   onApproval(m: ApprovalMessage): void {

@@ -17,6 +17,7 @@ const TABLES = [
   "job_log_chunks",
   "job_log_seq",
   "jobs",
+  "ota_signed_images",
   "schedule_runs",
   "schedules",
   "settings",

@@ -337,4 +337,24 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN blocked_reason TEXT;
   `,
+  // 13: ESPHome signed OTA: each approved image Forge signed for a device, next to the unsigned
+  // digest its approval names, with the keys that signed it and what the firmware built from that config trusts.
+  `
+  CREATE TABLE ota_signed_images (
+    signed_sha256        TEXT PRIMARY KEY,
+    unsigned_sha256      TEXT    NOT NULL,
+    device_id            TEXT    NOT NULL,
+    job_id               INTEGER,
+    size                 INTEGER NOT NULL,
+    key_digests          TEXT    NOT NULL,               -- JSON, block order
+    image_digest         TEXT    NOT NULL,               -- SHA-256 of the padded image (what the blocks sign)
+    project_version      TEXT,
+    trusted_keys         TEXT    NOT NULL,               -- JSON: verification_keys the firmware is built with
+    downgrade_protection INTEGER NOT NULL,
+    approval_log_index   INTEGER,
+    log_index            INTEGER,
+    created_at           INTEGER NOT NULL
+  );
+  CREATE INDEX ota_signed_images_unsigned ON ota_signed_images (unsigned_sha256, device_id);
+  `,
 ];

@@ -130,10 +130,12 @@ export class FirmwareRetention {
     return pinned;
   }
 
-  /** Every digest a job's result in the history or an attestation names. */
+  /** Every digest a job's result in the history, an attestation or a signed-image record names. */
   private referenced(): Set<string> {
     const rows = this.o.db
-      .prepare("SELECT sha256 FROM job_firmware UNION SELECT sha256 FROM trust_attestation_subjects")
+      .prepare(
+        "SELECT sha256 FROM job_firmware UNION SELECT sha256 FROM trust_attestation_subjects UNION SELECT signed_sha256 FROM ota_signed_images",
+      )
       .all() as { sha256: string }[];
     return new Set(rows.map((r) => r.sha256));
   }

@@ -16,6 +16,7 @@ import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { DeviceView } from "./device-view.js";
+import type { ImageToFlash } from "../worker-hub/worker-trust-gate.js";
 
 export class FleetAssignmentBuilder implements AssignmentBuilder {
   constructor(
@@ -25,13 +26,15 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     private readonly view: DeviceView,
     private readonly timeoutMs: () => number,
     /** Content trust on archived firmware (upload jobs): the error that blocks it, or null. */
-    private readonly gate?: (job: Job, image: { sha256: string }) => string | null,
+    private readonly gate?: (job: Job, image: { sha256: string }) => { error: string | null; verified: boolean },
     /** Firmware built outside Forge (CI) and uploaded for this device with its bundle, if any. */
     private readonly externalImage?: (deviceId: string, sha256: string) => FirmwareImage | null,
     /** Puts an `upload`'s flash on record before the worker may start it (rejects when it cannot). */
     private readonly flashIntent?: (job: Job, fence: string, sha256: string) => Promise<void>,
     /** The config folder's commit the job builds (outside edits of its files are committed first). */
     private readonly configCommit?: (deviceId: string) => Promise<string | null>,
+    /** The image to flash once the gate allowed the archived one: signed for signed OTA, or refused. */
+    private readonly imageToFlash?: ImageToFlash,
   ) {}
 
   async build(job: Job, holder: Holder): Promise<AssignMessage> {
@@ -59,10 +62,21 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     // The digest actually sent is what the job records (the config may have changed since it was queued).
     this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion, commit);
     if (flashing && !address) throw new Error("no OTA address is known for this device");
-    const firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
-    const ota = otaImage(firmware);
-    const blocked = ota && this.gate ? this.gate(job, ota) : null;
-    if (blocked) throw new Error(blocked);
+    let firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
+    let ota = otaImage(firmware);
+    const gated = ota && this.gate ? this.gate(job, ota) : null;
+    if (gated?.error) throw new Error(gated.error);
+    if (ota && this.imageToFlash) {
+      // The gate judged the approved image; the device gets it signed when it enforces signed OTA.
+      const approved = gated?.verified ?? false;
+      const flash = await this.imageToFlash(job.deviceId, ota, { jobId: job.id, approved });
+      if (!flash.ok) throw new Error(flash.reason);
+      for (const n of flash.notes) this.queue.appendLog(job.id, null, `\n${n}\n`);
+      if (flash.image.sha256 !== ota.sha256) {
+        firmware = [flash.image];
+        ota = flash.image;
+      }
+    }
     if (ota && job.action === "upload") await this.flashIntent?.(job, holder.fence, ota.sha256);
     return {
       type: "assign",

@@ -63,6 +63,8 @@ export class DeviceView {
     private readonly presence: PresenceView = NO_PRESENCE,
     /** The config workspace's part of the view (history, last validation), from memory. */
     private readonly workspace?: (d: InventoryDevice) => Pick<Device, "configHistory" | "validation">,
+    /** The device side of signed OTA (trust/ota-signing/device-side.ts), given what the device advertises. */
+    private readonly otaSigning?: (d: InventoryDevice, advertised: boolean | null) => Device["otaSigning"],
   ) {}
 
   /** The ESPHome version Forge would build this device with. */
@@ -127,6 +129,7 @@ export class DeviceView {
       },
       ...seen,
       ...this.workspace?.(d),
+      ...(this.otaSigning ? { otaSigning: this.otaSigning(d, seen.presence?.otaSigned ?? null) } : {}),
     };
   }
 }

@@ -1,5 +1,7 @@
 // Reads the fields Forge shows for a device out of a config (ESPHome's resolved output or the plain
 // read): name, friendly name, platform and board, project, and where OTA goes.
+import type { DeviceSignedOtaConfig } from "@esphome-forge/shared";
+import { signedOtaFromConfig } from "../trust/ota-signing/device-config.js";
 import { isPlainObject, Tagged } from "./yaml-ast.js";
 import type { YamlMap } from "./yaml-ast.js";
 
@@ -23,6 +25,8 @@ export interface ConfigFields {
   friendlyName: string | null;
   platform: Platform | null;
   board: string | null;
+  /** `esp32: variant:` lower-cased without dashes (`esp32`, `esp32s3`); null when not written or not an ESP32. */
+  variant: string | null;
   project: { name: string; version: string | null } | null;
   /** `host: mac_address` — the only MAC a config itself can state. */
   configMac: string | null;
@@ -31,6 +35,8 @@ export interface ConfigFields {
   /** Hostname suffix settings used for the mDNS fallback. */
   domain: string;
   macSuffix: boolean;
+  /** `esp32: framework: advanced: signed_ota_verification` (ESPHome signed OTA), null when absent. */
+  signedOta: DeviceSignedOtaConfig | null;
 }
 
 function text(v: unknown): string | null {
@@ -61,12 +67,26 @@ export function extractFields(config: unknown): ConfigFields {
     friendlyName: text(esphome.friendly_name),
     platform,
     board,
+    variant: platform === "esp32" ? (text(platformSection?.variant)?.toLowerCase().replace(/-/g, "") ?? null) : null,
     project: projectName ? { name: projectName, version: text(proj?.version) } : null,
     configMac: platform === "host" ? text(platformSection?.mac_address) : null,
     configAddress: explicitAddress(networks, name, domain),
     domain,
     macSuffix: esphome.name_add_mac_suffix === true,
+    signedOta: platform === "esp32" ? signedOtaConfig(c) : null,
   };
+}
+
+function signedOtaConfig(c: YamlMap): DeviceSignedOtaConfig | null {
+  const s = signedOtaFromConfig(c);
+  return s
+    ? {
+        scheme: s.scheme,
+        externalSigning: s.externalSigning,
+        verificationKeys: s.verificationKeys,
+        downgradeProtection: s.downgradeProtection,
+      }
+    : null;
 }
 
 function explicitAddress(networks: YamlMap[], name: string | null, domain: string): ConfigFields["configAddress"] {

@@ -64,6 +64,8 @@ export function wireEvents(s: Workers) {
   // A trust change reaches the devices whose verdicts it may alter: evaluated again in the background
   // (all of them for a revocation, and the moment the revocation list expires, when verdicts turn `stale`).
   const expiry = new RevocationExpiryTimer(trustEngine, log);
+  // Which keys Forge signs with shows in every signed-OTA device's view (forgeSigns, missing keys, device_enforced).
+  trustEngine.otaKeys.onChange(() => announcer.refreshAll());
   trustEngine.onTrustChange((change) => {
     announcer.trustChanged(change);
     expiry.schedule();

@@ -10,6 +10,7 @@ import { DeviceViews } from "../fleet/device-views.js";
 import { EngineTrustSource } from "../fleet/engine-trust-source.js";
 import { externalImage } from "../fleet/external-image.js";
 import { JobService } from "../fleet/job-service.js";
+import { otaFlash } from "../fleet/ota-flash.js";
 import { routingOf } from "../fleet/job-routing.js";
 import { PresenceService } from "../presence/presence-service.js";
 import { TrustEngine } from "../trust/index.js";
@@ -36,6 +37,15 @@ export function startTrust(s: ConfigFolder) {
   // The device's YAML comment may raise the fleet's policy; only the admin API may lower it (logged).
   const trustMode = (deviceId: string) =>
     trustEngine.policyFor(deviceId, settings.get().trustPolicy, inventory.get(deviceId)?.trustPolicy ?? null);
+  // Signed OTA: the image to flash for an approval, the device side of each view (trust/ota-signing/). What a
+  // device advertises (`ota_signed`) comes from presence, which the next step starts.
+  const otaAdvertised = { of: (_id: string): boolean | null => null };
+  const ota = otaFlash(
+    trustEngine,
+    firmware,
+    (id) => inventory.get(id),
+    (id) => otaAdvertised.of(id),
+  );
   const trustGate = new WorkerTrustGate({
     engine: trustEngine,
     queue,
@@ -43,6 +53,7 @@ export function startTrust(s: ConfigFolder) {
     log,
     mode: trustMode,
     flashes,
+    imageToFlash: (deviceId, image, o) => ota.images.imageToFlash(deviceId, image, o),
   });
   queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
   // From where the last clean audit ended (cost: what was appended since); with none recorded yet
@@ -54,16 +65,17 @@ export function startTrust(s: ConfigFolder) {
   const audit = trustEngine.auditor.incremental();
   if (audit) reportAudit(audit);
   else void trustEngine.auditor.settled().then(() => reportAudit(trustEngine.auditor.last));
-  return { ...s, trustEngine, trustGate, reportAudit };
+  return { ...s, trustEngine, trustGate, reportAudit, ota, otaAdvertised };
 }
 export type Trusted = ReturnType<typeof startTrust>;
 
 /** Presence and the Device views, which live in memory from here on. */
 export function buildDeviceViews(s: Trusted) {
-  const { log, clock, disk, db, settings, queue, firmware, inventory, bus, workspace, trustEngine } = s;
+  const { log, clock, disk, db, settings, queue, firmware, inventory, bus, workspace, trustEngine, ota } = s;
   // Presence: what each device says it runs and whether it is reachable (mDNS, HA's reports).
   const presence = PresenceService.forSidecar({ db, disk, clock, settings, inventory, queue, log });
-  const trustSource = new EngineTrustSource(trustEngine);
+  s.otaAdvertised.of = (id) => presence.tracker.describe({ id }, null).presence?.otaSigned ?? null;
+  const trustSource = new EngineTrustSource(trustEngine, (id) => ota.enforcedByForge(id));
   // The archive does not delete images: a digest found there once need not be looked up again.
   const archived = new Set<string>();
   const view = new DeviceView(
@@ -79,6 +91,7 @@ export function buildDeviceViews(s: Trusted) {
           validation: workspace.devices.validationOf(d.id, d.configHash),
         })
       : undefined,
+    (d, advertised) => ota.view(d, advertised),
   );
   const views = new DeviceViews(bus);
   return { ...s, presence, trustSource, view, views };
@@ -118,6 +131,7 @@ export function wireWorkers(s: Viewed) {
     (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
     (job, fence, sha256) => flashes.intent(job, fence, sha256, job.workerId ?? "unknown"),
     workspace ? (deviceId) => workspace.commitForBuild(deviceId) : undefined,
+    (deviceId, image, o) => s.ota.images.imageToFlash(deviceId, image, o),
   );
   const routing = routingOf(inventory, () => settings.get().routingRules);
   // eslint-disable-next-line prefer-const -- the dispatcher and the blocked jobs kick each other

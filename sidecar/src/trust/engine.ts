@@ -47,6 +47,7 @@ import { verifyCheckpoint, type LogVerifierKey } from "./log/checkpoint.js";
 import { hashesEqual } from "./log/merkle.js";
 import { PINNED_ROLES, PinnedKeys, pinnedKeysPath } from "./keys/pinned-keys.js";
 import type { TrustPolicy } from "@esphome-forge/shared";
+import { SignedImages } from "./ota-signing/signed-images.js";
 
 export interface TrustEngineOptions {
   db: Database.Database;
@@ -89,6 +90,8 @@ export class TrustEngine {
   readonly keysDir: string;
   /** Device signing keys for ESPHome's signed OTA (`<keysDir>/ota`; REST: /trust/ota-keys). */
   readonly otaKeys: OtaKeyStore;
+  /** Approved images Forge signed for devices with signed OTA, by signed digest (ota-signing/signed-images.ts). */
+  readonly otaSigned: SignedImages;
   private sidecarKeyValue: SigningKey;
   private revocationKeyValue: SigningKey;
   private logValue: TransparencyLog;
@@ -157,6 +160,7 @@ export class TrustEngine {
       () => this.anchorProblems(),
       join(opts.dataDir, "trust", "audit-state.json"),
     );
+    this.otaSigned = new SignedImages(opts.db);
   }
 
   /**
@@ -297,6 +301,15 @@ export class TrustEngine {
     firmware: { bytes: Buffer } | { sha256: string | null },
     opts: { checkRollback?: boolean; expectedSha256?: string; remember?: boolean } = {},
   ): TrustEvaluation {
+    // An image Forge signed for a device's signed OTA is the approved image plus signature blocks: it is
+    // judged by the approval of the image it was made from, and named by its own digest.
+    const signedSha = "bytes" in firmware ? null : firmware.sha256;
+    const approved = signedSha ? this.otaSigned.approvedFor(signedSha) : null;
+    if (approved) {
+      const e = this.evaluate(deviceId, { sha256: approved }, opts);
+      const reason = `${e.verdict.reason}; flashed with Forge's signed-OTA blocks (approved image ${approved.slice(0, 12)}…)`;
+      return { ...e, verdict: { ...e.verdict, reason, firmwareSha256: signedSha } };
+    }
     // Only lookups by digest are remembered; the gate's bytes are always evaluated afresh.
     const memoable = !("bytes" in firmware) && firmware.sha256 !== null && !opts.checkRollback && !opts.expectedSha256;
     if (memoable) {

@@ -8,6 +8,7 @@ import {
   flashes,
   otaImage,
   type ApprovalMessage,
+  type FirmwareImage,
   type Job,
   type JobTrust,
   type ResultMessage,
@@ -54,7 +55,16 @@ export interface WorkerTrustGateOptions {
   log: (msg: string) => void;
   /** Every flash on record (fleet/flash-ledger.ts): the intent before an `allow` lets it happen, the outcome with the result. */
   flashes: FlashRecorder;
+  /** The image to flash for an approval: signed for signed OTA, or refused (trust/ota-signing/flash-image.ts). */
+  imageToFlash?: ImageToFlash;
 }
+
+/** trust/ota-signing's `OtaFlashImages.imageToFlash`, as the flash paths call it. */
+export type ImageToFlash = (
+  deviceId: string,
+  image: FirmwareImage,
+  o: { jobId: number | null; approved: boolean },
+) => Promise<{ ok: true; image: FirmwareImage; notes: string[] } | { ok: false; reason: string }>;
 
 export class WorkerTrustGate {
   constructor(private readonly o: WorkerTrustGateOptions) {}
@@ -174,17 +184,44 @@ export class WorkerTrustGate {
     const refusal = approval.ok ? null : `content trust refused the build: ${approval.reason}`;
     // A refused approval is the more precise answer (e.g. a garbled bundle) than the gate's "unsigned".
     const verdict = approval.ok ? gate.verdict : refused(approval, ota.sha256, gate.verdict);
+    const notes = approval.ok ? [approval.note] : [];
+    if (!gate.allow) {
+      const error = refusal ?? gate.error;
+      return decided(
+        { allow: false, firmwareSha256: ota.sha256, verdict, warning: gate.warning, error },
+        { verdict, allowed: false },
+        notes,
+      );
+    }
+    // The bytes that go to the device: the approved image, signed for a device with signed OTA.
+    const flash = await this.imageFor(job, ota, approval.ok && gate.verdict.state === "verified");
+    notes.push(...flash.notes);
+    if (!flash.ok) {
+      const error = flash.reason;
+      return decided(
+        { allow: false, firmwareSha256: null, verdict, warning: gate.warning, error },
+        { verdict, allowed: false },
+        notes,
+      );
+    }
+    const signed = flash.image.sha256 !== ota.sha256 ? { flashImage: flash.image } : {};
     return decided(
-      {
-        allow: gate.allow,
-        firmwareSha256: ota.sha256,
-        verdict,
-        warning: gate.warning,
-        error: gate.allow ? null : (refusal ?? gate.error),
-      },
-      { verdict, allowed: gate.allow },
-      approval.ok ? [approval.note] : [],
+      { allow: true, firmwareSha256: flash.image.sha256, ...signed, verdict, warning: gate.warning, error: null },
+      { verdict, allowed: true },
+      notes,
     );
+  }
+
+  /** The image to flash after the gate allowed `image` (`approved`: verified by the gate, so it may be signed). */
+  async imageFor(
+    job: Job,
+    image: FirmwareImage,
+    approved: boolean,
+  ): Promise<{ ok: true; image: FirmwareImage; notes: string[] } | { ok: false; reason: string; notes: string[] }> {
+    if (!this.o.imageToFlash) return { ok: true, image, notes: [] };
+    const r = await this.o.imageToFlash(job.deviceId, image, { jobId: job.id, approved });
+    if (!r.ok) return { ok: false, reason: r.reason, notes: [] };
+    return { ok: true, image: r.image, notes: r.notes.map((n) => `\n${n}\n`) };
   }
 
   /** The answer to a request about a job the worker does not hold: no, and nothing is recorded. */
@@ -234,14 +271,17 @@ export class WorkerTrustGate {
     this.o.queue.touch(jobId);
   }
 
-  /** `upload` of archived firmware: the gate at assignment. Returns the error under enforce, else null. */
-  gateArchived(job: Job, image: { sha256: string }): string | null {
+  /**
+   * `upload` of archived firmware: the gate at assignment. `error` under enforce, else null; `verified`
+   * when the image is approved (only then may it be signed for signed OTA).
+   */
+  gateArchived(job: Job, image: { sha256: string }): { error: string | null; verified: boolean } {
     const mode = this.o.mode(job.deviceId);
     const bytes = this.o.firmware.read(image.sha256);
     const g = this.o.engine.gate(job.deviceId, bytes, mode, image.sha256);
     const notes = g.warning ? [`\n\x1b[33m[forge] ${g.warning}\x1b[0m\n`] : [];
     this.record(job.id, { verdict: g.verdict, mode, allowed: g.allow, stage: "gate", notes });
-    return g.allow ? null : g.error;
+    return { error: g.allow ? null : g.error, verified: g.verdict.state === "verified" };
   }
 }
 

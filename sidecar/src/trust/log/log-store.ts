@@ -13,6 +13,7 @@ export type LogEntryKind =
   | "ota"
   | "ota_intent"
   | "ota_failed"
+  | "ota_signed"
   | "key_enrolled"
   | "key_retired"
   | "key_revoked"

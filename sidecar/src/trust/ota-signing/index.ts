@@ -16,3 +16,5 @@ export { sbv2PublicKey, decodeBlock, type Sbv2PublicKey } from "./sbv2-block.js"
 export { signImage, OtaSigningError, type SignedImage } from "./sign-image.js";
 export { fileSigner, KeyObjectSigner, type OtaSigner } from "./signer.js";
 export { signedOtaFromConfig, forgeSignsFor, type DeviceSignedOta } from "./device-config.js";
+export { SignedImages, type SignedImageRecord } from "./signed-images.js";
+export { OtaFlashImages, type FlashImage, type FlashImageDeps, type RunningOtaPolicy } from "./flash-image.js";

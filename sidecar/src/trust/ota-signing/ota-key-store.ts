@@ -47,6 +47,8 @@ const generateRsa = promisify(generateKeyPair);
 
 export class OtaKeyStore {
   private keys: OtaKeyRecord[];
+  /** Told after every change of the key set (device views show which keys Forge signs with). */
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     readonly dir: string,
@@ -132,6 +134,11 @@ export class OtaKeyStore {
     return fileSigner(join(this.dir, key.signer.file));
   }
 
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
   private save(keys: OtaKeyRecord[]): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const path = join(this.dir, INDEX);
@@ -139,6 +146,7 @@ export class OtaKeyStore {
     writeFileSync(tmp, JSON.stringify({ version: 1, keys } satisfies IndexFile, null, 2) + "\n", { mode: 0o600 });
     renameSync(tmp, path);
     this.keys = keys;
+    for (const fn of this.listeners) fn();
   }
 }
 
