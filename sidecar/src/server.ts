@@ -2,8 +2,6 @@
 // events, and listens. Everything else receives its collaborators from here.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -17,7 +15,9 @@ import { createApp } from "./api/app.js";
 import { resolveAdminToken, type AdminTokenChoice, type ResolvedAdminToken } from "./config/admin-token.js";
 import { FailureLimiter } from "./edge/failure-limiter.js";
 import { HostPolicy } from "./edge/host-policy.js";
-import { createEdgeServer } from "./edge/http-server.js";
+import { EdgeServer } from "./edge/http-server.js";
+import { loadTlsMaterial } from "./edge/tls-material.js";
+import { SidecarTransport } from "./edge/transport.js";
 import { UpgradeGate } from "./edge/upgrade-gate.js";
 import { EventTickets } from "./events/event-tickets.js";
 import type { ApiContext } from "./api/context.js";
@@ -54,6 +54,9 @@ import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
 import { WorkerIdentity } from "./worker-hub/worker-identity.js";
+import { WorkerEnrolments } from "./worker-hub/worker-enrolment.js";
+import { PairingCodes } from "./worker-hub/pairing-codes.js";
+import { WorkerPairing } from "./worker-hub/worker-pairing.js";
 import { collectFirmware, DEFAULT_FIRMWARE_GRACE_MS } from "./firmware/firmware-gc.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
@@ -73,6 +76,11 @@ export interface SidecarOptions {
   allowedOrigins?: string[];
   /** Headers and body of a request must arrive within this time (default 30 s). */
   requestTimeoutMs?: number;
+  /** Plain HTTP from other machines too (default: TLS for everyone but this machine). */
+  insecureTransport?: boolean;
+  /** The user's own certificate chain and key (PEM files) instead of the sidecar's self-signed one. */
+  tlsCertFile?: string | null;
+  tlsKeyFile?: string | null;
   /** Settings given on the command line win over stored ones for this run. */
   overrides?: Partial<Settings>;
   buildCommand?: string | null;
@@ -105,7 +113,9 @@ export class Sidecar {
   private constructor(
     readonly url: string,
     readonly admin: ResolvedAdminToken,
-    private readonly server: Server,
+    /** TLS key fingerprint, certificate mode, the built-in worker's address. */
+    readonly transport: SidecarTransport,
+    private readonly server: EdgeServer,
     private readonly db: Db,
     private readonly parts: {
       inventory: Inventory;
@@ -212,7 +222,9 @@ export class Sidecar {
       (sha) => firmware.has(sha),
       presence.tracker,
     );
-    const registry = new WorkerRegistry(db, queue, clock);
+    // Enrolment is an admin decision (worker-enrolment.ts); every decision is logged and announced.
+    const enrolments = new WorkerEnrolments(db, trustEngine, clock);
+    const registry = new WorkerRegistry(db, queue, clock, (id) => enrolments.view(id));
     const tokens = new WorkerTokens(db, clock);
     const builder = new FleetAssignmentBuilder(
       inventory,
@@ -253,11 +265,14 @@ export class Sidecar {
       },
     });
     const localHolder: { worker: LocalWorker | null } = { worker: null };
+    // The built-in worker's token is the sidecar's own: its key is approved without a person; so is any
+    // key while the admin has autoApproveWorkers on (first setup).
+    const autoApprove = () => (settings.get().autoApproveWorkers ? ("auto" as const) : null);
     const identity = new WorkerIdentity({
       tokens,
       tokenOf: (id) => registry.tokenOf(id),
-      enrolledKey: (id) => trustGate.enrolledKey(id),
-      enrol: (id, pem) => trustGate.enrol(id, pem),
+      enrolments,
+      implicitApproval: (tokenId) => (tokenId === localHolder.worker?.tokenId ? "local" : autoApprove()),
     });
     const hub = new WorkerHub({
       queue,
@@ -273,6 +288,28 @@ export class Sidecar {
       disk,
       leaseMs: () => settings.get().leaseMs,
       localTokenId: () => localHolder.worker?.tokenId ?? null,
+    });
+
+    /** Known once the server listens (its address); read only by handlers that run after that. */
+    const held: { transport?: SidecarTransport } = {};
+    enrolments.onDecision((e) => {
+      if (e.type === "approved")
+        log(
+          `worker ${e.workerId}: key ${e.fingerprint} approved ${{ admin: "by an admin", auto: "automatically (autoApproveWorkers is on)", local: "implicitly (the built-in worker)" }[e.by]}`,
+        );
+      else if (e.type === "rejected") log(`worker ${e.workerId}: key ${e.fingerprint} rejected by an admin`);
+      else log(`worker ${e.workerId} revoked (${e.reason}); credentials revoked: ${e.tokens.join(", ") || "none"}`);
+      hub.enrolmentChanged(e);
+      if (registry.has(e.workerId)) bus.worker("upsert", e.workerId, registry.view(e.workerId));
+      kick();
+    });
+    const pairing = new WorkerPairing({
+      codes: new PairingCodes(db, clock),
+      tokens,
+      enrolments,
+      registry,
+      autoApprove,
+      address: (host) => held.transport!.pairingAddress(host),
     });
 
     let anchoredJobs = 0;
@@ -340,7 +377,7 @@ export class Sidecar {
       apiVersion: 1,
       workerProtocolVersion: WORKER_PROTOCOL_VERSION,
       instanceId,
-      problems: [disk.problem()].filter((p) => p !== null),
+      problems: [disk.problem(), held.transport?.problem() ?? null].filter((p) => p !== null),
     });
     const ctx: ApiContext = {
       adminToken,
@@ -354,6 +391,11 @@ export class Sidecar {
       registry,
       tokens,
       hub,
+      enrolments,
+      pairing,
+      get transport() {
+        return held.transport!;
+      },
       firmware,
       settings,
       log,
@@ -403,18 +445,22 @@ export class Sidecar {
       limiter,
       log,
     });
-    const server = createEdgeServer(app, gate, {
+    // TLS for everyone, plain HTTP only from this machine unless --insecure-transport (edge/http-server.ts).
+    const insecureTransport = opts.insecureTransport ?? false;
+    const tls = loadTlsMaterial({ keysDir: trustEngine.keysDir, certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
+    const server = new EdgeServer(app, gate, {
       requestTimeoutMs: opts.requestTimeoutMs,
       connectionsPerClient: envInt("FORGE_MAX_CONNECTIONS_PER_CLIENT"),
+      tls,
+      insecureTransport,
       log,
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(opts.port, opts.host, () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-    const url = `http://${host}:${addr.port}`;
+    const addr = await server.listen(opts.port, opts.host);
+    const transport = new SidecarTransport(server, addr, { insecureTransport, keysDir: trustEngine.keysDir, log });
+    held.transport = transport;
+    const url = transport.url();
+    log(`TLS: ${tls.mode === "self-signed" ? "self-signed key" : "your certificate"}, key fingerprint sha256 ${tls.fingerprint}`);
+    if (transport.problem()) log(`WARNING: ${transport.problem()!.message}`);
 
     // Running jobs from before a restart: the local worker died with the old process, so its jobs
     // go back to the queue now; remote workers get a lease period plus their reconnect backoff.
@@ -433,7 +479,7 @@ export class Sidecar {
     const local = new LocalWorker({
       dataDir: paths.dataDir,
       isolation,
-      serverUrl: url,
+      server: transport.localWorkerServer(),
       tokens,
       buildCommand: opts.buildCommand ?? null,
       esphomeBin: esphome?.argv[0] ?? null,
@@ -454,7 +500,7 @@ export class Sidecar {
     }
 
     const parts = { inventory, hub, events, local, expiry, disk, anchor, presence };
-    const sidecar = new Sidecar(url, admin, server, db, parts);
+    const sidecar = new Sidecar(url, admin, transport, server, db, parts);
     presence.startFor({
       setting: opts.presence ?? "auto",
       zeroconf: opts.zeroconf !== false,
@@ -467,6 +513,7 @@ export class Sidecar {
         version: SIDECAR_VERSION,
         listenHost: addr.address,
         port: addr.port,
+        fingerprint: tls.fingerprint,
         log,
       });
     }
@@ -523,9 +570,7 @@ export class Sidecar {
     this.parts.hub.close();
     this.parts.events.close();
     await this.parts.inventory.stop();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+    await this.server.close();
     this.parts.disk.stop();
     await this.parts.anchor.stop();
     this.db.close();
