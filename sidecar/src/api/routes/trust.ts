@@ -10,7 +10,12 @@ import { parseWith } from "../validate.js";
 
 const DAY_MS = 86_400_000;
 
-export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Router {
+export function trustRoutes(
+  engine: TrustEngine,
+  policy: () => TrustPolicy,
+  /** A `worker` entry revokes the worker itself too: its credentials, keys and connection (worker-enrolment.ts). */
+  revokeWorker: (workerId: string, reason: string, since: Date) => void = () => {},
+): Router {
   const r = Router();
 
   r.get("/trust/status", (_req, res) => {
@@ -51,6 +56,8 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Rou
     const body = parseWith(RevokeRequest, req.body, "revocation request");
     const entries = body.entries.map((e, i) => parseWith(RevocationEntry, e, `revocation entry ${i}`));
     const stored = await engine.revoke(entries, (body.validForDays ?? 90) * DAY_MS);
+    for (const e of entries)
+      if (e.kind === "worker") revokeWorker(e.workerId, e.reason, e.since ? new Date(e.since) : new Date());
     res.status(201).json(listView(stored));
   });
 
