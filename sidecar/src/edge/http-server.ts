@@ -75,6 +75,9 @@ export class EdgeServer {
       this.listener.once("error", reject);
       this.listener.listen(port, host, () => {
         this.listener.off("error", reject);
+        // The two HTTP servers never listen themselves (connections are handed to them), but Node starts
+        // their request/header time-limit checks on `listening`: without this, slow clients are never cut.
+        for (const s of [this.plain, this.secure]) s.emit("listening");
         resolve(this.listener.address() as AddressInfo);
       });
     });
@@ -82,8 +85,10 @@ export class EdgeServer {
 
   close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
-    this.plain.closeAllConnections();
-    this.secure.closeAllConnections();
+    for (const s of [this.plain, this.secure]) {
+      s.close(); // stops their time-limit checks
+      s.closeAllConnections();
+    }
     this.destroyPending();
     return closed;
   }
