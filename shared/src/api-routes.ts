@@ -249,8 +249,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: "post",
     path: "/worker/join",
-    summary:
-      "A worker joins with a pairing code and proves its new key over this TLS session; answers its credential",
+    summary: "A worker joins with a pairing code and proves its new key over this TLS session; answers its credential",
     auth: false,
     body: JoinRequest,
     response: JoinResponse,

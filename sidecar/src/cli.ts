@@ -276,7 +276,9 @@ main(process.argv.slice(2)).then(
   (code) => {
     if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;
     // `serve` and a running worker end by themselves (signals); everything else is done now.
-    const runs = process.argv[2] === "serve" || (process.argv[2] === "worker" && !["pair", "rotate-key"].includes(process.argv[3] ?? ""));
+    const runs =
+      process.argv[2] === "serve" ||
+      (process.argv[2] === "worker" && !["pair", "rotate-key"].includes(process.argv[3] ?? ""));
     if (!runs) process.exit(code);
   },
   (err: unknown) => {

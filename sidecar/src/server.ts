@@ -459,7 +459,9 @@ export class Sidecar {
     const transport = new SidecarTransport(server, addr, { insecureTransport, keysDir: trustEngine.keysDir, log });
     held.transport = transport;
     const url = transport.url();
-    log(`TLS: ${tls.mode === "self-signed" ? "self-signed key" : "your certificate"}, key fingerprint sha256 ${tls.fingerprint}`);
+    log(
+      `TLS: ${tls.mode === "self-signed" ? "self-signed key" : "your certificate"}, key fingerprint sha256 ${tls.fingerprint}`,
+    );
     if (transport.problem()) log(`WARNING: ${transport.problem()!.message}`);
 
     // Running jobs from before a restart: the local worker died with the old process, so its jobs

@@ -97,7 +97,11 @@ export async function downloadFirmware(
 ): Promise<string> {
   const url = new URL(`api/v1/firmware/${image.sha256}`, httpBase);
   // The same trust as the worker socket: the token goes only to the sidecar this worker pinned.
-  const res = await requestTrusted(url, { method: "GET", headers: { authorization: `Bearer ${token}` }, signal }, trust);
+  const res = await requestTrusted(
+    url,
+    { method: "GET", headers: { authorization: `Bearer ${token}` }, signal },
+    trust,
+  );
   if (res.statusCode !== 200) {
     const body = (await readBody(res, 64 * 1024).catch(() => Buffer.alloc(0))).toString("utf8").slice(0, 300);
     throw new Error(

@@ -56,7 +56,9 @@ export function rotateKeyCommand(argv: string[], env: NodeJS.ProcessEnv = proces
     options: { "state-dir": { type: "string" }, force: { type: "boolean", default: false } },
   });
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state");
-  const stateDir = path.resolve(values["state-dir"] ?? env.FORGE_WORKER_STATE_DIR ?? path.join(base, "esphome-forge", "worker"));
+  const stateDir = path.resolve(
+    values["state-dir"] ?? env.FORGE_WORKER_STATE_DIR ?? path.join(base, "esphome-forge", "worker"),
+  );
   if (!existsSync(workerKeyPath(stateDir))) {
     console.error(`esphome-forge worker rotate-key: no worker key in ${stateDir} (join first)`);
     return 2;

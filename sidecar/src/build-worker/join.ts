@@ -31,7 +31,9 @@ export async function joinSidecar(o: JoinOptions): Promise<Credential & { enrolm
   const server = serverUrlOf(link);
   let trust: ServerTrust;
   try {
-    trust = link.fingerprint ? { kind: "pin", pins: [link.fingerprint] } : serverTrustFor(server, [], o.insecureTransport ?? false);
+    trust = link.fingerprint
+      ? { kind: "pin", pins: [link.fingerprint] }
+      : serverTrustFor(server, [], o.insecureTransport ?? false);
   } catch (err) {
     throw new JoinError((err as Error).message);
   }

@@ -149,9 +149,12 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     }
     if (!token) throw new UsageError("--token is required (or set FORGE_WORKER_TOKEN / --token-file)");
   }
-  const pins = list(str("server-fingerprint", "FORGE_SERVER_FINGERPRINT") ?? "").map((p) => p.toLowerCase().replace(/[: ]/g, ""));
+  const pins = list(str("server-fingerprint", "FORGE_SERVER_FINGERPRINT") ?? "").map((p) =>
+    p.toLowerCase().replace(/[: ]/g, ""),
+  );
   for (const p of pins)
-    if (!/^[0-9a-f]{64}$/.test(p)) throw new UsageError(`--server-fingerprint: ${JSON.stringify(p)} is not a sha256 fingerprint`);
+    if (!/^[0-9a-f]{64}$/.test(p))
+      throw new UsageError(`--server-fingerprint: ${JSON.stringify(p)} is not a sha256 fingerprint`);
   const insecureTransport =
     values["insecure-transport"] === true || /^(1|true|yes|on)$/i.test(env.FORGE_INSECURE_TRANSPORT ?? "");
 

@@ -54,7 +54,8 @@ export class WorkerTrust {
   ) {
     const { key, created } = loadOrCreateKey(workerKeyPath(stateDir));
     this.key = key;
-    if (created) log(`created the worker signing key (fingerprint ${formatFingerprint(keyFingerprint(key.publicKey))})`);
+    if (created)
+      log(`created the worker signing key (fingerprint ${formatFingerprint(keyFingerprint(key.publicKey))})`);
     this.next = existsSync(nextKeyPath(stateDir)) ? readPrivateKeyFile(nextKeyPath(stateDir)) : null;
   }
 
@@ -71,7 +72,9 @@ export class WorkerTrust {
       renameSync(nextKeyPath(this.stateDir), workerKeyPath(this.stateDir));
       this.key = this.next;
       this.next = null;
-      this.log(`the new signing key was approved; signing with it (fingerprint ${formatFingerprint(keyFingerprint(this.key.publicKey))})`);
+      this.log(
+        `the new signing key was approved; signing with it (fingerprint ${formatFingerprint(keyFingerprint(this.key.publicKey))})`,
+      );
     } else if (this.next && next === "rejected") {
       rmSync(nextKeyPath(this.stateDir), { force: true });
       this.next = null;

@@ -38,7 +38,11 @@ export class EdgeServer {
   private readonly secure: HttpsServer;
   private tlsValue: TlsMaterial;
 
-  constructor(app: RequestListener, gate: UpgradeGate, private readonly o: EdgeServerOptions) {
+  constructor(
+    app: RequestListener,
+    gate: UpgradeGate,
+    private readonly o: EdgeServerOptions,
+  ) {
     const requestTimeout = o.requestTimeoutMs ?? 30_000;
     const limits = {
       requestTimeout,

@@ -116,5 +116,7 @@ function oid(dotted: string): Buffer {
 /** UTCTime until 2049, GeneralizedTime from 2050 on (RFC 5280 4.1.2.5). */
 function time(d: Date): Buffer {
   const iso = d.toISOString().replace(/[-:T]/g, "").slice(0, 14) + "Z"; // YYYYMMDDHHMMSSZ
-  return d.getUTCFullYear() < 2050 ? tagged(0x17, Buffer.from(iso.slice(2), "ascii")) : tagged(0x18, Buffer.from(iso, "ascii"));
+  return d.getUTCFullYear() < 2050
+    ? tagged(0x17, Buffer.from(iso.slice(2), "ascii"))
+    : tagged(0x18, Buffer.from(iso, "ascii"));
 }

@@ -20,10 +20,13 @@ export async function tlsCommand(argv: string[], out: (s: string) => void = (s) 
   if (sub === "show") {
     const dataDir = resolve(v["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data");
     const file = tlsCertPath(join(dataDir, "trust", "keys"));
-    if (!existsSync(file)) throw new TrustCliError(`no TLS certificate in ${dataDir} yet (the sidecar makes it on its first start)`);
+    if (!existsSync(file))
+      throw new TrustCliError(`no TLS certificate in ${dataDir} yet (the sidecar makes it on its first start)`);
     const cert = new X509Certificate(readFileSync(file));
     const fp = keyFingerprint(cert.publicKey);
-    out(`TLS key fingerprint (sha256): ${formatFingerprint(fp)}\n${fp}\nvalid until ${new Date(cert.validTo).toISOString()}`);
+    out(
+      `TLS key fingerprint (sha256): ${formatFingerprint(fp)}\n${fp}\nvalid until ${new Date(cert.validTo).toISOString()}`,
+    );
     return 0;
   }
   if (sub === "rotate") {

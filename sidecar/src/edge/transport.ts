@@ -62,7 +62,12 @@ export class SidecarTransport {
 
   info(): TlsInfo {
     const t = this.tls;
-    return { mode: t.mode, fingerprint: t.fingerprint, notAfter: t.notAfter, insecureTransport: this.o.insecureTransport };
+    return {
+      mode: t.mode,
+      fingerprint: t.fingerprint,
+      notAfter: t.notAfter,
+      insecureTransport: this.o.insecureTransport,
+    };
   }
 
   /** `--insecure-transport` beyond loopback: tokens and secrets may cross the network in the clear. */

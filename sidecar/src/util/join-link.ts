@@ -24,7 +24,9 @@ export function formatJoinLink(l: JoinLink): string {
 
 export function parseJoinLink(text: string): JoinLink {
   const bad = (why: string) =>
-    new Error(`not a join link (${why}): expected forge://HOST:PORT/#CODE@FINGERPRINT, as \`esphome-forge worker pair\` prints`);
+    new Error(
+      `not a join link (${why}): expected forge://HOST:PORT/#CODE@FINGERPRINT, as \`esphome-forge worker pair\` prints`,
+    );
   const m = /^(forge|forge\+http):\/\/(.*)$/.exec(text.trim());
   if (!m) throw bad("scheme");
   let url: URL;

@@ -42,8 +42,7 @@ export class PairingCodes {
     if (!m) return { ok: false, reason: "malformed pairing code" };
     const [, id, secret] = m as unknown as [string, string, string];
     const row = this.db.prepare("SELECT * FROM pairing_codes WHERE id = ?").get(id) as
-      | { secret_hash: string; expires_at: number; used_at: number | null }
-      | undefined;
+      { secret_hash: string; expires_at: number; used_at: number | null } | undefined;
     const given = hash(secret);
     const stored = row ? Buffer.from(row.secret_hash, "hex") : Buffer.alloc(given.length);
     if (!row || !timingSafeEqual(stored, given)) return { ok: false, reason: "unknown pairing code" };
@@ -56,7 +55,9 @@ export class PairingCodes {
         reason: "this pairing code expired (codes are valid 10 minutes); run `esphome-forge worker pair` for a new one",
       };
     const spent = this.db
-      .prepare("UPDATE pairing_codes SET used_at = ?, worker_id = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?")
+      .prepare(
+        "UPDATE pairing_codes SET used_at = ?, worker_id = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+      )
       .run(now, workerId, id, now);
     if (spent.changes !== 1) return { ok: false, reason: "this pairing code was already used" };
     return { ok: true, codeId: id };

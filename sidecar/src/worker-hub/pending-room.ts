@@ -25,7 +25,8 @@ export class PendingRoom {
     const sameToken = [...this.waiting.values()].filter(
       (x) => x.tokenId === w.tokenId && x.hello.workerId !== w.hello.workerId,
     ).length;
-    if (sameToken >= MAX_WAITING_PER_TOKEN) return `${sameToken} workers with this credential already wait for approval`;
+    if (sameToken >= MAX_WAITING_PER_TOKEN)
+      return `${sameToken} workers with this credential already wait for approval`;
     if (this.waiting.size >= MAX_WAITING && !this.waiting.has(w.hello.workerId))
       return "too many workers wait for approval; try again later";
     const previous = this.waiting.get(w.hello.workerId);

@@ -88,8 +88,7 @@ export class WorkerEnrolments {
 
   isRevoked(workerId: string): boolean {
     const r = this.db.prepare("SELECT revoked_at FROM workers WHERE id = ?").get(workerId) as
-      | { revoked_at: number | null }
-      | undefined;
+      { revoked_at: number | null } | undefined;
     return r?.revoked_at != null;
   }
 
@@ -163,8 +162,7 @@ export class WorkerEnrolments {
    */
   revoke(workerId: string, reason: string, since: Date = new Date(this.clock.now())): string[] {
     const row = this.db.prepare("SELECT token_id FROM workers WHERE id = ?").get(workerId) as
-      | { token_id: string | null }
-      | undefined;
+      { token_id: string | null } | undefined;
     if (!row) throw new NotFoundError(`no worker with id ${workerId}`);
     const now = this.clock.now();
     const tokens = new Set<string>();
@@ -180,9 +178,7 @@ export class WorkerEnrolments {
         id: string;
       }[];
       for (const t of bound) tokens.add(t.id);
-      const revokeToken = this.db.prepare(
-        "UPDATE worker_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
-      );
+      const revokeToken = this.db.prepare("UPDATE worker_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?");
       for (const t of tokens) revokeToken.run(now, t);
       this.db
         .prepare("UPDATE workers SET revoked_at = COALESCE(revoked_at, ?), revoke_reason = ? WHERE id = ?")
@@ -213,7 +209,11 @@ export class WorkerEnrolments {
       role: "builder",
       keyFingerprint: (approved ?? pending)?.fingerprint ?? null,
       pendingKey: pending
-        ? { fingerprint: pending.fingerprint, kind: pending.kind, requestedAt: new Date(pending.requestedAt).toISOString() }
+        ? {
+            fingerprint: pending.fingerprint,
+            kind: pending.kind,
+            requestedAt: new Date(pending.requestedAt).toISOString(),
+          }
         : null,
     };
   }

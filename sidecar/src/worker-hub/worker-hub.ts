@@ -110,7 +110,11 @@ export class WorkerHub implements UpgradeEndpoint<string> {
       if (live && live.keyHint !== waiting?.keyHint)
         live.close(WorkerCloseCode.keyRotated, "the worker's new key was approved; reconnect and sign with it");
       if (waiting && waiting.ws.readyState === waiting.ws.OPEN)
-        this.welcome(waiting.ws, waiting.tokenId, waiting.hello, { ok: true, status: "approved", keyHint: waiting.keyHint });
+        this.welcome(waiting.ws, waiting.tokenId, waiting.hello, {
+          ok: true,
+          status: "approved",
+          keyHint: waiting.keyHint,
+        });
     } else if (e.type === "rejected") {
       this.pending.close(e.workerId, WorkerCloseCode.unauthorized, `an admin rejected worker ${e.workerId}'s key`);
     } else if (e.type === "revoked") {
@@ -215,7 +219,9 @@ export class WorkerHub implements UpgradeEndpoint<string> {
     if (full) return sendAndClose(ws, 1013, "too_many_pending", full);
     this.o.registry.remember(hello, tokenId);
     const what = a.kind === "rotate" ? "a new key for a known worker" : "a new worker";
-    this.o.log(`worker ${hello.workerId} (${hello.name}) waits for approval: ${what}, key fingerprint ${a.fingerprint}`);
+    this.o.log(
+      `worker ${hello.workerId} (${hello.name}) waits for approval: ${what}, key fingerprint ${a.fingerprint}`,
+    );
     ws.send(
       JSON.stringify(
         SidecarToWorker.parse({

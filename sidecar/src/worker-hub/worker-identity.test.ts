@@ -104,9 +104,9 @@ describe("worker identity and enrolment", () => {
     const other = generateSigningKey();
     const nonce = w.identity.nonce();
     const proof = signBytes(other, Buffer.from(helloProofText("w1", nonce, "none"), "utf8")).toString("base64");
-    expect(w.identity.admit(hello("w1", key.publicPem), t, { nonce, channel: "none" }, { signature: proof })).toMatchObject(
-      { ok: false, code: "key_not_proven" },
-    );
+    expect(
+      w.identity.admit(hello("w1", key.publicPem), t, { nonce, channel: "none" }, { signature: proof }),
+    ).toMatchObject({ ok: false, code: "key_not_proven" });
   });
 
   it("a join credential works only for its worker id and with its key", () => {

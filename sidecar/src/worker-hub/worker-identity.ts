@@ -113,7 +113,10 @@ export class WorkerIdentity {
     if (this.o.enrolments.revokedAnywhere(hint)) return refuse("key_revoked", `worker ${id}: its key was revoked`);
     if (!known) return null;
     if (known.workerId !== id)
-      return refuse("key_taken", `worker ${id} presents the key of worker ${known.workerId}; each worker has its own key`);
+      return refuse(
+        "key_taken",
+        `worker ${id} presents the key of worker ${known.workerId}; each worker has its own key`,
+      );
     if (known.state === "rejected")
       return refuse("key_rejected", `worker ${id}: an admin rejected this key (fingerprint ${known.fingerprint})`);
     if (known.state === "retired")
@@ -149,10 +152,18 @@ function proven(
   try {
     const key = publicKeyFromPem(pem);
     if (!verify("sha256", text, key, Buffer.from(signature, "base64")))
-      return { ok: false, code: "key_not_proven", reason: "could not prove it holds the signing key it announced (on this connection)" };
+      return {
+        ok: false,
+        code: "key_not_proven",
+        reason: "could not prove it holds the signing key it announced (on this connection)",
+      };
     return { ok: true, hint: keyHint(key) };
   } catch (err) {
-    return { ok: false, code: "invalid_signing_key", reason: `invalid signing key or proof: ${(err as Error).message}` };
+    return {
+      ok: false,
+      code: "invalid_signing_key",
+      reason: `invalid signing key or proof: ${(err as Error).message}`,
+    };
   }
 }
 

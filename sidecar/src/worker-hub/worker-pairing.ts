@@ -3,12 +3,7 @@
 // bound to that TLS session, and receives a credential bound to that key and worker id. The worker
 // then waits as pending for the admin (or is approved at once with autoApproveWorkers).
 import { verify } from "node:crypto";
-import {
-  joinProofText,
-  type JoinRequest,
-  type JoinResponse,
-  type PairingResponse,
-} from "@esphome-forge/shared";
+import { joinProofText, type JoinRequest, type JoinResponse, type PairingResponse } from "@esphome-forge/shared";
 import { keyFingerprint, keyHint, publicKeyFromPem } from "../trust/keys/keys.js";
 import { formatJoinLink } from "../util/join-link.js";
 import type { DecidedBy, WorkerEnrolments } from "./worker-enrolment.js";

@@ -50,8 +50,7 @@ export class WorkerTokens {
 
   binding(id: string): TokenBinding {
     const row = this.db.prepare("SELECT worker_id, key_hint FROM worker_tokens WHERE id = ?").get(id) as
-      | { worker_id: string | null; key_hint: string | null }
-      | undefined;
+      { worker_id: string | null; key_hint: string | null } | undefined;
     return { workerId: row?.worker_id ?? null, keyHint: row?.key_hint ?? null };
   }
 

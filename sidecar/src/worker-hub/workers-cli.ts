@@ -22,7 +22,12 @@ const COMMON = {
 
 export async function pairCommand(argv: string[], out: (s: string) => void = (s) => console.log(s)): Promise<number> {
   const { values: v } = parseArgs({ args: argv, options: { ...COMMON, host: { type: "string" } } });
-  const r = (await call(adminConnection(v), "POST", "/workers/pairing", v.host ? { host: v.host } : {})) as PairingResponse;
+  const r = (await call(
+    adminConnection(v),
+    "POST",
+    "/workers/pairing",
+    v.host ? { host: v.host } : {},
+  )) as PairingResponse;
   if (v.json) {
     out(JSON.stringify(r, null, 2));
     return 0;
@@ -41,7 +46,10 @@ function line(w: Worker): string {
   return `${w.id.padEnd(28)} ${w.name.padEnd(18)} ${w.enrolment.padEnd(9)} ${w.online ? "online " : "offline"} ${fp ? formatFingerprint(fp) : "-"}${pending}`;
 }
 
-export async function workersCommand(argv: string[], out: (s: string) => void = (s) => console.log(s)): Promise<number> {
+export async function workersCommand(
+  argv: string[],
+  out: (s: string) => void = (s) => console.log(s),
+): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
