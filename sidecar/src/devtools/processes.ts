@@ -157,6 +157,13 @@ export function startWorker(opts: {
   return { ...track(proc), stateDir };
 }
 
+/** Starts the CLI with these arguments and leaves it running (a worker started with `worker join`, say). */
+export function startCli(args: string[], env?: NodeJS.ProcessEnv): ProcHandle {
+  return track(
+    spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }),
+  );
+}
+
 /** Runs the CLI to completion and returns its exit code and output. */
 export async function runCli(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   const h = track(
