@@ -13,9 +13,9 @@ export const ZEROCONF_PROTOCOL = "tcp";
  * - `api`: REST API version (`HealthResponse.apiVersion`)
  * - `version`: sidecar version
  * - `path`: where the REST API lives on that host and port (`/api/v1`)
- * - `fp`: the SHA-256 fingerprint (hex) of the sidecar's TLS key: speak https and pin it. Absent when the
- *   sidecar serves plain HTTP to the LAN (`--insecure-transport`). mDNS is not authenticated: a client shows
- *   it for comparison rather than trusting it blindly.
+ * - `fp`: the SHA-256 fingerprint (hex, of the SPKI) of the sidecar's self-signed TLS key: speak https and pin
+ *   it. Absent when the sidecar serves a user's own certificate (verify it with CAs). mDNS is not authenticated:
+ *   a client shows it for the user to compare rather than trusting it blindly.
  */
 export const ZeroconfTxt = z
   .object({

@@ -515,7 +515,8 @@ export class Sidecar {
         version: SIDECAR_VERSION,
         listenHost: addr.address,
         port: addr.port,
-        fingerprint: tls.fingerprint,
+        // Only a self-signed key is pinned; a user's own certificate is verified by CAs.
+        fingerprint: tls.mode === "self-signed" ? tls.fingerprint : null,
         log,
       });
     }
