@@ -18,7 +18,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ForgeAuthError, ForgeClient, ForgeError, ForgeIncompatibleError
-from .const import CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
+from .const import CONF_FINGERPRINT, CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
 from .coordinator import ForgeConfigEntry, ForgeCoordinator, ForgeRuntimeData
 from .entity import esphome_device_of, hub_device_info, parse_unique_id
 from .esphome_device import node_mac
@@ -72,7 +72,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> b
 async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> bool:
     """Connect to the sidecar, wait for its first snapshot, then add the entities."""
     client = ForgeClient(
-        async_get_clientsession(hass), entry.data[CONF_URL], entry.data[CONF_TOKEN]
+        async_get_clientsession(hass),
+        entry.data[CONF_URL],
+        entry.data[CONF_TOKEN],
+        entry.data.get(CONF_FINGERPRINT),
     )
     placeholders = {"url": client.url}
     try:

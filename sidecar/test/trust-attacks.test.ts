@@ -102,7 +102,8 @@ describe("content trust under attack", () => {
     const stateDir = tempDir("forge-impostor-");
     copyFileSync(join(good.stateDir, "worker.json"), join(stateDir, "worker.json"));
     const impostor = await worker("impostor", stateDir);
-    const why = new RegExp(`worker ${goodId} presents signing key \\S+, but key \\S+ is enrolled for it`);
+    // Its own token, the victim's id, another key: the id belongs to the victim's token and key.
+    const why = new RegExp(`worker ${goodId} belongs to another worker token`);
     await waitFor(() => why.test(sc.output()), "the sidecar to refuse the impostor");
     await waitFor(() => why.test(impostor.output()), "the impostor to be told why");
     await impostor.stop();
