@@ -28,6 +28,7 @@ from .presence_feed import PresenceFeed
 from .services import async_setup_services
 from .trust_status import TrustStatusWatcher
 from .websocket import async_setup_websocket
+from .worker_enrolment import update_transport_issue, update_worker_issues
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -118,6 +119,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> boo
     # The hub device first: node and worker devices name it as their `via_device`.
     dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **hub_device_info(entry))
     entry.async_on_unload(coordinator.async_add_listener(lambda: _remove_stale(hass, entry)))
+    # Workers waiting for the admin: one repairs issue each, approved from its fix flow.
+    update_transport_issue(hass, entry, info)
+    update_worker_issues(hass, entry, coordinator.data.workers)
+    entry.async_on_unload(
+        coordinator.async_add_listener(
+            lambda: update_worker_issues(hass, entry, coordinator.data.workers)
+        )
+    )
     links = {node_id: _link_key(hass, node) for node_id, node in coordinator.data.devices.items()}
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: _relink_on_new_mac(hass, entry, links))

@@ -276,16 +276,18 @@ class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(entry, data_updates=updates)
         pinned = entry.data.get(CONF_FINGERPRINT)
         changed = bool(pinned and self._fingerprint and self._fingerprint != pinned)
-        return self.async_show_form(
-            # A changed key has its own step (and words): the new fingerprint, to compare.
-            step_id="reauth_new_key" if changed else "reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
-            description_placeholders={
+        form: dict[str, Any] = {
+            "data_schema": vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
+            "description_placeholders": {
                 "url": entry.data[CONF_URL],
                 "fingerprint": format_fingerprint(self._fingerprint) if self._fingerprint else "-",
             },
-            errors=errors,
-        )
+            "errors": errors,
+        }
+        if changed:
+            # A changed key has its own step (and words): the new fingerprint, to compare.
+            return self.async_show_form(step_id="reauth_new_key", **form)
+        return self.async_show_form(step_id="reauth_confirm", **form)
 
     async def async_step_reauth_new_key(
         self, user_input: dict[str, Any] | None = None
