@@ -104,7 +104,7 @@ describe.skipIf(!LAN)("the worker link", () => {
       "the joined worker pending",
     );
     expect(pending.online).toBe(false); // no session: no job, no bundle
-    const cred = readCredential(stateDir)!;
+    const cred = await waitFor(() => readCredential(stateDir), "the credential saved");
     expect(cred.pins).toEqual([sc.fingerprint]);
     expect(statSync(join(stateDir, "credential.json")).mode & 0o777).toBe(0o600);
     // A job while it waits stays queued: a pending worker gets nothing.
@@ -251,6 +251,84 @@ describe.skipIf(!LAN)("the worker link", () => {
     });
     await back.closed;
     expect((await workers()).map((x) => x.id)).not.toContain("0123456789abcdef0123456789abcdef");
+  });
+
+  it("worker rotate-key keeps the worker's id: the new key waits for the admin while the old one builds, then replaces it", async () => {
+    const p = await pair();
+    const stateDir = tempDir("forge-worker-");
+    const w = joinWorker(p.link, stateDir, "rotator");
+    const joined = await waitFor(
+      async () => (await workers()).find((x) => x.name === "rotator" && x.pendingKey),
+      "rotator pending",
+    );
+    await api.json("POST", `/workers/${joined.id}/approve`, { fingerprint: joined.pendingKey!.fingerprint });
+    const first = await waitFor(
+      async () => (await workers()).find((x) => x.id === joined.id && x.online),
+      "rotator online",
+    );
+    await w.stop();
+    const rotated = await runCli(["worker", "rotate-key", "--state-dir", stateDir]);
+    expect(rotated.code, rotated.out).toBe(0);
+    const again = startCli(["worker", "--state-dir", stateDir, "--build-command", STANDIN_COMMAND]);
+    procs.push(again);
+    // Online with its approved key; the new one waits beside it.
+    const waiting = await waitFor(
+      async () => (await workers()).find((x) => x.id === joined.id && x.online && x.pendingKey?.kind === "rotate"),
+      "the new key waiting",
+    );
+    expect(waiting.keyFingerprint).toBe(first.keyFingerprint);
+    expect(waiting.enrolment).toBe("approved");
+    await api.json("POST", `/workers/${joined.id}/approve`, { fingerprint: waiting.pendingKey!.fingerprint });
+    const after = await waitFor(
+      async () =>
+        (await workers()).find(
+          (x) => x.id === joined.id && x.online && x.keyFingerprint === waiting.pendingKey!.fingerprint,
+        ),
+      "back online signing with the new key",
+    );
+    expect(after.pendingKey).toBeNull();
+    await waitFor(() => again.output().includes("the new signing key was approved"), "the worker switched keys");
+    await again.stop();
+  });
+
+  it("tls rotate: a connected worker learns the new key first and reconnects; one that was away is refused until paired again", async () => {
+    const p = await pair();
+    const onlineDir = tempDir("forge-worker-");
+    const awayDir = tempDir("forge-worker-");
+    const w = joinWorker(p.link, onlineDir, "stays");
+    const stays = await waitFor(
+      async () => (await workers()).find((x) => x.name === "stays" && x.pendingKey),
+      "stays pending",
+    );
+    await api.json("POST", `/workers/${stays.id}/approve`, {});
+    await waitFor(async () => (await workers()).find((x) => x.id === stays.id && x.online), "stays online");
+    const away = joinWorker((await pair()).link, awayDir, "away");
+    await waitFor(() => readCredential(awayDir), "away joined");
+    await away.stop();
+
+    const r = await runCli(["tls", "rotate", "--server", api.url, "--token", sc.token]);
+    expect(r.code, r.out).toBe(0);
+    const next = /fingerprint \(sha256\): ([0-9a-f ]+)/.exec(r.out)![1]!.replace(/ /g, "");
+    expect(next).not.toBe(sc.fingerprint);
+    await waitFor(() => readCredential(onlineDir)!.pins.includes(next), "the connected worker pinned the new key");
+    // A restart connects to the new certificate with the pins it holds.
+    await w.stop();
+    const back = startCli(["worker", "--state-dir", onlineDir, "--build-command", STANDIN_COMMAND]);
+    procs.push(back);
+    await waitFor(async () => (await workers()).find((x) => x.id === stays.id && x.online), "stays back online");
+    await waitFor(() => readCredential(onlineDir)!.pins.join() === next, "the old pin dropped").catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(readCredential(onlineDir))}\n${back.output()}`);
+    });
+    await back.stop();
+    // The worker that was away still pins only the old key: it refuses the sidecar, sending nothing.
+    const lost = startCli(["worker", "--state-dir", awayDir, "--build-command", STANDIN_COMMAND]);
+    procs.push(lost);
+    await waitFor(
+      () => /presents TLS key sha256 [0-9a-f]{64}, but this worker pinned/.test(lost.output()),
+      "the pin refusal",
+    );
+    await lost.stop();
+    sc.fingerprint = next;
   });
 
   it("on the wire: neither the worker's credential nor any secret a build needs is readable", async () => {

@@ -29,10 +29,18 @@ export function serverTrustFor(server: string, pins: string[], insecureTransport
   return { kind: "plain" };
 }
 
+/** What each socket's peer presented: Node hands out the peer certificate once, so it is read once and kept. */
+const presented = new WeakMap<TLSSocket, string>();
+
 /** The fingerprint of the key a TLS peer presented (null before the handshake). */
 export function peerFingerprint(socket: TLSSocket): string | null {
+  const known = presented.get(socket);
+  if (known) return known;
   const cert = socket.getPeerX509Certificate();
-  return cert ? keyFingerprint(cert.publicKey) : null;
+  if (!cert) return null;
+  const fp = keyFingerprint(cert.publicKey);
+  presented.set(socket, fp);
+  return fp;
 }
 
 /**
