@@ -69,8 +69,10 @@ export function connectionFor(trust: ServerTrust): (opts: ConnectionOptions & { 
   return (opts) => {
     if (trust.kind === "plain") return netConnect(opts as Parameters<typeof netConnect>[0]);
     const host = (opts.host ?? "").replace(/^\[|\]$/g, "");
-    // SNI carries names only; an IP literal is sent without it.
-    return connectTls({ ...opts, host, servername: isIP(host) ? "" : (opts.servername ?? host) }, trust);
+    // SNI carries names only; an IP literal is sent without it. No Nagle: the link carries small messages.
+    const socket = connectTls({ ...opts, host, servername: isIP(host) ? "" : (opts.servername ?? host) }, trust);
+    socket.setNoDelay(true);
+    return socket;
   };
 }
 

@@ -106,6 +106,9 @@ export class EdgeServer {
   private route(socket: Socket): void {
     if (socket.destroyed) return; // over the per-client cap
     socket.on("error", () => socket.destroy());
+    // Small messages (assign, ack, heartbeats) go out at once: a TLS layer on top of this socket would not
+    // pass `setNoDelay` down to it, and Nagle plus delayed ACKs cost ~40 ms per exchange.
+    socket.setNoDelay(true);
     this.pending.add(socket);
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once("close", () => this.pending.delete(socket));
