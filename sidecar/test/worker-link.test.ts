@@ -2,7 +2,8 @@
 // every address and speaks TLS to anyone but this machine; workers join with a one-time code that pins
 // the sidecar's key, wait for the admin's decision, prove their key bound to the TLS session, and lose
 // everything at once when revoked. The machine's LAN address (not loopback) stands for "another machine".
-import { readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -329,6 +330,92 @@ describe.skipIf(!LAN)("the worker link", () => {
     );
     await lost.stop();
     sc.fingerprint = next;
+  });
+
+  it("a user's own certificate: the link pins nothing and workers verify it with their CAs", async () => {
+    // A private CA and a certificate it issued for 127.0.0.1 (what a reverse proxy or a public name would have).
+    const dir = tempDir("forge-ca-");
+    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=Forge test CA",
+    );
+    ssl(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "leaf.key",
+      "-out",
+      "leaf.csr",
+      "-subj",
+      "/CN=127.0.0.1",
+    );
+    writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
+    ssl(
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "leaf.pem",
+      "-days",
+      "2",
+      "-extfile",
+      "ext.cnf",
+    );
+    const own = await startSidecar({
+      args: ["--no-seed", "--tls-cert", join(dir, "leaf.pem"), "--tls-key", join(dir, "leaf.key")],
+      autoApproveWorkers: true,
+    });
+    procs.push(own);
+    const ownPort = new URL(own.url).port;
+    const ownApi = new Api(`http://127.0.0.1:${ownPort}`, own.token);
+    const p = await ownApi.json("POST", "/workers/pairing", { host: "127.0.0.1" }, PairingResponse);
+    expect(p.fingerprint).toBeNull();
+    expect(p.link).toBe(`forge://127.0.0.1:${ownPort}/#${p.code}`);
+    // Without the CA, the certificate is not trusted: the join fails and nothing is redeemed.
+    const untrusted = await runCli(["worker", "join", p.link, "--state-dir", tempDir("forge-worker-"), "--name", "x"]);
+    expect(untrusted.code).toBe(3);
+    expect(untrusted.out).toMatch(/certificate/i);
+    // With it, the same link joins over normal CA verification.
+    const stateDir = tempDir("forge-worker-");
+    const w = startCli(
+      ["worker", "join", p.link, "--state-dir", stateDir, "--name", "ca-worker", "--build-command", STANDIN_COMMAND],
+      { NODE_EXTRA_CA_CERTS: join(dir, "ca.pem") },
+    );
+    procs.push(w);
+    await waitFor(
+      async () =>
+        (await ownApi.json<{ workers: Worker[] }>("GET", "/workers")).workers.find(
+          (x) => x.name === "ca-worker" && x.online,
+        ),
+      "the CA-verified worker online",
+    );
+    expect(readCredential(stateDir)!.pins).toEqual([]);
+    await w.stop();
+    await own.stop();
   });
 
   it("on the wire: neither the worker's credential nor any secret a build needs is readable", async () => {
