@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.esphome_forge.const import DOMAIN, EVENT_JOB_FINISHED
+from custom_components.esphome_forge.const import (
+    DOMAIN,
+    EVENT_DEVICE_OFFLINE,
+    EVENT_DEVICE_ONLINE,
+    EVENT_JOB_FINISHED,
+)
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -128,6 +133,37 @@ async def test_esphome_connection_state_and_versions_reach_the_sidecar(
     )
     await async_wait_for(lambda: hass.states.get(online).state == STATE_OFF, what="sensor off")
     assert _node(hass, mock_config_entry, "kitchen")["lastSeen"] is not None
+
+
+async def test_device_offline_and_back_fire_events(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """The sidecar's presence (here fed by HA's ESPHome integration) going offline and back fires HA events."""
+    esphome_entry, device = _esphome_device(hass, KITCHEN_MAC, "2026.10.0 (Nov  1 2026, 10:00:00)")
+    uptime = _esphome_entity(hass, esphome_entry, device, "uptime", "12")
+    online_events = async_capture_events(hass, EVENT_DEVICE_ONLINE)
+    offline_events = async_capture_events(hass, EVENT_DEVICE_OFFLINE)
+    await _setup(hass, mock_config_entry)
+    await async_wait_for(
+        lambda: _node(hass, mock_config_entry, "kitchen").get("online") is True,
+        what="kitchen online",
+    )
+    await hass.async_block_till_done()
+    assert online_events == []  # the first sighting is no news
+
+    hass.states.async_set(uptime, STATE_UNAVAILABLE)
+    await async_wait_for(lambda: len(offline_events) == 1, what="the offline event")
+    coordinator = mock_config_entry.runtime_data.coordinator
+    assert offline_events[0].data == {
+        "config_entry_id": ENTRY_ID,
+        "device": "kitchen",
+        "device_id": coordinator.ha_device_id("kitchen"),
+    }
+    hass.states.async_set(uptime, "13")
+    await async_wait_for(lambda: len(online_events) == 1, what="the online event")
+    assert online_events[0].data["device"] == "kitchen"
+    await hass.async_block_till_done()
+    assert len(offline_events) == 1
 
 
 async def test_connectivity_sensor_only_where_esphome_has_none(

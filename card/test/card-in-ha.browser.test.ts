@@ -48,7 +48,7 @@ describe("card inside Home Assistant (fake hass)", () => {
       return { cards: window.customCards?.map((c) => c.type), stub: Card.getStubConfig() };
     });
     expect(info.cards).toEqual(["esphome-forge-card"]);
-    expect(info.stub).toMatchObject({ views: ["devices", "queue", "workers"], compact: false });
+    expect(info.stub).toMatchObject({ views: ["devices", "queue", "workers", "schedules"], compact: false });
     await mount({ type: T, ...(info.stub as object) });
     const sizes = await page.evaluate(() => ({
       size: window.__forge.card!.getCardSize(),

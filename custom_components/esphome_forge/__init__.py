@@ -13,6 +13,7 @@ from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     entity_registry as er,
+    issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -28,7 +29,9 @@ from .presence_feed import PresenceFeed
 from .services import async_setup_services
 from .trust_status import TrustStatusWatcher
 from .websocket import async_setup_websocket
+from .websocket_schedules import async_setup_schedule_websocket
 from .worker_enrolment import update_transport_issue, update_worker_issues
+from .workspace_issue import issue_id as workspace_issue_id
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -45,6 +48,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Once per HA run: services, the card's WebSocket commands and the card itself."""
     async_setup_services(hass)
     async_setup_websocket(hass)
+    async_setup_schedule_websocket(hass)
     await async_setup_frontend(hass)
     return True
 
@@ -133,6 +137,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> boo
     )
     # Trust status: now, then after each fresh snapshot and each device trust change.
     entry.async_on_unload(trust.async_shutdown)
+    entry.async_on_unload(
+        lambda: ir.async_delete_issue(hass, DOMAIN, workspace_issue_id(entry.entry_id))
+    )
     entry.async_on_unload(coordinator.async_add_relay(trust.handle_event))
     await trust.async_refresh()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

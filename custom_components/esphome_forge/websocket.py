@@ -30,6 +30,10 @@ def async_setup_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_upload)
     websocket_api.async_register_command(hass, ws_cancel)
     websocket_api.async_register_command(hass, ws_trust_status)
+    # The config editor's commands (websocket_config.py); imported here to avoid an import cycle.
+    from .websocket_config import async_setup_config_websocket  # noqa: PLC0415
+
+    async_setup_config_websocket(hass)
 
 
 def _entry(
@@ -63,6 +67,8 @@ def _send_forge_error(
 ) -> None:
     if isinstance(err, ForgeApiError) and err.status == 404:
         connection.send_error(msg_id, websocket_api.ERR_NOT_FOUND, err.message)
+    elif isinstance(err, ForgeApiError) and err.status == 403:
+        connection.send_error(msg_id, websocket_api.ERR_UNAUTHORIZED, err.message)
     elif isinstance(err, ForgeApiError) and err.status == 400:
         connection.send_error(msg_id, websocket_api.ERR_INVALID_FORMAT, err.message)
     else:

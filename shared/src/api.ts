@@ -18,6 +18,7 @@ import {
   WorkerId,
   WorkerToken,
 } from "./domain.js";
+import { EsphomeRelease } from "./notifications.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -27,6 +28,7 @@ export const ErrorCode = z.enum([
   "forbidden",
   "not_found",
   "conflict",
+  "precondition_required",
   "method_not_allowed",
   "misdirected_request",
   "payload_too_large",
@@ -34,9 +36,14 @@ export const ErrorCode = z.enum([
   "too_many_requests",
   /** HTTP 426: plain HTTP from another machine; use https:// (and pin the sidecar's key). */
   "tls_required",
+  /** HTTP 502: something the sidecar asked on your behalf (pip's package index) did not answer. */
+  "bad_gateway",
   /** HTTP 507: the data folder's disk is full; nothing was written. Retry once space is free. */
   "disk_full",
+  /** HTTP 507: free space is below the floor for new builds (`buildMinFreeDiskMb`); nothing was queued. */
+  "disk_low",
   "internal",
+  "unavailable",
 ]);
 export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() }),
@@ -85,6 +92,8 @@ export const InfoResponse = HealthResponse.extend({
   esphomeAvailable: z.boolean(),
   /** Free space on the data folder's file system, when the platform tells. */
   diskFreeBytes: z.number().int().nonnegative().nullable().optional(),
+  /** A newer ESPHome release than the fleet builds with, when the periodic check found one. */
+  esphomeRelease: EsphomeRelease.nullable().optional(),
 });
 export type InfoResponse = z.infer<typeof InfoResponse>;
 

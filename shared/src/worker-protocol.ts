@@ -39,6 +39,8 @@ export const MAX_HELD_JOBS = 256;
 /** Close codes used on the worker socket (4000–4999 are application codes). */
 export const WorkerCloseCode = {
   protocolMismatch: 4001,
+  /** The worker's version is older than MIN_WORKER_VERSION (worker-version.ts): upgrade it. */
+  outdated: 4002,
   unauthorized: 4003,
   invalidMessage: 4004,
   replaced: 4009,
@@ -115,6 +117,8 @@ export const HelloMessage = z.object({
    * names it and the worker signs with it from then on. The worker id and its history stay.
    */
   nextKey: z.string().max(4096).optional(),
+  /** Free bytes in the worker's state folder (builds, caches); dispatch skips a worker low on space. */
+  diskFreeBytes: z.number().int().nonnegative().optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
@@ -134,6 +138,8 @@ export const HeartbeatMessage = z.object({
   /** How many jobs the worker takes at once right now (after any `configure`). */
   slots: z.number().int().min(0).max(32).optional(),
   esphomeVersions: VersionList.optional(),
+  /** Free bytes in the worker's state folder now (optional: older workers do not send it). */
+  diskFreeBytes: z.number().int().nonnegative().optional(),
 });
 
 export const StartedMessage = z.object({ type: z.literal("started"), ...JobRef, phase: JobPhase });

@@ -2,17 +2,11 @@
 // `esphome-forge`: serve (the sidecar), worker (a build worker), token (worker tokens), verify.
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { SettingsPatch } from "@esphome-forge/shared";
-import { adminTokenFromArgs } from "./config/admin-token.js";
-import { dataPaths } from "./config/paths.js";
-import { openStateDatabase } from "./durability/database-open.js";
-import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
-import { presenceSettingByEnv } from "./presence/presence-switch.js";
-import { Sidecar } from "./server.js";
-import { systemClock } from "./util/clock.js";
 import { hideSecretArgs } from "./isolation/hide-args.js";
 import { SIDECAR_VERSION } from "./util/version.js";
-import { WorkerTokens } from "./worker-hub/worker-tokens.js";
+import { execWithSidecarFlags } from "./util/runtime-tuning.js";
+// Everything else is imported by the command that needs it: `serve` restarts itself with its heap
+// flags before loading the sidecar, and a worker never loads the database or zeroconf.
 
 const USAGE = `Forge for ESPHome ${SIDECAR_VERSION}
 
@@ -48,6 +42,7 @@ Usage:
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
       --esphome PATH        the esphome executable (default: $FORGE_ESPHOME_BIN, then PATH)
       --no-seed             do not write example devices into an empty config folder
+      --no-config-history   do not keep the config folder's history in git (also FORGE_CONFIG_HISTORY=off)
       --no-zeroconf         do not advertise _esphome-forge._tcp on the LAN (also FORGE_ZEROCONF=off);
                             a sidecar listening on loopback only is never advertised
       --no-presence         do not browse mDNS for ESPHome devices (_esphomelib._tcp); FORGE_PRESENCE=off
@@ -98,6 +93,7 @@ async function serve(argv: string[]): Promise<number> {
       "build-command": { type: "string" },
       esphome: { type: "string" },
       "no-seed": { type: "boolean", default: false },
+      "no-config-history": { type: "boolean", default: false },
       "no-zeroconf": { type: "boolean", default: false },
       "no-presence": { type: "boolean", default: false },
       "accept-database": { type: "boolean", default: false },
@@ -111,10 +107,21 @@ async function serve(argv: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0–65535, got ${values.port}`);
+  // Restart in place with the sidecar's heap flags (see the module) before its modules load.
+  execWithSidecarFlags();
+  const { SettingsPatch } = await import("@esphome-forge/shared");
+  const { adminTokenFromArgs } = await import("./config/admin-token.js");
+  const { zeroconfEnabledByEnv } = await import("./discovery/zeroconf-advertiser.js");
+  const { presenceSettingByEnv } = await import("./presence/presence-switch.js");
+  const { Sidecar } = await import("./server.js");
   const overrides = SettingsPatch.safeParse({
     ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
     ...(values["lease-ms"] !== undefined ? { leaseMs: Number(values["lease-ms"]) } : {}),
     ...(values["auto-approve-workers"] ? { autoApproveWorkers: true } : {}),
+    // Like FORGE_DISK_RESERVE_MB, for small data folders: wins over the stored setting for this run.
+    ...(process.env.FORGE_BUILD_MIN_FREE_DISK_MB
+      ? { buildMinFreeDiskMb: Number(process.env.FORGE_BUILD_MIN_FREE_DISK_MB) }
+      : {}),
   });
   if (!overrides.success)
     throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
@@ -144,6 +151,7 @@ async function serve(argv: string[]): Promise<number> {
     seed: !values["no-seed"],
     localWorkerUser: values["local-worker-user"] ?? process.env.FORGE_LOCAL_WORKER_USER ?? "auto",
     localWorkerStateDir: stateDirArg(values["local-worker-state-dir"] ?? process.env.FORGE_LOCAL_WORKER_STATE_DIR),
+    configHistory: !values["no-config-history"] && process.env.FORGE_CONFIG_HISTORY !== "off",
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
     presence: values["no-presence"] ? "off" : presenceSettingByEnv(process.env.FORGE_PRESENCE),
     acceptDatabase: values["accept-database"],
@@ -178,7 +186,11 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-function token(argv: string[]): number {
+async function token(argv: string[]): Promise<number> {
+  const { dataPaths } = await import("./config/paths.js");
+  const { openStateDatabase } = await import("./durability/database-open.js");
+  const { WorkerTokens } = await import("./worker-hub/worker-tokens.js");
+  const { systemClock } = await import("./util/clock.js");
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   API_PREFIX,
+  COMPILE_ACTIONS,
   TERMINAL_JOB_STATES,
   WORKER_PROTOCOL_VERSION,
   type HealthResponse,
@@ -24,7 +25,11 @@ import type { ApiContext } from "./api/context.js";
 import { dataPaths } from "./config/paths.js";
 import { tightenDataFolder, tightenDatabaseFiles, warnAboutOpenSecrets } from "./config/private-files.js";
 import { SettingsStore } from "./config/settings-store.js";
-import { defaultProbeEnabled, recordDefaultEsphomeVersionInBackground } from "./config/default-esphome-version.js";
+import {
+  defaultProbeEnabled,
+  pipNewestEsphome,
+  recordDefaultEsphomeVersionInBackground,
+} from "./config/default-esphome-version.js";
 import { findPython } from "./build-worker/esphome-versions/python.js";
 import type { Db } from "./db/database.js";
 import { openStateDatabase } from "./durability/database-open.js";
@@ -36,14 +41,20 @@ import { EventBus } from "./events/event-bus.js";
 import { EventsServer } from "./events/events-server.js";
 import { FleetAssignmentBuilder } from "./fleet/assignment-builder.js";
 import { DeviceView } from "./fleet/device-view.js";
+import { DeviceViews } from "./fleet/device-views.js";
+import { BuildFloor } from "./fleet/build-floor.js";
+import { startFleetOps, type FleetOps } from "./fleet/fleet-ops.js";
+import { releaseCheckEnabled } from "./notify/release-watch.js";
 import { JobService } from "./fleet/job-service.js";
 import { FirmwareStore } from "./firmware/firmware-store.js";
+import { implausibleImage } from "./firmware/image-floor.js";
 import { findEsphome, Inventory, seedExamples } from "./inventory/inventory.js";
 import { LocalWorker } from "./worker-hub/local-worker.js";
 import { planBuildIsolation } from "./worker-hub/build-user.js";
 import { JobQueue } from "./queue/job-queue.js";
 import { systemClock, type Clock } from "./util/clock.js";
 import { SIDECAR_VERSION } from "./util/version.js";
+import { EventLoopMonitor } from "./util/event-loop-monitor.js";
 import { WorkerHub } from "./worker-hub/worker-hub.js";
 import { WorkerMessages } from "./worker-hub/worker-messages.js";
 import { WorkerRegistry } from "./worker-hub/worker-registry.js";
@@ -52,16 +63,18 @@ import { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
 import { DeviceAnnouncer } from "./fleet/device-announcer.js";
 import { EngineTrustSource } from "./fleet/engine-trust-source.js";
 import { TrustEngine } from "./trust/index.js";
+import type { CheckedAudit } from "./trust/log/log-auditor.js";
 import { WorkerTrustGate } from "./worker-hub/worker-trust-gate.js";
 import { WorkerIdentity } from "./worker-hub/worker-identity.js";
 import { WorkerEnrolments } from "./worker-hub/worker-enrolment.js";
 import { PairingCodes } from "./worker-hub/pairing-codes.js";
 import { WorkerPairing } from "./worker-hub/worker-pairing.js";
-import { collectFirmware, DEFAULT_FIRMWARE_GRACE_MS } from "./firmware/firmware-gc.js";
 import { RevocationExpiryTimer } from "./trust/revocation/expiry-timer.js";
 import { externalImage } from "./fleet/external-image.js";
 import { PresenceService } from "./presence/presence-service.js";
 import type { PresenceSetting } from "./presence/presence-switch.js";
+import { DeviceOps } from "./workspace/device-ops.js";
+import { Workspace } from "./workspace/workspace.js";
 
 export interface SidecarOptions {
   dataDir: string;
@@ -90,6 +103,8 @@ export interface SidecarOptions {
   localWorkerUser?: string;
   /** The local worker's state folder (default: see worker-hub/local-worker-state.ts). */
   localWorkerStateDir?: string | null;
+  /** Keep the config folder's history in git (default true). */
+  configHistory?: boolean;
   /** Advertise on the LAN as `_esphome-forge._tcp` (default true; never when listening on loopback only). */
   zeroconf?: boolean;
   /** Browse mDNS for ESPHome devices: `auto` (default: with zeroconf, never on loopback only), `on`, `off`. */
@@ -103,6 +118,9 @@ export interface SidecarOptions {
   diskReserveBytes?: number;
 }
 
+/** At start, trust verdicts are evaluated for this long before listening; the rest follow in the background. */
+const START_TRUST_BUDGET_MS = 100;
+const MIB = 1024 * 1024;
 /** How long remote workers get, beyond one lease, to reconnect after a sidecar restart (their backoff caps at 30 s). */
 const RECONNECT_GRACE_MS = 15_000;
 const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
@@ -126,6 +144,9 @@ export class Sidecar {
       disk: DiskState;
       anchor: StateAnchor;
       presence: PresenceService;
+      eventLoop: EventLoopMonitor | null;
+      ops: FleetOps;
+      workspace: Workspace | null;
     },
   ) {}
 
@@ -191,6 +212,35 @@ export class Sidecar {
     await inventory.start();
 
     const bus = new EventBus();
+    // The config folder's history (git): device views learn its part through `announce`, set below.
+    const announceRef: { fn: (id: string) => void } = { fn: () => undefined };
+    const workspace =
+      opts.configHistory === false
+        ? null
+        : new Workspace({
+            configDir: paths.configDir,
+            stateDir: join(paths.dataDir, "workspace"),
+            devices: {
+              filesOf: (id) => inventory.filesOf(id),
+              ids: () => inventory.list().map((d) => d.id),
+              configHash: (id) => inventory.get(id)?.configHash ?? null,
+              lastCompile: (id) => queue.lastSucceeded(id, COMPILE_ACTIONS),
+              lastValidation: (id) =>
+                queue.list({ device: [id], action: ["validate"], state: [...TERMINAL_JOB_STATES], limit: 1 }).jobs[0],
+            },
+            deviceChanged: (id) => announceRef.fn(id),
+            statusChanged: (status) => bus.workspace(status),
+            log,
+            settleMs: envInt("FORGE_EXTERNAL_SETTLE_MS"),
+            remoteRetryMs: envInt("FORGE_REMOTE_RETRY_MS"),
+          });
+    if (workspace) {
+      await workspace.start();
+      inventory.on("paths", (p: string[]) => workspace.pathsChanged(p));
+      inventory.on("rescanned", () => workspace.rescanned());
+      inventory.on("remove", (id: string) => workspace.devices.forget(id));
+      queue.on("job", (job) => workspace.devices.jobChanged(job));
+    }
     const trustEngine = new TrustEngine({
       db,
       dataDir: paths.dataDir,
@@ -208,23 +258,44 @@ export class Sidecar {
       flashes,
     });
     queue.annotateJobs((jobs) => trustEngine.jobVerdicts.annotate(jobs));
-    const audit = trustEngine.checkConsistency();
-    if (!audit.ok)
-      log(
-        `content trust: CONSISTENCY CHECK FAILED (${audit.problems.length} problem(s)): ${audit.problems.join("; ")}`,
-      );
+    // From where the last clean audit ended (cost: what was appended since); with none recorded yet
+    // (first start after an upgrade), a full audit runs in the background while the sidecar serves.
+    const reportAudit = (a: CheckedAudit | null) => {
+      if (a && !a.ok)
+        log(`content trust: CONSISTENCY CHECK FAILED (${a.problems.length} problem(s)): ${a.problems.join("; ")}`);
+    };
+    const audit = trustEngine.auditor.incremental();
+    if (audit) reportAudit(audit);
+    else void trustEngine.auditor.settled().then(() => reportAudit(trustEngine.auditor.last));
     // Presence: what each device says it runs and whether it is reachable (mDNS, HA's reports).
     const presence = PresenceService.forSidecar({ db, disk, clock, settings, inventory, queue, log });
+    const trustSource = new EngineTrustSource(trustEngine);
+    // The archive does not delete images: a digest found there once need not be looked up again.
+    const archived = new Set<string>();
     const view = new DeviceView(
       queue,
       () => settings.get().defaultEsphomeVersion,
-      new EngineTrustSource(trustEngine, queue),
-      (sha) => firmware.has(sha),
+      trustSource,
+      (sha) => archived.has(sha) || (firmware.has(sha) && archived.add(sha) !== undefined),
       presence.tracker,
+      // The config history's part of each view (newest commit, built from, changes since; last validation), from memory.
+      workspace
+        ? (d) => ({
+            configHistory: workspace.devices.historyOf(d.id),
+            validation: workspace.devices.validationOf(d.id, d.configHash),
+          })
+        : undefined,
     );
     // Enrolment is an admin decision (worker-enrolment.ts); every decision is logged and announced.
     const enrolments = new WorkerEnrolments(db, trustEngine, clock);
-    const registry = new WorkerRegistry(db, queue, clock, (id) => enrolments.view(id));
+    const views = new DeviceViews(bus);
+    const registry = new WorkerRegistry(
+      db,
+      queue,
+      clock,
+      () => settings.get().workerMinFreeDiskMb * MIB,
+      (id) => enrolments.view(id),
+    );
     const tokens = new WorkerTokens(db, clock);
     const builder = new FleetAssignmentBuilder(
       inventory,
@@ -235,19 +306,25 @@ export class Sidecar {
       (job, image) => trustGate.gateArchived(job, image),
       (deviceId, sha256) => externalImage(trustEngine, firmware, deviceId, sha256),
       (job, fence, sha256) => flashes.intent(job, fence, sha256, job.workerId ?? "unknown"),
+      workspace ? (deviceId) => workspace.commitForBuild(deviceId) : undefined,
     );
     const dispatcher = new Dispatcher(queue, registry, builder, clock, log);
     // Dispatch pauses while the disk is full: an assignment is a write, and so is what follows it.
     const kick = () => {
       if (!disk.full) dispatcher.kick();
     };
-    const jobService = new JobService(queue, inventory, view, dispatcher, registry);
-    const announcer = new DeviceAnnouncer(
-      bus,
+    const floor = new BuildFloor({
+      freeBytes: () => disk.freeBytes(),
+      floorMb: () => settings.get().buildMinFreeDiskMb,
+    });
+    const jobService = new JobService(queue, inventory, view, dispatcher, registry, views, floor);
+    const announcer = new DeviceAnnouncer({
+      views,
       view,
-      (id) => inventory.get(id),
-      () => inventory.list(),
-    );
+      lookup: (id) => inventory.get(id),
+      all: () => inventory.list(),
+      trust: trustSource,
+    });
     const messages = new WorkerMessages({
       queue,
       registry,
@@ -257,6 +334,7 @@ export class Sidecar {
       log,
       trust: trustGate,
       disk,
+      implausible: (deviceId, image) => implausibleImage(image, inventory.get(deviceId)?.platform ?? null),
       onJobFinished: (job) => {
         dispatcher.jobFinished(job);
         // A flash is recorded for content trust after the job's own event: announce the device again
@@ -330,7 +408,10 @@ export class Sidecar {
       trustEngine.jobVerdicts.forget(ids);
       flashes.forget(ids);
       ids.forEach((id) => bus.jobRemoved(id));
+      announcer.jobsPruned(ids);
     });
+    // The workspace's commits and validations rebuild only the device concerned.
+    announceRef.fn = (id) => announcer.refresh(id);
     inventory.on("device", (d) => {
       presence.inventoryChanged();
       announcer.deviceChanged(d);
@@ -339,16 +420,39 @@ export class Sidecar {
       presence.tracker.deviceRemoved(id);
       announcer.deviceRemoved(id);
     });
-    // Presence changes re-announce only the device concerned (and only when its view changed).
+    // Presence changes rebuild only the device concerned (announced only when its view changed).
     presence.tracker.on("change", (id) => announcer.refresh(id));
-    // A revocation or key change can change any device's verdict: announce them all again.
-    // …and again the moment the revocation list expires, when verdicts turn `stale`.
+    // A trust change reaches the devices whose verdicts it may alter: evaluated again in the background
+    // (all of them for a revocation, and the moment the revocation list expires, when verdicts turn `stale`).
     const expiry = new RevocationExpiryTimer(trustEngine, log);
-    trustEngine.onTrustChange(() => {
-      announcer.trustChanged();
+    trustEngine.onTrustChange((change) => {
+      announcer.trustChanged(change);
       expiry.schedule();
     });
     expiry.schedule();
+    // Every device's view, in memory from here on (trust verdicts beyond the budget follow in the background).
+    announcer.start(START_TRUST_BUDGET_MS);
+
+    // Schedules, alerts, the webhook, the ESPHome release check and firmware retention (fleet/fleet-ops.ts).
+    const ops = startFleetOps({
+      db,
+      clock,
+      log,
+      instanceId,
+      settings,
+      queue,
+      inventory,
+      jobs: jobService,
+      registry,
+      tokens,
+      firmware,
+      bus,
+      disk,
+      newestEsphome: async () => pipNewestEsphome((await findPython(null)).path),
+      releaseCheck: releaseCheckEnabled(process.env, opts.buildCommand ?? null),
+      unreferencedGraceMs: envInt("FORGE_FIRMWARE_GC_GRACE_MS"),
+      devices: () => views.list(),
+    });
 
     // The network edge: bad-token limiter, Host/Origin policy, events tickets (see edge/).
     const limiter = new FailureLimiter();
@@ -364,12 +468,15 @@ export class Sidecar {
       ...(slowBytes ? { slowConsumerBytes: slowBytes } : {}),
       ...(envInt("FORGE_EVENTS_MAX_PER_CLIENT") ? { maxPerClient: envInt("FORGE_EVENTS_MAX_PER_CLIENT")! } : {}),
       snapshot: () => ({
-        devices: inventory.list().map((d) => view.toDevice(d)),
+        devicesJson: views.arrayJson(),
         jobs: dedupe([...queue.active(), ...queue.recent(100)]),
         workers: registry.list(),
+        ...ops.snapshot(),
+        ...(workspace ? { workspace: workspace.status() } : {}),
       }),
     });
 
+    const eventLoop = EventLoopMonitor.fromEnv();
     const health = (): HealthResponse => ({
       status: "ok",
       product: "Forge for ESPHome",
@@ -387,6 +494,7 @@ export class Sidecar {
       queue,
       inventory,
       view,
+      devices: views,
       jobs: jobService,
       registry,
       tokens,
@@ -403,24 +511,55 @@ export class Sidecar {
       trust: trustEngine,
       disk,
       presence: presence.tracker,
+      ...(eventLoop ? { debug: { eventLoop, deviceViewsPending: () => announcer.pending } } : {}),
+      schedules: ops.scheduler,
+      notifications: ops.notifications,
+      ...(workspace
+        ? {
+            workspace: {
+              ws: workspace,
+              ops: new DeviceOps(workspace, inventory, async (ids, source) =>
+                ids.length === 0
+                  ? []
+                  : (
+                      await jobService.create({
+                        action: "validate",
+                        targets: { devices: ids },
+                        priority: "interactive",
+                        params: {},
+                        source,
+                      })
+                    ).jobs.map((j) => ({ deviceId: j.deviceId, jobId: j.jobId })),
+              ),
+            },
+          }
+        : {}),
       publicDir: opts.publicDir === undefined ? DEFAULT_PUBLIC_DIR : opts.publicDir,
       info: () => {
         const online = registry.online();
+        const depth = queue.depth();
         return {
           ...health(),
           startedAt,
           configDir: paths.configDir,
           devices: inventory.list().length,
           workersOnline: online.length,
-          queueDepth: queue.queued().length,
-          runningJobs: queue.running().length,
+          queueDepth: depth.queued,
+          runningJobs: depth.running,
           totalSlots: online.reduce((n, s) => n + registry.slotsOf(s), 0),
           esphomeAvailable: esphome !== null,
           diskFreeBytes: disk.freeBytes(),
+          esphomeRelease: ops.notifications.release.current(),
         };
       },
     };
+    let defaultVersion = settings.get().defaultEsphomeVersion;
     const onSettingsChanged = () => {
+      // Every device's target version (and so whether it is outdated) follows the fleet default.
+      if (settings.get().defaultEsphomeVersion !== defaultVersion) {
+        defaultVersion = settings.get().defaultEsphomeVersion;
+        announcer.refreshAll();
+      }
       const slots = settings.get().localWorkerSlots;
       localHolder.worker?.apply(slots);
       // A running local worker takes the new slot count live, without dropping its jobs.
@@ -431,6 +570,7 @@ export class Sidecar {
         }
       }
       inventory.setRescanInterval(settings.get().rescanIntervalSec);
+      ops.settingsChanged();
       kick();
     };
     const onWorkerChanged = (id: string) => {
@@ -497,11 +637,14 @@ export class Sidecar {
         log,
         python: async () => (await findPython(null)).path,
         localVersion: async () => (await esphome?.version()) ?? null,
-        onRecorded: () => inventory.list().forEach((d) => bus.device("upsert", d.id, view.toDevice(d))), // their target version changed
+        onRecorded: () => {
+          defaultVersion = settings.get().defaultEsphomeVersion;
+          announcer.refreshAll(); // their target version changed
+        },
       });
     }
 
-    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence };
+    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace };
     const sidecar = new Sidecar(url, admin, transport, server, db, parts);
     presence.startFor({
       setting: opts.presence ?? "auto",
@@ -549,12 +692,13 @@ export class Sidecar {
     });
     disk.start();
     sidecar.timers.push(setInterval(sweep, sweepMs));
-    sidecar.timers.push(setInterval(() => disk.guard("pruning history", () => queue.pruneHistory()), 3600_000));
-    // Uploads nothing refers to (a failed or refused job's firmware) are deleted after a short grace.
-    const graceMs = Number(process.env.FORGE_FIRMWARE_GC_GRACE_MS ?? "") || DEFAULT_FIRMWARE_GRACE_MS;
-    const gc = { db, store: firmware, graceMs, log, inUse: () => registry.online().flatMap((s) => s.pendingDigests()) };
-    const collect = () => disk.guard("collecting unused firmware", () => collectFirmware(gc, clock.now()));
-    sidecar.timers.push(setInterval(collect, Math.min(60_000, Math.max(500, graceMs / 2))));
+    sidecar.timers.push(
+      setInterval(() => {
+        disk.guard("pruning history", () => queue.pruneHistory());
+        // Keeps the next start-up audit short: it goes on from here.
+        if (trustEngine.auditor.last?.ok) void trustEngine.auditor.recheck().then(reportAudit);
+      }, 3600_000),
+    );
     // A periodic pass also lets deferred (affinity-waiting) jobs go elsewhere once waiting stops paying off.
     sidecar.timers.push(setInterval(kick, 1000));
     // The trust log grows without a job event (key enrolments): anchor its size now and then.
@@ -566,12 +710,15 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.parts.ops.stop();
     await this.zeroconf?.stop();
     await this.parts.presence.stop();
     this.parts.expiry.stop();
+    this.parts.eventLoop?.stop();
     await this.parts.local.stop();
     this.parts.hub.close();
     this.parts.events.close();
+    await this.parts.workspace?.stop();
     await this.parts.inventory.stop();
     await this.server.close();
     this.parts.disk.stop();

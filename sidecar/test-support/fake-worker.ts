@@ -41,6 +41,8 @@ export interface FakeWorkerOptions {
    * session would have signed). Default: its own connection's channel, as a real worker does.
    */
   signChannel?: (own: string) => string;
+  /** The version announced at hello (default "fake", which the version gate cannot compare and lets in). */
+  version?: string;
 }
 
 type Ref = { jobId: number; fence: AssignMessage["fence"] };
@@ -119,7 +121,7 @@ export class FakeWorker {
       protocolVersion: WORKER_PROTOCOL_VERSION,
       workerId: this.o.workerId,
       name: this.o.workerId,
-      version: "fake",
+      version: this.o.version ?? "fake",
       slots: this.o.slots ?? 1,
       tags: this.o.tags ?? [],
       platform: "linux",

@@ -38,7 +38,8 @@ async function boot(dataDir: string, port: number): Promise<{ sc: SidecarProc; a
     dataDir,
     args: ["--no-seed", "--port", String(port), "--lease-ms", "3000", "--admin-token", ADMIN],
     // Only a failed write (SQLite's "disk is full", ENOSPC) counts, exactly the crash of the report.
-    env: { FORGE_DISK_RESERVE_MB: "0" },
+    // The build floor (a separate guard, tested in worker-gates.test.ts) would refuse every build on 32 MiB.
+    env: { FORGE_DISK_RESERVE_MB: "0", FORGE_BUILD_MIN_FREE_DISK_MB: "0" },
   });
   cleanup.push(() => sc.stop("SIGKILL"));
   return { sc, api: new Api(sc.url, sc.token) };

@@ -193,7 +193,7 @@ describe("a worker that does not hold a job cannot act on it", () => {
   it("an approval request for a job it does not hold is answered no, and decides nothing", async () => {
     const id = await queue("compile_upload", "victim-gate", goodId);
     const ref = { jobId: id, fence: await leak(id) };
-    const bytes = randomBytes(4096);
+    const bytes = randomBytes(64 * 1024); // above the image floor: refused for not holding the job, not for its size
     const img = mallory.sendFirmware(ref, "firmware.ota.bin", bytes);
     mallory.send({ type: "provenance", ...ref, bundle: "{}" });
     const answer = await mallory.approvalFor(ref);
@@ -211,7 +211,7 @@ describe("results the holder sends", () => {
   it("a result refused as stale leaves no verdict on the job", async () => {
     const id = await queue("compile", "own", "mallory");
     const a = await mallory.nextAssign(id);
-    const img = mallory.sendFirmware(a, "firmware.ota.bin", randomBytes(8192));
+    const img = mallory.sendFirmware(a, "firmware.ota.bin", randomBytes(64 * 1024));
     const provenance = await mallory.provenance(a, [img], malloryKey);
     mallory.result(a, { firmware: [img], provenance, esphomeVersion: a.esphomeVersion });
     const done = await settled(id);
@@ -231,7 +231,7 @@ describe("results the holder sends", () => {
     const kept = (await api.json<{ jobs: Job[] }>("GET", "/jobs?device=own&state=succeeded")).jobs[0]!;
     const id = await queue("compile", "leftover", "mallory");
     const a = await mallory.nextAssign(id);
-    const img = mallory.sendFirmware(a, "firmware.ota.bin", randomBytes(16_384));
+    const img = mallory.sendFirmware(a, "firmware.ota.bin", randomBytes(64 * 1024));
     await mallory.barrier();
     await waitFor(async () => (await firmwareStatus(img.sha256)) === 200, "the upload to be archived");
     mallory.result(a, { outcome: "failed", phase: "compile", error: "gave up", firmware: [] });

@@ -9,7 +9,7 @@ export interface ForgeCardConfig {
   type: string;
   /** Card header; none when empty. */
   title?: string;
-  /** Which views to offer, in this order (default: devices, queue, workers). */
+  /** Which views to offer, in this order (default: devices, queue, workers, schedules). */
   views?: ViewName[];
   /** Show only devices carrying at least one of these tags (default: all devices). */
   tags?: string[];

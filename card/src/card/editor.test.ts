@@ -52,7 +52,7 @@ describe("card editor form", () => {
   it("fills the form from a config with the defaults made visible", () => {
     expect(formData({ type: T })).toEqual({
       title: "",
-      views: ["devices", "queue", "workers"],
+      views: ["devices", "queue", "workers", "schedules"],
       columns: ["online", "version", "status", "trust", "last_build"],
       tags: [],
       compact: false,

@@ -3,18 +3,29 @@
 // WebSocket, so each connection first gets a single-use ticket over REST and offers it as a
 // subprotocol; the token never travels in a URL or on the socket. Reconnects with backoff; each
 // reconnect brings a fresh ticket and snapshot and resumes logs where they were.
-import type { CreateJobsResponse, DeltaEvent, EventsTicketResponse, Job, TrustStatus } from "@esphome-forge/shared";
+import type {
+  CreateJobsResponse,
+  DeltaEvent,
+  EventsTicketResponse,
+  Job,
+  Schedule,
+  ScheduleRun,
+  TrustStatus,
+} from "@esphome-forge/shared";
 import { eventsProtocols } from "@esphome-forge/shared/events-protocol";
 import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
+import { directWorkspace } from "./workspace-direct.js";
+import type { WorkspaceApi } from "./workspace-api.js";
 import {
   ForgeError,
   type ForgeDataSource,
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type ScheduleActions,
   type Unsubscribe,
 } from "./types.js";
 
@@ -50,6 +61,10 @@ export class DirectSource implements ForgeDataSource {
   /** The current socket has authenticated (its snapshot arrived). */
   private live = false;
   private readonly logs = new Map<number, LogSub>();
+  /** The config folder (the sidecar's workspace routes), recorded as changes from the card. */
+  readonly workspace: WorkspaceApi = directWorkspace((method, path, body, headers) =>
+    this.request(method, path, body, headers),
+  );
   /** Policy, revocation list and log check; refetched when a device's trust changes. */
   readonly trustStatus = new TrustStatusFeed(() => this.request<TrustStatus>("GET", "/trust/status"));
 
@@ -101,6 +116,14 @@ export class DirectSource implements ForgeDataSource {
     return this.request<Job>("POST", `/jobs/${jobId}/cancel`);
   }
 
+  /** The admin token can do everything, schedules included. */
+  readonly schedules: ScheduleActions = {
+    create: (s) => this.request<Schedule>("POST", "/schedules", s),
+    update: (id, patch) => this.request<Schedule>("PATCH", `/schedules/${id}`, patch),
+    remove: async (id) => void (await this.request("DELETE", `/schedules/${id}`)),
+    run: (id) => this.request<ScheduleRun>("POST", `/schedules/${id}/run`),
+  };
+
   /** Checks a token before the page commits to it (GET /info). */
   async verify(): Promise<void> {
     await this.request("GET", "/info");
@@ -116,7 +139,12 @@ export class DirectSource implements ForgeDataSource {
     });
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<T> {
     let res: Response;
     try {
       res = await this.fetchFn(`${this.api}${path}`, {
@@ -124,6 +152,7 @@ export class DirectSource implements ForgeDataSource {
         headers: {
           authorization: `Bearer ${this.o.token}`,
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...extra,
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
@@ -140,7 +169,13 @@ export class DirectSource implements ForgeDataSource {
     if (!res.ok) {
       const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
       if (res.status === 401) this.hub.status("unauthorized", e?.message ?? "invalid token");
-      throw new ForgeError(e?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(), e?.code ?? "http", res.status);
+      const details = (json as { error?: { details?: unknown } } | null)?.error?.details ?? null;
+      throw new ForgeError(
+        e?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(),
+        e?.code ?? "http",
+        res.status,
+        details,
+      );
     }
     return json as T;
   }
@@ -226,6 +261,9 @@ export class DirectSource implements ForgeDataSource {
       }
       case "job":
       case "worker":
+      case "schedule":
+      case "alert":
+      case "release":
         this.hub.apply(msg as never);
         break;
       case "log":

@@ -3,11 +3,13 @@
 // HA's connection re-subscribes after a reconnect and the integration then sends a fresh snapshot.
 // When HA itself loses the sidecar it says so (`unreachable`); the next snapshot means it is back.
 // A refused subscription (integration not loaded yet, entry still retrying) is tried again.
-import type { CreateJobsResponse, Job, TrustStatus } from "@esphome-forge/shared";
+import type { CreateJobsResponse, Job, Schedule, ScheduleRun, TrustStatus } from "@esphome-forge/shared";
 import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
+import type { WorkspaceApi } from "./workspace-api.js";
+import { haWorkspace } from "./workspace-ha.js";
 import {
   ForgeError,
   toForgeError,
@@ -15,6 +17,7 @@ import {
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type ScheduleActions,
   type StateEvent,
   type Unsubscribe,
 } from "./types.js";
@@ -50,6 +53,10 @@ export const HA_COMMANDS = {
   upload: "esphome_forge/upload",
   cancel: "esphome_forge/cancel",
   trustStatus: "esphome_forge/trust_status",
+  scheduleCreate: "esphome_forge/schedules/create",
+  scheduleUpdate: "esphome_forge/schedules/update",
+  scheduleDelete: "esphome_forge/schedules/delete",
+  scheduleRun: "esphome_forge/schedules/run",
 } as const;
 
 /** HA's error codes in words a user can act on; the integration's own messages pass through. */
@@ -77,6 +84,8 @@ export class HaSource implements ForgeDataSource {
   private readonly onReady = () => this.hub.status("connecting");
   /** Policy, revocation list and log check (admins only); refetched when a device's trust changes. */
   readonly trustStatus: TrustStatusFeed | undefined;
+  /** Schedule edits (admins only, like the integration's commands). */
+  readonly schedules: ScheduleActions | undefined;
 
   constructor(
     readonly connection: HaConnectionLike,
@@ -86,6 +95,14 @@ export class HaSource implements ForgeDataSource {
   ) {
     this.trustStatus = admin
       ? new TrustStatusFeed(() => this.call<TrustStatus>(HA_COMMANDS.trustStatus, {}))
+      : undefined;
+    this.schedules = admin
+      ? {
+          create: (schedule) => this.call<Schedule>(HA_COMMANDS.scheduleCreate, { schedule }),
+          update: (id, patch) => this.call<Schedule>(HA_COMMANDS.scheduleUpdate, { schedule_id: id, patch }),
+          remove: async (id) => void (await this.call(HA_COMMANDS.scheduleDelete, { schedule_id: id })),
+          run: (id) => this.call<ScheduleRun>(HA_COMMANDS.scheduleRun, { schedule_id: id }),
+        }
       : undefined;
   }
 
@@ -117,6 +134,9 @@ export class HaSource implements ForgeDataSource {
       void pending.then((unsub) => unsub?.().catch(() => undefined));
     };
   }
+
+  /** The config folder through HA's `esphome_forge/config_*` commands (writes: administrators). */
+  readonly workspace: WorkspaceApi = haWorkspace((type, params) => this.call(type, params));
 
   compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse> {
     return this.call<CreateJobsResponse>(HA_COMMANDS.compile, { device_ids: deviceIds, upload: opts.upload });

@@ -20,6 +20,10 @@ export function initialState(status: ConnectionStatus = "connecting"): ForgeStat
     devices: new Map(),
     jobs: new Map(),
     workers: new Map(),
+    schedules: new Map(),
+    alerts: new Map(),
+    esphomeRelease: null,
+    workspace: null,
   };
 }
 
@@ -78,6 +82,10 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
       devices: new Map(event.devices.map((d) => [d.id, d])),
       jobs: pruneJobs(new Map(event.jobs.map((j) => [j.id, j]))),
       workers: new Map(event.workers.map((w) => [w.id, w])),
+      schedules: new Map((event.schedules ?? []).map((s) => [s.id, s])),
+      alerts: new Map((event.alerts ?? []).map((a) => [a.id, a])),
+      esphomeRelease: event.esphomeRelease ?? null,
+      workspace: event.workspace ?? null,
     };
   }
   // Deltas before the first snapshot, or already contained in it, are ignored.
@@ -90,5 +98,13 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
       return { ...state, seq, jobs: pruneJobs(upsert(state.jobs, event.id, event.job, event.op)) };
     case "worker":
       return { ...state, seq, workers: upsert(state.workers, event.id, event.worker, event.op) };
+    case "schedule":
+      return { ...state, seq, schedules: upsert(state.schedules, event.id, event.schedule, event.op) };
+    case "alert":
+      return { ...state, seq, alerts: upsert(state.alerts, event.id, event.alert, event.op) };
+    case "release":
+      return { ...state, seq, esphomeRelease: event.release };
+    case "workspace":
+      return { ...state, seq, workspace: event.status };
   }
 }

@@ -1,16 +1,24 @@
 // The card's one data interface. Two backends implement it (Home Assistant's WebSocket and the
 // sidecar's own REST + events API); every view talks only to this.
 import type {
+  Alert,
   CreateJobsResponse,
   Device,
+  EsphomeRelease,
   Job,
+  Schedule,
+  ScheduleCreate,
+  SchedulePatch,
+  ScheduleRun,
   SnapshotEvent,
   TrustStatus,
   Worker,
   DeltaEvent,
+  WorkspaceStatus,
 } from "@esphome-forge/shared";
+import type { WorkspaceApi } from "./workspace-api.js";
 
-export type { CreateJobsResponse, Device, Job, Worker };
+export type { Alert, CreateJobsResponse, Device, EsphomeRelease, Job, Schedule, ScheduleRun, Worker };
 
 /**
  * `reconnecting`: this page lost its own connection (to the sidecar for the standalone page, to
@@ -31,6 +39,12 @@ export interface ForgeState {
   readonly devices: ReadonlyMap<string, Device>;
   readonly jobs: ReadonlyMap<number, Job>;
   readonly workers: ReadonlyMap<string, Worker>;
+  readonly schedules: ReadonlyMap<number, Schedule>;
+  readonly alerts: ReadonlyMap<string, Alert>;
+  /** A newer ESPHome release than the fleet builds with, when the sidecar found one. */
+  readonly esphomeRelease: EsphomeRelease | null;
+  /** The config folder's history and remote push state (null: not known, or a sidecar without it). */
+  readonly workspace: WorkspaceStatus | null;
 }
 
 export type StateEvent = SnapshotEvent | DeltaEvent;
@@ -72,6 +86,18 @@ export interface ForgeDataSource {
   cancel(jobId: number): Promise<Job>;
   /** The sidecar's trust status (needs admin rights: absent for HA users who are not admins). */
   readonly trustStatus?: TrustStatusSource;
+  /** Editing schedules (admins only: absent for HA users who are not admins). */
+  readonly schedules?: ScheduleActions;
+  /** The config folder: edit, history, restore, new devices (absent when the backend has none). */
+  readonly workspace?: WorkspaceApi;
+}
+
+/** Schedule edits; bodies are the sidecar's own (`shared/src/schedules.ts`), which checks them. */
+export interface ScheduleActions {
+  create(schedule: ScheduleCreate): Promise<Schedule>;
+  update(id: number, patch: SchedulePatch): Promise<Schedule>;
+  remove(id: number): Promise<void>;
+  run(id: number): Promise<ScheduleRun>;
 }
 
 /** See TrustStatusFeed (`trust-status-feed.ts`). */
@@ -85,6 +111,8 @@ export class ForgeError extends Error {
     message: string,
     readonly code: string = "error",
     readonly status: number | null = null,
+    /** The backend's structured details (a save conflict's diff). */
+    readonly details: unknown = null,
   ) {
     super(message);
     this.name = "ForgeError";

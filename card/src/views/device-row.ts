@@ -137,6 +137,14 @@ export class ForgeDeviceRow extends LitElement {
     >
       Log
     </button>`;
+    // Configs can hold keys inline: reading them is admin-only, like changing them (a view-only user sees no Edit).
+    const edit = html`<button
+      class="btn"
+      aria-label=${`Edit the config of ${name}`}
+      @click=${() => emitAction(this, { action: "edit", deviceId: d.id })}
+    >
+      Edit
+    </button>`;
     if (policy.mode === "hidden") return html`<div role="cell" class="actions">${log}</div>`;
     const paused = policy.mode === "disabled" ? policy.reason : null;
     const hasFirmware = uploadableFirmware(d) != null;
@@ -172,6 +180,7 @@ export class ForgeDeviceRow extends LitElement {
       </button>
       ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested || paused != null} title=${paused ?? "Cancel this job"} aria-label=${`Cancel the ${a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
       ${log}
+      ${edit}
     </div>`;
   }
 }

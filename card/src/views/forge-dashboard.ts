@@ -1,5 +1,5 @@
 // The one view shell both hosts use (the Lovelace card and the standalone page): tabs for
-// devices, queue and workers, the log panel, confirmations, and errors shown where they happened.
+// devices, queue, workers and schedules, the log panel, confirmations, and errors shown where they happened.
 import { LitElement, html, css, nothing } from "lit";
 import type { CreateJobsResponse } from "@esphome-forge/shared";
 import { initialState } from "../data/reducer.js";
@@ -21,8 +21,12 @@ import "./confirm-dialog.js";
 import "./devices-view.js";
 import "./log-panel.js";
 import "./queue-view.js";
+import "./schedules-view.js";
 import "./trust-status.js";
 import "./workers-view.js";
+import "./config-editor.js";
+import "./new-device-dialog.js";
+import type { ForgeNewDeviceDialog } from "./new-device-dialog.js";
 
 export class ForgeDashboard extends LitElement {
   static override properties = {
@@ -37,6 +41,7 @@ export class ForgeDashboard extends LitElement {
     state: { state: true },
     tab: { state: true },
     logJobId: { state: true },
+    editDeviceId: { state: true },
     rowErrors: { state: true },
     busy: { state: true },
     banner: { state: true },
@@ -55,6 +60,8 @@ export class ForgeDashboard extends LitElement {
   declare state: ForgeState;
   declare tab: ViewName;
   declare logJobId: number | null;
+  /** The device whose config is open in the editor. */
+  declare editDeviceId: string | null;
   declare rowErrors: ReadonlyMap<string, string>;
   declare busy: ReadonlySet<string>;
   declare banner: string | null;
@@ -79,12 +86,19 @@ export class ForgeDashboard extends LitElement {
     this.state = initialState();
     this.tab = "devices";
     this.logJobId = null;
+    this.editDeviceId = null;
     this.rowErrors = new Map();
     this.busy = new Set();
     this.banner = null;
     this.notice = null;
     this.addEventListener(ROW_ACTION, (e) => void this.onAction(e.detail));
     this.addEventListener("forge-log-close", () => (this.logJobId = null));
+    this.addEventListener("forge-editor-close", () => (this.editDeviceId = null));
+    this.addEventListener("forge-device-created", (e) => {
+      const { deviceId, warnings } = (e as CustomEvent<{ deviceId: string; warnings: string[] }>).detail;
+      this.notice = `Created ${deviceId}.${warnings.length ? ` ${warnings.join(" ")}` : ""}`;
+      void this.openEditor(deviceId);
+    });
   }
 
   static override styles = [
@@ -240,7 +254,8 @@ export class ForgeDashboard extends LitElement {
       this.logJobId = a.jobId;
       await this.updateComplete;
       this.renderRoot.querySelector("forge-log-panel")?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
-    } else if (a.action === "dismiss-error") this.setRowError([a.deviceId], null);
+    } else if (a.action === "edit") await this.openEditor(a.deviceId);
+    else if (a.action === "dismiss-error") this.setRowError([a.deviceId], null);
     else if (a.action === "cancel") {
       try {
         await this.source?.cancel(a.jobId);
@@ -250,6 +265,12 @@ export class ForgeDashboard extends LitElement {
         else this.banner = msg;
       }
     } else await this.runJobs(a.action, a.deviceIds);
+  }
+
+  private async openEditor(deviceId: string): Promise<void> {
+    this.editDeviceId = deviceId;
+    await this.updateComplete;
+    this.renderRoot.querySelector("forge-config-editor")?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
   }
 
   private async runJobs(action: JobCommand, ids: string[]): Promise<void> {
@@ -312,7 +333,11 @@ export class ForgeDashboard extends LitElement {
           </div>`
           : nothing
       }
-      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online</div>
+      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online${
+        this.source?.workspace && !this.readOnly
+          ? html` · <button class="btn" @click=${() => this.renderRoot.querySelector<ForgeNewDeviceDialog>("forge-new-device-dialog")?.open()}>New device</button>`
+          : nothing
+      }${s.workspace?.remote.state === "failing" ? html` · <span class="error-text" title=${s.workspace.remote.lastError ?? ""}>config push failing</span>` : nothing}</div>
       ${this.source?.trustStatus ? html`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>` : nothing}
       ${this.readOnly ? html`<div class="readonly muted" role="note">View only: ${this.readOnly}</div>` : nothing}
       ${
@@ -326,6 +351,8 @@ export class ForgeDashboard extends LitElement {
             </div>`
           : nothing
       }
+      ${[...s.alerts.values()].map((a) => html`<div class="banner tone-warn" role="status" aria-label="Alert"><span>⚠ ${a.message}</span></div>`)}
+      ${s.esphomeRelease ? html`<div class="banner tone-info" role="status"><span>ESPHome ${s.esphomeRelease.version} is available (Forge builds with ${s.esphomeRelease.fleetVersion ?? "each worker's own version"}) — <a href=${s.esphomeRelease.releaseNotesUrl} target="_blank" rel="noreferrer noopener">release notes</a></span></div>` : nothing}
       ${this.banner ? html`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${() => (this.banner = null)}>✕</button></div>` : nothing}
       ${this.notice ? html`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${() => (this.notice = null)}>✕</button></div>` : nothing}
       <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
@@ -334,6 +361,12 @@ export class ForgeDashboard extends LitElement {
           ? html`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${logJob} .deviceName=${logDevice?.friendlyName || logDevice?.name || ""}></forge-log-panel>`
           : nothing
       }
+      ${
+        this.editDeviceId != null
+          ? html`<forge-config-editor .source=${this.source} .state=${this.state} .deviceId=${this.editDeviceId}></forge-config-editor>`
+          : nothing
+      }
+      ${this.source?.workspace ? html`<forge-new-device-dialog .source=${this.source}></forge-new-device-dialog>` : nothing}
       <forge-confirm-dialog></forge-confirm-dialog>
     `;
   }
@@ -355,6 +388,12 @@ export class ForgeDashboard extends LitElement {
         return html`<forge-queue-view .state=${this.state} .actions=${this.policy}></forge-queue-view>`;
       case "workers":
         return html`<forge-workers-view .state=${this.state}></forge-workers-view>`;
+      case "schedules":
+        // Schedules are edited only where every other action is allowed (not view-only, not paused).
+        return html`<forge-schedules-view
+          .state=${this.state}
+          .actions=${this.policy.mode === "enabled" ? this.source?.schedules : undefined}
+        ></forge-schedules-view>`;
     }
   }
 }

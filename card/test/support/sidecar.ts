@@ -17,8 +17,8 @@ export interface RunningSidecar {
 
 export async function startSidecar(
   devices: Record<string, string>,
-  /** `dataDir` + `port`: start again on the data and address of a stopped sidecar. */
-  opts: { slots?: number; token?: string; dataDir?: string; port?: number } = {},
+  /** `dataDir` + `port`: start again on the data and address of a stopped sidecar; `env`: extra environment. */
+  opts: { slots?: number; token?: string; dataDir?: string; port?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningSidecar> {
   if (!existsSync(SIDECAR_CLI))
     throw new Error(`${SIDECAR_CLI} is missing: build the sidecar first (npx tsc -b, or npm test).`);
@@ -46,7 +46,7 @@ export async function startSidecar(
   ];
   const proc: ChildProcess = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, FORGE_ZEROCONF: "off" },
+    env: { ...process.env, FORGE_ZEROCONF: "off", ...opts.env },
   });
   let out = "";
   proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));

@@ -6,10 +6,12 @@ import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
 import { requireAdmin, requireAdminOrWorker } from "./auth.js";
 import { refuseWritesWhileDiskFull } from "./disk-full.js";
+import { implausibleImage } from "../firmware/image-floor.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { hostGuard } from "./host-guard.js";
 import { authenticateRoute, matchRoute, parseRoute } from "./route-guard.js";
+import { debugRoutes } from "./routes/debug.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { eventsTicketRoutes } from "./routes/events-ticket.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -18,6 +20,9 @@ import { trustRoutes } from "./routes/trust.js";
 import { EXTERNAL_FIRMWARE_BODY, EXTERNAL_FIRMWARE_PATH, trustExternalRoutes } from "./routes/trust-external.js";
 import { trustOtaKeyRoutes } from "./routes/trust-ota-keys.js";
 import { workerRoutes } from "./routes/workers.js";
+import { notificationRoutes } from "./routes/notifications.js";
+import { scheduleRoutes } from "./routes/schedules.js";
+import { workspaceRoutes } from "./routes/workspace.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
 export const MAX_JSON_BODY = "256kb";
@@ -81,8 +86,10 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(systemRoutes(ctx, hooks.onSettingsChanged));
   api.use(eventsTicketRoutes(ctx));
   api.use(deviceRoutes(ctx));
+  if (ctx.workspace) api.use(workspaceRoutes(ctx, ctx.workspace.ws, ctx.workspace.ops));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
+  api.use(scheduleRoutes(ctx), notificationRoutes(ctx));
   if (ctx.trust)
     api.use(
       trustRoutes(
@@ -92,9 +99,12 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
           if (ctx.registry.has(id) && !ctx.enrolments.isRevoked(id)) ctx.enrolments.revoke(id, reason, since);
         },
       ),
-      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory),
+      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory, (deviceId, image) =>
+        implausibleImage(image, ctx.inventory.get(deviceId)?.platform ?? null),
+      ),
       trustOtaKeyRoutes(ctx.trust),
     );
+  if (ctx.debug) api.use(debugRoutes(ctx));
   api.use(notFound);
   app.use(API_PREFIX, api);
 

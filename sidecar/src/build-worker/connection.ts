@@ -45,7 +45,11 @@ export interface ConnectionOptions {
   welcomeTimeoutMs?: number;
 }
 
-const FATAL_CODES = new Set<number>([WorkerCloseCode.protocolMismatch, WorkerCloseCode.unauthorized]);
+const FATAL_CODES = new Set<number>([
+  WorkerCloseCode.protocolMismatch,
+  WorkerCloseCode.outdated,
+  WorkerCloseCode.unauthorized,
+]);
 /** Above this many unsent bytes the build's output is paused; it resumes below LOW_WATER. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 const LOW_WATER_BYTES = 256 * 1024;

@@ -8,6 +8,7 @@ import {
   readFileSync,
   readdirSync,
   renameSync,
+  statfsSync,
   writeFileSync,
   type Dirent,
 } from "node:fs";
@@ -99,6 +100,16 @@ export function systemInfo(): WorkerSystem {
     memoryBytes: os.totalmem(),
     nodeVersion: process.version,
   };
+}
+
+/** Free bytes for this user in the state folder's file system (heartbeats report it); undefined when unknown. */
+export function freeDiskBytes(stateDir: string): number | undefined {
+  try {
+    const s = statfsSync(stateDir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
 }
 
 export function platformName(): string {

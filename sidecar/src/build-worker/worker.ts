@@ -13,7 +13,7 @@ import { probeEsphomeVersions, usesBuildCommand, type BuildPhase } from "./phase
 import { serverUrls } from "./server-url.js";
 import { serverTrustFor } from "./server-tls.js";
 import { addPin, readCredential, writeCredential } from "./credential.js";
-import { listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
+import { freeDiskBytes, listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
 import { WorkerTrust } from "./worker-trust.js";
 
 export interface WorkerOptions {
@@ -223,6 +223,7 @@ class BuildWorker implements WorkerHandle {
       runningJobs: this.jobs.heldRefs(),
       signingKey: this.trust.key.publicPem,
       ...(this.trust.next ? { nextKey: this.trust.next.publicPem } : {}),
+      diskFreeBytes: freeDiskBytes(this.o.stateDir),
     };
   }
 
@@ -257,6 +258,7 @@ class BuildWorker implements WorkerHandle {
       runningJobs: this.jobs.runningRefs(),
       slots: this.draining ? 0 : this.slots,
       esphomeVersions: this.esphomeVersions,
+      diskFreeBytes: freeDiskBytes(this.o.stateDir),
     });
   }
 

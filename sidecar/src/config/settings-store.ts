@@ -17,6 +17,15 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   presenceOfflineAfterSec: 180,
   trustPolicy: "enforce",
   autoApproveWorkers: false,
+  buildMinFreeDiskMb: 256,
+  workerMinFreeDiskMb: 1024,
+  firmwareKeepPerDevice: 5,
+  firmwareArchiveMaxMb: 2048,
+  historyMaxJobs: 50_000,
+  scheduleGraceSec: 3600,
+  workerOfflineAlertMin: 30,
+  failingBuildsAlert: 3,
+  releaseCheckHours: 12,
 });
 
 const STRICT_PATCH = SettingsPatch.strict();

@@ -20,15 +20,13 @@ export interface AssignmentBuilder {
   build(job: Job, holder: Holder): Promise<AssignMessage>;
 }
 
-/** What one dispatch pass reads once: per online worker, and the device → warm worker table. */
+/** What one dispatch pass reads once: per online worker, and each device's warm worker (when asked). */
 interface PassState {
   slots: Map<string, number>;
   tags: Map<string, Set<string>>;
   runningBy: Map<string, Job[]>;
   free: Map<string, number>;
-  affinity: Map<string, Affinity>;
-  /** Queued jobs lost on some worker before → those workers. */
-  lostOn: Map<number, string[]>;
+  affinity: (deviceId: string) => Affinity | undefined;
 }
 
 interface Choice {
@@ -79,32 +77,32 @@ export class Dispatcher {
   }
 
   /**
-   * One pass over the queue. Everything per worker (slots, tags, running jobs) and the affinity
-   * table is read once per pass, not once per queued job: with a long queue whose jobs wait for
-   * their warm worker, a pass otherwise costs thousands of queries and delays every assignment.
+   * One pass over the queue. Everything per worker (slots, tags, running jobs) is read once per pass,
+   * not once per queued job, and a device's warm worker once per pass at most. The queue is read a page
+   * at a time and the pass stops when the free slots are filled: with a whole fleet queued, a pass reads
+   * a few rows, not all of them (each job finishing starts a pass).
    */
   private pass(): void {
-    const sessions = this.registry.online();
+    const sessions = this.registry.online().filter((s) => !this.registry.diskLow(s)); // low on disk: skipped
     const running = this.queue.running();
     const p: PassState = {
       slots: new Map(sessions.map((s) => [s.id, this.registry.slotsOf(s)])),
       tags: new Map(sessions.map((s) => [s.id, new Set(this.registry.tagsOf(s))])),
       runningBy: new Map(sessions.map((s) => [s.id, running.filter((j) => j.workerId === s.id)])),
-      affinity: this.queue.affinities(),
-      lostOn: this.queue.lostOn(),
+      affinity: memo((deviceId) => this.queue.affinity(deviceId)),
       free: new Map(),
     };
     for (const s of sessions) p.free.set(s.id, this.registry.freeSlots(s, p.runningBy.get(s.id)!.length));
     let totalFree = [...p.free.values()].reduce((a, b) => a + b, 0);
     if (totalFree === 0) return;
     const busyDevices = new Set(running.map((j) => j.deviceId));
-    for (const job of this.queue.queued()) {
+    for (const job of this.queue.queuedInOrder()) {
       if (totalFree === 0) break;
       if (job.state !== "queued" || busyDevices.has(job.deviceId)) continue;
       const eligible = sessions.filter((s) => this.eligible(job, s, p));
       // Retries of a job lost on a worker go elsewhere first: to the others, waiting a while for them if
       // busy, and only then back to a worker that lost it.
-      const lost = p.lostOn.get(job.id) ?? [];
+      const lost = this.queue.lostOn(job.id);
       const others = eligible.filter((s) => !lost.includes(s.id));
       let choice = this.choose(job, others.length ? others : eligible, p, lost);
       const waited = this.clock.now() - Date.parse(job.updatedAt);
@@ -170,7 +168,7 @@ export class Dispatcher {
   }
 
   private warmWorker(job: Job, eligible: WorkerSession[], p: PassState): WorkerSession | undefined {
-    const aff = p.affinity.get(job.deviceId);
+    const aff = p.affinity(job.deviceId);
     if (aff) return eligible.find((s) => s.id === aff.workerId);
     // After a sidecar restart with no history, trust what the workers say they have on disk.
     return eligible.find((s) => s.hello.warmDevices.includes(job.deviceId));
@@ -219,6 +217,14 @@ export class Dispatcher {
       reason: `least loaded: ${best.id} (${f}/${slots.get(best.id) ?? 0} slots free); ${why}`,
     };
   }
+}
+
+function memo<T>(fn: (key: string) => T): (key: string) => T {
+  const seen = new Map<string, T>();
+  return (key) => {
+    if (!seen.has(key)) seen.set(key, fn(key));
+    return seen.get(key)!;
+  };
 }
 
 function fmt(ms: number): string {

@@ -110,20 +110,29 @@ export class FirmwareStore {
     return removed;
   }
 
+  /** Every image on record: digest, size and when it was last stored (for retention). */
+  entries(): { sha256: string; size: number; lastUsedAt: number }[] {
+    return this.db.prepare("SELECT sha256, size, last_used_at AS lastUsedAt FROM firmware").all() as {
+      sha256: string;
+      size: number;
+      lastUsedAt: number;
+    }[];
+  }
+
+  /** Deletes an image (file and record); retention decides which (retention.ts, the only caller). */
+  remove(sha256: string): void {
+    rmSync(this.path(sha256), { force: true });
+    this.db.prepare("DELETE FROM firmware WHERE sha256 = ?").run(sha256);
+  }
+
   read(sha256: string): Buffer {
     if (!this.has(sha256)) throw new NotFoundError(`no firmware with digest ${sha256} in the archive`);
     return readFileSync(this.path(sha256));
   }
 
-  /** Digests whose bytes are being written right now (never collected meanwhile). */
-  writing(sha256: string): boolean {
-    return (this.inFlight.get(sha256) ?? 0) > 0;
-  }
-
-  /** Removes an image and its row (the garbage collector decides what nothing refers to). */
-  delete(sha256: string): void {
-    rmSync(this.path(sha256), { force: true });
-    this.db.prepare("DELETE FROM firmware WHERE sha256 = ?").run(sha256);
+  /** Digests whose bytes are being written right now (retention never removes them meanwhile). */
+  writingNow(): string[] {
+    return [...this.inFlight.keys()];
   }
 }
 

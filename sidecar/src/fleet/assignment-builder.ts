@@ -30,6 +30,8 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     private readonly externalImage?: (deviceId: string, sha256: string) => FirmwareImage | null,
     /** Puts an `upload`'s flash on record before the worker may start it (rejects when it cannot). */
     private readonly flashIntent?: (job: Job, fence: string, sha256: string) => Promise<void>,
+    /** The config folder's commit the job builds (outside edits of its files are committed first). */
+    private readonly configCommit?: (deviceId: string) => Promise<string | null>,
   ) {}
 
   async build(job: Job, holder: Holder): Promise<AssignMessage> {
@@ -40,6 +42,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     // where (files that cannot even be read still fail below, when they are bundled).
     if (needsConfig && device.error && job.action !== "validate")
       throw new Error(`the config cannot be read: ${device.error}`);
+    const commit = needsConfig ? ((await this.configCommit?.(job.deviceId)) ?? null) : null;
     const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
     const flashing = flashes(job.action);
     const address = job.params.address ?? device.address;
@@ -54,7 +57,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     if (bundle.digest !== configHash)
       throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
-    this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion);
+    this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion, commit);
     if (flashing && !address) throw new Error("no OTA address is known for this device");
     const firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
     const ota = otaImage(firmware);

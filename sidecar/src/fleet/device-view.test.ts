@@ -10,11 +10,8 @@ const sha = (c: string) => c.repeat(64);
 function fakeQueue(jobs: Job[]): JobQueue {
   const newestFirst = () => [...jobs].reverse();
   return {
-    list: (q: { device: string[]; action: JobAction[]; limit: number }) => ({
-      jobs: newestFirst()
-        .filter((j) => q.device.includes(j.deviceId) && q.action.includes(j.action))
-        .slice(0, q.limit),
-    }),
+    lastOf: (deviceId: string, actions: JobAction[]) =>
+      newestFirst().find((j) => j.deviceId === deviceId && actions.includes(j.action)),
     lastSucceeded: (deviceId: string, actions: JobAction[]) =>
       newestFirst().find((j) => j.deviceId === deviceId && j.state === "succeeded" && actions.includes(j.action)),
   } as unknown as JobQueue;
@@ -135,5 +132,21 @@ describe("DeviceView presence", () => {
       presence: null,
       running: null,
     });
+  });
+
+  it("a view built before trust was checked (start-up) still carries presence, and says what runs is not verified", () => {
+    const presence = {
+      describe: () => ({ online: false, lastSeen: null, presence: null, running: running("changed_outside_forge") }),
+    };
+    const lazyTrust = {
+      verdicts: (_id: string, _sha: string | null, o?: { cachedOnly?: boolean }) =>
+        o?.cachedOnly ? null : { pending: verified, running: verified },
+    };
+    const view = new DeviceView(fakeQueue([]), () => null, lazyTrust, undefined, presence);
+    const early = view.toDevice(device, { cachedTrustOnly: true });
+    expect(early.online).toBe(false);
+    expect(early.trust.pending.reason).toContain("not checked yet");
+    expect(early.trust.running.reason).toContain("changed outside Forge");
+    expect(view.toDevice(device).trust.running.reason).toContain("changed outside Forge");
   });
 });

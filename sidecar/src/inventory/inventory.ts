@@ -1,6 +1,7 @@
 // The device inventory: the ESPHome config folder as a live list of devices. A full scan on start,
 // then a debounced watcher on every folder a device reads from, plus a periodic rescan as a safety net.
-// Emits "device" (InventoryDevice) when a device appears or changes and "remove" (id) when it goes.
+// Emits "device" (InventoryDevice) when a device appears or changes and "remove" (id) when it goes;
+// "paths" (config-relative paths the watcher saw change) and "rescanned" for the config workspace.
 import { EventEmitter } from "node:events";
 import { mkdir, readFile, realpath } from "node:fs/promises";
 import path from "node:path";
@@ -49,6 +50,7 @@ const RESOLVE_CACHE_MAX = 1000;
 export class Inventory extends EventEmitter {
   private root = "";
   private files = new Map<string, string>();
+  private deviceFiles: Set<string> | null = null;
   private duplicates = new Map<string, string>();
   private readonly entries = new Map<string, Entry>();
   private readonly running = new Map<string, Promise<void>>();
@@ -96,6 +98,30 @@ export class Inventory extends EventEmitter {
     return this.entries.get(id)?.device;
   }
 
+  /** The device's config file (config-relative), if it has one. */
+  fileOf(id: string): string | undefined {
+    return this.files.get(id);
+  }
+
+  /** The device's config file first, then every local file it includes. */
+  filesOf(id: string): string[] {
+    const file = this.files.get(id);
+    if (!file) return [];
+    return [file, ...[...(this.entries.get(id)?.deps ?? [])].filter((d) => d !== file).sort()];
+  }
+
+  /** Devices whose config is, or includes, this config-relative file. */
+  dependents(rel: string): string[] {
+    return this.list()
+      .filter((d) => d.file === rel || this.entries.get(d.id)?.deps.has(rel))
+      .map((d) => d.id);
+  }
+
+  /** Re-reads what these config-relative paths affect now, as the watcher would a moment later. */
+  notifyChanged(paths: string[]): Promise<void> {
+    return this.onBatch(new Set(paths), false);
+  }
+
   /** Structured problems behind `device.error` (file/line where known). */
   diagnostics(id: string): Diagnostic[] {
     return this.entries.get(id)?.diagnostics ?? [];
@@ -141,7 +167,8 @@ export class Inventory extends EventEmitter {
     const esphome = this.opts.esphome;
     return {
       rootReal: this.root,
-      deviceFiles: new Set(this.files.values()),
+      // One set per listing, not per read: a full scan reads every device (quadratic otherwise).
+      deviceFiles: (this.deviceFiles ??= new Set(this.files.values())),
       log: this.opts.log,
       resolve: esphome ? (file, rawHash, files) => this.resolveCached(esphome, file, rawHash, files) : undefined,
     };
@@ -182,6 +209,7 @@ export class Inventory extends EventEmitter {
       await this.relist();
       await pool([...this.files.keys()], READ_CONCURRENCY, (id) => this.queueRead(id));
       this.updateWatches(true);
+      this.emit("rescanned");
     } catch (e) {
       this.opts.log?.(`inventory: rescan failed: ${(e as Error).message}`);
     }
@@ -203,6 +231,7 @@ export class Inventory extends EventEmitter {
     );
     const moved = [...scan.files].filter(([id, f]) => this.files.has(id) && this.files.get(id) !== f).map(([id]) => id);
     this.files = scan.files;
+    this.deviceFiles = null;
     this.duplicates = scan.duplicates;
     for (const id of [...this.entries.keys()]) {
       if (scan.files.has(id)) continue;
@@ -212,15 +241,20 @@ export class Inventory extends EventEmitter {
     return [...new Set([...added, ...changedDup, ...moved])];
   }
 
-  private async onBatch(batch: Set<string | null>): Promise<void> {
+  private async onBatch(batch: Set<string | null>, fromWatcher = true): Promise<void> {
     if (this.stopped) return;
     if (batch.has(null)) return this.rescan();
     const paths = [...batch].filter((p): p is string => p != null && !path.posix.basename(p).startsWith("."));
     if (paths.length === 0) return;
+    // The config workspace commits outside changes once they settle.
+    if (fromWatcher) this.emit("paths", paths);
     try {
       const toRead = new Set<string>();
-      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p)))
+      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p))) {
         for (const id of await this.relist()) toRead.add(id);
+        // A device file another batch already listed may still be mid-read: read it (again) here too.
+        for (const [id, f] of this.files) if (paths.includes(f)) toRead.add(id);
+      }
       let unmatched = false;
       for (const p of paths) {
         let hit = false;

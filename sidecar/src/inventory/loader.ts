@@ -34,6 +34,19 @@ export interface LoadedConfig {
   guard: SecretsGuard;
 }
 
+/**
+ * Parsed secrets files by content: every device of a scan reads the same secrets.yaml, which is parsed
+ * once. Only maps of plain scalars are shared (nothing a later step could change in place).
+ */
+const parsedSecrets = new Map<string, Record<string, unknown>>();
+const SECRETS_REMEMBERED = 16;
+
+function rememberSecrets(text: string, secrets: Record<string, unknown>): void {
+  if (!Object.values(secrets).every((v) => v === null || typeof v !== "object")) return;
+  if (parsedSecrets.size >= SECRETS_REMEMBERED) parsedSecrets.delete(parsedSecrets.keys().next().value!);
+  parsedSecrets.set(text, Object.freeze(secrets));
+}
+
 export async function loadConfig(rootReal: string, mainRel: string): Promise<LoadedConfig> {
   const loader = new Loader(rootReal);
   const config = await loader.loadFile(mainRel, {}, [], null);
@@ -227,12 +240,17 @@ class Loader {
     if (!p) {
       p = readInside(this.root, rel).then(
         (bytes) => {
-          const parsed = parseYaml(bytes.toString("utf8"));
+          const text = bytes.toString("utf8");
+          const shared = parsedSecrets.get(text);
+          if (shared) return shared;
+          const parsed = parseYaml(text);
           if (parsed.error) {
             this.errors.push({ file: rel, line: parsed.error.line, message: parsed.error.message });
             return {};
           }
-          return isPlainObject(parsed.value) ? parsed.value : {};
+          const secrets = isPlainObject(parsed.value) ? parsed.value : {};
+          rememberSecrets(text, secrets);
+          return secrets;
         },
         () => null,
       );

@@ -80,7 +80,7 @@ describe("leases and fencing", () => {
       [started.job.id, "queued", 1],
       [inFlight.job.id, "queued", 0],
     ]);
-    expect(f.queue.lostOn().get(started.job.id)).toEqual(["w1"]);
+    expect(f.queue.lostOn(started.job.id)).toEqual(["w1"]);
     expect(f.queue.readLog(started.job.id).text).toContain("worker w1 reconnected without the job (attempt 1/3)");
   });
 
@@ -103,7 +103,7 @@ describe("leases and fencing", () => {
     f.clock.advance(5_000);
     const [requeued] = f.queue.expireLeases();
     expect(requeued).toMatchObject({ id: job.id, state: "queued", attempts: 1, workerId: null });
-    expect(f.queue.lostOn().get(job.id)).toEqual(["w1"]);
+    expect(f.queue.lostOn(job.id)).toEqual(["w1"]);
     expect(f.queue.readLog(job.id).text).toContain("lease expired on worker w1 (attempt 1/2); requeued");
     f.queue.assign(job.id, "w2", "test");
     f.clock.advance(5_000);
@@ -147,7 +147,7 @@ describe("leases and fencing", () => {
       attempts: 1,
     });
     expect(f.queue.readLog(job.id).text).toContain("worker w1 is shutting down (attempt 1/3); requeued");
-    expect(f.queue.lostOn().get(job.id)).toEqual(["w1"]);
+    expect(f.queue.lostOn(job.id)).toEqual(["w1"]);
   });
 
   it("a job handed back before it started (no free slot) never uses up its attempts", () => {

@@ -97,6 +97,36 @@ describe("job log", () => {
     expect(r.startOffset + bytes(r.text)).toBe(CAP + 1);
   });
 
+  it("serves at most the cap, marker included, when the kept output is exactly at the cap", () => {
+    const { f, id, holder } = runningJob();
+    f.queue.appendLog(id, holder, "first line\n");
+    // A chunk exactly as large as the cap: the first line goes, the chunk stays whole (kept = cap).
+    const atCap = Array.from({ length: 16 }, (_, i) => `${String(i).padStart(4, "0")}${"y".repeat(1019)}\n`).join("");
+    expect(bytes(atCap)).toBe(CAP);
+    f.queue.appendLog(id, holder, atCap);
+    const r = f.queue.readLog(id);
+    expect(bytes(r.text)).toBeLessThanOrEqual(CAP);
+    const m = /^\[… (\d+) bytes of earlier output dropped \(log cap 16 KiB\) …\]\n/.exec(r.text)!;
+    expect(m).not.toBeNull();
+    // The marker's number is where the served output starts: exactly what was given up for it.
+    const full = "first line\n" + atCap;
+    expect(r.text.slice(m[0].length)).toBe(full.slice(Number(m[1])));
+    expect(Number(m[1])).toBeGreaterThan(bytes("first line\n"));
+    expect(r.startOffset + bytes(r.text)).toBe(r.endOffset);
+  });
+
+  it("serves at most a cap lowered after the output was stored", () => {
+    const f = queueFixture({ logCapBytes: 32_768 });
+    const { job } = f.queue.enqueue(req("kitchen"));
+    const { holder } = f.queue.assign(job.id, "w1", "test")!;
+    for (const l of lines.slice(0, 30)) f.queue.appendLog(job.id, holder, l);
+    f.set({ logCapBytes: CAP });
+    const r = f.queue.readLog(job.id, 0);
+    expect(bytes(r.text)).toBeLessThanOrEqual(CAP);
+    expect(r.truncatedBefore).toBe(true);
+    expect(r.text.endsWith(lines[29]!)).toBe(true);
+  });
+
   it("trims a single chunk larger than the cap to its tail", () => {
     const { f, id, holder, events } = runningJob();
     f.queue.appendLog(id, holder, "head\n");

@@ -279,3 +279,23 @@ describe("cancel and retry", () => {
     expect(() => f.queue.retry(999)).toThrow(NotFoundError);
   });
 });
+
+describe("queuedInOrder", () => {
+  it("yields the queue in dispatch order a page at a time, across priorities and ties, skipping what left meanwhile", () => {
+    const f = queueFixture();
+    const priorities: JobPriority[] = ["bulk", "interactive", "scheduled", "automation"];
+    for (let i = 0; i < 150; i++) f.queue.enqueue(req(`d${i}`, "compile", priorities[i % 4]!));
+    const order = f.queue.queued().map((j) => j.id);
+    expect([...f.queue.queuedInOrder(16)].map((j) => j.id)).toEqual(order);
+    // A consumer that assigns jobs as it goes (a dispatch pass) still sees every waiting job once.
+    const seen: number[] = [];
+    for (const j of f.queue.queuedInOrder(16)) {
+      seen.push(j.id);
+      if (seen.length % 3 === 0) f.queue.assign(j.id, "w1", "test");
+    }
+    expect(seen).toEqual(order);
+    // It reads only as far as the caller goes.
+    const it = f.queue.queuedInOrder(16);
+    expect(it.next().value?.id).toBe(order[0]);
+  });
+});

@@ -16,11 +16,11 @@ import type { Db } from "../db/database.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { ConflictError, NotFoundError } from "../util/errors.js";
 import { enqueueIn, retryRequest, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
-import { JobHistory, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
+import { JobHistory, pruneByCount, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
 import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
-import { JobRows, type JobRow } from "./job-rows.js";
+import { JobRows, priorityRank, type JobRow } from "./job-rows.js";
 import { gapMarker, LogSequence } from "./log-sequence.js";
 import { cancelRow, finish, parseLost, requeueOrFail, type Tx } from "./job-transitions.js";
 import { expireLeases, expireTimeouts } from "./lease-sweeper.js";
@@ -97,6 +97,37 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.rows.select("SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id");
   }
 
+  /**
+   * The same order, read a page at a time as the caller goes: a dispatch pass that fills the free slots
+   * with the first jobs never reads the rest of a long queue (a whole fleet queued is 2,000 rows).
+   */
+  *queuedInOrder(pageSize = 64): Generator<Job> {
+    let page = this.rows.select(
+      "SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id LIMIT ?",
+      pageSize,
+    );
+    while (page.length > 0) {
+      yield* page;
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1]!;
+      page = this.rows.select(
+        "SELECT * FROM jobs WHERE state = 'queued' AND (priority_rank, id) > (?, ?) ORDER BY priority_rank, id LIMIT ?",
+        priorityRank(last.priority),
+        last.id,
+        pageSize,
+      );
+    }
+  }
+
+  /** How many jobs wait and run (counted on the state index; no rows are read). */
+  depth(): { queued: number; running: number } {
+    const rows = this.rows
+      .stmt("SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY state")
+      .all() as { state: string; n: number }[];
+    const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+    return { queued: n("queued"), running: n("running") };
+  }
+
   running(): Job[] {
     return this.rows.select("SELECT * FROM jobs WHERE state = 'running' ORDER BY id");
   }
@@ -121,13 +152,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return heldBy(this.rows.row(jobId), holder);
   }
 
-  /** Queued jobs that were lost on some worker before, with those workers (retried elsewhere first). */
-  lostOn(): Map<number, string[]> {
-    const rows = this.rows.stmt("SELECT id, lost_on FROM jobs WHERE state = 'queued' AND lost_on != '[]'").all() as {
-      id: number;
-      lost_on: string;
-    }[];
-    return new Map(rows.map((r) => [r.id, parseLost(r.lost_on)]));
+  /** The workers a job was lost on before (its retries go elsewhere first); one lookup by id. */
+  lostOn(jobId: number): string[] {
+    const r = this.rows.stmt("SELECT lost_on FROM jobs WHERE id = ?").get(jobId) as { lost_on: string } | undefined;
+    return parseLost(r?.lost_on);
   }
 
   /** queued → running on `workerId`, unless it is no longer queued or its device is already building. */
@@ -189,10 +217,21 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   /** Records what this assignment really builds: the config digest sent and the ESPHome version. */
-  recordInputs(jobId: number, holder: Holder, configHash: string, esphomeVersion: string | null): boolean {
+  recordInputs(
+    jobId: number,
+    holder: Holder,
+    configHash: string,
+    esphomeVersion: string | null,
+    configCommit: string | null = null,
+  ): boolean {
     return this.run((t) => {
       if (!this.holds(jobId, holder)) return false;
-      this.rows.update(jobId, { config_hash: configHash, esphome_version: esphomeVersion, updated_at: t.now });
+      this.rows.update(jobId, {
+        config_hash: configHash,
+        esphome_version: esphomeVersion,
+        config_commit: configCommit,
+        updated_at: t.now,
+      });
       t.touch(jobId);
       return true;
     });
@@ -380,6 +419,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.history.lastSucceeded(deviceId, actions);
   }
 
+  lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.history.lastOf(deviceId, actions);
+  }
+
   affinity(deviceId: string): Affinity | undefined {
     return this.history.affinity(deviceId);
   }
@@ -389,9 +432,15 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.history.affinities();
   }
 
-  /** Deletes finished jobs older than historyRetentionDays (0 keeps everything); returns how many. */
+  /**
+   * Deletes finished jobs older than historyRetentionDays (0 keeps everything) and the oldest beyond
+   * historyMaxJobs (see pruneByCount); returns how many.
+   */
   pruneHistory(): number {
-    const ids = this.history.prune(this.settings().historyRetentionDays, this.clock.now());
+    const ids = [
+      ...this.history.prune(this.settings().historyRetentionDays, this.clock.now()),
+      ...pruneByCount(this.db, this.settings().historyMaxJobs),
+    ];
     if (ids.length) this.emit("pruned", ids);
     return ids.length;
   }

@@ -38,6 +38,8 @@ export interface JobRow {
   validation_errors: string;
   /** JSON string[]: workers this job was lost on (crash, hang, lease lapse, handed back); migration 4. */
   lost_on: string;
+  /** The config folder's commit at dispatch (migration 10). */
+  config_commit: string | null;
 }
 
 export type JobFields = Partial<Omit<JobRow, "id">>;
@@ -74,6 +76,7 @@ export function toJob(row: JobRow, firmware: FirmwareImage[]): Job {
     progress: row.progress,
     durationMs: row.duration_ms,
     validationErrors: JSON.parse(row.validation_errors) as Job["validationErrors"],
+    configCommit: row.config_commit ?? null,
   };
 }
 

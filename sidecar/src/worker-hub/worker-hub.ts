@@ -1,6 +1,7 @@
 // The sidecar end of the build-worker socket (/api/v1/worker): the token is authenticated at the
 // upgrade (edge/upgrade-gate.ts); here the protocol version is checked, the worker proves its identity
-// (hello → challenge → proof, WorkerIdentity), is answered with welcome, and its job messages go to
+// (hello → challenge → proof, WorkerIdentity), passes the version gate (MIN_WORKER_VERSION, close 4002),
+// is answered with welcome, and its job messages go to
 // WorkerMessages. A worker silent for a whole lease is dropped as lost. Jobs are pushed to workers by
 // the Dispatcher; workers never poll.
 import type { IncomingMessage } from "node:http";
@@ -14,6 +15,7 @@ import {
   WORKER_PROTOCOL_VERSION,
   WorkerCloseCode,
   WorkerToSidecar,
+  workerVersionProblem,
   type HelloMessage as Hello,
 } from "@esphome-forge/shared";
 import type { UpgradeAuth, UpgradeEndpoint } from "../edge/upgrade-gate.js";
@@ -236,6 +238,17 @@ export class WorkerHub implements UpgradeEndpoint<string> {
 
   private welcome(ws: WebSocket, tokenId: string, hello: Hello, admitted: Approved): void {
     const { registry, queue, clock } = this.o;
+    // The version gate, once the worker proved its id (WorkerIdentity, above): an outdated worker is told why
+    // and which minimum, and listed as outdated. After the proof, so a token holder cannot mark (or rebind)
+    // another worker's id by claiming an old version for it.
+    const tooOld = workerVersionProblem(hello.version);
+    if (tooOld) {
+      this.o.log(`worker ${hello.workerId} (${hello.name}) refused: ${tooOld}`);
+      registry.recordRefused(hello, tokenId, tooOld);
+      if (!registry.session(hello.workerId)) this.o.bus.worker("upsert", hello.workerId, registry.view(hello.workerId));
+      sendAndClose(ws, WorkerCloseCode.outdated, "worker_outdated", tooOld);
+      return;
+    }
     const session = new WorkerSession(ws, tokenId, hello, clock.now(), admitted.keyHint);
     const previous = registry.attach(session, tokenId === this.o.localTokenId());
     previous?.close(WorkerCloseCode.replaced, "replaced by a new connection of the same worker");

@@ -5,7 +5,7 @@
 // and changes nothing, not even the job's trust verdict (a log chunk is never stored nor acknowledged).
 // While the data folder's disk is full, the holder's output, results and approval requests are
 // answered "send it again later" (`retryAfterMs`): the worker keeps them, nothing is lost.
-import type { Job, WorkerToSidecar } from "@esphome-forge/shared";
+import type { FirmwareImage, Job, WorkerToSidecar } from "@esphome-forge/shared";
 import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
@@ -35,6 +35,8 @@ export interface WorkerMessagesOptions {
   trust: WorkerTrustGate;
   /** The data folder's disk: while full, output, results and approvals are answered "send again later". */
   disk?: Pick<DiskState, "full" | "report" | "message" | "retryAfterMs">;
+  /** Why an announced image cannot be a real build for the job's device (firmware/image-floor.ts), else null. */
+  implausible?: (deviceId: string, image: FirmwareImage) => string | null;
 }
 
 export class WorkerMessages {
@@ -98,6 +100,14 @@ export class WorkerMessages {
       session.send({ type: "error", code: "too_many_images", message });
       return;
     }
+    // An empty or truncated image is refused whatever the policy: never archived, never flashed.
+    const deviceId = this.o.queue.get(jobId)?.deviceId;
+    const implausible = deviceId ? this.o.implausible?.(deviceId, { ...image, size: bytes.length }) : null;
+    if (implausible) {
+      this.o.queue.appendLog(jobId, null, `\n\x1b[31m[forge] ${implausible}\x1b[0m\n`);
+      session.addFirmware(jobId, fence, image.sha256, Promise.resolve({ image, ok: false, error: implausible }));
+      return;
+    }
     // The digest is checked and the file written off the event loop; the result waits for it.
     const received = this.o.firmware.putAsync(bytes, image.sha256, image.size).then(
       (): ReceivedFirmware => ({ image, ok: true }),
@@ -128,10 +138,20 @@ export class WorkerMessages {
     const versions = msg.esphomeVersions;
     const changed = versions !== undefined && versions.join("\n") !== session.hello.esphomeVersions.join("\n");
     if (versions) session.hello = { ...session.hello, esphomeVersions: versions };
+    const wasLow = this.o.registry.diskLow(session);
+    if (msg.diskFreeBytes !== undefined) session.diskFreeBytes = msg.diskFreeBytes;
+    const lowChanged = this.o.registry.diskLow(session) !== wasLow;
     this.o.registry.touch(session.id);
-    // A worker's ESPHome versions are part of its view: announce a change (e.g. the first probe's answer).
-    if (changed) this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
-    if (before.full || session.strays < before.strays || (session.reportedSlots ?? 0) > (before.slots ?? 0))
+    // A worker's ESPHome versions and low-disk state are part of its view: announce a change.
+    if (changed || lowChanged) this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
+    // More room: a job handed back for want of a slot, fewer strays, more slots, or disk space back.
+    const spaceBack = lowChanged && !this.o.registry.diskLow(session);
+    if (
+      before.full ||
+      session.strays < before.strays ||
+      (session.reportedSlots ?? 0) > (before.slots ?? 0) ||
+      spaceBack
+    )
       this.o.onCapacityChange();
   }
 

@@ -1,7 +1,8 @@
 // Every worker the sidecar knows: the live sessions, and the persisted rows that remember
 // workers across disconnects and restarts (name, the token it belongs to, system info, slot/tag
-// overrides set by the user). Slot accounting follows what the worker itself last said it runs.
-import type { HelloMessage, Worker } from "@esphome-forge/shared";
+// overrides set by the user, why its last connection was refused). Slot accounting follows what the
+// worker itself last said it runs; a worker low on disk gets no jobs.
+import { workerVersionProblem, type HelloMessage, type Worker } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
@@ -27,6 +28,8 @@ interface StoredInfo {
   version: string | null;
   esphomeVersions: string[];
   local: boolean;
+  /** Why its last connection was refused (the version gate); absent once it connects again. */
+  refused?: string;
 }
 
 const APPROVED: EnrolmentView = { enrolment: "approved", role: "builder", keyFingerprint: null, pendingKey: null };
@@ -43,6 +46,8 @@ export class WorkerRegistry {
     private readonly db: Db,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
+    /** Workers reporting less free disk than this get no jobs (settings `workerMinFreeDiskMb`). */
+    private readonly diskFloorBytes: () => number = () => 0,
     /** Where the worker stands with the admin (worker-enrolment.ts); approved when not told. */
     private readonly enrolment: (id: string) => EnrolmentView = () => APPROVED,
   ) {
@@ -103,6 +108,35 @@ export class WorkerRegistry {
     this.db
       .prepare("INSERT INTO workers (id, name, token_id, last_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
       .run(id, name, tokenId, this.clock.now());
+  }
+
+  /**
+   * A worker refused at hello (its version is too old): remembered so the worker list shows it as
+   * outdated with the reason. Slot and tag overrides are kept for when it comes back upgraded.
+   */
+  recordRefused(hello: HelloMessage, tokenId: string, reason: string): void {
+    const info: StoredInfo = {
+      slots: hello.slots,
+      tags: hello.tags,
+      platform: hello.platform,
+      system: hello.system,
+      version: hello.version,
+      esphomeVersions: hello.esphomeVersions,
+      local: false,
+      refused: reason,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO workers (id, name, token_id, info, last_seen_at) VALUES (@id, @name, @token, @info, @now)
+         ON CONFLICT(id) DO UPDATE SET name = @name, token_id = @token, info = @info, last_seen_at = @now`,
+      )
+      .run({ id: hello.workerId, name: hello.name, token: tokenId, info: JSON.stringify(info), now: this.clock.now() });
+  }
+
+  /** True when the worker reported less free disk than the floor: dispatch skips it. */
+  diskLow(session: WorkerSession): boolean {
+    const floor = this.diskFloorBytes();
+    return floor > 0 && session.diskFreeBytes !== null && session.diskFreeBytes < floor;
   }
 
   /** Whether the worker was the sidecar's built-in local worker (as last recorded). */
@@ -227,6 +261,10 @@ export class WorkerRegistry {
       activeJobIds: running.map((j) => j.id),
       connectedAt: iso(session?.connectedAt),
       lastSeenAt: iso(session ? session.lastSeenAt : row.last_seen_at),
+      outdated: !session && info.version != null && workerVersionProblem(info.version) !== null,
+      problem: session ? null : (info.refused ?? null),
+      diskFreeBytes: session?.diskFreeBytes ?? null,
+      diskLow: session ? this.diskLow(session) : false,
     };
   }
 

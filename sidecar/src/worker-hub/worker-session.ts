@@ -32,6 +32,8 @@ export class WorkerSession {
   /** Archived firmware its assignments named (an `upload` fetches it over REST; nothing else may be fetched). */
   private readonly assignedFirmware = new Set<string>();
   closed = false;
+  /** Free bytes in the worker's state folder (hello, then each heartbeat that carries it); null = unknown. */
+  diskFreeBytes: number | null;
 
   constructor(
     readonly socket: WebSocket,
@@ -44,6 +46,7 @@ export class WorkerSession {
     this.connectedAt = now;
     this.lastSeenAt = now;
     this.lastHeartbeatAt = now;
+    this.diskFreeBytes = hello.diskFreeBytes ?? null;
   }
 
   get id(): string {

@@ -21,6 +21,7 @@ import { outcomeOf } from "../trust/policy/job-verdicts.js";
 type Received = {
   image: { name: string; sha256: string; size: number; kind: "ota" | "factory" | "other" };
   ok: boolean;
+  error?: string;
 };
 type Override = Pick<ResultMessage, "outcome" | "phase" | "error">;
 /** An approved build comes with its log line ("build approved in … ms"). */
@@ -117,6 +118,17 @@ export class WorkerTrustGate {
       if (answer.error) notes.push(`\n\x1b[31m[forge] ${answer.error}\x1b[0m\n`);
       return { answer, decision: { ...d, mode, stage: "gate" as const, notes } };
     };
+    // An image refused on receipt (empty, truncated, mismatched) is never flashed, whatever the policy.
+    const refusedImage = received.find((r) => !r.ok);
+    if (refusedImage) {
+      const verdict = blank("unknown", refusedImage.error ?? `firmware ${refusedImage.image.name} was refused`);
+      const error = `upload refused: ${verdict.reason}`;
+      return decided(
+        { allow: false, firmwareSha256: null, verdict, warning: null, error },
+        { verdict, allowed: false },
+        [],
+      );
+    }
     if (!ota || !this.o.firmware.has(ota.sha256)) {
       const verdict = blank("unknown", "the sidecar did not receive the firmware to approve");
       const allow = mode !== "enforce";

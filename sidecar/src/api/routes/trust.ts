@@ -18,9 +18,12 @@ export function trustRoutes(
 ): Router {
   const r = Router();
 
-  r.get("/trust/status", (_req, res) => {
-    const { recheck } = routeQuery<{ recheck?: string }>(res);
-    if (recheck === "true" || !engine.lastAudit) engine.checkConsistency();
+  r.get("/trust/status", async (_req, res) => {
+    const { recheck, full } = routeQuery<{ recheck?: string; full?: string }>(res);
+    if (full === "true") await engine.auditor.full();
+    else if (recheck === "true" || !engine.auditor.last) await engine.auditor.recheck();
+    // A full audit in progress (on demand, or the first start after an upgrade) is waited for, not reported half-done.
+    await engine.auditor.settled();
     res.json(trustStatus(engine, policy()));
   });
 
@@ -126,7 +129,7 @@ function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
     revocationError = (err as Error).message;
   }
   const keys = engine.keys.list();
-  const audit = engine.lastAudit;
+  const audit = engine.auditor.last;
   return {
     policy,
     revocations,
@@ -139,6 +142,8 @@ function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
         treeSize: audit.treeSize,
         checkpointsChecked: audit.checkpointsChecked,
         problems: audit.problems,
+        scope: audit.scope,
+        fromTreeSize: audit.fromTreeSize,
       },
     },
     keys: {

@@ -1,4 +1,8 @@
+// The archive's one deletion pass (FirmwareRetention over a real database and archive): what nothing refers
+// to goes after the grace; whatever something names or needs stays. The policy's own rules (per-device
+// keep, the size cap) are unit-tested in retention-policy.test.ts, and on a real sidecar in test/retention.test.ts.
 import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../db/database.js";
@@ -6,8 +10,8 @@ import { JobQueue } from "../queue/job-queue.js";
 import { DEFAULT_SETTINGS } from "../config/settings-store.js";
 import { ManualClock } from "../util/clock.js";
 import { tempDir } from "../../test-support/queue-fixture.js";
-import { collectFirmware } from "./firmware-gc.js";
 import { FirmwareStore } from "./firmware-store.js";
+import { FirmwareRetention } from "./retention.js";
 
 const GRACE = 60_000;
 
@@ -24,11 +28,22 @@ function archive() {
     store.put(bytes, sha, bytes.length);
     return sha;
   };
-  const collect = () => collectFirmware({ db, store, graceMs: GRACE, inUse: () => inUse, log: () => {} }, clock.now());
+  const retention = new FirmwareRetention({
+    db,
+    firmware: store,
+    queue,
+    deviceIds: () => ["d1", "d2", "d3"],
+    inUse: () => inUse,
+    settings: () => DEFAULT_SETTINGS,
+    unreferencedGraceMs: () => GRACE,
+    clock,
+    log: () => {},
+  });
+  const collect = () => retention.run().map((r) => r.sha256);
   return { db, clock, store, queue, inUse, put, collect };
 }
 
-describe("firmware garbage collection", () => {
+describe("firmware retention: unreferenced images", () => {
   it("deletes an image nothing refers to once the grace has passed, and only then", () => {
     const a = archive();
     const orphan = a.put();
@@ -40,7 +55,7 @@ describe("firmware garbage collection", () => {
     expect(a.db.prepare("SELECT COUNT(*) AS n FROM firmware").get()).toEqual({ n: 0 });
   });
 
-  it("never deletes an image referenced by a job, an attestation, an installed device, a waiting upload or a pending result", () => {
+  it("never deletes an image referenced by a job, an attestation, an installed device, a waiting upload, a pending result or a write", async () => {
     const a = archive();
     const byJob = a.put();
     const { job } = a.queue.enqueue({
@@ -80,8 +95,16 @@ describe("firmware garbage collection", () => {
     const pending = a.put();
     a.inUse.add(pending);
     const orphan = a.put();
+    // An old image whose bytes are being written again while retention runs (its copy was damaged).
+    const bytes = randomBytes(256);
+    const racing = createHash("sha256").update(bytes).digest("hex");
+    a.store.put(bytes, racing, bytes.length);
+    writeFileSync(a.store.path(racing), "damaged");
     a.clock.advance(GRACE * 10);
+    const writing = a.store.putAsync(bytes, racing, bytes.length);
+    expect(a.store.writingNow()).toEqual([racing]);
     expect(a.collect()).toEqual([orphan]);
-    for (const sha of [byJob, byAttestation, installed, toFlash, pending]) expect(a.store.has(sha)).toBe(true);
+    await writing;
+    for (const sha of [byJob, byAttestation, installed, toFlash, pending, racing]) expect(a.store.has(sha)).toBe(true);
   });
 });
