@@ -17,6 +17,7 @@ const TABLES = [
   "job_log_chunks",
   "job_log_seq",
   "jobs",
+  "pairing_codes",
   "schedule_runs",
   "schedules",
   "settings",
@@ -32,6 +33,7 @@ const TABLES = [
   "trust_log_leaves",
   "trust_log_nodes",
   "trust_revocation_lists",
+  "worker_keys",
   "worker_tokens",
   "workers",
 ];
