@@ -37,7 +37,8 @@ const bundle = await signDsse(Buffer.from(listJson), REVOCATION_PAYLOAD_TYPE, ke
 process.stdout.write(JSON.stringify(bundle));
 """
 
-LISTEN_RE = re.compile(r"listening on (http://\S+)")
+LISTEN_RE = re.compile(r"listening on (https?://\S+)")
+FINGERPRINT_RE = re.compile(r"TLS key fingerprint \(sha256\): ([0-9a-f]{64})")
 TOKEN_RE = re.compile(r"Admin token: (\S+)")
 
 # The fleet every test starts with. Stand-in knobs are YAML comments (`# standin: …`).
@@ -132,6 +133,8 @@ class Sidecar:
     token: str
     port: int = 0
     url: str = ""
+    # SHA-256 (SPKI, hex) of the sidecar's TLS key, as it prints it at start.
+    fingerprint: str = ""
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
     extra_args: list[str] = field(default_factory=list)
@@ -200,6 +203,8 @@ class Sidecar:
             if listen and token_line:
                 self.url = listen.group(1)
                 self.port = int(self.url.rsplit(":", 1)[1])
+                if fp := FINGERPRINT_RE.search(text):
+                    self.fingerprint = fp.group(1)
                 return
             if self.proc.poll() is not None:
                 break

@@ -16,12 +16,14 @@ import pytest_socket
 
 from custom_components.esphome_forge.const import (
     CONF_DEFAULT_PRIORITY,
+    CONF_FINGERPRINT,
     CONF_REPAIR_GRACE_MINUTES,
     CONF_TOKEN,
     CONF_URL,
     CONF_VALIDATE_TIMEOUT,
     DOMAIN,
 )
+from custom_components.esphome_forge.tls_pin import format_fingerprint
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -163,8 +165,10 @@ async def test_zeroconf_discovery(hass: HomeAssistant, lan_sidecar: Sidecar) -> 
         "api": "1",
         "version": info.properties["version"],
         "path": "/api/v1",
+        "fp": lan_sidecar.fingerprint,
     }
-    url = f"http://{info.host}:{lan_sidecar.port}"
+    # The fingerprint in TXT: https to the advertised address, pinned to that key.
+    url = f"https://{info.host}:{lan_sidecar.port}"
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=info
     )
@@ -173,6 +177,7 @@ async def test_zeroconf_discovery(hass: HomeAssistant, lan_sidecar: Sidecar) -> 
     assert result["description_placeholders"] == {
         "url": url,
         "version": info.properties["version"],
+        "fingerprint": format_fingerprint(lan_sidecar.fingerprint),
     }
 
     result = await hass.config_entries.flow.async_configure(
@@ -183,7 +188,11 @@ async def test_zeroconf_discovery(hass: HomeAssistant, lan_sidecar: Sidecar) -> 
         result["flow_id"], {CONF_TOKEN: lan_sidecar.token}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {CONF_URL: url, CONF_TOKEN: lan_sidecar.token}
+    assert result["data"] == {
+        CONF_URL: url,
+        CONF_TOKEN: lan_sidecar.token,
+        CONF_FINGERPRINT: lan_sidecar.fingerprint,
+    }
     assert result["result"].unique_id == lan_sidecar.instance_id
     await hass.async_block_till_done()
 

@@ -252,6 +252,9 @@ def test_exception_and_issue_translations() -> None:
         "trust_log_inconsistent",
         "revocation_list_expired",
         "revocation_list_invalid",
+        "worker_pending",
+        "worker_key_rotation",
+        "insecure_transport",
         # The sidecar's alert kinds (ALERT_KINDS in shared/src/notifications.ts), raised by fleet_events.py.
         "worker_offline",
         "builds_failing",
@@ -269,7 +272,15 @@ def test_config_flow_translations() -> None:
     """Steps, errors and abort reasons used by the flows are translated."""
     source = (INTEGRATION / "config_flow.py").read_text()
     steps = set(re.findall(r'step_id="(\w+)"', source))
-    assert steps == {"user", "zeroconf_confirm", "reauth_confirm", "reconfigure", "init"}
+    assert steps == {
+        "user",
+        "tls_confirm",
+        "zeroconf_confirm",
+        "reauth_confirm",
+        "reauth_new_key",
+        "reconfigure",
+        "init",
+    }
     for step in steps - {"init"}:
         config_step = EN["config"]["step"][step]
         assert config_step["title"]

@@ -17,7 +17,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ForgeAuthError, ForgeClient, ForgeError, ForgeIncompatibleError
-from .const import CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
+from .const import CONF_FINGERPRINT, CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
 from .coordinator import ForgeCoordinator
 from .entity import esphome_device_of, hub_device_info, parse_unique_id
 from .entry_data import ForgeConfigEntry, ForgeRuntimeData
@@ -30,6 +30,7 @@ from .services import async_setup_services
 from .trust_status import TrustStatusWatcher
 from .websocket import async_setup_websocket
 from .websocket_schedules import async_setup_schedule_websocket
+from .worker_enrolment import update_transport_issue, update_worker_issues
 from .workspace_issue import issue_id as workspace_issue_id
 
 PLATFORMS: list[Platform] = [
@@ -76,7 +77,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> b
 async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> bool:
     """Connect to the sidecar, wait for its first snapshot, then add the entities."""
     client = ForgeClient(
-        async_get_clientsession(hass), entry.data[CONF_URL], entry.data[CONF_TOKEN]
+        async_get_clientsession(hass),
+        entry.data[CONF_URL],
+        entry.data[CONF_TOKEN],
+        entry.data.get(CONF_FINGERPRINT),
     )
     placeholders = {"url": client.url}
     try:
@@ -119,6 +123,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> boo
     # The hub device first: node and worker devices name it as their `via_device`.
     dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **hub_device_info(entry))
     entry.async_on_unload(coordinator.async_add_listener(lambda: _remove_stale(hass, entry)))
+    # Workers waiting for the admin: one repairs issue each, approved from its fix flow.
+    update_transport_issue(hass, entry, info)
+    update_worker_issues(hass, entry, coordinator.data.workers)
+    entry.async_on_unload(
+        coordinator.async_add_listener(
+            lambda: update_worker_issues(hass, entry, coordinator.data.workers)
+        )
+    )
     links = {node_id: _link_key(hass, node) for node_id, node in coordinator.data.devices.items()}
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: _relink_on_new_mac(hass, entry, links))

@@ -16,6 +16,7 @@ from yarl import URL
 
 from .const import API_PREFIX, PRODUCT_NAME, REQUEST_TIMEOUT, SUPPORTED_API_VERSION
 from .models import Device, Job, Worker
+from .tls_pin import KeyMismatchError, PinnedKey
 
 
 class ForgeError(Exception):
@@ -28,6 +29,15 @@ class ForgeConnectionError(ForgeError):
 
 class ForgeAuthError(ForgeError):
     """The sidecar rejected the admin token (HTTP 401 or WebSocket close 4003)."""
+
+
+class ForgeKeyChangedError(ForgeAuthError):
+    """The sidecar presented another TLS key than the pinned one: never accepted silently (reauth)."""
+
+    def __init__(self, presented: str) -> None:
+        """`presented`: the new key's fingerprint, for the user to compare."""
+        super().__init__(f"the sidecar presented another TLS key (sha256 {presented})")
+        self.presented = presented
 
 
 class ForgeIncompatibleError(ForgeError):
@@ -73,11 +83,19 @@ def check_compatible(info: dict[str, Any]) -> None:
 class ForgeClient:
     """REST calls to one sidecar."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, token: str) -> None:
-        """Use HA's shared aiohttp session (inject-websession)."""
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        token: str,
+        fingerprint: str | None = None,
+    ) -> None:
+        """Use HA's shared aiohttp session (inject-websession); pin the TLS key when given."""
         self.session = session
         self.url = normalize_url(url)
         self.token = token
+        # A pinned key (the sidecar's self-signed one), else normal CA verification for https.
+        self.ssl: PinnedKey | bool = PinnedKey(fingerprint) if fingerprint else True
 
     @property
     def headers(self) -> dict[str, str]:
@@ -111,6 +129,7 @@ class ForgeClient:
                     json=json,
                     params=params,
                     headers={**(self.headers if auth else {}), **(headers or {})},
+                    ssl=self.ssl,
                 )
                 async with resp:
                     if resp.status == 401:
@@ -128,6 +147,8 @@ class ForgeClient:
                     return await resp.json()
         except TimeoutError as err:
             raise ForgeConnectionError(f"timed out talking to {self.url}") from err
+        except KeyMismatchError as err:
+            raise ForgeKeyChangedError(err.presented) from err
         except aiohttp.ClientError as err:
             raise ForgeConnectionError(f"cannot reach {self.url}: {err}") from err
 

@@ -19,9 +19,14 @@ ZEROCONF_TXT_ID: Final = "id"  # the sidecar's instance id: the entry's unique i
 ZEROCONF_TXT_API: Final = "api"  # REST API version, as a string
 ZEROCONF_TXT_VERSION: Final = "version"  # sidecar version
 ZEROCONF_TXT_PATH: Final = "path"  # where the REST API lives on that host and port
+ZEROCONF_TXT_FP: Final = (
+    "fp"  # SHA-256 (SPKI, hex) of the sidecar's self-signed TLS key: https, pinned
+)
 
 CONF_URL: Final = "url"
 CONF_TOKEN: Final = "token"  # noqa: S105 (the config key, not a secret)
+# The sidecar's TLS key fingerprint the entry pins (absent: plain http on loopback, or a CA-issued certificate).
+CONF_FINGERPRINT: Final = "fingerprint"
 
 # Options.
 CONF_REPAIR_GRACE_MINUTES: Final = "repair_grace_minutes"

@@ -18,8 +18,9 @@ import aiohttp
 
 from homeassistant.core import HomeAssistant
 
-from .api import ForgeAuthError, ForgeClient, ForgeError
+from .api import ForgeAuthError, ForgeClient, ForgeError, ForgeKeyChangedError
 from .const import BACKOFF_INITIAL, BACKOFF_MAX, DOMAIN, LOGGER, WS_HEARTBEAT
+from .tls_pin import KeyMismatchError
 
 if TYPE_CHECKING:
     from .entry_data import ForgeConfigEntry
@@ -140,9 +141,12 @@ class ForgeEventStream:
             ws = await self.client.session.ws_connect(
                 self.client.events_url,
                 headers=self.client.headers,
+                ssl=self.client.ssl,
                 heartbeat=WS_HEARTBEAT,
                 max_msg_size=WS_MAX_MESSAGE,
             )
+        except KeyMismatchError as err:
+            raise ForgeKeyChangedError(err.presented) from err
         except aiohttp.WSServerHandshakeError as err:
             if err.status == 401:
                 raise ForgeAuthError(str(err)) from err

@@ -118,6 +118,11 @@ class Worker(TypedDict):
     name: str
     online: bool
     local: bool
+    # pending (waits for an admin), approved, rejected or revoked; role: builder (flasher comes later).
+    enrolment: str
+    role: str
+    keyFingerprint: str | None
+    pendingKey: dict[str, Any] | None
     slots: int
     busySlots: int
     tags: list[str]

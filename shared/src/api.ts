@@ -12,7 +12,10 @@ import {
   Settings,
   Tag,
   TrustPolicy,
+  KeyFingerprint,
   Worker,
+  WorkerEnrolment,
+  WorkerId,
   WorkerToken,
 } from "./domain.js";
 import { EsphomeRelease } from "./notifications.js";
@@ -31,6 +34,8 @@ export const ErrorCode = z.enum([
   "payload_too_large",
   "unsupported_media_type",
   "too_many_requests",
+  /** HTTP 426: plain HTTP from another machine; use https:// (and pin the sidecar's key). */
+  "tls_required",
   /** HTTP 502: something the sidecar asked on your behalf (pip's package index) did not answer. */
   "bad_gateway",
   /** HTTP 507: the data folder's disk is full; nothing was written. Retry once space is free. */
@@ -52,7 +57,11 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
  *   until space returns, which the sidecar notices by itself.
  */
 export const HealthProblem = z.object({
-  code: z.enum(["disk_full"]),
+  /**
+   * - `insecure_transport`: started with `--insecure-transport`: workers and clients beyond this machine may
+   *   talk plain HTTP, so worker tokens and every secret a build needs can cross the network in the clear.
+   */
+  code: z.enum(["disk_full", "insecure_transport"]),
   message: z.string(),
   /** When the condition began (ISO time). */
   since: z.string(),
@@ -175,6 +184,62 @@ export const WorkerPatch = z
   });
 
 export const WorkerTokenList = z.object({ tokens: z.array(WorkerToken) });
+
+/** A pairing code's text: `<id>_<secret>` (12 hex, 22 base64url), as it appears in a join link. */
+export const PairingCode = z.string().regex(/^[0-9a-f]{12}_[A-Za-z0-9_-]{22}$/, "expected a pairing code");
+/** POST /workers/pairing: a one-time code for `esphome-forge worker join`. */
+export const PairingRequest = z
+  .object({
+    /** The host name or address workers reach this sidecar at (default: guessed from how it listens). */
+    host: z.string().min(1).max(253).optional(),
+  })
+  .strict();
+export const PairingResponse = z.object({
+  code: PairingCode,
+  expiresAt: z.string(),
+  /** `forge://HOST:PORT/#CODE@FINGERPRINT` (no `@…` when the sidecar has no key of its own to pin). */
+  link: z.string(),
+  /** The one command to run on the worker machine, and the same as a container. */
+  command: z.string(),
+  containerCommand: z.string(),
+  /** The sidecar's TLS key fingerprint the link pins (null: plain, `--insecure-transport`). */
+  fingerprint: KeyFingerprint.nullable(),
+});
+export type PairingRequest = z.infer<typeof PairingRequest>;
+export type PairingResponse = z.infer<typeof PairingResponse>;
+/** POST /worker/join (authenticated by the pairing code, over the TLS session the proof is bound to). */
+export const JoinRequest = z
+  .object({
+    code: PairingCode,
+    workerId: WorkerId,
+    name: z.string().min(1).max(128),
+    /** The worker's new P-256 key (SPKI PEM) and its signature over `joinProofText(codeId, workerId, channel)`. */
+    publicKey: z.string().max(4096),
+    proof: z.string().max(512),
+  })
+  .strict();
+export const JoinResponse = z.object({
+  workerId: WorkerId,
+  /** The worker's credential: a token bound to this worker id and key (kept 0600 in its state folder). */
+  token: z.string(),
+  enrolment: WorkerEnrolment,
+  keyFingerprint: KeyFingerprint,
+});
+export type JoinResponse = z.infer<typeof JoinResponse>;
+export type JoinRequest = z.infer<typeof JoinRequest>;
+/** POST /workers/:id/approve: the fingerprint the admin compared (refused when it is not the pending key's). */
+export const ApproveWorkerRequest = z.object({ fingerprint: KeyFingerprint.optional() }).strict();
+export const RevokeWorkerRequest = z.object({ reason: z.string().min(1).max(1024) }).strict();
+/** The sidecar's own TLS certificate (GET /tls, POST /tls/rotate). */
+export const TlsInfo = z.object({
+  /** `self-signed`: its own key, pinned by fingerprint; `provided`: --tls-cert/--tls-key, CA-verified. */
+  mode: z.enum(["self-signed", "provided"]),
+  fingerprint: KeyFingerprint,
+  notAfter: z.string(),
+  /** Plain HTTP is accepted from other machines too (`--insecure-transport`). */
+  insecureTransport: z.boolean(),
+});
+export type TlsInfo = z.infer<typeof TlsInfo>;
 export const CreateWorkerTokenRequest = z.object({ name: z.string().min(1).max(128) }).strict();
 export const CreateWorkerTokenResponse = z.object({
   token: WorkerToken,

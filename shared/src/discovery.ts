@@ -13,6 +13,9 @@ export const ZEROCONF_PROTOCOL = "tcp";
  * - `api`: REST API version (`HealthResponse.apiVersion`)
  * - `version`: sidecar version
  * - `path`: where the REST API lives on that host and port (`/api/v1`)
+ * - `fp`: the SHA-256 fingerprint (hex, of the SPKI) of the sidecar's self-signed TLS key: speak https and pin
+ *   it. Absent when the sidecar serves a user's own certificate (verify it with CAs). mDNS is not authenticated:
+ *   a client shows it for the user to compare rather than trusting it blindly.
  */
 export const ZeroconfTxt = z
   .object({
@@ -20,12 +23,27 @@ export const ZeroconfTxt = z
     api: z.string().regex(/^\d+$/),
     version: z.string().min(1),
     path: z.string().startsWith("/"),
+    fp: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
   })
   .strict();
 export type ZeroconfTxt = z.infer<typeof ZeroconfTxt>;
 
-export function zeroconfTxt(o: { instanceId: string; apiVersion: number; version: string }): ZeroconfTxt {
-  return ZeroconfTxt.parse({ id: o.instanceId, api: String(o.apiVersion), version: o.version, path: API_PREFIX });
+export function zeroconfTxt(o: {
+  instanceId: string;
+  apiVersion: number;
+  version: string;
+  fingerprint?: string | null;
+}): ZeroconfTxt {
+  return ZeroconfTxt.parse({
+    id: o.instanceId,
+    api: String(o.apiVersion),
+    version: o.version,
+    path: API_PREFIX,
+    ...(o.fingerprint ? { fp: o.fingerprint } : {}),
+  });
 }
 
 /** The advertised instance name: unique per installation, so several sidecars on one host never collide. */

@@ -326,11 +326,33 @@ export const WorkerSystem = z.object({
 });
 export type WorkerSystem = z.infer<typeof WorkerSystem>;
 
+/**
+ * Where a worker stands with the admin (see README "Security"): `pending` waits for a decision and gets no
+ * job and no secret; `approved` builds; `rejected` was turned down (its key may not come back); `revoked`
+ * lost its credential and key for good.
+ */
+export const WORKER_ENROLMENTS = ["pending", "approved", "rejected", "revoked"] as const;
+export const WorkerEnrolment = z.enum(WORKER_ENROLMENTS);
+export type WorkerEnrolment = z.infer<typeof WorkerEnrolment>;
+/** What a worker may do. Today every worker builds; a `flasher` role (flashes approved images, never builds) comes later. */
+export const WorkerRole = z.enum(["builder"]);
+export type WorkerRole = z.infer<typeof WorkerRole>;
+/** SHA-256 of a public key's SPKI DER, lowercase hex: what people compare (worker keys, the sidecar's TLS key). */
+export const KeyFingerprint = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 fingerprint (64 hex characters)");
+
 export const Worker = z.object({
   id: z.string(),
   name: z.string(),
   online: z.boolean(),
   local: z.boolean(),
+  enrolment: WorkerEnrolment,
+  role: WorkerRole,
+  /** The fingerprint of the key the worker signs with (approved), or of the key it asks to enrol (pending). */
+  keyFingerprint: KeyFingerprint.nullable(),
+  /** A key waiting for the admin: a new worker's first key, or a new key under a known worker (rotation). */
+  pendingKey: z
+    .object({ fingerprint: KeyFingerprint, kind: z.enum(["enrol", "rotate"]), requestedAt: z.string() })
+    .nullable(),
   slots: z.number().int().nonnegative(),
   busySlots: z.number().int().nonnegative(),
   /**
@@ -363,6 +385,8 @@ export const WorkerToken = z.object({
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
+  /** A credential from `worker join` belongs to one worker id (and its key) from the start. */
+  workerId: z.string().nullable().optional(),
 });
 export type WorkerToken = z.infer<typeof WorkerToken>;
 
@@ -419,6 +443,11 @@ export const Settings = z.object({
   presenceOfflineAfterSec: z.number().int().min(5).max(86_400),
   /** Content trust for OTA: `enforce` blocks firmware that is not verified, `warn` flashes and logs, `off`. */
   trustPolicy: z.enum(["enforce", "warn", "off"]),
+  /**
+   * New workers and new worker keys are approved without an admin decision (first setup only; every
+   * automatic approval is logged). Off by default: a new worker waits as `pending`.
+   */
+  autoApproveWorkers: z.boolean(),
   /** Below this much free space on the sidecar's data folder new builds are refused with the reason (0 = off). */
   buildMinFreeDiskMb: z.number().int().min(0).max(1_048_576),
   /** Workers reporting less free space than this (MiB) in their state folder get no jobs (0 = off). */

@@ -22,8 +22,11 @@ import {
  * for jobs the worker does not hold; heartbeats carry the worker's slot count; every list is bounded; log
  * chunks carry sequence numbers and are acknowledged (`log_ack`); `ack`, `approval` and `log_ack` can say
  * "later" (`retryAfterMs`).
+ * 3: the key proof is bound to the TLS session (`challenge.binding`, `helloProofText` v2); a worker waiting
+ * for the admin's decision is told so (`pending`); key rotation (`hello.nextKey`, `welcome.trust.keyHint`);
+ * the sidecar announces its next TLS key before it rotates (`server_key`).
  */
-export const WORKER_PROTOCOL_VERSION = 2;
+export const WORKER_PROTOCOL_VERSION = 3;
 
 /**
  * Largest text message either side sends (a log chunk of 1 Mi characters, JSON-escaped, fits). Checked on
@@ -44,6 +47,8 @@ export const WorkerCloseCode = {
   shuttingDown: 4010,
   /** No heartbeat for a whole lease: the sidecar counts the worker as lost (its jobs go elsewhere). */
   unresponsive: 4011,
+  /** The admin approved the worker's next key: reconnect now and sign with it. */
+  keyRotated: 4012,
 } as const;
 
 /**
@@ -59,9 +64,28 @@ const JobRef = { jobId: z.number().int().positive(), fence: Fence };
 const JobRefList = z.array(z.object(JobRef)).max(MAX_HELD_JOBS);
 const VersionList = z.array(z.string().max(64)).max(64);
 
-/** The text (signed as UTF-8) by which a worker proves, at each connection, that it holds its key (see `challenge`). */
-export function helloProofText(workerId: string, nonce: string): string {
-  return `esphome-forge worker hello proof v1\n${workerId}\n${nonce}`;
+/**
+ * What a key proof is bound to: `tls-exporter` — keying material exported from this very TLS session
+ * (RFC 5705/8446, label `TLS_PROOF_LABEL`), so a proof made on one connection is worthless on another (a
+ * relayed handshake, a stolen token); `none` — a plain connection (loopback, or `--insecure-transport`).
+ */
+export const ProofBinding = z.enum(["tls-exporter", "none"]);
+export type ProofBinding = z.infer<typeof ProofBinding>;
+export const TLS_PROOF_LABEL = "EXPORTER-esphome-forge-key-proof";
+export const TLS_PROOF_BYTES = 32;
+
+/**
+ * The text (signed as UTF-8) by which a worker proves, at each connection, that it holds its key (see
+ * `challenge`). `channel` is the TLS session's exported keying material (base64url), or `none` on a plain
+ * connection.
+ */
+export function helloProofText(workerId: string, nonce: string, channel: string): string {
+  return `esphome-forge worker hello proof v2\n${workerId}\n${nonce}\n${channel}`;
+}
+
+/** The text a joining worker signs with its new key: the pairing code's id, its worker id, the TLS channel. */
+export function joinProofText(codeId: string, workerId: string, channel: string): string {
+  return `esphome-forge worker join proof v1\n${codeId}\n${workerId}\n${channel}`;
 }
 
 // ---- worker → sidecar -------------------------------------------------------------------------
@@ -87,16 +111,24 @@ export const HelloMessage = z.object({
    * Enrolled for the worker id on first use; afterwards every hello must prove it (`challenge` → `proof`).
    */
   signingKey: z.string({ error: "every worker announces its P-256 signing key (SPKI PEM)" }).max(4096),
+  /**
+   * A key the worker wants to move to (`esphome-forge worker rotate-key`), with its own proof over the same
+   * challenge (sent in `proof.nextSignature`). It waits for the admin; once approved, `welcome.trust.keyHint`
+   * names it and the worker signs with it from then on. The worker id and its history stay.
+   */
+  nextKey: z.string().max(4096).optional(),
   /** Free bytes in the worker's state folder (builds, caches); dispatch skips a worker low on space. */
   diskFreeBytes: z.number().int().nonnegative().optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
-/** The answer to `challenge`: the worker's signature over `helloProofText(workerId, nonce)`. */
+/** The answer to `challenge`: the worker's signature over `helloProofText(workerId, nonce, channel)`. */
 export const ProofMessage = z.object({
   type: z.literal("proof"),
   /** ECDSA P-256 / SHA-256, DER, base64. */
   signature: z.string().max(512),
+  /** The same text signed with `hello.nextKey`, when the hello announced one. */
+  nextSignature: z.string().max(512).optional(),
 });
 
 export const HeartbeatMessage = z.object({
@@ -209,13 +241,49 @@ export const WelcomeMessage = z.object({
   /** …and stop these (the sidecar gave them to someone else or they were cancelled). */
   abandonJobs: z.array(z.object(JobRef)),
   /** Content trust: when present, the worker asks for an `approval` before every compile_upload flash. */
-  trust: z.object({ gate: z.boolean(), sidecarKey: z.string(), keyEnrolled: z.boolean() }).optional(),
+  trust: z
+    .object({
+      gate: z.boolean(),
+      sidecarKey: z.string(),
+      keyEnrolled: z.boolean(),
+      /** The hint of the worker's key the sidecar holds it to (the next key once its rotation is approved). */
+      keyHint: z.string().optional(),
+      /** Where the key in `hello.nextKey` stands. */
+      nextKey: z.enum(["pending", "rejected"]).optional(),
+    })
+    .optional(),
 });
 
-/** After hello: the worker proves it holds the key it announced by signing this nonce (answer: `proof`). */
+/**
+ * After hello: the worker proves it holds the key it announced by signing `helloProofText(workerId, nonce,
+ * channel)` (answer: `proof`). `binding` says what `channel` is; a worker that pinned the sidecar's key
+ * refuses anything but `tls-exporter`.
+ */
 export const ChallengeMessage = z.object({
   type: z.literal("challenge"),
   nonce: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/),
+  binding: ProofBinding,
+});
+
+/**
+ * The worker proved its key, but the admin has not decided yet (a new worker, or a new key under a known
+ * one). The socket stays open and carries nothing else until the decision: approval → `welcome`,
+ * rejection → close 4003 with the reason.
+ */
+export const PendingMessage = z.object({
+  type: z.literal("pending"),
+  /** The fingerprint the admin compares: SHA-256 of the key's SPKI, hex. */
+  fingerprint: z.string(),
+  message: z.string(),
+});
+
+/**
+ * The sidecar is about to replace its TLS key (`esphome-forge tls rotate`): a connected worker adds this
+ * fingerprint to its pins before the switch, so it reconnects without being paired again.
+ */
+export const ServerKeyMessage = z.object({
+  type: z.literal("server_key"),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
 export const ConfigFile = z.object({
@@ -331,6 +399,8 @@ export const SidecarToWorker = z.discriminatedUnion("type", [
   ApprovalMessage,
   WelcomeMessage,
   ChallengeMessage,
+  PendingMessage,
+  ServerKeyMessage,
   AssignMessage,
   CancelMessage,
   AbandonMessage,

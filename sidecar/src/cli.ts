@@ -24,6 +24,13 @@ Usage:
       --allowed-origins L   browser origins besides the sidecar's own that may open the events socket, e.g.
                             https://forge.example.com behind a reverse proxy ($FORGE_ALLOWED_ORIGINS)
       --request-timeout-ms N  a request's headers and body must arrive within N ms (default 30000)
+      --insecure-transport  accept plain HTTP from other machines too (default: TLS with the sidecar's own
+                            key for everyone but this machine; worker tokens and build secrets would cross
+                            the network in the clear, so the dashboard and Home Assistant warn about it)
+      --tls-cert FILE --tls-key FILE  serve your own certificate (PEM; e.g. one a CA issued for a public
+                            name) instead of the self-signed one; clients then verify it with their CAs
+      --auto-approve-workers  approve new workers and new worker keys without an admin (first setup only;
+                            each approval is logged); the setting autoApproveWorkers
       --local-slots N       slots of the built-in local worker (0 = off)
       --local-worker-user U who its builds run as when the sidecar runs as root: auto (default: the
                             system user esphome-forge-build, created when missing), none (root), or
@@ -44,7 +51,11 @@ Usage:
       --accept-database     start although forge.db is blank or older than the state anchor
                             (<data-dir>/state/anchor.json); flashes the anchor recorded are never re-run
       Free space below $FORGE_DISK_RESERVE_MB (default 64) MiB counts as a full disk.
-  esphome-forge worker --server URL --token TOKEN [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]
+  esphome-forge worker pair [--host NAME]   a one-time pairing code and the command that joins a worker
+  esphome-forge worker join LINK [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]   (on the worker)
+  esphome-forge worker [--state-dir DIR]    start a joined worker (see \`worker --help\`)
+  esphome-forge workers list|approve ID|reject ID|revoke ID --reason TEXT   enrolment decisions
+  esphome-forge tls show [--data-dir DIR] | rotate    the sidecar's TLS key fingerprint; a new key
   esphome-forge token create NAME | list | revoke ID   [--data-dir DIR]
   esphome-forge verify FIRMWARE --bundle FILE [--proof FILE] [--trusted-root FILE] [--key FILE] [--json]
                             offline check: exit 0 verified, 1 not verified, 2 error (see --help there)
@@ -71,6 +82,10 @@ async function serve(argv: string[]): Promise<number> {
       "allowed-hosts": { type: "string" },
       "allowed-origins": { type: "string" },
       "request-timeout-ms": { type: "string" },
+      "insecure-transport": { type: "boolean", default: false },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "auto-approve-workers": { type: "boolean", default: false },
       "local-slots": { type: "string" },
       "local-worker-user": { type: "string" },
       "local-worker-state-dir": { type: "string" },
@@ -102,6 +117,7 @@ async function serve(argv: string[]): Promise<number> {
   const overrides = SettingsPatch.safeParse({
     ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
     ...(values["lease-ms"] !== undefined ? { leaseMs: Number(values["lease-ms"]) } : {}),
+    ...(values["auto-approve-workers"] ? { autoApproveWorkers: true } : {}),
     // Like FORGE_DISK_RESERVE_MB, for small data folders: wins over the stored setting for this run.
     ...(process.env.FORGE_BUILD_MIN_FREE_DISK_MB
       ? { buildMinFreeDiskMb: Number(process.env.FORGE_BUILD_MIN_FREE_DISK_MB) }
@@ -126,6 +142,9 @@ async function serve(argv: string[]): Promise<number> {
     allowedHosts: list(values["allowed-hosts"] ?? process.env.FORGE_ALLOWED_HOSTS),
     allowedOrigins: list(values["allowed-origins"] ?? process.env.FORGE_ALLOWED_ORIGINS),
     requestTimeoutMs,
+    insecureTransport: values["insecure-transport"],
+    tlsCertFile: values["tls-cert"] ? resolve(values["tls-cert"]) : null,
+    tlsKeyFile: values["tls-key"] ? resolve(values["tls-key"]) : null,
     overrides: overrides.data,
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
@@ -157,6 +176,7 @@ async function serve(argv: string[]): Promise<number> {
     if (admin.source === "--admin-token")
       console.error("warning: --admin-token is visible to every user in the process list; prefer --admin-token-file");
   }
+  console.log(`TLS key fingerprint (sha256): ${sidecar.transport.tls.fingerprint}`);
   console.log(`Forge for ESPHome sidecar listening on ${sidecar.url}`);
   await new Promise<void>((resolveStop) => {
     const stop = () => void sidecar.stop().then(resolveStop);
@@ -220,8 +240,20 @@ async function main(argv: string[]): Promise<number> {
     case "serve":
       return serve(rest);
     case "worker": {
+      if (rest[0] === "pair") {
+        const { pairCommand } = await import("./worker-hub/workers-cli.js");
+        return pairCommand(rest.slice(1));
+      }
       const { workerCommand } = await import("./build-worker/worker-cli.js");
       return workerCommand(rest);
+    }
+    case "workers": {
+      const { workersCommand } = await import("./worker-hub/workers-cli.js");
+      return workersCommand(rest);
+    }
+    case "tls": {
+      const { tlsCommand } = await import("./edge/tls-cli.js");
+      return tlsCommand(rest);
     }
     case "token":
       return token(rest);
@@ -255,7 +287,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;
-    if (process.argv[2] !== "serve" && process.argv[2] !== "worker") process.exit(code);
+    // `serve` and a running worker end by themselves (signals); everything else is done now.
+    const runs =
+      process.argv[2] === "serve" ||
+      (process.argv[2] === "worker" && !["pair", "rotate-key"].includes(process.argv[3] ?? ""));
+    if (!runs) process.exit(code);
   },
   (err: unknown) => {
     if (err instanceof UsageError || (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {

@@ -1,11 +1,12 @@
 // Composition root: `Sidecar.start` runs the start-up steps in order (startup/: open the state, the
 // config folder, trust, device views, workers, events, fleet operations, the network side, the local
 // worker, timers); each step receives what the earlier ones made. `stop` closes it all in reverse.
-import type { Server } from "node:http";
 import type { ResolvedAdminToken } from "./config/admin-token.js";
 import type { Db } from "./db/database.js";
 import type { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
 import type { DiskState } from "./durability/disk-state.js";
+import type { EdgeServer } from "./edge/http-server.js";
+import type { SidecarTransport } from "./edge/transport.js";
 import type { StateAnchor } from "./durability/state-anchor.js";
 import type { EventsServer } from "./events/events-server.js";
 import type { FleetOps } from "./fleet/fleet-ops.js";
@@ -31,7 +32,9 @@ export class Sidecar {
   private constructor(
     readonly url: string,
     readonly admin: ResolvedAdminToken,
-    private readonly server: Server,
+    /** TLS key fingerprint, certificate mode, the built-in worker's address. */
+    readonly transport: SidecarTransport,
+    private readonly server: EdgeServer,
     private readonly db: Db,
     private readonly parts: {
       inventory: Inventory;
@@ -67,7 +70,7 @@ export class Sidecar {
     probeDefaultVersion(s);
     const { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace } = s;
     const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace };
-    const sidecar = new Sidecar(s.url, s.admin, s.server, s.db, parts);
+    const sidecar = new Sidecar(s.url, s.admin, s.transport, s.server, s.db, parts);
     sidecar.zeroconf = advertise(s);
     sidecar.timers.push(...startTimers(s));
     return sidecar;
@@ -85,9 +88,7 @@ export class Sidecar {
     this.parts.events.close();
     await this.parts.workspace?.stop();
     await this.parts.inventory.stop();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+    await this.server.close();
     this.parts.disk.stop();
     await this.parts.anchor.stop();
     this.db.close();

@@ -238,7 +238,7 @@ export class FakeSidecar {
     // Like the real sidecar: the worker proves its key before it is welcomed.
     const nonce = randomBytes(32).toString("base64url");
     this.challenged.set(conn, { hello, nonce });
-    ws.send(JSON.stringify(SidecarToWorker.parse({ type: "challenge", nonce })));
+    ws.send(JSON.stringify(SidecarToWorker.parse({ type: "challenge", nonce, binding: "none" })));
   }
 
   private onProof(ws: WebSocket, conn: number, signature: string): void {
@@ -249,7 +249,7 @@ export class FakeSidecar {
       return;
     }
     const { hello, nonce } = c;
-    const text = Buffer.from(helloProofText(hello.workerId, nonce), "utf8");
+    const text = Buffer.from(helloProofText(hello.workerId, nonce, "none"), "utf8");
     if (!verify("sha256", text, createPublicKey(hello.signingKey), Buffer.from(signature, "base64")))
       this.violations.push("the worker's proof does not verify against the key in its hello");
     const version = this.opts.protocolVersion ?? WORKER_PROTOCOL_VERSION;

@@ -17,6 +17,8 @@ import {
   type WorkerToSidecar,
 } from "@esphome-forge/shared";
 import { signBytes, type SigningKey } from "../src/trust/keys/keys.js";
+import { connectionFor, type ServerTrust } from "../src/build-worker/server-tls.js";
+import { tlsChannel } from "../src/util/tls-channel.js";
 import { signStatement } from "../src/trust/keys/sign.js";
 import { buildProvenanceStatement } from "../src/trust/attest/statements.js";
 
@@ -32,6 +34,13 @@ export interface FakeWorkerOptions {
   tags?: string[];
   /** Send `started` for each assignment, as a real worker does (default true). */
   autoStart?: boolean;
+  /** How it trusts the sidecar (default plain, for http:// URLs): `pin` with the sidecar's fingerprint over https. */
+  trust?: ServerTrust;
+  /**
+   * Signs the challenge for another channel than its own (a relayed proof: what a worker on another TLS
+   * session would have signed). Default: its own connection's channel, as a real worker does.
+   */
+  signChannel?: (own: string) => string;
   /** The version announced at hello (default "fake", which the version gate cannot compare and lets in). */
   version?: string;
 }
@@ -60,10 +69,15 @@ export class FakeWorker {
     return createHash("sha256").update(bytes).digest("hex");
   }
 
+  /** This connection's TLS channel binding (`none` when plain). */
+  channel = "none";
+
   constructor(private readonly o: FakeWorkerOptions) {
     this.ws = new WebSocket(`${o.url.replace(/^http/, "ws")}/api/v1/worker`, {
       headers: { authorization: `Bearer ${o.token}` },
+      createConnection: connectionFor(o.trust ?? { kind: "plain" }) as never,
     });
+    this.ws.on("upgrade", (res) => (this.channel = tlsChannel(res.socket)));
     this.closed = new Promise((resolve) =>
       this.ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
     );
@@ -75,7 +89,9 @@ export class FakeWorker {
         this.received.push(m);
         if (m.type === "challenge") {
           // Proves the key it holds (enrolKey), whatever key its hello announced.
-          const proof = signBytes(this.o.enrolKey, Buffer.from(helloProofText(this.o.workerId, m.nonce), "utf8"));
+          const channel = this.o.signChannel ? this.o.signChannel(this.channel) : this.channel;
+          const text = helloProofText(this.o.workerId, m.nonce, channel);
+          const proof = signBytes(this.o.enrolKey, Buffer.from(text, "utf8"));
           this.send({ type: "proof", signature: proof.toString("base64") });
         } else if (m.type === "welcome") {
           this.heartbeat = setInterval(

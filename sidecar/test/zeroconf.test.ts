@@ -26,10 +26,16 @@ async function start(args: string[], env: NodeJS.ProcessEnv): Promise<SidecarPro
 describe.skipIf(!hasLan)(
   "zeroconf (skipped: no non-loopback IPv4 interface, and mDNS needs a multicast-capable one)",
   () => {
-    it("advertises _esphome-forge._tcp with id, api, version and path, found by an mDNS browse; goodbye on stop", async () => {
+    it("advertises _esphome-forge._tcp with id, api, version, path and the TLS key fingerprint, found by an mDNS browse; goodbye on stop", async () => {
       const sc = await start(["--host", "0.0.0.0"], { FORGE_ZEROCONF: "on" });
       const port = Number(new URL(sc.url).port);
-      const health = await new Api(sc.url, sc.token).json("GET", "/health", undefined, HealthResponse);
+      // The printed URL is https (it listens beyond loopback); this machine may still speak plain HTTP.
+      const health = await new Api(`http://127.0.0.1:${port}`, sc.token).json(
+        "GET",
+        "/health",
+        undefined,
+        HealthResponse,
+      );
       const bonjour = new Bonjour({}, (err: Error) => console.error(`browser: ${err.message}`));
       browsers.push(bonjour);
       const ours = (s: Service) => (s.txt as { id?: string } | undefined)?.id === health.instanceId;
@@ -51,6 +57,7 @@ describe.skipIf(!hasLan)(
         api: String(health.apiVersion),
         version: health.version,
         path: "/api/v1",
+        fp: sc.fingerprint,
       });
       expect(ZeroconfTxt.parse(found.txt)).toEqual(found.txt);
       expect(sc.output()).toContain(`zeroconf: advertising "${found.name}"`);

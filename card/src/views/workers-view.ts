@@ -5,6 +5,8 @@ import type { ForgeState } from "../data/types.js";
 import { formatRelative } from "../format/relative-time.js";
 import { baseStyles } from "./styles.js";
 
+const formatFingerprint = (fp: string) => fp.replace(/(.{4})(?!$)/g, "$1 ");
+
 export class ForgeWorkersView extends LitElement {
   static override properties = { state: { attribute: false } };
   declare state: ForgeState;
@@ -50,6 +52,10 @@ export class ForgeWorkersView extends LitElement {
       .slot.busy {
         background: var(--forge-accent);
       }
+      .fingerprint {
+        word-break: break-all;
+        font-size: 0.85em;
+      }
       .empty {
         color: var(--forge-muted);
         padding: 12px 0;
@@ -69,10 +75,24 @@ export class ForgeWorkersView extends LitElement {
       (a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name),
     );
     if (!workers.length)
-      return html`<div class="empty">No build workers yet. Start one with <span class="mono">esphome-forge worker</span>.</div>`;
+      return html`<div class="empty">No build workers yet. Pair one with <span class="mono">esphome-forge worker pair</span>.</div>`;
     return html`<ul aria-label="Build workers">
       ${workers.map((w) => this.renderWorker(w))}
     </ul>`;
+  }
+
+  /** Where the worker stands with the admin: a key waiting for approval shows its fingerprint to compare. */
+  private renderEnrolment(w: Worker) {
+    if (w.enrolment === "revoked") return html`<div><span class="chip tone-bad">revoked</span></div>`;
+    if (w.enrolment === "rejected") return html`<div><span class="chip tone-bad">rejected</span></div>`;
+    if (!w.pendingKey) return nothing;
+    const what = w.pendingKey.kind === "rotate" ? "new key waits for approval" : "waits for approval";
+    return html`<div role="status">
+      <span class="chip tone-warn">${what}</span>
+      <div class="muted">key fingerprint (SHA-256), compare with the worker's:</div>
+      <div class="mono fingerprint">${formatFingerprint(w.pendingKey.fingerprint)}</div>
+      <div class="muted">Approve in Home Assistant (Repairs) or with <span class="mono">esphome-forge workers approve ${w.id}</span>; until then it gets no job and no secret.</div>
+    </div>`;
   }
 
   private renderWorker(w: Worker) {
@@ -82,6 +102,7 @@ export class ForgeWorkersView extends LitElement {
         <b>${w.name}${w.local ? html` <span class="chip">built-in</span>` : nothing}</b>
         <span class="chip ${w.online ? "tone-ok" : "tone-bad"}">${w.online ? "online" : "offline"}</span>
       </div>
+      ${this.renderEnrolment(w)}
       ${w.outdated ? html`<div class="chip tone-bad" title=${w.problem ?? ""}>outdated: ${w.problem ?? "upgrade this worker"}</div>` : nothing}
       ${w.diskLow ? html`<div class="chip tone-warn">low on disk${w.diskFreeBytes != null ? ` (${formatMiB(w.diskFreeBytes)} free)` : ""}: gets no jobs</div>` : nothing}
       <div>

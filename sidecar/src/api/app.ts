@@ -65,7 +65,14 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
 
   const api = express.Router();
   const admin = requireAdmin(ctx.adminToken, ctx.limiter);
-  api.use(matchRoute, authenticateRoute(admin, requireAdminOrWorker(ctx.adminToken, ctx.tokens, ctx.limiter)));
+  // A worker token counts only while its worker is connected and approved (a pending or revoked one has no session).
+  const worker = requireAdminOrWorker(
+    ctx.adminToken,
+    ctx.tokens,
+    ctx.limiter,
+    (tokenId) => ctx.registry.sessionsForToken(tokenId).length > 0,
+  );
+  api.use(matchRoute, authenticateRoute(admin, worker));
   api.use(parseRoute);
   if (ctx.disk) {
     // Nothing that writes runs while the disk is full; the events ticket writes nothing, so browsers keep their stream.
@@ -88,7 +95,14 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(scheduleRoutes(ctx), notificationRoutes(ctx));
   if (ctx.trust)
     api.use(
-      trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy, ctx.inventory),
+      trustRoutes(
+        ctx.trust,
+        () => ctx.settings.get().trustPolicy,
+        ctx.inventory,
+        (id, reason, since) => {
+          if (ctx.registry.has(id) && !ctx.enrolments.isRevoked(id)) ctx.enrolments.revoke(id, reason, since);
+        },
+      ),
       trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory, (deviceId, image) =>
         implausibleImage(image, ctx.inventory.get(deviceId)?.platform ?? null),
       ),

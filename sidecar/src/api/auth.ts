@@ -26,12 +26,28 @@ export function requireAdmin(adminToken: string, limiter: FailureLimiter): Reque
   return tokenGuard(limiter, (t) => isAdminToken(t, adminToken), "admin token");
 }
 
+/**
+ * The admin token, or the token of an admitted worker (approved, connected: `admitted`) — which the route
+ * finds in `res.locals.workerTokenId` and holds to what that worker was assigned.
+ */
 export function requireAdminOrWorker(
   adminToken: string,
   tokens: WorkerTokens,
   limiter: FailureLimiter,
+  admitted: (tokenId: string) => boolean,
 ): RequestHandler {
-  return tokenGuard(limiter, (t) => isAdminToken(t, adminToken) || tokens.authenticate(t).ok, "token");
+  return (req, res, next) =>
+    tokenGuard(
+      limiter,
+      (t) => {
+        if (isAdminToken(t, adminToken)) return true;
+        const auth = tokens.authenticate(t);
+        if (!auth.ok || !admitted(auth.tokenId)) return false;
+        res.locals.workerTokenId = auth.tokenId;
+        return true;
+      },
+      "token",
+    )(req, res, next);
 }
 
 export function tooMany(addr: string, waitSeconds: number): HttpError {

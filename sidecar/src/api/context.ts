@@ -14,6 +14,9 @@ import type { WorkerHub } from "../worker-hub/worker-hub.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerTokens } from "../worker-hub/worker-tokens.js";
 import type { TrustEngine } from "../trust/index.js";
+import type { WorkerEnrolments } from "../worker-hub/worker-enrolment.js";
+import type { WorkerPairing } from "../worker-hub/worker-pairing.js";
+import type { SidecarTransport } from "../edge/transport.js";
 import type { PresenceTracker } from "../presence/presence-tracker.js";
 import type { EventLoopMonitor } from "../util/event-loop-monitor.js";
 import type { NotificationsApi } from "../notify/notifications-api.js";
@@ -37,6 +40,12 @@ export interface ApiContext {
   registry: WorkerRegistry;
   tokens: WorkerTokens;
   hub: WorkerHub;
+  /** Who may build: each worker key's admin decision, revocation. */
+  enrolments: WorkerEnrolments;
+  /** One-time pairing codes and the join they allow. */
+  pairing: WorkerPairing;
+  /** The sidecar's TLS certificate (GET /tls, rotation). */
+  transport: SidecarTransport;
   firmware: FirmwareStore;
   settings: SettingsStore;
   info(): InfoResponse;

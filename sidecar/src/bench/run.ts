@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark section, printed as tables and written to bench-results/*.json.
-// Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,scale,esphome,venv,overhead,trust,ota,presence
+// Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,scale,esphome,venv,overhead,tls,trust,ota,presence
 // runs only the named sections.
 import { resolve } from "node:path";
 import { benchTrust } from "./trust-bench.js";
@@ -11,6 +11,7 @@ import { benchScale } from "./scale-bench.js";
 import { printTable, writeJson, type BenchRow } from "./stats.js";
 import { benchVenv } from "./venv-bench.js";
 import { benchWorkerOverhead } from "./worker-overhead-bench.js";
+import { benchTls } from "./tls-bench.js";
 
 const outDir = resolve(process.env.FORGE_BENCH_OUT ?? "bench-results");
 const only = new Set(
@@ -41,6 +42,11 @@ async function main(): Promise<void> {
     "overhead",
     "Worker: overhead around a stand-in build (real sidecar + worker process)",
     benchWorkerOverhead,
+  );
+  await section(
+    "tls",
+    "Worker link: TLS with the pinned key vs plain ws on loopback (same sidecar, same run)",
+    benchTls,
   );
   await section("venv", "Worker: ESPHome versions (one venv per version)", benchVenv);
   await section("trust", "Content trust", async () => {

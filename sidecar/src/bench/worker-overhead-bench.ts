@@ -16,6 +16,7 @@ import {
   tempDir,
   waitFor,
   type ProcHandle,
+  type SidecarProc,
 } from "../devtools/processes.js";
 import { median, percentile, type BenchRow } from "./stats.js";
 
@@ -25,7 +26,7 @@ const TERMINAL = ["succeeded", "failed", "cancelled", "timed_out"];
 const FIRST_LINE = "Configuration is valid";
 
 /** Spawn → exit of the stand-in alone, the way the worker runs it. */
-async function standinRuntime(runs: number): Promise<number[]> {
+export async function standinRuntime(runs: number): Promise<number[]> {
   const out: number[] = [];
   const cwd = tempDir("forge-bench-standin-");
   for (let i = 0; i < runs; i++) {
@@ -47,30 +48,46 @@ async function standinRuntime(runs: number): Promise<number[]> {
   return out;
 }
 
-export async function benchWorkerOverhead(): Promise<{ rows: BenchRow[]; raw: Record<string, unknown> }> {
-  const dataDir = tempDir("forge-bench-overhead-");
-  writeFleet(join(dataDir, "config"), [{ id: "overhead" }]);
-  const sc = await startSidecar({ dataDir, args: ["--no-seed"], localSlots: 0, env: { FORGE_ESPHOME_BIN: "" } });
+export interface OverheadSample {
+  total: number;
+  spawn: number;
+  firstLine: number | null;
+  result: number;
+}
+
+/**
+ * One worker process on `sc` (plain http on loopback, or https pinning the sidecar's key when `tls`),
+ * `jobs` stand-in validate jobs after a warm-up, one at a time: the per-job timings seen from the events.
+ */
+export async function measureJobs(
+  sc: SidecarProc,
+  o: { tls: boolean; jobs: number; name: string },
+): Promise<OverheadSample[]> {
   const api = new Api(sc.url, sc.token);
-  let worker: ProcHandle | null = null;
   const ev = new EventsClient(sc.url, sc.token);
+  let worker: ProcHandle | null = null;
   try {
-    const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "overhead" });
+    const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: o.name });
+    const port = new URL(sc.url).port;
     worker = startWorker({
-      url: sc.url,
+      url: o.tls ? `https://127.0.0.1:${port}` : `http://127.0.0.1:${port}`,
       token: secret,
-      name: "overhead",
+      name: o.name,
       slots: 1,
       buildCommand: STANDIN_FAST_COMMAND,
+      extraArgs: o.tls ? ["--server-fingerprint", sc.fingerprint] : [],
     });
     await waitFor(
-      async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),
+      async () =>
+        (await api.json<{ workers: { name: string; online: boolean }[] }>("GET", "/workers")).workers.some(
+          (w) => w.name === o.name && w.online,
+        ),
       "worker online",
       30_000,
     );
     await waitFor(() => ev.of("snapshot").length > 0, "snapshot");
-    const samples: { total: number; spawn: number; firstLine: number | null; result: number }[] = [];
-    for (let i = 0; i < WARMUP + JOBS; i++) {
+    const samples: OverheadSample[] = [];
+    for (let i = 0; i < WARMUP + o.jobs; i++) {
       const t0 = performance.now();
       const jobId = (await api.createJobs({ action: "validate", targets: { devices: ["overhead"] } })).jobs[0]!.jobId;
       ev.send({ type: "subscribe_log", jobId, offset: 0 });
@@ -99,6 +116,19 @@ export async function benchWorkerOverhead(): Promise<{ rows: BenchRow[]; raw: Re
       ev.messages.splice(0);
       ev.receivedAt.splice(0);
     }
+    return samples;
+  } finally {
+    ev.close();
+    await worker?.stop();
+  }
+}
+
+export async function benchWorkerOverhead(): Promise<{ rows: BenchRow[]; raw: Record<string, unknown> }> {
+  const dataDir = tempDir("forge-bench-overhead-");
+  writeFleet(join(dataDir, "config"), [{ id: "overhead" }]);
+  const sc = await startSidecar({ dataDir, args: ["--no-seed"], localSlots: 0, env: { FORGE_ESPHOME_BIN: "" } });
+  try {
+    const samples = await measureJobs(sc, { tls: false, jobs: JOBS, name: "overhead" });
     const standin = await standinRuntime(JOBS);
     const standinMs = median(standin);
     const overhead = samples.map((s) => s.total - standinMs);
@@ -152,8 +182,6 @@ export async function benchWorkerOverhead(): Promise<{ rows: BenchRow[]; raw: Re
     ];
     return { rows, raw: { jobs: samples.length, standinMs: standin, samples } };
   } finally {
-    ev.close();
-    await worker?.stop();
     await sc.stop();
   }
 }

@@ -11,8 +11,11 @@ import {
   type HelloMessage,
 } from "@esphome-forge/shared";
 import type { Backoff } from "@esphome-forge/shared";
+import { tlsChannel } from "../util/tls-channel.js";
+import { connectionFor, peerFingerprint, type ServerTrust } from "./server-tls.js";
 
 type Welcome = Extract<SidecarToWorker, { type: "welcome" }>;
+type Pending = Extract<SidecarToWorker, { type: "pending" }>;
 
 export interface ConnectionEvents {
   welcome(msg: Welcome): void;
@@ -21,14 +24,20 @@ export interface ConnectionEvents {
   invalid(raw: unknown, issues: string): void;
   disconnected(info: { code: number; reason: string; retryInMs: number }): void;
   fatal(info: { code: number; reason: string }): void;
+  /** Proven, but waiting for the admin's approval (the socket stays open). */
+  pending(msg: Pending): void;
+  /** The sidecar announces its next TLS key (before it rotates): pin it too. */
+  serverKey(fingerprint: string): void;
 }
 
 export interface ConnectionOptions {
   wsUrl: string;
   token: string;
   hello: () => HelloMessage;
-  /** Signs the sidecar's challenge nonce (proof that this worker holds its key); base64. */
-  prove: (nonce: string) => string;
+  /** How the sidecar's certificate is checked (pinned key, CA, or plain on loopback). */
+  trust: ServerTrust;
+  /** Signs the sidecar's challenge, bound to this connection's TLS channel (proof that this worker holds its key). */
+  prove: (nonce: string, channel: string) => { signature: string; nextSignature?: string };
   backoff: Backoff;
   events: ConnectionEvents;
   log: (line: string) => void;
@@ -60,6 +69,10 @@ export class WorkerConnection {
   private lastError: string | null = null;
   private httpStatus: { status: number; body: string } | null = null;
   private socketError: string | null = null;
+  /** This connection's TLS channel binding (`none` when plain) and the key the sidecar presented. */
+  private channel = "none";
+  /** The sidecar's key fingerprint on the current connection (null when plain). */
+  serverFingerprint: string | null = null;
 
   constructor(private readonly o: ConnectionOptions) {}
 
@@ -118,12 +131,20 @@ export class WorkerConnection {
     this.lastError = null;
     this.httpStatus = null;
     this.socketError = null;
+    this.channel = "none";
+    this.serverFingerprint = null;
     const ws = new WebSocket(this.o.wsUrl, {
       headers: { authorization: `Bearer ${this.o.token}` },
       handshakeTimeout: 10_000,
       maxPayload: 64 * 1024 * 1024,
+      // The token is written only once the connection passed the trust checks (server-tls.ts).
+      createConnection: connectionFor(this.o.trust) as never,
     });
     this.ws = ws;
+    ws.on("upgrade", (res) => {
+      this.channel = tlsChannel(res.socket);
+      if (this.channel !== "none") this.serverFingerprint = peerFingerprint(res.socket as never);
+    });
     ws.on("open", () => {
       this.lastHeard = Date.now();
       this.sendNow(this.o.hello());
@@ -180,7 +201,29 @@ export class WorkerConnection {
     }
     if (msg.type === "welcome") return this.onWelcome(msg);
     if (msg.type === "challenge") {
-      if (!this.welcomed) this.sendNow({ type: "proof", signature: this.o.prove(msg.nonce) });
+      if (this.welcomed) return;
+      // A sidecar this worker pinned terminates TLS itself: it must bind the proof to this session. One that
+      // asks for an unbound proof over a pinned link is not the sidecar (or something relays in between).
+      const expected = this.channel === "none" ? "none" : "tls-exporter";
+      if (msg.binding !== expected && !(this.o.trust.kind === "ca" && msg.binding === "none")) {
+        this.o.log(`the sidecar asked for a ${msg.binding} key proof on a ${expected} connection; not answering`);
+        this.ws?.terminate();
+        return;
+      }
+      const channel = msg.binding === "none" ? "none" : this.channel;
+      this.sendNow({ type: "proof", ...this.o.prove(msg.nonce, channel) });
+      return;
+    }
+    if (msg.type === "pending") {
+      // No welcome until an admin decides: keep the link alive meanwhile.
+      if (this.welcomeTimer) clearTimeout(this.welcomeTimer);
+      this.welcomeTimer = null;
+      this.startPings(15_000);
+      this.o.events.pending(msg);
+      return;
+    }
+    if (msg.type === "server_key") {
+      if (this.welcomed) this.o.events.serverKey(msg.fingerprint);
       return;
     }
     if (!this.welcomed) {
@@ -199,7 +242,12 @@ export class WorkerConnection {
     }
     this.welcomed = true;
     this.o.backoff.reset();
-    const interval = Math.max(250, msg.heartbeatMs);
+    this.startPings(Math.max(250, msg.heartbeatMs));
+    this.o.events.welcome(msg);
+  }
+
+  private startPings(interval: number): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
     // Half-open links (a cable pulled, a sidecar host that vanished) show up as silence.
     const silence = Math.max(3 * interval, 15_000);
     this.pingTimer = setInterval(() => {
@@ -212,7 +260,6 @@ export class WorkerConnection {
       }
       ws.ping();
     }, interval);
-    this.o.events.welcome(msg);
   }
 
   private onClose(ws: WebSocket, code: number, reason: string): void {

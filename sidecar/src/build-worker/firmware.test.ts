@@ -72,6 +72,7 @@ describe("downloadFirmware", () => {
       { name: "firmware.ota.bin", sha256: sha, size: bytes.length, kind: "ota" },
       tempDir(),
       new AbortController().signal,
+      { kind: "plain" },
     );
     expect(readFileSync(file)).toEqual(bytes);
   });
@@ -86,6 +87,7 @@ describe("downloadFirmware", () => {
         { name: "firmware.ota.bin", sha256: wrong, size: bytes.length, kind: "ota" },
         tempDir(),
         new AbortController().signal,
+        { kind: "plain" },
       ),
     ).rejects.toThrow(/has sha256 .* expected 0000/);
   });
@@ -98,6 +100,7 @@ describe("downloadFirmware", () => {
         { name: "x.bin", sha256: sha, size: 1, kind: "ota" },
         tempDir(),
         new AbortController().signal,
+        { kind: "plain" },
       ),
     ).rejects.toThrow(/answered 401/);
   });

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { readBody, requestTrusted, type ServerTrust } from "./server-tls.js";
 import { otaImage, type FirmwareImage } from "@esphome-forge/shared";
 
 /** The sidecar refuses frames above 64 MiB; no ESPHome image comes close. */
@@ -92,16 +93,22 @@ export async function downloadFirmware(
   image: FirmwareImage,
   destDir: string,
   signal: AbortSignal,
+  trust: ServerTrust,
 ): Promise<string> {
   const url = new URL(`api/v1/firmware/${image.sha256}`, httpBase);
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
-  if (!res.ok) {
-    const body = (await res.text().catch(() => "")).slice(0, 300);
+  // The same trust as the worker socket: the token goes only to the sidecar this worker pinned.
+  const res = await requestTrusted(
+    url,
+    { method: "GET", headers: { authorization: `Bearer ${token}` }, signal },
+    trust,
+  );
+  if (res.statusCode !== 200) {
+    const body = (await readBody(res, 64 * 1024).catch(() => Buffer.alloc(0))).toString("utf8").slice(0, 300);
     throw new Error(
-      `downloading firmware ${image.name} failed: GET ${url.pathname} answered ${res.status} ${body}`.trim(),
+      `downloading firmware ${image.name} failed: GET ${url.pathname} answered ${res.statusCode} ${body}`.trim(),
     );
   }
-  const bytes = Buffer.from(await res.arrayBuffer());
+  const bytes = await readBody(res);
   const digest = sha256(bytes);
   if (digest !== image.sha256) {
     throw new Error(`downloaded firmware ${image.name} has sha256 ${digest}, expected ${image.sha256}`);

@@ -28,6 +28,7 @@ describe("JobRun", () => {
       stateDir: tempDir(),
       httpBase: "http://127.0.0.1:9/",
       token: "t",
+      trust: { kind: "plain" } as const,
       buildCommand: STANDIN_COMMAND,
       esphomeBin: null,
     };
@@ -62,6 +63,7 @@ describe("JobRun", () => {
       stateDir: tempDir(),
       httpBase: "http://127.0.0.1:9/",
       token: "t",
+      trust: { kind: "plain" } as const,
       buildCommand: STANDIN_COMMAND,
       esphomeBin: null,
     };
@@ -80,6 +82,7 @@ describe("JobRun", () => {
       stateDir: tempDir(),
       httpBase: "http://127.0.0.1:9/",
       token: "t",
+      trust: { kind: "plain" } as const,
       buildCommand: STANDIN_COMMAND,
       esphomeBin: null,
     };

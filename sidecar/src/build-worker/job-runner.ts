@@ -22,6 +22,7 @@ import { OutputCapture, summarizeValidation, validationErrors, type ValidationEr
 import { jobInputs } from "./job-inputs.js";
 import { GroupProcess } from "./process-group.js";
 import type { EsphomeLease } from "./esphome-versions/version-manager.js";
+import type { ServerTrust } from "./server-tls.js";
 import type { UploadApproval } from "./worker-trust.js";
 
 export interface RunnerConfig extends CommandConfig {
@@ -29,6 +30,8 @@ export interface RunnerConfig extends CommandConfig {
   /** `http(s)://…/` base of the sidecar, for firmware downloads. */
   httpBase: string;
   token: string;
+  /** How the sidecar's certificate is checked for those downloads (as for the worker socket). */
+  trust: ServerTrust;
   /** Longest one OTA attempt may take before its process group is killed (default 120 s). */
   otaTimeoutMs?: number;
   /** Pause before the single OTA retry (default 1 s). */
@@ -202,7 +205,7 @@ export class JobRun {
     if (!chosen) throw new Error("the job names no firmware image to flash");
     this.ch.log.note(`[forge worker] downloading ${chosen.name} (${chosen.size} bytes) from the sidecar`);
     const dir = path.join(this.cfg.stateDir, "firmware");
-    return downloadFirmware(this.cfg.httpBase, this.cfg.token, chosen, dir, this.abort.signal);
+    return downloadFirmware(this.cfg.httpBase, this.cfg.token, chosen, dir, this.abort.signal, this.cfg.trust);
   }
 
   /** The OTA phase: each attempt under its own timeout, and one retry after a failed attempt. */

@@ -98,7 +98,8 @@ describe("parseWorkerArgs", () => {
   });
 
   it.each([
-    [[], /--server is required/],
+    [["--token", "t"], /--server is required/],
+    [[...base, "--server-fingerprint", "abc"], /is not a sha256 fingerprint/],
     [["--server", "http://x"], /--token is required/],
     [["--server", "ftp://x", "--token", "t"], /http:\/\/ or https:\/\//],
     [["--server", "not a url", "--token", "t"], /is not a URL/],
@@ -113,6 +114,10 @@ describe("parseWorkerArgs", () => {
     [[...base, "stray"], /positional/i],
   ])("refuses %j", (argv, message) => {
     expect(() => parseWorkerArgs(argv as string[], {})).toThrow(message);
+  });
+
+  it("with neither --server nor a token, starts from the credential `worker join` stored", () => {
+    expect(parseWorkerArgs([], {})).toMatchObject({ fromCredential: true });
   });
 
   it("knows --help", () => {

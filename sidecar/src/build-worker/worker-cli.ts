@@ -12,18 +12,31 @@ import type { BuildPhase } from "./phase-commands.js";
 import { runAsUser } from "./run-as-user.js";
 import { serverUrls } from "./server-url.js";
 import { startWorker, type WorkerOptions } from "./worker.js";
+import { readCredential } from "./credential.js";
+import { joinOnce, rotateKeyCommand } from "./join-cli.js";
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
 /** The sidecar refused this worker for good (wrong protocol version, bad or revoked token). */
 export const EXIT_REJECTED = 3;
 
-const USAGE = `Usage: esphome-forge worker --server URL --token TOKEN [options]
+const USAGE = `Usage: esphome-forge worker join 'forge://HOST:PORT/#CODE@FINGERPRINT' [options]
+       esphome-forge worker [options]              (after join: the state folder holds the credential)
+       esphome-forge worker --server URL --token TOKEN [--server-fingerprint FP] [options]
+       esphome-forge worker rotate-key [--state-dir DIR]
+       esphome-forge worker pair                   (on the sidecar: a one-time code and the join command)
 
-Connects to a Forge sidecar and runs the ESPHome builds it assigns.
+Connects to a Forge sidecar and runs the ESPHome builds it assigns. \`join\` pins the sidecar's TLS key
+from the link, proves this worker's new key, stores the credential it receives (0600) in the state folder,
+and starts; a new worker waits until an admin approves it (compare the key fingerprint it prints).
 
-  --server URL            sidecar base URL, e.g. http://192.168.1.10:6055   (env FORGE_SERVER)
+  --server URL            sidecar base URL, e.g. https://192.168.1.10:7052  (env FORGE_SERVER)
   --token TOKEN           worker token from \`esphome-forge token create\`   (env FORGE_WORKER_TOKEN)
+  --server-fingerprint FP the sidecar's TLS key fingerprint(s) to pin (sha256 hex, comma-separated);
+                          without it an https:// server's certificate is CA-verified
+                                                                            (env FORGE_SERVER_FINGERPRINT)
+  --insecure-transport    allow plain http:// to another machine (the token and every build secret
+                          cross the network in the clear)                   (env FORGE_INSECURE_TRANSPORT=1)
   --token-file FILE       read the token from a file instead (preferred: a command line is
                           visible to every local user)                     (env FORGE_WORKER_TOKEN_FILE)
   --user NAME             started as root: read the token, then run as NAME (and every build
@@ -69,6 +82,8 @@ export interface WorkerArgs extends WorkerOptions {
   /** `--user`: drop from root to this user before anything else runs. */
   user: string | null;
   stateDirGiven: boolean;
+  /** Neither --server nor --token: the credential `worker join` stored in the state folder. */
+  fromCredential: boolean;
 }
 
 /** Flags and environment → worker options; throws UsageError with a readable message. */
@@ -83,6 +98,8 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       options: {
         server: { type: "string" },
         token: { type: "string" },
+        "server-fingerprint": { type: "string" },
+        "insecure-transport": { type: "boolean" },
         "token-file": { type: "string" },
         name: { type: "string" },
         slots: { type: "string" },
@@ -112,24 +129,34 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     return undefined;
   };
 
-  const server = str("server", "FORGE_SERVER");
-  if (!server) throw new UsageError("--server is required (or set FORGE_SERVER)");
-  try {
-    serverUrls(server);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-
+  const server = str("server", "FORGE_SERVER") ?? "";
   let token = str("token", "FORGE_WORKER_TOKEN");
   const tokenFile = str("token-file", "FORGE_WORKER_TOKEN_FILE");
-  if (!token && tokenFile) {
+  const fromCredential = !server && !token && !tokenFile;
+  if (!fromCredential) {
+    if (!server) throw new UsageError("--server is required (or set FORGE_SERVER), or run `worker join` first");
     try {
-      token = readFileSync(tokenFile, "utf8").trim();
+      serverUrls(server);
     } catch (err) {
-      throw new UsageError(`cannot read --token-file ${tokenFile}: ${(err as Error).message}`);
+      throw new UsageError((err as Error).message);
     }
+    if (!token && tokenFile) {
+      try {
+        token = readFileSync(tokenFile, "utf8").trim();
+      } catch (err) {
+        throw new UsageError(`cannot read --token-file ${tokenFile}: ${(err as Error).message}`);
+      }
+    }
+    if (!token) throw new UsageError("--token is required (or set FORGE_WORKER_TOKEN / --token-file)");
   }
-  if (!token) throw new UsageError("--token is required (or set FORGE_WORKER_TOKEN / --token-file)");
+  const pins = list(str("server-fingerprint", "FORGE_SERVER_FINGERPRINT") ?? "").map((p) =>
+    p.toLowerCase().replace(/[: ]/g, ""),
+  );
+  for (const p of pins)
+    if (!/^[0-9a-f]{64}$/.test(p))
+      throw new UsageError(`--server-fingerprint: ${JSON.stringify(p)} is not a sha256 fingerprint`);
+  const insecureTransport =
+    values["insecure-transport"] === true || /^(1|true|yes|on)$/i.test(env.FORGE_INSECURE_TRANSPORT ?? "");
 
   const name = (str("name", "FORGE_WORKER_NAME") ?? os.hostname()).trim() || "worker";
   if (name.length > 128) throw new UsageError("--name must be at most 128 characters");
@@ -188,9 +215,12 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   return {
     user,
     stateDirGiven: str("state-dir", "FORGE_WORKER_STATE_DIR") !== undefined,
+    fromCredential,
     buildEnv,
     server,
-    token,
+    token: token ?? "",
+    pins,
+    insecureTransport,
     name,
     slots,
     tags,
@@ -231,9 +261,16 @@ function defaultStateDir(env: NodeJS.ProcessEnv): string {
 }
 
 export async function workerCommand(argv: string[]): Promise<number> {
+  const args = argv[0] === "worker" ? argv.slice(1) : argv;
+  if (args[0] === "rotate-key") return rotateKeyCommand(args.slice(1));
+  const link = args[0] === "join" ? (args[1] ?? "") : null;
+  if (link !== null && !link) {
+    console.error("esphome-forge worker join: give the link `esphome-forge worker pair` printed on the sidecar");
+    return EXIT_USAGE;
+  }
   let opts: WorkerArgs | "help";
   try {
-    opts = parseWorkerArgs(argv);
+    opts = parseWorkerArgs(link !== null ? args.slice(2) : args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`esphome-forge worker: ${err.message}\nRun \`esphome-forge worker --help\` for the options.`);
@@ -244,7 +281,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
 
-  hideSecretArgs(["esphome-forge", "worker"], argv[0] === "worker" ? argv.slice(1) : argv, ["--token"]);
+  hideSecretArgs(["esphome-forge", "worker"], args, ["--token"]);
   // Build folders and ESPHome's output (firmware embeds Wi-Fi passwords and API keys) stay private.
   process.umask(0o077);
   // The token is read; builds never see it (they get an allow-listed environment anyway).
@@ -256,6 +293,21 @@ export async function workerCommand(argv: string[]): Promise<number> {
       console.error(`esphome-forge worker: ${(err as Error).message}`);
       return 1;
     }
+  }
+
+  if (link !== null) {
+    const joined = await joinOnce(link, opts);
+    if (joined !== 0) return joined;
+  }
+  if (opts.fromCredential || link !== null) {
+    const c = readCredential(opts.stateDir);
+    if (!c) {
+      console.error(
+        `esphome-forge worker: no --server/--token and no credential in ${opts.stateDir}: run \`esphome-forge worker join LINK\` (the link \`esphome-forge worker pair\` prints on the sidecar)`,
+      );
+      return EXIT_USAGE;
+    }
+    Object.assign(opts, { server: c.server, token: c.token, pins: c.pins });
   }
 
   let worker: ReturnType<typeof startWorker>;

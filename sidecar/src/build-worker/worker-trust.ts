@@ -3,10 +3,18 @@
 // the images and their provenance, wait for the sidecar's `approval`, then check that the file about
 // to be flashed still hashes to exactly the approved digest.
 import { createHash } from "node:crypto";
+import { existsSync, renameSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { helloProofText, type ApprovalMessage, type AssignMessage, type FirmwareImage } from "@esphome-forge/shared";
-import { loadOrCreateKey, signBytes, type SigningKey } from "../trust/keys/keys.js";
+import {
+  formatFingerprint,
+  keyFingerprint,
+  loadOrCreateKey,
+  readPrivateKeyFile,
+  signBytes,
+  type SigningKey,
+} from "../trust/keys/keys.js";
 import { signStatement } from "../trust/keys/sign.js";
 import { buildProvenanceStatement } from "../trust/attest/statements.js";
 import { SIDECAR_VERSION } from "../util/version.js";
@@ -28,26 +36,60 @@ interface Pending {
   retryTimer: NodeJS.Timeout | null;
 }
 
+export function workerKeyPath(stateDir: string): string {
+  return path.join(stateDir, "trust", "worker-key.pem");
+}
+/** `worker rotate-key` puts the key the worker wants to move to here; it is announced until approved. */
+export function nextKeyPath(stateDir: string): string {
+  return path.join(stateDir, "trust", "worker-key.next.pem");
+}
+
 export class WorkerTrust {
-  readonly key: SigningKey;
+  key: SigningKey;
+  /** A key waiting for the admin's approval (rotation), announced in every hello. */
+  next: SigningKey | null;
   /** Set from `welcome`: the sidecar gates compile_upload flashes. */
   gate = false;
   private readonly pending = new Map<number, Pending>();
 
   constructor(
-    stateDir: string,
+    private readonly stateDir: string,
     private readonly workerId: string,
     private readonly conn: Pick<WorkerConnection, "send" | "sendBinary">,
     private readonly log: (line: string) => void,
   ) {
-    const { key, created } = loadOrCreateKey(path.join(stateDir, "trust", "worker-key.pem"));
+    const { key, created } = loadOrCreateKey(workerKeyPath(stateDir));
     this.key = key;
-    if (created) log(`created the worker signing key (hint ${key.hint})`);
+    if (created)
+      log(`created the worker signing key (fingerprint ${formatFingerprint(keyFingerprint(key.publicKey))})`);
+    this.next = existsSync(nextKeyPath(stateDir)) ? readPrivateKeyFile(nextKeyPath(stateDir)) : null;
   }
 
-  /** The answer to the sidecar's `challenge` at each connection: proof that this worker holds its key. */
-  prove(nonce: string): string {
-    return signBytes(this.key, Buffer.from(helloProofText(this.workerId, nonce), "utf8")).toString("base64");
+  /** The answer to the sidecar's `challenge` at each connection: proof that this worker holds its key(s). */
+  prove(nonce: string, channel: string): { signature: string; nextSignature?: string } {
+    const text = Buffer.from(helloProofText(this.workerId, nonce, channel), "utf8");
+    const signature = signBytes(this.key, text).toString("base64");
+    return this.next ? { signature, nextSignature: signBytes(this.next, text).toString("base64") } : { signature };
+  }
+
+  /** What `welcome` says about the keys: the next key was approved (sign with it now) or rejected. */
+  keysSettled(keyHint: string | undefined, next: "pending" | "rejected" | undefined): void {
+    if (this.next && keyHint === this.next.hint) {
+      renameSync(nextKeyPath(this.stateDir), workerKeyPath(this.stateDir));
+      this.key = this.next;
+      this.next = null;
+      this.log(
+        `the new signing key was approved; signing with it (fingerprint ${formatFingerprint(keyFingerprint(this.key.publicKey))})`,
+      );
+    } else if (this.next && next === "rejected") {
+      rmSync(nextKeyPath(this.stateDir), { force: true });
+      this.next = null;
+      this.log("an admin rejected the new signing key; keeping the current one");
+    } else if (this.next && next === "pending") {
+      this.log(
+        `the new signing key waits for approval (fingerprint ${formatFingerprint(keyFingerprint(this.next.publicKey))})`,
+      );
+    }
   }
 
   /** The signed provenance bundle (JSON text) for these images of this assignment. */

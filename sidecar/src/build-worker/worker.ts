@@ -11,12 +11,18 @@ import { formatMs } from "./job-runner.js";
 import { WorkerEsphome } from "./esphome-versions/worker-esphome.js";
 import { probeEsphomeVersions, usesBuildCommand, type BuildPhase } from "./phase-commands.js";
 import { serverUrls } from "./server-url.js";
+import { serverTrustFor } from "./server-tls.js";
+import { addPin, readCredential, writeCredential } from "./credential.js";
 import { freeDiskBytes, listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
 import { WorkerTrust } from "./worker-trust.js";
 
 export interface WorkerOptions {
   server: string;
   token: string;
+  /** SHA-256 fingerprints of the sidecar TLS keys to pin (https); none: the certificate is CA-verified. */
+  pins?: string[];
+  /** Plain http:// to another machine is allowed (tokens and secrets in the clear). */
+  insecureTransport?: boolean;
   name: string;
   slots: number;
   tags: string[];
@@ -48,7 +54,7 @@ export interface WorkerOptions {
   offlineLogCapChars?: number;
 }
 
-export type WorkerEvent = "connected" | "disconnected" | "rejected";
+export type WorkerEvent = "connected" | "disconnected" | "rejected" | "pending";
 
 export interface WorkerHandle {
   readonly workerId: string;
@@ -94,11 +100,13 @@ class BuildWorker implements WorkerHandle {
     this.tags = [...o.tags];
     this.workerId = loadWorkerId(o.stateDir, this.log);
     const urls = serverUrls(o.server);
+    const serverTrust = serverTrustFor(o.server, o.pins ?? [], o.insecureTransport ?? false);
     this.conn = new WorkerConnection({
       wsUrl: urls.wsUrl,
       token: o.token,
+      trust: serverTrust,
       hello: () => this.hello(),
-      prove: (nonce) => this.trust.prove(nonce),
+      prove: (nonce, channel) => this.trust.prove(nonce, channel),
       backoff: new Backoff(o.backoff),
       log: this.log,
       events: {
@@ -107,6 +115,16 @@ class BuildWorker implements WorkerHandle {
         invalid: (raw) => this.jobs.invalid(raw),
         disconnected: (info) => this.onDisconnected(info),
         fatal: (info) => this.onFatal(info),
+        pending: (m) => {
+          this.log(`${m.message}; key fingerprint ${m.fingerprint.replace(/(.{4})(?!$)/g, "$1 ")}`);
+          this.emit("pending", { fingerprint: m.fingerprint });
+        },
+        serverKey: (fp) => {
+          if (serverTrust.kind !== "pin") return;
+          if (!serverTrust.pins.includes(fp)) serverTrust.pins.unshift(fp);
+          addPin(o.stateDir, fp);
+          this.log(`the sidecar announced its next TLS key (sha256 ${fp}); pinned it too`);
+        },
       },
     });
     this.trust = new WorkerTrust(o.stateDir, this.workerId, this.conn, this.log);
@@ -139,6 +157,7 @@ class BuildWorker implements WorkerHandle {
         stateDir: o.stateDir,
         httpBase: urls.httpBase,
         token: o.token,
+        trust: serverTrust,
         buildCommand: o.buildCommand,
         buildCommandPhases: o.buildCommandPhases ?? null,
         esphomeBin: o.esphomeBin,
@@ -203,12 +222,15 @@ class BuildWorker implements WorkerHandle {
       warmDevices: listWarmDevices(this.o.stateDir),
       runningJobs: this.jobs.heldRefs(),
       signingKey: this.trust.key.publicPem,
+      ...(this.trust.next ? { nextKey: this.trust.next.publicPem } : {}),
       diskFreeBytes: freeDiskBytes(this.o.stateDir),
     };
   }
 
   private onWelcome(w: Welcome): void {
     this.trust.gate = w.trust?.gate ?? false;
+    this.trust.keysSettled(w.trust?.keyHint, w.trust?.nextKey);
+    this.settlePins();
     this.jobs.welcome(w.abandonJobs);
     this.trust.resendPending();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
@@ -217,6 +239,17 @@ class BuildWorker implements WorkerHandle {
     this.log(`connected as ${this.workerId} (heartbeat every ${formatMs(w.heartbeatMs)})`);
     const { heartbeatMs, leaseMs, continueJobs, abandonJobs } = w;
     this.emit("connected", { workerId: this.workerId, heartbeatMs, leaseMs, continueJobs, abandonJobs });
+  }
+
+  /**
+   * Connected to a key we pinned: once the sidecar rotated to its new key, the old pin is dropped, so a
+   * copy of the old key (a reason to rotate) opens nothing any more.
+   */
+  private settlePins(): void {
+    const fp = this.conn.serverFingerprint;
+    const c = fp ? readCredential(this.o.stateDir) : null;
+    if (!c || !fp || c.pins.length < 2 || !c.pins.includes(fp)) return;
+    writeCredential(this.o.stateDir, { ...c, pins: [fp] });
   }
 
   private heartbeat(): void {

@@ -16,6 +16,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   rescanIntervalSec: 30,
   presenceOfflineAfterSec: 180,
   trustPolicy: "enforce",
+  autoApproveWorkers: false,
   buildMinFreeDiskMb: 256,
   workerMinFreeDiskMb: 1024,
   firmwareKeepPerDevice: 5,

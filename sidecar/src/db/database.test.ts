@@ -18,6 +18,7 @@ const TABLES = [
   "job_log_seq",
   "jobs",
   "ota_signed_images",
+  "pairing_codes",
   "schedule_runs",
   "schedules",
   "settings",
@@ -34,6 +35,7 @@ const TABLES = [
   "trust_log_leaves",
   "trust_log_nodes",
   "trust_revocation_lists",
+  "worker_keys",
   "worker_tokens",
   "workers",
 ];

@@ -357,4 +357,41 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ota_signed_images_unsigned ON ota_signed_images (unsigned_sha256, device_id);
   `,
+  // 14: enrolment is an admin decision. Each worker key has one (`worker_keys`: pending, approved, rejected,
+  // retired by a rotation, revoked); keys enrolled before this change are approved. A worker has a role
+  // (builders only, for now) and can be revoked for good. A credential from `worker join` belongs to one
+  // worker id and key; pairing codes are one-time and short-lived (only a hash is stored).
+  `
+  CREATE TABLE worker_keys (
+    hint         TEXT PRIMARY KEY,                       -- base64(sha256(SPKI DER)), as in trust_keys
+    worker_id    TEXT    NOT NULL,
+    public_pem   TEXT    NOT NULL,
+    kind         TEXT    NOT NULL CHECK (kind IN ('enrol', 'rotate')),
+    state        TEXT    NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'retired', 'revoked')),
+    token_id     TEXT,                                   -- the credential it came with
+    requested_at INTEGER NOT NULL,
+    decided_at   INTEGER,
+    decided_by   TEXT                                    -- 'admin', 'auto' (autoApproveWorkers), 'local', 'migration'
+  );
+  CREATE INDEX worker_keys_worker ON worker_keys (worker_id, state);
+  INSERT INTO worker_keys (hint, worker_id, public_pem, kind, state, requested_at, decided_at, decided_by)
+    SELECT hint, owner, public_pem, 'enrol',
+           CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN retired_at IS NOT NULL THEN 'retired' ELSE 'approved' END,
+           CAST(strftime('%s', enrolled_at) AS INTEGER) * 1000, CAST(strftime('%s', enrolled_at) AS INTEGER) * 1000,
+           'migration'
+      FROM trust_keys WHERE role = 'worker';
+  ALTER TABLE workers ADD COLUMN role TEXT NOT NULL DEFAULT 'builder';
+  ALTER TABLE workers ADD COLUMN revoked_at INTEGER;
+  ALTER TABLE workers ADD COLUMN revoke_reason TEXT;
+  ALTER TABLE worker_tokens ADD COLUMN worker_id TEXT;
+  ALTER TABLE worker_tokens ADD COLUMN key_hint TEXT;
+  CREATE TABLE pairing_codes (
+    id          TEXT PRIMARY KEY,
+    secret_hash TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER,
+    worker_id   TEXT
+  );
+  `,
 ];

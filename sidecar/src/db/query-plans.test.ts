@@ -19,6 +19,7 @@ import { JobQueue } from "../queue/job-queue.js";
 import { generateSigningKey } from "../trust/keys/keys.js";
 import { TrustEngine } from "../trust/engine.js";
 import { WorkerTrustGate } from "../worker-hub/worker-trust-gate.js";
+import { WorkerEnrolments } from "../worker-hub/worker-enrolment.js";
 import { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import { systemClock } from "../util/clock.js";
 import { openDatabase } from "./database.js";
@@ -128,7 +129,12 @@ describe("hot-path query plans", () => {
       const registry = new WorkerRegistry(db, queue, systemClock);
       const flashes = new FlashLedger({ db, queue, trust: () => engine, persist: async () => {} });
       const gate = new WorkerTrustGate({ engine, queue, firmware, mode: () => "enforce", log: () => {}, flashes });
-      expect(gate.enrol("newcomer", generateSigningKey().publicPem)).toEqual({ ok: true, enrolled: true });
+      void gate;
+      // Enrolment is an admin decision: the key waits, then is approved (and enrolled for signing).
+      const enrolments = new WorkerEnrolments(db, engine, systemClock);
+      enrolments.request("newcomer", generateSigningKey().publicPem, "enrol", null);
+      enrolments.approve("newcomer", "admin");
+      enrolments.view("newcomer");
       registry.list();
       // A job's life, a dispatch pass's reads and the lease sweep.
       const device = inventory.list()[0]!;

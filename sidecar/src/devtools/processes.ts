@@ -54,6 +54,8 @@ export interface SidecarProc extends ProcHandle {
   url: string;
   token: string;
   dataDir: string;
+  /** SHA-256 (hex) of the sidecar's TLS key, as workers pin it. */
+  fingerprint: string;
 }
 
 export async function startSidecar(
@@ -64,6 +66,11 @@ export async function startSidecar(
     localSlots?: number | null;
     /** The Node binary to run it with (default this process's). */
     node?: string;
+    /**
+     * New workers are approved without an admin (default true: most tests are about something else). The
+     * enrolment tests turn it off, as a real install has it.
+     */
+    autoApproveWorkers?: boolean;
   } = {},
 ): Promise<SidecarProc> {
   const dataDir = opts.dataDir ?? tempDir();
@@ -78,6 +85,7 @@ export async function startSidecar(
     ...(opts.localSlots === null ? [] : ["--local-slots", String(opts.localSlots ?? 0)]),
     "--build-command",
     STANDIN_COMMAND,
+    ...(opts.autoApproveWorkers === false ? [] : ["--auto-approve-workers"]),
     ...(opts.args ?? []),
   ];
   // No asking pip for the default ESPHome version unless a test wants it (FORGE_ESPHOME_DEFAULT_PROBE=on),
@@ -97,7 +105,8 @@ export async function startSidecar(
     proc.stdout.on("data", check);
     void h.exited.then((code) => reject(new Error(`sidecar exited (${code}) before it was ready:\n${h.output()}`)));
   });
-  return { ...h, url, token: adminTokenOf(args, env, dataDir), dataDir };
+  const fingerprint = /TLS key fingerprint \(sha256\): ([0-9a-f]{64})/.exec(h.output())?.[1] ?? "";
+  return { ...h, url, token: adminTokenOf(args, env, dataDir), dataDir, fingerprint };
 }
 
 /** The admin token a sidecar started with these arguments uses (it prints it only when it creates it). */
@@ -146,6 +155,13 @@ export function startWorker(opts: {
     stdio: ["ignore", "pipe", "pipe"],
   });
   return { ...track(proc), stateDir };
+}
+
+/** Starts the CLI with these arguments and leaves it running (a worker started with `worker join`, say). */
+export function startCli(args: string[], env?: NodeJS.ProcessEnv): ProcHandle {
+  return track(
+    spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }),
+  );
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */

@@ -20,6 +20,8 @@ export interface ZeroconfAdvertiserOptions {
   /** The address the HTTP server listens on, and its port. */
   listenHost: string;
   port: number;
+  /** The sidecar's TLS key fingerprint (TXT `fp`): clients speak https and pin it. */
+  fingerprint?: string | null;
   log: (msg: string) => void;
 }
 

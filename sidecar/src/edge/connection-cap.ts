@@ -1,8 +1,7 @@
 // At most N open TCP connections per client address, whatever they are doing: requests being
 // sent slowly, keep-alive connections, WebSockets. One client cannot hold every file descriptor
 // of the sidecar with half-sent requests; connections beyond the cap are closed at once.
-import type { Server } from "node:http";
-import type { Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import { clientAddress } from "./client-address.js";
 
 export function capConnectionsPerClient(server: Server, max: number, log: (msg: string) => void): void {

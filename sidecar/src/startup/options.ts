@@ -18,6 +18,11 @@ export interface SidecarOptions {
   allowedOrigins?: string[];
   /** Headers and body of a request must arrive within this time (default 30 s). */
   requestTimeoutMs?: number;
+  /** Plain HTTP from other machines too (default: TLS for everyone but this machine). */
+  insecureTransport?: boolean;
+  /** The user's own certificate chain and key (PEM files) instead of the sidecar's self-signed one. */
+  tlsCertFile?: string | null;
+  tlsKeyFile?: string | null;
   /** Settings given on the command line win over stored ones for this run. */
   overrides?: Partial<Settings>;
   buildCommand?: string | null;

@@ -11,8 +11,21 @@ import type { Served } from "./serve.js";
 /** Restart recovery (the old local worker's jobs back in the queue, a grace for remote workers), then the
  * built-in local worker. */
 export function startLocalWorker(s: Served) {
-  const { opts, log, paths, disk, settings, queue, flashes, esphome, isolation, registry, tokens, localHolder, url } =
-    s;
+  const {
+    opts,
+    log,
+    paths,
+    disk,
+    settings,
+    queue,
+    flashes,
+    esphome,
+    isolation,
+    registry,
+    tokens,
+    localHolder,
+    transport,
+  } = s;
   recoverRunningJobs({
     queue,
     wasLocal: (workerId) => registry.wasLocal(workerId),
@@ -23,7 +36,7 @@ export function startLocalWorker(s: Served) {
   const local = new LocalWorker({
     dataDir: paths.dataDir,
     isolation,
-    serverUrl: url,
+    server: transport.localWorkerServer(),
     tokens,
     buildCommand: opts.buildCommand ?? null,
     esphomeBin: esphome?.argv[0] ?? null,
@@ -54,7 +67,7 @@ export function probeDefaultVersion(s: Running): void {
 
 /** Presence's mDNS browser, and the sidecar's own advertisement on the LAN (its handle, to stop it). */
 export function advertise(s: Running): ZeroconfAdvertiser | null {
-  const { opts, log, instanceId, presence, health, addr } = s;
+  const { opts, log, instanceId, presence, health, addr, tls } = s;
   presence.startFor({
     setting: opts.presence ?? "auto",
     zeroconf: opts.zeroconf !== false,
@@ -67,6 +80,8 @@ export function advertise(s: Running): ZeroconfAdvertiser | null {
     version: SIDECAR_VERSION,
     listenHost: addr.address,
     port: addr.port,
+    // Only a self-signed key is pinned; a user's own certificate is verified by CAs.
+    fingerprint: tls.mode === "self-signed" ? tls.fingerprint : null,
     log,
   });
 }

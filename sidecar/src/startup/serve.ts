@@ -1,11 +1,12 @@
 // Start-up: the sidecar's network side — edge, events socket, REST API — and listening (see server.ts).
-import type { AddressInfo } from "node:net";
 import { API_PREFIX, type HealthResponse, WORKER_PROTOCOL_VERSION } from "@esphome-forge/shared";
 import { createApp } from "../api/app.js";
 import type { ApiContext } from "../api/context.js";
 import { FailureLimiter } from "../edge/failure-limiter.js";
 import { HostPolicy } from "../edge/host-policy.js";
-import { createEdgeServer } from "../edge/http-server.js";
+import { EdgeServer } from "../edge/http-server.js";
+import { loadTlsMaterial } from "../edge/tls-material.js";
+import { SidecarTransport } from "../edge/transport.js";
 import { UpgradeGate } from "../edge/upgrade-gate.js";
 import { EventTickets } from "../events/event-tickets.js";
 import { EventsServer } from "../events/events-server.js";
@@ -44,6 +45,9 @@ export async function serve(s: WithOps) {
     announcer,
     localHolder,
     hub,
+    enrolments,
+    pairing,
+    held,
     followDefaultVersion,
     logRoutingRules,
     ops,
@@ -78,7 +82,7 @@ export async function serve(s: WithOps) {
     apiVersion: 1,
     workerProtocolVersion: WORKER_PROTOCOL_VERSION,
     instanceId,
-    problems: [disk.problem()].filter((p) => p !== null),
+    problems: [disk.problem(), held.transport?.problem() ?? null].filter((p) => p !== null),
   });
   const ctx: ApiContext = {
     adminToken,
@@ -93,6 +97,11 @@ export async function serve(s: WithOps) {
     registry,
     tokens,
     hub,
+    enrolments,
+    pairing,
+    get transport() {
+      return held.transport!;
+    },
     firmware,
     settings,
     log,
@@ -162,19 +171,25 @@ export async function serve(s: WithOps) {
     limiter,
     log,
   });
-  const server = createEdgeServer(app, gate, {
+  // TLS for everyone, plain HTTP only from this machine unless --insecure-transport (edge/http-server.ts).
+  const insecureTransport = opts.insecureTransport ?? false;
+  const tls = loadTlsMaterial({ keysDir: trustEngine.keysDir, certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
+  const server = new EdgeServer(app, gate, {
     requestTimeoutMs: opts.requestTimeoutMs,
     connectionsPerClient: envInt("FORGE_MAX_CONNECTIONS_PER_CLIENT"),
+    tls,
+    insecureTransport,
     log,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
-  return { ...s, events, eventLoop, health, server, addr, url };
+  const addr = await server.listen(opts.port, opts.host);
+  const transport = new SidecarTransport(server, addr, { insecureTransport, keysDir: trustEngine.keysDir, log });
+  held.transport = transport;
+  const url = transport.url();
+  log(
+    `TLS: ${tls.mode === "self-signed" ? "self-signed key" : "your certificate"}, key fingerprint sha256 ${tls.fingerprint}`,
+  );
+  if (transport.problem()) log(`WARNING: ${transport.problem()!.message}`);
+  return { ...s, events, eventLoop, health, server, addr, url, transport, tls };
 }
 export type Served = Awaited<ReturnType<typeof serve>>;
 

@@ -17,6 +17,10 @@ import { TrustEngine } from "../trust/index.js";
 import type { CheckedAudit } from "../trust/log/log-auditor.js";
 import type { LocalWorker } from "../worker-hub/local-worker.js";
 import { WorkerHub } from "../worker-hub/worker-hub.js";
+import { PairingCodes } from "../worker-hub/pairing-codes.js";
+import { WorkerEnrolments } from "../worker-hub/worker-enrolment.js";
+import { WorkerPairing } from "../worker-hub/worker-pairing.js";
+import type { SidecarTransport } from "../edge/transport.js";
 import { WorkerIdentity } from "../worker-hub/worker-identity.js";
 import { WorkerMessages } from "../worker-hub/worker-messages.js";
 import { WorkerRegistry } from "../worker-hub/worker-registry.js";
@@ -119,7 +123,15 @@ export function wireWorkers(s: Viewed) {
     views,
     trustSource,
   } = s;
-  const registry = new WorkerRegistry(db, queue, clock, () => settings.get().workerMinFreeDiskMb * MIB);
+  // Enrolment is an admin decision (worker-enrolment.ts); every decision is logged and announced.
+  const enrolments = new WorkerEnrolments(db, trustEngine, clock);
+  const registry = new WorkerRegistry(
+    db,
+    queue,
+    clock,
+    () => settings.get().workerMinFreeDiskMb * MIB,
+    (id) => enrolments.view(id),
+  );
   const tokens = new WorkerTokens(db, clock);
   const builder = new FleetAssignmentBuilder(
     inventory,
@@ -178,11 +190,14 @@ export function wireWorkers(s: Viewed) {
     },
   });
   const localHolder: { worker: LocalWorker | null } = { worker: null };
+  // The built-in worker's token is the sidecar's own: its key is approved without a person; so is any
+  // key while the admin has autoApproveWorkers on (first setup).
+  const autoApprove = () => (settings.get().autoApproveWorkers ? ("auto" as const) : null);
   const identity = new WorkerIdentity({
     tokens,
     tokenOf: (id) => registry.tokenOf(id),
-    enrolledKey: (id) => trustGate.enrolledKey(id),
-    enrol: (id, pem) => trustGate.enrol(id, pem),
+    enrolments,
+    implicitApproval: (tokenId) => (tokenId === localHolder.worker?.tokenId ? "local" : autoApprove()),
   });
   const hub = new WorkerHub({
     queue,
@@ -200,6 +215,42 @@ export function wireWorkers(s: Viewed) {
     localTokenId: () => localHolder.worker?.tokenId ?? null,
   });
 
-  return { ...s, registry, tokens, dispatcher, blockedJobs, kick, jobService, announcer, localHolder, hub };
+  /** Known once the server listens (its address); read only by handlers that run after that. */
+  const held: { transport?: SidecarTransport } = {};
+  enrolments.onDecision((e) => {
+    if (e.type === "approved")
+      log(
+        `worker ${e.workerId}: key ${e.fingerprint} approved ${{ admin: "by an admin", auto: "automatically (autoApproveWorkers is on)", local: "implicitly (the built-in worker)" }[e.by]}`,
+      );
+    else if (e.type === "rejected") log(`worker ${e.workerId}: key ${e.fingerprint} rejected by an admin`);
+    else log(`worker ${e.workerId} revoked (${e.reason}); credentials revoked: ${e.tokens.join(", ") || "none"}`);
+    hub.enrolmentChanged(e);
+    if (registry.has(e.workerId)) bus.worker("upsert", e.workerId, registry.view(e.workerId));
+    kick();
+  });
+  const pairing = new WorkerPairing({
+    codes: new PairingCodes(db, clock),
+    tokens,
+    enrolments,
+    registry,
+    autoApprove,
+    address: (host) => held.transport!.pairingAddress(host),
+  });
+
+  return {
+    ...s,
+    registry,
+    tokens,
+    dispatcher,
+    blockedJobs,
+    kick,
+    jobService,
+    announcer,
+    localHolder,
+    hub,
+    enrolments,
+    pairing,
+    held,
+  };
 }
 export type Workers = ReturnType<typeof wireWorkers>;

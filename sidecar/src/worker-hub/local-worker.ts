@@ -16,7 +16,8 @@ import type { WorkerTokens } from "./worker-tokens.js";
 
 export interface LocalWorkerOptions {
   dataDir: string;
-  serverUrl: string;
+  /** Where it connects: plain over loopback, or TLS pinning the sidecar's key (edge/transport.ts). */
+  server: { url: string; fingerprint: string | null };
   tokens: WorkerTokens;
   buildCommand: string | null;
   esphomeBin: string | null;
@@ -102,7 +103,7 @@ export class LocalWorker {
       CLI,
       "worker",
       "--server",
-      this.o.serverUrl,
+      this.o.server.url,
       "--name",
       "local",
       "--slots",
@@ -112,6 +113,7 @@ export class LocalWorker {
       "--token-file",
       tokenFile,
     ];
+    if (this.o.server.fingerprint) args.push("--server-fingerprint", this.o.server.fingerprint);
     if (user) args.push("--user", user.name);
     if (this.o.buildCommand) args.push("--build-command", this.o.buildCommand);
     if (this.o.esphomeBin) args.push("--esphome", this.o.esphomeBin);

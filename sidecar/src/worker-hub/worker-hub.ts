@@ -26,9 +26,12 @@ import type { Clock } from "../util/clock.js";
 import type { WorkerMessages } from "./worker-messages.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import { bearer } from "../util/admin-token.js";
+import { tlsChannel } from "../util/tls-channel.js";
 import { describeIssues } from "../util/describe-issues.js";
 import { closeReason } from "./close-reason.js";
-import type { WorkerIdentity } from "./worker-identity.js";
+import type { Admission, WorkerIdentity } from "./worker-identity.js";
+import type { EnrolmentEvent } from "./worker-enrolment.js";
+import { PendingRoom } from "./pending-room.js";
 import { WorkerSession } from "./worker-session.js";
 import type { WorkerTokens } from "./worker-tokens.js";
 import type { WorkerTrustGate } from "./worker-trust-gate.js";
@@ -57,8 +60,12 @@ export interface WorkerHubOptions {
   disk?: Pick<DiskState, "report">;
 }
 
+type Approved = Extract<Admission, { status: "approved" }>;
+
 export class WorkerHub implements UpgradeEndpoint<string> {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  /** Workers waiting for the admin's decision: no session, no job, no bundle. */
+  private readonly pending = new PendingRoom();
 
   constructor(private readonly o: WorkerHubOptions) {}
 
@@ -83,17 +90,51 @@ export class WorkerHub implements UpgradeEndpoint<string> {
   }
 
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, tokenId: string, addr: string): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, tokenId, addr));
+    // The key proof is bound to this TLS session (its exported keying material): a proof relayed from
+    // another connection, or replayed, does not verify here. Plain connections (loopback) bind nothing.
+    const channel = tlsChannel(req.socket);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, tokenId, addr, channel));
   }
 
   /** Closes every session whose token was just revoked. */
   disconnectToken(tokenId: string): void {
     for (const s of this.o.registry.sessionsForToken(tokenId))
       s.close(WorkerCloseCode.unauthorized, "worker token revoked");
+    this.pending.closeToken(tokenId, WorkerCloseCode.unauthorized, "worker token revoked");
+  }
+
+  /** An admin decision: welcome a worker that waited, close one that was rejected or revoked. */
+  enrolmentChanged(e: EnrolmentEvent): void {
+    if (e.type === "approved") {
+      const live = this.o.registry.session(e.workerId);
+      const waiting = this.pending.take(e.workerId);
+      // A new key replaced the one the live connection proved: it must come back with the new key.
+      if (live && live.keyHint !== waiting?.keyHint)
+        live.close(WorkerCloseCode.keyRotated, "the worker's new key was approved; reconnect and sign with it");
+      if (waiting && waiting.ws.readyState === waiting.ws.OPEN)
+        this.welcome(waiting.ws, waiting.tokenId, waiting.hello, {
+          ok: true,
+          status: "approved",
+          keyHint: waiting.keyHint,
+        });
+    } else if (e.type === "rejected") {
+      this.pending.close(e.workerId, WorkerCloseCode.unauthorized, `an admin rejected worker ${e.workerId}'s key`);
+    } else if (e.type === "revoked") {
+      const why = `worker ${e.workerId} was revoked: ${e.reason}`;
+      this.pending.close(e.workerId, WorkerCloseCode.unauthorized, why);
+      this.o.registry.session(e.workerId)?.close(WorkerCloseCode.unauthorized, why);
+      for (const t of e.tokens) this.disconnectToken(t);
+    }
+  }
+
+  /** Before the sidecar's TLS key changes: every connected worker adds the new fingerprint to its pins. */
+  announceServerKey(fingerprint: string): void {
+    for (const s of this.o.registry.online()) s.send({ type: "server_key", fingerprint });
   }
 
   close(): void {
     for (const s of this.o.registry.online()) s.close(WorkerCloseCode.shuttingDown, "sidecar shutting down");
+    this.pending.closeAll(WorkerCloseCode.shuttingDown, "sidecar shutting down");
     this.wss.close();
   }
 
@@ -119,7 +160,7 @@ export class WorkerHub implements UpgradeEndpoint<string> {
     }
   }
 
-  private onConnection(ws: WebSocket, tokenId: string, addr: string): void {
+  private onConnection(ws: WebSocket, tokenId: string, addr: string, channel: string): void {
     // First of all: a malformed frame makes `ws` emit `error` (then close with 1002/1007/1009).
     ws.on("error", (err) => this.o.log(`worker socket from ${addr}: ${err.message}`));
     const timer = setTimeout(
@@ -134,12 +175,12 @@ export class WorkerHub implements UpgradeEndpoint<string> {
         sendAndClose(ws, hello.code, hello.codeName, hello.error);
         return;
       }
-      this.start(ws, tokenId, hello.hello);
+      this.start(ws, tokenId, hello.hello, channel);
     });
   }
 
   /** After hello: the worker proves it holds its key, then WorkerIdentity decides whether it may use the id. */
-  private start(ws: WebSocket, tokenId: string, hello: Hello): void {
+  private start(ws: WebSocket, tokenId: string, hello: Hello, channel: string): void {
     const nonce = this.o.identity.nonce();
     const timer = setTimeout(
       () => sendAndClose(ws, WorkerCloseCode.invalidMessage, "proof_timeout", "no proof within 10 s"),
@@ -154,13 +195,14 @@ export class WorkerHub implements UpgradeEndpoint<string> {
         return;
       }
       try {
-        const admitted = this.o.identity.admit(hello, tokenId, nonce, proof.signature);
+        const admitted = this.o.identity.admit(hello, tokenId, { nonce, channel }, proof);
         if (!admitted.ok) {
           this.o.log(`worker ${hello.workerId} refused: ${admitted.reason}`);
           sendAndClose(ws, WorkerCloseCode.unauthorized, admitted.code, admitted.reason);
           return;
         }
-        this.welcome(ws, tokenId, hello, admitted.enrolled);
+        if (admitted.status === "pending") return this.wait(ws, tokenId, hello, admitted);
+        this.welcome(ws, tokenId, hello, admitted);
       } catch (err) {
         // Enrolling the key, recording the worker, renewing its leases are writes: on a full disk the
         // worker is told to come back (1013 "try again later"; it reconnects with its backoff).
@@ -168,10 +210,33 @@ export class WorkerHub implements UpgradeEndpoint<string> {
         sendAndClose(ws, 1013, "disk_full", "the sidecar's disk is full; try again later");
       }
     });
-    ws.send(JSON.stringify(SidecarToWorker.parse({ type: "challenge", nonce })));
+    const binding = channel === "none" ? "none" : "tls-exporter";
+    ws.send(JSON.stringify(SidecarToWorker.parse({ type: "challenge", nonce, binding })));
   }
 
-  private welcome(ws: WebSocket, tokenId: string, hello: Hello, enrolled: boolean): void {
+  /** A worker the admin has not approved (yet): it waits, known by name and fingerprint, with nothing to do. */
+  private wait(ws: WebSocket, tokenId: string, hello: Hello, a: Extract<Admission, { status: "pending" }>): void {
+    const keyHint = Buffer.from(a.fingerprint, "hex").toString("base64");
+    const full = this.pending.admit({ ws, tokenId, hello, keyHint });
+    if (full) return sendAndClose(ws, 1013, "too_many_pending", full);
+    this.o.registry.remember(hello, tokenId);
+    const what = a.kind === "rotate" ? "a new key for a known worker" : "a new worker";
+    this.o.log(
+      `worker ${hello.workerId} (${hello.name}) waits for approval: ${what}, key fingerprint ${a.fingerprint}`,
+    );
+    ws.send(
+      JSON.stringify(
+        SidecarToWorker.parse({
+          type: "pending",
+          fingerprint: a.fingerprint,
+          message: `waiting for an admin to approve ${what} (compare the key fingerprint; approve in the dashboard, Home Assistant or \`esphome-forge workers approve ${hello.workerId}\`)`,
+        }),
+      ),
+    );
+    this.o.bus.worker("upsert", hello.workerId, this.o.registry.view(hello.workerId));
+  }
+
+  private welcome(ws: WebSocket, tokenId: string, hello: Hello, admitted: Approved): void {
     const { registry, queue, clock } = this.o;
     // The version gate, once the worker proved its id (WorkerIdentity, above): an outdated worker is told why
     // and which minimum, and listed as outdated. After the proof, so a token holder cannot mark (or rebind)
@@ -184,7 +249,7 @@ export class WorkerHub implements UpgradeEndpoint<string> {
       sendAndClose(ws, WorkerCloseCode.outdated, "worker_outdated", tooOld);
       return;
     }
-    const session = new WorkerSession(ws, tokenId, hello, clock.now());
+    const session = new WorkerSession(ws, tokenId, hello, clock.now(), admitted.keyHint);
     const previous = registry.attach(session, tokenId === this.o.localTokenId());
     previous?.close(WorkerCloseCode.replaced, "replaced by a new connection of the same worker");
     ws.on("close", () => {
@@ -207,7 +272,11 @@ export class WorkerHub implements UpgradeEndpoint<string> {
       heartbeatMs: Math.max(250, Math.floor(this.o.leaseMs() / 3)),
       continueJobs,
       abandonJobs,
-      trust: this.o.trust.welcome(enrolled),
+      trust: {
+        ...this.o.trust.welcome(true),
+        keyHint: admitted.keyHint,
+        ...(admitted.nextKey ? { nextKey: admitted.nextKey } : {}),
+      },
     });
     // What the user set for this worker (slots, locked tags) wins over what it started with: say it again.
     const wanted = registry.overridesOf(session.id);

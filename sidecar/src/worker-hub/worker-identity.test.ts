@@ -1,40 +1,57 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { helloProofText, WORKER_PROTOCOL_VERSION, type HelloMessage } from "@esphome-forge/shared";
-import { generateSigningKey, keyHint, publicKeyFromPem, signBytes, type SigningKey } from "../trust/keys/keys.js";
-import { WorkerIdentity } from "./worker-identity.js";
+import { openHarness, type Harness } from "../../test-support/trust-fixtures.js";
+import { generateSigningKey, keyFingerprint, signBytes, type SigningKey } from "../trust/keys/keys.js";
+import { WorkerEnrolments } from "./worker-enrolment.js";
+import { WorkerIdentity, type Admission } from "./worker-identity.js";
+import { WorkerTokens } from "./worker-tokens.js";
 
 const system = { hostname: "h", os: "linux", arch: "x64", cpus: 1, memoryBytes: 1, nodeVersion: "22" };
 
-/** An identity over in-memory bindings: worker id → token, worker id → enrolled key hint. */
-function world() {
+let h: Harness | null = null;
+afterEach(() => {
+  h?.close();
+  h = null;
+});
+
+/** An identity over a real database: tokens, enrolment decisions, the trust engine's key registry. */
+function world(opts: { implicit?: "auto" | "local" | null } = {}) {
+  h = openHarness();
+  const clock = { now: () => h!.clock.now().getTime() };
+  const tokens = new WorkerTokens(h.db, clock);
+  const enrolments = new WorkerEnrolments(h.db, h.engine, clock);
   const bound = new Map<string, string>();
-  const keys = new Map<string, string>();
-  const revoked = new Set<string>();
   const identity = new WorkerIdentity({
-    tokens: { isUsable: (id) => !revoked.has(id) },
+    tokens,
     tokenOf: (id) => bound.get(id),
-    enrolledKey: (id) => (keys.has(id) ? { hint: keys.get(id)! } : undefined),
-    enrol: (id, pem) => {
-      const hint = generateHint(pem);
-      if (keys.has(id) && keys.get(id) !== hint) return { ok: false, reason: `another key is enrolled for ${id}` };
-      keys.set(id, hint);
-      return { ok: true, enrolled: true };
-    },
+    enrolments,
+    implicitApproval: () => opts.implicit ?? null,
   });
-  /** What the hub does after admission: the id is bound to the token it came with. */
-  const connect = (id: string, token: string, key: SigningKey, announced = key.publicPem) => {
+  const token = (name = "t", binding?: { workerId: string; keyHint: string }) => tokens.create(name, binding).token.id;
+  /** What the hub does: challenge on a channel, admit, and bind the id to its first token. */
+  const connect = (
+    id: string,
+    tokenId: string,
+    key: SigningKey,
+    o: { channel?: string; signedChannel?: string; next?: SigningKey } = {},
+  ): Admission => {
     const nonce = identity.nonce();
-    const proof = signBytes(key, Buffer.from(helloProofText(id, nonce), "utf8")).toString("base64");
-    const r = identity.admit(hello(id, announced), token, nonce, proof);
-    if (r.ok) bound.set(id, token);
+    const channel = o.channel ?? "none";
+    const text = Buffer.from(helloProofText(id, nonce, o.signedChannel ?? channel), "utf8");
+    const proof = {
+      signature: signBytes(key, text).toString("base64"),
+      ...(o.next ? { nextSignature: signBytes(o.next, text).toString("base64") } : {}),
+    };
+    const r = identity.admit(hello(id, key.publicPem, o.next?.publicPem), tokenId, { nonce, channel }, proof);
+    if (r.ok && !bound.has(id)) bound.set(id, tokenId);
+    // …and the registry keeps a row for it (attach or remember).
+    if (r.ok) h!.db.prepare("INSERT OR IGNORE INTO workers (id, name, token_id) VALUES (?, ?, ?)").run(id, id, tokenId);
     return r;
   };
-  return { identity, bound, keys, revoked, connect };
+  return { identity, tokens, enrolments, connect, token };
 }
 
-const generateHint = (pem: string) => keyHint(publicKeyFromPem(pem));
-
-function hello(workerId: string, signingKey: string): HelloMessage {
+function hello(workerId: string, signingKey: string, nextKey?: string): HelloMessage {
   return {
     type: "hello",
     protocolVersion: WORKER_PROTOCOL_VERSION,
@@ -49,59 +66,129 @@ function hello(workerId: string, signingKey: string): HelloMessage {
     warmDevices: [],
     runningJobs: [],
     signingKey,
+    ...(nextKey ? { nextKey } : {}),
   };
 }
 
-describe("worker identity", () => {
-  it("enrols a new worker's key on first use and admits it again with the same token and key", () => {
+const fp = (k: SigningKey) => keyFingerprint(k.publicKey);
+
+describe("worker identity and enrolment", () => {
+  it("a new worker waits as pending until an admin approves the fingerprint they compared", () => {
     const w = world();
     const key = generateSigningKey();
-    expect(w.connect("w1", "t1", key)).toEqual({ ok: true, enrolled: true });
-    expect(w.connect("w1", "t1", key).ok).toBe(true);
+    const t = w.token();
+    expect(w.connect("w1", t, key)).toEqual({ ok: true, status: "pending", fingerprint: fp(key), kind: "enrol" });
+    expect(w.connect("w1", t, key)).toMatchObject({ status: "pending" }); // still waiting, one request
+    expect(() => w.enrolments.approve("w1", "admin", "0".repeat(64))).toThrow(/compare again/);
+    w.enrolments.approve("w1", "admin", fp(key));
+    expect(w.connect("w1", t, key)).toEqual({ ok: true, status: "approved", keyHint: key.hint });
+    expect(h!.engine.keys.active("worker", "w1").map((k) => k.hint)).toEqual([key.hint]);
   });
 
-  it("refuses a hello whose proof was not made with the announced key", () => {
-    const w = world();
-    const real = generateSigningKey();
-    w.connect("w1", "t1", real);
-    const r = w.connect("w1", "t1", generateSigningKey(), real.publicPem);
-    expect(r).toMatchObject({ ok: false, code: "key_not_proven" });
-  });
-
-  it("refuses a nonce signed for another connection or another worker id", () => {
-    const w = world();
+  it("approves implicitly with autoApproveWorkers or for the built-in worker", () => {
+    const w = world({ implicit: "auto" });
     const key = generateSigningKey();
+    expect(w.connect("w1", w.token(), key)).toMatchObject({ ok: true, status: "approved" });
+    expect(w.enrolments.view("w1")).toMatchObject({ enrolment: "approved", keyFingerprint: fp(key) });
+  });
+
+  it("refuses a proof signed for another TLS channel (a relayed handshake) or without the announced key", () => {
+    const w = world({ implicit: "auto" });
+    const key = generateSigningKey();
+    const t = w.token();
+    expect(w.connect("w1", t, key, { channel: "chan-A" }).ok).toBe(true);
+    expect(w.connect("w1", t, key, { channel: "chan-B", signedChannel: "chan-A" })).toMatchObject({
+      ok: false,
+      code: "key_not_proven",
+    });
+    const other = generateSigningKey();
     const nonce = w.identity.nonce();
-    const proof = signBytes(key, Buffer.from(helloProofText("w1", nonce), "utf8")).toString("base64");
-    expect(w.identity.admit(hello("w1", key.publicPem), "t1", w.identity.nonce(), proof).ok).toBe(false);
-    expect(w.identity.admit(hello("w2", key.publicPem), "t1", nonce, proof).ok).toBe(false);
-    expect(w.identity.admit(hello("w1", key.publicPem), "t1", nonce, proof).ok).toBe(true);
+    const proof = signBytes(other, Buffer.from(helloProofText("w1", nonce, "none"), "utf8")).toString("base64");
+    expect(
+      w.identity.admit(hello("w1", key.publicPem), t, { nonce, channel: "none" }, { signature: proof }),
+    ).toMatchObject({ ok: false, code: "key_not_proven" });
   });
 
-  it("refuses another key for an enrolled worker id, whatever the token", () => {
+  it("a join credential works only for its worker id and with its key", () => {
+    const w = world({ implicit: "auto" });
+    const key = generateSigningKey();
+    const t = w.token("joined", { workerId: "w1", keyHint: key.hint });
+    expect(w.connect("w2", t, generateSigningKey())).toMatchObject({ ok: false, code: "credential_bound" });
+    expect(w.connect("w1", t, generateSigningKey())).toMatchObject({ ok: false, code: "credential_bound" });
+    expect(w.connect("w1", t, key)).toMatchObject({ ok: true, status: "approved" });
+  });
+
+  it("a new key under a known worker waits for the admin; approving it retires the old key", () => {
     const w = world();
-    w.connect("w1", "t1", generateSigningKey());
-    expect(w.connect("w1", "t1", generateSigningKey())).toMatchObject({ ok: false, code: "signing_key_mismatch" });
-    expect(w.connect("w1", "t2", generateSigningKey())).toMatchObject({ ok: false, code: "signing_key_mismatch" });
+    const old = generateSigningKey();
+    const t = w.token();
+    w.connect("w1", t, old);
+    w.enrolments.approve("w1", "admin");
+    const fresh = generateSigningKey();
+    expect(w.connect("w1", t, fresh)).toMatchObject({ status: "pending", kind: "rotate" });
+    expect(w.connect("w1", t, old)).toMatchObject({ status: "approved" }); // the real one is undisturbed
+    w.enrolments.approve("w1", "admin", fp(fresh));
+    expect(w.connect("w1", t, old)).toMatchObject({ ok: false, code: "key_retired" });
+    expect(w.connect("w1", t, fresh)).toMatchObject({ ok: true, status: "approved" });
+    expect(h!.engine.keys.get(old.hint)?.retiredAt).not.toBeNull();
+  });
+
+  it("rotation: a proven next key waits beside the current one, and after approval the worker signs with it", () => {
+    const w = world();
+    const key = generateSigningKey();
+    const next = generateSigningKey();
+    const t = w.token("joined", { workerId: "w1", keyHint: key.hint });
+    w.connect("w1", t, key);
+    w.enrolments.approve("w1", "admin");
+    expect(w.connect("w1", t, key, { next })).toEqual({
+      ok: true,
+      status: "approved",
+      keyHint: key.hint,
+      nextKey: "pending",
+    });
+    expect(w.enrolments.view("w1").pendingKey).toMatchObject({ fingerprint: fp(next), kind: "rotate" });
+    w.enrolments.approve("w1", "admin", fp(next));
+    // The credential follows the key, so the worker comes back with either key proven and the next one wins.
+    expect(w.connect("w1", t, key, { next })).toEqual({ ok: true, status: "approved", keyHint: next.hint });
+    expect(w.connect("w1", t, next)).toMatchObject({ ok: true, status: "approved" });
+  });
+
+  it("a rejected key and a revoked worker never come back, under any id", () => {
+    const w = world();
+    const t = w.token();
+    const rejected = generateSigningKey();
+    w.connect("w1", t, rejected);
+    w.enrolments.reject("w1");
+    expect(w.connect("w1", t, rejected)).toMatchObject({ ok: false, code: "key_rejected" });
+    expect(w.enrolments.view("w1").enrolment).toBe("rejected");
+
+    const key = generateSigningKey();
+    const t2 = w.token();
+    w.connect("w2", t2, key);
+    w.enrolments.approve("w2", "admin");
+    const tokens = w.enrolments.revoke("w2", "stolen laptop");
+    expect(tokens).toContain(t2);
+    expect(w.tokens.isUsable(t2)).toBe(false);
+    expect(w.connect("w2", w.token(), generateSigningKey())).toMatchObject({ ok: false, code: "worker_revoked" });
+    expect(w.connect("w3", w.token(), key)).toMatchObject({ ok: false, code: "key_revoked" });
+    expect(h!.engine.keys.get(key.hint)?.revokedAt).not.toBeNull();
   });
 
   it("never lets another token take over a worker id, even with the worker's own key", () => {
-    const w = world();
+    const w = world({ implicit: "auto" });
     const key = generateSigningKey();
-    w.connect("w1", "t1", key);
-    const r = w.connect("w1", "t2", key);
-    expect(r).toMatchObject({ ok: false, code: "worker_id_taken" });
-    if (!r.ok) expect(r.reason).toMatch(/belongs to another worker token/);
-    expect(w.bound.get("w1")).toBe("t1");
+    const t1 = w.token();
+    w.connect("w1", t1, key);
+    expect(w.connect("w1", w.token(), key)).toMatchObject({ ok: false, code: "worker_id_taken" });
+    w.tokens.revoke(t1);
+    expect(w.connect("w1", w.token(), generateSigningKey()).ok).toBe(false);
+    expect(w.connect("w1", w.token(), key).ok).toBe(true);
   });
 
-  it("moves a worker to a new token once its old token is revoked, only with its enrolled key", () => {
+  it("one credential cannot flood the admin with pending workers", () => {
     const w = world();
-    const key = generateSigningKey();
-    w.connect("w1", "t1", key);
-    w.revoked.add("t1");
-    expect(w.connect("w1", "t2", generateSigningKey()).ok).toBe(false);
-    expect(w.connect("w1", "t2", key).ok).toBe(true);
-    expect(w.bound.get("w1")).toBe("t2");
+    const t = w.token();
+    for (let i = 0; i < 8; i++) expect(w.connect(`w${i}`, t, generateSigningKey()).ok).toBe(true);
+    expect(() => w.connect("w9", t, generateSigningKey())).toThrow(/already has 8 workers waiting/);
   });
 });

@@ -7,6 +7,7 @@ import type { Db } from "../db/database.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import { NotFoundError } from "../util/errors.js";
+import type { EnrolmentView } from "./worker-enrolment.js";
 import type { WorkerSession } from "./worker-session.js";
 
 interface WorkerRow {
@@ -31,6 +32,8 @@ interface StoredInfo {
   refused?: string;
 }
 
+const APPROVED: EnrolmentView = { enrolment: "approved", role: "builder", keyFingerprint: null, pendingKey: null };
+
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
 export class WorkerRegistry {
@@ -45,6 +48,8 @@ export class WorkerRegistry {
     private readonly clock: Clock,
     /** Workers reporting less free disk than this get no jobs (settings `workerMinFreeDiskMb`). */
     private readonly diskFloorBytes: () => number = () => 0,
+    /** Where the worker stands with the admin (worker-enrolment.ts); approved when not told. */
+    private readonly enrolment: (id: string) => EnrolmentView = () => APPROVED,
   ) {
     this.byId = db.prepare("SELECT * FROM workers WHERE id = ?");
     this.touchStmt = db.prepare("UPDATE workers SET last_seen_at = ? WHERE id = ?");
@@ -75,6 +80,34 @@ export class WorkerRegistry {
     const previous = this.sessions.get(session.id);
     this.sessions.set(session.id, session);
     return previous;
+  }
+
+  /**
+   * A worker waiting for approval is listed (name, machine, the credential it came with) without a session.
+   * A known worker's record is left as it is: a hello that is not admitted changes nothing about it.
+   */
+  remember(h: HelloMessage, tokenId: string): void {
+    const info: StoredInfo = {
+      slots: h.slots,
+      tags: h.tags,
+      platform: h.platform,
+      system: h.system,
+      version: h.version,
+      esphomeVersions: h.esphomeVersions,
+      local: false,
+    };
+    this.db
+      .prepare(
+        "INSERT INTO workers (id, name, token_id, info, last_seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+      )
+      .run(h.workerId, h.name, tokenId, JSON.stringify(info), this.clock.now());
+  }
+
+  /** A worker that joined with a pairing code is listed before it first connects. */
+  rememberJoined(id: string, name: string, tokenId: string): void {
+    this.db
+      .prepare("INSERT INTO workers (id, name, token_id, last_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
+      .run(id, name, tokenId, this.clock.now());
   }
 
   /**
@@ -214,6 +247,7 @@ export class WorkerRegistry {
       name: row.name,
       online: session !== undefined,
       local: info.local ?? false,
+      ...this.enrolment(id),
       slots: row.slots_override ?? info.slots ?? 0,
       // Jobs it still runs but no longer holds (being stopped) occupy slots too.
       busySlots: running.length + (session?.strays ?? 0),

@@ -29,6 +29,8 @@ export class WorkerSession {
   /** Firmware received per job (key `${jobId}:${fence}`) in arrival order, each settling once archived. */
   private readonly firmware = new Map<string, { sha256: string; received: Promise<ReceivedFirmware> }[]>();
   private readonly told = new Set<string>();
+  /** Archived firmware its assignments named (an `upload` fetches it over REST; nothing else may be fetched). */
+  private readonly assignedFirmware = new Set<string>();
   closed = false;
   /** Free bytes in the worker's state folder (hello, then each heartbeat that carries it); null = unknown. */
   diskFreeBytes: number | null;
@@ -38,6 +40,8 @@ export class WorkerSession {
     readonly tokenId: string,
     public hello: HelloMessage,
     now: number,
+    /** The hint of the key this connection proved (approved for the worker). */
+    readonly keyHint = "",
   ) {
     this.connectedAt = now;
     this.lastSeenAt = now;
@@ -53,6 +57,14 @@ export class WorkerSession {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     // Validate outgoing messages too: the schema is the contract, for both directions.
     this.socket.send(JSON.stringify(SidecarToWorker.parse(msg)));
+    if (msg.type === "assign") {
+      if (this.assignedFirmware.size >= MAX_TOLD) this.assignedFirmware.clear();
+      for (const f of msg.firmware) this.assignedFirmware.add(f.sha256);
+    }
+  }
+
+  wasAssigned(sha256: string): boolean {
+    return this.assignedFirmware.has(sha256);
   }
 
   close(code: number, reason: string): void {

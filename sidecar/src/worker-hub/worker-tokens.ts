@@ -16,6 +16,14 @@ interface TokenRow {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  worker_id: string | null;
+  key_hint: string | null;
+}
+
+/** What a credential is bound to: a join credential to one worker id and its key; a plain token to nothing. */
+export interface TokenBinding {
+  workerId: string | null;
+  keyHint: string | null;
 }
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
@@ -27,14 +35,23 @@ export class WorkerTokens {
     private readonly clock: Clock,
   ) {}
 
-  create(name: string): { token: WorkerToken; secret: string } {
+  /** A token; `bound`: a join credential that only this worker id, proving this key, may use. */
+  create(name: string, bound?: { workerId: string; keyHint: string }): { token: WorkerToken; secret: string } {
     const id = randomBytes(6).toString("hex");
     const secretPart = randomBytes(32).toString("base64url");
     const now = this.clock.now();
     this.db
-      .prepare("INSERT INTO worker_tokens (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)")
-      .run(id, name, hash(secretPart).toString("hex"), now);
+      .prepare(
+        "INSERT INTO worker_tokens (id, name, secret_hash, created_at, worker_id, key_hint) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run(id, name, hash(secretPart).toString("hex"), now, bound?.workerId ?? null, bound?.keyHint ?? null);
     return { token: this.get(id), secret: `efw_${id}_${secretPart}` };
+  }
+
+  binding(id: string): TokenBinding {
+    const row = this.db.prepare("SELECT worker_id, key_hint FROM worker_tokens WHERE id = ?").get(id) as
+      { worker_id: string | null; key_hint: string | null } | undefined;
+    return { workerId: row?.worker_id ?? null, keyHint: row?.key_hint ?? null };
   }
 
   get(id: string): WorkerToken {
@@ -88,5 +105,6 @@ function toToken(row: TokenRow): WorkerToken {
     createdAt: iso(row.created_at)!,
     lastUsedAt: iso(row.last_used_at),
     revokedAt: iso(row.revoked_at),
+    workerId: row.worker_id,
   };
 }

@@ -1,4 +1,4 @@
-// Content trust on the worker socket: enrol a worker's key at hello, approve every build result
+// Content trust on the worker socket (keys are enrolled by an admin decision, worker-enrolment.ts): approve every build result
 // against what the sidecar received and sent, answer the compile_upload gate on the exact bytes
 // received, gate archived firmware at assignment, and put every flash's outcome on record (the flash
 // ledger). The decisions are pure: the caller (worker-messages.ts) asks only for jobs the worker holds,
@@ -18,9 +18,7 @@ import {
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { TrustEngine, TrustMode } from "../trust/index.js";
-import { shortHint } from "../trust/encoding.js";
 import { outcomeOf } from "../trust/policy/job-verdicts.js";
-import { keyHint, publicKeyFromPem } from "../trust/keys/keys.js";
 type Received = {
   image: { name: string; sha256: string; size: number; kind: "ota" | "factory" | "other" };
   ok: boolean;
@@ -68,38 +66,6 @@ export type ImageToFlash = (
 
 export class WorkerTrustGate {
   constructor(private readonly o: WorkerTrustGateOptions) {}
-
-  /**
-   * First use enrols the worker's key. A different key for a worker id that already has an active one
-   * is refused: it is either a reinstalled worker (retire the old key through the API) or an impostor.
-   */
-  enrol(workerId: string, pem: string | undefined): { ok: true; enrolled: boolean } | { ok: false; reason: string } {
-    if (!pem) return { ok: true, enrolled: false };
-    let hint: string;
-    try {
-      hint = keyHint(publicKeyFromPem(pem));
-    } catch (err) {
-      return { ok: false, reason: `invalid signing key: ${(err as Error).message}` };
-    }
-    const other = this.o.engine.keys.active("worker", workerId).find((k) => k.hint !== hint);
-    if (other) {
-      return {
-        ok: false,
-        reason: `worker ${workerId} presents signing key ${shortHint(hint)}, but key ${shortHint(other.hint)} is enrolled for it; if the worker was reinstalled, retire the old key (POST /api/v1/trust/keys/${encodeURIComponent(other.hint)}/retire)`,
-      };
-    }
-    try {
-      this.o.engine.enrolWorkerKey(workerId, pem);
-      return { ok: true, enrolled: true };
-    } catch (err) {
-      return { ok: false, reason: (err as Error).message };
-    }
-  }
-
-  /** The key enrolled and active for a worker id, if any. */
-  enrolledKey(workerId: string): { hint: string } | undefined {
-    return this.o.engine.keys.active("worker", workerId)[0];
-  }
 
   welcome(enrolled: boolean): { gate: boolean; sidecarKey: string; keyEnrolled: boolean } {
     return { gate: true, sidecarKey: this.o.engine.sidecarKey.publicPem, keyEnrolled: enrolled };

@@ -2,6 +2,7 @@ import { Router } from "express";
 import { buildOpenApiDocument, SettingsPatch } from "@esphome-forge/shared";
 import { SIDECAR_VERSION } from "../../util/version.js";
 import type { ApiContext } from "../context.js";
+import { HttpError } from "../errors.js";
 import { parseWith } from "../validate.js";
 import { trustActor } from "./trust.js";
 import { sendFirmware } from "./jobs.js";
@@ -27,6 +28,17 @@ export function systemRoutes(ctx: ApiContext, onSettingsChanged: () => void): Ro
   r.get("/settings", (_req, res) => {
     res.json({ settings: ctx.settings.get() });
   });
+  r.get("/tls", (_req, res) => {
+    res.json(ctx.transport.info());
+  });
+  r.post("/tls/rotate", (_req, res) => {
+    try {
+      // Connected workers learn the new fingerprint over the link they pinned before it changes.
+      res.json(ctx.transport.rotate((fp) => ctx.hub.announceServerKey(fp)));
+    } catch (err) {
+      throw new HttpError(409, "conflict", (err as Error).message);
+    }
+  });
   r.patch("/settings", (req, res) => {
     const patch = parseWith(SettingsPatch.strict(), req.body, "settings");
     const before = ctx.settings.get().trustPolicy;
@@ -48,6 +60,10 @@ export function systemRoutes(ctx: ApiContext, onSettingsChanged: () => void): Ro
 export function firmwareRoutes(ctx: ApiContext): Router {
   const r = Router();
   r.get("/firmware/:sha256", (req, res) => {
+    const tokenId = res.locals.workerTokenId as string | undefined;
+    // A worker gets only firmware it was assigned to flash (it embeds the device's secrets).
+    if (tokenId && !ctx.registry.sessionsForToken(tokenId).some((s) => s.wasAssigned(req.params.sha256)))
+      throw new HttpError(403, "forbidden", "this worker was not assigned that firmware");
     sendFirmware(ctx, res, req.params.sha256, `${req.params.sha256}.bin`);
   });
   return r;

@@ -31,7 +31,13 @@ export interface PolicyDevices {
 
 const DAY_MS = 86_400_000;
 
-export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy, devices?: PolicyDevices): Router {
+export function trustRoutes(
+  engine: TrustEngine,
+  policy: () => TrustPolicy,
+  devices?: PolicyDevices,
+  /** A `worker` entry revokes the worker itself too: its credentials, keys and connection (worker-enrolment.ts). */
+  revokeWorker: (workerId: string, reason: string, since: Date) => void = () => {},
+): Router {
   const r = Router();
 
   r.get("/trust/status", async (_req, res) => {
@@ -105,6 +111,8 @@ export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy, devi
     const body = parseWith(RevokeRequest, req.body, "revocation request");
     const entries = body.entries.map((e, i) => parseWith(RevocationEntry, e, `revocation entry ${i}`));
     const stored = await engine.revoke(entries, (body.validForDays ?? 90) * DAY_MS);
+    for (const e of entries)
+      if (e.kind === "worker") revokeWorker(e.workerId, e.reason, e.since ? new Date(e.since) : new Date());
     res.status(201).json(listView(stored));
   });
 

@@ -1,13 +1,71 @@
 import { Router } from "express";
-import { CreateWorkerTokenRequest, WorkerPatch } from "@esphome-forge/shared";
+import {
+  ApproveWorkerRequest,
+  CreateWorkerTokenRequest,
+  JoinRequest,
+  PairingRequest,
+  RevokeWorkerRequest,
+  WorkerPatch,
+} from "@esphome-forge/shared";
+import { clientAddress } from "../../edge/client-address.js";
+import { tlsChannel } from "../../util/tls-channel.js";
+import { JoinRefused } from "../../worker-hub/worker-pairing.js";
+import { tooMany } from "../auth.js";
 import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
-import { routeQuery } from "../route-guard.js";
+import { routeParams, routeQuery } from "../route-guard.js";
 import { parseWith } from "../validate.js";
 import { trustActor } from "./trust.js";
 
 export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string) => void): Router {
   const r = Router();
+
+  r.post("/workers/pairing", (req, res) => {
+    const { host } = parseWith(PairingRequest, req.body ?? {}, "pairing request");
+    res.status(201).json(ctx.pairing.pair(host));
+  });
+
+  // Authenticated by the pairing code and a key proof bound to this TLS session (not by a token).
+  r.post("/worker/join", (req, res) => {
+    const addr = clientAddress(req.socket);
+    const wait = ctx.limiter.retryAfterSeconds(addr);
+    if (wait > 0) throw tooMany(addr, wait);
+    const body = parseWith(JoinRequest, req.body, "join request");
+    try {
+      const joined = ctx.pairing.join(body, tlsChannel(req.socket));
+      ctx.log(`worker ${joined.workerId} (${body.name}) joined from ${addr}; enrolment ${joined.enrolment}`);
+      onWorkerChanged(joined.workerId);
+      res.status(201).json(joined);
+    } catch (err) {
+      if (!(err instanceof JoinRefused)) throw err;
+      if (err.guess) ctx.limiter.fail(addr);
+      ctx.log(`join from ${addr} refused: ${err.message}`);
+      throw new HttpError(err.status, err.status === 401 ? "unauthorized" : "conflict", err.message);
+    }
+  });
+
+  r.post("/workers/:id/approve", (req, res) => {
+    const { id } = routeParams<{ id: string }>(res);
+    const { fingerprint } = parseWith(ApproveWorkerRequest, req.body ?? {}, "approval");
+    ctx.enrolments.approve(id, "admin", fingerprint);
+    res.json(ctx.registry.view(id));
+  });
+
+  r.post("/workers/:id/reject", (_req, res) => {
+    const { id } = routeParams<{ id: string }>(res);
+    ctx.enrolments.reject(id);
+    res.json(ctx.registry.view(id));
+  });
+
+  r.post("/workers/:id/revoke", async (req, res) => {
+    const { id } = routeParams<{ id: string }>(res);
+    const { reason } = parseWith(RevokeWorkerRequest, req.body, "revocation");
+    ctx.enrolments.revoke(id, reason);
+    // Firmware it built from now on is refused too: the signed revocation list names the worker.
+    const since = new Date().toISOString();
+    await ctx.trust?.revoke([{ kind: "worker", workerId: id, reason, since }], 90 * 86_400_000);
+    res.json(ctx.registry.view(id));
+  });
 
   r.get("/workers", (_req, res) => {
     res.json({ workers: ctx.registry.list() });

@@ -24,6 +24,19 @@ export function keyHint(publicKey: KeyObject): string {
   return sha256(spkiDer(publicKey)).toString("base64");
 }
 
+/**
+ * SHA-256 of the SPKI DER as lowercase hex: the fingerprint people compare — a worker's key in the
+ * dashboard, the sidecar's TLS key in a join link. The same bytes as the hint, written for reading.
+ */
+export function keyFingerprint(publicKey: KeyObject): string {
+  return sha256(spkiDer(publicKey)).toString("hex");
+}
+
+/** A fingerprint shown to people: groups of four hex digits. */
+export function formatFingerprint(fingerprint: string): string {
+  return fingerprint.replace(/(.{4})(?!$)/g, "$1 ");
+}
+
 /** Log id as Rekor defines it: sha256 of the log key's SPKI DER (raw bytes). */
 export function keyId(publicKey: KeyObject): Buffer {
   return sha256(spkiDer(publicKey));
