@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // `esphome-forge`: serve (the sidecar), worker (a build worker), token (worker tokens), verify.
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { SettingsPatch } from "@esphome-forge/shared";
 import { adminTokenFromArgs } from "./config/admin-token.js";
+import { metricsTokenFromArgs } from "./config/metrics-token.js";
 import { dataPaths } from "./config/paths.js";
+import { SUPERVISOR_INGRESS_SOURCE } from "./edge/ingress.js";
 import { openDatabase } from "./db/database.js";
 import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
 import { Sidecar } from "./server.js";
@@ -28,6 +31,13 @@ Usage:
       --allowed-origins L   browser origins besides the sidecar's own that may open the events socket, e.g.
                             https://forge.example.com behind a reverse proxy ($FORGE_ALLOWED_ORIGINS)
       --request-timeout-ms N  a request's headers and body must arrive within N ms (default 30000)
+      --metrics-token-file F  a read-only token (32+ characters) for GET /api/v1/metrics, for Prometheus
+                            or KEDA (also $FORGE_METRICS_TOKEN_FILE, $FORGE_METRICS_TOKEN); the admin token
+                            always works there too
+      --ingress-port N      also listen for Home Assistant's ingress proxy on this port (the add-on does);
+                            only requests from --ingress-source are answered there, as the HA user it names
+      --ingress-host HOST   the ingress listener's address (default: --host)
+      --ingress-source IP   the ingress proxy's address (default 172.30.32.2, the Supervisor)
       --local-slots N       slots of the built-in local worker (0 = off)
       --lease-ms N          job lease length
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
@@ -59,6 +69,10 @@ async function serve(argv: string[]): Promise<number> {
       "allowed-hosts": { type: "string" },
       "allowed-origins": { type: "string" },
       "request-timeout-ms": { type: "string" },
+      "metrics-token-file": { type: "string" },
+      "ingress-port": { type: "string" },
+      "ingress-host": { type: "string" },
+      "ingress-source": { type: "string" },
       "local-slots": { type: "string" },
       "lease-ms": { type: "string" },
       "build-command": { type: "string" },
@@ -89,6 +103,11 @@ async function serve(argv: string[]): Promise<number> {
     { token: values["admin-token"], file: values["admin-token-file"] },
     process.env,
   );
+  const ingressPort = values["ingress-port"] === undefined ? null : Number(values["ingress-port"]);
+  if (ingressPort !== null && !(Number.isInteger(ingressPort) && ingressPort >= 0 && ingressPort <= 65535))
+    throw new UsageError(`--ingress-port must be 0–65535, got ${values["ingress-port"]}`);
+  if (values["ingress-source"] !== undefined && isIP(values["ingress-source"]) === 0)
+    throw new UsageError(`--ingress-source must be an IP address, got ${values["ingress-source"]}`);
   const sidecar = await Sidecar.start({
     dataDir: resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"),
     configDir: values["config-dir"] ? resolve(values["config-dir"]) : undefined,
@@ -98,6 +117,15 @@ async function serve(argv: string[]): Promise<number> {
     allowedHosts: list(values["allowed-hosts"] ?? process.env.FORGE_ALLOWED_HOSTS),
     allowedOrigins: list(values["allowed-origins"] ?? process.env.FORGE_ALLOWED_ORIGINS),
     requestTimeoutMs,
+    metricsToken: metricsTokenFromArgs(values["metrics-token-file"], process.env),
+    ingress:
+      ingressPort === null
+        ? null
+        : {
+            port: ingressPort,
+            host: values["ingress-host"] ?? values.host!,
+            source: values["ingress-source"] ?? SUPERVISOR_INGRESS_SOURCE,
+          },
     overrides: overrides.data,
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
@@ -116,6 +144,7 @@ async function serve(argv: string[]): Promise<number> {
       console.error("warning: --admin-token is visible to every user in the process list; prefer --admin-token-file");
   }
   console.log(`Forge for ESPHome sidecar listening on ${sidecar.url}`);
+  if (sidecar.ingressUrl) console.log(`Home Assistant ingress listening on ${sidecar.ingressUrl}`);
   await new Promise<void>((resolveStop) => {
     const stop = () => void sidecar.stop().then(resolveStop);
     process.once("SIGTERM", stop);

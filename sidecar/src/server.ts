@@ -18,7 +18,11 @@ import { resolveAdminToken, type AdminTokenChoice, type ResolvedAdminToken } fro
 import { FailureLimiter } from "./edge/failure-limiter.js";
 import { HostPolicy } from "./edge/host-policy.js";
 import { createEdgeServer } from "./edge/http-server.js";
-import { UpgradeGate } from "./edge/upgrade-gate.js";
+import { hostScreen, UpgradeGate } from "./edge/upgrade-gate.js";
+import { startIngressServer, type IngressOptions } from "./api/ingress-server.js";
+import { resolveMetricsToken } from "./config/metrics-token.js";
+import { ForgeMetrics } from "./metrics/forge-metrics.js";
+import { trustStatus } from "./api/routes/trust.js";
 import { EventTickets } from "./events/event-tickets.js";
 import type { ApiContext } from "./api/context.js";
 import { dataPaths } from "./config/paths.js";
@@ -63,6 +67,10 @@ export interface SidecarOptions {
   allowedOrigins?: string[];
   /** Headers and body of a request must arrive within this time (default 30 s). */
   requestTimeoutMs?: number;
+  /** A read-only token for GET /api/v1/metrics (Prometheus, KEDA); null = only the admin token. */
+  metricsToken?: AdminTokenChoice | null;
+  /** A second listener for Home Assistant's ingress proxy (the add-on); none by default. */
+  ingress?: IngressOptions | null;
   /** Settings given on the command line win over stored ones for this run. */
   overrides?: Partial<Settings>;
   buildCommand?: string | null;
@@ -85,7 +93,9 @@ export class Sidecar {
   private constructor(
     readonly url: string,
     readonly admin: ResolvedAdminToken,
-    private readonly server: Server,
+    /** The ingress listener's URL, when there is one. */
+    readonly ingressUrl: string | null,
+    private readonly servers: Server[],
     private readonly db: Db,
     private readonly parts: {
       inventory: Inventory;
@@ -103,6 +113,7 @@ export class Sidecar {
     for (const dir of [paths.dataDir, paths.configDir, paths.firmwareDir]) mkdirSync(dir, { recursive: true });
     const admin = resolveAdminToken(opts.adminToken ?? null, paths.adminTokenFile);
     const adminToken = admin.token;
+    const metricsToken = resolveMetricsToken(opts.metricsToken, adminToken);
     const startedAt = new Date(clock.now()).toISOString();
 
     const db = openDatabase(paths.dbFile);
@@ -246,8 +257,20 @@ export class Sidecar {
       workerProtocolVersion: WORKER_PROTOCOL_VERSION,
       instanceId,
     });
+    const metrics = new ForgeMetrics({
+      queue,
+      workers: registry,
+      devices: () => inventory.list().length,
+      trust: () => trustStatus(trustEngine, settings.get().trustPolicy),
+      version: SIDECAR_VERSION,
+      instanceId,
+      now: () => clock.now(),
+    });
+    queue.on("job", (job) => metrics.jobChanged(job));
     const ctx: ApiContext = {
       adminToken,
+      metricsToken,
+      metrics,
       limiter,
       hosts,
       tickets,
@@ -300,7 +323,7 @@ export class Sidecar {
 
     const gate = new UpgradeGate({
       endpoints: { [`${API_PREFIX}/worker`]: hub, [`${API_PREFIX}/events`]: events },
-      hosts,
+      screen: hostScreen(hosts),
       limiter,
       log,
     });
@@ -314,8 +337,16 @@ export class Sidecar {
       server.listen(opts.port, opts.host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
-    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-    const url = `http://${host}:${addr.port}`;
+    const url = urlOf(server);
+    const ingress = opts.ingress
+      ? await startIngressServer(
+          opts.ingress,
+          ctx,
+          { onWorkerChanged, onSettingsChanged },
+          events,
+          opts.requestTimeoutMs,
+        )
+      : null;
 
     // Running jobs from before a restart: the local worker died with the old process, so its jobs
     // go back to the queue now; remote workers get a lease period plus their reconnect backoff.
@@ -347,7 +378,14 @@ export class Sidecar {
       });
     }
 
-    const sidecar = new Sidecar(url, admin, server, db, { inventory, hub, events, local, expiry });
+    const sidecar = new Sidecar(
+      url,
+      admin,
+      ingress ? urlOf(ingress) : null,
+      ingress ? [server, ingress] : [server],
+      db,
+      { inventory, hub, events, local, expiry },
+    );
     if (opts.zeroconf !== false) {
       sidecar.zeroconf = ZeroconfAdvertiser.start({
         instanceId,
@@ -380,11 +418,21 @@ export class Sidecar {
     this.parts.hub.close();
     this.parts.events.close();
     await this.parts.inventory.stop();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+    await Promise.all(
+      this.servers.map((server) => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        return closed;
+      }),
+    );
     this.db.close();
   }
+}
+
+function urlOf(server: Server): string {
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  return `http://${host}:${addr.port}`;
 }
 
 /** A positive integer from the environment (test and tuning knobs), else undefined. */

@@ -1,17 +1,20 @@
-// Assembles the express app: the Host check, security headers, the route table's guard (405,
-// auth, typed params and query), body limits, the /api/v1 routes, the standalone dashboard's
-// static files, and JSON errors for everything that goes wrong.
+// Assembles the express app: the listener's gate (the Host check on the API port, the proxy check
+// on the ingress port), security headers, the route table's guard (405, auth, typed params and
+// query), body limits, the /api/v1 routes, the standalone dashboard's static files, and JSON
+// errors for everything that goes wrong. The same app serves both listeners; only the gate and
+// how routes are authenticated differ.
 import { existsSync } from "node:fs";
 import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
-import { requireAdmin, requireAdminOrWorker } from "./auth.js";
+import { requireAdmin, requireAdminOrMetrics, requireAdminOrWorker } from "./auth.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { hostGuard } from "./host-guard.js";
-import { authenticateRoute, matchRoute, parseRoute } from "./route-guard.js";
+import { authenticateRoute, matchRoute, parseRoute, type RouteAuth } from "./route-guard.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { eventsTicketRoutes } from "./routes/events-ticket.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { firmwareRoutes, publicRoutes, systemRoutes } from "./routes/system.js";
 import { trustRoutes } from "./routes/trust.js";
 import { EXTERNAL_FIRMWARE_BODY, EXTERNAL_FIRMWARE_PATH, trustExternalRoutes } from "./routes/trust-external.js";
@@ -49,22 +52,40 @@ export interface AppHooks {
   onSettingsChanged: () => void;
 }
 
-export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
+/** What differs between the listeners: who may talk to it at all, and how routes are authenticated. */
+export interface AppListener {
+  gate: RequestHandler;
+  auth: RouteAuth;
+}
+
+/** The API port: the Host check, then bearer tokens (admin, worker, metrics). */
+export function tokenListener(ctx: ApiContext): AppListener {
+  return {
+    gate: hostGuard(ctx.hosts),
+    auth: {
+      admin: requireAdmin(ctx.adminToken, ctx.limiter),
+      adminOrWorker: requireAdminOrWorker(ctx.adminToken, ctx.tokens, ctx.limiter),
+      adminOrMetrics: requireAdminOrMetrics(ctx.adminToken, ctx.metricsToken, ctx.limiter),
+    },
+  };
+}
+
+export function createApp(ctx: ApiContext, hooks: AppHooks, listener = tokenListener(ctx)): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
-  app.use(hostGuard(ctx.hosts));
+  app.use(listener.gate);
   app.use(securityHeaders);
 
   const api = express.Router();
-  const admin = requireAdmin(ctx.adminToken, ctx.limiter);
-  api.use(matchRoute, authenticateRoute(admin, requireAdminOrWorker(ctx.adminToken, ctx.tokens, ctx.limiter)));
+  api.use(matchRoute, authenticateRoute(listener.auth));
   api.use(parseRoute);
   // A CI firmware upload (base64 in JSON) is the one large body: parsed with its own limit, after auth.
   api.use(EXTERNAL_FIRMWARE_PATH, express.json({ limit: EXTERNAL_FIRMWARE_BODY, strict: true }));
   api.use(requireJson, express.json({ limit: MAX_JSON_BODY, strict: true }));
   api.use(publicRoutes(ctx));
   api.use(firmwareRoutes(ctx));
+  api.use(metricsRoutes(ctx));
   api.use(systemRoutes(ctx, hooks.onSettingsChanged));
   api.use(eventsTicketRoutes(ctx));
   api.use(deviceRoutes(ctx));

@@ -7,6 +7,7 @@ import type { DeviceView } from "../fleet/device-view.js";
 import type { JobService } from "../fleet/job-service.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
+import type { ForgeMetrics } from "../metrics/forge-metrics.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { WorkerHub } from "../worker-hub/worker-hub.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
@@ -16,6 +17,9 @@ import type { TrustEngine } from "../trust/index.js";
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
   adminToken: string;
+  /** A read-only token for GET /metrics (Prometheus, KEDA); null = only the admin token. */
+  metricsToken: string | null;
+  metrics: ForgeMetrics;
   /** Counts wrong tokens per client address (shared with the WebSocket upgrades). */
   limiter: FailureLimiter;
   hosts: HostPolicy;
