@@ -53,6 +53,7 @@ Usage:
                             content-trust admin over the REST API (see \`trust --help\`)
   esphome-forge ota-keys list|create|rotate|retire DIGEST|public DIGEST|yaml …
                             device signing keys for ESPHome's signed OTA (see \`ota-keys --help\`)
+  esphome-forge ha-addon                 the Home Assistant add-on's entry point (reads /data/options.json)
   esphome-forge --version
 `;
 
@@ -212,6 +213,10 @@ async function main(argv: string[]): Promise<number> {
       const { trustCommand } = await import("./trust/cli/trust-cli.js");
       return trustCommand(rest);
     }
+    case "ha-addon": {
+      const { haAddonCommand } = await import("./ha-addon/addon-command.js");
+      return haAddonCommand();
+    }
     case "ota-keys": {
       const { otaKeysCommand } = await import("./trust/cli/ota-keys-cli.js");
       return otaKeysCommand(rest);
@@ -233,8 +238,9 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;
-    if (process.argv[2] !== "serve" && process.argv[2] !== "worker") process.exit(code);
+    const longRunning = ["serve", "worker", "ha-addon"].includes(process.argv[2] ?? "");
+    if (code !== 0 || !longRunning) process.exitCode = code;
+    if (!longRunning) process.exit(code);
   },
   (err: unknown) => {
     if (err instanceof UsageError || (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
