@@ -1,6 +1,8 @@
 // The metrics against a real queue (SQLite, manual clock) and a real worker registry: gauges read
 // at scrape time, and durations, dispatch latency and trust decisions recorded once per real
 // transition however often the queue re-announces a job.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { queueFixture, req, runJob, type QueueFixture } from "../../test-support/queue-fixture.js";
 import { WorkerRegistry } from "../worker-hub/worker-registry.js";
@@ -108,5 +110,38 @@ describe("ForgeMetrics", () => {
     const s = await scrape(metricsFor(queueFixture()));
     for (const outcome of ["allowed", "warned", "blocked"])
       expect(s.get(`forge_trust_decisions_total{outcome="${outcome}",stage="gate"}`)).toBe(0);
+  });
+});
+
+describe("the Grafana dashboard (deploy/grafana/esphome-forge.json)", () => {
+  it("queries only metrics the sidecar exposes", async () => {
+    const f = queueFixture();
+    const m = new ForgeMetrics({
+      queue: f.queue,
+      workers: new WorkerRegistry(f.db, f.queue, f.clock),
+      devices: () => 0,
+      trust: () => ({
+        policy: "enforce",
+        revocations: null,
+        revocationError: null,
+        log: { size: 3, audit: null },
+        keys: { active: 1, retired: 0, revoked: 0 },
+      }),
+      version: "1",
+      instanceId: "x",
+    });
+    const exposed = new Set([...(await m.text()).matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1]!));
+    const dashboard = JSON.parse(
+      readFileSync(fileURLToPath(new URL("../../../deploy/grafana/esphome-forge.json", import.meta.url)), "utf8"),
+    ) as { panels: { targets: { expr: string }[] }[]; templating: { list: { definition?: string }[] } };
+    const exprs = [
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+      ...dashboard.templating.list.map((v) => v.definition ?? ""),
+    ];
+    const used = new Set(
+      exprs.flatMap((e) => [...e.matchAll(/\bforge_[a-z0-9_]+/g)].map((x) => x[0].replace(/_(bucket|sum|count)$/, ""))),
+    );
+    expect(used.size).toBeGreaterThan(10);
+    expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
   });
 });
