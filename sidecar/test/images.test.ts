@@ -6,7 +6,8 @@
 //     with the real ESPHome inside the image, then drains and exits 0 on stop;
 //   - the add-on image (addon/Dockerfile on HA's base), installing the packed npm packages: it starts
 //     from run.sh, announces itself to a fake Supervisor, and serves the API with that token.
-// Skips (saying why) only where podman cannot run containers; the README says so.
+// Opt-in (FORGE_IMAGE_TESTS=1, see scripts/ensure-podman.sh for why), and skipped where podman
+// cannot run containers; the README says so.
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -31,7 +32,8 @@ async function podman(args: string[], timeout = 120_000): Promise<string> {
 
 async function build(args: string[]): Promise<void> {
   try {
-    await podman(["build", "--network", "host", "--pull=never", "--layers", ...args], BUILD_MS);
+    // Docker's image format, as Docker builds it: the OCI format has no HEALTHCHECK.
+    await podman(["build", "--format", "docker", "--network", "host", "--pull=never", "--layers", ...args], BUILD_MS);
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
     throw new Error(
