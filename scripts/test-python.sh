@@ -25,7 +25,8 @@ if "$FORGE_HA_PYTHON" -m ruff --version >/dev/null 2>&1; then
 fi
 
 set +e
-"$FORGE_HA_PYTHON" -m pytest -p no:cacheprovider tests "$@"
+# With no paths, pytest runs `testpaths` from pyproject.toml (tests/); with paths, only those.
+"$FORGE_HA_PYTHON" -m pytest -p no:cacheprovider "$@"
 rc=$?
 set -e
 # pytest exits 5 when nothing was collected: that is a failure here, not a pass.

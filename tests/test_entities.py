@@ -21,7 +21,15 @@ from .sidecar import Sidecar
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$")
 # Per run (durations), or owned by the sidecar and its ESPHome stand-in (error wording, release,
 # firmware bytes): the snapshot is about what the integration makes of them.
-VOLATILE = {"duration", "last_error", "sw_version", "firmware_sha256"}
+# Commit ids of the config folder's history include their time.
+VOLATILE = {
+    "duration",
+    "last_error",
+    "sw_version",
+    "firmware_sha256",
+    "commit",
+    "built_from_commit",
+}
 # Signing keys are made per run: their hints (e.g. "sidecar key gQsZrPpdLs…") differ every time.
 KEY_HINT_RE = re.compile(r"\bkey [A-Za-z0-9+/=_-]{6,}…")
 

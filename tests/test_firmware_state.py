@@ -13,6 +13,7 @@ from custom_components.esphome_forge.firmware_state import (
     install_percentage,
     is_older,
     reported_esphome_version,
+    reported_project_version,
 )
 
 HASH_A = "a" * 64
@@ -145,6 +146,73 @@ def test_no_pin_and_no_default_compares_configs_only() -> None:
     state = firmware_state(node, FLASH, default_version=None, reported_version=None)
     assert state.latest == "2026.10.0+aaaaaaaa"
     assert not state.update_available
+
+
+def _running(match: str, version: str = "2026.9.0", source: str = "mdns") -> dict[str, Any]:
+    return {
+        "esphomeVersion": version,
+        "source": source,
+        "match": match,
+        "note": f"the device reports ESPHome {version}, Forge flashed ESPHome 2026.10.0 (job #3)",
+    }
+
+
+def test_reported_project_version() -> None:
+    """Only a project device's sw_version carries a project version."""
+    assert reported_project_version("1.4.0 (ESPHome 2026.10.0)") == "1.4.0"
+    assert reported_project_version("2026.9.1 (Oct  1 2026, 10:00:00)") is None
+    assert reported_project_version(None) is None
+
+
+def test_running_firmware_that_matches_keeps_forges_build() -> None:
+    """The device runs what Forge flashed: installed is Forge's build identity, HA's stale report aside."""
+    for match in ("matches", "unconfirmed"):
+        node = _node(running=_running(match, "2026.10.0"))
+        state = firmware_state(node, FLASH, default_version=None, reported_version="2026.1.0")
+        assert (state.installed, state.update_available) == ("2026.10.0+aaaaaaaa", False), match
+
+
+def test_changed_outside_forge_installs_what_runs_and_offers_install() -> None:
+    """Another tool's firmware: installed is what the device reports, Install replaces it."""
+    node = _node(running=_running("changed_outside_forge"))
+    state = firmware_state(node, FLASH, default_version=None, reported_version="2026.1.0")
+    assert state.installed == "2026.9.0"
+    assert state.latest == "2026.10.0+aaaaaaaa"
+    assert state.update_available
+    assert state.install_refusal is None
+    assert state.summary == (
+        "Changed outside Forge: the device reports ESPHome 2026.9.0, Forge flashed ESPHome"
+        " 2026.10.0 (job #3). Install builds its current config with ESPHome 2026.10.0 and"
+        " flashes it."
+    )
+    # …unless that would downgrade ESPHome: refused, as any downgrade.
+    newer = _node(running=_running("changed_outside_forge", "2026.12.0"))
+    refused = firmware_state(newer, FLASH, default_version=None, reported_version=None)
+    assert refused.installed == "2026.12.0"
+    assert not refused.update_available
+    assert refused.install_refusal == "install_refused_downgrade"
+    assert refused.summary.startswith("Changed outside Forge (the device reports ESPHome 2026.12.0")
+
+
+def test_not_flashed_running_version_wins_over_hass_registry() -> None:
+    """Before Forge flashes: what the device advertises, worded by its source."""
+    mdns = firmware_state(
+        _node(running=_running("not_flashed", "2026.9.1")),
+        None,
+        default_version=None,
+        reported_version="2026.1.0",
+    )
+    assert mdns.installed == "2026.9.1"
+    assert mdns.summary.startswith(
+        "Forge has not flashed this device yet; it advertises ESPHome 2026.9.1."
+    )
+    ha = firmware_state(
+        _node(running=_running("not_flashed", "2026.9.1", source="ha")),
+        None,
+        default_version=None,
+        reported_version=None,
+    )
+    assert "ESPHome reports it runs 2026.9.1" in ha.summary
 
 
 def _job(action: str, phase: str | None, progress: float | None, state: str = "running") -> dict:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.esphome_forge.const import CONF_TOKEN, CONF_URL, DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .conftest import ENTRY_ID
+from .sidecar import Sidecar
 
 
 class Router:
@@ -240,3 +245,66 @@ async def test_errors(
     await reader.send_json_auto_id({"type": "esphome_forge/subscribe"})
     assert (await reader.receive_json())["success"]
     assert (await reader.receive_json())["event"]["type"] == "snapshot"
+
+
+async def test_subscribe_says_when_the_sidecar_is_unreachable(
+    hass: HomeAssistant,
+    sidecar: Sidecar,
+    init_integration: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The card hears `unreachable` (since, why) when HA loses the sidecar, then a fresh snapshot."""
+    client = await hass_ws_client(hass)
+    router = Router(client)
+    sub = await router.send({"type": "esphome_forge/subscribe"})
+    assert (await router.result(sub))["success"]
+    assert (await router.event(sub))["type"] == "snapshot"
+
+    await hass.async_add_executor_job(sidecar.kill)
+    lost = await router.event(sub)
+    while lost["type"] != "unreachable":  # deltas of the dying sidecar may come first
+        lost = await router.event(sub)
+    assert lost["error"]
+    since = dt_util.parse_datetime(lost["since"])
+    assert since is not None
+    assert abs((dt_util.utcnow() - since).total_seconds()) < 60
+
+    # A card opened meanwhile gets what HA last knew, and is told it is stale.
+    late = await router.send({"type": "esphome_forge/subscribe"})
+    assert (await router.result(late))["success"]
+    assert (await router.event(late))["type"] == "snapshot"
+    assert await router.event(late) == lost
+
+    await hass.async_add_executor_job(sidecar.restart)
+    back = await router.event(sub)
+    while back["type"] != "snapshot":
+        back = await router.event(sub)
+    assert sorted(d["id"] for d in back["devices"]) == [
+        "garage",
+        "kitchen",
+        "office",
+        "porch",
+        "shed",
+    ]
+
+
+async def test_subscribe_while_the_entry_waits_for_its_sidecar(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Set up but not loaded (sidecar unreachable at startup): not_found that says why."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={CONF_URL: f"http://127.0.0.1:{port}", CONF_TOKEN: "t"}
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "esphome_forge/subscribe"})
+    msg = await client.receive_json()
+    assert msg["error"]["code"] == "not_found"
+    assert "not connected to its sidecar yet" in msg["error"]["message"]

@@ -2,12 +2,13 @@
 // worker and the stand-in build command: login, compile from a row with the log streaming, cancel
 // a long build, a failed build's error, the queue and workers views, content trust (a verified
 // install, revoked firmware blocked at upload, the trust status line), screenshots.
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/chromium.ts";
 import { DOCS_SCREENSHOTS, SCREENSHOT_DIR } from "./support/paths.ts";
+import { publishScreenshots } from "./support/screenshots.ts";
 import type { Device } from "@esphome-forge/shared";
 import { deviceYaml, startSidecar, type RunningSidecar } from "./support/sidecar.ts";
 
@@ -238,12 +239,24 @@ describe("standalone dashboard against a real sidecar", () => {
     }
     await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 1280, height: 900 });
-    // The README's pictures: written when missing (or on request), and only from a run where all passed.
-    for (const [docs, shot] of Object.entries(DOCS_SCREENSHOTS)) {
-      if (failed || (existsSync(docs) && process.env.FORGE_UPDATE_SCREENSHOTS !== "1")) continue;
-      mkdirSync(dirname(docs), { recursive: true });
-      copyFileSync(shot, docs);
-    }
+    publishScreenshots(DOCS_SCREENSHOTS, failed);
+  });
+
+  it("says since when the sidecar is unreachable and pauses actions; live again when it is back", async () => {
+    const { dataDir, token } = sidecar;
+    const port = Number(new URL(sidecar.url).port);
+    await sidecar.stop({ keepData: true });
+    const banner = page.locator(".banner.notice");
+    await expect.poll(() => banner.textContent()).toMatch(/Forge sidecar unreachable since \d\d:\d\d/);
+    const compile = row("Delta thermostat").getByRole("button", { name: "Compile Delta thermostat" });
+    expect(await compile.isDisabled()).toBe(true);
+    expect(await compile.getAttribute("title")).toBe("Paused: the sidecar is unreachable");
+    expect(await row("Delta thermostat").count()).toBe(1); // the last known state stays
+    problems.length = 0; // the browser logs the refused reconnects; they were expected
+    sidecar = await startSidecar({}, { token, dataDir, port });
+    await expect.poll(() => banner.count(), { timeout: 30_000 }).toBe(0);
+    expect(await compile.isDisabled()).toBe(false);
+    problems.length = 0;
   });
 
   it("signs out and forgets the token", async () => {

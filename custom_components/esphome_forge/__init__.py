@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 
 from homeassistant.const import Platform
@@ -11,6 +13,7 @@ from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     entity_registry as er,
+    issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -18,12 +21,16 @@ from homeassistant.helpers.typing import ConfigType
 from .api import ForgeAuthError, ForgeClient, ForgeError, ForgeIncompatibleError
 from .const import CONF_TOKEN, CONF_URL, DOMAIN, FIRST_SNAPSHOT_TIMEOUT
 from .coordinator import ForgeConfigEntry, ForgeCoordinator, ForgeRuntimeData
-from .entity import hub_device_info, parse_unique_id
+from .entity import esphome_device_of, hub_device_info, parse_unique_id
+from .esphome_device import node_mac
 from .frontend import async_setup_frontend
 from .naming import default_title, legacy_title
+from .presence_feed import PresenceFeed
 from .services import async_setup_services
 from .trust_status import TrustStatusWatcher
 from .websocket import async_setup_websocket
+from .websocket_schedules import async_setup_schedule_websocket
+from .workspace_issue import issue_id as workspace_issue_id
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -40,6 +47,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Once per HA run: services, the card's WebSocket commands and the card itself."""
     async_setup_services(hass)
     async_setup_websocket(hass)
+    async_setup_schedule_websocket(hass)
     await async_setup_frontend(hass)
     return True
 
@@ -111,16 +119,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: ForgeConfigEntry) -> boo
     # The hub device first: node and worker devices name it as their `via_device`.
     dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **hub_device_info(entry))
     entry.async_on_unload(coordinator.async_add_listener(lambda: _remove_stale(hass, entry)))
-    macs = {node_id: node.get("mac") for node_id, node in coordinator.data.devices.items()}
+    links = {node_id: _link_key(hass, node) for node_id, node in coordinator.data.devices.items()}
     entry.async_on_unload(
-        coordinator.async_add_listener(lambda: _relink_on_new_mac(hass, entry, macs))
+        coordinator.async_add_listener(lambda: _relink_on_new_mac(hass, entry, links))
     )
     # Trust status: now, then after each fresh snapshot and each device trust change.
     entry.async_on_unload(trust.async_shutdown)
+    entry.async_on_unload(
+        lambda: ir.async_delete_issue(hass, DOMAIN, workspace_issue_id(entry.entry_id))
+    )
     entry.async_on_unload(coordinator.async_add_relay(trust.handle_event))
     await trust.async_refresh()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     _remove_orphan_devices(hass, entry)
+    # What HA's ESPHome integration knows about each node goes to the sidecar (presence).
+    feed = PresenceFeed(hass, entry)
+    feed.async_start()
+    entry.async_on_unload(feed.async_stop)
     return True
 
 
@@ -193,18 +208,33 @@ def _remove_stale(hass: HomeAssistant, entry: ForgeConfigEntry) -> None:
             dev_reg.async_update_device(device_id, remove_config_entry_id=entry.entry_id)
 
 
+def _link_key(hass: HomeAssistant, node: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The node's MAC and the ESPHome device it links to (what its entities' device depends on)."""
+    device = esphome_device_of(hass, node)
+    return node_mac(node), device.id if device is not None else None
+
+
 @callback
 def _relink_on_new_mac(
-    hass: HomeAssistant, entry: ForgeConfigEntry, macs: dict[str, str | None]
+    hass: HomeAssistant,
+    entry: ForgeConfigEntry,
+    links: dict[str, tuple[str | None, str | None]],
 ) -> None:
-    """A node's MAC became known or changed: reload, so its entities move to the right device."""
+    """A node's MAC became known or changed (config, or mDNS): reload if that moves its entities.
+
+    Only a change of the ESPHome device the node links to needs the reload; a MAC learned for a
+    node already linked by hostname, or one ESPHome does not know, does not.
+    """
     for node_id, node in entry.runtime_data.coordinator.data.devices.items():
-        mac = node.get("mac")
-        if node_id in macs and macs[node_id] != mac:
-            macs.clear()
+        mac = node_mac(node)
+        known = links.get(node_id)
+        if known is not None and known[0] == mac:
+            continue
+        links[node_id] = key = _link_key(hass, node)
+        if known is not None and known[1] != key[1]:
+            links.clear()
             hass.config_entries.async_schedule_reload(entry.entry_id)
             return
-        macs[node_id] = mac
 
 
 @callback

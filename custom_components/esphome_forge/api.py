@@ -36,12 +36,13 @@ class ForgeIncompatibleError(ForgeError):
 class ForgeApiError(ForgeError):
     """The sidecar answered with an error body `{error: {code, message}}`."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
         """Keep the HTTP status and the sidecar's error code next to its message."""
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.details = details
 
 
 def normalize_url(url: str) -> str:
@@ -98,6 +99,7 @@ class ForgeClient:
         params: dict[str, str] | None = None,
         auth: bool = True,
         text: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """Send one request; return the decoded JSON body (or the text) or raise a ForgeError."""
         try:
@@ -107,14 +109,14 @@ class ForgeClient:
                     f"{self.url}{API_PREFIX}{path}",
                     json=json,
                     params=params,
-                    headers=self.headers if auth else None,
+                    headers={**(self.headers if auth else {}), **(headers or {})},
                 )
                 async with resp:
                     if resp.status == 401:
                         raise ForgeAuthError(await _error_message(resp))
                     if resp.status >= 400:
-                        code, message = await _error_body(resp)
-                        raise ForgeApiError(resp.status, code, message)
+                        code, message, details = await _error_body(resp)
+                        raise ForgeApiError(resp.status, code, message, details)
                     if text:
                         return await resp.text()
                     if resp.content_type != "application/json":
@@ -171,6 +173,12 @@ class ForgeClient:
             },
         )
 
+    async def report_presence(self, device_id: str, report: dict[str, Any]) -> dict[str, Any]:
+        """PUT /devices/:id/presence with what HA's ESPHome integration knows → the Device."""
+        return await self.request(
+            "PUT", f"/devices/{quote(device_id, safe='')}/presence", json={"source": "ha", **report}
+        )
+
     async def job(self, job_id: int) -> dict[str, Any]:
         """GET /jobs/:id."""
         return await self.request("GET", f"/jobs/{int(job_id)}")
@@ -197,6 +205,22 @@ class ForgeClient:
         """POST /workers/:id/clean-cache."""
         await self.request("POST", f"/workers/{quote(worker_id, safe='')}/clean-cache")
 
+    async def create_schedule(self, schedule: dict[str, Any]) -> dict[str, Any]:
+        """POST /schedules (ScheduleCreate, camelCase) → the Schedule."""
+        return await self.request("POST", "/schedules", json=schedule)
+
+    async def update_schedule(self, schedule_id: int, patch: dict[str, Any]) -> dict[str, Any]:
+        """PATCH /schedules/:id → the Schedule."""
+        return await self.request("PATCH", f"/schedules/{int(schedule_id)}", json=patch)
+
+    async def delete_schedule(self, schedule_id: int) -> None:
+        """DELETE /schedules/:id."""
+        await self.request("DELETE", f"/schedules/{int(schedule_id)}")
+
+    async def run_schedule(self, schedule_id: int) -> dict[str, Any]:
+        """POST /schedules/:id/run → the ScheduleRun."""
+        return await self.request("POST", f"/schedules/{int(schedule_id)}/run")
+
     async def trust_status(self) -> dict[str, Any]:
         """GET /trust/status → TrustStatus (policy, revocation list freshness, log check)."""
         return await self.request("GET", "/trust/status")
@@ -210,14 +234,14 @@ class ForgeClient:
         return await self.request("POST", "/trust/revocations", json={"entries": entries})
 
 
-async def _error_body(resp: aiohttp.ClientResponse) -> tuple[str, str]:
-    """Decode `{error: {code, message}}`, tolerating peers that send something else."""
+async def _error_body(resp: aiohttp.ClientResponse) -> tuple[str, str, Any]:
+    """Decode `{error: {code, message, details?}}`, tolerating peers that send something else."""
     try:
         body = await resp.json(content_type=None)
         err = body["error"]
-        return str(err["code"]), str(err["message"])
-    except (ValueError, KeyError, TypeError, aiohttp.ContentTypeError):
-        return "http_" + str(resp.status), resp.reason or f"HTTP {resp.status}"
+        return str(err["code"]), str(err["message"]), err.get("details")
+    except (ValueError, KeyError, TypeError, AttributeError, aiohttp.ContentTypeError):
+        return "http_" + str(resp.status), resp.reason or f"HTTP {resp.status}", None
 
 
 async def _error_message(resp: aiohttp.ClientResponse) -> str:

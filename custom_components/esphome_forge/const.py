@@ -39,8 +39,14 @@ REQUEST_TIMEOUT: Final = 15.0
 WS_HEARTBEAT: Final = 30.0
 
 EVENT_JOB_FINISHED: Final = "esphome_forge_job_finished"
+EVENT_SCHEDULE_RAN: Final = "esphome_forge_schedule_ran"
+EVENT_ESPHOME_RELEASE: Final = "esphome_forge_esphome_release"
+EVENT_DEVICE_ONLINE: Final = "esphome_forge_device_online"
+EVENT_DEVICE_OFFLINE: Final = "esphome_forge_device_offline"
 
 ISSUE_UNREACHABLE: Final = "sidecar_unreachable"
+# The sidecar's alerts (worker_offline, builds_failing), one repairs issue each (issue id prefix).
+ISSUE_ALERT_PREFIX: Final = "alert"
 # Content-trust problems the sidecar reports in GET /trust/status (issue id prefixes).
 ISSUE_TRUST_LOG: Final = "trust_log_inconsistent"
 ISSUE_REVOCATION_LIST: Final = "revocation_list"

@@ -38,8 +38,10 @@ from .const import (
     ota_image,
 )
 from .events_stream import ForgeEventStream
+from .fleet_events import FleetEvents
 from .log_tails import EventRelay, JobLogTails
 from .trust_status import TrustStatusWatcher
+from .workspace_issue import update_push_issue
 
 # Finished jobs kept in memory beyond the active ones (the sidecar's snapshot sends its 100 latest).
 KEEP_FINISHED_JOBS = 200
@@ -69,6 +71,12 @@ class ForgeData:
     last_flash: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Fleet settings the entities need (the default ESPHome version).
     settings: dict[str, Any] = field(default_factory=dict)
+    # Schedules by id, active alerts by id, the newer ESPHome release available (fleet_events.py).
+    schedules: dict[int, dict[str, Any]] = field(default_factory=dict)
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    esphome_release: dict[str, Any] | None = None
+    # The config folder's history and remote push state (WorkspaceStatus), when the sidecar has one.
+    workspace: dict[str, Any] | None = None
 
     def active_job(self, device_id: str) -> dict[str, Any] | None:
         """The device's running job, else its oldest queued one."""
@@ -90,6 +98,10 @@ class ForgeData:
             "devices": list(self.devices.values()),
             "jobs": sorted(self.jobs.values(), key=lambda j: j["id"], reverse=True),
             "workers": list(self.workers.values()),
+            "schedules": sorted(self.schedules.values(), key=lambda s: s["id"]),
+            "alerts": list(self.alerts.values()),
+            "esphomeRelease": self.esphome_release,
+            **({"workspace": self.workspace} if self.workspace is not None else {}),
         }
 
 
@@ -114,6 +126,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         self.disconnected_since: datetime | None = None
         self.last_error: str | None = None
         self._stream = ForgeEventStream(hass, entry, client, self)
+        self.fleet_events = FleetEvents(hass, entry, self)
         self._log_tails = JobLogTails(hass, self._stream)
         self._relays: set[EventRelay] = set()
         self._issue_timer: CALLBACK_TYPE | None = None
@@ -135,6 +148,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
     async def async_stop(self) -> None:
         """Stop the listener and timers (unload)."""
         self._cancel_issue_timer()
+        self.fleet_events.async_shutdown()
         await self._stream.async_stop()
 
     async def _async_update_data(self) -> ForgeData:
@@ -169,6 +183,10 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
             self._apply_job(event)
         elif kind == "worker":
             self._apply_worker(event)
+        elif kind in ("schedule", "alert", "release"):
+            self.fleet_events.apply(self.data, event)
+        elif kind == "workspace":
+            self._apply_workspace(event.get("status"))
         elif kind in ("log", "log_end"):
             self._log_tails.route(event)
             return
@@ -191,10 +209,15 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
                 old = previous.get(job_id)
                 if old is not None and old["state"] not in TERMINAL_JOB_STATES:
                     self._maybe_finished(old, job)
+        self.fleet_events.apply_snapshot(self.data, event, had_data)
+        if had_data:
+            for device in event["devices"]:
+                self.fleet_events.device_changed(self.data.devices.get(device["id"]), device)
         self.data.devices = {d["id"]: d for d in event["devices"]}
         self.data.workers = {w["id"]: w for w in event["workers"]}
         self.data.jobs = jobs
         self.data.seq = int(event.get("seq", 0))
+        self._apply_workspace(event.get("workspace"))
         for job in jobs.values():
             self._resolve_waiters(job)
         self._mark_connected()
@@ -204,6 +227,7 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         if event["op"] == "remove" or event.get("device") is None:
             self.data.devices.pop(event["id"], None)
         else:
+            self.fleet_events.device_changed(self.data.devices.get(event["id"]), event["device"])
             self.data.devices[event["id"]] = event["device"]
 
     def _apply_job(self, event: dict[str, Any]) -> None:
@@ -306,8 +330,25 @@ class ForgeCoordinator(DataUpdateCoordinator[ForgeData]):
         )
         self._cancel_issue_timer()
         self._issue_timer = async_call_later(self.hass, grace * 60, self._create_issue)
+        # The card shows "sidecar unreachable since …" with its actions paused; the next snapshot
+        # (after the reconnect) tells it the sidecar is back.
+        for relay in list(self._relays):
+            relay(self.unreachable_event())
         # Logs the loss once (log-when-unavailable) and marks every entity unavailable.
         self.async_set_update_error(err)
+
+    def unreachable_event(self) -> dict[str, Any]:
+        """The card's `unreachable` event (HA only, docs/ha-websocket-api.md): since when, and why."""
+        since = self.disconnected_since
+        return {
+            "type": "unreachable",
+            "since": since.isoformat() if since else None,
+            "error": self.last_error,
+        }
+
+    def _apply_workspace(self, status: dict[str, Any] | None) -> None:
+        self.data.workspace = status
+        update_push_issue(self.hass, self.config_entry.entry_id, self.config_entry.title, status)
 
     @property
     def _issue_id(self) -> str:

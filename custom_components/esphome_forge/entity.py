@@ -3,7 +3,8 @@
 Three kinds of HA devices carry our entities:
 - the hub (one per config entry: the sidecar itself),
 - one per build worker (via the hub),
-- one per ESPHome node. When the ESPHome integration knows the node (matched by MAC) our entities
+- one per ESPHome node. When the ESPHome integration knows the node (matched by MAC, the config's or
+  the one it advertises, else by hostname; see esphome_device.py) our entities
   go on *its* device page. Until HA 2026.8 that works by giving our entities a `DeviceInfo` with
   the node's MAC connection, which merges us into ESPHome's device. From 2026.8 devices belong to
   exactly one config entry, so a MAC connection would create a second device; there we set
@@ -19,7 +20,7 @@ from typing import Any
 from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo, format_mac
+from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -27,9 +28,8 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from . import permissions
 from .const import DOMAIN, PRODUCT_NAME, SINGLE_OWNER_DEVICES_SINCE
 from .coordinator import ForgeConfigEntry, ForgeCoordinator
+from .esphome_device import find_esphome_device, node_mac
 from .naming import worker_device_name
-
-ESPHOME_DOMAIN = "esphome"
 
 
 def single_owner_devices() -> bool:
@@ -37,23 +37,11 @@ def single_owner_devices() -> bool:
     return (MAJOR_VERSION, MINOR_VERSION) >= SINGLE_OWNER_DEVICES_SINCE
 
 
-def find_esphome_device(hass: HomeAssistant, mac: str | None) -> dr.DeviceEntry | None:
-    """The ESPHome integration's device for this MAC, if ESPHome has the node configured."""
-    if not mac:
-        return None
-    mac = format_mac(mac)
-    esphome_entry = hass.config_entries.async_entry_for_domain_unique_id(ESPHOME_DOMAIN, mac)
-    if esphome_entry is None:
-        return None
-    dev_reg = dr.async_get(hass)
-    connection = (CONNECTION_NETWORK_MAC, mac)
-    by_connection = getattr(dev_reg, "async_get_device_by_connection", None)
-    if single_owner_devices() and by_connection is not None:
-        return by_connection(connection, esphome_entry.entry_id)
-    device = dev_reg.async_get_device(connections={connection})
-    if device is None or esphome_entry.entry_id not in device.config_entries:
-        return None
-    return device
+def esphome_device_of(hass: HomeAssistant, node: dict[str, Any]) -> dr.DeviceEntry | None:
+    """The ESPHome integration's device for a node, if ESPHome has it configured."""
+    return find_esphome_device(
+        hass, node_mac(node), node.get("name"), single_owner=single_owner_devices()
+    )
 
 
 def hub_identifier(entry: ForgeConfigEntry) -> tuple[str, str]:
@@ -144,8 +132,12 @@ class ForgeNodeEntity(ForgeEntity):
         entry = coordinator.config_entry
         self._attr_unique_id = node_unique_id(entry, device_id, description.key)
         node = coordinator.data.devices[device_id]
-        mac = format_mac(node["mac"]) if node.get("mac") else None
-        esphome_device = find_esphome_device(coordinator.hass, mac)
+        mac = node_mac(node)
+        esphome_device = esphome_device_of(coordinator.hass, node)
+        if esphome_device is not None and mac is None:  # found by hostname: ESPHome knows the MAC
+            mac = next(
+                (v for k, v in esphome_device.connections if k == CONNECTION_NETWORK_MAC), None
+            )
         self.esphome_device_id = esphome_device.id if esphome_device is not None else None
         if esphome_device is not None and single_owner_devices():
             # HA ≥ 2026.8: show our entities on ESPHome's device without claiming it.

@@ -1,10 +1,13 @@
 """What runs on a node, what Forge would build, and whether that is an update: one pure function.
 
 Versions are build identities, `<ESPHome version>+<first 8 hex of the config hash>`. The installed
-one is what Forge last flashed; before Forge has flashed a node it is the ESPHome version HA's own
-ESPHome integration reports for the device, else the literal `unknown`. (HA's frontend hides an
-update entity's dialog, Install button included, while its state is unknown, which is what a
-missing installed version gives; so "unknown" is said in words, and the summary says why.)
+one is what Forge last flashed while the device's running firmware (the sidecar's `running`: what
+it advertises over mDNS or HA's ESPHome integration reported) matches it; the ESPHome version the
+device reports when it was changed outside Forge or Forge never flashed it; else, from sidecars
+without presence, the version HA's ESPHome integration reports; else the literal `unknown`. (HA's
+frontend hides an update entity's dialog, Install button included, while its state is unknown,
+which is what a missing installed version gives; so "unknown" is said in words, and the summary
+says why.)
 
 - Firmware whose content trust is revoked, invalid or stale is never up to date: the installed
   version carries the state, e.g. `2026.10.0+1a2b3c4d (revoked)`, and Install replaces it.
@@ -12,8 +15,8 @@ missing installed version gives; so "unknown" is said in words, and the summary 
   (the state stays off, Install refuses), and the summary says how to resolve it.
 
 The sidecar's `outdated` flag decides whether the config or the ESPHome version changed since the
-last flash (the rule lives there); this module only words the answer. Issue 16 adds the device's
-presence and its running version to the sidecar; they would replace the ESPHome fallback here.
+last flash, and its `running.match` whether the device runs what Forge flashed (the rules live
+there); this module only words the answer.
 """
 
 from __future__ import annotations
@@ -86,6 +89,13 @@ def reported_esphome_version(sw_version: str | None) -> str | None:
     return version if _RELEASE_RE.match(version) else None
 
 
+def reported_project_version(sw_version: str | None) -> str | None:
+    """The project version in a project device's `sw_version` ("1.2.3 (ESPHome 2026.9.1)")."""
+    if not sw_version or not _PROJECT_SW_RE.search(sw_version):
+        return None
+    return sw_version.split(" ")[0] or None
+
+
 def is_older(candidate: str | None, running: str | None) -> bool:
     """True when both are ESPHome releases and `candidate` is older than `running`."""
     if not candidate or not running or "dev" in (candidate, running):
@@ -118,12 +128,19 @@ def firmware_state(
 ) -> FirmwareState:
     """Installed and latest version, whether to offer Install, and why, for one node.
 
-    `node` is the sidecar's Device, `flash` the last job that flashed it (None: never by Forge),
-    `reported_version` the ESPHome version HA's ESPHome integration reports (None: not known).
+    `node` is the sidecar's Device (its `running`, when present, is what the device reports),
+    `flash` the last job that flashed it (None: never by Forge), `reported_version` the ESPHome
+    version HA's ESPHome integration reports (None: not known; the fallback for older sidecars).
     """
     pinned = chosen_version(node, default_version)
     target = target_version(node, flash, default_version)
     would_build = firmware_version(target, node.get("configHash"))
+    running_fw = node.get("running") or {}
+    match = running_fw.get("match")
+    # What the device itself reports wins over HA's device registry (the sidecar already merged it).
+    reported_version = running_fw.get("esphomeVersion") or reported_version
+    if match == "changed_outside_forge":
+        return _changed_outside_forge(running_fw, reported_version, pinned, would_build, target)
     if flash is not None:
         running = flash.get("esphomeVersion")
         installed = firmware_version(running, flash.get("configHash")) or UNKNOWN_VERSION
@@ -177,7 +194,11 @@ def firmware_state(
         )
     if flash is None:
         with_version = f" with ESPHome {target}" if target else ""
-        if reported_version:
+        if reported_version and running_fw.get("source") == "mdns":
+            why = (
+                f"Forge has not flashed this device yet; it advertises ESPHome {reported_version}."
+            )
+        elif reported_version:
             why = f"Forge has not flashed this device yet; ESPHome reports it runs {reported_version}."
         else:
             why = (
@@ -200,6 +221,39 @@ def firmware_state(
         latest=would_build,
         update_available=True,
         summary=_clip(changes[0].upper() + changes[1:] + "."),
+    )
+
+
+def _changed_outside_forge(
+    running_fw: dict[str, Any],
+    reported: str | None,
+    pinned: str | None,
+    would_build: str | None,
+    target: str | None,
+) -> FirmwareState:
+    """The device runs firmware Forge did not flash: what it reports is installed, Install replaces it."""
+    installed = reported or UNKNOWN_VERSION
+    note = running_fw.get("note") or "it reports other firmware than Forge flashed"
+    if is_older(pinned, reported):
+        return FirmwareState(
+            installed=installed,
+            latest=would_build,
+            update_available=False,
+            summary=_clip(
+                f"Changed outside Forge ({note}). Forge would build with ESPHome {pinned}, older"
+                f" than the {reported} it runs: not offered; pin the device to {reported} or newer."
+            ),
+            install_refusal="install_refused_downgrade",
+        )
+    with_version = f" with ESPHome {target}" if target else ""
+    return FirmwareState(
+        installed=installed,
+        latest=would_build,
+        update_available=would_build is not None,
+        summary=_clip(
+            f"Changed outside Forge: {note}. Install builds its current config{with_version}"
+            " and flashes it."
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -16,9 +17,10 @@ from homeassistant.components.sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import BUILD_STATUS_OPTIONS, TRUST_OPTIONS, ota_image, trust_option
+from .const import BUILD_STATUS_OPTIONS, TERMINAL_JOB_STATES, TRUST_OPTIONS, ota_image, trust_option
 from .coordinator import ForgeConfigEntry, ForgeData
 from .entity import ForgeHubEntity, ForgeNodeEntity, ForgeWorkerEntity, async_setup_dynamic
+from .schedules import next_run, next_run_for_device, schedule_attributes
 
 PARALLEL_UPDATES = 0
 
@@ -81,6 +83,12 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
         ),
         None,
     )
+    # The config history: the commit the job built, the last build's commit and the changes since.
+    history = (data.devices.get(device_id) or {}).get("configHistory") or {}
+    config = {
+        "built_from_commit": history.get("builtFrom"),
+        "changes_since_build": history.get("changesSince"),
+    }
     if job is None:
         return {
             "job_id": None,
@@ -91,6 +99,9 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
             "duration": None,
             "firmware_sha256": None,
             "last_error": last_error,
+            "next_scheduled_run": next_run_for_device(data, device_id),
+            "commit": None,
+            **config,
         }
     duration_ms = job.get("durationMs")
     return {
@@ -102,6 +113,10 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
         "duration": round(duration_ms / 1000, 1) if duration_ms is not None else None,
         "firmware_sha256": _ota_digest(job),
         "last_error": job.get("error") if job["state"] in ("failed", "timed_out") else last_error,
+        "next_scheduled_run": next_run_for_device(data, device_id),
+        # Recorded at dispatch; shown once the job ends so a build adds no history row for it.
+        "commit": job.get("configCommit") if job["state"] in TERMINAL_JOB_STATES else None,
+        **config,
     }
 
 
@@ -128,7 +143,7 @@ class ForgeWorkerSensorDescription(SensorEntityDescription):
 class ForgeHubSensorDescription(SensorEntityDescription):
     """A sensor of the sidecar as a whole."""
 
-    value_fn: Callable[[ForgeData], int]
+    value_fn: Callable[[ForgeData], int | datetime | None]
     attrs_fn: Callable[[ForgeData], dict[str, Any]] | None = None
 
 
@@ -220,6 +235,13 @@ HUB_SENSORS: tuple[ForgeHubSensorDescription, ...] = (
             ),
         },
     ),
+    ForgeHubSensorDescription(
+        key="next_scheduled_run",
+        translation_key="next_scheduled_run",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=next_run,
+        attrs_fn=schedule_attributes,
+    ),
 )
 
 
@@ -286,8 +308,8 @@ class ForgeHubSensor(ForgeHubEntity, SensorEntity):
     entity_description: ForgeHubSensorDescription
 
     @property
-    def native_value(self) -> int:
-        """The counter."""
+    def native_value(self) -> int | datetime | None:
+        """The counter (or, for the schedule sensor, the next run)."""
         return self.entity_description.value_fn(self.coordinator.data)
 
     @property

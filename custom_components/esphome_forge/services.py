@@ -55,12 +55,14 @@ from .service_targets import (
     targeted_nodes,
 )
 from .validation import job_validation_errors, parse_validation_log
+from .workspace_client import WorkspaceClient, actor_headers
 
 SERVICE_COMPILE = "compile"
 SERVICE_CANCEL = "cancel"
 SERVICE_VALIDATE = "validate"
 SERVICE_VERIFY_FIRMWARE = "verify_firmware"
 SERVICE_REVOKE = "revoke"
+SERVICE_RESTORE_CONFIG = "restore_config"
 
 ATTR_TAG = "tag"
 ATTR_ALL = "all"
@@ -74,6 +76,7 @@ ATTR_TIMEOUT = "timeout"
 ATTR_ARTIFACT = "artifact"
 ATTR_SIGNER = "signer"
 ATTR_REASON = "reason"
+ATTR_COMMIT = "commit"
 
 ESPHOME_VERSION_RE = re.compile(r"^\d{4}\.\d{1,2}\.\d+(?:[a-z]+\d*)?$|^dev$")
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
@@ -109,6 +112,12 @@ VALIDATE_SCHEMA = vol.Schema(
     }
 )
 VERIFY_SCHEMA = vol.Schema(_TARGET_FIELDS)
+RESTORE_CONFIG_SCHEMA = vol.Schema(
+    {
+        **_TARGET_FIELDS,
+        vol.Required(ATTR_COMMIT): vol.All(cv.string, vol.Match(r"^[0-9a-f]{7,64}$")),
+    }
+)
 REVOKE_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -275,6 +284,20 @@ async def _verify_firmware(call: ServiceCall) -> ServiceResponse:
     )
 
 
+async def _restore_config(call: ServiceCall) -> ServiceResponse:
+    """Bring one device's config back to a commit, as a new commit by the calling user."""
+    entry, node = one_node(call.hass, call)
+    user = (
+        await call.hass.auth.async_get_user(call.context.user_id) if call.context.user_id else None
+    )
+    headers = actor_headers(user.name if user else "Home Assistant", "ha")
+    async with forge_call(entry):
+        result = await WorkspaceClient(entry.runtime_data.client).restore(
+            node, call.data[ATTR_COMMIT], headers
+        )
+    return response(device=node, commit=result["commit"], paths=result["paths"])
+
+
 async def _revoke(call: ServiceCall) -> ServiceResponse:
     data = call.data
     artifact = data.get(ATTR_ARTIFACT)
@@ -308,7 +331,8 @@ async def _revoke(call: ServiceCall) -> ServiceResponse:
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services (once, from async_setup).
 
-    compile (which flashes by default), cancel and revoke change firmware or trust: admins only.
+    compile (which flashes by default), cancel, revoke and restore_config change firmware, trust or
+    configs: admins only.
     """
     hass.services.async_register(
         DOMAIN,
@@ -337,6 +361,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _verify_firmware,
         schema=VERIFY_SCHEMA,
         supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RESTORE_CONFIG,
+        admin_only(_restore_config),
+        schema=RESTORE_CONFIG_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(
         DOMAIN,

@@ -119,8 +119,19 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
 
     @property
     def release_summary(self) -> str | None:
-        """Why an install is (or is not) offered, in one line."""
-        return self._state.summary
+        """Why an install is (or is not) offered, in one line; and a newer ESPHome release, if any."""
+        summary = self._state.summary
+        release = self.coordinator.data.esphome_release
+        if release is None or self.node.get("pinnedVersion"):
+            return summary
+        builds_with = release.get("fleetVersion") or "each worker's own version"
+        news = (
+            f"ESPHome {release['version']} is available (Forge builds with {builds_with}): "
+            f"{release.get('releaseNotesUrl')}."
+        )
+        # The news first (it carries the link); HA keeps at most 255 characters of a summary.
+        text = f"{news} {summary}" if summary else news
+        return text if len(text) <= 255 else text[:254] + "…"
 
     @property
     def release_url(self) -> str | None:

@@ -30,6 +30,10 @@ def async_setup_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_upload)
     websocket_api.async_register_command(hass, ws_cancel)
     websocket_api.async_register_command(hass, ws_trust_status)
+    # The config editor's commands (websocket_config.py); imported here to avoid an import cycle.
+    from .websocket_config import async_setup_config_websocket  # noqa: PLC0415
+
+    async_setup_config_websocket(hass)
 
 
 def _entry(
@@ -44,7 +48,17 @@ def _entry(
         return None
     if entries := hass.config_entries.async_loaded_entries(DOMAIN):
         return entries[0]
-    connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "Forge for ESPHome is not set up")
+    entries = hass.config_entries.async_entries(DOMAIN)
+    if any(e.state is ConfigEntryState.SETUP_RETRY for e in entries):
+        # Usually the sidecar was unreachable when HA started; the card asks again.
+        message = (
+            "Forge for ESPHome is not connected to its sidecar yet; Home Assistant keeps retrying"
+        )
+    elif entries:
+        message = "Forge for ESPHome is not loaded (see Settings → Devices & services)"
+    else:
+        message = "Forge for ESPHome is not set up"
+    connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, message)
     return None
 
 
@@ -53,6 +67,8 @@ def _send_forge_error(
 ) -> None:
     if isinstance(err, ForgeApiError) and err.status == 404:
         connection.send_error(msg_id, websocket_api.ERR_NOT_FOUND, err.message)
+    elif isinstance(err, ForgeApiError) and err.status == 403:
+        connection.send_error(msg_id, websocket_api.ERR_UNAUTHORIZED, err.message)
     elif isinstance(err, ForgeApiError) and err.status == 400:
         connection.send_error(msg_id, websocket_api.ERR_INVALID_FORMAT, err.message)
     else:
@@ -83,6 +99,9 @@ def ws_subscribe(
     connection.subscriptions[msg_id] = coordinator.async_add_relay(relay)
     connection.send_result(msg_id)
     relay(coordinator.data.snapshot_event())
+    if not coordinator.connected:
+        # The snapshot is what HA last knew; say so.
+        relay(coordinator.unreachable_event())
 
 
 @websocket_api.websocket_command(

@@ -29,6 +29,17 @@ import {
 } from "./api.js";
 import { Device, DeviceId, Job, SettingsPatch, Sha256Hex, Worker, WorkerId } from "./domain.js";
 import { EventsTicketResponse } from "./events.js";
+import { PresenceReport } from "./presence.js";
+import { AlertList, EsphomeRelease, WebhookConfig, WebhookPut, WebhookPutResponse } from "./notifications.js";
+import {
+  Schedule,
+  ScheduleCreate,
+  ScheduleList,
+  SchedulePatch,
+  ScheduleRun,
+  ScheduleRunList,
+  ScheduleRunsQuery,
+} from "./schedules.js";
 import {
   ApprovalQuery,
   ExternalFirmwareResponse,
@@ -53,6 +64,7 @@ import {
   TrustStatus,
   TrustStatusQuery,
 } from "./trust-api.js";
+import { WORKSPACE_ROUTES } from "./workspace-routes.js";
 
 export interface RouteSpec {
   method: "get" | "post" | "patch" | "delete" | "put";
@@ -78,6 +90,7 @@ export interface RouteSpec {
 const ok = z.object({ ok: z.literal(true) });
 const jobIdParams = z.object({ id: PositiveIntParam });
 const sha256Params = z.object({ sha256: Sha256Hex });
+const scheduleIdParams = z.object({ id: PositiveIntParam });
 /** A device signing key by its SBv2 digest or an unambiguous prefix of it (at least 8 hex digits). */
 const otaKeyDigestParams = z.object({
   digest: z.string().regex(/^[0-9a-f]{8,64}$/, "expected the key's SBv2 digest (8 to 64 lowercase hex digits)"),
@@ -132,9 +145,21 @@ export const ROUTES: RouteSpec[] = [
     method: "patch",
     path: "/devices/:id/metadata",
     params: z.object({ id: DeviceId }),
-    summary: "Set a device's pinned ESPHome version and tags (written to its metadata block)",
+    summary: "Set a device's pinned ESPHome version and tags (written to its metadata block, one commit)",
     auth: true,
     body: DeviceMetadataPatch,
+    response: Device,
+    tag: "devices",
+  },
+  {
+    method: "put",
+    path: "/devices/:id/presence",
+    params: z.object({ id: DeviceId }),
+    summary:
+      "Report what Home Assistant's ESPHome integration knows about a device (connection state, versions); " +
+      "counts for 15 minutes, mDNS wins while it hears the device",
+    auth: true,
+    body: PresenceReport,
     response: Device,
     tag: "devices",
   },
@@ -300,6 +325,116 @@ export const ROUTES: RouteSpec[] = [
     response: EventsTicketResponse,
     statuses: { 201: "Ticket issued" },
     tag: "events",
+  },
+  {
+    method: "get",
+    path: "/schedules",
+    summary: "Every schedule with its next run and its last run",
+    auth: true,
+    response: ScheduleList,
+    tag: "schedules",
+  },
+  {
+    method: "post",
+    path: "/schedules",
+    summary:
+      "Create a schedule: a device, a tag or the fleet; compile or compile_upload; a cron expression in a time zone or one run at a time",
+    auth: true,
+    body: ScheduleCreate,
+    response: Schedule,
+    statuses: { 201: "The schedule was created; `nextRunAt` says when it runs first" },
+    tag: "schedules",
+  },
+  {
+    method: "get",
+    path: "/schedules/:id",
+    params: scheduleIdParams,
+    summary: "One schedule",
+    auth: true,
+    response: Schedule,
+    tag: "schedules",
+  },
+  {
+    method: "patch",
+    path: "/schedules/:id",
+    params: scheduleIdParams,
+    summary: "Change a schedule (its next run is computed again when its timing changes or it is re-enabled)",
+    auth: true,
+    body: SchedulePatch,
+    response: Schedule,
+    tag: "schedules",
+  },
+  {
+    method: "delete",
+    path: "/schedules/:id",
+    params: scheduleIdParams,
+    summary: "Delete a schedule and its history (jobs it queued stay)",
+    auth: true,
+    response: ok,
+    tag: "schedules",
+  },
+  {
+    method: "get",
+    path: "/schedules/:id/runs",
+    params: scheduleIdParams,
+    query: ScheduleRunsQuery,
+    summary: "A schedule's run history, newest first (the latest 100 are kept)",
+    auth: true,
+    response: ScheduleRunList,
+    tag: "schedules",
+  },
+  {
+    method: "post",
+    path: "/schedules/:id/run",
+    params: scheduleIdParams,
+    summary: "Run a schedule now (its next run does not move)",
+    auth: true,
+    response: ScheduleRun,
+    statuses: { 201: "The run was recorded; its outcome says what was queued" },
+    tag: "schedules",
+  },
+  {
+    method: "get",
+    path: "/alerts",
+    summary: "Active alerts: workers offline too long, devices whose builds keep failing",
+    auth: true,
+    response: AlertList,
+    tag: "notifications",
+  },
+  {
+    method: "get",
+    path: "/notifications/webhook",
+    summary: "The webhook events are posted to (the signing secret is never shown)",
+    auth: true,
+    response: WebhookConfig,
+    tag: "notifications",
+  },
+  {
+    method: "put",
+    path: "/notifications/webhook",
+    summary:
+      "Set the webhook URL (null turns it off), its HMAC secret (generated and shown once when none is given) and the events to send",
+    auth: true,
+    body: WebhookPut,
+    response: WebhookPutResponse,
+    tag: "notifications",
+  },
+  {
+    method: "post",
+    path: "/notifications/webhook/test",
+    summary: "Send a `test` event to the webhook (delivered in the background, with retries)",
+    auth: true,
+    response: z.object({ ok: z.literal(true), id: z.string() }),
+    tag: "notifications",
+  },
+  {
+    method: "post",
+    path: "/esphome/releases/check",
+    summary:
+      "Ask pip for the newest ESPHome release now (the sidecar also does every releaseCheckHours); answers the release available, if any",
+    auth: true,
+    response: z.object({ release: EsphomeRelease.nullable() }),
+    tag: "notifications",
   },
   {
     method: "get",
@@ -483,6 +618,7 @@ export const ROUTES: RouteSpec[] = [
     response: { mediaType: "application/x-pem-file", description: "SPKI public key PEM" },
     tag: "trust",
   },
+  ...WORKSPACE_ROUTES,
 ];
 
 export { ErrorBody };

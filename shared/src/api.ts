@@ -15,6 +15,7 @@ import {
   Worker,
   WorkerToken,
 } from "./domain.js";
+import { EsphomeRelease } from "./notifications.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -24,19 +25,42 @@ export const ErrorCode = z.enum([
   "forbidden",
   "not_found",
   "conflict",
+  "precondition_required",
   "method_not_allowed",
   "misdirected_request",
   "payload_too_large",
   "unsupported_media_type",
   "too_many_requests",
+  /** HTTP 502: something the sidecar asked on your behalf (pip's package index) did not answer. */
+  "bad_gateway",
+  /** HTTP 507: the data folder's disk is full; nothing was written. Retry once space is free. */
+  "disk_full",
+  /** HTTP 507: free space is below the floor for new builds (`buildMinFreeDiskMb`); nothing was queued. */
+  "disk_low",
   "internal",
+  "unavailable",
 ]);
 export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/**
+ * A condition that needs the operator while the sidecar keeps running (HA raises a repairs issue for each).
+ * - `disk_full`: the data folder's file system is (nearly) full. Reads and the events stream keep working;
+ *   new jobs and results are refused (HTTP 507 / "send again later" to workers) and dispatch is paused
+ *   until space returns, which the sidecar notices by itself.
+ */
+export const HealthProblem = z.object({
+  code: z.enum(["disk_full"]),
+  message: z.string(),
+  /** When the condition began (ISO time). */
+  since: z.string(),
+});
+export type HealthProblem = z.infer<typeof HealthProblem>;
+
 export const HealthResponse = z.object({
+  /** The sidecar answers; `problems` lists what needs attention. */
   status: z.literal("ok"),
   product: z.literal("Forge for ESPHome"),
   version: z.string(),
@@ -44,6 +68,7 @@ export const HealthResponse = z.object({
   workerProtocolVersion: z.number().int(),
   /** Stable id of this sidecar installation (kept in its data folder), for discovery and HA unique ids. */
   instanceId: z.string(),
+  problems: z.array(HealthProblem).default([]),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
@@ -56,6 +81,10 @@ export const InfoResponse = HealthResponse.extend({
   runningJobs: z.number().int(),
   totalSlots: z.number().int(),
   esphomeAvailable: z.boolean(),
+  /** Free space on the data folder's file system, when the platform tells. */
+  diskFreeBytes: z.number().int().nonnegative().nullable().optional(),
+  /** A newer ESPHome release than the fleet builds with, when the periodic check found one. */
+  esphomeRelease: EsphomeRelease.nullable().optional(),
 });
 export type InfoResponse = z.infer<typeof InfoResponse>;
 
@@ -137,9 +166,20 @@ export type DeviceStats = z.infer<typeof DeviceStats>;
 export const DeviceStatsList = z.object({ stats: z.array(DeviceStats) });
 
 export const WorkerList = z.object({ workers: z.array(Worker) });
+/**
+ * `slots` and `tags` are kept for the worker and sent to it (again at each reconnect). Setting `tags` locks
+ * them; `tagsLocked: true` alone locks the tags it has now; `tagsLocked: false` lets its hello decide again.
+ */
 export const WorkerPatch = z
-  .object({ slots: z.number().int().min(0).max(32).optional(), tags: z.array(Tag).max(64).optional() })
-  .strict();
+  .object({
+    slots: z.number().int().min(0).max(32).optional(),
+    tags: z.array(Tag).max(64).optional(),
+    tagsLocked: z.boolean().optional(),
+  })
+  .strict()
+  .refine((p) => !(p.tags !== undefined && p.tagsLocked === false), {
+    message: "tags set by an admin are locked; send tagsLocked: false without tags to unlock",
+  });
 
 export const WorkerTokenList = z.object({ tokens: z.array(WorkerToken) });
 export const CreateWorkerTokenRequest = z.object({ name: z.string().min(1).max(128) }).strict();

@@ -1,5 +1,6 @@
 // Core domain objects shared by the sidecar, the worker, the card and (as JSON) the HA integration.
 import { z } from "zod";
+import { DevicePresence, RunningFirmware } from "./presence.js";
 
 export const JOB_ACTIONS = ["validate", "compile", "compile_upload", "upload"] as const;
 export const JobAction = z.enum(JOB_ACTIONS);
@@ -132,6 +133,39 @@ export const JobTrust = TrustVerdict.extend({
 });
 export type JobTrust = z.infer<typeof JobTrust>;
 
+/** One problem `esphome config` reported: where (config-relative file and line, when known) and what. */
+export const ValidationError = z.object({
+  file: z.string().nullable(),
+  line: z.number().int().nullable(),
+  message: z.string(),
+});
+export type ValidationError = z.infer<typeof ValidationError>;
+
+/** A full git object name (sha1, or sha256 repositories). */
+export const CommitId = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "expected a full commit id (hex)");
+
+/** What the device view shows about a device's config history: "built from <commit>, N changes since". */
+export const DeviceConfigHistory = z.object({
+  /** The newest commit touching the device's config file. */
+  commit: CommitId.nullable(),
+  /** The commit its last successful compile was built from. */
+  builtFrom: CommitId.nullable(),
+  /** Commits touching its files since `builtFrom`. */
+  changesSince: z.number().int().nonnegative().nullable(),
+});
+export type DeviceConfigHistory = z.infer<typeof DeviceConfigHistory>;
+
+/** The device's last validation (a `validate` job's result) — errors with ESPHome's file and line. */
+export const DeviceValidation = z.object({
+  jobId: z.number().int(),
+  state: z.string(),
+  finishedAt: z.string().nullable(),
+  errors: z.array(ValidationError),
+  /** True when it validated the config as it is now (same config digest). */
+  current: z.boolean(),
+});
+export type DeviceValidation = z.infer<typeof DeviceValidation>;
+
 export const Device = z.object({
   id: DeviceId,
   /** Config file name relative to the config folder, e.g. `kitchen.yaml`. */
@@ -196,6 +230,19 @@ export const Device = z.object({
   trust: z.object({ pending: TrustVerdict, running: TrustVerdict }),
   /** Per-device trust policy from the metadata block (`trust_policy`); null/absent = the fleet's. */
   trustPolicy: TrustPolicy.nullable().optional(),
+  // Presence (README "Devices as they are"); absent from sidecars that predate it.
+  /** Reachable now (mDNS advertisement within the silence window, or HA connected); null = no source has seen it. */
+  online: z.boolean().nullable().optional(),
+  /** When a source last heard from the device (refreshed every few minutes while it stays online). */
+  lastSeen: z.string().nullable().optional(),
+  /** What the device says about itself: addresses, MAC, platform, board, API encryption, signed OTA. */
+  presence: DevicePresence.nullable().optional(),
+  /** The firmware it reports running, and how that compares with Forge's last flash. */
+  running: RunningFirmware.nullable().optional(),
+  /** Config history: the newest commit of its file, the commit its last build came from, changes since. */
+  configHistory: DeviceConfigHistory.nullable().optional(),
+  /** Its last `validate` job's result (ESPHome's errors with file and line). */
+  validation: DeviceValidation.nullable().optional(),
   updatedAt: z.string(),
 });
 export type Device = z.infer<typeof Device>;
@@ -213,14 +260,6 @@ export const JobParams = z.object({
   firmwareSha256: Sha256Hex.optional(),
 });
 export type JobParams = z.infer<typeof JobParams>;
-
-/** One problem `esphome config` reported: where (config-relative file and line, when known) and what. */
-export const ValidationError = z.object({
-  file: z.string().nullable(),
-  line: z.number().int().nullable(),
-  message: z.string(),
-});
-export type ValidationError = z.infer<typeof ValidationError>;
 
 export const Job = z.object({
   id: z.number().int().positive(),
@@ -255,16 +294,18 @@ export const Job = z.object({
   validationErrors: z.array(ValidationError).default([]),
   /** Content trust: the verdict and decision for this job's firmware, once one was taken. */
   trust: JobTrust.nullable().optional(),
+  /** The config folder's commit the job's config was taken from (recorded at dispatch). */
+  configCommit: CommitId.nullable().optional(),
 });
 export type Job = z.infer<typeof Job>;
 
 export const WorkerSystem = z.object({
-  hostname: z.string(),
-  os: z.string(),
-  arch: z.string(),
+  hostname: z.string().max(255),
+  os: z.string().max(255),
+  arch: z.string().max(32),
   cpus: z.number().int().nonnegative(),
   memoryBytes: z.number().nonnegative(),
-  nodeVersion: z.string(),
+  nodeVersion: z.string().max(32),
 });
 export type WorkerSystem = z.infer<typeof WorkerSystem>;
 
@@ -275,7 +316,12 @@ export const Worker = z.object({
   local: z.boolean(),
   slots: z.number().int().nonnegative(),
   busySlots: z.number().int().nonnegative(),
+  /**
+   * Routing hints, not a security boundary: a worker declares its own tags, and any worker with a token can
+   * declare any tag. `tagsLocked`: an admin fixed them, and the worker's hello no longer changes them.
+   */
   tags: z.array(Tag),
+  tagsLocked: z.boolean(),
   platform: z.string().nullable(),
   system: WorkerSystem.nullable(),
   version: z.string().nullable(),
@@ -283,6 +329,14 @@ export const Worker = z.object({
   activeJobIds: z.array(z.number().int()),
   connectedAt: z.string().nullable(),
   lastSeenAt: z.string().nullable(),
+  /** True when its last connection was refused for a version older than MIN_WORKER_VERSION. */
+  outdated: z.boolean().optional(),
+  /** Why the sidecar refused its last connection (the version gate), else null. */
+  problem: z.string().nullable().optional(),
+  /** Free space in the worker's state folder, from its latest heartbeat; null when unknown. */
+  diskFreeBytes: z.number().int().nonnegative().nullable().optional(),
+  /** Below the `workerMinFreeDiskMb` floor: dispatch skips the worker until space returns. */
+  diskLow: z.boolean().optional(),
 });
 export type Worker = z.infer<typeof Worker>;
 
@@ -316,8 +370,28 @@ export const Settings = z.object({
   defaultEsphomeVersion: EsphomeVersion.nullable(),
   /** Seconds between full rescans of the config folder (the watcher catches most changes sooner). */
   rescanIntervalSec: z.number().int().min(5).max(3600),
+  /** A device whose mDNS advertisements stay silent this long counts as offline. */
+  presenceOfflineAfterSec: z.number().int().min(5).max(86_400),
   /** Content trust for OTA: `enforce` blocks firmware that is not verified, `warn` flashes and logs, `off`. */
   trustPolicy: z.enum(["enforce", "warn", "off"]),
+  /** Below this much free space on the sidecar's data folder new builds are refused with the reason (0 = off). */
+  buildMinFreeDiskMb: z.number().int().min(0).max(1_048_576),
+  /** Workers reporting less free space than this (MiB) in their state folder get no jobs (0 = off). */
+  workerMinFreeDiskMb: z.number().int().min(0).max(1_048_576),
+  /** Firmware archive: the newest builds kept per device (besides what it runs and what is staged). */
+  firmwareKeepPerDevice: z.number().int().min(1).max(100),
+  /** Firmware archive size cap in MiB; the oldest builds beyond it go first (0 = no cap). */
+  firmwareArchiveMaxMb: z.number().int().min(0).max(1_048_576),
+  /** Finished jobs kept at most, newest first, beside `historyRetentionDays` (0 = no count limit). */
+  historyMaxJobs: z.number().int().min(0).max(10_000_000),
+  /** A schedule run missed while the sidecar was down runs once at start if it is at most this late. */
+  scheduleGraceSec: z.number().int().min(0).max(86_400),
+  /** An alert (HA repairs issue, webhook) for a worker offline longer than this many minutes (0 = off). */
+  workerOfflineAlertMin: z.number().int().min(0).max(10_080),
+  /** An alert when this many builds of a device failed in a row (0 = off). */
+  failingBuildsAlert: z.number().int().min(0).max(100),
+  /** Hours between checks for a new ESPHome release (pip's index; 0 = never). */
+  releaseCheckHours: z.number().int().min(0).max(168),
 });
 export type Settings = z.infer<typeof Settings>;
 export const SettingsPatch = Settings.partial();

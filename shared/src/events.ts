@@ -1,6 +1,9 @@
 // The events WebSocket at /api/v1/events: a snapshot, then deltas; plus per-job log tails.
 import { z } from "zod";
 import { Device, Job, Worker } from "./domain.js";
+import { Alert, EsphomeRelease } from "./notifications.js";
+import { Schedule } from "./schedules.js";
+import { WorkspaceStatus } from "./workspace-api.js";
 
 /**
  * Close codes of the events socket. Frames the WebSocket layer rejects close with the standard
@@ -54,6 +57,14 @@ export const SnapshotEvent = z.object({
   /** Active jobs plus the most recent finished ones. */
   jobs: z.array(Job),
   workers: z.array(Worker),
+  /** Every schedule with its next and last run (absent from sidecars that predate schedules). */
+  schedules: z.array(Schedule).optional(),
+  /** Active alerts (HA shows each as a repairs issue). */
+  alerts: z.array(Alert).optional(),
+  /** A newer ESPHome release than the fleet builds with, when one was found. */
+  esphomeRelease: EsphomeRelease.nullable().optional(),
+  /** The config folder's history and remote push state (absent from sidecars that predate it). */
+  workspace: WorkspaceStatus.optional(),
 });
 export type SnapshotEvent = z.infer<typeof SnapshotEvent>;
 
@@ -78,6 +89,32 @@ export const WorkerEvent = z.object({
   id: z.string(),
   worker: Worker.nullable(),
 });
+export const ScheduleEvent = z.object({
+  type: z.literal("schedule"),
+  seq: z.number().int(),
+  op: z.enum(["upsert", "remove"]),
+  id: z.number().int(),
+  schedule: Schedule.nullable(),
+});
+export const AlertEvent = z.object({
+  type: z.literal("alert"),
+  seq: z.number().int(),
+  op: z.enum(["upsert", "remove"]),
+  id: z.string(),
+  alert: Alert.nullable(),
+});
+/** The newest ESPHome release changed (or was first found): replaces the snapshot's `esphomeRelease`. */
+export const ReleaseEvent = z.object({
+  type: z.literal("release"),
+  seq: z.number().int(),
+  release: EsphomeRelease.nullable(),
+});
+/** The config workspace's status changed (a commit, a push, a push failure). */
+export const WorkspaceEvent = z.object({
+  type: z.literal("workspace"),
+  seq: z.number().int(),
+  status: WorkspaceStatus,
+});
 export const LogEvent = z.object({
   type: z.literal("log"),
   jobId: z.number().int(),
@@ -96,10 +133,21 @@ export const EventsServerMessage = z.discriminatedUnion("type", [
   DeviceEvent,
   JobEvent,
   WorkerEvent,
+  ScheduleEvent,
+  AlertEvent,
+  ReleaseEvent,
+  WorkspaceEvent,
   LogEvent,
   LogEndEvent,
   PongEvent,
   ErrorEvent,
 ]);
 export type EventsServerMessage = z.infer<typeof EventsServerMessage>;
-export type DeltaEvent = z.infer<typeof DeviceEvent> | z.infer<typeof JobEvent> | z.infer<typeof WorkerEvent>;
+export type DeltaEvent =
+  | z.infer<typeof DeviceEvent>
+  | z.infer<typeof JobEvent>
+  | z.infer<typeof WorkerEvent>
+  | z.infer<typeof ScheduleEvent>
+  | z.infer<typeof AlertEvent>
+  | z.infer<typeof ReleaseEvent>
+  | z.infer<typeof WorkspaceEvent>;

@@ -58,7 +58,14 @@ export const ApprovalQuery = z.object({ device: z.string().optional() });
 export const RotateKeyRequest = z.object({ role: z.enum(["sidecar", "log", "revocation"]) }).strict();
 export const RotateKeyResponse = z.object({ current: TrustKey, retired: z.array(TrustKey) });
 
-export const TrustStatusQuery = z.object({ recheck: z.enum(["true", "false"]).optional() });
+/**
+ * `recheck`: audit the log again from where the last clean audit ended (cheap); `full`: rehash every
+ * entry from the first (costs the log's length; runs in slices, the sidecar keeps serving).
+ */
+export const TrustStatusQuery = z.object({
+  recheck: z.enum(["true", "false"]).optional(),
+  full: z.enum(["true", "false"]).optional(),
+});
 export const TrustAudit = z.object({
   ok: z.boolean(),
   checkedAt: z.string(),
@@ -66,6 +73,9 @@ export const TrustAudit = z.object({
   checkpointsChecked: z.number().int(),
   /** Each edited, deleted or reordered log row, key-table mismatch, … named. */
   problems: z.array(z.string()),
+  /** `full`: every entry rehashed; `incremental`: the entries from `fromTreeSize` on, after checking that the stored hashes still give the root audited then. */
+  scope: z.enum(["full", "incremental"]).optional(),
+  fromTreeSize: z.number().int().optional(),
 });
 /** The fleet's trust policy, the revocation list's freshness and the log's consistency check. */
 export const TrustStatus = z.object({

@@ -16,20 +16,53 @@ import {
   WorkerSystem,
 } from "./domain.js";
 
-/** Bumped on any incompatible change. A worker speaking another version is refused with both numbers named. */
-export const WORKER_PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change. A worker speaking another version is refused with both numbers named.
+ * 2: fences are random tokens (strings); hello proves the signing key (`challenge` → `proof`); `abandon`
+ * for jobs the worker does not hold; heartbeats carry the worker's slot count; every list is bounded; log
+ * chunks carry sequence numbers and are acknowledged (`log_ack`); `ack`, `approval` and `log_ack` can say
+ * "later" (`retryAfterMs`).
+ */
+export const WORKER_PROTOCOL_VERSION = 2;
+
+/**
+ * Largest text message either side sends (a log chunk of 1 Mi characters, JSON-escaped, fits). Checked on
+ * the frame's byte length before it is parsed, so an oversized message costs nothing to refuse.
+ */
+export const MAX_WORKER_TEXT_MESSAGE_BYTES = 8 * 1024 * 1024;
+/** Jobs one worker may hold at once (running, or finished with the result not yet acknowledged). */
+export const MAX_HELD_JOBS = 256;
 
 /** Close codes used on the worker socket (4000–4999 are application codes). */
 export const WorkerCloseCode = {
   protocolMismatch: 4001,
+  /** The worker's version is older than MIN_WORKER_VERSION (worker-version.ts): upgrade it. */
+  outdated: 4002,
   unauthorized: 4003,
   invalidMessage: 4004,
   replaced: 4009,
   shuttingDown: 4010,
+  /** No heartbeat for a whole lease: the sidecar counts the worker as lost (its jobs go elsewhere). */
+  unresponsive: 4011,
 } as const;
 
-/** Identifies one assignment of a job. A new assignment gets a new, larger fence. */
-const JobRef = { jobId: z.number().int().positive(), fence: z.number().int().positive() };
+/**
+ * The fencing token of one assignment of a job: 128 random bits (base64url), new for every assignment,
+ * so it cannot be guessed. It proves nothing on its own: the sidecar honours a message about a job only
+ * from the worker that holds the job, with the fence of that assignment.
+ */
+export const Fence = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "a fence is a random base64url token");
+export type Fence = z.infer<typeof Fence>;
+
+/** Identifies one assignment of a job. */
+const JobRef = { jobId: z.number().int().positive(), fence: Fence };
+const JobRefList = z.array(z.object(JobRef)).max(MAX_HELD_JOBS);
+const VersionList = z.array(z.string().max(64)).max(64);
+
+/** The text (signed as UTF-8) by which a worker proves, at each connection, that it holds its key (see `challenge`). */
+export function helloProofText(workerId: string, nonce: string): string {
+  return `esphome-forge worker hello proof v1\n${workerId}\n${nonce}`;
+}
 
 // ---- worker → sidecar -------------------------------------------------------------------------
 
@@ -39,33 +72,60 @@ export const HelloMessage = z.object({
   /** Stable id the worker keeps across restarts (stored in its state folder). */
   workerId: WorkerId,
   name: z.string().min(1).max(128),
-  version: z.string(),
+  version: z.string().max(64),
   slots: z.number().int().min(0).max(32),
   tags: z.array(Tag).max(64),
   platform: z.string().max(64),
   system: WorkerSystem,
-  esphomeVersions: z.array(z.string()).default([]),
-  /** Devices whose build folder is warm on this worker (used for affinity after a sidecar restart). */
+  esphomeVersions: VersionList.default([]),
+  /** Devices whose last build on this worker completed (a warm cache; used for affinity after a sidecar restart). */
   warmDevices: z.array(DeviceId).max(10_000).default([]),
   /** Jobs this worker is still running (after a reconnect): the sidecar tells it which to continue. */
-  runningJobs: z.array(z.object(JobRef)).default([]),
-  /** The worker's P-256 public key (SPKI PEM) for signing build provenance; enrolled on first use. */
-  signingKey: z.string().max(4096).optional(),
+  runningJobs: JobRefList.default([]),
+  /**
+   * The worker's P-256 public key (SPKI PEM): it signs build provenance and proves the worker's identity.
+   * Enrolled for the worker id on first use; afterwards every hello must prove it (`challenge` → `proof`).
+   */
+  signingKey: z.string({ error: "every worker announces its P-256 signing key (SPKI PEM)" }).max(4096),
+  /** Free bytes in the worker's state folder (builds, caches); dispatch skips a worker low on space. */
+  diskFreeBytes: z.number().int().nonnegative().optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
+/** The answer to `challenge`: the worker's signature over `helloProofText(workerId, nonce)`. */
+export const ProofMessage = z.object({
+  type: z.literal("proof"),
+  /** ECDSA P-256 / SHA-256, DER, base64. */
+  signature: z.string().max(512),
+});
+
 export const HeartbeatMessage = z.object({
   type: z.literal("heartbeat"),
-  /** Renews the lease of each listed job the worker still holds. */
-  runningJobs: z.array(z.object(JobRef)),
-  esphomeVersions: z.array(z.string()).optional(),
+  /** Every job the worker is running: renews the lease of each it holds; the others occupy its slots. */
+  runningJobs: JobRefList,
+  /** How many jobs the worker takes at once right now (after any `configure`). */
+  slots: z.number().int().min(0).max(32).optional(),
+  esphomeVersions: VersionList.optional(),
+  /** Free bytes in the worker's state folder now (optional: older workers do not send it). */
+  diskFreeBytes: z.number().int().nonnegative().optional(),
 });
 
 export const StartedMessage = z.object({ type: z.literal("started"), ...JobRef, phase: JobPhase });
 
+/**
+ * Build output. Chunks of one assignment are numbered 1, 2, 3, …; the worker keeps each until a `log_ack`
+ * covers it and sends the unacknowledged ones again after a reconnect, so the sidecar drops repeats and
+ * writes a gap marker only where output is truly lost.
+ */
 export const LogMessage = z.object({
   type: z.literal("log"),
   ...JobRef,
+  seq: z.number().int().positive(),
+  /**
+   * The oldest chunk the worker still holds: every chunk below it was acknowledged or dropped by the
+   * worker's offline cap. Chunks between the sidecar's last stored one and this one are lost for good.
+   */
+  keptFrom: z.number().int().positive(),
   /** Raw text as the build printed it, ANSI colours included. */
   chunk: z.string().max(1024 * 1024),
 });
@@ -90,11 +150,14 @@ export const ResultMessage = z.object({
   outcome: z.enum(["succeeded", "failed", "cancelled"]),
   phase: JobPhase.nullable(),
   error: z.string().max(4096).nullable(),
-  firmware: z.array(FirmwareImage),
-  esphomeVersion: z.string().nullable(),
+  firmware: z.array(FirmwareImage).max(16),
+  esphomeVersion: z.string().max(64).nullable(),
   durationMs: z.number().int().nonnegative(),
   /** Structured validation errors (validate jobs). */
-  validationErrors: z.array(ValidationError).optional(),
+  validationErrors: z
+    .array(ValidationError.extend({ file: z.string().max(512).nullable(), message: z.string().max(4096) }))
+    .max(500)
+    .optional(),
   /** The worker's signed build provenance (Sigstore bundle JSON) over the firmware it sends. */
   provenance: z
     .string()
@@ -103,7 +166,10 @@ export const ResultMessage = z.object({
 });
 export type ResultMessage = z.infer<typeof ResultMessage>;
 
-/** The worker gives a job back without a result (e.g. SIGTERM before it could finish). */
+/**
+ * The worker gives a job back without a result (SIGTERM before it could finish, or no free slot). A job
+ * handed back before it started costs no attempt: the sidecar's slot count was wrong, not the job.
+ */
 export const ReleaseMessage = z.object({ type: z.literal("release"), ...JobRef, reason: z.string().max(1024) });
 
 /**
@@ -119,6 +185,7 @@ export const ProvenanceMessage = z.object({
 export const WorkerToSidecar = z.discriminatedUnion("type", [
   ProvenanceMessage,
   HelloMessage,
+  ProofMessage,
   HeartbeatMessage,
   StartedMessage,
   LogMessage,
@@ -143,6 +210,12 @@ export const WelcomeMessage = z.object({
   abandonJobs: z.array(z.object(JobRef)),
   /** Content trust: when present, the worker asks for an `approval` before every compile_upload flash. */
   trust: z.object({ gate: z.boolean(), sidecarKey: z.string(), keyEnrolled: z.boolean() }).optional(),
+});
+
+/** After hello: the worker proves it holds the key it announced by signing this nonce (answer: `proof`). */
+export const ChallengeMessage = z.object({
+  type: z.literal("challenge"),
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/),
 });
 
 export const ConfigFile = z.object({
@@ -188,12 +261,35 @@ export type AssignMessage = z.infer<typeof AssignMessage>;
 
 export const CancelMessage = z.object({ type: z.literal("cancel"), ...JobRef, reason: z.string() });
 
+/**
+ * The worker spoke about a job it does not hold (any more): stop it, free its slot and forget it. No
+ * result is wanted. Sent once per assignment, in answer to any message about it.
+ */
+export const AbandonMessage = z.object({ type: z.literal("abandon"), ...JobRef, reason: z.string() });
+
+/**
+ * "Not now, send it again later" (e.g. the sidecar's disk is full): the worker keeps what it sent and
+ * repeats it after this many milliseconds instead of dropping it.
+ */
+const RetryAfterMs = z.number().int().positive().max(600_000);
+
 /** Acknowledges a result (the worker may forget the job) or a release. */
 export const AckMessage = z.object({
   type: z.literal("ack"),
   ...JobRef,
   accepted: z.boolean(),
   reason: z.string().nullable(),
+  /** With accepted=false: the result was not taken *yet*; keep it and send it again after this delay. */
+  retryAfterMs: RetryAfterMs.optional(),
+});
+
+/** Every log chunk of the assignment up to `seq` is stored; the worker may forget them. */
+export const LogAckMessage = z.object({
+  type: z.literal("log_ack"),
+  ...JobRef,
+  seq: z.number().int().nonnegative(),
+  /** The chunks after `seq` could not be stored: pause, then send them all again after this delay. */
+  retryAfterMs: RetryAfterMs.optional(),
 });
 
 export const ConfigureMessage = z.object({
@@ -220,15 +316,20 @@ export const ApprovalMessage = z.object({
   verdict: TrustVerdict,
   warning: z.string().nullable(),
   error: z.string().nullable(),
+  /** With allow=false: no decision yet (e.g. the sidecar's disk is full); ask again after this delay. */
+  retryAfterMs: RetryAfterMs.optional(),
 });
 export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
 
 export const SidecarToWorker = z.discriminatedUnion("type", [
   ApprovalMessage,
   WelcomeMessage,
+  ChallengeMessage,
   AssignMessage,
   CancelMessage,
+  AbandonMessage,
   AckMessage,
+  LogAckMessage,
   ConfigureMessage,
   CleanCacheMessage,
   ErrorMessage,

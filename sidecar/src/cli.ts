@@ -3,17 +3,11 @@
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { SettingsPatch } from "@esphome-forge/shared";
-import { adminTokenFromArgs } from "./config/admin-token.js";
-import { metricsTokenFromArgs } from "./config/metrics-token.js";
-import { dataPaths } from "./config/paths.js";
-import { SUPERVISOR_INGRESS_SOURCE } from "./edge/ingress.js";
-import { openDatabase } from "./db/database.js";
-import { zeroconfEnabledByEnv } from "./discovery/zeroconf-advertiser.js";
-import { Sidecar } from "./server.js";
-import { systemClock } from "./util/clock.js";
+import { hideSecretArgs } from "./isolation/hide-args.js";
 import { SIDECAR_VERSION } from "./util/version.js";
-import { WorkerTokens } from "./worker-hub/worker-tokens.js";
+import { execWithSidecarFlags } from "./util/runtime-tuning.js";
+// Everything else is imported by the command that needs it: `serve` restarts itself with its heap
+// flags before loading the sidecar, and a worker never loads the database or zeroconf.
 
 const USAGE = `Forge for ESPHome ${SIDECAR_VERSION}
 
@@ -39,12 +33,25 @@ Usage:
       --ingress-host HOST   the ingress listener's address (default: --host)
       --ingress-source IP   the ingress proxy's address (default 172.30.32.2, the Supervisor)
       --local-slots N       slots of the built-in local worker (0 = off)
+      --local-worker-user U who its builds run as when the sidecar runs as root: auto (default: the
+                            system user esphome-forge-build, created when missing), none (root), or
+                            a user name ($FORGE_LOCAL_WORKER_USER)
+      --local-worker-state-dir DIR  its state and build folders (default: as that user
+                            /var/lib/esphome-forge/local-worker/<instance id>, else
+                            <data-dir>/local-worker; $FORGE_LOCAL_WORKER_STATE_DIR)
       --lease-ms N          job lease length
       --build-command CMD   stand-in build command for tests and benchmarks (never the default)
       --esphome PATH        the esphome executable (default: $FORGE_ESPHOME_BIN, then PATH)
       --no-seed             do not write example devices into an empty config folder
+      --no-config-history   do not keep the config folder's history in git (also FORGE_CONFIG_HISTORY=off)
       --no-zeroconf         do not advertise _esphome-forge._tcp on the LAN (also FORGE_ZEROCONF=off);
                             a sidecar listening on loopback only is never advertised
+      --no-presence         do not browse mDNS for ESPHome devices (_esphomelib._tcp); FORGE_PRESENCE=off
+                            likewise, FORGE_PRESENCE=on browses even on loopback or with zeroconf off.
+                            By default it browses when zeroconf is on and it listens beyond loopback
+      --accept-database     start although forge.db is blank or older than the state anchor
+                            (<data-dir>/state/anchor.json); flashes the anchor recorded are never re-run
+      Free space below $FORGE_DISK_RESERVE_MB (default 64) MiB counts as a full disk.
   esphome-forge worker --server URL --token TOKEN [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]
   esphome-forge token create NAME | list | revoke ID   [--data-dir DIR]
   esphome-forge verify FIRMWARE --bundle FILE [--proof FILE] [--trusted-root FILE] [--key FILE] [--json]
@@ -58,6 +65,9 @@ Usage:
 `;
 
 async function serve(argv: string[]): Promise<number> {
+  hideSecretArgs(["esphome-forge", "serve"], argv, ["--admin-token"]); // builds can read `ps`
+  // Everything the sidecar creates (database, firmware, keys, ESPHome's own output) is its alone.
+  process.umask(0o077);
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -75,11 +85,16 @@ async function serve(argv: string[]): Promise<number> {
       "ingress-host": { type: "string" },
       "ingress-source": { type: "string" },
       "local-slots": { type: "string" },
+      "local-worker-user": { type: "string" },
+      "local-worker-state-dir": { type: "string" },
       "lease-ms": { type: "string" },
       "build-command": { type: "string" },
       esphome: { type: "string" },
       "no-seed": { type: "boolean", default: false },
+      "no-config-history": { type: "boolean", default: false },
       "no-zeroconf": { type: "boolean", default: false },
+      "no-presence": { type: "boolean", default: false },
+      "accept-database": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -90,9 +105,22 @@ async function serve(argv: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0–65535, got ${values.port}`);
+  // Restart in place with the sidecar's heap flags (see the module) before its modules load.
+  execWithSidecarFlags();
+  const { SettingsPatch } = await import("@esphome-forge/shared");
+  const { adminTokenFromArgs } = await import("./config/admin-token.js");
+  const { zeroconfEnabledByEnv } = await import("./discovery/zeroconf-advertiser.js");
+  const { presenceSettingByEnv } = await import("./presence/presence-switch.js");
+  const { metricsTokenFromArgs } = await import("./config/metrics-token.js");
+  const { SUPERVISOR_INGRESS_SOURCE } = await import("./edge/ingress.js");
+  const { Sidecar } = await import("./server.js");
   const overrides = SettingsPatch.safeParse({
     ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
     ...(values["lease-ms"] !== undefined ? { leaseMs: Number(values["lease-ms"]) } : {}),
+    // Like FORGE_DISK_RESERVE_MB, for small data folders: wins over the stored setting for this run.
+    ...(process.env.FORGE_BUILD_MIN_FREE_DISK_MB
+      ? { buildMinFreeDiskMb: Number(process.env.FORGE_BUILD_MIN_FREE_DISK_MB) }
+      : {}),
   });
   if (!overrides.success)
     throw new UsageError(overrides.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
@@ -131,9 +159,23 @@ async function serve(argv: string[]): Promise<number> {
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
     seed: !values["no-seed"],
+    localWorkerUser: values["local-worker-user"] ?? process.env.FORGE_LOCAL_WORKER_USER ?? "auto",
+    localWorkerStateDir: stateDirArg(values["local-worker-state-dir"] ?? process.env.FORGE_LOCAL_WORKER_STATE_DIR),
+    configHistory: !values["no-config-history"] && process.env.FORGE_CONFIG_HISTORY !== "off",
     zeroconf: !values["no-zeroconf"] && zeroconfEnabledByEnv(process.env.FORGE_ZEROCONF),
+    presence: values["no-presence"] ? "off" : presenceSettingByEnv(process.env.FORGE_PRESENCE),
+    acceptDatabase: values["accept-database"],
     log: (m) => console.error(`${new Date().toISOString()} ${m}`),
   });
+  // The last net under every write: a full disk that slipped past the handlers is a state, not a crash.
+  // Anything else still ends the process, as it would without this handler.
+  const fatal = (err: unknown) => {
+    if (sidecar.absorb(err)) return;
+    console.error(`esphome-forge: ${(err as Error)?.stack ?? String(err)}`);
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
   // The lines scripts and tests read; everything else goes to stderr. The token itself is shown
   // only on the start that generated it.
   const { admin } = sidecar;
@@ -154,14 +196,18 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-function token(argv: string[]): number {
+async function token(argv: string[]): Promise<number> {
+  const { dataPaths } = await import("./config/paths.js");
+  const { openStateDatabase } = await import("./durability/database-open.js");
+  const { WorkerTokens } = await import("./worker-hub/worker-tokens.js");
+  const { systemClock } = await import("./util/clock.js");
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: { "data-dir": { type: "string" } },
   });
   const paths = dataPaths(resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"));
-  const db = openDatabase(paths.dbFile);
+  const db = openStateDatabase(paths);
   try {
     const tokens = new WorkerTokens(db, systemClock);
     const [sub, arg] = positionals;
@@ -194,6 +240,10 @@ function list(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+function stateDirArg(dir: string | undefined): string | null {
+  return dir ? resolve(dir) : null;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -214,6 +264,9 @@ async function main(argv: string[]): Promise<number> {
       return trustCommand(rest);
     }
     case "ha-addon": {
+      // As `serve`: the sidecar's files are its alone, and it runs with its heap flags.
+      process.umask(0o077);
+      execWithSidecarFlags();
       const { haAddonCommand } = await import("./ha-addon/addon-command.js");
       return haAddonCommand();
     }

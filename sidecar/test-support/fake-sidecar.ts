@@ -2,11 +2,12 @@
 // speaks the real protocol through the shared schemas (and records anything the worker sends
 // that fails them), pairs each `firmware` message with the binary frame that must follow it,
 // and serves GET /api/v1/firmware/<sha256>. The real sidecar is exercised by sidecar/test/.
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, randomBytes, verify } from "node:crypto";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import {
+  helloProofText,
   SidecarToWorker,
   WORKER_PROTOCOL_VERSION,
   WorkerCloseCode,
@@ -20,14 +21,14 @@ export type Received = WorkerToSidecar & { conn: number; at: number };
 export interface ReceivedFirmware {
   conn: number;
   jobId: number;
-  fence: number;
+  fence: string;
   image: FirmwareImage;
   bytes: Buffer;
   /** sha256 of the bytes as received. */
   sha256: string;
 }
 
-type JobRef = { jobId: number; fence: number };
+type JobRef = { jobId: number; fence: string };
 
 export interface FakeSidecarOptions {
   token?: string;
@@ -49,11 +50,15 @@ export class FakeSidecar {
   readonly served = new Map<string, Buffer>();
   /** Acknowledge every result at once (accepted=true). */
   autoAck = true;
+  /** Acknowledge every log chunk at once (`log_ack`), as the sidecar does once it stored it. */
+  autoAckLogs = true;
   /** When false, new connections are closed right away with 4010 (a sidecar on its way down). */
   accepting = true;
   connections = 0;
   socket: WebSocket | null = null;
-  private pendingFirmware: { conn: number; jobId: number; fence: number; image: FirmwareImage } | null = null;
+  private pendingFirmware: { conn: number; jobId: number; fence: string; image: FirmwareImage } | null = null;
+  /** Per connection: the hello waiting for its proof, and the nonce it must sign. */
+  private readonly challenged = new Map<number, { hello: HelloMessage; nonce: string }>();
 
   private constructor(
     private readonly http: Server,
@@ -209,17 +214,20 @@ export class FakeSidecar {
     }
     const msg = parsed.data;
     this.received.push({ ...msg, conn, at: Date.now() });
-    if (msg.type === "hello") this.onHello(ws, msg);
+    if (msg.type === "hello") this.onHello(ws, conn, msg);
+    if (msg.type === "proof") this.onProof(ws, conn, msg.signature);
     if (msg.type === "firmware") this.pendingFirmware = { conn, jobId: msg.jobId, fence: msg.fence, image: msg.image };
     if (msg.type === "result" && this.autoAck) this.ack(msg.jobId, msg.fence, true);
+    if (msg.type === "log" && this.autoAckLogs)
+      this.send({ type: "log_ack", jobId: msg.jobId, fence: msg.fence, seq: msg.seq });
     if (msg.type === "release") this.ack(msg.jobId, msg.fence, true);
   }
 
-  ack(jobId: number, fence: number, accepted: boolean): void {
+  ack(jobId: number, fence: string, accepted: boolean): void {
     this.send({ type: "ack", jobId, fence, accepted, reason: accepted ? null : "stale fence" });
   }
 
-  private onHello(ws: WebSocket, hello: HelloMessage): void {
+  private onHello(ws: WebSocket, conn: number, hello: HelloMessage): void {
     const version = this.opts.protocolVersion ?? WORKER_PROTOCOL_VERSION;
     if (hello.protocolVersion !== version) {
       const message = `worker speaks protocol version ${hello.protocolVersion}, this sidecar speaks version ${version}; upgrade the older side`;
@@ -227,6 +235,24 @@ export class FakeSidecar {
       ws.close(WorkerCloseCode.protocolMismatch, message.slice(0, 120));
       return;
     }
+    // Like the real sidecar: the worker proves its key before it is welcomed.
+    const nonce = randomBytes(32).toString("base64url");
+    this.challenged.set(conn, { hello, nonce });
+    ws.send(JSON.stringify(SidecarToWorker.parse({ type: "challenge", nonce })));
+  }
+
+  private onProof(ws: WebSocket, conn: number, signature: string): void {
+    const c = this.challenged.get(conn);
+    this.challenged.delete(conn);
+    if (!c) {
+      this.violations.push("proof without a challenge");
+      return;
+    }
+    const { hello, nonce } = c;
+    const text = Buffer.from(helloProofText(hello.workerId, nonce), "utf8");
+    if (!verify("sha256", text, createPublicKey(hello.signingKey), Buffer.from(signature, "base64")))
+      this.violations.push("the worker's proof does not verify against the key in its hello");
+    const version = this.opts.protocolVersion ?? WORKER_PROTOCOL_VERSION;
     const decided = this.opts.decide?.(hello) ?? { continueJobs: hello.runningJobs, abandonJobs: [] };
     ws.send(
       JSON.stringify({

@@ -1,11 +1,13 @@
 // A faithful fake build worker for attack tests against the real sidecar: it speaks the real worker
 // protocol (checked by the shared schemas) but lets the test decide what it sends — a truncated or
 // garbage provenance bundle, one signed by a key it never enrolled, bytes that differ from what it
-// signed. It never flashes anything; the tests assert what the sidecar answers and records.
+// signed, messages about jobs it does not hold, a hello under another worker's id. It never flashes
+// anything; the tests assert what the sidecar answers and records.
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import WebSocket from "ws";
 import {
+  helloProofText,
   SidecarToWorker,
   WORKER_PROTOCOL_VERSION,
   type ApprovalMessage,
@@ -14,7 +16,7 @@ import {
   type ResultMessage,
   type WorkerToSidecar,
 } from "@esphome-forge/shared";
-import type { SigningKey } from "../src/trust/keys/keys.js";
+import { signBytes, type SigningKey } from "../src/trust/keys/keys.js";
 import { signStatement } from "../src/trust/keys/sign.js";
 import { buildProvenanceStatement } from "../src/trust/attest/statements.js";
 
@@ -24,19 +26,35 @@ export interface FakeWorkerOptions {
   workerId: string;
   /** The key announced at hello (enrolled by the sidecar on first use). */
   enrolKey: SigningKey;
+  /** The public key PEM announced instead of enrolKey's (null: none at all). */
+  announceKey?: string | null;
+  slots?: number;
+  tags?: string[];
+  /** Send `started` for each assignment, as a real worker does (default true). */
+  autoStart?: boolean;
+  /** The version announced at hello (default "fake", which the version gate cannot compare and lets in). */
+  version?: string;
 }
 
-type Ref = { jobId: number; fence: number };
+type Ref = { jobId: number; fence: AssignMessage["fence"] };
+type Received = SidecarToWorker;
 
 export class FakeWorker {
   readonly ws: WebSocket;
   readonly welcomed: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Every message the sidecar sent, in order. */
+  readonly received: Received[] = [];
   private readonly assigns: AssignMessage[] = [];
   private readonly approvals: ApprovalMessage[] = [];
   private readonly waiters = new Set<() => void>();
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly running = new Map<number, Ref>();
+  /** Refs the heartbeat lists instead of the jobs this fake holds (set by the test). */
+  heartbeatRefs: Ref[] | null = null;
+  /** Called for each assignment (after `started`, when autoStart is on). */
+  onAssign: ((a: AssignMessage) => void) | null = null;
+  private barriers = 0;
 
   static digest(bytes: Buffer): string {
     return createHash("sha256").update(bytes).digest("hex");
@@ -49,20 +67,28 @@ export class FakeWorker {
     this.closed = new Promise((resolve) =>
       this.ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
     );
+    this.ws.on("error", () => undefined);
     this.welcomed = new Promise((resolve, reject) => {
       this.ws.once("open", () => this.send(this.hello()));
       this.ws.on("message", (data) => {
         const m = SidecarToWorker.parse(JSON.parse(data.toString()));
-        if (m.type === "welcome") {
+        this.received.push(m);
+        if (m.type === "challenge") {
+          // Proves the key it holds (enrolKey), whatever key its hello announced.
+          const proof = signBytes(this.o.enrolKey, Buffer.from(helloProofText(this.o.workerId, m.nonce), "utf8"));
+          this.send({ type: "proof", signature: proof.toString("base64") });
+        } else if (m.type === "welcome") {
           this.heartbeat = setInterval(
-            () => this.send({ type: "heartbeat", runningJobs: [...this.running.values()] }),
+            () => this.send({ type: "heartbeat", runningJobs: this.heartbeatRefs ?? [...this.running.values()] }),
             m.heartbeatMs,
           );
           resolve();
         } else if (m.type === "assign") {
           this.running.set(m.jobId, { jobId: m.jobId, fence: m.fence });
-          this.send({ type: "started", jobId: m.jobId, fence: m.fence, phase: "compile" });
+          if (this.o.autoStart !== false)
+            this.send({ type: "started", jobId: m.jobId, fence: m.fence, phase: "compile" });
           this.assigns.push(m);
+          this.onAssign?.(m);
         } else if (m.type === "approval") this.approvals.push(m);
         for (const w of this.waiters) w();
       });
@@ -72,28 +98,35 @@ export class FakeWorker {
   }
 
   private hello(): WorkerToSidecar {
+    const key = this.o.announceKey === undefined ? this.o.enrolKey.publicPem : this.o.announceKey;
+    // A hello without a key is not a valid message: it is sent anyway, as an attacker would.
     return {
       type: "hello",
       protocolVersion: WORKER_PROTOCOL_VERSION,
       workerId: this.o.workerId,
       name: this.o.workerId,
-      version: "fake",
-      slots: 1,
-      tags: [],
+      version: this.o.version ?? "fake",
+      slots: this.o.slots ?? 1,
+      tags: this.o.tags ?? [],
       platform: "linux",
       system: { hostname: hostname(), os: "linux", arch: "x64", cpus: 1, memoryBytes: 1, nodeVersion: process.version },
       esphomeVersions: [],
       warmDevices: [],
       runningJobs: [],
-      signingKey: this.o.enrolKey.publicPem,
-    };
+      ...(key === null ? {} : { signingKey: key }),
+    } as WorkerToSidecar;
   }
 
   send(m: WorkerToSidecar): void {
     this.ws.send(JSON.stringify(m));
   }
 
-  private async until<T>(pick: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+  /** Sends raw text (for messages the schema would refuse to build). */
+  sendRaw(text: string): void {
+    this.ws.send(text);
+  }
+
+  async until<T>(pick: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
     const found = pick();
     if (found !== undefined) return found;
     return new Promise<T>((resolve, reject) => {
@@ -112,6 +145,40 @@ export class FakeWorker {
     });
   }
 
+  /** The first message of this type after index `from` matching `pred`. */
+  next<T extends Received["type"]>(
+    type: T,
+    pred: (m: Extract<Received, { type: T }>) => boolean = () => true,
+    from = 0,
+  ): Promise<Extract<Received, { type: T }>> {
+    return this.until(
+      () =>
+        this.received
+          .slice(from)
+          .find(
+            (m): m is Extract<Received, { type: T }> => m.type === type && pred(m as Extract<Received, { type: T }>),
+          ),
+      `a ${type} message`,
+    );
+  }
+
+  of<T extends Received["type"]>(type: T): Extract<Received, { type: T }>[] {
+    return this.received.filter((m): m is Extract<Received, { type: T }> => m.type === type);
+  }
+
+  /**
+   * Resolves once the sidecar has handled everything sent before: a hello after the welcome is always
+   * answered with an `unexpected_hello` error, in order.
+   */
+  async barrier(): Promise<void> {
+    const n = ++this.barriers;
+    this.send(this.hello());
+    await this.until(
+      () => (this.of("error").filter((e) => e.code === "unexpected_hello").length >= n ? true : undefined),
+      "the barrier",
+    );
+  }
+
   nextAssign(jobId: number): Promise<AssignMessage> {
     return this.until(() => this.assigns.find((a) => a.jobId === jobId), `assignment of job ${jobId}`);
   }
@@ -121,6 +188,10 @@ export class FakeWorker {
       () => this.approvals.find((a) => a.jobId === ref.jobId && a.fence === ref.fence),
       `approval of job ${ref.jobId}`,
     );
+  }
+
+  ackFor(ref: Ref): Promise<Extract<Received, { type: "ack" }>> {
+    return this.next("ack", (a) => a.jobId === ref.jobId && a.fence === ref.fence);
   }
 
   /** Announces an image and sends its bytes (the binary frame right after). */
@@ -169,7 +240,7 @@ export class FakeWorker {
       esphomeVersion: null,
       durationMs: 1,
       ...r,
-    });
+    } as ResultMessage);
   }
 
   close(): void {

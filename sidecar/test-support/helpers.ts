@@ -1,5 +1,6 @@
 // Small helpers for the worker's tests: temp folders, polling, the stand-in command line and
 // assignment messages with sensible defaults.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -56,13 +57,18 @@ export function deviceYaml(name: string, opts: { platform?: "esp32" | "esp8266";
 
 let nextJobId = 1;
 
+/** A fencing token as the sidecar makes them (random, base64url). */
+export function newFence(): string {
+  return randomBytes(16).toString("base64url");
+}
+
 export function assign(deviceId: string, overrides: Partial<AssignMessage> & { yaml?: string } = {}): AssignMessage {
   const { yaml, ...rest } = overrides;
   const configFile = rest.configFile ?? `${deviceId}.yaml`;
   return {
     type: "assign",
     jobId: nextJobId++,
-    fence: 1,
+    fence: newFence(),
     deviceId,
     deviceName: deviceId,
     action: "compile",

@@ -75,7 +75,7 @@ export function runJob(
   const a = f.queue.assign(job.id, workerId, "test");
   if (!a) throw new Error(`could not assign job ${job.id}`);
   f.clock.advance(durationMs);
-  const done = f.queue.complete(job.id, a.fence, {
+  const done = f.queue.complete(job.id, a.holder, {
     outcome,
     phase: outcome === "succeeded" ? null : "compile",
     error: outcome === "succeeded" ? null : "boom",

@@ -31,7 +31,10 @@
 //   incremental-ms=N       compile time when it has (default 50) — makes worker affinity matter
 //   upload-ms=N            upload time (default 50)
 //   hang=PHASE             that phase never ends by itself (for cancel and timeout tests)
+//   hang-once=PATH         …but only while PATH does not exist: the hanging stand-in creates it with its pid,
+//                          so the next attempt goes through (a flash that stalled once)
 //   log-bytes=N            extra build output written in compile, as fast as the pipe takes it
+//   log-numbered=1         each extra line carries its number (`line 000001`), to count lost or repeated lines
 //   firmware-bytes=N       size of the app image (default 65536)
 //   platform=P             override the platform read from the YAML (esp32, esp8266, rp2040, …)
 //   spawn-grandchild=1     start a long-lived grandchild in the same process group; pids are printed
@@ -40,6 +43,12 @@
 //   sigterm-exit=N         on SIGTERM exit at once with code N (0 = "finished just as the cancel came")
 //   no-storage=1           compile succeeds without writing the storage JSON
 //   version=V              what `version` reports and the storage JSON records (default 2026.10.0)
+//   dump-env=1             print every environment variable as `standin: env NAME=VALUE` (the
+//                          isolation tests: what build code can see), on stderr
+//   try-read=A,B,…         try to read each file and print `standin: read PATH ok N bytes` or
+//                          `standin: read PATH refused CODE`; `{ppid}` stands for the parent's pid
+//                          (/proc/{ppid}/environ is the worker's environment)
+//   report-file=PATH       also append those lines to PATH (for runs whose output nobody shows)
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -53,7 +62,12 @@ const C = {
   bold: "\x1b[1m",
   cyan: "\x1b[36m",
 };
-const info = (msg) => out(`${C.green}INFO ${msg}${C.reset}\n`);
+// `config` (validate) keeps stdout for the resolved YAML, as ESPHome does: its log lines go to stderr.
+let logToStderr = false;
+const info = (msg) =>
+  logToStderr
+    ? void process.stderr.write(`${C.green}INFO ${msg}${C.reset}\n`)
+    : out(`${C.green}INFO ${msg}${C.reset}\n`);
 const warn = (msg) => out(`${C.yellow}WARNING ${msg}${C.reset}\n`);
 const error = (msg) => process.stderr.write(`${C.red}ERROR ${msg}${C.reset}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -169,10 +183,18 @@ function layout(dataDir, dev) {
   return { buildPath, dir, app, ota: null, factory: null };
 }
 
-async function extraLog(bytes) {
+async function extraLog(bytes, numbered) {
   const line = `${C.cyan}[standin]${C.reset} verbose build output line with ünïcödé ✓ and colour, padding padding padding\n`;
-  const size = Buffer.byteLength(line);
-  for (let n = 0; n < bytes; n += size) await out(line);
+  if (!numbered) {
+    const size = Buffer.byteLength(line);
+    for (let n = 0; n < bytes; n += size) await out(line);
+    return;
+  }
+  for (let n = 0, i = 1; n < bytes; i++) {
+    const text = `line ${String(i).padStart(6, "0")} ${line}`;
+    n += Buffer.byteLength(text);
+    await out(text);
+  }
 }
 
 function spawnGrandchild(knobs, buildDir) {
@@ -181,6 +203,26 @@ function spawnGrandchild(knobs, buildDir) {
   const pids = { standin: process.pid, grandchild: child.pid };
   if (buildDir) writeFileSync(path.join(buildDir, ".standin-pids.json"), JSON.stringify(pids));
   out(`standin: pids standin=${process.pid} grandchild=${child.pid}\n`);
+}
+
+/** Acts like build code that wants the host's secrets: prints its environment, tries files. */
+async function spy(knobs) {
+  const lines = [];
+  if (knobs["dump-env"] === "1")
+    for (const [k, v] of Object.entries(process.env).sort()) lines.push(`standin: env ${k}=${v}`);
+  for (const raw of (knobs["try-read"] ?? "").split(",").filter(Boolean)) {
+    const file = raw.replaceAll("{ppid}", String(process.ppid));
+    try {
+      const bytes = readFileSync(file);
+      lines.push(`standin: read ${file} ok ${bytes.length} bytes`);
+      lines.push(`standin: content ${JSON.stringify(bytes.toString("latin1").slice(0, 4096))}`);
+    } catch (err) {
+      lines.push(`standin: read ${file} refused ${err.code ?? err.message}`);
+    }
+  }
+  // stderr: a `config` run's stdout is the resolved YAML and must stay parseable.
+  process.stderr.write(lines.map((l) => `${l}\n`).join(""));
+  if (knobs["report-file"]) appendFileSync(knobs["report-file"], lines.map((l) => `${l}\n`).join(""));
 }
 
 async function main() {
@@ -195,6 +237,7 @@ async function main() {
   }
   const yaml = readFileSync(inv.config, "utf8");
   const knobs = readKnobs(yaml);
+  logToStderr = inv.phase === "validate";
   const version = knobs.version ?? "2026.10.0";
   const configDir = path.dirname(inv.config);
   const buildDir = inv.buildDir ?? configDir;
@@ -206,9 +249,14 @@ async function main() {
   else if (knobs["sigterm-exit"] !== undefined)
     process.on("SIGTERM", () => process.exit(num(knobs["sigterm-exit"], 0)));
   if (knobs["spawn-grandchild"] === "1") spawnGrandchild(knobs, buildDir);
+  if (knobs["dump-env"] === "1" || knobs["try-read"]) await spy(knobs);
   const failHere = knobs["fail-at"] === inv.phase;
   const hangHere = async () => {
     if (knobs.hang !== inv.phase) return;
+    if (knobs["hang-once"]) {
+      if (existsSync(knobs["hang-once"])) return;
+      writeFileSync(knobs["hang-once"], String(process.pid));
+    }
     await out(`standin: hanging in ${inv.phase} until killed\n`);
     setInterval(() => {}, 1e6);
     await new Promise(() => {});
@@ -247,7 +295,7 @@ async function main() {
       await out(`${C.green}[${i}/${steps}]${C.reset} Compiling src/component_${i}.cpp.o\n`);
       if (i === Math.ceil(steps / 2)) {
         await hangHere();
-        if (knobs["log-bytes"]) await extraLog(num(knobs["log-bytes"], 0));
+        if (knobs["log-bytes"]) await extraLog(num(knobs["log-bytes"], 0), knobs["log-numbered"] === "1");
       }
     }
     if (failHere) {

@@ -84,17 +84,19 @@ export function fakeSidecarSuite() {
       current = await FakeSidecar.start(opts);
       return current;
     },
-    /** A fake sidecar and one worker connected to it (hello received). */
+    /** A fake sidecar and one worker connected to it (hello received, key proven: it is welcomed). */
     async setup(opts: FakeSidecarOptions = {}, worker: Partial<WorkerOptions> = {}): Promise<TestWorker> {
       const fake = await suite.startFake(opts);
       const w = startTestWorker(fake, worker);
-      await fake.waitFor((m) => m.type === "hello");
+      await fake.waitFor((m) => m.type === "proof");
       return w;
     },
+    /** The job's output as the sidecar stores it: each numbered chunk once (a resent one is a repeat). */
     logOf(jobId: number): string {
+      const seen = new Set<string>();
       return suite.fake
         .of("log")
-        .filter((m) => m.jobId === jobId)
+        .filter((m) => m.jobId === jobId && !seen.has(`${m.fence}:${m.seq}`) && seen.add(`${m.fence}:${m.seq}`))
         .map((m) => m.chunk)
         .join("");
     },

@@ -115,8 +115,11 @@ describe("addon/run.sh", () => {
     const info = (await (await fetch(`${api}/api/v1/info`, auth)).json()) as { configDir: string; devices: number };
     expect(info.configDir).toBe(join(root, "homeassistant", "esphome"));
     expect(info.devices).toBe(1);
-    // The user's real ESPHome folder gets no example devices.
-    expect(readdirSync(join(root, "homeassistant", "esphome"))).toEqual(["hall.yaml"]);
+    // The user's real ESPHome folder gets no example devices; its history is kept in git (config_history).
+    const esphomeDir = readdirSync(join(root, "homeassistant", "esphome"));
+    expect(esphomeDir.filter((f) => !f.startsWith("."))).toEqual(["hall.yaml"]);
+    expect(esphomeDir).toContain(".git");
+    expect((await fetch(`${api}/api/v1/workspace`, auth)).status).toBe(200);
     const { settings } = (await (await fetch(`${api}/api/v1/settings`, auth)).json()) as {
       settings: { localWorkerSlots: number; trustPolicy: string };
     };
@@ -130,6 +133,8 @@ describe("addon/run.sh", () => {
     expect((await httpRequest(ingress, { path: "/api/v1/info", headers, localAddress: PROXY })).status).toBe(200);
     expect((await httpRequest(ingress, { path: "/api/v1/info", headers, localAddress: "127.0.0.1" })).status).toBe(403);
     expect(existsSync(join(root, "data", "forge", "admin-token"))).toBe(true);
+    // Running as root, builds run as the build user with their state beside the data folder, not in it.
+    if (process.getuid?.() === 0) expect(addon.output()).toContain(`in ${join(root, "data", "local-worker")}`);
     expect(await stop(addon)).toBe(0);
   });
 
@@ -170,9 +175,13 @@ describe("addon/run.sh", () => {
       local_worker_slots: 0,
       trust_policy: "warn",
       allowed_hosts: [],
+      config_history: false,
     });
     const api = await apiUrl(addon);
-    expect((await fetch(`${api}/api/v1/info`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    expect((await fetch(`${api}/api/v1/info`, auth)).status).toBe(200);
+    // config_history off: no history routes (the folder's git repository is left alone).
+    expect((await fetch(`${api}/api/v1/workspace`, auth)).status).toBe(404);
     expect(
       (await waitFor(() => supervisor.discoveries.find((d) => d.config.token === token), "discovery")).service,
     ).toBe("esphome_forge");

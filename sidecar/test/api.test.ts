@@ -1,7 +1,15 @@
 // The REST API's contract and every bad-input path, against a real sidecar process.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeviceList, ErrorBody, HealthResponse, InfoResponse, JobList, Settings } from "@esphome-forge/shared";
+import {
+  DeviceList,
+  ErrorBody,
+  HealthResponse,
+  InfoResponse,
+  JobList,
+  Settings,
+  WORKER_PROTOCOL_VERSION,
+} from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
 import { startSidecar, tempDir, type SidecarProc } from "../src/devtools/processes.js";
@@ -31,7 +39,8 @@ describe("public routes", () => {
     const res = await fetch(`${sc.url}/api/v1/health`);
     expect(res.status).toBe(200);
     const h = HealthResponse.parse(await res.json());
-    expect(h.workerProtocolVersion).toBe(1);
+    expect(h.workerProtocolVersion).toBe(WORKER_PROTOCOL_VERSION);
+    expect(h.problems).toEqual([]);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
   });
 

@@ -47,6 +47,9 @@ beforeAll(async () => {
       FAKE_PYTHON,
       "--esphome",
       join(scratch, "no-such-esphome"),
+      // pip sees only the build allow-list: the fake pip's knobs are passed on by name.
+      "--build-env",
+      "FAKE_PIP_LOG,FAKE_PIP_FAIL_ONCE",
     ],
     env: { FORGE_CACHE: join(scratch, "cache"), FAKE_PIP_LOG: pipLog, FAKE_PIP_FAIL_ONCE: failOnce },
   });

@@ -94,6 +94,6 @@ describe("kill -9 of the sidecar", () => {
     const done = await finished(api, id);
     expect(done.state).toBe("succeeded");
     expect(done.attempts).toBe(2);
-    expect(await api.log(id)).toMatch(/local worker stopped with the sidecar; requeued/i);
+    expect(await api.log(id)).toMatch(/local worker stopped with the sidecar \(attempt 1\/\d\); requeued/i);
   });
 });

@@ -136,7 +136,7 @@ describe("content trust under attack", () => {
     // compile whose result carries half a bundle: the build fails, nothing is approved.
     const c = await queue("compile", "foxtrot", pinned);
     const a = await fake.nextAssign(c);
-    const img = fake.sendFirmware(a, "firmware.ota.bin", randomBytes(8192));
+    const img = fake.sendFirmware(a, "firmware.ota.bin", randomBytes(64 * 1024));
     const bundle = await fake.provenance(a, [img], key);
     fake.result(a, {
       firmware: [img],
@@ -185,7 +185,7 @@ describe("content trust under attack", () => {
     };
     const garbage = await attempt(
       "golf",
-      randomBytes(8192),
+      randomBytes(64 * 1024),
       async () => '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", garbage',
     );
     expect(garbage.error).toMatch(/content trust refused the build: worker bundle is not (valid )?JSON/);
@@ -193,13 +193,13 @@ describe("content trust under attack", () => {
 
     // Correct statement over the right bytes, signed by a key the sidecar never enrolled.
     const stranger = generateSigningKey();
-    const fw = randomBytes(8192);
+    const fw = randomBytes(64 * 1024);
     const unenrolled = await attempt("hotel", fw, (as) => fake.provenance(as, [image(fw)], stranger));
     expect(unenrolled.error).toMatch(/content trust refused the build: worker bundle: .*(not enrolled|unknown)/i);
     expect(unenrolled.verdict.state).toBe("unknown_signer");
 
     // Signed over one set of bytes, sent another: the sidecar hashes what it received.
-    const signedBytes = randomBytes(8192);
+    const signedBytes = randomBytes(64 * 1024);
     const altered = Buffer.from(signedBytes);
     altered[4000]! ^= 0x01;
     const swapped = await attempt("india", altered, (as) => fake.provenance(as, [image(signedBytes)], key));
@@ -377,16 +377,25 @@ describe("content trust under attack", () => {
     expect(job.trust?.signer).toContain(current.hint.slice(0, 8));
   });
 
-  it("a log row edited while the sidecar is stopped is reported by the consistency check at start, in the status and the CLI", async () => {
+  it("log rows edited while the sidecar is stopped: a new one is reported by the check at start, an old one by the full check, in the status and the CLI", async () => {
+    // The check at start goes on from where the last clean check ended (recorded now by a recheck).
+    const before = await api.json<TrustStatus>("GET", "/trust/status?recheck=true");
+    expect(before.log.audit).toMatchObject({ ok: true });
+    const audited = before.log.audit!.treeSize;
+    expect((await run("compile", "golf")).state).toBe("succeeded"); // appends the build and its approval
     await sc.stop();
     const db = new Database(join(sc.dataDir, "forge.db"));
-    const row = db.prepare("SELECT idx, body FROM trust_log_leaves ORDER BY idx LIMIT 1 OFFSET 3").get() as {
-      idx: number;
-      body: Buffer;
+    const flip = (idx: number) => {
+      const body = Buffer.from(
+        db.prepare("SELECT body FROM trust_log_leaves WHERE idx = ?").pluck().get(idx) as Buffer,
+      );
+      body[body.length - 2]! ^= 0x01;
+      db.prepare("UPDATE trust_log_leaves SET body = ? WHERE idx = ?").run(body, idx);
     };
-    const body = Buffer.from(row.body);
-    body[body.length - 2]! ^= 0x01;
-    db.prepare("UPDATE trust_log_leaves SET body = ? WHERE idx = ?").run(body, row.idx);
+    const oldRow = 3;
+    const newRow = audited + 1;
+    flip(oldRow);
+    flip(newRow);
     db.close();
     sc = await startSidecar({
       dataDir: sc.dataDir,
@@ -396,11 +405,17 @@ describe("content trust under attack", () => {
     api = new Api(sc.url, sc.token);
     await waitFor(() => /CONSISTENCY CHECK FAILED/.test(sc.output()), "the start-up check to report");
     const status = await api.json<TrustStatus>("GET", "/trust/status");
-    expect(status.log.audit?.ok).toBe(false);
-    expect(status.log.audit?.problems.join("\n")).toMatch(new RegExp(`\\b${row.idx}\\b`));
+    expect(status.log.audit).toMatchObject({ ok: false, scope: "incremental", fromTreeSize: audited });
+    expect(status.log.audit?.problems.join("\n")).toMatch(new RegExp(`entry ${newRow} was modified`));
+    expect(status.log.audit?.problems.join("\n")).not.toMatch(new RegExp(`entry ${oldRow} was modified`));
     const r = await cli("status");
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/consistency check FAILED/);
+    expect(r.out).toMatch(/consistency check FAILED \(entries from \d+ on; --full for all\)/);
     expect(r.out).toMatch(/problem: /);
+    const full = await cli("status", "--full");
+    expect(full.code).toBe(1);
+    expect(full.out).toMatch(/consistency check FAILED \(full\)/);
+    expect(full.out).toMatch(new RegExp(`problem: entry ${oldRow} was modified`));
+    expect(full.out).toMatch(new RegExp(`problem: entry ${newRow} was modified`));
   });
 });

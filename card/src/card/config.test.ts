@@ -10,7 +10,7 @@ describe("card config validation", () => {
     expect(() => validateConfig({ type: T, ...stubConfig() })).not.toThrow();
     expect(resolveConfig(validateConfig({ type: T }))).toEqual({
       title: "",
-      views: ["devices", "queue", "workers"],
+      views: ["devices", "queue", "workers", "schedules"],
       tags: [],
       columns: ["online", "version", "status", "trust", "last_build"],
       compact: false,
@@ -24,8 +24,11 @@ describe("card config validation", () => {
       { type: T, veiws: ["devices"] },
       'unknown option "veiws"; the options are title, views, tags, columns, compact, entry_id',
     ],
-    [{ type: T, views: ["devices", "logs"] }, 'views: unknown value "logs"; choose from devices, queue, workers'],
-    [{ type: T, views: [] }, "views: list at least one of devices, queue, workers"],
+    [
+      { type: T, views: ["devices", "logs"] },
+      'views: unknown value "logs"; choose from devices, queue, workers, schedules',
+    ],
+    [{ type: T, views: [] }, "views: list at least one of devices, queue, workers, schedules"],
     [{ type: T, views: ["queue", "queue"] }, 'views: "queue" is listed twice'],
     [{ type: T, views: 3 }, "views: expected a list, got 3"],
     [{ type: T, tags: ["Kitchen"] }, `tags: "Kitchen" is not a tag (lowercase letters, digits, '_', '.', ':' and '-')`],

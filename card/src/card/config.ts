@@ -9,7 +9,7 @@ export interface ForgeCardConfig {
   type: string;
   /** Card header; none when empty. */
   title?: string;
-  /** Which views to offer, in this order (default: devices, queue, workers). */
+  /** Which views to offer, in this order (default: devices, queue, workers, schedules). */
   views?: ViewName[];
   /** Show only devices carrying at least one of these tags (default: all devices). */
   tags?: string[];
@@ -97,7 +97,8 @@ export function resolveConfig(c: ForgeCardConfig): ResolvedConfig {
     title: c.title ?? "",
     views: c.views?.length ? [...c.views] : [...VIEW_NAMES],
     tags: c.tags ? [...c.tags] : [],
-    columns: c.columns ? [...c.columns] : [...OPTIONAL_COLUMNS],
+    // Columns always show in the table's own order, whatever order the config lists them in.
+    columns: c.columns ? OPTIONAL_COLUMNS.filter((col) => c.columns!.includes(col)) : [...OPTIONAL_COLUMNS],
     compact: c.compact ?? false,
     entryId: c.entry_id ?? null,
   };

@@ -1,8 +1,24 @@
 // @vitest-environment happy-dom
+// The editor's form logic, and the editor element against a stand-in `ha-form` that records what it
+// is given and lets the test edit like HA's form does (one `value-changed` with the whole data).
+// The real `ha-form` in the real frontend is exercised by test/in-ha/card-in-real-ha.test.ts.
 import { describe, expect, it } from "vitest";
 import { validateConfig, type ForgeCardConfig } from "./config.js";
-import "./forge-card-editor.js";
+import { configFromForm, formData, formSchema, type FormData } from "./config-form.js";
 import type { ForgeCardEditor } from "./forge-card-editor.js";
+
+class StandInForm extends HTMLElement {
+  data: FormData | null = null;
+  schema: readonly { name: string; selector: Record<string, unknown> }[] = [];
+  computeLabel: ((s: { name: string }) => string) | null = null;
+  edit(patch: Partial<FormData>): void {
+    this.dispatchEvent(new CustomEvent("value-changed", { detail: { value: { ...this.data, ...patch } } }));
+  }
+}
+customElements.define("ha-form", StandInForm);
+await import("./forge-card-editor.js");
+
+const T = "custom:esphome-forge-card";
 
 async function mount(config: ForgeCardConfig) {
   const el = document.createElement("esphome-forge-card-editor") as ForgeCardEditor;
@@ -13,71 +29,107 @@ async function mount(config: ForgeCardConfig) {
   el.addEventListener("config-changed", (e) =>
     events.push((e as CustomEvent<{ config: ForgeCardConfig }>).detail.config),
   );
-  const q = <T extends Element>(sel: string) => el.shadowRoot!.querySelector<T>(sel)!;
-  const toggle = async (name: string) => {
-    const box = q<HTMLInputElement>(`input[name="${name}"]`);
-    box.checked = !box.checked;
-    box.dispatchEvent(new Event("change"));
+  const form = () => el.shadowRoot!.querySelector<StandInForm>("ha-form")!;
+  const edit = async (patch: Partial<FormData>) => {
+    form().edit(patch);
     await el.updateComplete;
   };
-  const type = async (sel: string, value: string) => {
-    const input = q<HTMLInputElement>(sel);
-    input.value = value;
-    input.dispatchEvent(new Event("change"));
-    await el.updateComplete;
-  };
-  return { el, events, q, toggle, type };
+  return { el, events, form, edit };
 }
 
-describe("card editor", () => {
-  it("shows the config and sends every change as a whole, valid config", async () => {
+describe("card editor form", () => {
+  it("offers views and columns as lists, the fleet's tags, and the sidecar's config entries", () => {
+    const schema = formSchema(["garage", "kitchen"]);
+    expect(schema.map((s) => s.name)).toEqual(["title", "views", "columns", "tags", "compact", "entry_id"]);
+    expect(schema[3]).toMatchObject({
+      selector: {
+        select: { multiple: true, custom_value: true, options: [{ value: "garage" }, { value: "kitchen" }] },
+      },
+    });
+    expect(schema[5]).toEqual({ name: "entry_id", selector: { config_entry: { integration: "esphome_forge" } } });
+  });
+
+  it("fills the form from a config with the defaults made visible", () => {
+    expect(formData({ type: T })).toEqual({
+      title: "",
+      views: ["devices", "queue", "workers", "schedules"],
+      columns: ["online", "version", "status", "trust", "last_build"],
+      tags: [],
+      compact: false,
+    });
+  });
+
+  it("keeps the config's order, its other keys, and leaves defaults out", () => {
+    const previous = {
+      type: T,
+      views: ["workers", "devices"],
+      grid_options: { columns: 12 },
+      compact: true,
+    } as ForgeCardConfig;
+    const { config } = configFromForm(previous, {
+      ...formData(previous),
+      views: ["devices", "queue", "workers"],
+      compact: false,
+      title: "  ",
+      tags: ["kitchen", " "],
+    });
+    expect(config).toEqual({
+      type: T,
+      views: ["workers", "devices", "queue"],
+      columns: ["online", "version", "status", "trust", "last_build"],
+      tags: ["kitchen"],
+      grid_options: { columns: 12 },
+    });
+    expect(configFromForm(previous, { ...formData(previous), views: [] })).toEqual({
+      config: null,
+      problem: "Choose at least one view.",
+    });
+  });
+});
+
+describe("card editor element", () => {
+  it("hands ha-form the data and labels, and sends every edit as a whole, valid config", async () => {
     const start = {
-      type: "custom:esphome-forge-card",
+      type: T,
       title: "Builds",
       views: ["devices", "queue"],
       tags: ["kitchen"],
       columns: ["status", "trust"],
-      compact: false,
     } as ForgeCardConfig;
-    const { events, q, toggle, type } = await mount(start);
-    expect(q<HTMLInputElement>("#title").value).toBe("Builds");
-    expect(q<HTMLInputElement>('input[name="view-workers"]').checked).toBe(false);
-    expect(q<HTMLInputElement>("#tags").value).toBe("kitchen");
-    expect(q<HTMLInputElement>('input[name="column-online"]').checked).toBe(false);
+    const { events, form, edit } = await mount(start);
+    expect(form().data).toEqual({
+      title: "Builds",
+      views: ["devices", "queue"],
+      columns: ["status", "trust"],
+      tags: ["kitchen"],
+      compact: false,
+    });
+    expect(form().computeLabel!({ name: "tags" })).toBe("Only devices with one of these tags");
 
-    await toggle("view-workers");
-    await toggle("column-online");
-    await toggle("compact");
-    await type("#tags", "kitchen, garden");
-    await type("#title", "");
+    await edit({ views: ["devices", "queue", "workers"] });
+    await edit({ columns: ["online", "status", "trust"], compact: true, title: "" });
+    expect(events).toHaveLength(2);
     const last = events.at(-1)!;
     expect(last).toEqual({
-      type: "custom:esphome-forge-card",
+      type: T,
       views: ["devices", "queue", "workers"],
-      tags: ["kitchen", "garden"],
+      tags: ["kitchen"],
       columns: ["online", "status", "trust"],
       compact: true,
     });
     expect(() => validateConfig(last)).not.toThrow();
-    expect(events).toHaveLength(5);
+    // What the editor produced loads back into the same form.
+    const again = await mount(last);
+    expect(again.form().data).toMatchObject({ views: ["devices", "queue", "workers"], compact: true, title: "" });
   });
 
-  it("round-trips: a config the editor produced loads back into the same form", async () => {
-    const first = await mount({ type: "custom:esphome-forge-card" });
-    await first.toggle("view-queue");
-    await first.toggle("column-trust");
-    const produced = first.events.at(-1)!;
-    const second = await mount(produced);
-    expect(second.q<HTMLInputElement>('input[name="view-queue"]').checked).toBe(false);
-    expect(second.q<HTMLInputElement>('input[name="column-trust"]').checked).toBe(false);
-    expect(second.q<HTMLInputElement>('input[name="column-status"]').checked).toBe(true);
-  });
-
-  it("keeps at least one view and reports invalid tags inline", async () => {
-    const { q, type, events } = await mount({ type: "custom:esphome-forge-card", views: ["devices"] });
-    expect(q<HTMLInputElement>('input[name="view-devices"]').disabled).toBe(true);
-    await type("#tags", "Bad Tag");
-    expect(q('[role="alert"]').textContent).toContain('"Bad Tag" is not a tag');
+  it("refuses to drop the last view and reports invalid tags inline", async () => {
+    const { el, events, edit } = await mount({ type: T, views: ["devices"] });
+    await edit({ views: [] });
+    expect(events).toHaveLength(0);
+    expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).toBe("Choose at least one view.");
+    await edit({ views: ["devices"], tags: ["Bad Tag"] });
+    expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).toContain('"Bad Tag" is not a tag');
     expect(events.at(-1)!.tags).toEqual(["Bad Tag"]);
   });
 });

@@ -1,24 +1,43 @@
-// The card's visual editor: which views, a device filter by tags, columns, compact mode, title.
-// Plain form controls (HA's own form elements load lazily and may be absent); every change
-// sends `config-changed` with the whole new config, as Lovelace expects.
+// The card's visual editor: Home Assistant's own `ha-form` with selectors (views and columns as
+// checkbox lists, tags picked from the fleet's or typed, the sidecar's config entry). Every change
+// sends `config-changed` with the whole new config, as Lovelace expects. HA loads `ha-form` lazily,
+// so the editor asks for it first; without it (not inside HA) it points to the code editor.
 import { LitElement, html, css, nothing } from "lit";
-import { COLUMN_LABELS, OPTIONAL_COLUMNS, type Column } from "../views/columns.js";
-import { VIEW_LABELS, VIEW_NAMES, type ViewName } from "../views/view-names.js";
+import { HaSource } from "../data/ha-source.js";
+import type { Unsubscribe } from "../data/types.js";
+import { allTags } from "../views/device-model.js";
 import { baseStyles } from "../views/styles.js";
-import { CARD_TYPE, resolveConfig, validateConfig, type ForgeCardConfig } from "./config.js";
+import { CARD_TYPE, validateConfig, type ForgeCardConfig } from "./config.js";
+import { configFromForm, FORM_HELPERS, FORM_LABELS, formData, formSchema, type FormData } from "./config-form.js";
+import { definePublicElement } from "./define.js";
+import { loadHaElements } from "./ha-elements.js";
+import type { HomeAssistantLike } from "./ha-types.js";
+
+type FormState = "loading" | "ready" | "missing";
 
 export class ForgeCardEditor extends LitElement {
-  static override properties = { config: { state: true }, problem: { state: true }, tagsText: { state: true } };
+  static override properties = {
+    hass: { attribute: false },
+    config: { state: true },
+    problem: { state: true },
+    form: { state: true },
+    knownTags: { state: true },
+  };
+  declare hass: HomeAssistantLike | null;
   declare config: ForgeCardConfig | null;
   declare problem: string | null;
-  declare tagsText: string;
-  hass: unknown = null;
+  declare form: FormState;
+  declare knownTags: readonly string[];
+  private tagsWatch: Unsubscribe | null = null;
+  private schemaFor: { tags: readonly string[]; schema: ReturnType<typeof formSchema> } | null = null;
 
   constructor() {
     super();
+    this.hass = null;
     this.config = null;
     this.problem = null;
-    this.tagsText = "";
+    this.form = customElements.get("ha-form") ? "ready" : "loading";
+    this.knownTags = [];
   }
 
   static override styles = [
@@ -27,123 +46,101 @@ export class ForgeCardEditor extends LitElement {
       :host {
         display: block;
       }
-      fieldset {
-        border: 1px solid var(--forge-divider);
-        border-radius: 8px;
+      .problem {
         margin: 0 0 12px;
-        padding: 8px 12px;
-      }
-      legend {
-        font-weight: 500;
-        padding: 0 4px;
-      }
-      label {
-        display: flex;
-        align-items: center;
-        gap: 6px;
-        min-height: 32px;
-      }
-      .grid {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 2px 16px;
-      }
-      .field {
-        display: grid;
-        gap: 4px;
-        margin-bottom: 12px;
-      }
-      .field input {
-        width: 100%;
-      }
-      .hint {
-        font-size: 0.85em;
-        color: var(--forge-muted);
       }
     `,
   ];
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.form !== "ready")
+      void loadHaElements(["ha-form"]).then(() => (this.form = customElements.get("ha-form") ? "ready" : "missing"));
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.tagsWatch?.();
+    this.tagsWatch = null;
+  }
+
   setConfig(config: ForgeCardConfig): void {
     this.config = { ...config };
-    this.tagsText = (config.tags ?? []).join(", ");
+    this.problem = this.check(config);
+  }
+
+  private check(config: ForgeCardConfig): string | null {
     try {
       validateConfig(config);
-      this.problem = null;
+      return null;
     } catch (err) {
-      this.problem = (err as Error).message;
+      return (err as Error).message;
     }
   }
 
-  private change(patch: Partial<ForgeCardConfig>): void {
-    const next: ForgeCardConfig = { ...(this.config ?? { type: `custom:${CARD_TYPE}` }), ...patch };
-    for (const k of Object.keys(patch) as (keyof ForgeCardConfig)[]) if (patch[k] === undefined) delete next[k];
-    try {
-      validateConfig(next);
-      this.problem = null;
-    } catch (err) {
-      // Still report it: the user sees the message here and the preview shows the error card.
-      this.problem = (err as Error).message;
+  protected override willUpdate(): void {
+    if (this.hass && !this.tagsWatch && this.knownTags.length === 0) this.watchTags(this.hass);
+  }
+
+  /** The fleet's tags for the tags picker: one snapshot through HA, then unsubscribe. */
+  private watchTags(hass: HomeAssistantLike): void {
+    const source = new HaSource(hass.connection, this.config?.entry_id ?? null, false);
+    let done = false;
+    const stop = source.subscribe((s) => {
+      if (!s.loaded || done) return;
+      done = true;
+      this.knownTags = allTags(s.devices.values());
+      queueMicrotask(() => stop());
+    });
+    this.tagsWatch = () => {
+      done = true;
+      stop();
+    };
+  }
+
+  private schema() {
+    if (this.schemaFor?.tags !== this.knownTags)
+      this.schemaFor = { tags: this.knownTags, schema: formSchema(this.knownTags) };
+    return this.schemaFor.schema;
+  }
+
+  private onChange(e: CustomEvent<{ value: Partial<FormData> }>): void {
+    e.stopPropagation();
+    if (!this.config) return;
+    const out = configFromForm(this.config, e.detail.value);
+    if (!out.config) {
+      this.problem = out.problem;
+      this.requestUpdate(); // the form keeps showing the previous (valid) choice
+      return;
     }
-    this.config = next;
-    this.dispatchEvent(new CustomEvent("config-changed", { detail: { config: next }, bubbles: true, composed: true }));
-  }
-
-  private toggleView(v: ViewName, on: boolean): void {
-    const cur = resolveConfig({ type: "", views: this.config?.views }).views;
-    const views = VIEW_NAMES.filter((x) => (x === v ? on : cur.includes(x)));
-    if (views.length === 0) return; // at least one view stays on
-    this.change({ views });
-  }
-
-  private toggleColumn(c: Column, on: boolean): void {
-    const cur = resolveConfig({ type: "", columns: this.config?.columns }).columns;
-    this.change({ columns: OPTIONAL_COLUMNS.filter((x) => (x === c ? on : cur.includes(x))) });
-  }
-
-  private setTags(text: string): void {
-    this.tagsText = text;
-    const tags = text
-      .split(",")
-      .map((t) => t.trim())
-      .filter(Boolean);
-    this.change({ tags });
+    // A config HA would refuse (a tag with capitals, say) is still sent: the preview shows the
+    // error card and the message shows here.
+    this.problem = this.check(out.config);
+    this.config = out.config;
+    this.dispatchEvent(
+      new CustomEvent("config-changed", { detail: { config: out.config }, bubbles: true, composed: true }),
+    );
   }
 
   override render() {
     if (!this.config) return nothing;
-    const r = resolveConfig({ ...this.config, views: this.config.views?.length ? this.config.views : undefined });
-    return html`
-      ${this.problem ? html`<p class="error-text" role="alert">${this.problem}</p>` : nothing}
-      <div class="field">
-        <label for="title">Title</label>
-        <input id="title" type="text" .value=${this.config.title ?? ""} @change=${(e: Event) => this.change({ title: (e.target as HTMLInputElement).value || undefined })} />
-      </div>
-      <fieldset>
-        <legend>Views</legend>
-        <div class="grid">
-          ${VIEW_NAMES.map(
-            (v) =>
-              html`<label><input type="checkbox" name="view-${v}" .checked=${r.views.includes(v)} ?disabled=${r.views.length === 1 && r.views.includes(v)} @change=${(e: Event) => this.toggleView(v, (e.target as HTMLInputElement).checked)} />${VIEW_LABELS[v]}</label>`,
-          )}
-        </div>
-      </fieldset>
-      <div class="field">
-        <label for="tags">Only devices with these tags</label>
-        <input id="tags" type="text" placeholder="e.g. kitchen, outdoor" .value=${this.tagsText} @change=${(e: Event) => this.setTags((e.target as HTMLInputElement).value)} />
-        <span class="hint">Comma-separated; empty shows every device.</span>
-      </div>
-      <fieldset>
-        <legend>Columns</legend>
-        <div class="grid">
-          ${OPTIONAL_COLUMNS.map(
-            (c) =>
-              html`<label><input type="checkbox" name="column-${c}" .checked=${r.columns.includes(c)} @change=${(e: Event) => this.toggleColumn(c, (e.target as HTMLInputElement).checked)} />${COLUMN_LABELS[c]}</label>`,
-          )}
-        </div>
-      </fieldset>
-      <label><input type="checkbox" name="compact" .checked=${r.compact} @change=${(e: Event) => this.change({ compact: (e.target as HTMLInputElement).checked })} />Compact rows</label>
-    `;
+    const problem = this.problem ? html`<p class="problem error-text" role="alert">${this.problem}</p>` : nothing;
+    if (this.form === "loading") return html`${problem}<p class="muted">Loading the editor…</p>`;
+    if (this.form === "missing")
+      return html`${problem}<p class="muted">
+          The visual editor needs Home Assistant's form elements, which did not load. Edit the card in
+          the code editor; the options are described in the card's README.
+        </p>`;
+    return html`${problem}
+      <ha-form
+        .hass=${this.hass}
+        .data=${formData(this.config)}
+        .schema=${this.schema()}
+        .computeLabel=${(s: { name: keyof FormData }) => FORM_LABELS[s.name] ?? s.name}
+        .computeHelper=${(s: { name: keyof FormData }) => FORM_HELPERS[s.name] ?? ""}
+        @value-changed=${this.onChange}
+      ></ha-form>`;
   }
 }
 
-if (!customElements.get(`${CARD_TYPE}-editor`)) customElements.define(`${CARD_TYPE}-editor`, ForgeCardEditor);
+definePublicElement(`${CARD_TYPE}-editor`, ForgeCardEditor);

@@ -14,17 +14,28 @@ import {
 } from "./config.js";
 import type { HomeAssistantLike } from "./ha-types.js";
 import { PresenceResolver } from "./ha-presence.js";
+import { HA_CONTROL_TAGS, haKit, sameKit, type ControlKit } from "../views/controls.js";
+import { definePublicElement } from "./define.js";
+import { loadHaElements } from "./ha-elements.js";
 import "./forge-card-editor.js";
+
+/** Shown to HA users who are not administrators (HA refuses them every job command). */
+export const NOT_ADMIN = "building, flashing and cancelling need a Home Assistant administrator.";
 
 export class ForgeCard extends LitElement {
   static override properties = {
     resolved: { state: true },
     source: { state: true },
     presence: { state: true },
+    kit: { state: true },
+    readOnly: { state: true },
   };
   declare resolved: ResolvedConfig | null;
   declare source: HaSource | null;
   declare presence: ReadonlyMap<string, DevicePresence>;
+  declare kit: ControlKit;
+  declare readOnly: string | null;
+  private kitRequested = false;
   private config: ForgeCardConfig | null = null;
   private hassValue: HomeAssistantLike | null = null;
   private readonly resolver = new PresenceResolver();
@@ -36,6 +47,8 @@ export class ForgeCard extends LitElement {
     this.resolved = null;
     this.source = null;
     this.presence = new Map();
+    this.kit = haKit();
+    this.readOnly = null;
   }
 
   static override styles = css`
@@ -80,8 +93,24 @@ export class ForgeCard extends LitElement {
   /** Set by Home Assistant on every state change; only the presence map may change from it. */
   set hass(hass: HomeAssistantLike) {
     this.hassValue = hass;
+    const readOnly = hass.user?.is_admin === false ? NOT_ADMIN : null;
+    if (readOnly !== this.readOnly) this.readOnly = readOnly;
     this.connect(hass);
     this.updatePresence();
+    this.requestHaControls();
+  }
+
+  /** Uses each of HA's own form controls as soon as HA has loaded it (a plain one until then). */
+  private requestHaControls(): void {
+    if (this.kitRequested) return;
+    this.kitRequested = true;
+    const refresh = () => {
+      const kit = haKit();
+      if (!sameKit(kit, this.kit)) this.kit = kit;
+    };
+    refresh();
+    void loadHaElements(HA_CONTROL_TAGS).then(refresh);
+    for (const tag of HA_CONTROL_TAGS) if (!customElements.get(tag)) void customElements.whenDefined(tag).then(refresh);
   }
 
   getCardSize(): number {
@@ -89,8 +118,12 @@ export class ForgeCard extends LitElement {
     return 2 + Math.min(this.devices.size || 4, 8);
   }
 
+  /**
+   * Sections view: the whole width of its section (a table needs room; widen the section itself,
+   * or use a panel view, for the full layout), as tall as its content; never narrower than half.
+   */
   getGridOptions() {
-    return { columns: 12, rows: "auto" as const, min_columns: 6, min_rows: 4 };
+    return { columns: "full" as const, rows: "auto" as const, min_columns: 6, min_rows: 4 };
   }
 
   override connectedCallback(): void {
@@ -129,7 +162,13 @@ export class ForgeCard extends LitElement {
   }
 
   protected override shouldUpdate(changed: PropertyValues<this>): boolean {
-    return changed.has("resolved") || changed.has("source") || changed.has("presence");
+    return (
+      changed.has("resolved") ||
+      changed.has("source") ||
+      changed.has("presence") ||
+      changed.has("kit") ||
+      changed.has("readOnly")
+    );
   }
 
   override render() {
@@ -143,10 +182,12 @@ export class ForgeCard extends LitElement {
         .scopeTags=${c.tags}
         .columns=${c.columns}
         .presence=${this.presence}
+        .kit=${this.kit}
+        .readOnly=${this.readOnly}
         ?compact=${c.compact}
       ></forge-dashboard>
     </ha-card>`;
   }
 }
 
-if (!customElements.get(CARD_TYPE)) customElements.define(CARD_TYPE, ForgeCard);
+definePublicElement(CARD_TYPE, ForgeCard);

@@ -56,11 +56,13 @@ describe("presence from Home Assistant", () => {
     );
     expect(p.get("kitchen-light")).toEqual({
       online: true,
+      gap: null,
       runningVersion: "2026.9.1",
       swVersion: "2026.9.1 (ESPHome 2026.9.1)",
     });
     expect(p.get("garage")).toEqual({
       online: false,
+      gap: null,
       runningVersion: "2026.10.0",
       swVersion: "1.4 (ESPHome 2026.10.0)",
     });
@@ -80,10 +82,20 @@ describe("presence from Home Assistant", () => {
     expect(c.get("kitchen-light")!.online).toBe(false);
   });
 
-  it("says unknown for devices HA does not know", () => {
-    const p = new PresenceResolver().resolve(hass({}), [
-      makeDevice(9, { id: "x", name: "x", friendlyName: null, mac: null }),
-    ]);
-    expect(p.get("x")).toEqual({ online: null, runningVersion: null, swVersion: null });
+  it("says why the online state is unknown", () => {
+    const stranger = makeDevice(9, { id: "x", name: "x", friendlyName: null, mac: null });
+    // ESPHome is set up in HA, but has no device like this one.
+    const p = new PresenceResolver().resolve(hass({}), [stranger, dev]);
+    expect(p.get("x")).toEqual({ online: null, gap: "no_device", runningVersion: null, swVersion: null });
+    // The device is known, but none of its entities has a state.
+    expect(p.get("kitchen-light")).toMatchObject({ online: null, gap: "no_entities", runningVersion: "2026.9.1" });
+    // No ESPHome integration in HA at all.
+    const bare = { ...hass({}), devices: {}, entities: {} };
+    expect(new PresenceResolver().resolve(bare, [dev]).get("kitchen-light")).toEqual({
+      online: null,
+      gap: "no_esphome",
+      runningVersion: null,
+      swVersion: null,
+    });
   });
 });

@@ -3,7 +3,7 @@
 // entities turn `unavailable` when the device is offline. Results keep their identity while
 // nothing changed, so a hass update that does not concern a device does not re-render its row.
 import type { Device } from "@esphome-forge/shared";
-import type { DevicePresence } from "../data/types.js";
+import type { DevicePresence, PresenceGap } from "../data/types.js";
 import type { HassDeviceLike, HomeAssistantLike } from "./ha-types.js";
 
 const normMac = (mac: string) => mac.toLowerCase().replace(/[^0-9a-f]/g, "");
@@ -20,6 +20,8 @@ interface RegistryIndex {
   byMac: Map<string, HassDeviceLike>;
   byName: Map<string, HassDeviceLike>;
   entitiesOf: Map<string, string[]>;
+  /** Whether HA has any ESPHome entity at all (else the ESPHome integration is not set up). */
+  hasEsphome: boolean;
 }
 
 export class PresenceResolver {
@@ -29,20 +31,25 @@ export class PresenceResolver {
   private index(hass: HomeAssistantLike): RegistryIndex {
     if (this.indexed && this.indexed.devices === hass.devices && this.indexed.entities === hass.entities)
       return this.indexed.index;
-    const byMac = new Map<string, HassDeviceLike>();
-    const byName = new Map<string, HassDeviceLike>();
-    for (const d of Object.values(hass.devices ?? {})) {
-      for (const [kind, value] of d.connections ?? []) if (kind === "mac") byMac.set(normMac(value), d);
-      for (const n of [d.name, d.name_by_user]) if (n) byName.set(normName(n), d);
-    }
     const entitiesOf = new Map<string, string[]>();
+    let hasEsphome = false;
     for (const e of Object.values(hass.entities ?? {})) {
+      if (e.platform === "esphome") hasEsphome = true;
       if (!e.device_id || (e.platform && e.platform !== "esphome")) continue;
       const list = entitiesOf.get(e.device_id) ?? [];
       list.push(e.entity_id);
       entitiesOf.set(e.device_id, list);
     }
-    const index = { byMac, byName, entitiesOf };
+    // Only devices of the ESPHome integration: other integrations (ours among them) may carry
+    // the same name or MAC address without saying anything about the device being online.
+    const byMac = new Map<string, HassDeviceLike>();
+    const byName = new Map<string, HassDeviceLike>();
+    for (const d of Object.values(hass.devices ?? {})) {
+      if (!entitiesOf.has(d.id)) continue;
+      for (const [kind, value] of d.connections ?? []) if (kind === "mac") byMac.set(normMac(value), d);
+      for (const n of [d.name, d.name_by_user]) if (n) byName.set(normName(n), d);
+    }
+    const index = { byMac, byName, entitiesOf, hasEsphome };
     this.indexed = { devices: hass.devices, entities: hass.entities, index };
     return index;
   }
@@ -62,18 +69,26 @@ export class PresenceResolver {
           .map((n) => idx.byName.get(normName(n)))
           .find(Boolean);
       let online: boolean | null = null;
+      let gap: PresenceGap | null = !idx.hasEsphome ? "no_esphome" : ha ? null : "no_device";
       if (ha) {
         const ids = idx.entitiesOf.get(ha.id) ?? [];
         const states = ids.map((id) => hass.states[id]?.state).filter((s): s is string => s !== undefined);
         if (states.length) online = states.some((s) => s !== "unavailable");
+        else gap = "no_entities";
       }
       const swVersion = ha?.sw_version ?? null;
       const runningVersion = esphomeVersionOf(swVersion);
       const prev = this.last.get(d.id);
-      if (prev && prev.online === online && prev.runningVersion === runningVersion && prev.swVersion === swVersion)
+      if (
+        prev &&
+        prev.online === online &&
+        prev.gap === gap &&
+        prev.runningVersion === runningVersion &&
+        prev.swVersion === swVersion
+      )
         next.set(d.id, prev);
       else {
-        next.set(d.id, { online, runningVersion, swVersion });
+        next.set(d.id, { online, gap, runningVersion, swVersion });
         changed = true;
       }
     }

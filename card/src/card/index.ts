@@ -1,4 +1,5 @@
 // Entry of the card bundle (custom_components/esphome_forge/frontend/esphome-forge-card.js).
+import "./ha-code-editor.js";
 import "./forge-card.js";
 import { registerCustomCard } from "./register.js";
 import { CARD_VERSION } from "./version.js";

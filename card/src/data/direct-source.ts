@@ -5,18 +5,29 @@
 // reconnect brings a fresh ticket and snapshot and resumes logs where they were. Under Home
 // Assistant's ingress there is no token (the proxy in front signs every request in, the ticket
 // route included), and every URL stays relative to the page, so the ingress prefix is kept.
-import type { CreateJobsResponse, DeltaEvent, EventsTicketResponse, Job, TrustStatus } from "@esphome-forge/shared";
+import type {
+  CreateJobsResponse,
+  DeltaEvent,
+  EventsTicketResponse,
+  Job,
+  Schedule,
+  ScheduleRun,
+  TrustStatus,
+} from "@esphome-forge/shared";
 import { eventsProtocols } from "@esphome-forge/shared/events-protocol";
 import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
+import { directWorkspace } from "./workspace-direct.js";
+import type { WorkspaceApi } from "./workspace-api.js";
 import {
   ForgeError,
   type ForgeDataSource,
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type ScheduleActions,
   type Unsubscribe,
 } from "./types.js";
 
@@ -53,6 +64,10 @@ export class DirectSource implements ForgeDataSource {
   /** The current socket has authenticated (its snapshot arrived). */
   private live = false;
   private readonly logs = new Map<number, LogSub>();
+  /** The config folder (the sidecar's workspace routes), recorded as changes from the card. */
+  readonly workspace: WorkspaceApi = directWorkspace((method, path, body, headers) =>
+    this.request(method, path, body, headers),
+  );
   /** Policy, revocation list and log check; refetched when a device's trust changes. */
   readonly trustStatus = new TrustStatusFeed(() => this.request<TrustStatus>("GET", "/trust/status"));
 
@@ -104,6 +119,14 @@ export class DirectSource implements ForgeDataSource {
     return this.request<Job>("POST", `/jobs/${jobId}/cancel`);
   }
 
+  /** The admin token can do everything, schedules included. */
+  readonly schedules: ScheduleActions = {
+    create: (s) => this.request<Schedule>("POST", "/schedules", s),
+    update: (id, patch) => this.request<Schedule>("PATCH", `/schedules/${id}`, patch),
+    remove: async (id) => void (await this.request("DELETE", `/schedules/${id}`)),
+    run: (id) => this.request<ScheduleRun>("POST", `/schedules/${id}/run`),
+  };
+
   /** Checks a token before the page commits to it (GET /info). */
   async verify(): Promise<void> {
     await this.request("GET", "/info");
@@ -119,7 +142,12 @@ export class DirectSource implements ForgeDataSource {
     });
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<T> {
     let res: Response;
     try {
       res = await this.fetchFn(`${this.api}${path}`, {
@@ -127,6 +155,7 @@ export class DirectSource implements ForgeDataSource {
         headers: {
           ...(this.o.token !== null ? { authorization: `Bearer ${this.o.token}` } : {}),
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...extra,
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
@@ -143,7 +172,13 @@ export class DirectSource implements ForgeDataSource {
     if (!res.ok) {
       const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
       if (res.status === 401) this.hub.status("unauthorized", e?.message ?? "invalid token");
-      throw new ForgeError(e?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(), e?.code ?? "http", res.status);
+      const details = (json as { error?: { details?: unknown } } | null)?.error?.details ?? null;
+      throw new ForgeError(
+        e?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(),
+        e?.code ?? "http",
+        res.status,
+        details,
+      );
     }
     return json as T;
   }
@@ -229,6 +264,9 @@ export class DirectSource implements ForgeDataSource {
       }
       case "job":
       case "worker":
+      case "schedule":
+      case "alert":
+      case "release":
         this.hub.apply(msg as never);
         break;
       case "log":

@@ -134,10 +134,56 @@ describe("HaSource", () => {
       sendMessagePromise: async () => undefined as never,
     };
     const states: ForgeState[] = [];
-    new HaSource(conn).subscribe((s) => states.push(s));
+    const off = new HaSource(conn).subscribe((s) => states.push(s));
     await new Promise((r) => setTimeout(r, 0));
     expect(states.at(-1)!.status).toBe("error");
     expect(states.at(-1)!.error).toMatch(/integration is not loaded/);
+    off();
+  });
+
+  it("shows HA's word that the sidecar is unreachable, with since, until the next snapshot", async () => {
+    const f = fakeConnection();
+    const states: ForgeState[] = [];
+    const off = new HaSource(f.conn).subscribe((s) => states.push(s));
+    await Promise.resolve();
+    f.subs[0]!.cb(makeSnapshot(2, 3));
+    f.subs[0]!.cb({ type: "unreachable", since: "2026-11-02T10:00:00+00:00", error: "Connection refused" });
+    expect(states.at(-1)).toMatchObject({
+      status: "unreachable",
+      since: "2026-11-02T10:00:00+00:00",
+      error: "Connection refused",
+    });
+    expect(states.at(-1)!.devices.size).toBe(2); // what HA last knew stays visible
+    f.subs[0]!.cb(makeSnapshot(2, 0)); // the sidecar is back
+    expect(states.at(-1)).toMatchObject({ status: "live", since: null, error: null });
+    off();
+  });
+
+  it("asks again when HA refuses the subscription (the entry still retrying its setup)", async () => {
+    vi.useFakeTimers();
+    try {
+      let refusals = 1;
+      const subs: Array<(e: unknown) => void> = [];
+      const conn: HaConnectionLike = {
+        subscribeMessage: async <T>(cb: (e: T) => void) => {
+          if (refusals-- > 0) throw { code: "not_found", message: "not connected to its sidecar yet" };
+          subs.push(cb as (e: unknown) => void);
+          return async () => undefined;
+        },
+        sendMessagePromise: async () => undefined as never,
+      };
+      const states: ForgeState[] = [];
+      const off = new HaSource(conn, null, false).subscribe((s) => states.push(s));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(states.at(-1)).toMatchObject({ status: "error", error: "not connected to its sidecar yet" });
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(subs).toHaveLength(1);
+      subs[0]!(makeSnapshot(1, 0));
+      expect(states.at(-1)!.status).toBe("live");
+      off();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("follows logs, dedupes HA's resubscription and reports errors", async () => {

@@ -1,10 +1,15 @@
 // Through Home Assistant: the `esphome_forge` integration's WebSocket commands
 // (docs/ha-websocket-api.md). The browser never sees the sidecar token; HA checks admin rights.
 // HA's connection re-subscribes after a reconnect and the integration then sends a fresh snapshot.
-import type { CreateJobsResponse, Job, TrustStatus } from "@esphome-forge/shared";
+// When HA itself loses the sidecar it says so (`unreachable`); the next snapshot means it is back.
+// A refused subscription (integration not loaded yet, entry still retrying) is tried again.
+import type { CreateJobsResponse, Job, Schedule, ScheduleRun, TrustStatus } from "@esphome-forge/shared";
+import { Backoff } from "./backoff.js";
 import { LogStitcher } from "./log-stitch.js";
 import { StateHub } from "./state-hub.js";
 import { TrustStatusFeed, trustChanged } from "./trust-status-feed.js";
+import type { WorkspaceApi } from "./workspace-api.js";
+import { haWorkspace } from "./workspace-ha.js";
 import {
   ForgeError,
   toForgeError,
@@ -12,9 +17,17 @@ import {
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type ScheduleActions,
   type StateEvent,
   type Unsubscribe,
 } from "./types.js";
+
+/** HA-only event on `esphome_forge/subscribe`: HA lost the sidecar (docs/ha-websocket-api.md). */
+export interface UnreachableEvent {
+  type: "unreachable";
+  since: string | null;
+  error: string | null;
+}
 
 export interface HaMessage {
   type: string;
@@ -40,6 +53,10 @@ export const HA_COMMANDS = {
   upload: "esphome_forge/upload",
   cancel: "esphome_forge/cancel",
   trustStatus: "esphome_forge/trust_status",
+  scheduleCreate: "esphome_forge/schedules/create",
+  scheduleUpdate: "esphome_forge/schedules/update",
+  scheduleDelete: "esphome_forge/schedules/delete",
+  scheduleRun: "esphome_forge/schedules/run",
 } as const;
 
 /** HA's error codes in words a user can act on; the integration's own messages pass through. */
@@ -60,11 +77,15 @@ export class HaSource implements ForgeDataSource {
   readonly kind = "ha";
   private readonly hub = new StateHub({ start: () => this.start(), stop: () => this.stop() });
   private unsubscribe: Promise<(() => Promise<void>) | null> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly backoff = new Backoff(2_000, 30_000);
   private readonly onDisconnected = () =>
     this.hub.status("reconnecting", "Home Assistant connection lost; reconnecting…");
   private readonly onReady = () => this.hub.status("connecting");
   /** Policy, revocation list and log check (admins only); refetched when a device's trust changes. */
   readonly trustStatus: TrustStatusFeed | undefined;
+  /** Schedule edits (admins only, like the integration's commands). */
+  readonly schedules: ScheduleActions | undefined;
 
   constructor(
     readonly connection: HaConnectionLike,
@@ -74,6 +95,14 @@ export class HaSource implements ForgeDataSource {
   ) {
     this.trustStatus = admin
       ? new TrustStatusFeed(() => this.call<TrustStatus>(HA_COMMANDS.trustStatus, {}))
+      : undefined;
+    this.schedules = admin
+      ? {
+          create: (schedule) => this.call<Schedule>(HA_COMMANDS.scheduleCreate, { schedule }),
+          update: (id, patch) => this.call<Schedule>(HA_COMMANDS.scheduleUpdate, { schedule_id: id, patch }),
+          remove: async (id) => void (await this.call(HA_COMMANDS.scheduleDelete, { schedule_id: id })),
+          run: (id) => this.call<ScheduleRun>(HA_COMMANDS.scheduleRun, { schedule_id: id }),
+        }
       : undefined;
   }
 
@@ -106,6 +135,9 @@ export class HaSource implements ForgeDataSource {
     };
   }
 
+  /** The config folder through HA's `esphome_forge/config_*` commands (writes: administrators). */
+  readonly workspace: WorkspaceApi = haWorkspace((type, params) => this.call(type, params));
+
   compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse> {
     return this.call<CreateJobsResponse>(HA_COMMANDS.compile, { device_ids: deviceIds, upload: opts.upload });
   }
@@ -133,15 +165,31 @@ export class HaSource implements ForgeDataSource {
   private start(): void {
     this.connection.addEventListener?.("disconnected", this.onDisconnected);
     this.connection.addEventListener?.("ready", this.onReady);
+    this.subscribeState();
+  }
+
+  private subscribeState(): void {
+    this.retryTimer = null;
     this.unsubscribe = this.connection
-      .subscribeMessage<StateEvent>((e) => this.onEvent(e), this.message(HA_COMMANDS.subscribe), { resubscribe: true })
+      .subscribeMessage<StateEvent | UnreachableEvent>((e) => this.onEvent(e), this.message(HA_COMMANDS.subscribe), {
+        resubscribe: true,
+      })
       .catch((err: unknown) => {
-        this.hub.status("error", haError(err).message);
+        const e = haError(err);
+        this.hub.status("error", e.message);
+        // Not loaded yet (HA starting, the entry retrying its setup): ask again. Refusals that a
+        // retry cannot fix (a wrong entry id in the card config is also not_found) back off to 30 s.
+        if (this.unsubscribe) this.retryTimer = setTimeout(() => this.subscribeState(), this.backoff.next());
         return null;
       });
   }
 
-  private onEvent(e: StateEvent): void {
+  private onEvent(e: StateEvent | UnreachableEvent): void {
+    this.backoff.reset();
+    if (e.type === "unreachable") {
+      this.hub.status("unreachable", e.error, e.since);
+      return;
+    }
     // A fresh snapshot (first, or after a reconnect) or a device whose trust changed: ask again.
     if (e.type === "snapshot" || (e.type === "device" && trustChanged(this.hub.state.devices.get(e.id), e.device)))
       this.trustStatus?.refresh();
@@ -151,6 +199,8 @@ export class HaSource implements ForgeDataSource {
   private stop(): void {
     this.connection.removeEventListener?.("disconnected", this.onDisconnected);
     this.connection.removeEventListener?.("ready", this.onReady);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     const pending = this.unsubscribe;
     this.unsubscribe = null;
     void pending?.then((unsub) => unsub?.().catch(() => undefined));

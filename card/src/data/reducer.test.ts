@@ -32,6 +32,46 @@ describe("reducer", () => {
     expect(s2).toBe(s1);
   });
 
+  it("keeps schedules, alerts and the ESPHome release from the snapshot and their deltas", () => {
+    const schedule = {
+      id: 4,
+      name: "nightly",
+      enabled: true,
+      target: { kind: "fleet" as const },
+      action: "compile_upload" as const,
+      onlyOutdated: true,
+      when: { cron: "0 3 * * *", timeZone: "UTC" },
+      createdAt: iso(0),
+      updatedAt: iso(0),
+      nextRunAt: iso(1),
+      lastRun: null,
+    };
+    const s1 = reduce(initialState(), { ...makeSnapshot(1, 1), schedules: [schedule] });
+    expect(s1.schedules.get(4)).toBe(schedule);
+    expect(s1.alerts.size).toBe(0);
+    expect(s1.esphomeRelease).toBeNull();
+    const paused = { ...schedule, enabled: false, nextRunAt: null };
+    const s2 = reduce(s1, { type: "schedule", seq: 2, op: "upsert", id: 4, schedule: paused });
+    expect(s2.schedules.get(4)).toBe(paused);
+    expect(s2.devices).toBe(s1.devices);
+    const alert = {
+      id: "builds_failing:x",
+      kind: "builds_failing" as const,
+      subject: "x",
+      since: iso(0),
+      message: "m",
+      details: {},
+    };
+    const s3 = reduce(s2, { type: "alert", seq: 3, op: "upsert", id: alert.id, alert });
+    expect([...s3.alerts.values()]).toEqual([alert]);
+    const release = { version: "2026.12.1", releaseNotesUrl: "u", detectedAt: iso(0), fleetVersion: null };
+    const s4 = reduce(s3, { type: "release", seq: 4, release });
+    expect(s4.esphomeRelease).toBe(release);
+    const s5 = reduce(s4, { type: "schedule", seq: 5, op: "remove", id: 4, schedule: null });
+    expect(s5.schedules.size).toBe(0);
+    expect(reduce(s5, { type: "alert", seq: 6, op: "remove", id: alert.id, alert: null }).alerts.size).toBe(0);
+  });
+
   it("removes entries", () => {
     const s1 = reduce(initialState(), makeSnapshot(2, 1));
     const id = [...s1.devices.keys()][0]!;
@@ -77,5 +117,21 @@ describe("reducer", () => {
     const s = initialState();
     expect(withStatus(s, "connecting")).toBe(s);
     expect(withStatus(s, "error", "x").error).toBe("x");
+  });
+
+  it("remembers since when the connection was lost, through reconnect attempts, until live again", () => {
+    const at = (iso: string) => () => new Date(iso);
+    let s = reduce(initialState(), makeSnapshot(2, 3));
+    expect(s.since).toBeNull();
+    s = withStatus(s, "reconnecting", "lost", null, at("2026-11-02T10:00:00Z"));
+    expect(s.since).toBe("2026-11-02T10:00:00.000Z");
+    s = withStatus(s, "connecting", null, null, at("2026-11-02T10:05:00Z"));
+    s = withStatus(s, "reconnecting", "still lost", null, at("2026-11-02T10:06:00Z"));
+    expect(s.since).toBe("2026-11-02T10:00:00.000Z");
+    // The backend knows better (HA reports when IT lost the sidecar).
+    s = withStatus(s, "unreachable", "refused", "2026-11-02T09:58:00Z");
+    expect(s.since).toBe("2026-11-02T09:58:00Z");
+    expect(reduce(s, makeSnapshot(2, 9)).since).toBeNull();
+    expect(withStatus(s, "live").since).toBeNull();
   });
 });

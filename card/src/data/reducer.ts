@@ -11,12 +11,38 @@ export const TERMINAL_STATES: ReadonlySet<string> = new Set(["succeeded", "faile
 export const isActiveJob = (job: Job) => !TERMINAL_STATES.has(job.state);
 
 export function initialState(status: ConnectionStatus = "connecting"): ForgeState {
-  return { status, error: null, loaded: false, seq: -1, devices: new Map(), jobs: new Map(), workers: new Map() };
+  return {
+    status,
+    error: null,
+    since: null,
+    loaded: false,
+    seq: -1,
+    devices: new Map(),
+    jobs: new Map(),
+    workers: new Map(),
+    schedules: new Map(),
+    alerts: new Map(),
+    esphomeRelease: null,
+    workspace: null,
+  };
 }
 
-export function withStatus(state: ForgeState, status: ConnectionStatus, error: string | null = null): ForgeState {
-  if (state.status === status && state.error === error) return state;
-  return { ...state, status, error };
+/**
+ * A new connection status. `since` says when a not-live status began: given (the backend knows,
+ * e.g. HA reports when it lost the sidecar), else kept from an earlier not-live status, else now.
+ * The first `connecting` has none (nothing was lost yet); a reconnect's `connecting` keeps it.
+ */
+export function withStatus(
+  state: ForgeState,
+  status: ConnectionStatus,
+  error: string | null = null,
+  since: string | null = null,
+  now: () => Date = () => new Date(),
+): ForgeState {
+  const nextSince =
+    status === "live" ? null : (since ?? state.since ?? (status === "connecting" ? null : now().toISOString()));
+  if (state.status === status && state.error === error && state.since === nextSince) return state;
+  return { ...state, status, error, since: nextSince };
 }
 
 function upsert<K, V>(map: ReadonlyMap<K, V>, key: K, value: V | null, op: "upsert" | "remove"): ReadonlyMap<K, V> {
@@ -50,11 +76,16 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
     return {
       status: "live",
       error: null,
+      since: null,
       loaded: true,
       seq: event.seq,
       devices: new Map(event.devices.map((d) => [d.id, d])),
       jobs: pruneJobs(new Map(event.jobs.map((j) => [j.id, j]))),
       workers: new Map(event.workers.map((w) => [w.id, w])),
+      schedules: new Map((event.schedules ?? []).map((s) => [s.id, s])),
+      alerts: new Map((event.alerts ?? []).map((a) => [a.id, a])),
+      esphomeRelease: event.esphomeRelease ?? null,
+      workspace: event.workspace ?? null,
     };
   }
   // Deltas before the first snapshot, or already contained in it, are ignored.
@@ -67,5 +98,13 @@ export function reduce(state: ForgeState, event: StateEvent): ForgeState {
       return { ...state, seq, jobs: pruneJobs(upsert(state.jobs, event.id, event.job, event.op)) };
     case "worker":
       return { ...state, seq, workers: upsert(state.workers, event.id, event.worker, event.op) };
+    case "schedule":
+      return { ...state, seq, schedules: upsert(state.schedules, event.id, event.schedule, event.op) };
+    case "alert":
+      return { ...state, seq, alerts: upsert(state.alerts, event.id, event.alert, event.op) };
+    case "release":
+      return { ...state, seq, esphomeRelease: event.release };
+    case "workspace":
+      return { ...state, seq, workspace: event.status };
   }
 }

@@ -36,8 +36,8 @@ export class StateHub {
     this.set(reduce(this.current, event));
   }
 
-  status(status: ConnectionStatus, error: string | null = null): void {
-    this.set(withStatus(this.current, status, error));
+  status(status: ConnectionStatus, error: string | null = null, since: string | null = null): void {
+    this.set(withStatus(this.current, status, error, since));
   }
 
   private set(next: ForgeState): void {

@@ -1,23 +1,37 @@
 // The card's one data interface. Two backends implement it (Home Assistant's WebSocket and the
 // sidecar's own REST + events API); every view talks only to this.
 import type {
+  Alert,
   CreateJobsResponse,
   Device,
+  EsphomeRelease,
   Job,
+  Schedule,
+  ScheduleCreate,
+  SchedulePatch,
+  ScheduleRun,
   SnapshotEvent,
   TrustStatus,
   Worker,
   DeltaEvent,
+  WorkspaceStatus,
 } from "@esphome-forge/shared";
+import type { WorkspaceApi } from "./workspace-api.js";
 
-export type { CreateJobsResponse, Device, Job, Worker };
+export type { Alert, CreateJobsResponse, Device, EsphomeRelease, Job, Schedule, ScheduleRun, Worker };
 
-export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "unauthorized" | "error";
+/**
+ * `reconnecting`: this page lost its own connection (to the sidecar for the standalone page, to
+ * Home Assistant for the card). `unreachable`: Home Assistant reports that IT lost the sidecar.
+ */
+export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "unreachable" | "unauthorized" | "error";
 
 export interface ForgeState {
   readonly status: ConnectionStatus;
   /** Why the connection is not live (shown to the user), else null. */
   readonly error: string | null;
+  /** When the current not-live status began (ISO time), else null: "unreachable since …". */
+  readonly since: string | null;
   /** True once a snapshot has arrived. */
   readonly loaded: boolean;
   /** Sequence number of the last applied snapshot or delta. */
@@ -25,6 +39,12 @@ export interface ForgeState {
   readonly devices: ReadonlyMap<string, Device>;
   readonly jobs: ReadonlyMap<number, Job>;
   readonly workers: ReadonlyMap<string, Worker>;
+  readonly schedules: ReadonlyMap<number, Schedule>;
+  readonly alerts: ReadonlyMap<string, Alert>;
+  /** A newer ESPHome release than the fleet builds with, when the sidecar found one. */
+  readonly esphomeRelease: EsphomeRelease | null;
+  /** The config folder's history and remote push state (null: not known, or a sidecar without it). */
+  readonly workspace: WorkspaceStatus | null;
 }
 
 export type StateEvent = SnapshotEvent | DeltaEvent;
@@ -66,6 +86,18 @@ export interface ForgeDataSource {
   cancel(jobId: number): Promise<Job>;
   /** The sidecar's trust status (needs admin rights: absent for HA users who are not admins). */
   readonly trustStatus?: TrustStatusSource;
+  /** Editing schedules (admins only: absent for HA users who are not admins). */
+  readonly schedules?: ScheduleActions;
+  /** The config folder: edit, history, restore, new devices (absent when the backend has none). */
+  readonly workspace?: WorkspaceApi;
+}
+
+/** Schedule edits; bodies are the sidecar's own (`shared/src/schedules.ts`), which checks them. */
+export interface ScheduleActions {
+  create(schedule: ScheduleCreate): Promise<Schedule>;
+  update(id: number, patch: SchedulePatch): Promise<Schedule>;
+  remove(id: number): Promise<void>;
+  run(id: number): Promise<ScheduleRun>;
 }
 
 /** See TrustStatusFeed (`trust-status-feed.ts`). */
@@ -79,6 +111,8 @@ export class ForgeError extends Error {
     message: string,
     readonly code: string = "error",
     readonly status: number | null = null,
+    /** The backend's structured details (a save conflict's diff). */
+    readonly details: unknown = null,
   ) {
     super(message);
     this.name = "ForgeError";
@@ -101,9 +135,20 @@ export function toForgeError(err: unknown): ForgeError {
   return new ForgeError(String(err));
 }
 
+/** Why Home Assistant cannot tell whether a device is online. */
+export type PresenceGap =
+  /** HA has no ESPHome integration (no ESPHome entities at all). */
+  | "no_esphome"
+  /** The ESPHome integration has no device matching this one (by MAC, else by name). */
+  | "no_device"
+  /** The matching device has no entities whose availability would tell. */
+  | "no_entities";
+
 /** What Home Assistant knows about a device that the sidecar does not (unknown = null). */
 export interface DevicePresence {
   online: boolean | null;
+  /** When `online` is null: why (absent on the standalone page, which has no HA to ask). */
+  gap?: PresenceGap | null;
   /** ESPHome version the device reports running. */
   runningVersion: string | null;
   /** The device registry's full sw_version text, for tooltips. */

@@ -22,9 +22,18 @@ const WIDTHS: Record<Column, string> = {
 
 /**
  * Grid columns shared by the header and every row (the table changes shape at container widths
- * 1100 px and 700 px: see row-styles.ts). `wide`: with the actions column (fixed width,
- * room for five buttons, so every row's grid is identical); otherwise actions go on a second line.
+ * 1100 px and 700 px: see row-styles.ts). `wide`: with the actions column (fixed width, room for
+ * five buttons, or for the log button alone when the user may not act, so every row's grid is
+ * identical); otherwise actions go on a second line. `select`: the selection checkbox column.
  */
-export function gridTemplate(columns: readonly Column[], wide = true): string {
-  return ["28px", "minmax(130px, 1.6fr)", ...columns.map((c) => WIDTHS[c]), ...(wide ? ["312px"] : [])].join(" ");
+export function gridTemplate(
+  columns: readonly Column[],
+  { wide = true, select = true }: { wide?: boolean; select?: boolean } = {},
+): string {
+  return [
+    select ? "32px" : "0px",
+    "minmax(130px, 1.6fr)",
+    ...columns.map((c) => WIDTHS[c]),
+    ...(wide ? [select ? "312px" : "64px"] : []),
+  ].join(" ");
 }

@@ -129,6 +129,55 @@ describe("dashboard", () => {
     expect(upload().title).toBe("No stored firmware yet");
   });
 
+  it("shows online, last seen and a running version changed outside Forge on the row", async () => {
+    const { el, source } = await mount(3);
+    const row = rows(el)[2]!;
+    const lastSeen = new Date(Date.now() - 3 * 60_000).toISOString();
+    source.push({
+      type: "device",
+      seq: 2,
+      op: "upsert",
+      id: row.device.id,
+      device: {
+        ...row.device,
+        online: false,
+        lastSeen,
+        presence: {
+          source: "mdns",
+          since: lastSeen,
+          addresses: ["192.168.1.20"],
+          hostname: row.device.name,
+          mac: "aabbccddeeff",
+          platform: "ESP32",
+          board: "esp32dev",
+          network: "wifi",
+          friendlyName: null,
+          apiEncryption: null,
+          otaSigned: null,
+        },
+        running: {
+          esphomeVersion: "2026.9.0",
+          projectName: null,
+          projectVersion: null,
+          configHash: null,
+          source: "mdns",
+          reportedAt: lastSeen,
+          match: "changed_outside_forge",
+          note: "the device reports ESPHome 2026.9.0, Forge flashed ESPHome 2026.10.0 (job #4)",
+        },
+      },
+    });
+    await settle(el);
+    const online = row.querySelector(".online")!;
+    expect(online.textContent).toContain("offline");
+    expect(online.textContent).toContain("3 min ago");
+    expect(online.getAttribute("title")).toContain("via mDNS");
+    const version = row.querySelector(".version")!;
+    expect(version.textContent).toContain("2026.9.0");
+    expect(version.querySelector(".chip")!.textContent).toBe("changed outside Forge");
+    expect(version.querySelector(".chip")!.getAttribute("title")).toContain("Forge flashed ESPHome 2026.10.0");
+  });
+
   it("opens the log panel for a row", async () => {
     const { el, source } = await mount(3);
     rows(el)[1]!.querySelector<HTMLButtonElement>('button[aria-label^="Open the build log"]')!.click();

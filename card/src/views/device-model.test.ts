@@ -5,6 +5,8 @@ import {
   indexJobsByDevice,
   inScope,
   isOutdated,
+  onlineState,
+  runningVersion,
   matchesQuery,
   rowStatus,
   sortDevices,
@@ -56,6 +58,28 @@ describe("device model", () => {
   it("flags a device whose running version differs from what Forge would build", () => {
     expect(isOutdated(a, { online: true, runningVersion: "2026.9.0", swVersion: null })).toBe(true);
     expect(isOutdated(a, { online: true, runningVersion: "2026.10.0", swVersion: null })).toBe(false);
+  });
+
+  it("prefers the sidecar's presence (mDNS or HA's reports) over Home Assistant's view in the card", () => {
+    const ha = { online: false, runningVersion: "2026.1.0", swVersion: "2026.1.0 (…)" };
+    const running = {
+      esphomeVersion: "2026.10.0",
+      projectName: null,
+      projectVersion: null,
+      configHash: "0000000b",
+      source: "mdns" as const,
+      reportedAt: "2026-11-20T10:00:00Z",
+      match: "changed_outside_forge" as const,
+      note: "ESPHome's config hash changed since Forge's flash",
+    };
+    const heard = makeDevice(5, { online: true, lastSeen: "2026-11-20T10:00:00Z", running });
+    expect(onlineState(heard, ha)).toBe(true);
+    expect(runningVersion(heard, ha)).toBe("2026.10.0");
+    // Same version as Forge would build, but not Forge's build: outdated all the same.
+    expect(isOutdated({ ...heard, outdated: false, targetVersion: "2026.10.0" }, ha)).toBe(true);
+    // Not heard by the sidecar (or an older sidecar): Home Assistant's view stands.
+    expect(onlineState(makeDevice(6, { online: null }), ha)).toBe(false);
+    expect(onlineState(makeDevice(6), undefined)).toBeNull();
   });
 
   it("sorts by name, status and last build", () => {

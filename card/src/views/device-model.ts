@@ -82,15 +82,27 @@ export function uploadableFirmware(d: Device): string | null {
   return d.lastBuild?.firmwareSha256 ?? null;
 }
 
-/** What the device runs: as Home Assistant reports it, else what Forge last flashed successfully. */
+/**
+ * What the device runs: as the sidecar hears it (mDNS, or HA's reports), else as Home Assistant's
+ * ESPHome integration reports it here, else what Forge last flashed successfully.
+ */
 export function runningVersion(d: Device, presence?: DevicePresence): string | null {
+  if (d.running?.esphomeVersion) return d.running.esphomeVersion;
   if (presence?.runningVersion) return presence.runningVersion;
   return d.lastFlash?.esphomeVersion ?? null;
 }
 
+/** Online: the sidecar's presence when it has heard of the device, else Home Assistant's view here. */
+export function onlineState(d: Device, presence?: DevicePresence): boolean | null {
+  return d.online ?? presence?.online ?? null;
+}
+
+/** The device runs firmware other than what Forge flashed (another tool installed it). */
+export const changedOutsideForge = (d: Device): boolean => d.running?.match === "changed_outside_forge";
+
 /** Outdated: the config changed since the last build, or the device runs another version than Forge would build. */
 export function isOutdated(d: Device, presence?: DevicePresence): boolean {
-  if (d.outdated) return true;
+  if (d.outdated || changedOutsideForge(d)) return true;
   const want = wouldBuildVersion(d);
   const running = runningVersion(d, presence);
   return !!(running && want && running !== want);

@@ -6,6 +6,7 @@ import { LitElement, html, nothing } from "lit";
 import type { Device, Job } from "@esphome-forge/shared";
 import type { DevicePresence } from "../data/types.js";
 import type { Column } from "./columns.js";
+import { ACTIONS_ENABLED, checkBox, NATIVE_KIT, type ActionPolicy, type ControlKit } from "./controls.js";
 import { displayName, uploadableFirmware } from "./device-model.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { lastBuildCell, onlineCell, statusCell, versionCell } from "./row-cells.js";
@@ -21,6 +22,8 @@ export class ForgeDeviceRow extends LitElement {
     selected: { type: Boolean, reflect: true },
     busy: { type: Boolean },
     error: { attribute: false },
+    kit: { attribute: false },
+    actions: { attribute: false },
     trustOpen: { state: true },
   };
   declare device: Device;
@@ -31,6 +34,8 @@ export class ForgeDeviceRow extends LitElement {
   declare selected: boolean;
   declare busy: boolean;
   declare error: string | null;
+  declare kit: ControlKit;
+  declare actions: ActionPolicy;
   declare trustOpen: boolean;
 
   /** No shadow root: the row renders into the devices view's (see row-styles.ts). */
@@ -46,6 +51,8 @@ export class ForgeDeviceRow extends LitElement {
     this.selected = false;
     this.busy = false;
     this.error = null;
+    this.kit = NATIVE_KIT;
+    this.actions = ACTIONS_ENABLED;
     this.trustOpen = false;
   }
 
@@ -59,8 +66,7 @@ export class ForgeDeviceRow extends LitElement {
     emitAction(this, { action, deviceIds: [this.device.id] });
   }
 
-  private select(e: Event): void {
-    const selected = (e.target as HTMLInputElement).checked;
+  private select(selected: boolean): void {
     this.dispatchEvent(
       new CustomEvent("forge-select", { detail: { id: this.device.id, selected }, bubbles: true, composed: true }),
     );
@@ -72,14 +78,20 @@ export class ForgeDeviceRow extends LitElement {
     const cols = this.columns;
     const name = displayName(d);
     return html`
-      <div role="cell"><input type="checkbox" .checked=${this.selected} aria-label=${`Select ${name}`} @change=${this.select} /></div>
+      <div role="cell" class="select">
+        ${
+          this.actions.mode === "hidden"
+            ? nothing
+            : checkBox(this.kit, { label: `Select ${name}`, checked: this.selected, onChange: (on) => this.select(on) })
+        }
+      </div>
       <div role="cell" class="name">
         <b title=${d.file}>${name}</b>
         <div class="sub">${d.name ?? d.id}${d.platform ? html` · ${d.platform}` : nothing}</div>
         ${d.error ? html`<div class="sub error-text" title=${d.error}>config error: ${d.error}</div>` : nothing}
         ${d.tags.length ? html`<div class="sub tags">${d.tags.map((t) => html`<span class="chip">${t}</span>`)}</div>` : nothing}
       </div>
-      ${cols.includes("online") ? onlineCell(this.presence) : nothing}
+      ${cols.includes("online") ? onlineCell(d, this.presence) : nothing}
       ${cols.includes("version") ? versionCell(d, this.presence) : nothing}
       ${cols.includes("status") ? statusCell(d, this.active, this.last) : nothing}
       ${cols.includes("trust") ? this.renderTrust() : nothing}
@@ -115,15 +127,60 @@ export class ForgeDeviceRow extends LitElement {
   private renderActions(name: string) {
     const d = this.device;
     const a = this.active;
-    const hasFirmware = uploadableFirmware(d) != null;
+    const policy = this.actions;
     const logJob = a?.id ?? this.last?.id ?? d.lastBuild?.jobId ?? null;
-    const off = this.busy || !!d.error;
+    const log = html`<button
+      class="btn"
+      ?disabled=${logJob == null}
+      aria-label=${`Open the build log of ${name}`}
+      @click=${() => logJob != null && emitAction(this, { action: "log", jobId: logJob })}
+    >
+      Log
+    </button>`;
+    // Reading the config is for everyone; saving is refused by the backend where the user may not.
+    const edit = html`<button
+      class="btn"
+      aria-label=${`Edit the config of ${name}`}
+      @click=${() => emitAction(this, { action: "edit", deviceId: d.id })}
+    >
+      Edit
+    </button>`;
+    if (policy.mode === "hidden") return html`<div role="cell" class="actions">${log}${edit}</div>`;
+    const paused = policy.mode === "disabled" ? policy.reason : null;
+    const hasFirmware = uploadableFirmware(d) != null;
+    const off = this.busy || !!d.error || paused != null;
+    const why = (ok: string) => paused ?? (d.error ? "The device's configuration has an error" : ok);
     return html`<div role="cell" class="actions">
-      <button class="btn" ?disabled=${off} aria-label=${`Compile ${name}`} title="Compile (no upload)" @click=${() => this.run("compile")}>Compile</button>
-      <button class="btn" ?disabled=${off} aria-label=${`Compile and upload ${name}`} title="Compile, then upload over the air" @click=${() => this.run("compile_upload")}>Install</button>
-      <button class="btn" ?disabled=${off || !hasFirmware} aria-label=${`Upload stored firmware to ${name}`} title=${hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet"} @click=${() => this.run("upload")}>Upload</button>
-      ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested} aria-label=${`Cancel the ${a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
-      <button class="btn" ?disabled=${logJob == null} aria-label=${`Open the build log of ${name}`} @click=${() => logJob != null && emitAction(this, { action: "log", jobId: logJob })}>Log</button>
+      <button
+        class="btn"
+        ?disabled=${off}
+        aria-label=${`Compile ${name}`}
+        title=${why("Compile (no upload)")}
+        @click=${() => this.run("compile")}
+      >
+        Compile
+      </button>
+      <button
+        class="btn"
+        ?disabled=${off}
+        aria-label=${`Compile and upload ${name}`}
+        title=${why("Compile, then upload over the air")}
+        @click=${() => this.run("compile_upload")}
+      >
+        Install
+      </button>
+      <button
+        class="btn"
+        ?disabled=${off || !hasFirmware}
+        aria-label=${`Upload stored firmware to ${name}`}
+        title=${why(hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet")}
+        @click=${() => this.run("upload")}
+      >
+        Upload
+      </button>
+      ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested || paused != null} title=${paused ?? "Cancel this job"} aria-label=${`Cancel the ${a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
+      ${log}
+      ${edit}
     </div>`;
   }
 }

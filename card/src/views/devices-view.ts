@@ -6,6 +6,16 @@ import type { Device } from "@esphome-forge/shared";
 import type { DevicePresence, ForgeState } from "../data/types.js";
 import { COLUMN_LABELS, gridTemplate, type Column } from "./columns.js";
 import {
+  ACTIONS_ENABLED,
+  checkBox,
+  disabledReason,
+  NATIVE_KIT,
+  searchBox,
+  selectBox,
+  type ActionPolicy,
+  type ControlKit,
+} from "./controls.js";
+import {
   allTags,
   DEFAULT_QUERY,
   indexJobsByDevice,
@@ -45,6 +55,8 @@ export class ForgeDevicesView extends LitElement {
     columns: { attribute: false },
     rowErrors: { attribute: false },
     busy: { attribute: false },
+    kit: { attribute: false },
+    actions: { attribute: false },
     query: { state: true },
     selected: { state: true },
   };
@@ -54,6 +66,10 @@ export class ForgeDevicesView extends LitElement {
   declare columns: readonly Column[];
   declare rowErrors: ReadonlyMap<string, string>;
   declare busy: ReadonlySet<string>;
+  /** HA's own form controls or plain ones (see controls.ts). */
+  declare kit: ControlKit;
+  /** Whether the job actions (compile, install, upload, cancel, selection) show and work. */
+  declare actions: ActionPolicy;
   declare query: DeviceQuery;
   declare selected: ReadonlySet<string>;
   private jobsIndex: Map<string, DeviceJobs> = new Map();
@@ -79,6 +95,8 @@ export class ForgeDevicesView extends LitElement {
     this.columns = [];
     this.rowErrors = new Map();
     this.busy = new Set();
+    this.kit = NATIVE_KIT;
+    this.actions = ACTIONS_ENABLED;
     this.query = DEFAULT_QUERY;
     this.selected = new Set();
   }
@@ -100,9 +118,12 @@ export class ForgeDevicesView extends LitElement {
         align-items: center;
         padding: 8px 12px;
       }
-      .toolbar input[type="search"] {
+      .toolbar .search {
         flex: 1 1 160px;
         min-width: 120px;
+      }
+      .toolbar ha-select {
+        --ha-select-min-width: 150px;
       }
       .tags {
         display: flex;
@@ -134,6 +155,10 @@ export class ForgeDevicesView extends LitElement {
         all: unset;
         cursor: pointer;
       }
+      .head ha-checkbox {
+        --mdc-checkbox-ripple-size: 32px;
+        --mdc-checkbox-touch-target-size: 32px;
+      }
       .head button:focus-visible {
         outline: 2px solid var(--forge-accent);
       }
@@ -163,7 +188,7 @@ export class ForgeDevicesView extends LitElement {
           display: none;
         }
         .head {
-          grid-template-columns: 28px 1fr auto;
+          grid-template-columns: var(--forge-select-w, 32px) 1fr auto;
         }
       }
     `,
@@ -201,9 +226,12 @@ export class ForgeDevicesView extends LitElement {
         allTags: allTags(inside),
       };
     }
-    if (changed.has("columns")) {
-      this.style.setProperty("--forge-grid", gridTemplate(this.columns));
-      this.style.setProperty("--forge-grid-medium", gridTemplate(this.columns, false));
+    if (changed.has("columns") || changed.has("actions")) {
+      const select = this.actions.mode !== "hidden";
+      this.style.setProperty("--forge-grid", gridTemplate(this.columns, { wide: true, select }));
+      this.style.setProperty("--forge-grid-medium", gridTemplate(this.columns, { wide: false, select }));
+      this.style.setProperty("--forge-select-w", select ? "32px" : "0px");
+      if (!select && this.selected.size) this.selected = new Set();
     }
   }
 
@@ -253,6 +281,7 @@ export class ForgeDevicesView extends LitElement {
   }
 
   private bulk(action: JobCommand): void {
+    if (this.actions.mode !== "enabled") return;
     const ids = [...this.selected].filter((id) => this.state.devices.has(id));
     if (ids.length) emitAction(this, { action, deviceIds: ids });
   }
@@ -261,41 +290,64 @@ export class ForgeDevicesView extends LitElement {
     const tags = this.scoped.allTags;
     const q = this.query;
     const sel = this.selected;
+    const kit = this.kit;
+    const acts = this.actions;
     const allSelected = this.visible.length > 0 && this.visible.every((d) => sel.has(d.id));
+    const someSelected = !allSelected && this.visible.some((d) => sel.has(d.id));
+    const off = acts.mode !== "enabled";
     return html`
       <div class="toolbar" role="search">
-        <input type="search" placeholder="Search devices" aria-label="Search devices" .value=${q.text} @input=${(e: Event) => this.setQuery({ text: (e.target as HTMLInputElement).value })} />
-        <select aria-label="Show devices" .value=${q.state} @change=${(e: Event) => this.setQuery({ state: (e.target as HTMLSelectElement).value as StateFilter })}>
-          ${STATE_FILTERS.map((s) => html`<option value=${s} ?selected=${s === q.state}>${s === "all" ? "all devices" : s}</option>`)}
-        </select>
+        ${searchBox(kit, { label: "Search devices", value: q.text, onInput: (text) => this.setQuery({ text }) })}
+        ${selectBox(kit, {
+          label: "Show devices",
+          value: q.state,
+          options: STATE_FILTERS.map((s) => [s, s === "all" ? "all devices" : s] as const),
+          onChange: (state: StateFilter) => this.setQuery({ state }),
+        })}
         <span class="muted" aria-live="polite">${this.visible.length} of ${this.scoped.count} devices</span>
         ${
           tags.length
             ? html`<div class="tags" role="group" aria-label="Filter by tag">
-              ${tags.map((t) => {
-                const on = q.tags.includes(t);
-                return html`<button class="chip" aria-pressed=${on ? "true" : "false"} @click=${() => this.setQuery({ tags: on ? q.tags.filter((x) => x !== t) : [...q.tags, t] })}>${t}</button>`;
-              })}
-            </div>`
+                ${tags.map((t) => {
+                  const on = q.tags.includes(t);
+                  return html`<button
+                    class="chip"
+                    aria-pressed=${on ? "true" : "false"}
+                    @click=${() => this.setQuery({ tags: on ? q.tags.filter((x) => x !== t) : [...q.tags, t] })}
+                  >
+                    ${t}
+                  </button>`;
+                })}
+              </div>`
             : nothing
         }
       </div>
       ${
-        sel.size
+        sel.size && acts.mode !== "hidden"
           ? html`<div class="bulk" role="region" aria-label="Bulk actions">
-            <b>${sel.size} selected</b>
-            <button class="btn" @click=${() => this.bulk("compile")}>Compile</button>
-            <button class="btn" @click=${() => this.bulk("compile_upload")}>Compile &amp; upload</button>
-            <button class="btn" @click=${() => this.bulk("upload")}>Upload stored firmware</button>
-            <button class="btn" @click=${() => this.selectAll(false)}>Clear selection</button>
-          </div>`
+              <b>${sel.size} selected</b>
+              <button class="btn" ?disabled=${off} title=${disabledReason(acts)} @click=${() => this.bulk("compile")}>Compile</button>
+              <button class="btn" ?disabled=${off} title=${disabledReason(acts)} @click=${() => this.bulk("compile_upload")}>Compile &amp; upload</button>
+              <button class="btn" ?disabled=${off} title=${disabledReason(acts)} @click=${() => this.bulk("upload")}>Upload stored firmware</button>
+              <button class="btn" @click=${() => this.selectAll(false)}>Clear selection</button>
+            </div>`
           : nothing
       }
       <div role="table" aria-label="Devices" aria-rowcount=${this.visible.length + 1} @forge-select=${this.onSelect}>
         <div class="head" role="row">
-          <div role="columnheader"><input type="checkbox" aria-label="Select all shown devices" .checked=${allSelected} @change=${(e: Event) => this.selectAll((e.target as HTMLInputElement).checked)} /></div>
-          ${this.header("name", "Device")}
-          ${this.columns.map((c) => this.header(c, COLUMN_LABELS[c]))}
+          <div role="columnheader" class="select-head">
+            ${
+              acts.mode === "hidden"
+                ? nothing
+                : checkBox(kit, {
+                    label: "Select all shown devices",
+                    checked: allSelected,
+                    indeterminate: someSelected,
+                    onChange: (on) => this.selectAll(on),
+                  })
+            }
+          </div>
+          ${this.header("name", "Device")} ${this.columns.map((c) => this.header(c, COLUMN_LABELS[c]))}
           <div role="columnheader" class="opt actions-head" style="text-align:right">Actions</div>
         </div>
         ${repeat(
@@ -310,6 +362,8 @@ export class ForgeDevicesView extends LitElement {
               .presence=${this.presence.get(d.id)}
               .columns=${this.columns}
               .error=${this.rowErrors.get(d.id) ?? null}
+              .kit=${kit}
+              .actions=${acts}
               ?selected=${sel.has(d.id)}
               ?busy=${this.busy.has(d.id)}
             ></forge-device-row>`;

@@ -6,6 +6,7 @@ export type RowActionDetail =
   | { action: JobCommand; deviceIds: string[] }
   | { action: "cancel"; jobId: number; deviceId?: string }
   | { action: "log"; jobId: number }
+  | { action: "edit"; deviceId: string }
   | { action: "dismiss-error"; deviceId: string };
 
 export const ROW_ACTION = "forge-action";

@@ -1,5 +1,5 @@
 // The one view shell both hosts use (the Lovelace card and the standalone page): tabs for
-// devices, queue and workers, the log panel, confirmations, and errors shown where they happened.
+// devices, queue, workers and schedules, the log panel, confirmations, and errors shown where they happened.
 import { LitElement, html, css, nothing } from "lit";
 import type { CreateJobsResponse } from "@esphome-forge/shared";
 import { initialState } from "../data/reducer.js";
@@ -11,6 +11,8 @@ import {
   type Unsubscribe,
 } from "../data/types.js";
 import type { Column } from "./columns.js";
+import { connectionNotice, type ConnectionNotice } from "./connection-notice.js";
+import { ACTIONS_ENABLED, NATIVE_KIT, type ActionPolicy, type ControlKit } from "./controls.js";
 import type { ForgeConfirmDialog } from "./confirm-dialog.js";
 import { ROW_ACTION, type JobCommand, type RowActionDetail } from "./events.js";
 import { baseStyles } from "./styles.js";
@@ -19,16 +21,12 @@ import "./confirm-dialog.js";
 import "./devices-view.js";
 import "./log-panel.js";
 import "./queue-view.js";
+import "./schedules-view.js";
 import "./trust-status.js";
 import "./workers-view.js";
-
-const STATUS_TEXT: Record<ForgeState["status"], string> = {
-  connecting: "Connecting…",
-  live: "",
-  reconnecting: "Reconnecting…",
-  unauthorized: "Not authorised",
-  error: "Cannot load Forge data",
-};
+import "./config-editor.js";
+import "./new-device-dialog.js";
+import type { ForgeNewDeviceDialog } from "./new-device-dialog.js";
 
 export class ForgeDashboard extends LitElement {
   static override properties = {
@@ -38,9 +36,12 @@ export class ForgeDashboard extends LitElement {
     columns: { attribute: false },
     presence: { attribute: false },
     compact: { type: Boolean, reflect: true },
+    kit: { attribute: false },
+    readOnly: { attribute: false },
     state: { state: true },
     tab: { state: true },
     logJobId: { state: true },
+    editDeviceId: { state: true },
     rowErrors: { state: true },
     busy: { state: true },
     banner: { state: true },
@@ -52,15 +53,25 @@ export class ForgeDashboard extends LitElement {
   declare columns: readonly Column[];
   declare presence: ReadonlyMap<string, DevicePresence>;
   declare compact: boolean;
+  /** HA's own form controls or plain ones (see controls.ts). */
+  declare kit: ControlKit;
+  /** Why this user may not build or flash (a Home Assistant user who is not an admin), else null. */
+  declare readOnly: string | null;
   declare state: ForgeState;
   declare tab: ViewName;
   declare logJobId: number | null;
+  /** The device whose config is open in the editor. */
+  declare editDeviceId: string | null;
   declare rowErrors: ReadonlyMap<string, string>;
   declare busy: ReadonlySet<string>;
   declare banner: string | null;
   declare notice: string | null;
   private unsubscribe: Unsubscribe | null = null;
   private subscribed: ForgeDataSource | null = null;
+  /** Re-renders the "unreachable since … (5 min ago)" banner while it shows. */
+  private clock: ReturnType<typeof setInterval> | null = null;
+  private policy: ActionPolicy = ACTIONS_ENABLED;
+  private connection: ConnectionNotice | null = null;
 
   constructor() {
     super();
@@ -70,15 +81,24 @@ export class ForgeDashboard extends LitElement {
     this.columns = ["online", "version", "status", "trust", "last_build"];
     this.presence = new Map();
     this.compact = false;
+    this.kit = NATIVE_KIT;
+    this.readOnly = null;
     this.state = initialState();
     this.tab = "devices";
     this.logJobId = null;
+    this.editDeviceId = null;
     this.rowErrors = new Map();
     this.busy = new Set();
     this.banner = null;
     this.notice = null;
     this.addEventListener(ROW_ACTION, (e) => void this.onAction(e.detail));
     this.addEventListener("forge-log-close", () => (this.logJobId = null));
+    this.addEventListener("forge-editor-close", () => (this.editDeviceId = null));
+    this.addEventListener("forge-device-created", (e) => {
+      const { deviceId, warnings } = (e as CustomEvent<{ deviceId: string; warnings: string[] }>).detail;
+      this.notice = `Created ${deviceId}.${warnings.length ? ` ${warnings.join(" ")}` : ""}`;
+      void this.openEditor(deviceId);
+    });
   }
 
   static override styles = [
@@ -132,6 +152,27 @@ export class ForgeDashboard extends LitElement {
         cursor: pointer;
         padding: 0 4px;
       }
+      .banner.notice {
+        color: var(--primary-text-color, #212121);
+        border-left: 4px solid var(--tone);
+      }
+      .banner .detail {
+        font-size: 0.9em;
+        margin-top: 2px;
+      }
+      .banner details {
+        font-size: 0.85em;
+        margin-top: 4px;
+        color: var(--forge-muted);
+        word-break: break-word;
+      }
+      .banner summary {
+        cursor: pointer;
+      }
+      .readonly {
+        padding: 4px 12px 0;
+        font-size: 0.85em;
+      }
     `,
   ];
 
@@ -143,11 +184,37 @@ export class ForgeDashboard extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.detach();
+    this.setClock(false);
   }
 
   protected override willUpdate(): void {
     if (this.isConnected && this.source !== this.subscribed) this.attach();
     if (!this.views.includes(this.tab) && this.views[0]) this.tab = this.views[0];
+    this.connection = this.source ? connectionNotice(this.state, this.source.kind) : null;
+    this.setClock(!!this.connection?.paused && this.isConnected);
+    this.actionPolicy(this.connection?.paused ?? null);
+  }
+
+  private setClock(on: boolean): void {
+    if (on && !this.clock) this.clock = setInterval(() => this.requestUpdate(), 30_000);
+    else if (!on && this.clock) {
+      clearInterval(this.clock);
+      this.clock = null;
+    }
+  }
+
+  /** One policy object per distinct situation, so rows re-render only when it changes. */
+  private actionPolicy(paused: string | null): ActionPolicy {
+    const p = this.policy;
+    const next: ActionPolicy = this.readOnly
+      ? { mode: "hidden", reason: this.readOnly }
+      : paused
+        ? { mode: "disabled", reason: paused }
+        : ACTIONS_ENABLED;
+    const same =
+      p.mode === next.mode && (p.mode === "enabled" || (next.mode !== "enabled" && p.reason === next.reason));
+    if (!same) this.policy = next;
+    return this.policy;
   }
 
   private attach(): void {
@@ -187,7 +254,8 @@ export class ForgeDashboard extends LitElement {
       this.logJobId = a.jobId;
       await this.updateComplete;
       this.renderRoot.querySelector("forge-log-panel")?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
-    } else if (a.action === "dismiss-error") this.setRowError([a.deviceId], null);
+    } else if (a.action === "edit") await this.openEditor(a.deviceId);
+    else if (a.action === "dismiss-error") this.setRowError([a.deviceId], null);
     else if (a.action === "cancel") {
       try {
         await this.source?.cancel(a.jobId);
@@ -199,9 +267,15 @@ export class ForgeDashboard extends LitElement {
     } else await this.runJobs(a.action, a.deviceIds);
   }
 
+  private async openEditor(deviceId: string): Promise<void> {
+    this.editDeviceId = deviceId;
+    await this.updateComplete;
+    this.renderRoot.querySelector("forge-config-editor")?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+  }
+
   private async runJobs(action: JobCommand, ids: string[]): Promise<void> {
     const src = this.source;
-    if (!src || ids.length === 0) return;
+    if (!src || ids.length === 0 || this.policy.mode !== "enabled") return;
     if (action !== "compile" && ids.length > 1) {
       const dialog = this.renderRoot.querySelector<ForgeConfirmDialog>("forge-confirm-dialog")!;
       const what = action === "upload" ? "flash its stored firmware" : "compile and flash new firmware";
@@ -250,6 +324,7 @@ export class ForgeDashboard extends LitElement {
       else if (j.state === "queued" || j.state === "blocked") queued++;
     }
     const online = [...s.workers.values()].filter((w) => w.online).length;
+    const notice = this.connection;
     return html`
       ${
         this.views.length > 1
@@ -258,9 +333,26 @@ export class ForgeDashboard extends LitElement {
           </div>`
           : nothing
       }
-      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online</div>
+      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online${
+        this.source?.workspace
+          ? html` · <button class="btn" @click=${() => this.renderRoot.querySelector<ForgeNewDeviceDialog>("forge-new-device-dialog")?.open()}>New device</button>`
+          : nothing
+      }${s.workspace?.remote.state === "failing" ? html` · <span class="error-text" title=${s.workspace.remote.lastError ?? ""}>config push failing</span>` : nothing}</div>
       ${this.source?.trustStatus ? html`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>` : nothing}
-      ${s.status !== "live" ? html`<div class="banner ${s.status === "reconnecting" || s.status === "connecting" ? "tone-info" : "tone-bad"}" role="status">${STATUS_TEXT[s.status]}${s.error ? ` ${s.error}` : ""}</div>` : nothing}
+      ${this.readOnly ? html`<div class="readonly muted" role="note">View only: ${this.readOnly}</div>` : nothing}
+      ${
+        notice
+          ? html`<div class="banner notice ${notice.tone}" role="status">
+              <div>
+                <b>${notice.title}</b>
+                ${notice.detail ? html`<div class="detail">${notice.detail}</div>` : nothing}
+                ${notice.cause ? html`<details><summary>Details</summary>${notice.cause}</details>` : nothing}
+              </div>
+            </div>`
+          : nothing
+      }
+      ${[...s.alerts.values()].map((a) => html`<div class="banner tone-warn" role="status" aria-label="Alert"><span>⚠ ${a.message}</span></div>`)}
+      ${s.esphomeRelease ? html`<div class="banner tone-info" role="status"><span>ESPHome ${s.esphomeRelease.version} is available (Forge builds with ${s.esphomeRelease.fleetVersion ?? "each worker's own version"}) — <a href=${s.esphomeRelease.releaseNotesUrl} target="_blank" rel="noreferrer noopener">release notes</a></span></div>` : nothing}
       ${this.banner ? html`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${() => (this.banner = null)}>✕</button></div>` : nothing}
       ${this.notice ? html`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${() => (this.notice = null)}>✕</button></div>` : nothing}
       <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
@@ -269,6 +361,12 @@ export class ForgeDashboard extends LitElement {
           ? html`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${logJob} .deviceName=${logDevice?.friendlyName || logDevice?.name || ""}></forge-log-panel>`
           : nothing
       }
+      ${
+        this.editDeviceId != null
+          ? html`<forge-config-editor .source=${this.source} .state=${this.state} .deviceId=${this.editDeviceId}></forge-config-editor>`
+          : nothing
+      }
+      ${this.source?.workspace ? html`<forge-new-device-dialog .source=${this.source}></forge-new-device-dialog>` : nothing}
       <forge-confirm-dialog></forge-confirm-dialog>
     `;
   }
@@ -276,11 +374,26 @@ export class ForgeDashboard extends LitElement {
   private renderView() {
     switch (this.tab) {
       case "devices":
-        return html`<forge-devices-view .state=${this.state} .presence=${this.presence} .scopeTags=${this.scopeTags} .columns=${this.columns} .rowErrors=${this.rowErrors} .busy=${this.busy}></forge-devices-view>`;
+        return html`<forge-devices-view
+          .state=${this.state}
+          .presence=${this.presence}
+          .scopeTags=${this.scopeTags}
+          .columns=${this.columns}
+          .rowErrors=${this.rowErrors}
+          .busy=${this.busy}
+          .kit=${this.kit}
+          .actions=${this.policy}
+        ></forge-devices-view>`;
       case "queue":
-        return html`<forge-queue-view .state=${this.state}></forge-queue-view>`;
+        return html`<forge-queue-view .state=${this.state} .actions=${this.policy}></forge-queue-view>`;
       case "workers":
         return html`<forge-workers-view .state=${this.state}></forge-workers-view>`;
+      case "schedules":
+        // Schedules are edited only where every other action is allowed (not view-only, not paused).
+        return html`<forge-schedules-view
+          .state=${this.state}
+          .actions=${this.policy.mode === "enabled" ? this.source?.schedules : undefined}
+        ></forge-schedules-view>`;
     }
   }
 }

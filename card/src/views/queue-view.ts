@@ -1,10 +1,12 @@
 // The queue: running jobs (progress, worker, elapsed), queued ones in dispatch order, and the
-// recent finished ones with durations and results.
+// recent finished ones with durations and results. One grid for all three lists (each row is a
+// subgrid), so the columns line up across rows and sections at any width.
 import { LitElement, html, css, nothing } from "lit";
 import type { Job } from "@esphome-forge/shared";
 import type { ForgeState } from "../data/types.js";
 import { formatDuration, formatElapsed } from "../format/duration.js";
 import { formatRelative, formatTimestamp } from "../format/relative-time.js";
+import { ACTIONS_ENABLED, type ActionPolicy } from "./controls.js";
 import { emitAction } from "./events.js";
 import { jobTrustChip } from "./job-trust.js";
 import { ACTION_LABELS, baseStyles, jobTone } from "./styles.js";
@@ -35,8 +37,15 @@ export function groupJobs(jobs: Iterable<Job>, recentLimit = RECENT_LIMIT): Queu
 }
 
 export class ForgeQueueView extends LitElement {
-  static override properties = { state: { attribute: false } };
+  static override properties = { state: { attribute: false }, actions: { attribute: false } };
   declare state: ForgeState;
+  /** Whether Cancel shows and works (see controls.ts). */
+  declare actions: ActionPolicy;
+
+  constructor() {
+    super();
+    this.actions = ACTIONS_ENABLED;
+  }
   private ticker: ReturnType<typeof setInterval> | null = null;
 
   static override styles = [
@@ -45,8 +54,22 @@ export class ForgeQueueView extends LitElement {
       :host {
         display: block;
         padding: 4px 12px 12px;
+        container: forge-queue / inline-size;
+      }
+      .jobs {
+        display: grid;
+        grid-template-columns: minmax(150px, 1.5fr) minmax(110px, 1fr) minmax(140px, 1.2fr) max-content;
+        column-gap: 12px;
+      }
+      section,
+      ul,
+      li {
+        display: grid;
+        grid-column: 1 / -1;
+        grid-template-columns: subgrid;
       }
       h3 {
+        grid-column: 1 / -1;
         font-size: 0.85em;
         text-transform: uppercase;
         letter-spacing: 0.04em;
@@ -59,12 +82,13 @@ export class ForgeQueueView extends LitElement {
         padding: 0;
       }
       li {
-        display: grid;
-        grid-template-columns: minmax(120px, 1.4fr) minmax(90px, 1fr) minmax(110px, 1fr) auto;
-        gap: 8px;
         align-items: center;
+        row-gap: 4px;
         padding: 6px 0;
         border-top: 1px solid var(--forge-divider);
+      }
+      li > span {
+        min-width: 0;
       }
       li .err {
         grid-column: 1 / -1;
@@ -77,12 +101,13 @@ export class ForgeQueueView extends LitElement {
         align-items: center;
       }
       .empty {
+        grid-column: 1 / -1;
         color: var(--forge-muted);
         padding: 4px 0;
       }
-      @media (max-width: 560px) {
-        li {
-          grid-template-columns: 1fr auto;
+      @container forge-queue (max-width: 560px) {
+        .jobs {
+          grid-template-columns: minmax(0, 1fr) max-content;
         }
       }
     `,
@@ -111,7 +136,7 @@ export class ForgeQueueView extends LitElement {
 
   override render() {
     const g = groupJobs(this.state.jobs.values());
-    return html`
+    return html`<div class="jobs">
       <section aria-label="Running jobs">
         <h3>Running (${g.running.length})</h3>
         ${this.list(
@@ -153,7 +178,7 @@ export class ForgeQueueView extends LitElement {
           ${middle(j, i)}
           <span class="right">
             ${jobTrustChip(j)}
-            ${active ? html`<button class="btn danger" ?disabled=${j.cancelRequested} aria-label=${`Cancel job ${j.id}`} @click=${() => emitAction(this, { action: "cancel", jobId: j.id, deviceId: j.deviceId })}>Cancel</button>` : nothing}
+            ${active && this.actions.mode !== "hidden" ? html`<button class="btn danger" ?disabled=${j.cancelRequested || this.actions.mode === "disabled"} title=${this.actions.mode === "disabled" ? this.actions.reason : "Cancel this job"} aria-label=${`Cancel job ${j.id}`} @click=${() => emitAction(this, { action: "cancel", jobId: j.id, deviceId: j.deviceId })}>Cancel</button>` : nothing}
             <button class="btn" aria-label=${`Open the log of job ${j.id}`} @click=${() => emitAction(this, { action: "log", jobId: j.id })}>Log</button>
           </span>
           ${blocked ? html`<span class="err error-text" title=${j.error ?? ""}>${blocked}</span>` : nothing}

@@ -1,21 +1,57 @@
 // The cells of a devices-table row as pure templates of the row's data (no element state).
 import { html, nothing } from "lit";
 import type { Device, Job } from "@esphome-forge/shared";
-import type { DevicePresence } from "../data/types.js";
+import type { DevicePresence, PresenceGap } from "../data/types.js";
 import { formatDuration } from "../format/duration.js";
 import { formatRelative, formatTimestamp } from "../format/relative-time.js";
-import { displayName, isOutdated, runningVersion, wouldBuildVersion } from "./device-model.js";
+import {
+  changedOutsideForge,
+  displayName,
+  isOutdated,
+  onlineState,
+  runningVersion,
+  wouldBuildVersion,
+} from "./device-model.js";
 import { ACTION_LABELS, jobTone } from "./styles.js";
 import { blockedText } from "./trust.js";
 import "./elapsed-time.js";
 
 const stateLabel = (s: string) => s.replace("_", " ");
 
-export function onlineCell(presence: DevicePresence | undefined) {
-  const online = presence?.online ?? null;
-  const [tone, label] =
-    online === null ? ["tone-neutral", "—"] : online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
-  return html`<div role="cell" class="online ${tone}" title=${online === null ? "Online state is known inside Home Assistant" : label}>${label}</div>`;
+/** The online cell's words when the state is unknown: short in the cell, the why in its title. */
+const UNKNOWN_ONLINE: Record<PresenceGap | "no_ha", [string, string]> = {
+  no_ha: [
+    "not seen yet",
+    "Forge has not heard this device on the network (mDNS) and Home Assistant has not reported it.",
+  ],
+  no_esphome: [
+    "no ESPHome in HA",
+    "Home Assistant has no ESPHome integration, so it cannot tell whether this device is online. Add the device to the ESPHome integration to see it here.",
+  ],
+  no_device: [
+    "not in HA",
+    "Home Assistant's ESPHome integration has no device matching this one (by MAC address or name), so its online state is unknown.",
+  ],
+  no_entities: [
+    "unknown",
+    "The matching ESPHome device in Home Assistant has no entities whose availability would tell whether it is online.",
+  ],
+};
+
+/** Online state from the sidecar (mDNS or HA's feed), else from HA's own ESPHome entities; unknown says why. */
+export function onlineCell(d: Device, presence: DevicePresence | undefined) {
+  const online = onlineState(d, presence);
+  if (online === null) {
+    const [label, why] = UNKNOWN_ONLINE[presence?.gap ?? "no_ha"];
+    return html`<div role="cell" class="online unknown" title=${why}>${label}</div>`;
+  }
+  const [tone, label] = online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
+  const seen = d.lastSeen ? `last seen ${formatRelative(d.lastSeen)} (${formatTimestamp(d.lastSeen)})` : null;
+  const via = d.presence ? ` · via ${d.presence.source === "mdns" ? "mDNS" : "Home Assistant"}` : "";
+  const title = `${label}${seen ? ` · ${seen}` : ""}${via}`;
+  return html`<div role="cell" class="online ${tone}" title=${title}>${label}${
+    online === false && d.lastSeen ? html`<div class="sub">${formatRelative(d.lastSeen)}</div>` : nothing
+  }</div>`;
 }
 
 export function versionCell(d: Device, presence: DevicePresence | undefined) {
@@ -23,11 +59,17 @@ export function versionCell(d: Device, presence: DevicePresence | undefined) {
   const want = wouldBuildVersion(d);
   const outdated = isOutdated(d, presence);
   const runningSha = d.trust.running.firmwareSha256;
-  const title =
-    presence?.swVersion ??
-    (running ? "flashed by Forge" : runningSha ? `running firmware ${runningSha}` : "running version unknown");
+  const changed = changedOutsideForge(d);
+  const title = d.running
+    ? `reported by ${d.running.source === "mdns" ? "the device (mDNS)" : "Home Assistant"}: ${d.running.note}`
+    : (presence?.swVersion ??
+      (running ? "flashed by Forge" : runningSha ? `running firmware ${runningSha}` : "running version unknown"));
   return html`<div role="cell" class="version">
-    <div title=${title}>${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}</div>
+    <div title=${title}>${running ?? (runningSha ? html`<span class="mono">${runningSha.slice(0, 8)}</span>` : html`<span class="muted">unknown</span>`)}${
+      changed
+        ? html` <span class="chip tone-warn" role="note" title=${d.running?.note ?? ""}>changed outside Forge</span>`
+        : nothing
+    }</div>
     <div class="sub ${outdated ? "outdated" : ""}" title=${outdated ? "Forge would build other firmware than the device runs" : "Forge would build this version"}>
       → ${want ?? "default"}${outdated ? html` · outdated` : nothing}
     </div>

@@ -43,7 +43,17 @@ export const rowStyles = css`
   .row .tags .chip {
     margin-right: 3px;
   }
-  .row .online::before {
+  /* HA's checkbox, sized to the selection column (its touch target stays 32 px). */
+  forge-device-row ha-checkbox {
+    --mdc-checkbox-ripple-size: 32px;
+    --mdc-checkbox-touch-target-size: 32px;
+  }
+  .row .online.unknown {
+    color: var(--forge-muted);
+    font-size: 0.85em;
+    white-space: normal;
+  }
+  .row .online:not(.unknown)::before {
     content: "";
     display: inline-block;
     width: 8px;
@@ -123,7 +133,7 @@ export const rowStyles = css`
   }
   @container forge-devices (max-width: 700px) {
     forge-device-row {
-      grid-template-columns: 28px 1fr 1fr;
+      grid-template-columns: var(--forge-select-w, 32px) 1fr 1fr;
       row-gap: 6px;
     }
     .row .name {

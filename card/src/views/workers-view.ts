@@ -82,6 +82,8 @@ export class ForgeWorkersView extends LitElement {
         <b>${w.name}${w.local ? html` <span class="chip">built-in</span>` : nothing}</b>
         <span class="chip ${w.online ? "tone-ok" : "tone-bad"}">${w.online ? "online" : "offline"}</span>
       </div>
+      ${w.outdated ? html`<div class="chip tone-bad" title=${w.problem ?? ""}>outdated: ${w.problem ?? "upgrade this worker"}</div>` : nothing}
+      ${w.diskLow ? html`<div class="chip tone-warn">low on disk${w.diskFreeBytes != null ? ` (${formatMiB(w.diskFreeBytes)} free)` : ""}: gets no jobs</div>` : nothing}
       <div>
         <div class="muted">${w.busySlots} / ${w.slots} slots in use</div>
         <div class="slots" aria-hidden="true">${Array.from({ length: w.slots }, (_, i) => html`<span class="slot ${i < w.busySlots ? "busy" : ""}"></span>`)}</div>
@@ -93,6 +95,10 @@ export class ForgeWorkersView extends LitElement {
       ${!w.online && w.lastSeenAt ? html`<div class="muted">last seen ${formatRelative(w.lastSeenAt)}</div>` : nothing}
     </li>`;
   }
+}
+
+function formatMiB(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
 
 if (!customElements.get("forge-workers-view")) customElements.define("forge-workers-view", ForgeWorkersView);

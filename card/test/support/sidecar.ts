@@ -13,17 +13,26 @@ export interface RunningSidecar {
   token: string;
   dataDir: string;
   output(): string;
-  stop(): Promise<void>;
+  /** `keepData`: leave the data folder for a restart on it (see `startSidecar`'s `dataDir`). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 export async function startSidecar(
   devices: Record<string, string>,
-  /** `ingressSource`: also listen for an ingress proxy connecting from that address. */
-  opts: { slots?: number; token?: string; ingressSource?: string } = {},
+  /** `dataDir` + `port`: start again on the data and address of a stopped sidecar; `env`: extra environment;
+   *  `ingressSource`: also listen for an ingress proxy connecting from that address. */
+  opts: {
+    slots?: number;
+    token?: string;
+    dataDir?: string;
+    port?: number;
+    env?: NodeJS.ProcessEnv;
+    ingressSource?: string;
+  } = {},
 ): Promise<RunningSidecar> {
   if (!existsSync(SIDECAR_CLI))
     throw new Error(`${SIDECAR_CLI} is missing: build the sidecar first (npx tsc -b, or npm test).`);
-  const dataDir = mkdtempSync(join(tmpdir(), "forge-card-test-"));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "forge-card-test-"));
   const configDir = join(dataDir, "config");
   mkdirSync(configDir, { recursive: true });
   for (const [file, yaml] of Object.entries(devices)) writeFileSync(join(configDir, file), yaml);
@@ -34,7 +43,7 @@ export async function startSidecar(
     "--data-dir",
     dataDir,
     "--port",
-    "0",
+    String(opts.port ?? 0),
     "--host",
     "127.0.0.1",
     "--admin-token",
@@ -46,7 +55,10 @@ export async function startSidecar(
     `"${process.execPath}" "${STANDIN}"`,
     ...(opts.ingressSource ? ["--ingress-port", "0", "--ingress-source", opts.ingressSource] : []),
   ];
-  const proc: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const proc: ChildProcess = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, FORGE_ZEROCONF: "off", ...opts.env },
+  });
   let out = "";
   proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   proc.stderr!.on("data", (b: Buffer) => (out += b.toString()));
@@ -69,12 +81,12 @@ export async function startSidecar(
     token,
     dataDir,
     output: () => out,
-    async stop() {
+    async stop(stopOpts = {}) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
       const killer = setTimeout(() => proc.kill("SIGKILL"), 5000);
       await exited;
       clearTimeout(killer);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!stopOpts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,72 @@
-var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&&`adoptedStyleSheets`in Document.prototype&&`replace`in CSSStyleSheet.prototype,n=Symbol(),r=new WeakMap,i=class{constructor(e,t,r){if(this._$cssResult$=!0,r!==n)throw Error("CSSResult is not constructable. Use `unsafeCSS` or `css` instead.");this.cssText=e,this.t=t}get styleSheet(){let e=this.o,n=this.t;if(t&&e===void 0){let t=n!==void 0&&n.length===1;t&&(e=r.get(n)),e===void 0&&((this.o=e=new CSSStyleSheet).replaceSync(this.cssText),t&&r.set(n,e))}return e}toString(){return this.cssText}},a=e=>new i(typeof e==`string`?e:e+``,void 0,n),o=(e,...t)=>new i(e.length===1?e[0]:t.reduce((t,n,r)=>t+(e=>{if(!0===e._$cssResult$)return e.cssText;if(typeof e==`number`)return e;throw Error(`Value passed to 'css' function must be a 'css' function result: `+e+`. Use 'unsafeCSS' to pass non-literal values, but take care to ensure page security.`)})(n)+e[r+1],e[0]),e,n),s=(n,r)=>{if(t)n.adoptedStyleSheets=r.map(e=>e instanceof CSSStyleSheet?e:e.styleSheet);else for(let t of r){let r=document.createElement(`style`),i=e.litNonce;i!==void 0&&r.setAttribute(`nonce`,i),r.textContent=t.cssText,n.appendChild(r)}},c=t?e=>e:e=>e instanceof CSSStyleSheet?(e=>{let t=``;for(let n of e.cssRules)t+=n.cssText;return a(t)})(e):e,{is:l,defineProperty:u,getOwnPropertyDescriptor:d,getOwnPropertyNames:f,getOwnPropertySymbols:p,getPrototypeOf:m}=Object,h=globalThis,ee=h.trustedTypes,te=ee?ee.emptyScript:``,ne=h.reactiveElementPolyfillSupport,g=(e,t)=>e,re={toAttribute(e,t){switch(t){case Boolean:e=e?te:null;break;case Object:case Array:e=e==null?e:JSON.stringify(e)}return e},fromAttribute(e,t){let n=e;switch(t){case Boolean:n=e!==null;break;case Number:n=e===null?null:Number(e);break;case Object:case Array:try{n=JSON.parse(e)}catch{n=null}}return n}},ie=(e,t)=>!l(e,t),ae={attribute:!0,type:String,converter:re,reflect:!1,useDefault:!1,hasChanged:ie};Symbol.metadata??=Symbol(`metadata`),h.litPropertyMetadata??=new WeakMap;var _=class extends HTMLElement{static addInitializer(e){this._$Ei(),(this.l??=[]).push(e)}static get observedAttributes(){return this.finalize(),this._$Eh&&[...this._$Eh.keys()]}static createProperty(e,t=ae){if(t.state&&(t.attribute=!1),this._$Ei(),this.prototype.hasOwnProperty(e)&&((t=Object.create(t)).wrapped=!0),this.elementProperties.set(e,t),!t.noAccessor){let n=Symbol(),r=this.getPropertyDescriptor(e,n,t);r!==void 0&&u(this.prototype,e,r)}}static getPropertyDescriptor(e,t,n){let{get:r,set:i}=d(this.prototype,e)??{get(){return this[t]},set(e){this[t]=e}};return{get:r,set(t){let a=r?.call(this);i?.call(this,t),this.requestUpdate(e,a,n)},configurable:!0,enumerable:!0}}static getPropertyOptions(e){return this.elementProperties.get(e)??ae}static _$Ei(){if(this.hasOwnProperty(g(`elementProperties`)))return;let e=m(this);e.finalize(),e.l!==void 0&&(this.l=[...e.l]),this.elementProperties=new Map(e.elementProperties)}static finalize(){if(this.hasOwnProperty(g(`finalized`)))return;if(this.finalized=!0,this._$Ei(),this.hasOwnProperty(g(`properties`))){let e=this.properties,t=[...f(e),...p(e)];for(let n of t)this.createProperty(n,e[n])}let e=this[Symbol.metadata];if(e!==null){let t=litPropertyMetadata.get(e);if(t!==void 0)for(let[e,n]of t)this.elementProperties.set(e,n)}this._$Eh=new Map;for(let[e,t]of this.elementProperties){let n=this._$Eu(e,t);n!==void 0&&this._$Eh.set(n,e)}this.elementStyles=this.finalizeStyles(this.styles)}static finalizeStyles(e){let t=[];if(Array.isArray(e)){let n=new Set(e.flat(1/0).reverse());for(let e of n)t.unshift(c(e))}else e!==void 0&&t.push(c(e));return t}static _$Eu(e,t){let n=t.attribute;return!1===n?void 0:typeof n==`string`?n:typeof e==`string`?e.toLowerCase():void 0}constructor(){super(),this._$Ep=void 0,this.isUpdatePending=!1,this.hasUpdated=!1,this._$Em=null,this._$Ev()}_$Ev(){this._$ES=new Promise(e=>this.enableUpdating=e),this._$AL=new Map,this._$E_(),this.requestUpdate(),this.constructor.l?.forEach(e=>e(this))}addController(e){(this._$EO??=new Set).add(e),this.renderRoot!==void 0&&this.isConnected&&e.hostConnected?.()}removeController(e){this._$EO?.delete(e)}_$E_(){let e=new Map,t=this.constructor.elementProperties;for(let n of t.keys())this.hasOwnProperty(n)&&(e.set(n,this[n]),delete this[n]);e.size>0&&(this._$Ep=e)}createRenderRoot(){let e=this.shadowRoot??this.attachShadow(this.constructor.shadowRootOptions);return s(e,this.constructor.elementStyles),e}connectedCallback(){this.renderRoot??=this.createRenderRoot(),this.enableUpdating(!0),this._$EO?.forEach(e=>e.hostConnected?.())}enableUpdating(e){}disconnectedCallback(){this._$EO?.forEach(e=>e.hostDisconnected?.())}attributeChangedCallback(e,t,n){this._$AK(e,n)}_$ET(e,t){let n=this.constructor.elementProperties.get(e),r=this.constructor._$Eu(e,n);if(r!==void 0&&!0===n.reflect){let i=(n.converter?.toAttribute===void 0?re:n.converter).toAttribute(t,n.type);this._$Em=e,i==null?this.removeAttribute(r):this.setAttribute(r,i),this._$Em=null}}_$AK(e,t){let n=this.constructor,r=n._$Eh.get(e);if(r!==void 0&&this._$Em!==r){let e=n.getPropertyOptions(r),i=typeof e.converter==`function`?{fromAttribute:e.converter}:e.converter?.fromAttribute===void 0?re:e.converter;this._$Em=r;let a=i.fromAttribute(t,e.type);this[r]=a??this._$Ej?.get(r)??a,this._$Em=null}}requestUpdate(e,t,n,r=!1,i){if(e!==void 0){let a=this.constructor;if(!1===r&&(i=this[e]),n??=a.getPropertyOptions(e),!((n.hasChanged??ie)(i,t)||n.useDefault&&n.reflect&&i===this._$Ej?.get(e)&&!this.hasAttribute(a._$Eu(e,n))))return;this.C(e,t,n)}!1===this.isUpdatePending&&(this._$ES=this._$EP())}C(e,t,{useDefault:n,reflect:r,wrapped:i},a){n&&!(this._$Ej??=new Map).has(e)&&(this._$Ej.set(e,a??t??this[e]),!0!==i||a!==void 0)||(this._$AL.has(e)||(this.hasUpdated||n||(t=void 0),this._$AL.set(e,t)),!0===r&&this._$Em!==e&&(this._$Eq??=new Set).add(e))}async _$EP(){this.isUpdatePending=!0;try{await this._$ES}catch(e){Promise.reject(e)}let e=this.scheduleUpdate();return e!=null&&await e,!this.isUpdatePending}scheduleUpdate(){return this.performUpdate()}performUpdate(){if(!this.isUpdatePending)return;if(!this.hasUpdated){if(this.renderRoot??=this.createRenderRoot(),this._$Ep){for(let[e,t]of this._$Ep)this[e]=t;this._$Ep=void 0}let e=this.constructor.elementProperties;if(e.size>0)for(let[t,n]of e){let{wrapped:e}=n,r=this[t];!0!==e||this._$AL.has(t)||r===void 0||this.C(t,void 0,n,r)}}let e=!1,t=this._$AL;try{e=this.shouldUpdate(t),e?(this.willUpdate(t),this._$EO?.forEach(e=>e.hostUpdate?.()),this.update(t)):this._$EM()}catch(t){throw e=!1,this._$EM(),t}e&&this._$AE(t)}willUpdate(e){}_$AE(e){this._$EO?.forEach(e=>e.hostUpdated?.()),this.hasUpdated||(this.hasUpdated=!0,this.firstUpdated(e)),this.updated(e)}_$EM(){this._$AL=new Map,this.isUpdatePending=!1}get updateComplete(){return this.getUpdateComplete()}getUpdateComplete(){return this._$ES}shouldUpdate(e){return!0}update(e){this._$Eq&&=this._$Eq.forEach(e=>this._$ET(e,this[e])),this._$EM()}updated(e){}firstUpdated(e){}};_.elementStyles=[],_.shadowRootOptions={mode:`open`},_[g(`elementProperties`)]=new Map,_[g(`finalized`)]=new Map,ne?.({ReactiveElement:_}),(h.reactiveElementVersions??=[]).push(`2.1.2`);var oe=globalThis,se=e=>e,v=oe.trustedTypes,ce=v?v.createPolicy(`lit-html`,{createHTML:e=>e}):void 0,le=`$lit$`,y=`lit$${Math.random().toFixed(9).slice(2)}$`,ue=`?`+y,de=`<${ue}>`,b=document,x=()=>b.createComment(``),S=e=>e===null||typeof e!=`object`&&typeof e!=`function`,fe=Array.isArray,pe=e=>fe(e)||typeof e?.[Symbol.iterator]==`function`,me=`[ 	
-\f\r]`,C=/<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g,he=/-->/g,ge=/>/g,w=RegExp(`>|${me}(?:([^\\s"'>=/]+)(${me}*=${me}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`,`g`),_e=/'/g,ve=/"/g,ye=/^(?:script|style|textarea|title)$/i,T=(e=>(t,...n)=>({_$litType$:e,strings:t,values:n}))(1),E=Symbol.for(`lit-noChange`),D=Symbol.for(`lit-nothing`),be=new WeakMap,O=b.createTreeWalker(b,129);function xe(e,t){if(!fe(e)||!e.hasOwnProperty(`raw`))throw Error(`invalid template strings array`);return ce===void 0?t:ce.createHTML(t)}var Se=(e,t)=>{let n=e.length-1,r=[],i,a=t===2?`<svg>`:t===3?`<math>`:``,o=C;for(let t=0;t<n;t++){let n=e[t],s,c,l=-1,u=0;for(;u<n.length&&(o.lastIndex=u,c=o.exec(n),c!==null);)u=o.lastIndex,o===C?c[1]===`!--`?o=he:c[1]===void 0?c[2]===void 0?c[3]!==void 0&&(o=w):(ye.test(c[2])&&(i=RegExp(`</`+c[2],`g`)),o=w):o=ge:o===w?c[0]===`>`?(o=i??C,l=-1):c[1]===void 0?l=-2:(l=o.lastIndex-c[2].length,s=c[1],o=c[3]===void 0?w:c[3]===`"`?ve:_e):o===ve||o===_e?o=w:o===he||o===ge?o=C:(o=w,i=void 0);let d=o===w&&e[t+1].startsWith(`/>`)?` `:``;a+=o===C?n+de:l>=0?(r.push(s),n.slice(0,l)+le+n.slice(l)+y+d):n+y+(l===-2?t:d)}return[xe(e,a+(e[n]||`<?>`)+(t===2?`</svg>`:t===3?`</math>`:``)),r]},Ce=class e{constructor({strings:t,_$litType$:n},r){let i;this.parts=[];let a=0,o=0,s=t.length-1,c=this.parts,[l,u]=Se(t,n);if(this.el=e.createElement(l,r),O.currentNode=this.el.content,n===2||n===3){let e=this.el.content.firstChild;e.replaceWith(...e.childNodes)}for(;(i=O.nextNode())!==null&&c.length<s;){if(i.nodeType===1){if(i.hasAttributes())for(let e of i.getAttributeNames())if(e.endsWith(le)){let t=u[o++],n=i.getAttribute(e).split(y),r=/([.?@])?(.*)/.exec(t);c.push({type:1,index:a,name:r[2],strings:n,ctor:r[1]===`.`?Te:r[1]===`?`?Ee:r[1]===`@`?De:j}),i.removeAttribute(e)}else e.startsWith(y)&&(c.push({type:6,index:a}),i.removeAttribute(e));if(ye.test(i.tagName)){let e=i.textContent.split(y),t=e.length-1;if(t>0){i.textContent=v?v.emptyScript:``;for(let n=0;n<t;n++)i.append(e[n],x()),O.nextNode(),c.push({type:2,index:++a});i.append(e[t],x())}}}else if(i.nodeType===8){if(i.data===ue)c.push({type:2,index:a});else{let e=-1;for(;(e=i.data.indexOf(y,e+1))!==-1;)c.push({type:7,index:a}),e+=y.length-1}}a++}}static createElement(e,t){let n=b.createElement(`template`);return n.innerHTML=e,n}};function k(e,t,n=e,r){if(t===E)return t;let i=r===void 0?n._$Cl:n._$Co?.[r],a=S(t)?void 0:t._$litDirective$;return i?.constructor!==a&&(i?._$AO?.(!1),a===void 0?i=void 0:(i=new a(e),i._$AT(e,n,r)),r===void 0?n._$Cl=i:(n._$Co??=[])[r]=i),i!==void 0&&(t=k(e,i._$AS(e,t.values),i,r)),t}var we=class{constructor(e,t){this._$AV=[],this._$AN=void 0,this._$AD=e,this._$AM=t}get parentNode(){return this._$AM.parentNode}get _$AU(){return this._$AM._$AU}u(e){let{el:{content:t},parts:n}=this._$AD,r=(e?.creationScope??b).importNode(t,!0);O.currentNode=r;let i=O.nextNode(),a=0,o=0,s=n[0];for(;s!==void 0;){if(a===s.index){let t;s.type===2?t=new A(i,i.nextSibling,this,e):s.type===1?t=new s.ctor(i,s.name,s.strings,this,e):s.type===6&&(t=new Oe(i,this,e)),this._$AV.push(t),s=n[++o]}a!==s?.index&&(i=O.nextNode(),a++)}return O.currentNode=b,r}p(e){let t=0;for(let n of this._$AV)n!==void 0&&(n.strings===void 0?n._$AI(e[t]):(n._$AI(e,n,t),t+=n.strings.length-2)),t++}},A=class e{get _$AU(){return this._$AM?._$AU??this._$Cv}constructor(e,t,n,r){this.type=2,this._$AH=D,this._$AN=void 0,this._$AA=e,this._$AB=t,this._$AM=n,this.options=r,this._$Cv=r?.isConnected??!0}get parentNode(){let e=this._$AA.parentNode,t=this._$AM;return t!==void 0&&e?.nodeType===11&&(e=t.parentNode),e}get startNode(){return this._$AA}get endNode(){return this._$AB}_$AI(e,t=this){e=k(this,e,t),S(e)?e===D||e==null||e===``?(this._$AH!==D&&this._$AR(),this._$AH=D):e!==this._$AH&&e!==E&&this._(e):e._$litType$===void 0?e.nodeType===void 0?pe(e)?this.k(e):this._(e):this.T(e):this.$(e)}O(e){return this._$AA.parentNode.insertBefore(e,this._$AB)}T(e){this._$AH!==e&&(this._$AR(),this._$AH=this.O(e))}_(e){this._$AH!==D&&S(this._$AH)?this._$AA.nextSibling.data=e:this.T(b.createTextNode(e)),this._$AH=e}$(e){let{values:t,_$litType$:n}=e,r=typeof n==`number`?this._$AC(e):(n.el===void 0&&(n.el=Ce.createElement(xe(n.h,n.h[0]),this.options)),n);if(this._$AH?._$AD===r)this._$AH.p(t);else{let e=new we(r,this),n=e.u(this.options);e.p(t),this.T(n),this._$AH=e}}_$AC(e){let t=be.get(e.strings);return t===void 0&&be.set(e.strings,t=new Ce(e)),t}k(t){fe(this._$AH)||(this._$AH=[],this._$AR());let n=this._$AH,r,i=0;for(let a of t)i===n.length?n.push(r=new e(this.O(x()),this.O(x()),this,this.options)):r=n[i],r._$AI(a),i++;i<n.length&&(this._$AR(r&&r._$AB.nextSibling,i),n.length=i)}_$AR(e=this._$AA.nextSibling,t){for(this._$AP?.(!1,!0,t);e!==this._$AB;){let t=se(e).nextSibling;se(e).remove(),e=t}}setConnected(e){this._$AM===void 0&&(this._$Cv=e,this._$AP?.(e))}},j=class{get tagName(){return this.element.tagName}get _$AU(){return this._$AM._$AU}constructor(e,t,n,r,i){this.type=1,this._$AH=D,this._$AN=void 0,this.element=e,this.name=t,this._$AM=r,this.options=i,n.length>2||n[0]!==``||n[1]!==``?(this._$AH=Array(n.length-1).fill(new String),this.strings=n):this._$AH=D}_$AI(e,t=this,n,r){let i=this.strings,a=!1;if(i===void 0)e=k(this,e,t,0),a=!S(e)||e!==this._$AH&&e!==E,a&&(this._$AH=e);else{let r=e,o,s;for(e=i[0],o=0;o<i.length-1;o++)s=k(this,r[n+o],t,o),s===E&&(s=this._$AH[o]),a||=!S(s)||s!==this._$AH[o],s===D?e=D:e!==D&&(e+=(s??``)+i[o+1]),this._$AH[o]=s}a&&!r&&this.j(e)}j(e){e===D?this.element.removeAttribute(this.name):this.element.setAttribute(this.name,e??``)}},Te=class extends j{constructor(){super(...arguments),this.type=3}j(e){this.element[this.name]=e===D?void 0:e}},Ee=class extends j{constructor(){super(...arguments),this.type=4}j(e){this.element.toggleAttribute(this.name,!!e&&e!==D)}},De=class extends j{constructor(e,t,n,r,i){super(e,t,n,r,i),this.type=5}_$AI(e,t=this){if((e=k(this,e,t,0)??D)===E)return;let n=this._$AH,r=e===D&&n!==D||e.capture!==n.capture||e.once!==n.once||e.passive!==n.passive,i=e!==D&&(n===D||r);r&&this.element.removeEventListener(this.name,this,n),i&&this.element.addEventListener(this.name,this,e),this._$AH=e}handleEvent(e){typeof this._$AH==`function`?this._$AH.call(this.options?.host??this.element,e):this._$AH.handleEvent(e)}},Oe=class{constructor(e,t,n){this.element=e,this.type=6,this._$AN=void 0,this._$AM=t,this.options=n}get _$AU(){return this._$AM._$AU}_$AI(e){k(this,e)}},ke={M:le,P:y,A:ue,C:1,L:Se,R:we,D:pe,V:k,I:A,H:j,N:Ee,U:De,B:Te,F:Oe},Ae=oe.litHtmlPolyfillSupport;Ae?.(Ce,A),(oe.litHtmlVersions??=[]).push(`3.3.3`);var je=(e,t,n)=>{let r=n?.renderBefore??t,i=r._$litPart$;if(i===void 0){let e=n?.renderBefore??null;r._$litPart$=i=new A(t.insertBefore(x(),e),e,void 0,n??{})}return i._$AI(e),i},Me=globalThis,M=class extends _{constructor(){super(...arguments),this.renderOptions={host:this},this._$Do=void 0}createRenderRoot(){let e=super.createRenderRoot();return this.renderOptions.renderBefore??=e.firstChild,e}update(e){let t=this.render();this.hasUpdated||(this.renderOptions.isConnected=this.isConnected),super.update(e),this._$Do=je(t,this.renderRoot,this.renderOptions)}connectedCallback(){super.connectedCallback(),this._$Do?.setConnected(!0)}disconnectedCallback(){super.disconnectedCallback(),this._$Do?.setConnected(!1)}render(){return E}};M._$litElement$=!0,M.finalized=!0,Me.litElementHydrateSupport?.({LitElement:M});var Ne=Me.litElementPolyfillSupport;Ne?.({LitElement:M}),(Me.litElementVersions??=[]).push(`4.2.2`);function Pe(e,t){let n=e.charCodeAt(t);return n<128?1:n<2048?2:n>=55296&&n<=56319&&t+1<e.length&&(e.charCodeAt(t+1)&64512)==56320?4:3}function Fe(e){let t=0;for(let n=0;n<e.length;){let r=Pe(e,n);t+=r,n+=r===4?2:1}return t}function Ie(e,t){let n=0,r=0;for(;r<e.length&&n<t;){let t=Pe(e,r);n+=t,r+=t===4?2:1}return e.slice(r)}var Le=class{jobId;next;started=!1;ended=!1;constructor(e,t){this.jobId=e,this.next=t}accept(e){if(e.jobId!==this.jobId)return[];if(e.type===`log_end`)return this.ended?[]:(this.ended=!0,[{kind:`end`,state:e.state}]);let t=[],n=Fe(e.chunk),r=e.offset+n,i=!this.started;if(this.started=!0,r<=this.next&&n>0)return t;let a=e.chunk;return e.offset>this.next?t.push(e.truncatedBefore?{kind:`truncated`}:{kind:`gap`,bytes:e.offset-this.next}):e.offset<this.next?a=Ie(a,this.next-e.offset):i&&e.truncatedBefore&&e.offset>0&&t.push({kind:`truncated`}),a&&t.push({kind:`text`,text:a}),this.next=Math.max(this.next,r),t}},Re=new Set([`succeeded`,`failed`,`cancelled`,`timed_out`]),ze=e=>!Re.has(e.state);function Be(e=`connecting`){return{status:e,error:null,loaded:!1,seq:-1,devices:new Map,jobs:new Map,workers:new Map}}function Ve(e,t,n=null){return e.status===t&&e.error===n?e:{...e,status:t,error:n}}function He(e,t,n,r){if(r===`remove`||n==null){if(!e.has(t))return e;let n=new Map(e);return n.delete(t),n}let i=new Map(e);return i.set(t,n),i}function Ue(e,t=200){let n=0;for(let t of e.values())ze(t)||n++;if(n<=t)return e;let r=[...e.values()].filter(e=>!ze(e)).sort((e,t)=>(e.finishedAt??e.updatedAt).localeCompare(t.finishedAt??t.updatedAt)||e.id-t.id).slice(0,n-t),i=new Map(e);for(let e of r)i.delete(e.id);return i}function We(e,t){if(t.type===`snapshot`)return{status:`live`,error:null,loaded:!0,seq:t.seq,devices:new Map(t.devices.map(e=>[e.id,e])),jobs:Ue(new Map(t.jobs.map(e=>[e.id,e]))),workers:new Map(t.workers.map(e=>[e.id,e]))};if(!e.loaded||t.seq<=e.seq)return e;let n=t.seq;switch(t.type){case`device`:return{...e,seq:n,devices:He(e.devices,t.id,t.device,t.op)};case`job`:return{...e,seq:n,jobs:Ue(He(e.jobs,t.id,t.job,t.op))};case`worker`:return{...e,seq:n,workers:He(e.workers,t.id,t.worker,t.op)}}}var Ge=class{lifecycle;current=Be();listeners=new Set;constructor(e){this.lifecycle=e}get state(){return this.current}get listenerCount(){return this.listeners.size}subscribe(e){return this.listeners.add(e),this.listeners.size===1&&this.lifecycle.start(),e(this.current),()=>{this.listeners.delete(e)&&this.listeners.size===0&&(this.lifecycle.stop(),this.current=Be())}}apply(e){this.set(We(this.current,e))}status(e,t=null){this.set(Ve(this.current,e,t))}set(e){if(e!==this.current){this.current=e;for(let t of[...this.listeners])t(e)}}},N=class extends Error{code;status;constructor(e,t=`error`,n=null){super(e),this.code=t,this.status=n,this.name=`ForgeError`}};function Ke(e){if(e instanceof N)return e;if(e instanceof Error)return new N(e.message);if(e&&typeof e==`object`){let t=e,n=t.error&&typeof t.error==`object`?t.error:t;return new N(typeof n.message==`string`&&n.message?n.message:JSON.stringify(e),typeof n.code==`string`?n.code:typeof n.code==`number`?String(n.code):`error`)}return new N(String(e))}var qe=class{load;delayMs;listeners=new Set;current={status:null,error:null};timer=null;inFlight=!1;again=!1;constructor(e,t=400){this.load=e,this.delayMs=t}get update(){return this.current}subscribe(e){return this.listeners.add(e),e(this.current),this.listeners.size===1&&this.refresh(0),()=>{this.listeners.delete(e),this.listeners.size===0&&this.timer&&(clearTimeout(this.timer),this.timer=null)}}refresh(e=this.delayMs){this.listeners.size===0||this.timer||(this.timer=setTimeout(()=>{this.timer=null,this.fetch()},e))}async fetch(){if(this.inFlight)this.again=!0;else{this.inFlight=!0;try{this.set({status:await this.load(),error:null})}catch(e){this.set({status:this.current.status,error:Ke(e).message})}finally{this.inFlight=!1,this.again&&(this.again=!1,this.refresh())}}}set(e){this.current=e;for(let t of[...this.listeners])t(e)}};function Je(e,t){return Ye(e)!==Ye(t)}var Ye=e=>e?JSON.stringify([e.trust,e.trustPolicy??null]):``,P={subscribe:`esphome_forge/subscribe`,jobLog:`esphome_forge/job_log`,compile:`esphome_forge/compile`,upload:`esphome_forge/upload`,cancel:`esphome_forge/cancel`,trustStatus:`esphome_forge/trust_status`};function Xe(e){let t=Ke(e);return t.code===`unknown_command`?new N(`The Forge for ESPHome integration is not loaded in Home Assistant (add it under Settings → Devices & services).`,t.code):t.code===`unauthorized`?new N(`Only Home Assistant administrators can do this (${t.message}).`,t.code):t}var Ze=class{connection;entryId;kind=`ha`;hub=new Ge({start:()=>this.start(),stop:()=>this.stop()});unsubscribe=null;onDisconnected=()=>this.hub.status(`reconnecting`,`Home Assistant connection lost; reconnecting…`);onReady=()=>this.hub.status(`connecting`);trustStatus;constructor(e,t=null,n=!0){this.connection=e,this.entryId=t,this.trustStatus=n?new qe(()=>this.call(P.trustStatus,{})):void 0}get state(){return this.hub.state}subscribe(e){return this.hub.subscribe(e)}subscribeLog(e,t,n){let r=new Le(e,t),i=!1,a=this.connection.subscribeMessage(e=>{if(!i)for(let t of r.accept(e))n(t)},this.message(P.jobLog,{job_id:e,offset:t}),{resubscribe:!0}).catch(e=>(i||n({kind:`error`,message:Xe(e).message}),null));return()=>{i=!0,a.then(e=>e?.().catch(()=>void 0))}}compile(e,t){return this.call(P.compile,{device_ids:e,upload:t.upload})}upload(e){return this.call(P.upload,{device_ids:e})}cancel(e){return this.call(P.cancel,{job_id:e})}async call(e,t){try{return await this.connection.sendMessagePromise(this.message(e,t))}catch(e){throw Xe(e)}}message(e,t={}){return this.entryId?{type:e,...t,entry_id:this.entryId}:{type:e,...t}}start(){this.connection.addEventListener?.(`disconnected`,this.onDisconnected),this.connection.addEventListener?.(`ready`,this.onReady),this.unsubscribe=this.connection.subscribeMessage(e=>this.onEvent(e),this.message(P.subscribe),{resubscribe:!0}).catch(e=>(this.hub.status(`error`,Xe(e).message),null))}onEvent(e){(e.type===`snapshot`||e.type===`device`&&Je(this.hub.state.devices.get(e.id),e.device))&&this.trustStatus?.refresh(),this.hub.apply(e)}stop(){this.connection.removeEventListener?.(`disconnected`,this.onDisconnected),this.connection.removeEventListener?.(`ready`,this.onReady);let e=this.unsubscribe;this.unsubscribe=null,e?.then(e=>e?.().catch(()=>void 0))}},Qe=`forge-action`;function F(e,t){e.dispatchEvent(new CustomEvent(Qe,{detail:t,bubbles:!0,composed:!0}))}var I=o`
+var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&&`adoptedStyleSheets`in Document.prototype&&`replace`in CSSStyleSheet.prototype,n=Symbol(),r=new WeakMap,i=class{constructor(e,t,r){if(this._$cssResult$=!0,r!==n)throw Error("CSSResult is not constructable. Use `unsafeCSS` or `css` instead.");this.cssText=e,this.t=t}get styleSheet(){let e=this.o,n=this.t;if(t&&e===void 0){let t=n!==void 0&&n.length===1;t&&(e=r.get(n)),e===void 0&&((this.o=e=new CSSStyleSheet).replaceSync(this.cssText),t&&r.set(n,e))}return e}toString(){return this.cssText}},a=e=>new i(typeof e==`string`?e:e+``,void 0,n),o=(e,...t)=>new i(e.length===1?e[0]:t.reduce((t,n,r)=>t+(e=>{if(!0===e._$cssResult$)return e.cssText;if(typeof e==`number`)return e;throw Error(`Value passed to 'css' function must be a 'css' function result: `+e+`. Use 'unsafeCSS' to pass non-literal values, but take care to ensure page security.`)})(n)+e[r+1],e[0]),e,n),s=(n,r)=>{if(t)n.adoptedStyleSheets=r.map(e=>e instanceof CSSStyleSheet?e:e.styleSheet);else for(let t of r){let r=document.createElement(`style`),i=e.litNonce;i!==void 0&&r.setAttribute(`nonce`,i),r.textContent=t.cssText,n.appendChild(r)}},c=t?e=>e:e=>e instanceof CSSStyleSheet?(e=>{let t=``;for(let n of e.cssRules)t+=n.cssText;return a(t)})(e):e,{is:l,defineProperty:u,getOwnPropertyDescriptor:d,getOwnPropertyNames:f,getOwnPropertySymbols:p,getPrototypeOf:m}=Object,ee=globalThis,te=ee.trustedTypes,ne=te?te.emptyScript:``,re=ee.reactiveElementPolyfillSupport,h=(e,t)=>e,ie={toAttribute(e,t){switch(t){case Boolean:e=e?ne:null;break;case Object:case Array:e=e==null?e:JSON.stringify(e)}return e},fromAttribute(e,t){let n=e;switch(t){case Boolean:n=e!==null;break;case Number:n=e===null?null:Number(e);break;case Object:case Array:try{n=JSON.parse(e)}catch{n=null}}return n}},ae=(e,t)=>!l(e,t),oe={attribute:!0,type:String,converter:ie,reflect:!1,useDefault:!1,hasChanged:ae};Symbol.metadata??=Symbol(`metadata`),ee.litPropertyMetadata??=new WeakMap;var g=class extends HTMLElement{static addInitializer(e){this._$Ei(),(this.l??=[]).push(e)}static get observedAttributes(){return this.finalize(),this._$Eh&&[...this._$Eh.keys()]}static createProperty(e,t=oe){if(t.state&&(t.attribute=!1),this._$Ei(),this.prototype.hasOwnProperty(e)&&((t=Object.create(t)).wrapped=!0),this.elementProperties.set(e,t),!t.noAccessor){let n=Symbol(),r=this.getPropertyDescriptor(e,n,t);r!==void 0&&u(this.prototype,e,r)}}static getPropertyDescriptor(e,t,n){let{get:r,set:i}=d(this.prototype,e)??{get(){return this[t]},set(e){this[t]=e}};return{get:r,set(t){let a=r?.call(this);i?.call(this,t),this.requestUpdate(e,a,n)},configurable:!0,enumerable:!0}}static getPropertyOptions(e){return this.elementProperties.get(e)??oe}static _$Ei(){if(this.hasOwnProperty(h(`elementProperties`)))return;let e=m(this);e.finalize(),e.l!==void 0&&(this.l=[...e.l]),this.elementProperties=new Map(e.elementProperties)}static finalize(){if(this.hasOwnProperty(h(`finalized`)))return;if(this.finalized=!0,this._$Ei(),this.hasOwnProperty(h(`properties`))){let e=this.properties,t=[...f(e),...p(e)];for(let n of t)this.createProperty(n,e[n])}let e=this[Symbol.metadata];if(e!==null){let t=litPropertyMetadata.get(e);if(t!==void 0)for(let[e,n]of t)this.elementProperties.set(e,n)}this._$Eh=new Map;for(let[e,t]of this.elementProperties){let n=this._$Eu(e,t);n!==void 0&&this._$Eh.set(n,e)}this.elementStyles=this.finalizeStyles(this.styles)}static finalizeStyles(e){let t=[];if(Array.isArray(e)){let n=new Set(e.flat(1/0).reverse());for(let e of n)t.unshift(c(e))}else e!==void 0&&t.push(c(e));return t}static _$Eu(e,t){let n=t.attribute;return!1===n?void 0:typeof n==`string`?n:typeof e==`string`?e.toLowerCase():void 0}constructor(){super(),this._$Ep=void 0,this.isUpdatePending=!1,this.hasUpdated=!1,this._$Em=null,this._$Ev()}_$Ev(){this._$ES=new Promise(e=>this.enableUpdating=e),this._$AL=new Map,this._$E_(),this.requestUpdate(),this.constructor.l?.forEach(e=>e(this))}addController(e){(this._$EO??=new Set).add(e),this.renderRoot!==void 0&&this.isConnected&&e.hostConnected?.()}removeController(e){this._$EO?.delete(e)}_$E_(){let e=new Map,t=this.constructor.elementProperties;for(let n of t.keys())this.hasOwnProperty(n)&&(e.set(n,this[n]),delete this[n]);e.size>0&&(this._$Ep=e)}createRenderRoot(){let e=this.shadowRoot??this.attachShadow(this.constructor.shadowRootOptions);return s(e,this.constructor.elementStyles),e}connectedCallback(){this.renderRoot??=this.createRenderRoot(),this.enableUpdating(!0),this._$EO?.forEach(e=>e.hostConnected?.())}enableUpdating(e){}disconnectedCallback(){this._$EO?.forEach(e=>e.hostDisconnected?.())}attributeChangedCallback(e,t,n){this._$AK(e,n)}_$ET(e,t){let n=this.constructor.elementProperties.get(e),r=this.constructor._$Eu(e,n);if(r!==void 0&&!0===n.reflect){let i=(n.converter?.toAttribute===void 0?ie:n.converter).toAttribute(t,n.type);this._$Em=e,i==null?this.removeAttribute(r):this.setAttribute(r,i),this._$Em=null}}_$AK(e,t){let n=this.constructor,r=n._$Eh.get(e);if(r!==void 0&&this._$Em!==r){let e=n.getPropertyOptions(r),i=typeof e.converter==`function`?{fromAttribute:e.converter}:e.converter?.fromAttribute===void 0?ie:e.converter;this._$Em=r;let a=i.fromAttribute(t,e.type);this[r]=a??this._$Ej?.get(r)??a,this._$Em=null}}requestUpdate(e,t,n,r=!1,i){if(e!==void 0){let a=this.constructor;if(!1===r&&(i=this[e]),n??=a.getPropertyOptions(e),!((n.hasChanged??ae)(i,t)||n.useDefault&&n.reflect&&i===this._$Ej?.get(e)&&!this.hasAttribute(a._$Eu(e,n))))return;this.C(e,t,n)}!1===this.isUpdatePending&&(this._$ES=this._$EP())}C(e,t,{useDefault:n,reflect:r,wrapped:i},a){n&&!(this._$Ej??=new Map).has(e)&&(this._$Ej.set(e,a??t??this[e]),!0!==i||a!==void 0)||(this._$AL.has(e)||(this.hasUpdated||n||(t=void 0),this._$AL.set(e,t)),!0===r&&this._$Em!==e&&(this._$Eq??=new Set).add(e))}async _$EP(){this.isUpdatePending=!0;try{await this._$ES}catch(e){Promise.reject(e)}let e=this.scheduleUpdate();return e!=null&&await e,!this.isUpdatePending}scheduleUpdate(){return this.performUpdate()}performUpdate(){if(!this.isUpdatePending)return;if(!this.hasUpdated){if(this.renderRoot??=this.createRenderRoot(),this._$Ep){for(let[e,t]of this._$Ep)this[e]=t;this._$Ep=void 0}let e=this.constructor.elementProperties;if(e.size>0)for(let[t,n]of e){let{wrapped:e}=n,r=this[t];!0!==e||this._$AL.has(t)||r===void 0||this.C(t,void 0,n,r)}}let e=!1,t=this._$AL;try{e=this.shouldUpdate(t),e?(this.willUpdate(t),this._$EO?.forEach(e=>e.hostUpdate?.()),this.update(t)):this._$EM()}catch(t){throw e=!1,this._$EM(),t}e&&this._$AE(t)}willUpdate(e){}_$AE(e){this._$EO?.forEach(e=>e.hostUpdated?.()),this.hasUpdated||(this.hasUpdated=!0,this.firstUpdated(e)),this.updated(e)}_$EM(){this._$AL=new Map,this.isUpdatePending=!1}get updateComplete(){return this.getUpdateComplete()}getUpdateComplete(){return this._$ES}shouldUpdate(e){return!0}update(e){this._$Eq&&=this._$Eq.forEach(e=>this._$ET(e,this[e])),this._$EM()}updated(e){}firstUpdated(e){}};g.elementStyles=[],g.shadowRootOptions={mode:`open`},g[h(`elementProperties`)]=new Map,g[h(`finalized`)]=new Map,re?.({ReactiveElement:g}),(ee.reactiveElementVersions??=[]).push(`2.1.2`);var se=globalThis,ce=e=>e,le=se.trustedTypes,ue=le?le.createPolicy(`lit-html`,{createHTML:e=>e}):void 0,de=`$lit$`,_=`lit$${Math.random().toFixed(9).slice(2)}$`,fe=`?`+_,pe=`<${fe}>`,v=document,y=()=>v.createComment(``),b=e=>e===null||typeof e!=`object`&&typeof e!=`function`,me=Array.isArray,he=e=>me(e)||typeof e?.[Symbol.iterator]==`function`,ge=`[ 	
+\f\r]`,x=/<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g,_e=/-->/g,ve=/>/g,S=RegExp(`>|${ge}(?:([^\\s"'>=/]+)(${ge}*=${ge}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`,`g`),ye=/'/g,be=/"/g,xe=/^(?:script|style|textarea|title)$/i,C=(e=>(t,...n)=>({_$litType$:e,strings:t,values:n}))(1),w=Symbol.for(`lit-noChange`),T=Symbol.for(`lit-nothing`),Se=new WeakMap,E=v.createTreeWalker(v,129);function Ce(e,t){if(!me(e)||!e.hasOwnProperty(`raw`))throw Error(`invalid template strings array`);return ue===void 0?t:ue.createHTML(t)}var we=(e,t)=>{let n=e.length-1,r=[],i,a=t===2?`<svg>`:t===3?`<math>`:``,o=x;for(let t=0;t<n;t++){let n=e[t],s,c,l=-1,u=0;for(;u<n.length&&(o.lastIndex=u,c=o.exec(n),c!==null);)u=o.lastIndex,o===x?c[1]===`!--`?o=_e:c[1]===void 0?c[2]===void 0?c[3]!==void 0&&(o=S):(xe.test(c[2])&&(i=RegExp(`</`+c[2],`g`)),o=S):o=ve:o===S?c[0]===`>`?(o=i??x,l=-1):c[1]===void 0?l=-2:(l=o.lastIndex-c[2].length,s=c[1],o=c[3]===void 0?S:c[3]===`"`?be:ye):o===be||o===ye?o=S:o===_e||o===ve?o=x:(o=S,i=void 0);let d=o===S&&e[t+1].startsWith(`/>`)?` `:``;a+=o===x?n+pe:l>=0?(r.push(s),n.slice(0,l)+de+n.slice(l)+_+d):n+_+(l===-2?t:d)}return[Ce(e,a+(e[n]||`<?>`)+(t===2?`</svg>`:t===3?`</math>`:``)),r]},Te=class e{constructor({strings:t,_$litType$:n},r){let i;this.parts=[];let a=0,o=0,s=t.length-1,c=this.parts,[l,u]=we(t,n);if(this.el=e.createElement(l,r),E.currentNode=this.el.content,n===2||n===3){let e=this.el.content.firstChild;e.replaceWith(...e.childNodes)}for(;(i=E.nextNode())!==null&&c.length<s;){if(i.nodeType===1){if(i.hasAttributes())for(let e of i.getAttributeNames())if(e.endsWith(de)){let t=u[o++],n=i.getAttribute(e).split(_),r=/([.?@])?(.*)/.exec(t);c.push({type:1,index:a,name:r[2],strings:n,ctor:r[1]===`.`?Oe:r[1]===`?`?ke:r[1]===`@`?Ae:O}),i.removeAttribute(e)}else e.startsWith(_)&&(c.push({type:6,index:a}),i.removeAttribute(e));if(xe.test(i.tagName)){let e=i.textContent.split(_),t=e.length-1;if(t>0){i.textContent=le?le.emptyScript:``;for(let n=0;n<t;n++)i.append(e[n],y()),E.nextNode(),c.push({type:2,index:++a});i.append(e[t],y())}}}else if(i.nodeType===8){if(i.data===fe)c.push({type:2,index:a});else{let e=-1;for(;(e=i.data.indexOf(_,e+1))!==-1;)c.push({type:7,index:a}),e+=_.length-1}}a++}}static createElement(e,t){let n=v.createElement(`template`);return n.innerHTML=e,n}};function D(e,t,n=e,r){if(t===w)return t;let i=r===void 0?n._$Cl:n._$Co?.[r],a=b(t)?void 0:t._$litDirective$;return i?.constructor!==a&&(i?._$AO?.(!1),a===void 0?i=void 0:(i=new a(e),i._$AT(e,n,r)),r===void 0?n._$Cl=i:(n._$Co??=[])[r]=i),i!==void 0&&(t=D(e,i._$AS(e,t.values),i,r)),t}var Ee=class{constructor(e,t){this._$AV=[],this._$AN=void 0,this._$AD=e,this._$AM=t}get parentNode(){return this._$AM.parentNode}get _$AU(){return this._$AM._$AU}u(e){let{el:{content:t},parts:n}=this._$AD,r=(e?.creationScope??v).importNode(t,!0);E.currentNode=r;let i=E.nextNode(),a=0,o=0,s=n[0];for(;s!==void 0;){if(a===s.index){let t;s.type===2?t=new De(i,i.nextSibling,this,e):s.type===1?t=new s.ctor(i,s.name,s.strings,this,e):s.type===6&&(t=new je(i,this,e)),this._$AV.push(t),s=n[++o]}a!==s?.index&&(i=E.nextNode(),a++)}return E.currentNode=v,r}p(e){let t=0;for(let n of this._$AV)n!==void 0&&(n.strings===void 0?n._$AI(e[t]):(n._$AI(e,n,t),t+=n.strings.length-2)),t++}},De=class e{get _$AU(){return this._$AM?._$AU??this._$Cv}constructor(e,t,n,r){this.type=2,this._$AH=T,this._$AN=void 0,this._$AA=e,this._$AB=t,this._$AM=n,this.options=r,this._$Cv=r?.isConnected??!0}get parentNode(){let e=this._$AA.parentNode,t=this._$AM;return t!==void 0&&e?.nodeType===11&&(e=t.parentNode),e}get startNode(){return this._$AA}get endNode(){return this._$AB}_$AI(e,t=this){e=D(this,e,t),b(e)?e===T||e==null||e===``?(this._$AH!==T&&this._$AR(),this._$AH=T):e!==this._$AH&&e!==w&&this._(e):e._$litType$===void 0?e.nodeType===void 0?he(e)?this.k(e):this._(e):this.T(e):this.$(e)}O(e){return this._$AA.parentNode.insertBefore(e,this._$AB)}T(e){this._$AH!==e&&(this._$AR(),this._$AH=this.O(e))}_(e){this._$AH!==T&&b(this._$AH)?this._$AA.nextSibling.data=e:this.T(v.createTextNode(e)),this._$AH=e}$(e){let{values:t,_$litType$:n}=e,r=typeof n==`number`?this._$AC(e):(n.el===void 0&&(n.el=Te.createElement(Ce(n.h,n.h[0]),this.options)),n);if(this._$AH?._$AD===r)this._$AH.p(t);else{let e=new Ee(r,this),n=e.u(this.options);e.p(t),this.T(n),this._$AH=e}}_$AC(e){let t=Se.get(e.strings);return t===void 0&&Se.set(e.strings,t=new Te(e)),t}k(t){me(this._$AH)||(this._$AH=[],this._$AR());let n=this._$AH,r,i=0;for(let a of t)i===n.length?n.push(r=new e(this.O(y()),this.O(y()),this,this.options)):r=n[i],r._$AI(a),i++;i<n.length&&(this._$AR(r&&r._$AB.nextSibling,i),n.length=i)}_$AR(e=this._$AA.nextSibling,t){for(this._$AP?.(!1,!0,t);e!==this._$AB;){let t=ce(e).nextSibling;ce(e).remove(),e=t}}setConnected(e){this._$AM===void 0&&(this._$Cv=e,this._$AP?.(e))}},O=class{get tagName(){return this.element.tagName}get _$AU(){return this._$AM._$AU}constructor(e,t,n,r,i){this.type=1,this._$AH=T,this._$AN=void 0,this.element=e,this.name=t,this._$AM=r,this.options=i,n.length>2||n[0]!==``||n[1]!==``?(this._$AH=Array(n.length-1).fill(new String),this.strings=n):this._$AH=T}_$AI(e,t=this,n,r){let i=this.strings,a=!1;if(i===void 0)e=D(this,e,t,0),a=!b(e)||e!==this._$AH&&e!==w,a&&(this._$AH=e);else{let r=e,o,s;for(e=i[0],o=0;o<i.length-1;o++)s=D(this,r[n+o],t,o),s===w&&(s=this._$AH[o]),a||=!b(s)||s!==this._$AH[o],s===T?e=T:e!==T&&(e+=(s??``)+i[o+1]),this._$AH[o]=s}a&&!r&&this.j(e)}j(e){e===T?this.element.removeAttribute(this.name):this.element.setAttribute(this.name,e??``)}},Oe=class extends O{constructor(){super(...arguments),this.type=3}j(e){this.element[this.name]=e===T?void 0:e}},ke=class extends O{constructor(){super(...arguments),this.type=4}j(e){this.element.toggleAttribute(this.name,!!e&&e!==T)}},Ae=class extends O{constructor(e,t,n,r,i){super(e,t,n,r,i),this.type=5}_$AI(e,t=this){if((e=D(this,e,t,0)??T)===w)return;let n=this._$AH,r=e===T&&n!==T||e.capture!==n.capture||e.once!==n.once||e.passive!==n.passive,i=e!==T&&(n===T||r);r&&this.element.removeEventListener(this.name,this,n),i&&this.element.addEventListener(this.name,this,e),this._$AH=e}handleEvent(e){typeof this._$AH==`function`?this._$AH.call(this.options?.host??this.element,e):this._$AH.handleEvent(e)}},je=class{constructor(e,t,n){this.element=e,this.type=6,this._$AN=void 0,this._$AM=t,this.options=n}get _$AU(){return this._$AM._$AU}_$AI(e){D(this,e)}},Me={M:de,P:_,A:fe,C:1,L:we,R:Ee,D:he,V:D,I:De,H:O,N:ke,U:Ae,B:Oe,F:je},Ne=se.litHtmlPolyfillSupport;Ne?.(Te,De),(se.litHtmlVersions??=[]).push(`3.3.3`);var Pe=(e,t,n)=>{let r=n?.renderBefore??t,i=r._$litPart$;if(i===void 0){let e=n?.renderBefore??null;r._$litPart$=i=new De(t.insertBefore(y(),e),e,void 0,n??{})}return i._$AI(e),i},Fe=globalThis,k=class extends g{constructor(){super(...arguments),this.renderOptions={host:this},this._$Do=void 0}createRenderRoot(){let e=super.createRenderRoot();return this.renderOptions.renderBefore??=e.firstChild,e}update(e){let t=this.render();this.hasUpdated||(this.renderOptions.isConnected=this.isConnected),super.update(e),this._$Do=Pe(t,this.renderRoot,this.renderOptions)}connectedCallback(){super.connectedCallback(),this._$Do?.setConnected(!0)}disconnectedCallback(){super.disconnectedCallback(),this._$Do?.setConnected(!1)}render(){return w}};k._$litElement$=!0,k.finalized=!0,Fe.litElementHydrateSupport?.({LitElement:k});var Ie=Fe.litElementPolyfillSupport;Ie?.({LitElement:k}),(Fe.litElementVersions??=[]).push(`4.2.2`);var Le=`forge-code-editor`;function Re(e,t){e.dispatchEvent(new CustomEvent(`value-changed`,{detail:{value:t},bubbles:!0,composed:!0}))}var ze=class extends k{static properties={value:{attribute:!1},markers:{attribute:!1}};constructor(){super(),this.value=``,this.markers=[]}static styles=o`
+    textarea {
+      box-sizing: border-box;
+      width: 100%;
+      min-height: 360px;
+      font-family: var(--code-font-family, ui-monospace, Menlo, Consolas, monospace);
+      font-size: 13px;
+      tab-size: 2;
+      color: inherit;
+      background: transparent;
+      border: 0;
+      padding: 8px;
+      resize: vertical;
+    }
+  `;revealLine(e){let t=this.renderRoot.querySelector(`textarea`);if(!t)return;let n=this.value.split(`
+`),r=n.slice(0,Math.max(0,e-1)).reduce((e,t)=>e+t.length+1,0);t.focus(),t.setSelectionRange(r,r+(n[e-1]?.length??0))}render(){return C`<textarea spellcheck="false" aria-label="YAML" .value=${this.value}
+      @input=${e=>{this.value=e.target.value,Re(this,this.value)}}></textarea>`}};function Be(){customElements.get(`forge-code-editor`)||customElements.define(Le,ze)}var Ve=null;function He(){return customElements.get(`ha-code-editor`)?Promise.resolve(!0):(Ve??=(async()=>{try{await((await window.loadCardHelpers?.())?.createCardElement({type:`markdown`,content:``})?.constructor)?.getConfigElement?.()}catch{}return await Promise.race([customElements.whenDefined(`ha-code-editor`),new Promise(e=>setTimeout(e,5e3))]),customElements.get(`ha-code-editor`)!==void 0})(),Ve)}var Ue=class extends k{static properties={value:{attribute:!1},markers:{attribute:!1},ready:{state:!0}};constructor(){super(),this.value=``,this.markers=[],this.ready=null}static styles=o`
+    :host {
+      display: block;
+    }
+    ha-code-editor {
+      --code-mirror-height: auto;
+      min-height: 360px;
+    }
+  `;connectedCallback(){super.connectedCallback(),this.ready===null&&He().then(e=>this.ready=e)}revealLine(e){let t=this.renderRoot.querySelector(`ha-code-editor, forge-textarea-editor`);if(t&&`revealLine`in t&&typeof t.revealLine==`function`)return t.revealLine(e);let n=t?.codemirror;if(!n)return;let r=n.state.doc.line(Math.min(Math.max(1,e),n.state.doc.lines));n.dispatch({selection:{anchor:r.from,head:r.to},scrollIntoView:!0}),n.focus()}render(){return this.ready===null?C`<p class="muted">Loading the editor…</p>`:this.ready?C`<ha-code-editor mode="yaml" .value=${this.value} autofocus
+      @value-changed=${e=>this.changed(e)}></ha-code-editor>`:C`<forge-textarea-editor .value=${this.value} .markers=${this.markers}
+        @value-changed=${e=>this.changed(e)}></forge-textarea-editor>`}changed(e){e.stopPropagation(),this.value=e.detail.value,Re(this,this.value)}};customElements.get(`forge-textarea-editor`)||customElements.define(`forge-textarea-editor`,class extends ze{}),customElements.get(`forge-code-editor`)||customElements.define(Le,Ue);var We=class{baseMs;maxMs;random;attempt=0;constructor(e=500,t=15e3,n=Math.random){this.baseMs=e,this.maxMs=t,this.random=n}next(){let e=Math.min(this.maxMs,this.baseMs*2**this.attempt);return this.attempt=Math.min(this.attempt+1,30),Math.round(e/2+e/2*this.random())}reset(){this.attempt=0}};function Ge(e,t){let n=e.charCodeAt(t);return n<128?1:n<2048?2:n>=55296&&n<=56319&&t+1<e.length&&(e.charCodeAt(t+1)&64512)==56320?4:3}function Ke(e){let t=0;for(let n=0;n<e.length;){let r=Ge(e,n);t+=r,n+=r===4?2:1}return t}function qe(e,t){let n=0,r=0;for(;r<e.length&&n<t;){let t=Ge(e,r);n+=t,r+=t===4?2:1}return e.slice(r)}var Je=class{jobId;next;started=!1;ended=!1;constructor(e,t){this.jobId=e,this.next=t}accept(e){if(e.jobId!==this.jobId)return[];if(e.type===`log_end`)return this.ended?[]:(this.ended=!0,[{kind:`end`,state:e.state}]);let t=[],n=Ke(e.chunk),r=e.offset+n,i=!this.started;if(this.started=!0,r<=this.next&&n>0)return t;let a=e.chunk;return e.offset>this.next?t.push(e.truncatedBefore?{kind:`truncated`}:{kind:`gap`,bytes:e.offset-this.next}):e.offset<this.next?a=qe(a,this.next-e.offset):i&&e.truncatedBefore&&e.offset>0&&t.push({kind:`truncated`}),a&&t.push({kind:`text`,text:a}),this.next=Math.max(this.next,r),t}},Ye=new Set([`succeeded`,`failed`,`cancelled`,`timed_out`]),Xe=e=>!Ye.has(e.state);function Ze(e=`connecting`){return{status:e,error:null,since:null,loaded:!1,seq:-1,devices:new Map,jobs:new Map,workers:new Map,schedules:new Map,alerts:new Map,esphomeRelease:null,workspace:null}}function Qe(e,t,n=null,r=null,i=()=>new Date){let a=t===`live`?null:r??e.since??(t===`connecting`?null:i().toISOString());return e.status===t&&e.error===n&&e.since===a?e:{...e,status:t,error:n,since:a}}function A(e,t,n,r){if(r===`remove`||n==null){if(!e.has(t))return e;let n=new Map(e);return n.delete(t),n}let i=new Map(e);return i.set(t,n),i}function $e(e,t=200){let n=0;for(let t of e.values())Xe(t)||n++;if(n<=t)return e;let r=[...e.values()].filter(e=>!Xe(e)).sort((e,t)=>(e.finishedAt??e.updatedAt).localeCompare(t.finishedAt??t.updatedAt)||e.id-t.id).slice(0,n-t),i=new Map(e);for(let e of r)i.delete(e.id);return i}function et(e,t){if(t.type===`snapshot`)return{status:`live`,error:null,since:null,loaded:!0,seq:t.seq,devices:new Map(t.devices.map(e=>[e.id,e])),jobs:$e(new Map(t.jobs.map(e=>[e.id,e]))),workers:new Map(t.workers.map(e=>[e.id,e])),schedules:new Map((t.schedules??[]).map(e=>[e.id,e])),alerts:new Map((t.alerts??[]).map(e=>[e.id,e])),esphomeRelease:t.esphomeRelease??null,workspace:t.workspace??null};if(!e.loaded||t.seq<=e.seq)return e;let n=t.seq;switch(t.type){case`device`:return{...e,seq:n,devices:A(e.devices,t.id,t.device,t.op)};case`job`:return{...e,seq:n,jobs:$e(A(e.jobs,t.id,t.job,t.op))};case`worker`:return{...e,seq:n,workers:A(e.workers,t.id,t.worker,t.op)};case`schedule`:return{...e,seq:n,schedules:A(e.schedules,t.id,t.schedule,t.op)};case`alert`:return{...e,seq:n,alerts:A(e.alerts,t.id,t.alert,t.op)};case`release`:return{...e,seq:n,esphomeRelease:t.release};case`workspace`:return{...e,seq:n,workspace:t.status}}}var tt=class{lifecycle;current=Ze();listeners=new Set;constructor(e){this.lifecycle=e}get state(){return this.current}get listenerCount(){return this.listeners.size}subscribe(e){return this.listeners.add(e),this.listeners.size===1&&this.lifecycle.start(),e(this.current),()=>{this.listeners.delete(e)&&this.listeners.size===0&&(this.lifecycle.stop(),this.current=Ze())}}apply(e){this.set(et(this.current,e))}status(e,t=null,n=null){this.set(Qe(this.current,e,t,n))}set(e){if(e!==this.current){this.current=e;for(let t of[...this.listeners])t(e)}}},j=class extends Error{code;status;details;constructor(e,t=`error`,n=null,r=null){super(e),this.code=t,this.status=n,this.details=r,this.name=`ForgeError`}};function M(e){if(e instanceof j)return e;if(e instanceof Error)return new j(e.message);if(e&&typeof e==`object`){let t=e,n=t.error&&typeof t.error==`object`?t.error:t;return new j(typeof n.message==`string`&&n.message?n.message:JSON.stringify(e),typeof n.code==`string`?n.code:typeof n.code==`number`?String(n.code):`error`)}return new j(String(e))}var nt=class{load;delayMs;listeners=new Set;current={status:null,error:null};timer=null;inFlight=!1;again=!1;constructor(e,t=400){this.load=e,this.delayMs=t}get update(){return this.current}subscribe(e){return this.listeners.add(e),e(this.current),this.listeners.size===1&&this.refresh(0),()=>{this.listeners.delete(e),this.listeners.size===0&&this.timer&&(clearTimeout(this.timer),this.timer=null)}}refresh(e=this.delayMs){this.listeners.size===0||this.timer||(this.timer=setTimeout(()=>{this.timer=null,this.fetch()},e))}async fetch(){if(this.inFlight)this.again=!0;else{this.inFlight=!0;try{this.set({status:await this.load(),error:null})}catch(e){this.set({status:this.current.status,error:M(e).message})}finally{this.inFlight=!1,this.again&&(this.again=!1,this.refresh())}}}set(e){this.current=e;for(let t of[...this.listeners])t(e)}};function rt(e,t){return it(e)!==it(t)}var it=e=>e?JSON.stringify([e.trust,e.trustPolicy??null]):``,N={read:`esphome_forge/config_read`,save:`esphome_forge/config_save`,history:`esphome_forge/config_history`,diff:`esphome_forge/config_diff`,restore:`esphome_forge/config_restore`,templates:`esphome_forge/config_templates`,create:`esphome_forge/device_create`};function at(e){let t=(e,t)=>t===void 0?{}:{[e]:t};return{read:(n,r)=>e(N.read,{device_id:n,...t(`path`,r)}),async save(n,r,i,a){let o=await e(N.save,{device_id:n,content:r,sha256:i,...t(`path`,a)});if(o.conflict)throw new j(o.message??`the file changed since you loaded it`,`conflict`,409,o.conflict);return o.saved},history:(t,n,r)=>e(N.history,{device_id:t,offset:n,limit:r}),diff:(n,r,i)=>e(N.diff,{device_id:n,from:r,...t(`to`,i)}),restore:(t,n)=>e(N.restore,{device_id:t,commit:n}),templates:()=>e(N.templates,{}),create:n=>e(N.create,{name:n.name,template:n.template,...t(`friendly_name`,n.friendlyName),...t(`board`,n.board)})}}var P={subscribe:`esphome_forge/subscribe`,jobLog:`esphome_forge/job_log`,compile:`esphome_forge/compile`,upload:`esphome_forge/upload`,cancel:`esphome_forge/cancel`,trustStatus:`esphome_forge/trust_status`,scheduleCreate:`esphome_forge/schedules/create`,scheduleUpdate:`esphome_forge/schedules/update`,scheduleDelete:`esphome_forge/schedules/delete`,scheduleRun:`esphome_forge/schedules/run`};function ot(e){let t=M(e);return t.code===`unknown_command`?new j(`The Forge for ESPHome integration is not loaded in Home Assistant (add it under Settings → Devices & services).`,t.code):t.code===`unauthorized`?new j(`Only Home Assistant administrators can do this (${t.message}).`,t.code):t}var st=class{connection;entryId;kind=`ha`;hub=new tt({start:()=>this.start(),stop:()=>this.stop()});unsubscribe=null;retryTimer=null;backoff=new We(2e3,3e4);onDisconnected=()=>this.hub.status(`reconnecting`,`Home Assistant connection lost; reconnecting…`);onReady=()=>this.hub.status(`connecting`);trustStatus;schedules;constructor(e,t=null,n=!0){this.connection=e,this.entryId=t,this.trustStatus=n?new nt(()=>this.call(P.trustStatus,{})):void 0,this.schedules=n?{create:e=>this.call(P.scheduleCreate,{schedule:e}),update:(e,t)=>this.call(P.scheduleUpdate,{schedule_id:e,patch:t}),remove:async e=>void await this.call(P.scheduleDelete,{schedule_id:e}),run:e=>this.call(P.scheduleRun,{schedule_id:e})}:void 0}get state(){return this.hub.state}subscribe(e){return this.hub.subscribe(e)}subscribeLog(e,t,n){let r=new Je(e,t),i=!1,a=this.connection.subscribeMessage(e=>{if(!i)for(let t of r.accept(e))n(t)},this.message(P.jobLog,{job_id:e,offset:t}),{resubscribe:!0}).catch(e=>(i||n({kind:`error`,message:ot(e).message}),null));return()=>{i=!0,a.then(e=>e?.().catch(()=>void 0))}}workspace=at((e,t)=>this.call(e,t));compile(e,t){return this.call(P.compile,{device_ids:e,upload:t.upload})}upload(e){return this.call(P.upload,{device_ids:e})}cancel(e){return this.call(P.cancel,{job_id:e})}async call(e,t){try{return await this.connection.sendMessagePromise(this.message(e,t))}catch(e){throw ot(e)}}message(e,t={}){return this.entryId?{type:e,...t,entry_id:this.entryId}:{type:e,...t}}start(){this.connection.addEventListener?.(`disconnected`,this.onDisconnected),this.connection.addEventListener?.(`ready`,this.onReady),this.subscribeState()}subscribeState(){this.retryTimer=null,this.unsubscribe=this.connection.subscribeMessage(e=>this.onEvent(e),this.message(P.subscribe),{resubscribe:!0}).catch(e=>{let t=ot(e);return this.hub.status(`error`,t.message),this.unsubscribe&&(this.retryTimer=setTimeout(()=>this.subscribeState(),this.backoff.next())),null})}onEvent(e){this.backoff.reset(),e.type===`unreachable`?this.hub.status(`unreachable`,e.error,e.since):((e.type===`snapshot`||e.type===`device`&&rt(this.hub.state.devices.get(e.id),e.device))&&this.trustStatus?.refresh(),this.hub.apply(e))}stop(){this.connection.removeEventListener?.(`disconnected`,this.onDisconnected),this.connection.removeEventListener?.(`ready`,this.onReady),this.retryTimer&&clearTimeout(this.retryTimer),this.retryTimer=null;let e=this.unsubscribe;this.unsubscribe=null,e?.then(e=>e?.().catch(()=>void 0))}};function F(e,t=Date.now()){if(!e)return`never`;let n=Date.parse(e);if(Number.isNaN(n))return`—`;let r=Math.round((t-n)/1e3);if(r<-5)return`in the future`;if(r<10)return`just now`;if(r<60)return`${r} s ago`;let i=Math.floor(r/60);if(i<60)return`${i} min ago`;let a=Math.floor(i/60);if(a<24)return`${a} h ago`;let o=Math.floor(a/24);return o<7?`${o} d ago`:new Date(n).toISOString().slice(0,10)}var I=e=>String(e).padStart(2,`0`);function L(e){if(!e)return``;let t=Date.parse(e);if(Number.isNaN(t))return e;let n=new Date(t);return`${n.getFullYear()}-${I(n.getMonth()+1)}-${I(n.getDate())} ${I(n.getHours())}:${I(n.getMinutes())}:${I(n.getSeconds())}`}function ct(e,t=Date.now()){if(!e)return``;let n=Date.parse(e);if(Number.isNaN(n))return e;let r=new Date(n),i=new Date(t),a=`${I(r.getHours())}:${I(r.getMinutes())}`;return r.getFullYear()===i.getFullYear()&&r.getMonth()===i.getMonth()&&r.getDate()===i.getDate()?a:`${r.getFullYear()}-${I(r.getMonth()+1)}-${I(r.getDate())} ${a}`}var lt=(e,t)=>e?` since ${ct(e,t)} (${F(e,t)})`:``;function ut(e,t,n=Date.now()){let r=lt(e.since,n),i=e.loaded?`Showing the last known state; `:``;switch(e.status===`connecting`&&e.since?`reconnecting`:e.status){case`live`:return null;case`connecting`:return{tone:`tone-info`,title:`Connecting…`,detail:``,cause:null,paused:null};case`reconnecting`:return{tone:`tone-warn`,title:t===`ha`?`Connection to Home Assistant lost${r}`:`Forge sidecar unreachable${r}`,detail:`${i}reconnecting… Actions are paused until the connection is back.`,cause:e.error,paused:t===`ha`?`Paused: no connection to Home Assistant`:`Paused: the sidecar is unreachable`};case`unreachable`:return{tone:`tone-bad`,title:`Forge sidecar unreachable${r}`,detail:`${i}Home Assistant keeps trying to reconnect. Actions are paused until the sidecar is back.`,cause:e.error,paused:`Paused: Home Assistant cannot reach the Forge sidecar`};case`unauthorized`:return{tone:`tone-bad`,title:`Not authorised`,detail:`The sidecar refused the token.`,cause:e.error,paused:`Not authorised`};case`error`:return{tone:`tone-bad`,title:`Cannot load Forge data`,detail:e.error??``,cause:null,paused:`Paused: Forge data is not available`}}}var dt=Object.freeze({textfield:!1,select:!1,checkbox:!1}),ft=[`ha-textfield`,`ha-select`,`ha-list-item`,`ha-checkbox`];function pt(){let e=e=>customElements.get(e)!==void 0;return{textfield:e(`ha-textfield`),select:e(`ha-select`)&&e(`ha-list-item`),checkbox:e(`ha-checkbox`)}}var mt=(e,t)=>e.textfield===t.textfield&&e.select===t.select&&e.checkbox===t.checkbox,ht=e=>e.target.value,gt=e=>e.target.checked;function _t(e,t){return e.textfield?C`<ha-textfield
+        class="search"
+        type="search"
+        .label=${t.label}
+        .value=${t.value}
+        @input=${e=>t.onInput(ht(e))}
+      ></ha-textfield>`:C`<input
+        class="search"
+        type="search"
+        placeholder=${t.label}
+        aria-label=${t.label}
+        .value=${t.value}
+        @input=${e=>t.onInput(ht(e))}
+      />`}function vt(e,t){return e.select?C`<ha-select
+    .label=${t.label}
+    .value=${t.value}
+    fixedMenuPosition
+    naturalMenuWidth
+    @selected=${e=>{let n=ht(e);n&&n!==t.value&&t.onChange(n)}}
+    @closed=${e=>e.stopPropagation()}
+  >
+    ${t.options.map(([e,t])=>C`<ha-list-item .value=${e}>${t}</ha-list-item>`)}
+  </ha-select>`:C`<select
+      aria-label=${t.label}
+      .value=${t.value}
+      @change=${e=>t.onChange(ht(e))}
+    >
+      ${t.options.map(([e,n])=>C`<option value=${e} ?selected=${e===t.value}>${n}</option>`)}
+    </select>`}function yt(e,t){return e.checkbox?C`<ha-checkbox
+        aria-label=${t.label}
+        .checked=${t.checked}
+        .indeterminate=${t.indeterminate??!1}
+        ?disabled=${t.disabled??!1}
+        @change=${e=>t.onChange(gt(e))}
+      ></ha-checkbox>`:C`<input
+        type="checkbox"
+        aria-label=${t.label}
+        .checked=${t.checked}
+        .indeterminate=${t.indeterminate??!1}
+        ?disabled=${t.disabled??!1}
+        @change=${e=>t.onChange(gt(e))}
+      />`}var bt=Object.freeze({mode:`enabled`}),xt=e=>e.mode===`enabled`?T:e.reason,St=`forge-action`;function R(e,t){e.dispatchEvent(new CustomEvent(St,{detail:t,bubbles:!0,composed:!0}))}var z=o`
   :host {
     color: var(--primary-text-color, #212121);
     font-family: var(--ha-font-family-body, var(--mdc-typography-font-family, Roboto, "Noto Sans", system-ui, sans-serif));
@@ -136,7 +203,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       opacity: 0.5;
     }
   }
-`;function L(e){switch(e){case`succeeded`:return`tone-ok`;case`failed`:case`timed_out`:return`tone-bad`;case`cancelled`:return`tone-warn`;case`running`:case`queued`:case`blocked`:return`tone-info`;default:return`tone-neutral`}}var R={validate:`validate`,compile:`compile`,compile_upload:`compile & upload`,upload:`upload`},z=[`devices`,`queue`,`workers`],$e={devices:`Devices`,queue:`Queue`,workers:`Workers`},et=class extends M{static properties={heading:{state:!0},message:{state:!0},confirmLabel:{state:!0}};resolve=null;constructor(){super(),this.heading=``,this.message=``,this.confirmLabel=`OK`}static styles=[I,o`
+`;function B(e){switch(e){case`succeeded`:return`tone-ok`;case`failed`:case`timed_out`:return`tone-bad`;case`cancelled`:return`tone-warn`;case`running`:case`queued`:case`blocked`:return`tone-info`;default:return`tone-neutral`}}var V={validate:`validate`,compile:`compile`,compile_upload:`compile & upload`,upload:`upload`},H=[`devices`,`queue`,`workers`,`schedules`],Ct={devices:`Devices`,queue:`Queue`,workers:`Workers`,schedules:`Schedules`},wt=class extends k{static properties={heading:{state:!0},message:{state:!0},confirmLabel:{state:!0}};resolve=null;constructor(){super(),this.heading=``,this.message=``,this.confirmLabel=`OK`}static styles=[z,o`
       dialog {
         border: 0;
         border-radius: 12px;
@@ -159,14 +226,14 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         gap: 8px;
         margin-top: 16px;
       }
-    `];async ask(e,t,n=`OK`){this.resolve?.(!1),this.heading=e,this.message=t,this.confirmLabel=n,await this.updateComplete;let r=this.renderRoot.querySelector(`dialog`);return r.open||r.showModal(),this.renderRoot.querySelector(`button.cancel`)?.focus(),new Promise(e=>this.resolve=e)}finish(e){let t=this.renderRoot.querySelector(`dialog`);t?.open&&t.close();let n=this.resolve;this.resolve=null,n?.(e)}render(){return T`<dialog role="alertdialog" aria-labelledby="h" aria-describedby="m" @cancel=${()=>this.finish(!1)}>
+    `];async ask(e,t,n=`OK`){this.resolve?.(!1),this.heading=e,this.message=t,this.confirmLabel=n,await this.updateComplete;let r=this.renderRoot.querySelector(`dialog`);return r.open||r.showModal(),this.renderRoot.querySelector(`button.cancel`)?.focus(),new Promise(e=>this.resolve=e)}finish(e){let t=this.renderRoot.querySelector(`dialog`);t?.open&&t.close();let n=this.resolve;this.resolve=null,n?.(e)}render(){return C`<dialog role="alertdialog" aria-labelledby="h" aria-describedby="m" @cancel=${()=>this.finish(!1)}>
       <h2 id="h">${this.heading}</h2>
       <div id="m">${this.message}</div>
       <div class="buttons">
         <button class="btn cancel" @click=${()=>this.finish(!1)}>Cancel</button>
         <button class="btn primary confirm" @click=${()=>this.finish(!0)}>${this.confirmLabel}</button>
       </div>
-    </dialog>`}};customElements.get(`forge-confirm-dialog`)||customElements.define(`forge-confirm-dialog`,et);var tt={ATTRIBUTE:1,CHILD:2,PROPERTY:3,BOOLEAN_ATTRIBUTE:4,EVENT:5,ELEMENT:6},nt=e=>(...t)=>({_$litDirective$:e,values:t}),rt=class{constructor(e){}get _$AU(){return this._$AM._$AU}_$AT(e,t,n){this._$Ct=e,this._$AM=t,this._$Ci=n}_$AS(e,t){return this.update(e,t)}update(e,t){return this.render(...t)}},{I:it}=ke,at=e=>e,ot=()=>document.createComment(``),B=(e,t,n)=>{let r=e._$AA.parentNode,i=t===void 0?e._$AB:t._$AA;if(n===void 0)n=new it(r.insertBefore(ot(),i),r.insertBefore(ot(),i),e,e.options);else{let t=n._$AB.nextSibling,a=n._$AM,o=a!==e;if(o){let t;n._$AQ?.(e),n._$AM=e,n._$AP!==void 0&&(t=e._$AU)!==a._$AU&&n._$AP(t)}if(t!==i||o){let e=n._$AA;for(;e!==t;){let t=at(e).nextSibling;at(r).insertBefore(e,i),e=t}}}return n},V=(e,t,n=e)=>(e._$AI(t,n),e),st={},ct=(e,t=st)=>e._$AH=t,lt=e=>e._$AH,ut=e=>{e._$AR(),e._$AA.remove()},dt=(e,t,n)=>{let r=new Map;for(let i=t;i<=n;i++)r.set(e[i],i);return r},ft=nt(class extends rt{constructor(e){if(super(e),e.type!==tt.CHILD)throw Error(`repeat() can only be used in text expressions`)}dt(e,t,n){let r;n===void 0?n=t:t!==void 0&&(r=t);let i=[],a=[],o=0;for(let t of e)i[o]=r?r(t,o):o,a[o]=n(t,o),o++;return{values:a,keys:i}}render(e,t,n){return this.dt(e,t,n).values}update(e,[t,n,r]){let i=lt(e),{values:a,keys:o}=this.dt(t,n,r);if(!Array.isArray(i))return this.ut=o,a;let s=this.ut??=[],c=[],l,u,d=0,f=i.length-1,p=0,m=a.length-1;for(;d<=f&&p<=m;)if(i[d]===null)d++;else if(i[f]===null)f--;else if(s[d]===o[p])c[p]=V(i[d],a[p]),d++,p++;else if(s[f]===o[m])c[m]=V(i[f],a[m]),f--,m--;else if(s[d]===o[m])c[m]=V(i[d],a[m]),B(e,c[m+1],i[d]),d++,m--;else if(s[f]===o[p])c[p]=V(i[f],a[p]),B(e,i[d],i[f]),f--,p++;else if(l===void 0&&(l=dt(o,p,m),u=dt(s,d,f)),l.has(s[d])){if(l.has(s[f])){let t=u.get(o[p]),n=t===void 0?null:i[t];if(n===null){let t=B(e,i[d]);V(t,a[p]),c[p]=t}else c[p]=V(n,a[p]),B(e,i[d],n),i[t]=null;p++}else ut(i[f]),f--}else ut(i[d]),d++;for(;p<=m;){let t=B(e,c[m+1]);V(t,a[p]),c[p++]=t}for(;d<=f;){let e=i[d++];e!==null&&ut(e)}return this.ut=o,ct(e,c),E}}),H=[`online`,`version`,`status`,`trust`,`last_build`],pt={online:`Online`,version:`Firmware`,status:`Build status`,trust:`Trust`,last_build:`Last build`},mt={online:`minmax(56px, 0.5fr)`,version:`minmax(100px, 1fr)`,status:`minmax(120px, 1.3fr)`,trust:`minmax(80px, 0.7fr)`,last_build:`minmax(84px, 0.8fr)`};function ht(e,t=!0){return[`28px`,`minmax(130px, 1.6fr)`,...e.map(e=>mt[e]),...t?[`312px`]:[]].join(` `)}var U=e=>e>=48&&e<=57;function gt(e,t){let n=e.toLowerCase(),r=t.toLowerCase(),i=0,a=0;for(;i<n.length&&a<r.length;){let e=n.charCodeAt(i),t=r.charCodeAt(a);if(U(e)&&U(t)){let e=i,t=a;for(;e<n.length&&U(n.charCodeAt(e));)e++;for(;t<r.length&&U(r.charCodeAt(t));)t++;let o=n.slice(i,e).replace(/^0+(?=\d)/,``),s=r.slice(a,t).replace(/^0+(?=\d)/,``);if(o.length!==s.length)return o.length-s.length;if(o!==s)return o<s?-1:1;i=e,a=t}else{if(e!==t)return e-t;i++,a++}}return n.length-i-(r.length-a)}var _t={verified:`ok`,unknown:`neutral`,unsigned:`warn`,stale:`warn`,unknown_signer:`warn`,invalid:`bad`,revoked:`bad`},vt=e=>_t[e]??`neutral`,W={verified:`verified`,unknown:`unknown`,unsigned:`unsigned`,stale:`stale`,unknown_signer:`unknown signer`,invalid:`invalid`,revoked:`revoked`},yt=new Set([`unsigned`,`stale`,`unknown_signer`,`invalid`,`revoked`]),bt=e=>yt.has(e.trust.running.state)||yt.has(e.trust.pending.state);function G(e,t){let n=t.signer?`, signer ${t.signer}`:``,r=t.buildSequence==null?``:`, build #${t.buildSequence}`;return`${e}: ${W[t.state]??t.state}${n}${r} — ${t.reason||`no reason given`}`}var xt={allowed:`allowed`,warned:`flashed with a warning`,blocked:`blocked`},St={approval:`at the build's approval`,gate:`at the upload gate`};function Ct(e){let t=W[e.state]??e.state;return e.outcome===`blocked`?{tone:`bad`,label:`blocked · ${t}`}:{tone:vt(e.state),label:e.outcome===`warned`?`${t} · warned`:t}}function wt(e){return`${G(`Content trust`,e)}. Policy ${e.policy}: ${xt[e.outcome]??e.outcome} ${St[e.stage]??e.stage}.`}var Tt=e=>e?.outcome===`blocked`?`blocked by content trust: ${e.reason||W[e.state]||e.state}`:null,Et={enforce:`This device's own trust policy: enforce — only verified firmware is flashed`,warn:`This device's own trust policy: warn — firmware that is not verified is flashed anyway, with a warning in the job log`,off:`This device's own trust policy: off — firmware is flashed without any trust check`},Dt=(e,t)=>(e.finishedAt??e.updatedAt)>(t.finishedAt??t.updatedAt)||(e.finishedAt??e.updatedAt)===(t.finishedAt??t.updatedAt)&&e.id>t.id;function Ot(e){let t=new Map;for(let n of e.values()){let e=t.get(n.deviceId);if(e||t.set(n.deviceId,e={active:null,last:null}),ze(n)){let t=e.active;(!t||n.state===`running`&&t.state!==`running`||n.state===t.state&&n.id>t.id)&&(e.active=n)}else(!e.last||Dt(n,e.last))&&(e.last=n)}return t}function K(e,t){if(e.error)return`error`;if(t?.active)return t.active.state===`running`?`running`:`queued`;let n=t?.last?.state??e.lastBuild?.state;return n===`failed`||n===`timed_out`?`failed`:e.outdated?e.lastBuild?`outdated`:`never`:`ok`}var kt={error:0,running:1,queued:2,failed:3,outdated:4,never:5,ok:6},At=[`all`,`outdated`,`failed`,`untrusted`,`building`],jt={text:``,tags:[],state:`all`,sort:`name`,descending:!1},q=e=>e.friendlyName||e.name||e.id,Mt=e=>e.targetVersion??e.pinnedVersion??null;function Nt(e){return e.storedFirmware===void 0?e.lastBuild?.firmwareSha256??null:e.storedFirmware?.firmwareSha256??null}function Pt(e,t){return t?.runningVersion?t.runningVersion:e.lastFlash?.esphomeVersion??null}function Ft(e,t){if(e.outdated)return!0;let n=Mt(e),r=Pt(e,t);return!!(r&&n&&r!==n)}function It(e,t){if(!t)return!0;let n=[e.id,e.name,e.friendlyName,e.platform,e.board,e.address,...e.tags].filter(Boolean).join(` `).toLowerCase();return t.toLowerCase().split(/\s+/).filter(Boolean).every(e=>n.includes(e))}function Lt(e,t,n,r){if(!It(e,n.text.trim())||n.tags.length&&!n.tags.every(t=>e.tags.includes(t)))return!1;switch(n.state){case`all`:return!0;case`outdated`:return Ft(e,r);case`failed`:return K(e,t)===`failed`||K(e,t)===`error`;case`untrusted`:return bt(e);case`building`:return!!t?.active}}function Rt(e,t){return t.length===0||t.some(t=>e.tags.includes(t))}function zt(e){return{jobs:e.sort===`status`||e.state===`failed`||e.state===`building`,presence:e.state===`outdated`}}function Bt(e,t,n){let r=t.descending?-1:1,i=(e,t)=>gt(q(e),q(t))||(e.id<t.id?-1:+(e.id>t.id)),a;if(t.sort===`status`)a=(e,t)=>(kt[K(e,n.get(e.id))]-kt[K(t,n.get(t.id))])*r||i(e,t);else if(t.sort===`last_build`){let e=e=>e.lastBuild?.finishedAt??``;a=(t,n)=>(e(t)<e(n)?-1:+(e(t)>e(n)))*r||i(t,n)}else a=(e,t)=>i(e,t)*r;return e.sort(a)}function Vt(e){let t=new Set;for(let n of e)for(let e of n.tags)t.add(e);return[...t].sort()}var Ht=o`
+    </dialog>`}};customElements.get(`forge-confirm-dialog`)||customElements.define(`forge-confirm-dialog`,wt);var Tt={ATTRIBUTE:1,CHILD:2,PROPERTY:3,BOOLEAN_ATTRIBUTE:4,EVENT:5,ELEMENT:6},Et=e=>(...t)=>({_$litDirective$:e,values:t}),Dt=class{constructor(e){}get _$AU(){return this._$AM._$AU}_$AT(e,t,n){this._$Ct=e,this._$AM=t,this._$Ci=n}_$AS(e,t){return this.update(e,t)}update(e,t){return this.render(...t)}},{I:Ot}=Me,kt=e=>e,At=()=>document.createComment(``),U=(e,t,n)=>{let r=e._$AA.parentNode,i=t===void 0?e._$AB:t._$AA;if(n===void 0)n=new Ot(r.insertBefore(At(),i),r.insertBefore(At(),i),e,e.options);else{let t=n._$AB.nextSibling,a=n._$AM,o=a!==e;if(o){let t;n._$AQ?.(e),n._$AM=e,n._$AP!==void 0&&(t=e._$AU)!==a._$AU&&n._$AP(t)}if(t!==i||o){let e=n._$AA;for(;e!==t;){let t=kt(e).nextSibling;kt(r).insertBefore(e,i),e=t}}}return n},W=(e,t,n=e)=>(e._$AI(t,n),e),jt={},Mt=(e,t=jt)=>e._$AH=t,Nt=e=>e._$AH,Pt=e=>{e._$AR(),e._$AA.remove()},Ft=(e,t,n)=>{let r=new Map;for(let i=t;i<=n;i++)r.set(e[i],i);return r},It=Et(class extends Dt{constructor(e){if(super(e),e.type!==Tt.CHILD)throw Error(`repeat() can only be used in text expressions`)}dt(e,t,n){let r;n===void 0?n=t:t!==void 0&&(r=t);let i=[],a=[],o=0;for(let t of e)i[o]=r?r(t,o):o,a[o]=n(t,o),o++;return{values:a,keys:i}}render(e,t,n){return this.dt(e,t,n).values}update(e,[t,n,r]){let i=Nt(e),{values:a,keys:o}=this.dt(t,n,r);if(!Array.isArray(i))return this.ut=o,a;let s=this.ut??=[],c=[],l,u,d=0,f=i.length-1,p=0,m=a.length-1;for(;d<=f&&p<=m;)if(i[d]===null)d++;else if(i[f]===null)f--;else if(s[d]===o[p])c[p]=W(i[d],a[p]),d++,p++;else if(s[f]===o[m])c[m]=W(i[f],a[m]),f--,m--;else if(s[d]===o[m])c[m]=W(i[d],a[m]),U(e,c[m+1],i[d]),d++,m--;else if(s[f]===o[p])c[p]=W(i[f],a[p]),U(e,i[d],i[f]),f--,p++;else if(l===void 0&&(l=Ft(o,p,m),u=Ft(s,d,f)),l.has(s[d])){if(l.has(s[f])){let t=u.get(o[p]),n=t===void 0?null:i[t];if(n===null){let t=U(e,i[d]);W(t,a[p]),c[p]=t}else c[p]=W(n,a[p]),U(e,i[d],n),i[t]=null;p++}else Pt(i[f]),f--}else Pt(i[d]),d++;for(;p<=m;){let t=U(e,c[m+1]);W(t,a[p]),c[p++]=t}for(;d<=f;){let e=i[d++];e!==null&&Pt(e)}return this.ut=o,Mt(e,c),w}}),G=[`online`,`version`,`status`,`trust`,`last_build`],Lt={online:`Online`,version:`Firmware`,status:`Build status`,trust:`Trust`,last_build:`Last build`},Rt={online:`minmax(56px, 0.5fr)`,version:`minmax(100px, 1fr)`,status:`minmax(120px, 1.3fr)`,trust:`minmax(80px, 0.7fr)`,last_build:`minmax(84px, 0.8fr)`};function zt(e,{wide:t=!0,select:n=!0}={}){return[n?`32px`:`0px`,`minmax(130px, 1.6fr)`,...e.map(e=>Rt[e]),...t?[n?`312px`:`64px`]:[]].join(` `)}var Bt=e=>e>=48&&e<=57;function Vt(e,t){let n=e.toLowerCase(),r=t.toLowerCase(),i=0,a=0;for(;i<n.length&&a<r.length;){let e=n.charCodeAt(i),t=r.charCodeAt(a);if(Bt(e)&&Bt(t)){let e=i,t=a;for(;e<n.length&&Bt(n.charCodeAt(e));)e++;for(;t<r.length&&Bt(r.charCodeAt(t));)t++;let o=n.slice(i,e).replace(/^0+(?=\d)/,``),s=r.slice(a,t).replace(/^0+(?=\d)/,``);if(o.length!==s.length)return o.length-s.length;if(o!==s)return o<s?-1:1;i=e,a=t}else{if(e!==t)return e-t;i++,a++}}return n.length-i-(r.length-a)}var Ht={verified:`ok`,unknown:`neutral`,unsigned:`warn`,stale:`warn`,unknown_signer:`warn`,invalid:`bad`,revoked:`bad`},Ut=e=>Ht[e]??`neutral`,Wt={verified:`verified`,unknown:`unknown`,unsigned:`unsigned`,stale:`stale`,unknown_signer:`unknown signer`,invalid:`invalid`,revoked:`revoked`},Gt=new Set([`unsigned`,`stale`,`unknown_signer`,`invalid`,`revoked`]),Kt=e=>Gt.has(e.trust.running.state)||Gt.has(e.trust.pending.state);function K(e,t){let n=t.signer?`, signer ${t.signer}`:``,r=t.buildSequence==null?``:`, build #${t.buildSequence}`;return`${e}: ${Wt[t.state]??t.state}${n}${r} — ${t.reason||`no reason given`}`}var qt={allowed:`allowed`,warned:`flashed with a warning`,blocked:`blocked`},Jt={approval:`at the build's approval`,gate:`at the upload gate`};function Yt(e){let t=Wt[e.state]??e.state;return e.outcome===`blocked`?{tone:`bad`,label:`blocked · ${t}`}:{tone:Ut(e.state),label:e.outcome===`warned`?`${t} · warned`:t}}function Xt(e){return`${K(`Content trust`,e)}. Policy ${e.policy}: ${qt[e.outcome]??e.outcome} ${Jt[e.stage]??e.stage}.`}var Zt=e=>e?.outcome===`blocked`?`blocked by content trust: ${e.reason||Wt[e.state]||e.state}`:null,Qt={enforce:`This device's own trust policy: enforce — only verified firmware is flashed`,warn:`This device's own trust policy: warn — firmware that is not verified is flashed anyway, with a warning in the job log`,off:`This device's own trust policy: off — firmware is flashed without any trust check`},$t=(e,t)=>(e.finishedAt??e.updatedAt)>(t.finishedAt??t.updatedAt)||(e.finishedAt??e.updatedAt)===(t.finishedAt??t.updatedAt)&&e.id>t.id;function en(e){let t=new Map;for(let n of e.values()){let e=t.get(n.deviceId);if(e||t.set(n.deviceId,e={active:null,last:null}),Xe(n)){let t=e.active;(!t||n.state===`running`&&t.state!==`running`||n.state===t.state&&n.id>t.id)&&(e.active=n)}else(!e.last||$t(n,e.last))&&(e.last=n)}return t}function tn(e,t){if(e.error)return`error`;if(t?.active)return t.active.state===`running`?`running`:`queued`;let n=t?.last?.state??e.lastBuild?.state;return n===`failed`||n===`timed_out`?`failed`:e.outdated?e.lastBuild?`outdated`:`never`:`ok`}var nn={error:0,running:1,queued:2,failed:3,outdated:4,never:5,ok:6},rn=[`all`,`outdated`,`failed`,`untrusted`,`building`],an={text:``,tags:[],state:`all`,sort:`name`,descending:!1},on=e=>e.friendlyName||e.name||e.id,sn=e=>e.targetVersion??e.pinnedVersion??null;function cn(e){return e.storedFirmware===void 0?e.lastBuild?.firmwareSha256??null:e.storedFirmware?.firmwareSha256??null}function ln(e,t){return e.running?.esphomeVersion?e.running.esphomeVersion:t?.runningVersion?t.runningVersion:e.lastFlash?.esphomeVersion??null}function un(e,t){return e.online??t?.online??null}var dn=e=>e.running?.match===`changed_outside_forge`;function fn(e,t){if(e.outdated||dn(e))return!0;let n=sn(e),r=ln(e,t);return!!(r&&n&&r!==n)}function pn(e,t){if(!t)return!0;let n=[e.id,e.name,e.friendlyName,e.platform,e.board,e.address,...e.tags].filter(Boolean).join(` `).toLowerCase();return t.toLowerCase().split(/\s+/).filter(Boolean).every(e=>n.includes(e))}function mn(e,t,n,r){if(!pn(e,n.text.trim())||n.tags.length&&!n.tags.every(t=>e.tags.includes(t)))return!1;switch(n.state){case`all`:return!0;case`outdated`:return fn(e,r);case`failed`:return tn(e,t)===`failed`||tn(e,t)===`error`;case`untrusted`:return Kt(e);case`building`:return!!t?.active}}function hn(e,t){return t.length===0||t.some(t=>e.tags.includes(t))}function gn(e){return{jobs:e.sort===`status`||e.state===`failed`||e.state===`building`,presence:e.state===`outdated`}}function _n(e,t,n){let r=t.descending?-1:1,i=(e,t)=>Vt(on(e),on(t))||(e.id<t.id?-1:+(e.id>t.id)),a;if(t.sort===`status`)a=(e,t)=>(nn[tn(e,n.get(e.id))]-nn[tn(t,n.get(t.id))])*r||i(e,t);else if(t.sort===`last_build`){let e=e=>e.lastBuild?.finishedAt??``;a=(t,n)=>(e(t)<e(n)?-1:+(e(t)>e(n)))*r||i(t,n)}else a=(e,t)=>i(e,t)*r;return e.sort(a)}function vn(e){let t=new Set;for(let n of e)for(let e of n.tags)t.add(e);return[...t].sort()}var yn=o`
   forge-device-row {
     display: grid;
     grid-template-columns: var(--forge-grid, 28px 1fr auto);
@@ -206,7 +273,17 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
   .row .tags .chip {
     margin-right: 3px;
   }
-  .row .online::before {
+  /* HA's checkbox, sized to the selection column (its touch target stays 32 px). */
+  forge-device-row ha-checkbox {
+    --mdc-checkbox-ripple-size: 32px;
+    --mdc-checkbox-touch-target-size: 32px;
+  }
+  .row .online.unknown {
+    color: var(--forge-muted);
+    font-size: 0.85em;
+    white-space: normal;
+  }
+  .row .online:not(.unknown)::before {
     content: "";
     display: inline-block;
     width: 8px;
@@ -286,7 +363,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
   }
   @container forge-devices (max-width: 700px) {
     forge-device-row {
-      grid-template-columns: 28px 1fr 1fr;
+      grid-template-columns: var(--forge-select-w, 32px) 1fr 1fr;
       row-gap: 6px;
     }
     .row .name {
@@ -310,52 +387,92 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       justify-content: flex-start;
     }
   }
-`;function Ut(e){if(e==null||!Number.isFinite(e)||e<0)return`—`;if(e<1e3)return`${Math.round(e)} ms`;let t=Math.floor(e/1e3);if(t<60)return e<1e4?`${(e/1e3).toFixed(1)} s`:`${t} s`;let n=Math.floor(t/3600),r=Math.floor(t%3600/60),i=t%60;return n>0?`${n} h ${String(r).padStart(2,`0`)} min`:`${r} min ${String(i).padStart(2,`0`)} s`}function Wt(e,t=Date.now()){if(!e)return`—`;let n=Date.parse(e);if(Number.isNaN(n))return`—`;let r=Math.floor(Math.max(0,t-n)/1e3)*1e3;return r<6e4?`${r/1e3} s`:Ut(r)}function Gt(e,t=Date.now()){if(!e)return`never`;let n=Date.parse(e);if(Number.isNaN(n))return`—`;let r=Math.round((t-n)/1e3);if(r<-5)return`in the future`;if(r<10)return`just now`;if(r<60)return`${r} s ago`;let i=Math.floor(r/60);if(i<60)return`${i} min ago`;let a=Math.floor(i/60);if(a<24)return`${a} h ago`;let o=Math.floor(a/24);return o<7?`${o} d ago`:new Date(n).toISOString().slice(0,10)}var J=e=>String(e).padStart(2,`0`);function Y(e){if(!e)return``;let t=Date.parse(e);if(Number.isNaN(t))return e;let n=new Date(t);return`${n.getFullYear()}-${J(n.getMonth()+1)}-${J(n.getDate())} ${J(n.getHours())}:${J(n.getMinutes())}:${J(n.getSeconds())}`}var X=new Set,Kt=null;function qt(){let e=Date.now();for(let t of X)t.paint(e)}var Jt=class extends HTMLElement{sinceIso=null;get since(){return this.sinceIso}set since(e){this.sinceIso=e,this.paint(Date.now())}paint(e){let t=Wt(this.sinceIso,e);this.textContent!==t&&(this.textContent=t)}connectedCallback(){X.add(this),this.paint(Date.now()),Kt??=setInterval(qt,1e3)}disconnectedCallback(){X.delete(this),X.size===0&&Kt&&(clearInterval(Kt),Kt=null)}};customElements.get(`forge-elapsed`)||customElements.define(`forge-elapsed`,Jt);var Yt=e=>e.replace(`_`,` `);function Xt(e){let t=e?.online??null,[n,r]=t===null?[`tone-neutral`,`—`]:t?[`tone-ok`,`online`]:[`tone-bad`,`offline`];return T`<div role="cell" class="online ${n}" title=${t===null?`Online state is known inside Home Assistant`:r}>${r}</div>`}function Zt(e,t){let n=Pt(e,t),r=Mt(e),i=Ft(e,t),a=e.trust.running.firmwareSha256;return T`<div role="cell" class="version">
-    <div title=${t?.swVersion??(n?`flashed by Forge`:a?`running firmware ${a}`:`running version unknown`)}>${n??(a?T`<span class="mono">${a.slice(0,8)}</span>`:T`<span class="muted">unknown</span>`)}</div>
+`;function bn(e){if(e==null||!Number.isFinite(e)||e<0)return`—`;if(e<1e3)return`${Math.round(e)} ms`;let t=Math.floor(e/1e3);if(t<60)return e<1e4?`${(e/1e3).toFixed(1)} s`:`${t} s`;let n=Math.floor(t/3600),r=Math.floor(t%3600/60),i=t%60;return n>0?`${n} h ${String(r).padStart(2,`0`)} min`:`${r} min ${String(i).padStart(2,`0`)} s`}function xn(e,t=Date.now()){if(!e)return`—`;let n=Date.parse(e);if(Number.isNaN(n))return`—`;let r=Math.floor(Math.max(0,t-n)/1e3)*1e3;return r<6e4?`${r/1e3} s`:bn(r)}var Sn=new Set,Cn=null;function wn(){let e=Date.now();for(let t of Sn)t.paint(e)}var Tn=class extends HTMLElement{sinceIso=null;get since(){return this.sinceIso}set since(e){this.sinceIso=e,this.paint(Date.now())}paint(e){let t=xn(this.sinceIso,e);this.textContent!==t&&(this.textContent=t)}connectedCallback(){Sn.add(this),this.paint(Date.now()),Cn??=setInterval(wn,1e3)}disconnectedCallback(){Sn.delete(this),Sn.size===0&&Cn&&(clearInterval(Cn),Cn=null)}};customElements.get(`forge-elapsed`)||customElements.define(`forge-elapsed`,Tn);var En=e=>e.replace(`_`,` `),Dn={no_ha:[`not seen yet`,`Forge has not heard this device on the network (mDNS) and Home Assistant has not reported it.`],no_esphome:[`no ESPHome in HA`,`Home Assistant has no ESPHome integration, so it cannot tell whether this device is online. Add the device to the ESPHome integration to see it here.`],no_device:[`not in HA`,`Home Assistant's ESPHome integration has no device matching this one (by MAC address or name), so its online state is unknown.`],no_entities:[`unknown`,`The matching ESPHome device in Home Assistant has no entities whose availability would tell whether it is online.`]};function On(e,t){let n=un(e,t);if(n===null){let[e,n]=Dn[t?.gap??`no_ha`];return C`<div role="cell" class="online unknown" title=${n}>${e}</div>`}let[r,i]=n?[`tone-ok`,`online`]:[`tone-bad`,`offline`],a=e.lastSeen?`last seen ${F(e.lastSeen)} (${L(e.lastSeen)})`:null,o=e.presence?` · via ${e.presence.source===`mdns`?`mDNS`:`Home Assistant`}`:``;return C`<div role="cell" class="online ${r}" title=${`${i}${a?` · ${a}`:``}${o}`}>${i}${n===!1&&e.lastSeen?C`<div class="sub">${F(e.lastSeen)}</div>`:T}</div>`}function kn(e,t){let n=ln(e,t),r=sn(e),i=fn(e,t),a=e.trust.running.firmwareSha256,o=dn(e);return C`<div role="cell" class="version">
+    <div title=${e.running?`reported by ${e.running.source===`mdns`?`the device (mDNS)`:`Home Assistant`}: ${e.running.note}`:t?.swVersion??(n?`flashed by Forge`:a?`running firmware ${a}`:`running version unknown`)}>${n??(a?C`<span class="mono">${a.slice(0,8)}</span>`:C`<span class="muted">unknown</span>`)}${o?C` <span class="chip tone-warn" role="note" title=${e.running?.note??``}>changed outside Forge</span>`:T}</div>
     <div class="sub ${i?`outdated`:``}" title=${i?`Forge would build other firmware than the device runs`:`Forge would build this version`}>
-      → ${r??`default`}${i?T` · outdated`:D}
+      → ${r??`default`}${i?C` · outdated`:T}
     </div>
-  </div>`}function Qt(e,t,n){if(t){let n=t.state===`running`,r=t.progress;return T`<div role="cell" class="status">
-      <span class="chip tone-info">${n?`${t.phase??R[t.action]}${r==null?``:` ${Math.round(r)}%`}`:t.state===`blocked`?`blocked`:`queued`}</span>
+  </div>`}function An(e,t,n){if(t){let n=t.state===`running`,r=t.progress;return C`<div role="cell" class="status">
+      <span class="chip tone-info">${n?`${t.phase??V[t.action]}${r==null?``:` ${Math.round(r)}%`}`:t.state===`blocked`?`blocked`:`queued`}</span>
       <forge-elapsed class="sub" .since=${n?t.startedAt:t.createdAt}></forge-elapsed>
-      ${n?T`<div class="progress ${r==null?`indeterminate`:``}" role="progressbar" aria-label=${`Build progress of ${q(e)}`}
-            aria-valuemin="0" aria-valuemax="100" aria-valuenow=${r==null?D:Math.round(r)}><div style=${r==null?``:`width:${Math.round(r)}%`}></div></div>`:D}
-    </div>`}let r=n?.state??e.lastBuild?.state??null;if(!r)return T`<div role="cell" class="status muted">never built</div>`;let i=n&&(n.state===`failed`||n.state===`timed_out`)?n.error:null,a=Tt(n?.trust);return T`<div role="cell" class="status">
-    <span class="chip ${L(r)}">${Yt(r)}</span>
-    ${a?T`<div class="sub error-text" title=${i??a}>${a}</div>`:i?T`<div class="sub error-text" title=${i}>${n?.phase?`${n.phase}: `:``}${i}</div>`:D}
-  </div>`}function $t(e,t){let n=e.lastBuild;if(!n)return T`<div role="cell" class="last muted">—</div>`;if(!n.finishedAt)return T`<div role="cell" class="last" title=${R[n.action]??n.action}>
+      ${n?C`<div class="progress ${r==null?`indeterminate`:``}" role="progressbar" aria-label=${`Build progress of ${on(e)}`}
+            aria-valuemin="0" aria-valuemax="100" aria-valuenow=${r==null?T:Math.round(r)}><div style=${r==null?``:`width:${Math.round(r)}%`}></div></div>`:T}
+    </div>`}let r=n?.state??e.lastBuild?.state??null;if(!r)return C`<div role="cell" class="status muted">never built</div>`;let i=n&&(n.state===`failed`||n.state===`timed_out`)?n.error:null,a=Zt(n?.trust);return C`<div role="cell" class="status">
+    <span class="chip ${B(r)}">${En(r)}</span>
+    ${a?C`<div class="sub error-text" title=${i??a}>${a}</div>`:i?C`<div class="sub error-text" title=${i}>${n?.phase?`${n.phase}: `:``}${i}</div>`:T}
+  </div>`}function jn(e,t){let n=e.lastBuild;if(!n)return C`<div role="cell" class="last muted">—</div>`;if(!n.finishedAt)return C`<div role="cell" class="last" title=${V[n.action]??n.action}>
       <div class="muted">in progress</div>
-      <div class="sub"><span class="chip ${L(n.state)}">${Yt(n.state)}</span></div>
-    </div>`;let r=t&&t.id===n.jobId?t.durationMs:null;return T`<div role="cell" class="last" title=${`${Y(n.finishedAt)} · ${R[n.action]}${r==null?``:` · ${Ut(r)}`}`}>
-    <div>${Gt(n.finishedAt)}</div>
-    <div class="sub"><span class="chip ${L(n.state)}">${Yt(n.state)}</span></div>
-  </div>`}var en=class extends M{static properties={device:{attribute:!1},active:{attribute:!1},last:{attribute:!1},presence:{attribute:!1},columns:{attribute:!1},selected:{type:Boolean,reflect:!0},busy:{type:Boolean},error:{attribute:!1},trustOpen:{state:!0}};createRenderRoot(){return this}constructor(){super(),this.active=null,this.last=null,this.columns=[],this.selected=!1,this.busy=!1,this.error=null,this.trustOpen=!1}connectedCallback(){super.connectedCallback(),this.setAttribute(`role`,`row`),this.classList.add(`row`)}run(e){F(this,{action:e,deviceIds:[this.device.id]})}select(e){let t=e.target.checked;this.dispatchEvent(new CustomEvent(`forge-select`,{detail:{id:this.device.id,selected:t},bubbles:!0,composed:!0}))}render(){let e=this.device;if(!e)return D;let t=this.columns,n=q(e);return T`
-      <div role="cell"><input type="checkbox" .checked=${this.selected} aria-label=${`Select ${n}`} @change=${this.select} /></div>
+      <div class="sub"><span class="chip ${B(n.state)}">${En(n.state)}</span></div>
+    </div>`;let r=t&&t.id===n.jobId?t.durationMs:null;return C`<div role="cell" class="last" title=${`${L(n.finishedAt)} · ${V[n.action]}${r==null?``:` · ${bn(r)}`}`}>
+    <div>${F(n.finishedAt)}</div>
+    <div class="sub"><span class="chip ${B(n.state)}">${En(n.state)}</span></div>
+  </div>`}var Mn=class extends k{static properties={device:{attribute:!1},active:{attribute:!1},last:{attribute:!1},presence:{attribute:!1},columns:{attribute:!1},selected:{type:Boolean,reflect:!0},busy:{type:Boolean},error:{attribute:!1},kit:{attribute:!1},actions:{attribute:!1},trustOpen:{state:!0}};createRenderRoot(){return this}constructor(){super(),this.active=null,this.last=null,this.columns=[],this.selected=!1,this.busy=!1,this.error=null,this.kit=dt,this.actions=bt,this.trustOpen=!1}connectedCallback(){super.connectedCallback(),this.setAttribute(`role`,`row`),this.classList.add(`row`)}run(e){R(this,{action:e,deviceIds:[this.device.id]})}select(e){this.dispatchEvent(new CustomEvent(`forge-select`,{detail:{id:this.device.id,selected:e},bubbles:!0,composed:!0}))}render(){let e=this.device;if(!e)return T;let t=this.columns,n=on(e);return C`
+      <div role="cell" class="select">
+        ${this.actions.mode===`hidden`?T:yt(this.kit,{label:`Select ${n}`,checked:this.selected,onChange:e=>this.select(e)})}
+      </div>
       <div role="cell" class="name">
         <b title=${e.file}>${n}</b>
-        <div class="sub">${e.name??e.id}${e.platform?T` · ${e.platform}`:D}</div>
-        ${e.error?T`<div class="sub error-text" title=${e.error}>config error: ${e.error}</div>`:D}
-        ${e.tags.length?T`<div class="sub tags">${e.tags.map(e=>T`<span class="chip">${e}</span>`)}</div>`:D}
+        <div class="sub">${e.name??e.id}${e.platform?C` · ${e.platform}`:T}</div>
+        ${e.error?C`<div class="sub error-text" title=${e.error}>config error: ${e.error}</div>`:T}
+        ${e.tags.length?C`<div class="sub tags">${e.tags.map(e=>C`<span class="chip">${e}</span>`)}</div>`:T}
       </div>
-      ${t.includes(`online`)?Xt(this.presence):D}
-      ${t.includes(`version`)?Zt(e,this.presence):D}
-      ${t.includes(`status`)?Qt(e,this.active,this.last):D}
-      ${t.includes(`trust`)?this.renderTrust():D}
-      ${t.includes(`last_build`)?$t(e,this.last):D}
+      ${t.includes(`online`)?On(e,this.presence):T}
+      ${t.includes(`version`)?kn(e,this.presence):T}
+      ${t.includes(`status`)?An(e,this.active,this.last):T}
+      ${t.includes(`trust`)?this.renderTrust():T}
+      ${t.includes(`last_build`)?jn(e,this.last):T}
       ${this.renderActions(n)}
-      ${this.trustOpen?T`<div class="why" id="why" role="note"><p>${G(`Running`,e.trust.running)}</p><p>${G(`Pending`,e.trust.pending)}</p></div>`:D}
-      ${this.error?T`<div class="alert" role="alert"><span>${this.error}</span><button aria-label="Dismiss error" @click=${()=>F(this,{action:`dismiss-error`,deviceId:e.id})}>✕</button></div>`:D}
-    `}renderTrust(){let e=this.device.trust,t=e.running.state===`unknown`&&e.pending.state!==`unknown`?e.pending:e.running,n=`${G(`Running`,e.running)}\n${G(`Pending`,e.pending)}`,r=W[t.state]??t.state,i=this.device.trustPolicy;return T`<div role="cell" class="trust">
-      <button class="chip tone-${vt(t.state)}" title=${n} aria-label=${`Trust ${r}. Show why`} aria-expanded=${this.trustOpen?`true`:`false`}
+      ${this.trustOpen?C`<div class="why" id="why" role="note"><p>${K(`Running`,e.trust.running)}</p><p>${K(`Pending`,e.trust.pending)}</p></div>`:T}
+      ${this.error?C`<div class="alert" role="alert"><span>${this.error}</span><button aria-label="Dismiss error" @click=${()=>R(this,{action:`dismiss-error`,deviceId:e.id})}>✕</button></div>`:T}
+    `}renderTrust(){let e=this.device.trust,t=e.running.state===`unknown`&&e.pending.state!==`unknown`?e.pending:e.running,n=`${K(`Running`,e.running)}\n${K(`Pending`,e.pending)}`,r=Wt[t.state]??t.state,i=this.device.trustPolicy;return C`<div role="cell" class="trust">
+      <button class="chip tone-${Ut(t.state)}" title=${n} aria-label=${`Trust ${r}. Show why`} aria-expanded=${this.trustOpen?`true`:`false`}
         aria-controls="why" @click=${()=>this.trustOpen=!this.trustOpen}><span class="dot" aria-hidden="true"></span>${r}</button>
-      ${i?T`<span class="chip policy tone-${i===`enforce`?`neutral`:`warn`}" role="note" title=${Et[i]??i} aria-label=${Et[i]??i}>${i}</span>`:D}
-    </div>`}renderActions(e){let t=this.device,n=this.active,r=Nt(t)!=null,i=n?.id??this.last?.id??t.lastBuild?.jobId??null,a=this.busy||!!t.error;return T`<div role="cell" class="actions">
-      <button class="btn" ?disabled=${a} aria-label=${`Compile ${e}`} title="Compile (no upload)" @click=${()=>this.run(`compile`)}>Compile</button>
-      <button class="btn" ?disabled=${a} aria-label=${`Compile and upload ${e}`} title="Compile, then upload over the air" @click=${()=>this.run(`compile_upload`)}>Install</button>
-      <button class="btn" ?disabled=${a||!r} aria-label=${`Upload stored firmware to ${e}`} title=${r?`Upload the stored firmware again (no recompile)`:`No stored firmware yet`} @click=${()=>this.run(`upload`)}>Upload</button>
-      ${n?T`<button class="btn danger" ?disabled=${n.cancelRequested} aria-label=${`Cancel the ${n.state} job of ${e}`} @click=${()=>F(this,{action:`cancel`,jobId:n.id,deviceId:t.id})}>Cancel</button>`:D}
-      <button class="btn" ?disabled=${i==null} aria-label=${`Open the build log of ${e}`} @click=${()=>i!=null&&F(this,{action:`log`,jobId:i})}>Log</button>
-    </div>`}};customElements.get(`forge-device-row`)||customElements.define(`forge-device-row`,en);var tn=10,nn={name:`name`,status:`status`,last_build:`last_build`},rn=new Map,an=class extends M{static properties={state:{attribute:!1},presence:{attribute:!1},scopeTags:{attribute:!1},columns:{attribute:!1},rowErrors:{attribute:!1},busy:{attribute:!1},query:{state:!0},selected:{state:!0}};jobsIndex=new Map;indexedJobs=null;visible=[];limit=16;growing=0;rowsPerFrame=20;visibleDeps=[];scoped={devices:null,tags:null,count:0,allTags:[]};constructor(){super(),this.presence=rn,this.scopeTags=[],this.columns=[],this.rowErrors=new Map,this.busy=new Set,this.query=jt,this.selected=new Set}static styles=[I,Ht,o`
+      ${i?C`<span class="chip policy tone-${i===`enforce`?`neutral`:`warn`}" role="note" title=${Qt[i]??i} aria-label=${Qt[i]??i}>${i}</span>`:T}
+    </div>`}renderActions(e){let t=this.device,n=this.active,r=this.actions,i=n?.id??this.last?.id??t.lastBuild?.jobId??null,a=C`<button
+      class="btn"
+      ?disabled=${i==null}
+      aria-label=${`Open the build log of ${e}`}
+      @click=${()=>i!=null&&R(this,{action:`log`,jobId:i})}
+    >
+      Log
+    </button>`,o=C`<button
+      class="btn"
+      aria-label=${`Edit the config of ${e}`}
+      @click=${()=>R(this,{action:`edit`,deviceId:t.id})}
+    >
+      Edit
+    </button>`;if(r.mode===`hidden`)return C`<div role="cell" class="actions">${a}${o}</div>`;let s=r.mode===`disabled`?r.reason:null,c=cn(t)!=null,l=this.busy||!!t.error||s!=null,u=e=>s??(t.error?`The device's configuration has an error`:e);return C`<div role="cell" class="actions">
+      <button
+        class="btn"
+        ?disabled=${l}
+        aria-label=${`Compile ${e}`}
+        title=${u(`Compile (no upload)`)}
+        @click=${()=>this.run(`compile`)}
+      >
+        Compile
+      </button>
+      <button
+        class="btn"
+        ?disabled=${l}
+        aria-label=${`Compile and upload ${e}`}
+        title=${u(`Compile, then upload over the air`)}
+        @click=${()=>this.run(`compile_upload`)}
+      >
+        Install
+      </button>
+      <button
+        class="btn"
+        ?disabled=${l||!c}
+        aria-label=${`Upload stored firmware to ${e}`}
+        title=${u(c?`Upload the stored firmware again (no recompile)`:`No stored firmware yet`)}
+        @click=${()=>this.run(`upload`)}
+      >
+        Upload
+      </button>
+      ${n?C`<button class="btn danger" ?disabled=${n.cancelRequested||s!=null} title=${s??`Cancel this job`} aria-label=${`Cancel the ${n.state} job of ${e}`} @click=${()=>R(this,{action:`cancel`,jobId:n.id,deviceId:t.id})}>Cancel</button>`:T}
+      ${a}
+      ${o}
+    </div>`}};customElements.get(`forge-device-row`)||customElements.define(`forge-device-row`,Mn);var Nn=10,Pn={name:`name`,status:`status`,last_build:`last_build`},Fn=new Map,In=class extends k{static properties={state:{attribute:!1},presence:{attribute:!1},scopeTags:{attribute:!1},columns:{attribute:!1},rowErrors:{attribute:!1},busy:{attribute:!1},kit:{attribute:!1},actions:{attribute:!1},query:{state:!0},selected:{state:!0}};jobsIndex=new Map;indexedJobs=null;visible=[];limit=16;growing=0;rowsPerFrame=20;visibleDeps=[];scoped={devices:null,tags:null,count:0,allTags:[]};constructor(){super(),this.presence=Fn,this.scopeTags=[],this.columns=[],this.rowErrors=new Map,this.busy=new Set,this.kit=dt,this.actions=bt,this.query=an,this.selected=new Set}static styles=[z,yn,o`
       :host {
         display: block;
       }
@@ -369,9 +486,12 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         align-items: center;
         padding: 8px 12px;
       }
-      .toolbar input[type="search"] {
+      .toolbar .search {
         flex: 1 1 160px;
         min-width: 120px;
+      }
+      .toolbar ha-select {
+        --ha-select-min-width: 150px;
       }
       .tags {
         display: flex;
@@ -403,6 +523,10 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         all: unset;
         cursor: pointer;
       }
+      .head ha-checkbox {
+        --mdc-checkbox-ripple-size: 32px;
+        --mdc-checkbox-touch-target-size: 32px;
+      }
       .head button:focus-visible {
         outline: 2px solid var(--forge-accent);
       }
@@ -432,52 +556,59 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
           display: none;
         }
         .head {
-          grid-template-columns: 28px 1fr auto;
+          grid-template-columns: var(--forge-select-w, 32px) 1fr auto;
         }
       }
-    `];willUpdate(e){this.state.jobs!==this.indexedJobs&&(this.jobsIndex=Ot(this.state.jobs),this.indexedJobs=this.state.jobs);let t=this.query,n=zt(t),r=[this.state.devices,t,this.scopeTags,n.jobs?this.jobsIndex:null,n.presence?this.presence:null];if(r.some((e,t)=>e!==this.visibleDeps[t])){let e=[];for(let n of this.state.devices.values())Rt(n,this.scopeTags)&&Lt(n,this.jobsIndex.get(n.id),t,this.presence.get(n.id))&&e.push(n);this.visible=Bt(e,t,this.jobsIndex),this.visibleDeps=r}if(this.scoped.devices!==this.state.devices||this.scoped.tags!==this.scopeTags){let e=[...this.state.devices.values()].filter(e=>Rt(e,this.scopeTags));this.scoped={devices:this.state.devices,tags:this.scopeTags,count:e.length,allTags:Vt(e)}}e.has(`columns`)&&(this.style.setProperty(`--forge-grid`,ht(this.columns)),this.style.setProperty(`--forge-grid-medium`,ht(this.columns,!1)))}updated(){this.limit<this.visible.length&&!this.growing&&(this.growing=requestAnimationFrame(()=>void this.grow()))}async grow(){let e=performance.now(),t=this.limit;this.limit+=this.rowsPerFrame,this.requestUpdate(),await this.updateComplete;let n=[...this.renderRoot.querySelectorAll(`forge-device-row`)].slice(t);await Promise.all(n.map(e=>e.updateComplete));let r=(performance.now()-e)/Math.max(1,n.length);this.rowsPerFrame=Math.max(5,Math.min(60,Math.floor(tn/Math.max(.05,r)))),this.growing=0,this.isConnected&&this.limit<this.visible.length&&(this.growing=requestAnimationFrame(()=>void this.grow()))}disconnectedCallback(){super.disconnectedCallback(),this.growing&&cancelAnimationFrame(this.growing),this.growing=0}setQuery(e){this.query={...this.query,...e}}toggleSort(e){this.setQuery(this.query.sort===e?{descending:!this.query.descending}:{sort:e,descending:!1})}onSelect(e){let t=new Set(this.selected);e.detail.selected?t.add(e.detail.id):t.delete(e.detail.id),this.selected=t}selectAll(e){this.selected=e?new Set(this.visible.map(e=>e.id)):new Set}bulk(e){let t=[...this.selected].filter(e=>this.state.devices.has(e));t.length&&F(this,{action:e,deviceIds:t})}render(){let e=this.scoped.allTags,t=this.query,n=this.selected,r=this.visible.length>0&&this.visible.every(e=>n.has(e.id));return T`
+    `];willUpdate(e){this.state.jobs!==this.indexedJobs&&(this.jobsIndex=en(this.state.jobs),this.indexedJobs=this.state.jobs);let t=this.query,n=gn(t),r=[this.state.devices,t,this.scopeTags,n.jobs?this.jobsIndex:null,n.presence?this.presence:null];if(r.some((e,t)=>e!==this.visibleDeps[t])){let e=[];for(let n of this.state.devices.values())hn(n,this.scopeTags)&&mn(n,this.jobsIndex.get(n.id),t,this.presence.get(n.id))&&e.push(n);this.visible=_n(e,t,this.jobsIndex),this.visibleDeps=r}if(this.scoped.devices!==this.state.devices||this.scoped.tags!==this.scopeTags){let e=[...this.state.devices.values()].filter(e=>hn(e,this.scopeTags));this.scoped={devices:this.state.devices,tags:this.scopeTags,count:e.length,allTags:vn(e)}}if(e.has(`columns`)||e.has(`actions`)){let e=this.actions.mode!==`hidden`;this.style.setProperty(`--forge-grid`,zt(this.columns,{wide:!0,select:e})),this.style.setProperty(`--forge-grid-medium`,zt(this.columns,{wide:!1,select:e})),this.style.setProperty(`--forge-select-w`,e?`32px`:`0px`),!e&&this.selected.size&&(this.selected=new Set)}}updated(){this.limit<this.visible.length&&!this.growing&&(this.growing=requestAnimationFrame(()=>void this.grow()))}async grow(){let e=performance.now(),t=this.limit;this.limit+=this.rowsPerFrame,this.requestUpdate(),await this.updateComplete;let n=[...this.renderRoot.querySelectorAll(`forge-device-row`)].slice(t);await Promise.all(n.map(e=>e.updateComplete));let r=(performance.now()-e)/Math.max(1,n.length);this.rowsPerFrame=Math.max(5,Math.min(60,Math.floor(Nn/Math.max(.05,r)))),this.growing=0,this.isConnected&&this.limit<this.visible.length&&(this.growing=requestAnimationFrame(()=>void this.grow()))}disconnectedCallback(){super.disconnectedCallback(),this.growing&&cancelAnimationFrame(this.growing),this.growing=0}setQuery(e){this.query={...this.query,...e}}toggleSort(e){this.setQuery(this.query.sort===e?{descending:!this.query.descending}:{sort:e,descending:!1})}onSelect(e){let t=new Set(this.selected);e.detail.selected?t.add(e.detail.id):t.delete(e.detail.id),this.selected=t}selectAll(e){this.selected=e?new Set(this.visible.map(e=>e.id)):new Set}bulk(e){if(this.actions.mode!==`enabled`)return;let t=[...this.selected].filter(e=>this.state.devices.has(e));t.length&&R(this,{action:e,deviceIds:t})}render(){let e=this.scoped.allTags,t=this.query,n=this.selected,r=this.kit,i=this.actions,a=this.visible.length>0&&this.visible.every(e=>n.has(e.id)),o=!a&&this.visible.some(e=>n.has(e.id)),s=i.mode!==`enabled`;return C`
       <div class="toolbar" role="search">
-        <input type="search" placeholder="Search devices" aria-label="Search devices" .value=${t.text} @input=${e=>this.setQuery({text:e.target.value})} />
-        <select aria-label="Show devices" .value=${t.state} @change=${e=>this.setQuery({state:e.target.value})}>
-          ${At.map(e=>T`<option value=${e} ?selected=${e===t.state}>${e===`all`?`all devices`:e}</option>`)}
-        </select>
+        ${_t(r,{label:`Search devices`,value:t.text,onInput:e=>this.setQuery({text:e})})}
+        ${vt(r,{label:`Show devices`,value:t.state,options:rn.map(e=>[e,e===`all`?`all devices`:e]),onChange:e=>this.setQuery({state:e})})}
         <span class="muted" aria-live="polite">${this.visible.length} of ${this.scoped.count} devices</span>
-        ${e.length?T`<div class="tags" role="group" aria-label="Filter by tag">
-              ${e.map(e=>{let n=t.tags.includes(e);return T`<button class="chip" aria-pressed=${n?`true`:`false`} @click=${()=>this.setQuery({tags:n?t.tags.filter(t=>t!==e):[...t.tags,e]})}>${e}</button>`})}
-            </div>`:D}
+        ${e.length?C`<div class="tags" role="group" aria-label="Filter by tag">
+                ${e.map(e=>{let n=t.tags.includes(e);return C`<button
+                    class="chip"
+                    aria-pressed=${n?`true`:`false`}
+                    @click=${()=>this.setQuery({tags:n?t.tags.filter(t=>t!==e):[...t.tags,e]})}
+                  >
+                    ${e}
+                  </button>`})}
+              </div>`:T}
       </div>
-      ${n.size?T`<div class="bulk" role="region" aria-label="Bulk actions">
-            <b>${n.size} selected</b>
-            <button class="btn" @click=${()=>this.bulk(`compile`)}>Compile</button>
-            <button class="btn" @click=${()=>this.bulk(`compile_upload`)}>Compile &amp; upload</button>
-            <button class="btn" @click=${()=>this.bulk(`upload`)}>Upload stored firmware</button>
-            <button class="btn" @click=${()=>this.selectAll(!1)}>Clear selection</button>
-          </div>`:D}
+      ${n.size&&i.mode!==`hidden`?C`<div class="bulk" role="region" aria-label="Bulk actions">
+              <b>${n.size} selected</b>
+              <button class="btn" ?disabled=${s} title=${xt(i)} @click=${()=>this.bulk(`compile`)}>Compile</button>
+              <button class="btn" ?disabled=${s} title=${xt(i)} @click=${()=>this.bulk(`compile_upload`)}>Compile &amp; upload</button>
+              <button class="btn" ?disabled=${s} title=${xt(i)} @click=${()=>this.bulk(`upload`)}>Upload stored firmware</button>
+              <button class="btn" @click=${()=>this.selectAll(!1)}>Clear selection</button>
+            </div>`:T}
       <div role="table" aria-label="Devices" aria-rowcount=${this.visible.length+1} @forge-select=${this.onSelect}>
         <div class="head" role="row">
-          <div role="columnheader"><input type="checkbox" aria-label="Select all shown devices" .checked=${r} @change=${e=>this.selectAll(e.target.checked)} /></div>
-          ${this.header(`name`,`Device`)}
-          ${this.columns.map(e=>this.header(e,pt[e]))}
+          <div role="columnheader" class="select-head">
+            ${i.mode===`hidden`?T:yt(r,{label:`Select all shown devices`,checked:a,indeterminate:o,onChange:e=>this.selectAll(e)})}
+          </div>
+          ${this.header(`name`,`Device`)} ${this.columns.map(e=>this.header(e,Lt[e]))}
           <div role="columnheader" class="opt actions-head" style="text-align:right">Actions</div>
         </div>
-        ${ft(this.limit<this.visible.length?this.visible.slice(0,this.limit):this.visible,e=>e.id,e=>{let t=this.jobsIndex.get(e.id);return T`<forge-device-row
+        ${It(this.limit<this.visible.length?this.visible.slice(0,this.limit):this.visible,e=>e.id,e=>{let t=this.jobsIndex.get(e.id);return C`<forge-device-row
               .device=${e}
               .active=${t?.active??null}
               .last=${t?.last??null}
               .presence=${this.presence.get(e.id)}
               .columns=${this.columns}
               .error=${this.rowErrors.get(e.id)??null}
+              .kit=${r}
+              .actions=${i}
               ?selected=${n.has(e.id)}
               ?busy=${this.busy.has(e.id)}
             ></forge-device-row>`})}
       </div>
-      ${this.visible.length===0?T`<div class="empty">${this.state.loaded?`No devices match.`:`Loading devices…`}</div>`:D}
-    `}header(e,t){let n=nn[e],r=e===`name`?``:`opt`;if(!n)return T`<div role="columnheader" class=${r}>${t}</div>`;let i=this.query.sort===n;return T`<div role="columnheader" class=${r} aria-sort=${i?this.query.descending?`descending`:`ascending`:`none`}>
+      ${this.visible.length===0?C`<div class="empty">${this.state.loaded?`No devices match.`:`Loading devices…`}</div>`:T}
+    `}header(e,t){let n=Pn[e],r=e===`name`?``:`opt`;if(!n)return C`<div role="columnheader" class=${r}>${t}</div>`;let i=this.query.sort===n;return C`<div role="columnheader" class=${r} aria-sort=${i?this.query.descending?`descending`:`ascending`:`none`}>
       <button @click=${()=>this.toggleSort(n)} aria-label=${`Sort by ${t}`}>${t}${i?this.query.descending?` ▼`:` ▲`:``}</button>
-    </div>`}};customElements.get(`forge-devices-view`)||customElements.define(`forge-devices-view`,an);function on(e){let t=e.trust;if(!t)return D;let{tone:n,label:r}=Ct(t),i=wt(t);return T`<span class="chip tone-${n} job-trust" role="note" title=${i} aria-label=${i}>${r}</span>`}var sn=`\x1B`,cn={"&":`&amp;`,"<":`&lt;`,">":`&gt;`,'"':`&quot;`,"'":`&#39;`},ln=/[&<>"']|\r\n?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;function un(e){return e.replace(ln,e=>cn[e]??(e[0]===`\r`?`
-`:``))}var dn=()=>({fg:null,bg:null,bold:!1,dim:!1,italic:!1,underline:!1}),fn=e=>Math.max(0,Math.min(255,Number.isFinite(e)?Math.trunc(e):0));function pn(e){if(e>=232){let t=8+(e-232)*10;return`rgb(${t},${t},${t})`}let t=e-16,n=[0,95,135,175,215,255];return`rgb(${n[Math.floor(t/36)]},${n[Math.floor(t/6)%6]},${n[t%6]})`}function mn(e,t){let n=e[t+1];if(n===5){let n=fn(e[t+2]);return[n<16?n:pn(n),3]}return n===2?[`rgb(${fn(e[t+2])},${fn(e[t+3])},${fn(e[t+4])})`,5]:[null,1]}function hn(e,t){t.length===0&&(t=[0]);for(let n=0;n<t.length;n++){let r=t[n];if(r===0)Object.assign(e,dn());else if(r===1)e.bold=!0;else if(r===2)e.dim=!0;else if(r===3)e.italic=!0;else if(r===4)e.underline=!0;else if(r===22)e.bold=e.dim=!1;else if(r===23)e.italic=!1;else if(r===24)e.underline=!1;else if(r>=30&&r<=37)e.fg=r-30;else if(r>=90&&r<=97)e.fg=r-90+8;else if(r===39)e.fg=null;else if(r>=40&&r<=47)e.bg=r-40;else if(r>=100&&r<=107)e.bg=r-100+8;else if(r===49)e.bg=null;else if(r===38||r===48){let[i,a]=mn(t,n);r===38?e.fg=i:e.bg=i,n+=a-1}}}function gn(e){let t=[],n=[];return typeof e.fg==`number`?t.push(`a-f${e.fg}`):e.fg&&n.push(`color:${e.fg}`),typeof e.bg==`number`?t.push(`a-g${e.bg}`):e.bg&&n.push(`background:${e.bg}`),e.bold&&t.push(`a-b`),e.dim&&t.push(`a-d`),e.italic&&t.push(`a-i`),e.underline&&t.push(`a-u`),!t.length&&!n.length?``:`<span${t.length?` class="${t.join(` `)}"`:``}${n.length?` style="${n.join(`;`)}"`:``}>`}var _n=class{style=dn();pending=``;push(e){e=this.pending+e,this.pending=``;let t=``,n=gn(this.style),r=0,i=e=>{e&&(t+=n?`${n}${un(e)}</span>`:un(e))};for(;r<e.length;){let t=e.indexOf(sn,r);if(t<0){i(e.slice(r));break}i(e.slice(r,t));let a=this.sequenceEnd(e,t);if(a<0){let n=e.slice(t);n.length<64&&(this.pending=n);break}let o=e.slice(t,a);if(o[1]===`[`&&o.endsWith(`m`)){let e=o.slice(2,-1).split(/[;:]/).filter(e=>e!==``).map(Number);hn(this.style,e),n=gn(this.style)}r=a}return t}sequenceEnd(e,t){let n=e[t+1];if(n===void 0)return-1;if(n===`[`){for(let n=t+2;n<e.length;n++){let r=e.charCodeAt(n);if(r>=64&&r<=126)return n+1;if(n-t>32)return n}return-1}if(n===`]`){for(let n=t+2;n<e.length;n++){if(e[n]===`\x07`)return n+1;if(e[n]===sn&&e[n+1]===`\\`)return n+2;if(n-t>256)return n}return-1}return t+2}},vn=[`wheel`,`touchmove`,`keydown`,`pointerdown`],yn=class{scroller;content;onFollowChange;follow=!0;queue=[];converter=new _n;last=null;lastChars=0;lastOpen=!1;scheduled=!1;bytesShown=0;blockChars;budgetMs;stepChars;schedule;userUntil=0;resize;constructor(e,t,n={},r=()=>void 0){this.scroller=e,this.content=t,this.onFollowChange=r,this.blockChars=n.blockChars??16384,this.budgetMs=n.budgetMs??8,this.stepChars=n.stepChars??16384,this.schedule=n.schedule??(e=>requestAnimationFrame(()=>e())),e.addEventListener(`scroll`,this.onScroll,{passive:!0});for(let t of vn)e.addEventListener(t,this.markUser,{passive:!0});this.resize=typeof ResizeObserver>`u`?null:new ResizeObserver(()=>this.stick()),this.resize?.observe(e)}get shownChars(){return this.bytesShown}get pendingChars(){return this.queue.reduce((e,t)=>e+(`text`in t?t.text.length:0),0)}write(e){if(!e)return;let t=this.queue[this.queue.length-1];t&&`text`in t&&t.text.length<this.stepChars?t.text+=e:this.queue.push({text:e}),this.kick()}note(e){this.queue.push({note:e}),this.kick()}clear(){this.queue.length=0,this.content.replaceChildren(),this.converter=new _n,this.last=null,this.lastChars=0,this.lastOpen=!1,this.bytesShown=0,this.setFollow(!0)}dispose(){this.queue.length=0,this.scroller.removeEventListener(`scroll`,this.onScroll);for(let e of vn)this.scroller.removeEventListener(e,this.markUser);this.resize?.disconnect()}scrollToEnd(){this.setFollow(!0),this.stick()}flushAll(){for(;this.queue.length;)this.step();this.stick()}kick(){this.scheduled||(this.scheduled=!0,this.schedule(()=>this.pump()))}pump(){this.scheduled=!1;let e=performance.now();do this.step();while(this.queue.length&&performance.now()-e<this.budgetMs);this.stick(),this.queue.length&&this.kick()}step(){let e=this.queue[0];if(!e)return;if(`note`in e){this.queue.shift();let t=document.createElement(`div`);t.className=`note`,t.textContent=e.note,this.content.appendChild(t),this.last=null;return}let t=e.text;for(t.length>this.stepChars?(e.text=t.slice(this.stepChars),t=t.slice(0,this.stepChars)):this.queue.shift(),this.bytesShown+=t.length;t;){(!this.last||this.lastChars>=this.blockChars&&!this.lastOpen)&&this.newBlock();let e=Math.max(0,this.blockChars-this.lastChars),n=e>=t.length?t.length:t.indexOf(`
+    </div>`}};customElements.get(`forge-devices-view`)||customElements.define(`forge-devices-view`,In);function Ln(e){let t=e.trust;if(!t)return T;let{tone:n,label:r}=Yt(t),i=Xt(t);return C`<span class="chip tone-${n} job-trust" role="note" title=${i} aria-label=${i}>${r}</span>`}var Rn=`\x1B`,zn={"&":`&amp;`,"<":`&lt;`,">":`&gt;`,'"':`&quot;`,"'":`&#39;`},Bn=/[&<>"']|\r\n?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;function Vn(e){return e.replace(Bn,e=>zn[e]??(e[0]===`\r`?`
+`:``))}var Hn=()=>({fg:null,bg:null,bold:!1,dim:!1,italic:!1,underline:!1}),Un=e=>Math.max(0,Math.min(255,Number.isFinite(e)?Math.trunc(e):0));function Wn(e){if(e>=232){let t=8+(e-232)*10;return`rgb(${t},${t},${t})`}let t=e-16,n=[0,95,135,175,215,255];return`rgb(${n[Math.floor(t/36)]},${n[Math.floor(t/6)%6]},${n[t%6]})`}function Gn(e,t){let n=e[t+1];if(n===5){let n=Un(e[t+2]);return[n<16?n:Wn(n),3]}return n===2?[`rgb(${Un(e[t+2])},${Un(e[t+3])},${Un(e[t+4])})`,5]:[null,1]}function Kn(e,t){t.length===0&&(t=[0]);for(let n=0;n<t.length;n++){let r=t[n];if(r===0)Object.assign(e,Hn());else if(r===1)e.bold=!0;else if(r===2)e.dim=!0;else if(r===3)e.italic=!0;else if(r===4)e.underline=!0;else if(r===22)e.bold=e.dim=!1;else if(r===23)e.italic=!1;else if(r===24)e.underline=!1;else if(r>=30&&r<=37)e.fg=r-30;else if(r>=90&&r<=97)e.fg=r-90+8;else if(r===39)e.fg=null;else if(r>=40&&r<=47)e.bg=r-40;else if(r>=100&&r<=107)e.bg=r-100+8;else if(r===49)e.bg=null;else if(r===38||r===48){let[i,a]=Gn(t,n);r===38?e.fg=i:e.bg=i,n+=a-1}}}function qn(e){let t=[],n=[];return typeof e.fg==`number`?t.push(`a-f${e.fg}`):e.fg&&n.push(`color:${e.fg}`),typeof e.bg==`number`?t.push(`a-g${e.bg}`):e.bg&&n.push(`background:${e.bg}`),e.bold&&t.push(`a-b`),e.dim&&t.push(`a-d`),e.italic&&t.push(`a-i`),e.underline&&t.push(`a-u`),!t.length&&!n.length?``:`<span${t.length?` class="${t.join(` `)}"`:``}${n.length?` style="${n.join(`;`)}"`:``}>`}var Jn=class{style=Hn();pending=``;push(e){e=this.pending+e,this.pending=``;let t=``,n=qn(this.style),r=0,i=e=>{e&&(t+=n?`${n}${Vn(e)}</span>`:Vn(e))};for(;r<e.length;){let t=e.indexOf(Rn,r);if(t<0){i(e.slice(r));break}i(e.slice(r,t));let a=this.sequenceEnd(e,t);if(a<0){let n=e.slice(t);n.length<64&&(this.pending=n);break}let o=e.slice(t,a);if(o[1]===`[`&&o.endsWith(`m`)){let e=o.slice(2,-1).split(/[;:]/).filter(e=>e!==``).map(Number);Kn(this.style,e),n=qn(this.style)}r=a}return t}sequenceEnd(e,t){let n=e[t+1];if(n===void 0)return-1;if(n===`[`){for(let n=t+2;n<e.length;n++){let r=e.charCodeAt(n);if(r>=64&&r<=126)return n+1;if(n-t>32)return n}return-1}if(n===`]`){for(let n=t+2;n<e.length;n++){if(e[n]===`\x07`)return n+1;if(e[n]===Rn&&e[n+1]===`\\`)return n+2;if(n-t>256)return n}return-1}return t+2}},Yn=[`wheel`,`touchmove`,`keydown`,`pointerdown`],Xn=class{scroller;content;onFollowChange;follow=!0;queue=[];converter=new Jn;last=null;lastChars=0;lastOpen=!1;scheduled=!1;bytesShown=0;blockChars;budgetMs;stepChars;schedule;userUntil=0;resize;constructor(e,t,n={},r=()=>void 0){this.scroller=e,this.content=t,this.onFollowChange=r,this.blockChars=n.blockChars??16384,this.budgetMs=n.budgetMs??8,this.stepChars=n.stepChars??16384,this.schedule=n.schedule??(e=>requestAnimationFrame(()=>e())),e.addEventListener(`scroll`,this.onScroll,{passive:!0});for(let t of Yn)e.addEventListener(t,this.markUser,{passive:!0});this.resize=typeof ResizeObserver>`u`?null:new ResizeObserver(()=>this.stick()),this.resize?.observe(e)}get shownChars(){return this.bytesShown}get pendingChars(){return this.queue.reduce((e,t)=>e+(`text`in t?t.text.length:0),0)}write(e){if(!e)return;let t=this.queue[this.queue.length-1];t&&`text`in t&&t.text.length<this.stepChars?t.text+=e:this.queue.push({text:e}),this.kick()}note(e){this.queue.push({note:e}),this.kick()}clear(){this.queue.length=0,this.content.replaceChildren(),this.converter=new Jn,this.last=null,this.lastChars=0,this.lastOpen=!1,this.bytesShown=0,this.setFollow(!0)}dispose(){this.queue.length=0,this.scroller.removeEventListener(`scroll`,this.onScroll);for(let e of Yn)this.scroller.removeEventListener(e,this.markUser);this.resize?.disconnect()}scrollToEnd(){this.setFollow(!0),this.stick()}flushAll(){for(;this.queue.length;)this.step();this.stick()}kick(){this.scheduled||(this.scheduled=!0,this.schedule(()=>this.pump()))}pump(){this.scheduled=!1;let e=performance.now();do this.step();while(this.queue.length&&performance.now()-e<this.budgetMs);this.stick(),this.queue.length&&this.kick()}step(){let e=this.queue[0];if(!e)return;if(`note`in e){this.queue.shift();let t=document.createElement(`div`);t.className=`note`,t.textContent=e.note,this.content.appendChild(t),this.last=null;return}let t=e.text;for(t.length>this.stepChars?(e.text=t.slice(this.stepChars),t=t.slice(0,this.stepChars)):this.queue.shift(),this.bytesShown+=t.length;t;){(!this.last||this.lastChars>=this.blockChars&&!this.lastOpen)&&this.newBlock();let e=Math.max(0,this.blockChars-this.lastChars),n=e>=t.length?t.length:t.indexOf(`
 `,Math.max(0,e-1));n=n<0?t.length:Math.min(t.length,n+1);let r=t.slice(0,n);t=t.slice(n),this.last.insertAdjacentHTML(`beforeend`,this.converter.push(r)),this.lastChars+=r.length,this.lastOpen=!r.endsWith(`
-`)}}newBlock(){let e=document.createElement(`div`);e.className=`blk`,this.content.appendChild(e),this.last=e,this.lastChars=0,this.lastOpen=!1}stick(){this.follow&&(this.scroller.scrollTop=this.scroller.scrollHeight)}markUser=()=>{this.userUntil=performance.now()+800};onScroll=()=>{this.scroller.scrollHeight-this.scroller.scrollTop-this.scroller.clientHeight<24?this.setFollow(!0):performance.now()<this.userUntil&&this.setFollow(!1)};setFollow(e){this.follow!==e&&(this.follow=e,this.onFollowChange(e))}},bn=class extends M{static properties={source:{attribute:!1},jobId:{attribute:!1},job:{attribute:!1},deviceName:{attribute:!1},following:{state:!0},problem:{state:!0}};writer=null;unsubscribe=null;subscribedTo=null;constructor(){super(),this.source=null,this.jobId=null,this.deviceName=``,this.following=!0,this.problem=null}static styles=[I,o`
+`)}}newBlock(){let e=document.createElement(`div`);e.className=`blk`,this.content.appendChild(e),this.last=e,this.lastChars=0,this.lastOpen=!1}stick(){this.follow&&(this.scroller.scrollTop=this.scroller.scrollHeight)}markUser=()=>{this.userUntil=performance.now()+800};onScroll=()=>{this.scroller.scrollHeight-this.scroller.scrollTop-this.scroller.clientHeight<24?this.setFollow(!0):performance.now()<this.userUntil&&this.setFollow(!1)};setFollow(e){this.follow!==e&&(this.follow=e,this.onFollowChange(e))}},Zn=class extends k{static properties={source:{attribute:!1},jobId:{attribute:!1},job:{attribute:!1},deviceName:{attribute:!1},following:{state:!0},problem:{state:!0}};writer=null;unsubscribe=null;subscribedTo=null;constructor(){super(),this.source=null,this.jobId=null,this.deviceName=``,this.following=!0,this.problem=null}static styles=[z,o`
       :host {
         display: flex;
         flex-direction: column;
@@ -543,26 +674,40 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       .a-g4 { background: #2a5480; } .a-g5 { background: #6b3b79; } .a-g6 { background: #2a6670; } .a-g7 { background: #9ca3af; }
       .a-g8 { background: #4b5160; } .a-g9 { background: #b23a45; } .a-g10 { background: #4f8a38; } .a-g11 { background: #9c8330; }
       .a-g12 { background: #3a6ea5; } .a-g13 { background: #8a4d9c; } .a-g14 { background: #368590; } .a-g15 { background: #d1d5db; }
-    `];firstUpdated(){let e=this.renderRoot.querySelector(`.scroller`),t=this.renderRoot.querySelector(`.content`);this.writer=new yn(e,t,{},e=>this.following=e),this.resubscribe()}updated(e){(e.has(`jobId`)||e.has(`source`))&&this.resubscribe()}connectedCallback(){super.connectedCallback(),this.writer&&this.resubscribe()}disconnectedCallback(){super.disconnectedCallback(),this.unsubscribe?.(),this.unsubscribe=null,this.subscribedTo=null}resubscribe(){let e=this.writer;if(!e)return;let t=this.source,n=this.jobId;this.subscribedTo&&t===this.subscribedTo.source&&n===this.subscribedTo.jobId||(this.unsubscribe?.(),this.unsubscribe=null,this.subscribedTo=null,e.clear(),this.problem=null,t&&n!=null&&(this.subscribedTo={source:t,jobId:n},this.unsubscribe=t.subscribeLog(n,0,t=>{t.kind===`text`?e.write(t.text):t.kind===`truncated`?e.note(`… older output was dropped by the log size limit …`):t.kind===`gap`?e.note(`… ${t.bytes} bytes missing …`):t.kind===`end`?e.note(`— job ${t.state.replace(`_`,` `)} —`):this.problem=t.message})))}close(){this.dispatchEvent(new CustomEvent(`forge-log-close`,{bubbles:!0,composed:!0}))}render(){let e=this.job,t=e?.state===`running`,n=Tt(e?.trust);return T`
+    `];firstUpdated(){let e=this.renderRoot.querySelector(`.scroller`),t=this.renderRoot.querySelector(`.content`);this.writer=new Xn(e,t,{},e=>this.following=e),this.resubscribe()}updated(e){(e.has(`jobId`)||e.has(`source`))&&this.resubscribe()}connectedCallback(){super.connectedCallback(),this.writer&&this.resubscribe()}disconnectedCallback(){super.disconnectedCallback(),this.unsubscribe?.(),this.unsubscribe=null,this.subscribedTo=null}resubscribe(){let e=this.writer;if(!e)return;let t=this.source,n=this.jobId;this.subscribedTo&&t===this.subscribedTo.source&&n===this.subscribedTo.jobId||(this.unsubscribe?.(),this.unsubscribe=null,this.subscribedTo=null,e.clear(),this.problem=null,t&&n!=null&&(this.subscribedTo={source:t,jobId:n},this.unsubscribe=t.subscribeLog(n,0,t=>{t.kind===`text`?e.write(t.text):t.kind===`truncated`?e.note(`… older output was dropped by the log size limit …`):t.kind===`gap`?e.note(`… ${t.bytes} bytes missing …`):t.kind===`end`?e.note(`— job ${t.state.replace(`_`,` `)} —`):this.problem=t.message})))}close(){this.dispatchEvent(new CustomEvent(`forge-log-close`,{bubbles:!0,composed:!0}))}render(){let e=this.job,t=e?.state===`running`,n=Zt(e?.trust);return C`
       <header>
-        <span class="title"><b>Log</b> · ${this.deviceName||e?.deviceId||``} ${e?T`<span class="muted">${R[e.action]??e.action} #${e.id}</span>`:this.jobId==null?D:T`<span class="muted">#${this.jobId}</span>`}</span>
-        ${e?T`<span class="chip ${L(e.state)}">${e.state.replace(`_`,` `)}${t&&e.progress!=null?` ${Math.round(e.progress)}%`:``}</span>`:D}
-        ${e?on(e):D}
-        ${e?T`<span class="muted">${t?Wt(e.startedAt):Ut(e.durationMs)}</span>`:D}
+        <span class="title"><b>Log</b> · ${this.deviceName||e?.deviceId||``} ${e?C`<span class="muted">${V[e.action]??e.action} #${e.id}</span>`:this.jobId==null?T:C`<span class="muted">#${this.jobId}</span>`}</span>
+        ${e?C`<span class="chip ${B(e.state)}">${e.state.replace(`_`,` `)}${t&&e.progress!=null?` ${Math.round(e.progress)}%`:``}</span>`:T}
+        ${e?Ln(e):T}
+        ${e?C`<span class="muted">${t?xn(e.startedAt):bn(e.durationMs)}</span>`:T}
         <button class="btn" aria-label="Close the log" @click=${this.close}>Close</button>
       </header>
-      ${e?.error||n?T`<div class="error-text" style="padding:0 12px 6px" role="alert" title=${e?.error??``}>${n??`${e?.phase?`${e.phase}: `:``}${e?.error}`}</div>`:D}
-      ${this.problem?T`<div class="error-text" style="padding:0 12px 6px" role="alert">${this.problem}</div>`:D}
+      ${e?.error||n?C`<div class="error-text" style="padding:0 12px 6px" role="alert" title=${e?.error??``}>${n??`${e?.phase?`${e.phase}: `:``}${e?.error}`}</div>`:T}
+      ${this.problem?C`<div class="error-text" style="padding:0 12px 6px" role="alert">${this.problem}</div>`:T}
       <div class="wrap">
         <div class="scroller" role="log" aria-live="off" aria-label=${`Build log of job ${this.jobId??``}`} tabindex="0"><div class="content"></div></div>
         <button class="btn primary jump" ?hidden=${this.following} @click=${()=>this.writer?.scrollToEnd()}>↓ Follow the end</button>
       </div>
-    `}};customElements.get(`forge-log-panel`)||customElements.define(`forge-log-panel`,bn);var xn={interactive:0,automation:1,scheduled:2,bulk:3};function Sn(e,t=25){let n=[],r=[],i=[];for(let t of e)t.state===`running`?n.push(t):t.state===`queued`||t.state===`blocked`?r.push(t):i.push(t);return n.sort((e,t)=>(e.startedAt??``).localeCompare(t.startedAt??``)||e.id-t.id),r.sort((e,t)=>(xn[e.priority]??9)-(xn[t.priority]??9)||e.id-t.id),i.sort((e,t)=>(t.finishedAt??``).localeCompare(e.finishedAt??``)||t.id-e.id),{running:n,queued:r,recent:i.slice(0,t)}}var Cn=class extends M{static properties={state:{attribute:!1}};ticker=null;static styles=[I,o`
+    `}};customElements.get(`forge-log-panel`)||customElements.define(`forge-log-panel`,Zn);var Qn={interactive:0,automation:1,scheduled:2,bulk:3};function $n(e,t=25){let n=[],r=[],i=[];for(let t of e)t.state===`running`?n.push(t):t.state===`queued`||t.state===`blocked`?r.push(t):i.push(t);return n.sort((e,t)=>(e.startedAt??``).localeCompare(t.startedAt??``)||e.id-t.id),r.sort((e,t)=>(Qn[e.priority]??9)-(Qn[t.priority]??9)||e.id-t.id),i.sort((e,t)=>(t.finishedAt??``).localeCompare(e.finishedAt??``)||t.id-e.id),{running:n,queued:r,recent:i.slice(0,t)}}var er=class extends k{static properties={state:{attribute:!1},actions:{attribute:!1}};constructor(){super(),this.actions=bt}ticker=null;static styles=[z,o`
       :host {
         display: block;
         padding: 4px 12px 12px;
+        container: forge-queue / inline-size;
+      }
+      .jobs {
+        display: grid;
+        grid-template-columns: minmax(150px, 1.5fr) minmax(110px, 1fr) minmax(140px, 1.2fr) max-content;
+        column-gap: 12px;
+      }
+      section,
+      ul,
+      li {
+        display: grid;
+        grid-column: 1 / -1;
+        grid-template-columns: subgrid;
       }
       h3 {
+        grid-column: 1 / -1;
         font-size: 0.85em;
         text-transform: uppercase;
         letter-spacing: 0.04em;
@@ -575,12 +720,13 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         padding: 0;
       }
       li {
-        display: grid;
-        grid-template-columns: minmax(120px, 1.4fr) minmax(90px, 1fr) minmax(110px, 1fr) auto;
-        gap: 8px;
         align-items: center;
+        row-gap: 4px;
         padding: 6px 0;
         border-top: 1px solid var(--forge-divider);
+      }
+      li > span {
+        min-width: 0;
       }
       li .err {
         grid-column: 1 / -1;
@@ -593,47 +739,191 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         align-items: center;
       }
       .empty {
+        grid-column: 1 / -1;
         color: var(--forge-muted);
         padding: 4px 0;
       }
-      @media (max-width: 560px) {
-        li {
-          grid-template-columns: 1fr auto;
+      @container forge-queue (max-width: 560px) {
+        .jobs {
+          grid-template-columns: minmax(0, 1fr) max-content;
         }
       }
-    `];connectedCallback(){super.connectedCallback(),this.ticker=setInterval(()=>this.requestUpdate(),1e3)}disconnectedCallback(){super.disconnectedCallback(),this.ticker&&clearInterval(this.ticker),this.ticker=null}deviceName(e){let t=this.state.devices.get(e);return t?.friendlyName||t?.name||e}workerName(e){return e?this.state.workers.get(e)?.name??e:`—`}render(){let e=Sn(this.state.jobs.values());return T`
+    `];connectedCallback(){super.connectedCallback(),this.ticker=setInterval(()=>this.requestUpdate(),1e3)}disconnectedCallback(){super.disconnectedCallback(),this.ticker&&clearInterval(this.ticker),this.ticker=null}deviceName(e){let t=this.state.devices.get(e);return t?.friendlyName||t?.name||e}workerName(e){return e?this.state.workers.get(e)?.name??e:`—`}render(){let e=$n(this.state.jobs.values());return C`<div class="jobs">
       <section aria-label="Running jobs">
         <h3>Running (${e.running.length})</h3>
-        ${this.list(e.running,e=>T`
+        ${this.list(e.running,e=>C`
           <span class="muted">on ${this.workerName(e.workerId)}${e.progress==null?``:` · ${Math.round(e.progress)}%`}</span>
-          <span>${e.phase??`starting`} · ${Wt(e.startedAt)}</span>`)}
+          <span>${e.phase??`starting`} · ${xn(e.startedAt)}</span>`)}
       </section>
       <section aria-label="Queued jobs">
         <h3>Queued (${e.queued.length})</h3>
-        ${this.list(e.queued,(e,t)=>T`
+        ${this.list(e.queued,(e,t)=>C`
           <span class="muted">#${t+1} · ${e.priority}${e.state===`blocked`?` · blocked`:``}</span>
-          <span>waiting ${Wt(e.createdAt)}</span>`)}
+          <span>waiting ${xn(e.createdAt)}</span>`)}
       </section>
       <section aria-label="Recent jobs">
         <h3>Recent (${e.recent.length})</h3>
-        ${this.list(e.recent,e=>T`
-          <span><span class="chip ${L(e.state)}">${e.state.replace(`_`,` `)}</span></span>
-          <span class="muted" title=${Y(e.finishedAt)}>${Ut(e.durationMs)} · ${Gt(e.finishedAt)}</span>`)}
+        ${this.list(e.recent,e=>C`
+          <span><span class="chip ${B(e.state)}">${e.state.replace(`_`,` `)}</span></span>
+          <span class="muted" title=${L(e.finishedAt)}>${bn(e.durationMs)} · ${F(e.finishedAt)}</span>`)}
       </section>
-    `}list(e,t){return e.length?T`<ul>
-      ${e.map((e,n)=>{let r=e.state===`running`||e.state===`queued`||e.state===`blocked`,i=Tt(e.trust);return T`<li>
-          <span><b>${this.deviceName(e.deviceId)}</b> <span class="muted">${R[e.action]??e.action} #${e.id}</span></span>
+    `}list(e,t){return e.length?C`<ul>
+      ${e.map((e,n)=>{let r=e.state===`running`||e.state===`queued`||e.state===`blocked`,i=Zt(e.trust);return C`<li>
+          <span><b>${this.deviceName(e.deviceId)}</b> <span class="muted">${V[e.action]??e.action} #${e.id}</span></span>
           ${t(e,n)}
           <span class="right">
-            ${on(e)}
-            ${r?T`<button class="btn danger" ?disabled=${e.cancelRequested} aria-label=${`Cancel job ${e.id}`} @click=${()=>F(this,{action:`cancel`,jobId:e.id,deviceId:e.deviceId})}>Cancel</button>`:D}
-            <button class="btn" aria-label=${`Open the log of job ${e.id}`} @click=${()=>F(this,{action:`log`,jobId:e.id})}>Log</button>
+            ${Ln(e)}
+            ${r&&this.actions.mode!==`hidden`?C`<button class="btn danger" ?disabled=${e.cancelRequested||this.actions.mode===`disabled`} title=${this.actions.mode===`disabled`?this.actions.reason:`Cancel this job`} aria-label=${`Cancel job ${e.id}`} @click=${()=>R(this,{action:`cancel`,jobId:e.id,deviceId:e.deviceId})}>Cancel</button>`:T}
+            <button class="btn" aria-label=${`Open the log of job ${e.id}`} @click=${()=>R(this,{action:`log`,jobId:e.id})}>Log</button>
           </span>
-          ${i?T`<span class="err error-text" title=${e.error??``}>${i}</span>`:D}
-          ${e.error&&!i?T`<span class="err ${e.state===`cancelled`?`muted`:`error-text`}">${e.phase?`${e.phase}: `:``}${e.error}</span>`:D}
+          ${i?C`<span class="err error-text" title=${e.error??``}>${i}</span>`:T}
+          ${e.error&&!i?C`<span class="err ${e.state===`cancelled`?`muted`:`error-text`}">${e.phase?`${e.phase}: `:``}${e.error}</span>`:T}
         </li>`})}
-    </ul>`:T`<div class="empty">none</div>`}};customElements.get(`forge-queue-view`)||customElements.define(`forge-queue-view`,Cn);var wn=864e5,Tn={enforce:`ok`,warn:`warn`,off:`bad`},En={enforce:`Fleet trust policy: only verified firmware is flashed`,warn:`Fleet trust policy: firmware that is not verified is flashed with a warning`,off:`Fleet trust policy: no trust check before flashing`};function Dn(e,t){let n=Math.floor((Date.parse(e)-t)/wn);return Number.isNaN(n)?`expiry unknown`:n<1?`expires today`:`expires in ${n} d`}function On(e,t=Date.now()){let n=[],r=[{text:`policy ${e.policy}`,tone:Tn[e.policy]??`neutral`,title:En[e.policy]??e.policy}],i=e.revocations;if(e.revocationError)r.push({text:`revocation list INVALID`,tone:`bad`,title:e.revocationError}),n.push(`The revocation list fails its check (every verdict reads invalid): ${e.revocationError}`);else if(!i)r.push({text:`no revocation list`,tone:`neutral`,title:`Nothing has been revoked yet`});else{let e=`Revocation list version ${i.version}: ${i.entries} entr${i.entries===1?`y`:`ies`}, issued ${Y(i.issuedAt)}, expires ${Y(i.expiresAt)}`,a=Date.parse(i.expiresAt)-t<7*wn;r.push({text:`revocations v${i.version} · ${i.expired?`EXPIRED`:Dn(i.expiresAt,t)}`,tone:i.expired?`bad`:a?`warn`:`ok`,title:e}),i.expired&&n.push(`The revocation list (version ${i.version}) expired ${Y(i.expiresAt)}: verdicts read stale until a fresh list is published.`)}let a=e.log.audit;if(!a)r.push({text:`log not checked`,tone:`neutral`,title:`Transparency log: ${e.log.size} entries, not checked yet`});else if(a.ok)r.push({text:`log check ok`,tone:`ok`,title:`Transparency log consistent: ${a.treeSize} entries, ${a.checkpointsChecked} checkpoints, checked ${Y(a.checkedAt)}`});else{let e=a.problems.length?a.problems.slice(0,3).join(`; `)+(a.problems.length>3?` (+${a.problems.length-3} more)`:``):`no detail`;r.push({text:`log check FAILED`,tone:`bad`,title:a.problems.join(`
-`)||`no detail`}),n.push(`Transparency log check FAILED (${Y(a.checkedAt)}): ${e}`)}return{items:r,alert:n.length?n.join(` `):null}}var kn=class extends M{static properties={feed:{attribute:!1},status:{state:!0},error:{state:!0}};unsubscribe=null;subscribed=null;constructor(){super(),this.feed=null,this.status=null,this.error=null}static styles=[I,o`
+    </ul>`:C`<div class="empty">none</div>`}};customElements.get(`forge-queue-view`)||customElements.define(`forge-queue-view`,er);var q=class extends Error{name=`CronError`},tr={"@yearly":`0 0 1 1 *`,"@annually":`0 0 1 1 *`,"@monthly":`0 0 1 * *`,"@weekly":`0 0 * * 0`,"@daily":`0 0 * * *`,"@midnight":`0 0 * * *`,"@hourly":`0 * * * *`},nr=[{name:`minute`,min:0,max:59},{name:`hour`,min:0,max:23},{name:`day of month`,min:1,max:31},{name:`month`,min:1,max:12,names:[`JAN`,`FEB`,`MAR`,`APR`,`MAY`,`JUN`,`JUL`,`AUG`,`SEP`,`OCT`,`NOV`,`DEC`],nameBase:1},{name:`day of week`,min:0,max:7,names:[`SUN`,`MON`,`TUE`,`WED`,`THU`,`FRI`,`SAT`],nameBase:0}];function rr(e){let t=e.trim(),n=tr[t.toLowerCase()]??t;if(n.startsWith(`@`))throw new q(`unknown macro ${t} (use @yearly, @monthly, @weekly, @daily or @hourly)`);let r=n.split(/\s+/);if(r.length!==5)throw new q(`expected 5 fields (minute hour day-of-month month day-of-week), got ${r.length}: "${t}"`);let[i,a,o,s,c]=r.map((e,t)=>ir(e,nr[t]));return{source:t,minutes:[...i].sort((e,t)=>e-t),hours:[...a].sort((e,t)=>e-t),days:o,months:s,weekdays:new Set([...c].map(e=>e%7)),dayStar:r[2].startsWith(`*`),weekdayStar:r[4].startsWith(`*`),hourStar:r[1].startsWith(`*`)}}function ir(e,t){let n=new Set;for(let r of e.split(`,`)){let e=/^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d+))?$/.exec(r);if(!e)throw new q(`${t.name}: cannot read "${r}"`);let i=e[2]===void 0?1:Number(e[2]);if(i<1||i>t.max)throw new q(`${t.name}: step ${e[2]} is out of range`);let a,o;if(e[1]===`*`)[a,o]=[t.min,t.max===7?6:t.max];else{let[n,r]=e[1].split(`-`);if(a=ar(n,t),o=r===void 0?e[2]===void 0?a:t.max:ar(r,t),o<a)throw new q(`${t.name}: range ${e[1]} runs backwards`)}for(let e=a;e<=o;e+=i)n.add(e)}return n}function ar(e,t){let n;if(/^\d+$/.test(e))n=Number(e);else{let r=t.names?.indexOf(e.toUpperCase())??-1;if(r<0)throw new q(`${t.name}: "${e}" is not a number${t.names?` or a name`:``}`);n=r+(t.nameBase??0)}if(n<t.min||n>t.max)throw new q(`${t.name}: ${e} is outside ${t.min}–${t.max}`);return n}var or=new Map;function sr(e){let t=or.get(e);return t||(t=new Intl.DateTimeFormat(`en-US`,{timeZone:e,hourCycle:`h23`,year:`numeric`,month:`numeric`,day:`numeric`,hour:`numeric`,minute:`numeric`,second:`numeric`}),or.set(e,t)),t}function cr(e){try{return sr(e),!0}catch{return!1}}function lr(e,t){let n={};for(let r of sr(t).formatToParts(e))r.type!==`literal`&&(n[r.type]=Number(r.value));return Date.UTC(n.year,n.month-1,n.day,n.hour,n.minute,n.second)}var J=6e4,Y=60*J,X=24*Y;function ur(e,t){let n=[...new Set([e-X,e+X].map(e=>lr(e,t)-Math.floor(e/1e3)*1e3))].map(t=>e-t).filter(n=>lr(n,t)===e);return[...new Set(n)].sort((e,t)=>e-t)}function dr(e,t){let n=Math.floor((e-14*Y)/J),r=Math.ceil((e+14*Y)/J);for(;r-n>1;){let i=Math.floor((n+r)/2);lr(i*J,t)>e?r=i:n=i}return r*J}var fr=2928;function pr(e,t,n){let r=lr(t,n),i=Math.floor(r/X)*X;for(let a=0;a<=fr;a++){let o=i+a*X;if(hr(e,new Date(o)))for(let i of e.hours)for(let a of e.minutes){let s=o+i*Y+a*J;if(!(s<r-3*Y)){for(let r of mr(e,s,n))if(r>t)return r}}}return null}function mr(e,t,n){let r=ur(t,n);return r.length===0?e.hourStar?[]:[dr(t,n)]:e.hourStar?r:[r[0]]}function hr(e,t){if(!e.months.has(t.getUTCMonth()+1))return!1;let n=e.days.has(t.getUTCDate()),r=e.weekdays.has(t.getUTCDay());return e.dayStar||e.weekdayStar?n&&r:n||r}var gr=`forge-schedule-save`,_r=`forge-schedule-cancel`,vr=[{label:`Every night at 03:00`,cron:`0 3 * * *`},{label:`Sundays at 03:00`,cron:`0 3 * * 0`},{label:`First of the month at 03:00`,cron:`0 3 1 * *`}],yr=e=>String(e).padStart(2,`0`);function br(e){let t=new Date(e);return`${t.getFullYear()}-${yr(t.getMonth()+1)}-${yr(t.getDate())}T${yr(t.getHours())}:${yr(t.getMinutes())}`}function xr(e,t,n=Date.now()){if(!cr(t))return{runs:[],error:`unknown time zone ${t}`};try{let r=rr(e),i=[];for(let e=n;i.length<3&&(e=pr(r,e,t),e!==null);)i.push(e);return{runs:i,error:i.length?null:`the expression matches no date`}}catch(e){return{runs:[],error:e instanceof q?e.message:String(e)}}}var Sr=class extends k{static properties={schedule:{attribute:!1},devices:{attribute:!1},tags:{attribute:!1},error:{attribute:!1},busy:{type:Boolean},draft:{state:!0}};constructor(){super(),this.schedule=null,this.devices=[],this.tags=[],this.error=null,this.busy=!1}static styles=[z,o`
+      form {
+        display: grid;
+        gap: 10px;
+        padding: 12px;
+        border: 1px solid var(--forge-divider);
+        border-radius: 10px;
+        margin-bottom: 12px;
+      }
+      .row {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 8px 16px;
+        align-items: center;
+      }
+      label {
+        display: inline-flex;
+        gap: 6px;
+        align-items: center;
+      }
+      input[type="datetime-local"] {
+        font: inherit;
+      }
+      .preview {
+        font-size: 0.85em;
+      }
+      .buttons {
+        display: flex;
+        gap: 8px;
+        justify-content: flex-end;
+      }
+    `];willUpdate(e){(e.has(`schedule`)||!this.draft)&&(this.draft=this.fromSchedule(this.schedule))}fromSchedule(e){let t=e?.when,n=e?.target;return{name:e?.name??``,kind:n?.kind??`fleet`,deviceId:n?.kind===`device`?n.deviceId:this.devices[0]?.id??``,tag:n?.kind===`tag`?n.tag:this.tags[0]??``,action:e?.action??`compile_upload`,onlyOutdated:e?.onlyOutdated??!0,repeat:!t||`cron`in t,cron:t&&`cron`in t?t.cron:vr[0].cron,timeZone:t&&`cron`in t?t.timeZone:Intl.DateTimeFormat().resolvedOptions().timeZone,at:br(t&&`at`in t?Date.parse(t.at):Date.now()+36e5)}}set(e){this.draft={...this.draft,...e}}body(){let e=this.draft,t=e.kind===`device`?{kind:`device`,deviceId:e.deviceId}:e.kind===`tag`?{kind:`tag`,tag:e.tag}:{kind:`fleet`},n=e.repeat?{cron:e.cron.trim(),timeZone:e.timeZone.trim()}:{at:new Date(e.at).toISOString()};return{name:e.name.trim(),target:t,action:e.action,onlyOutdated:e.onlyOutdated,when:n}}submit(e){e.preventDefault(),this.dispatchEvent(new CustomEvent(gr,{detail:this.body(),bubbles:!0,composed:!0}))}render(){let e=this.draft,t=e.repeat?xr(e.cron,e.timeZone):null,n=!e.repeat&&!(Date.parse(new Date(e.at).toISOString())>Date.now()),r=!!t?.error||n||e.kind===`device`&&!e.deviceId||e.kind===`tag`&&!e.tag;return C`<form aria-label=${this.schedule?`Edit schedule ${this.schedule.id}`:`New schedule`} @submit=${this.submit}>
+      <div class="row">
+        <label>Name <input type="text" aria-label="Name" name="name" .value=${e.name} placeholder="e.g. Nightly updates" @input=${e=>this.set({name:e.target.value})} /></label>
+      </div>
+      <div class="row">
+        <label>For
+          <select aria-label="Target" name="kind" .value=${e.kind} @change=${e=>this.set({kind:e.target.value})}>
+            <option value="fleet">every device</option>
+            <option value="tag">devices tagged</option>
+            <option value="device">one device</option>
+          </select>
+        </label>
+        ${e.kind===`device`?C`<select aria-label="Device" name="device" .value=${e.deviceId} @change=${e=>this.set({deviceId:e.target.value})}>${this.devices.map(t=>C`<option value=${t.id} ?selected=${t.id===e.deviceId}>${t.label}</option>`)}</select>`:T}
+        ${e.kind===`tag`?C`<select aria-label="Tag" name="tag" .value=${e.tag} @change=${e=>this.set({tag:e.target.value})}>${this.tags.map(t=>C`<option value=${t} ?selected=${t===e.tag}>${t}</option>`)}</select>`:T}
+        <label>Do
+          <select aria-label="Action" name="action" .value=${e.action} @change=${e=>this.set({action:e.target.value})}>
+            <option value="compile_upload">compile and upload</option>
+            <option value="compile">compile only</option>
+          </select>
+        </label>
+        <label><input type="checkbox" aria-label="Only outdated devices" name="onlyOutdated" .checked=${e.onlyOutdated} @change=${e=>this.set({onlyOutdated:e.target.checked})} /> only outdated devices</label>
+      </div>
+      <div class="row" role="radiogroup" aria-label="When">
+        <label><input type="radio" name="repeat" .checked=${e.repeat} @change=${()=>this.set({repeat:!0})} /> repeat</label>
+        <label><input type="radio" name="once" .checked=${!e.repeat} @change=${()=>this.set({repeat:!1})} /> once</label>
+      </div>
+      ${e.repeat?C`<div class="row">
+              <select aria-label="Preset" @change=${t=>this.set({cron:t.target.value||e.cron})}>
+                <option value="">Presets…</option>
+                ${vr.map(e=>C`<option value=${e.cron}>${e.label}</option>`)}
+              </select>
+              <label>Cron <input type="text" class="mono" aria-label="Cron expression" name="cron" .value=${e.cron} @input=${e=>this.set({cron:e.target.value})} /></label>
+              <label>Time zone <input type="text" aria-label="Time zone" name="timeZone" .value=${e.timeZone} @input=${e=>this.set({timeZone:e.target.value})} /></label>
+            </div>
+            <div class="preview ${t?.error?`error-text`:`muted`}" aria-live="polite">
+              ${t?.error?`Cannot run: ${t.error}`:`Next runs: ${t.runs.map(e=>L(new Date(e).toISOString())).join(` · `)} (your local time)`}
+            </div>`:C`<div class="row">
+              <label>At <input type="datetime-local" aria-label="Run at" name="at" .value=${e.at} @input=${e=>this.set({at:e.target.value})} /></label>
+              ${n?C`<span class="error-text">pick a time in the future</span>`:T}
+            </div>`}
+      ${this.error?C`<div class="error-text" role="alert">${this.error}</div>`:T}
+      <div class="buttons">
+        <button type="button" class="btn" @click=${()=>this.dispatchEvent(new CustomEvent(_r,{bubbles:!0,composed:!0}))}>Cancel</button>
+        <button type="submit" class="btn primary" ?disabled=${r||this.busy}>${this.schedule?`Save`:`Create schedule`}</button>
+      </div>
+    </form>`}};customElements.get(`forge-schedule-form`)||customElements.define(`forge-schedule-form`,Sr);var Cr={queued:`tone-ok`,nothing_to_do:`tone-neutral`,missed:`tone-warn`,refused:`tone-bad`};function wr(e,t){if(e.kind===`fleet`)return`every device`;if(e.kind===`tag`)return`devices tagged ${e.tag}`;let n=t.devices.get(e.deviceId);return n?.friendlyName||n?.name||e.deviceId}function Tr(e){return`at`in e.when?`once at ${L(e.when.at)}`:`cron ${e.when.cron} (${e.when.timeZone})`}function Er(e,t=Date.now()){if(!e)return`—`;let n=Math.round((Date.parse(e)-t)/1e3);if(n<60)return n<=0?`now`:`in ${n} s`;let r=Math.round(n/60);if(r<60)return`in ${r} min`;let i=Math.round(r/60);return i<48?`in ${i} h`:`in ${Math.round(i/24)} d`}var Dr=class extends k{static properties={state:{attribute:!1},actions:{attribute:!1},editing:{state:!0},formError:{state:!0},busy:{state:!0},rowErrors:{state:!0},confirmDelete:{state:!0}};constructor(){super(),this.editing=null,this.formError=null,this.busy=!1,this.rowErrors=new Map,this.confirmDelete=null,this.addEventListener(gr,e=>void this.save(e.detail)),this.addEventListener(_r,()=>this.close())}static styles=[z,o`
+      :host {
+        display: block;
+        padding: 8px 12px 12px;
+      }
+      .head {
+        display: flex;
+        justify-content: space-between;
+        align-items: center;
+        margin-bottom: 8px;
+      }
+      ul {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        display: grid;
+        gap: 8px;
+      }
+      li {
+        border: 1px solid var(--forge-divider);
+        border-radius: 10px;
+        padding: 10px 12px;
+        display: grid;
+        gap: 4px;
+      }
+      li.paused {
+        opacity: 0.7;
+      }
+      .top {
+        display: flex;
+        justify-content: space-between;
+        gap: 8px;
+        align-items: baseline;
+        flex-wrap: wrap;
+      }
+      .actions {
+        display: flex;
+        gap: 6px;
+        flex-wrap: wrap;
+      }
+      .empty {
+        color: var(--forge-muted);
+        padding: 12px 0;
+      }
+    `];close(){this.editing=null,this.formError=null}async save(e){if(this.actions&&this.editing!==null){this.busy=!0,this.formError=null;try{this.editing===`new`?await this.actions.create(e):await this.actions.update(this.editing,e),this.close()}catch(e){this.formError=M(e).message}finally{this.busy=!1}}}async act(e,t){if(!this.actions)return;let n=new Map(this.rowErrors);n.delete(e),this.rowErrors=n;try{await t(this.actions)}catch(t){this.rowErrors=new Map(this.rowErrors).set(e,M(t).message)}}render(){let e=[...this.state.schedules.values()].sort((e,t)=>(e.nextRunAt??`~`).localeCompare(t.nextRunAt??`~`)||e.id-t.id),t=[...this.state.devices.values()].map(e=>({id:e.id,label:e.friendlyName||e.name||e.id})).sort((e,t)=>e.label.localeCompare(t.label)),n=[...new Set([...this.state.devices.values()].flatMap(e=>e.tags))].sort(),r=typeof this.editing==`number`?this.state.schedules.get(this.editing)??null:null;return C`
+      <div class="head">
+        <span class="muted">${e.length} schedule${e.length===1?``:`s`}</span>
+        ${this.actions&&this.editing===null?C`<button class="btn primary" @click=${()=>this.editing=`new`}>New schedule</button>`:T}
+      </div>
+      ${this.editing===null?T:C`<forge-schedule-form .schedule=${r} .devices=${t} .tags=${n} .error=${this.formError} ?busy=${this.busy}></forge-schedule-form>`}
+      ${e.length?C`<ul aria-label="Schedules">${e.map(e=>this.renderSchedule(e))}</ul>`:C`<div class="empty">No schedules yet. Builds can also be started from Home Assistant automations with the <span class="mono">esphome_forge.compile</span> action.</div>`}
+    `}renderSchedule(e){let t=e.name||`Schedule ${e.id}`,n=e.lastRun,r=this.rowErrors.get(e.id);return C`<li class=${e.enabled?``:`paused`} aria-label=${`Schedule ${t}`}>
+      <div class="top">
+        <b>${t}</b>
+        <span class="chip ${e.enabled?`tone-info`:`tone-neutral`}">${e.enabled?`active`:`paused`}</span>
+      </div>
+      <div>${e.action===`compile_upload`?`Compile and upload`:`Compile`} ${wr(e.target,this.state)}${e.onlyOutdated?C` <span class="chip">only outdated</span>`:T}</div>
+      <div class="muted">${Tr(e)}</div>
+      <div class="next">Next run: ${e.nextRunAt?C`<span title=${L(e.nextRunAt)}>${Er(e.nextRunAt)} (${L(e.nextRunAt)})</span>`:`none`}</div>
+      ${n?C`<div class="last">Last run: <span class="chip ${Cr[n.outcome]??``}">${n.outcome.replace(/_/g,` `)}</span> ${F(n.ranAt)}${n.detail?C` — <span class="muted">${n.detail}</span>`:T}</div>`:T}
+      ${r?C`<div class="error-text" role="alert">${r}</div>`:T}
+      ${this.actions?C`<div class="actions">
+              <button class="btn" aria-label=${`Run ${t} now`} @click=${()=>void this.act(e.id,t=>t.run(e.id))}>Run now</button>
+              <button class="btn" aria-label=${`${e.enabled?`Pause`:`Resume`} ${t}`} @click=${()=>void this.act(e.id,t=>t.update(e.id,{enabled:!e.enabled}))}>${e.enabled?`Pause`:`Resume`}</button>
+              <button class="btn" aria-label=${`Edit ${t}`} @click=${()=>(this.formError=null,this.editing=e.id)}>Edit</button>
+              ${this.confirmDelete===e.id?C`<button class="btn danger" aria-label=${`Really delete ${t}`} @click=${()=>void this.act(e.id,t=>t.remove(e.id)).then(()=>this.confirmDelete=null)}>Delete for good</button>`:C`<button class="btn" aria-label=${`Delete ${t}`} @click=${()=>this.confirmDelete=e.id}>Delete</button>`}
+            </div>`:T}
+    </li>`}};customElements.get(`forge-schedules-view`)||customElements.define(`forge-schedules-view`,Dr);var Or=864e5,kr={enforce:`ok`,warn:`warn`,off:`bad`},Ar={enforce:`Fleet trust policy: only verified firmware is flashed`,warn:`Fleet trust policy: firmware that is not verified is flashed with a warning`,off:`Fleet trust policy: no trust check before flashing`};function jr(e,t){let n=Math.floor((Date.parse(e)-t)/Or);return Number.isNaN(n)?`expiry unknown`:n<1?`expires today`:`expires in ${n} d`}function Mr(e,t=Date.now()){let n=[],r=[{text:`policy ${e.policy}`,tone:kr[e.policy]??`neutral`,title:Ar[e.policy]??e.policy}],i=e.revocations;if(e.revocationError)r.push({text:`revocation list INVALID`,tone:`bad`,title:e.revocationError}),n.push(`The revocation list fails its check (every verdict reads invalid): ${e.revocationError}`);else if(!i)r.push({text:`no revocation list`,tone:`neutral`,title:`Nothing has been revoked yet`});else{let e=`Revocation list version ${i.version}: ${i.entries} entr${i.entries===1?`y`:`ies`}, issued ${L(i.issuedAt)}, expires ${L(i.expiresAt)}`,a=Date.parse(i.expiresAt)-t<7*Or;r.push({text:`revocations v${i.version} · ${i.expired?`EXPIRED`:jr(i.expiresAt,t)}`,tone:i.expired?`bad`:a?`warn`:`ok`,title:e}),i.expired&&n.push(`The revocation list (version ${i.version}) expired ${L(i.expiresAt)}: verdicts read stale until a fresh list is published.`)}let a=e.log.audit;if(!a)r.push({text:`log not checked`,tone:`neutral`,title:`Transparency log: ${e.log.size} entries, not checked yet`});else if(a.ok)r.push({text:`log check ok`,tone:`ok`,title:`Transparency log consistent: ${a.treeSize} entries, ${a.checkpointsChecked} checkpoints, checked ${L(a.checkedAt)}`});else{let e=a.problems.length?a.problems.slice(0,3).join(`; `)+(a.problems.length>3?` (+${a.problems.length-3} more)`:``):`no detail`;r.push({text:`log check FAILED`,tone:`bad`,title:a.problems.join(`
+`)||`no detail`}),n.push(`Transparency log check FAILED (${L(a.checkedAt)}): ${e}`)}return{items:r,alert:n.length?n.join(` `):null}}var Nr=class extends k{static properties={feed:{attribute:!1},status:{state:!0},error:{state:!0}};unsubscribe=null;subscribed=null;constructor(){super(),this.feed=null,this.status=null,this.error=null}static styles=[z,o`
       :host {
         display: block;
         padding: 4px 12px 0;
@@ -654,14 +944,14 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         background: color-mix(in srgb, var(--forge-bad) 12%, transparent);
         border-left: 4px solid var(--forge-bad);
       }
-    `];connectedCallback(){super.connectedCallback(),this.attach()}disconnectedCallback(){super.disconnectedCallback(),this.unsubscribe?.(),this.unsubscribe=null,this.subscribed=null}willUpdate(){this.isConnected&&this.feed!==this.subscribed&&this.attach()}attach(){this.subscribed===this.feed&&this.unsubscribe||(this.unsubscribe?.(),this.subscribed=this.feed,this.unsubscribe=this.feed?.subscribe(e=>{this.status=e.status,this.error=e.error})??null)}render(){if(!this.status)return this.error?T`<div class="line muted">Trust status unavailable: ${this.error}</div>`:D;let{items:e,alert:t}=On(this.status);return T`
+    `];connectedCallback(){super.connectedCallback(),this.attach()}disconnectedCallback(){super.disconnectedCallback(),this.unsubscribe?.(),this.unsubscribe=null,this.subscribed=null}willUpdate(){this.isConnected&&this.feed!==this.subscribed&&this.attach()}attach(){this.subscribed===this.feed&&this.unsubscribe||(this.unsubscribe?.(),this.subscribed=this.feed,this.unsubscribe=this.feed?.subscribe(e=>{this.status=e.status,this.error=e.error})??null)}render(){if(!this.status)return this.error?C`<div class="line muted">Trust status unavailable: ${this.error}</div>`:T;let{items:e,alert:t}=Mr(this.status);return C`
       <div class="line" role="group" aria-label="Content trust status">
         <span class="muted">Trust</span>
-        ${e.map(e=>T`<span class="chip tone-${e.tone}" title=${e.title}>${e.text}</span>`)}
-        ${this.error?T`<span class="muted" title=${this.error}>(not refreshed)</span>`:D}
+        ${e.map(e=>C`<span class="chip tone-${e.tone}" title=${e.title}>${e.text}</span>`)}
+        ${this.error?C`<span class="muted" title=${this.error}>(not refreshed)</span>`:T}
       </div>
-      ${t?T`<div class="alert" role="alert">${t}</div>`:D}
-    `}};customElements.get(`forge-trust-status`)||customElements.define(`forge-trust-status`,kn);var An=class extends M{static properties={state:{attribute:!1}};static styles=[I,o`
+      ${t?C`<div class="alert" role="alert">${t}</div>`:T}
+    `}};customElements.get(`forge-trust-status`)||customElements.define(`forge-trust-status`,Nr);var Pr=class extends k{static properties={state:{attribute:!1}};static styles=[z,o`
       :host {
         display: block;
         padding: 8px 12px 12px;
@@ -704,23 +994,233 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         color: var(--forge-muted);
         padding: 12px 0;
       }
-    `];jobLabel(e){let t=this.state.jobs.get(e);if(!t)return`#${e}`;let n=this.state.devices.get(t.deviceId);return`${n?.friendlyName||n?.name||t.deviceId} (#${e})`}render(){let e=[...this.state.workers.values()].sort((e,t)=>Number(t.online)-Number(e.online)||e.name.localeCompare(t.name));return e.length?T`<ul aria-label="Build workers">
+    `];jobLabel(e){let t=this.state.jobs.get(e);if(!t)return`#${e}`;let n=this.state.devices.get(t.deviceId);return`${n?.friendlyName||n?.name||t.deviceId} (#${e})`}render(){let e=[...this.state.workers.values()].sort((e,t)=>Number(t.online)-Number(e.online)||e.name.localeCompare(t.name));return e.length?C`<ul aria-label="Build workers">
       ${e.map(e=>this.renderWorker(e))}
-    </ul>`:T`<div class="empty">No build workers yet. Start one with <span class="mono">esphome-forge worker</span>.</div>`}renderWorker(e){let t=e.system;return T`<li aria-label=${`Worker ${e.name}, ${e.online?`online`:`offline`}, ${e.busySlots} of ${e.slots} slots busy`}>
+    </ul>`:C`<div class="empty">No build workers yet. Start one with <span class="mono">esphome-forge worker</span>.</div>`}renderWorker(e){let t=e.system;return C`<li aria-label=${`Worker ${e.name}, ${e.online?`online`:`offline`}, ${e.busySlots} of ${e.slots} slots busy`}>
       <div class="top">
-        <b>${e.name}${e.local?T` <span class="chip">built-in</span>`:D}</b>
+        <b>${e.name}${e.local?C` <span class="chip">built-in</span>`:T}</b>
         <span class="chip ${e.online?`tone-ok`:`tone-bad`}">${e.online?`online`:`offline`}</span>
       </div>
+      ${e.outdated?C`<div class="chip tone-bad" title=${e.problem??``}>outdated: ${e.problem??`upgrade this worker`}</div>`:T}
+      ${e.diskLow?C`<div class="chip tone-warn">low on disk${e.diskFreeBytes==null?``:` (${Fr(e.diskFreeBytes)} free)`}: gets no jobs</div>`:T}
       <div>
         <div class="muted">${e.busySlots} / ${e.slots} slots in use</div>
-        <div class="slots" aria-hidden="true">${Array.from({length:e.slots},(t,n)=>T`<span class="slot ${n<e.busySlots?`busy`:``}"></span>`)}</div>
+        <div class="slots" aria-hidden="true">${Array.from({length:e.slots},(t,n)=>C`<span class="slot ${n<e.busySlots?`busy`:``}"></span>`)}</div>
       </div>
-      <div>${e.activeJobIds.length?e.activeJobIds.map(e=>T`<div>▶ ${this.jobLabel(e)}</div>`):T`<span class="muted">idle</span>`}</div>
+      <div>${e.activeJobIds.length?e.activeJobIds.map(e=>C`<div>▶ ${this.jobLabel(e)}</div>`):C`<span class="muted">idle</span>`}</div>
       <div class="muted">${e.platform??(t?`${t.os}/${t.arch}`:`unknown platform`)}${t?` · ${t.cpus} CPUs`:``}${e.version?` · v${e.version}`:``}</div>
-      ${e.tags.length?T`<div>${e.tags.map(e=>T`<span class="chip">${e}</span> `)}</div>`:D}
-      ${e.esphomeVersions.length?T`<div class="muted">ESPHome ${e.esphomeVersions.join(`, `)}</div>`:D}
-      ${!e.online&&e.lastSeenAt?T`<div class="muted">last seen ${Gt(e.lastSeenAt)}</div>`:D}
-    </li>`}};customElements.get(`forge-workers-view`)||customElements.define(`forge-workers-view`,An);var jn={connecting:`Connecting…`,live:``,reconnecting:`Reconnecting…`,unauthorized:`Not authorised`,error:`Cannot load Forge data`},Mn=class extends M{static properties={source:{attribute:!1},views:{attribute:!1},scopeTags:{attribute:!1},columns:{attribute:!1},presence:{attribute:!1},compact:{type:Boolean,reflect:!0},state:{state:!0},tab:{state:!0},logJobId:{state:!0},rowErrors:{state:!0},busy:{state:!0},banner:{state:!0},notice:{state:!0}};unsubscribe=null;subscribed=null;constructor(){super(),this.source=null,this.views=z,this.scopeTags=[],this.columns=[`online`,`version`,`status`,`trust`,`last_build`],this.presence=new Map,this.compact=!1,this.state=Be(),this.tab=`devices`,this.logJobId=null,this.rowErrors=new Map,this.busy=new Set,this.banner=null,this.notice=null,this.addEventListener(Qe,e=>void this.onAction(e.detail)),this.addEventListener(`forge-log-close`,()=>this.logJobId=null)}static styles=[I,o`
+      ${e.tags.length?C`<div>${e.tags.map(e=>C`<span class="chip">${e}</span> `)}</div>`:T}
+      ${e.esphomeVersions.length?C`<div class="muted">ESPHome ${e.esphomeVersions.join(`, `)}</div>`:T}
+      ${!e.online&&e.lastSeenAt?C`<div class="muted">last seen ${F(e.lastSeenAt)}</div>`:T}
+    </li>`}};function Fr(e){return e>=1024**3?`${(e/1024**3).toFixed(1)} GiB`:`${Math.round(e/1024**2)} MiB`}customElements.get(`forge-workers-view`)||customElements.define(`forge-workers-view`,Pr);function Ir(e){return e.startsWith(`+++`)||e.startsWith(`---`)||e.startsWith(`diff `)||e.startsWith(`index `)?`meta`:e.startsWith(`@@`)?`hunk`:e.startsWith(`+`)?`add`:e.startsWith(`-`)?`del`:`ctx`}var Lr=class extends k{static properties={diff:{attribute:!1},label:{attribute:!1}};constructor(){super(),this.diff=``,this.label=`Differences`}static styles=[z,o`
+      pre {
+        margin: 0;
+        padding: 6px 0;
+        overflow: auto;
+        max-height: 360px;
+        font-size: 12px;
+        line-height: 1.45;
+      }
+      span {
+        display: block;
+        padding: 0 10px;
+        white-space: pre;
+      }
+      .add {
+        background: color-mix(in srgb, var(--forge-ok) 16%, transparent);
+      }
+      .del {
+        background: color-mix(in srgb, var(--forge-bad) 16%, transparent);
+      }
+      .hunk {
+        color: var(--forge-info);
+      }
+      .meta {
+        color: var(--forge-muted);
+      }
+    `];render(){if(!this.diff)return C`<p class="muted" role="status">No differences.</p>`;let e=this.diff.replace(/\n$/,``).split(`
+`);return C`<pre class="mono" role="region" aria-label=${this.label}>${e.map(e=>C`<span class=${Ir(e)}>${e||T}</span>`)}</pre>`}};customElements.get(`forge-diff-view`)||customElements.define(`forge-diff-view`,Lr);var Rr=20,zr={api:`API`,card:`card`,ha:`Home Assistant`,external:`outside Forge`,forge:`Forge`},Br=class extends k{static properties={source:{attribute:!1},deviceId:{attribute:!1},entries:{state:!0},nextOffset:{state:!0},selected:{state:!0},diff:{state:!0},problem:{state:!0},busy:{state:!0}};loadedFor=``;constructor(){super(),this.source=null,this.deviceId=``,this.entries=[],this.nextOffset=null,this.selected=null,this.diff=null,this.problem=null,this.busy=!1}static styles=[z,o`
+      ol {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      li {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 4px 10px;
+        align-items: baseline;
+        padding: 6px 12px;
+        border-top: 1px solid var(--forge-divider);
+      }
+      li[aria-current="true"] {
+        background: color-mix(in srgb, var(--forge-accent) 8%, transparent);
+      }
+      .subject {
+        flex: 1 1 240px;
+        min-width: 0;
+      }
+      .who {
+        font-size: 0.85em;
+      }
+      .acts {
+        display: flex;
+        gap: 4px;
+      }
+      .problem {
+        margin: 8px 12px;
+      }
+      .more {
+        padding: 8px 12px;
+      }
+    `];willUpdate(){let e=`${this.deviceId}`;this.source?.workspace&&this.deviceId&&e!==this.loadedFor&&(this.loadedFor=e,this.entries=[],this.selected=null,this.diff=null,this.load(0))}reload(){this.loadedFor=``,this.requestUpdate()}async load(e){try{let t=await this.source.workspace.history(this.deviceId,e,Rr);this.entries=e===0?t.entries:[...this.entries,...t.entries],this.nextOffset=t.nextOffset,this.problem=null}catch(e){this.problem=M(e).message}}async show(e,t){this.selected={commit:e,against:t},this.diff=null;try{let n=this.entries.findIndex(t=>t.commit===e),r=this.entries[n+1]?.commit,i=this.source.workspace,a=t===`now`?await i.diff(this.deviceId,e):r?await i.diff(this.deviceId,r,e):null;this.diff=a?a.diff:``,this.problem=null}catch(e){this.problem=M(e).message}}async restore(e){this.busy=!0;try{let t=await this.source.workspace.restore(this.deviceId,e.commit);this.dispatchEvent(new CustomEvent(`forge-config-restored`,{detail:t,bubbles:!0,composed:!0})),this.reload()}catch(e){this.problem=`Restore failed: ${M(e).message}`}finally{this.busy=!1}}render(){return C`
+      ${this.problem?C`<p class="problem error-text" role="alert">${this.problem}</p>`:T}
+      <ol aria-label="Config history">
+        ${this.entries.map((e,t)=>this.renderEntry(e,t))}
+      </ol>
+      ${this.entries.length===0&&!this.problem?C`<p class="more muted">No history yet.</p>`:T}
+      ${this.nextOffset==null?T:C`<div class="more"><button class="btn" @click=${()=>this.load(this.nextOffset)}>Older versions</button></div>`}
+      ${this.selected&&this.diff!==null?C`<forge-diff-view .diff=${this.diff} .label=${`Changes of ${this.selected.commit.slice(0,7)} ${this.selected.against===`now`?`up to now`:`against the version before`}`}></forge-diff-view>`:T}
+    `}renderEntry(e,t){let n=this.selected?.commit===e.commit,r=F(e.date);return C`<li aria-current=${n?`true`:`false`}>
+      <code class="mono">${e.shortCommit}</code>
+      <span class="subject">${e.subject}</span>
+      <span class="who muted">${e.author}${e.source?` · ${zr[e.source]??e.source}`:``} · <time datetime=${e.date} title=${e.date}>${r}</time></span>
+      <span class="acts">
+        ${t+1<this.entries.length||this.nextOffset!=null?C`<button class="btn" aria-label=${`Show the changes of ${e.shortCommit}`} @click=${()=>this.show(e.commit,`previous`)}>Changes</button>`:T}
+        ${t>0?C`<button class="btn" aria-label=${`Compare ${e.shortCommit} with now`} @click=${()=>this.show(e.commit,`now`)}>Diff with now</button>`:T}
+        ${t>0?C`<button class="btn" ?disabled=${this.busy} aria-label=${`Restore the version ${e.shortCommit}`} @click=${()=>this.restore(e)}>Restore</button>`:T}
+      </span>
+    </li>`}};customElements.get(`forge-config-history`)||customElements.define(`forge-config-history`,Br);var Vr=new Set([`succeeded`,`failed`,`cancelled`,`timed_out`]),Hr=class extends k{static properties={source:{attribute:!1},state:{attribute:!1},deviceId:{attribute:!1},file:{state:!0},text:{state:!0},pane:{state:!0},saving:{state:!0},message:{state:!0},problem:{state:!0},conflict:{state:!0},validating:{state:!0}};loadedFor=``;constructor(){super(),Be(),this.source=null,this.state=null,this.deviceId=``,this.file=null,this.text=``,this.pane=`edit`,this.saving=!1,this.message=null,this.problem=null,this.conflict=null,this.validating=[],this.addEventListener(`keydown`,e=>{(e.ctrlKey||e.metaKey)&&e.key.toLowerCase()===`s`&&(e.preventDefault(),this.save())}),this.addEventListener(`forge-config-restored`,()=>void this.load(!0))}static styles=[z,o`
+      :host {
+        display: block;
+        border-top: 1px solid var(--forge-divider);
+      }
+      header {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 8px;
+        align-items: center;
+        padding: 8px 12px;
+      }
+      header .title {
+        flex: 1;
+        min-width: 0;
+        font-weight: 500;
+      }
+      .status {
+        padding: 4px 12px 8px;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 6px;
+        align-items: center;
+      }
+      .errors {
+        list-style: none;
+        margin: 0;
+        padding: 0 12px 8px;
+      }
+      .errors li {
+        padding: 2px 0;
+      }
+      .errors button {
+        all: unset;
+        cursor: pointer;
+        color: var(--forge-bad);
+        text-decoration: underline;
+      }
+      .editor {
+        border-top: 1px solid var(--forge-divider);
+        border-bottom: 1px solid var(--forge-divider);
+      }
+      .conflict {
+        margin: 8px 12px;
+        border: 1px solid var(--forge-bad);
+        border-radius: 8px;
+        overflow: hidden;
+      }
+      .conflict p {
+        margin: 8px 12px;
+      }
+    `];willUpdate(e){if(e.has(`deviceId`)||e.has(`source`)){let e=this.deviceId;this.source?.workspace&&e&&e!==this.loadedFor&&this.load(!1)}}get device(){return this.state?.devices.get(this.deviceId)}get dirty(){return this.file!==null&&this.text!==this.file.content}async load(e){this.loadedFor=this.deviceId;try{let t=await this.source.workspace.read(this.deviceId);this.file=t,this.text=t.content,this.conflict=null,this.problem=null,e||(this.message=null,this.validating=[])}catch(e){this.problem=M(e).message}}async save(){let e=this.file;if(!e||this.saving||!this.source?.workspace)return;let t=this.renderRoot.querySelector(`forge-code-editor`)?.value??this.text;this.text=t,this.saving=!0,this.problem=null;try{let n=await this.source.workspace.save(this.deviceId,t,e.sha256,e.path);this.file={...e,content:t,sha256:n.sha256},this.conflict=null,this.validating=n.validation.map(e=>e.jobId),this.message=n.commit?`Saved as ${n.commit.slice(0,7)}.`:`Saved (nothing changed).`,this.renderRoot.querySelector(`forge-config-history`)?.reload()}catch(e){let t=M(e);t instanceof j&&t.code===`conflict`&&(this.conflict=t.details??{currentSha256:null,diff:null}),this.problem=t.message}finally{this.saving=!1}}async overwrite(){this.file&&this.conflict?.currentSha256&&(this.file={...this.file,sha256:this.conflict.currentSha256},await this.save())}validation(){let e=this.validating.map(e=>this.state?.jobs.get(e)).filter(e=>e!=null);if(this.validating.length){if(e.length<this.validating.length||e.some(e=>!Vr.has(e.state)))return{state:`running`,errors:[]};let t=e.flatMap(e=>e.validationErrors),n=e.find(e=>e.state!==`succeeded`);return n&&t.length===0&&t.push({file:null,line:null,message:n.error??`validation ${n.state}`}),{state:t.length?`invalid`:`valid`,errors:t,job:e[0]}}let t=this.device?.validation;return t?.current&&t.errors.length?{state:`invalid`,errors:t.errors}:{state:`none`,errors:[]}}markers(e){let t=this.file?.path;return e.filter(e=>e.line!=null&&(e.file==null||e.file===t)).map(e=>({line:e.line,message:e.message}))}reveal(e){this.renderRoot.querySelector(Le)?.revealLine(e)}render(){let e=this.device,t=e?.friendlyName||e?.name||this.deviceId,n=this.validation(),r=this.markers(n.errors);return C`
+      <header>
+        <span class="title">Config of ${t} <span class="muted mono">${this.file?.path??``}</span>${this.dirty?C` <span class="chip tone-warn">unsaved</span>`:T}</span>
+        <button class="btn" role="tab" aria-selected=${this.pane===`edit`?`true`:`false`} @click=${()=>this.pane=`edit`}>Edit</button>
+        <button class="btn" role="tab" aria-selected=${this.pane===`history`?`true`:`false`} @click=${()=>this.pane=`history`}>History</button>
+        <button class="btn primary" ?disabled=${!this.file||this.saving} @click=${()=>this.save()} title="Save (Ctrl+S)">${this.saving?`Saving…`:`Save`}</button>
+        <button class="btn" aria-label="Close the editor" @click=${()=>this.dispatchEvent(new CustomEvent(`forge-editor-close`,{bubbles:!0,composed:!0}))}>Close</button>
+      </header>
+      ${this.problem?C`<div class="status"><span class="error-text" role="alert">${this.problem}</span></div>`:T}
+      ${this.conflict?this.renderConflict():T}
+      ${this.pane===`edit`?this.renderEdit(n,r):C`<forge-config-history .source=${this.source} .deviceId=${this.deviceId}></forge-config-history>`}
+    `}renderEdit(e,t){let n=this.device?.configHistory;return C`
+      <div class="status" aria-live="polite">
+        ${this.message?C`<span>${this.message}</span>`:T}
+        ${e.state===`running`?C`<span class="chip tone-info">validating…</span>`:T}
+        ${e.state===`valid`?C`<span class="chip tone-ok">valid</span>
+              <button class="btn" @click=${()=>R(this,{action:`compile`,deviceIds:[this.deviceId]})}>Compile</button>
+              <button class="btn" @click=${()=>R(this,{action:`compile_upload`,deviceIds:[this.deviceId]})}>Install</button>`:T}
+        ${e.state===`invalid`?C`<span class="chip tone-bad">${e.errors.length} error${e.errors.length===1?``:`s`}</span>`:T}
+        ${n?.builtFrom?C`<span class="muted">built from <code class="mono">${n.builtFrom.slice(0,7)}</code>${n.changesSince?`, ${n.changesSince} change${n.changesSince===1?``:`s`} since`:`, no changes since`}</span>`:T}
+      </div>
+      ${e.errors.length?C`<ul class="errors" aria-label="Validation errors">${e.errors.map(e=>C`<li class="error-text">${e.line!=null&&(e.file==null||e.file===this.file?.path)?C`<button @click=${()=>this.reveal(e.line)}>line ${e.line}</button>: `:e.file?C`<span class="mono">${e.file}${e.line==null?``:`:${e.line}`}</span>: `:T}${e.message}</li>`)}</ul>`:T}
+      <div class="editor">
+        ${this.file?C`<forge-code-editor .value=${this.file.content} .markers=${t}
+              @value-changed=${e=>this.text=e.detail.value}></forge-code-editor>`:C`<p class="muted status">Loading…</p>`}
+      </div>
+    `}renderConflict(){let e=this.conflict;return C`<section class="conflict" aria-label="Save conflict">
+      <p>Someone changed this file since you opened it. Nothing was saved. What differs (the file now → yours):</p>
+      ${e.diff==null?T:C`<forge-diff-view .diff=${e.diff} .label=${`Your changes against the file now`}></forge-diff-view>`}
+      <p>
+        <button class="btn" @click=${()=>this.load(!1)}>Load the current version (drop mine)</button>
+        <button class="btn danger" ?disabled=${!e.currentSha256} @click=${()=>this.overwrite()}>Save mine over it</button>
+      </p>
+    </section>`}};customElements.get(`forge-config-editor`)||customElements.define(`forge-config-editor`,Hr);var Ur=/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,Wr=class extends k{static properties={source:{attribute:!1},templates:{state:!0},problem:{state:!0},warnings:{state:!0},busy:{state:!0}};constructor(){super(),this.source=null,this.templates=[],this.problem=null,this.warnings=[],this.busy=!1}static styles=[z,o`
+      dialog {
+        border: 1px solid var(--forge-divider);
+        border-radius: 12px;
+        background: var(--forge-surface);
+        color: var(--primary-text-color);
+        padding: 16px;
+        min-width: min(420px, 90vw);
+      }
+      label {
+        display: grid;
+        gap: 4px;
+        margin-bottom: 10px;
+        font-size: 0.9em;
+      }
+      input,
+      select {
+        font: inherit;
+        padding: 6px 8px;
+        border: 1px solid var(--forge-divider);
+        border-radius: 6px;
+        background: transparent;
+        color: inherit;
+      }
+      .row {
+        display: flex;
+        gap: 8px;
+        justify-content: flex-end;
+      }
+      h2 {
+        margin: 0 0 12px;
+        font-size: 1.1em;
+      }
+    `];async open(){this.problem=null,this.warnings=[],await this.updateComplete,this.renderRoot.querySelector(`dialog`).showModal();try{this.templates=(await this.source.workspace.templates()).templates}catch(e){this.problem=M(e).message}}close(){this.renderRoot.querySelector(`dialog`)?.close()}async submit(e){e.preventDefault();let t=e.target,n=new FormData(t),r=String(n.get(`name`)??``).trim();if(!Ur.test(r)){this.problem=`The name is the device's hostname: lowercase letters, digits and '-'.`;return}let i=String(n.get(`friendly`)??``).trim(),a=String(n.get(`board`)??``).trim();this.busy=!0;try{let e=await this.source.workspace.create({name:r,template:String(n.get(`template`)),...i?{friendlyName:i}:{},...a?{board:a}:{}});this.warnings=e.warnings,t.reset(),this.close(),this.dispatchEvent(new CustomEvent(`forge-device-created`,{detail:{deviceId:r,warnings:e.warnings},bubbles:!0,composed:!0}))}catch(e){this.problem=M(e).message}finally{this.busy=!1}}render(){return C`<dialog aria-labelledby="new-title">
+      <form @submit=${e=>this.submit(e)}>
+        <h2 id="new-title">New device</h2>
+        <label>Name (hostname)<input name="name" required autocomplete="off" placeholder="kitchen-sensor" /></label>
+        <label>Friendly name<input name="friendly" autocomplete="off" placeholder="Kitchen sensor" /></label>
+        <label>Template<select name="template">${this.templates.map(e=>C`<option value=${e.id}>${e.label} (${e.board})</option>`)}</select></label>
+        <label>Board (optional)<input name="board" autocomplete="off" placeholder="the template's board" /></label>
+        ${this.problem?C`<p class="error-text" role="alert">${this.problem}</p>`:T}
+        <div class="row">
+          <button type="button" class="btn" @click=${()=>this.close()}>Cancel</button>
+          <button type="submit" class="btn primary" ?disabled=${this.busy||this.templates.length===0}>Create</button>
+        </div>
+      </form>
+    </dialog>`}};customElements.get(`forge-new-device-dialog`)||customElements.define(`forge-new-device-dialog`,Wr);var Gr=class extends k{static properties={source:{attribute:!1},views:{attribute:!1},scopeTags:{attribute:!1},columns:{attribute:!1},presence:{attribute:!1},compact:{type:Boolean,reflect:!0},kit:{attribute:!1},readOnly:{attribute:!1},state:{state:!0},tab:{state:!0},logJobId:{state:!0},editDeviceId:{state:!0},rowErrors:{state:!0},busy:{state:!0},banner:{state:!0},notice:{state:!0}};unsubscribe=null;subscribed=null;clock=null;policy=bt;connection=null;constructor(){super(),this.source=null,this.views=H,this.scopeTags=[],this.columns=[`online`,`version`,`status`,`trust`,`last_build`],this.presence=new Map,this.compact=!1,this.kit=dt,this.readOnly=null,this.state=Ze(),this.tab=`devices`,this.logJobId=null,this.editDeviceId=null,this.rowErrors=new Map,this.busy=new Set,this.banner=null,this.notice=null,this.addEventListener(St,e=>void this.onAction(e.detail)),this.addEventListener(`forge-log-close`,()=>this.logJobId=null),this.addEventListener(`forge-editor-close`,()=>this.editDeviceId=null),this.addEventListener(`forge-device-created`,e=>{let{deviceId:t,warnings:n}=e.detail;this.notice=`Created ${t}.${n.length?` ${n.join(` `)}`:``}`,this.openEditor(t)})}static styles=[z,o`
       :host {
         display: block;
       }
@@ -769,80 +1269,81 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         cursor: pointer;
         padding: 0 4px;
       }
-    `];connectedCallback(){super.connectedCallback(),this.attach()}disconnectedCallback(){super.disconnectedCallback(),this.detach()}willUpdate(){this.isConnected&&this.source!==this.subscribed&&this.attach(),!this.views.includes(this.tab)&&this.views[0]&&(this.tab=this.views[0])}attach(){this.subscribed===this.source&&this.unsubscribe||(this.detach(),this.source&&(this.subscribed=this.source,this.unsubscribe=this.source.subscribe(e=>this.state=e)))}detach(){this.unsubscribe?.(),this.unsubscribe=null,this.subscribed=null}setRowError(e,t){let n=new Map(this.rowErrors);for(let r of e)t?n.set(r,t):n.delete(r);this.rowErrors=n}setBusy(e,t){let n=new Set(this.busy);for(let r of e)t?n.add(r):n.delete(r);this.busy=n}async onAction(e){if(e.action===`log`)this.logJobId=e.jobId,await this.updateComplete,this.renderRoot.querySelector(`forge-log-panel`)?.scrollIntoView?.({block:`nearest`,behavior:`smooth`});else if(e.action===`dismiss-error`)this.setRowError([e.deviceId],null);else if(e.action===`cancel`)try{await this.source?.cancel(e.jobId)}catch(t){let n=`Cancel failed: ${Ke(t).message}`;e.deviceId?this.setRowError([e.deviceId],n):this.banner=n}else await this.runJobs(e.action,e.deviceIds)}async runJobs(e,t){let n=this.source;if(n&&t.length!==0){if(e!==`compile`&&t.length>1){let n=this.renderRoot.querySelector(`forge-confirm-dialog`),r=e===`upload`?`flash its stored firmware`:`compile and flash new firmware`;if(!await n.ask(`Update ${t.length} devices over the air?`,`Each of the ${t.length} selected devices will ${r} and restart.`,`Update ${t.length} devices`))return}this.setBusy(t,!0),this.setRowError(t,null);try{let r=e===`upload`?await n.upload(t):await n.compile(t,{upload:e===`compile_upload`});for(let e of r.skipped)this.setRowError([e.deviceId],`Not queued: ${e.reason}`);t.length>1&&(this.notice=`Queued ${r.jobs.length} job${r.jobs.length===1?``:`s`}${r.skipped.length?`, skipped ${r.skipped.length}`:``}.`)}catch(e){let n=Ke(e).message;t.length===1?this.setRowError(t,n):this.banner=n}finally{this.setBusy(t,!1)}}}onTabKey(e){let t=this.views.indexOf(this.tab),n=e.key===`ArrowRight`?1:e.key===`ArrowLeft`?-1:0;n&&(this.tab=this.views[(t+n+this.views.length)%this.views.length],this.updateComplete.then(()=>this.renderRoot.querySelector(`[role="tab"][aria-selected="true"]`)?.focus()))}render(){let e=this.state,t=this.logJobId==null?void 0:e.jobs.get(this.logJobId),n=t?e.devices.get(t.deviceId):void 0,r=0,i=0;for(let t of e.jobs.values())t.state===`running`?r++:(t.state===`queued`||t.state===`blocked`)&&i++;let a=[...e.workers.values()].filter(e=>e.online).length;return T`
-      ${this.views.length>1?T`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
-            ${this.views.map(e=>T`<button role="tab" id=${`tab-${e}`} aria-controls="panel" aria-selected=${e===this.tab?`true`:`false`} tabindex=${e===this.tab?0:-1} @click=${()=>this.tab=e}>${$e[e]}</button>`)}
-          </div>`:D}
-      <div class="summary muted" aria-live="polite">${e.devices.size} devices · ${r} running · ${i} queued · ${a}/${e.workers.size} workers online</div>
-      ${this.source?.trustStatus?T`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>`:D}
-      ${e.status===`live`?D:T`<div class="banner ${e.status===`reconnecting`||e.status===`connecting`?`tone-info`:`tone-bad`}" role="status">${jn[e.status]}${e.error?` ${e.error}`:``}</div>`}
-      ${this.banner?T`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${()=>this.banner=null}>✕</button></div>`:D}
-      ${this.notice?T`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${()=>this.notice=null}>✕</button></div>`:D}
+      .banner.notice {
+        color: var(--primary-text-color, #212121);
+        border-left: 4px solid var(--tone);
+      }
+      .banner .detail {
+        font-size: 0.9em;
+        margin-top: 2px;
+      }
+      .banner details {
+        font-size: 0.85em;
+        margin-top: 4px;
+        color: var(--forge-muted);
+        word-break: break-word;
+      }
+      .banner summary {
+        cursor: pointer;
+      }
+      .readonly {
+        padding: 4px 12px 0;
+        font-size: 0.85em;
+      }
+    `];connectedCallback(){super.connectedCallback(),this.attach()}disconnectedCallback(){super.disconnectedCallback(),this.detach(),this.setClock(!1)}willUpdate(){this.isConnected&&this.source!==this.subscribed&&this.attach(),!this.views.includes(this.tab)&&this.views[0]&&(this.tab=this.views[0]),this.connection=this.source?ut(this.state,this.source.kind):null,this.setClock(!!this.connection?.paused&&this.isConnected),this.actionPolicy(this.connection?.paused??null)}setClock(e){e&&!this.clock?this.clock=setInterval(()=>this.requestUpdate(),3e4):!e&&this.clock&&(clearInterval(this.clock),this.clock=null)}actionPolicy(e){let t=this.policy,n=this.readOnly?{mode:`hidden`,reason:this.readOnly}:e?{mode:`disabled`,reason:e}:bt;return(t.mode!==n.mode||t.mode!==`enabled`&&(n.mode===`enabled`||t.reason!==n.reason))&&(this.policy=n),this.policy}attach(){this.subscribed===this.source&&this.unsubscribe||(this.detach(),this.source&&(this.subscribed=this.source,this.unsubscribe=this.source.subscribe(e=>this.state=e)))}detach(){this.unsubscribe?.(),this.unsubscribe=null,this.subscribed=null}setRowError(e,t){let n=new Map(this.rowErrors);for(let r of e)t?n.set(r,t):n.delete(r);this.rowErrors=n}setBusy(e,t){let n=new Set(this.busy);for(let r of e)t?n.add(r):n.delete(r);this.busy=n}async onAction(e){if(e.action===`log`)this.logJobId=e.jobId,await this.updateComplete,this.renderRoot.querySelector(`forge-log-panel`)?.scrollIntoView?.({block:`nearest`,behavior:`smooth`});else if(e.action===`edit`)await this.openEditor(e.deviceId);else if(e.action===`dismiss-error`)this.setRowError([e.deviceId],null);else if(e.action===`cancel`)try{await this.source?.cancel(e.jobId)}catch(t){let n=`Cancel failed: ${M(t).message}`;e.deviceId?this.setRowError([e.deviceId],n):this.banner=n}else await this.runJobs(e.action,e.deviceIds)}async openEditor(e){this.editDeviceId=e,await this.updateComplete,this.renderRoot.querySelector(`forge-config-editor`)?.scrollIntoView?.({block:`nearest`,behavior:`smooth`})}async runJobs(e,t){let n=this.source;if(n&&t.length!==0&&this.policy.mode===`enabled`){if(e!==`compile`&&t.length>1){let n=this.renderRoot.querySelector(`forge-confirm-dialog`),r=e===`upload`?`flash its stored firmware`:`compile and flash new firmware`;if(!await n.ask(`Update ${t.length} devices over the air?`,`Each of the ${t.length} selected devices will ${r} and restart.`,`Update ${t.length} devices`))return}this.setBusy(t,!0),this.setRowError(t,null);try{let r=e===`upload`?await n.upload(t):await n.compile(t,{upload:e===`compile_upload`});for(let e of r.skipped)this.setRowError([e.deviceId],`Not queued: ${e.reason}`);t.length>1&&(this.notice=`Queued ${r.jobs.length} job${r.jobs.length===1?``:`s`}${r.skipped.length?`, skipped ${r.skipped.length}`:``}.`)}catch(e){let n=M(e).message;t.length===1?this.setRowError(t,n):this.banner=n}finally{this.setBusy(t,!1)}}}onTabKey(e){let t=this.views.indexOf(this.tab),n=e.key===`ArrowRight`?1:e.key===`ArrowLeft`?-1:0;n&&(this.tab=this.views[(t+n+this.views.length)%this.views.length],this.updateComplete.then(()=>this.renderRoot.querySelector(`[role="tab"][aria-selected="true"]`)?.focus()))}render(){let e=this.state,t=this.logJobId==null?void 0:e.jobs.get(this.logJobId),n=t?e.devices.get(t.deviceId):void 0,r=0,i=0;for(let t of e.jobs.values())t.state===`running`?r++:(t.state===`queued`||t.state===`blocked`)&&i++;let a=[...e.workers.values()].filter(e=>e.online).length,o=this.connection;return C`
+      ${this.views.length>1?C`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
+            ${this.views.map(e=>C`<button role="tab" id=${`tab-${e}`} aria-controls="panel" aria-selected=${e===this.tab?`true`:`false`} tabindex=${e===this.tab?0:-1} @click=${()=>this.tab=e}>${Ct[e]}</button>`)}
+          </div>`:T}
+      <div class="summary muted" aria-live="polite">${e.devices.size} devices · ${r} running · ${i} queued · ${a}/${e.workers.size} workers online${this.source?.workspace?C` · <button class="btn" @click=${()=>this.renderRoot.querySelector(`forge-new-device-dialog`)?.open()}>New device</button>`:T}${e.workspace?.remote.state===`failing`?C` · <span class="error-text" title=${e.workspace.remote.lastError??``}>config push failing</span>`:T}</div>
+      ${this.source?.trustStatus?C`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>`:T}
+      ${this.readOnly?C`<div class="readonly muted" role="note">View only: ${this.readOnly}</div>`:T}
+      ${o?C`<div class="banner notice ${o.tone}" role="status">
+              <div>
+                <b>${o.title}</b>
+                ${o.detail?C`<div class="detail">${o.detail}</div>`:T}
+                ${o.cause?C`<details><summary>Details</summary>${o.cause}</details>`:T}
+              </div>
+            </div>`:T}
+      ${[...e.alerts.values()].map(e=>C`<div class="banner tone-warn" role="status" aria-label="Alert"><span>⚠ ${e.message}</span></div>`)}
+      ${e.esphomeRelease?C`<div class="banner tone-info" role="status"><span>ESPHome ${e.esphomeRelease.version} is available (Forge builds with ${e.esphomeRelease.fleetVersion??`each worker's own version`}) — <a href=${e.esphomeRelease.releaseNotesUrl} target="_blank" rel="noreferrer noopener">release notes</a></span></div>`:T}
+      ${this.banner?C`<div class="banner tone-bad" role="alert"><span>${this.banner}</span><button aria-label="Dismiss" @click=${()=>this.banner=null}>✕</button></div>`:T}
+      ${this.notice?C`<div class="banner tone-ok" role="status"><span>${this.notice}</span><button aria-label="Dismiss" @click=${()=>this.notice=null}>✕</button></div>`:T}
       <div id="panel" role="tabpanel" aria-labelledby=${`tab-${this.tab}`}>${this.renderView()}</div>
-      ${this.logJobId==null?D:T`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${t} .deviceName=${n?.friendlyName||n?.name||``}></forge-log-panel>`}
+      ${this.logJobId==null?T:C`<forge-log-panel .source=${this.source} .jobId=${this.logJobId} .job=${t} .deviceName=${n?.friendlyName||n?.name||``}></forge-log-panel>`}
+      ${this.editDeviceId==null?T:C`<forge-config-editor .source=${this.source} .state=${this.state} .deviceId=${this.editDeviceId}></forge-config-editor>`}
+      ${this.source?.workspace?C`<forge-new-device-dialog .source=${this.source}></forge-new-device-dialog>`:T}
       <forge-confirm-dialog></forge-confirm-dialog>
-    `}renderView(){switch(this.tab){case`devices`:return T`<forge-devices-view .state=${this.state} .presence=${this.presence} .scopeTags=${this.scopeTags} .columns=${this.columns} .rowErrors=${this.rowErrors} .busy=${this.busy}></forge-devices-view>`;case`queue`:return T`<forge-queue-view .state=${this.state}></forge-queue-view>`;case`workers`:return T`<forge-workers-view .state=${this.state}></forge-workers-view>`}}};customElements.get(`forge-dashboard`)||customElements.define(`forge-dashboard`,Mn);var Z=`esphome-forge-card`,Nn=[`type`,`title`,`views`,`tags`,`columns`,`compact`,`entry_id`],Pn=[`grid_options`,`layout_options`,`view_layout`,`visibility`,`card_mod`],Fn=/^[a-z0-9][a-z0-9_.:-]*$/,Q=e=>{throw Error(`${Z}: ${e}`)},$=e=>typeof e==`string`?`"${e}"`:JSON.stringify(e);function In(e,t){return typeof e==`string`?e.split(`,`).map(e=>e.trim()).filter(Boolean):Array.isArray(e)?e:Q(`${t}: expected a list, got ${$(e)}`)}function Ln(e,t,n){let r=[];for(let i of In(e,t))typeof i==`string`&&n.includes(i)||Q(`${t}: unknown value ${$(i)}; choose from ${n.join(`, `)}`),r.includes(i)&&Q(`${t}: ${$(i)} is listed twice`),r.push(i);return r}function Rn(e){if(!e||typeof e!=`object`||Array.isArray(e))return Q(`the configuration must be a mapping of options`);let t=e;for(let e of Object.keys(t))!Nn.includes(e)&&!Pn.includes(e)&&Q(`unknown option ${$(e)}; the options are ${Nn.slice(1).join(`, `)}`);let n={...t};return typeof t.type==`string`&&t.type||Q(`type: expected "custom:${Z}"`),t.title!==void 0&&typeof t.title!=`string`&&Q(`title: expected text, got ${$(t.title)}`),t.views!==void 0&&(n.views=Ln(t.views,`views`,z),n.views.length===0&&Q(`views: list at least one of ${z.join(`, `)}`)),t.tags!==void 0&&(n.tags=In(t.tags,`tags`).map(e=>(typeof e==`string`&&Fn.test(e)||Q(`tags: ${$(e)} is not a tag (lowercase letters, digits, '_', '.', ':' and '-')`),e))),t.columns!==void 0&&(n.columns=Ln(t.columns,`columns`,H)),t.compact!==void 0&&typeof t.compact!=`boolean`&&Q(`compact: expected true or false, got ${$(t.compact)}`),t.entry_id===void 0||typeof t.entry_id==`string`&&t.entry_id||Q(`entry_id: expected a config entry id (text), got ${$(t.entry_id)}`),n}function zn(e){return{title:e.title??``,views:e.views?.length?[...e.views]:[...z],tags:e.tags?[...e.tags]:[],columns:e.columns?[...e.columns]:[...H],compact:e.compact??!1,entryId:e.entry_id??null}}function Bn(){return{title:`ESPHome builds`,views:[...z],tags:[],columns:[...H],compact:!1}}var Vn=e=>e.toLowerCase().replace(/[^0-9a-f]/g,``),Hn=e=>e.toLowerCase().replace(/[\s_]+/g,`-`);function Un(e){if(!e)return null;let t=/ESPHome\s+v?([\w.-]+)/i.exec(e)??/^v?(\d{4}\.\d+\.\d+\w*)/.exec(e.trim());return t?t[1]:null}var Wn=class{indexed=null;last=new Map;index(e){if(this.indexed&&this.indexed.devices===e.devices&&this.indexed.entities===e.entities)return this.indexed.index;let t=new Map,n=new Map;for(let r of Object.values(e.devices??{})){for(let[e,n]of r.connections??[])e===`mac`&&t.set(Vn(n),r);for(let e of[r.name,r.name_by_user])e&&n.set(Hn(e),r)}let r=new Map;for(let t of Object.values(e.entities??{})){if(!t.device_id||t.platform&&t.platform!==`esphome`)continue;let e=r.get(t.device_id)??[];e.push(t.entity_id),r.set(t.device_id,e)}let i={byMac:t,byName:n,entitiesOf:r};return this.indexed={devices:e.devices,entities:e.entities,index:i},i}resolve(e,t){if(!e)return this.last;let n=this.index(e),r=new Map,i=!1,a=0;for(let o of t){a++;let t=(o.mac?n.byMac.get(Vn(o.mac)):void 0)??[o.friendlyName,o.name,o.id].filter(e=>!!e).map(e=>n.byName.get(Hn(e))).find(Boolean),s=null;if(t){let r=(n.entitiesOf.get(t.id)??[]).map(t=>e.states[t]?.state).filter(e=>e!==void 0);r.length&&(s=r.some(e=>e!==`unavailable`))}let c=t?.sw_version??null,l=Un(c),u=this.last.get(o.id);u&&u.online===s&&u.runningVersion===l&&u.swVersion===c?r.set(o.id,u):(r.set(o.id,{online:s,runningVersion:l,swVersion:c}),i=!0)}return!i&&a===this.last.size?this.last:(this.last=r,r)}},Gn=class extends M{static properties={config:{state:!0},problem:{state:!0},tagsText:{state:!0}};hass=null;constructor(){super(),this.config=null,this.problem=null,this.tagsText=``}static styles=[I,o`
+    `}renderView(){switch(this.tab){case`devices`:return C`<forge-devices-view
+          .state=${this.state}
+          .presence=${this.presence}
+          .scopeTags=${this.scopeTags}
+          .columns=${this.columns}
+          .rowErrors=${this.rowErrors}
+          .busy=${this.busy}
+          .kit=${this.kit}
+          .actions=${this.policy}
+        ></forge-devices-view>`;case`queue`:return C`<forge-queue-view .state=${this.state} .actions=${this.policy}></forge-queue-view>`;case`workers`:return C`<forge-workers-view .state=${this.state}></forge-workers-view>`;case`schedules`:return C`<forge-schedules-view
+          .state=${this.state}
+          .actions=${this.policy.mode===`enabled`?this.source?.schedules:void 0}
+        ></forge-schedules-view>`}}};customElements.get(`forge-dashboard`)||customElements.define(`forge-dashboard`,Gr);var Z=`esphome-forge-card`,Kr=[`type`,`title`,`views`,`tags`,`columns`,`compact`,`entry_id`],qr=[`grid_options`,`layout_options`,`view_layout`,`visibility`,`card_mod`],Jr=/^[a-z0-9][a-z0-9_.:-]*$/,Q=e=>{throw Error(`${Z}: ${e}`)},$=e=>typeof e==`string`?`"${e}"`:JSON.stringify(e);function Yr(e,t){return typeof e==`string`?e.split(`,`).map(e=>e.trim()).filter(Boolean):Array.isArray(e)?e:Q(`${t}: expected a list, got ${$(e)}`)}function Xr(e,t,n){let r=[];for(let i of Yr(e,t))typeof i==`string`&&n.includes(i)||Q(`${t}: unknown value ${$(i)}; choose from ${n.join(`, `)}`),r.includes(i)&&Q(`${t}: ${$(i)} is listed twice`),r.push(i);return r}function Zr(e){if(!e||typeof e!=`object`||Array.isArray(e))return Q(`the configuration must be a mapping of options`);let t=e;for(let e of Object.keys(t))!Kr.includes(e)&&!qr.includes(e)&&Q(`unknown option ${$(e)}; the options are ${Kr.slice(1).join(`, `)}`);let n={...t};return typeof t.type==`string`&&t.type||Q(`type: expected "custom:${Z}"`),t.title!==void 0&&typeof t.title!=`string`&&Q(`title: expected text, got ${$(t.title)}`),t.views!==void 0&&(n.views=Xr(t.views,`views`,H),n.views.length===0&&Q(`views: list at least one of ${H.join(`, `)}`)),t.tags!==void 0&&(n.tags=Yr(t.tags,`tags`).map(e=>(typeof e==`string`&&Jr.test(e)||Q(`tags: ${$(e)} is not a tag (lowercase letters, digits, '_', '.', ':' and '-')`),e))),t.columns!==void 0&&(n.columns=Xr(t.columns,`columns`,G)),t.compact!==void 0&&typeof t.compact!=`boolean`&&Q(`compact: expected true or false, got ${$(t.compact)}`),t.entry_id===void 0||typeof t.entry_id==`string`&&t.entry_id||Q(`entry_id: expected a config entry id (text), got ${$(t.entry_id)}`),n}function Qr(e){return{title:e.title??``,views:e.views?.length?[...e.views]:[...H],tags:e.tags?[...e.tags]:[],columns:e.columns?G.filter(t=>e.columns.includes(t)):[...G],compact:e.compact??!1,entryId:e.entry_id??null}}function $r(){return{title:`ESPHome builds`,views:[...H],tags:[],columns:[...G],compact:!1}}var ei=e=>e.toLowerCase().replace(/[^0-9a-f]/g,``),ti=e=>e.toLowerCase().replace(/[\s_]+/g,`-`);function ni(e){if(!e)return null;let t=/ESPHome\s+v?([\w.-]+)/i.exec(e)??/^v?(\d{4}\.\d+\.\d+\w*)/.exec(e.trim());return t?t[1]:null}var ri=class{indexed=null;last=new Map;index(e){if(this.indexed&&this.indexed.devices===e.devices&&this.indexed.entities===e.entities)return this.indexed.index;let t=new Map,n=!1;for(let r of Object.values(e.entities??{})){if(r.platform===`esphome`&&(n=!0),!r.device_id||r.platform&&r.platform!==`esphome`)continue;let e=t.get(r.device_id)??[];e.push(r.entity_id),t.set(r.device_id,e)}let r=new Map,i=new Map;for(let n of Object.values(e.devices??{}))if(t.has(n.id)){for(let[e,t]of n.connections??[])e===`mac`&&r.set(ei(t),n);for(let e of[n.name,n.name_by_user])e&&i.set(ti(e),n)}let a={byMac:r,byName:i,entitiesOf:t,hasEsphome:n};return this.indexed={devices:e.devices,entities:e.entities,index:a},a}resolve(e,t){if(!e)return this.last;let n=this.index(e),r=new Map,i=!1,a=0;for(let o of t){a++;let t=(o.mac?n.byMac.get(ei(o.mac)):void 0)??[o.friendlyName,o.name,o.id].filter(e=>!!e).map(e=>n.byName.get(ti(e))).find(Boolean),s=null,c=n.hasEsphome?t?null:`no_device`:`no_esphome`;if(t){let r=(n.entitiesOf.get(t.id)??[]).map(t=>e.states[t]?.state).filter(e=>e!==void 0);r.length?s=r.some(e=>e!==`unavailable`):c=`no_entities`}let l=t?.sw_version??null,u=ni(l),d=this.last.get(o.id);d&&d.online===s&&d.gap===c&&d.runningVersion===u&&d.swVersion===l?r.set(o.id,d):(r.set(o.id,{online:s,gap:c,runningVersion:u,swVersion:l}),i=!0)}return!i&&a===this.last.size?this.last:(this.last=r,r)}},ii=new Map,ai=!1;function oi(){return window.customElements}function si(e,t,n){if(!e.get(t))try{e.define(t,n)}catch(n){if(!e.get(t))throw n}}function ci(){let e=oi();for(let[t,n]of ii)si(e,t,n)}function li(e,t){ii.set(e,t);let n=oi();si(n,e,t),ai||(ai=!0,n.whenDefined(`home-assistant`).then(ci),document.readyState===`complete`?queueMicrotask(ci):window.addEventListener(`load`,ci,{once:!0}))}var ui=null;function di(){return ui??=(async()=>{try{await((await window.loadCardHelpers?.())?.createCardElement({type:`entities`,entities:[]})?.constructor)?.getConfigElement?.()}catch{}})(),ui}async function fi(e,t=1e4){let n=()=>e.filter(e=>!customElements.get(e));if(n().length===0)return;di();let r;await Promise.race([Promise.all(n().map(e=>customElements.whenDefined(e))),new Promise(e=>r=setTimeout(e,t))]),clearTimeout(r)}var pi=`esphome_forge`,mi=(e,t)=>e.map(e=>({value:e,label:t[e]}));function hi(e){return[{name:`title`,selector:{text:{}}},{name:`views`,required:!0,selector:{select:{multiple:!0,mode:`list`,options:mi(H,Ct)}}},{name:`columns`,selector:{select:{multiple:!0,mode:`list`,options:mi(G,Lt)}}},{name:`tags`,selector:{select:{multiple:!0,custom_value:!0,options:e.map(e=>({value:e,label:e}))}}},{name:`compact`,selector:{boolean:{}}},{name:`entry_id`,selector:{config_entry:{integration:pi}}}]}var gi={title:`Title`,views:`Views (tabs)`,columns:`Devices table columns`,tags:`Only devices with one of these tags`,compact:`Compact rows`,entry_id:`Forge sidecar`},_i={title:`Shown above the card; leave empty for none.`,tags:`Leave empty for every device.`,entry_id:`Only needed when Home Assistant talks to more than one Forge sidecar.`};function vi(e){let t=Qr({...e,views:e.views?.length?e.views:void 0});return{title:t.title,views:t.views,columns:t.columns,tags:t.tags,compact:t.compact,...t.entryId?{entry_id:t.entryId}:{}}}function yi(e,t,n){let r=e.filter(e=>t.includes(e));return[...r,...n.filter(e=>t.includes(e)&&!r.includes(e))]}function bi(e,t){let n=yi(vi(e).views,t.views??[],H);if(n.length===0)return{config:null,problem:`Choose at least one view.`};let r={...e,type:e.type||`custom:esphome-forge-card`,views:n},i=(e,t,n)=>{n?r[e]=t:delete r[e]},a=(t.title??``).trim();i(`title`,a,a!==``),i(`columns`,G.filter(e=>t.columns?.includes(e)),!0);let o=(t.tags??[]).map(e=>e.trim()).filter(Boolean);return i(`tags`,o,o.length>0),i(`compact`,!0,t.compact===!0),i(`entry_id`,t.entry_id,!!t.entry_id),{config:r,problem:null}}var xi=class extends k{static properties={hass:{attribute:!1},config:{state:!0},problem:{state:!0},form:{state:!0},knownTags:{state:!0}};tagsWatch=null;schemaFor=null;constructor(){super(),this.hass=null,this.config=null,this.problem=null,this.form=customElements.get(`ha-form`)?`ready`:`loading`,this.knownTags=[]}static styles=[z,o`
       :host {
         display: block;
       }
-      fieldset {
-        border: 1px solid var(--forge-divider);
-        border-radius: 8px;
+      .problem {
         margin: 0 0 12px;
-        padding: 8px 12px;
       }
-      legend {
-        font-weight: 500;
-        padding: 0 4px;
-      }
-      label {
-        display: flex;
-        align-items: center;
-        gap: 6px;
-        min-height: 32px;
-      }
-      .grid {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 2px 16px;
-      }
-      .field {
-        display: grid;
-        gap: 4px;
-        margin-bottom: 12px;
-      }
-      .field input {
-        width: 100%;
-      }
-      .hint {
-        font-size: 0.85em;
-        color: var(--forge-muted);
-      }
-    `];setConfig(e){this.config={...e},this.tagsText=(e.tags??[]).join(`, `);try{Rn(e),this.problem=null}catch(e){this.problem=e.message}}change(e){let t={...this.config??{type:`custom:esphome-forge-card`},...e};for(let n of Object.keys(e))e[n]===void 0&&delete t[n];try{Rn(t),this.problem=null}catch(e){this.problem=e.message}this.config=t,this.dispatchEvent(new CustomEvent(`config-changed`,{detail:{config:t},bubbles:!0,composed:!0}))}toggleView(e,t){let n=zn({type:``,views:this.config?.views}).views,r=z.filter(r=>r===e?t:n.includes(r));r.length!==0&&this.change({views:r})}toggleColumn(e,t){let n=zn({type:``,columns:this.config?.columns}).columns;this.change({columns:H.filter(r=>r===e?t:n.includes(r))})}setTags(e){this.tagsText=e;let t=e.split(`,`).map(e=>e.trim()).filter(Boolean);this.change({tags:t})}render(){if(!this.config)return D;let e=zn({...this.config,views:this.config.views?.length?this.config.views:void 0});return T`
-      ${this.problem?T`<p class="error-text" role="alert">${this.problem}</p>`:D}
-      <div class="field">
-        <label for="title">Title</label>
-        <input id="title" type="text" .value=${this.config.title??``} @change=${e=>this.change({title:e.target.value||void 0})} />
-      </div>
-      <fieldset>
-        <legend>Views</legend>
-        <div class="grid">
-          ${z.map(t=>T`<label><input type="checkbox" name="view-${t}" .checked=${e.views.includes(t)} ?disabled=${e.views.length===1&&e.views.includes(t)} @change=${e=>this.toggleView(t,e.target.checked)} />${$e[t]}</label>`)}
-        </div>
-      </fieldset>
-      <div class="field">
-        <label for="tags">Only devices with these tags</label>
-        <input id="tags" type="text" placeholder="e.g. kitchen, outdoor" .value=${this.tagsText} @change=${e=>this.setTags(e.target.value)} />
-        <span class="hint">Comma-separated; empty shows every device.</span>
-      </div>
-      <fieldset>
-        <legend>Columns</legend>
-        <div class="grid">
-          ${H.map(t=>T`<label><input type="checkbox" name="column-${t}" .checked=${e.columns.includes(t)} @change=${e=>this.toggleColumn(t,e.target.checked)} />${pt[t]}</label>`)}
-        </div>
-      </fieldset>
-      <label><input type="checkbox" name="compact" .checked=${e.compact} @change=${e=>this.change({compact:e.target.checked})} />Compact rows</label>
-    `}};customElements.get(`esphome-forge-card-editor`)||customElements.define(`${Z}-editor`,Gn);var Kn=class extends M{static properties={resolved:{state:!0},source:{state:!0},presence:{state:!0}};config=null;hassValue=null;resolver=new Wn;devices=new Map;unsubscribe=null;constructor(){super(),this.resolved=null,this.source=null,this.presence=new Map}static styles=o`
+    `];connectedCallback(){super.connectedCallback(),this.form!==`ready`&&fi([`ha-form`]).then(()=>this.form=customElements.get(`ha-form`)?`ready`:`missing`)}disconnectedCallback(){super.disconnectedCallback(),this.tagsWatch?.(),this.tagsWatch=null}setConfig(e){this.config={...e},this.problem=this.check(e)}check(e){try{return Zr(e),null}catch(e){return e.message}}willUpdate(){this.hass&&!this.tagsWatch&&this.knownTags.length===0&&this.watchTags(this.hass)}watchTags(e){let t=new st(e.connection,this.config?.entry_id??null,!1),n=!1,r=t.subscribe(e=>{e.loaded&&!n&&(n=!0,this.knownTags=vn(e.devices.values()),queueMicrotask(()=>r()))});this.tagsWatch=()=>{n=!0,r()}}schema(){return this.schemaFor?.tags!==this.knownTags&&(this.schemaFor={tags:this.knownTags,schema:hi(this.knownTags)}),this.schemaFor.schema}onChange(e){if(e.stopPropagation(),!this.config)return;let t=bi(this.config,e.detail.value);t.config?(this.problem=this.check(t.config),this.config=t.config,this.dispatchEvent(new CustomEvent(`config-changed`,{detail:{config:t.config},bubbles:!0,composed:!0}))):(this.problem=t.problem,this.requestUpdate())}render(){if(!this.config)return T;let e=this.problem?C`<p class="problem error-text" role="alert">${this.problem}</p>`:T;return this.form===`loading`?C`${e}<p class="muted">Loading the editor…</p>`:this.form===`missing`?C`${e}<p class="muted">
+          The visual editor needs Home Assistant's form elements, which did not load. Edit the card in
+          the code editor; the options are described in the card's README.
+        </p>`:C`${e}
+      <ha-form
+        .hass=${this.hass}
+        .data=${vi(this.config)}
+        .schema=${this.schema()}
+        .computeLabel=${e=>gi[e.name]??e.name}
+        .computeHelper=${e=>_i[e.name]??``}
+        @value-changed=${this.onChange}
+      ></ha-form>`}};li(`${Z}-editor`,xi);var Si=`building, flashing and cancelling need a Home Assistant administrator.`;li(Z,class extends k{static properties={resolved:{state:!0},source:{state:!0},presence:{state:!0},kit:{state:!0},readOnly:{state:!0}};kitRequested=!1;config=null;hassValue=null;resolver=new ri;devices=new Map;unsubscribe=null;constructor(){super(),this.resolved=null,this.source=null,this.presence=new Map,this.kit=pt(),this.readOnly=null}static styles=o`
     :host {
       display: block;
     }
@@ -861,15 +1362,17 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       font-size: var(--ha-card-header-font-size, 20px);
       font-weight: 500;
     }
-  `;static getConfigElement(){return document.createElement(`${Z}-editor`)}static getStubConfig(){return Bn()}setConfig(e){this.config=Rn(e),this.resolved=zn(this.config),this.hassValue&&this.connect(this.hassValue)}get hass(){return this.hassValue}set hass(e){this.hassValue=e,this.connect(e),this.updatePresence()}getCardSize(){return 2+Math.min(this.devices.size||4,8)}getGridOptions(){return{columns:12,rows:`auto`,min_columns:6,min_rows:4}}connectedCallback(){super.connectedCallback(),this.hassValue&&this.connect(this.hassValue)}disconnectedCallback(){super.disconnectedCallback(),this.unsubscribe?.(),this.unsubscribe=null}connect(e){let t=this.resolved?.entryId??null;this.resolved&&(this.source&&this.source.connection===e.connection&&this.source.entryId===t||(this.unsubscribe?.(),this.unsubscribe=null,this.source=new Ze(e.connection,t,e.user?.is_admin!==!1)),!this.unsubscribe&&this.isConnected&&this.source&&(this.unsubscribe=this.source.subscribe(e=>{e.devices!==this.devices&&(this.devices=e.devices,this.updatePresence())})))}updatePresence(){let e=this.resolver.resolve(this.hassValue,this.devices.values());e!==this.presence&&(this.presence=e)}shouldUpdate(e){return e.has(`resolved`)||e.has(`source`)||e.has(`presence`)}render(){let e=this.resolved;return e?T`<ha-card>
-      ${e.title?T`<div class="header" role="heading" aria-level="2">${e.title}</div>`:D}
+  `;static getConfigElement(){return document.createElement(`${Z}-editor`)}static getStubConfig(){return $r()}setConfig(e){this.config=Zr(e),this.resolved=Qr(this.config),this.hassValue&&this.connect(this.hassValue)}get hass(){return this.hassValue}set hass(e){this.hassValue=e;let t=e.user?.is_admin===!1?Si:null;t!==this.readOnly&&(this.readOnly=t),this.connect(e),this.updatePresence(),this.requestHaControls()}requestHaControls(){if(this.kitRequested)return;this.kitRequested=!0;let e=()=>{let e=pt();mt(e,this.kit)||(this.kit=e)};e(),fi(ft).then(e);for(let t of ft)customElements.get(t)||customElements.whenDefined(t).then(e)}getCardSize(){return 2+Math.min(this.devices.size||4,8)}getGridOptions(){return{columns:`full`,rows:`auto`,min_columns:6,min_rows:4}}connectedCallback(){super.connectedCallback(),this.hassValue&&this.connect(this.hassValue)}disconnectedCallback(){super.disconnectedCallback(),this.unsubscribe?.(),this.unsubscribe=null}connect(e){let t=this.resolved?.entryId??null;this.resolved&&(this.source&&this.source.connection===e.connection&&this.source.entryId===t||(this.unsubscribe?.(),this.unsubscribe=null,this.source=new st(e.connection,t,e.user?.is_admin!==!1)),!this.unsubscribe&&this.isConnected&&this.source&&(this.unsubscribe=this.source.subscribe(e=>{e.devices!==this.devices&&(this.devices=e.devices,this.updatePresence())})))}updatePresence(){let e=this.resolver.resolve(this.hassValue,this.devices.values());e!==this.presence&&(this.presence=e)}shouldUpdate(e){return e.has(`resolved`)||e.has(`source`)||e.has(`presence`)||e.has(`kit`)||e.has(`readOnly`)}render(){let e=this.resolved;return e?C`<ha-card>
+      ${e.title?C`<div class="header" role="heading" aria-level="2">${e.title}</div>`:T}
       <forge-dashboard
         .source=${this.source}
         .views=${e.views}
         .scopeTags=${e.tags}
         .columns=${e.columns}
         .presence=${this.presence}
+        .kit=${this.kit}
+        .readOnly=${this.readOnly}
         ?compact=${e.compact}
       ></forge-dashboard>
-    </ha-card>`:D}};customElements.get(`esphome-forge-card`)||customElements.define(Z,Kn);function qn(){let e=window.customCards=window.customCards??[];e.some(e=>e.type===`esphome-forge-card`)||e.push({type:Z,name:`Forge for ESPHome`,description:`ESPHome firmware builds: devices, queue, workers and live build logs.`,preview:!0,getEntitySuggestion:(e,t)=>(e?.entities)?.[t]?.platform===`esphome_forge`?{type:`custom:${Z}`}:null})}qn(),console.info(`%c Forge for ESPHome card %c 0.1.0 `,`background:#03a9f4;color:#fff;border-radius:3px 0 0 3px`,`background:#455a64;color:#fff;border-radius:0 3px 3px 0`);
+    </ha-card>`:T}});function Ci(){let e=window.customCards=window.customCards??[];e.some(e=>e.type===`esphome-forge-card`)||e.push({type:Z,name:`Forge for ESPHome`,description:`ESPHome firmware builds: devices, queue, workers and live build logs.`,preview:!0,getEntitySuggestion:(e,t)=>(e?.entities)?.[t]?.platform===`esphome_forge`?{type:`custom:${Z}`}:null})}Ci(),console.info(`%c Forge for ESPHome card %c 0.1.0 `,`background:#03a9f4;color:#fff;border-radius:3px 0 0 3px`,`background:#455a64;color:#fff;border-radius:0 3px 3px 0`);
 //# sourceMappingURL=esphome-forge-card.js.map

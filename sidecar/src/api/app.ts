@@ -7,10 +7,13 @@ import { existsSync } from "node:fs";
 import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
 import { requireAdmin, requireAdminOrMetrics, requireAdminOrWorker } from "./auth.js";
+import { refuseWritesWhileDiskFull } from "./disk-full.js";
+import { implausibleImage } from "../firmware/image-floor.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { hostGuard } from "./host-guard.js";
 import { authenticateRoute, matchRoute, parseRoute, type RouteAuth } from "./route-guard.js";
+import { debugRoutes } from "./routes/debug.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { eventsTicketRoutes } from "./routes/events-ticket.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -20,6 +23,9 @@ import { trustRoutes } from "./routes/trust.js";
 import { EXTERNAL_FIRMWARE_BODY, EXTERNAL_FIRMWARE_PATH, trustExternalRoutes } from "./routes/trust-external.js";
 import { trustOtaKeyRoutes } from "./routes/trust-ota-keys.js";
 import { workerRoutes } from "./routes/workers.js";
+import { notificationRoutes } from "./routes/notifications.js";
+import { scheduleRoutes } from "./routes/schedules.js";
+import { workspaceRoutes } from "./routes/workspace.js";
 
 /** JSON bodies are small (job requests, patches); anything bigger is refused with 413. */
 export const MAX_JSON_BODY = "256kb";
@@ -80,6 +86,11 @@ export function createApp(ctx: ApiContext, hooks: AppHooks, listener = tokenList
   const api = express.Router();
   api.use(matchRoute, authenticateRoute(listener.auth));
   api.use(parseRoute);
+  if (ctx.disk) {
+    // Nothing that writes runs while the disk is full; the events ticket writes nothing, so browsers keep their stream.
+    const refuse = refuseWritesWhileDiskFull(ctx.disk);
+    api.use((req, res, next) => (req.path === "/events/ticket" ? next() : refuse(req, res, next)));
+  }
   // A CI firmware upload (base64 in JSON) is the one large body: parsed with its own limit, after auth.
   api.use(EXTERNAL_FIRMWARE_PATH, express.json({ limit: EXTERNAL_FIRMWARE_BODY, strict: true }));
   api.use(requireJson, express.json({ limit: MAX_JSON_BODY, strict: true }));
@@ -89,14 +100,19 @@ export function createApp(ctx: ApiContext, hooks: AppHooks, listener = tokenList
   api.use(systemRoutes(ctx, hooks.onSettingsChanged));
   api.use(eventsTicketRoutes(ctx));
   api.use(deviceRoutes(ctx));
+  if (ctx.workspace) api.use(workspaceRoutes(ctx, ctx.workspace.ws, ctx.workspace.ops));
   api.use(jobRoutes(ctx));
   api.use(workerRoutes(ctx, hooks.onWorkerChanged));
+  api.use(scheduleRoutes(ctx), notificationRoutes(ctx));
   if (ctx.trust)
     api.use(
       trustRoutes(ctx.trust, () => ctx.settings.get().trustPolicy),
-      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory),
+      trustExternalRoutes(ctx.trust, ctx.firmware, ctx.inventory, (deviceId, image) =>
+        implausibleImage(image, ctx.inventory.get(deviceId)?.platform ?? null),
+      ),
       trustOtaKeyRoutes(ctx.trust),
     );
+  if (ctx.debug) api.use(debugRoutes(ctx));
   api.use(notFound);
   app.use(API_PREFIX, api);
 
@@ -119,6 +135,6 @@ export function createApp(ctx: ApiContext, hooks: AppHooks, listener = tokenList
     });
   }
   app.use(notFound);
-  app.use(errorHandler(ctx.log));
+  app.use(errorHandler(ctx.log, (err) => ctx.disk?.report(err, "an API request")));
   return app;
 }

@@ -1,6 +1,8 @@
 // Maps every error to the JSON shape `{error: {code, message}}` with a correct status code.
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { ErrorBody } from "@esphome-forge/shared";
+import { diskFullMessage, isDiskFullError } from "../durability/disk-errors.js";
+import { WorkspaceError } from "../workspace/errors.js";
 
 export class HttpError extends Error {
   constructor(
@@ -22,10 +24,26 @@ const STATUS_BY_CODE: Record<string, [number, ErrorBody["error"]["code"]]> = {
   conflict: [409, "conflict"],
   path_escape: [400, "bad_request"],
   digest_mismatch: [400, "bad_request"],
+  disk_low: [507, "disk_low"],
+};
+
+const WORKSPACE_STATUS: Record<WorkspaceError["kind"], [number, ErrorBody["error"]["code"]]> = {
+  not_found: [404, "not_found"],
+  bad_request: [400, "bad_request"],
+  forbidden: [403, "forbidden"],
+  conflict: [409, "conflict"],
+  precondition_required: [428, "precondition_required"],
+  unavailable: [503, "unavailable"],
 };
 
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  // A write that failed for lack of space: nothing was stored (each change is one transaction).
+  if (isDiskFullError(err)) return new HttpError(507, "disk_full", diskFullMessage(null));
+  if (err instanceof WorkspaceError) {
+    const [status, code] = WORKSPACE_STATUS[err.kind];
+    return new HttpError(status, code, err.message, err.details);
+  }
   const e = err as { code?: unknown; status?: unknown; type?: unknown; message?: string; name?: string };
   // body-parser errors carry a status and a type.
   if (e?.type === "entity.too.large") return new HttpError(413, "payload_too_large", "request body too large");
@@ -54,10 +72,11 @@ export function toHttpError(err: unknown): HttpError {
 }
 
 export const errorHandler =
-  (log: (msg: string) => void): ErrorRequestHandler =>
+  (log: (msg: string) => void, onDiskFull?: (err: unknown) => void): ErrorRequestHandler =>
   (err, _req, res, _next) => {
     const http = toHttpError(err);
-    if (http.status >= 500) log(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    if (http.code === "disk_full") onDiskFull?.(err);
+    else if (http.status >= 500) log(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     const body: ErrorBody = { error: { code: http.code, message: http.message } };
     if (http.details !== undefined) body.error.details = http.details;
     if (http.headers) res.set(http.headers);

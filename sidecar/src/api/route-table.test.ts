@@ -41,6 +41,8 @@ describe("route table ⇄ mounted routes", () => {
     log: () => undefined,
     // The trust routes are mounted only when a trust engine is present; their handlers are not run here.
     trust: {},
+    // Likewise the config workspace's routes.
+    workspace: { ws: {}, ops: {} },
   } as unknown as ApiContext;
   const app = createApp(ctx, { onWorkerChanged: () => undefined, onSettingsChanged: () => undefined });
   const served = mounted((app as unknown as { router: Router & { stack: Layer[] } }).router.stack).filter((r) =>
@@ -59,6 +61,23 @@ describe("route table ⇄ mounted routes", () => {
   it("finds the routes it compares (the walk over express's router is not empty)", () => {
     expect(served).toContain(`POST ${API_PREFIX}/jobs`);
     expect(served.length).toBe(new Set(served).size);
+  });
+
+  // GET /debug/stats is the benchmark's probe (FORGE_DEBUG_EVENT_LOOP=on), deliberately outside the public
+  // API and so outside the table: it is the one served route the table may lack, and only when switched on.
+  it("serves the undocumented debug route only when the debug probes are on, and nothing else undocumented", () => {
+    const debugApp = createApp(
+      { ...ctx, debug: { eventLoop: {}, deviceViewsPending: () => 0 } } as unknown as ApiContext,
+      {
+        onWorkerChanged: () => undefined,
+        onSettingsChanged: () => undefined,
+      },
+    );
+    const withDebug = mounted((debugApp as unknown as { router: Router & { stack: Layer[] } }).router.stack).filter(
+      (r) => r.split(" ")[1]!.startsWith(API_PREFIX),
+    );
+    expect(withDebug.filter((r) => !documented.includes(r))).toEqual([`GET ${API_PREFIX}/debug/stats`]);
+    expect(served).not.toContain(`GET ${API_PREFIX}/debug/stats`);
   });
 
   it("declares a schema for every path parameter, named as in the path", () => {

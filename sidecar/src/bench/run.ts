@@ -1,11 +1,13 @@
 // `npm run bench`: every benchmark section, printed as tables and written to bench-results/*.json.
-// Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,esphome,venv,overhead,trust
+// Not a test: targets are reported, never asserted. FORGE_BENCH_ONLY=fleet,scale,esphome,venv,overhead,trust,presence
 // runs only the named sections.
 import { resolve } from "node:path";
 import { benchTrust } from "./trust-bench.js";
 import { OTA_SIGN_TARGET_MS } from "./ota-signing-bench.js";
 import { benchEsphome } from "./esphome-bench.js";
 import { benchFleet } from "./fleet-bench.js";
+import { benchPresence } from "./presence-bench.js";
+import { benchScale } from "./scale-bench.js";
 import { printTable, writeJson, type BenchRow } from "./stats.js";
 import { benchVenv } from "./venv-bench.js";
 import { benchWorkerOverhead } from "./worker-overhead-bench.js";
@@ -29,6 +31,11 @@ async function main(): Promise<void> {
     sections[name] = result;
   };
   await section("fleet", "Sidecar: simulated fleet (200 devices, 10 workers × 2 slots, stand-in builds)", benchFleet);
+  await section(
+    "scale",
+    "Sidecar at scale: 2,000 devices, 20k jobs, 24k trust records; 10 workers × 2 slots build the fleet",
+    benchScale,
+  );
   await section("esphome", "Worker: real ESPHome CLI per example device", benchEsphome);
   await section(
     "overhead",
@@ -49,6 +56,7 @@ async function main(): Promise<void> {
       })),
     };
   });
+  await section("presence", "Presence: mDNS answers through cache, matcher, tracker and store", benchPresence);
   writeJson(resolve(outDir, "sidecar.json"), { startedAt, node: process.version, sections });
   console.log(`\nwrote ${resolve(outDir, "sidecar.json")}`);
 }

@@ -8,7 +8,7 @@ import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { removeBuildFolder, deviceBuildDir } from "./build-folder.js";
 import type { DeviceLocks } from "./device-locks.js";
-import { listWarmDevices } from "./worker-state.js";
+import { listDeviceFolders } from "./worker-state.js";
 
 export interface CacheEntry {
   deviceId: string;
@@ -79,7 +79,7 @@ export class BuildCache {
   /** Deletes one device's folder or all idle ones; returns what was removed and what was busy. */
   clean(deviceId?: string): Promise<{ removed: string[]; busy: string[] }> {
     return this.serial(async () => {
-      const ids = deviceId ? [deviceId] : listWarmDevices(this.o.stateDir);
+      const ids = deviceId ? [deviceId] : listDeviceFolders(this.o.stateDir);
       const removed: string[] = [];
       const busy: string[] = [];
       for (const id of ids) {
@@ -95,7 +95,7 @@ export class BuildCache {
   /** Every device folder with its size and last use. */
   async entries(): Promise<CacheEntry[]> {
     const out: CacheEntry[] = [];
-    for (const id of listWarmDevices(this.o.stateDir)) {
+    for (const id of listDeviceFolders(this.o.stateDir)) {
       const dir = deviceBuildDir(this.o.stateDir, id);
       let bytes = this.sizes.get(id);
       if (bytes === undefined) this.sizes.set(id, (bytes = await folderBytes(dir)));

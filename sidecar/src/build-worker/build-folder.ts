@@ -1,10 +1,11 @@
 // The stable per-device build folder `<stateDir>/builds/<deviceId>/`. Config files from an
 // assignment are written into it (never outside it, whatever the path says), while ESPHome's
 // own `.esphome/` cache beside them survives from job to job so builds stay incremental.
-import { lstat, mkdir, readFile, realpath, rm, unlink, writeFile } from "node:fs/promises";
+// Build folders hold secrets.yaml and firmware that embeds them: 0700 folders, 0600 files.
+import { chmod, lstat, mkdir, readFile, realpath, rm, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DeviceId } from "@esphome-forge/shared";
-import { buildsRoot } from "./worker-state.js";
+import { buildsRoot, WARM_MARKER } from "./worker-state.js";
 
 /** Lists the files the last job wrote, so files a config no longer uses are removed next time. */
 const MANIFEST = ".forge-files.json";
@@ -60,11 +61,13 @@ export async function writeConfigFiles(
   if (!targets.some((t) => t.abs === configAbs)) {
     throw new Error(`the main config file ${JSON.stringify(configFile)} is not among the job's files`);
   }
-  await mkdir(buildDir, { recursive: true });
+  await mkdir(buildDir, { recursive: true, mode: 0o700 });
+  await chmod(path.dirname(buildDir), 0o700); // builds/ (an older worker made it 0755)
+  await chmod(buildDir, 0o700);
   const realRoot = await realpath(buildDir);
   for (const t of targets) {
     const dir = path.dirname(t.abs);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const realDir = await realpath(dir);
     if (realDir !== realRoot && !realDir.startsWith(realRoot + path.sep)) {
       throw new PathEscapeError(t.rel, "a folder on the way is a link that leaves the build folder");
@@ -72,7 +75,8 @@ export async function writeConfigFiles(
     const existing = await lstat(t.abs).catch(() => null);
     if (existing?.isDirectory()) throw new PathEscapeError(t.rel, "a folder of that name already exists");
     if (existing?.isSymbolicLink()) await unlink(t.abs);
-    await writeFile(t.abs, t.content);
+    await writeFile(t.abs, t.content, { mode: 0o600 });
+    if (existing) await chmod(t.abs, 0o600);
   }
   await forgetStaleFiles(buildDir, new Set(targets.map((t) => t.rel)));
   return configAbs;
@@ -102,4 +106,11 @@ async function forgetStaleFiles(buildDir: string, current: Set<string>): Promise
 
 export async function removeBuildFolder(stateDir: string, deviceId: string): Promise<void> {
   await rm(deviceBuildDir(stateDir, deviceId), { recursive: true, force: true });
+}
+
+/** Marks the folder's build cache as complete (after a compile succeeded) or not (while one runs). */
+export async function setWarm(buildDir: string, warm: boolean): Promise<void> {
+  const marker = path.join(buildDir, WARM_MARKER);
+  if (warm) await writeFile(marker, new Date().toISOString() + "\n");
+  else await rm(marker, { force: true });
 }

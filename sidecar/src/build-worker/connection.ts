@@ -27,6 +27,8 @@ export interface ConnectionOptions {
   wsUrl: string;
   token: string;
   hello: () => HelloMessage;
+  /** Signs the sidecar's challenge nonce (proof that this worker holds its key); base64. */
+  prove: (nonce: string) => string;
   backoff: Backoff;
   events: ConnectionEvents;
   log: (line: string) => void;
@@ -34,7 +36,11 @@ export interface ConnectionOptions {
   welcomeTimeoutMs?: number;
 }
 
-const FATAL_CODES = new Set<number>([WorkerCloseCode.protocolMismatch, WorkerCloseCode.unauthorized]);
+const FATAL_CODES = new Set<number>([
+  WorkerCloseCode.protocolMismatch,
+  WorkerCloseCode.outdated,
+  WorkerCloseCode.unauthorized,
+]);
 /** Above this many unsent bytes the build's output is paused; it resumes below LOW_WATER. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 const LOW_WATER_BYTES = 256 * 1024;
@@ -173,6 +179,10 @@ export class WorkerConnection {
       return;
     }
     if (msg.type === "welcome") return this.onWelcome(msg);
+    if (msg.type === "challenge") {
+      if (!this.welcomed) this.sendNow({ type: "proof", signature: this.o.prove(msg.nonce) });
+      return;
+    }
     if (!this.welcomed) {
       this.o.log(`ignoring ${msg.type} received before welcome`);
       return;

@@ -109,10 +109,10 @@ export async function downloadFirmware(
   if (bytes.length !== image.size) {
     throw new Error(`downloaded firmware ${image.name} has ${bytes.length} bytes, expected ${image.size}`);
   }
-  await mkdir(destDir, { recursive: true });
+  await mkdir(destDir, { recursive: true, mode: 0o700 });
   const safeName = path.basename(image.name).replace(/[^A-Za-z0-9._-]/g, "_");
   const file = path.join(destDir, `${image.sha256.slice(0, 16)}-${safeName}`);
-  await writeFile(file, bytes);
+  await writeFile(file, bytes, { mode: 0o600 }); // an image embeds the device's secrets
   return file;
 }
 

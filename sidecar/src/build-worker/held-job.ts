@@ -1,14 +1,15 @@
 // What the worker keeps per job from `assign` until the sidecar acknowledges its end: the run,
 // its log stream, and — once finished — the result and firmware bytes, which are sent again
 // after every reconnect until an `ack` arrives.
-import type { JobPhase, ResultMessage } from "@esphome-forge/shared";
+import { Fence, type JobPhase, type ResultMessage } from "@esphome-forge/shared";
 import type { BuiltImage } from "./firmware.js";
 import type { JobOutcome, JobRun } from "./job-runner.js";
 import type { JobLog } from "./log-stream.js";
 
 export interface JobRef {
   jobId: number;
-  fence: number;
+  /** The assignment's fencing token (random; only compared for equality). */
+  fence: string;
 }
 
 export interface HeldJob {
@@ -22,6 +23,8 @@ export interface HeldJob {
   images: BuiltImage[];
   /** Set when the job is dropped without a result: abandoned by the sidecar, or handed back with `release`. */
   discard: { release: string | null } | null;
+  /** Set while the result waits to be sent again (the sidecar said "later"). */
+  retryTimer: NodeJS.Timeout | null;
 }
 
 const MAX_ERROR_CHARS = 4096;
@@ -53,5 +56,7 @@ function truncate(s: string, max: number): string {
 export function refOf(raw: unknown): JobRef | null {
   const r = raw as { jobId?: unknown; fence?: unknown } | null;
   const ok = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n > 0;
-  return r && ok(r.jobId) && ok(r.fence) ? { jobId: r.jobId, fence: r.fence } : null;
+  return r && ok(r.jobId) && typeof r.fence === "string" && Fence.safeParse(r.fence).success
+    ? { jobId: r.jobId, fence: r.fence }
+    : null;
 }

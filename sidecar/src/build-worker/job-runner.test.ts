@@ -9,7 +9,7 @@ function channel() {
   const sent: string[] = [];
   const phases: string[] = [];
   const state = { congested: false, drained: [] as (() => void)[] };
-  const log = new JobLog({ trySend: (c) => (sent.push(c), true) }, { batchMs: 5 });
+  const log = new JobLog({ trySend: (c) => (sent.push(c.text), true) }, { batchMs: 5 });
   const ch: JobChannel = {
     started: (p) => phases.push(`started:${p}`),
     progress: (p, pct) => phases.push(`progress:${p}:${pct}`),

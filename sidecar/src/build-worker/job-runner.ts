@@ -6,7 +6,7 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { otaImage, type AssignMessage, type JobPhase } from "@esphome-forge/shared";
-import { deviceBuildDir, writeConfigFiles } from "./build-folder.js";
+import { deviceBuildDir, setWarm, writeConfigFiles } from "./build-folder.js";
 import type { DeviceLocks } from "./device-locks.js";
 import { downloadFirmware, findFirmware, otaFile, type BuiltImage } from "./firmware.js";
 import type { JobLog, LogSource } from "./log-stream.js";
@@ -156,6 +156,8 @@ export class JobRun {
           if (this.stopped) return this.stoppedOutcome();
         }
         const input: PhaseInput = { phase, assign: a, configPath, buildDir, firmwarePath, esphomeBin: esphome?.bin };
+        // Until this compile completes, the folder is not a warm cache (a crash would leave it half built).
+        if (phase === "compile") await setWarm(buildDir, false);
         const failure = phase === "upload" ? await this.runUpload(input) : await this.runPhase(input);
         if (this.stopped) return this.stoppedOutcome();
         if (failure) return this.fail(phase, failure);
@@ -173,6 +175,7 @@ export class JobRun {
             this.ch.log.note(
               `[forge worker] firmware ${i.image.name}: ${i.image.size} bytes, sha256 ${i.image.sha256}`,
             );
+          await setWarm(buildDir, true);
         }
       }
       return this.outcome("succeeded", this.phase, null, images, version);

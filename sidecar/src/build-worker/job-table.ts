@@ -6,7 +6,7 @@ import type { WorkerConnection } from "./connection.js";
 import type { DeviceLocks } from "./device-locks.js";
 import { failedResult, refOf, resultMessage, type HeldJob, type JobRef } from "./held-job.js";
 import { JobRun, formatMs, type JobChannel, type JobOutcome, type RunnerConfig } from "./job-runner.js";
-import { JobLog } from "./log-stream.js";
+import { JobLog, type LogSink } from "./log-stream.js";
 import type { WorkerTrust } from "./worker-trust.js";
 
 type Msg<T extends SidecarToWorker["type"]> = Extract<SidecarToWorker, { type: T }>;
@@ -61,15 +61,12 @@ export class JobTable {
     if (!accepting) return this.release(ref, "the worker is shutting down");
     const existing = this.jobs.get(m.jobId);
     if (existing) {
-      if (existing.ref.fence >= m.fence) return log(`job ${m.jobId}: ignoring a repeated or stale assignment`);
-      this.discard(existing, null); // reassigned to this worker with a newer fence
+      if (existing.ref.fence === m.fence) return log(`job ${m.jobId}: ignoring a repeated assignment`);
+      this.discard(existing, null); // reassigned to this worker: the earlier assignment is over
     }
     const busy = this.busySlots();
     if (busy >= slots) return this.release(ref, `no free slot (${busy} of ${slots} busy)`);
-    const jobLog = new JobLog(
-      { trySend: (chunk) => conn.send({ type: "log", ...ref, chunk }) },
-      { offlineCapChars: this.o.offlineLogCapChars },
-    );
+    const jobLog = new JobLog(this.logSink(ref), { offlineCapChars: this.o.offlineLogCapChars });
     const job: HeldJob = {
       ref,
       deviceId: m.deviceId,
@@ -79,6 +76,7 @@ export class JobTable {
       result: null,
       images: [],
       discard: null,
+      retryTimer: null,
     };
     this.jobs.set(m.jobId, job);
     log(`job ${m.jobId}: ${m.action} ${m.deviceId}`);
@@ -93,7 +91,7 @@ export class JobTable {
     const trust = this.o.trust;
     if (trust && m.action === "compile_upload") {
       channel.approveUpload = (images, version, signal) =>
-        trust.approveUpload(m, images, version, startedAt, signal, (l) => jobLog.note(l));
+        trust.approveUpload(m, images, version, startedAt, signal, jobLog);
     }
     job.run = new JobRun(m, this.o.runner, channel, this.o.locks);
     void job.run.done.then(async (done) => {
@@ -117,8 +115,18 @@ export class JobTable {
   invalid(raw: unknown): void {
     const ref = refOf(raw);
     if ((raw as { type?: unknown } | null)?.type !== "assign" || !ref || this.jobs.has(ref.jobId)) return;
-    const log = new JobLog({ trySend: (chunk) => this.o.conn.send({ type: "log", ...ref, chunk }) });
-    const job: HeldJob = { ref, deviceId: "", run: null, log, finished: true, result: null, images: [], discard: null };
+    const log = new JobLog(this.logSink(ref));
+    const job: HeldJob = {
+      ref,
+      deviceId: "",
+      run: null,
+      log,
+      finished: true,
+      result: null,
+      images: [],
+      discard: null,
+      retryTimer: null,
+    };
     job.result = failedResult(
       ref,
       "prepare",
@@ -135,13 +143,38 @@ export class JobTable {
     void job.run.stop("cancel", m.reason || "cancelled");
   }
 
+  /** The sidecar says this worker does not hold the job (any more): stop it and forget it, no result. */
+  abandon(m: Msg<"abandon">): void {
+    const job = this.jobs.get(m.jobId);
+    if (job?.ref.fence !== m.fence || job.discard) return;
+    this.o.log(`job ${m.jobId}: dropped (${m.reason})`);
+    this.discard(job, null);
+  }
+
   ack(m: Msg<"ack">): void {
     this.releaseAcks.delete(`${m.jobId}:${m.fence}`);
     const job = this.jobs.get(m.jobId);
     if (!job || job.ref.fence !== m.fence || !job.finished) return;
+    if (!m.accepted && m.retryAfterMs && job.result) {
+      // Not refused, just not now (the sidecar's disk is full): keep the result and its firmware.
+      this.o.log(
+        `job ${m.jobId}: the sidecar cannot take the result yet (${m.reason ?? "busy"}); sending it again later`,
+      );
+      return this.resendLater(job, m.retryAfterMs);
+    }
     if (!m.accepted)
       this.o.log(`job ${m.jobId}: the sidecar did not take the result (${m.reason ?? "stale"}); dropping it`);
     this.forget(job);
+  }
+
+  /** The sidecar stored the job's log chunks up to `seq` (or, with retryAfterMs, wants the rest again later). */
+  logAck(m: Msg<"log_ack">): void {
+    const job = this.jobs.get(m.jobId);
+    if (!job || job.ref.fence !== m.fence) return;
+    if (!m.retryAfterMs) return job.log.ack(m.seq);
+    job.log.retryLater(m.seq, m.retryAfterMs);
+    // A finished job's result waits behind its output: try both again once the pause is over.
+    if (job.result) this.resendLater(job, m.retryAfterMs);
   }
 
   /** After a (re)connect: stop what the sidecar abandoned, then flush buffered logs and unacked results. */
@@ -154,7 +187,7 @@ export class JobTable {
     }
     for (const job of this.jobs.values()) {
       if (job.discard) continue;
-      job.log.flush();
+      job.log.resendAll();
       if (job.result) this.sendResult(job);
       else if (job.run) this.o.conn.send({ type: "progress", ...job.ref, phase: job.run.phase, percent: null });
     }
@@ -203,7 +236,11 @@ export class JobTable {
     const { conn } = this.o;
     if (!job.result || !conn.ready) return;
     job.log.flush(); // the last lines of output go before the result
-    if (job.log.pendingChars > 0) return; // connection lost meanwhile: the next welcome retries
+    if (job.log.pendingChars > 0) {
+      // Connection lost meanwhile: the next welcome retries. Output paused ("later"): try again soon.
+      if (conn.ready) this.resendLater(job, 1000);
+      return;
+    }
     for (const img of job.images) {
       // The binary frame must directly follow its `firmware` message: both are queued back to back.
       if (!conn.send({ type: "firmware", ...job.ref, image: img.image }) || !conn.sendBinary(img.bytes)) return;
@@ -218,7 +255,24 @@ export class JobTable {
     else void job.run.stop("abandon", release ?? "abandoned by the sidecar");
   }
 
+  private resendLater(job: HeldJob, ms: number): void {
+    if (job.retryTimer) return;
+    job.retryTimer = setTimeout(() => {
+      job.retryTimer = null;
+      if (this.jobs.get(job.ref.jobId) === job) this.sendResult(job);
+    }, ms);
+  }
+
+  /** Numbered log chunks of one assignment, sent as `log` messages. */
+  private logSink(ref: JobRef): LogSink {
+    return {
+      trySend: (c) => this.o.conn.send({ type: "log", ...ref, seq: c.seq, keptFrom: c.keptFrom, chunk: c.text }),
+    };
+  }
+
   private forget(job: HeldJob): void {
+    if (job.retryTimer) clearTimeout(job.retryTimer);
+    job.retryTimer = null;
     job.log.dispose();
     if (this.jobs.get(job.ref.jobId) === job) this.jobs.delete(job.ref.jobId);
   }

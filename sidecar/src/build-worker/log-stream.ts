@@ -1,26 +1,41 @@
 // A job's build output on its way to the sidecar. Bytes from stdout/stderr are decoded as
 // UTF-8 per stream (a multi-byte character split across reads is held back until complete),
-// batched for ≤ 50 ms or 16 K characters, and sent as `log` messages with ANSI colours intact.
-// While the sidecar is unreachable the text waits in a capped backlog: the oldest output is
-// dropped first, and a marker line says how much went missing.
+// batched for ≤ 50 ms or 16 K characters, and sent as numbered chunks (`seq` 1, 2, 3, …) with
+// ANSI colours intact. Every chunk is kept until the sidecar's `log_ack` covers it: after a
+// reconnect (or a "send again later" from a sidecar whose disk is full) the unacknowledged chunks
+// go again, in order, and the sidecar drops the ones it already stored. While the sidecar is
+// unreachable the text waits, capped: the oldest output is dropped first, and `keptFrom` tells
+// the sidecar which chunks are gone for good, so its log says exactly where output is missing.
 import { StringDecoder } from "node:string_decoder";
+
+export interface OutgoingChunk {
+  seq: number;
+  /** The oldest chunk still held; everything below it was acknowledged or dropped. */
+  keptFrom: number;
+  text: string;
+}
 
 export interface LogSink {
   /** Sends one chunk now; returns false when the sidecar is unreachable (the chunk is kept). */
-  trySend(chunk: string): boolean;
+  trySend(chunk: OutgoingChunk): boolean;
 }
 
 export interface JobLogOptions {
   batchMs?: number;
   batchChars?: number;
-  /** Most characters kept per job while disconnected. */
+  /** Most characters kept per job while unacknowledged (sidecar unreachable or refusing). */
   offlineCapChars?: number;
 }
 
-/** Characters per log message when a backlog is sent in one go (the schema allows 1 Mi). */
+/** Characters per log message when waiting output is sent in one go (the schema allows 1 Mi). */
 const MAX_MESSAGE_CHARS = 256 * 1024;
 
 export type LogSource = "stdout" | "stderr";
+
+interface HeldChunk {
+  seq: number;
+  text: string;
+}
 
 export class JobLog {
   private readonly decoders: Record<LogSource, StringDecoder> = {
@@ -32,8 +47,16 @@ export class JobLog {
   private readonly offlineCapChars: number;
   private batch = "";
   private timer: NodeJS.Timeout | null = null;
-  private backlog: string[] = [];
-  private backlogChars = 0;
+  /** Output not numbered yet (it waited while nothing could be sent), oldest first. */
+  private waiting: string[] = [];
+  private waitingChars = 0;
+  /** Numbered chunks not yet acknowledged, oldest first; sent up to `sentUpTo` on this connection. */
+  private held: HeldChunk[] = [];
+  private heldChars = 0;
+  private nextSeq = 1;
+  private sentUpTo = 0;
+  private pausedUntil = 0;
+  private resumeTimer: NodeJS.Timeout | null = null;
   private droppedChars = 0;
   private disposed = false;
 
@@ -66,7 +89,7 @@ export class JobLog {
     }
   }
 
-  /** Sends everything pending now, or moves it to the backlog while the sidecar is away. */
+  /** Sends everything not sent yet, in order; what cannot go now waits (capped) for the next try. */
   flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -74,30 +97,52 @@ export class JobLog {
     }
     if (this.disposed) return;
     if (this.batch) {
-      this.backlog.push(this.batch);
-      this.backlogChars += this.batch.length;
+      this.waiting.push(this.batch);
+      this.waitingChars += this.batch.length;
       this.batch = "";
     }
-    if (this.droppedChars > 0 && this.backlog.length > 0) {
-      const marker = `\n\x1b[33m[forge worker] ${this.droppedChars} characters of build output were dropped while the sidecar was unreachable\x1b[0m\n`;
-      if (!this.sink.trySend(marker)) return this.enforceCap();
-      this.droppedChars = 0;
-    }
-    while (this.backlog.length > 0) {
-      const chunk = this.takeChunk();
-      if (!this.sink.trySend(chunk)) {
-        this.backlog.unshift(chunk);
-        this.backlogChars += chunk.length;
-        return this.enforceCap();
+    if (Date.now() >= this.pausedUntil && this.sendHeld()) {
+      while (this.waiting.length > 0) {
+        const chunk = { seq: this.nextSeq++, text: this.takeWaiting() };
+        this.held.push(chunk);
+        this.heldChars += chunk.text.length;
+        if (!this.send(chunk)) break;
       }
     }
+    this.enforceCap();
   }
 
-  /** Characters not yet handed to the socket. */
+  /** The sidecar stored every chunk up to `seq`. */
+  ack(seq: number): void {
+    while (this.held.length > 0 && this.held[0]!.seq <= seq) this.heldChars -= this.held.shift()!.text.length;
+    if (this.sentUpTo < seq) this.sentUpTo = seq;
+  }
+
+  /** The sidecar could not store the chunks after `seq` (its disk is full): send them all again after `ms`. */
+  retryLater(seq: number, ms: number): void {
+    this.ack(seq);
+    this.sentUpTo = seq;
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = null;
+      this.flush();
+    }, this.pausedUntil - Date.now());
+  }
+
+  /** After a reconnect: every unacknowledged chunk goes again, oldest first. */
+  resendAll(): void {
+    this.sentUpTo = (this.held[0]?.seq ?? this.nextSeq) - 1;
+    this.flush();
+  }
+
+  /** Characters not yet handed to the socket (sent but unacknowledged ones do not count). */
   get pendingChars(): number {
-    return this.backlogChars + this.batch.length;
+    const unsent = this.held.filter((c) => c.seq > this.sentUpTo).reduce((n, c) => n + c.text.length, 0);
+    return unsent + this.waitingChars + this.batch.length;
   }
 
+  /** Characters the cap dropped (this worker's own count; the sidecar marks the gap in the log). */
   get dropped(): number {
     return this.droppedChars;
   }
@@ -105,10 +150,12 @@ export class JobLog {
   dispose(): void {
     this.disposed = true;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.timer = this.resumeTimer = null;
     this.batch = "";
-    this.backlog = [];
-    this.backlogChars = 0;
+    this.waiting = [];
+    this.held = [];
+    this.waitingChars = this.heldChars = 0;
   }
 
   private append(text: string): void {
@@ -118,21 +165,49 @@ export class JobLog {
     else this.timer ??= setTimeout(() => this.flush(), this.batchMs);
   }
 
-  /** Joins backlog pieces (each whole, so never splitting a character) up to one message's size. */
-  private takeChunk(): string {
-    let chunk = this.backlog.shift()!;
-    while (this.backlog.length > 0 && chunk.length + this.backlog[0]!.length <= MAX_MESSAGE_CHARS) {
-      chunk += this.backlog.shift()!;
+  /** Sends the held chunks after `sentUpTo`; false when the socket refused one. */
+  private sendHeld(): boolean {
+    for (const chunk of this.held) {
+      if (chunk.seq <= this.sentUpTo) continue;
+      if (!this.send(chunk)) return false;
     }
-    this.backlogChars -= chunk.length;
-    return chunk;
+    return true;
   }
 
+  private send(chunk: HeldChunk): boolean {
+    const keptFrom = this.held[0]?.seq ?? chunk.seq;
+    if (!this.sink.trySend({ seq: chunk.seq, keptFrom, text: chunk.text })) return false;
+    this.sentUpTo = chunk.seq;
+    return true;
+  }
+
+  /** Joins waiting pieces (each whole, so never splitting a character) up to one message's size. */
+  private takeWaiting(): string {
+    let text = this.waiting.shift()!;
+    while (this.waiting.length > 0 && text.length + this.waiting[0]!.length <= MAX_MESSAGE_CHARS) {
+      text += this.waiting.shift()!;
+    }
+    this.waitingChars -= text.length;
+    return text;
+  }
+
+  /**
+   * Oldest first: held chunks, then waiting text. Dropped waiting text still uses up a sequence
+   * number, so the sidecar sees the gap (via `keptFrom`) exactly where the text was.
+   */
   private enforceCap(): void {
-    while (this.backlogChars > this.offlineCapChars && this.backlog.length > 0) {
-      const oldest = this.backlog.shift()!;
-      this.backlogChars -= oldest.length;
-      this.droppedChars += oldest.length;
+    while (this.heldChars + this.waitingChars > this.offlineCapChars) {
+      const oldest = this.held.shift();
+      if (oldest) {
+        this.heldChars -= oldest.text.length;
+        this.droppedChars += oldest.text.length;
+        continue;
+      }
+      const text = this.waiting.shift();
+      if (text === undefined) break;
+      this.waitingChars -= text.length;
+      this.droppedChars += text.length;
+      this.nextSeq++;
     }
   }
 }

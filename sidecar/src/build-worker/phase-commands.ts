@@ -6,6 +6,7 @@
 // runs `/bin/sh -c CMD` and learns what to do from FORGE_* variables.
 import path from "node:path";
 import type { AssignMessage } from "@esphome-forge/shared";
+import { buildEnv } from "../isolation/build-env.js";
 import { GroupProcess, type SpawnSpec } from "./process-group.js";
 
 export type BuildPhase = "validate" | "compile" | "upload";
@@ -17,6 +18,8 @@ export interface CommandConfig {
   buildCommandPhases?: BuildPhase[] | null;
   /** compile runs `esphome compile --only-generate` (C++ and build_info.json, no firmware): CI without toolchains. */
   onlyGenerate?: boolean;
+  /** Extra environment variables builds may see (`--build-env`), beyond the allow-list in isolation/build-env.ts. */
+  extraEnv?: readonly string[];
 }
 
 /** Whether `phase` runs the build command (a stand-in) rather than the real ESPHome CLI. */
@@ -58,8 +61,8 @@ export function phaseCommand(input: PhaseInput, cfg: CommandConfig): PhaseComman
   // When the sidecar resolved no address, ESPHome's own `OTA` lookup (mDNS/MQTT) is the fallback.
   const resolved = assign.address ?? assign.params.address ?? null;
   const address = resolved ?? "OTA";
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  // Never the worker's own environment (its token, the host's secrets): the allow-list only.
+  const env = buildEnv(process.env, cfg.extraEnv, {
     PYTHONUNBUFFERED: "1", // ESPHome's log lines as they happen, not in 4 KiB lumps
     // Keep ESPHome's data dir (storage JSON, build tree) inside this device's folder, whatever the host sets.
     ESPHOME_DATA_DIR: path.join(path.dirname(configPath), ".esphome"),
@@ -72,7 +75,7 @@ export function phaseCommand(input: PhaseInput, cfg: CommandConfig): PhaseComman
     FORGE_ADDRESS: resolved ?? "",
     FORGE_FIRMWARE: firmwarePath ?? "",
     FORGE_ESPHOME_VERSION: assign.esphomeVersion ?? "",
-  };
+  });
   if (cfg.buildCommand !== null && usesBuildCommand(cfg, phase)) {
     return {
       command: "/bin/sh",
@@ -126,9 +129,14 @@ export async function probeEsphomeVersions(cfg: CommandConfig, timeoutMs = 15_00
           command: "/bin/sh",
           args: ["-c", cfg.buildCommand],
           cwd: process.cwd(),
-          env: { ...process.env, FORGE_PHASE: "version" },
+          env: buildEnv(process.env, cfg.extraEnv, { FORGE_PHASE: "version" }),
         }
-      : { command: cfg.esphomeBin ?? "esphome", args: ["version"], cwd: process.cwd(), env: process.env };
+      : {
+          command: cfg.esphomeBin ?? "esphome",
+          args: ["version"],
+          cwd: process.cwd(),
+          env: buildEnv(process.env, cfg.extraEnv),
+        };
   let proc: GroupProcess;
   try {
     proc = new GroupProcess(spec);

@@ -79,6 +79,18 @@ describe("parseWorkerArgs", () => {
     expect(parseWorkerArgs(["--slots", "2"], env)).toMatchObject({ slots: 2 });
   });
 
+  it("reads the extra build variables and the user to run as", () => {
+    expect(parseWorkerArgs([...base, "--build-env", "GITHUB_TOKEN, HTTP_PROXY,GITHUB_TOKEN"], {})).toMatchObject({
+      buildEnv: ["GITHUB_TOKEN", "HTTP_PROXY"],
+      user: null,
+    });
+    expect(parseWorkerArgs(base, { FORGE_BUILD_ENV: "A_B", FORGE_WORKER_USER: "builder" })).toMatchObject({
+      buildEnv: ["A_B"],
+      user: "builder",
+      stateDirGiven: false,
+    });
+  });
+
   it("reads the token from a file", () => {
     const file = path.join(tempDir(), "token");
     writeFileSync(file, "from-file\n");
@@ -96,6 +108,8 @@ describe("parseWorkerArgs", () => {
     [[...base, "--drain-timeout-ms", "-1"], /--drain-timeout-ms/],
     [[...base, "--keep-esphome-versions", "0"], /--keep-esphome-versions must be a whole number from 1/],
     [[...base, "--bogus"], /Unknown option '--bogus'/],
+    [[...base, "--build-env", "FORGE_WORKER_TOKEN"], /FORGE_\* settings and tokens never reach builds/],
+    [[...base, "--build-env", "NOT-A-NAME"], /is not an environment variable name/],
     [[...base, "stray"], /positional/i],
   ])("refuses %j", (argv, message) => {
     expect(() => parseWorkerArgs(argv as string[], {})).toThrow(message);

@@ -6,7 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Tag } from "@esphome-forge/shared";
+import { extraBuildEnvProblem } from "../isolation/build-env.js";
+import { hideSecretArgs } from "../isolation/hide-args.js";
 import type { BuildPhase } from "./phase-commands.js";
+import { runAsUser } from "./run-as-user.js";
 import { serverUrls } from "./server-url.js";
 import { startWorker, type WorkerOptions } from "./worker.js";
 
@@ -21,7 +24,10 @@ Connects to a Forge sidecar and runs the ESPHome builds it assigns.
 
   --server URL            sidecar base URL, e.g. http://192.168.1.10:6055   (env FORGE_SERVER)
   --token TOKEN           worker token from \`esphome-forge token create\`   (env FORGE_WORKER_TOKEN)
-  --token-file FILE       read the token from a file instead               (env FORGE_WORKER_TOKEN_FILE)
+  --token-file FILE       read the token from a file instead (preferred: a command line is
+                          visible to every local user)                     (env FORGE_WORKER_TOKEN_FILE)
+  --user NAME             started as root: read the token, then run as NAME (and every build
+                          with it); the state dir is created for NAME      (env FORGE_WORKER_USER)
   --name NAME             shown in the sidecar (default: host name)         (env FORGE_WORKER_NAME)
   --slots N               builds at once, 0–32 (default 1)                  (env FORGE_WORKER_SLOTS)
   --tags a,b              routing tags, lower case                          (env FORGE_WORKER_TAGS)
@@ -39,6 +45,9 @@ Connects to a Forge sidecar and runs the ESPHome builds it assigns.
                           FORGE_PHASE, FORGE_CONFIG, … tell it what to do)  (env FORGE_BUILD_COMMAND)
   --build-command-phases  only these phases use the build command, e.g. compile; the others
                           run the real ESPHome                              (env FORGE_BUILD_COMMAND_PHASES)
+  --build-env A,B         environment variables builds may see beyond the built-in allow-list
+                          (PATH, HOME, locale, proxies, ESPHOME_*, PLATFORMIO_*, PYTHON*, PIP_*);
+                          never FORGE_*                                     (env FORGE_BUILD_ENV)
   --cache-max-mb N        cap on the device build folders (MiB); after each job the least recently
                           used idle ones are deleted until under it (default 20000; 0 = no cap)
                                                                             (env FORGE_WORKER_CACHE_MAX_MB)
@@ -55,8 +64,15 @@ class UsageError extends Error {}
 
 const BUILD_PHASES: readonly BuildPhase[] = ["validate", "compile", "upload"];
 
+/** The worker's options plus what only the command itself acts on. */
+export interface WorkerArgs extends WorkerOptions {
+  /** `--user`: drop from root to this user before anything else runs. */
+  user: string | null;
+  stateDirGiven: boolean;
+}
+
 /** Flags and environment → worker options; throws UsageError with a readable message. */
-export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerOptions | "help" {
+export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerArgs | "help" {
   const args = argv[0] === "worker" ? argv.slice(1) : argv;
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -74,6 +90,8 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         "state-dir": { type: "string" },
         "build-command": { type: "string" },
         "build-command-phases": { type: "string" },
+        "build-env": { type: "string" },
+        user: { type: "string" },
         "ota-timeout-ms": { type: "string" },
         esphome: { type: "string" },
         python: { type: "string" },
@@ -118,14 +136,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
 
   const slots = int(str("slots", "FORGE_WORKER_SLOTS") ?? "1", "--slots", 0, 32);
   const tagText = str("tags", "FORGE_WORKER_TAGS") ?? "";
-  const tags = [
-    ...new Set(
-      tagText
-        .split(",")
-        .map((t) => t.trim())
-        .filter(Boolean),
-    ),
-  ];
+  const tags = list(tagText);
   for (const t of tags) {
     if (!Tag.safeParse(t).success)
       throw new UsageError(
@@ -168,7 +179,16 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     1000,
     3_600_000,
   );
+  const buildEnv = list(str("build-env", "FORGE_BUILD_ENV") ?? "");
+  for (const n of buildEnv) {
+    const problem = extraBuildEnvProblem(n);
+    if (problem) throw new UsageError(`--build-env: ${problem}`);
+  }
+  const user = str("user", "FORGE_WORKER_USER") ?? null;
   return {
+    user,
+    stateDirGiven: str("state-dir", "FORGE_WORKER_STATE_DIR") !== undefined,
+    buildEnv,
     server,
     token,
     name,
@@ -186,6 +206,17 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   };
 }
 
+function list(text: string): string[] {
+  return [
+    ...new Set(
+      text
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
 function int(text: string, flag: string, min: number, max: number): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
@@ -200,7 +231,7 @@ function defaultStateDir(env: NodeJS.ProcessEnv): string {
 }
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  let opts: WorkerOptions | "help";
+  let opts: WorkerArgs | "help";
   try {
     opts = parseWorkerArgs(argv);
   } catch (err) {
@@ -211,6 +242,20 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (opts === "help") {
     console.log(USAGE);
     return EXIT_OK;
+  }
+
+  hideSecretArgs(["esphome-forge", "worker"], argv[0] === "worker" ? argv.slice(1) : argv, ["--token"]);
+  // Build folders and ESPHome's output (firmware embeds Wi-Fi passwords and API keys) stay private.
+  process.umask(0o077);
+  // The token is read; builds never see it (they get an allow-listed environment anyway).
+  delete process.env.FORGE_WORKER_TOKEN;
+  if (opts.user) {
+    try {
+      opts.stateDir = runAsUser(opts.user, opts.stateDirGiven ? opts.stateDir : null);
+    } catch (err) {
+      console.error(`esphome-forge worker: ${(err as Error).message}`);
+      return 1;
+    }
   }
 
   let worker: ReturnType<typeof startWorker>;

@@ -141,10 +141,13 @@ describe("cancel", () => {
 
   it("ignores a cancel with a stale fence", async () => {
     await setup();
-    const job = assign("kitchen", { fence: 5, yaml: deviceYaml("kitchen", { knobs: ["sleep-ms=500"] }) });
+    const job = assign("kitchen", {
+      fence: "fence-of-this-assignment",
+      yaml: deviceYaml("kitchen", { knobs: ["sleep-ms=500"] }),
+    });
     t.fake.send(job);
     await t.fake.waitFor((m) => m.type === "started" && m.jobId === job.jobId);
-    t.fake.send({ type: "cancel", jobId: job.jobId, fence: 4, reason: "old" });
+    t.fake.send({ type: "cancel", jobId: job.jobId, fence: "fence-of-an-older-one00", reason: "old" });
     expect((await resultOf(job.jobId)).outcome).toBe("succeeded");
   });
 });

@@ -1,12 +1,13 @@
 // Upload jobs, results kept until acknowledged, and jobs that live through a reconnect
 // (stand-in build command, fake sidecar).
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { assign, deviceYaml, sleep, waitUntil } from "../../test-support/helpers.js";
 import { fakeSidecarSuite, standinPids, startTestWorker } from "../../test-support/worker-harness.js";
 import { pidAlive } from "./process-group.js";
+import { WARM_MARKER } from "./worker-state.js";
 
 const t = fakeSidecarSuite();
 const { setup, resultOf } = t;
@@ -123,13 +124,13 @@ describe("reconnecting with jobs in flight", () => {
   });
 
   it("kills and forgets the jobs the sidecar abandons", async () => {
-    const abandonAll = (h: { runningJobs: { jobId: number; fence: number }[] }) => ({
+    const abandonAll = (h: { runningJobs: { jobId: number; fence: string }[] }) => ({
       continueJobs: [],
       abandonJobs: h.runningJobs,
     });
     const fake = await t.startFake({ decide: abandonAll });
     const { stateDir } = startTestWorker(fake, { backoff: { minMs: 30, maxMs: 60 } });
-    await t.fake.waitFor((m) => m.type === "hello");
+    await t.fake.waitFor((m) => m.type === "proof");
     const job = assign("kitchen", { yaml: deviceYaml("kitchen", { knobs: ["hang=compile spawn-grandchild=1"] }) });
     t.fake.send(job);
     const pids = await standinPids(stateDir, "kitchen");
@@ -140,5 +141,37 @@ describe("reconnecting with jobs in flight", () => {
     await sleep(200);
     expect(t.fake.of("result")).toEqual([]);
     expect(t.fake.of("release")).toEqual([]);
+  });
+});
+
+describe("a job the worker no longer holds", () => {
+  it("is stopped and forgotten at once on `abandon`: its slot is free, no result, no release", async () => {
+    const { stateDir } = await setup({ heartbeatMs: 100 }, { slots: 1 });
+    const job = assign("kitchen", { yaml: deviceYaml("kitchen", { knobs: ["hang=compile spawn-grandchild=1"] }) });
+    t.fake.send(job);
+    const pids = await standinPids(stateDir, "kitchen");
+    t.fake.send({ type: "abandon", jobId: job.jobId, fence: job.fence, reason: "lease lapsed" });
+    await waitUntil(() => pids.every((p) => !pidAlive(p)), "the abandoned build to die", 3000);
+    const next = assign("porch");
+    t.fake.send(next);
+    expect((await resultOf(next.jobId)).outcome).toBe("succeeded");
+    await t.fake.waitFor((m) => m.type === "heartbeat" && m.runningJobs.length === 0 && m.slots === 1);
+    expect(t.fake.of("result").map((r) => r.jobId)).toEqual([next.jobId]);
+    expect(t.fake.of("release")).toEqual([]);
+  });
+
+  it("an interrupted build leaves its folder cold; a completed one marks it warm", async () => {
+    const { stateDir } = await setup();
+    const marker = path.join(stateDir, "builds", "kitchen", WARM_MARKER);
+    t.fake.send(assign("kitchen"));
+    await t.fake.waitFor((m) => m.type === "result");
+    expect(existsSync(marker)).toBe(true);
+    const hung = assign("kitchen", { yaml: deviceYaml("kitchen", { knobs: ["hang=compile"] }) });
+    t.fake.send(hung);
+    await t.fake.waitFor((m) => m.type === "progress" && m.jobId === hung.jobId && m.phase === "compile");
+    await waitUntil(() => !existsSync(marker), "the marker to go while the compile runs");
+    t.fake.send({ type: "cancel", jobId: hung.jobId, fence: hung.fence, reason: "stop" });
+    expect((await resultOf(hung.jobId)).outcome).toBe("cancelled");
+    expect(existsSync(marker)).toBe(false);
   });
 });

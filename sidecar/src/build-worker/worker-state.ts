@@ -1,7 +1,17 @@
 // What a worker remembers on disk and reports about itself: its stable id (worker.json in the
 // state folder), the device build folders it holds, and the machine it runs on.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, type Dirent } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statfsSync,
+  writeFileSync,
+  type Dirent,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DeviceId, type WorkerSystem } from "@esphome-forge/shared";
@@ -13,6 +23,8 @@ interface WorkerStateFile {
 
 const WORKER_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_WARM_DEVICES = 10_000;
+/** In a device's build folder: its last compile completed. A folder without it (an interrupted build) is not warm. */
+export const WARM_MARKER = ".forge-warm";
 
 export function buildsRoot(stateDir: string): string {
   return path.join(stateDir, "builds");
@@ -21,6 +33,7 @@ export function buildsRoot(stateDir: string): string {
 /** Reads `<stateDir>/worker.json`, creating it (and the folder) with a fresh id on first start. */
 export function loadWorkerId(stateDir: string, log: (line: string) => void = () => {}): string {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(stateDir, 0o700); // its build folders and trust key are this worker's alone
   const file = path.join(stateDir, "worker.json");
   let raw: string | null = null;
   try {
@@ -56,8 +69,8 @@ function newWorkerId(): string {
   return `${host || "worker"}-${randomBytes(5).toString("hex")}`;
 }
 
-/** Device ids whose build folder exists on this worker (their incremental build cache is warm). */
-export function listWarmDevices(stateDir: string): string[] {
+/** Device ids that have a build folder on this worker (complete or not). */
+export function listDeviceFolders(stateDir: string): string[] {
   let entries: Dirent[];
   try {
     entries = readdirSync(buildsRoot(stateDir), { withFileTypes: true });
@@ -67,7 +80,14 @@ export function listWarmDevices(stateDir: string): string[] {
   return entries
     .filter((e) => e.isDirectory() && DeviceId.safeParse(e.name).success)
     .map((e) => e.name)
-    .sort()
+    .sort();
+}
+
+/** Device ids whose last build on this worker completed: their incremental build cache is warm. */
+export function listWarmDevices(stateDir: string): string[] {
+  const root = buildsRoot(stateDir);
+  return listDeviceFolders(stateDir)
+    .filter((id) => existsSync(path.join(root, id, WARM_MARKER)))
     .slice(0, MAX_WARM_DEVICES);
 }
 
@@ -80,6 +100,16 @@ export function systemInfo(): WorkerSystem {
     memoryBytes: os.totalmem(),
     nodeVersion: process.version,
   };
+}
+
+/** Free bytes for this user in the state folder's file system (heartbeats report it); undefined when unknown. */
+export function freeDiskBytes(stateDir: string): number | undefined {
+  try {
+    const s = statfsSync(stateDir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
 }
 
 export function platformName(): string {

@@ -5,19 +5,21 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { ApprovalMessage, AssignMessage } from "@esphome-forge/shared";
-import { loadOrCreateKey, type SigningKey } from "../trust/keys/keys.js";
+import { helloProofText, type ApprovalMessage, type AssignMessage } from "@esphome-forge/shared";
+import { loadOrCreateKey, signBytes, type SigningKey } from "../trust/keys/keys.js";
 import { signStatement } from "../trust/keys/sign.js";
 import { buildProvenanceStatement } from "../trust/attest/statements.js";
 import { SIDECAR_VERSION } from "../util/version.js";
 import type { WorkerConnection } from "./connection.js";
 import { otaFile, type BuiltImage } from "./firmware.js";
+import type { JobLog } from "./log-stream.js";
 
-type Ref = { jobId: number; fence: number };
+type Ref = { jobId: number; fence: string };
 interface Pending {
   ref: Ref;
   resend: () => boolean;
   resolve: (m: ApprovalMessage | null) => void;
+  retryTimer: NodeJS.Timeout | null;
 }
 
 export class WorkerTrust {
@@ -30,11 +32,16 @@ export class WorkerTrust {
     stateDir: string,
     private readonly workerId: string,
     private readonly conn: Pick<WorkerConnection, "send" | "sendBinary">,
-    log: (line: string) => void,
+    private readonly log: (line: string) => void,
   ) {
     const { key, created } = loadOrCreateKey(path.join(stateDir, "trust", "worker-key.pem"));
     this.key = key;
     if (created) log(`created the worker signing key (hint ${key.hint})`);
+  }
+
+  /** The answer to the sidecar's `challenge` at each connection: proof that this worker holds its key. */
+  prove(nonce: string): string {
+    return signBytes(this.key, Buffer.from(helloProofText(this.workerId, nonce), "utf8")).toString("base64");
   }
 
   /** The signed provenance bundle (JSON text) for these images of this assignment. */
@@ -68,7 +75,8 @@ export class WorkerTrust {
 
   /**
    * The compile_upload gate. Returns null when the upload may go ahead, else the reason it may not.
-   * `log` receives the sidecar's warning under `warn`.
+   * `out` is the job's log: it receives the sidecar's warning under `warn`, and is flushed before the
+   * request goes out, so the sidecar's "build approved" note lands after the lines that led to it.
    */
   async approveUpload(
     a: AssignMessage,
@@ -76,8 +84,9 @@ export class WorkerTrust {
     esphomeVersion: string | null,
     startedAt: number,
     signal: AbortSignal,
-    log: (line: string) => void,
+    out: Pick<JobLog, "note" | "flush">,
   ): Promise<string | null> {
+    const log = (line: string) => out.note(line);
     if (!this.gate) return null;
     const ota = otaFile(images);
     if (!ota) return "no OTA image to flash";
@@ -91,14 +100,17 @@ export class WorkerTrust {
       return this.conn.send({ type: "provenance", ...ref, bundle });
     };
     log("[forge worker] upload: asking the sidecar to approve the firmware before flashing");
+    out.flush();
     const answer = await new Promise<ApprovalMessage | null>((resolve) => {
       const onAbort = () => finish(null);
       const finish = (m: ApprovalMessage | null) => {
+        const p = this.pending.get(a.jobId);
+        if (p?.retryTimer) clearTimeout(p.retryTimer);
         this.pending.delete(a.jobId);
         signal.removeEventListener("abort", onAbort);
         resolve(m);
       };
-      this.pending.set(a.jobId, { ref, resend: send, resolve: finish });
+      this.pending.set(a.jobId, { ref, resend: send, resolve: finish, retryTimer: null });
       signal.addEventListener("abort", onAbort, { once: true });
       send(); // if the socket is down, `resendPending` after the next welcome sends it
     });
@@ -118,7 +130,15 @@ export class WorkerTrust {
 
   onApproval(m: ApprovalMessage): void {
     const p = this.pending.get(m.jobId);
-    if (p && p.ref.fence === m.fence) p.resolve(m);
+    if (!p || p.ref.fence !== m.fence) return;
+    if (!m.retryAfterMs) return p.resolve(m);
+    // No decision yet (the sidecar's disk is full): ask again later, frames and all.
+    this.log(`job ${m.jobId}: the sidecar cannot approve yet (${m.error ?? "busy"}); asking again`);
+    if (p.retryTimer) return;
+    p.retryTimer = setTimeout(() => {
+      p.retryTimer = null;
+      if (this.pending.get(m.jobId) === p) p.resend();
+    }, m.retryAfterMs);
   }
 
   /** After a reconnect, a request that may have been lost is sent again. */

@@ -1,11 +1,12 @@
 // The worker's connection behaviour against a fake sidecar that speaks the real protocol.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { WORKER_PROTOCOL_VERSION } from "@esphome-forge/shared";
 import { assign, deviceYaml, sleep, tempDir, waitUntil } from "../../test-support/helpers.js";
 import { fakeSidecarSuite, startTestWorker } from "../../test-support/worker-harness.js";
+import { WARM_MARKER } from "./worker-state.js";
 
 const t = fakeSidecarSuite();
 
@@ -13,8 +14,12 @@ describe("hello", () => {
   it("announces a stable id, the machine, slots, tags and warm build folders", async () => {
     const fake = await t.startFake();
     const stateDir = tempDir();
-    mkdirSync(path.join(stateDir, "builds", "porch"), { recursive: true });
-    mkdirSync(path.join(stateDir, "builds", "kitchen"), { recursive: true });
+    // Warm: the last build in the folder completed. A folder without the marker was interrupted.
+    for (const d of ["porch", "kitchen"]) {
+      mkdirSync(path.join(stateDir, "builds", d), { recursive: true });
+      writeFileSync(path.join(stateDir, "builds", d, WARM_MARKER), "");
+    }
+    mkdirSync(path.join(stateDir, "builds", "half-built"), { recursive: true });
     const { handle } = startTestWorker(fake, { stateDir, slots: 3, tags: ["fast", "arm"] });
     const hello = await fake.waitFor((m) => m.type === "hello");
     if (hello.type !== "hello") throw new Error("unreachable");
@@ -121,7 +126,7 @@ describe("reconnecting", () => {
   it("logs and ignores an invalid message from the sidecar, and keeps working", async () => {
     const fake = await t.startFake();
     const { lines } = startTestWorker(fake);
-    await fake.waitFor((m) => m.type === "hello");
+    await fake.waitFor((m) => m.type === "proof");
     await waitUntil(() => fake.socket, "socket");
     await sleep(50);
     fake.sendRaw({ type: "no_such_message", x: 1 });
@@ -138,7 +143,7 @@ describe("heartbeats", () => {
   it("list the running jobs (renewing their leases) and drop them once finished", async () => {
     const fake = await t.startFake({ heartbeatMs: 100 });
     startTestWorker(fake);
-    await fake.waitFor((m) => m.type === "hello");
+    await fake.waitFor((m) => m.type === "proof");
     await waitUntil(() => fake.socket, "socket");
     const job = assign("kitchen", { yaml: deviceYaml("kitchen", { knobs: ["sleep-ms=800"] }) });
     fake.send(job);

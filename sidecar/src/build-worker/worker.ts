@@ -11,7 +11,7 @@ import { formatMs } from "./job-runner.js";
 import { WorkerEsphome } from "./esphome-versions/worker-esphome.js";
 import { probeEsphomeVersions, usesBuildCommand, type BuildPhase } from "./phase-commands.js";
 import { serverUrls } from "./server-url.js";
-import { listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
+import { freeDiskBytes, listWarmDevices, loadWorkerId, platformName, systemInfo } from "./worker-state.js";
 import { WorkerTrust } from "./worker-trust.js";
 
 export interface WorkerOptions {
@@ -29,6 +29,8 @@ export interface WorkerOptions {
   keepEsphomeVersions?: number;
   /** Cap on the device build folders in MiB, least recently used evicted after each job (default 20000; 0 = none). */
   cacheMaxMb?: number;
+  /** Extra environment variables builds may see (`--build-env`), beyond the allow-list. */
+  buildEnv?: string[];
   /** Phases the build command stands in for (default: all of them). */
   buildCommandPhases?: BuildPhase[] | null;
   /** Longest one OTA attempt may take (default 120 s); a failed attempt is retried once. */
@@ -96,6 +98,7 @@ class BuildWorker implements WorkerHandle {
       wsUrl: urls.wsUrl,
       token: o.token,
       hello: () => this.hello(),
+      prove: (nonce) => this.trust.prove(nonce),
       backoff: new Backoff(o.backoff),
       log: this.log,
       events: {
@@ -118,11 +121,14 @@ class BuildWorker implements WorkerHandle {
       ? new WorkerEsphome({
           stateDir: o.stateDir,
           localBin: o.esphomeBin ?? "esphome",
-          localVersion: probeEsphomeVersions({ buildCommand: null, esphomeBin: o.esphomeBin }).then(
-            (v) => v[0] ?? null,
-          ),
+          localVersion: probeEsphomeVersions({
+            buildCommand: null,
+            esphomeBin: o.esphomeBin,
+            extraEnv: o.buildEnv ?? [],
+          }).then((v) => v[0] ?? null),
           python: o.python ?? null,
           keep: o.keepEsphomeVersions ?? 3,
+          extraEnv: o.buildEnv ?? [],
           onChange: () => this.versionsChanged(),
         })
       : null;
@@ -136,6 +142,7 @@ class BuildWorker implements WorkerHandle {
         buildCommand: o.buildCommand,
         buildCommandPhases: o.buildCommandPhases ?? null,
         esphomeBin: o.esphomeBin,
+        extraEnv: o.buildEnv ?? [],
         otaTimeoutMs: o.otaTimeoutMs,
         otaRetryDelayMs: o.otaRetryDelayMs,
         onlyGenerate: o.onlyGenerate ?? false,
@@ -155,7 +162,7 @@ class BuildWorker implements WorkerHandle {
     // The version probe runs alongside; heartbeats carry the answer once known.
     const probed = this.esphome
       ? this.esphome.localVersion().then(() => this.esphome!.reported())
-      : probeEsphomeVersions(this.o);
+      : probeEsphomeVersions({ ...this.o, extraEnv: this.o.buildEnv ?? [] });
     void probed.then((v) => {
       if (this.ended) return;
       if (v.length) this.log(`ESPHome ${v.join(", ")}`);
@@ -196,6 +203,7 @@ class BuildWorker implements WorkerHandle {
       warmDevices: listWarmDevices(this.o.stateDir),
       runningJobs: this.jobs.heldRefs(),
       signingKey: this.trust.key.publicPem,
+      diskFreeBytes: freeDiskBytes(this.o.stateDir),
     };
   }
 
@@ -212,7 +220,13 @@ class BuildWorker implements WorkerHandle {
   }
 
   private heartbeat(): void {
-    this.conn.send({ type: "heartbeat", runningJobs: this.jobs.runningRefs(), esphomeVersions: this.esphomeVersions });
+    this.conn.send({
+      type: "heartbeat",
+      runningJobs: this.jobs.runningRefs(),
+      slots: this.draining ? 0 : this.slots,
+      esphomeVersions: this.esphomeVersions,
+      diskFreeBytes: freeDiskBytes(this.o.stateDir),
+    });
   }
 
   private onDisconnected(info: { code: number; reason: string; retryInMs: number }): void {
@@ -237,8 +251,12 @@ class BuildWorker implements WorkerHandle {
         return this.jobs.assign(m);
       case "cancel":
         return this.jobs.cancel(m);
+      case "abandon":
+        return this.jobs.abandon(m);
       case "ack":
         return this.jobs.ack(m);
+      case "log_ack":
+        return this.jobs.logAck(m);
       case "approval":
         return this.trust.onApproval(m);
       case "configure":

@@ -5,12 +5,20 @@ import { migrate, openDatabase } from "./database.js";
 import { MIGRATIONS } from "./migrations.js";
 
 const TABLES = [
+  "alerts",
   "counters",
   "device_affinity",
+  "device_presence",
+  "device_running_baseline",
   "firmware",
+  "flash_records",
+  "fleet_state",
   "job_firmware",
   "job_log_chunks",
+  "job_log_seq",
   "jobs",
+  "schedule_runs",
+  "schedules",
   "settings",
   "trust_attestation_subjects",
   "trust_attestations",
@@ -19,6 +27,7 @@ const TABLES = [
   "trust_installed",
   "trust_job_verdicts",
   "trust_keys",
+  "trust_log_audit",
   "trust_log_checkpoints",
   "trust_log_leaves",
   "trust_log_nodes",

@@ -11,10 +11,12 @@ export type Db = Database.Database;
  * the process (even with SIGKILL) loses nothing; only an OS crash or power cut can lose the last
  * few commits, never corrupt the file.
  */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string, opts: { beforeSetup?: (db: Db) => void } = {}): Db {
   if (file !== ":memory:" && !file.startsWith("file:")) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   try {
+    // Open-time checks look at the file as found, before WAL setup or migrations write anything.
+    opts.beforeSetup?.(db);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");

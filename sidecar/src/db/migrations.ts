@@ -192,4 +192,129 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE IF NOT EXISTS trust_external_signers (id INTEGER PRIMARY KEY CHECK (id = 1), policy TEXT NOT NULL);
   `,
+  // 4: job ownership. Fencing tokens are random 128-bit strings (`lease_fence`; the integer `fence` column and
+  // its counter are no longer written), and a job remembers the workers it was lost on (`lost_on`, JSON
+  // string[]) so its retries go elsewhere first.
+  `
+  ALTER TABLE jobs ADD COLUMN lease_fence TEXT;
+  ALTER TABLE jobs ADD COLUMN lost_on TEXT NOT NULL DEFAULT '[]';
+  `,
+  // 5: delivery of numbered worker log chunks: the last chunk stored for the job's current assignment,
+  // so a chunk sent again after a reconnect is dropped and a chunk that never came leaves a gap marker.
+  `
+  CREATE TABLE job_log_seq (
+    job_id INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+    fence  TEXT    NOT NULL,                             -- the assignment the numbers belong to
+    seq    INTEGER NOT NULL                              -- last chunk stored (or given up as lost)
+  );
+  `,
+  // 6: the flash ledger: every flash is recorded before it happens (intent) and when it ended
+  // (outcome). No foreign key: the records outlive a pruned job's row until retention removes both.
+  `
+  CREATE TABLE flash_records (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,   -- monotonic: the state anchor counts it
+    job_id          INTEGER NOT NULL,
+    fence           TEXT    NOT NULL,                    -- the assignment that flashed
+    attempt         INTEGER NOT NULL,
+    device_id       TEXT    NOT NULL,
+    stage           TEXT    NOT NULL CHECK (stage IN ('intent', 'outcome')),
+    outcome         TEXT    CHECK (outcome IN ('succeeded', 'failed', 'cancelled', 'interrupted')),
+    firmware_sha256 TEXT,
+    worker_id       TEXT,
+    detail          TEXT,                                -- a re-flash after an interrupted attempt, an outcome's reason
+    log_index       INTEGER,                             -- its entry in the trust log
+    at              INTEGER NOT NULL
+  );
+  CREATE INDEX flash_records_job ON flash_records (job_id, fence);
+  CREATE INDEX flash_records_device ON flash_records (device_id, id);
+  `,
+  // 7: presence (presence/presence-store.ts): what each source (mdns, ha) last said about a device,
+  // and ESPHome's config hash first reported after Forge's last flash of it ("changed outside Forge").
+  `
+  CREATE TABLE device_presence (
+    device_id   TEXT    NOT NULL,
+    source      TEXT    NOT NULL CHECK (source IN ('mdns', 'ha')),
+    online      INTEGER NOT NULL,                        -- the source's own verdict when written
+    since       INTEGER NOT NULL,                        -- when that verdict last changed
+    last_seen   INTEGER,
+    reported_at INTEGER NOT NULL,                        -- the source's last report
+    report      TEXT    NOT NULL,                        -- JSON: facts, addresses, hostname
+    PRIMARY KEY (device_id, source)
+  ) WITHOUT ROWID;
+  CREATE TABLE device_running_baseline (
+    device_id    TEXT    PRIMARY KEY,
+    flash_job_id INTEGER NOT NULL,
+    config_hash  TEXT    NOT NULL,
+    seen_at      INTEGER NOT NULL
+  );
+  `,
+  // 8: an index for every lookup on a hot path (device views, trust verdicts), so none costs a scan of the
+  // history (db/query-plans.test.ts keeps them in use), and the log audit's last audited point.
+  `
+  -- The worker provenance an approval points at, looked up by DSSE payload digest in every verdict.
+  CREATE INDEX trust_attestations_payload ON trust_attestations (payload_sha256, kind);
+  -- A device's newest job (its last build): walk its jobs newest first. Replaces (device_id, created_at),
+  -- which could not give that order.
+  DROP INDEX jobs_device_created;
+  CREATE INDEX jobs_device ON jobs (device_id, id);
+  -- A device's newest success (last flash, last compile) and its unfinished jobs.
+  CREATE INDEX jobs_device_state_finished ON jobs (device_id, state, finished_at);
+
+  -- Where the last clean audit of the trust log ended: the start-up audit goes on from there instead of
+  -- rehashing the whole log. key_events: what the log said about each key up to that size (JSON).
+  CREATE TABLE trust_log_audit (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    tree_size  INTEGER NOT NULL,
+    root_hash  BLOB    NOT NULL,
+    key_events TEXT    NOT NULL,
+    checked_at TEXT    NOT NULL
+  );
+  `,
+  // 9 (fleet operations): schedules and their run history; small key/value state of the notifications
+  // (the webhook, the newest ESPHome release seen) and the alerts that are active.
+  `
+  CREATE TABLE schedules (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT    NOT NULL,
+    enabled       INTEGER NOT NULL,
+    target        TEXT    NOT NULL,                      -- JSON ScheduleTarget
+    action        TEXT    NOT NULL,
+    only_outdated INTEGER NOT NULL,
+    cron          TEXT,                                  -- with time_zone; or run_at for a one-time run
+    time_zone     TEXT,
+    run_at        INTEGER,
+    next_run_at   INTEGER,                               -- null: nothing due (disabled, or the one-time run ran)
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE INDEX schedules_next ON schedules (next_run_at) WHERE next_run_at IS NOT NULL;
+  CREATE TABLE schedule_runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    schedule_id INTEGER NOT NULL REFERENCES schedules (id) ON DELETE CASCADE,
+    due_at      INTEGER NOT NULL,
+    ran_at      INTEGER NOT NULL,
+    trigger     TEXT    NOT NULL,
+    outcome     TEXT    NOT NULL,
+    job_ids     TEXT    NOT NULL DEFAULT '[]',
+    skipped     TEXT    NOT NULL DEFAULT '[]',
+    detail      TEXT
+  );
+  CREATE INDEX schedule_runs_schedule ON schedule_runs (schedule_id, id);
+  CREATE TABLE fleet_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL                                  -- JSON
+  );
+  CREATE TABLE alerts (
+    id      TEXT PRIMARY KEY,                            -- <kind>:<subject>
+    kind    TEXT    NOT NULL,
+    subject TEXT    NOT NULL,
+    since   INTEGER NOT NULL,
+    message TEXT    NOT NULL,
+    details TEXT    NOT NULL DEFAULT '{}'
+  );
+  `,
+  // 10: the config folder's commit a job's config was taken from (recorded at dispatch).
+  `
+  ALTER TABLE jobs ADD COLUMN config_commit TEXT;
+  `,
 ];

@@ -57,7 +57,14 @@ export interface SidecarProc extends ProcHandle {
 }
 
 export async function startSidecar(
-  opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; localSlots?: number } = {},
+  opts: {
+    dataDir?: string;
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    localSlots?: number;
+    /** The Node binary to run it with (default this process's). */
+    node?: string;
+  } = {},
 ): Promise<SidecarProc> {
   const dataDir = opts.dataDir ?? tempDir();
   const args = [
@@ -76,7 +83,7 @@ export async function startSidecar(
   // No asking pip for the default ESPHome version unless a test wants it (FORGE_ESPHOME_DEFAULT_PROBE=on),
   // and no mDNS advertising, so parallel tests stay off the network (FORGE_ZEROCONF=on to advertise).
   const env = { ...process.env, FORGE_ESPHOME_DEFAULT_PROBE: "off", FORGE_ZEROCONF: "off", ...opts.env };
-  const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(opts.node ?? process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   const h = track(proc);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sidecar did not start:\n${h.output()}`)), 30_000);

@@ -1,27 +1,32 @@
-// Pushes queued jobs to free worker slots. Order: priority, then FIFO. Worker choice: the
-// worker holding the device's warm build cache when it has a free slot, or will have one
-// sooner than a cold build would cost; otherwise the least-loaded eligible worker. Every
-// decision is recorded on the job as its dispatch reason.
+// Pushes queued jobs to free worker slots. Order: priority, then FIFO. Worker choice: a job that
+// was lost on a worker (crash, hang, lease lapse, handed back) goes to another eligible worker
+// first; then the worker holding the device's warm build cache when it has a free slot, or will
+// have one sooner than a cold build would cost; otherwise the least-loaded eligible worker. Free
+// slots follow what each worker's heartbeat says it runs. Every decision is recorded on the job as
+// its dispatch reason.
 import type { AssignMessage, Job } from "@esphome-forge/shared";
 import type { Affinity } from "../queue/job-history.js";
-import type { JobQueue } from "../queue/job-queue.js";
+import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerSession } from "../worker-hub/worker-session.js";
 import { DurationModel } from "./duration-model.js";
 
+/** How long a job lost on a worker waits for another one before it may go back to that worker. */
+const LOST_RETRY_WAIT_MS = 60_000;
+
 export interface AssignmentBuilder {
   /** Builds the assign message (config files, address, firmware); throws with a user-facing reason. */
-  build(job: Job, fence: number): Promise<AssignMessage>;
+  build(job: Job, holder: Holder): Promise<AssignMessage>;
 }
 
-/** What one dispatch pass reads once: per online worker, and the device → warm worker table. */
+/** What one dispatch pass reads once: per online worker, and each device's warm worker (when asked). */
 interface PassState {
   slots: Map<string, number>;
   tags: Map<string, Set<string>>;
   runningBy: Map<string, Job[]>;
   free: Map<string, number>;
-  affinity: Map<string, Affinity>;
+  affinity: (deviceId: string) => Affinity | undefined;
 }
 
 interface Choice {
@@ -72,29 +77,36 @@ export class Dispatcher {
   }
 
   /**
-   * One pass over the queue. Everything per worker (slots, tags, running jobs) and the affinity
-   * table is read once per pass, not once per queued job: with a long queue whose jobs wait for
-   * their warm worker, a pass otherwise costs thousands of queries and delays every assignment.
+   * One pass over the queue. Everything per worker (slots, tags, running jobs) is read once per pass,
+   * not once per queued job, and a device's warm worker once per pass at most. The queue is read a page
+   * at a time and the pass stops when the free slots are filled: with a whole fleet queued, a pass reads
+   * a few rows, not all of them (each job finishing starts a pass).
    */
   private pass(): void {
-    const sessions = this.registry.online();
+    const sessions = this.registry.online().filter((s) => !this.registry.diskLow(s)); // low on disk: skipped
     const running = this.queue.running();
     const p: PassState = {
       slots: new Map(sessions.map((s) => [s.id, this.registry.slotsOf(s)])),
       tags: new Map(sessions.map((s) => [s.id, new Set(this.registry.tagsOf(s))])),
       runningBy: new Map(sessions.map((s) => [s.id, running.filter((j) => j.workerId === s.id)])),
-      affinity: this.queue.affinities(),
+      affinity: memo((deviceId) => this.queue.affinity(deviceId)),
       free: new Map(),
     };
-    for (const s of sessions) p.free.set(s.id, Math.max(0, p.slots.get(s.id)! - p.runningBy.get(s.id)!.length));
+    for (const s of sessions) p.free.set(s.id, this.registry.freeSlots(s, p.runningBy.get(s.id)!.length));
     let totalFree = [...p.free.values()].reduce((a, b) => a + b, 0);
     if (totalFree === 0) return;
     const busyDevices = new Set(running.map((j) => j.deviceId));
-    for (const job of this.queue.queued()) {
+    for (const job of this.queue.queuedInOrder()) {
       if (totalFree === 0) break;
       if (job.state !== "queued" || busyDevices.has(job.deviceId)) continue;
       const eligible = sessions.filter((s) => this.eligible(job, s, p));
-      const choice = this.choose(job, eligible, p);
+      // Retries of a job lost on a worker go elsewhere first: to the others, waiting a while for them if
+      // busy, and only then back to a worker that lost it.
+      const lost = this.queue.lostOn(job.id);
+      const others = eligible.filter((s) => !lost.includes(s.id));
+      let choice = this.choose(job, others.length ? others : eligible, p, lost);
+      const waited = this.clock.now() - Date.parse(job.updatedAt);
+      if (!choice && others.length && waited >= LOST_RETRY_WAIT_MS) choice = this.choose(job, eligible, p, lost);
       if (!choice) continue;
       const assigned = this.queue.assign(job.id, choice.session.id, choice.reason);
       if (!assigned) continue;
@@ -105,18 +117,18 @@ export class Dispatcher {
       this.warmByJob.set(job.id, choice.warm);
       this.stats.assigned++;
       if (choice.warm) this.stats.affinityHits++;
-      void this.send(choice.session, assigned.job, assigned.fence);
+      void this.send(choice.session, assigned.job, assigned.holder);
     }
   }
 
-  private async send(session: WorkerSession, job: Job, fence: number): Promise<void> {
+  private async send(session: WorkerSession, job: Job, holder: Holder): Promise<void> {
     try {
-      const msg = await this.builder.build(job, fence);
+      const msg = await this.builder.build(job, holder);
       // A cancel may have arrived while the assignment was being prepared: the worker has never
       // heard of this job, so it could not have received that cancel. Stop here, never send it.
       const now = this.queue.get(job.id);
       if (now?.cancelRequested) {
-        this.queue.complete(job.id, fence, {
+        this.queue.complete(job.id, holder, {
           outcome: "cancelled",
           phase: "dispatch",
           error: "cancelled before the worker started it",
@@ -127,11 +139,12 @@ export class Dispatcher {
         this.kick();
         return;
       }
-      session.send(msg);
+      // Lost meanwhile (the worker reconnected without it, say): the assignment is void, do not send it.
+      if (this.queue.holds(job.id, holder)) session.send(msg);
     } catch (err) {
       const reason = `could not prepare the job: ${(err as Error).message}`;
       this.queue.appendLog(job.id, null, `[forge] ${reason}\n`);
-      this.queue.complete(job.id, fence, {
+      this.queue.complete(job.id, holder, {
         outcome: "failed",
         phase: "prepare",
         error: reason,
@@ -155,14 +168,23 @@ export class Dispatcher {
   }
 
   private warmWorker(job: Job, eligible: WorkerSession[], p: PassState): WorkerSession | undefined {
-    const aff = p.affinity.get(job.deviceId);
+    const aff = p.affinity(job.deviceId);
     if (aff) return eligible.find((s) => s.id === aff.workerId);
     // After a sidecar restart with no history, trust what the workers say they have on disk.
     return eligible.find((s) => s.hello.warmDevices.includes(job.deviceId));
   }
 
-  private choose(job: Job, eligible: WorkerSession[], p: PassState): Choice | null {
+  private choose(job: Job, eligible: WorkerSession[], p: PassState, lost: string[]): Choice | null {
     if (eligible.length === 0) return null;
+    const choice = this.chooseAmong(job, eligible, p);
+    if (!choice || lost.length === 0) return choice;
+    const where = lost.includes(choice.session.id)
+      ? `it was lost on ${choice.session.id} before, and no other eligible worker had a free slot`
+      : `${lost.join(", ")} lost this job before, so it runs elsewhere first`;
+    return { ...choice, reason: `${choice.reason}; ${where}` };
+  }
+
+  private chooseAmong(job: Job, eligible: WorkerSession[], p: PassState): Choice | null {
     const { free, slots } = p;
     const warm = this.warmWorker(job, eligible, p);
     let why = "no worker has a warm build cache for this device";
@@ -195,6 +217,14 @@ export class Dispatcher {
       reason: `least loaded: ${best.id} (${f}/${slots.get(best.id) ?? 0} slots free); ${why}`,
     };
   }
+}
+
+function memo<T>(fn: (key: string) => T): (key: string) => T {
+  const seen = new Map<string, T>();
+  return (key) => {
+    if (!seen.has(key)) seen.set(key, fn(key));
+    return seen.get(key)!;
+  };
 }
 
 function fmt(ms: number): string {

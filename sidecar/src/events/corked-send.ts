@@ -7,7 +7,8 @@ import type { WebSocket } from "ws";
 
 const corked = new WeakSet<Socket>();
 
-export function sendCorked(ws: WebSocket, text: string): void {
+/** `text` as a string, or as UTF-8 bytes already encoded (sent as a text frame all the same). */
+export function sendCorked(ws: WebSocket, text: string | Buffer): void {
   const socket = (ws as unknown as { _socket?: Socket })._socket;
   if (socket && typeof socket.cork === "function" && !corked.has(socket)) {
     socket.cork();
@@ -17,5 +18,6 @@ export function sendCorked(ws: WebSocket, text: string): void {
       socket.uncork();
     });
   }
-  ws.send(text);
+  if (typeof text === "string") ws.send(text);
+  else ws.send(text, { binary: false });
 }

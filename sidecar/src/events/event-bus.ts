@@ -1,7 +1,16 @@
 // In-process fan-out of state changes. Every delta gets a sequence number so a client that
 // receives a snapshot with seq N knows which later deltas it has already seen reflected.
 import { EventEmitter } from "node:events";
-import type { DeltaEvent, Device, Job, Worker } from "@esphome-forge/shared";
+import type {
+  Alert,
+  DeltaEvent,
+  Device,
+  EsphomeRelease,
+  Job,
+  Schedule,
+  Worker,
+  WorkspaceStatus,
+} from "@esphome-forge/shared";
 
 export interface LogChunkEvent {
   jobId: number;
@@ -37,6 +46,22 @@ export class EventBus {
 
   worker(op: "upsert" | "remove", id: string, worker: Worker | null): void {
     this.emit({ type: "worker", seq: ++this.seq, op, id, worker });
+  }
+
+  schedule(op: "upsert" | "remove", id: number, schedule: Schedule | null): void {
+    this.emit({ type: "schedule", seq: ++this.seq, op, id, schedule });
+  }
+
+  alert(op: "upsert" | "remove", id: string, alert: Alert | null): void {
+    this.emit({ type: "alert", seq: ++this.seq, op, id, alert });
+  }
+
+  release(release: EsphomeRelease | null): void {
+    this.emit({ type: "release", seq: ++this.seq, release });
+  }
+
+  workspace(status: WorkspaceStatus): void {
+    this.emit({ type: "workspace", seq: ++this.seq, status });
   }
 
   log(event: LogChunkEvent): void {

@@ -36,7 +36,8 @@ export interface EventsServerOptions {
   tickets: EventTickets;
   bus: EventBus;
   queue: JobQueue;
-  snapshot: () => Omit<SnapshotEvent, "type" | "seq">;
+  /** What a new client starts from; the device views come as JSON already (a UTF-8 array, kept per device). */
+  snapshot: () => Omit<SnapshotEvent, "type" | "seq" | "devices"> & { devicesJson: Buffer };
   slowConsumerBytes?: number;
   maxPerClient?: number;
   log: (msg: string) => void;
@@ -49,7 +50,7 @@ export class EventsServer implements UpgradeEndpoint<EventsPrincipal> {
     // Browsers offering a ticket also offer EVENTS_SUBPROTOCOL, and get it back; others get none.
     handleProtocols: (offered) => (offered.has(EVENTS_SUBPROTOCOL) ? EVENTS_SUBPROTOCOL : false),
   });
-  private snapshot: { seq: number; text: string } | null = null;
+  private snapshot: { seq: number; frame: Buffer } | null = null;
   private readonly perClient = new Map<string, number>();
 
   constructor(private readonly o: EventsServerOptions) {}
@@ -89,16 +90,24 @@ export class EventsServer implements UpgradeEndpoint<EventsPrincipal> {
   }
 
   /**
-   * The snapshot as JSON, built once per state: clients that connect while nothing changed (a
-   * dashboard reload, HA and several browsers reconnecting after a restart) share one string.
+   * The snapshot as JSON (UTF-8), built once per state: clients that connect while nothing changed (a
+   * dashboard reload, HA and several browsers reconnecting after a restart) share one frame.
    */
-  private snapshotText(): string {
+  private snapshotFrame(): Buffer {
     const seq = this.o.bus.currentSeq;
     if (this.snapshot?.seq !== seq) {
-      const msg: EventsServerMessage = { type: "snapshot", seq, ...this.o.snapshot() };
-      this.snapshot = { seq, text: JSON.stringify(msg) };
+      const { devicesJson, ...rest } = this.o.snapshot();
+      // The devices' bytes are spliced in as they are, not parsed, serialized or encoded again; the
+      // other fields (jobs, workers, …) follow as one JSON object without its opening brace.
+      const others = JSON.stringify(rest);
+      const frame = Buffer.concat([
+        Buffer.from(`{"type":"snapshot","seq":${seq},"devices":`),
+        devicesJson,
+        Buffer.from(others === "{}" ? "}" : `,${others.slice(1)}`),
+      ]);
+      this.snapshot = { seq, frame };
     }
-    return this.snapshot.text;
+    return this.snapshot.frame;
   }
 
   private start(ws: WebSocket): void {
@@ -138,7 +147,8 @@ export class EventsServer implements UpgradeEndpoint<EventsPrincipal> {
       logs.clear();
     };
     ws.on("close", cleanup);
-    if (ws.readyState === ws.OPEN) sendCorked(ws, this.snapshotText());
+    ws.on("error", cleanup);
+    if (ws.readyState === ws.OPEN) sendCorked(ws, this.snapshotFrame());
 
     ws.on("message", (data) => {
       const parsed = EventsClientMessage.safeParse(safeJson(data.toString()));

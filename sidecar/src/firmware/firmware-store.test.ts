@@ -18,7 +18,7 @@ function store() {
 }
 
 describe("firmware store", () => {
-  it("stores verified bytes content-addressed, readable by others", () => {
+  it("stores verified bytes content-addressed, private to the sidecar (0600 in 0700 folders)", () => {
     const { db, fw, fwDir } = store();
     const bytes = Buffer.from("firmware image bytes");
     const digest = sha(bytes);
@@ -27,7 +27,8 @@ describe("firmware store", () => {
     expect(fw.path(digest)).toBe(join(fwDir, digest.slice(0, 2), digest));
     expect(fw.has(digest)).toBe(true);
     expect(fw.read(digest).equals(bytes)).toBe(true);
-    expect(statSync(fw.path(digest)).mode & 0o777).toBe(0o644);
+    expect(statSync(fw.path(digest)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(fwDir, digest.slice(0, 2))).mode & 0o777).toBe(0o700);
     expect(readdirSync(join(fwDir, digest.slice(0, 2)))).toEqual([digest]); // no temp files left
     expect(db.prepare("SELECT sha256, size FROM firmware").all()).toEqual([{ sha256: digest, size: bytes.length }]);
     db.close();

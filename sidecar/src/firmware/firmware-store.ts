@@ -7,6 +7,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -14,7 +15,7 @@ import {
   writeSync,
 } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { Sha256Hex } from "@esphome-forge/shared";
 import { safeJoin } from "../config/paths.js";
@@ -31,7 +32,7 @@ export class FirmwareStore {
     private readonly dir: string,
     private readonly clock: Clock = systemClock,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.upsert = db.prepare(
       `INSERT INTO firmware (sha256, size, created_at, last_used_at) VALUES (?, ?, ?, ?)
        ON CONFLICT(sha256) DO UPDATE SET last_used_at = excluded.last_used_at`,
@@ -39,6 +40,7 @@ export class FirmwareStore {
   }
 
   private readonly upsert: BetterSqlite3.Statement;
+  private readonly inFlight = new Map<string, number>();
 
   /**
    * Verifies `bytes` against the announced digest and size, then stores them. Storing the same
@@ -62,8 +64,15 @@ export class FirmwareStore {
   ): Promise<{ sha256: string; size: number }> {
     const sha256 = verified(bytes, expectedSha256, expectedSize);
     const file = this.path(sha256);
-    if (!holds(file, sha256, bytes.length)) await writeAtomicallyAsync(file, bytes);
-    return this.record(sha256, bytes.length);
+    this.inFlight.set(sha256, (this.inFlight.get(sha256) ?? 0) + 1);
+    try {
+      if (!holds(file, sha256, bytes.length)) await writeAtomicallyAsync(file, bytes);
+      return this.record(sha256, bytes.length);
+    } finally {
+      const n = (this.inFlight.get(sha256) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(sha256, n);
+      else this.inFlight.delete(sha256);
+    }
   }
 
   private record(sha256: string, size: number): { sha256: string; size: number } {
@@ -84,9 +93,46 @@ export class FirmwareStore {
     return safeJoin(this.dir, d.slice(0, 2), d);
   }
 
+  /**
+   * At start: removes temp files a write left behind when the process died or the disk filled
+   * (`<digest>.<pid>.<random>.tmp`). Nobody else writes the archive, so any found now is garbage.
+   */
+  removeLeftoverTemps(): number {
+    let removed = 0;
+    for (const sub of readdirSync(this.dir, { withFileTypes: true })) {
+      if (!sub.isDirectory() || !/^[0-9a-f]{2}$/.test(sub.name)) continue;
+      for (const name of readdirSync(join(this.dir, sub.name))) {
+        if (!TEMP_FILE.test(name)) continue;
+        rmSync(join(this.dir, sub.name, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Every image on record: digest, size and when it was last stored (for retention). */
+  entries(): { sha256: string; size: number; lastUsedAt: number }[] {
+    return this.db.prepare("SELECT sha256, size, last_used_at AS lastUsedAt FROM firmware").all() as {
+      sha256: string;
+      size: number;
+      lastUsedAt: number;
+    }[];
+  }
+
+  /** Deletes an image (file and record); retention decides which (retention.ts, the only caller). */
+  remove(sha256: string): void {
+    rmSync(this.path(sha256), { force: true });
+    this.db.prepare("DELETE FROM firmware WHERE sha256 = ?").run(sha256);
+  }
+
   read(sha256: string): Buffer {
     if (!this.has(sha256)) throw new NotFoundError(`no firmware with digest ${sha256} in the archive`);
     return readFileSync(this.path(sha256));
+  }
+
+  /** Digests whose bytes are being written right now (retention never removes them meanwhile). */
+  writingNow(): string[] {
+    return [...this.inFlight.keys()];
   }
 }
 
@@ -116,12 +162,19 @@ function holds(file: string, sha256: string, size: number): boolean {
   return createHash("sha256").update(readFileSync(file)).digest("hex") === sha256;
 }
 
+/** The temp files of writeAtomically / writeAtomicallyAsync (tempName). */
+const TEMP_FILE = /^[0-9a-f]{64}\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+function tempName(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+}
+
 function writeAtomically(file: string, bytes: Buffer): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fd = openSync(tmp, "w", 0o644);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = tempName(file);
+  const fd = openSync(tmp, "w", 0o600);
   try {
-    fchmodSync(fd, 0o644); // readable by whoever serves downloads, regardless of umask
+    fchmodSync(fd, 0o600); // images embed Wi-Fi passwords and API keys: the sidecar's alone, whatever the umask
     for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
   } catch (err) {
@@ -134,11 +187,11 @@ function writeAtomically(file: string, bytes: Buffer): void {
 }
 
 async function writeAtomicallyAsync(file: string, bytes: Buffer): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fh = await open(tmp, "w", 0o644);
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = tempName(file);
+  const fh = await open(tmp, "w", 0o600);
   try {
-    await fh.chmod(0o644);
+    await fh.chmod(0o600);
     await fh.writeFile(bytes);
     await fh.sync();
   } catch (err) {

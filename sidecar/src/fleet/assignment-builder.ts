@@ -14,7 +14,7 @@ import { stripMetadata } from "../inventory/metadata-block.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
-import type { JobQueue } from "../queue/job-queue.js";
+import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { DeviceView } from "./device-view.js";
 
 export class FleetAssignmentBuilder implements AssignmentBuilder {
@@ -28,9 +28,13 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     private readonly gate?: (job: Job, image: { sha256: string }) => string | null,
     /** Firmware built outside Forge (CI) and uploaded for this device with its bundle, if any. */
     private readonly externalImage?: (deviceId: string, sha256: string) => FirmwareImage | null,
+    /** Puts an `upload`'s flash on record before the worker may start it (rejects when it cannot). */
+    private readonly flashIntent?: (job: Job, fence: string, sha256: string) => Promise<void>,
+    /** The config folder's commit the job builds (outside edits of its files are committed first). */
+    private readonly configCommit?: (deviceId: string) => Promise<string | null>,
   ) {}
 
-  async build(job: Job, fence: number): Promise<AssignMessage> {
+  async build(job: Job, holder: Holder): Promise<AssignMessage> {
     const device = this.inventory.get(job.deviceId);
     if (!device) throw new Error(`device ${job.deviceId} is no longer in the config folder`);
     const needsConfig = job.action !== "upload";
@@ -38,6 +42,7 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     // where (files that cannot even be read still fail below, when they are bundled).
     if (needsConfig && device.error && job.action !== "validate")
       throw new Error(`the config cannot be read: ${device.error}`);
+    const commit = needsConfig ? ((await this.configCommit?.(job.deviceId)) ?? null) : null;
     const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
     const flashing = flashes(job.action);
     const address = job.params.address ?? device.address;
@@ -52,16 +57,17 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     if (bundle.digest !== configHash)
       throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
-    this.queue.recordInputs(job.id, fence, bundle.digest, esphomeVersion);
+    this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion, commit);
     if (flashing && !address) throw new Error("no OTA address is known for this device");
     const firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
     const ota = otaImage(firmware);
     const blocked = ota && this.gate ? this.gate(job, ota) : null;
     if (blocked) throw new Error(blocked);
+    if (ota && job.action === "upload") await this.flashIntent?.(job, holder.fence, ota.sha256);
     return {
       type: "assign",
       jobId: job.id,
-      fence,
+      fence: holder.fence,
       deviceId: job.deviceId,
       deviceName: device.name,
       action: job.action,

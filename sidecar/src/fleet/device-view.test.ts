@@ -10,11 +10,8 @@ const sha = (c: string) => c.repeat(64);
 function fakeQueue(jobs: Job[]): JobQueue {
   const newestFirst = () => [...jobs].reverse();
   return {
-    list: (q: { device: string[]; action: JobAction[]; limit: number }) => ({
-      jobs: newestFirst()
-        .filter((j) => q.device.includes(j.deviceId) && q.action.includes(j.action))
-        .slice(0, q.limit),
-    }),
+    lastOf: (deviceId: string, actions: JobAction[]) =>
+      newestFirst().find((j) => j.deviceId === deviceId && actions.includes(j.action)),
     lastSucceeded: (deviceId: string, actions: JobAction[]) =>
       newestFirst().find((j) => j.deviceId === deviceId && j.state === "succeeded" && actions.includes(j.action)),
   } as unknown as JobQueue;
@@ -75,5 +72,81 @@ describe("DeviceView.storedFirmware", () => {
       (s) => s !== sha("a"),
     );
     expect(pruned.toDevice(device).storedFirmware).toBeNull();
+  });
+});
+
+describe("DeviceView presence", () => {
+  const verified = {
+    state: "verified" as const,
+    reason: "signed",
+    signer: "w1",
+    buildSequence: 1,
+    checkedAt: null,
+    firmwareSha256: sha("a"),
+  };
+  const trust = { verdicts: () => ({ pending: verified, running: verified }) };
+  const running = (match: "matches" | "changed_outside_forge") => ({
+    esphomeVersion: "2026.9.0",
+    projectName: null,
+    projectVersion: null,
+    configHash: null,
+    source: "mdns" as const,
+    reportedAt: "2026-11-05T00:00:00.000Z",
+    match,
+    note: "the device reports ESPHome 2026.9.0, Forge flashed ESPHome 2026.10.0 (job #1)",
+  });
+
+  it("adds the presence fields, handing the source what Forge last flashed", () => {
+    const seen: unknown[] = [];
+    const presence = {
+      describe: (_d: InventoryDevice, flash: unknown) => {
+        seen.push(flash);
+        return { online: true, lastSeen: "2026-11-05T00:00:00.000Z", presence: null, running: running("matches") };
+      },
+    };
+    const jobs = [job(1, "compile_upload", "succeeded", sha("a"))];
+    const d = new DeviceView(fakeQueue(jobs), () => null, trust, undefined, presence).toDevice(device);
+    expect(d).toMatchObject({ online: true, lastSeen: "2026-11-05T00:00:00.000Z", running: { match: "matches" } });
+    expect(d.trust.running.state).toBe("verified");
+    expect(seen).toEqual([
+      {
+        jobId: 1,
+        finishedAt: Date.parse("2026-11-01T00:00:00.000Z"),
+        esphomeVersion: "2026.10.0",
+        projectVersion: null,
+      },
+    ]);
+  });
+
+  it("running firmware changed outside Forge is not shown as verified; no presence source leaves the fields null", () => {
+    const presence = {
+      describe: () => ({ online: true, lastSeen: null, presence: null, running: running("changed_outside_forge") }),
+    };
+    const d = new DeviceView(fakeQueue([]), () => null, trust, undefined, presence).toDevice(device);
+    expect(d.trust.running).toMatchObject({ state: "unknown", firmwareSha256: null });
+    expect(d.trust.running.reason).toContain("changed outside Forge: the device reports ESPHome 2026.9.0");
+    expect(d.trust.pending.state).toBe("verified");
+    expect(new DeviceView(fakeQueue([]), () => null).toDevice(device)).toMatchObject({
+      online: null,
+      lastSeen: null,
+      presence: null,
+      running: null,
+    });
+  });
+
+  it("a view built before trust was checked (start-up) still carries presence, and says what runs is not verified", () => {
+    const presence = {
+      describe: () => ({ online: false, lastSeen: null, presence: null, running: running("changed_outside_forge") }),
+    };
+    const lazyTrust = {
+      verdicts: (_id: string, _sha: string | null, o?: { cachedOnly?: boolean }) =>
+        o?.cachedOnly ? null : { pending: verified, running: verified },
+    };
+    const view = new DeviceView(fakeQueue([]), () => null, lazyTrust, undefined, presence);
+    const early = view.toDevice(device, { cachedTrustOnly: true });
+    expect(early.online).toBe(false);
+    expect(early.trust.pending.reason).toContain("not checked yet");
+    expect(early.trust.running.reason).toContain("changed outside Forge");
+    expect(view.toDevice(device).trust.running.reason).toContain("changed outside Forge");
   });
 });

@@ -1,5 +1,8 @@
 // Builds the Device the API and events show: what the inventory read from the config folder,
-// plus what the queue knows (last build, whether the device is outdated) and its trust state.
+// plus what the queue knows (last build, whether the device is outdated), its trust state and its
+// presence (online, last seen, the firmware it reports running: presence/). Each queue read is one
+// index lookup (migration 8), so a view costs the same however long the history; DeviceViews keeps
+// the results in memory and the announcer decides when one is built again.
 import {
   BUILD_ACTIONS,
   COMPILE_ACTIONS,
@@ -11,9 +14,21 @@ import {
 } from "@esphome-forge/shared";
 import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
+import { flashRefOf, NO_PRESENCE_FIELDS, type PresenceFields } from "../presence/presence-view.js";
+import { runningVerdict, type FlashRef } from "../presence/running-match.js";
+
+export interface DeviceTrust {
+  pending: TrustVerdict;
+  running: TrustVerdict;
+}
 
 export interface TrustSource {
-  verdicts(deviceId: string): { pending: TrustVerdict; running: TrustVerdict };
+  /**
+   * Verdicts for the device's pending firmware (the OTA image of its last successful build) and the one
+   * it runs: remembered when nothing they depend on changed, else evaluated now — or, with `cachedOnly`,
+   * null (evaluating costs milliseconds per firmware; a whole fleet is evaluated in the background).
+   */
+  verdicts(deviceId: string, pendingSha256: string | null, opts?: { cachedOnly?: boolean }): DeviceTrust | null;
 }
 
 /** Until content trust is wired in, every device reports `unknown`. */
@@ -31,6 +46,13 @@ export const UNKNOWN_TRUST: TrustSource = {
   },
 };
 
+/** Where a device's presence fields come from (presence/presence-tracker.ts). */
+export interface PresenceView {
+  describe(d: InventoryDevice, flash: FlashRef | null): PresenceFields;
+}
+
+export const NO_PRESENCE: PresenceView = { describe: () => NO_PRESENCE_FIELDS };
+
 export class DeviceView {
   constructor(
     private readonly queue: JobQueue,
@@ -38,6 +60,9 @@ export class DeviceView {
     private readonly trust: TrustSource = UNKNOWN_TRUST,
     /** Whether the firmware archive still holds an image (digest). */
     private readonly archived: (sha256: string) => boolean = () => true,
+    private readonly presence: PresenceView = NO_PRESENCE,
+    /** The config workspace's part of the view (history, last validation), from memory. */
+    private readonly workspace?: (d: InventoryDevice) => Pick<Device, "configHistory" | "validation">,
   ) {}
 
   /** The ESPHome version Forge would build this device with. */
@@ -45,8 +70,9 @@ export class DeviceView {
     return d.pinnedVersion ?? this.defaultVersion();
   }
 
-  toDevice(d: InventoryDevice): Device {
-    const last = this.queue.list({ device: [d.id], action: [...BUILD_ACTIONS], limit: 1 }).jobs[0];
+  /** The view of one device; with `cachedTrustOnly`, trust not yet evaluated reads "being checked". */
+  toDevice(d: InventoryDevice, opts: { cachedTrustOnly?: boolean } = {}): Device {
+    const last = this.queue.lastOf(d.id, BUILD_ACTIONS);
     const flashed = this.queue.lastSucceeded(d.id, FLASH_ACTIONS);
     const compiled = this.queue.lastSucceeded(d.id, COMPILE_ACTIONS);
     const target = this.targetVersion(d);
@@ -57,6 +83,11 @@ export class DeviceView {
       (!flashed || flashed.configHash !== d.configHash || (target != null && flashed.esphomeVersion !== target));
     const imageOf = (j: { firmware: FirmwareImage[] }) => otaImage(j.firmware)?.sha256 ?? null;
     const stored = compiled ? imageOf(compiled) : null;
+    const seen = this.presence.describe(d, flashRefOf(flashed, d));
+    const trust = this.trust.verdicts(d.id, stored ?? null, { cachedOnly: opts.cachedTrustOnly }) ?? {
+      pending: notYetChecked(stored),
+      running: notYetChecked(null),
+    };
     return {
       ...d,
       outdated,
@@ -89,7 +120,25 @@ export class DeviceView {
               esphomeVersion: compiled.esphomeVersion,
             }
           : null,
-      trust: this.trust.verdicts(d.id),
+      // A device that reports firmware other than what Forge flashed is not shown as verified.
+      trust: {
+        ...trust,
+        running: runningVerdict(trust.running, seen.running?.match ?? null, seen.running?.note ?? ""),
+      },
+      ...seen,
+      ...this.workspace?.(d),
     };
   }
+}
+
+/** A verdict the sidecar has not evaluated yet since it started (a large fleet takes a few seconds). */
+function notYetChecked(sha256: string | null): TrustVerdict {
+  return {
+    state: "unknown",
+    reason: "not checked yet: the sidecar is checking the fleet's firmware since it started",
+    signer: null,
+    buildSequence: null,
+    checkedAt: null,
+    firmwareSha256: sha256,
+  };
 }

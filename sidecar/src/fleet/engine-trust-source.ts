@@ -1,31 +1,63 @@
 // The Device view's trust state from the content-trust engine: `pending` = the OTA image of the
-// device's last successful build, `running` = the firmware Forge last flashed to it.
-import { COMPILE_ACTIONS, otaImage, type TrustVerdict } from "@esphome-forge/shared";
-import type { JobQueue } from "../queue/job-queue.js";
-import type { TrustEngine } from "../trust/index.js";
-import type { TrustSource } from "./device-view.js";
+// device's last successful build, `running` = the firmware Forge last flashed to it. Verdicts are kept
+// per device until the firmware changes or a trust change reaches them (`invalidate`), so building a
+// view costs one lookup of what the device runs, not a signature check.
+import type { TrustVerdict } from "@esphome-forge/shared";
+import type { TrustChange, TrustEngine } from "../trust/index.js";
+import type { DeviceTrust, TrustSource } from "./device-view.js";
+
+interface Remembered {
+  pending: string | null;
+  running: string | null;
+  generation: number;
+  verdicts: DeviceTrust;
+}
 
 export class EngineTrustSource implements TrustSource {
-  constructor(
-    private readonly engine: TrustEngine,
-    private readonly queue: JobQueue,
-  ) {}
+  private readonly remembered = new Map<string, Remembered>();
+  /** Bumped by a change that may alter any verdict: everything remembered before it is stale. */
+  private generation = 0;
 
-  verdicts(deviceId: string): { pending: TrustVerdict; running: TrustVerdict } {
-    const built = this.queue.lastSucceeded(deviceId, COMPILE_ACTIONS);
-    const pendingSha = (built && otaImage(built.firmware)?.sha256) ?? null;
+  constructor(private readonly engine: TrustEngine) {}
+
+  verdicts(deviceId: string, pendingSha: string | null, opts: { cachedOnly?: boolean } = {}): DeviceTrust | null {
     const runningSha = this.engine.sequences.installed(deviceId)?.firmwareSha256 ?? null;
-    return {
+    const r = this.remembered.get(deviceId);
+    if (r && r.generation === this.generation && r.pending === pendingSha && r.running === runningSha)
+      return r.verdicts;
+    if (opts.cachedOnly) return null;
+    const verdicts = {
       pending: pendingSha ? this.safe(deviceId, pendingSha) : unknown("no firmware has been built for this device yet"),
       running: runningSha
         ? this.safe(deviceId, runningSha)
         : unknown("Forge has not flashed this device, so what runs on it is unknown"),
     };
+    this.remembered.set(deviceId, { pending: pendingSha, running: runningSha, generation: this.generation, verdicts });
+    return verdicts;
+  }
+
+  /** Forgets what `change` may have altered; returns the devices concerned ("all", or their ids). */
+  invalidate(change: TrustChange): "all" | string[] {
+    if (change.affects === "all") {
+      this.generation++;
+      return "all";
+    }
+    const hit = (r: Remembered) =>
+      change.affects === "firmware"
+        ? r.pending === change.firmwareSha256 || r.running === change.firmwareSha256
+        : r.verdicts.pending.state === "unknown_signer" || r.verdicts.running.state === "unknown_signer";
+    const ids = [...this.remembered].filter(([, r]) => hit(r)).map(([id]) => id);
+    for (const id of ids) this.remembered.delete(id);
+    return ids;
+  }
+
+  forget(deviceId: string): void {
+    this.remembered.delete(deviceId);
   }
 
   private safe(deviceId: string, sha256: string): TrustVerdict {
     try {
-      return this.engine.evaluate(deviceId, { sha256 }).verdict;
+      return this.engine.evaluate(deviceId, { sha256 }, { remember: false }).verdict;
     } catch (err) {
       return { ...unknown(`trust evaluation failed: ${(err as Error).message}`), firmwareSha256: sha256 };
     }

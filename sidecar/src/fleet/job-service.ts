@@ -7,7 +7,12 @@ import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import { ValidationError } from "../util/errors.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
+import type { BuildFloor } from "./build-floor.js";
 import type { DeviceView } from "./device-view.js";
+import type { DeviceViews } from "./device-views.js";
+
+/** Longest a job request runs before it lets the event loop serve others. */
+const CREATE_SLICE_MS = 10;
 
 export interface CreateJobsInput {
   action: JobAction;
@@ -24,6 +29,10 @@ export class JobService {
     private readonly view: DeviceView,
     private readonly dispatcher: Dispatcher,
     private readonly registry: WorkerRegistry,
+    /** The views in memory: "outdated" targets read them instead of rebuilding every view. */
+    private readonly views: DeviceViews,
+    /** The free-space floor for new builds (refuses compiles up front when the disk runs low). */
+    private readonly floor?: BuildFloor,
   ) {}
 
   resolveTargets(targets: JobTargets): { devices: InventoryDevice[]; skipped: CreateJobsResponse["skipped"] } {
@@ -40,17 +49,40 @@ export class JobService {
     }
     if ("all" in targets) return { devices: all, skipped };
     if ("tags" in targets) return { devices: all.filter((d) => targets.tags.some((t) => d.tags.includes(t))), skipped };
-    return { devices: all.filter((d) => this.view.toDevice(d).outdated), skipped };
+    return { devices: all.filter((d) => this.outdated(d)), skipped };
   }
 
-  create(input: CreateJobsInput): CreateJobsResponse {
+  /** Whether Forge would build something other than what it last flashed (read from the views in memory). */
+  outdated(d: InventoryDevice): boolean {
+    return (this.views.get(d.id) ?? this.view.toDevice(d)).outdated;
+  }
+
+  /**
+   * Queues the action for every target. A whole fleet is queued in slices of a few milliseconds (each
+   * job is a transaction, an event and a device view): the event loop keeps serving leases,
+   * heartbeats and requests meanwhile, and workers start on the first jobs before the last is queued.
+   */
+  async create(input: CreateJobsInput): Promise<CreateJobsResponse> {
+    this.floor?.check(input.action);
     const pinned = input.params.workerId;
     // A job pinned to a worker that never connected would wait in the queue for ever.
     if (pinned !== undefined && !this.registry.has(pinned))
       throw new ValidationError(`params.workerId: no worker with id ${pinned} has ever connected (see GET /workers)`);
     const { devices, skipped } = this.resolveTargets(input.targets);
     const jobs: CreateJobsResponse["jobs"] = [];
-    for (const d of devices) {
+    let slice = performance.now();
+    for (const target of devices) {
+      if (performance.now() - slice >= CREATE_SLICE_MS) {
+        if (jobs.length > 0) this.dispatcher.kick();
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
+      // Read again: the device may have changed or gone while earlier slices ran.
+      const d = this.inventory.get(target.id);
+      if (!d) {
+        skipped.push({ deviceId: target.id, reason: "unknown device" });
+        continue;
+      }
       // validate runs anyway: reporting what is wrong with the config (file, line) is its job.
       if (d.error && input.action !== "upload" && input.action !== "validate") {
         skipped.push({ deviceId: d.id, reason: `config cannot be read: ${d.error}` });
@@ -85,6 +117,8 @@ export class JobService {
   }
 
   retry(jobId: number, source: string): CreateJobsResponse {
+    const finished = this.queue.get(jobId);
+    if (finished) this.floor?.check(finished.action);
     const { job, coalesced } = this.queue.retry(jobId, source);
     this.dispatcher.kick();
     return { jobs: [{ jobId: job.id, deviceId: job.deviceId, coalesced }], skipped: [] };

@@ -9,11 +9,17 @@
 // FORGE_ADDON_CONFIG (the add-on's own config folder, /config), FORGE_ADDON_ESPHOME_DIR
 // (/homeassistant/esphome), FORGE_SUPERVISOR_URL (http://supervisor), FORGE_ADDON_API_PORT (7052),
 // FORGE_INGRESS_SOURCE (the Supervisor, 172.30.32.2).
+//
+// Builds run as the build user (the add-on runs as root; see worker-hub/build-user.ts), so the
+// local worker's state lives in /data/local-worker, outside the sidecar's 0700 data folder
+// (/data/forge) and kept across restarts like it; PlatformIO's toolchains go there too (the
+// Dockerfile's PLATFORMIO_CORE_DIR).
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readAdminTokenFile, type AdminTokenChoice } from "../config/admin-token.js";
 import { dataPaths } from "../config/paths.js";
 import { zeroconfEnabledByEnv } from "../discovery/zeroconf-advertiser.js";
+import { presenceSettingByEnv } from "../presence/presence-switch.js";
 import { SUPERVISOR_INGRESS_SOURCE } from "../edge/ingress.js";
 import { Sidecar } from "../server.js";
 import { ValidationError } from "../util/errors.js";
@@ -37,7 +43,7 @@ export async function haAddonCommand(env: NodeJS.ProcessEnv = process.env): Prom
 
   const paths = dataPaths(join(root, "forge"), env.FORGE_ADDON_ESPHOME_DIR ?? "/homeassistant/esphome");
   mkdirSync(paths.dataDir, { recursive: true });
-  const changed = applyOptionChanges(options, paths.dbFile, join(paths.dataDir, "addon-options-applied.json"));
+  const changed = applyOptionChanges(options, paths, join(paths.dataDir, "addon-options-applied.json"));
   if (changed.length) log(`add-on options applied to the settings: ${changed.join(", ")}`);
 
   const apiPort = Number(env.FORGE_ADDON_API_PORT ?? ADDON_API_PORT);
@@ -58,9 +64,22 @@ export async function haAddonCommand(env: NodeJS.ProcessEnv = process.env): Prom
     },
     // The user's real ESPHome folder: never write example devices into it.
     seed: false,
+    localWorkerUser: env.FORGE_LOCAL_WORKER_USER ?? "auto",
+    localWorkerStateDir: env.FORGE_LOCAL_WORKER_STATE_DIR ?? join(root, "local-worker"),
+    configHistory: options.config_history && env.FORGE_CONFIG_HISTORY !== "off",
     zeroconf: zeroconfEnabledByEnv(env.FORGE_ZEROCONF),
+    presence: presenceSettingByEnv(env.FORGE_PRESENCE),
+    acceptDatabase: options.accept_database === true,
     log,
   });
+  // As `serve`: a full disk that slipped past the handlers is a state, anything else ends the add-on.
+  const fatal = (err: unknown) => {
+    if (sidecar.absorb(err)) return;
+    console.error(`esphome-forge: ${(err as Error)?.stack ?? String(err)}`);
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
   console.log(`Forge for ESPHome add-on: API for workers and Home Assistant on ${sidecar.url}`);
   console.log(`Dashboard for Home Assistant's ingress on ${sidecar.ingressUrl}`);
   // Shown once, in the add-on's log (administrators only): workers' tokens are made with it.

@@ -18,6 +18,10 @@ export const AddonOptions = z
     local_worker_slots: Settings.shape.localWorkerSlots.default(1),
     trust_policy: Settings.shape.trustPolicy.default("enforce"),
     allowed_hosts: z.array(z.string().min(1)).default([]),
+    /** Keep the ESPHome folder's history in git (a commit per change; see the README's config history). */
+    config_history: z.boolean().default(true),
+    /** Start once with a blank or older database than the state anchor (the CLI's --accept-database). */
+    accept_database: z.boolean().optional(),
   })
   .strict()
   .superRefine((o, ctx) => {

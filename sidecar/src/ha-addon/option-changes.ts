@@ -6,13 +6,17 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { SettingsPatch } from "@esphome-forge/shared";
 import { SettingsStore } from "../config/settings-store.js";
-import { openDatabase } from "../db/database.js";
+import type { DataPaths } from "../config/paths.js";
+import { openStateDatabase } from "../durability/database-open.js";
 import type { AddonOptions } from "./addon-options.js";
 
 type Applied = Partial<Pick<AddonOptions, "local_worker_slots" | "trust_policy">>;
 
-/** Writes changed options into the sidecar's settings; returns the names it changed. */
-export function applyOptionChanges(options: AddonOptions, dbFile: string, appliedFile: string): string[] {
+/**
+ * Writes changed options into the sidecar's settings; returns the names it changed. The database is
+ * opened as the sidecar opens it: a missing or damaged one is refused here too, never made afresh.
+ */
+export function applyOptionChanges(options: AddonOptions, paths: DataPaths, appliedFile: string): string[] {
   const before = readApplied(appliedFile);
   const patch: SettingsPatch = {};
   const changed: string[] = [];
@@ -25,7 +29,7 @@ export function applyOptionChanges(options: AddonOptions, dbFile: string, applie
     changed.push("trust_policy");
   }
   if (changed.length === 0) return changed;
-  const db = openDatabase(dbFile);
+  const db = openStateDatabase(paths, { acceptDatabase: options.accept_database === true });
   try {
     new SettingsStore(db).patch(patch);
   } finally {

@@ -12,6 +12,11 @@ describe("extractFields", () => {
     expect(f.board).toBe(platform === "host" ? null : "some-board");
   });
 
+  it("reads ESPHome 2026.10's `rp2:` (what `esphome config` prints for an `rp2040:` config) as rp2040", () => {
+    const f = fields("esphome:\n  name: dev\nrp2:\n  board: rpipicow\n  variant: RP2040\n");
+    expect(f).toMatchObject({ platform: "rp2040", board: "rpipicow" });
+  });
+
   it("reads name, friendly name and project; tolerates a config without them", () => {
     const f = fields(
       'esphome:\n  name: dev\n  friendly_name: Dev Board\n  project:\n    name: acme.widget\n    version: "1.2"\n',

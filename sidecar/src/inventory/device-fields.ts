@@ -6,6 +6,16 @@ import type { YamlMap } from "./yaml-ast.js";
 export const PLATFORMS = ["esp32", "esp8266", "rp2040", "bk72xx", "rtl87xx", "ln882x", "nrf52", "host"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
+/**
+ * Other top-level keys for a platform. ESPHome 2026.10 renamed `rp2040:` to `rp2:` (the old key still
+ * works until 2027.7) and its resolved config (`esphome config`) always says `rp2:`: Forge still calls
+ * the platform rp2040, whichever key the config or ESPHome's output uses.
+ */
+const PLATFORM_KEYS: readonly (readonly [key: string, platform: Platform])[] = [
+  ...PLATFORMS.map((p) => [p, p] as const),
+  ["rp2", "rp2040"],
+];
+
 export type AddressSource = "use_address" | "static_ip" | "known" | "mdns";
 
 export interface ConfigFields {
@@ -39,8 +49,8 @@ export function extractFields(config: unknown): ConfigFields {
   const c: YamlMap = isPlainObject(config) ? config : {};
   const esphome = section(c, "esphome") ?? {};
   const name = text(esphome.name);
-  const platform = PLATFORMS.find((p) => Object.hasOwn(c, p)) ?? null;
-  const platformSection = platform ? section(c, platform) : null;
+  const [platformKey, platform] = PLATFORM_KEYS.find(([key]) => Object.hasOwn(c, key)) ?? [null, null];
+  const platformSection = platformKey ? section(c, platformKey) : null;
   const board = platform && platform !== "host" ? text(platformSection?.board) : null;
   const proj = isPlainObject(esphome.project) ? esphome.project : null;
   const projectName = text(proj?.name);

@@ -59,6 +59,24 @@ describe("real esphome", () => {
     }
   });
 
+  it("reads an RP2040 device's platform and board although ESPHome 2026.10 prints `rp2:` for `rp2040:`", async () => {
+    const dir = await configDir({
+      "pico.yaml": "esphome:\n  name: pico\n  friendly_name: Pico\nrp2040:\n  board: rpipicow\n",
+    });
+    const inv = new Inventory({ configDir: dir, esphome: await findEsphome(esphomeBin()), rescanIntervalSec: 3600 });
+    await inv.start();
+    try {
+      expect(inv.get("pico")).toMatchObject({
+        resolvedBy: "esphome",
+        error: null,
+        platform: "rp2040",
+        board: "rpipicow",
+      });
+    } finally {
+      await inv.stop();
+    }
+  });
+
   it("turns an invalid config into a structured error and keeps the plain-read fields", async () => {
     const dir = await configDir({
       "bad-board.yaml":

@@ -4,6 +4,8 @@
 import { spawn } from "node:child_process";
 import { access, constants } from "node:fs/promises";
 import path from "node:path";
+import { buildEnv } from "../isolation/build-env.js";
+import type { RunAs } from "./config-sandbox.js";
 import type { Diagnostic } from "./errors.js";
 import { parseConfigErrors, resolvedYaml } from "./esphome-output.js";
 
@@ -21,8 +23,8 @@ export interface EsphomeConfigResult {
 export interface EsphomeCli {
   argv: string[];
   version(): Promise<string | null>;
-  /** `esphome config <file>` with the file relative to (and cwd in) `configDir`. */
-  config(file: string): Promise<EsphomeConfigResult>;
+  /** `esphome config <file>` with the file relative to (and cwd in) `configDir`; as another user when `as` says so. */
+  config(file: string, as?: RunAs): Promise<EsphomeConfigResult>;
 }
 
 export interface EsphomeCliOptions {
@@ -41,14 +43,16 @@ interface RunResult {
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
 
-export function runCommand(argv: string[], cwd: string, timeoutMs: number): Promise<RunResult> {
+export function runCommand(argv: string[], cwd: string, timeoutMs: number, as?: RunAs): Promise<RunResult> {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;
     const child = spawn(cmd!, args, {
       cwd,
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
-      env: { ...process.env, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" },
+      // ESPHome runs config code (external components, `!env_var`): never the sidecar's environment.
+      env: buildEnv(process.env, [], { PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1", ...as?.env }),
+      ...(as ? { uid: as.uid, gid: as.gid } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -113,11 +117,11 @@ export function createEsphomeCli(argv: string[], opts: EsphomeCliOptions = {}): 
       });
       return versionP;
     },
-    config(file) {
+    config(file, as) {
       const cwd = opts.configDir ?? path.dirname(path.resolve(file));
       const arg = opts.configDir ? file : path.basename(file);
       return limiter.run(async () => {
-        const r = await runCommand([...argv, "config", arg], cwd, timeoutMs);
+        const r = await runCommand([...argv, "config", arg], cwd, timeoutMs, as);
         const output = r.stdout + r.stderr;
         const broken = (message: string) => ({
           ok: false,

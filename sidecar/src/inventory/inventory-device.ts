@@ -3,5 +3,14 @@ import type { Device } from "@esphome-forge/shared";
 
 export type InventoryDevice = Omit<
   Device,
-  "outdated" | "lastBuild" | "trust" | "targetVersion" | "lastFlash" | "storedFirmware"
+  | "outdated"
+  | "lastBuild"
+  | "trust"
+  | "targetVersion"
+  | "lastFlash"
+  | "storedFirmware"
+  | "online"
+  | "lastSeen"
+  | "presence"
+  | "running"
 >;

@@ -1,6 +1,7 @@
 // The device inventory: the ESPHome config folder as a live list of devices. A full scan on start,
 // then a debounced watcher on every folder a device reads from, plus a periodic rescan as a safety net.
-// Emits "device" (InventoryDevice) when a device appears or changes and "remove" (id) when it goes.
+// Emits "device" (InventoryDevice) when a device appears or changes and "remove" (id) when it goes;
+// "paths" (config-relative paths the watcher saw change) and "rescanned" for the config workspace.
 import { EventEmitter } from "node:events";
 import { mkdir, readFile, realpath } from "node:fs/promises";
 import path from "node:path";
@@ -10,13 +11,14 @@ import { atomicWrite, pool } from "./fs-util.js";
 import type { Diagnostic } from "./errors.js";
 import { formatDiagnostic, InventoryError } from "./errors.js";
 import type { EsphomeCli, EsphomeConfigResult } from "./esphome-cli.js";
+import { inSandbox, type ConfigSandbox } from "./config-sandbox.js";
 import type { JobFile } from "./job-files.js";
 import type { MetadataPatch } from "./metadata-block.js";
 import { applyPatch, readMetadata, writeMetadata } from "./metadata-block.js";
 import type { ReadContext } from "./read-device.js";
 import { loadPlain, readDevice } from "./read-device.js";
 import { realInside } from "./safe-path.js";
-import { isDeviceFileName, scanConfigDir } from "./scan.js";
+import { deviceIdOf, isDeviceFileName, scanConfigDir } from "./scan.js";
 
 export { findEsphome } from "./esphome-cli.js";
 export type { EsphomeCli, EsphomeConfigResult } from "./esphome-cli.js";
@@ -29,6 +31,8 @@ export type { InventoryDevice } from "./inventory-device.js";
 export interface InventoryOptions {
   configDir: string;
   esphome: EsphomeCli | null;
+  /** Run `esphome config` as the build user on a copy of each device's files (null: in place, as the sidecar). */
+  sandbox?: ConfigSandbox | null;
   rescanIntervalSec: number;
   log?: (msg: string) => void;
 }
@@ -46,6 +50,7 @@ const RESOLVE_CACHE_MAX = 1000;
 export class Inventory extends EventEmitter {
   private root = "";
   private files = new Map<string, string>();
+  private deviceFiles: Set<string> | null = null;
   private duplicates = new Map<string, string>();
   private readonly entries = new Map<string, Entry>();
   private readonly running = new Map<string, Promise<void>>();
@@ -93,6 +98,30 @@ export class Inventory extends EventEmitter {
     return this.entries.get(id)?.device;
   }
 
+  /** The device's config file (config-relative), if it has one. */
+  fileOf(id: string): string | undefined {
+    return this.files.get(id);
+  }
+
+  /** The device's config file first, then every local file it includes. */
+  filesOf(id: string): string[] {
+    const file = this.files.get(id);
+    if (!file) return [];
+    return [file, ...[...(this.entries.get(id)?.deps ?? [])].filter((d) => d !== file).sort()];
+  }
+
+  /** Devices whose config is, or includes, this config-relative file. */
+  dependents(rel: string): string[] {
+    return this.list()
+      .filter((d) => d.file === rel || this.entries.get(d.id)?.deps.has(rel))
+      .map((d) => d.id);
+  }
+
+  /** Re-reads what these config-relative paths affect now, as the watcher would a moment later. */
+  notifyChanged(paths: string[]): Promise<void> {
+    return this.onBatch(new Set(paths), false);
+  }
+
   /** Structured problems behind `device.error` (file/line where known). */
   diagnostics(id: string): Diagnostic[] {
     return this.entries.get(id)?.diagnostics ?? [];
@@ -138,17 +167,34 @@ export class Inventory extends EventEmitter {
     const esphome = this.opts.esphome;
     return {
       rootReal: this.root,
-      deviceFiles: new Set(this.files.values()),
+      // One set per listing, not per read: a full scan reads every device (quadratic otherwise).
+      deviceFiles: (this.deviceFiles ??= new Set(this.files.values())),
       log: this.opts.log,
-      resolve: esphome ? (file, rawHash) => this.resolveCached(esphome, file, rawHash) : undefined,
+      resolve: esphome ? (file, rawHash, files) => this.resolveCached(esphome, file, rawHash, files) : undefined,
     };
   }
 
   /** One `esphome config` per distinct set of job files; failures of ESPHome itself are not cached. */
-  private resolveCached(esphome: EsphomeCli, file: string, rawHash: string): Promise<EsphomeConfigResult> {
+  private resolveCached(
+    esphome: EsphomeCli,
+    file: string,
+    rawHash: string,
+    files: JobFile[],
+  ): Promise<EsphomeConfigResult> {
     const hit = this.resolveCache.get(rawHash);
     if (hit) return hit;
-    const p = esphome.config(path.join(this.root, file)).then((r) => {
+    const sandbox = this.opts.sandbox;
+    const run = sandbox
+      ? inSandbox(sandbox, deviceIdOf(file), files, (dir, as) => esphome.config(path.join(dir, file), as)).catch(
+          (err: unknown): EsphomeConfigResult => ({
+            ok: false,
+            output: "",
+            unavailable: true,
+            errors: [{ file: null, line: null, message: `esphome config could not run: ${(err as Error).message}` }],
+          }),
+        )
+      : esphome.config(path.join(this.root, file));
+    const p = run.then((r) => {
       if (r.unavailable) this.resolveCache.delete(rawHash);
       return r;
     });
@@ -163,6 +209,7 @@ export class Inventory extends EventEmitter {
       await this.relist();
       await pool([...this.files.keys()], READ_CONCURRENCY, (id) => this.queueRead(id));
       this.updateWatches(true);
+      this.emit("rescanned");
     } catch (e) {
       this.opts.log?.(`inventory: rescan failed: ${(e as Error).message}`);
     }
@@ -184,6 +231,7 @@ export class Inventory extends EventEmitter {
     );
     const moved = [...scan.files].filter(([id, f]) => this.files.has(id) && this.files.get(id) !== f).map(([id]) => id);
     this.files = scan.files;
+    this.deviceFiles = null;
     this.duplicates = scan.duplicates;
     for (const id of [...this.entries.keys()]) {
       if (scan.files.has(id)) continue;
@@ -193,15 +241,20 @@ export class Inventory extends EventEmitter {
     return [...new Set([...added, ...changedDup, ...moved])];
   }
 
-  private async onBatch(batch: Set<string | null>): Promise<void> {
+  private async onBatch(batch: Set<string | null>, fromWatcher = true): Promise<void> {
     if (this.stopped) return;
     if (batch.has(null)) return this.rescan();
     const paths = [...batch].filter((p): p is string => p != null && !path.posix.basename(p).startsWith("."));
     if (paths.length === 0) return;
+    // The config workspace commits outside changes once they settle.
+    if (fromWatcher) this.emit("paths", paths);
     try {
       const toRead = new Set<string>();
-      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p)))
+      if (paths.some((p) => !p.includes("/") && isDeviceFileName(p))) {
         for (const id of await this.relist()) toRead.add(id);
+        // A device file another batch already listed may still be mid-read: read it (again) here too.
+        for (const [id, f] of this.files) if (paths.includes(f)) toRead.add(id);
+      }
       let unmatched = false;
       for (const p of paths) {
         let hit = false;

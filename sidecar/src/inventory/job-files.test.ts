@@ -1,4 +1,4 @@
-import { symlink, writeFile } from "node:fs/promises";
+import { link, mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
@@ -123,5 +123,50 @@ describe("jobFiles", () => {
     expect(inv.get("linked")?.error).toMatch(/resolves outside the config folder/);
     await expect(inv.jobFiles("linked")).rejects.toThrow(/outside the config folder/);
     await expect(inv.jobFiles("missing")).rejects.toMatchObject({ code: "not_found" });
+  });
+
+  it("judges a linked file by what it really is: no alias of secrets.yaml ever ships", async () => {
+    const SECRETS = 'wifi_ssid: "Net"\nbank_pin: "4321"\n';
+    const { dir } = await start({});
+    await writeFile(path.join(dir, "secrets.yaml"), SECRETS);
+    await mkdir(path.join(dir, "fonts"));
+    await mkdir(path.join(dir, "private"));
+    await symlink("../secrets.yaml", path.join(dir, "fonts/roboto.ttf")); // a "font"
+    await symlink("secrets.yaml", path.join(dir, "subs.yaml")); // as substitutions
+    await link(path.join(dir, "secrets.yaml"), path.join(dir, "private/common.yaml")); // a hard link
+    const device = (name: string, extra: string) =>
+      `esphome:\n  name: ${name}\nesp32:\n  board: esp32dev\nwifi:\n  ssid: !secret wifi_ssid\n${extra}`;
+    await writeFile(path.join(dir, "font.yaml"), device("font", "font:\n  - file: fonts/roboto.ttf\n    id: f\n"));
+    await writeFile(path.join(dir, "subs.yaml.d"), ""); // not a device
+    await writeFile(path.join(dir, "alias.yaml"), device("alias", "substitutions: !include subs.yaml\n"));
+    await writeFile(path.join(dir, "hard.yaml"), device("hard", "packages:\n  p: !include private/common.yaml\n"));
+    const inv = new Inventory({ configDir: dir, esphome: null, rescanIntervalSec: 3600 });
+    running.push(inv);
+    await inv.start();
+    expect(inv.get("font")?.error).toMatch(/fonts\/roboto\.ttf is a secrets file .*never sent to a worker/);
+    expect(inv.get("alias")?.error).toMatch(/a secrets file cannot be included \(subs\.yaml/);
+    expect(inv.get("hard")?.error).toMatch(/a secrets file cannot be included \(private\/common\.yaml/);
+    for (const id of ["font", "alias", "hard"]) await expect(inv.jobFiles(id)).rejects.toThrow(/secrets file/);
+    // The device file of another device reached by a link is not shipped either, nor is .git.
+    await mkdir(path.join(dir, "data"));
+    await symlink("../other.yaml", path.join(dir, "data/other.bin"));
+    await writeFile(path.join(dir, "other.yaml"), device("other", ""));
+    await writeFile(path.join(dir, "ok.yaml"), device("ok", "image:\n  - file: data/other.bin\n    id: i\n"));
+    await inv.rescan();
+    const ok = await inv.jobFiles("ok");
+    expect(ok.files.map((f) => f.path)).toEqual(["ok.yaml", "secrets.yaml"]);
+    expect(ok.files.find((f) => f.path === "secrets.yaml")!.content).not.toContain("bank_pin");
+  });
+
+  it("bundles and hashes a file merged in with `<<: !include`", async () => {
+    const { dir, inv } = await start({
+      "merge.yaml": "esphome:\n  name: merge\n  <<: !include common/esphome-extra.yaml\nesp32:\n  board: esp32dev\n",
+      "common/esphome-extra.yaml": "friendly_name: Merged In\ncomment: from the merge key\n",
+    });
+    expect(inv.get("merge")).toMatchObject({ name: "merge", friendlyName: "Merged In", error: null });
+    const job = await inv.jobFiles("merge");
+    expect(job.files.map((f) => f.path)).toEqual(["common/esphome-extra.yaml", "merge.yaml"]);
+    await writeFile(path.join(dir, "common/esphome-extra.yaml"), "friendly_name: Changed\n");
+    expect((await inv.jobFiles("merge")).configHash).not.toBe(job.configHash);
   });
 });

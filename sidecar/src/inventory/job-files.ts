@@ -7,10 +7,12 @@ import { createHash } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
+import type { Diagnostic } from "./errors.js";
 import type { LoadedConfig } from "./loader.js";
 import { MAX_FILE_BYTES, readInside } from "./loader.js";
 import { stripMetadata } from "./metadata-block.js";
 import { isHidden, realInside, relInside } from "./safe-path.js";
+import { isSecretsName } from "./secrets-guard.js";
 import { isPlainObject, Tagged } from "./yaml-ast.js";
 
 export interface JobFile {
@@ -30,6 +32,8 @@ export interface CollectedFiles {
   deps: Set<string>;
   /** Folders whose listing matters (`!include_dir_*`, include/component folders). */
   dirs: Set<string>;
+  /** Files the config refers to that may not leave the config folder (links to a secrets file). */
+  errors: Diagnostic[];
 }
 
 const MAX_DIR_FILES = 500;
@@ -45,11 +49,23 @@ export async function collectJobFiles(
   const bytes = new Map<string, Buffer>(loaded.files);
   const deps = new Set<string>([...loaded.files.keys(), ...loaded.dirs, ...loaded.missing, "secrets.yaml"]);
   const dirs = new Set<string>(loaded.dirs);
+  const errors: Diagnostic[] = [];
   for (const f of loaded.files.keys()) deps.add(path.posix.join(path.posix.dirname(f), "secrets.yaml"));
 
-  const add = async (rel: string) => {
-    if (bytes.has(rel) || isHidden(rel) || path.posix.basename(rel) === "secrets.yaml") return;
-    if (deviceFiles.has(rel) && rel !== mainRel) return;
+  /** `named`: the config names this file itself (a folder's contents are skipped silently). */
+  const add = async (rel: string, named: boolean) => {
+    if (bytes.has(rel) || isHidden(rel)) return;
+    // Judged by the real file: a link named like a font may lead to secrets.yaml, .git or another device.
+    const real = await loaded.guard.inspect(rel);
+    // An alias (a "font" linking to secrets.yaml) is an error; the name secrets.yaml itself is skipped.
+    if (real?.secrets && named && !isSecretsName(rel))
+      errors.push({
+        file: mainRel,
+        line: null,
+        message: `${rel} is a secrets file (or a link to one) and is never sent to a worker; use !secret`,
+      });
+    if (!real || real.secrets || real.hidden) return;
+    if ((deviceFiles.has(rel) || deviceFiles.has(real.realRel)) && rel !== mainRel) return;
     try {
       bytes.set(rel, await readInside(rootReal, rel));
       deps.add(rel);
@@ -66,8 +82,8 @@ export async function collectJobFiles(
         dirs.add(rel);
         deps.add(rel);
       }
-      for (const f of under) await add(f);
-    } else await add(rel);
+      for (const f of under) await add(f, f === rel);
+    } else await add(rel, true);
   }
 
   for (const [secretsRel, used] of loaded.secrets) {
@@ -88,7 +104,7 @@ export async function collectJobFiles(
     }
     return h.digest("hex");
   };
-  return { files, configHash: hash(true), rawHash: hash(false), deps, dirs };
+  return { files, configHash: hash(true), rawHash: hash(false), deps, dirs, errors };
 }
 
 function toJobFile(p: string, b: Buffer): JobFile {

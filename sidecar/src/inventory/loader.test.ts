@@ -38,8 +38,8 @@ describe("parseYaml", () => {
 });
 
 describe("loadConfig", () => {
-  it("follows !include (scalar and {file, vars}), !include_dir_*, !secret and !env_var", async () => {
-    process.env.FORGE_TEST_ENV = "from-env";
+  it("follows !include (scalar and {file, vars}), !include_dir_*, !secret; !env_var gives only its default", async () => {
+    process.env.FORGE_TEST_ENV = "from-the-sidecars-own-environment";
     const r = await load({
       "dev.yaml": [
         "esphome: !include common/esphome.yaml",
@@ -76,7 +76,7 @@ describe("loadConfig", () => {
       merged_list: [1, 2, 3],
       named: { a: { x: 1 }, b: { y: 2 } },
       merged_named: { a: 1, b: 2 },
-      env: "from-env",
+      env: null,
       env_default: "fallback value",
       lam: new Tagged("!lambda", "return x;", 12),
     });

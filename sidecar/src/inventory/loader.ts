@@ -1,6 +1,7 @@
 // Loads one device config the way ESPHome's YAML loader would, without running ESPHome: follows
 // `!include` (scalar or {file, vars}) and `!include_dir_*` relative to the including file, looks up
-// `!secret` in the including file's secrets.yaml (else the main one), reads `!env_var`, and keeps
+// `!secret` in the including file's secrets.yaml (else the main one), takes `!env_var`'s default (never
+// the sidecar's own environment: a YAML must not be able to read the admin token), and keeps
 // `!lambda`, `!extend`, `!remove`, `!force` and unknown tags as markers. It records every file it read
 // and every secret key it used (the job files are built from that). It never throws for a bad config:
 // problems become diagnostics and the affected value becomes null.
@@ -9,8 +10,9 @@ import path from "node:path";
 import type { Diagnostic } from "./errors.js";
 import { InventoryError } from "./errors.js";
 import { isHidden, realInside, relInside } from "./safe-path.js";
+import { isSecretsName, SecretsGuard } from "./secrets-guard.js";
 import { substituteVars } from "./substitutions.js";
-import { isPlainObject, parseYaml, setKey, Tagged } from "./yaml-ast.js";
+import { isPlainObject, mergeSourcesOf, mergeUnder, parseYaml, setKey, Tagged } from "./yaml-ast.js";
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 const MAX_INCLUDE_DEPTH = 32;
@@ -28,6 +30,21 @@ export interface LoadedConfig {
   /** Paths the config asked for that could not be read (watched so that fixing them is noticed). */
   missing: Set<string>;
   errors: Diagnostic[];
+  /** Judges files by their real path (a link to secrets.yaml is secrets.yaml); reused for the job files. */
+  guard: SecretsGuard;
+}
+
+/**
+ * Parsed secrets files by content: every device of a scan reads the same secrets.yaml, which is parsed
+ * once. Only maps of plain scalars are shared (nothing a later step could change in place).
+ */
+const parsedSecrets = new Map<string, Record<string, unknown>>();
+const SECRETS_REMEMBERED = 16;
+
+function rememberSecrets(text: string, secrets: Record<string, unknown>): void {
+  if (!Object.values(secrets).every((v) => v === null || typeof v !== "object")) return;
+  if (parsedSecrets.size >= SECRETS_REMEMBERED) parsedSecrets.delete(parsedSecrets.keys().next().value!);
+  parsedSecrets.set(text, Object.freeze(secrets));
 }
 
 export async function loadConfig(rootReal: string, mainRel: string): Promise<LoadedConfig> {
@@ -40,6 +57,7 @@ export async function loadConfig(rootReal: string, mainRel: string): Promise<Loa
     secrets: loader.secretRefs,
     missing: loader.missing,
     errors: loader.errors,
+    guard: loader.guard,
   };
 }
 
@@ -59,8 +77,11 @@ class Loader {
   readonly missing = new Set<string>();
   readonly errors: Diagnostic[] = [];
   private readonly secretFiles = new Map<string, Promise<Record<string, unknown> | null>>();
+  readonly guard: SecretsGuard;
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string) {
+    this.guard = new SecretsGuard(root);
+  }
 
   async loadFile(
     rel: string,
@@ -76,6 +97,10 @@ class Loader {
     if (stack.length >= MAX_INCLUDE_DEPTH) return fail("includes nested too deeply");
     let bytes = this.files.get(rel);
     if (!bytes) {
+      // Whatever name reaches it, a secrets file is never read as config (it would ship whole).
+      if (await this.guard.isSecrets(rel))
+        return fail(`a secrets file cannot be included (${rel} is one, or links to one); use !secret`);
+      this.guard.addFolderOf(rel);
       try {
         bytes = await readInside(this.root, rel);
       } catch (e) {
@@ -103,6 +128,25 @@ class Loader {
     if (isPlainObject(v)) {
       const out: Record<string, unknown> = {};
       for (const [k, item] of Object.entries(v)) setKey(out, k, await this.expand(item, file, vars, stack));
+      // `<<: !include x.yaml` (or a list of sources with includes): read like any include, then merged.
+      const merges = mergeSourcesOf(v);
+      if (merges) {
+        const expanded: unknown[] = [];
+        for (const m of merges) {
+          const e = await this.expand(m, file, vars, stack);
+          for (const one of Array.isArray(e) ? e : [e]) {
+            // null: the include already reported why; anything else but a mapping cannot be merged.
+            if (one !== null && !isPlainObject(one))
+              this.errors.push({
+                file,
+                line: m instanceof Tagged ? m.line : null,
+                message: "<< (merge key) expects a mapping",
+              });
+            expanded.push(one);
+          }
+        }
+        mergeUnder(out, expanded);
+      }
       return out;
     }
     if (!(v instanceof Tagged)) return v;
@@ -118,8 +162,9 @@ class Loader {
       case "!secret":
         return this.secret(String(v.value), file, at);
       case "!env_var": {
-        const [name = "", ...rest] = String(v.value).trim().split(/\s+/);
-        return process.env[name] ?? (rest.length ? rest.join(" ") : null);
+        // The build's environment is the worker's (allow-listed), not ours: only the default is known here.
+        const [, ...fallback] = String(v.value).trim().split(/\s+/);
+        return fallback.length ? fallback.join(" ") : null;
       }
       default:
         return new Tagged(v.tag, await this.expand(v.value, file, vars, stack), v.line);
@@ -137,9 +182,6 @@ class Loader {
     if (typeof ref !== "string" || !ref) return this.fail(at, "expected a file path");
     const rel = this.rel(path.posix.dirname(file), ref, at);
     if (rel == null) return null;
-    // Including a secrets file whole would ship every secret with the build.
-    if (/^secrets\.ya?ml$/.test(path.posix.basename(rel)))
-      return this.fail(at, "a secrets file cannot be included; use !secret");
     return this.loadFile(rel, { ...vars, ...extra }, stack, at);
   }
 
@@ -198,12 +240,17 @@ class Loader {
     if (!p) {
       p = readInside(this.root, rel).then(
         (bytes) => {
-          const parsed = parseYaml(bytes.toString("utf8"));
+          const text = bytes.toString("utf8");
+          const shared = parsedSecrets.get(text);
+          if (shared) return shared;
+          const parsed = parseYaml(text);
           if (parsed.error) {
             this.errors.push({ file: rel, line: parsed.error.line, message: parsed.error.message });
             return {};
           }
-          return isPlainObject(parsed.value) ? parsed.value : {};
+          const secrets = isPlainObject(parsed.value) ? parsed.value : {};
+          rememberSecrets(text, secrets);
+          return secrets;
         },
         () => null,
       );
@@ -235,7 +282,7 @@ export async function listYamlFiles(rootReal: string, dir: string): Promise<stri
   for (const e of entries) {
     if (!e.isFile() || !/\.ya?ml$/.test(e.name)) continue;
     const rel = path.posix.join(dir, path.relative(abs, path.join(e.parentPath, e.name)).split(path.sep).join("/"));
-    if (isHidden(path.posix.relative(dir, rel)) || path.posix.basename(rel) === "secrets.yaml") continue;
+    if (isHidden(path.posix.relative(dir, rel)) || isSecretsName(rel)) continue;
     out.push(rel);
   }
   if (out.length > MAX_DIR_FILES) throw new Error(`${dir} holds more than ${MAX_DIR_FILES} YAML files`);

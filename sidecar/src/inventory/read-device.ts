@@ -8,7 +8,7 @@ import { resolvedYaml } from "./esphome-output.js";
 import type { ConfigFields } from "./device-fields.js";
 import { extractFields, resolveAddress } from "./device-fields.js";
 import type { InventoryDevice } from "./inventory-device.js";
-import type { CollectedFiles } from "./job-files.js";
+import type { CollectedFiles, JobFile } from "./job-files.js";
 import { collectJobFiles } from "./job-files.js";
 import { loadConfig } from "./loader.js";
 import { readMetadata } from "./metadata-block.js";
@@ -19,8 +19,8 @@ export interface ReadContext {
   rootReal: string;
   /** Top-level device files (other devices' YAMLs are never picked up as referenced files). */
   deviceFiles: ReadonlySet<string>;
-  /** Runs (or answers from cache) `esphome config`; absent when ESPHome is not available. */
-  resolve?: (file: string, rawHash: string) => Promise<EsphomeConfigResult>;
+  /** Runs (or answers from cache) `esphome config` over these files; absent when ESPHome is not available. */
+  resolve?: (file: string, rawHash: string, files: JobFile[]) => Promise<EsphomeConfigResult>;
   log?: (msg: string) => void;
 }
 
@@ -43,6 +43,7 @@ export async function loadPlain(ctx: ReadContext, file: string) {
   else if (main && diagnostics.length === 0)
     diagnostics.push({ file, line: null, message: "the file holds no YAML mapping (empty?)" });
   const collected = main ? await collectJobFiles(ctx.rootReal, file, loaded, plain, ctx.deviceFiles) : null;
+  if (collected) diagnostics.push(...collected.errors);
   return { main, plain, diagnostics, collected };
 }
 
@@ -59,7 +60,7 @@ export async function readDevice(
 
   // ESPHome only sees configs the plain read accepted: an include outside the folder is never handed to it.
   if (ctx.resolve && collected && diagnostics.length === 0) {
-    const res = await ctx.resolve(file, collected.rawHash);
+    const res = await ctx.resolve(file, collected.rawHash, collected.files);
     if (res.ok) {
       const parsed = parseYaml(res.resolved ?? resolvedYaml(res.output));
       if (!parsed.error && isPlainObject(parsed.value)) {

@@ -1,7 +1,7 @@
 // First start: a config folder without any device YAML gets the example devices from ./examples
 // (an ESP32, an ESP8266 on a static IP, an ESP32-C3 built from a local package with a metadata block,
 // and a LibreTiny plug) plus a secrets.yaml. Existing files are never overwritten.
-import { access, copyFile, mkdir, readdir } from "node:fs/promises";
+import { access, chmod, copyFile, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeviceFileName } from "./scan.js";
@@ -34,6 +34,7 @@ export async function seedExamples(configDir: string): Promise<string[]> {
     await mkdir(path.dirname(dest), { recursive: true });
     try {
       await copyFile(path.join(src, rel), dest, 1 /* COPYFILE_EXCL: keep what is there */);
+      if (path.basename(rel) === "secrets.yaml") await chmod(dest, 0o600);
       written.push(rel.split(path.sep).join("/"));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;

@@ -1,7 +1,7 @@
 // `${var}` / `$var` substitution and local `packages:` merging for the plain YAML read. This is a
 // best-effort approximation of ESPHome (which also evaluates Jinja-style expressions); the real
 // `esphome config` is the source of truth whenever it is available.
-import { isPlainObject, setKey, Tagged } from "./yaml-ast.js";
+import { isPlainObject, mergeSourcesOf, setKey, setMergeSources, Tagged } from "./yaml-ast.js";
 import type { YamlMap } from "./yaml-ast.js";
 
 const VAR = /\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -33,6 +33,12 @@ export function substituteVars(v: unknown, vars: Record<string, unknown>): unkno
   if (isPlainObject(v)) {
     const out: YamlMap = {};
     for (const [k, x] of Object.entries(v)) setKey(out, k, substituteVars(x, vars));
+    const merges = mergeSourcesOf(v); // `<<: !include ${file}` not resolved yet
+    if (merges)
+      setMergeSources(
+        out,
+        merges.map((m) => substituteVars(m, vars)),
+      );
     return out;
   }
   return v;

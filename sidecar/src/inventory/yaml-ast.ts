@@ -15,6 +15,29 @@ export class Tagged {
 
 export type YamlMap = Record<string, unknown>;
 
+/**
+ * A mapping whose merge key (`<<`) names something only the loader can resolve (`<<: !include
+ * common.yaml`) keeps its merge sources here, in order, and merges nothing yet: the loader expands
+ * them and merges (loader.ts), so the included file is read, bundled and hashed like any include.
+ */
+const MERGE_SOURCES = Symbol("mergeSources");
+
+export function mergeSourcesOf(map: YamlMap): unknown[] | undefined {
+  return (map as { [MERGE_SOURCES]?: unknown[] })[MERGE_SOURCES];
+}
+
+export function setMergeSources(map: YamlMap, sources: unknown[]): void {
+  Object.defineProperty(map, MERGE_SOURCES, { value: sources, enumerable: false, configurable: true });
+}
+
+/** Merges `sources` under `map` the YAML way: keys already there win, earlier sources over later ones. */
+export function mergeUnder(map: YamlMap, sources: unknown[]): void {
+  for (const src of sources) {
+    if (!isPlainObject(src)) continue;
+    for (const [k, v] of Object.entries(src)) if (!Object.hasOwn(map, k)) setKey(map, k, v);
+  }
+}
+
 export interface ParsedYaml {
   value: unknown;
   error: { line: number | null; message: string } | null;
@@ -97,10 +120,8 @@ function convert(
       else setKey(obj, keyToString(convert(doc, keyNode, lineOf, depth + 1)), v);
     }
     // Explicit keys win over merged ones; earlier merge sources win over later ones (YAML merge spec).
-    for (const src of merges) {
-      if (!isPlainObject(src)) continue;
-      for (const [k, v] of Object.entries(src)) if (!Object.hasOwn(obj, k)) setKey(obj, k, v);
-    }
+    if (merges.some((m) => m instanceof Tagged)) setMergeSources(obj, merges);
+    else mergeUnder(obj, merges);
     value = obj;
   } else {
     value = null;

@@ -58,14 +58,14 @@ describe("ForgeMetrics", () => {
     const { job } = f.queue.enqueue(req("a"));
     f.clock.advance(2000);
     const first = f.queue.assign(job.id, "w1", "test")!;
-    f.queue.setPhase(job.id, first.fence, "compile", 10); // re-announced, same state: no new sample
+    f.queue.setPhase(job.id, first.holder, "compile", 10); // re-announced, same state: no new sample
     // The worker vanishes: the lease lapses and the job waits again, from that moment.
     f.clock.advance(6000);
     f.queue.expireLeases();
     f.clock.advance(500);
     const second = f.queue.assign(job.id, "w2", "test")!;
     f.clock.advance(3000);
-    f.queue.complete(job.id, second.fence, {
+    f.queue.complete(job.id, second.holder, {
       outcome: "succeeded",
       phase: null,
       error: null,

@@ -101,9 +101,9 @@ describe("history", () => {
   it("prunes finished jobs past retention with their logs and firmware, and nothing else", () => {
     const f = queueFixture({ historyRetentionDays: 2 });
     const old = f.queue.enqueue(req("a")).job;
-    const { fence } = f.queue.assign(old.id, "w1", "test")!;
-    f.queue.appendLog(old.id, fence, "old output\n");
-    f.queue.complete(old.id, fence, {
+    const { holder } = f.queue.assign(old.id, "w1", "test")!;
+    f.queue.appendLog(old.id, holder, "old output\n");
+    f.queue.complete(old.id, holder, {
       outcome: "succeeded",
       phase: null,
       error: null,

@@ -78,6 +78,10 @@ export class JobHistory {
     );
   }
 
+  /**
+   * The device's last successful job (of these actions). Walks the device's successes newest first
+   * (index jobs_device_state_finished): cost independent of the history's length.
+   */
   lastSucceeded(deviceId: string, actions?: readonly JobAction[]): Job | undefined {
     const filter = actions?.length ? "AND action IN (SELECT value FROM json_each(?))" : "";
     const args: unknown[] = [deviceId, ...(actions?.length ? [JSON.stringify(actions)] : [])];
@@ -85,6 +89,15 @@ export class JobHistory {
       `SELECT * FROM jobs WHERE device_id = ? AND state = 'succeeded' ${filter}
        ORDER BY finished_at DESC, id DESC LIMIT 1`,
       ...args,
+    )[0];
+  }
+
+  /** The device's newest job of these actions, in any state (index jobs_device, newest first). */
+  lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.rows.select(
+      "SELECT * FROM jobs WHERE device_id = ? AND action IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT 1",
+      deviceId,
+      JSON.stringify(actions),
     )[0];
   }
 
@@ -179,6 +192,30 @@ export class JobHistory {
       return ids;
     })();
   }
+}
+
+/**
+ * Deletes the oldest finished jobs beyond the newest `max` (0 = no limit), with their logs; returns their
+ * ids. Each device's latest successful job per action stays whatever its age: it is what the device
+ * runs or has staged, and what "outdated" is measured against.
+ */
+export function pruneByCount(db: Db, max: number): number[] {
+  if (max <= 0) return [];
+  return db.transaction(() => {
+    const ids = (
+      db
+        .prepare(
+          `SELECT id FROM jobs
+            WHERE finished_at IS NOT NULL AND state IN ('succeeded', 'failed', 'cancelled', 'timed_out')
+              AND id NOT IN (SELECT MAX(id) FROM jobs WHERE state = 'succeeded' GROUP BY device_id, action)
+            ORDER BY finished_at DESC, id DESC LIMIT -1 OFFSET ?`,
+        )
+        .all(max) as { id: number }[]
+    ).map((r) => r.id);
+    const del = db.prepare("DELETE FROM jobs WHERE id = ?");
+    for (const id of ids) del.run(id);
+    return ids;
+  })();
 }
 
 /** Median of an ascending list; null when empty. */

@@ -8,10 +8,10 @@ const bytes = (s: string) => Buffer.byteLength(s);
 function runningJob(cap = CAP) {
   const f = queueFixture({ logCapBytes: cap });
   const { job } = f.queue.enqueue(req("kitchen"));
-  const { fence } = f.queue.assign(job.id, "w1", "test")!;
+  const { holder } = f.queue.assign(job.id, "w1", "test")!;
   const events: LogChunk[] = [];
   f.queue.on("log", (e) => events.push(e));
-  return { f, id: job.id, fence, events };
+  return { f, id: job.id, holder, events };
 }
 
 /** 40 distinct 1000-byte lines. */
@@ -19,8 +19,8 @@ const lines = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(4, "0")
 
 describe("job log", () => {
   it("reads back what was appended, from any offset, with absolute offsets", () => {
-    const { f, id, fence, events } = runningJob();
-    for (const l of ["one\n", "two\n", "three\n"]) expect(f.queue.appendLog(id, fence, l)).toBe(true);
+    const { f, id, holder, events } = runningJob();
+    for (const l of ["one\n", "two\n", "three\n"]) expect(f.queue.appendLog(id, holder, l)).toBe(true);
     expect(f.queue.readLog(id)).toEqual({
       text: "one\ntwo\nthree\n",
       startOffset: 0,
@@ -43,16 +43,16 @@ describe("job log", () => {
   });
 
   it("never splits a multi-byte character when reading from the middle of one", () => {
-    const { f, id, fence } = runningJob();
-    f.queue.appendLog(id, fence, "ä€😀z");
+    const { f, id, holder } = runningJob();
+    f.queue.appendLog(id, holder, "ä€😀z");
     const r = f.queue.readLog(id, 1); // inside "ä"
     expect(r).toMatchObject({ text: "€😀z", startOffset: 2 });
     expect(r.startOffset + bytes(r.text)).toBe(r.endOffset);
   });
 
   it("keeps the newest output under the cap and marks what was dropped", () => {
-    const { f, id, fence, events } = runningJob();
-    for (const l of lines) f.queue.appendLog(id, fence, l);
+    const { f, id, holder, events } = runningJob();
+    for (const l of lines) f.queue.appendLog(id, holder, l);
     const full = lines.join("");
     const job = f.queue.get(id)!;
     expect(job).toMatchObject({ logBytes: 40_000, logTruncated: true });
@@ -86,10 +86,10 @@ describe("job log", () => {
   });
 
   it("drops at least an eighth of the cap at a time, so trims are rare and the marker always fits", () => {
-    const { f, id, fence } = runningJob();
-    for (let i = 0; i < 16; i++) f.queue.appendLog(id, fence, "k".repeat(1023) + "\n");
+    const { f, id, holder } = runningJob();
+    for (let i = 0; i < 16; i++) f.queue.appendLog(id, holder, "k".repeat(1023) + "\n");
     expect(f.queue.get(id)!.logTruncated).toBe(false); // exactly at the cap
-    f.queue.appendLog(id, fence, "!");
+    f.queue.appendLog(id, holder, "!");
     const r = f.queue.readLog(id);
     const dropped = Number(/^\[… (\d+) bytes/.exec(r.text)![1]);
     expect(dropped).toBeGreaterThanOrEqual(CAP / 8);
@@ -97,11 +97,41 @@ describe("job log", () => {
     expect(r.startOffset + bytes(r.text)).toBe(CAP + 1);
   });
 
+  it("serves at most the cap, marker included, when the kept output is exactly at the cap", () => {
+    const { f, id, holder } = runningJob();
+    f.queue.appendLog(id, holder, "first line\n");
+    // A chunk exactly as large as the cap: the first line goes, the chunk stays whole (kept = cap).
+    const atCap = Array.from({ length: 16 }, (_, i) => `${String(i).padStart(4, "0")}${"y".repeat(1019)}\n`).join("");
+    expect(bytes(atCap)).toBe(CAP);
+    f.queue.appendLog(id, holder, atCap);
+    const r = f.queue.readLog(id);
+    expect(bytes(r.text)).toBeLessThanOrEqual(CAP);
+    const m = /^\[… (\d+) bytes of earlier output dropped \(log cap 16 KiB\) …\]\n/.exec(r.text)!;
+    expect(m).not.toBeNull();
+    // The marker's number is where the served output starts: exactly what was given up for it.
+    const full = "first line\n" + atCap;
+    expect(r.text.slice(m[0].length)).toBe(full.slice(Number(m[1])));
+    expect(Number(m[1])).toBeGreaterThan(bytes("first line\n"));
+    expect(r.startOffset + bytes(r.text)).toBe(r.endOffset);
+  });
+
+  it("serves at most a cap lowered after the output was stored", () => {
+    const f = queueFixture({ logCapBytes: 32_768 });
+    const { job } = f.queue.enqueue(req("kitchen"));
+    const { holder } = f.queue.assign(job.id, "w1", "test")!;
+    for (const l of lines.slice(0, 30)) f.queue.appendLog(job.id, holder, l);
+    f.set({ logCapBytes: CAP });
+    const r = f.queue.readLog(job.id, 0);
+    expect(bytes(r.text)).toBeLessThanOrEqual(CAP);
+    expect(r.truncatedBefore).toBe(true);
+    expect(r.text.endsWith(lines[29]!)).toBe(true);
+  });
+
   it("trims a single chunk larger than the cap to its tail", () => {
-    const { f, id, fence, events } = runningJob();
-    f.queue.appendLog(id, fence, "head\n");
+    const { f, id, holder, events } = runningJob();
+    f.queue.appendLog(id, holder, "head\n");
     const huge = "é".repeat(20_000); // 40 000 bytes
-    f.queue.appendLog(id, fence, huge);
+    f.queue.appendLog(id, holder, huge);
     const last = events.at(-1)!;
     expect(last.truncatedBefore).toBe(true);
     expect(last.offset + bytes(last.chunk)).toBe(40_005);
@@ -113,17 +143,17 @@ describe("job log", () => {
     expect(r.startOffset + bytes(r.text)).toBe(40_005);
   });
 
-  it("takes the sidecar's own notes at any time but refuses output without the current fence", () => {
-    const { f, id, fence } = runningJob();
-    expect(f.queue.appendLog(id, fence + 1, "forged\n")).toBe(false);
-    f.queue.complete(id, fence, {
+  it("takes the sidecar's own notes at any time but refuses output from anyone but the holder", () => {
+    const { f, id, holder } = runningJob();
+    expect(f.queue.appendLog(id, { ...holder, fence: "forged-fence-000000000" }, "forged\n")).toBe(false);
+    f.queue.complete(id, holder, {
       outcome: "failed",
       phase: "compile",
       error: "x",
       firmware: [],
       esphomeVersion: null,
     });
-    expect(f.queue.appendLog(id, fence, "late\n")).toBe(false);
+    expect(f.queue.appendLog(id, holder, "late\n")).toBe(false);
     expect(f.queue.appendLog(id, null, "[forge] note\n")).toBe(true);
     expect(f.queue.appendLog(4242, null, "nobody\n")).toBe(false);
     expect(f.queue.readLog(id).text).toBe("[forge] note\n");

@@ -98,9 +98,17 @@ export class JobLog {
       body = body.subarray(skip);
       bodyStart += skip;
     }
-    if (!wantsDropped)
+    // The cap bounds what is served, marker included: a kept region right at the cap (a chunk as large
+    // as the cap, or a cap lowered since) loses as many more leading bytes as the marker needs.
+    if (!wantsDropped && body.length <= capBytes)
       return { text: body.toString("utf8"), startOffset: bodyStart, endOffset: end, truncatedBefore: false };
-    const marker = Buffer.from(`[… ${dropped} bytes of earlier output dropped (log cap ${formatBytes(capBytes)}) …]\n`);
+    let marker = droppedMarker(bodyStart, capBytes);
+    while (marker.length + body.length > capBytes) {
+      const skip = charBoundary(body, marker.length + body.length - capBytes);
+      body = body.subarray(skip);
+      bodyStart += skip;
+      marker = droppedMarker(bodyStart, capBytes);
+    }
     return {
       text: marker.toString("utf8") + body.toString("utf8"),
       startOffset: Math.max(0, bodyStart - marker.length),
@@ -112,6 +120,11 @@ export class JobLog {
   clear(jobId: number): void {
     this.removeAll.run(jobId);
   }
+}
+
+/** The line that stands in for bytes [0, dropped) of the output. */
+function droppedMarker(dropped: number, capBytes: number): Buffer {
+  return Buffer.from(`[… ${dropped} bytes of earlier output dropped (log cap ${formatBytes(capBytes)}) …]\n`);
 }
 
 /** The first index ≥ i that starts a UTF-8 character (skips continuation bytes). */

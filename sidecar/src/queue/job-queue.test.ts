@@ -118,7 +118,7 @@ describe("dispatch order and per-device exclusion", () => {
     expect(f.queue.hasRunningForDevice("kitchen")).toBe(true);
     expect(f.queue.assign(validate.id, "w2", "test")).toBeUndefined();
     expect(f.queue.get(validate.id)!.state).toBe("queued");
-    f.queue.complete(compile.id, a.fence, ok);
+    f.queue.complete(compile.id, a.holder, ok);
     expect(f.queue.hasRunningForDevice("kitchen")).toBe(false);
     expect(f.queue.assign(validate.id, "w2", "test")).toBeDefined();
   });
@@ -141,12 +141,12 @@ describe("results", () => {
     const f = queueFixture();
     const { job } = f.queue.enqueue(req("garage", "validate", "interactive"));
     expect(job.validationErrors).toEqual([]);
-    const { fence } = f.queue.assign(job.id, "w1", "test")!;
+    const { holder } = f.queue.assign(job.id, "w1", "test")!;
     const errors = [
       { file: "garage.yaml", line: 12, message: "logger: Unknown value 'BOGUS'" },
       { file: null, line: null, message: "something without a place" },
     ];
-    const done = f.queue.complete(job.id, fence, {
+    const done = f.queue.complete(job.id, holder, {
       ...ok,
       outcome: "failed",
       phase: "validate",
@@ -156,18 +156,18 @@ describe("results", () => {
     expect(Job.parse(done).validationErrors).toEqual(errors);
     expect(f.queue.get(job.id)!.validationErrors).toEqual(errors);
     const other = f.queue.enqueue(req("kitchen", "validate", "interactive")).job;
-    const { fence: f2 } = f.queue.assign(other.id, "w1", "test")!;
+    const { holder: f2 } = f.queue.assign(other.id, "w1", "test")!;
     expect(f.queue.complete(other.id, f2, { ...ok, phase: "validate" })!.validationErrors).toEqual([]);
   });
 
   it("records the outcome, timings, firmware and the worker as the device's affinity", () => {
     const f = queueFixture();
     const { job } = f.queue.enqueue(req("kitchen", "compile", "interactive", { esphomeVersion: "2026.9.0" }));
-    const { fence } = f.queue.assign(job.id, "w7", "test")!;
-    expect(f.queue.setPhase(job.id, fence, "compile", 150)).toBe(true);
+    const { holder } = f.queue.assign(job.id, "w7", "test")!;
+    expect(f.queue.setPhase(job.id, holder, "compile", 150)).toBe(true);
     expect(f.queue.get(job.id)).toMatchObject({ phase: "compile", progress: 100 });
     f.clock.advance(42_000);
-    const done = f.queue.complete(job.id, fence, {
+    const done = f.queue.complete(job.id, holder, {
       ...ok,
       phase: "compile",
       esphomeVersion: "2026.10.1",
@@ -214,10 +214,10 @@ describe("cancel and retry", () => {
   it("flags a running job and ends it when the worker reports the cancel", () => {
     const f = queueFixture();
     const { job } = f.queue.enqueue(req("kitchen"));
-    const { fence } = f.queue.assign(job.id, "w1", "test")!;
+    const { holder } = f.queue.assign(job.id, "w1", "test")!;
     expect(f.queue.requestCancel(job.id)).toMatchObject({ state: "running", cancelRequested: true });
     expect(
-      f.queue.complete(job.id, fence, { ...ok, outcome: "failed", phase: "compile", error: "killed" }),
+      f.queue.complete(job.id, holder, { ...ok, outcome: "failed", phase: "compile", error: "killed" }),
     ).toMatchObject({ state: "cancelled" });
     expect(() => f.queue.requestCancel(job.id)).toThrow(ConflictError);
     expect(() => f.queue.requestCancel(12345)).toThrow(NotFoundError);
@@ -226,9 +226,9 @@ describe("cancel and retry", () => {
   it("records a success that beat the cancel as reported", () => {
     const f = queueFixture();
     const { job } = f.queue.enqueue(req("kitchen"));
-    const { fence } = f.queue.assign(job.id, "w1", "test")!;
+    const { holder } = f.queue.assign(job.id, "w1", "test")!;
     f.queue.requestCancel(job.id);
-    expect(f.queue.complete(job.id, fence, ok)).toMatchObject({ state: "succeeded", cancelRequested: true });
+    expect(f.queue.complete(job.id, holder, ok)).toMatchObject({ state: "succeeded", cancelRequested: true });
   });
 
   it("ends a cancel-requested job as cancelled when its lease lapses", () => {
@@ -260,9 +260,9 @@ describe("cancel and retry", () => {
     const { job } = f.queue.enqueue(
       req("kitchen", "compile_upload", "automation", { params: { address: "10.1.1.1" } }),
     );
-    const { fence } = f.queue.assign(job.id, "w1", "test")!;
+    const { holder } = f.queue.assign(job.id, "w1", "test")!;
     expect(() => f.queue.retry(job.id)).toThrow(ConflictError);
-    f.queue.complete(job.id, fence, { ...ok, outcome: "failed", phase: "upload", error: "no route" });
+    f.queue.complete(job.id, holder, { ...ok, outcome: "failed", phase: "upload", error: "no route" });
     const again = f.queue.retry(job.id, "card");
     expect(again.coalesced).toBe(false);
     expect(again.job).toMatchObject({
@@ -277,5 +277,25 @@ describe("cancel and retry", () => {
     expect(again.job.id).toBeGreaterThan(job.id);
     expect(f.queue.retry(job.id).job.id).toBe(again.job.id); // a second retry coalesces
     expect(() => f.queue.retry(999)).toThrow(NotFoundError);
+  });
+});
+
+describe("queuedInOrder", () => {
+  it("yields the queue in dispatch order a page at a time, across priorities and ties, skipping what left meanwhile", () => {
+    const f = queueFixture();
+    const priorities: JobPriority[] = ["bulk", "interactive", "scheduled", "automation"];
+    for (let i = 0; i < 150; i++) f.queue.enqueue(req(`d${i}`, "compile", priorities[i % 4]!));
+    const order = f.queue.queued().map((j) => j.id);
+    expect([...f.queue.queuedInOrder(16)].map((j) => j.id)).toEqual(order);
+    // A consumer that assigns jobs as it goes (a dispatch pass) still sees every waiting job once.
+    const seen: number[] = [];
+    for (const j of f.queue.queuedInOrder(16)) {
+      seen.push(j.id);
+      if (seen.length % 3 === 0) f.queue.assign(j.id, "w1", "test");
+    }
+    expect(seen).toEqual(order);
+    // It reads only as far as the caller goes.
+    const it = f.queue.queuedInOrder(16);
+    expect(it.next().value?.id).toBe(order[0]);
   });
 });

@@ -1,6 +1,7 @@
 // The durable job queue. SQLite is the truth: every change is one transaction, and "job" / "log"
-// events go out only after it commits. A running job carries a fencing token; every message about
-// it must present that token, so a worker that lost the job can no longer touch it.
+// events go out only after it commits. A running job is held by one worker under a random fencing
+// token; every change a worker asks for must come from that worker with that token (`heldBy`), so a
+// worker that lost the job, or never had it, can no longer touch it.
 import { EventEmitter } from "node:events";
 import {
   TERMINAL_JOB_STATES,
@@ -15,15 +16,18 @@ import type { Db } from "../db/database.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { ConflictError, NotFoundError } from "../util/errors.js";
 import { enqueueIn, retryRequest, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
-import { JobHistory, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
+import { JobHistory, pruneByCount, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
+import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
-import { JobRows, type JobRow } from "./job-rows.js";
-import { cancelRow, finish, requeueOrFail, type Tx } from "./job-transitions.js";
+import { JobRows, priorityRank, type JobRow } from "./job-rows.js";
+import { gapMarker, LogSequence } from "./log-sequence.js";
+import { cancelRow, finish, parseLost, requeueOrFail, type Tx } from "./job-transitions.js";
 import { expireLeases, expireTimeouts } from "./lease-sweeper.js";
 
 export { ConflictError, NotFoundError } from "../util/errors.js";
 export type { EnqueueRequest } from "./job-enqueue.js";
+export type { Holder, JobRef } from "./job-leases.js";
 
 export interface JobResult {
   outcome: "succeeded" | "failed" | "cancelled";
@@ -53,6 +57,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly rows: JobRows;
   private readonly log: JobLog;
   private readonly history: JobHistory;
+  private readonly logSeq: LogSequence;
 
   constructor(
     private readonly db: Db,
@@ -63,6 +68,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.rows = new JobRows(db);
     this.log = new JobLog(db);
     this.history = new JobHistory(db, this.rows);
+    this.logSeq = new LogSequence(db);
   }
 
   /** Queues a job, or updates the one already waiting for this device and action (`coalesced`). */
@@ -91,6 +97,37 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.rows.select("SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id");
   }
 
+  /**
+   * The same order, read a page at a time as the caller goes: a dispatch pass that fills the free slots
+   * with the first jobs never reads the rest of a long queue (a whole fleet queued is 2,000 rows).
+   */
+  *queuedInOrder(pageSize = 64): Generator<Job> {
+    let page = this.rows.select(
+      "SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id LIMIT ?",
+      pageSize,
+    );
+    while (page.length > 0) {
+      yield* page;
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1]!;
+      page = this.rows.select(
+        "SELECT * FROM jobs WHERE state = 'queued' AND (priority_rank, id) > (?, ?) ORDER BY priority_rank, id LIMIT ?",
+        priorityRank(last.priority),
+        last.id,
+        pageSize,
+      );
+    }
+  }
+
+  /** How many jobs wait and run (counted on the state index; no rows are read). */
+  depth(): { queued: number; running: number } {
+    const rows = this.rows
+      .stmt("SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY state")
+      .all() as { state: string; n: number }[];
+    const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+    return { queued: n("queued"), running: n("running") };
+  }
+
   running(): Job[] {
     return this.rows.select("SELECT * FROM jobs WHERE state = 'running' ORDER BY id");
   }
@@ -104,23 +141,39 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   /** The fencing token of the job's current (or, once finished, last) assignment. */
-  fenceOf(jobId: number): number | null {
-    const r = this.rows.stmt("SELECT fence FROM jobs WHERE id = ?").get(jobId) as { fence: number | null } | undefined;
-    return r?.fence ?? null;
+  fenceOf(jobId: number): string | null {
+    const r = this.rows.stmt("SELECT lease_fence FROM jobs WHERE id = ?").get(jobId) as
+      { lease_fence: string | null } | undefined;
+    return r?.lease_fence ?? null;
+  }
+
+  /** The one ownership check: `holder` is the worker the job is running on, with this assignment's fence. */
+  holds(jobId: number, holder: Holder): boolean {
+    return heldBy(this.rows.row(jobId), holder);
+  }
+
+  /** The workers a job was lost on before (its retries go elsewhere first); one lookup by id. */
+  lostOn(jobId: number): string[] {
+    const r = this.rows.stmt("SELECT lost_on FROM jobs WHERE id = ?").get(jobId) as { lost_on: string } | undefined;
+    return parseLost(r?.lost_on);
   }
 
   /** queued → running on `workerId`, unless it is no longer queued or its device is already building. */
-  assign(jobId: number, workerId: string, dispatchReason: string): { job: Job; fence: number } | undefined {
+  assign(
+    jobId: number,
+    workerId: string,
+    dispatchReason: string,
+  ): { job: Job; fence: string; holder: Holder } | undefined {
     const fence = this.run((t) => {
       const row = this.rows.row(jobId);
       if (row?.state !== "queued" || this.hasRunningForDevice(row.device_id)) return undefined;
-      const fence = this.rows.nextFence();
+      const fence = newFence();
       this.rows.update(jobId, {
         state: "running",
         worker_id: workerId,
         dispatch_reason: dispatchReason,
         attempts: row.attempts + 1,
-        fence,
+        lease_fence: fence,
         started_at: t.now,
         lease_expires_at: t.now + this.settings().leaseMs,
         phase: null,
@@ -131,18 +184,29 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       t.touch(jobId);
       return fence;
     });
-    return fence === undefined ? undefined : { job: this.rows.job(jobId)!, fence };
+    return fence === undefined ? undefined : { job: this.rows.job(jobId)!, fence, holder: { workerId, fence } };
   }
 
-  renewLease(jobId: number, fence: number): boolean {
-    const until = this.clock.now() + this.settings().leaseMs;
-    return (
-      this.rows
-        .stmt(
-          "UPDATE jobs SET lease_expires_at = MAX(COALESCE(lease_expires_at, 0), ?) WHERE id = ? AND state = 'running' AND fence = ?",
-        )
-        .run(until, jobId, fence).changes > 0
-    );
+  renewLease(jobId: number, holder: Holder): boolean {
+    return this.renewLeases(holder.workerId, [{ jobId, fence: holder.fence }]).held.length === 1;
+  }
+
+  /** A heartbeat: renews every listed job the worker holds, in one transaction; names the ones it does not. */
+  renewLeases(workerId: string, refs: readonly JobRef[]): { held: JobRef[]; foreign: JobRef[] } {
+    return renewLeases(this.db, this.rows, workerId, refs, this.clock.now() + this.settings().leaseMs);
+  }
+
+  /**
+   * A worker (re)connects naming the jobs it still has: those it holds carry on (lease renewed), the
+   * rest it must drop, and jobs it holds here but did not name return to the queue (see requeueUnlisted).
+   */
+  reconnect(
+    workerId: string,
+    listed: readonly JobRef[],
+  ): { continueJobs: JobRef[]; abandonJobs: JobRef[]; lost: Job[] } {
+    const { held, foreign } = this.renewLeases(workerId, listed);
+    const lost = this.run((t) => requeueUnlisted(t, this.rows, workerId, new Set(held.map((r) => r.jobId))));
+    return { continueJobs: held, abandonJobs: foreign, lost: this.rows.toJobs(lost.map((id) => this.rows.row(id)!)) };
   }
 
   /** At start-up: every running job gets at least `graceMs` for its worker to reconnect and renew. */
@@ -153,19 +217,30 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   /** Records what this assignment really builds: the config digest sent and the ESPHome version. */
-  recordInputs(jobId: number, fence: number, configHash: string, esphomeVersion: string | null): boolean {
+  recordInputs(
+    jobId: number,
+    holder: Holder,
+    configHash: string,
+    esphomeVersion: string | null,
+    configCommit: string | null = null,
+  ): boolean {
     return this.run((t) => {
-      if (!this.holds(jobId, fence)) return false;
-      this.rows.update(jobId, { config_hash: configHash, esphome_version: esphomeVersion, updated_at: t.now });
+      if (!this.holds(jobId, holder)) return false;
+      this.rows.update(jobId, {
+        config_hash: configHash,
+        esphome_version: esphomeVersion,
+        config_commit: configCommit,
+        updated_at: t.now,
+      });
       t.touch(jobId);
       return true;
     });
   }
 
   /** Records the phase (and progress when given; null clears it) the lease holder reports. */
-  setPhase(jobId: number, fence: number, phase: JobPhase, progress?: number | null): boolean {
+  setPhase(jobId: number, holder: Holder, phase: JobPhase, progress?: number | null): boolean {
     return this.run((t) => {
-      if (!this.holds(jobId, fence)) return false;
+      if (!this.holds(jobId, holder)) return false;
       const p = progress == null || !Number.isFinite(progress) ? null : Math.min(100, Math.max(0, progress));
       this.rows.update(jobId, { phase, ...(progress !== undefined ? { progress: p } : {}), updated_at: t.now });
       t.touch(jobId);
@@ -174,16 +249,40 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   /**
-   * Appends output. `fence` null is the sidecar's own note (always accepted for an existing job);
-   * otherwise only the current lease holder may write. Emits "log", not "job".
+   * Appends output. `holder` null is the sidecar's own note (always accepted for an existing job);
+   * otherwise only the worker holding the job may write. Emits "log", not "job".
    */
-  appendLog(jobId: number, fence: number | null, chunk: string): boolean {
+  appendLog(jobId: number, holder: Holder | null, chunk: string): boolean {
     return this.run((t) => {
       const row = this.rows.row(jobId);
-      if (!row || (fence !== null && !(row.state === "running" && row.fence === fence))) return false;
+      if (!row || (holder !== null && !heldBy(row, holder))) return false;
       t.note(jobId, chunk);
       return true;
     });
+  }
+
+  /**
+   * A numbered chunk from the lease holder (see log-sequence.ts). `seq` is the last chunk stored
+   * afterwards, which the worker is told (`log_ack`); `stale` when the worker no longer holds the job.
+   */
+  appendWorkerLog(
+    jobId: number,
+    holder: Holder,
+    chunk: { seq: number; keptFrom: number; text: string },
+  ): { status: "stored" | "duplicate" | "ahead" | "stale"; seq: number } {
+    return this.run((t) => {
+      if (!this.holds(jobId, holder)) return { status: "stale" as const, seq: 0 };
+      const v = this.logSeq.accept(jobId, holder.fence, chunk.seq, chunk.keptFrom);
+      if (v.kind !== "duplicate" && v.lost > 0) t.note(jobId, gapMarker(v.lost));
+      if (v.kind === "store") t.note(jobId, chunk.text);
+      const status = v.kind === "store" ? "stored" : v.kind;
+      return { status, seq: this.logSeq.last(jobId, holder.fence) };
+    });
+  }
+
+  /** The last numbered chunk stored for this assignment (what a refusal tells the worker to resend after). */
+  lastLogSeq(jobId: number, fence: string): number {
+    return this.logSeq.last(jobId, fence);
   }
 
   readLog(jobId: number, offset = 0): LogRead {
@@ -191,11 +290,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.log.read(jobId, Math.max(0, Math.floor(offset)), this.settings().logCapBytes);
   }
 
-  /** The lease holder's result. Returns undefined (changing nothing) unless it still holds the job. */
-  complete(jobId: number, fence: number, r: JobResult): Job | undefined {
+  /** The holder's result. Returns undefined (changing nothing) unless it still holds the job. */
+  complete(jobId: number, holder: Holder, r: JobResult): Job | undefined {
     const done = this.run((t) => {
       const row = this.rows.row(jobId);
-      if (!row || !this.holds(jobId, fence)) return false;
+      if (!row || !heldBy(row, holder)) return false;
       // A build that finished despite a cancel keeps its result; anything else after a cancel request was the cancel.
       const state = r.outcome === "succeeded" ? "succeeded" : row.cancel_requested ? "cancelled" : r.outcome;
       finish(t, this.rows, row, state, {
@@ -211,15 +310,39 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return done ? this.rows.job(jobId) : undefined;
   }
 
-  /** The lease holder hands the job back: queued again (or failed when out of attempts; cancelled if asked). */
-  release(jobId: number, fence: number, reason: string): Job | undefined {
+  /**
+   * The holder hands the job back: queued again, preferably for another worker (or failed when out of
+   * attempts; cancelled if asked). Handed back before it started (no free slot, shutting down), it costs
+   * no attempt: that was the sidecar's mistake. `blame: false` (the sidecar's own restart) keeps the worker.
+   */
+  release(jobId: number, holder: Holder, reason: string, blame = true): Job | undefined {
     const done = this.run((t) => {
       const row = this.rows.row(jobId);
-      if (!row || !this.holds(jobId, fence)) return false;
+      if (!row || !heldBy(row, holder)) return false;
       if (row.cancel_requested) {
         t.note(jobId, `\n[forge] ${reason}; the job was cancelled\n`);
         finish(t, this.rows, row, "cancelled", { error: "cancelled" });
-      } else requeueOrFail(t, this.rows, row, reason);
+      } else {
+        const refund = row.phase === null;
+        const why = refund ? `${reason} before starting it` : reason;
+        requeueOrFail(t, this.rows, row, why, { lostBy: blame ? holder.workerId : null, refund });
+      }
+      return true;
+    });
+    return done ? this.rows.job(jobId) : undefined;
+  }
+
+  /**
+   * At start, after the database lost its latest commits: a job the state anchor shows flashing or
+   * flashed ends `failed` with the reason, so it is never dispatched (and flashed) again.
+   */
+  closeLost(jobId: number, reason: string): Job | undefined {
+    const done = this.run((t) => {
+      const row = this.rows.row(jobId);
+      if (!row || TERMINAL_JOB_STATES.includes(row.state)) return false;
+      t.note(jobId, `\n\x1b[31m[forge] ${reason}\x1b[0m\n`);
+      // Phase "dispatch": the sidecar ended it, no worker reported (an open flash becomes "interrupted").
+      finish(t, this.rows, row, "failed", { phase: "dispatch", error: reason });
       return true;
     });
     return done ? this.rows.job(jobId) : undefined;
@@ -296,6 +419,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.history.lastSucceeded(deviceId, actions);
   }
 
+  lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.history.lastOf(deviceId, actions);
+  }
+
   affinity(deviceId: string): Affinity | undefined {
     return this.history.affinity(deviceId);
   }
@@ -305,16 +432,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.history.affinities();
   }
 
-  /** Deletes finished jobs older than historyRetentionDays (0 keeps everything); returns how many. */
+  /**
+   * Deletes finished jobs older than historyRetentionDays (0 keeps everything) and the oldest beyond
+   * historyMaxJobs (see pruneByCount); returns how many.
+   */
   pruneHistory(): number {
-    const ids = this.history.prune(this.settings().historyRetentionDays, this.clock.now());
+    const ids = [
+      ...this.history.prune(this.settings().historyRetentionDays, this.clock.now()),
+      ...pruneByCount(this.db, this.settings().historyMaxJobs),
+    ];
     if (ids.length) this.emit("pruned", ids);
     return ids.length;
-  }
-
-  private holds(jobId: number, fence: number): boolean {
-    const row = this.rows.row(jobId);
-    return row?.state === "running" && row.fence === fence;
   }
 
   /** Runs `fn` in one transaction, then emits the log chunks and job states it produced. */

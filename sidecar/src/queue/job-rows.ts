@@ -27,12 +27,19 @@ export interface JobRow {
   esphome_version: string | null;
   progress: number | null;
   duration_ms: number | null;
+  /** Superseded by lease_fence (migration 4); no longer written. */
   fence: number | null;
+  /** The random fencing token of the current (or, once finished, last) assignment. */
+  lease_fence: string | null;
   lease_expires_at: number | null;
   log_bytes: number;
   log_dropped_bytes: number;
   /** JSON `ValidationError[]` (migration 2). */
   validation_errors: string;
+  /** JSON string[]: workers this job was lost on (crash, hang, lease lapse, handed back); migration 4. */
+  lost_on: string;
+  /** The config folder's commit at dispatch (migration 10). */
+  config_commit: string | null;
 }
 
 export type JobFields = Partial<Omit<JobRow, "id">>;
@@ -69,6 +76,7 @@ export function toJob(row: JobRow, firmware: FirmwareImage[]): Job {
     progress: row.progress,
     durationMs: row.duration_ms,
     validationErrors: JSON.parse(row.validation_errors) as Job["validationErrors"],
+    configCommit: row.config_commit ?? null,
   };
 }
 
@@ -143,13 +151,5 @@ export class JobRows {
       ...Object.fromEntries(defined),
       id,
     });
-  }
-
-  /** The next fencing token: a counter in the database, so it keeps growing across restarts. */
-  nextFence(): number {
-    const r = this.stmt("UPDATE counters SET value = value + 1 WHERE name = 'fence' RETURNING value").get() as {
-      value: number;
-    };
-    return r.value;
   }
 }

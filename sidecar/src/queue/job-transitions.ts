@@ -1,6 +1,7 @@
 // State transitions shared by several queue operations. They run inside the caller's transaction
 // and report what they touched through `Tx`, so events go out only after the commit.
 import type { JobState } from "@esphome-forge/shared";
+import { forgetInterruptedBuild } from "./job-results.js";
 import type { JobFields, JobRow, JobRows } from "./job-rows.js";
 
 export interface Tx {
@@ -27,14 +28,23 @@ export function finish(t: Tx, rows: JobRows, row: JobRow, state: Terminal, field
   t.touch(row.id);
 }
 
+export interface Requeue {
+  /** The worker that lost the job: its retries go to other workers first, and its folder is not warm. */
+  lostBy?: string | null;
+  /** The job never started (handed back at once): the attempt it was given is not counted. */
+  refund?: boolean;
+}
+
 /**
  * A running job its worker no longer holds: back to the queue while attempts remain, else failed
  * in the "dispatch" phase. If the same device and action was queued again meanwhile, that newer
  * job carries the newest parameters and this one is closed as superseded.
  */
-export function requeueOrFail(t: Tx, rows: JobRows, row: JobRow, why: string): void {
-  const attempt = `attempt ${row.attempts}/${row.max_attempts}`;
-  if (row.attempts >= row.max_attempts) {
+export function requeueOrFail(t: Tx, rows: JobRows, row: JobRow, why: string, opts: Requeue = {}): void {
+  if (opts.lostBy) forgetInterruptedBuild(rows, row);
+  const attempts = opts.refund ? Math.max(0, row.attempts - 1) : row.attempts;
+  const attempt = opts.refund ? "no attempt used" : `attempt ${row.attempts}/${row.max_attempts}`;
+  if (attempts >= row.max_attempts) {
     t.note(row.id, `\n[forge] ${why} (${attempt}); no attempts left, the job failed\n`);
     finish(t, rows, row, "failed", { phase: "dispatch", error: `${why} (${attempt}); no attempts left` });
     return;
@@ -50,11 +60,13 @@ export function requeueOrFail(t: Tx, rows: JobRows, row: JobRow, why: string): v
     state: "queued",
     worker_id: null,
     dispatch_reason: null,
-    fence: null,
+    attempts,
+    lease_fence: null,
     lease_expires_at: null,
     started_at: null,
     phase: null,
     progress: null,
+    lost_on: withLostWorker(row.lost_on, opts.lostBy ?? null),
     updated_at: t.now,
   });
   t.touch(row.id);
@@ -79,4 +91,20 @@ export function cancelRow(t: Tx, rows: JobRows, row: JobRow, reason: string): bo
     return true;
   }
   return false;
+}
+
+/** Adds a worker to a job's `lost_on` list (JSON), once. */
+export function withLostWorker(lostOn: string, workerId: string | null): string {
+  const list = parseLost(lostOn);
+  if (workerId && !list.includes(workerId)) list.push(workerId);
+  return JSON.stringify(list);
+}
+
+export function parseLost(lostOn: string | null | undefined): string[] {
+  try {
+    const v: unknown = JSON.parse(lostOn ?? "[]");
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
 }

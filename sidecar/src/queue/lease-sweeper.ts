@@ -13,7 +13,7 @@ export function expireLeases(t: Tx, rows: JobRows): number[] {
       // The cancel cannot be confirmed by a worker that is gone; the job is over either way.
       t.note(row.id, `\n[forge] ${why}; the job was cancelled\n`);
       finish(t, rows, row, "cancelled", { error: `cancelled (${why})` });
-    } else requeueOrFail(t, rows, row, why);
+    } else requeueOrFail(t, rows, row, why, { lostBy: row.worker_id });
   }
   return lapsed.map((r) => r.id);
 }

@@ -10,10 +10,10 @@ import { AttestationStore, BuildSequences, type StoredAttestation } from "./atte
 import { evaluateTrust, type TrustEvaluation } from "./policy/evaluator.js";
 import type { ExternalSigner } from "./policy/verdict.js";
 import { gateDecision, type GateDecision, type TrustMode } from "./policy/gate.js";
-import { KeyRegistry, type KeyEvent, type TrustedKey } from "./keys/key-registry.js";
+import { KeyRegistry, type KeyEvent, type KeyLookup, type TrustedKey } from "./keys/key-registry.js";
 import type { SigningKey } from "./keys/keys.js";
-import { auditKeys } from "./keys/key-audit.js";
 import { auditLog, type AuditResult } from "./log/log-audit.js";
+import { LogAuditor } from "./log/log-auditor.js";
 import { ExternalSignerPolicies } from "./policy/external-policy.js";
 import { JobVerdicts } from "./policy/job-verdicts.js";
 import { exportProof, type LogProofFile } from "./log/log-proof.js";
@@ -59,10 +59,17 @@ export interface TrustEngineOptions {
   now?: () => Date;
 }
 
+/**
+ * Something a verdict may depend on changed. `affects` says which verdicts: `all`; only those that
+ * lacked a known signer (`unknown_signer`) — a newly enrolled key cannot change any other verdict: what
+ * it signed before its enrolment stays "not enrolled yet", and it has signed nothing stored since; or
+ * those of one firmware (`firmware`: an attestation for it was added).
+ */
 export type TrustChange =
-  | { type: "revocations"; version: number }
-  | { type: "keys"; event: KeyEvent["type"]; hint: string }
-  | { type: "external_signers"; count: number };
+  | { type: "revocations"; version: number; affects: "all" }
+  | { type: "keys"; event: KeyEvent["type"]; hint: string; role: string; affects: "all" | "unknown_signer" }
+  | { type: "external_signers"; count: number; affects: "all" }
+  | { type: "attestation"; firmwareSha256: string; affects: "firmware" };
 
 export class TrustEngine {
   readonly keys: KeyRegistry;
@@ -83,6 +90,10 @@ export class TrustEngine {
   private readonly memo: VerdictMemo;
   /** The loaded trusted root, rebuilt after any key event (it lists every log key). */
   private rootCache: LoadedTrustedRoot | null = null;
+  /** The key table as the verifiers see it, rebuilt after any key event (every verdict reads it). */
+  private keyCache: KeyLookup | null = null;
+  /** The log's consistency check: at start, on request, in full on demand. */
+  readonly auditor: LogAuditor;
 
   constructor(private readonly opts: TrustEngineOptions) {
     migrate(opts.db); // the trust tables are ordered migrations like every other table (a no-op when current)
@@ -94,7 +105,9 @@ export class TrustEngine {
     this.keys = new KeyRegistry(opts.db, this.now, (e) => {
       if (early) early.push(e);
       else logKeyEvent(this.logValue, e);
-      this.emit({ type: "keys", event: e.type, hint: e.key.hint });
+      // Only a log key changes the trusted root, and so possibly any verdict.
+      const affects = e.type === "key_enrolled" && e.key.role !== "log" ? "unknown_signer" : "all";
+      this.emit({ type: "keys", event: e.type, hint: e.key.hint, role: e.key.role, affects });
     });
     const logKey = loadOwnKey(this.keys, this.keysDir, "log");
     this.logValue = new TransparencyLog(opts.db, { name: opts.logName ?? "esphome-forge-log", key: logKey }, () =>
@@ -110,6 +123,7 @@ export class TrustEngine {
     this.jobVerdicts = new JobVerdicts(opts.db);
     this.external = new ExternalSignerPolicies(opts.db);
     this.otaKeys = new OtaKeyStore(join(this.keysDir, "ota"), this.now);
+    this.auditor = new LogAuditor(opts.db, () => this.trustedRoot().logKeys, this.now);
   }
 
   get log(): TransparencyLog {
@@ -145,7 +159,7 @@ export class TrustEngine {
   context(): TrustContext {
     return {
       trustedRoot: this.trustedRoot(),
-      keys: this.keys.snapshot(),
+      keys: (this.keyCache ??= this.keys.snapshot()),
       revocations: this.revocations.current()?.list ?? null,
       requireRevocationList: this.opts.requireRevocationList ?? false,
       externalSigners: [...(this.opts.externalSigners ?? []), ...this.external.signers()],
@@ -176,11 +190,14 @@ export class TrustEngine {
     });
   }
 
-  /** Trust state of a firmware for a device from what the store holds (REST, events, running firmware). */
+  /**
+   * Trust state of a firmware for a device from what the store holds (REST, events, running firmware).
+   * `remember: false` for a caller that keeps the answer itself (the device views keep one per device).
+   */
   evaluate(
     deviceId: string,
     firmware: { bytes: Buffer } | { sha256: string | null },
-    opts: { checkRollback?: boolean; expectedSha256?: string } = {},
+    opts: { checkRollback?: boolean; expectedSha256?: string; remember?: boolean } = {},
   ): TrustEvaluation {
     // Only lookups by digest are remembered; the gate's bytes are always evaluated afresh.
     const memoable = !("bytes" in firmware) && firmware.sha256 !== null && !opts.checkRollback && !opts.expectedSha256;
@@ -189,7 +206,7 @@ export class TrustEngine {
       if (hit) return hit;
     }
     const result = this.evaluateNow(deviceId, firmware, opts);
-    if (memoable) this.memo.set(firmware.sha256!, deviceId, result);
+    if (memoable && opts.remember !== false) this.memo.set(firmware.sha256!, deviceId, result);
     return result;
   }
 
@@ -271,9 +288,35 @@ export class TrustEngine {
       bundle: json,
       subjects: [firmware],
     });
-    this.memo.forgetFirmware(firmware.sha256);
     this.logValue.appendEvent("external_attestation", { firmwareSha256: firmware.sha256, deviceId, signerHint: hint });
+    this.emit({ type: "attestation", firmwareSha256: firmware.sha256, affects: "firmware" });
     return att;
+  }
+
+  /**
+   * Before a flash: its intent, so a flash that never reports back is still on record. `afterInterrupted`
+   * names the earlier attempt whose flash never reported an outcome (this one flashes again).
+   */
+  recordOtaIntent(
+    deviceId: string,
+    firmwareSha256: string | null,
+    d: {
+      jobId: number;
+      attempt: number;
+      workerId: string;
+      afterInterrupted: { jobId: number; attempt: number } | null;
+    },
+  ): number {
+    return this.logValue.appendEvent("ota_intent", { deviceId, firmwareSha256, ...d }).index;
+  }
+
+  /** A flash that did not succeed: failed (the device kept its firmware), cancelled, or interrupted (unknown). */
+  recordOtaFailure(
+    deviceId: string,
+    firmwareSha256: string | null,
+    d: { jobId: number; attempt: number; outcome: "failed" | "cancelled" | "interrupted"; reason: string },
+  ): number {
+    return this.logValue.appendEvent("ota_failed", { deviceId, firmwareSha256, ...d }).index;
   }
 
   /** After a successful flash: log it and remember the sequence for anti-rollback. */
@@ -291,6 +334,7 @@ export class TrustEngine {
   rotateKey(role: OwnKeyRole): TrustedKey[] {
     const r = rotateOwnKey(this.keys, this.keysDir, role);
     this.rootCache = null;
+    this.keyCache = null;
     this.memo.clear();
     if (role === "sidecar") this.sidecarKeyValue = r.key;
     if (role === "revocation") this.revocationKeyValue = r.key;
@@ -304,7 +348,7 @@ export class TrustEngine {
   /** Signs the next list version with exactly these entries (see `revoke` to add to the current list). */
   async publishRevocations(entries: RevocationEntry[], validForMs: number): Promise<StoredRevocationList> {
     const stored = await this.revocations.publish(this.revocationKeyValue, entries, validForMs);
-    this.emit({ type: "revocations", version: stored.version });
+    this.emit({ type: "revocations", version: stored.version, affects: "all" });
     return stored;
   }
 
@@ -320,20 +364,20 @@ export class TrustEngine {
       trustedRoot: this.trustedRoot(),
       now: this.now(),
     });
-    if (r.ok && r.changed) this.emit({ type: "revocations", version: r.stored.version });
+    if (r.ok && r.changed) this.emit({ type: "revocations", version: r.stored.version, affects: "all" });
     return r;
   }
 
   /** Replaces the external-signer policy; every verdict may change, so listeners hear of it. */
   setExternalSigners(policies: ExternalSignerPolicy[]): ExternalSignerPolicy[] {
     const stored = this.external.replace(policies);
-    this.emit({ type: "external_signers", count: stored.length });
+    this.emit({ type: "external_signers", count: stored.length, affects: "all" });
     return stored;
   }
 
   /** The revocation list's expiry passed: verdicts turn `stale` with nothing written, so tell listeners. */
   revocationsExpired(): void {
-    this.emit({ type: "revocations", version: this.revocations.current()?.version ?? 0 });
+    this.emit({ type: "revocations", version: this.revocations.current()?.version ?? 0, affects: "all" });
   }
 
   /**
@@ -346,28 +390,27 @@ export class TrustEngine {
   }
 
   private emit(change: TrustChange): void {
-    // Keys and revocations can change any verdict and the trusted root.
-    this.rootCache = null;
-    this.memo.clear();
+    if (change.affects === "firmware") this.memo.forgetFirmware(change.firmwareSha256);
+    else {
+      this.rootCache = null;
+      this.keyCache = null;
+      if (change.affects === "all") this.memo.clear();
+      else this.memo.forgetWhere((e) => e.verdict.state === "unknown_signer");
+    }
     for (const l of this.listeners) l(change);
   }
 
   /**
-   * The consistency check: the Merkle log recomputed from its rows against every checkpoint (pass the
-   * ones held outside the database), plus the key table against the key events in the log.
+   * The full consistency check, in one go: the Merkle log recomputed from its rows against every
+   * checkpoint (pass the ones held outside the database), plus the key table against the key events in
+   * the log. The sidecar itself uses `auditor` (incremental at start, full in slices on demand).
    */
   auditLog(trustedCheckpoints: string[] = []): AuditResult {
-    const merkle = auditLog(this.opts.db, { logKeys: this.trustedRoot().logKeys, trustedCheckpoints });
-    const keys = auditKeys(this.opts.db);
-    return { ...merkle, ok: merkle.ok && keys.length === 0, problems: [...merkle.problems, ...keys] };
-  }
-
-  /** The last consistency check (run at start and on request), for the status route. */
-  lastAudit: (AuditResult & { checkedAt: string }) | null = null;
-
-  checkConsistency(): AuditResult & { checkedAt: string } {
-    this.lastAudit = { ...this.auditLog(), checkedAt: this.now().toISOString() };
-    return this.lastAudit;
+    const { head: _head, ...result } = auditLog(this.opts.db, {
+      logKeys: this.trustedRoot().logKeys,
+      trustedCheckpoints,
+    });
+    return result;
   }
 
   proof(logIndex: number, fromTreeSize?: number): LogProofFile {

@@ -17,6 +17,12 @@ export class ConflictError extends ForgeError {
   override readonly name = "ConflictError";
 }
 
+/** Free disk space is below the floor for new builds (settings `buildMinFreeDiskMb`): HTTP 507 `disk_low`. */
+export class DiskLowError extends ForgeError {
+  readonly code = "disk_low";
+  override readonly name = "DiskLowError";
+}
+
 export class NotFoundError extends ForgeError {
   readonly code = "not_found";
   override readonly name = "NotFoundError";

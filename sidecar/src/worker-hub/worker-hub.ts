@@ -1,17 +1,25 @@
-// The sidecar end of the build-worker socket (/api/v1/worker): authenticates the token at the
-// upgrade, checks the protocol version, answers hello with welcome, and hands job messages to
-// WorkerMessages. Jobs are pushed to workers by the Dispatcher; workers never poll.
+// The sidecar end of the build-worker socket (/api/v1/worker): the token is authenticated at the
+// upgrade (edge/upgrade-gate.ts); here the protocol version is checked, the worker proves its identity
+// (hello → challenge → proof, WorkerIdentity), passes the version gate (MIN_WORKER_VERSION, close 4002),
+// is answered with welcome, and its job messages go to
+// WorkerMessages. A worker silent for a whole lease is dropped as lost. Jobs are pushed to workers by
+// the Dispatcher; workers never poll.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import {
   HelloMessage,
+  MAX_WORKER_TEXT_MESSAGE_BYTES,
+  ProofMessage,
+  SidecarToWorker,
   WORKER_PROTOCOL_VERSION,
   WorkerCloseCode,
   WorkerToSidecar,
+  workerVersionProblem,
   type HelloMessage as Hello,
 } from "@esphome-forge/shared";
 import type { UpgradeAuth, UpgradeEndpoint } from "../edge/upgrade-gate.js";
+import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
@@ -20,6 +28,7 @@ import type { WorkerRegistry } from "./worker-registry.js";
 import { bearer } from "../util/admin-token.js";
 import { describeIssues } from "../util/describe-issues.js";
 import { closeReason } from "./close-reason.js";
+import type { WorkerIdentity } from "./worker-identity.js";
 import { WorkerSession } from "./worker-session.js";
 import type { WorkerTokens } from "./worker-tokens.js";
 import type { WorkerTrustGate } from "./worker-trust-gate.js";
@@ -40,8 +49,12 @@ export interface WorkerHubOptions {
   localTokenId: () => string | null;
   onCapacityChange: () => void;
   log: (msg: string) => void;
-  /** Content trust: enrols worker keys and turns on the compile_upload gate. */
-  trust?: WorkerTrustGate;
+  /** Who may use a worker id: token binding, enrolled key, proof of possession. */
+  identity: WorkerIdentity;
+  /** Content trust: turns on the compile_upload gate. */
+  trust: WorkerTrustGate;
+  /** The data folder's disk, told about writes that fail for lack of space. */
+  disk?: Pick<DiskState, "report">;
 }
 
 export class WorkerHub implements UpgradeEndpoint<string> {
@@ -84,6 +97,28 @@ export class WorkerHub implements UpgradeEndpoint<string> {
     this.wss.close();
   }
 
+  /**
+   * Workers whose socket is open but that sent no heartbeat for a whole lease (frozen, hung, or a link
+   * that died without a close) are lost: dropped at once, so nothing more is sent to them; their jobs'
+   * leases lapse at the same time and go elsewhere. A worker that wakes up reconnects and is told which
+   * of its jobs it no longer holds.
+   */
+  dropSilent(now: number): void {
+    const limit = this.o.leaseMs();
+    for (const s of this.o.registry.online()) {
+      if (now - s.lastHeartbeatAt <= limit) continue;
+      this.o.log(
+        `worker ${s.id} sent no heartbeat for ${Math.round((now - s.lastHeartbeatAt) / 1000)} s; treating it as lost`,
+      );
+      this.o.registry.detach(s);
+      s.close(WorkerCloseCode.unresponsive, "no heartbeat for a whole lease; reconnect");
+      // A frozen peer never answers the close handshake: cut the connection.
+      setTimeout(() => s.socket.terminate(), 1000).unref();
+      this.o.bus.worker("upsert", s.id, this.o.registry.view(s.id));
+      this.o.onCapacityChange();
+    }
+  }
+
   private onConnection(ws: WebSocket, tokenId: string, addr: string): void {
     // First of all: a malformed frame makes `ws` emit `error` (then close with 1002/1007/1009).
     ws.on("error", (err) => this.o.log(`worker socket from ${addr}: ${err.message}`));
@@ -103,26 +138,67 @@ export class WorkerHub implements UpgradeEndpoint<string> {
     });
   }
 
+  /** After hello: the worker proves it holds its key, then WorkerIdentity decides whether it may use the id. */
   private start(ws: WebSocket, tokenId: string, hello: Hello): void {
+    const nonce = this.o.identity.nonce();
+    const timer = setTimeout(
+      () => sendAndClose(ws, WorkerCloseCode.invalidMessage, "proof_timeout", "no proof within 10 s"),
+      HELLO_TIMEOUT_MS,
+    );
+    ws.once("close", () => clearTimeout(timer));
+    ws.once("message", (data, isBinary) => {
+      clearTimeout(timer);
+      const proof = isBinary ? null : ProofMessage.safeParse(parseJson(data)).data;
+      if (!proof) {
+        sendAndClose(ws, WorkerCloseCode.invalidMessage, "invalid_proof", "the answer to challenge must be a proof");
+        return;
+      }
+      try {
+        const admitted = this.o.identity.admit(hello, tokenId, nonce, proof.signature);
+        if (!admitted.ok) {
+          this.o.log(`worker ${hello.workerId} refused: ${admitted.reason}`);
+          sendAndClose(ws, WorkerCloseCode.unauthorized, admitted.code, admitted.reason);
+          return;
+        }
+        this.welcome(ws, tokenId, hello, admitted.enrolled);
+      } catch (err) {
+        // Enrolling the key, recording the worker, renewing its leases are writes: on a full disk the
+        // worker is told to come back (1013 "try again later"; it reconnects with its backoff).
+        if (!this.o.disk?.report(err, `accepting worker ${hello.workerId}`)) throw err;
+        sendAndClose(ws, 1013, "disk_full", "the sidecar's disk is full; try again later");
+      }
+    });
+    ws.send(JSON.stringify(SidecarToWorker.parse({ type: "challenge", nonce })));
+  }
+
+  private welcome(ws: WebSocket, tokenId: string, hello: Hello, enrolled: boolean): void {
     const { registry, queue, clock } = this.o;
-    const enrol = this.o.trust?.enrol(hello.workerId, hello.signingKey);
-    if (enrol && !enrol.ok) {
-      this.o.log(`worker ${hello.workerId} refused: ${enrol.reason}`);
-      sendAndClose(ws, WorkerCloseCode.unauthorized, "signing_key_mismatch", enrol.reason);
+    // The version gate, once the worker proved its id (WorkerIdentity, above): an outdated worker is told why
+    // and which minimum, and listed as outdated. After the proof, so a token holder cannot mark (or rebind)
+    // another worker's id by claiming an old version for it.
+    const tooOld = workerVersionProblem(hello.version);
+    if (tooOld) {
+      this.o.log(`worker ${hello.workerId} (${hello.name}) refused: ${tooOld}`);
+      registry.recordRefused(hello, tokenId, tooOld);
+      if (!registry.session(hello.workerId)) this.o.bus.worker("upsert", hello.workerId, registry.view(hello.workerId));
+      sendAndClose(ws, WorkerCloseCode.outdated, "worker_outdated", tooOld);
       return;
     }
     const session = new WorkerSession(ws, tokenId, hello, clock.now());
     const previous = registry.attach(session, tokenId === this.o.localTokenId());
     previous?.close(WorkerCloseCode.replaced, "replaced by a new connection of the same worker");
+    ws.on("close", () => {
+      session.closed = true;
+      if (registry.detach(session)) {
+        this.o.log(`worker ${session.id} disconnected`);
+        this.o.bus.worker("upsert", session.id, registry.view(session.id));
+      }
+    });
 
-    // Decide, for each job the worker says it still runs, whether it may carry on.
-    const continueJobs: { jobId: number; fence: number }[] = [];
-    const abandonJobs: { jobId: number; fence: number }[] = [];
-    for (const ref of hello.runningJobs) {
-      const job = queue.get(ref.jobId);
-      const ok = job?.state === "running" && job.workerId === session.id && queue.renewLease(ref.jobId, ref.fence);
-      (ok ? continueJobs : abandonJobs).push(ref);
-    }
+    // Of the jobs the worker says it still has: the ones it holds carry on, the others it drops; the
+    // ones it holds here but no longer has go back to the queue.
+    const { continueJobs, abandonJobs, lost } = queue.reconnect(session.id, hello.runningJobs);
+    for (const job of lost) this.o.log(`job ${job.id}: worker ${session.id} reconnected without it; ${job.state}`);
     session.send({
       type: "welcome",
       protocolVersion: WORKER_PROTOCOL_VERSION,
@@ -131,32 +207,45 @@ export class WorkerHub implements UpgradeEndpoint<string> {
       heartbeatMs: Math.max(250, Math.floor(this.o.leaseMs() / 3)),
       continueJobs,
       abandonJobs,
-      ...(this.o.trust && enrol?.ok ? { trust: this.o.trust.welcome(enrol.enrolled) } : {}),
+      trust: this.o.trust.welcome(enrolled),
     });
-    this.o.log(`worker ${session.id} (${hello.name}) connected with ${hello.slots} slot(s)`);
+    // What the user set for this worker (slots, locked tags) wins over what it started with: say it again.
+    const wanted = registry.overridesOf(session.id);
+    const slotsDiffer = wanted.slots !== undefined && wanted.slots !== hello.slots;
+    const tagsDiffer = wanted.tags !== undefined && wanted.tags.join(",") !== hello.tags.join(",");
+    if (slotsDiffer || tagsDiffer) session.send({ type: "configure", ...wanted });
+    this.o.log(`worker ${session.id} (${hello.name}) connected with ${registry.slotsOf(session)} slot(s)`);
     this.o.bus.worker("upsert", session.id, registry.view(session.id));
 
     ws.on("message", (data, isBinary) => this.onMessage(session, data, isBinary));
-    ws.on("close", () => {
-      session.closed = true;
-      if (registry.detach(session)) {
-        this.o.log(`worker ${session.id} disconnected`);
-        this.o.bus.worker("upsert", session.id, registry.view(session.id));
-      }
-    });
     this.o.onCapacityChange();
   }
 
   private onMessage(session: WorkerSession, data: RawData, isBinary: boolean): void {
+    try {
+      this.dispatchMessage(session, data, isBinary);
+    } catch (err) {
+      // A full disk fails the write (a lease renewal, a phase) but never the sidecar: the state is
+      // raised and the message's effect is lost, as if it had been dropped on the way.
+      if (!this.o.disk?.report(err, `handling a message from worker ${session.id}`)) throw err;
+    }
+  }
+
+  private dispatchMessage(session: WorkerSession, data: RawData, isBinary: boolean): void {
     session.lastSeenAt = this.o.clock.now();
     if (isBinary) {
       this.o.messages.onFirmwareBytes(session, toBuffer(data));
       return;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(toBuffer(data).toString("utf8"));
-    } catch {
+    const text = toBuffer(data);
+    // Refused on its size before it is parsed: an oversized message costs nothing.
+    if (text.length > MAX_WORKER_TEXT_MESSAGE_BYTES) {
+      const message = `message of ${text.length} bytes refused; the limit is ${MAX_WORKER_TEXT_MESSAGE_BYTES} bytes`;
+      session.send({ type: "error", code: "message_too_large", message });
+      return;
+    }
+    const json = parseJson(text);
+    if (json === undefined) {
       session.send({ type: "error", code: "invalid_json", message: "message is not JSON" });
       return;
     }
@@ -195,6 +284,15 @@ function parseHello(data: RawData, isBinary: boolean): HelloResult {
   const parsed = HelloMessage.safeParse(json);
   if (!parsed.success) return bad(`invalid hello: ${describeIssues(parsed.error.issues)}`);
   return { hello: parsed.data };
+}
+
+/** The JSON in a text frame, or undefined when it is not JSON. */
+function parseJson(data: RawData): unknown {
+  try {
+    return JSON.parse(toBuffer(data).toString("utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function sendAndClose(ws: WebSocket, code: number, codeName: string, message: string): void {

@@ -1,15 +1,25 @@
-// What the sidecar does with each message a connected worker sends about its jobs. Every
-// job message carries (jobId, fence); the queue refuses any whose fence is not the current
-// assignment, so a worker that lost its lease can neither log to, renew nor complete the job.
-import type { Job, WorkerToSidecar } from "@esphome-forge/shared";
+// What the sidecar does with each message a connected worker sends. Every message about a job is
+// honoured only when the sending worker holds that job under that fence (`JobQueue.holds`, checked
+// once here, and again inside each queue change): anything else about a job the worker does not hold
+// gets an explicit answer that frees its slot — `ack` refused, `approval` refused, or `abandon` —
+// and changes nothing, not even the job's trust verdict (a log chunk is never stored nor acknowledged).
+// While the data folder's disk is full, the holder's output, results and approval requests are
+// answered "send it again later" (`retryAfterMs`): the worker keeps them, nothing is lost.
+import type { FirmwareImage, Job, WorkerToSidecar } from "@esphome-forge/shared";
+import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
-import type { JobQueue } from "../queue/job-queue.js";
+import type { Holder, JobQueue } from "../queue/job-queue.js";
+import { WorkerLogIntake } from "./worker-log-intake.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import type { ReceivedFirmware, WorkerSession } from "./worker-session.js";
-import type { WorkerTrustGate } from "./worker-trust-gate.js";
+import { WorkerTrustGate, type Decision } from "./worker-trust-gate.js";
 
 type Msg<T extends WorkerToSidecar["type"]> = Extract<WorkerToSidecar, { type: T }>;
+type JobMsg = Exclude<WorkerToSidecar, { type: "hello" | "proof" | "heartbeat" }>;
+
+/** Firmware frames one assignment may send per connection (a result names at most 16 images). */
+const MAX_FRAMES_PER_JOB = 32;
 
 export interface WorkerMessagesOptions {
   queue: JobQueue;
@@ -22,21 +32,32 @@ export interface WorkerMessagesOptions {
   onJobFinished: (job: Job) => void;
   log: (msg: string) => void;
   /** Content trust: approves builds, answers the upload gate, records flashes. */
-  trust?: WorkerTrustGate;
+  trust: WorkerTrustGate;
+  /** The data folder's disk: while full, output, results and approvals are answered "send again later". */
+  disk?: Pick<DiskState, "full" | "report" | "message" | "retryAfterMs">;
+  /** Why an announced image cannot be a real build for the job's device (firmware/image-floor.ts), else null. */
+  implausible?: (deviceId: string, image: FirmwareImage) => string | null;
 }
 
 export class WorkerMessages {
-  constructor(private readonly o: WorkerMessagesOptions) {}
+  private readonly logs: WorkerLogIntake;
+
+  constructor(private readonly o: WorkerMessagesOptions) {
+    this.logs = new WorkerLogIntake(o.queue, o.disk);
+  }
 
   handle(session: WorkerSession, msg: WorkerToSidecar): void {
+    if (msg.type === "hello" || msg.type === "proof") {
+      const message = `${msg.type} is only valid while connecting`;
+      session.send({ type: "error", code: `unexpected_${msg.type}`, message });
+      return;
+    }
+    if (msg.type === "heartbeat") return this.heartbeat(session, msg);
+    const holder: Holder = { workerId: session.id, fence: msg.fence };
+    if (!this.o.queue.holds(msg.jobId, holder)) return this.notHeld(session, msg);
     switch (msg.type) {
-      case "hello":
-        session.send({ type: "error", code: "unexpected_hello", message: "hello is only valid as the first message" });
-        return;
-      case "heartbeat":
-        return this.heartbeat(session, msg);
       case "started":
-        this.o.queue.setPhase(msg.jobId, msg.fence, msg.phase, null);
+        this.o.queue.setPhase(msg.jobId, holder, msg.phase, null);
         // Belt and braces: if a cancel was requested while the job was on its way, repeat it now
         // that the worker certainly knows the job.
         if (this.o.queue.get(msg.jobId)?.cancelRequested) {
@@ -44,24 +65,19 @@ export class WorkerMessages {
         }
         return;
       case "progress":
-        this.o.queue.setPhase(msg.jobId, msg.fence, msg.phase, msg.percent);
+        this.o.queue.setPhase(msg.jobId, holder, msg.phase, msg.percent);
         return;
       case "log":
-        this.o.queue.appendLog(msg.jobId, msg.fence, msg.chunk);
-        return;
+        return this.logs.receive(session, holder, msg);
       case "firmware":
         session.pendingFirmware = { jobId: msg.jobId, fence: msg.fence, image: msg.image };
         return;
       case "result":
-        return void this.result(session, msg);
+        return this.resultOrLater(session, holder, msg);
       case "provenance":
-        void session
-          .firmwareFor(msg.jobId, msg.fence)
-          .then((received) => this.o.trust?.provenance(session, msg, msg.bundle, received))
-          .catch((err: unknown) => this.o.log(`job ${msg.jobId}: approval failed: ${(err as Error).message}`));
-        return;
+        return this.provenanceOrLater(session, holder, msg);
       case "release":
-        return this.release(session, msg);
+        return this.release(session, holder, msg);
     }
   }
 
@@ -77,32 +93,70 @@ export class WorkerMessages {
       return;
     }
     const { jobId, fence, image } = pending;
-    const job = this.o.queue.get(jobId);
-    if (job?.state !== "running" || job.workerId !== session.id) return; // stale: ignore the bytes
+    // Bytes for a job the worker does not hold were announced by a refused `firmware`: never archived.
+    if (fence === null || !this.o.queue.holds(jobId, { workerId: session.id, fence })) return;
+    if (session.framesFor(jobId, fence) >= MAX_FRAMES_PER_JOB) {
+      const message = `more than ${MAX_FRAMES_PER_JOB} firmware images for job ${jobId}; not archived`;
+      session.send({ type: "error", code: "too_many_images", message });
+      return;
+    }
+    // An empty or truncated image is refused whatever the policy: never archived, never flashed.
+    const deviceId = this.o.queue.get(jobId)?.deviceId;
+    const implausible = deviceId ? this.o.implausible?.(deviceId, { ...image, size: bytes.length }) : null;
+    if (implausible) {
+      this.o.queue.appendLog(jobId, null, `\n\x1b[31m[forge] ${implausible}\x1b[0m\n`);
+      session.addFirmware(jobId, fence, image.sha256, Promise.resolve({ image, ok: false, error: implausible }));
+      return;
+    }
     // The digest is checked and the file written off the event loop; the result waits for it.
     const received = this.o.firmware.putAsync(bytes, image.sha256, image.size).then(
       (): ReceivedFirmware => ({ image, ok: true }),
       (err: unknown): ReceivedFirmware => {
+        // No space is not the build's fault: the result or approval is answered "send again later".
+        if (this.o.disk?.report(err, `archiving firmware ${image.name}`)) throw err;
         const reason = (err as Error).message;
         this.o.queue.appendLog(jobId, null, `\n[forge] firmware ${image.name} rejected on receipt: ${reason}\n`);
         return { image, ok: false, error: reason };
       },
     );
-    session.addFirmware(jobId, fence, received);
+    session.addFirmware(jobId, fence, image.sha256, received);
   }
 
+  /**
+   * Renews, in one transaction, the leases of the jobs the worker holds; the jobs it lists but does not
+   * hold still occupy its slots, so they count as busy until it drops them (it is told to, once each).
+   */
   private heartbeat(session: WorkerSession, msg: Msg<"heartbeat">): void {
-    for (const ref of msg.runningJobs) this.o.queue.renewLease(ref.jobId, ref.fence);
+    // It arrived, whatever happens to the writes below (a full disk): the worker is not silent.
+    session.lastHeartbeatAt = session.lastSeenAt;
+    const { foreign } = this.o.queue.renewLeases(session.id, msg.runningJobs);
+    const before = { strays: session.strays, full: session.fullUntilHeartbeat, slots: session.reportedSlots };
+    session.strays = foreign.length;
+    session.fullUntilHeartbeat = false;
+    session.reportedSlots = msg.slots ?? null;
+    for (const ref of foreign) this.abandon(session, ref.jobId, ref.fence);
     const versions = msg.esphomeVersions;
     const changed = versions !== undefined && versions.join("\n") !== session.hello.esphomeVersions.join("\n");
     if (versions) session.hello = { ...session.hello, esphomeVersions: versions };
+    const wasLow = this.o.registry.diskLow(session);
+    if (msg.diskFreeBytes !== undefined) session.diskFreeBytes = msg.diskFreeBytes;
+    const lowChanged = this.o.registry.diskLow(session) !== wasLow;
     this.o.registry.touch(session.id);
-    // A worker's ESPHome versions are part of its view: announce a change (e.g. the first probe's answer).
-    if (changed) this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
+    // A worker's ESPHome versions and low-disk state are part of its view: announce a change.
+    if (changed || lowChanged) this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
+    // More room: a job handed back for want of a slot, fewer strays, more slots, or disk space back.
+    const spaceBack = lowChanged && !this.o.registry.diskLow(session);
+    if (
+      before.full ||
+      session.strays < before.strays ||
+      (session.reportedSlots ?? 0) > (before.slots ?? 0) ||
+      spaceBack
+    )
+      this.o.onCapacityChange();
   }
 
-  private async result(session: WorkerSession, msg: Msg<"result">): Promise<void> {
-    const { queue } = this.o;
+  private async result(session: WorkerSession, holder: Holder, msg: Msg<"result">): Promise<void> {
+    const { queue, trust } = this.o;
     const received = await session.firmwareFor(msg.jobId, msg.fence);
     session.forgetFirmware(msg.jobId, msg.fence);
     let { outcome, error, phase } = msg;
@@ -115,48 +169,133 @@ export class WorkerMessages {
         phase = phase ?? "compile";
       }
     }
-    if (outcome === "succeeded" && this.o.trust) {
-      const override = await this.o.trust.checkResult(session, msg, received).catch((err: unknown) => ({
-        outcome: "failed" as const,
-        phase: "compile" as const,
-        error: `content trust check failed: ${(err as Error).message}`,
-      }));
-      if (override) ({ outcome, phase, error } = override);
+    let decision: Decision | null = null;
+    const held = queue.get(msg.jobId);
+    if (outcome === "succeeded" && held && queue.holds(msg.jobId, holder)) {
+      const checked = await trust.checkResult(held, session.id, { ...msg, outcome }, received).catch((err: unknown) => {
+        // A full disk (the approval could not be logged) is not the build's fault: "send it again later".
+        if (this.o.disk?.report(err, `approving job ${msg.jobId}'s build`)) throw err;
+        return {
+          override: {
+            outcome: "failed" as const,
+            phase: "compile" as const,
+            error: `content trust check failed: ${(err as Error).message}`,
+          },
+          decision: null,
+        };
+      });
+      if (checked.override) ({ outcome, phase, error } = checked.override);
+      decision = checked.decision;
     }
+    // From here on nothing awaits: the holder check, the verdict and the completion are one step.
+    if (!queue.holds(msg.jobId, holder)) return this.notHeld(session, msg);
+    if (decision) trust.record(msg.jobId, decision);
     if (msg.validationErrors?.length) {
       const lines = msg.validationErrors.map((e) => `  ${e.file ?? "?"}:${e.line ?? "?"}: ${e.message}`);
-      queue.appendLog(msg.jobId, msg.fence, `\n[forge] validation errors:\n${lines.join("\n")}\n`);
+      queue.appendLog(msg.jobId, holder, `\n[forge] validation errors:\n${lines.join("\n")}\n`);
     }
-    const job = queue.complete(msg.jobId, msg.fence, {
+    const job = queue.complete(msg.jobId, holder, {
       outcome,
       phase,
       error,
       firmware: outcome === "succeeded" ? msg.firmware : [],
       esphomeVersion: msg.esphomeVersion,
       validationErrors: msg.validationErrors ?? [],
-    });
-    session.send({
-      type: "ack",
-      jobId: msg.jobId,
-      fence: msg.fence,
-      accepted: job !== undefined,
-      reason: job ? null : "this worker no longer holds the job (its lease lapsed or it was reassigned)",
-    });
-    if (job) {
-      this.o.trust?.flashed(job);
-      this.o.onJobFinished(job);
-      this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
-      this.o.onCapacityChange();
-    }
+    })!;
+    session.send({ type: "ack", jobId: msg.jobId, fence: msg.fence, accepted: true, reason: null });
+    trust.flashed(job);
+    this.o.onJobFinished(job);
+    this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
+    this.o.onCapacityChange();
   }
 
-  private release(session: WorkerSession, msg: Msg<"release">): void {
-    const job = this.o.queue.release(msg.jobId, msg.fence, `worker ${session.id} released the job: ${msg.reason}`);
-    session.send({ type: "ack", jobId: msg.jobId, fence: msg.fence, accepted: job !== undefined, reason: null });
-    if (job) {
-      this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
-      this.o.onCapacityChange();
+  /** A result the sidecar cannot record now (its disk is full) is neither lost nor failed: the worker keeps it. */
+  private resultOrLater(session: WorkerSession, holder: Holder, msg: Msg<"result">): void {
+    const later = () => {
+      session.forgetFirmware(msg.jobId, msg.fence); // the worker sends the frames again with the result
+      const { jobId, fence } = msg;
+      const retryAfterMs = this.o.disk!.retryAfterMs;
+      session.send({ type: "ack", jobId, fence, accepted: false, reason: this.o.disk!.message(), retryAfterMs });
+    };
+    if (this.o.disk?.full) return later();
+    this.result(session, holder, msg).catch((err: unknown) => {
+      if (!this.o.disk?.report(err, `recording job ${msg.jobId}'s result`)) throw err;
+      later();
+    });
+  }
+
+  /** compile_upload asks to flash; on a full disk (nothing could be recorded) the worker asks again later. */
+  private provenanceOrLater(session: WorkerSession, holder: Holder, msg: Msg<"provenance">): void {
+    const later = () => {
+      session.forgetFirmware(msg.jobId, msg.fence); // the worker sends the frames again with its request
+      const answer = WorkerTrustGate.later(this.o.disk!.message(), this.o.disk!.retryAfterMs);
+      session.send({ type: "approval", jobId: msg.jobId, fence: msg.fence, ...answer });
+    };
+    if (this.o.disk?.full) return later();
+    this.provenance(session, holder, msg).catch((err: unknown) => {
+      if (this.o.disk?.report(err, `approving job ${msg.jobId}'s flash`)) return later();
+      this.o.log(`job ${msg.jobId}: approval failed: ${(err as Error).message}`);
+    });
+  }
+
+  /**
+   * Approve the build and gate the bytes, for the holder only. Nothing flashes that is not on record
+   * first: an `allow` goes out only once the flash intent is durable (and the job still held after it).
+   */
+  private async provenance(session: WorkerSession, holder: Holder, msg: Msg<"provenance">): Promise<void> {
+    const { queue, trust } = this.o;
+    const received = await session.firmwareFor(msg.jobId, msg.fence);
+    const job = queue.get(msg.jobId);
+    if (!job || !queue.holds(msg.jobId, holder)) return this.notHeld(session, msg);
+    const { answer, decision } = await trust.provenance(job, session.id, msg.bundle, received);
+    if (!queue.holds(msg.jobId, holder)) return this.notHeld(session, msg);
+    trust.record(msg.jobId, decision);
+    if (answer.allow) {
+      await trust.flashIntent(job, session.id, msg.fence, answer, received);
+      if (!queue.holds(msg.jobId, holder)) return this.notHeld(session, msg);
     }
+    session.send({ type: "approval", jobId: msg.jobId, fence: msg.fence, ...answer });
+  }
+
+  private release(session: WorkerSession, holder: Holder, msg: Msg<"release">): void {
+    // Handed back before it started: the worker has no free slot, whatever the sidecar counted.
+    const unstarted = this.o.queue.get(msg.jobId)?.phase === null;
+    const job = this.o.queue.release(msg.jobId, holder, `worker ${session.id} handed the job back: ${msg.reason}`);
+    session.send({ type: "ack", jobId: msg.jobId, fence: msg.fence, accepted: job !== undefined, reason: null });
+    if (!job) return;
+    if (unstarted) session.fullUntilHeartbeat = true;
+    this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
+    this.o.onCapacityChange();
+  }
+
+  /** The explicit answer to a message about a job the worker does not hold (any more). */
+  private notHeld(session: WorkerSession, msg: JobMsg): void {
+    const reason = `worker ${session.id} does not hold job ${msg.jobId} under that fence (its lease lapsed, it went to another worker, or it never had it)`;
+    const ref = { jobId: msg.jobId, fence: msg.fence };
+    switch (msg.type) {
+      case "result":
+        session.forgetFirmware(msg.jobId, msg.fence);
+        session.send({ type: "ack", ...ref, accepted: false, reason });
+        return;
+      case "release":
+        session.send({ type: "ack", ...ref, accepted: false, reason });
+        return;
+      case "provenance":
+        session.forgetFirmware(msg.jobId, msg.fence);
+        session.send({ type: "approval", ...ref, ...WorkerTrustGate.notHeld(reason) });
+        break;
+      case "firmware":
+        // Its bytes follow in the next frame: drop them.
+        session.pendingFirmware = { jobId: msg.jobId, fence: null, image: msg.image };
+        break;
+    }
+    this.abandon(session, msg.jobId, msg.fence, reason);
+  }
+
+  private abandon(session: WorkerSession, jobId: number, fence: string, reason?: string): void {
+    if (!session.firstTell(jobId, fence)) return;
+    const why = reason ?? `worker ${session.id} does not hold job ${jobId} under that fence; drop it`;
+    session.send({ type: "abandon", jobId, fence, reason: why });
   }
 }
 

@@ -1,6 +1,8 @@
 // Every worker the sidecar knows: the live sessions, and the persisted rows that remember
-// workers across disconnects and restarts (name, system info, slot/tag overrides set by the user).
-import type { Worker } from "@esphome-forge/shared";
+// workers across disconnects and restarts (name, the token it belongs to, system info, slot/tag
+// overrides set by the user, why its last connection was refused). Slot accounting follows what the
+// worker itself last said it runs; a worker low on disk gets no jobs.
+import { workerVersionProblem, type HelloMessage, type Worker } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
@@ -25,23 +27,34 @@ interface StoredInfo {
   version: string | null;
   esphomeVersions: string[];
   local: boolean;
+  /** Why its last connection was refused (the version gate); absent once it connects again. */
+  refused?: string;
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
 export class WorkerRegistry {
   private readonly sessions = new Map<string, WorkerSession>();
+  /** Read on every dispatch pass and heartbeat: prepared once. */
+  private readonly byId;
+  private readonly touchStmt;
 
   constructor(
     private readonly db: Db,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
-  ) {}
+    /** Workers reporting less free disk than this get no jobs (settings `workerMinFreeDiskMb`). */
+    private readonly diskFloorBytes: () => number = () => 0,
+  ) {
+    this.byId = db.prepare("SELECT * FROM workers WHERE id = ?");
+    this.touchStmt = db.prepare("UPDATE workers SET last_seen_at = ? WHERE id = ?");
+  }
 
-  /** Registers a session; returns the session it replaces (same worker id), if any. */
+  /**
+   * Registers an admitted session (WorkerIdentity decided it may use this id and token); returns the
+   * session it replaces (same worker id), if any.
+   */
   attach(session: WorkerSession, local: boolean): WorkerSession | undefined {
-    const previous = this.sessions.get(session.id);
-    this.sessions.set(session.id, session);
     const h = session.hello;
     const info: StoredInfo = {
       slots: h.slots,
@@ -58,13 +71,67 @@ export class WorkerRegistry {
          ON CONFLICT(id) DO UPDATE SET name = @name, token_id = @token, info = @info, last_seen_at = @now`,
       )
       .run({ id: session.id, name: h.name, token: session.tokenId, info: JSON.stringify(info), now: this.clock.now() });
+    // Only once recorded (a full disk fails the write above, and the connection is refused): live.
+    const previous = this.sessions.get(session.id);
+    this.sessions.set(session.id, session);
     return previous;
+  }
+
+  /**
+   * A worker refused at hello (its version is too old): remembered so the worker list shows it as
+   * outdated with the reason. Slot and tag overrides are kept for when it comes back upgraded.
+   */
+  recordRefused(hello: HelloMessage, tokenId: string, reason: string): void {
+    const info: StoredInfo = {
+      slots: hello.slots,
+      tags: hello.tags,
+      platform: hello.platform,
+      system: hello.system,
+      version: hello.version,
+      esphomeVersions: hello.esphomeVersions,
+      local: false,
+      refused: reason,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO workers (id, name, token_id, info, last_seen_at) VALUES (@id, @name, @token, @info, @now)
+         ON CONFLICT(id) DO UPDATE SET name = @name, token_id = @token, info = @info, last_seen_at = @now`,
+      )
+      .run({ id: hello.workerId, name: hello.name, token: tokenId, info: JSON.stringify(info), now: this.clock.now() });
+  }
+
+  /** True when the worker reported less free disk than the floor: dispatch skips it. */
+  diskLow(session: WorkerSession): boolean {
+    const floor = this.diskFloorBytes();
+    return floor > 0 && session.diskFreeBytes !== null && session.diskFreeBytes < floor;
   }
 
   /** Whether the worker was the sidecar's built-in local worker (as last recorded). */
   wasLocal(id: string): boolean {
     const info = this.row(id)?.info;
     return info ? (JSON.parse(info) as Partial<StoredInfo>).local === true : false;
+  }
+
+  /** The token a worker id is bound to (the one that first used it), if the worker is known. */
+  tokenOf(id: string): string | null | undefined {
+    return this.row(id)?.token_id;
+  }
+
+  /** What the user set for the worker, to be sent to it at each (re)connect. */
+  overridesOf(id: string): { slots?: number; tags?: string[] } {
+    const row = this.row(id);
+    return {
+      ...(row?.slots_override != null ? { slots: row.slots_override } : {}),
+      ...(row?.tags_override != null ? { tags: JSON.parse(row.tags_override) as string[] } : {}),
+    };
+  }
+
+  /** The slots the user set for the worker bound to this token (the built-in worker's), if any. */
+  slotsOverrideForToken(tokenId: string): number | null {
+    const r = this.db
+      .prepare("SELECT slots_override FROM workers WHERE token_id = ? AND slots_override IS NOT NULL")
+      .get(tokenId) as { slots_override: number } | undefined;
+    return r?.slots_override ?? null;
   }
 
   detach(session: WorkerSession): boolean {
@@ -75,7 +142,7 @@ export class WorkerRegistry {
   }
 
   touch(id: string): void {
-    this.db.prepare("UPDATE workers SET last_seen_at = ? WHERE id = ?").run(this.clock.now(), id);
+    this.touchStmt.run(this.clock.now(), id);
   }
 
   session(id: string): WorkerSession | undefined {
@@ -100,21 +167,29 @@ export class WorkerRegistry {
     return o ? (JSON.parse(o) as string[]) : session.hello.tags;
   }
 
-  busySlots(id: string): number {
-    return this.queue.runningOn(id).length;
+  /**
+   * How many jobs the dispatcher may count on: the slots in effect, but never more than the worker's own
+   * heartbeat says it takes (a `configure` on its way), and none right after it handed a job back for
+   * want of a slot. `running` is how many the sidecar has assigned it.
+   */
+  freeSlots(session: WorkerSession, running: number): number {
+    if (session.fullUntilHeartbeat) return 0;
+    const slots = Math.min(this.slotsOf(session), session.reportedSlots ?? Number.POSITIVE_INFINITY);
+    return Math.max(0, slots - running - session.strays);
   }
 
-  freeSlots(session: WorkerSession): number {
-    return Math.max(0, this.slotsOf(session) - this.busySlots(session.id));
-  }
-
-  setOverrides(id: string, patch: { slots?: number; tags?: string[] }): Worker {
+  /**
+   * `slots`: set (and sent to the worker). `tags` set: locked to those. `tagsLocked` true: locked to the
+   * tags it has now; false: its own hello decides again.
+   */
+  setOverrides(id: string, patch: { slots?: number; tags?: string[]; tagsLocked?: boolean }): Worker {
     if (!this.row(id)) throw new NotFoundError(`no worker with id ${id}`);
-    if (patch.slots !== undefined)
-      this.db.prepare("UPDATE workers SET slots_override = ? WHERE id = ?").run(patch.slots, id);
-    if (patch.tags !== undefined) {
-      this.db.prepare("UPDATE workers SET tags_override = ? WHERE id = ?").run(JSON.stringify(patch.tags), id);
-    }
+    const set = (col: "slots_override" | "tags_override", v: number | string | null) =>
+      this.db.prepare(`UPDATE workers SET ${col} = ? WHERE id = ?`).run(v, id);
+    if (patch.slots !== undefined) set("slots_override", patch.slots);
+    if (patch.tags !== undefined) set("tags_override", JSON.stringify(patch.tags));
+    else if (patch.tagsLocked === true) set("tags_override", JSON.stringify(this.view(id).tags));
+    else if (patch.tagsLocked === false) set("tags_override", null);
     return this.view(id);
   }
 
@@ -140,8 +215,10 @@ export class WorkerRegistry {
       online: session !== undefined,
       local: info.local ?? false,
       slots: row.slots_override ?? info.slots ?? 0,
-      busySlots: running.length,
+      // Jobs it still runs but no longer holds (being stopped) occupy slots too.
+      busySlots: running.length + (session?.strays ?? 0),
       tags: row.tags_override ? (JSON.parse(row.tags_override) as string[]) : (info.tags ?? []),
+      tagsLocked: row.tags_override != null,
       platform: info.platform ?? null,
       system: info.system ?? null,
       version: info.version ?? null,
@@ -150,10 +227,14 @@ export class WorkerRegistry {
       activeJobIds: running.map((j) => j.id),
       connectedAt: iso(session?.connectedAt),
       lastSeenAt: iso(session ? session.lastSeenAt : row.last_seen_at),
+      outdated: !session && info.version != null && workerVersionProblem(info.version) !== null,
+      problem: session ? null : (info.refused ?? null),
+      diskFreeBytes: session?.diskFreeBytes ?? null,
+      diskLow: session ? this.diskLow(session) : false,
     };
   }
 
   private row(id: string): WorkerRow | undefined {
-    return this.db.prepare("SELECT * FROM workers WHERE id = ?").get(id) as WorkerRow | undefined;
+    return this.byId.get(id) as WorkerRow | undefined;
   }
 }

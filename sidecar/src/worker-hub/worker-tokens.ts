@@ -56,6 +56,13 @@ export class WorkerTokens {
     return this.get(id);
   }
 
+  /** True while the token exists and is not revoked. */
+  isUsable(id: string): boolean {
+    const row = this.db.prepare("SELECT revoked_at FROM worker_tokens WHERE id = ?").get(id) as
+      { revoked_at: number | null } | undefined;
+    return row !== undefined && row.revoked_at == null;
+  }
+
   /** Returns the token id when `text` is a valid, unrevoked worker token; otherwise a reason. */
   authenticate(text: string): { ok: true; tokenId: string } | { ok: false; reason: string } {
     const m = TOKEN_RE.exec(text);

@@ -1,6 +1,9 @@
 // Content trust on the worker socket: enrol a worker's key at hello, approve every build result
 // against what the sidecar received and sent, answer the compile_upload gate on the exact bytes
-// received, gate archived firmware at assignment, and log every successful flash.
+// received, gate archived firmware at assignment, and put every flash's outcome on record (the flash
+// ledger). The decisions are pure: the caller (worker-messages.ts) asks only for jobs the worker holds,
+// and records the decision (`record`) — and, before an `allow`, the flash intent — only if it still
+// holds the job once the decision is taken: a refused message leaves no verdict on the job.
 import {
   flashes,
   otaImage,
@@ -17,14 +20,31 @@ import type { TrustEngine, TrustMode } from "../trust/index.js";
 import { shortHint } from "../trust/encoding.js";
 import { outcomeOf } from "../trust/policy/job-verdicts.js";
 import { keyHint, publicKeyFromPem } from "../trust/keys/keys.js";
-import type { WorkerSession } from "./worker-session.js";
-
 type Received = {
   image: { name: string; sha256: string; size: number; kind: "ota" | "factory" | "other" };
   ok: boolean;
+  error?: string;
 };
 type Override = Pick<ResultMessage, "outcome" | "phase" | "error">;
-type Approved = { ok: true } | { ok: false; state: TrustState; reason: string };
+/** An approved build comes with its log line ("build approved in … ms"). */
+type Approved = { ok: true; note: string } | { ok: false; state: TrustState; reason: string };
+type Answer = Omit<ApprovalMessage, "type" | "jobId" | "fence">;
+
+/** A trust decision for a job, recorded once it is known that the job's holder asked for it. */
+export interface Decision {
+  verdict: TrustVerdict;
+  mode: TrustMode;
+  allowed: boolean;
+  stage: JobTrust["stage"];
+  /** Lines for the job's log. */
+  notes: string[];
+}
+
+/** The flash ledger as the gate uses it. `intent` rejects when the flash cannot be put on record. */
+export interface FlashRecorder {
+  intent(job: Job, fence: string, firmwareSha256: string | null, workerId: string): Promise<void>;
+  resultArrived(job: Job): void;
+}
 
 export interface WorkerTrustGateOptions {
   engine: TrustEngine;
@@ -32,6 +52,8 @@ export interface WorkerTrustGateOptions {
   firmware: FirmwareStore;
   mode: (deviceId: string) => TrustMode;
   log: (msg: string) => void;
+  /** Every flash on record (fleet/flash-ledger.ts): the intent before an `allow` lets it happen, the outcome with the result. */
+  flashes: FlashRecorder;
 }
 
 export class WorkerTrustGate {
@@ -64,96 +86,116 @@ export class WorkerTrustGate {
     }
   }
 
+  /** The key enrolled and active for a worker id, if any. */
+  enrolledKey(workerId: string): { hint: string } | undefined {
+    return this.o.engine.keys.active("worker", workerId)[0];
+  }
+
   welcome(enrolled: boolean): { gate: boolean; sidecarKey: string; keyEnrolled: boolean } {
     return { gate: true, sidecarKey: this.o.engine.sidecarKey.publicPem, keyEnrolled: enrolled };
   }
 
   /**
    * A compile or compile_upload result that succeeded: a compile is approved here (refusal fails it
-   * under enforce); a compile_upload was approved before its flash, which is now logged.
+   * under enforce); a compile_upload was approved before its flash, which is logged once it succeeded.
    */
-  async checkResult(session: WorkerSession, msg: ResultMessage, received: Received[]): Promise<Override | null> {
-    const job = this.o.queue.get(msg.jobId);
-    if (!job || msg.outcome !== "succeeded" || job.workerId !== session.id) return null;
-    if (job.action === "compile") {
-      const images = okImages(received);
-      const r = await this.approve(job, session.id, msg.provenance, images);
-      const mode = this.o.mode(job.deviceId);
-      const ota = otaImage(images);
-      const verdict = r.ok
-        ? ota
-          ? this.o.engine.evaluate(job.deviceId, { sha256: ota.sha256 }).verdict
-          : blank("unknown", "no image")
-        : refused(r, ota?.sha256);
-      this.record(job.id, verdict, mode, r.ok || mode !== "enforce", "approval");
-      if (r.ok || mode === "off") return null;
-      const why = `content trust refused the build: ${r.reason}`;
-      if (mode === "warn") {
-        this.o.queue.appendLog(job.id, null, `\n\x1b[33m[forge] ${why} (warn mode: kept)\x1b[0m\n`);
-        return null;
-      }
-      return { outcome: "failed", phase: "compile", error: why };
+  async checkResult(
+    job: Job,
+    workerId: string,
+    msg: ResultMessage,
+    received: Received[],
+  ): Promise<{ override: Override | null; decision: Decision | null }> {
+    if (msg.outcome !== "succeeded" || job.action !== "compile") return { override: null, decision: null };
+    const images = okImages(received);
+    const r = await this.approve(job, workerId, msg.provenance, images);
+    const mode = this.o.mode(job.deviceId);
+    const ota = otaImage(images);
+    const verdict = r.ok
+      ? ota
+        ? this.o.engine.evaluate(job.deviceId, { sha256: ota.sha256 }).verdict
+        : blank("unknown", "no image")
+      : refused(r, ota?.sha256);
+    const decision: Decision = { verdict, mode, allowed: r.ok || mode !== "enforce", stage: "approval", notes: [] };
+    if (r.ok) decision.notes.push(r.note);
+    if (r.ok || mode === "off") return { override: null, decision };
+    const why = `content trust refused the build: ${r.reason}`;
+    if (mode === "warn") {
+      decision.notes.push(`\n\x1b[33m[forge] ${why} (warn mode: kept)\x1b[0m\n`);
+      return { override: null, decision };
     }
-    return null;
+    return { override: { outcome: "failed", phase: "compile", error: why }, decision };
   }
 
-  /** After a job that flashed ended successfully: record the OTA (anti-rollback, log). */
+  /** A job's result was recorded: its flash's outcome goes on record (a success is the OTA: anti-rollback, log). */
   flashed(job: Job): void {
-    if (job.state !== "succeeded" || !flashes(job.action)) return;
-    const sha = otaImage(job.firmware)?.sha256 ?? job.params.firmwareSha256;
-    if (!sha) return;
-    const verdict = this.o.engine.evaluate(job.deviceId, { sha256: sha }).verdict;
-    this.o.engine.recordOta(job.deviceId, sha, verdict, job.id);
+    if (flashes(job.action)) this.o.flashes.resultArrived(job);
+  }
+
+  /** Before an `allow` reaches the worker: the flash goes on record, durably (rejects when it cannot). */
+  flashIntent(job: Job, workerId: string, fence: string, answer: Answer, received: Received[]): Promise<void> {
+    const sha = answer.firmwareSha256 ?? otaImage(received.map((r) => r.image))?.sha256 ?? null;
+    return this.o.flashes.intent(job, fence, sha, workerId);
   }
 
   /** compile_upload, between compile and upload: approve the build, then gate the OTA image's bytes. */
   async provenance(
-    session: WorkerSession,
-    ref: { jobId: number; fence: number },
-    bundle: string,
-    received: Received[],
-  ): Promise<void> {
-    const job = this.o.queue.get(ref.jobId);
-    if (job?.state !== "running" || job.workerId !== session.id || this.o.queue.fenceOf(job.id) !== ref.fence) return;
-    const answer = await this.decide(job, session.id, bundle, received);
-    if (answer.warning) this.o.queue.appendLog(job.id, ref.fence, `\n\x1b[33m[forge] ${answer.warning}\x1b[0m\n`);
-    if (answer.error) this.o.queue.appendLog(job.id, ref.fence, `\n\x1b[31m[forge] ${answer.error}\x1b[0m\n`);
-    session.send({ type: "approval", jobId: ref.jobId, fence: ref.fence, ...answer });
-  }
-
-  private async decide(
     job: Job,
     workerId: string,
     bundle: string,
     received: Received[],
-  ): Promise<Omit<ApprovalMessage, "type" | "jobId" | "fence">> {
+  ): Promise<{ answer: Answer; decision: Decision }> {
     const mode = this.o.mode(job.deviceId);
     const images = okImages(received);
     const ota = otaImage(images);
+    const decided = (answer: Answer, d: Omit<Decision, "mode" | "stage" | "notes">, notes: string[]) => {
+      if (answer.warning) notes.push(`\n\x1b[33m[forge] ${answer.warning}\x1b[0m\n`);
+      if (answer.error) notes.push(`\n\x1b[31m[forge] ${answer.error}\x1b[0m\n`);
+      return { answer, decision: { ...d, mode, stage: "gate" as const, notes } };
+    };
+    // An image refused on receipt (empty, truncated, mismatched) is never flashed, whatever the policy.
+    const refusedImage = received.find((r) => !r.ok);
+    if (refusedImage) {
+      const verdict = blank("unknown", refusedImage.error ?? `firmware ${refusedImage.image.name} was refused`);
+      const error = `upload refused: ${verdict.reason}`;
+      return decided(
+        { allow: false, firmwareSha256: null, verdict, warning: null, error },
+        { verdict, allowed: false },
+        [],
+      );
+    }
     if (!ota || !this.o.firmware.has(ota.sha256)) {
       const verdict = blank("unknown", "the sidecar did not receive the firmware to approve");
-      this.record(job.id, verdict, mode, mode !== "enforce", "gate");
-      return {
-        allow: mode !== "enforce",
-        firmwareSha256: null,
-        verdict,
-        warning: null,
-        error: mode === "enforce" ? `content trust blocked the upload: ${verdict.reason}` : null,
-      };
+      const allow = mode !== "enforce";
+      const error = allow ? null : `content trust blocked the upload: ${verdict.reason}`;
+      return decided({ allow, firmwareSha256: null, verdict, warning: null, error }, { verdict, allowed: allow }, []);
     }
     const approval = await this.approve(job, workerId, bundle, images);
     const gate = this.o.engine.gate(job.deviceId, this.o.firmware.read(ota.sha256), mode);
     const refusal = approval.ok ? null : `content trust refused the build: ${approval.reason}`;
     // A refused approval is the more precise answer (e.g. a garbled bundle) than the gate's "unsigned".
     const verdict = approval.ok ? gate.verdict : refused(approval, ota.sha256, gate.verdict);
-    this.record(job.id, verdict, mode, gate.allow, "gate");
-    return {
-      allow: gate.allow,
-      firmwareSha256: ota.sha256,
-      verdict,
-      warning: gate.warning,
-      error: gate.allow ? null : (refusal ?? gate.error),
-    };
+    return decided(
+      {
+        allow: gate.allow,
+        firmwareSha256: ota.sha256,
+        verdict,
+        warning: gate.warning,
+        error: gate.allow ? null : (refusal ?? gate.error),
+      },
+      { verdict, allowed: gate.allow },
+      approval.ok ? [approval.note] : [],
+    );
+  }
+
+  /** The answer to a request about a job the worker does not hold: no, and nothing is recorded. */
+  static notHeld(reason: string): Answer {
+    return { allow: false, firmwareSha256: null, verdict: blank("unknown", reason), warning: null, error: reason };
+  }
+
+  /** No decision yet (e.g. the sidecar's disk is full): the worker asks again after `retryAfterMs`. */
+  static later(reason: string, retryAfterMs: number): Answer {
+    const error = `not decided yet: ${reason}`;
+    return { allow: false, firmwareSha256: null, verdict: blank("unknown", error), warning: null, error, retryAfterMs };
   }
 
   private async approve(
@@ -175,26 +217,20 @@ export class WorkerTrustGate {
       expectedWorkerId: workerId,
     });
     if (r.ok) {
-      this.o.queue.appendLog(
-        job.id,
-        null,
-        `\n[forge] content trust: build approved in ${(performance.now() - t0).toFixed(1)} ms (sequence ${r.buildSequence}, log index ${r.approval.logIndex})\n`,
-      );
-      return { ok: true };
+      const ms = (performance.now() - t0).toFixed(1);
+      return {
+        ok: true,
+        note: `\n[forge] content trust: build approved in ${ms} ms (sequence ${r.buildSequence}, log index ${r.approval.logIndex})\n`,
+      };
     }
     this.o.log(`job ${job.id}: approval refused (${r.state}): ${r.reason}`);
     return { ok: false, state: r.state, reason: r.reason };
   }
 
-  /** Keeps the job's trust decision and announces the job again with it. */
-  private record(
-    jobId: number,
-    verdict: TrustVerdict,
-    mode: TrustMode,
-    allowed: boolean,
-    stage: JobTrust["stage"],
-  ): void {
-    this.o.engine.jobVerdicts.record(jobId, verdict, mode, outcomeOf(verdict.state, mode, allowed), stage);
+  /** Keeps the job's trust decision (its notes go to the job's log) and announces the job again with it. */
+  record(jobId: number, d: Decision): void {
+    for (const n of d.notes) this.o.queue.appendLog(jobId, null, n);
+    this.o.engine.jobVerdicts.record(jobId, d.verdict, d.mode, outcomeOf(d.verdict.state, d.mode, d.allowed), d.stage);
     this.o.queue.touch(jobId);
   }
 
@@ -203,8 +239,8 @@ export class WorkerTrustGate {
     const mode = this.o.mode(job.deviceId);
     const bytes = this.o.firmware.read(image.sha256);
     const g = this.o.engine.gate(job.deviceId, bytes, mode, image.sha256);
-    this.record(job.id, g.verdict, mode, g.allow, "gate");
-    if (g.warning) this.o.queue.appendLog(job.id, null, `\n\x1b[33m[forge] ${g.warning}\x1b[0m\n`);
+    const notes = g.warning ? [`\n\x1b[33m[forge] ${g.warning}\x1b[0m\n`] : [];
+    this.record(job.id, { verdict: g.verdict, mode, allowed: g.allow, stage: "gate", notes });
     return g.allow ? null : g.error;
   }
 }

@@ -15,9 +15,9 @@ export function jobRoutes(ctx: ApiContext): Router {
     return job;
   };
 
-  r.post("/jobs", (req, res) => {
+  r.post("/jobs", async (req, res) => {
     const body = parseWith(CreateJobsRequest, req.body, "job request");
-    const result = ctx.jobs.create(body);
+    const result = await ctx.jobs.create(body);
     res.status(result.jobs.length > 0 ? 201 : 200).json(result);
   });
 

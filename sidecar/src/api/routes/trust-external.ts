@@ -19,6 +19,7 @@ export function trustExternalRoutes(
   engine: TrustEngine,
   firmware: FirmwareStore,
   inventory: Pick<Inventory, "get">,
+  implausible: (deviceId: string, image: FirmwareImage) => string | null = () => null,
 ): Router {
   const r = Router();
 
@@ -48,6 +49,8 @@ export function trustExternalRoutes(
     }
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const image: FirmwareImage = { name: body.name, sha256, size: bytes.length, kind: "ota" };
+    const tooSmall = implausible(body.deviceId, image);
+    if (tooSmall) throw new HttpError(400, "bad_request", tooSmall);
     try {
       engine.addExternalAttestation(body.bundle, image, body.deviceId);
     } catch (err) {

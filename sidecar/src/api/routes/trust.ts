@@ -13,9 +13,12 @@ const DAY_MS = 86_400_000;
 export function trustRoutes(engine: TrustEngine, policy: () => TrustPolicy): Router {
   const r = Router();
 
-  r.get("/trust/status", (_req, res) => {
-    const { recheck } = routeQuery<{ recheck?: string }>(res);
-    if (recheck === "true" || !engine.lastAudit) engine.checkConsistency();
+  r.get("/trust/status", async (_req, res) => {
+    const { recheck, full } = routeQuery<{ recheck?: string; full?: string }>(res);
+    if (full === "true") await engine.auditor.full();
+    else if (recheck === "true" || !engine.auditor.last) await engine.auditor.recheck();
+    // A full audit in progress (on demand, or the first start after an upgrade) is waited for, not reported half-done.
+    await engine.auditor.settled();
     res.json(trustStatus(engine, policy()));
   });
 
@@ -120,7 +123,7 @@ export function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStat
     revocationError = (err as Error).message;
   }
   const keys = engine.keys.list();
-  const audit = engine.lastAudit;
+  const audit = engine.auditor.last;
   return {
     policy,
     revocations,
@@ -133,6 +136,8 @@ export function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStat
         treeSize: audit.treeSize,
         checkpointsChecked: audit.checkpointsChecked,
         problems: audit.problems,
+        scope: audit.scope,
+        fromTreeSize: audit.fromTreeSize,
       },
     },
     keys: {

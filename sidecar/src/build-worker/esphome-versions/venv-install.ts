@@ -4,6 +4,7 @@
 // half-finished install (a crash, a full disk) that the manager wipes and redoes.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { buildEnv } from "../../isolation/build-env.js";
 import { GroupProcess } from "../process-group.js";
 import { probePython } from "./python.js";
 
@@ -21,6 +22,8 @@ export interface InstallOptions {
   log: (line: string) => void;
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
+  /** Extra variables the install may see (`--build-env`); pip runs package build code. */
+  extraEnv?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -61,7 +64,7 @@ async function step(
     command,
     args,
     cwd: o.dir,
-    env: { ...(o.env ?? process.env), PYTHONUNBUFFERED: "1", PIP_NO_INPUT: "1" },
+    env: buildEnv(o.env ?? process.env, o.extraEnv, { PYTHONUNBUFFERED: "1", PIP_NO_INPUT: "1" }),
   });
   let out = "";
   let partial = "";

@@ -17,6 +17,8 @@ function setup(extra: Partial<EsphomeVersionsOptions> = {}, env: NodeJS.ProcessE
     python: async () => FAKE_PYTHON,
     keep: 3,
     env: { ...process.env, FAKE_PIP_LOG: pipLog, ...env },
+    // pip and venv get the build allow-list only: the fake's knobs are passed on like `--build-env` would.
+    extraEnv: ["FAKE_PIP_LOG", "FAKE_PIP_FAIL_ONCE", "FAKE_PIP_DELAY", "FAKE_PYTHON_VERSION"],
     ...extra,
   };
   const lines: string[] = [];

@@ -24,6 +24,8 @@ export interface EsphomeVersionsOptions {
   keep: number;
   installTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Extra variables installs may see (`--build-env`). */
+  extraEnv?: readonly string[];
   /** Called after the set of installed versions changed. */
   onChange?: (versions: string[]) => void;
 }
@@ -128,7 +130,7 @@ export class EsphomeVersions {
       log(`[forge worker] install: installing ESPHome ${version} with ${python} into ${dir}`);
       const started = Date.now();
       try {
-        await installVenv({ python, version, dir, log, timeoutMs, env: this.o.env });
+        await installVenv({ python, version, dir, log, timeoutMs, env: this.o.env, extraEnv: this.o.extraEnv });
       } catch (err) {
         await rm(dir, { recursive: true, force: true }).catch(() => {});
         throw new Error(`installing ESPHome ${version} failed: ${(err as Error).message}`);

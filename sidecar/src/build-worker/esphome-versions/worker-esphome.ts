@@ -18,6 +18,8 @@ export interface WorkerEsphomeOptions {
   python: string | null;
   keep: number;
   env?: NodeJS.ProcessEnv;
+  /** Extra variables installs may see (`--build-env`). */
+  extraEnv?: readonly string[];
   /** Called after the set of installed versions changed. */
   onChange?: () => void;
   installTimeoutMs?: number;
@@ -41,6 +43,7 @@ export class WorkerEsphome {
       python: () => this.findPython(),
       keep: o.keep,
       env,
+      extraEnv: o.extraEnv,
       installTimeoutMs: o.installTimeoutMs,
       onChange: () => o.onChange?.(),
     });

@@ -57,46 +57,54 @@ const fromRow = (r: Row): StoredAttestation => ({
 });
 
 export class AttestationStore {
+  /** Prepared once: every verdict looks attestations up (index trust_attestations_payload, subjects by sha256). */
+  private readonly stmt;
+
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO trust_attestations (kind, device_id, job_id, signer_hint, build_seq, log_index, payload_sha256, bundle_json, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertSubject: db.prepare(
+        "INSERT OR IGNORE INTO trust_attestation_subjects (attestation_id, sha256, name) VALUES (?, ?, ?)",
+      ),
+      byId: db.prepare("SELECT * FROM trust_attestations WHERE id = ?"),
+      forFirmware: db.prepare(
+        `SELECT a.* FROM trust_attestations a JOIN trust_attestation_subjects s ON s.attestation_id = a.id
+         WHERE s.sha256 = ? AND (? IS NULL OR a.kind = ?) ORDER BY a.id DESC`,
+      ),
+      buildFor: db.prepare(
+        "SELECT * FROM trust_attestations WHERE kind = 'build' AND payload_sha256 = ? ORDER BY id DESC LIMIT 1",
+      ),
+    };
+  }
 
   add(a: NewAttestation): StoredAttestation {
     return this.db.transaction(() => {
-      const res = this.db
-        .prepare(
-          `INSERT INTO trust_attestations (kind, device_id, job_id, signer_hint, build_seq, log_index, payload_sha256, bundle_json, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          a.kind,
-          a.deviceId,
-          a.jobId ?? null,
-          a.signerHint,
-          a.buildSequence ?? null,
-          a.logIndex ?? null,
-          a.payloadSha256 ?? null,
-          JSON.stringify(a.bundle),
-          this.now().toISOString(),
-        );
-      const id = Number(res.lastInsertRowid);
-      const ins = this.db.prepare(
-        "INSERT OR IGNORE INTO trust_attestation_subjects (attestation_id, sha256, name) VALUES (?, ?, ?)",
+      const res = this.stmt.insert.run(
+        a.kind,
+        a.deviceId,
+        a.jobId ?? null,
+        a.signerHint,
+        a.buildSequence ?? null,
+        a.logIndex ?? null,
+        a.payloadSha256 ?? null,
+        JSON.stringify(a.bundle),
+        this.now().toISOString(),
       );
-      for (const s of a.subjects) ins.run(id, s.sha256, s.name);
-      return fromRow(this.db.prepare("SELECT * FROM trust_attestations WHERE id = ?").get(id) as Row);
+      const id = Number(res.lastInsertRowid);
+      for (const s of a.subjects) this.stmt.insertSubject.run(id, s.sha256, s.name);
+      return fromRow(this.stmt.byId.get(id) as Row);
     })();
   }
 
   /** Every attestation naming this firmware digest, newest first. */
   forFirmware(sha256: string, kind?: AttestationKind): StoredAttestation[] {
-    const rows = this.db
-      .prepare(
-        `SELECT a.* FROM trust_attestations a JOIN trust_attestation_subjects s ON s.attestation_id = a.id
-         WHERE s.sha256 = ? AND (? IS NULL OR a.kind = ?) ORDER BY a.id DESC`,
-      )
-      .all(sha256, kind ?? null, kind ?? null) as Row[];
+    const rows = this.stmt.forFirmware.all(sha256, kind ?? null, kind ?? null) as Row[];
     return rows.map(fromRow);
   }
 
@@ -107,19 +115,24 @@ export class AttestationStore {
 
   /** The worker provenance an approval points at (by DSSE payload digest). */
   buildFor(payloadSha256: string): StoredAttestation | null {
-    const row = this.db
-      .prepare("SELECT * FROM trust_attestations WHERE kind = 'build' AND payload_sha256 = ? ORDER BY id DESC LIMIT 1")
-      .get(payloadSha256) as Row | undefined;
+    const row = this.stmt.buildFor.get(payloadSha256) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 }
 
 /** Per-device build sequence numbers (allocated at approval) and the sequence each device runs. */
 export class BuildSequences {
+  private readonly installedStmt;
+
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    // Prepared once: every device view asks what its device runs.
+    this.installedStmt = db.prepare(
+      "SELECT firmware_sha256, build_seq, installed_at FROM trust_installed WHERE device_id = ?",
+    );
+  }
 
   /** The next sequence for a device; strictly increasing, never reused, also across restarts. */
   allocate(deviceId: string): number {
@@ -150,9 +163,8 @@ export class BuildSequences {
   }
 
   installed(deviceId: string): { firmwareSha256: string; buildSequence: number | null; installedAt: string } | null {
-    const row = this.db
-      .prepare("SELECT firmware_sha256, build_seq, installed_at FROM trust_installed WHERE device_id = ?")
-      .get(deviceId) as { firmware_sha256: string; build_seq: number | null; installed_at: string } | undefined;
+    const row = this.installedStmt.get(deviceId) as
+      { firmware_sha256: string; build_seq: number | null; installed_at: string } | undefined;
     return row
       ? { firmwareSha256: row.firmware_sha256, buildSequence: row.build_seq, installedAt: row.installed_at }
       : null;

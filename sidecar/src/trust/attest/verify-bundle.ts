@@ -111,6 +111,9 @@ function mapError(
   return { state: "invalid", reason: `verification failed (${errorMessage(err)})` };
 }
 
+/** Hints of verifier keys seen in log bodies (parsing a key costs more than the rest of the check). */
+const bodyKeyHints = new Map<string, string>();
+
 /** Key hint of the verifier a Rekor v1 dsse / hashedrekord body names, or null. */
 function logBodyKeyHint(body: Buffer): string | null {
   try {
@@ -118,10 +121,31 @@ function logBodyKeyHint(body: Buffer): string | null {
       spec?: { signatures?: { verifier?: string }[]; signature?: { publicKey?: { content?: string } } };
     };
     const pem = b.spec?.signatures?.[0]?.verifier ?? b.spec?.signature?.publicKey?.content;
-    return pem ? keyHint(createPublicKey(Buffer.from(pem, "base64"))) : null;
+    if (!pem) return null;
+    let hint = bodyKeyHints.get(pem);
+    if (hint === undefined) {
+      hint = keyHint(createPublicKey(Buffer.from(pem, "base64")));
+      if (bodyKeyHints.size >= 10_000) bodyKeyHints.clear();
+      bodyKeyHints.set(pem, hint);
+    }
+    return hint;
   } catch {
     return null;
   }
+}
+
+/** The trusted root's log and CA authorities, built once per loaded root (they hold parsed keys). */
+const authorities = new WeakMap<LoadedTrustedRoot, Omit<ReturnType<typeof toTrustMaterial>, "publicKey">>();
+
+function authoritiesOf(root: LoadedTrustedRoot): Omit<ReturnType<typeof toTrustMaterial>, "publicKey"> {
+  let a = authorities.get(root);
+  if (!a) {
+    const { publicKey: _none, ...rest } = toTrustMaterial(root.root, () => {
+      throw new Error("unused");
+    });
+    authorities.set(root, (a = rest));
+  }
+  return a;
 }
 
 export function verifyBundle(input: unknown, opts: BundleVerifyOptions): BundleVerdict {
@@ -173,19 +197,22 @@ export function verifyBundle(input: unknown, opts: BundleVerifyOptions): BundleV
     return fail("invalid", "a message-signature bundle can only be checked against the firmware bytes");
   }
 
-  const trustMaterial = toTrustMaterial(opts.trustedRoot.root, (hint: string) => {
-    const k = opts.keys(hint);
-    if (!k)
-      throw new VerificationError({ code: "PUBLIC_KEY_ERROR", message: `key ${shortHint(hint)} is not enrolled` });
-    return {
-      publicKey: k.publicKey,
-      validFor: (date: Date) => {
-        const c = keyValidAt(k, date, opts.now);
-        if (!c.ok) keyProblem ??= { state: c.state, reason: c.reason };
-        return c.ok;
-      },
-    };
-  });
+  const trustMaterial = {
+    ...authoritiesOf(opts.trustedRoot),
+    publicKey: (hint: string) => {
+      const k = opts.keys(hint);
+      if (!k)
+        throw new VerificationError({ code: "PUBLIC_KEY_ERROR", message: `key ${shortHint(hint)} is not enrolled` });
+      return {
+        publicKey: k.publicKey,
+        validFor: (date: Date) => {
+          const c = keyValidAt(k, date, opts.now);
+          if (!c.ok) keyProblem ??= { state: c.state, reason: c.reason };
+          return c.ok;
+        },
+      };
+    },
+  };
   const verifier = new Verifier(trustMaterial, {
     tlogThreshold: opts.requireLog ? 1 : 0,
     ctlogThreshold: keyless ? (keyless.ctlogThreshold ?? 1) : 0,

@@ -7,7 +7,8 @@ import { adminConnection, call, TrustCliError } from "./admin-rest.js";
 export { TrustCliError };
 
 export const TRUST_USAGE = `Usage: esphome-forge trust COMMAND [--server URL] [--token TOKEN | --data-dir DIR] [--json]
-  status                         policy, revocation list freshness, log consistency check (rechecked now)
+  status [--full]                policy, revocation list freshness, log consistency check (rechecked now from
+                                 where the last clean check ended; --full rehashes the whole log)
   keys                           enrolled keys (workers, sidecar, log, revocation, external)
   rotate sidecar|log|revocation  rotate one of the sidecar's keys (old signatures stay verifiable)
   retire HINT                    retire a key, e.g. a reinstalled worker's old one
@@ -45,6 +46,12 @@ function revocationEntries(v: Record<string, string | boolean | undefined>): Rec
   return out;
 }
 
+/** What the check covered: the whole log, or the entries since the last clean check. */
+function auditScope(a: { scope?: string; fromTreeSize?: number } | null): string {
+  if (a?.scope === "incremental") return ` (entries from ${a.fromTreeSize ?? 0} on; --full for all)`;
+  return a?.scope === "full" ? " (full)" : "";
+}
+
 type Key = {
   hint: string;
   role: string;
@@ -77,6 +84,7 @@ export async function trustCommand(argv: string[], out: (s: string) => void = (s
       since: { type: "string" },
       "valid-days": { type: "string" },
       out: { type: "string" },
+      full: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -90,18 +98,21 @@ export async function trustCommand(argv: string[], out: (s: string) => void = (s
 
   switch (sub) {
     case "status": {
-      const s = (await call(c, "GET", "/trust/status?recheck=true")) as {
+      const s = (await call(c, "GET", `/trust/status?${v.full ? "full" : "recheck"}=true`)) as {
         policy: string;
         revocations: { version: number; expiresAt: string; expired: boolean; entries: number } | null;
         revocationError: string | null;
-        log: { size: number; audit: { ok: boolean; problems: string[] } | null };
+        log: {
+          size: number;
+          audit: { ok: boolean; problems: string[]; scope?: string; fromTreeSize?: number } | null;
+        };
       };
       print(s, () => {
         const r = s.revocations;
         const lines = [
           `policy:       ${s.policy}`,
           `revocations:  ${r ? `v${r.version}, ${r.entries} entr${r.entries === 1 ? "y" : "ies"}, ${r.expired ? "EXPIRED" : "expires"} ${r.expiresAt}` : "none published"}`,
-          `log:          ${s.log.size} entries, consistency check ${s.log.audit?.ok ? "passed" : "FAILED"}`,
+          `log:          ${s.log.size} entries, consistency check ${s.log.audit?.ok ? "passed" : "FAILED"}${auditScope(s.log.audit)}`,
         ];
         if (s.revocationError) lines.push(`revocation list problem: ${s.revocationError}`);
         for (const p of s.log.audit?.problems ?? []) lines.push(`  problem: ${p}`);

@@ -11,6 +11,8 @@ export type LogEntryKind =
   | "build_attestation"
   | "approval"
   | "ota"
+  | "ota_intent"
+  | "ota_failed"
   | "key_enrolled"
   | "key_retired"
   | "key_revoked"
@@ -112,19 +114,11 @@ export class TransparencyLog {
   }
 
   private perfect(level: number, idx: number): Buffer {
-    const h = (level === 0 ? this.stmt.leafHash.get(idx) : this.stmt.node.get(level, idx)) as Buffer | undefined;
-    if (!h) throw new LogCorruptError(`log node ${level}/${idx} is missing`);
-    return h;
+    return perfectHash(this.stmt.leafHash, this.stmt.node, level, idx);
   }
 
-  /** MTH over [start, end) from stored perfect subtrees; only the right border is recomputed. */
-  private readonly mth = (start: number, end: number): Buffer => {
-    const n = end - start;
-    if (n === 0) return EMPTY_ROOT;
-    if ((n & (n - 1)) === 0 && start % n === 0) return this.perfect(Math.log2(n), start / n);
-    const k = splitPoint(n);
-    return nodeHash(this.mth(start, start + k), this.mth(start + k, end));
-  };
+  private readonly mth = (start: number, end: number): Buffer =>
+    subtreeHash((level, idx) => this.perfect(level, idx), start, end);
 
   root(treeSize = this.size()): Buffer {
     this.checkSize(treeSize);
@@ -174,3 +168,28 @@ export class TransparencyLog {
 }
 
 export class LogCorruptError extends Error {}
+
+/**
+ * The root of the first `treeSize` entries, read from the stored hashes without the log's key (the state
+ * anchor outside the database compares it at start).
+ */
+export function storedRoot(db: Database.Database, treeSize: number): Buffer {
+  const leaf = db.prepare("SELECT leaf_hash FROM trust_log_leaves WHERE idx = ?").pluck();
+  const node = db.prepare("SELECT hash FROM trust_log_nodes WHERE level = ? AND idx = ?").pluck();
+  return subtreeHash((level, idx) => perfectHash(leaf, node, level, idx), 0, treeSize);
+}
+
+function perfectHash(leaf: Database.Statement, node: Database.Statement, level: number, idx: number): Buffer {
+  const h = (level === 0 ? leaf.get(idx) : node.get(level, idx)) as Buffer | undefined;
+  if (!h) throw new LogCorruptError(`log node ${level}/${idx} is missing`);
+  return h;
+}
+
+/** MTH over [start, end) from stored perfect subtrees; only the right border is recomputed. */
+function subtreeHash(perfect: (level: number, idx: number) => Buffer, start: number, end: number): Buffer {
+  const n = end - start;
+  if (n === 0) return EMPTY_ROOT;
+  if ((n & (n - 1)) === 0 && start % n === 0) return perfect(Math.log2(n), start / n);
+  const k = splitPoint(n);
+  return nodeHash(subtreeHash(perfect, start, start + k), subtreeHash(perfect, start + k, end));
+}

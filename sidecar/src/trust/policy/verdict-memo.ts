@@ -38,6 +38,18 @@ export class VerdictMemo {
     this.bySha.delete(sha256);
   }
 
+  /** Forgets the answers `drop` picks (a key enrolment only concerns verdicts that lacked a signer). */
+  forgetWhere(drop: (e: TrustEvaluation) => boolean): void {
+    for (const [sha, m] of this.bySha) {
+      for (const [device, hit] of m) {
+        if (!drop(hit.value)) continue;
+        m.delete(device);
+        this.size--;
+      }
+      if (m.size === 0) this.bySha.delete(sha);
+    }
+  }
+
   clear(): void {
     this.bySha.clear();
     this.size = 0;

@@ -1,0 +1,112 @@
+"""HA WebSocket commands for the card's schedules view (docs/ha-websocket-api.md).
+
+Admins only. The bodies are the sidecar's own (`ScheduleCreate` / `SchedulePatch`, camelCase); the
+sidecar checks them and its message comes back as the command's error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.components import websocket_api
+from homeassistant.core import HomeAssistant, callback
+
+from .api import ForgeClient, ForgeError
+from .const import DOMAIN
+from .websocket import ATTR_ENTRY_ID, _entry, _send_forge_error
+
+
+@callback
+def async_setup_schedule_websocket(hass: HomeAssistant) -> None:
+    """Register the schedule commands (once, from async_setup)."""
+    websocket_api.async_register_command(hass, ws_schedule_create)
+    websocket_api.async_register_command(hass, ws_schedule_update)
+    websocket_api.async_register_command(hass, ws_schedule_delete)
+    websocket_api.async_register_command(hass, ws_schedule_run)
+
+
+async def _forward(
+    hass: HomeAssistant,
+    connection: websocket_api.ActiveConnection,
+    msg: dict[str, Any],
+    call: Callable[[ForgeClient], Awaitable[Any]],
+) -> None:
+    """Run one sidecar call for the command and answer with its result or its error."""
+    if (entry := _entry(hass, connection, msg)) is None:
+        return
+    try:
+        result = await call(entry.runtime_data.client)
+    except ForgeError as err:
+        _send_forge_error(connection, msg["id"], err)
+        return
+    connection.send_result(msg["id"], result)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/schedules/create",
+        vol.Required("schedule"): dict,
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_schedule_create(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Create a schedule (the sidecar's ScheduleCreate); answer with the Schedule."""
+    await _forward(hass, connection, msg, lambda c: c.create_schedule(msg["schedule"]))
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/schedules/update",
+        vol.Required("schedule_id"): vol.All(int, vol.Range(min=1)),
+        vol.Required("patch"): dict,
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_schedule_update(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Change a schedule (the sidecar's SchedulePatch); answer with the Schedule."""
+    await _forward(
+        hass, connection, msg, lambda c: c.update_schedule(msg["schedule_id"], msg["patch"])
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/schedules/delete",
+        vol.Required("schedule_id"): vol.All(int, vol.Range(min=1)),
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_schedule_delete(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Delete a schedule."""
+    await _forward(hass, connection, msg, lambda c: c.delete_schedule(msg["schedule_id"]))
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/schedules/run",
+        vol.Required("schedule_id"): vol.All(int, vol.Range(min=1)),
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+async def ws_schedule_run(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Run a schedule now; answer with the ScheduleRun."""
+    await _forward(hass, connection, msg, lambda c: c.run_schedule(msg["schedule_id"]))

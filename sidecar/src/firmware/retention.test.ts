@@ -1,0 +1,110 @@
+// The archive's one deletion pass (FirmwareRetention over a real database and archive): what nothing refers
+// to goes after the grace; whatever something names or needs stays. The policy's own rules (per-device
+// keep, the size cap) are unit-tested in retention-policy.test.ts, and on a real sidecar in test/retention.test.ts.
+import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "../db/database.js";
+import { JobQueue } from "../queue/job-queue.js";
+import { DEFAULT_SETTINGS } from "../config/settings-store.js";
+import { ManualClock } from "../util/clock.js";
+import { tempDir } from "../../test-support/queue-fixture.js";
+import { FirmwareStore } from "./firmware-store.js";
+import { FirmwareRetention } from "./retention.js";
+
+const GRACE = 60_000;
+
+function archive() {
+  const dir = tempDir();
+  const db = openDatabase(join(dir, "forge.db"));
+  const clock = new ManualClock();
+  const store = new FirmwareStore(db, join(dir, "firmware"), clock);
+  const queue = new JobQueue(db, () => DEFAULT_SETTINGS, clock);
+  const inUse = new Set<string>();
+  const put = () => {
+    const bytes = randomBytes(256);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    store.put(bytes, sha, bytes.length);
+    return sha;
+  };
+  const retention = new FirmwareRetention({
+    db,
+    firmware: store,
+    queue,
+    deviceIds: () => ["d1", "d2", "d3"],
+    inUse: () => inUse,
+    settings: () => DEFAULT_SETTINGS,
+    unreferencedGraceMs: () => GRACE,
+    clock,
+    log: () => {},
+  });
+  const collect = () => retention.run().map((r) => r.sha256);
+  return { db, clock, store, queue, inUse, put, collect };
+}
+
+describe("firmware retention: unreferenced images", () => {
+  it("deletes an image nothing refers to once the grace has passed, and only then", () => {
+    const a = archive();
+    const orphan = a.put();
+    a.clock.advance(GRACE - 1);
+    expect(a.collect()).toEqual([]);
+    a.clock.advance(2);
+    expect(a.collect()).toEqual([orphan]);
+    expect(a.store.has(orphan)).toBe(false);
+    expect(a.db.prepare("SELECT COUNT(*) AS n FROM firmware").get()).toEqual({ n: 0 });
+  });
+
+  it("never deletes an image referenced by a job, an attestation, an installed device, a waiting upload, a pending result or a write", async () => {
+    const a = archive();
+    const byJob = a.put();
+    const { job } = a.queue.enqueue({
+      deviceId: "d1",
+      action: "compile",
+      priority: "interactive",
+      params: {},
+      source: "t",
+    });
+    const { holder } = a.queue.assign(job.id, "w1", "t")!;
+    a.queue.complete(job.id, holder, {
+      outcome: "succeeded",
+      phase: null,
+      error: null,
+      firmware: [{ name: "f.bin", sha256: byJob, size: 256, kind: "ota" }],
+      esphomeVersion: null,
+    });
+    const byAttestation = a.put();
+    a.db
+      .prepare("INSERT INTO trust_attestations (id, kind, bundle_json, created_at) VALUES (1, 'approval', '{}', 'now')")
+      .run();
+    a.db
+      .prepare("INSERT INTO trust_attestation_subjects (attestation_id, sha256, name) VALUES (1, ?, 'f.bin')")
+      .run(byAttestation);
+    const installed = a.put();
+    a.db
+      .prepare("INSERT INTO trust_installed (device_id, firmware_sha256, installed_at) VALUES ('d2', ?, 'now')")
+      .run(installed);
+    const toFlash = a.put();
+    a.queue.enqueue({
+      deviceId: "d3",
+      action: "upload",
+      priority: "interactive",
+      params: { firmwareSha256: toFlash },
+      source: "t",
+    });
+    const pending = a.put();
+    a.inUse.add(pending);
+    const orphan = a.put();
+    // An old image whose bytes are being written again while retention runs (its copy was damaged).
+    const bytes = randomBytes(256);
+    const racing = createHash("sha256").update(bytes).digest("hex");
+    a.store.put(bytes, racing, bytes.length);
+    writeFileSync(a.store.path(racing), "damaged");
+    a.clock.advance(GRACE * 10);
+    const writing = a.store.putAsync(bytes, racing, bytes.length);
+    expect(a.store.writingNow()).toEqual([racing]);
+    expect(a.collect()).toEqual([orphan]);
+    await writing;
+    for (const sha of [byJob, byAttestation, installed, toFlash, pending, racing]) expect(a.store.has(sha)).toBe(true);
+  });
+});

@@ -1,0 +1,77 @@
+// How long the event loop was blocked, measured inside the sidecar. Off unless FORGE_DEBUG_EVENT_LOOP=on:
+// the benchmark reads it through the debug route to check that no event, request or worker message
+// ever stalls the loop (every lease and heartbeat depends on it).
+//
+// Three views of a stall: the loop-delay histogram (perf_hooks: wall clock, what a worker waiting for
+// an answer sees); the same delays counted only as far as the process used CPU meanwhile (on a machine
+// shared with other busy processes, a wall-clock delay can be time the sidecar was not scheduled at
+// all, which its own code cannot cause); and the longest garbage-collection pause.
+import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from "node:perf_hooks";
+
+export interface EventLoopDelay {
+  /** The longest stall since the last reset, in ms (the histogram's resolution is 10 ms). */
+  maxMs: number;
+  p99Ms: number;
+  meanMs: number;
+  samples: number;
+  /** The longest stall during which the process was busy (its CPU time covers it), in ms. */
+  maxBusyMs: number;
+  /** The longest garbage-collection pause, in ms. */
+  maxGcMs: number;
+}
+
+const TICK_MS = 5;
+
+export class EventLoopMonitor {
+  private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly ticker: NodeJS.Timeout;
+  private readonly gc: PerformanceObserver;
+  private last = { at: performance.now(), cpu: process.cpuUsage() };
+  private maxBusyMs = 0;
+  private maxGcMs = 0;
+
+  constructor() {
+    this.h.enable();
+    this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
+    this.gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) this.maxGcMs = Math.max(this.maxGcMs, e.duration);
+    });
+    this.gc.observe({ entryTypes: ["gc"] });
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): EventLoopMonitor | null {
+    return env.FORGE_DEBUG_EVENT_LOOP === "on" ? new EventLoopMonitor() : null;
+  }
+
+  read(reset = false): EventLoopDelay {
+    const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
+    const out = {
+      maxMs: ms(this.h.max),
+      p99Ms: ms(this.h.percentile(99)),
+      meanMs: ms(this.h.mean),
+      samples: this.h.count,
+      maxBusyMs: this.maxBusyMs,
+      maxGcMs: this.maxGcMs,
+    };
+    if (reset) {
+      this.h.reset();
+      this.maxBusyMs = 0;
+      this.maxGcMs = 0;
+    }
+    return out;
+  }
+
+  stop(): void {
+    this.h.disable();
+    clearInterval(this.ticker);
+    this.gc.disconnect();
+  }
+
+  private tick(): void {
+    const at = performance.now();
+    const cpu = process.cpuUsage(this.last.cpu);
+    const delay = at - this.last.at - TICK_MS;
+    if (delay > 0) this.maxBusyMs = Math.max(this.maxBusyMs, Math.min(delay, (cpu.user + cpu.system) / 1000));
+    this.last = { at, cpu: process.cpuUsage() };
+  }
+}
