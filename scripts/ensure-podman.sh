@@ -19,12 +19,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "ensure-podman: $*" >&2; }
-source scripts/toolchain.sh >/dev/null
 
+# Off by default: nothing installed, built or even looked up.
 if [ "${FORGE_IMAGE_TESTS:-}" != "1" ]; then
   log "the container image test is off (FORGE_IMAGE_TESTS=1 turns it on)"
   exit 0
 fi
+source scripts/toolchain.sh >/dev/null
 FORGE_CACHE="${FORGE_CACHE:-$HOME/.cache/esphome-forge}"
 NODE_VERSION="${FORGE_NODE_VERSION:-22.23.3}"
 dir="$FORGE_CACHE/podman"
