@@ -64,6 +64,32 @@ describe("the ingress port", () => {
     expect(jobs.status).toBe(201);
   });
 
+  it("records a config change under the Home Assistant user the proxy names, whatever X-Forge-User says", async () => {
+    const asProxy = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+      httpRequest(ingressUrl, {
+        method,
+        path,
+        headers: { ...INGRESS, ...headers },
+        localAddress: PROXY,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const file = JSON.parse((await asProxy("GET", "/api/v1/devices/desk/config")).body) as {
+      content: string;
+      sha256: string;
+    };
+    const save = await asProxy(
+      "PUT",
+      "/api/v1/devices/desk/config",
+      { "If-Match": `"${file.sha256}"`, "X-Forge-User": "mallory", "X-Forge-Source": "card" },
+      { content: `${file.content}# edited through ingress\n`, validate: false },
+    );
+    expect(save.status, save.body).toBe(200);
+    const history = JSON.parse((await asProxy("GET", "/api/v1/devices/desk/history")).body) as {
+      entries: { author: string; source: string | null }[];
+    };
+    expect(history.entries[0]).toMatchObject({ author: "Ada", source: "card" });
+  });
+
   it("refuses the same headers from any other address, for pages, API and sockets alike", async () => {
     for (const path of ["/", "/api/v1/info", "/api/v1/session", "/api/v1/health"]) {
       const res = await ingressGet(path, INGRESS, LAN);
