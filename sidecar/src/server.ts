@@ -461,6 +461,7 @@ export class Sidecar {
       trust: () => trustStatus(trustEngine, settings.get().trustPolicy),
       version: SIDECAR_VERSION,
       instanceId,
+      diskFull: () => disk.full,
       now: () => clock.now(),
     });
     queue.on("job", (job) => metrics.jobChanged(job));

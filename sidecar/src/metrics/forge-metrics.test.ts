@@ -19,8 +19,9 @@ async function scrape(m: ForgeMetrics): Promise<Map<string, number>> {
   return out;
 }
 
-function metricsFor(f: QueueFixture): ForgeMetrics {
+function metricsFor(f: QueueFixture, diskFull?: () => boolean): ForgeMetrics {
   const m = new ForgeMetrics({
+    diskFull,
     queue: f.queue,
     workers: new WorkerRegistry(f.db, f.queue, f.clock),
     devices: () => 7,
@@ -34,6 +35,15 @@ function metricsFor(f: QueueFixture): ForgeMetrics {
 }
 
 describe("ForgeMetrics", () => {
+  it("says whether the data folder is full, read when scraped", async () => {
+    let full = false;
+    const m = metricsFor(queueFixture(), () => full);
+    expect((await scrape(m)).get("forge_data_disk_full")).toBe(0);
+    full = true;
+    expect((await scrape(m)).get("forge_data_disk_full")).toBe(1);
+    expect((await scrape(metricsFor(queueFixture()))).get("forge_data_disk_full")).toBe(0);
+  });
+
   it("reads queue depth by state and priority, demand and running jobs when scraped", async () => {
     const f = queueFixture();
     const m = metricsFor(f);

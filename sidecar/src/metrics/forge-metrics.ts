@@ -21,6 +21,8 @@ export interface MetricsSources {
   trust: (() => TrustStatus) | null;
   version: string;
   instanceId: string;
+  /** Whether the data folder counts as full (durability/disk-state.ts); absent = never. */
+  diskFull?: () => boolean;
   now?: () => number;
 }
 
@@ -44,6 +46,15 @@ export class ForgeMetrics {
       labelNames: ["version", "instance_id"],
       registers: [r],
     }).set({ version: src.version, instance_id: src.instanceId }, 1);
+    const { diskFull } = src;
+    new Gauge({
+      name: "forge_data_disk_full",
+      help: "1 while the sidecar's data folder counts as full: writes are refused with 507 and dispatch waits",
+      registers: [r],
+      collect() {
+        this.set(diskFull?.() ? 1 : 0);
+      },
+    });
     this.queueGauges();
     this.workerGauges();
     this.trustGauges();
