@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from custom_components.esphome_forge.const import BUILD_STATUS_OPTIONS, DOMAIN, TRUST_OPTIONS
+from custom_components.esphome_forge.hassio_discovery import ABORT_REASONS
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
@@ -270,7 +271,9 @@ def test_exception_and_issue_translations() -> None:
 
 def test_config_flow_translations() -> None:
     """Steps, errors and abort reasons used by the flows are translated."""
-    source = (INTEGRATION / "config_flow.py").read_text()
+    source = "".join(
+        (INTEGRATION / f).read_text() for f in ("config_flow.py", "hassio_discovery.py")
+    )
     steps = set(re.findall(r'step_id="(\w+)"', source))
     assert steps == {
         "user",
@@ -278,6 +281,7 @@ def test_config_flow_translations() -> None:
         "zeroconf_confirm",
         "reauth_confirm",
         "reauth_new_key",
+        "hassio_confirm",
         "reconfigure",
         "init",
     }
@@ -289,11 +293,11 @@ def test_config_flow_translations() -> None:
     assert EN["options"]["step"]["init"]["data_description"]
     errors = set(re.findall(r'\{(?:CONF_\w+|"base"): "(\w+)"\}', source))
     assert errors == set(EN["config"]["error"]), errors ^ set(EN["config"]["error"])
-    aborts = set(re.findall(r'reason="(\w+)"', source)) | {
-        "already_configured",
-        "reauth_successful",
-        "reconfigure_successful",
-    }
+    aborts = (
+        set(re.findall(r'reason="(\w+)"', source))
+        | set(ABORT_REASONS.values())  # the add-on discovery's probe errors, and its fallback
+        | {"unknown", "already_configured", "reauth_successful", "reconfigure_successful"}
+    )
     assert aborts == set(EN["config"]["abort"])
 
 

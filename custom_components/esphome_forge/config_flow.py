@@ -1,4 +1,4 @@
-"""Config flow: sidecar URL + admin token, zeroconf discovery, reauth, reconfigure, options."""
+"""Config flow: sidecar URL + admin token, zeroconf and add-on discovery, reauth, reconfigure, options."""
 
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ from .const import (
     ZEROCONF_TXT_VERSION,
 )
 from .entry_data import ForgeConfigEntry
+from .hassio_discovery import HassioDiscoveryMixin
 from .naming import default_title
 from .tls_pin import ca_verified, format_fingerprint, presented_fingerprint
 
@@ -71,7 +72,7 @@ def _unique_id(info: dict[str, Any], url: str) -> str:
     return f"{parsed.host}:{parsed.port}"
 
 
-class ForgeConfigFlow(ConfigFlow, domain=DOMAIN):
+class ForgeConfigFlow(HassioDiscoveryMixin, ConfigFlow, domain=DOMAIN):
     """Set up a connection to one Forge sidecar."""
 
     VERSION = 1

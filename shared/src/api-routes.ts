@@ -27,6 +27,7 @@ import {
   JobLogQuery,
   KeyHint,
   PositiveIntParam,
+  SessionResponse,
   SettingsResponse,
   WorkerList,
   WorkerPatch,
@@ -86,6 +87,8 @@ export interface RouteSpec {
   auth: boolean;
   /** A worker token is accepted as well as the admin token (firmware an `upload` job flashes). */
   workers?: true;
+  /** The read-only metrics token is accepted as well as the admin token (Prometheus, KEDA). */
+  metrics?: true;
   /** One schema per `:param` of the path; the sidecar parses `req.params` with it (400 on failure). */
   params?: z.ZodObject;
   query?: z.ZodType;
@@ -116,6 +119,23 @@ export const ROUTES: RouteSpec[] = [
     tag: "system",
   },
   { method: "get", path: "/info", summary: "Sidecar summary", auth: true, response: InfoResponse, tag: "system" },
+  {
+    method: "get",
+    path: "/session",
+    summary: "How this request is signed in: through Home Assistant's ingress (with the HA user) or not at all",
+    auth: false,
+    response: SessionResponse,
+    tag: "system",
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics: queue depth, workers and slots, job durations, dispatch latency, content trust",
+    auth: true,
+    metrics: true,
+    response: { mediaType: "text/plain; version=0.0.4", description: "Prometheus text exposition format" },
+    tag: "system",
+  },
   {
     method: "get",
     path: "/openapi.json",

@@ -97,6 +97,13 @@ export const InfoResponse = HealthResponse.extend({
 });
 export type InfoResponse = z.infer<typeof InfoResponse>;
 
+/** Who the request is (GET /session): a Home Assistant user through HA's ingress, or nobody yet. */
+export const SessionResponse = z.object({
+  via: z.enum(["ingress", "none"]),
+  user: z.object({ id: z.string(), name: z.string().nullable(), displayName: z.string().nullable() }).nullable(),
+});
+export type SessionResponse = z.infer<typeof SessionResponse>;
+
 export const DeviceList = z.object({ devices: z.array(Device) });
 
 /** Which devices a job request is for. Exactly one of the forms. */

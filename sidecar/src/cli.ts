@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `esphome-forge`: serve (the sidecar), worker (a build worker), token (worker tokens), verify.
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { hideSecretArgs } from "./isolation/hide-args.js";
@@ -31,6 +32,13 @@ Usage:
                             name) instead of the self-signed one; clients then verify it with their CAs
       --auto-approve-workers  approve new workers and new worker keys without an admin (first setup only;
                             each approval is logged); the setting autoApproveWorkers
+      --metrics-token-file F  a read-only token (32+ characters) for GET /api/v1/metrics, for Prometheus
+                            or KEDA (also $FORGE_METRICS_TOKEN_FILE, $FORGE_METRICS_TOKEN); the admin token
+                            always works there too
+      --ingress-port N      also listen for Home Assistant's ingress proxy on this port (the add-on does);
+                            only requests from --ingress-source are answered there, as the HA user it names
+      --ingress-host HOST   the ingress listener's address (default: --host)
+      --ingress-source IP   the ingress proxy's address (default 172.30.32.2, the Supervisor)
       --local-slots N       slots of the built-in local worker (0 = off)
       --local-worker-user U who its builds run as when the sidecar runs as root: auto (default: the
                             system user esphome-forge-build, created when missing), none (root), or
@@ -63,6 +71,7 @@ Usage:
                             content-trust admin over the REST API (see \`trust --help\`)
   esphome-forge ota-keys list|create|rotate|retire DIGEST|public DIGEST|yaml …
                             device signing keys for ESPHome's signed OTA (see \`ota-keys --help\`)
+  esphome-forge ha-addon                 the Home Assistant add-on's entry point (reads /data/options.json)
   esphome-forge --version
 `;
 
@@ -86,6 +95,10 @@ async function serve(argv: string[]): Promise<number> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "auto-approve-workers": { type: "boolean", default: false },
+      "metrics-token-file": { type: "string" },
+      "ingress-port": { type: "string" },
+      "ingress-host": { type: "string" },
+      "ingress-source": { type: "string" },
       "local-slots": { type: "string" },
       "local-worker-user": { type: "string" },
       "local-worker-state-dir": { type: "string" },
@@ -113,6 +126,8 @@ async function serve(argv: string[]): Promise<number> {
   const { adminTokenFromArgs } = await import("./config/admin-token.js");
   const { zeroconfEnabledByEnv } = await import("./discovery/zeroconf-advertiser.js");
   const { presenceSettingByEnv } = await import("./presence/presence-switch.js");
+  const { metricsTokenFromArgs } = await import("./config/metrics-token.js");
+  const { SUPERVISOR_INGRESS_SOURCE } = await import("./edge/ingress.js");
   const { Sidecar } = await import("./server.js");
   const overrides = SettingsPatch.safeParse({
     ...(values["local-slots"] !== undefined ? { localWorkerSlots: Number(values["local-slots"]) } : {}),
@@ -133,6 +148,11 @@ async function serve(argv: string[]): Promise<number> {
     { token: values["admin-token"], file: values["admin-token-file"] },
     process.env,
   );
+  const ingressPort = values["ingress-port"] === undefined ? null : Number(values["ingress-port"]);
+  if (ingressPort !== null && !(Number.isInteger(ingressPort) && ingressPort >= 0 && ingressPort <= 65535))
+    throw new UsageError(`--ingress-port must be 0–65535, got ${values["ingress-port"]}`);
+  if (values["ingress-source"] !== undefined && isIP(values["ingress-source"]) === 0)
+    throw new UsageError(`--ingress-source must be an IP address, got ${values["ingress-source"]}`);
   const sidecar = await Sidecar.start({
     dataDir: resolve(values["data-dir"] ?? process.env.FORGE_DATA_DIR ?? ".data"),
     configDir: values["config-dir"] ? resolve(values["config-dir"]) : undefined,
@@ -145,6 +165,15 @@ async function serve(argv: string[]): Promise<number> {
     insecureTransport: values["insecure-transport"],
     tlsCertFile: values["tls-cert"] ? resolve(values["tls-cert"]) : null,
     tlsKeyFile: values["tls-key"] ? resolve(values["tls-key"]) : null,
+    metricsToken: metricsTokenFromArgs(values["metrics-token-file"], process.env),
+    ingress:
+      ingressPort === null
+        ? null
+        : {
+            port: ingressPort,
+            host: values["ingress-host"] ?? values.host!,
+            source: values["ingress-source"] ?? SUPERVISOR_INGRESS_SOURCE,
+          },
     overrides: overrides.data,
     buildCommand: values["build-command"] ?? null,
     esphomeBin: values.esphome ?? null,
@@ -178,6 +207,7 @@ async function serve(argv: string[]): Promise<number> {
   }
   console.log(`TLS key fingerprint (sha256): ${sidecar.transport.tls.fingerprint}`);
   console.log(`Forge for ESPHome sidecar listening on ${sidecar.url}`);
+  if (sidecar.ingressUrl) console.log(`Home Assistant ingress listening on ${sidecar.ingressUrl}`);
   await new Promise<void>((resolveStop) => {
     const stop = () => void sidecar.stop().then(resolveStop);
     process.once("SIGTERM", stop);
@@ -265,6 +295,13 @@ async function main(argv: string[]): Promise<number> {
       const { trustCommand } = await import("./trust/cli/trust-cli.js");
       return trustCommand(rest);
     }
+    case "ha-addon": {
+      // As `serve`: the sidecar's files are its alone, and it runs with its heap flags.
+      process.umask(0o077);
+      execWithSidecarFlags();
+      const { haAddonCommand } = await import("./ha-addon/addon-command.js");
+      return haAddonCommand();
+    }
     case "ota-keys": {
       const { otaKeysCommand } = await import("./trust/cli/ota-keys-cli.js");
       return otaKeysCommand(rest);
@@ -286,12 +323,12 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;
-    // `serve` and a running worker end by themselves (signals); everything else is done now.
-    const runs =
-      process.argv[2] === "serve" ||
+    // `serve`, the add-on and a running worker end by themselves (signals); everything else is done now.
+    const longRunning =
+      ["serve", "ha-addon"].includes(process.argv[2] ?? "") ||
       (process.argv[2] === "worker" && !["pair", "rotate-key"].includes(process.argv[3] ?? ""));
-    if (!runs) process.exit(code);
+    if (code !== 0 || !longRunning) process.exitCode = code;
+    if (!longRunning) process.exit(code);
   },
   (err: unknown) => {
     if (err instanceof UsageError || (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {

@@ -1,6 +1,8 @@
 // Composition root: `Sidecar.start` runs the start-up steps in order (startup/: open the state, the
 // config folder, trust, device views, workers, events, fleet operations, the network side, the local
 // worker, timers); each step receives what the earlier ones made. `stop` closes it all in reverse.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { ResolvedAdminToken } from "./config/admin-token.js";
 import type { Db } from "./db/database.js";
 import type { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
@@ -34,7 +36,10 @@ export class Sidecar {
     readonly admin: ResolvedAdminToken,
     /** TLS key fingerprint, certificate mode, the built-in worker's address. */
     readonly transport: SidecarTransport,
+    /** The ingress listener's URL, when there is one (the add-on). */
+    readonly ingressUrl: string | null,
     private readonly server: EdgeServer,
+    private readonly ingress: Server | null,
     private readonly db: Db,
     private readonly parts: {
       inventory: Inventory;
@@ -70,7 +75,16 @@ export class Sidecar {
     probeDefaultVersion(s);
     const { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace } = s;
     const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace };
-    const sidecar = new Sidecar(s.url, s.admin, s.transport, s.server, s.db, parts);
+    const sidecar = new Sidecar(
+      s.url,
+      s.admin,
+      s.transport,
+      s.ingress ? plainUrl(s.ingress) : null,
+      s.server,
+      s.ingress,
+      s.db,
+      parts,
+    );
     sidecar.zeroconf = advertise(s);
     sidecar.timers.push(...startTimers(s));
     return sidecar;
@@ -88,9 +102,19 @@ export class Sidecar {
     this.parts.events.close();
     await this.parts.workspace?.stop();
     await this.parts.inventory.stop();
-    await this.server.close();
+    const ingressClosed = new Promise<void>((resolve) =>
+      this.ingress ? this.ingress.close(() => resolve()) : resolve(),
+    );
+    this.ingress?.closeAllConnections();
+    await Promise.all([this.server.close(), ingressClosed]);
     this.parts.disk.stop();
     await this.parts.anchor.stop();
     this.db.close();
   }
+}
+
+function plainUrl(server: Server): string {
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  return `http://${host}:${addr.port}`;
 }

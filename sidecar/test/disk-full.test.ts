@@ -86,6 +86,10 @@ describe("a full disk", () => {
     expect((await api.job(id)).state).toBe("running");
     const info = InfoResponse.parse(await api.json("GET", "/info"));
     expect(info.problems.map((p) => p.code)).toEqual(["disk_full"]);
+    // Monitoring sees it too (a read: the metrics answer while full).
+    const diskFullMetric = async () =>
+      /^forge_data_disk_full (\d)$/m.exec(await (await api.raw("GET", "/metrics")).text())?.[1];
+    expect(await diskFullMetric()).toBe("1");
     const events = new EventsClient(sc.url, sc.token);
     cleanup.push(() => events.close());
     await waitFor(() => events.of("snapshot").length > 0, "an events snapshot while the disk is full");
@@ -112,6 +116,7 @@ describe("a full disk", () => {
 
     fs.free();
     await waitFor(async () => (await health(sc)).problems.length === 0, "the sidecar to resume by itself", 30_000);
+    expect(await diskFullMetric()).toBe("0");
     const done = await waitFor(
       async () => {
         const j = await api.job(id);

@@ -73,6 +73,23 @@ describe("DirectSource", () => {
   });
   afterEach(() => vi.useRealTimers());
 
+  it("under ingress: no token, no Authorization header, and every URL kept under the page's prefix", async () => {
+    const { fetchImpl, calls } = withTickets();
+    const source = new DirectSource({
+      baseUrl: "https://ha.example.com/api/hassio_ingress/AbC123_xyz/",
+      token: null,
+      WebSocket: FakeSocket as unknown as new (url: string, protocols: string[]) => WebSocket,
+      fetch: fetchImpl,
+      backoff: new Backoff({ minMs: 100, maxMs: 1000, random: () => 0.999999 }),
+    });
+    const off = source.subscribe(() => undefined);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls[0]!.url).toBe("https://ha.example.com/api/hassio_ingress/AbC123_xyz/api/v1/events/ticket");
+    expect(calls[0]!.init.headers).not.toHaveProperty("authorization");
+    expect(FakeSocket.all[0]!.url).toBe("wss://ha.example.com/api/hassio_ingress/AbC123_xyz/api/v1/events");
+    off();
+  });
+
   it("opens the socket with a ticket fetched with the token, never the token itself, then applies the snapshot and deltas", async () => {
     const { fetchImpl, calls } = withTickets();
     const { ws, states } = await setup(fetchImpl);

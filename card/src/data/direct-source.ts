@@ -2,7 +2,9 @@
 // (/api/v1/events) for the snapshot, deltas and log tails. A browser cannot put the token on a
 // WebSocket, so each connection first gets a single-use ticket over REST and offers it as a
 // subprotocol; the token never travels in a URL or on the socket. Reconnects with backoff; each
-// reconnect brings a fresh ticket and snapshot and resumes logs where they were.
+// reconnect brings a fresh ticket and snapshot and resumes logs where they were. Under Home
+// Assistant's ingress there is no token (the proxy in front signs every request in, the ticket
+// route included), and every URL stays relative to the page, so the ingress prefix is kept.
 import type {
   CreateJobsResponse,
   DeltaEvent,
@@ -32,9 +34,10 @@ import {
 } from "./types.js";
 
 export interface DirectSourceOptions {
-  /** The sidecar's base URL (the page's own origin for the standalone dashboard). */
+  /** The sidecar's base URL (the page's own folder for the standalone dashboard, ingress prefix included). */
   baseUrl: string;
-  token: string;
+  /** The admin token; null under Home Assistant's ingress, which authenticates every request itself. */
+  token: string | null;
   fetch?: typeof fetch;
   WebSocket?: new (url: string, protocols: string[]) => WebSocket;
   backoff?: Backoff;
@@ -159,7 +162,7 @@ export class DirectSource implements ForgeDataSource {
       res = await this.fetchFn(`${this.api}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${this.o.token}`,
+          ...(this.o.token !== null ? { authorization: `Bearer ${this.o.token}` } : {}),
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
           ...extra,
         },

@@ -1,7 +1,11 @@
 // The standalone dashboard: a token login (kept in session storage), then the same views as the
-// card, fed by the sidecar's own API. Served by the sidecar at `/` for users without HA.
+// card, fed by the sidecar's own API. Served by the sidecar at `/` for users without HA, and in
+// Home Assistant's sidebar through ingress, where HA has signed the user in: the page asks the
+// sidecar (GET api/v1/session) before showing a login, and needs no token there. Every URL is
+// relative to the page, so it works under the ingress prefix.
 import { LitElement, html, css, nothing } from "lit";
 import { DirectSource } from "../data/direct-source.js";
+import type { SessionResponse } from "@esphome-forge/shared";
 import { toForgeError, type Unsubscribe } from "../data/types.js";
 import "../views/forge-dashboard.js";
 import { baseStyles } from "../views/styles.js";
@@ -15,11 +19,17 @@ export class ForgePage extends LitElement {
     problem: { state: true },
     checking: { state: true },
     theme: { state: true },
+    haUser: { state: true },
+    probing: { state: true },
   };
   declare source: DirectSource | null;
   declare problem: string | null;
   declare checking: boolean;
   declare theme: ThemeChoice;
+  /** Set under Home Assistant's ingress: who HA signed in (no token, no sign-out). */
+  declare haUser: NonNullable<SessionResponse["user"]> | null;
+  /** Asking the sidecar whether this is an ingress session (before the login form shows). */
+  declare probing: boolean;
   private watch: Unsubscribe | null = null;
   private readonly media = window.matchMedia("(prefers-color-scheme: dark)");
 
@@ -29,6 +39,8 @@ export class ForgePage extends LitElement {
     this.problem = null;
     this.checking = false;
     this.theme = themeStore.get();
+    this.haUser = null;
+    this.probing = false;
   }
 
   static override styles = [
@@ -81,6 +93,7 @@ export class ForgePage extends LitElement {
     applyTheme(this.theme, this.media.matches);
     const saved = tokenStore.get();
     if (saved) this.use(saved);
+    else void this.checkSession();
   }
 
   override disconnectedCallback(): void {
@@ -91,11 +104,32 @@ export class ForgePage extends LitElement {
 
   private readonly onMedia = () => applyTheme(this.theme, this.media.matches);
 
-  private makeSource(token: string): DirectSource {
-    return new DirectSource({ baseUrl: new URL(".", location.href).href, token, source: "dashboard" });
+  private get base(): string {
+    return new URL(".", location.href).href;
   }
 
-  private use(token: string): void {
+  private makeSource(token: string | null): DirectSource {
+    return new DirectSource({ baseUrl: this.base, token, source: this.haUser ? "ha-ingress" : "dashboard" });
+  }
+
+  /** Under ingress the sidecar already knows the user: no login form. */
+  private async checkSession(): Promise<void> {
+    this.probing = true;
+    try {
+      const res = await fetch(new URL("api/v1/session", this.base), { cache: "no-store" });
+      const session = res.ok ? ((await res.json()) as SessionResponse) : null;
+      if (session?.via === "ingress" && session.user) {
+        this.haUser = session.user;
+        this.use(null);
+      }
+    } catch {
+      // An older sidecar or a network problem: the token login still works.
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private use(token: string | null): void {
     const source = this.makeSource(token);
     this.watch?.();
     // Leave for the login form when the sidecar stops accepting the token.
@@ -128,6 +162,11 @@ export class ForgePage extends LitElement {
   }
 
   private signOut(reason: string | null = null): void {
+    if (this.haUser) {
+      // Nothing to sign out of under ingress: say what went wrong and keep the page.
+      this.problem = reason;
+      return;
+    }
     tokenStore.clear();
     this.watch?.();
     this.watch = null;
@@ -142,6 +181,7 @@ export class ForgePage extends LitElement {
   }
 
   override render() {
+    if (!this.source && this.probing) return html`<p class="muted" role="status">Connecting…</p>`;
     if (!this.source) {
       return html`<form class="card" @submit=${this.onLogin} aria-labelledby="login-title">
         <h1 id="login-title">Forge for ESPHome</h1>
@@ -156,8 +196,13 @@ export class ForgePage extends LitElement {
       <header>
         <h1>Forge for ESPHome</h1>
         <button class="btn" @click=${this.cycleTheme} aria-label=${`Theme: ${this.theme}. Change theme`}>Theme: ${this.theme}</button>
-        <button class="btn" @click=${() => this.signOut()}>Sign out</button>
+        ${
+          this.haUser
+            ? html`<span class="muted">Signed in through Home Assistant as ${this.haUser.displayName ?? this.haUser.name ?? "a user"}</span>`
+            : html`<button class="btn" @click=${() => this.signOut()}>Sign out</button>`
+        }
       </header>
+      ${this.haUser && this.problem ? html`<div class="error-text" role="alert">${this.problem}</div>` : nothing}
       <main class="card">
         <forge-dashboard .source=${this.source}></forge-dashboard>
       </main>

@@ -8,6 +8,8 @@ import { SIDECAR_CLI, STANDIN } from "./paths.ts";
 
 export interface RunningSidecar {
   url: string;
+  /** The ingress listener (started with `ingressSource`), else null. */
+  ingressUrl: string | null;
   token: string;
   dataDir: string;
   output(): string;
@@ -17,8 +19,16 @@ export interface RunningSidecar {
 
 export async function startSidecar(
   devices: Record<string, string>,
-  /** `dataDir` + `port`: start again on the data and address of a stopped sidecar; `env`: extra environment. */
-  opts: { slots?: number; token?: string; dataDir?: string; port?: number; env?: NodeJS.ProcessEnv } = {},
+  /** `dataDir` + `port`: start again on the data and address of a stopped sidecar; `env`: extra environment;
+   *  `ingressSource`: also listen for an ingress proxy connecting from that address. */
+  opts: {
+    slots?: number;
+    token?: string;
+    dataDir?: string;
+    port?: number;
+    env?: NodeJS.ProcessEnv;
+    ingressSource?: string;
+  } = {},
 ): Promise<RunningSidecar> {
   if (!existsSync(SIDECAR_CLI))
     throw new Error(`${SIDECAR_CLI} is missing: build the sidecar first (npx tsc -b, or npm test).`);
@@ -43,6 +53,7 @@ export async function startSidecar(
     "--no-seed",
     "--build-command",
     `"${process.execPath}" "${STANDIN}"`,
+    ...(opts.ingressSource ? ["--ingress-port", "0", "--ingress-source", opts.ingressSource] : []),
   ];
   const proc: ChildProcess = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
@@ -55,8 +66,9 @@ export async function startSidecar(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sidecar did not start in 30 s:\n${out}`)), 30_000);
     proc.stdout!.on("data", () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m && out.includes("Admin token:")) {
+      const m = /sidecar listening on (http:\/\/\S+)/.exec(out);
+      const ingressReady = !opts.ingressSource || out.includes("ingress listening on");
+      if (m && out.includes("Admin token:") && ingressReady) {
         clearTimeout(timer);
         resolve(m[1]!);
       }
@@ -65,6 +77,7 @@ export async function startSidecar(
   });
   return {
     url,
+    ingressUrl: /ingress listening on (http:\/\/\S+)/.exec(out)?.[1] ?? null,
     token,
     dataDir,
     output: () => out,

@@ -1,20 +1,23 @@
-// Assembles the express app: the Host check, security headers, the route table's guard (405,
-// auth, typed params and query), body limits, the /api/v1 routes, the standalone dashboard's
-// static files, and JSON errors for everything that goes wrong.
+// Assembles the express app: the listener's gate (the Host check on the API port, the proxy check
+// on the ingress port), security headers, the route table's guard (405, auth, typed params and
+// query), body limits, the /api/v1 routes, the standalone dashboard's static files, and JSON
+// errors for everything that goes wrong. The same app serves both listeners; only the gate and
+// how routes are authenticated differ.
 import { existsSync } from "node:fs";
 import express, { type RequestHandler } from "express";
 import { API_PREFIX } from "@esphome-forge/shared";
-import { requireAdmin, requireAdminOrWorker } from "./auth.js";
+import { requireAdmin, requireAdminOrMetrics, requireAdminOrWorker } from "./auth.js";
 import { refuseWritesWhileDiskFull } from "./disk-full.js";
 import { implausibleImage } from "../firmware/image-floor.js";
 import type { ApiContext } from "./context.js";
 import { errorHandler, HttpError, notFound } from "./errors.js";
 import { hostGuard } from "./host-guard.js";
-import { authenticateRoute, matchRoute, parseRoute } from "./route-guard.js";
+import { authenticateRoute, matchRoute, parseRoute, type RouteAuth } from "./route-guard.js";
 import { debugRoutes } from "./routes/debug.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { eventsTicketRoutes } from "./routes/events-ticket.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { firmwareRoutes, publicRoutes, systemRoutes } from "./routes/system.js";
 import { trustRoutes } from "./routes/trust.js";
 import { EXTERNAL_FIRMWARE_BODY, EXTERNAL_FIRMWARE_PATH, trustExternalRoutes } from "./routes/trust-external.js";
@@ -56,23 +59,39 @@ export interface AppHooks {
   onSettingsChanged: () => void;
 }
 
-export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
+/** What differs between the listeners: who may talk to it at all, and how routes are authenticated. */
+export interface AppListener {
+  gate: RequestHandler;
+  auth: RouteAuth;
+}
+
+/** The API port: the Host check, then bearer tokens (admin, worker, metrics). */
+export function tokenListener(ctx: ApiContext): AppListener {
+  return {
+    gate: hostGuard(ctx.hosts),
+    auth: {
+      admin: requireAdmin(ctx.adminToken, ctx.limiter),
+      // A worker token counts only while its worker is connected and approved (a pending or revoked one has no session).
+      adminOrWorker: requireAdminOrWorker(
+        ctx.adminToken,
+        ctx.tokens,
+        ctx.limiter,
+        (tokenId) => ctx.registry.sessionsForToken(tokenId).length > 0,
+      ),
+      adminOrMetrics: requireAdminOrMetrics(ctx.adminToken, ctx.metricsToken, ctx.limiter),
+    },
+  };
+}
+
+export function createApp(ctx: ApiContext, hooks: AppHooks, listener = tokenListener(ctx)): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
-  app.use(hostGuard(ctx.hosts));
+  app.use(listener.gate);
   app.use(securityHeaders);
 
   const api = express.Router();
-  const admin = requireAdmin(ctx.adminToken, ctx.limiter);
-  // A worker token counts only while its worker is connected and approved (a pending or revoked one has no session).
-  const worker = requireAdminOrWorker(
-    ctx.adminToken,
-    ctx.tokens,
-    ctx.limiter,
-    (tokenId) => ctx.registry.sessionsForToken(tokenId).length > 0,
-  );
-  api.use(matchRoute, authenticateRoute(admin, worker));
+  api.use(matchRoute, authenticateRoute(listener.auth));
   api.use(parseRoute);
   if (ctx.disk) {
     // Nothing that writes runs while the disk is full; the events ticket writes nothing, so browsers keep their stream.
@@ -84,6 +103,7 @@ export function createApp(ctx: ApiContext, hooks: AppHooks): express.Express {
   api.use(requireJson, express.json({ limit: MAX_JSON_BODY, strict: true }));
   api.use(publicRoutes(ctx));
   api.use(firmwareRoutes(ctx));
+  api.use(metricsRoutes(ctx));
   api.use(systemRoutes(ctx, hooks.onSettingsChanged));
   api.use(eventsTicketRoutes(ctx));
   api.use(deviceRoutes(ctx));

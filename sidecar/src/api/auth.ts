@@ -1,7 +1,8 @@
 // Token checks for the REST API (constant-time). Worker tokens are accepted only on the routes a
-// worker needs (firmware download for `upload` jobs). Every wrong token counts against the client
-// address in the failure limiter; an address over the limit gets 429 with Retry-After for every
-// authenticated route until it has waited, whatever token it sends.
+// worker needs (firmware download for `upload` jobs), the read-only metrics token only on
+// /metrics. Every wrong token counts against the client address in the failure limiter; an
+// address over the limit gets 429 with Retry-After for every authenticated route until it has
+// waited, whatever token it sends.
 import type { RequestHandler } from "express";
 import { clientAddress } from "../edge/client-address.js";
 import type { FailureLimiter } from "../edge/failure-limiter.js";
@@ -48,6 +49,19 @@ export function requireAdminOrWorker(
       },
       "token",
     )(req, res, next);
+}
+
+/** The metrics route: the admin token, or the read-only metrics token when one is configured. */
+export function requireAdminOrMetrics(
+  adminToken: string,
+  metricsToken: string | null,
+  limiter: FailureLimiter,
+): RequestHandler {
+  return tokenGuard(
+    limiter,
+    (t) => isAdminToken(t, adminToken) || (metricsToken !== null && isAdminToken(t, metricsToken)),
+    "admin or metrics token",
+  );
 }
 
 export function tooMany(addr: string, waitSeconds: number): HttpError {

@@ -9,6 +9,7 @@ import type { DeviceViews } from "../fleet/device-views.js";
 import type { JobService } from "../fleet/job-service.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
+import type { ForgeMetrics } from "../metrics/forge-metrics.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { WorkerHub } from "../worker-hub/worker-hub.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
@@ -27,6 +28,9 @@ import type { Workspace } from "../workspace/workspace.js";
 /** Everything the REST routes need, handed in by the composition root (server.ts). */
 export interface ApiContext {
   adminToken: string;
+  /** A read-only token for GET /metrics (Prometheus, KEDA); null = only the admin token. */
+  metricsToken: string | null;
+  metrics: ForgeMetrics;
   /** Counts wrong tokens per client address (shared with the WebSocket upgrades). */
   limiter: FailureLimiter;
   hosts: HostPolicy;

@@ -1,6 +1,6 @@
 // The route table (shared/src/api-routes.ts) at work on every request under /api/v1, before any
 // handler: which route a request is for (a known path with a method it does not support answers
-// 405 with Allow), who may call it (the table's `auth` and `workers`), and its path parameters and query parsed
+// 405 with Allow), who may call it (the table's `auth`, `workers` and `metrics`), and its path parameters and query parsed
 // with the table's schemas (400 naming the problem; an empty query value is refused rather than
 // read as "no filter"). Handlers read the parsed values with routeParams() / routeQuery().
 import type { RequestHandler, Response } from "express";
@@ -61,16 +61,27 @@ export const matchRoute: RequestHandler = (req, res, next) => {
   next();
 };
 
+/** How a listener authenticates the routes that need it (tokens on the API port, the proxy under ingress). */
+export interface RouteAuth {
+  admin: RequestHandler;
+  /** Routes with `workers: true`: the admin token or a worker token. */
+  adminOrWorker: RequestHandler;
+  /** Routes with `metrics: true`: the admin token or the read-only metrics token. */
+  adminOrMetrics: RequestHandler;
+}
+
 /**
  * Authentication as the route's spec says: none for public routes, admin or worker token where
- * the spec lets workers in (`workers: true`), else the admin token. Paths outside the table need
- * the admin token too, so probing for routes without one learns nothing but 401.
+ * the spec lets workers in (`workers: true`), admin or metrics token for `metrics: true`, else the
+ * admin token. Paths outside the table need the admin token too, so probing for routes without
+ * one learns nothing but 401.
  */
-export function authenticateRoute(admin: RequestHandler, adminOrWorker: RequestHandler): RequestHandler {
+export function authenticateRoute(auth: RouteAuth): RequestHandler {
   return (req, res, next) => {
     const spec = (res.locals.route as CompiledRoute | undefined)?.spec;
     if (spec && !spec.auth) return next();
-    (spec?.workers ? adminOrWorker : admin)(req, res, next);
+    const guard = spec?.workers ? auth.adminOrWorker : spec?.metrics ? auth.adminOrMetrics : auth.admin;
+    guard(req, res, next);
   };
 }
 

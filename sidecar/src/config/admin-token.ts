@@ -25,27 +25,27 @@ export interface ResolvedAdminToken extends AdminTokenChoice {
   created: boolean;
 }
 
-/** Checks a given token; throws with a message naming its source. */
-export function checkAdminToken(token: string, source: string): string {
-  if (token.length === 0) throw new AdminTokenError(`the admin token from ${source} is empty`);
-  if (/\s/.test(token)) throw new AdminTokenError(`the admin token from ${source} contains whitespace`);
+/** Checks a given token; throws with a message naming its source (and which token it is). */
+export function checkAdminToken(token: string, source: string, what = "admin token"): string {
+  if (token.length === 0) throw new AdminTokenError(`the ${what} from ${source} is empty`);
+  if (/\s/.test(token)) throw new AdminTokenError(`the ${what} from ${source} contains whitespace`);
   if (token.length < MIN_ADMIN_TOKEN_LENGTH)
     throw new AdminTokenError(
-      `the admin token from ${source} is ${token.length} characters; use at least ${MIN_ADMIN_TOKEN_LENGTH} ` +
+      `the ${what} from ${source} is ${token.length} characters; use at least ${MIN_ADMIN_TOKEN_LENGTH} ` +
         "(e.g. `openssl rand -base64 32`), or leave it unset to have one generated",
     );
   return token;
 }
 
 /** Reads a token file (its first line, trimmed); throws with the reason when it cannot. */
-export function readAdminTokenFile(file: string, source = file): string {
+export function readAdminTokenFile(file: string, source = file, what = "admin token"): string {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new AdminTokenError(`cannot read the admin token file ${file}: ${(err as Error).message}`);
+    throw new AdminTokenError(`cannot read the ${what} file ${file}: ${(err as Error).message}`);
   }
-  return checkAdminToken((text.split(/\r?\n/)[0] ?? "").trim(), source);
+  return checkAdminToken((text.split(/\r?\n/)[0] ?? "").trim(), source, what);
 }
 
 /** The command line and environment's choice, or null to use the data folder's file. */

@@ -43,16 +43,7 @@ export class EdgeServer {
     gate: UpgradeGate,
     private readonly o: EdgeServerOptions,
   ) {
-    const requestTimeout = o.requestTimeoutMs ?? 30_000;
-    const limits = {
-      requestTimeout,
-      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
-      // Node checks the two limits above on this interval (default 30 s, which would let a slow
-      // client hold a request for up to a minute): check every second.
-      connectionsCheckingInterval: 1000,
-      // A keep-alive connection with nothing to do is closed after this long.
-      keepAliveTimeout: 5000,
-    };
+    const limits = httpLimits(o.requestTimeoutMs);
     this.tlsValue = o.tls;
     this.plain = createHttpServer(limits, app);
     this.secure = createHttpsServer(
@@ -149,6 +140,35 @@ export class EdgeServer {
       ].join("\r\n"),
     );
   }
+}
+
+/** Time limits for slow clients, shared by every HTTP server at the edge. */
+function httpLimits(requestTimeoutMs: number | undefined) {
+  const requestTimeout = requestTimeoutMs ?? 30_000;
+  return {
+    requestTimeout,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    // Node checks the two limits above on this interval (default 30 s, which would let a slow
+    // client hold a request for up to a minute): check every second.
+    connectionsCheckingInterval: 1000,
+    // A keep-alive connection with nothing to do is closed after this long.
+    keepAliveTimeout: 5000,
+  };
+}
+
+/**
+ * A plain-HTTP server with the edge's time limits, connection cap and upgrade gate, for a listener whose
+ * peer is screened otherwise: the add-on's ingress port answers only Home Assistant's proxy (api/ingress-server.ts).
+ */
+export function createPlainServer(
+  app: RequestListener,
+  gate: UpgradeGate,
+  o: Pick<EdgeServerOptions, "requestTimeoutMs" | "connectionsPerClient" | "log">,
+): HttpServer {
+  const server = createHttpServer(httpLimits(o.requestTimeoutMs), app);
+  capConnectionsPerClient(server, o.connectionsPerClient ?? 128, o.log);
+  server.on("upgrade", gate.handle);
+  return server;
 }
 
 /** 127.0.0.0/8 and ::1 (IPv4-mapped addresses arrive normalised by clientAddress). */

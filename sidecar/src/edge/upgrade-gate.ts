@@ -1,10 +1,11 @@
 // Every WebSocket upgrade passes here before a WebSocket exists, so no unauthenticated socket is
-// ever opened and no frame from an unknown client is ever parsed. In order: the Host header, the
-// path, the Origin (browsers), the bad-token limiter, the endpoint's per-client cap, then the
-// credentials. Each refusal is a plain HTTP answer with a reason; only an accepted request is
+// ever opened and no frame from an unknown client is ever parsed. In order: the listener's screen
+// (the Host header on the API port, the proxy check on the ingress port), the path, the Origin
+// (browsers), the bad-token limiter, the endpoint's per-client cap, then the credentials. Each refusal is a plain HTTP answer with a reason; only an accepted request is
 // handed to the endpoint, which attaches an error handler to the socket before anything else.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import type { ErrorBody } from "@esphome-forge/shared";
 import { clientAddress } from "./client-address.js";
 import type { FailureLimiter } from "./failure-limiter.js";
 import type { HostPolicy } from "./host-policy.js";
@@ -22,10 +23,36 @@ export interface UpgradeEndpoint<P = unknown> {
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, principal: P, addr: string): void;
 }
 
+export interface UpgradeRefusal {
+  status: number;
+  code: ErrorBody["error"]["code"];
+  message: string;
+}
+
+/** Which requests a listener answers at all, and which browser origins may open a socket on it. */
+export interface UpgradeScreen {
+  admit(req: IncomingMessage): UpgradeRefusal | null;
+  originAllowed(req: IncomingMessage): boolean;
+  /** Said when an Origin is refused. */
+  readonly originHint: string;
+}
+
+/** The API port's screen: the Host allow-list (DNS rebinding) and the sidecar's own origin. */
+export function hostScreen(hosts: HostPolicy): UpgradeScreen {
+  return {
+    admit: (req) =>
+      hosts.hostAllowed(req.headers.host)
+        ? null
+        : { status: 421, code: "misdirected_request", message: hostMessage(req.headers.host) },
+    originAllowed: (req) => hosts.originAllowed(req.headers.origin, req.headers.host),
+    originHint: "allow a reverse proxy's origin with --allowed-origins",
+  };
+}
+
 export interface UpgradeGateOptions {
   /** By path. (Methods are checked bivariantly, so any endpoint fits `unknown` here.) */
   endpoints: Record<string, UpgradeEndpoint<unknown>>;
-  hosts: HostPolicy;
+  screen: UpgradeScreen;
   limiter: FailureLimiter;
   log: (msg: string) => void;
 }
@@ -38,16 +65,16 @@ export class UpgradeGate {
     socket.on("error", () => socket.destroy());
     const addr = clientAddress(req.socket);
     const path = (req.url ?? "").split("?")[0]!;
-    if (!this.o.hosts.hostAllowed(req.headers.host))
-      return refuseUpgrade(socket, 421, "misdirected_request", hostMessage(req.headers.host));
+    const refusal = this.o.screen.admit(req);
+    if (refusal) return refuseUpgrade(socket, refusal.status, refusal.code, refusal.message);
     const endpoint = Object.hasOwn(this.o.endpoints, path) ? this.o.endpoints[path] : undefined;
     if (!endpoint) return refuseUpgrade(socket, 404, "not_found", `no WebSocket endpoint at ${path}`);
-    if (!this.o.hosts.originAllowed(req.headers.origin, req.headers.host))
+    if (!this.o.screen.originAllowed(req))
       return refuseUpgrade(
         socket,
         403,
         "forbidden",
-        `origin ${req.headers.origin} may not open this socket; allow a reverse proxy's origin with --allowed-origins`,
+        `origin ${req.headers.origin} may not open this socket; ${this.o.screen.originHint}`,
       );
     const wait = this.o.limiter.retryAfterSeconds(addr);
     if (wait > 0)

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_ACTIONS, TERMINAL_JOB_STATES } from "@esphome-forge/shared";
 import { resolveAdminToken } from "../config/admin-token.js";
+import { resolveMetricsToken } from "../config/metrics-token.js";
 import { dataPaths } from "../config/paths.js";
 import { tightenDataFolder, tightenDatabaseFiles, warnAboutOpenSecrets } from "../config/private-files.js";
 import { SettingsStore } from "../config/settings-store.js";
@@ -32,6 +33,7 @@ export async function openState(opts: SidecarOptions) {
   warnAboutOpenSecrets(paths, log);
   const admin = resolveAdminToken(opts.adminToken ?? null, paths.adminTokenFile);
   const adminToken = admin.token;
+  const metricsToken = resolveMetricsToken(opts.metricsToken, adminToken);
   const startedAt = new Date(clock.now()).toISOString();
 
   const reserveBytes = opts.diskReserveBytes ?? diskReserveBytes(process.env);
@@ -76,6 +78,7 @@ export async function openState(opts: SidecarOptions) {
     paths,
     admin,
     adminToken,
+    metricsToken,
     startedAt,
     disk,
     db,

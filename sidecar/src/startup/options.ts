@@ -1,6 +1,7 @@
 // What the sidecar is started with (cli.ts), and the environment knobs its start-up steps read.
 import { fileURLToPath } from "node:url";
 import type { Settings } from "@esphome-forge/shared";
+import type { IngressOptions } from "../api/ingress-server.js";
 import type { AdminTokenChoice } from "../config/admin-token.js";
 import type { PresenceSetting } from "../presence/presence-switch.js";
 import type { Clock } from "../util/clock.js";
@@ -18,6 +19,10 @@ export interface SidecarOptions {
   allowedOrigins?: string[];
   /** Headers and body of a request must arrive within this time (default 30 s). */
   requestTimeoutMs?: number;
+  /** A read-only token for GET /api/v1/metrics (Prometheus, KEDA); null = only the admin token. */
+  metricsToken?: AdminTokenChoice | null;
+  /** A second listener for Home Assistant's ingress proxy (the add-on); none by default. */
+  ingress?: IngressOptions | null;
   /** Plain HTTP from other machines too (default: TLS for everyone but this machine). */
   insecureTransport?: boolean;
   /** The user's own certificate chain and key (PEM files) instead of the sidecar's self-signed one. */

@@ -1,15 +1,18 @@
 // Start-up: the sidecar's network side — edge, events socket, REST API — and listening (see server.ts).
 import { API_PREFIX, type HealthResponse, WORKER_PROTOCOL_VERSION } from "@esphome-forge/shared";
 import { createApp } from "../api/app.js";
+import { startIngressServer } from "../api/ingress-server.js";
+import { trustStatus } from "../api/routes/trust.js";
 import type { ApiContext } from "../api/context.js";
 import { FailureLimiter } from "../edge/failure-limiter.js";
 import { HostPolicy } from "../edge/host-policy.js";
 import { EdgeServer } from "../edge/http-server.js";
 import { loadTlsMaterial } from "../edge/tls-material.js";
 import { SidecarTransport } from "../edge/transport.js";
-import { UpgradeGate } from "../edge/upgrade-gate.js";
+import { hostScreen, UpgradeGate } from "../edge/upgrade-gate.js";
 import { EventTickets } from "../events/event-tickets.js";
 import { EventsServer } from "../events/events-server.js";
+import { ForgeMetrics } from "../metrics/forge-metrics.js";
 import { EventLoopMonitor } from "../util/event-loop-monitor.js";
 import { SIDECAR_VERSION } from "../util/version.js";
 import { DeviceOps } from "../workspace/device-ops.js";
@@ -24,6 +27,7 @@ export async function serve(s: WithOps) {
     clock,
     paths,
     adminToken,
+    metricsToken,
     startedAt,
     disk,
     settings,
@@ -84,8 +88,21 @@ export async function serve(s: WithOps) {
     instanceId,
     problems: [disk.problem(), held.transport?.problem() ?? null].filter((p) => p !== null),
   });
+  const metrics = new ForgeMetrics({
+    queue,
+    workers: registry,
+    devices: () => inventory.list().length,
+    trust: () => trustStatus(trustEngine, settings.get().trustPolicy),
+    version: SIDECAR_VERSION,
+    instanceId,
+    diskFull: () => disk.full,
+    now: () => clock.now(),
+  });
+  queue.on("job", (job) => metrics.jobChanged(job));
   const ctx: ApiContext = {
     adminToken,
+    metricsToken,
+    metrics,
     limiter,
     hosts,
     tickets,
@@ -167,7 +184,7 @@ export async function serve(s: WithOps) {
 
   const gate = new UpgradeGate({
     endpoints: { [`${API_PREFIX}/worker`]: hub, [`${API_PREFIX}/events`]: events },
-    hosts,
+    screen: hostScreen(hosts),
     limiter,
     log,
   });
@@ -189,7 +206,11 @@ export async function serve(s: WithOps) {
     `TLS: ${tls.mode === "self-signed" ? "self-signed key" : "your certificate"}, key fingerprint sha256 ${tls.fingerprint}`,
   );
   if (transport.problem()) log(`WARNING: ${transport.problem()!.message}`);
-  return { ...s, events, eventLoop, health, server, addr, url, transport, tls };
+  // The add-on's second listener, for Home Assistant's ingress proxy only (api/ingress-server.ts).
+  const ingress = opts.ingress
+    ? await startIngressServer(opts.ingress, ctx, { onWorkerChanged, onSettingsChanged }, events, opts.requestTimeoutMs)
+    : null;
+  return { ...s, events, eventLoop, health, server, addr, url, transport, tls, ingress };
 }
 export type Served = Awaited<ReturnType<typeof serve>>;
 

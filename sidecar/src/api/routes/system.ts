@@ -1,5 +1,6 @@
 import { Router } from "express";
-import { buildOpenApiDocument, SettingsPatch } from "@esphome-forge/shared";
+import { buildOpenApiDocument, SettingsPatch, type SessionResponse } from "@esphome-forge/shared";
+import { ingressIdentity } from "../ingress-guard.js";
 import { SIDECAR_VERSION } from "../../util/version.js";
 import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
@@ -7,7 +8,7 @@ import { parseWith } from "../validate.js";
 import { trustActor } from "./trust.js";
 import { sendFirmware } from "./jobs.js";
 
-/** Routes that need no token: liveness and the API description. */
+/** Routes that need no token: liveness, the API description, and how this request is signed in. */
 export function publicRoutes(ctx: ApiContext): Router {
   const r = Router();
   const openapi = buildOpenApiDocument(SIDECAR_VERSION);
@@ -16,6 +17,12 @@ export function publicRoutes(ctx: ApiContext): Router {
   });
   r.get("/openapi.json", (_req, res) => {
     res.json(openapi);
+  });
+  // The dashboard asks before showing a token login: under Home Assistant's ingress it needs none.
+  r.get("/session", (_req, res) => {
+    const ingress = ingressIdentity(res.locals);
+    const body: SessionResponse = ingress ? { via: "ingress", user: ingress.user } : { via: "none", user: null };
+    res.set("Cache-Control", "no-store").json(body);
   });
   return r;
 }

@@ -177,7 +177,8 @@ function keyView(k: TrustedKey) {
   };
 }
 
-function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
+/** Policy, revocation list and log audit as GET /trust/status shows them (also read by the metrics). */
+export function trustStatus(engine: TrustEngine, policy: TrustPolicy): TrustStatus {
   let revocations: TrustStatus["revocations"] = null;
   let revocationError: string | null = null;
   try {

@@ -21,13 +21,19 @@ import { parseIfMatch } from "../../workspace/paths.js";
 import type { Workspace } from "../../workspace/workspace.js";
 import type { ApiContext } from "../context.js";
 import { HttpError } from "../errors.js";
+import { ingressIdentity } from "../ingress-guard.js";
 import { routeParams, routeQuery } from "../route-guard.js";
 import { parseWith } from "../validate.js";
 
-/** Who made the change, from the request's headers. */
+/**
+ * Who made the change: under Home Assistant's ingress, the user the proxy vouched for (the header
+ * is not asked); else the request's `X-Forge-User` header.
+ */
 export function requestActor(req: Request): Actor {
-  const rawName = req.get(ACTOR_HEADER);
-  const name = rawName === undefined ? undefined : parseWith(ActorName, rawName, `${ACTOR_HEADER} header`);
+  const haUser = req.res ? ingressIdentity(req.res.locals)?.user : undefined;
+  const vouched = haUser ? ActorName.safeParse(haUser.displayName ?? haUser.name ?? "").data : undefined;
+  const rawName = haUser ? undefined : req.get(ACTOR_HEADER);
+  const name = vouched ?? (rawName === undefined ? undefined : parseWith(ActorName, rawName, `${ACTOR_HEADER} header`));
   const rawSource = req.get(SOURCE_HEADER);
   const source = rawSource === undefined ? "api" : parseWith(ClientChangeSource, rawSource, `${SOURCE_HEADER} header`);
   return actor(name, source);
