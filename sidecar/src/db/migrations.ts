@@ -317,4 +317,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN config_commit TEXT;
   `,
+  // flash: a builder never flashes. A flashing job's step (build → flash), the approved image its flash
+  // sends, the worker that built it (never given the flash); a worker's admin-set roles.
+  `
+  ALTER TABLE jobs ADD COLUMN step TEXT;
+  ALTER TABLE jobs ADD COLUMN flash_sha256 TEXT;
+  ALTER TABLE jobs ADD COLUMN built_by TEXT;
+  ALTER TABLE workers ADD COLUMN roles TEXT;
+  DROP INDEX jobs_one_waiting;
+  CREATE UNIQUE INDEX jobs_one_waiting ON jobs (device_id, action, coalesce(step, ''))
+    WHERE state IN ('queued', 'blocked');
+  `,
 ];

@@ -4,12 +4,13 @@
 // have one sooner than a cold build would cost; otherwise the least-loaded eligible worker. Free
 // slots follow what each worker's heartbeat says it runs. Every decision is recorded on the job as
 // its dispatch reason.
-import type { AssignMessage, Job } from "@esphome-forge/shared";
+import type { AssignMessage, Job, WorkerRole } from "@esphome-forge/shared";
 import type { Affinity } from "../queue/job-history.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerSession } from "../worker-hub/worker-session.js";
+import { roleRefusal } from "../worker-hub/worker-roles.js";
 import { DurationModel } from "./duration-model.js";
 
 /** How long a job lost on a worker waits for another one before it may go back to that worker. */
@@ -24,6 +25,8 @@ export interface AssignmentBuilder {
 interface PassState {
   slots: Map<string, number>;
   tags: Map<string, Set<string>>;
+  roles: Map<string, WorkerRole[]>;
+  local: Set<string>;
   runningBy: Map<string, Job[]>;
   free: Map<string, number>;
   affinity: (deviceId: string) => Affinity | undefined;
@@ -88,6 +91,8 @@ export class Dispatcher {
     const p: PassState = {
       slots: new Map(sessions.map((s) => [s.id, this.registry.slotsOf(s)])),
       tags: new Map(sessions.map((s) => [s.id, new Set(this.registry.tagsOf(s))])),
+      roles: new Map(sessions.map((s) => [s.id, this.registry.rolesOf(s)])),
+      local: new Set(sessions.filter((s) => this.registry.wasLocal(s.id)).map((s) => s.id)),
       runningBy: new Map(sessions.map((s) => [s.id, running.filter((j) => j.workerId === s.id)])),
       affinity: memo((deviceId) => this.queue.affinity(deviceId)),
       free: new Map(),
@@ -159,6 +164,8 @@ export class Dispatcher {
   private eligible(job: Job, s: WorkerSession, p: PassState): boolean {
     if (p.slots.get(s.id) === 0) return false;
     if (job.params.workerId && job.params.workerId !== s.id) return false;
+    // A builder never flashes; a flasher never builds (worker-hub/worker-roles.ts).
+    if (roleRefusal(job, { id: s.id, roles: p.roles.get(s.id) ?? [], local: p.local.has(s.id) }) !== null) return false;
     const want = job.params.workerTags ?? [];
     if (want.length > 0) {
       const have = p.tags.get(s.id) ?? new Set();
