@@ -10,7 +10,7 @@ import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerSession } from "../worker-hub/worker-session.js";
-import { roleRefusal } from "../worker-hub/worker-roles.js";
+import { needsFlasher, roleRefusal } from "../worker-hub/worker-roles.js";
 import { DurationModel } from "./duration-model.js";
 
 /** How long a job lost on a worker waits for another one before it may go back to that worker. */
@@ -19,6 +19,8 @@ const LOST_RETRY_WAIT_MS = 60_000;
 export interface AssignmentBuilder {
   /** Builds the assign message (config files, address, firmware); throws with a user-facing reason. */
   build(job: Job, holder: Holder): Promise<AssignMessage>;
+  /** The worker that built the image this job would flash (never given that flash), if any. */
+  builtBy?(job: Job): string | null;
 }
 
 /** What one dispatch pass reads once: per online worker, and each device's warm worker (when asked). */
@@ -104,7 +106,8 @@ export class Dispatcher {
     for (const job of this.queue.queuedInOrder()) {
       if (totalFree === 0) break;
       if (job.state !== "queued" || busyDevices.has(job.deviceId)) continue;
-      const eligible = sessions.filter((s) => this.eligible(job, s, p));
+      const builtBy = needsFlasher(job) ? (this.builder.builtBy?.(job) ?? job.builtBy ?? null) : null;
+      const eligible = sessions.filter((s) => this.eligible({ ...job, builtBy }, s, p));
       // Retries of a job lost on a worker go elsewhere first: to the others, waiting a while for them if
       // busy, and only then back to a worker that lost it.
       const lost = this.queue.lostOn(job.id);

@@ -3,12 +3,7 @@
 // as a `compile`, with no OTA address. A flasher gets a flash step as an `upload`: the OTA address, the
 // config ESPHome's upload reads the OTA credentials from, and exactly the archived approved image
 // (flash-image.ts), gated again and put on record before it may start.
-import {
-  otaImage,
-  type AssignMessage,
-  type FirmwareImage,
-  type Job,
-} from "@esphome-forge/shared";
+import { otaImage, type AssignMessage, type FirmwareImage, type Job } from "@esphome-forge/shared";
 import { createBundle } from "../bundle/bundle.js";
 import { stripMetadata } from "../inventory/metadata-block.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
@@ -16,7 +11,7 @@ import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { DeviceView } from "./device-view.js";
-import { flashImageFor, type FlashImageSources } from "./flash-image.js";
+import { flashBuilder, flashImageFor, type FlashImageSources } from "./flash-image.js";
 
 export class FleetAssignmentBuilder implements AssignmentBuilder {
   constructor(
@@ -86,6 +81,10 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
       firmware,
       timeoutMs: this.timeoutMs(),
     };
+  }
+
+  builtBy(job: Job): string | null {
+    return flashBuilder(job, this.sources);
   }
 
   private get sources(): FlashImageSources {

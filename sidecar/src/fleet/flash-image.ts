@@ -40,6 +40,24 @@ export function flashImageFor(job: Job, s: FlashImageSources): FirmwareImage {
   return staged;
 }
 
+/**
+ * The worker that built the image `job` would flash (it is never given that flash), or null when no
+ * worker of this sidecar built it (an external upload) or there is nothing to flash.
+ */
+export function flashBuilder(job: Job, s: FlashImageSources): string | null {
+  if (job.action === "compile_upload") return job.builtBy ?? null;
+  let sha: string;
+  try {
+    sha = flashImageFor(job, s).sha256;
+  } catch {
+    return null; // the assignment fails with the reason
+  }
+  const owner = s.queue
+    .list({ device: [job.deviceId], limit: 500 })
+    .jobs.find((j) => j.action !== "upload" && (j.flashSha256 === sha || j.firmware.some((f) => f.sha256 === sha)));
+  return owner ? (owner.builtBy ?? owner.workerId) : null;
+}
+
 /** The device's staged firmware: the OTA image of its newest approved build, while the archive holds it. */
 export function stagedImage(deviceId: string, s: Pick<FlashImageSources, "firmware" | "queue">): FirmwareImage | null {
   const built = s.queue.lastApprovedBuild(deviceId);
