@@ -166,9 +166,11 @@ export class Dispatcher {
 
   private eligible(job: Job, s: WorkerSession, p: PassState): boolean {
     if (p.slots.get(s.id) === 0) return false;
-    if (job.params.workerId && job.params.workerId !== s.id) return false;
     // A builder never flashes; a flasher never builds (worker-hub/worker-roles.ts).
     if (roleRefusal(job, { id: s.id, roles: p.roles.get(s.id) ?? [], local: p.local.has(s.id) }) !== null) return false;
+    // A compile_upload's worker pin and tags choose its builder; its flash goes to any flasher.
+    if (job.action === "compile_upload" && job.step === "flash") return true;
+    if (job.params.workerId && job.params.workerId !== s.id) return false;
     const want = job.params.workerTags ?? [];
     if (want.length > 0) {
       const have = p.tags.get(s.id) ?? new Set();

@@ -124,6 +124,7 @@ export class WorkerTrustGate {
       decision.notes.push(`\n\x1b[33m[forge] ${why} (warn mode: kept)\x1b[0m\n`);
       return { override: null, decision };
     }
+    decision.notes.push(`\n\x1b[31m[forge] ${why}\x1b[0m\n`);
     return { override: { outcome: "failed", phase: "compile", error: why }, decision };
   }
 
