@@ -59,7 +59,8 @@ export async function startFleetWithWorker(
   const flasher = await startFlasher(api, sc.url);
   await waitFor(
     async () =>
-      (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.filter((w) => w.online).length >= 2,
+      (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.filter((w) => w.online).length >=
+      2,
     "workers online",
   );
   return {
@@ -75,9 +76,14 @@ export async function startFleetWithWorker(
 }
 
 /** A stand-in worker process that an admin gives the `flasher` role once it has connected. */
-export async function startFlasher(api: Api, url: string, extra: { extraArgs?: string[]; buildCommand?: string } = {}): Promise<WorkerProc> {
+export async function startFlasher(
+  api: Api,
+  url: string,
+  extra: { extraArgs?: string[]; buildCommand?: string } = {},
+): Promise<WorkerProc> {
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "flasher" });
-  const flasher = startWorker({ url, token: secret, name: "flasher", ...extra });
+  // No slots until it is a flasher: a new worker is a builder, and must not pick up a queued build meanwhile.
+  const flasher = startWorker({ url, token: secret, name: "flasher", slots: 0, ...extra });
   const id = await waitFor(
     async () =>
       (await api.json<{ workers: { id: string; name: string; online: boolean }[] }>("GET", "/workers")).workers.find(
@@ -86,5 +92,6 @@ export async function startFlasher(api: Api, url: string, extra: { extraArgs?: s
     "flasher online",
   );
   await api.json("PATCH", `/workers/${id}`, { roles: ["flasher"] });
+  await api.json("PATCH", `/workers/${id}`, { slots: 1 });
   return flasher;
 }

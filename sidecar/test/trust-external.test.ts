@@ -12,12 +12,11 @@ import { signBlob } from "../src/trust/keys/sign.js";
 import { settledJob, standinFlashes, startFleetWithWorker, type WorkerProc } from "../test-support/fleet-jobs.js";
 
 let api: Api;
-let worker: WorkerProc;
 let flasher: WorkerProc;
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ api, worker, flasher, stop } = await startFleetWithWorker(["kitchen", "porch"]));
+  ({ api, flasher, stop } = await startFleetWithWorker(["kitchen", "porch"]));
 });
 afterAll(() => stop?.());
 

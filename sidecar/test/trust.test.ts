@@ -17,12 +17,11 @@ import {
 
 let sc: SidecarProc;
 let api: Api;
-let worker: WorkerProc;
 let flasher: WorkerProc;
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ sc, api, worker, flasher, stop } = await startFleetWithWorker(["kitchen", "porch", "garage"], "signer"));
+  ({ sc, api, flasher, stop } = await startFleetWithWorker(["kitchen", "porch", "garage"], "signer"));
 });
 afterAll(() => stop?.());
 
