@@ -182,7 +182,11 @@ describe("content trust under attack", () => {
       fake.result(as, { phase: "compile", firmware: [image], provenance: bundle, esphomeVersion: as.esphomeVersion });
       const job = await settled(id);
       expect(job).toMatchObject({ state: "failed", phase: "compile", step: "build", flashSha256: null });
-      expect(job.trust).toMatchObject({ outcome: "blocked", stage: "approval", firmwareSha256: FakeWorker.digest(sent) });
+      expect(job.trust).toMatchObject({
+        outcome: "blocked",
+        stage: "approval",
+        firmwareSha256: FakeWorker.digest(sent),
+      });
       expect(await api.log(id)).toContain(job.error!);
       return { error: job.error, verdict: job.trust! };
     };

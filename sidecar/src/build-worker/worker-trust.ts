@@ -10,7 +10,6 @@ import { SIDECAR_VERSION } from "../util/version.js";
 import type { WorkerConnection } from "./connection.js";
 import type { BuiltImage } from "./firmware.js";
 
-
 export class WorkerTrust {
   readonly key: SigningKey;
   /** Set from `welcome`: the sidecar approves builds (kept for the log; a worker never flashes its own build). */

@@ -121,7 +121,9 @@ export class DeviceView {
               configHash: compiled.configHash,
               // Install flashes it without recompiling only when it is what Forge would build now.
               current:
-                d.error == null && compiled.configHash === d.configHash && (target == null || compiled.esphomeVersion === target),
+                d.error == null &&
+                compiled.configHash === d.configHash &&
+                (target == null || compiled.esphomeVersion === target),
             }
           : null,
       // A device that reports firmware other than what Forge flashed is not shown as verified.

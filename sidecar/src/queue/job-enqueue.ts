@@ -125,7 +125,9 @@ export function requeueFlash(
   maxAttempts: number,
 ): { job: Job; coalesced: boolean } {
   const waiting = rows
-    .stmt("SELECT id FROM jobs WHERE device_id = ? AND action = ? AND step IS 'flash' AND state IN ('queued', 'blocked')")
+    .stmt(
+      "SELECT id FROM jobs WHERE device_id = ? AND action = ? AND step IS 'flash' AND state IN ('queued', 'blocked')",
+    )
     .get(row.device_id, row.action) as { id: number } | undefined;
   if (waiting) return { job: rows.job(waiting.id)!, coalesced: true };
   const info = db

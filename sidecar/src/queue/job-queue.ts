@@ -315,7 +315,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
    * compile_upload: the holder's build was received and approved. The job keeps its images, names the
    * approved one to flash, and goes back to the queue for a flasher (never the builder): one job, two steps.
    */
-  toFlashStep(jobId: number, holder: Holder, r: Pick<JobResult, "firmware" | "esphomeVersion">, sha: string): Job | undefined {
+  toFlashStep(
+    jobId: number,
+    holder: Holder,
+    r: Pick<JobResult, "firmware" | "esphomeVersion">,
+    sha: string,
+  ): Job | undefined {
     const done = this.run((t) => {
       const row = this.rows.row(jobId);
       if (!row || !heldBy(row, holder) || row.action !== "compile_upload") return false;
@@ -427,12 +432,18 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       if (!row) throw new NotFoundError(`no job with id ${jobId}`);
       if (!TERMINAL_JOB_STATES.includes(row.state))
         throw new ConflictError(`job ${jobId} is still ${row.state}; only finished jobs can be retried`);
-      const req = { ...retryRequest(row, source), ...(opts.esphomeVersion !== undefined ? { esphomeVersion: opts.esphomeVersion } : {}) };
+      const req = {
+        ...retryRequest(row, source),
+        ...(opts.esphomeVersion !== undefined ? { esphomeVersion: opts.esphomeVersion } : {}),
+      };
       // Its build was approved and only the flash failed: flash that same image again, no recompile.
       const reflash = opts.reflash !== false && row.step === "flash" && row.flash_sha256 !== null;
       if (reflash) {
         const out = requeueFlash(t, this.db, this.rows, row, req, this.settings().maxAttempts);
-        t.note(out.job.id, `[forge] retry of job ${jobId}: flashing its approved image again (sha256 ${row.flash_sha256}), no recompile\n`);
+        t.note(
+          out.job.id,
+          `[forge] retry of job ${jobId}: flashing its approved image again (sha256 ${row.flash_sha256}), no recompile\n`,
+        );
         return out;
       }
       const out = enqueueIn(t, this.db, this.rows, req, {

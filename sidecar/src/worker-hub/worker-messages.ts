@@ -203,7 +203,12 @@ export class WorkerMessages {
         this.o.onCapacityChange();
         return;
       }
-      if (!ota) ({ outcome, phase, error } = { outcome: "failed", phase: "compile", error: "the build sent no OTA image to flash" });
+      if (!ota)
+        ({ outcome, phase, error } = {
+          outcome: "failed",
+          phase: "compile",
+          error: "the build sent no OTA image to flash",
+        });
     }
     const job = queue.complete(msg.jobId, holder, {
       outcome,
@@ -243,7 +248,11 @@ export class WorkerMessages {
   private refuseProvenance(session: WorkerSession, msg: Msg<"provenance">): void {
     session.forgetFirmware(msg.jobId, msg.fence);
     const reason = `a builder never flashes: job ${msg.jobId}'s image is approved from the build result and flashed from the sidecar's archive by a flasher`;
-    this.o.queue.appendLog(msg.jobId, null, `\n\x1b[31m[forge] worker ${session.id} asked to flash its own build; refused\x1b[0m\n`);
+    this.o.queue.appendLog(
+      msg.jobId,
+      null,
+      `\n\x1b[31m[forge] worker ${session.id} asked to flash its own build; refused\x1b[0m\n`,
+    );
     session.send({ type: "approval", jobId: msg.jobId, fence: msg.fence, ...WorkerTrustGate.notHeld(reason) });
   }
 
