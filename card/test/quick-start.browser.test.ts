@@ -86,7 +86,7 @@ describe("Quick start on a fresh clone", () => {
     await page.click("button[type=submit]");
     // The example devices seeded on first start, in the devices table.
     await expect.poll(() => page.locator("forge-device-row").count(), { timeout: 60_000 }).toBeGreaterThan(0);
-    expect(await page.getByRole("tab").allTextContents()).toEqual(["Devices", "Queue", "Workers"]);
+    expect(await page.getByRole("tab").allTextContents()).toEqual(["Devices", "Queue", "Workers", "Schedules"]);
     expect(problems).toEqual([]);
   }, 360_000);
 });

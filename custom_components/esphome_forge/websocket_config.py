@@ -1,7 +1,8 @@
 """HA WebSocket commands for the card's config editor (docs/ha-websocket-api.md).
 
-Reading a device's config, its history and diffs is open to every user; saving, restoring and
-creating devices are admin-only, and the commit records the HA user who did it (source `card`).
+Every command is admin-only: a device's YAML can hold keys and passwords inline, so reading it (or
+its history and diffs) is as sensitive as changing it. Each commit records the HA user who made it
+(source `card`).
 secrets.yaml is never sent to the card, except to an administrator who asks for it explicitly
 (`reveal: true`). A refused save (the file changed since it was loaded) answers
 `{"conflict": {currentSha256, diff}, "message"}` rather than an error, since HA's errors carry no
@@ -62,6 +63,7 @@ async def _answer(connection: Any, msg_id: int, call: Any) -> None:
         vol.Optional(ATTR_ENTRY_ID): str,
     }
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_read(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
@@ -130,6 +132,7 @@ async def ws_save(
         vol.Optional(ATTR_ENTRY_ID): str,
     }
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_history(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
@@ -149,6 +152,7 @@ async def ws_history(
         vol.Optional(ATTR_ENTRY_ID): str,
     }
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_diff(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
@@ -185,6 +189,7 @@ async def ws_restore(
 @websocket_api.websocket_command(
     {vol.Required("type"): f"{DOMAIN}/config_templates", vol.Optional(ATTR_ENTRY_ID): str}
 )
+@websocket_api.require_admin
 @websocket_api.async_response
 async def ws_templates(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]

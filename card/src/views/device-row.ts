@@ -137,7 +137,7 @@ export class ForgeDeviceRow extends LitElement {
     >
       Log
     </button>`;
-    // Reading the config is for everyone; saving is refused by the backend where the user may not.
+    // Configs can hold keys inline: reading them is admin-only, like changing them (a view-only user sees no Edit).
     const edit = html`<button
       class="btn"
       aria-label=${`Edit the config of ${name}`}
@@ -145,7 +145,7 @@ export class ForgeDeviceRow extends LitElement {
     >
       Edit
     </button>`;
-    if (policy.mode === "hidden") return html`<div role="cell" class="actions">${log}${edit}</div>`;
+    if (policy.mode === "hidden") return html`<div role="cell" class="actions">${log}</div>`;
     const paused = policy.mode === "disabled" ? policy.reason : null;
     const hasFirmware = uploadableFirmware(d) != null;
     const off = this.busy || !!d.error || paused != null;

@@ -334,7 +334,7 @@ export class ForgeDashboard extends LitElement {
           : nothing
       }
       <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online${
-        this.source?.workspace
+        this.source?.workspace && !this.readOnly
           ? html` · <button class="btn" @click=${() => this.renderRoot.querySelector<ForgeNewDeviceDialog>("forge-new-device-dialog")?.open()}>New device</button>`
           : nothing
       }${s.workspace?.remote.state === "failing" ? html` · <span class="error-text" title=${s.workspace.remote.lastError ?? ""}>config push failing</span>` : nothing}</div>

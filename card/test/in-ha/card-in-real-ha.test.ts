@@ -184,9 +184,11 @@ describe("the card in a real Home Assistant", () => {
       const form = page.locator("esphome-forge-card-editor ha-form");
       await form.waitFor();
       const preview = page.locator("hui-card-preview esphome-forge-card, .element-preview esphome-forge-card").first();
-      await expect.poll(() => preview.getByRole("tab").allTextContents()).toEqual(["Devices", "Queue", "Workers"]);
+      await expect
+        .poll(() => preview.getByRole("tab").allTextContents())
+        .toEqual(["Devices", "Queue", "Workers", "Schedules"]);
       await page.locator("esphome-forge-card-editor").getByRole("checkbox", { name: "Workers" }).uncheck();
-      await expect.poll(() => preview.getByRole("tab").allTextContents()).toEqual(["Devices", "Queue"]);
+      await expect.poll(() => preview.getByRole("tab").allTextContents()).toEqual(["Devices", "Queue", "Schedules"]);
       await page.getByRole("button", { name: "Save" }).click();
       const ws = await home.ha.socket();
       try {
@@ -198,7 +200,7 @@ describe("the card in a real Home Assistant", () => {
         await waitFor(async () => ((await saved()).views[1]!.cards ?? []).length === 2, "the new card saved");
         expect((await saved()).views[1]!.cards![1]).toMatchObject({
           type: "custom:esphome-forge-card",
-          views: ["devices", "queue"],
+          views: ["devices", "queue", "schedules"],
         });
         await ws.call({ type: "lovelace/config/save", url_path: DASHBOARD, config: LOVELACE });
       } finally {

@@ -441,7 +441,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       @click=${()=>R(this,{action:`edit`,deviceId:t.id})}
     >
       Edit
-    </button>`;if(r.mode===`hidden`)return C`<div role="cell" class="actions">${a}${o}</div>`;let s=r.mode===`disabled`?r.reason:null,c=cn(t)!=null,l=this.busy||!!t.error||s!=null,u=e=>s??(t.error?`The device's configuration has an error`:e);return C`<div role="cell" class="actions">
+    </button>`;if(r.mode===`hidden`)return C`<div role="cell" class="actions">${a}</div>`;let s=r.mode===`disabled`?r.reason:null,c=cn(t)!=null,l=this.busy||!!t.error||s!=null,u=e=>s??(t.error?`The device's configuration has an error`:e);return C`<div role="cell" class="actions">
       <button
         class="btn"
         ?disabled=${l}
@@ -1294,7 +1294,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       ${this.views.length>1?C`<div role="tablist" aria-label="Forge views" @keydown=${this.onTabKey}>
             ${this.views.map(e=>C`<button role="tab" id=${`tab-${e}`} aria-controls="panel" aria-selected=${e===this.tab?`true`:`false`} tabindex=${e===this.tab?0:-1} @click=${()=>this.tab=e}>${Ct[e]}</button>`)}
           </div>`:T}
-      <div class="summary muted" aria-live="polite">${e.devices.size} devices · ${r} running · ${i} queued · ${a}/${e.workers.size} workers online${this.source?.workspace?C` · <button class="btn" @click=${()=>this.renderRoot.querySelector(`forge-new-device-dialog`)?.open()}>New device</button>`:T}${e.workspace?.remote.state===`failing`?C` · <span class="error-text" title=${e.workspace.remote.lastError??``}>config push failing</span>`:T}</div>
+      <div class="summary muted" aria-live="polite">${e.devices.size} devices · ${r} running · ${i} queued · ${a}/${e.workers.size} workers online${this.source?.workspace&&!this.readOnly?C` · <button class="btn" @click=${()=>this.renderRoot.querySelector(`forge-new-device-dialog`)?.open()}>New device</button>`:T}${e.workspace?.remote.state===`failing`?C` · <span class="error-text" title=${e.workspace.remote.lastError??``}>config push failing</span>`:T}</div>
       ${this.source?.trustStatus?C`<forge-trust-status .feed=${this.source.trustStatus}></forge-trust-status>`:T}
       ${this.readOnly?C`<div class="readonly muted" role="note">View only: ${this.readOnly}</div>`:T}
       ${o?C`<div class="banner notice ${o.tone}" role="status">

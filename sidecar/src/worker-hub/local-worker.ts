@@ -27,7 +27,13 @@ export interface LocalWorkerOptions {
 }
 
 /** The worker's own settings a sidecar's environment may carry for its local worker. */
-const WORKER_SETTINGS = ["FORGE_CACHE", "FORGE_PYTHON", "FORGE_KEEP_ESPHOME_VERSIONS", "FORGE_WORKER_CACHE_MAX_MB"];
+const WORKER_SETTINGS = [
+  "FORGE_CACHE",
+  "FORGE_PYTHON",
+  "FORGE_KEEP_ESPHOME_VERSIONS",
+  "FORGE_WORKER_CACHE_MAX_MB",
+  "FORGE_BUILD_COMMAND_PHASES", // which phases a --build-command stands in for (tests: real `esphome config`)
+];
 
 const TOKEN_NAME = "built-in local worker";
 
