@@ -79,15 +79,16 @@ export async function startFleetWithWorker(
 export async function startFlasher(
   api: Api,
   url: string,
-  extra: { extraArgs?: string[]; buildCommand?: string } = {},
+  extra: { extraArgs?: string[]; buildCommand?: string; name?: string } = {},
 ): Promise<WorkerProc> {
-  const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "flasher" });
+  const name = extra.name ?? "flasher";
+  const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name });
   // No slots until it is a flasher: a new worker is a builder, and must not pick up a queued build meanwhile.
-  const flasher = startWorker({ url, token: secret, name: "flasher", slots: 0, ...extra });
+  const flasher = startWorker({ url, token: secret, slots: 0, ...extra, name });
   const id = await waitFor(
     async () =>
       (await api.json<{ workers: { id: string; name: string; online: boolean }[] }>("GET", "/workers")).workers.find(
-        (w) => w.name === "flasher" && w.online,
+        (w) => w.name === name && w.online,
       )?.id ?? null,
     "flasher online",
   );
