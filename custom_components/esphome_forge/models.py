@@ -118,9 +118,8 @@ class Worker(TypedDict):
     name: str
     online: bool
     local: bool
-    # pending (waits for an admin), approved, rejected or revoked; role: builder (flasher comes later).
+    # pending (waits for an admin), approved, rejected or revoked.
     enrolment: str
-    role: str
     keyFingerprint: str | None
     pendingKey: dict[str, Any] | None
     slots: int
@@ -138,6 +137,8 @@ class Worker(TypedDict):
     problem: NotRequired[str | None]
     diskFreeBytes: NotRequired[int | None]
     diskLow: NotRequired[bool]
+    # builder (default) and/or flasher, set by an admin; the built-in worker is both.
+    roles: NotRequired[list[str]]
 
 
 class Snapshot(TypedDict):

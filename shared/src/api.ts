@@ -17,6 +17,7 @@ import {
   WorkerEnrolment,
   WorkerId,
   WorkerToken,
+  WorkerRole,
 } from "./domain.js";
 import { EsphomeRelease } from "./notifications.js";
 
@@ -184,6 +185,8 @@ export const WorkerPatch = z
     slots: z.number().int().min(0).max(32).optional(),
     tags: z.array(Tag).max(64).optional(),
     tagsLocked: z.boolean().optional(),
+    /** Admin only: `["flasher"]` makes it a flasher (never builds), `["builder"]` a builder (the default). */
+    roles: z.array(WorkerRole).min(1).max(2).optional(),
   })
   .strict()
   .refine((p) => !(p.tags !== undefined && p.tagsLocked === false), {

@@ -31,6 +31,20 @@ export const JOB_PHASES = ["dispatch", "install", "prepare", "validate", "compil
 export const JobPhase = z.enum(JOB_PHASES);
 export type JobPhase = z.infer<typeof JobPhase>;
 
+/**
+ * The steps of a job that flashes (README "A builder never flashes"): a compile_upload is `build` (a
+ * builder compiles and sends its image; the sidecar approves the archived bytes), then `flash` (a flasher
+ * sends exactly the approved archived image). An `upload` is one `flash` step.
+ */
+export const JOB_STEPS = ["build", "flash"] as const;
+export const JobStep = z.enum(JOB_STEPS);
+export type JobStep = z.infer<typeof JobStep>;
+
+/** What a worker may do: `builder` (default) compiles, `flasher` (set by an admin) flashes approved images and never builds. */
+export const WORKER_ROLES = ["builder", "flasher"] as const;
+export const WorkerRole = z.enum(WORKER_ROLES);
+export type WorkerRole = z.infer<typeof WorkerRole>;
+
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "expected a lowercase hex sha256 digest");
 
 export const DeviceId = z
@@ -222,9 +236,9 @@ export const Device = z.object({
     })
     .nullable(),
   /**
-   * The firmware an `upload` without a digest flashes: the OTA image of the device's last successful
-   * compile (compile or compile_upload) while the archive still holds it. Unlike `lastBuild`, a later
-   * failed or blocked upload does not hide it. Absent from sidecars that predate it.
+   * The staged firmware, which an `upload` without a digest flashes: the approved OTA image of the
+   * device's newest approved build (a compile, or a compile_upload whose flash may have failed) while the
+   * archive holds it (fleet/flash-image.ts). A later failed upload does not hide it. Absent from older sidecars.
    */
   storedFirmware: z
     .object({
@@ -232,6 +246,10 @@ export const Device = z.object({
       finishedAt: z.string().nullable(),
       firmwareSha256: Sha256Hex,
       esphomeVersion: z.string().nullable(),
+      /** The config digest it was built from. */
+      configHash: Sha256Hex.nullable().optional(),
+      /** Built from the config and ESPHome version Forge would build now: an install flashes it, no recompile. */
+      current: z.boolean().optional(),
     })
     .nullable()
     .optional(),
@@ -313,6 +331,12 @@ export const Job = z.object({
   trust: JobTrust.nullable().optional(),
   /** The config folder's commit the job's config was taken from (recorded at dispatch). */
   configCommit: CommitId.nullable().optional(),
+  /** Flashing jobs: `build` or `flash` (JobStep); null for validate/compile. Absent from older sidecars. */
+  step: JobStep.nullable().optional(),
+  /** The approved archived image the flash step sends (set once the build was approved). */
+  flashSha256: Sha256Hex.nullable().optional(),
+  /** The worker that built the image; it is never given the flash. */
+  builtBy: z.string().nullable().optional(),
 });
 export type Job = z.infer<typeof Job>;
 
@@ -334,9 +358,6 @@ export type WorkerSystem = z.infer<typeof WorkerSystem>;
 export const WORKER_ENROLMENTS = ["pending", "approved", "rejected", "revoked"] as const;
 export const WorkerEnrolment = z.enum(WORKER_ENROLMENTS);
 export type WorkerEnrolment = z.infer<typeof WorkerEnrolment>;
-/** What a worker may do. Today every worker builds; a `flasher` role (flashes approved images, never builds) comes later. */
-export const WorkerRole = z.enum(["builder"]);
-export type WorkerRole = z.infer<typeof WorkerRole>;
 /** SHA-256 of a public key's SPKI DER, lowercase hex: what people compare (worker keys, the sidecar's TLS key). */
 export const KeyFingerprint = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 fingerprint (64 hex characters)");
 
@@ -346,7 +367,6 @@ export const Worker = z.object({
   online: z.boolean(),
   local: z.boolean(),
   enrolment: WorkerEnrolment,
-  role: WorkerRole,
   /** The fingerprint of the key the worker signs with (approved), or of the key it asks to enrol (pending). */
   keyFingerprint: KeyFingerprint.nullable(),
   /** A key waiting for the admin: a new worker's first key, or a new key under a known worker (rotation). */
@@ -376,6 +396,8 @@ export const Worker = z.object({
   diskFreeBytes: z.number().int().nonnegative().nullable().optional(),
   /** Below the `workerMinFreeDiskMb` floor: dispatch skips the worker until space returns. */
   diskLow: z.boolean().optional(),
+  /** Set by an admin (default `builder`); the built-in local worker is always a flasher too. */
+  roles: z.array(WorkerRole).optional(),
 });
 export type Worker = z.infer<typeof Worker>;
 

@@ -39,11 +39,14 @@ export function standinFlashes(w: { stateDir: string }, device: string): number 
 /** The image an OTA flashes: the `ota` one, else the first. */
 export const otaImageOf = (j: Job): string => (j.firmware.find((f) => f.kind === "ota") ?? j.firmware[0])!.sha256;
 
-/** A sidecar (no local worker) over these devices, and one stand-in worker process, online. */
+/**
+ * A sidecar (no local worker) over these devices, one stand-in builder process and one stand-in worker an
+ * admin made a `flasher` (a builder never flashes), both online.
+ */
 export async function startFleetWithWorker(
   devices: string[],
   workerName = "w",
-): Promise<{ sc: SidecarProc; api: Api; worker: WorkerProc; stop(): Promise<void> }> {
+): Promise<{ sc: SidecarProc; api: Api; worker: WorkerProc; flasher: WorkerProc; stop(): Promise<void> }> {
   const dataDir = tempDir();
   writeFleet(
     join(dataDir, "config"),
@@ -53,17 +56,43 @@ export async function startFleetWithWorker(
   const api = new Api(sc.url, sc.token);
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: workerName });
   const worker = startWorker({ url: sc.url, token: secret, name: workerName });
+  const flasher = await startFlasher(api, sc.url);
   await waitFor(
-    async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),
-    "worker online",
+    async () =>
+      (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.filter((w) => w.online).length >=
+      2,
+    "workers online",
   );
   return {
     sc,
     api,
     worker,
+    flasher,
     async stop() {
-      await worker.stop();
+      await Promise.all([worker.stop(), flasher.stop()]);
       await sc.stop();
     },
   };
+}
+
+/** A stand-in worker process that an admin gives the `flasher` role once it has connected. */
+export async function startFlasher(
+  api: Api,
+  url: string,
+  extra: { extraArgs?: string[]; buildCommand?: string; name?: string } = {},
+): Promise<WorkerProc> {
+  const name = extra.name ?? "flasher";
+  const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name });
+  // No slots until it is a flasher: a new worker is a builder, and must not pick up a queued build meanwhile.
+  const flasher = startWorker({ url, token: secret, slots: 0, ...extra, name });
+  const id = await waitFor(
+    async () =>
+      (await api.json<{ workers: { id: string; name: string; online: boolean }[] }>("GET", "/workers")).workers.find(
+        (w) => w.name === name && w.online,
+      )?.id ?? null,
+    "flasher online",
+  );
+  await api.json("PATCH", `/workers/${id}`, { roles: ["flasher"] });
+  await api.json("PATCH", `/workers/${id}`, { slots: 1 });
+  return flasher;
 }

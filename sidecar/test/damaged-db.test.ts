@@ -5,6 +5,7 @@
 // install, and an old database put a flashed job back to running, to be flashed again.)
 import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { startFlasher } from "../test-support/fleet-jobs.js";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { Api } from "../src/devtools/api-client.js";
@@ -56,9 +57,13 @@ const finished = (api: Api, id: number) =>
   );
 
 /** Flashes the stand-in performed on this worker (one JSON line each). */
-function flashes(stateDir: string, device: string): number {
-  const file = join(stateDir, "builds", device, ".esphome", "standin-uploads.jsonl");
-  return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").length : 0;
+/** Stand-in flashes of a device on this worker and on the built-in local worker (a flasher; builders never flash). */
+function flashes(stateDirs: string[], device: string): number {
+  const count = (dir: string) => {
+    const file = join(dir, "builds", device, ".esphome", "standin-uploads.jsonl");
+    return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").length : 0;
+  };
+  return stateDirs.reduce((n, dir) => n + count(dir), 0);
 }
 
 function dropWal(dataDir: string): void {
@@ -74,6 +79,8 @@ describe("a damaged database", () => {
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
     const worker = startWorker({ url: sc.url, token: secret, name: "w" });
     cleanup.push(worker);
+    const flasher = await startFlasher(api, sc.url); // a builder never flashes
+    cleanup.push(flasher);
     const old = (await api.createJobs({ action: "compile", targets: { devices: ["kitchen"] } })).jobs[0]!.jobId;
     expect((await finished(api, old)).state).toBe("succeeded");
     await sc.stop("SIGTERM");
@@ -117,9 +124,11 @@ describe("a damaged database", () => {
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
     const worker = startWorker({ url: sc.url, token: secret, name: "w" });
     cleanup.push(worker);
+    const flasher = await startFlasher(api, sc.url); // a builder never flashes
+    cleanup.push(flasher);
     const id = (await api.createJobs({ action: "compile_upload", targets: { devices: ["porch"] } })).jobs[0]!.jobId;
     expect((await finished(api, id)).state).toBe("succeeded");
-    expect(flashes(worker.stateDir, "porch")).toBe(1);
+    expect(flashes([worker.stateDir, flasher.stateDir], "porch")).toBe(1);
 
     sc.proc.kill("SIGKILL");
     await sc.exited;
@@ -145,7 +154,7 @@ describe("a damaged database", () => {
     const next = (await api.createJobs({ action: "compile", targets: { devices: ["porch"] } })).jobs[0]!.jobId;
     expect(next).toBeGreaterThan(id);
     expect((await finished(api, next)).state).toBe("succeeded");
-    expect(flashes(worker.stateDir, "porch")).toBe(1);
+    expect(flashes([worker.stateDir, flasher.stateDir], "porch")).toBe(1);
   });
 
   it("an older backup put back is refused; --accept-database closes the flashed job instead of re-flashing", async () => {
@@ -156,6 +165,8 @@ describe("a damaged database", () => {
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
     const worker = startWorker({ url: sc.url, token: secret, name: "w" });
     cleanup.push(worker);
+    const flasher = await startFlasher(api, sc.url); // a builder never flashes
+    cleanup.push(flasher);
     const a = (await api.createJobs({ action: "compile_upload", targets: { devices: ["porch"] } })).jobs[0]!.jobId;
     expect((await finished(api, a)).state).toBe("succeeded");
 
@@ -167,7 +178,7 @@ describe("a damaged database", () => {
     await src.backup(backup);
     src.close();
     expect((await finished(api, b)).state).toBe("succeeded");
-    expect(flashes(worker.stateDir, "porch")).toBe(2);
+    expect(flashes([worker.stateDir, flasher.stateDir], "porch")).toBe(2);
     sc.proc.kill("SIGKILL");
     await sc.exited;
     writeFileSync(join(dataDir, "forge.db"), readFileSync(backup));
@@ -191,6 +202,6 @@ describe("a damaged database", () => {
     const c = (await api.createJobs({ action: "compile", targets: { devices: ["porch"] } })).jobs[0]!.jobId;
     expect(c).toBeGreaterThan(b);
     expect((await finished(api, c)).state).toBe("succeeded");
-    expect(flashes(worker.stateDir, "porch")).toBe(2);
+    expect(flashes([worker.stateDir, flasher.stateDir], "porch")).toBe(2);
   });
 });

@@ -6,6 +6,7 @@
 // after the disk filled and refused to start while it stayed full.)
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { startFlasher } from "../test-support/fleet-jobs.js";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorBody, HealthResponse, InfoResponse } from "@esphome-forge/shared";
@@ -140,7 +141,7 @@ describe("a full disk", () => {
     await waitFor(async () => (await api.job(next)).state === "succeeded", "a new job after the outage", 30_000);
   });
 
-  it("answers a flash approval 'later' while full: nothing flashes before its intent is on record", async (ctx) => {
+  it("answers a build result 'later' while full: nothing flashes before it is approved and its intent is on record", async (ctx) => {
     const fs = mountSmallFs(32);
     if ("unavailable" in fs) return ctx.skip(fs.unavailable);
     cleanup.push(() => (fs as SmallFs).unmount());
@@ -151,13 +152,15 @@ describe("a full disk", () => {
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "remote" });
     const worker: ProcHandle = startWorker({ url: sc.url, token: secret, name: "remote", slots: 1 });
     cleanup.push(() => worker.stop("SIGKILL"));
+    const flasher = await startFlasher(api, sc.url); // a builder never flashes
+    cleanup.push(() => flasher.stop("SIGKILL"));
 
     const id = (await api.createJobs({ action: "compile_upload", targets: { devices: ["porch"] } })).jobs[0]!.jobId;
     await waitFor(async () => (await api.job(id)).phase === "compile", "the compile running");
     fs.fill();
     await waitFor(async () => (await health(sc)).problems.some((p) => p.code === "disk_full"), "disk_full");
-    // The compile ends and the worker asks to flash: no decision while full, it is told to ask again.
-    await waitFor(() => /cannot approve yet \(not decided yet: .*out of disk space/.test(worker.output()), "a 'later'");
+    // The compile ends: its result (to be approved before any flash) is answered "send it again later".
+    await waitFor(() => /cannot take the result yet|again later|send it again/i.test(worker.output()), "a 'later'");
     const job = await api.job(id);
     expect(job.state).toBe("running");
     expect(await api.log(id)).not.toMatch(/recorded before it starts/);

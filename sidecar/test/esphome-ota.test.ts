@@ -100,18 +100,17 @@ describe("upload with the real esphome CLI into a fake native-OTA device", () =>
     expect(dev.receipts[0]).toMatchObject({ sha256: image.sha256, md5Ok: true, authenticated: true });
   }, 60_000);
 
-  it("compile_upload: stand-in compile (no toolchains here), then the real esphome upload flashes the built image", async () => {
+  it("a flasher (stand-in for the compile phase only) flashes an archived image over protocol v1 with MD5 auth", async () => {
     const dev = await receiver({ password: "pw", auth: "md5", version: 1, extended: false });
     await t.setup({}, { ...real(), buildCommand: STANDIN_COMMAND, buildCommandPhases: ["compile"] });
-    const job = assign("ota-built", { action: "compile_upload", files: files("ota-built", dev.port, "pw") });
+    const { image } = archived();
+    const job = assign("ota-built", { action: "upload", files: files("ota-built", dev.port, "pw"), firmware: [image] });
     t.fake.send(job);
     const result = await t.resultOf(job.jobId);
     expect(result, t.logOf(job.jobId)).toMatchObject({ outcome: "succeeded", phase: "upload" });
-    const ota = result.firmware.find((f) => f.kind === "ota") ?? result.firmware[0]!;
     expect(dev.receipts).toHaveLength(1);
-    expect(dev.receipts[0]).toMatchObject({ sha256: ota.sha256, authenticated: true });
-    const log = t.logOf(job.jobId);
-    expect(log.indexOf("[forge worker] compile:")).toBeLessThan(log.indexOf("[forge worker] upload:"));
+    expect(dev.receipts[0]).toMatchObject({ sha256: image.sha256, authenticated: true });
+    expect(t.logOf(job.jobId)).not.toContain("[forge worker] compile:");
   }, 60_000);
 
   it("a device that refuses the image (partition too small) fails the job at upload with ESPHome's reason", async () => {
@@ -175,14 +174,18 @@ describe("cancel during upload", () => {
     );
     expect(dev.receipts).toHaveLength(0);
 
-    // The same device folder: a compile (stand-in) and a real upload of what it built.
+    // The same device folder: the next flash of an archived image goes through.
     delete dev.opts.stallAfterBytes;
-    const next = assign("ota-stall", { action: "compile_upload", files: files("ota-stall", dev.port, null) });
+    const { image: again } = archived();
+    const next = assign("ota-stall", {
+      action: "upload",
+      files: files("ota-stall", dev.port, null),
+      firmware: [again],
+    });
     t.fake.send(next);
     const ok = await t.resultOf(next.jobId);
     expect(ok, t.logOf(next.jobId)).toMatchObject({ outcome: "succeeded", phase: "upload" });
-    const ota = ok.firmware.find((f) => f.kind === "ota") ?? ok.firmware[0]!;
-    expect(dev.receipts.map((r) => r.sha256)).toEqual([ota.sha256]);
+    expect(dev.receipts.map((r) => r.sha256)).toEqual([again.sha256]);
   }, 60_000);
 });
 

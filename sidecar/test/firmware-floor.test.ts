@@ -9,11 +9,12 @@ import { Api } from "../src/devtools/api-client.js";
 import { EventsClient } from "../src/devtools/events-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
 import { startSidecar, startWorker, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
-import { settledJob, standinFlashes, type WorkerProc } from "../test-support/fleet-jobs.js";
+import { settledJob, standinFlashes, startFlasher, type WorkerProc } from "../test-support/fleet-jobs.js";
 
 let sc: SidecarProc;
 let api: Api;
 let worker: WorkerProc;
+let flasher: WorkerProc;
 
 beforeAll(async () => {
   const dataDir = tempDir();
@@ -27,6 +28,7 @@ beforeAll(async () => {
   api = new Api(sc.url, sc.token);
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
   worker = startWorker({ url: sc.url, token: secret, name: "w" });
+  flasher = await startFlasher(api, sc.url); // flashes what "w" built (a builder never flashes)
   await waitFor(
     async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),
     "worker online",
@@ -34,6 +36,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await worker?.stop();
+  await flasher?.stop();
   await sc?.stop();
 });
 
@@ -58,8 +61,8 @@ describe("implausible firmware images", () => {
       // …so an upload has nothing to flash, instead of flashing nothing.
       const upload = await run("upload", "empty");
       expect(upload.state).toBe("failed");
-      expect(upload.error).toMatch(/no stored firmware/);
-      expect(standinFlashes(worker, "empty")).toBe(0);
+      expect(upload.error).toMatch(/no staged firmware/);
+      expect(standinFlashes(flasher, "empty")).toBe(0);
     });
   }
 
@@ -68,14 +71,14 @@ describe("implausible firmware images", () => {
     const job = await run("compile_upload", "tiny");
     expect(job.state).toBe("failed");
     expect(job.error).toMatch(/firmware\.bin is only 1000 bytes.*esp8266 images are at least 32768 bytes/);
-    expect(standinFlashes(worker, "tiny")).toBe(0);
+    expect(standinFlashes(flasher, "tiny")).toBe(0);
   });
 
   it("a normal build is not affected", async () => {
     await api.json("PATCH", "/settings", { trustPolicy: "warn" });
     const job = await run("compile_upload", "normal");
     expect(job.state, job.error ?? "").toBe("succeeded");
-    expect(standinFlashes(worker, "normal")).toBe(1);
+    expect(standinFlashes(flasher, "normal")).toBe(1);
   });
 
   it("a CI upload of an empty-looking image is refused with the floor named", async () => {

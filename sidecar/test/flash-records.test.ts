@@ -1,5 +1,5 @@
-// A flash is on record before and after it happens. The first attempt of a compile_upload stalls in
-// the middle of its flash and its worker dies; the retry on another worker flashes again — never
+// A flash is on record before and after it happens. The first attempt of a compile_upload's flash step
+// stalls in the middle of its flash and its flasher dies; the retry on another flasher flashes again — never
 // silently: the job log says the first flash was interrupted and that this attempt re-flashes after
 // it, and the trust log holds both attempts (intent, interrupted; intent marked as a re-flash, OTA).
 // (Before: the interrupted flash left no trace in the trust log, and the second flash said nothing.)
@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
 import { startSidecar, startWorker, tempDir, waitFor, type ProcHandle } from "../src/devtools/processes.js";
+import { startFlasher } from "../test-support/fleet-jobs.js";
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -65,11 +66,14 @@ describe("flash records", () => {
       }
     });
     writeFleet(join(dataDir, "config"), [{ id: "porch", standin: ["hang=upload", `hang-once=${marker}`] }]);
-    const sc = await startSidecar({ dataDir, args: ["--no-seed", "--lease-ms", "2000"] });
+    const sc = await startSidecar({ dataDir, args: ["--no-seed", "--lease-ms", "2000"], localSlots: 0 });
     cleanup.push(() => sc.stop("SIGKILL"));
     const api = new Api(sc.url, sc.token);
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
-    const first: ProcHandle = startWorker({ url: sc.url, token: secret, name: "first", slots: 1 });
+    const builder: ProcHandle = startWorker({ url: sc.url, token: secret, name: "builder", slots: 1 });
+    cleanup.push(() => builder.stop("SIGKILL"));
+    // The flash step goes to a flasher (a builder never flashes): the first one dies mid-flash.
+    const first: ProcHandle = await startFlasher(api, sc.url, { name: "first" });
     cleanup.push(() => first.stop("SIGKILL"));
 
     const id = (await api.createJobs({ action: "compile_upload", targets: { devices: ["porch"] } })).jobs[0]!.jobId;
@@ -79,7 +83,7 @@ describe("flash records", () => {
     first.proc.kill("SIGKILL");
     await first.exited;
 
-    const second = startWorker({ url: sc.url, token: secret, name: "second", slots: 1 });
+    const second = await startFlasher(api, sc.url, { name: "second" });
     cleanup.push(() => second.stop("SIGKILL"));
     const done = await finished(api, id);
     expect(done.state).toBe("succeeded");

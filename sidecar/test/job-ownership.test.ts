@@ -11,7 +11,7 @@ import { writeFleet } from "../src/devtools/fleet.js";
 import { startSidecar, startWorker, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
 import { generateSigningKey } from "../src/trust/keys/keys.js";
 import { FakeWorker } from "../test-support/fake-worker.js";
-import { settledJob, type WorkerProc } from "../test-support/fleet-jobs.js";
+import { settledJob, startFlasher, type WorkerProc } from "../test-support/fleet-jobs.js";
 import { leakedFence } from "../test-support/job-db.js";
 
 let sc: SidecarProc;
@@ -44,6 +44,7 @@ beforeAll(async () => {
   api = new Api(sc.url, sc.token);
   await realWorker("good", 4);
   goodId = await workerId("good");
+  stops.push(await startFlasher(api, sc.url)); // flashes what "good" built (a builder never flashes)
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "mallory" });
   mallory = new FakeWorker({ url: sc.url, token: secret, workerId: "mallory", enrolKey: malloryKey });
   stops.push({ stop: () => mallory.close() });

@@ -16,6 +16,7 @@ import {
   type ProcHandle,
   type SidecarProc,
 } from "../src/devtools/processes.js";
+import { startFlasher } from "../test-support/fleet-jobs.js";
 
 const cleanup: ProcHandle[] = [];
 afterEach(async () => {
@@ -128,20 +129,23 @@ describe("log lines in flight", () => {
     expect(parts[1]).toContain("Successfully compiled program");
   });
 
-  it("puts the build-approved note after the worker's request for it (compile_upload)", async () => {
+  it("orders a compile_upload's log: the build, its approval, the hand-over, then the flasher's flash", async () => {
     const dataDir = tempDir();
     writeFleet(join(dataDir, "config"), [{ id: "porch" }]); // the stand-in's upload records the flash, no device
     const { sc, api } = await boot(dataDir, await freePort());
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "remote" });
     cleanup.push(startWorker({ url: sc.url, token: secret, name: "remote", slots: 1 }));
+    cleanup.push(await startFlasher(api, sc.url));
     const id = (await api.createJobs({ action: "compile_upload", targets: { devices: ["porch"] } })).jobs[0]!.jobId;
     expect((await finished(api, id)).state).toBe("succeeded");
     const log = await api.log(id);
-    const asked = log.indexOf("asking the sidecar to approve the firmware before flashing");
+    const built = log.indexOf("Successfully compiled program");
     const approved = log.indexOf("content trust: build approved");
-    const flashing = log.indexOf("upload: approved");
-    expect(asked).toBeGreaterThan(-1);
-    expect(approved).toBeGreaterThan(asked);
-    expect(flashing).toBeGreaterThan(approved);
+    const handedOver = log.indexOf("the flash waits for a flasher (never the builder)");
+    const flashing = log.indexOf("[forge worker] downloading firmware.ota.bin");
+    expect(built).toBeGreaterThan(-1);
+    expect(approved).toBeGreaterThan(built);
+    expect(handedOver).toBeGreaterThan(approved);
+    expect(flashing).toBeGreaterThan(handedOver);
   });
 });

@@ -8,12 +8,13 @@ import type { Device, Job } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
 import { startSidecar, startWorker, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
-import { settledJob, type WorkerProc } from "../test-support/fleet-jobs.js";
+import { settledJob, startFlasher, type WorkerProc } from "../test-support/fleet-jobs.js";
 
 let dataDir: string;
 let sc: SidecarProc;
 let api: Api;
 let worker: WorkerProc;
+let flasher: WorkerProc;
 
 beforeAll(async () => {
   dataDir = tempDir();
@@ -25,6 +26,7 @@ beforeAll(async () => {
   api = new Api(sc.url, sc.token);
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
   worker = startWorker({ url: sc.url, token: secret, name: "w" });
+  flasher = await startFlasher(api, sc.url); // flashes what "w" built (a builder never flashes)
   await waitFor(
     async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),
     "worker online",
@@ -33,6 +35,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await worker?.stop();
+  await flasher?.stop();
   await sc?.stop();
 });
 

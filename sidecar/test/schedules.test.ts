@@ -10,12 +10,13 @@ import { Api } from "../src/devtools/api-client.js";
 import { EventsClient } from "../src/devtools/events-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
 import { startSidecar, startWorker, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
-import { settledJob, type WorkerProc } from "../test-support/fleet-jobs.js";
+import { settledJob, startFlasher, type WorkerProc } from "../test-support/fleet-jobs.js";
 
 let dataDir: string;
 let sc: SidecarProc;
 let api: Api;
 let worker: WorkerProc;
+let flasher: WorkerProc;
 let workerToken: string;
 
 async function start(): Promise<void> {
@@ -33,6 +34,7 @@ beforeAll(async () => {
   await start();
   workerToken = (await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" })).secret;
   worker = startWorker({ url: sc.url, token: workerToken, name: "w" });
+  flasher = await startFlasher(api, sc.url); // flashes what "w" built (a builder never flashes)
   await waitFor(
     async () => (await api.json<{ workers: { online: boolean }[] }>("GET", "/workers")).workers.some((w) => w.online),
     "worker online",
@@ -40,6 +42,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await worker?.stop();
+  await flasher?.stop();
   await sc?.stop();
 });
 

@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Api } from "../src/devtools/api-client.js";
 import { writeFleet } from "../src/devtools/fleet.js";
+import { startFlasher } from "../test-support/fleet-jobs.js";
 import {
+  startWorker,
   runCli,
   startSidecar,
-  startWorker,
   tempDir,
   waitFor,
   type ProcHandle,
@@ -53,8 +54,9 @@ describe("targets", () => {
       "cellar",
       "drain",
     ]);
-    const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "flasher" });
-    workers.push(startWorker({ url: sc.url, token: secret, name: "flasher", slots: 2 }));
+    const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "builder" });
+    workers.push(startWorker({ url: sc.url, token: secret, name: "builder", slots: 2 }));
+    workers.push(await startFlasher(api, sc.url)); // a builder never flashes: the admin's flasher does
     const flashed = await api.createJobs({ action: "compile_upload", targets: { devices: ["cellar"] } });
     await waitFor(async () => (await api.job(flashed.jobs[0]!.jobId)).state === "succeeded", "flash", 30_000);
     const cellar = await api.json<{ outdated: boolean }>("GET", "/devices/cellar");

@@ -26,7 +26,7 @@ import { ownKeyPath } from "../src/trust/keys/own-keys.js";
 import { REVOCATION_PAYLOAD_TYPE } from "../src/trust/revocation/revocation.js";
 import { signDsse } from "../src/trust/keys/sign.js";
 import { FakeWorker } from "../test-support/fake-worker.js";
-import { otaImageOf as otaOf, settledJob, standinFlashes } from "../test-support/fleet-jobs.js";
+import { otaImageOf as otaOf, settledJob, standinFlashes, startFlasher } from "../test-support/fleet-jobs.js";
 
 type W = ProcHandle & { stateDir: string };
 let sc: SidecarProc;
@@ -34,6 +34,8 @@ let api: Api;
 let port: number;
 let good: W;
 let goodId = "";
+/** The admin's flasher: every approved image is flashed by it, never by the worker that built it. */
+let flasher: W;
 const extra: { stop(): unknown }[] = [];
 const DEVICES = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"];
 
@@ -48,6 +50,8 @@ beforeAll(async () => {
   api = new Api(sc.url, sc.token);
   good = await worker("good");
   goodId = await workerId("good");
+  flasher = await startFlasher(api, sc.url);
+  extra.push(flasher);
 });
 afterAll(async () => {
   if (process.env.TRUST_ATTACKS_DEBUG) console.log(sc.output());
@@ -77,13 +81,16 @@ async function workerId(name: string): Promise<string> {
 const settled = (id: number) => settledJob(api, id);
 
 async function queue(action: Job["action"], device: string, params: Record<string, unknown> = {}): Promise<number> {
-  const r = await api.createJobs({ action, targets: { devices: [device] }, params: { workerId: goodId, ...params } });
+  // Builds are pinned to the good worker; an upload is a flash, which only the flasher does.
+  const pin = action === "upload" ? {} : { workerId: goodId };
+  const r = await api.createJobs({ action, targets: { devices: [device] }, params: { ...pin, ...params } });
   return r.jobs[0]!.jobId;
 }
 const run = async (action: Job["action"], device: string, params: Record<string, unknown> = {}) =>
   settled(await queue(action, device, params));
 
-const flashes = standinFlashes;
+/** Stand-in flashes of a device, counted where the flashes happen: on the flasher. */
+const flashes = (_builder: W, device: string) => standinFlashes(flasher, device);
 const device = (id: string) => api.json<Device>("GET", `/devices/${id}`);
 const cli = (...args: string[]) => runCli(["trust", ...args, "--server", sc.url, "--token", sc.token]);
 
@@ -166,23 +173,23 @@ describe("content trust under attack", () => {
     const attempt = async (dev: string, sent: Buffer, make: (a: Assign) => Promise<string>) => {
       const id = await queue("compile_upload", dev, pinned);
       const as = await fake.nextAssign(id);
+      // A builder is never told where the device is, and asking to flash is always refused.
+      expect(as).toMatchObject({ action: "compile", address: null });
+      const image = fake.sendFirmware(as, "firmware.ota.bin", sent);
+      const bundle = await make(as);
+      fake.send({ type: "provenance", jobId: as.jobId, fence: as.fence, bundle });
+      expect((await fake.approvalFor(as)).allow).toBe(false);
       fake.sendFirmware(as, "firmware.ota.bin", sent);
-      fake.send({ type: "provenance", jobId: as.jobId, fence: as.fence, bundle: await make(as) });
-      const answer = await fake.approvalFor(as);
-      expect(answer.allow).toBe(false);
-      // A faithful worker reports the refusal as its upload failure, as the real one does.
-      fake.result(as, { outcome: "failed", phase: "upload", error: answer.error });
+      fake.result(as, { phase: "compile", firmware: [image], provenance: bundle, esphomeVersion: as.esphomeVersion });
       const job = await settled(id);
-      expect(job.state).toBe("failed");
-      expect(job.error).toBe(answer.error);
+      expect(job).toMatchObject({ state: "failed", phase: "compile", step: "build", flashSha256: null });
       expect(job.trust).toMatchObject({
-        state: answer.verdict.state,
         outcome: "blocked",
-        stage: "gate",
+        stage: "approval",
         firmwareSha256: FakeWorker.digest(sent),
       });
-      expect(await api.log(id)).toContain(answer.error!);
-      return answer;
+      expect(await api.log(id)).toContain(job.error!);
+      return { error: job.error, verdict: job.trust! };
     };
     const garbage = await attempt(
       "golf",
@@ -254,7 +261,8 @@ describe("content trust under attack", () => {
     const pinned = await queue("compile_upload", "bravo", { workerId: rogueId });
     // A job the good worker runs after it: by then the pinned one had every chance to be dispatched.
     expect((await run("compile", "charlie")).state).toBe("succeeded");
-    expect((await api.job(pinned)).state).toBe("queued");
+    // Never dispatched: it waits (blocked, naming the offline pinned worker) until cancelled.
+    expect(["queued", "blocked"]).toContain((await api.job(pinned)).state);
     await api.json("POST", `/jobs/${pinned}/cancel`, {});
     expect(flashes(rogue, "bravo")).toBe(1);
     expect(rev.version).toBeGreaterThan(0);

@@ -12,11 +12,11 @@ import { signBlob } from "../src/trust/keys/sign.js";
 import { settledJob, standinFlashes, startFleetWithWorker, type WorkerProc } from "../test-support/fleet-jobs.js";
 
 let api: Api;
-let worker: WorkerProc;
+let flasher: WorkerProc;
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ api, worker, stop } = await startFleetWithWorker(["kitchen", "porch"]));
+  ({ api, flasher, stop } = await startFleetWithWorker(["kitchen", "porch"]));
 });
 afterAll(() => stop?.());
 
@@ -26,7 +26,7 @@ const upload = async (device: string, sha: string): Promise<Job> =>
     (await api.createJobs({ action: "upload", targets: { devices: [device] }, params: { firmwareSha256: sha } }))
       .jobs[0]!.jobId,
   );
-const flashes = (device: string) => standinFlashes(worker, device);
+const flashes = (device: string) => standinFlashes(flasher, device);
 async function send(
   deviceId: string,
   bytes: Buffer,

@@ -17,11 +17,11 @@ import {
 
 let sc: SidecarProc;
 let api: Api;
-let worker: WorkerProc;
+let flasher: WorkerProc;
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ sc, api, worker, stop } = await startFleetWithWorker(["kitchen", "porch", "garage"], "signer"));
+  ({ sc, api, flasher, stop } = await startFleetWithWorker(["kitchen", "porch", "garage"], "signer"));
 });
 afterAll(() => stop?.());
 
@@ -31,7 +31,7 @@ async function run(action: Job["action"], device: string, params: Record<string,
 }
 
 /** Lines the stand-in wrote for every flash of this device on the worker. */
-const flashes = (device: string) => standinFlashes(worker, device);
+const flashes = (device: string) => standinFlashes(flasher, device);
 
 describe("content trust", () => {
   let kitchenSha = "";
@@ -46,7 +46,9 @@ describe("content trust", () => {
     kitchenSha = otaOf(job);
     const log = await api.log(job.id);
     expect(log).toContain("build approved");
-    expect(log).toContain("approved (verified)");
+    expect(log).toContain("the flash waits for a flasher (never the builder)");
+    expect(log).toContain("recorded before it starts");
+    expect(job).toMatchObject({ step: "flash", flashSha256: otaOf(job) });
 
     const device = await api.json<Device>("GET", "/devices/kitchen");
     expect(device.trust.pending).toMatchObject({ state: "verified", firmwareSha256: kitchenSha, buildSequence: 1 });
@@ -146,7 +148,9 @@ describe("content trust", () => {
     });
     const job = await run("compile_upload", "garage");
     expect(job.state).toBe("failed");
-    expect(job.phase).toBe("upload");
+    // Refused when the build is approved: it never reaches a flasher.
+    expect(job.phase).toBe("compile");
+    expect(job.step).toBe("build");
     expect(job.error).toMatch(/leaked secrets in this config/);
     expect(flashes("garage")).toBe(0);
   });

@@ -62,8 +62,8 @@ describe("a worker frozen past its lease", () => {
   it("is detected as lost while silent, and comes back with no stuck slot: later jobs run first time", async () => {
     const f = await fleet([{ id: "frozen", standin: ["sleep-ms=3000"] }, ...["n1", "n2", "n3"].map((id) => ({ id }))]);
     const w = await f.worker("w");
-    const id = (await f.api.createJobs({ action: "compile_upload", targets: { devices: ["frozen"] }, params: {} }))
-      .jobs[0]!.jobId;
+    const id = (await f.api.createJobs({ action: "compile", targets: { devices: ["frozen"] }, params: {} })).jobs[0]!
+      .jobId;
     await waitFor(async () => (await f.api.job(id)).phase === "compile", "the build to run");
     w.proc.kill("SIGSTOP");
     try {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { otaImage, type AssignMessage, type FirmwareImage, type JobPhase } from "@esphome-forge/shared";
 import { deviceBuildDir, setWarm, writeConfigFiles } from "./build-folder.js";
 import type { DeviceLocks } from "./device-locks.js";
-import { downloadFirmware, findFirmware, otaFile, type BuiltImage } from "./firmware.js";
+import { downloadFirmware, findFirmware, type BuiltImage } from "./firmware.js";
 import type { JobLog, LogSource } from "./log-stream.js";
 import {
   parseProgress,
@@ -23,7 +23,6 @@ import { jobInputs } from "./job-inputs.js";
 import { GroupProcess } from "./process-group.js";
 import type { EsphomeLease } from "./esphome-versions/version-manager.js";
 import type { ServerTrust } from "./server-tls.js";
-import type { UploadApproval } from "./worker-trust.js";
 
 export interface RunnerConfig extends CommandConfig {
   stateDir: string;
@@ -50,8 +49,6 @@ export interface JobChannel {
   /** True while the socket has too much unsent data: the child's output is paused until it drains. */
   congested(): boolean;
   whenDrained(fn: () => void): void;
-  /** Content trust (compile_upload): null when the built images may be flashed, else why not. */
-  approveUpload?(images: BuiltImage[], esphomeVersion: string | null, signal: AbortSignal): Promise<UploadApproval>;
 }
 
 export interface JobOutcome {
@@ -113,6 +110,10 @@ export class JobRun {
     let esphome: EsphomeLease | null = null;
     try {
       this.ch.started("prepare");
+      // A builder never flashes what it built: the sidecar sends a compile, then gives the approved
+      // image to a flasher. An older sidecar that still sends compile_upload gets a clear refusal.
+      if (a.action === "compile_upload")
+        return this.fail("prepare", "this worker never flashes an image it built; upgrade the sidecar");
       try {
         release = await this.locks.acquire(a.deviceId, this.abort.signal);
       } catch {
@@ -145,25 +146,11 @@ export class JobRun {
         this.ch.progress(phase, null);
         let firmwarePath: string | null = null;
         if (phase === "upload") {
-          if (a.action === "upload") {
-            try {
-              firmwarePath = downloaded = await this.fetchFirmware();
-            } catch (err) {
-              return this.stopped ? this.stoppedOutcome() : this.fail("upload", (err as Error).message);
-            }
-          } else {
-            firmwarePath = otaFile(images)?.path ?? null;
-            const approval = await this.ch.approveUpload?.(images, version, this.abort.signal);
-            if (this.stopped) return this.stoppedOutcome();
-            if (approval?.refused) return this.fail("upload", approval.refused);
-            if (approval?.flashImage) {
-              // Signed for the device's signed OTA by the sidecar: flash its archived bytes, not the build's.
-              try {
-                firmwarePath = downloaded = await this.fetchFirmware(approval.flashImage);
-              } catch (err) {
-                return this.stopped ? this.stoppedOutcome() : this.fail("upload", (err as Error).message);
-              }
-            }
+          // Only ever the archived image the sidecar names, its digest and size checked before it is sent.
+          try {
+            firmwarePath = downloaded = await this.fetchFirmware();
+          } catch (err) {
+            return this.stopped ? this.stoppedOutcome() : this.fail("upload", (err as Error).message);
           }
           if (this.stopped) return this.stoppedOutcome();
         }

@@ -89,10 +89,6 @@ export class JobTable {
     };
     const startedAt = Date.now();
     const trust = this.o.trust;
-    if (trust && m.action === "compile_upload") {
-      channel.approveUpload = (images, version, signal) =>
-        trust.approveUpload(m, images, version, startedAt, signal, jobLog);
-    }
     job.run = new JobRun(m, this.o.runner, channel, this.o.locks);
     void job.run.done.then(async (done) => {
       let outcome: JobOutcome & { provenance?: string } = done;

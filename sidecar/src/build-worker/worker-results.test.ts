@@ -15,21 +15,15 @@ const uploadsFile = (stateDir: string, deviceId: string) =>
   path.join(stateDir, "builds", deviceId, ".esphome", "standin-uploads.jsonl");
 
 describe("upload", () => {
-  it("compile_upload flashes the OTA image it just built to the resolved address", async () => {
+  it("never flashes an image it built: a compile_upload assignment is refused before anything runs", async () => {
     const { stateDir } = await setup();
     const job = assign("kitchen", { action: "compile_upload", address: "192.0.2.7" });
     t.fake.send(job);
     const r = await resultOf(job.jobId);
-    expect(r).toMatchObject({ outcome: "succeeded", phase: "upload" });
-    const flashed = JSON.parse(readFileSync(uploadsFile(stateDir, "kitchen"), "utf8").trim()) as {
-      address: string;
-      sha256: string;
-    };
-    expect(flashed.address).toBe("192.0.2.7");
-    expect(flashed.sha256).toBe(r.firmware.find((f) => f.kind === "ota")!.sha256);
-    expect(t.fake.of("progress").some((m) => m.jobId === job.jobId && m.phase === "upload" && m.percent === 100)).toBe(
-      true,
-    );
+    expect(r).toMatchObject({ outcome: "failed", phase: "prepare", firmware: [] });
+    expect(r.error).toMatch(/never flashes an image it built/);
+    expect(existsSync(uploadsFile(stateDir, "kitchen"))).toBe(false);
+    expect(t.fake.of("progress").some((m) => m.jobId === job.jobId && m.phase === "compile")).toBe(false);
   });
 
   it("upload fetches the archived firmware with the worker token, checks it and flashes it", async () => {

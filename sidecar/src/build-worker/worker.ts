@@ -232,7 +232,6 @@ class BuildWorker implements WorkerHandle {
     this.trust.keysSettled(w.trust?.keyHint, w.trust?.nextKey);
     this.settlePins();
     this.jobs.welcome(w.abandonJobs);
-    this.trust.resendPending();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), w.heartbeatMs);
     this.heartbeat();
@@ -291,7 +290,7 @@ class BuildWorker implements WorkerHandle {
       case "log_ack":
         return this.jobs.logAck(m);
       case "approval":
-        return this.trust.onApproval(m);
+        return; // never asked for: a builder does not flash (an old sidecar's leftover)
       case "configure":
         // Applies to the next assignments; running jobs carry on even when slots shrink.
         if (m.slots !== undefined) this.slots = m.slots;

@@ -358,8 +358,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX ota_signed_images_unsigned ON ota_signed_images (unsigned_sha256, device_id);
   `,
   // 14: enrolment is an admin decision. Each worker key has one (`worker_keys`: pending, approved, rejected,
-  // retired by a rotation, revoked); keys enrolled before this change are approved. A worker has a role
-  // (builders only, for now) and can be revoked for good. A credential from `worker join` belongs to one
+  // retired by a rotation, revoked); keys enrolled before this change are approved. A worker
+  // can be revoked for good. A credential from `worker join` belongs to one
   // worker id and key; pairing codes are one-time and short-lived (only a hash is stored).
   `
   CREATE TABLE worker_keys (
@@ -380,7 +380,6 @@ export const MIGRATIONS: readonly string[] = [
            CAST(strftime('%s', enrolled_at) AS INTEGER) * 1000, CAST(strftime('%s', enrolled_at) AS INTEGER) * 1000,
            'migration'
       FROM trust_keys WHERE role = 'worker';
-  ALTER TABLE workers ADD COLUMN role TEXT NOT NULL DEFAULT 'builder';
   ALTER TABLE workers ADD COLUMN revoked_at INTEGER;
   ALTER TABLE workers ADD COLUMN revoke_reason TEXT;
   ALTER TABLE worker_tokens ADD COLUMN worker_id TEXT;
@@ -393,5 +392,16 @@ export const MIGRATIONS: readonly string[] = [
     used_at     INTEGER,
     worker_id   TEXT
   );
+  `,
+  // 15: a builder never flashes. A flashing job's step (build → flash), the approved image its flash
+  // sends, the worker that built it (never given the flash); a worker's admin-set roles.
+  `
+  ALTER TABLE jobs ADD COLUMN step TEXT;
+  ALTER TABLE jobs ADD COLUMN flash_sha256 TEXT;
+  ALTER TABLE jobs ADD COLUMN built_by TEXT;
+  ALTER TABLE workers ADD COLUMN roles TEXT;
+  DROP INDEX jobs_one_waiting;
+  CREATE UNIQUE INDEX jobs_one_waiting ON jobs (device_id, action, coalesce(step, ''))
+    WHERE state IN ('queued', 'blocked');
   `,
 ];

@@ -3,14 +3,16 @@
 // first; then the worker holding the device's warm build cache when it has a free slot, or will
 // have one sooner than a cold build would cost; otherwise the least-loaded eligible worker. Free
 // slots follow what each worker's heartbeat says it runs. Every decision is recorded on the job as
-// its dispatch reason, with what narrowed the choice (a pin, the job's tags, a routing rule). Before
+// its dispatch reason, with what narrowed the choice (a pin, the job's tags, a routing rule); a
+// builder never flashes and a flasher never builds (worker-hub/worker-roles.ts). Before
 // each pass, `BlockedJobs` moves jobs no online worker can take to `blocked` (and back).
-import type { AssignMessage, Job } from "@esphome-forge/shared";
+import type { AssignMessage, Job, WorkerRole } from "@esphome-forge/shared";
 import type { Affinity } from "../queue/job-history.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerSession } from "../worker-hub/worker-session.js";
+import { needsFlasher, roleRefusal } from "../worker-hub/worker-roles.js";
 import type { BlockedJobs } from "./blocked-jobs.js";
 import { DurationModel } from "./duration-model.js";
 import { canTake, routingWords, type Requirement } from "./job-requirements.js";
@@ -21,12 +23,16 @@ const LOST_RETRY_WAIT_MS = 60_000;
 export interface AssignmentBuilder {
   /** Builds the assign message (config files, address, firmware); throws with a user-facing reason. */
   build(job: Job, holder: Holder): Promise<AssignMessage>;
+  /** The worker that built the image this job would flash (never given that flash), if any. */
+  builtBy?(job: Job): string | null;
 }
 
 /** What one dispatch pass reads once: per online worker, and each device's warm worker (when asked). */
 interface PassState {
   slots: Map<string, number>;
   tags: Map<string, Set<string>>;
+  roles: Map<string, WorkerRole[]>;
+  local: Set<string>;
   runningBy: Map<string, Job[]>;
   free: Map<string, number>;
   affinity: (deviceId: string) => Affinity | undefined;
@@ -96,6 +102,8 @@ export class Dispatcher {
     const p: PassState = {
       slots: new Map(sessions.map((s) => [s.id, this.registry.slotsOf(s)])),
       tags: new Map(sessions.map((s) => [s.id, new Set(this.registry.tagsOf(s))])),
+      roles: new Map(sessions.map((s) => [s.id, this.registry.rolesOf(s)])),
+      local: new Set(sessions.filter((s) => this.registry.wasLocal(s.id)).map((s) => s.id)),
       runningBy: new Map(sessions.map((s) => [s.id, running.filter((j) => j.workerId === s.id)])),
       affinity: memo((deviceId) => this.queue.affinity(deviceId)),
       requirement: (job) => this.requirementOf(job),
@@ -109,7 +117,8 @@ export class Dispatcher {
       if (totalFree === 0) break;
       if (job.state !== "queued" || busyDevices.has(job.deviceId)) continue;
       const req = p.requirement(job);
-      const eligible = sessions.filter((s) => this.eligible(req, s, p));
+      const builtBy = needsFlasher(job) ? (this.builder.builtBy?.(job) ?? job.builtBy ?? null) : null;
+      const eligible = sessions.filter((s) => this.eligible({ ...job, builtBy }, req, s, p));
       // Retries of a job lost on a worker go elsewhere first: to the others, waiting a while for them if
       // busy, and only then back to a worker that lost it.
       const lost = this.queue.lostOn(job.id);
@@ -169,8 +178,13 @@ export class Dispatcher {
     }
   }
 
-  private eligible(req: Requirement, s: WorkerSession, p: PassState): boolean {
-    return canTake(req, { id: s.id, tags: p.tags.get(s.id) ?? new Set(), disabled: p.slots.get(s.id) === 0 });
+  private eligible(job: Job, req: Requirement, s: WorkerSession, p: PassState): boolean {
+    const disabled = p.slots.get(s.id) === 0;
+    // A builder never flashes; a flasher never builds (worker-hub/worker-roles.ts).
+    if (roleRefusal(job, { id: s.id, roles: p.roles.get(s.id) ?? [], local: p.local.has(s.id) }) !== null) return false;
+    // A compile_upload's worker pin, tags and routing rule choose its builder; its flash goes to any flasher.
+    if (job.action === "compile_upload" && job.step === "flash") return !disabled;
+    return canTake(req, { id: s.id, tags: p.tags.get(s.id) ?? new Set(), disabled });
   }
 
   private warmWorker(job: Job, eligible: WorkerSession[], p: PassState): WorkerSession | undefined {

@@ -22,7 +22,7 @@ export function defaultUnreferencedGraceMs(s: Settings): number {
 export interface RetentionOptions {
   db: Db;
   firmware: Pick<FirmwareStore, "entries" | "remove" | "writingNow">;
-  queue: Pick<JobQueue, "lastSucceeded" | "active">;
+  queue: Pick<JobQueue, "lastSucceeded" | "lastApprovedBuild" | "active">;
   /** The devices whose running and staged firmware is pinned. */
   deviceIds: () => string[];
   /** Digests connected workers sent for results the sidecar has not handled yet. */
@@ -120,12 +120,19 @@ export class FirmwareRetention {
       for (const job of [
         this.o.queue.lastSucceeded(id, FLASH_ACTIONS),
         this.o.queue.lastSucceeded(id, COMPILE_ACTIONS),
-      ])
+        this.o.queue.lastApprovedBuild(id),
+      ]) {
         for (const image of job?.firmware ?? []) pinned.add(image.sha256);
+        if (job?.flashSha256) pinned.add(job.flashSha256);
+      }
       const flashed = this.o.queue.lastSucceeded(id, FLASH_ACTIONS);
       if (flashed?.params.firmwareSha256) pinned.add(flashed.params.firmwareSha256);
     }
-    for (const job of this.o.queue.active()) if (job.params.firmwareSha256) pinned.add(job.params.firmwareSha256);
+    for (const job of this.o.queue.active()) {
+      if (job.params.firmwareSha256) pinned.add(job.params.firmwareSha256);
+      if (job.flashSha256) pinned.add(job.flashSha256); // a flash step waiting for its flasher
+      for (const image of job.flashSha256 ? job.firmware : []) pinned.add(image.sha256);
+    }
     for (const sha of this.o.firmware.writingNow()) pinned.add(sha);
     return pinned;
   }

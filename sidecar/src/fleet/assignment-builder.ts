@@ -1,14 +1,9 @@
-// Turns a job the dispatcher picked into the `assign` message for a worker: the device's
-// config files (only what it needs), the ESPHome version, the OTA address and, for `upload`,
-// which archived firmware to flash.
-import {
-  COMPILE_ACTIONS,
-  flashes,
-  otaImage,
-  type AssignMessage,
-  type FirmwareImage,
-  type Job,
-} from "@esphome-forge/shared";
+// Turns a job the dispatcher picked into the `assign` message for a worker. A builder gets the
+// device's config (only what it needs) and the ESPHome version — a compile_upload's build step is sent
+// as a `compile`, with no OTA address. A flasher gets a flash step as an `upload`: the OTA address, the
+// config ESPHome's upload reads the OTA credentials from, and exactly the archived approved image
+// (flash-image.ts), gated again and put on record before it may start.
+import { otaImage, type AssignMessage, type FirmwareImage, type Job } from "@esphome-forge/shared";
 import { createBundle } from "../bundle/bundle.js";
 import { stripMetadata } from "../inventory/metadata-block.js";
 import type { AssignmentBuilder } from "../dispatch/dispatcher.js";
@@ -17,6 +12,7 @@ import type { Inventory } from "../inventory/inventory.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { DeviceView } from "./device-view.js";
 import type { ImageToFlash } from "../worker-hub/worker-trust-gate.js";
+import { flashBuilder, flashImageFor, type FlashImageSources } from "./flash-image.js";
 
 export class FleetAssignmentBuilder implements AssignmentBuilder {
   constructor(
@@ -40,14 +36,14 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
   async build(job: Job, holder: Holder): Promise<AssignMessage> {
     const device = this.inventory.get(job.deviceId);
     if (!device) throw new Error(`device ${job.deviceId} is no longer in the config folder`);
-    const needsConfig = job.action !== "upload";
+    const flashing = job.step === "flash";
+    const needsConfig = !flashing;
     // A validate job goes ahead while ESPHome rejects the config: the worker's `esphome config` reports
     // where (files that cannot even be read still fail below, when they are bundled).
     if (needsConfig && device.error && job.action !== "validate")
       throw new Error(`the config cannot be read: ${device.error}`);
     const commit = needsConfig ? ((await this.configCommit?.(job.deviceId)) ?? null) : null;
     const { configFile, files, configHash } = await this.inventory.jobFiles(job.deviceId);
-    const flashing = flashes(job.action);
     const address = job.params.address ?? device.address;
     const esphomeVersion = job.params.esphomeVersion ?? job.esphomeVersion ?? this.view.targetVersion(device);
     // The inputs travel as an ESPHome-format bundle (secrets already filtered to the used keys).
@@ -60,10 +56,13 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     if (bundle.digest !== configHash)
       throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
-    this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion, commit);
+    // A compile_upload's flash keeps what its build recorded (the image was built from those inputs).
+    if (job.action !== "compile_upload" || !flashing)
+      this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion, commit);
     if (flashing && !address) throw new Error("no OTA address is known for this device");
-    let firmware = job.action === "upload" ? this.firmwareToFlash(job) : [];
+    let firmware = flashing ? [flashImageFor(job, this.sources)] : [];
     let ota = otaImage(firmware);
+    // Checked again at the flash (a key revoked since the build was approved stops it here).
     const gated = ota && this.gate ? this.gate(job, ota) : null;
     if (gated?.error) throw new Error(gated.error);
     if (ota && this.imageToFlash) {
@@ -77,15 +76,16 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
         ota = flash.image;
       }
     }
-    if (ota && job.action === "upload") await this.flashIntent?.(job, holder.fence, ota.sha256);
+    if (ota) await this.flashIntent?.(job, holder.fence, ota.sha256);
     return {
       type: "assign",
       jobId: job.id,
       fence: holder.fence,
       deviceId: job.deviceId,
       deviceName: device.name,
-      action: job.action,
-      params: job.params,
+      // The worker runs one step: a builder compiles, a flasher uploads.
+      action: flashing ? "upload" : job.action === "compile_upload" ? "compile" : job.action,
+      params: flashing ? job.params : withoutAddress(job.params),
       configFile,
       files: [],
       bundle: { data: bundle.data.toString("base64"), digest: bundle.digest, source: "forge" },
@@ -97,22 +97,17 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
     };
   }
 
-  private firmwareToFlash(job: Job): AssignMessage["firmware"] {
-    const wanted = job.params.firmwareSha256;
-    if (wanted) {
-      if (!this.firmware.has(wanted)) throw new Error(`firmware ${wanted} is not in the archive`);
-      const owner = this.queue
-        .list({ device: [job.deviceId], limit: 500 })
-        .jobs.find((j) => j.firmware.some((f) => f.sha256 === wanted));
-      const image = owner?.firmware.find((f) => f.sha256 === wanted) ?? this.externalImage?.(job.deviceId, wanted);
-      if (!image)
-        throw new Error(
-          `firmware ${wanted} was neither built for nor uploaded (signed elsewhere) for device ${job.deviceId}`,
-        );
-      return [image];
-    }
-    const built = this.queue.lastSucceeded(job.deviceId, COMPILE_ACTIONS);
-    if (!built || built.firmware.length === 0) throw new Error("no stored firmware for this device: compile it first");
-    return built.firmware.filter((f) => this.firmware.has(f.sha256));
+  builtBy(job: Job): string | null {
+    return flashBuilder(job, this.sources);
   }
+
+  private get sources(): FlashImageSources {
+    return { firmware: this.firmware, queue: this.queue, externalImage: this.externalImage };
+  }
+}
+
+/** A builder is told nothing about where the device is. */
+function withoutAddress(params: Job["params"]): Job["params"] {
+  const { address: _address, ...rest } = params;
+  return rest;
 }

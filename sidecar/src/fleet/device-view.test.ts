@@ -6,7 +6,7 @@ import { DeviceView } from "./device-view.js";
 
 const sha = (c: string) => c.repeat(64);
 
-/** The two queue reads DeviceView makes, over a list of finished jobs (newest last). */
+/** The queue reads DeviceView makes, over a list of finished jobs (newest last). */
 function fakeQueue(jobs: Job[]): JobQueue {
   const newestFirst = () => [...jobs].reverse();
   return {
@@ -14,6 +14,14 @@ function fakeQueue(jobs: Job[]): JobQueue {
       newestFirst().find((j) => j.deviceId === deviceId && actions.includes(j.action)),
     lastSucceeded: (deviceId: string, actions: JobAction[]) =>
       newestFirst().find((j) => j.deviceId === deviceId && j.state === "succeeded" && actions.includes(j.action)),
+    // The staged build: a compile that succeeded, or a compile_upload whose build was approved.
+    lastApprovedBuild: (deviceId: string) =>
+      newestFirst().find(
+        (j) =>
+          j.deviceId === deviceId &&
+          ((j.action === "compile" && j.state === "succeeded") ||
+            (j.action === "compile_upload" && (j.state === "succeeded" || j.flashSha256))),
+      ),
   } as unknown as JobQueue;
 }
 
@@ -42,7 +50,7 @@ describe("DeviceView.storedFirmware", () => {
     const jobs = [job(1, "compile", "succeeded", sha("a")), job(2, "upload", "failed", null)];
     const d = new DeviceView(fakeQueue(jobs), () => "2026.10.0").toDevice(device);
     expect(d.lastBuild).toMatchObject({ jobId: 2, action: "upload", state: "failed", firmwareSha256: null });
-    expect(d.storedFirmware).toEqual({
+    expect(d.storedFirmware).toMatchObject({
       jobId: 1,
       finishedAt: "2026-11-01T00:00:00.000Z",
       firmwareSha256: sha("a"),

@@ -5,7 +5,6 @@
 // the results in memory and the announcer decides when one is built again.
 import {
   BUILD_ACTIONS,
-  COMPILE_ACTIONS,
   FLASH_ACTIONS,
   otaImage,
   type Device,
@@ -76,7 +75,8 @@ export class DeviceView {
   toDevice(d: InventoryDevice, opts: { cachedTrustOnly?: boolean } = {}): Device {
     const last = this.queue.lastOf(d.id, BUILD_ACTIONS);
     const flashed = this.queue.lastSucceeded(d.id, FLASH_ACTIONS);
-    const compiled = this.queue.lastSucceeded(d.id, COMPILE_ACTIONS);
+    // Staged: the newest approved build, even when its flash failed (a failed OTA never loses the build).
+    const compiled = this.queue.lastApprovedBuild(d.id);
     const target = this.targetVersion(d);
     // Outdated = what Forge last flashed is not what it would build now (config or ESPHome version),
     // or Forge never flashed it, so what runs is unknown.
@@ -84,7 +84,7 @@ export class DeviceView {
       d.error == null &&
       (!flashed || flashed.configHash !== d.configHash || (target != null && flashed.esphomeVersion !== target));
     const imageOf = (j: { firmware: FirmwareImage[] }) => otaImage(j.firmware)?.sha256 ?? null;
-    const stored = compiled ? imageOf(compiled) : null;
+    const stored = compiled ? (compiled.flashSha256 ?? imageOf(compiled)) : null;
     const seen = this.presence.describe(d, flashRefOf(flashed, d));
     const trust = this.trust.verdicts(d.id, stored ?? null, { cachedOnly: opts.cachedTrustOnly }) ?? {
       pending: notYetChecked(stored),
@@ -120,6 +120,12 @@ export class DeviceView {
               finishedAt: compiled.finishedAt,
               firmwareSha256: stored,
               esphomeVersion: compiled.esphomeVersion,
+              configHash: compiled.configHash,
+              // Install flashes it without recompiling only when it is what Forge would build now.
+              current:
+                d.error == null &&
+                compiled.configHash === d.configHash &&
+                (target == null || compiled.esphomeVersion === target),
             }
           : null,
       // A device that reports firmware other than what Forge flashed is not shown as verified.

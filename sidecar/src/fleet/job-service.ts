@@ -119,9 +119,27 @@ export class JobService {
   retry(jobId: number, source: string): CreateJobsResponse {
     const finished = this.queue.get(jobId);
     if (finished) this.floor?.check(finished.action);
-    const { job, coalesced } = this.queue.retry(jobId, source);
+    const { job, coalesced } = this.queue.retry(jobId, source, finished ? this.retryPlan(finished) : {});
     this.dispatcher.kick();
     return { jobs: [{ jobId: job.id, deviceId: job.deviceId, coalesced }], skipped: [] };
+  }
+
+  /**
+   * Retry semantics (README "Retry"): the ESPHome version is resolved again (the job's own `esphomeVersion`
+   * parameter, else the device's pin now, else the fleet default). A job whose build was approved but whose
+   * flash failed flashes that same image again, unless the version resolved now differs from the one the
+   * image was built with: then it recompiles with the current pin, and the log says why.
+   */
+  private retryPlan(job: Job): { reflash?: boolean; why?: string; esphomeVersion?: string | null } {
+    const device = this.inventory.get(job.deviceId);
+    const now = job.params.esphomeVersion ?? (device ? this.view.targetVersion(device) : null);
+    if (!now) return {};
+    if (!job.flashSha256 || !job.esphomeVersion || now === job.esphomeVersion) return { esphomeVersion: now };
+    return {
+      reflash: false,
+      esphomeVersion: now,
+      why: `the image was built with ESPHome ${job.esphomeVersion}, the device is now pinned to ${now}`,
+    };
   }
 
   cancelDevice(deviceId: string): Job[] {

@@ -15,7 +15,6 @@ function worker(id: string, over: Partial<Worker> = {}): Worker {
     online: false,
     local: false,
     enrolment: "approved",
-    role: "builder",
     keyFingerprint: null,
     pendingKey: null,
     slots: 1,

@@ -1,6 +1,6 @@
 // Adding work to the queue: validation, and coalescing into the job already waiting for the same
 // device and action.
-import { DeviceId, JobAction, JobParams, JobPriority, type Job } from "@esphome-forge/shared";
+import { DeviceId, JobAction, JobParams, JobPriority, type Job, type JobStep } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 import { ValidationError } from "../util/errors.js";
 import { priorityRank, type JobRow, type JobRows } from "./job-rows.js";
@@ -69,8 +69,15 @@ export function enqueueIn(
       req.esphomeVersion ?? null,
     );
   const id = Number(info.lastInsertRowid);
+  const step = firstStep(req.action);
+  if (step) rows.update(id, { step });
   t.touch(id);
   return { job: rows.job(id)!, coalesced: false };
+}
+
+/** A flashing job starts with its build (compile_upload) or is one flash (upload); others have no steps. */
+export function firstStep(action: JobAction): JobStep | null {
+  return action === "compile_upload" ? "build" : action === "upload" ? "flash" : null;
 }
 
 /** Checks a request against the shared schemas; throws ValidationError naming the bad field. */
@@ -102,4 +109,54 @@ export function retryRequest(row: JobRow, source?: string): EnqueueRequest {
     configHash: row.config_hash,
     esphomeVersion: row.esphome_version,
   };
+}
+
+/**
+ * Retry of a job whose build was approved but whose flash failed: a new job in its `flash` step naming
+ * the same approved image (its images copied), so a flasher sends those bytes again without a recompile.
+ * A flash of that device and action already waiting absorbs the retry.
+ */
+export function requeueFlash(
+  t: Tx,
+  db: Db,
+  rows: JobRows,
+  row: JobRow,
+  req: EnqueueRequest,
+  maxAttempts: number,
+): { job: Job; coalesced: boolean } {
+  const waiting = rows
+    .stmt(
+      "SELECT id FROM jobs WHERE device_id = ? AND action = ? AND step IS 'flash' AND state IN ('queued', 'blocked')",
+    )
+    .get(row.device_id, row.action) as { id: number } | undefined;
+  if (waiting) return { job: rows.job(waiting.id)!, coalesced: true };
+  const info = db
+    .prepare(
+      `INSERT INTO jobs (device_id, action, state, priority, priority_rank, params, source, max_attempts,
+                         created_at, updated_at, config_hash, esphome_version, config_commit, step, flash_sha256,
+                         built_by)
+       VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'flash', ?, ?)`,
+    )
+    .run(
+      row.device_id,
+      row.action,
+      req.priority,
+      priorityRank(req.priority),
+      JSON.stringify(req.params),
+      req.source,
+      maxAttempts,
+      t.now,
+      t.now,
+      row.config_hash,
+      row.esphome_version,
+      row.config_commit,
+      row.flash_sha256,
+      row.built_by,
+    );
+  const id = Number(info.lastInsertRowid);
+  db.prepare(
+    "INSERT INTO job_firmware (job_id, seq, name, sha256, size, kind) SELECT ?, seq, name, sha256, size, kind FROM job_firmware WHERE job_id = ?",
+  ).run(id, row.id);
+  t.touch(id);
+  return { job: rows.job(id)!, coalesced: false };
 }

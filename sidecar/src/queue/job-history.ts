@@ -92,6 +92,20 @@ export class JobHistory {
     )[0];
   }
 
+  /**
+   * The device's newest approved build (its staged firmware): a compile that succeeded, or a compile_upload
+   * whose build was approved, whatever its flash did (a failed OTA never loses the build).
+   */
+  lastApprovedBuild(deviceId: string): Job | undefined {
+    return this.rows.select(
+      `SELECT * FROM jobs WHERE device_id = ?
+       AND ((action = 'compile' AND state = 'succeeded')
+         OR (action = 'compile_upload' AND (flash_sha256 IS NOT NULL OR state = 'succeeded')))
+       ORDER BY id DESC LIMIT 1`,
+      deviceId,
+    )[0];
+  }
+
   /** The device's newest job of these actions, in any state (index jobs_device, newest first). */
   lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
     return this.rows.select(

@@ -16,7 +16,7 @@ import {
 import type { Db } from "../db/database.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { ConflictError, NotFoundError } from "../util/errors.js";
-import { enqueueIn, retryRequest, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
+import { enqueueIn, requeueFlash, retryRequest, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
 import { JobHistory, pruneByCount, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
 import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
@@ -344,8 +344,46 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         esphome_version: r.esphomeVersion ?? row.esphome_version,
         validation_errors: JSON.stringify(r.validationErrors ?? []),
       });
+      // A flash step's images are the build's (recorded when it was approved): a flasher sends none.
+      if (row.step !== "flash" || row.action === "upload") recordFirmware(this.db, jobId, r.firmware, t.now);
+      if (state === "succeeded" && row.step !== "flash") recordAffinity(this.db, row, t.now);
+      return true;
+    });
+    return done ? this.rows.job(jobId) : undefined;
+  }
+
+  /**
+   * compile_upload: the holder's build was received and approved. The job keeps its images, names the
+   * approved one to flash, and goes back to the queue for a flasher (never the builder): one job, two steps.
+   */
+  toFlashStep(
+    jobId: number,
+    holder: Holder,
+    r: Pick<JobResult, "firmware" | "esphomeVersion">,
+    sha: string,
+  ): Job | undefined {
+    const done = this.run((t) => {
+      const row = this.rows.row(jobId);
+      if (!row || !heldBy(row, holder) || row.action !== "compile_upload") return false;
       recordFirmware(this.db, jobId, r.firmware, t.now);
-      if (state === "succeeded") recordAffinity(this.db, row, t.now);
+      recordAffinity(this.db, row, t.now);
+      t.note(jobId, `\n[forge] build approved (sha256 ${sha}); the flash waits for a flasher (never the builder)\n`);
+      this.rows.update(jobId, {
+        state: "queued",
+        step: "flash",
+        flash_sha256: sha,
+        built_by: holder.workerId,
+        worker_id: null,
+        dispatch_reason: null,
+        attempts: 0,
+        lease_fence: null,
+        lease_expires_at: null,
+        phase: null,
+        progress: null,
+        esphome_version: r.esphomeVersion ?? row.esphome_version,
+        updated_at: t.now,
+      });
+      t.touch(jobId);
       return true;
     });
     return done ? this.rows.job(jobId) : undefined;
@@ -424,18 +462,37 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   /** Queues a finished job again (same device, action, priority and parameters). */
-  retry(jobId: number, source?: string): { job: Job; coalesced: boolean } {
+  retry(
+    jobId: number,
+    source?: string,
+    /** `reflash: false`: recompile even though the build was approved (`why` goes to the log); `esphomeVersion`: resolved now. */
+    opts: { reflash?: boolean; why?: string; esphomeVersion?: string | null } = {},
+  ): { job: Job; coalesced: boolean } {
     return this.run((t) => {
       const row = this.rows.row(jobId);
       if (!row) throw new NotFoundError(`no job with id ${jobId}`);
       if (!TERMINAL_JOB_STATES.includes(row.state))
         throw new ConflictError(`job ${jobId} is still ${row.state}; only finished jobs can be retried`);
-      const req = retryRequest(row, source);
+      const req = {
+        ...retryRequest(row, source),
+        ...(opts.esphomeVersion !== undefined ? { esphomeVersion: opts.esphomeVersion } : {}),
+      };
+      // Its build was approved and only the flash failed: flash that same image again, no recompile.
+      const reflash = opts.reflash !== false && row.step === "flash" && row.flash_sha256 !== null;
+      if (reflash) {
+        const out = requeueFlash(t, this.db, this.rows, row, req, this.settings().maxAttempts);
+        t.note(
+          out.job.id,
+          `[forge] retry of job ${jobId}: flashing its approved image again (sha256 ${row.flash_sha256}), no recompile\n`,
+        );
+        return out;
+      }
       const out = enqueueIn(t, this.db, this.rows, req, {
         keepWaitingHash: true,
         maxAttempts: this.settings().maxAttempts,
       });
-      t.note(out.job.id, `[forge] retry of job ${jobId}\n`);
+      const why = opts.reflash === false && row.flash_sha256 ? ` (recompiling: ${opts.why ?? "asked to"})` : "";
+      t.note(out.job.id, `[forge] retry of job ${jobId}${why}\n`);
       return out;
     });
   }
@@ -458,6 +515,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   lastSucceeded(deviceId: string, actions?: readonly JobAction[]): Job | undefined {
     return this.history.lastSucceeded(deviceId, actions);
+  }
+
+  lastApprovedBuild(deviceId: string): Job | undefined {
+    return this.history.lastApprovedBuild(deviceId);
   }
 
   lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {

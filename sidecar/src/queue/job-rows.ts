@@ -42,6 +42,12 @@ export interface JobRow {
   config_commit: string | null;
   /** While blocked: what no online worker has (migration 11). */
   blocked_reason: string | null;
+  /** Flashing jobs: "build" then "flash" (null for validate/compile, and for rows from before the split). */
+  step: Job["step"] | null;
+  /** The approved archived image the flash step sends. */
+  flash_sha256: string | null;
+  /** The worker that built the image (never given its flash). */
+  built_by: string | null;
 }
 
 export type JobFields = Partial<Omit<JobRow, "id">>;
@@ -80,6 +86,9 @@ export function toJob(row: JobRow, firmware: FirmwareImage[]): Job {
     durationMs: row.duration_ms,
     validationErrors: JSON.parse(row.validation_errors) as Job["validationErrors"],
     configCommit: row.config_commit ?? null,
+    step: row.step ?? null,
+    flashSha256: row.flash_sha256 ?? null,
+    builtBy: row.built_by ?? null,
   };
 }
 
@@ -137,12 +146,15 @@ export class JobRows {
     return jobs;
   }
 
-  /** The job waiting to run for (device, action), if any (coalescing keeps it to one). */
+  /**
+   * The job waiting to run for (device, action), if any (coalescing keeps it to one). A compile_upload
+   * waiting for its flash is not: its image is approved, and a new request wants a new build.
+   */
   waitingFor(deviceId: string, action: string): JobRow | undefined {
-    return this.stmt("SELECT * FROM jobs WHERE device_id = ? AND action = ? AND state IN ('queued', 'blocked')").get(
-      deviceId,
-      action,
-    ) as JobRow | undefined;
+    return this.stmt(
+      `SELECT * FROM jobs WHERE device_id = ? AND action = ? AND state IN ('queued', 'blocked')
+       AND NOT (action = 'compile_upload' AND step IS 'flash')`,
+    ).get(deviceId, action) as JobRow | undefined;
   }
 
   update(id: number, fields: JobFields): void {

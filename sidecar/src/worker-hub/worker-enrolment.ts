@@ -36,7 +36,6 @@ export type EnrolmentEvent =
 
 export interface EnrolmentView {
   enrolment: WorkerEnrolment;
-  role: "builder";
   keyFingerprint: string | null;
   pendingKey: { fingerprint: string; kind: "enrol" | "rotate"; requestedAt: string } | null;
 }
@@ -206,7 +205,6 @@ export class WorkerEnrolments {
               "pending";
     return {
       enrolment,
-      role: "builder",
       keyFingerprint: (approved ?? pending)?.fingerprint ?? null,
       pendingKey: pending
         ? {

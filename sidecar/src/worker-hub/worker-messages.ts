@@ -5,7 +5,7 @@
 // and changes nothing, not even the job's trust verdict (a log chunk is never stored nor acknowledged).
 // While the data folder's disk is full, the holder's output, results and approval requests are
 // answered "send it again later" (`retryAfterMs`): the worker keeps them, nothing is lost.
-import type { FirmwareImage, Job, WorkerToSidecar } from "@esphome-forge/shared";
+import { otaImage, type FirmwareImage, type Job, type WorkerToSidecar } from "@esphome-forge/shared";
 import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
@@ -75,7 +75,7 @@ export class WorkerMessages {
       case "result":
         return this.resultOrLater(session, holder, msg);
       case "provenance":
-        return this.provenanceOrLater(session, holder, msg);
+        return this.refuseProvenance(session, msg);
       case "release":
         return this.release(session, holder, msg);
     }
@@ -194,6 +194,22 @@ export class WorkerMessages {
       const lines = msg.validationErrors.map((e) => `  ${e.file ?? "?"}:${e.line ?? "?"}: ${e.message}`);
       queue.appendLog(msg.jobId, holder, `\n[forge] validation errors:\n${lines.join("\n")}\n`);
     }
+    if (held?.action === "compile_upload" && held.step === "build" && outcome === "succeeded") {
+      const ota = otaImage(msg.firmware);
+      const next = ota ? queue.toFlashStep(msg.jobId, holder, msg, ota.sha256) : undefined;
+      if (next) {
+        session.send({ type: "ack", jobId: msg.jobId, fence: msg.fence, accepted: true, reason: null });
+        this.o.bus.worker("upsert", session.id, this.o.registry.view(session.id));
+        this.o.onCapacityChange();
+        return;
+      }
+      if (!ota)
+        ({ outcome, phase, error } = {
+          outcome: "failed",
+          phase: "compile",
+          error: "the build sent no OTA image to flash",
+        });
+    }
     const job = queue.complete(msg.jobId, holder, {
       outcome,
       phase,
@@ -224,37 +240,20 @@ export class WorkerMessages {
     });
   }
 
-  /** compile_upload asks to flash; on a full disk (nothing could be recorded) the worker asks again later. */
-  private provenanceOrLater(session: WorkerSession, holder: Holder, msg: Msg<"provenance">): void {
-    const later = () => {
-      session.forgetFirmware(msg.jobId, msg.fence); // the worker sends the frames again with its request
-      const answer = WorkerTrustGate.later(this.o.disk!.message(), this.o.disk!.retryAfterMs);
-      session.send({ type: "approval", jobId: msg.jobId, fence: msg.fence, ...answer });
-    };
-    if (this.o.disk?.full) return later();
-    this.provenance(session, holder, msg).catch((err: unknown) => {
-      if (this.o.disk?.report(err, `approving job ${msg.jobId}'s flash`)) return later();
-      this.o.log(`job ${msg.jobId}: approval failed: ${(err as Error).message}`);
-    });
-  }
-
   /**
-   * Approve the build and gate the bytes, for the holder only. Nothing flashes that is not on record
-   * first: an `allow` goes out only once the flash intent is durable (and the job still held after it).
+   * The old compile_upload gate ("may I flash what I built?"). A builder never flashes: the answer is
+   * always no, and nothing is recorded. The sidecar approves the build from its result and a flasher
+   * sends the archived approved image (README "A builder never flashes").
    */
-  private async provenance(session: WorkerSession, holder: Holder, msg: Msg<"provenance">): Promise<void> {
-    const { queue, trust } = this.o;
-    const received = await session.firmwareFor(msg.jobId, msg.fence);
-    const job = queue.get(msg.jobId);
-    if (!job || !queue.holds(msg.jobId, holder)) return this.notHeld(session, msg);
-    const { answer, decision } = await trust.provenance(job, session.id, msg.bundle, received);
-    if (!queue.holds(msg.jobId, holder)) return this.notHeld(session, msg);
-    trust.record(msg.jobId, decision);
-    if (answer.allow) {
-      await trust.flashIntent(job, session.id, msg.fence, answer, received);
-      if (!queue.holds(msg.jobId, holder)) return this.notHeld(session, msg);
-    }
-    session.send({ type: "approval", jobId: msg.jobId, fence: msg.fence, ...answer });
+  private refuseProvenance(session: WorkerSession, msg: Msg<"provenance">): void {
+    session.forgetFirmware(msg.jobId, msg.fence);
+    const reason = `a builder never flashes: job ${msg.jobId}'s image is approved from the build result and flashed from the sidecar's archive by a flasher`;
+    this.o.queue.appendLog(
+      msg.jobId,
+      null,
+      `\n\x1b[31m[forge] worker ${session.id} asked to flash its own build; refused\x1b[0m\n`,
+    );
+    session.send({ type: "approval", jobId: msg.jobId, fence: msg.fence, ...WorkerTrustGate.notHeld(reason) });
   }
 
   private release(session: WorkerSession, holder: Holder, msg: Msg<"release">): void {

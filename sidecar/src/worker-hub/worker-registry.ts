@@ -2,13 +2,14 @@
 // workers across disconnects and restarts (name, the token it belongs to, system info, slot/tag
 // overrides set by the user, why its last connection was refused). Slot accounting follows what the
 // worker itself last said it runs; a worker low on disk gets no jobs.
-import { workerVersionProblem, type HelloMessage, type Worker } from "@esphome-forge/shared";
+import { workerVersionProblem, type HelloMessage, type Worker, type WorkerRole } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import { NotFoundError } from "../util/errors.js";
 import type { EnrolmentView } from "./worker-enrolment.js";
 import type { WorkerSession } from "./worker-session.js";
+import { rolesFrom } from "./worker-roles.js";
 
 interface WorkerRow {
   id: string;
@@ -18,6 +19,8 @@ interface WorkerRow {
   tags_override: string | null;
   info: string | null;
   last_seen_at: number | null;
+  /** JSON WorkerRole[] set by an admin (worker-roles.ts); null = the default. */
+  roles: string | null;
 }
 
 interface StoredInfo {
@@ -32,7 +35,7 @@ interface StoredInfo {
   refused?: string;
 }
 
-const APPROVED: EnrolmentView = { enrolment: "approved", role: "builder", keyFingerprint: null, pendingKey: null };
+const APPROVED: EnrolmentView = { enrolment: "approved", keyFingerprint: null, pendingKey: null };
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
@@ -195,6 +198,11 @@ export class WorkerRegistry {
     return this.row(session.id)?.slots_override ?? session.hello.slots;
   }
 
+  /** The roles in effect (worker-roles.ts): an admin's, else the default; the local worker is both. */
+  rolesOf(session: WorkerSession): WorkerRole[] {
+    return rolesFrom(this.row(session.id)?.roles, this.wasLocal(session.id));
+  }
+
   tagsOf(session: WorkerSession): string[] {
     const o = this.row(session.id)?.tags_override;
     return o ? (JSON.parse(o) as string[]) : session.hello.tags;
@@ -215,8 +223,13 @@ export class WorkerRegistry {
    * `slots`: set (and sent to the worker). `tags` set: locked to those. `tagsLocked` true: locked to the
    * tags it has now; false: its own hello decides again.
    */
-  setOverrides(id: string, patch: { slots?: number; tags?: string[]; tagsLocked?: boolean }): Worker {
+  setOverrides(
+    id: string,
+    patch: { slots?: number; tags?: string[]; tagsLocked?: boolean; roles?: WorkerRole[] },
+  ): Worker {
     if (!this.row(id)) throw new NotFoundError(`no worker with id ${id}`);
+    if (patch.roles !== undefined)
+      this.db.prepare("UPDATE workers SET roles = ? WHERE id = ?").run(JSON.stringify([...new Set(patch.roles)]), id);
     const set = (col: "slots_override" | "tags_override", v: number | string | null) =>
       this.db.prepare(`UPDATE workers SET ${col} = ? WHERE id = ?`).run(v, id);
     if (patch.slots !== undefined) set("slots_override", patch.slots);
@@ -265,6 +278,7 @@ export class WorkerRegistry {
       problem: session ? null : (info.refused ?? null),
       diskFreeBytes: session?.diskFreeBytes ?? null,
       diskLow: session ? this.diskLow(session) : false,
+      roles: rolesFrom(row.roles, info.local ?? false),
     };
   }
 

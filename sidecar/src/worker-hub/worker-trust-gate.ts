@@ -72,8 +72,8 @@ export class WorkerTrustGate {
   }
 
   /**
-   * A compile or compile_upload result that succeeded: a compile is approved here (refusal fails it
-   * under enforce); a compile_upload was approved before its flash, which is logged once it succeeded.
+   * A build result that succeeded (a compile, or a compile_upload's build step) is approved here on the
+   * bytes the sidecar archived; a refusal fails it under enforce (a compile_upload then never flashes).
    */
   async checkResult(
     job: Job,
@@ -81,7 +81,8 @@ export class WorkerTrustGate {
     msg: ResultMessage,
     received: Received[],
   ): Promise<{ override: Override | null; decision: Decision | null }> {
-    if (msg.outcome !== "succeeded" || job.action !== "compile") return { override: null, decision: null };
+    const builds = job.action === "compile" || (job.action === "compile_upload" && job.step === "build");
+    if (msg.outcome !== "succeeded" || !builds) return { override: null, decision: null };
     const images = okImages(received);
     const r = await this.approve(job, workerId, msg.provenance, images);
     const mode = this.o.mode(job.deviceId);
@@ -99,6 +100,7 @@ export class WorkerTrustGate {
       decision.notes.push(`\n\x1b[33m[forge] ${why} (warn mode: kept)\x1b[0m\n`);
       return { override: null, decision };
     }
+    decision.notes.push(`\n\x1b[31m[forge] ${why}\x1b[0m\n`);
     return { override: { outcome: "failed", phase: "compile", error: why }, decision };
   }
 

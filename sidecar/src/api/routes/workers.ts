@@ -75,7 +75,10 @@ export function workerRoutes(ctx: ApiContext, onWorkerChanged: (workerId: string
     const patch = parseWith(WorkerPatch, req.body, "worker patch");
     const worker = ctx.registry.setOverrides(req.params.id, patch);
     // Tell the live worker, so it runs that many jobs at once without a restart.
-    ctx.registry.session(req.params.id)?.send({ type: "configure", ...patch });
+    // Roles stay on the sidecar: the worker is never asked what it may do.
+    const { roles: _roles, ...toWorker } = patch;
+    if (toWorker.slots !== undefined || toWorker.tags !== undefined)
+      ctx.registry.session(req.params.id)?.send({ type: "configure", ...toWorker });
     onWorkerChanged(req.params.id);
     res.json(worker);
   });
