@@ -120,6 +120,16 @@ export class FlashLedger {
     }
   }
 
+  /** The recorded outcome of this assignment's flash (job and fence), if one is on record. */
+  outcomeOf(jobId: number, fence: string): FlashOutcome | null {
+    const r = this.o.db
+      .prepare(
+        "SELECT outcome FROM flash_records WHERE job_id = ? AND fence = ? AND stage = 'outcome' ORDER BY id DESC LIMIT 1",
+      )
+      .get(jobId, fence) as { outcome: FlashOutcome } | undefined;
+    return r?.outcome ?? null;
+  }
+
   /** Highest record id ever handed out (monotonic; the state anchor compares it). */
   counter(): number {
     const r = this.o.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'flash_records'").get() as

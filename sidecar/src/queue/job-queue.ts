@@ -427,6 +427,21 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return done ? this.rows.job(jobId) : undefined;
   }
 
+  /**
+   * A running job whose flash outcome is on record although its own end is not (the database lost its
+   * latest commits, e.g. a deleted -wal after kill -9): it ends as that outcome says, never to run again.
+   */
+  closeFromFlashRecord(jobId: number, outcome: "succeeded" | "failed", reason: string): Job | undefined {
+    const done = this.run((t) => {
+      const row = this.rows.row(jobId);
+      if (!row || TERMINAL_JOB_STATES.includes(row.state)) return false;
+      t.note(jobId, `\n[forge] ${reason}\n`);
+      finish(t, this.rows, row, outcome, outcome === "failed" ? { phase: "upload", error: reason } : {});
+      return true;
+    });
+    return done ? this.rows.job(jobId) : undefined;
+  }
+
   requestCancel(jobId: number, reason = "cancelled by request"): Job {
     this.run((t) => {
       const row = this.rows.row(jobId);

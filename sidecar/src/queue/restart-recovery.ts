@@ -13,6 +13,8 @@ export interface RestartRecoveryOptions {
   wasLocal: (workerId: string) => boolean;
   /** Closes the flashes whose assignment ended with the old process (fleet/flash-ledger.ts). */
   reconcileFlashes: () => void;
+  /** The flash outcome on record for an assignment, if any (fleet/flash-ledger.ts). */
+  flashOutcome: (jobId: number, fence: string) => "succeeded" | "failed" | "cancelled" | "interrupted" | null;
   leaseMs: number;
   guard: (what: string, fn: () => void) => unknown;
 }
@@ -22,6 +24,17 @@ export function recoverRunningJobs(o: RestartRecoveryOptions): void {
   o.guard("requeueing the local worker's jobs", () => {
     for (const job of queue.running()) {
       const fence = queue.fenceOf(job.id);
+      // Its flash ended on record but the job's own end was lost with the database's latest commits:
+      // closed as the flash ended, never run (and flashed) again.
+      const flashed = fence == null ? null : o.flashOutcome(job.id, fence);
+      if (flashed === "succeeded" || flashed === "failed") {
+        queue.closeFromFlashRecord(
+          job.id,
+          flashed,
+          `the sidecar restarted after this job's flash ${flashed} (on record) but before the job's end was saved; closed from the flash record`,
+        );
+        continue;
+      }
       if (job.workerId && fence != null && o.wasLocal(job.workerId)) {
         const holder = { workerId: job.workerId, fence };
         queue.release(job.id, holder, "the built-in local worker stopped with the sidecar", false);

@@ -30,6 +30,7 @@ export function startLocalWorker(s: Served) {
     queue,
     wasLocal: (workerId) => registry.wasLocal(workerId),
     reconcileFlashes: () => flashes.reconcile(),
+    flashOutcome: (jobId, fence) => flashes.outcomeOf(jobId, fence),
     leaseMs: settings.get().leaseMs,
     guard: (what, fn) => disk.guard(what, fn),
   });

@@ -80,11 +80,23 @@ export function wireEvents(s: Workers) {
   };
   // Settings are not files in the config folder's history: a change to the routing rules is logged instead.
   let routingRules = JSON.stringify(settings.get().routingRules);
+  // Turning automatic worker approval on or off changes what Forge trusts: an entry in the transparency log.
+  let autoApprove = settings.get().autoApproveWorkers;
   const logRoutingRules = () => {
     const rules = JSON.stringify(settings.get().routingRules);
-    if (rules === routingRules) return;
-    log(`routing rules changed: ${routingRules} → ${rules}`);
-    routingRules = rules;
+    if (rules !== routingRules) {
+      log(`routing rules changed: ${routingRules} → ${rules}`);
+      routingRules = rules;
+    }
+    if (settings.get().autoApproveWorkers !== autoApprove) {
+      autoApprove = settings.get().autoApproveWorkers;
+      trustEngine.recordTrustChange({
+        change: "auto_approve",
+        actor: "api:admin",
+        subject: "fleet",
+        detail: { to: autoApprove },
+      });
+    }
   };
   // Every device's view, in memory from here on (trust verdicts beyond the budget follow in the background).
   announcer.start(START_TRUST_BUDGET_MS);

@@ -224,6 +224,34 @@ export function wireWorkers(s: Viewed) {
       );
     else if (e.type === "rejected") log(`worker ${e.workerId}: key ${e.fingerprint} rejected by an admin`);
     else log(`worker ${e.workerId} revoked (${e.reason}); credentials revoked: ${e.tokens.join(", ") || "none"}`);
+    // Every enrolment decision changes what Forge trusts: an entry in the transparency log.
+    trustEngine.recordTrustChange(
+      e.type === "approved"
+        ? {
+            change: "worker_approved",
+            actor:
+              e.by === "admin"
+                ? "api:admin"
+                : e.by === "auto"
+                  ? "sidecar (autoApproveWorkers)"
+                  : "sidecar (built-in worker)",
+            subject: e.workerId,
+            detail: { fingerprint: e.fingerprint, kind: e.kind },
+          }
+        : e.type === "rejected"
+          ? {
+              change: "worker_rejected",
+              actor: "api:admin",
+              subject: e.workerId,
+              detail: { fingerprint: e.fingerprint },
+            }
+          : {
+              change: "worker_token_revoked",
+              actor: "api:admin",
+              subject: e.workerId,
+              detail: { reason: e.reason, tokens: e.tokens },
+            },
+    );
     hub.enrolmentChanged(e);
     if (registry.has(e.workerId)) bus.worker("upsert", e.workerId, registry.view(e.workerId));
     kick();
