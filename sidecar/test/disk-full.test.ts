@@ -141,7 +141,7 @@ describe("a full disk", () => {
     await waitFor(async () => (await api.job(next)).state === "succeeded", "a new job after the outage", 30_000);
   });
 
-  it("answers a build result 'later' while full: nothing flashes before it is approved and its intent is on record", async (ctx) => {
+  it("holds a build that ends while full: nothing is approved or flashed before its output, result and intent are on record", async (ctx) => {
     const fs = mountSmallFs(32);
     if ("unavailable" in fs) return ctx.skip(fs.unavailable);
     cleanup.push(() => (fs as SmallFs).unmount());
@@ -159,11 +159,14 @@ describe("a full disk", () => {
     await waitFor(async () => (await api.job(id)).phase === "compile", "the compile running");
     fs.fill();
     await waitFor(async () => (await health(sc)).problems.some((p) => p.code === "disk_full"), "disk_full");
-    // The compile ends: its result (to be approved before any flash) is answered "send it again later".
-    await waitFor(() => /cannot take the result yet|again later|send it again/i.test(worker.output()), "a 'later'");
+    // The compile ends on the worker while the sidecar's disk is full. Its output is answered "send it again
+    // later" and the result (which approves the build, before any flash) waits behind it, on the worker.
+    await waitFor(() => new RegExp(`job ${id}: succeeded in `).test(worker.output()), "the build to end on the worker");
     const job = await api.job(id);
-    expect(job.state).toBe("running");
-    expect(await api.log(id)).not.toMatch(/recorded before it starts/);
+    expect(job).toMatchObject({ state: "running", step: "build", trust: null, flashSha256: null });
+    const held = await api.log(id);
+    expect(held).not.toMatch(/build approved|recorded before it starts/);
+    expect(held).not.toMatch(/\[20\/20\]/); // the end of its output is still on the worker
     expect(flashEntries(dataDir, id)).toEqual([]);
 
     fs.free();
@@ -178,7 +181,13 @@ describe("a full disk", () => {
     );
     expect(done.state, await api.log(id)).toBe("succeeded");
     expect(done.attempts).toBe(1);
-    expect((await api.log(id)).match(/recorded before it starts \(attempt 1/g)).toHaveLength(1);
+    const log = await api.log(id);
+    // Every line of the build's output exactly once, then one approval, one intent, one flash.
+    const steps = [...log.matchAll(/\[(\d+)\/20\]/g)].map((m) => Number(m[1]));
+    expect(steps).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(log.match(/content trust: build approved/g)).toHaveLength(1);
+    expect(log.match(/recorded before it starts \(attempt 1/g)).toHaveLength(1);
+    expect(log.indexOf("content trust: build approved")).toBeLessThan(log.indexOf("recorded before it starts"));
     expect(flashEntries(dataDir, id)).toEqual(["ota_intent", "ota"]);
   });
 });

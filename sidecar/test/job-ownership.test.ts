@@ -177,13 +177,16 @@ describe("a worker that does not hold a job cannot act on it", () => {
       const job = await waitFor(
         async () => {
           const j = await api.job(id);
-          return j.state !== "running" ? j : null;
+          return j.state !== "running" && j.state !== "queued" ? j : null;
         },
         "the dead worker's lease to lapse",
         15_000,
       );
-      // Pinned to a worker that is gone: it waits in the queue for it.
-      expect(job.state).toBe("queued");
+      // Pinned to a worker that is gone: it waits, blocked, for that worker to come back.
+      expect(job.state).toBe("blocked");
+      expect(job.blockedReason).toMatch(
+        new RegExp(`^pinned to worker ${doomedId} \\(params.workerId\\), which is offline`),
+      );
       expect(await api.log(id)).toMatch(/lease expired on worker/);
     } finally {
       mallory.heartbeatRefs = null;

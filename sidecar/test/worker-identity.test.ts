@@ -178,8 +178,14 @@ describe("worker tags", () => {
         params: { workerTags: ["secret-pool"] },
       })
     ).jobs[0]!.jobId;
-    await new Promise((r) => setTimeout(r, 1500)); // a few dispatch passes
-    expect((await api.job(job)).state).toBe("queued");
+    // No online worker may take it: it waits, blocked, and the reason shows the locked tags, not the hello's.
+    const blocked = await waitFor(async () => {
+      const j = await api.job(job);
+      return j.state === "blocked" ? j : null;
+    }, "the pool job blocked");
+    expect(blocked.blockedReason).toMatch(/^needs a worker with tag secret-pool; online workers: /);
+    expect(blocked.blockedReason).toContain(`tagged (${id}) [esp32]`);
+    expect(blocked.workerId).toBeNull();
 
     // Unlocked, the worker's own tags count again.
     const unlocked = await api.json<Worker & { tagsLocked: boolean }>("PATCH", `/workers/${id}`, { tagsLocked: false });
