@@ -1,9 +1,10 @@
-// Signed OTA through the fleet (issue 15 phase 2): a real sidecar, a real worker process (the stand-in
-// ESPHome builds real ESP32 app images) and, as the device, the fake device's acceptance check
+// Signed OTA through the fleet (issue 15 phase 2): a real sidecar, a real builder process (the stand-in
+// ESPHome builds real ESP32 app images), a real worker process an admin made a `flasher` (a builder
+// never flashes) and, as the device, the fake device's acceptance check
 // (test-support/fake-signed-ota-device.ts, written from ESPHome's device code, independent of Forge's
-// signing). compile_upload flashes the approved image with Forge's blocks and the device accepts it; the
-// device view shows `device_enforced` and what its firmware trusts; a downgrade and a hostile worker's
-// implant are refused before a byte is sent, and the implant is never signed; a rotation dual-signs and
+// signing). compile_upload's flash step sends the approved image with Forge's blocks and the device
+// accepts it; the device view shows `device_enforced` and what its firmware trusts; a downgrade and a
+// hostile builder's implant are refused before a byte is sent, and the implant is never signed; a rotation dual-signs and
 // retiring the old key leaves images the old firmware would refuse.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,19 +17,19 @@ import { startSidecar, startWorker, tempDir, waitFor, type SidecarProc } from ".
 import { generateSigningKey } from "../src/trust/keys/keys.js";
 import { fakeDeviceCheck } from "../test-support/fake-signed-ota-device.js";
 import { FakeWorker } from "../test-support/fake-worker.js";
-import { otaImageOf, settledJob, type WorkerProc } from "../test-support/fleet-jobs.js";
+import { otaImageOf, settledJob, startFlasher, type WorkerProc } from "../test-support/fleet-jobs.js";
 
 let sc: SidecarProc;
 let api: Api;
 let worker: WorkerProc;
+let flasher: WorkerProc;
 let workerId = "";
 let dataDir = "";
 let keyA: OtaKey;
 const stops: (() => unknown)[] = [];
 
-function writeDevice(id: string, o: { version: string; keys: string[]; policy?: "warn" }): void {
+function writeDevice(id: string, o: { version: string; keys: string[] }): void {
   const lines = [
-    ...(o.policy ? ["# esphome-forge:", `#   trust_policy: ${o.policy}`] : []),
     "# standin: esp-app-image=1 firmware-bytes=40000",
     "esphome:",
     `  name: ${id}`,
@@ -59,10 +60,10 @@ function writeDevice(id: string, o: { version: string; keys: string[]; policy?: 
 const device = (id: string) => api.json<Device>("GET", `/devices/${id}`);
 const firmware = async (sha: string) => Buffer.from(await (await api.raw("GET", `/firmware/${sha}`)).arrayBuffer());
 
-/** What the stand-in flashed for a device: one digest per upload, in order. */
+/** What the flasher's stand-in flashed for a device: one digest per upload, in order. */
 function flashed(id: string): string[] {
   try {
-    const f = join(worker.stateDir, "builds", id, ".esphome", "standin-uploads.jsonl");
+    const f = join(flasher.stateDir, "builds", id, ".esphome", "standin-uploads.jsonl");
     return readFileSync(f, "utf8")
       .trim()
       .split("\n")
@@ -73,8 +74,10 @@ function flashed(id: string): string[] {
   }
 }
 
+/** Runs a job: a build step pinned to the builder "w"; the flash step (and an upload) goes to the flasher. */
 async function run(action: Job["action"], id: string, params: Record<string, unknown> = {}): Promise<Job> {
-  const r = await api.createJobs({ action, targets: { devices: [id] }, params: { workerId, ...params } });
+  const pin = action === "upload" ? {} : { workerId };
+  const r = await api.createJobs({ action, targets: { devices: [id] }, params: { ...pin, ...params } });
   return settledJob(api, r.jobs[0]!.jobId, 60_000);
 }
 
@@ -108,7 +111,7 @@ beforeAll(async () => {
   writeFileSync(join(dataDir, "config", "secrets.yaml"), 'wifi_ssid: "lab"\nwifi_password: "correct horse"\n');
   keyA = await api.json<OtaKey>("POST", "/trust/ota-keys", { name: "forge-a" });
   writeDevice("vault", { version: "1.2.0", keys: [keyA.digest] });
-  writeDevice("ward", { version: "2.0.0", keys: [keyA.digest], policy: "warn" });
+  writeDevice("ward", { version: "2.0.0", keys: [keyA.digest] });
   const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "w" });
   worker = startWorker({ url: sc.url, token: secret, name: "w" });
   stops.push(() => worker.stop());
@@ -118,9 +121,11 @@ beforeAll(async () => {
     "worker online",
   );
   workerId = w.id;
+  flasher = await startFlasher(api, sc.url); // flashes what "w" built (a builder never flashes)
+  stops.push(() => flasher.stop());
   await configRead("vault", [keyA.digest], "1.2.0");
   await configRead("ward", [keyA.digest], "2.0.0");
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const s of stops.reverse()) await s();
@@ -130,6 +135,9 @@ describe("signed OTA through the fleet", () => {
   it("compile_upload flashes the approved image with Forge's block; the device accepts it and the view says device_enforced", async () => {
     const job = await run("compile_upload", "vault");
     expect(job.state, `${job.error}\n${await api.log(job.id)}`).toBe("succeeded");
+    // Built by "w", flashed by the flasher.
+    expect(job).toMatchObject({ step: "flash", builtBy: workerId });
+    expect(job.workerId).not.toBe(workerId);
     const unsigned = otaImageOf(job);
     const sent = flashed("vault");
     expect(sent).toHaveLength(1);
@@ -174,9 +182,13 @@ describe("signed OTA through the fleet", () => {
     expect(flashed("vault")).toHaveLength(before);
   });
 
-  it("a hostile worker's implant is never signed, and is refused for a device that enforces signed OTA even under warn", async () => {
+  it("a hostile builder's implant is never signed, and is refused for a device that enforces signed OTA even under warn", async () => {
     const good = await run("compile_upload", "ward");
     expect(good.state, good.error ?? "").toBe("succeeded");
+    const flashesBefore = flashed("ward").length;
+    // Warn keeps a build content trust refused (a YAML comment cannot lower the policy: the admin API can).
+    const warn = await api.json<{ effective: string }>("PUT", "/trust/devices/ward/policy", { policy: "warn" });
+    expect(warn.effective).toBe("warn");
     const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: "hostile" });
     const key = generateSigningKey();
     const fake = new FakeWorker({ url: sc.url, token: secret, workerId: "hostile-1", enrolKey: key });
@@ -188,26 +200,32 @@ describe("signed OTA through the fleet", () => {
       params: { workerId: "hostile-1" },
     });
     const a = await fake.nextAssign(r.jobs[0]!.jobId);
+    // Its step is a build: no device address, nothing to flash.
+    expect(a).toMatchObject({ action: "compile", address: null, firmware: [] });
     // It signs provenance over a clean build and sends an implant instead.
     const clean = buildEspAppImage({ codeSize: 40_000, projectVersion: "2.0.0", seed: 5 });
     const implant = buildEspAppImage({ codeSize: 40_000, projectVersion: "2.0.0", seed: 666 });
     const img = fake.sendFirmware(a, "firmware.ota.bin", implant);
     const cleanImage = { ...img, sha256: FakeWorker.digest(clean) };
-    fake.send({
-      type: "provenance",
-      jobId: a.jobId,
-      fence: a.fence,
-      bundle: await fake.provenance(a, [cleanImage], key),
-    });
+    const bundle = await fake.provenance(a, [cleanImage], key);
+    // Asking to flash it itself (the old gate) is always refused, and no image comes back.
+    fake.send({ type: "provenance", jobId: a.jobId, fence: a.fence, bundle });
     const answer = await fake.approvalFor(a);
     expect(answer.allow).toBe(false);
     expect(answer.flashImage).toBeUndefined();
-    expect(answer.error).toMatch(
-      /enforces signed OTA and would refuse this image: the image carries no signature block/,
-    );
+    // It reports the implant as its finished build; under warn the build passes with a warning, and
+    // the flash step refuses it before a byte is sent: the device's firmware enforces signed OTA.
+    fake.sendFirmware(a, "firmware.ota.bin", implant); // the refused request dropped its upload
+    fake.result(a, { phase: "compile", firmware: [img], provenance: bundle });
+    const job = await settledJob(api, a.jobId, 60_000);
+    expect(job.state, await api.log(a.jobId)).toBe("failed");
+    expect(job.error).toMatch(/enforces signed OTA and would refuse this image: the image carries no signature block/);
     expect(signedRecords(img.sha256)).toBe(0);
-    fake.result(a, { outcome: "failed", phase: "upload", error: answer.error });
-    expect((await settledJob(api, a.jobId)).state).toBe("failed");
+    expect(flashed("ward")).toHaveLength(flashesBefore);
+    expect(fake.received.filter((m) => m.type === "assign" && m.action === "upload")).toEqual([]);
+    expect(await api.log(a.jobId)).toMatch(/content trust refused the build: .*\(warn mode: kept\)/);
+    fake.close();
+    await api.json("PUT", "/trust/devices/ward/policy", { policy: null });
   });
 
   it("rotation: two active keys dual-sign; the device's trusted keys follow its firmware; retire leaves only the new block", async () => {

@@ -1,4 +1,5 @@
-// Trust anchors against a real sidecar, real worker processes (stand-in build) and the real CLI: every
+// Trust anchors against a real sidecar, real builder processes (stand-in build), a real worker an admin
+// made a `flasher` (a builder never flashes: it flashes every upload and compile_upload) and the real CLI: every
 // change of trust is in the log with who and when; a YAML comment cannot lower a device's policy;
 // rollback protection survives a CI flash; a database copied and edited while the sidecar is stopped
 // un-revokes nothing and adds no log key; the log proves it only grows (consistency proofs).
@@ -26,7 +27,7 @@ import { loadTrustedRoot } from "../src/trust/keys/trusted-root.js";
 import { verifyCheckpoint } from "../src/trust/log/checkpoint.js";
 import { verifyConsistency } from "../src/trust/log/merkle.js";
 import { IN_TOTO_STATEMENT_V1 } from "../src/trust/attest/statements.js";
-import { otaImageOf as otaOf, settledJob, standinFlashes } from "../test-support/fleet-jobs.js";
+import { otaImageOf as otaOf, settledJob, standinFlashes, startFlasher } from "../test-support/fleet-jobs.js";
 
 type W = ProcHandle & { stateDir: string };
 type Change = { index: number; kind: string; event: Record<string, unknown> };
@@ -35,6 +36,7 @@ let api: Api;
 let port: number;
 const workers: W[] = [];
 const ids: Record<string, string> = {};
+let flasher: W;
 
 beforeAll(async () => {
   const dataDir = tempDir();
@@ -56,15 +58,21 @@ beforeAll(async () => {
       `${name} online`,
     );
   }
+  flasher = await startFlasher(api, sc.url);
+  ids.flasher = (await api.json<{ workers: { id: string; name: string }[] }>("GET", "/workers")).workers.find(
+    (x) => x.name === "flasher",
+  )!.id;
 });
 afterAll(async () => {
   for (const w of workers) await w.stop();
+  await flasher?.stop();
   await sc?.stop();
 });
 
-const good = () => workers[0]!;
+/** Runs a job: its build step on "good" unless pinned elsewhere; a flash (upload) goes to the flasher. */
 async function run(action: Job["action"], device: string, params: Record<string, unknown> = {}): Promise<Job> {
-  const r = await api.createJobs({ action, targets: { devices: [device] }, params: { workerId: ids.good, ...params } });
+  const pin = action === "upload" ? {} : { workerId: ids.good };
+  const r = await api.createJobs({ action, targets: { devices: [device] }, params: { ...pin, ...params } });
   return settledJob(api, r.jobs[0]!.jobId);
 }
 const device = (id: string) => api.json<Device>("GET", `/devices/${id}`);
@@ -88,12 +96,17 @@ describe("trust anchors", () => {
     for (const c of fleet) expect(Date.parse(String(c.event.at))).toBeGreaterThan(Date.now() - 120_000);
     // The worker tokens made in beforeAll, and each worker key enrolled on first use.
     expect(all.filter((c) => c.event.change === "worker_token_created").map((c) => c.event.detail)).toEqual([
+      { name: "flasher" },
       { name: "victim" },
       { name: "good" },
     ]);
     const enrolled = all.filter((c) => c.kind === "key_enrolled" && c.event.role === "worker");
     expect(enrolled.map((c) => c.event.actor).sort()).toEqual(
-      [`worker:${ids.good} (first use)`, `worker:${ids.victim} (first use)`].sort(),
+      [
+        `worker:${ids.good} (first use)`,
+        `worker:${ids.victim} (first use)`,
+        `worker:${ids.flasher} (first use)`,
+      ].sort(),
     );
     const r = await cli("changes");
     expect(r.code, r.out).toBe(0);
@@ -118,7 +131,7 @@ describe("trust anchors", () => {
     expect(blocked.state).toBe("failed");
     expect(blocked.error).toMatch(/content trust blocked the upload: .*victim worker compromised/);
     expect(blocked.trust).toMatchObject({ state: "revoked", policy: "enforce", outcome: "blocked" });
-    expect(standinFlashes(good(), "bravo")).toBe(0);
+    expect(standinFlashes(flasher, "bravo")).toBe(0);
     const shown = await cli("policy", "bravo");
     expect(shown.out).toContain("bravo: enforce (fleet enforce; YAML off, can only raise; admin none)");
 
@@ -175,7 +188,7 @@ describe("trust anchors", () => {
     const ci3 = await run("upload", "charlie", { firmwareSha256: await ciBuild(3) });
     expect(ci3.state).toBe("failed");
     expect(ci3.error).toMatch(/rollback refused: CI build #3 is older than CI build #5 already flashed to charlie/);
-    expect(standinFlashes(good(), "charlie")).toBe(3);
+    expect(standinFlashes(flasher, "charlie")).toBe(3);
     expect((await changes()).find((c) => c.event.change === "external_signers")?.event).toMatchObject({
       actor: "api:admin",
       detail: { signers: [{ name: "release CI" }] },
@@ -255,10 +268,14 @@ describe("trust anchors", () => {
     const online = async () =>
       (await api.json<{ workers: { id: string; online: boolean }[] }>("GET", "/workers")).workers;
     await waitFor(async () => (await online()).some((w) => w.id === ids.good && w.online), "the good worker back");
+    // The flasher's role is the sidecar's record: it survives the restart (and the edit, which left it alone).
+    await waitFor(async () => (await online()).some((w) => w.id === ids.flasher && w.online), "the flasher back");
+    const flashesBefore = standinFlashes(flasher, "alpha");
     const blocked = await run("upload", "alpha", { firmwareSha256: sha });
     expect(blocked.state).toBe("failed");
     expect(blocked.trust).toMatchObject({ state: "revoked", outcome: "blocked" });
     expect(blocked.error).toMatch(/recalled/);
+    expect(standinFlashes(flasher, "alpha")).toBe(flashesBefore);
     const r = await cli("status");
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/problem: revocation list: the database's newest is none/);
