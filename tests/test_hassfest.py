@@ -256,6 +256,8 @@ def test_exception_and_issue_translations() -> None:
         "worker_pending",
         "worker_key_rotation",
         "insecure_transport",
+        # HA as the witness of the trust log (log_witness.py).
+        "trust_log_forked",
         # The sidecar's alert kinds (ALERT_KINDS in shared/src/notifications.ts), raised by fleet_events.py.
         "worker_offline",
         "builds_failing",

@@ -109,6 +109,10 @@ class Job(TypedDict):
     trust: NotRequired[dict[str, Any] | None]
     configCommit: NotRequired[str | None]
     blockedReason: NotRequired[str | None]
+    # A flashing job's step (build, then flash), the approved image its flash sends, who built it.
+    step: NotRequired[str | None]
+    flashSha256: NotRequired[str | None]
+    builtBy: NotRequired[str | None]
 
 
 class Worker(TypedDict):

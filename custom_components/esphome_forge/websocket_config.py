@@ -206,6 +206,7 @@ async def ws_restore(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_signed_ota(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -225,6 +226,7 @@ async def ws_signed_ota(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_signed_ota_apply(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:

@@ -118,6 +118,7 @@ async def ws_schedule_run(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_routing_rules(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -134,6 +135,7 @@ async def ws_routing_rules(
 )
 @websocket_api.require_admin
 @websocket_api.async_response
+@forge_errors
 async def ws_routing_rules_set(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:

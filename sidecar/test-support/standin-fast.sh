@@ -19,8 +19,9 @@ if [ -f "$out/$name.bin" ]; then ms="${FORGE_STANDIN_INCREMENTAL_MS:-50}"; kind=
 printf '\033[32mINFO Compiling app... (%s build)\033[0m\n' "$kind"
 sleep "$(awk "BEGIN { printf \"%.3f\", $ms / 1000 }")"
 mkdir -p "$out" "$data/storage"
-# Deterministic bytes per config: the config's own text, repeated.
-for i in 1 2 3 4 5 6 7 8; do cat "$FORGE_CONFIG"; done > "$out/$name.bin"
+# Deterministic bytes per config: the config's own text, repeated, padded past the ESP32 image floor
+# (firmware/image-floor.ts refuses implausibly small images).
+{ for i in 1 2 3 4 5 6 7 8; do cat "$FORGE_CONFIG"; done; head -c 40960 /dev/zero; } > "$out/$name.bin"
 cp "$out/$name.bin" "$out/firmware.ota.bin"
 cat "$out/$name.bin" "$out/$name.bin" > "$out/firmware.factory.bin"
 cat > "$data/storage/$(basename "$FORGE_CONFIG").json" <<JSON

@@ -33,6 +33,7 @@ describe("settings store", () => {
       failingBuildsAlert: 3,
       releaseCheckHours: 12,
       routingRules: [],
+      autoApproveWorkers: false,
     });
     db.close();
   });

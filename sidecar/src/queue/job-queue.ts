@@ -177,7 +177,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         dispatch_reason: dispatchReason,
         attempts: row.attempts + 1,
         lease_fence: fence,
-        started_at: t.now,
+        // A compile_upload's flash step continues the job its build step started: one duration for both.
+        started_at: row.step === "flash" && row.started_at != null ? row.started_at : t.now,
         lease_expires_at: t.now + this.settings().leaseMs,
         phase: null,
         progress: null,
