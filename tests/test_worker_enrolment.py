@@ -11,6 +11,7 @@ import subprocess
 import aiohttp
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.esphome_forge.const import DOMAIN
 from custom_components.esphome_forge.tls_pin import format_fingerprint
@@ -23,6 +24,7 @@ from homeassistant.setup import async_setup_component
 
 from .conftest import ADMIN_TOKEN, async_wait_for
 from .sidecar import CLI, STANDIN, Sidecar, find_node
+from .test_permissions import regular_token, regular_user  # noqa: F401
 
 
 async def _admin(sidecar: Sidecar, method: str, path: str, body: object = None) -> object:
@@ -153,3 +155,84 @@ async def test_insecure_transport_is_a_warning(hass: HomeAssistant, tmp_path: Pa
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
         proc.stop()
+
+
+async def test_card_approves_exactly_the_compared_key(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    *,
+    regular_token: str,  # noqa: F811
+    init_integration: MockConfigEntry,
+    sidecar: Sidecar,
+    tmp_path: Path,
+    joined_worker: list[subprocess.Popen[bytes]],
+) -> None:
+    """The card's Approve: admins only, and only the fingerprint shown (another key is refused)."""
+    coordinator = init_integration.runtime_data.coordinator
+    pairing = await _admin(sidecar, "POST", "/workers/pairing", {"host": "127.0.0.1"})
+    assert isinstance(pairing, dict)
+    joined_worker.append(
+        subprocess.Popen(
+            [
+                find_node(),
+                str(CLI),
+                "worker",
+                "join",
+                pairing["link"],
+                "--state-dir",
+                str(tmp_path / "shed"),
+                "--name",
+                "shed",
+                "--build-command",
+                f"node {STANDIN}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+
+    def shed() -> dict | None:
+        return next((w for w in coordinator.data.workers.values() if w["name"] == "shed"), None)
+
+    await async_wait_for(lambda: bool((w := shed()) and w.get("pendingKey")), what="shed pending")
+    waiting = shed()
+    assert waiting is not None
+    fingerprint = waiting["pendingKey"]["fingerprint"]
+
+    guest = await hass_ws_client(hass, regular_token)
+    await guest.send_json_auto_id(
+        {
+            "type": "esphome_forge/worker_approve",
+            "worker_id": waiting["id"],
+            "fingerprint": fingerprint,
+        }
+    )
+    refused = await guest.receive_json()
+    assert not refused["success"]
+    assert refused["error"]["code"] == "unauthorized"
+
+    admin = await hass_ws_client(hass)
+    other = "0" * 64
+    await admin.send_json_auto_id(
+        {"type": "esphome_forge/worker_approve", "worker_id": waiting["id"], "fingerprint": other}
+    )
+    wrong = await admin.receive_json()
+    assert not wrong["success"]
+    assert coordinator.data.workers[waiting["id"]]["enrolment"] == "pending"
+
+    await admin.send_json_auto_id(
+        {
+            "type": "esphome_forge/worker_approve",
+            "worker_id": waiting["id"],
+            "fingerprint": fingerprint,
+        }
+    )
+    approved = await admin.receive_json()
+    assert approved["success"], approved
+    await async_wait_for(
+        lambda: (
+            coordinator.data.workers[waiting["id"]]["online"]
+            and coordinator.data.workers[waiting["id"]]["enrolment"] == "approved"
+        ),
+        what="the approved worker online",
+    )

@@ -1,4 +1,4 @@
-"""HA WebSocket commands for the card's schedules and routing views (docs/ha-websocket-api.md).
+"""HA WebSocket commands for the card's schedules, routing and worker views (docs/ha-websocket-api.md).
 
 Admins only. The bodies are the sidecar's own (`ScheduleCreate` / `SchedulePatch`, camelCase); the
 sidecar checks them and its message comes back as the command's error.
@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from .api import ForgeClient
 from .const import DOMAIN
 from .websocket_helpers import ATTR_ENTRY_ID, forge_errors, loaded_entry
+from .worker_enrolment import approve_path, reject_path
 
 
 @callback
@@ -28,6 +29,8 @@ def async_setup_schedule_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_schedule_run)
     websocket_api.async_register_command(hass, ws_routing_rules)
     websocket_api.async_register_command(hass, ws_routing_rules_set)
+    websocket_api.async_register_command(hass, ws_worker_approve)
+    websocket_api.async_register_command(hass, ws_worker_reject)
 
 
 async def _forward(
@@ -141,3 +144,50 @@ async def ws_routing_rules_set(
 ) -> None:
     """Replace the routing rules (the sidecar's RoutingRule list checks them); answer with them."""
     await _forward(hass, connection, msg, lambda c: c.set_routing_rules(msg["rules"]))
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/worker_approve",
+        vol.Required("worker_id"): str,
+        vol.Required("fingerprint"): vol.All(str, vol.Match(r"^[0-9a-f]{64}$")),
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+@forge_errors
+async def ws_worker_approve(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Approve a waiting worker's key: exactly the fingerprint the admin compared (else refused)."""
+    await _forward(
+        hass,
+        connection,
+        msg,
+        lambda c: c.request_object(
+            "POST", approve_path(msg["worker_id"]), json={"fingerprint": msg["fingerprint"]}
+        ),
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/worker_reject",
+        vol.Required("worker_id"): str,
+        vol.Optional(ATTR_ENTRY_ID): str,
+    }
+)
+@websocket_api.require_admin
+@websocket_api.async_response
+@forge_errors
+async def ws_worker_reject(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Reject a waiting worker's key: it gets no job and no secret, and may not come back with it."""
+    await _forward(
+        hass,
+        connection,
+        msg,
+        lambda c: c.request_object("POST", reject_path(msg["worker_id"]), json={}),
+    )

@@ -93,6 +93,11 @@ def update_transport_issue(
         ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
+def reject_path(worker_id: str) -> str:
+    """The sidecar route that rejects a worker's pending key."""
+    return f"/workers/{quote(worker_id, safe='')}/reject"
+
+
 def approve_path(worker_id: str) -> str:
     """The sidecar route that approves a worker's pending key."""
     return f"/workers/{quote(worker_id, safe='')}/approve"

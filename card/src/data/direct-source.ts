@@ -28,6 +28,7 @@ import {
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type EnrolmentActions,
   type RoutingActions,
   type ScheduleActions,
   type Unsubscribe,
@@ -130,6 +131,12 @@ export class DirectSource implements ForgeDataSource {
   };
 
   /** Routing rules are a setting (PATCH /settings replaces the list). */
+  readonly enrolment: EnrolmentActions = {
+    approve: async (workerId, fingerprint) =>
+      void (await this.request("POST", `/workers/${encodeURIComponent(workerId)}/approve`, { fingerprint })),
+    reject: async (workerId) =>
+      void (await this.request("POST", `/workers/${encodeURIComponent(workerId)}/reject`, {})),
+  };
   readonly routing: RoutingActions = {
     get: async () => (await this.request<{ settings: Settings }>("GET", "/settings")).settings.routingRules ?? [],
     set: async (routingRules) =>

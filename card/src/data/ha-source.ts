@@ -17,6 +17,7 @@ import {
   type ForgeState,
   type LogEvent,
   type LogUpdate,
+  type EnrolmentActions,
   type RoutingActions,
   type ScheduleActions,
   type StateEvent,
@@ -60,6 +61,8 @@ export const HA_COMMANDS = {
   scheduleRun: "esphome_forge/schedules/run",
   routingRules: "esphome_forge/routing_rules",
   routingRulesSet: "esphome_forge/routing_rules/set",
+  workerApprove: "esphome_forge/worker_approve",
+  workerReject: "esphome_forge/worker_reject",
 } as const;
 
 /** HA's error codes in words a user can act on; the integration's own messages pass through. */
@@ -91,6 +94,7 @@ export class HaSource implements ForgeDataSource {
   readonly schedules: ScheduleActions | undefined;
   /** Routing rules (admins only). */
   readonly routing: RoutingActions | undefined;
+  readonly enrolment: EnrolmentActions | undefined;
 
   constructor(
     readonly connection: HaConnectionLike,
@@ -113,6 +117,13 @@ export class HaSource implements ForgeDataSource {
       ? {
           get: () => this.call<RoutingRule[]>(HA_COMMANDS.routingRules, {}),
           set: (rules) => this.call<RoutingRule[]>(HA_COMMANDS.routingRulesSet, { rules }),
+        }
+      : undefined;
+    this.enrolment = admin
+      ? {
+          approve: async (workerId, fingerprint) =>
+            void (await this.call(HA_COMMANDS.workerApprove, { worker_id: workerId, fingerprint })),
+          reject: async (workerId) => void (await this.call(HA_COMMANDS.workerReject, { worker_id: workerId })),
         }
       : undefined;
   }

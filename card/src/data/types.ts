@@ -84,6 +84,8 @@ export interface ForgeDataSource {
   readonly schedules?: ScheduleActions;
   /** Reading and replacing the routing rules (admins only: absent for HA users who are not admins). */
   readonly routing?: RoutingActions;
+  /** Approving or rejecting a waiting worker's key (admins only: absent for HA users who are not admins). */
+  readonly enrolment?: EnrolmentActions;
   /** The config folder: edit, history, restore, new devices (absent when the backend has none). */
   readonly workspace?: WorkspaceApi;
 }
@@ -100,6 +102,12 @@ export interface ScheduleActions {
 export interface RoutingActions {
   get(): Promise<RoutingRule[]>;
   set(rules: RoutingRule[]): Promise<RoutingRule[]>;
+}
+
+/** An admin's decision on a worker's waiting key; the fingerprint is the one the admin compared. */
+export interface EnrolmentActions {
+  approve(workerId: string, fingerprint: string): Promise<void>;
+  reject(workerId: string): Promise<void>;
 }
 
 /** See TrustStatusFeed (`trust-status-feed.ts`). */

@@ -394,7 +394,7 @@ export class ForgeDashboard extends LitElement {
       case "queue":
         return html`<forge-queue-view .state=${this.state} .actions=${this.policy}></forge-queue-view>`;
       case "workers":
-        return html`<forge-workers-view .state=${this.state}></forge-workers-view>`;
+        return html`<forge-workers-view .state=${this.state} .enrolment=${this.readOnly ? undefined : this.source?.enrolment}></forge-workers-view>`;
       case "schedules":
         // Schedules are edited only where every other action is allowed (not view-only, not paused).
         return html`<forge-schedules-view

@@ -38,4 +38,50 @@ describe("workers view", () => {
     expect(text).toContain("revoked");
     el.remove();
   });
+
+  it("lets an admin approve exactly the fingerprint shown, or reject; a view-only user gets no buttons", async () => {
+    const fp = "fedcba9876543210".repeat(4);
+    const calls: string[] = [];
+    const source = Object.assign(new FakeSource(), {
+      enrolment: {
+        approve: async (id: string, f: string) => void calls.push(`approve ${id} ${f}`),
+        reject: async (id: string) => void calls.push(`reject ${id}`),
+      },
+    });
+    const snap = makeSnapshot(1, 1);
+    snap.workers = [
+      makeWorker("shed", {
+        local: false,
+        online: false,
+        enrolment: "pending",
+        keyFingerprint: fp,
+        pendingKey: { fingerprint: fp, kind: "enrol", requestedAt: new Date().toISOString() },
+      }),
+    ];
+    source.push(snap);
+    const el = document.createElement("forge-dashboard") as ForgeDashboard;
+    el.source = source;
+    document.body.append(el);
+    await el.updateComplete;
+    el.tab = "workers";
+    await el.updateComplete;
+    const view = () => el.shadowRoot!.querySelector("forge-workers-view") as ForgeWorkersView;
+    await view().updateComplete;
+    const button = (label: string) =>
+      view().shadowRoot!.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`);
+    button("Approve the key of shed")!.click();
+    // The buttons are disabled while a decision is on its way; they come back once it is answered.
+    await new Promise((r) => setTimeout(r));
+    await view().updateComplete;
+    expect(button("Reject the key of shed")!.disabled).toBe(false);
+    button("Reject the key of shed")!.click();
+    await view().updateComplete;
+    expect(calls).toEqual([`approve shed ${fp}`, "reject shed"]);
+
+    el.readOnly = "only administrators decide";
+    await el.updateComplete;
+    await view().updateComplete;
+    expect(button("Approve the key of shed")).toBeNull();
+    el.remove();
+  });
 });

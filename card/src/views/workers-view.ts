@@ -1,15 +1,45 @@
 // Build workers: online state, slots in use, the jobs they are running, platform and tags.
 import { LitElement, html, css, nothing } from "lit";
 import type { Worker } from "@esphome-forge/shared";
-import type { ForgeState } from "../data/types.js";
+import type { EnrolmentActions, ForgeState } from "../data/types.js";
 import { formatRelative } from "../format/relative-time.js";
 import { baseStyles } from "./styles.js";
 
 const formatFingerprint = (fp: string) => fp.replace(/(.{4})(?!$)/g, "$1 ");
 
 export class ForgeWorkersView extends LitElement {
-  static override properties = { state: { attribute: false } };
+  static override properties = {
+    state: { attribute: false },
+    enrolment: { attribute: false },
+    busy: { state: true },
+    error: { state: true },
+  };
   declare state: ForgeState;
+  /** An admin's approve/reject (absent for users who may not decide: they see how to ask an admin). */
+  declare enrolment: EnrolmentActions | undefined;
+  declare busy: string | null;
+  declare error: string | null;
+
+  constructor() {
+    super();
+    this.busy = null;
+    this.error = null;
+  }
+
+  private async decide(w: Worker, approve: boolean): Promise<void> {
+    if (!this.enrolment || !w.pendingKey) return;
+    this.busy = w.id;
+    this.error = null;
+    try {
+      // The fingerprint shown is the one approved: a key swapped meanwhile is refused by the sidecar.
+      if (approve) await this.enrolment.approve(w.id, w.pendingKey.fingerprint);
+      else await this.enrolment.reject(w.id);
+    } catch (err) {
+      this.error = `${w.name}: ${(err as Error).message}`;
+    } finally {
+      this.busy = null;
+    }
+  }
 
   static override styles = [
     baseStyles,
@@ -76,7 +106,7 @@ export class ForgeWorkersView extends LitElement {
     );
     if (!workers.length)
       return html`<div class="empty">No build workers yet. Pair one with <span class="mono">esphome-forge worker pair</span>.</div>`;
-    return html`<ul aria-label="Build workers">
+    return html`${this.error ? html`<div class="error-text" role="alert">${this.error}</div>` : nothing}<ul aria-label="Build workers">
       ${workers.map((w) => this.renderWorker(w))}
     </ul>`;
   }
@@ -91,7 +121,15 @@ export class ForgeWorkersView extends LitElement {
       <span class="chip tone-warn">${what}</span>
       <div class="muted">key fingerprint (SHA-256), compare with the worker's:</div>
       <div class="mono fingerprint">${formatFingerprint(w.pendingKey.fingerprint)}</div>
-      <div class="muted">Approve in Home Assistant (Repairs) or with <span class="mono">esphome-forge workers approve ${w.id}</span>; until then it gets no job and no secret.</div>
+      ${
+        this.enrolment
+          ? html`<div>
+              <button class="btn" ?disabled=${this.busy !== null} aria-label=${`Approve the key of ${w.name}`} @click=${() => this.decide(w, true)}>Approve</button>
+              <button class="btn" ?disabled=${this.busy !== null} aria-label=${`Reject the key of ${w.name}`} @click=${() => this.decide(w, false)}>Reject</button>
+            </div>`
+          : nothing
+      }
+      <div class="muted">${this.enrolment ? "Compare the fingerprint first. " : "An administrator approves it here, in Home Assistant (Repairs) or with "}${this.enrolment ? nothing : html`<span class="mono">esphome-forge workers approve ${w.id}</span>`}${this.enrolment ? "" : "; "}until then it gets no job and no secret.</div>
     </div>`;
   }
 
