@@ -67,7 +67,7 @@ COMPILE_ACTIONS: Final = ("compile", "compile_upload")
 FLASH_ACTIONS: Final = ("compile_upload", "upload")
 BUILD_ACTIONS: Final = ("compile", "compile_upload", "upload")
 JOB_PRIORITIES: Final = ("interactive", "automation", "scheduled", "bulk")
-ACTIVE_JOB_STATES: Final = ("queued", "blocked", "running")
+ACTIVE_JOB_STATES: Final = ("queued", "blocked", "waiting_for_device", "running")
 TERMINAL_JOB_STATES: Final = ("succeeded", "failed", "cancelled", "timed_out")
 # The sidecar's trust states (TRUST_STATES in shared/src/domain.ts).
 TRUST_STATES: Final = (
@@ -93,6 +93,7 @@ BUILD_STATUS_OPTIONS: Final = [
     "idle",
     "queued",
     "blocked",
+    "waiting_for_device",
     "running",
     "succeeded",
     "failed",

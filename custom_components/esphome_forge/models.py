@@ -70,6 +70,7 @@ class Device(TypedDict):
     lastSeen: NotRequired[str | None]
     presence: NotRequired[dict[str, Any] | None]
     running: NotRequired[dict[str, Any] | None]
+    deepSleep: NotRequired[bool]
     configHistory: NotRequired[dict[str, Any] | None]
     validation: NotRequired[dict[str, Any] | None]
     signedOta: NotRequired[dict[str, Any] | None]
@@ -109,6 +110,7 @@ class Job(TypedDict):
     trust: NotRequired[dict[str, Any] | None]
     configCommit: NotRequired[str | None]
     blockedReason: NotRequired[str | None]
+    waitingUntil: NotRequired[str | None]
     # A flashing job's step (build, then flash), the approved image its flash sends, who built it.
     step: NotRequired[str | None]
     flashSha256: NotRequired[str | None]

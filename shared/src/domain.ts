@@ -15,11 +15,24 @@ export const BUILD_ACTIONS: readonly JobAction[] = ["compile", "compile_upload",
 export const compiles = (action: JobAction): boolean => COMPILE_ACTIONS.includes(action);
 export const flashes = (action: JobAction): boolean => FLASH_ACTIONS.includes(action);
 
-export const JOB_STATES = ["queued", "blocked", "running", "succeeded", "failed", "cancelled", "timed_out"] as const;
+/**
+ * `waiting_for_device`: a flash step whose approved image is held until the device is online again
+ * (an offline or sleeping device, or `params.whenOnline`); it ends `failed` when `waitingUntil` passes.
+ */
+export const JOB_STATES = [
+  "queued",
+  "blocked",
+  "waiting_for_device",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "timed_out",
+] as const;
 export const JobState = z.enum(JOB_STATES);
 export type JobState = z.infer<typeof JobState>;
 export const TERMINAL_JOB_STATES: readonly JobState[] = ["succeeded", "failed", "cancelled", "timed_out"];
-export const ACTIVE_JOB_STATES: readonly JobState[] = ["queued", "blocked", "running"];
+export const ACTIVE_JOB_STATES: readonly JobState[] = ["queued", "blocked", "waiting_for_device", "running"];
 
 /** Highest first. The numeric rank stored in SQLite is the index in this list. */
 export const JOB_PRIORITIES = ["interactive", "automation", "scheduled", "bulk"] as const;
@@ -265,6 +278,8 @@ export const Device = z.object({
   presence: DevicePresence.nullable().optional(),
   /** The firmware it reports running, and how that compares with Forge's last flash. */
   running: RunningFirmware.nullable().optional(),
+  /** Its config has `deep_sleep:`: offline is shown as "asleep", and a flash waits for it to wake. */
+  deepSleep: z.boolean().optional(),
   /** Config history: the newest commit of its file, the commit its last build came from, changes since. */
   configHistory: DeviceConfigHistory.nullable().optional(),
   /** Its last `validate` job's result (ESPHome's errors with file and line). */
@@ -291,6 +306,11 @@ export const JobParams = z.object({
   address: OtaAddress.optional(),
   /** For `upload`: which archived firmware to flash (default: the device's last successful compile). */
   firmwareSha256: Sha256Hex.optional(),
+  /**
+   * Flashing actions: flash only when the device is online. An offline (or asleep) device is not tried;
+   * its flash step waits in `waiting_for_device` (the build still runs now). "Arm" an update.
+   */
+  whenOnline: z.boolean().optional(),
 });
 export type JobParams = z.infer<typeof JobParams>;
 
@@ -312,8 +332,13 @@ export const Job = z.object({
   workerId: z.string().nullable(),
   /** Why the dispatcher picked that worker (affinity, least loaded, pinned, …). */
   dispatchReason: z.string().nullable(),
-  /** While `blocked`: what no online worker has (a tag, the pinned worker), naming the rule if one applies. */
+  /**
+   * Why it is not running: while `blocked`, what no online worker has (a tag, the pinned worker), naming
+   * the rule if one applies; while `waiting_for_device`, which device it waits for and since when.
+   */
   blockedReason: z.string().nullable().optional(),
+  /** While `waiting_for_device`: when the wait expires (the job then fails, its build kept). */
+  waitingUntil: z.string().nullable().optional(),
   cancelRequested: z.boolean(),
   phase: JobPhase.nullable(),
   error: z.string().nullable(),

@@ -53,7 +53,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const w of workers) await w.stop();
+  await Promise.all(workers.map((w) => w.stop()));
   await sc?.stop();
 });
 

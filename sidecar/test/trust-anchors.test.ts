@@ -64,7 +64,7 @@ beforeAll(async () => {
   )!.id;
 });
 afterAll(async () => {
-  for (const w of workers) await w.stop();
+  await Promise.all(workers.map((w) => w.stop()));
   await flasher?.stop();
   await sc?.stop();
 });

@@ -55,7 +55,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (process.env.TRUST_ATTACKS_DEBUG) console.log(sc.output());
-  for (const e of extra) await e.stop();
+  await Promise.all(extra.map((e) => e.stop()));
   await good?.stop();
   await sc?.stop();
 });

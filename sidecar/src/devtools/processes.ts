@@ -16,8 +16,12 @@ export interface ProcHandle {
   proc: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Signals (default SIGTERM) and waits for the exit; SIGKILL if it is still running after `graceMs`. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
+
+/** How long `stop` waits after its signal before SIGKILL: well inside a test hook's 60 s. */
+const STOP_GRACE_MS = 15_000;
 
 /**
  * Children still running when this process exits (a test whose cleanup hook timed out, a bench
@@ -39,9 +43,18 @@ function track(proc: ChildProcess): ProcHandle {
     proc,
     output: () => out,
     exited,
-    async stop(signal = "SIGTERM") {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
+    async stop(signal = "SIGTERM", graceMs = STOP_GRACE_MS) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+      proc.kill(signal);
+      // A worker drains running jobs for up to a minute on SIGTERM, which would outlast a test's cleanup
+      // hook: after the grace it is killed, and says so (a slow stop is worth seeing, not a hung suite).
+      const late = setTimeout(() => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return;
+        process.stderr.write(`[devtools] pid ${proc.pid} still running ${graceMs} ms after ${signal}; SIGKILL\n`);
+        proc.kill("SIGKILL");
+      }, graceMs);
+      late.unref();
+      return exited.finally(() => clearTimeout(late));
     },
   };
 }
