@@ -117,7 +117,8 @@ def _changes(flash: Mapping[str, Any], node: Mapping[str, Any], target: str | No
     return "; ".join(parts) or "the build changed since the last flash"
 
 
-def _clip(text: str) -> str:
+def clip_summary(text: str) -> str:
+    """HA keeps at most 255 characters of a release summary."""
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
@@ -126,12 +127,15 @@ def firmware_state(
     flash: Mapping[str, Any] | None,
     *,
     reported_version: str | None,
+    staged_current: bool = False,
 ) -> FirmwareState:
     """Installed and latest version, whether to offer Install, and why, for one node.
 
     `node` is the sidecar's Device (its `running`, when present, is what the device reports),
     `flash` the last job that flashed it (None: never by Forge), `reported_version` the ESPHome
-    version HA's ESPHome integration reports (None: not known; the fallback for older sidecars).
+    version HA's ESPHome integration reports (None: not known; the fallback for older sidecars),
+    `staged_current` whether Install flashes a current staged build instead of building
+    (firmware_staging.py).
     """
     pinned = chosen_version(node)
     target = target_version(node, flash)
@@ -141,7 +145,13 @@ def firmware_state(
     # What the device itself reports wins over HA's device registry (the sidecar already merged it).
     reported_version = running_fw.get("esphomeVersion") or reported_version
     if match == "changed_outside_forge":
-        return _changed_outside_forge(running_fw, reported_version, pinned, would_build, target)
+        return _changed_outside_forge(
+            running_fw,
+            reported_version,
+            pinned,
+            would_build,
+            _install_phrase(target, staged_current),
+        )
     if flash is not None:
         running = flash.get("esphomeVersion")
         installed = firmware_version(running, flash.get("configHash")) or UNKNOWN_VERSION
@@ -155,7 +165,7 @@ def firmware_state(
             installed=installed,
             latest=installed if installed != UNKNOWN_VERSION else None,
             update_available=False,
-            summary=_clip(f"The config cannot be read: {node['error']}"),
+            summary=clip_summary(f"The config cannot be read: {node['error']}"),
             install_refusal="install_refused_config_error",
         )
 
@@ -177,7 +187,7 @@ def firmware_state(
             installed=f"{installed} ({trust_state})",
             latest=would_build,
             update_available=True,
-            summary=_clip(
+            summary=clip_summary(
                 f"Running firmware is {trust_state}; {remedy}{note}."
                 f" {trust.get('reason') or 'No reason given.'}"
             ),
@@ -187,14 +197,13 @@ def firmware_state(
             installed=installed,
             latest=would_build,
             update_available=False,
-            summary=_clip(
+            summary=clip_summary(
                 f"Downgrade, not offered: {downgrade_note}. Pin the device to {running} or newer"
                 " (or raise the fleet default); to downgrade on purpose, run esphome_forge.compile."
             ),
             install_refusal="install_refused_downgrade",
         )
     if flash is None:
-        with_version = f" with ESPHome {target}" if target else ""
         if reported_version and running_fw.get("source") == "mdns":
             why = (
                 f"Forge has not flashed this device yet; it advertises ESPHome {reported_version}."
@@ -210,7 +219,7 @@ def firmware_state(
             installed=installed,
             latest=would_build,
             update_available=would_build is not None,
-            summary=_clip(f"{why} Install builds its current config{with_version} and flashes it."),
+            summary=clip_summary(f"{why} {_install_phrase(target, staged_current)}"),
         )
     if not node.get("outdated"):
         return FirmwareState(
@@ -221,7 +230,7 @@ def firmware_state(
         installed=installed,
         latest=would_build,
         update_available=True,
-        summary=_clip(changes[0].upper() + changes[1:] + "."),
+        summary=clip_summary(changes[0].upper() + changes[1:] + "."),
     )
 
 
@@ -230,7 +239,7 @@ def _changed_outside_forge(
     reported: str | None,
     pinned: str | None,
     would_build: str | None,
-    target: str | None,
+    install: str,
 ) -> FirmwareState:
     """The device runs firmware Forge did not flash: what it reports is installed, Install replaces it."""
     installed = reported or UNKNOWN_VERSION
@@ -240,22 +249,26 @@ def _changed_outside_forge(
             installed=installed,
             latest=would_build,
             update_available=False,
-            summary=_clip(
+            summary=clip_summary(
                 f"Changed outside Forge ({note}). Forge would build with ESPHome {pinned}, older"
                 f" than the {reported} it runs: not offered; pin the device to {reported} or newer."
             ),
             install_refusal="install_refused_downgrade",
         )
-    with_version = f" with ESPHome {target}" if target else ""
     return FirmwareState(
         installed=installed,
         latest=would_build,
         update_available=would_build is not None,
-        summary=_clip(
-            f"Changed outside Forge: {note}. Install builds its current config{with_version}"
-            " and flashes it."
-        ),
+        summary=clip_summary(f"Changed outside Forge: {note}. {install}"),
     )
+
+
+def _install_phrase(target: str | None, staged_current: bool) -> str:
+    """What Install does: flash the current staged build, else build the config and flash it."""
+    if staged_current:
+        return "Install flashes the staged build (no recompile)."
+    with_version = f" with ESPHome {target}" if target else ""
+    return f"Install builds its current config{with_version} and flashes it."
 
 
 # An install is compile then upload; the upload is the short tail.

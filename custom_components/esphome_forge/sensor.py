@@ -65,11 +65,11 @@ def _current_job(data: ForgeData, device_id: str) -> Mapping[str, Any] | None:
 
 
 def build_status(data: ForgeData, device_id: str) -> str:
-    """idle, queued, blocked, running, succeeded, failed or cancelled."""
+    """idle, queued, blocked, waiting_for_device, running, succeeded, failed or cancelled."""
     job = _current_job(data, device_id)
     if job is None:
         return "idle"
-    if job["state"] in ("queued", "blocked"):
+    if job["state"] in ("queued", "blocked", "waiting_for_device"):
         return str(job["state"])
     if job["state"] == "running":
         return "running"
@@ -112,6 +112,7 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
             "next_scheduled_run": next_run_for_device(data, device_id),
             "commit": None,
             "blocked_reason": None,
+            "waiting_until": None,
             "dispatch_reason": None,
             **config,
         }
@@ -128,8 +129,14 @@ def build_attributes(data: ForgeData, device_id: str) -> dict[str, Any]:
         "next_scheduled_run": next_run_for_device(data, device_id),
         # Recorded at dispatch; shown once the job ends so a build adds no history row for it.
         "commit": job.get("configCommit") if job["state"] in TERMINAL_JOB_STATES else None,
-        # Why it waits (no online worker can take it) or why it went where it did.
-        "blocked_reason": job.get("blockedReason") if job["state"] == "blocked" else None,
+        # Why it waits (no online worker can take it, or an armed flash waits for the device, until
+        # `waiting_until`) or why it went where it did.
+        "blocked_reason": (
+            job.get("blockedReason") if job["state"] in ("blocked", "waiting_for_device") else None
+        ),
+        "waiting_until": (
+            job.get("waitingUntil") if job["state"] == "waiting_for_device" else None
+        ),
         "dispatch_reason": job.get("dispatchReason"),
         **config,
     }

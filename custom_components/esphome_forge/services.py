@@ -68,6 +68,7 @@ ATTR_TAG = "tag"
 ATTR_ALL = "all"
 ATTR_OUTDATED = "outdated"
 ATTR_UPLOAD = "upload"
+ATTR_WHEN_ONLINE = "when_online"
 ATTR_ESPHOME_VERSION = "esphome_version"
 ATTR_WORKER = "worker"
 ATTR_PRIORITY = "priority"
@@ -94,6 +95,7 @@ COMPILE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_ALL, default=False): cv.boolean,
         vol.Optional(ATTR_OUTDATED, default=False): cv.boolean,
         vol.Optional(ATTR_UPLOAD, default=True): cv.boolean,
+        vol.Optional(ATTR_WHEN_ONLINE, default=False): cv.boolean,
         vol.Optional(ATTR_ESPHOME_VERSION): cv.string,
         vol.Optional(ATTR_WORKER): cv.string,
         vol.Optional(ATTR_PRIORITY): vol.In(JOB_PRIORITIES),
@@ -136,6 +138,8 @@ async def _compile(call: ServiceCall) -> ServiceResponse:
         raise invalid("no_target")
     if bad := [t for t in tags if not TAG_RE.match(t)]:
         raise invalid("invalid_tag", tag=", ".join(bad))
+    if data[ATTR_WHEN_ONLINE] and not data[ATTR_UPLOAD]:
+        raise invalid("when_online_needs_upload")
     version = data.get(ATTR_ESPHOME_VERSION)
     if version is not None and not ESPHOME_VERSION_RE.match(version):
         raise invalid("invalid_esphome_version", version=version)
@@ -159,6 +163,9 @@ async def _compile(call: ServiceCall) -> ServiceResponse:
         params: dict[str, Any] = {}
         if version is not None:
             params["esphomeVersion"] = version
+        if data[ATTR_WHEN_ONLINE]:
+            # Armed: the build runs now, each flash waits until its device is online.
+            params["whenOnline"] = True
         if worker := data.get(ATTR_WORKER):
             match = next(
                 (w["id"] for w in fleet.workers.values() if worker in (w["id"], w.get("name"))),

@@ -24,8 +24,17 @@ from homeassistant.helpers.event import async_track_device_registry_updated_even
 from .const import DOMAIN, ESPHOME_CHANGELOG_URL, FLASH_ACTIONS
 from .entity import ForgeNodeEntity, async_setup_dynamic
 from .entry_data import ForgeConfigEntry
+from .firmware_staging import (
+    armed_note,
+    install_plan,
+    is_waiting,
+    staged_is_current,
+    staged_note,
+    waiting_job,
+)
 from .firmware_state import (
     FirmwareState,
+    clip_summary,
     firmware_state,
     install_percentage,
     reported_esphome_version,
@@ -95,6 +104,7 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
             self.node,
             self._flash,
             reported_version=self._reported_version(),
+            staged_current=staged_is_current(self.node),
         )
 
     @property
@@ -111,21 +121,32 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
         """Versions are build identities: firmware_state decides what counts as an update."""
         return self._state.update_available
 
+    def _summary(self) -> str | None:
+        """An armed install first (it is what happens next), then a staged build, then the state."""
+        armed = waiting_job(self.coordinator.data.jobs, self.device_id)
+        node = self.node
+        name = node.get("friendlyName") or node.get("name") or self.device_id
+        parts = [
+            armed_note(armed, name) if armed is not None else None,
+            staged_note(node),
+            self._state.summary,
+        ]
+        return " ".join(p for p in parts if p) or None
+
     @property
     def release_summary(self) -> str | None:
         """Why an install is (or is not) offered, in one line; and a newer ESPHome release, if any."""
-        summary = self._state.summary
+        summary = self._summary()
         release = self.coordinator.data.esphome_release
         if release is None or self.node.get("pinnedVersion"):
-            return summary
+            return clip_summary(summary) if summary else None
         builds_with = release.get("fleetVersion") or "each worker's own version"
         news = (
             f"ESPHome {release['version']} is available (Forge builds with {builds_with}): "
             f"{release.get('releaseNotesUrl')}."
         )
         # The news first (it carries the link); HA keeps at most 255 characters of a summary.
-        text = f"{news} {summary}" if summary else news
-        return text if len(text) <= 255 else text[:254] + "…"
+        return clip_summary(f"{news} {summary}" if summary else news)
 
     @property
     def release_url(self) -> str | None:
@@ -138,13 +159,15 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
 
     def _flash_in_progress(self) -> Job | None:
         job = self.coordinator.data.active_job(self.device_id)
-        if job is not None and job["action"] in FLASH_ACTIONS:
+        # An armed flash (waiting_for_device) may wait for days: it is told in the summary, not
+        # shown as an install in progress (firmware_staging.py).
+        if job is not None and job["action"] in FLASH_ACTIONS and not is_waiting(job):
             return job
         return None
 
     @property
     def in_progress(self) -> bool:
-        """True while a compile+upload or upload job is queued or running."""
+        """True while a compile+upload or upload job is queued or running (not while armed)."""
         return self._flash_in_progress() is not None
 
     @property
@@ -153,7 +176,11 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
         return install_percentage(self._flash_in_progress())
 
     async def async_install(self, version: str | None, backup: bool, **kwargs: Any) -> None:
-        """Queue compile + OTA (admins only); the live job drives in_progress and the percentage."""
+        """Queue the install (admins only); the live job drives in_progress and the percentage.
+
+        A current staged build is flashed as it is (no recompile), else the config is compiled and
+        flashed; an offline device is armed: it is flashed when it is back (firmware_staging.py).
+        """
         await self.async_require_admin("update.install")
         state = self._state
         if state.install_refusal is not None:
@@ -165,7 +192,12 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
                     "reason": state.summary or "",
                 },
             )
+        plan = install_plan(self.node)
         async with forge_call(self.entry):
             await self.coordinator.client.create_jobs(
-                "compile_upload", [self.device_id], priority="interactive", source="ha"
+                plan.action,
+                [self.device_id],
+                priority="interactive",
+                params=plan.params,
+                source="ha",
             )

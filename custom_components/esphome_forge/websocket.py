@@ -99,6 +99,7 @@ async def ws_job_log(
         vol.Required("type"): f"{DOMAIN}/compile",
         vol.Required("device_ids"): vol.All([str], vol.Length(min=1)),
         vol.Optional("upload", default=True): bool,
+        vol.Optional("when_online", default=False): bool,
         vol.Optional("priority", default="interactive"): vol.In(JOB_PRIORITIES),
         vol.Optional(ATTR_ENTRY_ID): str,
     }
@@ -109,12 +110,20 @@ async def ws_job_log(
 async def ws_compile(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Queue compile (+ upload) jobs; answer with the sidecar's CreateJobsResponse."""
+    """Queue compile (+ upload) jobs; answer with the sidecar's CreateJobsResponse.
+
+    `when_online` arms the flashes: each waits until its device is online (the sidecar refuses it
+    without upload).
+    """
     if (entry := loaded_entry(hass, connection, msg)) is None:
         return
     action = "compile_upload" if msg["upload"] else "compile"
     result = await entry.runtime_data.client.create_jobs(
-        action, msg["device_ids"], priority=msg["priority"], source="card"
+        action,
+        msg["device_ids"],
+        priority=msg["priority"],
+        params={"whenOnline": True} if msg["when_online"] else None,
+        source="card",
     )
     connection.send_result(msg["id"], result)
 
@@ -124,6 +133,7 @@ async def ws_compile(
         vol.Required("type"): f"{DOMAIN}/upload",
         vol.Required("device_ids"): vol.All([str], vol.Length(min=1)),
         vol.Optional("firmware_sha256"): vol.All(str, vol.Match(r"^[0-9a-f]{64}$")),
+        vol.Optional("when_online", default=False): bool,
         vol.Optional(ATTR_ENTRY_ID): str,
     }
 )
@@ -136,7 +146,11 @@ async def ws_upload(
     """Flash stored firmware without recompiling."""
     if (entry := loaded_entry(hass, connection, msg)) is None:
         return
-    params = {"firmwareSha256": msg["firmware_sha256"]} if "firmware_sha256" in msg else {}
+    params: dict[str, Any] = {}
+    if "firmware_sha256" in msg:
+        params["firmwareSha256"] = msg["firmware_sha256"]
+    if msg["when_online"]:
+        params["whenOnline"] = True
     result = await entry.runtime_data.client.create_jobs(
         "upload", msg["device_ids"], priority="interactive", params=params, source="card"
     )

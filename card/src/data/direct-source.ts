@@ -110,12 +110,12 @@ export class DirectSource implements ForgeDataSource {
     };
   }
 
-  compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse> {
-    return this.createJobs(opts.upload ? "compile_upload" : "compile", deviceIds);
+  compile(deviceIds: string[], opts: { upload: boolean; whenOnline?: boolean }): Promise<CreateJobsResponse> {
+    return this.createJobs(opts.upload ? "compile_upload" : "compile", deviceIds, opts.whenOnline);
   }
 
-  upload(deviceIds: string[]): Promise<CreateJobsResponse> {
-    return this.createJobs("upload", deviceIds);
+  upload(deviceIds: string[], opts: { whenOnline?: boolean } = {}): Promise<CreateJobsResponse> {
+    return this.createJobs("upload", deviceIds, opts.whenOnline);
   }
 
   cancel(jobId: number): Promise<Job> {
@@ -148,12 +148,13 @@ export class DirectSource implements ForgeDataSource {
     await this.request("GET", "/info");
   }
 
-  private createJobs(action: string, deviceIds: string[]): Promise<CreateJobsResponse> {
+  private createJobs(action: string, deviceIds: string[], whenOnline = false): Promise<CreateJobsResponse> {
     if (deviceIds.length === 0) return Promise.reject(new ForgeError("no devices selected", "bad_request"));
     return this.request<CreateJobsResponse>("POST", "/jobs", {
       action,
       targets: { devices: deviceIds },
       priority: "interactive",
+      ...(whenOnline ? { params: { whenOnline: true } } : {}),
       source: this.o.source ?? "dashboard",
     });
   }

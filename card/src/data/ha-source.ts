@@ -160,12 +160,19 @@ export class HaSource implements ForgeDataSource {
   /** The config folder through HA's `esphome_forge/config_*` commands (writes: administrators). */
   readonly workspace: WorkspaceApi = haWorkspace((type, params) => this.call(type, params));
 
-  compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse> {
-    return this.call<CreateJobsResponse>(HA_COMMANDS.compile, { device_ids: deviceIds, upload: opts.upload });
+  compile(deviceIds: string[], opts: { upload: boolean; whenOnline?: boolean }): Promise<CreateJobsResponse> {
+    return this.call<CreateJobsResponse>(HA_COMMANDS.compile, {
+      device_ids: deviceIds,
+      upload: opts.upload,
+      ...(opts.whenOnline ? { when_online: true } : {}),
+    });
   }
 
-  upload(deviceIds: string[]): Promise<CreateJobsResponse> {
-    return this.call<CreateJobsResponse>(HA_COMMANDS.upload, { device_ids: deviceIds });
+  upload(deviceIds: string[], opts: { whenOnline?: boolean } = {}): Promise<CreateJobsResponse> {
+    return this.call<CreateJobsResponse>(HA_COMMANDS.upload, {
+      device_ids: deviceIds,
+      ...(opts.whenOnline ? { when_online: true } : {}),
+    });
   }
 
   cancel(jobId: number): Promise<Job> {

@@ -74,9 +74,10 @@ export interface ForgeDataSource {
   subscribe(onState: (state: ForgeState) => void): Unsubscribe;
   /** Follows a job's log from a byte offset; chunks arrive stitched, without repeats. */
   subscribeLog(jobId: number, offset: number, onChunk: (update: LogUpdate) => void): Unsubscribe;
-  compile(deviceIds: string[], opts: { upload: boolean }): Promise<CreateJobsResponse>;
-  /** Flashes each device's stored firmware again, without recompiling. */
-  upload(deviceIds: string[]): Promise<CreateJobsResponse>;
+  /** `whenOnline` (with upload): build now, flash each device when it is online ("arm" the update). */
+  compile(deviceIds: string[], opts: { upload: boolean; whenOnline?: boolean }): Promise<CreateJobsResponse>;
+  /** Flashes each device's stored (staged) firmware, without recompiling. */
+  upload(deviceIds: string[], opts?: { whenOnline?: boolean }): Promise<CreateJobsResponse>;
   cancel(jobId: number): Promise<Job>;
   /** The sidecar's trust status (needs admin rights: absent for HA users who are not admins). */
   readonly trustStatus?: TrustStatusSource;

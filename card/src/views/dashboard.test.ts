@@ -83,7 +83,10 @@ describe("dashboard", () => {
     row.querySelector<HTMLButtonElement>('button[aria-label^="Compile and upload"]')!.click();
     await new Promise((r) => setTimeout(r, 0));
     await settle(el);
-    expect(source.calls[0]).toEqual({ method: "compile", args: [[row.device.id], { upload: true }] });
+    expect(source.calls[0]).toEqual({
+      method: "compile",
+      args: [[row.device.id], { upload: true, whenOnline: false }],
+    });
     expect(row.querySelector('[role="alert"]')!.textContent).toContain("missing esphome.name");
   });
 
@@ -116,7 +119,7 @@ describe("dashboard", () => {
     expect(upload().disabled).toBe(false);
     upload().click();
     await new Promise((r) => setTimeout(r, 0));
-    expect(source.calls.at(-1)).toEqual({ method: "upload", args: [[row.device.id]] });
+    expect(source.calls.at(-1)).toEqual({ method: "upload", args: [[row.device.id], { whenOnline: false }] });
     source.push({
       type: "device",
       seq: 3,

@@ -7,7 +7,7 @@ import type { DevicePresence } from "../data/types.js";
 import { isUntrusted } from "./trust.js";
 
 export interface DeviceJobs {
-  /** The running job, else the newest queued or blocked one. */
+  /** The running job, else the newest queued, blocked or waiting one. */
   active: Job | null;
   /** The most recently finished job. */
   last: Job | null;
@@ -31,11 +31,14 @@ export function indexJobsByDevice(jobs: ReadonlyMap<number, Job>): Map<string, D
   return out;
 }
 
-export type RowStatus = "running" | "queued" | "failed" | "outdated" | "ok" | "never" | "error";
+export type RowStatus = "running" | "queued" | "armed" | "failed" | "outdated" | "ok" | "never" | "error";
 
 export function rowStatus(d: Device, jobs: DeviceJobs | undefined): RowStatus {
   if (d.error) return "error";
-  if (jobs?.active) return jobs.active.state === "running" ? "running" : "queued";
+  if (jobs?.active) {
+    const state = jobs.active.state;
+    return state === "running" ? "running" : state === "waiting_for_device" ? "armed" : "queued";
+  }
   const lastState = jobs?.last?.state ?? d.lastBuild?.state;
   if (lastState === "failed" || lastState === "timed_out") return "failed";
   if (d.outdated) return d.lastBuild ? "outdated" : "never";
@@ -46,10 +49,11 @@ const STATUS_ORDER: Record<RowStatus, number> = {
   error: 0,
   running: 1,
   queued: 2,
-  failed: 3,
-  outdated: 4,
-  never: 5,
-  ok: 6,
+  armed: 3,
+  failed: 4,
+  outdated: 5,
+  never: 6,
+  ok: 7,
 };
 
 export type StateFilter = "all" | "outdated" | "failed" | "untrusted" | "building";

@@ -7,6 +7,7 @@ import type { Device, Job } from "@esphome-forge/shared";
 import type { DevicePresence } from "../data/types.js";
 import type { Column } from "./columns.js";
 import { ACTIONS_ENABLED, checkBox, NATIVE_KIT, type ActionPolicy, type ControlKit } from "./controls.js";
+import { installableStaged, stagedText } from "./device-lifecycle.js";
 import { displayName, uploadableFirmware } from "./device-model.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { lastBuildCell, onlineCell, statusCell, versionCell } from "./row-cells.js";
@@ -148,6 +149,8 @@ export class ForgeDeviceRow extends LitElement {
     if (policy.mode === "hidden") return html`<div role="cell" class="actions">${log}</div>`;
     const paused = policy.mode === "disabled" ? policy.reason : null;
     const hasFirmware = uploadableFirmware(d) != null;
+    // A current staged build: an upload (no digest) flashes exactly it, no recompile.
+    const staged = installableStaged(d);
     const off = this.busy || !!d.error || paused != null;
     const why = (ok: string) => paused ?? (d.error ? "The device's configuration has an error" : ok);
     return html`<div role="cell" class="actions">
@@ -169,15 +172,27 @@ export class ForgeDeviceRow extends LitElement {
       >
         Install
       </button>
-      <button
-        class="btn"
-        ?disabled=${off || !hasFirmware}
-        aria-label=${`Upload stored firmware to ${name}`}
-        title=${why(hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet")}
-        @click=${() => this.run("upload")}
-      >
-        Upload
-      </button>
+      ${
+        staged
+          ? html`<button
+              class="btn primary"
+              ?disabled=${off}
+              aria-label=${`Install the staged build on ${name}`}
+              title=${why(`${stagedText(staged)}: flash it without recompiling`)}
+              @click=${() => this.run("upload")}
+            >
+              Install staged
+            </button>`
+          : html`<button
+              class="btn"
+              ?disabled=${off || !hasFirmware}
+              aria-label=${`Upload stored firmware to ${name}`}
+              title=${why(hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet")}
+              @click=${() => this.run("upload")}
+            >
+              Upload
+            </button>`
+      }
       ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested || paused != null} title=${paused ?? "Cancel this job"} aria-label=${`Cancel the ${a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
       ${log}
       ${edit}

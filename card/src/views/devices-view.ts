@@ -29,6 +29,7 @@ import {
   type SortKey,
   type StateFilter,
 } from "./device-model.js";
+import { outdatedToArm } from "./device-lifecycle.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { rowStyles } from "./row-styles.js";
 import { baseStyles } from "./styles.js";
@@ -46,6 +47,8 @@ const SORTABLE: Partial<Record<Column | "name", SortKey>> = {
   last_build: "last_build",
 };
 const NO_PRESENCE: ReadonlyMap<string, DevicePresence> = new Map();
+const ARM_TITLE =
+  "Build every outdated device now; each is flashed when it is online (an offline or sleeping one when it is back)";
 
 export class ForgeDevicesView extends LitElement {
   static override properties = {
@@ -81,6 +84,9 @@ export class ForgeDevicesView extends LitElement {
   private rowsPerFrame = 20;
   /** What `visible` was computed from; it is recomputed only when one of these changes. */
   private visibleDeps: unknown[] = [];
+  /** Outdated devices "Update outdated when online" arms, and what they were computed from. */
+  private armable: string[] = [];
+  private armableDeps: unknown[] = [];
   private scoped: { devices: unknown; tags: unknown; count: number; allTags: string[] } = {
     devices: null,
     tags: null,
@@ -226,6 +232,16 @@ export class ForgeDevicesView extends LitElement {
         allTags: allTags(inside),
       };
     }
+    const armDeps = [this.state.devices, this.scopeTags, this.presence, this.jobsIndex];
+    if (armDeps.some((d, i) => d !== this.armableDeps[i])) {
+      this.armable = outdatedToArm(
+        this.state.devices.values(),
+        (d) => inScope(d, this.scopeTags),
+        this.presence,
+        (id) => this.jobsIndex.get(id)?.active ?? null,
+      );
+      this.armableDeps = armDeps;
+    }
     if (changed.has("columns") || changed.has("actions")) {
       const select = this.actions.mode !== "hidden";
       this.style.setProperty("--forge-grid", gridTemplate(this.columns, { wide: true, select }));
@@ -305,6 +321,12 @@ export class ForgeDevicesView extends LitElement {
           onChange: (state: StateFilter) => this.setQuery({ state }),
         })}
         <span class="muted" aria-live="polite">${this.visible.length} of ${this.scoped.count} devices</span>
+        ${
+          this.armable.length && acts.mode !== "hidden"
+            ? html`<button class="btn arm-outdated" ?disabled=${off} title=${acts.mode === "enabled" ? ARM_TITLE : acts.reason}
+                @click=${() => emitAction(this, { action: "compile_upload", deviceIds: this.armable, whenOnline: true })}>Update ${this.armable.length} outdated when online</button>`
+            : nothing
+        }
         ${
           tags.length
             ? html`<div class="tags" role="group" aria-label="Filter by tag">

@@ -3,7 +3,8 @@
 export type JobCommand = "compile" | "compile_upload" | "upload";
 
 export type RowActionDetail =
-  | { action: JobCommand; deviceIds: string[] }
+  /** `whenOnline`: arm the flashes (each waits until its device is online; the build runs now). */
+  | { action: JobCommand; deviceIds: string[]; whenOnline?: boolean }
   | { action: "cancel"; jobId: number; deviceId?: string }
   | { action: "log"; jobId: number }
   | { action: "edit"; deviceId: string }

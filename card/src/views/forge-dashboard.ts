@@ -265,7 +265,7 @@ export class ForgeDashboard extends LitElement {
         if (a.deviceId) this.setRowError([a.deviceId], msg);
         else this.banner = msg;
       }
-    } else await this.runJobs(a.action, a.deviceIds);
+    } else await this.runJobs(a.action, a.deviceIds, a.whenOnline ?? false);
   }
 
   private async openEditor(deviceId: string): Promise<void> {
@@ -274,15 +274,16 @@ export class ForgeDashboard extends LitElement {
     this.renderRoot.querySelector("forge-config-editor")?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
   }
 
-  private async runJobs(action: JobCommand, ids: string[]): Promise<void> {
+  private async runJobs(action: JobCommand, ids: string[], whenOnline: boolean): Promise<void> {
     const src = this.source;
     if (!src || ids.length === 0 || this.policy.mode !== "enabled") return;
     if (action !== "compile" && ids.length > 1) {
       const dialog = this.renderRoot.querySelector<ForgeConfirmDialog>("forge-confirm-dialog")!;
       const what = action === "upload" ? "flash its stored firmware" : "compile and flash new firmware";
+      const when = whenOnline ? " when it is online (an offline or sleeping device when it is back)" : "";
       const ok = await dialog.ask(
         `Update ${ids.length} devices over the air?`,
-        `Each of the ${ids.length} selected devices will ${what} and restart.`,
+        `Each of the ${ids.length} devices will ${what}${when} and restart.`,
         `Update ${ids.length} devices`,
       );
       if (!ok) return;
@@ -291,7 +292,9 @@ export class ForgeDashboard extends LitElement {
     this.setRowError(ids, null);
     try {
       const res: CreateJobsResponse =
-        action === "upload" ? await src.upload(ids) : await src.compile(ids, { upload: action === "compile_upload" });
+        action === "upload"
+          ? await src.upload(ids, { whenOnline })
+          : await src.compile(ids, { upload: action === "compile_upload", whenOnline });
       for (const s of res.skipped) this.setRowError([s.deviceId], `Not queued: ${s.reason}`);
       if (ids.length > 1)
         this.notice = `Queued ${res.jobs.length} job${res.jobs.length === 1 ? "" : "s"}${res.skipped.length ? `, skipped ${res.skipped.length}` : ""}.`;

@@ -1,12 +1,14 @@
-// The queue: running jobs (progress, worker, elapsed), queued ones in dispatch order, and the
-// recent finished ones with durations and results. One grid for all three lists (each row is a
+// The queue: running jobs (progress, worker, elapsed), queued ones in dispatch order (blocked and
+// armed ones among them, each with why it waits), and the recent finished ones with durations and results. One grid for all three lists (each row is a
 // subgrid), so the columns line up across rows and sections at any width.
 import { LitElement, html, css, nothing } from "lit";
 import type { Job } from "@esphome-forge/shared";
 import type { ForgeState } from "../data/types.js";
+import { isActiveJob } from "../data/reducer.js";
 import { formatDuration, formatElapsed } from "../format/duration.js";
 import { formatRelative, formatTimestamp } from "../format/relative-time.js";
 import { ACTIONS_ENABLED, type ActionPolicy } from "./controls.js";
+import { armedText, armedTitle, isWaiting } from "./device-lifecycle.js";
 import { emitAction } from "./events.js";
 import { jobTrustChip } from "./job-trust.js";
 import { ACTION_LABELS, baseStyles, jobTone } from "./styles.js";
@@ -27,7 +29,7 @@ export function groupJobs(jobs: Iterable<Job>, recentLimit = RECENT_LIMIT): Queu
   const recent: Job[] = [];
   for (const j of jobs) {
     if (j.state === "running") running.push(j);
-    else if (j.state === "queued" || j.state === "blocked") queued.push(j);
+    else if (j.state === "queued" || j.state === "blocked" || j.state === "waiting_for_device") queued.push(j);
     else recent.push(j);
   }
   running.sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? "") || a.id - b.id);
@@ -151,8 +153,8 @@ export class ForgeQueueView extends LitElement {
         ${this.list(
           g.queued,
           (j, i) => html`
-          <span class="muted">${j.state === "blocked" ? "blocked" : `#${i + 1}`} · ${j.priority}</span>
-          <span>waiting ${formatElapsed(j.createdAt)}</span>`,
+          <span class="muted">${j.state === "blocked" ? "blocked" : isWaiting(j) ? "armed" : `#${i + 1}`} · ${j.priority}</span>
+          <span>${isWaiting(j) ? "waiting for the device" : "waiting"} ${formatElapsed(j.createdAt)}</span>`,
         )}
       </section>
       <section aria-label="Recent jobs">
@@ -171,7 +173,7 @@ export class ForgeQueueView extends LitElement {
     if (!jobs.length) return html`<div class="empty">none</div>`;
     return html`<ul>
       ${jobs.map((j, i) => {
-        const active = j.state === "running" || j.state === "queued" || j.state === "blocked";
+        const active = isActiveJob(j);
         const blocked = blockedText(j.trust);
         return html`<li>
           <span><b>${this.deviceName(j.deviceId)}</b> <span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span></span>
@@ -183,6 +185,7 @@ export class ForgeQueueView extends LitElement {
           </span>
           ${blocked ? html`<span class="err error-text" title=${j.error ?? ""}>${blocked}</span>` : nothing}
           ${j.state === "blocked" && j.blockedReason ? html`<span class="err blocked-reason" style="color: var(--forge-warn)">Blocked: ${j.blockedReason}</span>` : nothing}
+          ${isWaiting(j) ? html`<span class="err armed-reason" title=${armedTitle(j)}>${armedText(j)}${j.blockedReason ? html` <span class="muted">(${j.blockedReason})</span>` : nothing}</span>` : nothing}
           ${j.error && !blocked ? html`<span class="err ${j.state === "cancelled" ? "muted" : "error-text"}">${j.phase ? `${j.phase}: ` : ""}${j.error}</span>` : nothing}
         </li>`;
       })}

@@ -12,6 +12,7 @@ import {
   runningVersion,
   wouldBuildVersion,
 } from "./device-model.js";
+import { armedText, armedTitle, isAsleep, isWaiting, stagedFirmware, stagedText } from "./device-lifecycle.js";
 import { ACTION_LABELS, jobTone } from "./styles.js";
 import { blockedText } from "./trust.js";
 import "./elapsed-time.js";
@@ -45,7 +46,12 @@ export function onlineCell(d: Device, presence: DevicePresence | undefined) {
     const [label, why] = UNKNOWN_ONLINE[presence?.gap ?? "no_ha"];
     return html`<div role="cell" class="online unknown" title=${why}>${label}</div>`;
   }
-  const [tone, label] = online ? ["tone-ok", "online"] : ["tone-bad", "offline"];
+  // A deep-sleep device that is not heard from is asleep (a flash for it waits until it wakes).
+  const [tone, label] = online
+    ? ["tone-ok", "online"]
+    : isAsleep(d, presence)
+      ? ["tone-neutral", "asleep"]
+      : ["tone-bad", "offline"];
   const seen = d.lastSeen ? `last seen ${formatRelative(d.lastSeen)} (${formatTimestamp(d.lastSeen)})` : null;
   const via = d.presence ? ` · via ${d.presence.source === "mdns" ? "mDNS" : "Home Assistant"}` : "";
   const title = `${label}${seen ? ` · ${seen}` : ""}${via}`;
@@ -73,10 +79,29 @@ export function versionCell(d: Device, presence: DevicePresence | undefined) {
     <div class="sub ${outdated ? "outdated" : ""}" title=${outdated ? "Forge would build other firmware than the device runs" : "Forge would build this version"}>
       → ${want ?? "default"}${outdated ? html` · outdated` : nothing}
     </div>
+    ${stagedLine(d)}
+  </div>`;
+}
+
+/** The staged build (built, not flashed yet), marked current when Install flashes it as it is. */
+function stagedLine(d: Device) {
+  const s = stagedFirmware(d);
+  if (!s) return nothing;
+  const title = s.current
+    ? "Built from the config and ESPHome version Forge would build now: Install staged flashes it without recompiling"
+    : "Built from an older config or ESPHome version: Install compiles afresh";
+  return html`<div class="sub staged" title=${`${title} (firmware ${s.firmwareSha256.slice(0, 12)})`}>
+    ${stagedText(s)} · <span class=${s.current ? "tone-ok" : "muted"}>${s.current ? "current" : "not current"}</span>
   </div>`;
 }
 
 export function statusCell(d: Device, active: Job | null, last: Job | null) {
+  if (isWaiting(active)) {
+    return html`<div role="cell" class="status armed" title=${armedTitle(active)}>
+      <span class="chip tone-info">armed</span>
+      <div class="sub">${armedText(active).replace(/^Armed · /, "")}</div>
+    </div>`;
+  }
   if (active) {
     const running = active.state === "running";
     const pct = active.progress;

@@ -154,6 +154,7 @@ export function jobTone(state: string | null | undefined): string {
     case "running":
     case "queued":
     case "blocked":
+    case "waiting_for_device":
       return "tone-info";
     default:
       return "tone-neutral";
