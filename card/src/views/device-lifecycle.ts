@@ -8,7 +8,7 @@ import { formatClock, formatTimestamp } from "../format/relative-time.js";
 import { isOutdated, onlineState } from "./device-model.js";
 
 /** A flash step holding its approved image until the device is online again. */
-export const isWaiting = (job: Job | null | undefined): job is Job => job?.state === "waiting_for_device";
+export const isWaiting = (job: Job | null | undefined): boolean => job?.state === "waiting_for_device";
 
 /** "Armed · flashes when back online · until 12-12 08:00" (the expiry, when the sidecar set one). */
 export function armedText(job: Job, now: number = Date.now()): string {

@@ -96,7 +96,7 @@ function stagedLine(d: Device) {
 }
 
 export function statusCell(d: Device, active: Job | null, last: Job | null) {
-  if (isWaiting(active)) {
+  if (active && isWaiting(active)) {
     return html`<div role="cell" class="status armed" title=${armedTitle(active)}>
       <span class="chip tone-info">armed</span>
       <div class="sub">${armedText(active).replace(/^Armed · /, "")}</div>

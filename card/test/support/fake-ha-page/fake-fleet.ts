@@ -91,7 +91,8 @@ export class FakeFleet {
     this.logListeners.delete(jobId);
   }
 
-  createJobs(action: Job["action"], deviceIds: string[]): CreateJobsResponse {
+  /** `params.whenOnline`: an offline device's flash waits in `waiting_for_device` until `wake`. */
+  createJobs(action: Job["action"], deviceIds: string[], params: Job["params"] = {}): CreateJobsResponse {
     const res: CreateJobsResponse = { jobs: [], skipped: [] };
     for (const id of deviceIds) {
       if (!this.devices.has(id)) {
@@ -100,6 +101,7 @@ export class FakeFleet {
       }
       const job = makeJob(this.nextJob++ + 20_000, id, {
         action,
+        params,
         createdAt: new Date().toISOString(),
         updatedAt: new Date().toISOString(),
         source: "ha",
@@ -150,24 +152,40 @@ export class FakeFleet {
         setTimeout(tick, this.stepMs);
         return;
       }
-      const state = fails ? "failed" : "succeeded";
       const now = new Date().toISOString();
+      const dev = this.devices.get(cur.deviceId)!;
+      // An armed flash to a device that is away: the build is kept, the flash waits (7 days, as the sidecar).
+      const waits = !fails && cur.action !== "compile" && cur.params.whenOnline === true && dev.online === false;
+      const state = fails ? "failed" : waits ? "waiting_for_device" : "succeeded";
       if (fails) this.appendLog(jobId, "\x1b[31mERROR undefined reference to `setup'\x1b[0m\n");
       else this.appendLog(jobId, "\x1b[32mINFO Successfully compiled program.\x1b[0m\n");
       this.upsertJob({
         ...cur,
         state,
-        finishedAt: now,
-        durationMs: Date.now() - Date.parse(started),
+        finishedAt: waits ? null : now,
+        durationMs: waits ? null : Date.now() - Date.parse(started),
         progress: null,
-        phase: "compile",
+        phase: waits ? null : "compile",
         error: fails ? "compile failed (exit code 1)" : null,
+        ...(waits
+          ? {
+              step: "flash" as const,
+              blockedReason: `waiting for ${cur.deviceId} to come online (offline since ${dev.lastSeen ?? "unknown"})`,
+              waitingUntil: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+            }
+          : {}),
       });
-      const dev = this.devices.get(cur.deviceId)!;
       const firmwareSha256 = fails ? null : "ab".repeat(32);
       const stored =
         firmwareSha256 && cur.action !== "upload"
-          ? { jobId, finishedAt: now, firmwareSha256, esphomeVersion: "2026.10.0" }
+          ? {
+              jobId,
+              finishedAt: now,
+              firmwareSha256,
+              esphomeVersion: "2026.10.0",
+              configHash: dev.configHash,
+              current: true,
+            }
           : dev.storedFirmware;
       this.upsertDevice({
         ...dev,
@@ -175,7 +193,7 @@ export class FakeFleet {
         lastBuild: { jobId, action: cur.action, state, finishedAt: now, firmwareSha256, esphomeVersion: "2026.10.0" },
         storedFirmware: stored,
       });
-      this.endLog(jobId, state);
+      if (!waits) this.endLog(jobId, state);
     };
     setTimeout(tick, this.stepMs);
   }

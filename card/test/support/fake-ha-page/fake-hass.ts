@@ -82,16 +82,21 @@ export class FakeConnection {
     };
     switch (msg.type) {
       case "esphome_forge/compile": {
-        check(msg, ["device_ids", "upload", "priority", "entry_id"], ["device_ids"]);
+        check(msg, ["device_ids", "upload", "when_online", "priority", "entry_id"], ["device_ids"]);
         admin();
-        if (msg.upload !== undefined && typeof msg.upload !== "boolean")
-          throw err("invalid_format", "expected bool for dictionary value @ data['upload']");
-        return fleet.createJobs(msg.upload === false ? "compile" : "compile_upload", deviceIds(msg)) as T;
+        for (const key of ["upload", "when_online"])
+          if (msg[key] !== undefined && typeof msg[key] !== "boolean")
+            throw err("invalid_format", `expected bool for dictionary value @ data['${key}']`);
+        return fleet.createJobs(
+          msg.upload === false ? "compile" : "compile_upload",
+          deviceIds(msg),
+          msg.when_online ? { whenOnline: true } : {},
+        ) as T;
       }
       case "esphome_forge/upload":
-        check(msg, ["device_ids", "firmware_sha256", "entry_id"], ["device_ids"]);
+        check(msg, ["device_ids", "firmware_sha256", "when_online", "entry_id"], ["device_ids"]);
         admin();
-        return fleet.createJobs("upload", deviceIds(msg)) as T;
+        return fleet.createJobs("upload", deviceIds(msg), msg.when_online ? { whenOnline: true } : {}) as T;
       case "esphome_forge/cancel": {
         check(msg, ["job_id", "entry_id"], ["job_id"]);
         admin();

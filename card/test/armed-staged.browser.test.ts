@@ -1,0 +1,101 @@
+// Armed, asleep and staged devices in the Lovelace card, in a real Chromium, inside the page that
+// plays Home Assistant (the faithful fake `hass` of card-in-ha.browser.test.ts: its fleet parks an
+// armed flash to an offline device in `waiting_for_device` as the sidecar does). Loads the committed
+// bundle. The standalone dashboard shows a real sidecar's staged build in staged.browser.test.ts.
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./support/chromium.ts";
+import { startHarness, type Harness } from "./support/harness.ts";
+
+let browser: Browser;
+let harness: Harness;
+let page: Page;
+
+const T = "custom:esphome-forge-card";
+const received = () => page.evaluate(() => window.__forge.fake!.connection.received.map((m) => ({ ...m })));
+const row = (name: string) => page.locator("forge-device-row").filter({ hasText: name });
+
+/** Changes a device in the fake fleet (as a `device` event from the integration). */
+async function patchDevice(index: number, patch: Record<string, unknown>): Promise<string> {
+  return page.evaluate(
+    ([i, p]) => {
+      const fleet = window.__forge.fake!.fleet;
+      const d = [...fleet.devices.values()][i]!;
+      fleet.upsertDevice({ ...d, ...p });
+      return d.id;
+    },
+    [index, patch] as const,
+  );
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  harness = await startHarness();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(10_000);
+  await page.goto(harness.url);
+  await page.waitForFunction(() => window.__forge?.ready === true, undefined, { timeout: 15_000 });
+  await page.evaluate((c) => window.__forge.mount(c, { devices: 6 }), { type: T });
+  await page.locator("forge-device-row").first().waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await harness?.close();
+});
+
+describe("armed, asleep and staged in the card", () => {
+  it("shows a sleeping device as asleep", async () => {
+    await patchDevice(1, { deepSleep: true, online: false, lastSeen: new Date(Date.now() - 3_600_000).toISOString() });
+    await expect.poll(() => row("Living light 1").locator(".online").textContent()).toMatch(/^asleep/);
+  });
+
+  it("arms the outdated devices, shows the armed one and its expiry, and cancels it from the queue", async () => {
+    // Three devices are outdated (two by config, one runs another version as HA reports); the
+    // kitchen plug among them is away.
+    const kitchenId = await patchDevice(0, { online: false, lastSeen: new Date(Date.now() - 600_000).toISOString() });
+    await page.getByRole("button", { name: "Update 3 outdated when online" }).click();
+    const dialog = page.getByRole("alertdialog");
+    await expect.poll(() => dialog.textContent()).toContain("when it is online");
+    await dialog.getByRole("button", { name: "Update 3 devices" }).click();
+    const compile = (await received()).find((m) => m.type === "esphome_forge/compile");
+    expect(compile).toMatchObject({ upload: true, when_online: true });
+    expect(compile?.device_ids).toHaveLength(3);
+    expect(compile?.device_ids).toContain(kitchenId);
+
+    const kitchen = row("Kitchen plug 0");
+    await expect.poll(() => kitchen.locator(".status .chip").textContent()).toBe("armed");
+    expect(await kitchen.locator(".status").textContent()).toMatch(/flashes when back online · until \d{4}-\d\d-\d\d/);
+    // The online device was flashed at once.
+    await expect.poll(() => row("Bedroom plug 5").locator(".status .chip").textContent()).toBe("succeeded");
+
+    await page.getByRole("tab", { name: "Queue" }).click();
+    const queued = page.getByRole("region", { name: "Queued jobs" });
+    const armed = queued.locator("li").filter({ hasText: "Kitchen plug 0" });
+    await expect
+      .poll(() => armed.locator(".armed-reason").textContent())
+      .toMatch(/^Armed · flashes when back online · until /);
+    expect(await armed.textContent()).toContain("armed · interactive");
+    await armed.getByRole("button", { name: /^Cancel job/ }).click();
+    await expect.poll(async () => (await received()).some((m) => m.type === "esphome_forge/cancel")).toBe(true);
+    await expect.poll(() => armed.count()).toBe(0);
+    await page.getByRole("tab", { name: "Devices" }).click();
+    await expect.poll(() => row("Kitchen plug 0").locator(".status .chip").textContent()).toBe("cancelled");
+  });
+
+  it("shows a staged build once compiled and installs it without recompiling", async () => {
+    // The config changed: a compile (no flash) stages a build of it.
+    const id = await patchDevice(2, { configHash: "ef".repeat(32), outdated: true });
+    const garage = row("Garage sensor 2");
+    await garage.getByRole("button", { name: "Compile Garage sensor 2", exact: true }).click();
+    await expect
+      .poll(() => garage.locator(".version .staged").textContent())
+      .toMatch(/Staged: build #\d+, ESPHome 2026\.10\.0 · current/);
+    const install = garage.getByRole("button", { name: "Install the staged build on Garage sensor 2" });
+    expect(await install.getAttribute("title")).toContain("without recompiling");
+    await install.click();
+    await expect
+      .poll(async () => (await received()).find((m) => m.type === "esphome_forge/upload"))
+      .toMatchObject({ device_ids: [id] });
+  });
+});
