@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.esphome_forge.const import DOMAIN
 from homeassistant.const import STATE_OFF, STATE_ON
@@ -216,3 +217,35 @@ async def test_compile_service_arms_outdated_devices(
             DOMAIN, "compile", {"all": True, "upload": False, "when_online": True}, blocking=True
         )
     assert err.value.translation_key == "when_online_needs_upload"
+
+
+async def test_card_commands_arm_with_when_online(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The card's compile and upload commands pass `when_online` on as the job's `whenOnline`."""
+    client = await hass_ws_client(hass)
+    await _compile_only(hass, init_integration)
+    await client.send_json_auto_id(
+        {"type": "esphome_forge/upload", "device_ids": ["porch"], "when_online": True}
+    )
+    uploaded = await client.receive_json()
+    assert uploaded["success"], uploaded
+    await client.send_json_auto_id(
+        {"type": "esphome_forge/compile", "device_ids": ["kitchen"], "when_online": True}
+    )
+    compiled = await client.receive_json()
+    assert compiled["success"], compiled
+    jobs = _jobs(init_integration)
+    for result, action in ((compiled, "compile_upload"), (uploaded, "upload")):
+        job_id = result["result"]["jobs"][0]["jobId"]
+        await async_wait_for(lambda job_id=job_id: job_id in jobs, what=f"job {job_id}")
+        assert jobs[job_id]["action"] == action
+        assert jobs[job_id]["params"] == {"whenOnline": True}
+    # Not a boolean, or without upload: refused.
+    for bad in ({"when_online": "soon"}, {"when_online": True, "upload": False}):
+        await client.send_json_auto_id(
+            {"type": "esphome_forge/compile", "device_ids": ["porch"], **bad}
+        )
+        refused = await client.receive_json()
+        assert not refused["success"], bad
+        assert refused["error"]["code"] == "invalid_format", refused

@@ -112,9 +112,14 @@ async def ws_compile(
 ) -> None:
     """Queue compile (+ upload) jobs; answer with the sidecar's CreateJobsResponse.
 
-    `when_online` arms the flashes: each waits until its device is online (the sidecar refuses it
-    without upload).
+    `when_online` arms the flashes: each waits until its device is online (a compile alone never
+    waits for a device, so it needs upload).
     """
+    if msg["when_online"] and not msg["upload"]:
+        connection.send_error(
+            msg["id"], websocket_api.ERR_INVALID_FORMAT, "when_online needs upload"
+        )
+        return
     if (entry := loaded_entry(hass, connection, msg)) is None:
         return
     action = "compile_upload" if msg["upload"] else "compile"
