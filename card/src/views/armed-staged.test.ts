@@ -63,13 +63,23 @@ async function mount() {
 const rowOf = (el: ForgeDashboard, id: string) => rows(el).find((r) => r.device.id === id)!;
 
 describe("armed, asleep and staged devices", () => {
-  it("shows an asleep device as asleep, not offline", async () => {
-    const { el, ids } = await mount();
+  it("shows an asleep device as asleep, not offline, and arms its install", async () => {
+    const { el, source, ids } = await mount();
     const online = rowOf(el, ids[0]).querySelector(".online")!;
     expect(online.textContent).toContain("asleep");
     expect(online.textContent).not.toContain("offline");
     // Offline without deep_sleep stays offline.
     expect(rowOf(el, ids[1]).querySelector(".online")!.textContent).toContain("offline");
+    // Install on a device that is away: built now, flashed when it is back.
+    const install = rowOf(el, ids[0]).querySelector<HTMLButtonElement>('button[aria-label^="Compile and upload"]')!;
+    expect(install.title).toBe("Compile now, upload over the air when the device is back online");
+    install.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(source.calls.at(-1)).toEqual({ method: "compile", args: [[ids[0]], { upload: true, whenOnline: true }] });
+    // Online: a plain install.
+    rowOf(el, ids[2]).querySelector<HTMLButtonElement>('button[aria-label^="Compile and upload"]')!.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(source.calls.at(-1)).toEqual({ method: "compile", args: [[ids[2]], { upload: true, whenOnline: false }] });
     el.remove();
   });
 
@@ -80,7 +90,7 @@ describe("armed, asleep and staged devices", () => {
     expect(status.querySelector(".chip")!.textContent).toBe("armed");
     expect(status.textContent).toContain("flashes when back online · until ");
     expect(status.getAttribute("title")).toContain(`waiting for ${ids[1]} to come online`);
-    row.querySelector<HTMLButtonElement>('button[aria-label^="Cancel the waiting_for_device job"]')!.click();
+    row.querySelector<HTMLButtonElement>('button[aria-label^="Cancel the armed job"]')!.click();
     await new Promise((r) => setTimeout(r, 0));
     expect(source.calls.at(-1)).toEqual({ method: "cancel", args: [500] });
     el.remove();

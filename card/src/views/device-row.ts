@@ -8,7 +8,7 @@ import type { DevicePresence } from "../data/types.js";
 import type { Column } from "./columns.js";
 import { ACTIONS_ENABLED, checkBox, NATIVE_KIT, type ActionPolicy, type ControlKit } from "./controls.js";
 import { installableStaged, stagedText } from "./device-lifecycle.js";
-import { displayName, uploadableFirmware } from "./device-model.js";
+import { displayName, onlineState, uploadableFirmware } from "./device-model.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { lastBuildCell, onlineCell, statusCell, versionCell } from "./row-cells.js";
 import { describeVerdict, POLICY_TITLES, TRUST_LABELS, trustTone } from "./trust.js";
@@ -63,8 +63,14 @@ export class ForgeDeviceRow extends LitElement {
     this.classList.add("row");
   }
 
+  /** A flash to a device known to be offline is armed: built now, flashed when it is back. */
   private run(action: JobCommand): void {
-    emitAction(this, { action, deviceIds: [this.device.id] });
+    const whenOnline = action !== "compile" && this.offline();
+    emitAction(this, { action, deviceIds: [this.device.id], ...(whenOnline ? { whenOnline } : {}) });
+  }
+
+  private offline(): boolean {
+    return onlineState(this.device, this.presence) === false;
   }
 
   private select(selected: boolean): void {
@@ -167,7 +173,7 @@ export class ForgeDeviceRow extends LitElement {
         class="btn"
         ?disabled=${off}
         aria-label=${`Compile and upload ${name}`}
-        title=${why("Compile, then upload over the air")}
+        title=${why(this.offline() ? "Compile now, upload over the air when the device is back online" : "Compile, then upload over the air")}
         @click=${() => this.run("compile_upload")}
       >
         Install
@@ -193,7 +199,7 @@ export class ForgeDeviceRow extends LitElement {
               Upload
             </button>`
       }
-      ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested || paused != null} title=${paused ?? "Cancel this job"} aria-label=${`Cancel the ${a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
+      ${a ? html`<button class="btn danger" ?disabled=${a.cancelRequested || paused != null} title=${paused ?? "Cancel this job"} aria-label=${`Cancel the ${a.state === "waiting_for_device" ? "armed" : a.state} job of ${name}`} @click=${() => emitAction(this, { action: "cancel", jobId: a.id, deviceId: d.id })}>Cancel</button>` : nothing}
       ${log}
       ${edit}
     </div>`;

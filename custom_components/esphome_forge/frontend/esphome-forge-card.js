@@ -412,7 +412,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
     </div>`;let r=t&&t.id===n.jobId?t.durationMs:null;return S`<div role="cell" class="last" title=${`${F(n.finishedAt)} · ${B[n.action]}${r==null?``:` · ${kn(r)}`}`}>
     <div>${N(n.finishedAt)}</div>
     <div class="sub"><span class="chip ${z(n.state)}">${Fn(n.state)}</span></div>
-  </div>`}var Hn=class extends O{static properties={device:{attribute:!1},active:{attribute:!1},last:{attribute:!1},presence:{attribute:!1},columns:{attribute:!1},selected:{type:Boolean,reflect:!0},busy:{type:Boolean},error:{attribute:!1},kit:{attribute:!1},actions:{attribute:!1},trustOpen:{state:!0}};createRenderRoot(){return this}constructor(){super(),this.active=null,this.last=null,this.columns=[],this.selected=!1,this.busy=!1,this.error=null,this.kit=pt,this.actions=I,this.trustOpen=!1}connectedCallback(){super.connectedCallback(),this.setAttribute(`role`,`row`),this.classList.add(`row`)}run(e){L(this,{action:e,deviceIds:[this.device.id]})}select(e){this.dispatchEvent(new CustomEvent(`forge-select`,{detail:{id:this.device.id,selected:e},bubbles:!0,composed:!0}))}render(){let e=this.device;if(!e)return w;let t=this.columns,n=sn(e);return S`
+  </div>`}var Hn=class extends O{static properties={device:{attribute:!1},active:{attribute:!1},last:{attribute:!1},presence:{attribute:!1},columns:{attribute:!1},selected:{type:Boolean,reflect:!0},busy:{type:Boolean},error:{attribute:!1},kit:{attribute:!1},actions:{attribute:!1},trustOpen:{state:!0}};createRenderRoot(){return this}constructor(){super(),this.active=null,this.last=null,this.columns=[],this.selected=!1,this.busy=!1,this.error=null,this.kit=pt,this.actions=I,this.trustOpen=!1}connectedCallback(){super.connectedCallback(),this.setAttribute(`role`,`row`),this.classList.add(`row`)}run(e){let t=e!==`compile`&&this.offline();L(this,{action:e,deviceIds:[this.device.id],...t?{whenOnline:t}:{}})}offline(){return dn(this.device,this.presence)===!1}select(e){this.dispatchEvent(new CustomEvent(`forge-select`,{detail:{id:this.device.id,selected:e},bubbles:!0,composed:!0}))}render(){let e=this.device;if(!e)return w;let t=this.columns,n=sn(e);return S`
       <div role="cell" class="select">
         ${this.actions.mode===`hidden`?w:xt(this.kit,{label:`Select ${n}`,checked:this.selected,onChange:e=>this.select(e)})}
       </div>
@@ -461,7 +461,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
         class="btn"
         ?disabled=${u}
         aria-label=${`Compile and upload ${e}`}
-        title=${d(`Compile, then upload over the air`)}
+        title=${d(this.offline()?`Compile now, upload over the air when the device is back online`:`Compile, then upload over the air`)}
         @click=${()=>this.run(`compile_upload`)}
       >
         Install
@@ -483,7 +483,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
             >
               Upload
             </button>`}
-      ${n?S`<button class="btn danger" ?disabled=${n.cancelRequested||s!=null} title=${s??`Cancel this job`} aria-label=${`Cancel the ${n.state} job of ${e}`} @click=${()=>L(this,{action:`cancel`,jobId:n.id,deviceId:t.id})}>Cancel</button>`:w}
+      ${n?S`<button class="btn danger" ?disabled=${n.cancelRequested||s!=null} title=${s??`Cancel this job`} aria-label=${`Cancel the ${n.state===`waiting_for_device`?`armed`:n.state} job of ${e}`} @click=${()=>L(this,{action:`cancel`,jobId:n.id,deviceId:t.id})}>Cancel</button>`:w}
       ${a}
       ${o}
     </div>`}};customElements.get(`forge-device-row`)||customElements.define(`forge-device-row`,Hn);var Un=10,Wn={name:`name`,status:`status`,last_build:`last_build`},Gn=new Map,Kn=`Build every outdated device now; each is flashed when it is online (an offline or sleeping one when it is back)`,qn=class extends O{static properties={state:{attribute:!1},presence:{attribute:!1},scopeTags:{attribute:!1},columns:{attribute:!1},rowErrors:{attribute:!1},busy:{attribute:!1},kit:{attribute:!1},actions:{attribute:!1},query:{state:!0},selected:{state:!0}};jobsIndex=new Map;indexedJobs=null;visible=[];limit=16;growing=0;rowsPerFrame=20;visibleDeps=[];armable=[];armableDeps=[];scoped={devices:null,tags:null,count:0,allTags:[]};constructor(){super(),this.presence=Gn,this.scopeTags=[],this.columns=[],this.rowErrors=new Map,this.busy=new Set,this.kit=pt,this.actions=I,this.query=on,this.selected=new Set}static styles=[R,On,o`
