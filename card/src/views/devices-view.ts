@@ -1,20 +1,11 @@
-// The devices table: toolbar (search, state and tag filters), sortable header, one keyed row
-// element per device, and a bulk bar for the selected rows.
-import { LitElement, html, css, nothing, type PropertyValues } from "lit";
+// The devices table: toolbar and bulk bar (devices-toolbar.ts), sortable header, one keyed row
+// element per device.
+import { LitElement, html, nothing, type PropertyValues } from "lit";
 import { repeat } from "lit/directives/repeat.js";
 import type { Device } from "@esphome-forge/shared";
 import type { DevicePresence, ForgeState } from "../data/types.js";
 import { COLUMN_LABELS, gridTemplate, type Column } from "./columns.js";
-import {
-  ACTIONS_ENABLED,
-  checkBox,
-  disabledReason,
-  NATIVE_KIT,
-  searchBox,
-  selectBox,
-  type ActionPolicy,
-  type ControlKit,
-} from "./controls.js";
+import { ACTIONS_ENABLED, checkBox, NATIVE_KIT, type ActionPolicy, type ControlKit } from "./controls.js";
 import {
   allTags,
   DEFAULT_QUERY,
@@ -23,13 +14,13 @@ import {
   matchesQuery,
   queryUses,
   sortDevices,
-  STATE_FILTERS,
   type DeviceJobs,
   type DeviceQuery,
   type SortKey,
-  type StateFilter,
 } from "./device-model.js";
 import { outdatedToArm } from "./device-lifecycle.js";
+import { bulkBar, devicesToolbar } from "./devices-toolbar.js";
+import { devicesStyles } from "./devices-styles.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { rowStyles } from "./row-styles.js";
 import { baseStyles } from "./styles.js";
@@ -47,8 +38,6 @@ const SORTABLE: Partial<Record<Column | "name", SortKey>> = {
   last_build: "last_build",
 };
 const NO_PRESENCE: ReadonlyMap<string, DevicePresence> = new Map();
-const ARM_TITLE =
-  "Build every outdated device now; each is flashed when it is online (an offline or sleeping one when it is back)";
 
 export class ForgeDevicesView extends LitElement {
   static override properties = {
@@ -107,98 +96,7 @@ export class ForgeDevicesView extends LitElement {
     this.selected = new Set();
   }
 
-  static override styles = [
-    baseStyles,
-    rowStyles,
-    css`
-      :host {
-        display: block;
-      }
-      [role="table"] {
-        container: forge-devices / inline-size;
-      }
-      .toolbar {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 8px;
-        align-items: center;
-        padding: 8px 12px;
-      }
-      .toolbar .search {
-        flex: 1 1 160px;
-        min-width: 120px;
-      }
-      .toolbar ha-select {
-        --ha-select-min-width: 150px;
-      }
-      .tags {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 4px;
-      }
-      .tags button.chip {
-        border: 1px solid transparent;
-        cursor: pointer;
-        font-family: inherit;
-      }
-      .tags button.chip[aria-pressed="true"] {
-        --tone: var(--forge-accent);
-        border-color: var(--forge-accent);
-      }
-      .head {
-        display: grid;
-        grid-template-columns: var(--forge-grid);
-        column-gap: 10px;
-        align-items: center;
-        padding: 6px 12px;
-        font-size: 0.8em;
-        font-weight: 600;
-        text-transform: uppercase;
-        letter-spacing: 0.03em;
-        color: var(--forge-muted);
-      }
-      .head button {
-        all: unset;
-        cursor: pointer;
-      }
-      .head ha-checkbox {
-        --mdc-checkbox-ripple-size: 32px;
-        --mdc-checkbox-touch-target-size: 32px;
-      }
-      .head button:focus-visible {
-        outline: 2px solid var(--forge-accent);
-      }
-      .bulk {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 6px;
-        align-items: center;
-        padding: 8px 12px;
-        background: color-mix(in srgb, var(--forge-accent) 10%, transparent);
-      }
-      .empty {
-        padding: 24px 12px;
-        text-align: center;
-        color: var(--forge-muted);
-      }
-      @container forge-devices (max-width: 1100px) {
-        .head {
-          grid-template-columns: var(--forge-grid-medium);
-        }
-        .head .actions-head {
-          display: none;
-        }
-      }
-      @container forge-devices (max-width: 700px) {
-        .head .opt {
-          display: none;
-        }
-        .head {
-          grid-template-columns: var(--forge-select-w, 32px) 1fr auto;
-        }
-      }
-    `,
-  ];
+  static override styles = [baseStyles, rowStyles, devicesStyles];
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (this.state.jobs !== this.indexedJobs) {
@@ -303,58 +201,30 @@ export class ForgeDevicesView extends LitElement {
   }
 
   override render() {
-    const tags = this.scoped.allTags;
     const q = this.query;
     const sel = this.selected;
     const kit = this.kit;
     const acts = this.actions;
     const allSelected = this.visible.length > 0 && this.visible.every((d) => sel.has(d.id));
     const someSelected = !allSelected && this.visible.some((d) => sel.has(d.id));
-    const off = acts.mode !== "enabled";
     return html`
-      <div class="toolbar" role="search">
-        ${searchBox(kit, { label: "Search devices", value: q.text, onInput: (text) => this.setQuery({ text }) })}
-        ${selectBox(kit, {
-          label: "Show devices",
-          value: q.state,
-          options: STATE_FILTERS.map((s) => [s, s === "all" ? "all devices" : s] as const),
-          onChange: (state: StateFilter) => this.setQuery({ state }),
-        })}
-        <span class="muted" aria-live="polite">${this.visible.length} of ${this.scoped.count} devices</span>
-        ${
-          this.armable.length && acts.mode !== "hidden"
-            ? html`<button class="btn arm-outdated" ?disabled=${off} title=${acts.mode === "enabled" ? ARM_TITLE : acts.reason}
-                @click=${() => emitAction(this, { action: "compile_upload", deviceIds: this.armable, whenOnline: true })}>Update ${this.armable.length} outdated when online</button>`
-            : nothing
-        }
-        ${
-          tags.length
-            ? html`<div class="tags" role="group" aria-label="Filter by tag">
-                ${tags.map((t) => {
-                  const on = q.tags.includes(t);
-                  return html`<button
-                    class="chip"
-                    aria-pressed=${on ? "true" : "false"}
-                    @click=${() => this.setQuery({ tags: on ? q.tags.filter((x) => x !== t) : [...q.tags, t] })}
-                  >
-                    ${t}
-                  </button>`;
-                })}
-              </div>`
-            : nothing
-        }
-      </div>
-      ${
-        sel.size && acts.mode !== "hidden"
-          ? html`<div class="bulk" role="region" aria-label="Bulk actions">
-              <b>${sel.size} selected</b>
-              <button class="btn" ?disabled=${off} title=${disabledReason(acts)} @click=${() => this.bulk("compile")}>Compile</button>
-              <button class="btn" ?disabled=${off} title=${disabledReason(acts)} @click=${() => this.bulk("compile_upload")}>Compile &amp; upload</button>
-              <button class="btn" ?disabled=${off} title=${disabledReason(acts)} @click=${() => this.bulk("upload")}>Upload stored firmware</button>
-              <button class="btn" @click=${() => this.selectAll(false)}>Clear selection</button>
-            </div>`
-          : nothing
-      }
+      ${devicesToolbar({
+        kit,
+        query: q,
+        tags: this.scoped.allTags,
+        shown: this.visible.length,
+        total: this.scoped.count,
+        armable: this.armable,
+        actions: acts,
+        onQuery: (patch) => this.setQuery(patch),
+        onArm: () => emitAction(this, { action: "compile_upload", deviceIds: this.armable, whenOnline: true }),
+      })}
+      ${bulkBar({
+        selected: sel.size,
+        actions: acts,
+        onBulk: (action) => this.bulk(action),
+        onClear: () => this.selectAll(false),
+      })}
       <div role="table" aria-label="Devices" aria-rowcount=${this.visible.length + 1} @forge-select=${this.onSelect}>
         <div class="head" role="row">
           <div role="columnheader" class="select-head">
