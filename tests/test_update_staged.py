@@ -89,6 +89,19 @@ async def test_staged_build_is_installed_without_recompiling(
     assert flashed["configHash"] == stored["configHash"]
     assert state.attributes["release_summary"] is None, (flashed, stored)
 
+    # A later build that is not current (say, a trial of another ESPHome) next to an up-to-date
+    # device is not news: no Install is offered, so the summary stays empty.
+    trial = {**stored, "jobId": job["id"] + 1, "firmwareSha256": "e" * 64, "current": False}
+    trial["esphomeVersion"] = "2026.11.0b1"
+    device = {**_porch(init_integration), "storedFirmware": trial}
+    coordinator = init_integration.runtime_data.coordinator
+    coordinator.handle_event(
+        {"type": "device", "op": "upsert", "id": "porch", "device": device, "seq": 0}
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(UPDATE).state == STATE_OFF
+    assert hass.states.get(UPDATE).attributes["release_summary"] is None
+
 
 async def test_stale_staged_build_is_rebuilt(
     hass: HomeAssistant, sidecar: Sidecar, init_integration: MockConfigEntry

@@ -125,12 +125,12 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
         """An armed install first (it is what happens next), then a staged build, then the state."""
         armed = waiting_job(self.coordinator.data.jobs, self.device_id)
         node = self.node
+        state = self._state
         name = node.get("friendlyName") or node.get("name") or self.device_id
-        parts = [
-            armed_note(armed, name) if armed is not None else None,
-            staged_note(node),
-            self._state.summary,
-        ]
+        # A staged build that is not current matters only while an install is offered (it says the
+        # install builds afresh); next to an up-to-date device it is noise.
+        staged = staged_note(node) if staged_is_current(node) or state.update_available else None
+        parts = [armed_note(armed, name) if armed is not None else None, staged, state.summary]
         return " ".join(p for p in parts if p) or None
 
     @property
