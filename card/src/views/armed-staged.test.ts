@@ -31,7 +31,16 @@ async function mount() {
   const snap = makeSnapshot(3, 1);
   const [asleep, armed, staged] = snap.devices;
   Object.assign(asleep!, { deepSleep: true, online: false, lastSeen: new Date(Date.now() - 3_600_000).toISOString() });
-  Object.assign(armed!, { online: false });
+  Object.assign(armed!, {
+    online: false,
+    storedFirmware: {
+      jobId: 20_500,
+      finishedAt: null,
+      firmwareSha256: STAGED_SHA,
+      esphomeVersion: "2026.10.0",
+      current: true,
+    },
+  });
   Object.assign(staged!, {
     storedFirmware: {
       jobId: 20_077,
@@ -90,6 +99,8 @@ describe("armed, asleep and staged devices", () => {
     expect(status.querySelector(".chip")!.textContent).toBe("armed");
     expect(status.textContent).toContain("flashes when back online · until ");
     expect(status.getAttribute("title")).toContain(`waiting for ${ids[1]} to come online`);
+    // The armed job will flash its build: no second way to flash it is offered meanwhile.
+    expect(row.querySelector('button[aria-label^="Install the staged build"]')).toBeNull();
     row.querySelector<HTMLButtonElement>('button[aria-label^="Cancel the armed job"]')!.click();
     await new Promise((r) => setTimeout(r, 0));
     expect(source.calls.at(-1)).toEqual({ method: "cancel", args: [500] });

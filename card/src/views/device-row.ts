@@ -155,8 +155,9 @@ export class ForgeDeviceRow extends LitElement {
     if (policy.mode === "hidden") return html`<div role="cell" class="actions">${log}</div>`;
     const paused = policy.mode === "disabled" ? policy.reason : null;
     const hasFirmware = uploadableFirmware(d) != null;
-    // A current staged build: an upload (no digest) flashes exactly it, no recompile.
-    const staged = installableStaged(d);
+    // A current staged build: an upload (no digest) flashes exactly it, no recompile. Not while a
+    // job is under way (an armed or queued install already will flash it).
+    const staged = a ? null : installableStaged(d);
     const off = this.busy || !!d.error || paused != null;
     const why = (ok: string) => paused ?? (d.error ? "The device's configuration has an error" : ok);
     return html`<div role="cell" class="actions">

@@ -149,7 +149,7 @@ export class ForgeLogPanel extends LitElement {
       if (u.kind === "text") w.write(u.text);
       else if (u.kind === "truncated") w.note("… older output was dropped by the log size limit …");
       else if (u.kind === "gap") w.note(`… ${u.bytes} bytes missing …`);
-      else if (u.kind === "end") w.note(`— job ${u.state.replace("_", " ")} —`);
+      else if (u.kind === "end") w.note(`— job ${u.state.replace(/_/g, " ")} —`);
       else this.problem = u.message;
     });
   }
@@ -165,7 +165,7 @@ export class ForgeLogPanel extends LitElement {
     return html`
       <header>
         <span class="title"><b>Log</b> · ${this.deviceName || j?.deviceId || ""} ${j ? html`<span class="muted">${ACTION_LABELS[j.action] ?? j.action} #${j.id}</span>` : this.jobId != null ? html`<span class="muted">#${this.jobId}</span>` : nothing}</span>
-        ${j ? html`<span class="chip ${jobTone(j.state)}">${j.state.replace("_", " ")}${running && j.progress != null ? ` ${Math.round(j.progress)}%` : ""}</span>` : nothing}
+        ${j ? html`<span class="chip ${jobTone(j.state)}">${j.state.replace(/_/g, " ")}${running && j.progress != null ? ` ${Math.round(j.progress)}%` : ""}</span>` : nothing}
         ${j ? jobTrustChip(j) : nothing}
         ${j ? html`<span class="muted">${running ? formatElapsed(j.startedAt) : formatDuration(j.durationMs)}</span>` : nothing}
         <button class="btn" aria-label="Close the log" @click=${this.close}>Close</button>

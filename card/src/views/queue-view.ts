@@ -162,7 +162,7 @@ export class ForgeQueueView extends LitElement {
         ${this.list(
           g.recent,
           (j) => html`
-          <span><span class="chip ${jobTone(j.state)}">${j.state.replace("_", " ")}</span></span>
+          <span><span class="chip ${jobTone(j.state)}">${j.state.replace(/_/g, " ")}</span></span>
           <span class="muted" title=${formatTimestamp(j.finishedAt)}>${formatDuration(j.durationMs)} · ${formatRelative(j.finishedAt)}</span>`,
         )}
       </section>

@@ -17,7 +17,7 @@ import { ACTION_LABELS, jobTone } from "./styles.js";
 import { blockedText } from "./trust.js";
 import "./elapsed-time.js";
 
-const stateLabel = (s: string) => s.replace("_", " ");
+const stateLabel = (s: string) => s.replace(/_/g, " ");
 
 /** The online cell's words when the state is unknown: short in the cell, the why in its title. */
 const UNKNOWN_ONLINE: Record<PresenceGap | "no_ha", [string, string]> = {

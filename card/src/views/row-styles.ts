@@ -34,6 +34,10 @@ export const rowStyles = css`
     text-overflow: ellipsis;
     white-space: nowrap;
   }
+  .row .sub.staged,
+  .row .armed .sub {
+    white-space: normal;
+  }
   .row .sub.error-text {
     white-space: normal;
     display: -webkit-box;

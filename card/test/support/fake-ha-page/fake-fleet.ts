@@ -187,8 +187,21 @@ export class FakeFleet {
               current: true,
             }
           : dev.storedFirmware;
+      // A flash that went through is what runs now (the sidecar's lastFlash).
+      const flashed = state === "succeeded" && cur.action !== "compile";
       this.upsertDevice({
         ...dev,
+        ...(flashed
+          ? {
+              lastFlash: {
+                jobId,
+                finishedAt: now,
+                configHash: dev.configHash,
+                esphomeVersion: "2026.10.0",
+                firmwareSha256: cur.action === "upload" ? (dev.storedFirmware?.firmwareSha256 ?? null) : firmwareSha256,
+              },
+            }
+          : {}),
         outdated: fails ? dev.outdated : false,
         lastBuild: { jobId, action: cur.action, state, finishedAt: now, firmwareSha256, esphomeVersion: "2026.10.0" },
         storedFirmware: stored,
