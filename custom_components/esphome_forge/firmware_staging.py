@@ -36,10 +36,10 @@ def staged_firmware(node: Mapping[str, Any]) -> Mapping[str, Any] | None:
     ESPHome version, and the staged build is the newest one, so that flash sent it or an older
     image on purpose). Flashing it again would change nothing the user asked for.
     """
-    stored = node.get("storedFirmware")
+    stored: Mapping[str, Any] | None = node.get("storedFirmware")
     if not stored:
         return None
-    flashed = node.get("lastFlash") or {}
+    flashed: Mapping[str, Any] = node.get("lastFlash") or {}
     if flashed.get("firmwareSha256") and flashed["firmwareSha256"] == stored["firmwareSha256"]:
         return None
     same_config = stored.get("configHash") is not None and stored["configHash"] == flashed.get(
