@@ -10,6 +10,7 @@ import pytest
 from custom_components.esphome_forge.firmware_staging import (
     armed_note,
     install_plan,
+    offline_note,
     staged_firmware,
     staged_note,
     waiting_job,
@@ -78,6 +79,18 @@ def test_install_flashes_a_current_staged_build_and_arms_offline_devices() -> No
     assert install_plan(_node(storedFirmware=None, online=False)).params == {"whenOnline": True}
     # Unknown presence is not offline: no arming on a guess.
     assert "whenOnline" not in install_plan(_node(online=None)).params
+
+
+def test_offline_note_says_install_arms() -> None:
+    """Away: Install arms the flash; asleep is said as such; unknown presence says nothing."""
+    assert offline_note(_node(online=False), "Kitchen") == (
+        "Kitchen is offline: Install builds now and flashes it when it is back online."
+    )
+    assert offline_note(_node(online=False, deepSleep=True), "Kitchen") == (
+        "Kitchen is asleep: Install builds now and flashes it when it wakes."
+    )
+    assert offline_note(_node(online=None), "Kitchen") is None
+    assert offline_note(_node(online=True, deepSleep=True), "Kitchen") is None
 
 
 def test_the_state_summary_says_install_flashes_the_staged_build() -> None:

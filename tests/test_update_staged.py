@@ -132,6 +132,12 @@ async def test_install_on_an_offline_device_arms_it(
     """Offline: Install asks for the flash when the device is back, rather than failing."""
     await init_integration.runtime_data.client.report_presence("porch", {"online": False})
     await async_wait_for(lambda: _porch(init_integration).get("online") is False, what="offline")
+    await hass.async_block_till_done()
+    assert (
+        hass.states.get(UPDATE)
+        .attributes["release_summary"]
+        .startswith("Porch is offline: Install builds now and flashes it when it is back online.")
+    )
     job = await _install_job(hass, init_integration)
     assert job["action"] == "compile_upload"
     assert job["params"]["whenOnline"] is True

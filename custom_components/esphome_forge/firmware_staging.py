@@ -87,6 +87,15 @@ def install_plan(node: Mapping[str, Any]) -> InstallPlan:
     return InstallPlan(action=action, params=params)
 
 
+def offline_note(node: Mapping[str, Any], device_name: str) -> str | None:
+    """What Install does for a device that is away: it arms the flash (None while online or unknown)."""
+    if node.get("online") is not False:
+        return None
+    if node.get("deepSleep"):
+        return f"{device_name} is asleep: Install builds now and flashes it when it wakes."
+    return f"{device_name} is offline: Install builds now and flashes it when it is back online."
+
+
 def is_waiting(job: Mapping[str, Any] | None) -> bool:
     """A flashing job holding its image until the device is back."""
     return job is not None and job.get("state") == WAITING_STATE

@@ -28,6 +28,7 @@ from .firmware_staging import (
     armed_note,
     install_plan,
     is_waiting,
+    offline_note,
     staged_is_current,
     staged_note,
     waiting_job,
@@ -130,7 +131,11 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
         # A staged build that is not current matters only while an install is offered (it says the
         # install builds afresh); next to an up-to-date device it is noise.
         staged = staged_note(node) if staged_is_current(node) or state.update_available else None
-        parts = [armed_note(armed, name) if armed is not None else None, staged, state.summary]
+        if armed is not None:
+            parts = [armed_note(armed, name), staged, state.summary]
+        else:
+            away = offline_note(node, name) if state.update_available else None
+            parts = [staged, away, state.summary]
         return " ".join(p for p in parts if p) or None
 
     @property
