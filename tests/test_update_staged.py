@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.esphome_forge.const import DOMAIN
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from .conftest import async_wait_for, node_entity
@@ -171,6 +171,14 @@ async def test_armed_install_is_said_not_spun(
     assert status.state == "waiting_for_device"
     assert status.attributes["blocked_reason"] == waiting["blockedReason"]
     assert status.attributes["waiting_until"] == waiting["waitingUntil"]
+
+    # A second install would race the armed one: refused, and nothing is queued.
+    before = set(_jobs(init_integration))
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call("update", "install", {"entity_id": UPDATE}, blocking=True)
+    assert err.value.translation_key == "install_already_armed"
+    assert f"job {JOB_ID} flashes it" in str(err.value)
+    assert set(_jobs(init_integration)) == before
 
     # It ends (cancelled here): the summary no longer says armed.
     done = {**waiting, "state": "cancelled", "finishedAt": waiting["updatedAt"]}

@@ -197,6 +197,14 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
                     "reason": state.summary or "",
                 },
             )
+        if (armed := waiting_job(self.coordinator.data.jobs, self.device_id)) is not None:
+            # An armed flash already holds an approved image for the device: a second one would
+            # race it when the device wakes.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="install_already_armed",
+                translation_placeholders={"entity_id": self.entity_id, "job_id": str(armed["id"])},
+            )
         plan = install_plan(self.node)
         async with forge_call(self.entry):
             await self.coordinator.client.create_jobs(
