@@ -99,8 +99,15 @@ describe("armed, asleep and staged devices", () => {
     expect(status.querySelector(".chip")!.textContent).toBe("armed");
     expect(status.textContent).toContain("flashes when back online · until ");
     expect(status.getAttribute("title")).toContain(`waiting for ${ids[1]} to come online`);
-    // The armed job will flash its build: no second way to flash it is offered meanwhile.
+    // The armed job will flash its build: no second flash is offered meanwhile.
     expect(row.querySelector('button[aria-label^="Install the staged build"]')).toBeNull();
+    for (const label of ["Compile and upload", "Upload stored firmware"]) {
+      const button = row.querySelector<HTMLButtonElement>(`button[aria-label^="${label}"]`)!;
+      expect(button.disabled, label).toBe(true);
+      expect(button.title).toBe("A flash is armed for this device: cancel it first");
+    }
+    expect(row.querySelector<HTMLButtonElement>('button[aria-label^="Compile "]')!.disabled).toBe(false);
+    expect(el.shadowRoot!.querySelector(".summary")!.textContent).toContain("0 queued · 1 armed");
     row.querySelector<HTMLButtonElement>('button[aria-label^="Cancel the armed job"]')!.click();
     await new Promise((r) => setTimeout(r, 0));
     expect(source.calls.at(-1)).toEqual({ method: "cancel", args: [500] });

@@ -7,7 +7,7 @@ import type { Device, Job } from "@esphome-forge/shared";
 import type { DevicePresence } from "../data/types.js";
 import type { Column } from "./columns.js";
 import { ACTIONS_ENABLED, checkBox, NATIVE_KIT, type ActionPolicy, type ControlKit } from "./controls.js";
-import { installableStaged, stagedText } from "./device-lifecycle.js";
+import { installableStaged, isWaiting, stagedText } from "./device-lifecycle.js";
 import { displayName, onlineState, uploadableFirmware } from "./device-model.js";
 import { emitAction, type JobCommand } from "./events.js";
 import { lastBuildCell, onlineCell, statusCell, versionCell } from "./row-cells.js";
@@ -160,6 +160,10 @@ export class ForgeDeviceRow extends LitElement {
     const staged = a ? null : installableStaged(d);
     const off = this.busy || !!d.error || paused != null;
     const why = (ok: string) => paused ?? (d.error ? "The device's configuration has an error" : ok);
+    // An armed flash holds an approved image for the device: a second flash would race it.
+    const armed = isWaiting(a);
+    const flashOff = off || armed;
+    const flashWhy = (ok: string) => (armed && !off ? "A flash is armed for this device: cancel it first" : why(ok));
     return html`<div role="cell" class="actions">
       <button
         class="btn"
@@ -172,9 +176,9 @@ export class ForgeDeviceRow extends LitElement {
       </button>
       <button
         class="btn"
-        ?disabled=${off}
+        ?disabled=${flashOff}
         aria-label=${`Compile and upload ${name}`}
-        title=${why(this.offline() ? "Compile now, upload over the air when the device is back online" : "Compile, then upload over the air")}
+        title=${flashWhy(this.offline() ? "Compile now, upload over the air when the device is back online" : "Compile, then upload over the air")}
         @click=${() => this.run("compile_upload")}
       >
         Install
@@ -192,9 +196,9 @@ export class ForgeDeviceRow extends LitElement {
             </button>`
           : html`<button
               class="btn"
-              ?disabled=${off || !hasFirmware}
+              ?disabled=${flashOff || !hasFirmware}
               aria-label=${`Upload stored firmware to ${name}`}
-              title=${why(hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet")}
+              title=${flashWhy(hasFirmware ? "Upload the stored firmware again (no recompile)" : "No stored firmware yet")}
               @click=${() => this.run("upload")}
             >
               Upload

@@ -329,9 +329,11 @@ export class ForgeDashboard extends LitElement {
     const logDevice = logJob ? s.devices.get(logJob.deviceId) : undefined;
     let running = 0;
     let queued = 0;
+    let armed = 0;
     for (const j of s.jobs.values()) {
       if (j.state === "running") running++;
       else if (j.state === "queued" || j.state === "blocked") queued++;
+      else if (j.state === "waiting_for_device") armed++;
     }
     const online = [...s.workers.values()].filter((w) => w.online).length;
     const notice = this.connection;
@@ -343,7 +345,7 @@ export class ForgeDashboard extends LitElement {
           </div>`
           : nothing
       }
-      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued · ${online}/${s.workers.size} workers online${
+      <div class="summary muted" aria-live="polite">${s.devices.size} devices · ${running} running · ${queued} queued${armed ? ` · ${armed} armed` : ""} · ${online}/${s.workers.size} workers online${
         this.source?.workspace && !this.readOnly
           ? html` · <button class="btn" @click=${() => this.renderRoot.querySelector<ForgeNewDeviceDialog>("forge-new-device-dialog")?.open()}>New device</button>`
           : nothing
