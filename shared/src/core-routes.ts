@@ -16,7 +16,9 @@ import {
   CreateJobsRequest,
   CreateJobsResponse,
 } from "./api.js";
-import { Device, DeviceId, Job } from "./domain.js";
+import { Device } from "./devices.js";
+import { DeviceId } from "./domain.js";
+import { Job } from "./jobs.js";
 import { PresenceReport } from "./presence.js";
 import { sha256Params, type RouteSpec } from "./route-spec.js";
 

@@ -2,7 +2,7 @@
 // ticket, schedules, alerts, notifications and the ESPHome release check.
 import { z } from "zod";
 import { PositiveIntParam, SettingsResponse } from "./api.js";
-import { SettingsPatch } from "./domain.js";
+import { SettingsPatch } from "./settings.js";
 import { EventsTicketResponse } from "./events.js";
 import { AlertList, EsphomeRelease, WebhookConfig, WebhookPut, WebhookPutResponse } from "./notifications.js";
 import { okResponse, type RouteSpec } from "./route-spec.js";

@@ -18,7 +18,8 @@ import {
   WorkerTokenId,
   WorkerTokenList,
 } from "./api.js";
-import { Worker, WorkerId } from "./domain.js";
+import { WorkerId } from "./domain.js";
+import { Worker } from "./workers.js";
 import { okResponse, type RouteSpec } from "./route-spec.js";
 
 export const WORKER_ROUTES: RouteSpec[] = [
