@@ -75,6 +75,13 @@ def test_install_flashes_a_current_staged_build_and_arms_offline_devices() -> No
         "Staged: build #12, ESPHome 2026.10.0 (not current: Install builds afresh)."
     )
 
+    # A revoked (or invalid) staged image is refused at the upload gate: Install builds afresh.
+    revoked = _node(trust={"pending": {"state": "revoked"}, "running": {"state": "unknown"}})
+    assert install_plan(revoked).action == "compile_upload"
+    assert staged_note(revoked) == (
+        "Staged: build #12, ESPHome 2026.10.0 (revoked: Install builds afresh)."
+    )
+
     assert install_plan(_node(online=False)).params == {"firmwareSha256": IMAGE, "whenOnline": True}
     assert install_plan(_node(storedFirmware=None, online=False)).params == {"whenOnline": True}
     # Unknown presence is not offline: no arming on a guess.

@@ -187,8 +187,9 @@ describe("standalone dashboard against a real sidecar", () => {
     await expect.poll(() => trustLine.textContent()).toMatch(/revocations v1 · expires in \d+ d/);
     await page.getByRole("tab", { name: "Devices" }).click();
     await expect.poll(() => row("Alpha sensor").locator(".trust button").textContent()).toContain("revoked");
-    // Alpha was compiled, never flashed: its build is staged, and Install staged flashes it (an upload).
-    await row("Alpha sensor").getByRole("button", { name: "Install the staged build on Alpha sensor" }).click();
+    // Its staged build is revoked: not offered as "Install staged", but an upload of it is refused at the gate.
+    expect(await row("Alpha sensor").locator(".version .staged").textContent()).toMatch(/· revoked/);
+    await row("Alpha sensor").getByRole("button", { name: "Upload stored firmware to Alpha sensor" }).click();
     await expect.poll(() => status("Alpha sensor"), { timeout: 15_000 }).toContain("failed");
     expect(await row("Alpha sensor").locator(".status .error-text").textContent()).toMatch(
       /^blocked by content trust: .*found a bad sensor driver/,

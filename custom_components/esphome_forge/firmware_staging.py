@@ -18,6 +18,8 @@ from typing import Any, Final
 from homeassistant.util import dt as dt_util
 
 WAITING_STATE: Final = "waiting_for_device"
+# Verdicts on the staged image (`trust.pending`) that the upload gate refuses: Install builds afresh.
+UNFLASHABLE_TRUST: Final = ("revoked", "invalid")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,14 +61,26 @@ def staged_note(node: Mapping[str, Any]) -> str | None:
     if stored is None:
         return None
     version = stored.get("esphomeVersion") or "unknown"
-    mark = "current" if stored.get("current") else "not current: Install builds afresh"
+    if (verdict := _staged_verdict(node)) in UNFLASHABLE_TRUST:
+        mark = f"{verdict}: Install builds afresh"
+    else:
+        mark = "current" if stored.get("current") else "not current: Install builds afresh"
     return f"Staged: build #{stored['jobId']}, ESPHome {version} ({mark})."
 
 
+def _staged_verdict(node: Mapping[str, Any]) -> str | None:
+    verdict: str | None = ((node.get("trust") or {}).get("pending") or {}).get("state")
+    return verdict
+
+
 def staged_is_current(node: Mapping[str, Any]) -> bool:
-    """Install flashes the staged build as it is."""
+    """Install flashes the staged build as it is: current, and not refused by content trust."""
     stored = staged_firmware(node)
-    return stored is not None and stored.get("current") is True
+    return (
+        stored is not None
+        and stored.get("current") is True
+        and _staged_verdict(node) not in UNFLASHABLE_TRUST
+    )
 
 
 def install_plan(node: Mapping[str, Any]) -> InstallPlan:

@@ -8,6 +8,7 @@ import {
   isWaiting,
   outdatedToArm,
   stagedFirmware,
+  stagedRefusal,
   stagedText,
 } from "./device-lifecycle.js";
 
@@ -112,5 +113,26 @@ describe("update outdated when online", () => {
       (id) => (id === "d" ? busy : null),
     );
     expect(ids).toEqual(["a"]);
+  });
+});
+
+describe("a staged build content trust refuses", () => {
+  it("is not offered as Install staged", () => {
+    const staged = {
+      jobId: 12,
+      finishedAt: null,
+      firmwareSha256: "b".repeat(64),
+      esphomeVersion: "2026.10.0",
+      configHash: "1".repeat(64),
+      current: true,
+    };
+    const base = makeDevice(1, { lastFlash: null, storedFirmware: staged });
+    expect(installableStaged(base)).toBe(staged);
+    for (const state of ["revoked", "invalid"] as const) {
+      const d = { ...base, trust: { ...base.trust, pending: { ...base.trust.pending, state } } };
+      expect(stagedRefusal(d)).toBe(state);
+      expect(installableStaged(d)).toBe(null);
+      expect(stagedFirmware(d)).toBe(staged); // still named, marked refused
+    }
   });
 });

@@ -50,10 +50,20 @@ export function stagedText(s: StagedFirmware): string {
   return `Staged: build #${s.jobId}, ESPHome ${s.esphomeVersion ?? "unknown"}`;
 }
 
-/** A staged build Install can flash as it is: built from the config and ESPHome Forge would build now. */
+/** Verdicts on the staged image (`trust.pending`) the upload gate refuses. */
+const UNFLASHABLE = new Set(["revoked", "invalid"]);
+
+/** The staged image's verdict when content trust refuses to flash it, else null. */
+export const stagedRefusal = (d: Device): string | null =>
+  UNFLASHABLE.has(d.trust.pending.state) ? d.trust.pending.state : null;
+
+/**
+ * A staged build Install can flash as it is: built from the config and ESPHome Forge would build now,
+ * and not refused by content trust.
+ */
 export function installableStaged(d: Device): StagedFirmware | null {
   const s = stagedFirmware(d);
-  return s?.current ? s : null;
+  return s?.current && !stagedRefusal(d) ? s : null;
 }
 
 /**

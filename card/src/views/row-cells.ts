@@ -12,7 +12,15 @@ import {
   runningVersion,
   wouldBuildVersion,
 } from "./device-model.js";
-import { armedText, armedTitle, isAsleep, isWaiting, stagedFirmware, stagedText } from "./device-lifecycle.js";
+import {
+  armedText,
+  armedTitle,
+  isAsleep,
+  isWaiting,
+  stagedFirmware,
+  stagedRefusal,
+  stagedText,
+} from "./device-lifecycle.js";
 import { ACTION_LABELS, jobTone } from "./styles.js";
 import { blockedText } from "./trust.js";
 import "./elapsed-time.js";
@@ -87,11 +95,18 @@ export function versionCell(d: Device, presence: DevicePresence | undefined) {
 function stagedLine(d: Device) {
   const s = stagedFirmware(d);
   if (!s) return nothing;
-  const title = s.current
-    ? "Built from the config and ESPHome version Forge would build now: Install staged flashes it without recompiling"
-    : "Built from an older config or ESPHome version: Install compiles afresh";
+  const refused = stagedRefusal(d);
+  const [mark, tone, title] = refused
+    ? [refused, "tone-bad", `Content trust refuses this image (${refused}): Install compiles afresh`]
+    : s.current
+      ? [
+          "current",
+          "tone-ok",
+          "Built from the config and ESPHome version Forge would build now: Install staged flashes it without recompiling",
+        ]
+      : ["not current", "muted", "Built from an older config or ESPHome version: Install compiles afresh"];
   return html`<div class="sub staged" title=${`${title} (firmware ${s.firmwareSha256.slice(0, 12)})`}>
-    ${stagedText(s)} · <span class=${s.current ? "tone-ok" : "muted"}>${s.current ? "current" : "not current"}</span>
+    ${stagedText(s)} · <span class=${tone}>${mark}</span>
   </div>`;
 }
 
