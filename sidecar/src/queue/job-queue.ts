@@ -16,10 +16,20 @@ import {
 import type { Db } from "../db/database.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { ConflictError, NotFoundError } from "../util/errors.js";
-import { enqueueIn, requeueFlash, retryRequest, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
+import { enqueueIn, retryIn, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
 import { JobHistory, pruneByCount, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
 import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
+import {
+  buildToFlash,
+  deviceBack,
+  devicesWaitedFor,
+  expireWaits,
+  failedFlashWaits,
+  judgeReady,
+  type WaitJudge,
+  type WaitPolicy,
+} from "./flash-steps.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
 import { JobRows, priorityRank, type JobRow } from "./job-rows.js";
 import { gapMarker, LogSequence } from "./log-sequence.js";
@@ -29,6 +39,7 @@ import { expireLeases, expireTimeouts } from "./lease-sweeper.js";
 export { ConflictError, NotFoundError } from "../util/errors.js";
 export type { EnqueueRequest } from "./job-enqueue.js";
 export type { Holder, JobRef } from "./job-leases.js";
+export type { WaitJudge } from "./flash-steps.js";
 
 /** A waiting job's routing inputs. */
 export interface WaitingRow {
@@ -61,6 +72,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly log: JobLog;
   private readonly history: JobHistory;
   private readonly logSeq: LogSequence;
+  private judge: WaitJudge | null = null;
 
   constructor(
     private readonly db: Db,
@@ -77,7 +89,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   /** Queues a job, or updates the one already waiting for this device and action (`coalesced`). */
   enqueue(req: EnqueueRequest): { job: Job; coalesced: boolean } {
     const r = validateRequest(req);
-    return this.run((t) => enqueueIn(t, this.db, this.rows, r, { maxAttempts: this.settings().maxAttempts }));
+    return this.run((t) => {
+      const out = enqueueIn(t, this.db, this.rows, r, { maxAttempts: this.settings().maxAttempts });
+      // An upload is a flash step from the start: its device away, it waits (a repeat may end the wait).
+      return this.judged(t, out);
+    });
   }
 
   get(id: number): Job | undefined {
@@ -355,7 +371,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   /**
    * compile_upload: the holder's build was received and approved. The job keeps its images, names the
-   * approved one to flash, and goes back to the queue for a flasher (never the builder): one job, two steps.
+   * approved one to flash, and goes back to the queue for a flasher (never the builder): one job, two
+   * steps. Its device away: the flash step waits for it (`waiting_for_device`, flash-steps.ts).
    */
   toFlashStep(
     jobId: number,
@@ -366,28 +383,44 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const done = this.run((t) => {
       const row = this.rows.row(jobId);
       if (!row || !heldBy(row, holder) || row.action !== "compile_upload") return false;
-      recordFirmware(this.db, jobId, r.firmware, t.now);
-      recordAffinity(this.db, row, t.now);
-      t.note(jobId, `\n[forge] build approved (sha256 ${sha}); the flash waits for a flasher (never the builder)\n`);
-      this.rows.update(jobId, {
-        state: "queued",
-        step: "flash",
-        flash_sha256: sha,
-        built_by: holder.workerId,
-        worker_id: null,
-        dispatch_reason: null,
-        attempts: 0,
-        lease_fence: null,
-        lease_expires_at: null,
-        phase: null,
-        progress: null,
-        esphome_version: r.esphomeVersion ?? row.esphome_version,
-        updated_at: t.now,
-      });
-      t.touch(jobId);
+      buildToFlash(t, this.db, this.rows, row, holder, r, sha, this.waitPolicy());
       return true;
     });
     return done ? this.rows.job(jobId) : undefined;
+  }
+
+  /** How the queue asks whether a device is away (presence; fleet/device-wait.ts). Unset: flashes never wait. */
+  useDeviceWait(judge: WaitJudge): void {
+    this.judge = judge;
+  }
+
+  /**
+   * The holder's flash failed in its upload phase: waits for the device instead of failing when it is
+   * away (flash-steps.ts `failedFlashWaits`). Undefined: the failure stands (the caller completes the job).
+   */
+  waitAfterFailedFlash(jobId: number, holder: Holder, error: string | null): Job | undefined {
+    const waits = this.run((t) => {
+      const row = this.rows.row(jobId);
+      return !!row && heldBy(row, holder) && failedFlashWaits(t, this.rows, row, error, this.waitPolicy());
+    });
+    return waits ? this.rows.job(jobId) : undefined;
+  }
+
+  /** The device is online: its waiting flashes go back to the queue (the caller dispatches). */
+  deviceOnline(deviceId: string, why = "the device is online; flashing it now"): Job[] {
+    const ids = this.run((t) => deviceBack(t, this.rows, deviceId, why));
+    return this.rows.toJobs(ids.map((id) => this.rows.row(id)!));
+  }
+
+  /** Every device a flash waits for (the start-up recheck against presence). */
+  devicesWaitedFor(): string[] {
+    return devicesWaitedFor(this.rows);
+  }
+
+  /** Waiting flashes past `waitingUntil` fail, their build kept (the lease sweep's cadence). */
+  expireWaits(): Job[] {
+    const ids = this.run((t) => expireWaits(t, this.rows));
+    return this.rows.toJobs(ids.map((id) => this.rows.row(id)!));
   }
 
   /**
@@ -457,7 +490,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   cancelAllForDevice(deviceId: string, reason = "the device was removed"): Job[] {
     const ids = this.run((t) => {
       const rows = this.db
-        .prepare("SELECT * FROM jobs WHERE device_id = ? AND state IN ('queued', 'blocked', 'running') ORDER BY id")
+        .prepare(
+          "SELECT * FROM jobs WHERE device_id = ? AND state IN ('queued', 'blocked', 'waiting_for_device', 'running') ORDER BY id",
+        )
         .all(deviceId) as JobRow[];
       for (const row of rows) cancelRow(t, this.rows, row, reason);
       return rows.map((r) => r.id);
@@ -484,33 +519,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     /** `reflash: false`: recompile even though the build was approved (`why` goes to the log); `esphomeVersion`: resolved now. */
     opts: { reflash?: boolean; why?: string; esphomeVersion?: string | null } = {},
   ): { job: Job; coalesced: boolean } {
-    return this.run((t) => {
-      const row = this.rows.row(jobId);
-      if (!row) throw new NotFoundError(`no job with id ${jobId}`);
-      if (!TERMINAL_JOB_STATES.includes(row.state))
-        throw new ConflictError(`job ${jobId} is still ${row.state}; only finished jobs can be retried`);
-      const req = {
-        ...retryRequest(row, source),
-        ...(opts.esphomeVersion !== undefined ? { esphomeVersion: opts.esphomeVersion } : {}),
-      };
-      // Its build was approved and only the flash failed: flash that same image again, no recompile.
-      const reflash = opts.reflash !== false && row.step === "flash" && row.flash_sha256 !== null;
-      if (reflash) {
-        const out = requeueFlash(t, this.db, this.rows, row, req, this.settings().maxAttempts);
-        t.note(
-          out.job.id,
-          `[forge] retry of job ${jobId}: flashing its approved image again (sha256 ${row.flash_sha256}), no recompile\n`,
-        );
-        return out;
-      }
-      const out = enqueueIn(t, this.db, this.rows, req, {
-        keepWaitingHash: true,
-        maxAttempts: this.settings().maxAttempts,
-      });
-      const why = opts.reflash === false && row.flash_sha256 ? ` (recompiling: ${opts.why ?? "asked to"})` : "";
-      t.note(out.job.id, `[forge] retry of job ${jobId}${why}\n`);
-      return out;
-    });
+    return this.run((t) =>
+      this.judged(t, retryIn(t, this.db, this.rows, jobId, source, opts, this.settings().maxAttempts)),
+    );
   }
 
   list(q: JobFilter): { jobs: Job[]; nextBefore: number | null } {
@@ -561,6 +572,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     ];
     if (ids.length) this.emit("pruned", ids);
     return ids.length;
+  }
+
+  private waitPolicy(): WaitPolicy {
+    return { judge: this.judge, waitMs: this.settings().deviceWaitHours * 3_600_000 };
+  }
+
+  /** A flash step just queued (or coalesced into one that waits): it waits while its device is away. */
+  private judged(t: Tx, out: { job: Job; coalesced: boolean }): { job: Job; coalesced: boolean } {
+    const row = this.rows.row(out.job.id);
+    if (row) judgeReady(t, this.rows, row, this.waitPolicy());
+    return { ...out, job: this.rows.job(out.job.id)! };
   }
 
   /** Runs `fn` in one transaction, then emits the log chunks and job states it produced. */
