@@ -37,6 +37,8 @@ export interface FakeOtaOptions {
   stallAfterBytes?: number;
   /** Check the received image like a device with signed OTA (and downgrade protection with a runningVersion). */
   signedOta?: FakeDeviceOptions;
+  /** Listen on this port (default: any free one), e.g. a device that was unreachable there comes back. */
+  listenPort?: number;
 }
 
 export interface OtaReceipt {
@@ -110,7 +112,7 @@ export class FakeOtaReceiver {
     const server = createServer();
     const fake = new FakeOtaReceiver(server, opts);
     server.on("connection", (s) => fake.onConnection(s));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(opts.listenPort ?? 0, "127.0.0.1", resolve));
     return fake;
   }
 
