@@ -100,6 +100,25 @@ describe("waiting_for_device", () => {
     expect(f.queue.get(job.id)!.state).toBe("running");
   });
 
+  it("a failed flash does not wait while another flash of the device already waits (a retry queued meanwhile)", () => {
+    const { f, away } = fixture();
+    const first = built(f, "kitchen");
+    const { a } = failFlash(f, first.id, "Error: not enough space"); // the judge says online: it stands
+    f.queue.complete(first.id, a.holder, {
+      outcome: "failed",
+      phase: "upload",
+      error: "x",
+      firmware: [],
+      esphomeVersion: null,
+    });
+    const second = built(f, "kitchen", SHA2);
+    const running = f.queue.assign(second.id, "flasher", "test")!;
+    const retry = f.queue.retry(first.id, "test"); // a re-flash of the first image, queued while the second runs
+    expect(retry.job.state).toBe("queued");
+    away.add("kitchen");
+    expect(f.queue.waitAfterFailedFlash(second.id, running.holder, "timed out")).toBeUndefined();
+  });
+
   it("a wait past its end fails with the reason, the build kept; a retry flashes the same image (and waits if away)", () => {
     const { f, away } = fixture();
     f.set({ deviceWaitHours: 0.5 });

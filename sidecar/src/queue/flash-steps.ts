@@ -102,6 +102,7 @@ export function judgeReady(t: Tx, rows: JobRows, row: JobRow, policy: WaitPolicy
  */
 export function failedFlashWaits(t: Tx, rows: JobRows, row: JobRow, error: string | null, policy: WaitPolicy): boolean {
   if (row.step !== "flash" || row.state !== "running" || row.cancel_requested) return false;
+  if (pendingFlashOf(rows, row)) return false; // another flash of it already waits (a retry): that one goes
   const until = t.now + policy.waitMs;
   const reason = policy.judge?.(row.device_id, params(row), { kind: "unreachable", error }, until) ?? null;
   if (reason === null) return false;
@@ -156,6 +157,18 @@ export function devicesWaitedFor(rows: JobRows): string[] {
       device_id: string;
     }[]
   ).map((r) => r.device_id);
+}
+
+/** Another flash step of the device and action that waits (queued, blocked, or for the device), if any. */
+function pendingFlashOf(rows: JobRows, row: JobRow): boolean {
+  return (
+    rows
+      .stmt(
+        `SELECT 1 FROM jobs WHERE device_id = ? AND action = ? AND step IS 'flash' AND id <> ?
+         AND state IN ('queued', 'blocked', 'waiting_for_device')`,
+      )
+      .get(row.device_id, row.action, row.id) !== undefined
+  );
 }
 
 /** A newer approved build of the device replaces an older flash still waiting for it (same action). */
