@@ -75,7 +75,8 @@ describe("DeviceWaits", () => {
   });
 
   it("a failed OTA waits when the device is offline by then, or could not be reached and sleeps or is armed", () => {
-    const { presence, flashStep, failOta } = setup(["sensor"]);
+    const { f, presence, waits, flashStep, failOta } = setup(["sensor"]);
+    waits.start();
     for (const id of ["kitchen", "porch", "sensor", "gate", "door"]) presence.set(id, true);
     const kitchen = flashStep("kitchen");
     presence.set("kitchen", false); // it went away during the attempt
@@ -85,6 +86,13 @@ describe("DeviceWaits", () => {
     expect(failOta(flashStep("gate").id, REFUSED)).toBeUndefined();
     const sensor = failOta(flashStep("sensor").id, REFUSED);
     expect(sensor?.blockedReason).toMatch(/^sensor sleeps \(deep_sleep\) and was not awake for the flash/);
+    // Presence then sees it go to sleep: the reason says so, the deadline stays.
+    presence.set("sensor", false);
+    expect(f.queue.get(sensor!.id)).toMatchObject({
+      state: "waiting_for_device",
+      blockedReason: expect.stringMatching(/^sensor is asleep since /),
+      waitingUntil: sensor!.waitingUntil,
+    });
     const armed = failOta(flashStep("door", { whenOnline: true }).id, REFUSED);
     expect(armed?.blockedReason).toMatch(/^door could not be reached; flashed when it is online again/);
   });

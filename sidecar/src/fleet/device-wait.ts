@@ -14,7 +14,7 @@ import type { PresenceFields } from "../presence/presence-view.js";
 import type { JobQueue, WaitJudge } from "../queue/job-queue.js";
 
 export interface DeviceWaitsOptions {
-  queue: Pick<JobQueue, "useDeviceWait" | "deviceOnline" | "devicesWaitedFor">;
+  queue: Pick<JobQueue, "useDeviceWait" | "deviceOnline" | "devicesWaitedFor" | "refreshWaits">;
   presence: {
     describe(d: { id: string }, flash: null): PresenceFields;
     on(event: "online", fn: (deviceId: string, online: boolean) => void): unknown;
@@ -40,6 +40,7 @@ export class DeviceWaits {
   start(): void {
     this.o.presence.on("online", (id, online) => {
       if (online) this.release(id, "the device is online again; flashing it now");
+      else this.o.guard("updating the waits for a device", () => this.o.queue.refreshWaits(id));
     });
     for (const id of this.o.queue.devicesWaitedFor())
       if (this.o.presence.describe({ id }, null).online === true)

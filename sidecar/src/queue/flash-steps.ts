@@ -83,6 +83,7 @@ export function judgeReady(t: Tx, rows: JobRows, row: JobRow, policy: WaitPolicy
   }
   // A job already waiting keeps its deadline (a repeat request does not extend it); its reason is refreshed.
   const keep = row.state === "waiting_for_device" && row.waiting_until != null;
+  if (keep && row.blocked_reason === reason) return true;
   if (!keep) t.note(row.id, `[forge] waiting for the device: ${reason}\n`);
   rows.update(row.id, {
     state: "waiting_for_device",
@@ -134,6 +135,14 @@ export function deviceBack(t: Tx, rows: JobRows, deviceId: string, why: string):
     .all(deviceId) as JobRow[];
   for (const row of waiting) toQueued(t, rows, row, why);
   return waiting.map((r) => r.id);
+}
+
+/** Presence changed but the device is still away (e.g. now seen going to sleep): the reasons say so, deadlines kept. */
+export function rejudgeWaits(t: Tx, rows: JobRows, deviceId: string, policy: WaitPolicy): void {
+  const waiting = rows
+    .stmt("SELECT * FROM jobs WHERE device_id = ? AND state = 'waiting_for_device' ORDER BY id")
+    .all(deviceId) as JobRow[];
+  for (const row of waiting) judgeReady(t, rows, row, policy);
 }
 
 /** Waits past their end fail with the reason; the approved build stays (retry or upload flashes it). */

@@ -27,6 +27,7 @@ import {
   expireWaits,
   failedFlashWaits,
   judgeReady,
+  rejudgeWaits,
   type WaitJudge,
   type WaitPolicy,
 } from "./flash-steps.js";
@@ -410,6 +411,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   deviceOnline(deviceId: string, why = "the device is online; flashing it now"): Job[] {
     const ids = this.run((t) => deviceBack(t, this.rows, deviceId, why));
     return this.rows.toJobs(ids.map((id) => this.rows.row(id)!));
+  }
+
+  /** The device went (or is still) away: its waiting flashes' reasons are brought up to date. */
+  refreshWaits(deviceId: string): void {
+    this.run((t) => rejudgeWaits(t, this.rows, deviceId, this.waitPolicy()));
   }
 
   /** Every device a flash waits for (the start-up recheck against presence). */
