@@ -46,7 +46,7 @@ function setup(sleepers: string[] = []) {
   };
   const failOta = (id: number, error: string) => {
     const a = f.queue.assign(id, "flasher", "test")!;
-    return f.queue.waitAfterFailedFlash(id, a.holder, error);
+    return f.queue.waits.afterFailedFlash(id, a.holder, error);
   };
   return { f, presence, waits, flashStep, failOta, kicks: () => kicks };
 }

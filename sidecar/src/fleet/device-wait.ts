@@ -11,10 +11,11 @@
 import type { JobParams } from "@esphome-forge/shared";
 import type { InventoryDevice } from "../inventory/inventory-device.js";
 import type { PresenceFields } from "../presence/presence-view.js";
-import type { JobQueue, WaitJudge } from "../queue/job-queue.js";
+import type { FlashWaits } from "../queue/flash-waits.js";
+import type { WaitJudge } from "../queue/job-queue.js";
 
 export interface DeviceWaitsOptions {
-  queue: Pick<JobQueue, "useDeviceWait" | "deviceOnline" | "devicesWaitedFor" | "refreshWaits">;
+  queue: { waits: Pick<FlashWaits, "useJudge" | "deviceOnline" | "devices" | "refresh"> };
   presence: {
     describe(d: { id: string }, flash: null): PresenceFields;
     on(event: "online", fn: (deviceId: string, online: boolean) => void): unknown;
@@ -33,16 +34,16 @@ const UNREACHABLE =
 
 export class DeviceWaits {
   constructor(private readonly o: DeviceWaitsOptions) {
-    o.queue.useDeviceWait(this.judge);
+    o.queue.waits.useJudge(this.judge);
   }
 
   /** Listens for devices coming online, and releases the waits whose device is online already (after a restart). */
   start(): void {
     this.o.presence.on("online", (id, online) => {
       if (online) this.release(id, "the device is online again; flashing it now");
-      else this.o.guard("updating the waits for a device", () => this.o.queue.refreshWaits(id));
+      else this.o.guard("updating the waits for a device", () => this.o.queue.waits.refresh(id));
     });
-    for (const id of this.o.queue.devicesWaitedFor())
+    for (const id of this.o.queue.waits.devices())
       if (this.o.presence.describe({ id }, null).online === true)
         this.release(id, "the device is online (checked at start); flashing it now");
   }
@@ -71,7 +72,7 @@ export class DeviceWaits {
   private release(deviceId: string, why: string): void {
     let back = 0;
     this.o.guard("releasing the flashes waiting for a device", () => {
-      back = this.o.queue.deviceOnline(deviceId, why).length;
+      back = this.o.queue.waits.deviceOnline(deviceId, why).length;
     });
     if (back > 0) this.o.kick();
   }

@@ -15,7 +15,7 @@ function fixture() {
   const f = queueFixture();
   const away = new Set<string>();
   const asked: Parameters<WaitJudge>[2][] = [];
-  f.queue.useDeviceWait((id, _params, cause, until) => {
+  f.queue.waits.useJudge((id, _params, cause, until) => {
     asked.push(cause);
     return away.has(id) ? `${id} is offline; flashed when it is back, until ${new Date(until).toISOString()}` : null;
   });
@@ -33,7 +33,7 @@ function built(f: QueueFixture, device: string, sha = SHA): Job {
 function failFlash(f: QueueFixture, id: number, error = "Connecting to 10.0.0.5 port 3232 failed: timed out") {
   const a = f.queue.assign(id, "flasher", "test")!;
   f.queue.setPhase(id, a.holder, "upload");
-  return { a, waiting: f.queue.waitAfterFailedFlash(id, a.holder, error) };
+  return { a, waiting: f.queue.waits.afterFailedFlash(id, a.holder, error) };
 }
 
 describe("waiting_for_device", () => {
@@ -47,13 +47,13 @@ describe("waiting_for_device", () => {
     expect(f.queue.queued()).toEqual([]);
     expect(f.queue.assign(job.id, "flasher", "test")).toBeUndefined();
     expect(f.queue.active().map((j) => j.id)).toEqual([job.id]);
-    expect(f.queue.devicesWaitedFor()).toEqual(["kitchen"]);
+    expect(f.queue.waits.devices()).toEqual(["kitchen"]);
 
     f.clock.advance(HOUR);
-    const back = f.queue.deviceOnline("kitchen");
+    const back = f.queue.waits.deviceOnline("kitchen");
     expect(back.map((j) => j.id)).toEqual([job.id]);
     expect(back[0]).toMatchObject({ state: "queued", blockedReason: null, waitingUntil: null });
-    expect(f.queue.deviceOnline("kitchen")).toEqual([]); // nothing waits any more
+    expect(f.queue.waits.deviceOnline("kitchen")).toEqual([]); // nothing waits any more
     const a = f.queue.assign(job.id, "flasher", "test")!;
     expect(a.job).toMatchObject({ state: "running", attempts: 1 });
     // The hour it waited is not part of its duration.
@@ -95,7 +95,7 @@ describe("waiting_for_device", () => {
     expect(f.queue.readLog(job.id).text).toContain("not counted as an attempt");
     // A failure the judge does not excuse stands: the caller completes the job as failed.
     away.delete("kitchen");
-    f.queue.deviceOnline("kitchen");
+    f.queue.waits.deviceOnline("kitchen");
     expect(failFlash(f, job.id).waiting).toBeUndefined();
     expect(f.queue.get(job.id)!.state).toBe("running");
   });
@@ -116,7 +116,7 @@ describe("waiting_for_device", () => {
     const retry = f.queue.retry(first.id, "test"); // a re-flash of the first image, queued while the second runs
     expect(retry.job.state).toBe("queued");
     away.add("kitchen");
-    expect(f.queue.waitAfterFailedFlash(second.id, running.holder, "timed out")).toBeUndefined();
+    expect(f.queue.waits.afterFailedFlash(second.id, running.holder, "timed out")).toBeUndefined();
   });
 
   it("a wait past its end fails with the reason, the build kept; a retry flashes the same image (and waits if away)", () => {
@@ -125,9 +125,9 @@ describe("waiting_for_device", () => {
     away.add("kitchen");
     const job = built(f, "kitchen");
     f.clock.advance(HOUR / 2 - 1);
-    expect(f.queue.expireWaits()).toEqual([]);
+    expect(f.queue.waits.expire()).toEqual([]);
     f.clock.advance(1);
-    const [failed] = f.queue.expireWaits();
+    const [failed] = f.queue.waits.expire();
     expect(failed).toMatchObject({ id: job.id, state: "failed", phase: "upload", flashSha256: SHA });
     expect(failed!.error).toMatch(/did not come online before the wait ended .* approved build is kept/);
     expect(failed!.firmware.map((i) => i.sha256)).toEqual([SHA]);
@@ -136,7 +136,7 @@ describe("waiting_for_device", () => {
     const retry = f.queue.retry(job.id, "test");
     expect(retry.job).toMatchObject({ state: "waiting_for_device", step: "flash", flashSha256: SHA });
     away.delete("kitchen");
-    expect(f.queue.deviceOnline("kitchen")[0]).toMatchObject({ id: retry.job.id, state: "queued" });
+    expect(f.queue.waits.deviceOnline("kitchen")[0]).toMatchObject({ id: retry.job.id, state: "queued" });
   });
 
   it("cancel while waiting ends it at once, as does removing the device", () => {
@@ -171,7 +171,7 @@ describe("waiting_for_device", () => {
       blockedReason: job.blockedReason,
       waitingUntil: job.waitingUntil,
     });
-    expect(f.queue.devicesWaitedFor()).toEqual(["kitchen"]);
-    expect(f.queue.deviceOnline("kitchen")[0]?.state).toBe("queued");
+    expect(f.queue.waits.devices()).toEqual(["kitchen"]);
+    expect(f.queue.waits.deviceOnline("kitchen")[0]?.state).toBe("queued");
   });
 });

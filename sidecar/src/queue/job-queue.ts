@@ -20,17 +20,8 @@ import { enqueueIn, retryIn, validateRequest, type EnqueueRequest } from "./job-
 import { JobHistory, pruneByCount, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
 import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
-import {
-  buildToFlash,
-  deviceBack,
-  devicesWaitedFor,
-  expireWaits,
-  failedFlashWaits,
-  judgeReady,
-  rejudgeWaits,
-  type WaitJudge,
-  type WaitPolicy,
-} from "./flash-steps.js";
+import { buildToFlash, judgeReady } from "./flash-steps.js";
+import { FlashWaits } from "./flash-waits.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
 import { JobRows, priorityRank, type JobRow } from "./job-rows.js";
 import { gapMarker, LogSequence } from "./log-sequence.js";
@@ -73,7 +64,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly log: JobLog;
   private readonly history: JobHistory;
   private readonly logSeq: LogSequence;
-  private judge: WaitJudge | null = null;
+  /** Flashes waiting for their device (flash-waits.ts). */
+  readonly waits: FlashWaits;
 
   constructor(
     private readonly db: Db,
@@ -85,6 +77,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.log = new JobLog(db);
     this.history = new JobHistory(db, this.rows);
     this.logSeq = new LogSequence(db);
+    this.waits = new FlashWaits(this.rows, (fn) => this.run(fn), settings);
   }
 
   /** Queues a job, or updates the one already waiting for this device and action (`coalesced`). */
@@ -384,49 +377,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const done = this.run((t) => {
       const row = this.rows.row(jobId);
       if (!row || !heldBy(row, holder) || row.action !== "compile_upload") return false;
-      buildToFlash(t, this.db, this.rows, row, holder, r, sha, this.waitPolicy());
+      buildToFlash(t, this.db, this.rows, row, holder, r, sha, this.waits.policy());
       return true;
     });
     return done ? this.rows.job(jobId) : undefined;
-  }
-
-  /** How the queue asks whether a device is away (presence; fleet/device-wait.ts). Unset: flashes never wait. */
-  useDeviceWait(judge: WaitJudge): void {
-    this.judge = judge;
-  }
-
-  /**
-   * The holder's flash failed in its upload phase: waits for the device instead of failing when it is
-   * away (flash-steps.ts `failedFlashWaits`). Undefined: the failure stands (the caller completes the job).
-   */
-  waitAfterFailedFlash(jobId: number, holder: Holder, error: string | null): Job | undefined {
-    const waits = this.run((t) => {
-      const row = this.rows.row(jobId);
-      return !!row && heldBy(row, holder) && failedFlashWaits(t, this.rows, row, error, this.waitPolicy());
-    });
-    return waits ? this.rows.job(jobId) : undefined;
-  }
-
-  /** The device is online: its waiting flashes go back to the queue (the caller dispatches). */
-  deviceOnline(deviceId: string, why = "the device is online; flashing it now"): Job[] {
-    const ids = this.run((t) => deviceBack(t, this.rows, deviceId, why));
-    return this.rows.toJobs(ids.map((id) => this.rows.row(id)!));
-  }
-
-  /** The device went (or is still) away: its waiting flashes' reasons are brought up to date. */
-  refreshWaits(deviceId: string): void {
-    this.run((t) => rejudgeWaits(t, this.rows, deviceId, this.waitPolicy()));
-  }
-
-  /** Every device a flash waits for (the start-up recheck against presence). */
-  devicesWaitedFor(): string[] {
-    return devicesWaitedFor(this.rows);
-  }
-
-  /** Waiting flashes past `waitingUntil` fail, their build kept (the lease sweep's cadence). */
-  expireWaits(): Job[] {
-    const ids = this.run((t) => expireWaits(t, this.rows));
-    return this.rows.toJobs(ids.map((id) => this.rows.row(id)!));
   }
 
   /**
@@ -580,14 +534,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return ids.length;
   }
 
-  private waitPolicy(): WaitPolicy {
-    return { judge: this.judge, waitMs: this.settings().deviceWaitHours * 3_600_000 };
-  }
-
   /** A flash step just queued (or coalesced into one that waits): it waits while its device is away. */
   private judged(t: Tx, out: { job: Job; coalesced: boolean }): { job: Job; coalesced: boolean } {
     const row = this.rows.row(out.job.id);
-    if (row) judgeReady(t, this.rows, row, this.waitPolicy());
+    if (row) judgeReady(t, this.rows, row, this.waits.policy());
     return { ...out, job: this.rows.job(out.job.id)! };
   }
 

@@ -53,7 +53,7 @@ export class LeaseSweep {
     if (disk.full) return;
     disk.guard("the lease sweep", () => {
       for (const job of queue.expireTimeouts()) this.o.timedOut(job);
-      queue.expireWaits(); // flashes that waited for their device past waitingUntil fail (build kept)
+      queue.waits.expire(); // flashes that waited for their device past waitingUntil fail (build kept)
       // After a stall of the sidecar's own event loop, this timer runs before the heartbeats that waited
       // in the sockets meanwhile are read: judge silence and leases at the next sweep, not now.
       const judge = late <= this.o.leaseMs() / 2;

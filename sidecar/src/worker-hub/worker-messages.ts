@@ -213,7 +213,7 @@ export class WorkerMessages {
     // A flash that could not reach a device that is away waits for it (fleet/device-wait.ts), its image kept.
     const waiting =
       held?.step === "flash" && outcome === "failed" && phase === "upload"
-        ? queue.waitAfterFailedFlash(msg.jobId, holder, error)
+        ? queue.waits.afterFailedFlash(msg.jobId, holder, error)
         : undefined;
     const job =
       waiting ??
