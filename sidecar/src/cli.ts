@@ -62,7 +62,8 @@ Usage:
   esphome-forge worker pair [--host NAME]   a one-time pairing code and the command that joins a worker
   esphome-forge worker join LINK [--slots N] [--tags a,b] [--name NAME] [--state-dir DIR]   (on the worker)
   esphome-forge worker [--state-dir DIR]    start a joined worker (see \`worker --help\`)
-  esphome-forge workers list|approve ID|reject ID|revoke ID --reason TEXT   enrolment decisions
+  esphome-forge workers list|approve ID|reject ID|revoke ID --reason TEXT|roles ID builder,flasher
+                                         enrolment decisions and roles
   esphome-forge tls show [--data-dir DIR] | rotate    the sidecar's TLS key fingerprint; a new key
   esphome-forge token create NAME | list | revoke ID   [--data-dir DIR]
   esphome-forge verify FIRMWARE --bundle FILE [--proof FILE] [--trusted-root FILE] [--key FILE] [--json]

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Device, FirmwareImage, Job } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
-import { startSidecar, tempDir, type SidecarProc } from "../src/devtools/processes.js";
+import { runCli, startSidecar, tempDir, type SidecarProc } from "../src/devtools/processes.js";
 import { generateSigningKey } from "../src/trust/keys/keys.js";
 import { FakeOtaReceiver } from "../test-support/fake-ota-receiver.js";
 import { FakeWorker } from "../test-support/fake-worker.js";
@@ -150,5 +150,23 @@ describe("a builder never flashes", () => {
     expect(flashed.state, await api.log(upload)).toBe("succeeded");
     expect(dev.receipts.at(-1)!.sha256).toBe(image.sha256);
     expect(assignsTo(rogue)).toBe(builds);
+  });
+});
+
+describe("roles from the command line", () => {
+  it("`workers roles` sets what a worker may do, lists it, and refuses a role that does not exist", async () => {
+    const admin = ["--server", sc.url, "--token", sc.token];
+    const set = await runCli(["workers", "roles", "rogue-1", "builder", ...admin]);
+    expect(set.code, set.out).toBe(0);
+    const w = await api.json<{ workers: { id: string; roles?: string[] }[] }>("GET", "/workers");
+    expect(w.workers.find((x) => x.id === "rogue-1")?.roles).toEqual(["builder"]);
+    const list = await runCli(["workers", "list", ...admin]);
+    expect(list.out).toMatch(/^rogue-1\s.*\sbuilder\s/m);
+    expect(list.out).toMatch(/\sflasher\s/);
+    const bad = await runCli(["workers", "roles", "rogue-1", "builder,admin", ...admin]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toContain('expected builder, flasher or both (comma-separated), got "builder,admin"');
+    const after = await api.json<{ workers: { id: string; roles?: string[] }[] }>("GET", "/workers");
+    expect(after.workers.find((x) => x.id === "rogue-1")?.roles).toEqual(["builder"]);
   });
 });

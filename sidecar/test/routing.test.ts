@@ -14,6 +14,7 @@ import {
   type ProcHandle,
   type SidecarProc,
 } from "../src/devtools/processes.js";
+import { startFlasher } from "../test-support/fleet-jobs.js";
 
 let sc: SidecarProc;
 let api: Api;
@@ -141,6 +142,22 @@ describe("pinned jobs", () => {
     const done = await state(blocked.id, "succeeded");
     expect(done.workerId).toBe(laptop.id);
     expect(done.dispatchReason).toBe(`pinned to ${laptop.id} (params.workerId)`);
+  });
+
+  it("a flash step with no flasher online is blocked saying so; a flasher joining takes it", async () => {
+    const r = await api.createJobs({ action: "compile_upload", targets: { devices: ["shed"] } });
+    const blocked = await state(r.jobs[0]!.jobId, "blocked");
+    expect(blocked.step).toBe("flash");
+    expect(blocked.builtBy).toBeTruthy();
+    expect(blocked.blockedReason).toMatch(
+      new RegExp(
+        `^needs a worker with the flasher role other than ${blocked.builtBy}, which built the image .*; online workers: .*\\(builder\\)$`,
+      ),
+    );
+    workers.push(await startFlasher(api, sc.url));
+    const done = await state(blocked.id, "succeeded");
+    expect(done.workerId).not.toBe(done.builtBy);
+    expect(done.blockedReason).toBeNull();
   });
 });
 

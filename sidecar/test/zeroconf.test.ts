@@ -62,6 +62,22 @@ describe.skipIf(!hasLan)(
       expect(ZeroconfTxt.parse(found.txt)).toEqual(found.txt);
       expect(sc.output()).toContain(`zeroconf: advertising "${found.name}"`);
 
+      // A rotated TLS key is re-advertised: a client discovering the sidecar now pins the key it serves.
+      browser.on("txt-update", (s: Service) => ours(s) && up.push(s));
+      const rotated = await new Api(`http://127.0.0.1:${port}`, sc.token).json<{ fingerprint: string }>(
+        "POST",
+        "/tls/rotate",
+        {},
+      );
+      expect(rotated.fingerprint).not.toBe(sc.fingerprint);
+      const fp = (s: Service) => (s.txt as { fp?: string } | undefined)?.fp;
+      await waitFor(
+        () => up.some((s) => fp(s) === rotated.fingerprint),
+        "re-advertised with the new fingerprint",
+        15_000,
+      );
+      expect(sc.output()).toContain("re-advertised");
+
       await sc.stop();
       await waitFor(() => down.length > 0, "goodbye (service down) after SIGTERM", 5_000);
     });

@@ -180,7 +180,9 @@ describe("the card in a real Home Assistant", () => {
         .fill("Forge");
       const pick = page.locator("hui-card-picker .card").filter({ hasText: "Forge for ESPHome" }).first();
       await pick.locator("esphome-forge-card forge-device-row").first().waitFor(); // the picker's live preview
-      await pick.click({ position: { x: 40, y: 12 } });
+      // HA's picker takes the pick from a transparent overlay over each card. It is clicked as an element,
+      // not at a screen point: under load the dialog still moves and a point hit lands on the page.
+      await pick.locator(".overlay").dispatchEvent("click");
       const form = page.locator("esphome-forge-card-editor ha-form");
       await form.waitFor();
       const preview = page.locator("hui-card-preview esphome-forge-card, .element-preview esphome-forge-card").first();

@@ -42,9 +42,10 @@ export class ZeroconfAdvertiser {
 
   private constructor(
     private readonly bonjour: Bonjour,
-    private readonly service: Service,
+    private service: Service,
     readonly name: string,
-    readonly txt: ZeroconfTxt,
+    public txt: ZeroconfTxt,
+    private readonly o: ZeroconfAdvertiserOptions,
   ) {}
 
   /** Starts advertising; null when the sidecar listens on loopback only (logged). Never throws for network trouble. */
@@ -61,12 +62,26 @@ export class ZeroconfAdvertiser {
     mdns?.on("warning", report);
     const txt = zeroconfTxt(o);
     const name = zeroconfInstanceName(o.instanceId);
-    const service = bonjour.publish({ name, type: ZEROCONF_SERVICE, protocol: ZEROCONF_PROTOCOL, port: o.port, txt });
-    service.on("error", report);
+    const service = publish(bonjour, name, txt, o);
     o.log(
       `zeroconf: advertising "${name}" as _${ZEROCONF_SERVICE}._${ZEROCONF_PROTOCOL} on port ${o.port} (id ${o.instanceId})`,
     );
-    return new ZeroconfAdvertiser(bonjour, service, name, txt);
+    return new ZeroconfAdvertiser(bonjour, service, name, txt, o);
+  }
+
+  /**
+   * The TLS key was rotated: the record with the old `fp` is withdrawn (goodbye) and one with the new
+   * fingerprint announced, so a client that discovers the sidecar now pins the key it actually serves.
+   */
+  rotated(fingerprint: string): void {
+    if (this.stopping) return;
+    const old = this.service;
+    this.txt = zeroconfTxt({ ...this.o, fingerprint });
+    old.stop?.(() => {
+      if (this.stopping) return;
+      this.service = publish(this.bonjour, this.name, this.txt, this.o);
+      this.o.log(`zeroconf: re-advertised "${this.name}" with the new TLS key fingerprint`);
+    });
   }
 
   /** Sends goodbye packets (TTL 0) so browsers drop the service at once, then closes the socket. */
@@ -82,4 +97,10 @@ export class ZeroconfAdvertiser {
     });
     return this.stopping;
   }
+}
+
+function publish(bonjour: Bonjour, name: string, txt: ZeroconfTxt, o: ZeroconfAdvertiserOptions): Service {
+  const service = bonjour.publish({ name, type: ZEROCONF_SERVICE, protocol: ZEROCONF_PROTOCOL, port: o.port, txt });
+  service.on("error", (err: unknown) => o.log(`zeroconf: ${(err as Error).message ?? String(err)}`));
+  return service;
 }

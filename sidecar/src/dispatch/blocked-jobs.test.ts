@@ -20,6 +20,8 @@ function setup(n: number) {
     online: () => workers.map((w) => ({ id: w.id, hello: { name: w.id }, w })),
     tagsOf: (s: { w: FakeWorker }) => s.w.tags,
     slotsOf: (s: { w: FakeWorker }) => s.w.slots,
+    rolesOf: () => ["builder"],
+    wasLocal: () => false,
   } as unknown as WorkerRegistry;
   const blocked = new BlockedJobs({
     queue: f.queue,

@@ -7,7 +7,7 @@
 import type { Job, JobParams, RoutedDevice, RoutingRule } from "@esphome-forge/shared";
 import type { JobQueue, WaitingRow } from "../queue/job-queue.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
-import { blockedReason, requirementOf, type Capability } from "./job-requirements.js";
+import { blockedReason, requirementFor, type Capability } from "./job-requirements.js";
 
 /** Longest one slice of a full recheck runs before it yields the event loop. */
 const SLICE_MS = 8;
@@ -44,6 +44,9 @@ export class BlockedJobs {
       this.pending.set(job.id, {
         id: job.id,
         device_id: job.deviceId,
+        action: job.action,
+        step: job.step ?? null,
+        built_by: job.builtBy ?? null,
         params: job.params,
         state: job.state,
         blocked_reason: job.blockedReason ?? null,
@@ -59,7 +62,9 @@ export class BlockedJobs {
   /** Run at the start of each dispatch pass, before the queue is read. */
   sync(): void {
     const online = this.capabilities();
-    const fingerprint = online.map((w) => `${w.id}:${w.name}:${w.disabled ? 0 : 1}:${[...w.tags].join(",")}`).join(";");
+    const fingerprint = online
+      .map((w) => `${w.id}:${w.name}:${w.disabled ? 0 : 1}:${[...w.tags].join(",")}:${(w.roles ?? []).join(",")}`)
+      .join(";");
     const rulesJson = JSON.stringify(this.d.rules());
     this.online = online;
     if (fingerprint !== this.fingerprint || rulesJson !== this.rulesJson) {
@@ -93,7 +98,8 @@ export class BlockedJobs {
 
   /** One job against the online workers; written only when its state or reason changes. */
   private judge(job: WaitingJob, memo: Map<string, string | null>): void {
-    const req = requirementOf(job.params, this.d.device(job.device_id), this.d.rules());
+    const step = { action: job.action, step: job.step, builtBy: job.built_by, params: job.params };
+    const req = requirementFor(step, this.d.device(job.device_id), this.d.rules());
     let reason = memo.get(req.key);
     if (reason === undefined) {
       reason = blockedReason(req, this.online);
@@ -113,6 +119,8 @@ export class BlockedJobs {
         name: s.hello.name,
         tags: new Set([...this.d.registry.tagsOf(s)].sort()),
         disabled: this.d.registry.slotsOf(s) === 0,
+        roles: this.d.registry.rolesOf(s),
+        local: this.d.registry.wasLocal(s.id),
       }))
       .sort((a, b) => a.id.localeCompare(b.id));
   }

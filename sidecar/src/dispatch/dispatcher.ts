@@ -182,9 +182,9 @@ export class Dispatcher {
     const disabled = p.slots.get(s.id) === 0;
     // A builder never flashes; a flasher never builds (worker-hub/worker-roles.ts).
     if (roleRefusal(job, { id: s.id, roles: p.roles.get(s.id) ?? [], local: p.local.has(s.id) }) !== null) return false;
-    // A compile_upload's worker pin, tags and routing rule choose its builder; its flash goes to any flasher.
-    if (job.action === "compile_upload" && job.step === "flash") return !disabled;
-    return canTake(req, { id: s.id, tags: p.tags.get(s.id) ?? new Set(), disabled });
+    // The requirement knows the step: a compile_upload's flash goes to any flasher (job-requirements).
+    const roles = p.roles.get(s.id) ?? [];
+    return canTake(req, { id: s.id, tags: p.tags.get(s.id) ?? new Set(), disabled, roles, local: p.local.has(s.id) });
   }
 
   private warmWorker(job: Job, eligible: WorkerSession[], p: PassState): WorkerSession | undefined {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { RoutingRule } from "@esphome-forge/shared";
-import { blockedReason, canTake, requirementOf, routingWords, type Capability } from "./job-requirements.js";
+import {
+  blockedReason,
+  canTake,
+  requirementFor,
+  requirementOf,
+  routingWords,
+  type Capability,
+} from "./job-requirements.js";
 
 const rules: RoutingRule[] = [
   { name: "esp32 builds on x86", match: { platforms: ["esp32"] }, workerTags: ["esp-idf"] },
@@ -45,6 +52,36 @@ describe("requirements and blocked reasons", () => {
 
   it("an unconstrained job is never blocked, even with no worker online", () => {
     expect(blockedReason(requirementOf({}, dev("porch", "esp8266"), rules), [])).toBeNull();
+  });
+
+  it("a flash step needs a flasher that did not build the image, whatever the pin, tags and rules say", () => {
+    const params = { workerId: "nuc", workerTags: ["usb"] };
+    const flashStep = { action: "compile_upload", step: "flash", builtBy: "nuc", params } as const;
+    const r = requirementFor(flashStep, dev("attic", "esp32"), rules);
+    const builder = cap("nuc", ["esp-idf", "usb"]);
+    const flasherThatBuilt = { ...cap("nuc", []), roles: ["builder", "flasher"] as const };
+    expect(blockedReason(r, [])).toBe(
+      "needs a worker with the flasher role other than nuc, which built the image (an admin sets roles per worker; the built-in local worker is one); online workers: none",
+    );
+    expect(blockedReason(r, [builder])).toMatch(/online workers: nuc \[esp-idf, usb\] \(builder\)$/);
+    expect(blockedReason(r, [flasherThatBuilt])).not.toBeNull();
+    expect(blockedReason(r, [{ ...flasherThatBuilt, local: true }])).toBeNull(); // the built-in worker may
+    expect(canTake(r, { ...cap("porch-pi", []), roles: ["flasher"] })).toBe(true);
+    expect(canTake(r, { ...cap("porch-pi", [], true), roles: ["flasher"] })).toBe(false);
+    expect(routingWords(r)).toBe("");
+  });
+
+  it("an upload needs a flasher and keeps its pin (an admin may choose the flasher on the device's LAN)", () => {
+    const upload = { action: "upload", step: "flash", builtBy: null, params: { workerId: "porch-pi" } } as const;
+    const r = requirementFor(upload, dev("porch", "esp8266"), rules);
+    const flasher = (id: string) => ({ ...cap(id, []), roles: ["flasher"] as const });
+    expect(canTake(r, flasher("porch-pi"))).toBe(true);
+    expect(canTake(r, flasher("attic-pi"))).toBe(false);
+    expect(canTake(r, cap("porch-pi", []))).toBe(false); // a builder
+    expect(blockedReason(r, [cap("porch-pi", [])])).toMatch(/^needs a worker with the flasher role \(/);
+    expect(blockedReason(r, [flasher("attic-pi")])).toMatch(
+      /^pinned to worker porch-pi \(params.workerId\), which is offline/,
+    );
   });
 
   it("globs are literal except * and ?, whole-name, and match the device's name too", () => {

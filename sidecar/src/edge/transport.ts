@@ -12,6 +12,7 @@ import { rotateTlsMaterial, type TlsMaterial } from "./tls-material.js";
 
 export class SidecarTransport {
   private readonly since = new Date().toISOString();
+  private readonly rotationListeners: ((fingerprint: string) => void)[] = [];
 
   constructor(
     private readonly edge: EdgeServer,
@@ -81,6 +82,11 @@ export class SidecarTransport {
     };
   }
 
+  /** Called with the new fingerprint after each rotation (the zeroconf advertisement carries it). */
+  onRotated(listener: (fingerprint: string) => void): void {
+    this.rotationListeners.push(listener);
+  }
+
   /**
    * A new self-signed key. `announce` runs first (connected workers add the new fingerprint to their pins);
    * then new connections get the new certificate. A user's own certificate is rotated by replacing its files.
@@ -92,6 +98,7 @@ export class SidecarTransport {
     const next = rotateTlsMaterial(this.o.keysDir);
     announce(next.fingerprint);
     this.edge.setTls(next);
+    for (const listener of this.rotationListeners) listener(next.fingerprint);
     this.o.log(`TLS key rotated: fingerprint ${previous} → ${next.fingerprint}`);
     return this.info();
   }

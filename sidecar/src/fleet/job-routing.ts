@@ -1,6 +1,6 @@
 // Glue between the inventory, the settings' routing rules and dispatch: what a job needs from a worker.
 import type { Job, RoutedDevice, RoutingRule } from "@esphome-forge/shared";
-import { requirementOf, type Requirement } from "../dispatch/job-requirements.js";
+import { requirementFor, type Requirement } from "../dispatch/job-requirements.js";
 import type { Inventory } from "../inventory/inventory.js";
 
 export function routingOf(
@@ -11,5 +11,8 @@ export function routingOf(
     const d = inventory.get(id);
     return d ? { id: d.id, name: d.name, platform: d.platform, tags: d.tags } : undefined;
   };
-  return { device, requirement: (job) => requirementOf(job.params, device(job.deviceId), rules()) };
+  return {
+    device,
+    requirement: (job) => requirementFor(job, device(job.deviceId), rules()),
+  };
 }

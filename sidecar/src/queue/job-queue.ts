@@ -9,6 +9,7 @@ import {
   type Job,
   type JobAction,
   type JobPhase,
+  type JobStep,
   type LogChunk,
   type Settings,
   type ValidationError,
@@ -37,6 +38,10 @@ export type { WaitJudge } from "./flash-steps.js";
 export interface WaitingRow {
   id: number;
   device_id: string;
+  action: JobAction;
+  /** Its next step (a flash needs a flasher) and who built its image. */
+  step: JobStep | null;
+  built_by: string | null;
   params: string;
   state: "queued" | "blocked";
   blocked_reason: string | null;
@@ -205,7 +210,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   waitingPage(afterId: number, limit: number): WaitingRow[] {
     return this.rows
       .stmt(
-        `SELECT id, device_id, params, state, blocked_reason FROM jobs
+        `SELECT id, device_id, action, step, built_by, params, state, blocked_reason FROM jobs
          WHERE state IN ('queued', 'blocked') AND id > ? ORDER BY id LIMIT ?`,
       )
       .all(afterId, limit) as WaitingRow[];
@@ -215,7 +220,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   waitingForDevice(deviceId: string): WaitingRow[] {
     return this.rows
       .stmt(
-        `SELECT id, device_id, params, state, blocked_reason FROM jobs
+        `SELECT id, device_id, action, step, built_by, params, state, blocked_reason FROM jobs
          WHERE device_id = ? AND state IN ('queued', 'blocked')`,
       )
       .all(deviceId) as WaitingRow[];

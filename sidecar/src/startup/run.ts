@@ -68,14 +68,14 @@ export function probeDefaultVersion(s: Running): void {
 
 /** Presence's mDNS browser, and the sidecar's own advertisement on the LAN (its handle, to stop it). */
 export function advertise(s: Running): ZeroconfAdvertiser | null {
-  const { opts, log, instanceId, presence, health, addr, tls } = s;
+  const { opts, log, instanceId, presence, health, addr, tls, transport } = s;
   presence.startFor({
     setting: opts.presence ?? "auto",
     zeroconf: opts.zeroconf !== false,
     listenHost: addr.address,
   });
   if (opts.zeroconf === false) return null;
-  return ZeroconfAdvertiser.start({
+  const advertiser = ZeroconfAdvertiser.start({
     instanceId,
     apiVersion: health().apiVersion,
     version: SIDECAR_VERSION,
@@ -85,6 +85,8 @@ export function advertise(s: Running): ZeroconfAdvertiser | null {
     fingerprint: tls.mode === "self-signed" ? tls.fingerprint : null,
     log,
   });
+  if (advertiser) transport.onRotated((fp) => advertiser.rotated(fp));
+  return advertiser;
 }
 
 /** The timers (returned, to clear at stop): the lease sweep (and the waits for devices), the hourly history

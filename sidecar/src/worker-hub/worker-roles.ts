@@ -29,12 +29,18 @@ export function roleRefusal(
   job: Pick<Job, "action" | "step" | "builtBy">,
   worker: { id: string; roles: readonly WorkerRole[]; local: boolean },
 ): string | null {
-  if (needsFlasher(job)) {
-    if (!worker.roles.includes("flasher")) return `${worker.id} is not a flasher`;
-    if (job.builtBy === worker.id && !worker.local) return `${worker.id} built this image, so it never flashes it`;
-    return null;
-  }
+  if (needsFlasher(job)) return flashRefusal(job.builtBy ?? null, worker);
   return worker.roles.includes("builder") ? null : `${worker.id} is a flasher and never builds`;
+}
+
+/** Whether a worker may flash an image `builtBy` built; null = yes, else why not. */
+export function flashRefusal(
+  builtBy: string | null,
+  worker: { id: string; roles: readonly WorkerRole[]; local: boolean },
+): string | null {
+  if (!worker.roles.includes("flasher")) return `${worker.id} is not a flasher`;
+  if (builtBy === worker.id && !worker.local) return `${worker.id} built this image, so it never flashes it`;
+  return null;
 }
 
 function safeJson(s: string): unknown {

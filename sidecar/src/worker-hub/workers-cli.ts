@@ -1,7 +1,7 @@
-// `esphome-forge worker pair` and `esphome-forge workers list|approve|reject|revoke`: the admin's
-// side of enrolment, over a running sidecar's REST API (admin token; see trust/cli/admin-rest.ts).
+// `esphome-forge worker pair` and `esphome-forge workers list|approve|reject|revoke|roles`: the admin's
+// side of enrolment and roles, over a running sidecar's REST API (admin token; see trust/cli/admin-rest.ts).
 import { parseArgs } from "node:util";
-import type { PairingResponse, Worker } from "@esphome-forge/shared";
+import { WorkerRole, type PairingResponse, type Worker } from "@esphome-forge/shared";
 import { adminConnection, call, TrustCliError } from "../trust/cli/admin-rest.js";
 import { formatFingerprint } from "../trust/keys/keys.js";
 
@@ -10,6 +10,8 @@ export const WORKERS_USAGE = `Usage: esphome-forge workers COMMAND [--server URL
   approve ID [--fingerprint HEX]        approve a pending worker (or its new key); pass the fingerprint you compared
   reject ID                             reject a pending worker (or its new key)
   revoke ID --reason TEXT               revoke a worker: its credentials and keys, its connection closed at once
+  roles ID ROLE[,ROLE]                  builder (compiles) and/or flasher (sends approved images to devices,
+                                        never one it built); e.g. a worker on the devices' LAN: flasher
        esphome-forge worker pair [--host NAME]   a one-time code (10 minutes) and the command to run on the worker
 `;
 
@@ -43,7 +45,8 @@ export async function pairCommand(argv: string[], out: (s: string) => void = (s)
 function line(w: Worker): string {
   const fp = w.pendingKey?.fingerprint ?? w.keyFingerprint;
   const pending = w.pendingKey ? ` (${w.pendingKey.kind === "rotate" ? "new key" : "key"} waits for approval)` : "";
-  return `${w.id.padEnd(28)} ${w.name.padEnd(18)} ${w.enrolment.padEnd(9)} ${w.online ? "online " : "offline"} ${fp ? formatFingerprint(fp) : "-"}${pending}`;
+  const roles = (w.roles ?? ["builder"]).join(",");
+  return `${w.id.padEnd(28)} ${w.name.padEnd(18)} ${w.enrolment.padEnd(9)} ${w.online ? "online " : "offline"} ${roles.padEnd(15)} ${fp ? formatFingerprint(fp) : "-"}${pending}`;
 }
 
 export async function workersCommand(
@@ -74,7 +77,15 @@ export async function workersCommand(
     const fingerprint = v.fingerprint?.toLowerCase().replace(/[\s:]/g, "");
     show(await call(c, "POST", path("approve"), fingerprint ? { fingerprint } : {}));
   } else if (sub === "reject") show(await call(c, "POST", path("reject"), {}));
-  else if (sub === "revoke") {
+  else if (sub === "roles") {
+    const roles = (positionals[2] ?? "").split(",").map((r) => r.trim());
+    const bad = roles.filter((r) => !WorkerRole.safeParse(r).success);
+    if (bad.length || roles.length === 0)
+      throw new TrustCliError(
+        `workers roles: expected builder, flasher or both (comma-separated), got "${positionals[2] ?? ""}"`,
+      );
+    show(await call(c, "PATCH", `/workers/${encodeURIComponent(id)}`, { roles: [...new Set(roles)] }));
+  } else if (sub === "revoke") {
     if (!v.reason) throw new TrustCliError("workers revoke: --reason is required");
     show(await call(c, "POST", path("revoke"), { reason: v.reason }));
   } else throw new TrustCliError(`workers: unknown command ${sub}\n${WORKERS_USAGE}`);
