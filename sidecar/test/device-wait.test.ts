@@ -36,6 +36,7 @@ const ids = {
   b1: id("b1"),
   b2: id("b2"),
   b3: id("b3"),
+  off: id("off"),
 };
 const HOUR = 3_600_000;
 
@@ -44,6 +45,8 @@ let api: Api;
 let ota: FakeOtaReceiver;
 let sleeperOta: FakeOtaReceiver | null = null;
 let sleeperPort: number;
+let dropPort: number;
+let dropOta: FakeOtaReceiver | null = null;
 const workers: ProcHandle[] = [];
 const fakes = new Map<string, FakeEsphomeDevice>();
 
@@ -107,13 +110,15 @@ describe.skipIf(!LAN)(
     beforeAll(async () => {
       ota = await FakeOtaReceiver.start({ password: null });
       sleeperPort = await freePort(); // nothing listens there until the sleeper wakes
+      dropPort = await freePort();
       const dataDir = tempDir();
       const configDir = join(dataDir, "config");
       mkdirSync(configDir, { recursive: true });
       for (const d of Object.values(ids)) {
         const sleeps = d === ids.slp;
         const extra = sleeps ? ["deep_sleep:", "  run_duration: 20s", "  sleep_duration: 5min"] : [];
-        writeFileSync(join(configDir, `${d}.yaml`), config(d, sleeps ? sleeperPort : ota.port, extra));
+        const port = sleeps ? sleeperPort : d === ids.off ? dropPort : ota.port;
+        writeFileSync(join(configDir, `${d}.yaml`), config(d, port, extra));
       }
       sc = await startSidecar({ dataDir, args: ["--no-seed"], localSlots: 0, env: { FORGE_PRESENCE: "on" } });
       api = new Api(sc.url, sc.token);
@@ -139,6 +144,7 @@ describe.skipIf(!LAN)(
       await sc?.stop();
       await ota?.close();
       await sleeperOta?.close();
+      await dropOta?.close();
     });
 
     it("an offline device's compile_upload builds now, waits with its reason and end, and flashes the approved bytes once the device announces itself", async () => {
@@ -219,6 +225,28 @@ describe.skipIf(!LAN)(
       const done = await settledJob(api, jobId, 120_000);
       expect(done.state, `${done.error}\n${await api.log(jobId)}`).toBe("succeeded");
       expect(sleeperOta.receipts.map((r) => r.sha256)).toEqual([waiting.flashSha256]);
+    });
+
+    it("a device that drops off mid-OTA (presence sees it go) waits without using an attempt, and is flashed when it is back", async () => {
+      dropOta = await FakeOtaReceiver.start({ password: null, listenPort: dropPort, hold: true });
+      const f = await fake(ids.off, 8);
+      const jobId = await compileUpload(ids.off);
+      // The flasher has connected; the device leaves (goodbye) and the connection dies with it.
+      await waitFor(() => dropOta!.held > 0, "the flasher's OTA connection", 120_000);
+      await f.goodbye();
+      await untilDevice(ids.off, (x) => x.online === false, "offline after its goodbye");
+      await dropOta.close();
+      dropOta = null;
+      const waiting = await untilJob(jobId, "waiting_for_device");
+      expect(waiting).toMatchObject({ attempts: 0, step: "flash" });
+      expect(waiting.blockedReason).toMatch(new RegExp(`^${ids.off} is offline since .*flashed when it is back`));
+      expect(await api.log(jobId)).toMatch(/could not reach the device .*not counted as an attempt/);
+
+      dropOta = await FakeOtaReceiver.start({ password: null, listenPort: dropPort });
+      await f.comeBack();
+      const done = await settledJob(api, jobId, 120_000);
+      expect(done.state, `${done.error}\n${await api.log(jobId)}`).toBe("succeeded");
+      expect(dropOta.receipts.map((r) => r.sha256)).toEqual([waiting.flashSha256]);
     });
 
     it("whenOnline arms every outdated device: online ones flash now, the others wait, and the waits survive a restart", async () => {
