@@ -43,9 +43,14 @@ export class DeviceWaits {
       if (online) this.release(id, "the device is online again; flashing it now");
       else this.o.guard("updating the waits for a device", () => this.o.queue.waits.refresh(id));
     });
+    this.recheck("checked at start");
+  }
+
+  /** Releases the waits whose device is online now (at start; after a full disk, when releases were skipped). */
+  recheck(when: string): void {
     for (const id of this.o.queue.waits.devices())
       if (this.o.presence.describe({ id }, null).online === true)
-        this.release(id, "the device is online (checked at start); flashing it now");
+        this.release(id, `the device is online (${when}); flashing it now`);
   }
 
   readonly judge: WaitJudge = (deviceId, params, cause, until) => {

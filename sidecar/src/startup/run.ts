@@ -108,6 +108,7 @@ export function startTimers(s: Running): NodeJS.Timeout[] {
     if (full) return;
     sweep.diskFreedAgain();
     void anchor.writeQuietly();
+    waits.recheck("checked when disk space returned"); // a device back meanwhile was not released
     kick();
   });
   disk.start();
