@@ -61,7 +61,7 @@ ISSUE_LOG_WITNESS: Final = "trust_log_forked"
 # A burst of device trust changes (a revocation re-announces every device) → one status fetch.
 TRUST_STATUS_DEBOUNCE: Final = 2.0
 
-# Wire values (shared/src/domain.ts).
+# Wire values (shared/src/jobs.ts).
 JOB_ACTIONS: Final = ("validate", "compile", "compile_upload", "upload")
 COMPILE_ACTIONS: Final = ("compile", "compile_upload")
 FLASH_ACTIONS: Final = ("compile_upload", "upload")
@@ -69,7 +69,7 @@ BUILD_ACTIONS: Final = ("compile", "compile_upload", "upload")
 JOB_PRIORITIES: Final = ("interactive", "automation", "scheduled", "bulk")
 ACTIVE_JOB_STATES: Final = ("queued", "blocked", "waiting_for_device", "running")
 TERMINAL_JOB_STATES: Final = ("succeeded", "failed", "cancelled", "timed_out")
-# The sidecar's trust states (TRUST_STATES in shared/src/domain.ts).
+# The sidecar's trust states (TRUST_STATES in shared/src/trust-verdict.ts).
 TRUST_STATES: Final = (
     "unknown",
     "unsigned",
@@ -118,7 +118,7 @@ def trust_option(state: str) -> str:
 
 
 def ota_image[T: Mapping[str, Any]](images: Sequence[T]) -> T | None:
-    """The image of a build an OTA sends (otaImage in shared/src/domain.ts).
+    """The image of a build an OTA sends (otaImage in shared/src/jobs.ts).
 
     The `ota` image, else the first image that is not a factory image; never a factory image.
     Both are checked against shared/test-vectors/ota-image.json.

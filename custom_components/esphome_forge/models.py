@@ -1,4 +1,4 @@
-"""The sidecar's JSON objects as the integration reads them (shared/src/domain.ts, events.ts).
+"""The sidecar's JSON objects as the integration reads them (shared/src/devices.ts, jobs.ts, workers.ts, events.ts).
 
 Keys keep the sidecar's camelCase. `tests/test_models.py` checks every TypedDict here against the
 sidecar's OpenAPI document (and the snapshot against the events schema): the same keys, the same

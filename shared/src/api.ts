@@ -1,24 +1,11 @@
 // REST request and response bodies under /api/v1.
 import { z } from "zod";
-import {
-  Device,
-  DeviceId,
-  Job,
-  JobAction,
-  JobParams,
-  JobPriority,
-  JobState,
-  OtaAddress,
-  Settings,
-  Tag,
-  TrustPolicy,
-  KeyFingerprint,
-  Worker,
-  WorkerEnrolment,
-  WorkerId,
-  WorkerToken,
-  WorkerRole,
-} from "./domain.js";
+import { Device } from "./devices.js";
+import { DeviceId, OtaAddress, Tag, WorkerId } from "./domain.js";
+import { Job, JobAction, JobParams, JobPriority, JobState } from "./jobs.js";
+import { Settings } from "./settings.js";
+import { TrustPolicy } from "./trust-verdict.js";
+import { KeyFingerprint, Worker, WorkerEnrolment, WorkerRole, WorkerToken } from "./workers.js";
 import { EsphomeRelease } from "./notifications.js";
 
 export const API_PREFIX = "/api/v1";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { FirmwareImage, isOtaAddress, otaImage } from "./domain.js";
+import { isOtaAddress } from "./domain.js";
+import { FirmwareImage, otaImage } from "./jobs.js";
 
 interface Vectors {
   cases: { name: string; images: FirmwareImage["kind"][]; expect: number | null }[];

@@ -1,6 +1,8 @@
 // The events WebSocket at /api/v1/events: a snapshot, then deltas; plus per-job log tails.
 import { z } from "zod";
-import { Device, Job, Worker } from "./domain.js";
+import { Device } from "./devices.js";
+import { Job } from "./jobs.js";
+import { Worker } from "./workers.js";
 import { Alert, EsphomeRelease } from "./notifications.js";
 import { Schedule } from "./schedules.js";
 import { WorkspaceStatus } from "./workspace-api.js";

@@ -1,6 +1,6 @@
 // Routing rules, the one definition of which rule applies to a device (the sidecar's dispatch and the
 // card's preview both use it). Rules are ordered: the first rule whose criteria all hold decides.
-import type { RoutingRule } from "./domain.js";
+import type { RoutingRule } from "./settings.js";
 
 /** What a rule looks at on a device. */
 export interface RoutedDevice {

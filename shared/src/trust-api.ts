@@ -1,7 +1,9 @@
 // REST bodies of the content-trust routes (/trust/...). Sigstore bundles and trusted roots are
 // standard documents and travel as they are; only Forge's own shapes are described in detail.
 import { z } from "zod";
-import { DeviceId, FirmwareImage, TrustPolicy, TrustVerdict } from "./domain.js";
+import { DeviceId } from "./domain.js";
+import { FirmwareImage } from "./jobs.js";
+import { TrustPolicy, TrustVerdict } from "./trust-verdict.js";
 
 const Json = z.record(z.string(), z.unknown());
 

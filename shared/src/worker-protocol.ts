@@ -2,19 +2,10 @@
 // Text frames carry one JSON message each; a binary frame carries the bytes announced by the
 // `firmware` message that immediately precedes it on the same socket.
 import { z } from "zod";
-import {
-  DeviceId,
-  FirmwareImage,
-  JobAction,
-  JobParams,
-  JobPhase,
-  Sha256Hex,
-  Tag,
-  TrustVerdict,
-  ValidationError,
-  WorkerId,
-  WorkerSystem,
-} from "./domain.js";
+import { DeviceId, Sha256Hex, Tag, WorkerId } from "./domain.js";
+import { FirmwareImage, JobAction, JobParams, JobPhase, ValidationError } from "./jobs.js";
+import { TrustVerdict } from "./trust-verdict.js";
+import { WorkerSystem } from "./workers.js";
 
 /**
  * Bumped on any incompatible change. A worker speaking another version is refused with both numbers named.

@@ -1,7 +1,8 @@
 // The config workspace: the ESPHome config folder as a git repository Forge edits, with history,
 // diffs, restore, device templates and an optional remote it pushes to. REST bodies under /api/v1.
 import { z } from "zod";
-import { CommitId, Device, DeviceId } from "./domain.js";
+import { Device } from "./devices.js";
+import { CommitId, DeviceId } from "./domain.js";
 
 /** A commit as a client may name it: a full id or an abbreviation of at least 7 hex digits. */
 export const CommitRef = z.string().regex(/^[0-9a-f]{7,64}$/, "expected a commit id (7 to 64 lowercase hex digits)");

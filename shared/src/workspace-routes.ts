@@ -2,7 +2,7 @@
 // and for the whole folder. Writes are commits whose author comes from `X-Forge-User` (HA passes its
 // user's name; default "admin") and `X-Forge-Source`; file saves take `If-Match: <sha256>`.
 import { z } from "zod";
-import type { RouteSpec } from "./api-routes.js";
+import type { RouteSpec } from "./route-spec.js";
 import { DeviceId } from "./domain.js";
 import { ApplySignedOtaRequest, DeviceSignedOtaPlan, DeviceSignedOtaQuery } from "./ota-signing.js";
 import {

@@ -242,12 +242,23 @@ describe("trust anchors", () => {
     db.prepare(
       "INSERT INTO trust_device_policies (device_id, policy, actor, set_at, log_index) VALUES ('alpha', 'off', 'api:admin', ?, 0)",
     ).run(new Date().toISOString());
+    // Charlie's rollback floors (two Forge builds and CI order 5 flashed, earlier test) wiped.
+    const floor = db.prepare("SELECT max_build_seq FROM trust_installed WHERE device_id = 'charlie'").pluck().get();
+    expect(floor).toBeGreaterThan(1);
+    db.prepare(
+      "UPDATE trust_installed SET max_build_seq = 1, max_external_order = NULL WHERE device_id = 'charlie'",
+    ).run();
     db.close();
-    sc = await startSidecar({
-      dataDir: sc.dataDir,
-      args: ["--no-seed", "--port", String(port), "--admin-token", sc.token],
-      localSlots: 0,
-    });
+    const args = ["--no-seed", "--port", String(port), "--admin-token", sc.token];
+    // A lowered rollback floor is refused at start (the state anchor has it); accepting raises it back.
+    const refusal = await startSidecar({ dataDir: sc.dataDir, args, localSlots: 0 }).then(
+      (s) => (void s.stop(), null),
+      (e: unknown) => (e as Error).message,
+    );
+    expect(refusal).toContain(`rollback floor: charlie's is build #1, the anchor recorded #${String(floor)}`);
+    expect(refusal).toContain("rollback floor: charlie's CI order is none, the anchor recorded 5");
+    sc = await startSidecar({ dataDir: sc.dataDir, args: [...args, "--accept-database"], localSlots: 0 });
+    expect(sc.output()).toContain(`raised charlie's rollback floor back to build #${String(floor)}`);
     api = new Api(sc.url, sc.token);
     await waitFor(() => /CONSISTENCY CHECK FAILED/.test(sc.output()), "the start-up check to report");
 
@@ -276,6 +287,12 @@ describe("trust anchors", () => {
     expect(blocked.trust).toMatchObject({ state: "revoked", outcome: "blocked" });
     expect(blocked.error).toMatch(/recalled/);
     expect(standinFlashes(flasher, "alpha")).toBe(flashesBefore);
+    // The floors put back are the database's again (the gate reads them there).
+    const reread = new Database(join(sc.dataDir, "forge.db"), { readonly: true });
+    expect(
+      reread.prepare("SELECT max_build_seq, max_external_order FROM trust_installed WHERE device_id = 'charlie'").get(),
+    ).toEqual({ max_build_seq: floor, max_external_order: 5 });
+    reread.close();
     const r = await cli("status");
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/problem: revocation list: the database's newest is none/);

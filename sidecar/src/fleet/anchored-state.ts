@@ -1,8 +1,8 @@
 // The state anchor and the flash ledger, wired at start: the anchor's sections (highest job id, flash
-// records, trust log) are registered, the database is checked against the anchor before anything else
+// records, trust log, rollback floors) are registered, the database is checked against the anchor before anything else
 // writes (refused, or repaired under --accept-database), and the ledger records into the anchor.
 import type { Db } from "../db/database.js";
-import { jobsSection, trustLogSection } from "../durability/anchor-sections.js";
+import { jobsSection, rollbackFloorsSection, trustLogSection } from "../durability/anchor-sections.js";
 import type { DiskState } from "../durability/disk-state.js";
 import { StateAnchor } from "../durability/state-anchor.js";
 import type { JobQueue } from "../queue/job-queue.js";
@@ -42,6 +42,7 @@ export async function openAnchoredState(o: {
   anchor.register(jobsSection(o.db));
   anchor.register(flashesSection(flashes, o.queue));
   anchor.register(trustLogSection(o.db));
+  anchor.register(rollbackFloorsSection(o.db));
   for (const note of await anchor.verify(o.acceptDatabase)) o.log(`state anchor: ${note}`);
   return { anchor, flashes, useTrust: (e) => (engine = e) };
 }

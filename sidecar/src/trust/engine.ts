@@ -3,48 +3,42 @@
 // routes and the events stream need. Every decision itself is made by the pure modules it delegates to.
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import { bundleToJSON, type SerializedBundle } from "@sigstore/bundle";
 import type { ExternalSignerPolicy, TrustVerdict } from "@esphome-forge/shared";
 import { approveBuild, type ApprovalResult, type ApproveBuildInput } from "./attest/approval.js";
 import { AttestationStore, BuildSequences, type StoredAttestation } from "./attest/attestation-store.js";
-import { evaluateTrust, type TrustEvaluation } from "./policy/evaluator.js";
+import type { TrustEvaluation } from "./policy/evaluator.js";
 import type { ExternalSigner } from "./policy/verdict.js";
 import { gateDecision, type GateDecision, type TrustMode } from "./policy/gate.js";
 import { KeyRegistry, type KeyEvent, type KeyLookup, type TrustedKey } from "./keys/key-registry.js";
 import type { SigningKey } from "./keys/keys.js";
 import { auditLog, type AuditResult } from "./log/log-audit.js";
 import { LogAuditor } from "./log/log-auditor.js";
-import { ExternalSignerPolicies } from "./policy/external-policy.js";
+import { ExternalSignerPolicies, externalSignersDetail } from "./policy/external-policy.js";
+import { storeExternalAttestation } from "./attest/external-attestation.js";
 import { JobVerdicts } from "./policy/job-verdicts.js";
 import { exportProof, type LogProofFile } from "./log/log-proof.js";
 import { TransparencyLog } from "./log/log-store.js";
 import { loadOwnKey, rotateOwnKey, type OwnKeyRole } from "./keys/own-keys.js";
 import type { RevocationEntry } from "./revocation/revocation.js";
 import {
-  RevocationListTamperedError,
   RevocationStore,
   withEntries,
   type RevocationImport,
   type StoredRevocationList,
 } from "./revocation/revocation-store.js";
 import { migrate } from "../db/database.js";
-import { sha256Hex } from "./encoding.js";
-import { externalOrderOf, parseApprovalFacts, parseStatement } from "./attest/statements.js";
-import {
-  buildTrustedRoot,
-  loadTrustedRoot,
-  type LoadedTrustedRoot,
-  type TrustedRootJson,
-} from "./keys/trusted-root.js";
-import { VerdictBuilder, type TrustContext } from "./policy/verdict.js";
+import type { LoadedTrustedRoot, TrustedRootJson } from "./keys/trusted-root.js";
+import type { TrustContext } from "./policy/verdict.js";
 import { VerdictMemo } from "./policy/verdict-memo.js";
-import { parseBundle } from "./attest/verify-bundle.js";
 import { OtaKeyStore } from "./ota-signing/ota-key-store.js";
 import { recordTrustChange, type RecordedTrustChange, type TrustChangeInput } from "./log/trust-changes.js";
-import { DevicePolicies, effectivePolicy, type DevicePolicyRow } from "./policy/device-policy.js";
+import { DevicePolicies, effectivePolicy } from "./policy/device-policy.js";
+import { loggedPolicy, setLoggedDevicePolicy } from "./policy/logged-device-policy.js";
+import { evaluateStored } from "./policy/stored-evaluation.js";
+import { VerifierKeys } from "./keys/verifier-keys.js";
+import { KeyEventLog } from "./log/key-event-log.js";
+import { logOta, logOtaFailure, logOtaIntent, type OtaFailure, type OtaIntent } from "./log/ota-events.js";
 import { revocationAnchorFile } from "./revocation/revocation-anchor.js";
-import { verifyCheckpoint, type LogVerifierKey } from "./log/checkpoint.js";
-import { hashesEqual } from "./log/merkle.js";
 import { PINNED_ROLES, PinnedKeys, pinnedKeysPath } from "./keys/pinned-keys.js";
 import type { TrustPolicy } from "@esphome-forge/shared";
 import { SignedImages } from "./ota-signing/signed-images.js";
@@ -98,18 +92,16 @@ export class TrustEngine {
   private readonly now: () => Date;
   private readonly listeners = new Set<(change: TrustChange) => void>();
   private readonly memo: VerdictMemo;
-  /** The loaded trusted root, rebuilt after any key event (it lists every log key). */
-  private rootCache: LoadedTrustedRoot | null = null;
-  /** The key table as the verifiers see it, rebuilt after any key event (every verdict reads it). */
-  private keyCache: KeyLookup | null = null;
+  /** The key table and trusted root as the verifiers see them, rebuilt after any key event. */
+  private readonly verifierKeys: VerifierKeys;
   /** The log's consistency check: at start, on request, in full on demand. */
   readonly auditor: LogAuditor;
   /** Device policies set through the admin API (the only way below the fleet's policy). */
   readonly devicePolicies: DevicePolicies;
   /** The sidecar's own public keys, pinned in a file beside the private keys (see keys/pinned-keys.ts). */
   readonly pins: PinnedKeys;
-  /** Who the key events being logged now are for (`asActor`); "sidecar" otherwise. */
-  private actor = "sidecar";
+  /** Key events into the log, with who did them. */
+  private readonly keyEvents = new KeyEventLog(() => this.logValue);
 
   constructor(private readonly opts: TrustEngineOptions) {
     migrate(opts.db); // the trust tables are ordered migrations like every other table (a no-op when current)
@@ -117,23 +109,27 @@ export class TrustEngine {
     this.memo = new VerdictMemo(() => this.now().getTime());
     this.keysDir = join(opts.dataDir, "trust", "keys");
     // Every key event is logged; the log key's own first enrolment waits until the log exists.
-    let early: KeyEvent[] | null = [];
     this.pins = new PinnedKeys(pinnedKeysPath(this.keysDir));
     this.keys = new KeyRegistry(opts.db, this.now, (e) => {
       // The sidecar's own keys are pinned outside the database as they are enrolled and rotated out.
       if (e.type !== "key_revoked" && PINNED_ROLES.includes(e.key.role)) this.pins.pin(e.key);
-      if (early) early.push(e);
-      else logKeyEvent(this.logValue, e, this.actor);
+      this.keyEvents.record(e);
       // Only a log key changes the trusted root, and so possibly any verdict.
       const affects = e.type === "key_enrolled" && e.key.role !== "log" ? "unknown_signer" : "all";
       this.emit({ type: "keys", event: e.type, hint: e.key.hint, role: e.key.role, affects });
     });
+    // Before any key is loaded: every key event invalidates what the verifiers see.
+    this.verifierKeys = new VerifierKeys(
+      this.keys,
+      this.pins,
+      () => this.logValue.identity.name,
+      opts.extraTrustedRoot,
+    );
     const logKey = loadOwnKey(this.keys, this.keysDir, "log");
     this.logValue = new TransparencyLog(opts.db, { name: opts.logName ?? "esphome-forge-log", key: logKey }, () =>
       this.now().getTime(),
     );
-    for (const e of early) logKeyEvent(this.logValue, e, this.actor);
-    early = null;
+    this.keyEvents.start();
     this.sidecarKeyValue = loadOwnKey(this.keys, this.keysDir, "sidecar");
     this.revocationKeyValue = loadOwnKey(this.keys, this.keysDir, "revocation");
     // First start with pinning (a new install, or an upgrade): the keys the database holds now are pinned.
@@ -177,13 +173,7 @@ export class TrustEngine {
 
   /** Runs `fn` with key events logged as done by `actor` (e.g. "api:alice", "worker:w1 (first use)"). */
   asActor<T>(actor: string, fn: () => T): T {
-    const before = this.actor;
-    this.actor = actor;
-    try {
-      return fn();
-    } finally {
-      this.actor = before;
-    }
+    return this.keyEvents.asActor(actor, fn);
   }
 
   /**
@@ -201,16 +191,8 @@ export class TrustEngine {
 
   /** The admin API's device policy (null clears it, back to the fleet's); logged. */
   setDevicePolicy(deviceId: string, policy: TrustPolicy | null, actor: string): RecordedTrustChange {
-    const from = this.devicePolicies.get(deviceId);
-    const rec = this.recordTrustChange({
-      change: "device_policy",
-      actor,
-      subject: deviceId,
-      detail: { from, to: policy },
-    });
-    if (policy === null) this.devicePolicies.clear(deviceId);
-    else this.devicePolicies.set({ deviceId, policy, actor, setAt: this.now().toISOString(), logIndex: rec.index });
-    return rec;
+    const record = (change: TrustChangeInput) => this.recordTrustChange(change);
+    return setLoggedDevicePolicy(this.devicePolicies, record, this.now, { deviceId, policy, actor });
   }
 
   /** The connection the trust tables live on (read-only listings such as the trust changes). */
@@ -229,27 +211,11 @@ export class TrustEngine {
 
   /** Every log key we ever used, each valid for its enrolment window: old bundles stay verifiable. */
   trustedRootJson(): TrustedRootJson {
-    // From the pinned keys, not the key table: a log key added to the database is never served.
-    const lookup = this.keyLookup();
-    const logs = this.pins
-      .list()
-      .filter((p) => p.role === "log")
-      .map((p) => lookup(p.hint)!)
-      .map((k) => ({
-        name: this.logValue.identity.name,
-        publicKey: k.publicKey,
-        validFrom: new Date(Math.floor(k.enrolledAt.getTime() / 1000) * 1000),
-        validTo: k.retiredAt ?? k.revokedAt,
-      }));
-    return buildTrustedRoot(logs, this.opts.extraTrustedRoot);
+    return this.verifierKeys.trustedRootJson();
   }
 
   trustedRoot(): LoadedTrustedRoot {
-    if (this.rootCache) return this.rootCache;
-    const r = loadTrustedRoot(this.trustedRootJson());
-    if (!r.ok) throw new Error(r.error);
-    this.rootCache = r.value;
-    return r.value;
+    return this.verifierKeys.trustedRoot();
   }
 
   /** A consistent snapshot for the pure evaluator. */
@@ -266,7 +232,7 @@ export class TrustEngine {
 
   /** The key table as verifiers see it: the sidecar's own roles only as pinned. */
   keyLookup(): KeyLookup {
-    return (this.keyCache ??= this.pins.filter(this.keys.snapshot()));
+    return this.verifierKeys.keyLookup();
   }
 
   /** Worker enrolment: record the public key the worker generated. */
@@ -316,59 +282,20 @@ export class TrustEngine {
       const hit = this.memo.get(firmware.sha256!, deviceId);
       if (hit) return hit;
     }
-    const result = this.evaluateNow(deviceId, firmware, opts);
+    const result = evaluateStored(
+      {
+        attestations: this.attestations,
+        sequences: this.sequences,
+        firmwareBytes: this.opts.firmwareBytes,
+        context: () => this.context(),
+        now: this.now,
+      },
+      deviceId,
+      firmware,
+      opts,
+    );
     if (memoable && opts.remember !== false) this.memo.set(firmware.sha256!, deviceId, result);
     return result;
-  }
-
-  private evaluateNow(
-    deviceId: string,
-    firmware: { bytes: Buffer } | { sha256: string | null },
-    opts: { checkRollback?: boolean; expectedSha256?: string },
-  ): TrustEvaluation {
-    // Hash once: the same digest finds the bundles and is checked against them.
-    const given = "bytes" in firmware ? sha256Hex(firmware.bytes) : firmware.sha256;
-    const lookup = opts.expectedSha256 ?? given;
-    // An approval made for another device is still evaluated, so the answer is "wrong device" (invalid)
-    // rather than "unsigned".
-    const approval = lookup
-      ? (this.attestations.approvalFor(lookup, deviceId) ??
-        this.attestations.forFirmware(lookup, "approval")[0] ??
-        null)
-      : null;
-    const buildDigest = approval ? approvalBuildDigest(approval.bundle) : null;
-    const build = buildDigest ? this.attestations.buildFor(buildDigest) : null;
-    const external = lookup && !approval ? (this.attestations.forFirmware(lookup, "external")[0] ?? null) : null;
-    // A blob signature is checked against the bytes themselves: fetch them from the archive.
-    let fw = firmware;
-    let sha = given;
-    const archived =
-      external?.bundle.messageSignature && !("bytes" in firmware) && lookup ? this.opts.firmwareBytes?.(lookup) : null;
-    if (archived) {
-      fw = { bytes: archived };
-      sha = sha256Hex(archived);
-    }
-    let ctx: TrustContext;
-    try {
-      ctx = this.context();
-    } catch (err) {
-      // Fail closed, loudly: an edited revocation list must never quietly drop a revocation.
-      if (!(err instanceof RevocationListTamperedError)) throw err;
-      return new VerdictBuilder(sha, this.now()).done("invalid", `trust data was tampered with: ${err.message}`);
-    }
-    return evaluateTrust(
-      {
-        deviceId,
-        firmware: "bytes" in fw ? { bytes: fw.bytes, sha256: sha! } : { sha256: sha },
-        approval: approval?.bundle,
-        build: build?.bundle,
-        external: external?.bundle,
-        // The highest ever flashed, not what runs now: a CI or warn/off flash in between resets nothing.
-        minBuildSequence: opts.checkRollback ? (this.sequences.installed(deviceId)?.maxBuildSequence ?? null) : null,
-        minExternalOrder: opts.checkRollback ? (this.sequences.installed(deviceId)?.maxExternalOrder ?? null) : null,
-      },
-      ctx,
-    );
   }
 
   /**
@@ -389,74 +316,31 @@ export class TrustEngine {
     firmware: { name: string; sha256: string },
     deviceId: string | null = null,
   ): StoredAttestation {
-    const parsed = parseBundle(bundle);
-    if (!parsed.ok) throw new Error(`external bundle: ${parsed.reason}`);
-    const json = bundleToJSON(parsed.bundle);
-    const key = parsed.bundle.verificationMaterial.content;
-    const hint = key.$case === "publicKey" ? key.publicKey.hint : null;
-    const att = this.attestations.add({
-      kind: "external",
-      deviceId,
-      signerHint: hint,
-      bundle: json,
-      subjects: [firmware],
-    });
-    this.logValue.appendEvent("external_attestation", { firmwareSha256: firmware.sha256, deviceId, signerHint: hint });
+    const stores = { attestations: this.attestations, log: this.logValue };
+    const att = storeExternalAttestation(stores, bundle, firmware, deviceId);
     this.emit({ type: "attestation", firmwareSha256: firmware.sha256, affects: "firmware" });
     return att;
   }
 
-  /**
-   * Before a flash: its intent, so a flash that never reports back is still on record. `afterInterrupted`
-   * names the earlier attempt whose flash never reported an outcome (this one flashes again).
-   */
-  recordOtaIntent(
-    deviceId: string,
-    firmwareSha256: string | null,
-    d: {
-      jobId: number;
-      attempt: number;
-      workerId: string;
-      afterInterrupted: { jobId: number; attempt: number } | null;
-    },
-  ): number {
-    return this.logValue.appendEvent("ota_intent", { deviceId, firmwareSha256, ...d }).index;
+  /** Before a flash: its intent, so a flash that never reports back is still on record. */
+  recordOtaIntent(deviceId: string, firmwareSha256: string | null, d: OtaIntent): number {
+    return logOtaIntent(this.logValue, deviceId, firmwareSha256, d);
   }
 
   /** A flash that did not succeed: failed (the device kept its firmware), cancelled, or interrupted (unknown). */
-  recordOtaFailure(
-    deviceId: string,
-    firmwareSha256: string | null,
-    d: { jobId: number; attempt: number; outcome: "failed" | "cancelled" | "interrupted"; reason: string },
-  ): number {
-    return this.logValue.appendEvent("ota_failed", { deviceId, firmwareSha256, ...d }).index;
+  recordOtaFailure(deviceId: string, firmwareSha256: string | null, d: OtaFailure): number {
+    return logOtaFailure(this.logValue, deviceId, firmwareSha256, d);
   }
 
   /** After a successful flash: log it and remember the sequence for anti-rollback. */
   recordOta(deviceId: string, firmwareSha256: string, verdict: TrustVerdict, jobId: number | null): number {
-    this.sequences.recordInstalled(deviceId, firmwareSha256, verdict.buildSequence, this.externalOrder(firmwareSha256));
-    return this.logValue.appendEvent("ota", {
-      deviceId,
-      firmwareSha256,
-      buildSequence: verdict.buildSequence,
-      state: verdict.state,
-      jobId,
-    }).index;
-  }
-
-  /** The order a CI statement gives this firmware (its signed `buildSequence`), if it was signed outside Forge. */
-  private externalOrder(firmwareSha256: string): number | null {
-    const att = this.attestations.forFirmware(firmwareSha256, "external")[0];
-    const payload = att?.bundle.dsseEnvelope?.payload;
-    if (!payload) return null;
-    const st = parseStatement(Buffer.from(payload, "base64"));
-    return st.ok ? externalOrderOf(st.value) : null;
+    const stores = { log: this.logValue, sequences: this.sequences, attestations: this.attestations };
+    return logOta(stores, deviceId, firmwareSha256, verdict, jobId);
   }
 
   rotateKey(role: OwnKeyRole, actor = "sidecar"): TrustedKey[] {
     const r = this.asActor(actor, () => rotateOwnKey(this.keys, this.keysDir, role));
-    this.rootCache = null;
-    this.keyCache = null;
+    this.verifierKeys.invalidate();
     this.memo.clear();
     if (role === "sidecar") this.sidecarKeyValue = r.key;
     if (role === "revocation") this.revocationKeyValue = r.key;
@@ -497,14 +381,7 @@ export class TrustEngine {
       change: "external_signers",
       actor,
       subject: "fleet",
-      detail: {
-        signers: stored.map((p) => ({
-          name: p.name,
-          devices: p.devices ?? null,
-          key: p.publicKey ? sha256Hex(p.publicKey) : null,
-          keyless: p.keyless ?? null,
-        })),
-      },
+      detail: externalSignersDetail(stored),
     });
     this.emit({ type: "external_signers", count: stored.length, affects: "all" });
     return stored;
@@ -527,8 +404,7 @@ export class TrustEngine {
   private emit(change: TrustChange): void {
     if (change.affects === "firmware") this.memo.forgetFirmware(change.firmwareSha256);
     else {
-      this.rootCache = null;
-      this.keyCache = null;
+      this.verifierKeys.invalidate();
       if (change.affects === "all") this.memo.clear();
       else this.memo.forgetWhere((e) => e.verdict.state === "unknown_signer");
     }
@@ -551,53 +427,4 @@ export class TrustEngine {
   proof(logIndex: number, fromTreeSize?: number): LogProofFile {
     return exportProof(this.logValue, logIndex, fromTreeSize);
   }
-}
-
-/** The worker statement an approval points at; unverified here, the evaluator checks both. */
-function approvalBuildDigest(bundle: SerializedBundle): string | null {
-  const payload = bundle.dsseEnvelope?.payload;
-  if (!payload) return null;
-  const st = parseStatement(Buffer.from(payload, "base64"));
-  if (!st.ok) return null;
-  const facts = parseApprovalFacts(st.value);
-  return facts.ok ? facts.value.buildAttestation.payloadSha256 : null;
-}
-
-/**
- * Does the log entry a device-policy row names record exactly that policy for that device, under the
- * checkpoint signed when it was recorded? (An entry appended by editing the database has no such signature.)
- */
-function loggedPolicy(log: TransparencyLog, row: DevicePolicyRow, logKeys: readonly LogVerifierKey[]): boolean {
-  const e = log.entry(row.logIndex);
-  if (!e) return false;
-  try {
-    const envelope = log.storedCheckpoint(row.logIndex + 1);
-    const cp = envelope ? verifyCheckpoint(envelope, logKeys) : null;
-    if (!cp?.ok || !hashesEqual(cp.checkpoint.rootHash, log.root(row.logIndex + 1))) return false;
-    const b = JSON.parse(e.body.toString("utf8")) as {
-      kind?: string;
-      change?: string;
-      subject?: string;
-      detail?: { to?: unknown };
-    };
-    return (
-      b.kind === "trust_change" &&
-      b.change === "device_policy" &&
-      b.subject === row.deviceId &&
-      b.detail?.to === row.policy
-    );
-  } catch {
-    return false;
-  }
-}
-
-function logKeyEvent(log: TransparencyLog, e: KeyEvent, actor: string): void {
-  log.appendEvent(e.type, {
-    hint: e.key.hint,
-    role: e.key.role,
-    owner: e.key.owner,
-    reason: e.key.revokeReason ?? undefined,
-    actor,
-    at: new Date(log.nowMs()).toISOString(),
-  });
 }

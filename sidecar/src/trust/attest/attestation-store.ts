@@ -203,4 +203,61 @@ export class BuildSequences {
         }
       : null;
   }
+
+  /** Every device's rollback floors and the image it was last flashed with (for the state anchor). */
+  floors(): RollbackFloor[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT device_id, firmware_sha256, COALESCE(max_build_seq, build_seq) AS seq, max_external_order AS ext
+           FROM trust_installed ORDER BY device_id`,
+        )
+        .raw()
+        .all() as [string, string, number | null, number | null][]
+    ).map(([deviceId, firmwareSha256, seq, ext]) => ({
+      deviceId,
+      firmwareSha256,
+      maxBuildSequence: seq,
+      maxExternalOrder: ext,
+    }));
+  }
+
+  /**
+   * Raises a device's floors to at least these (a floor never goes down); a device with no record gets
+   * one naming `firmwareSha256` as what it runs. Returns whether anything changed.
+   */
+  raiseFloor(f: RollbackFloor): boolean {
+    const before = this.installed(f.deviceId);
+    const higher = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+    if (
+      before &&
+      higher(before.maxBuildSequence, f.maxBuildSequence) === before.maxBuildSequence &&
+      higher(before.maxExternalOrder, f.maxExternalOrder) === before.maxExternalOrder
+    )
+      return false;
+    this.db
+      .prepare(
+        `INSERT INTO trust_installed (device_id, build_seq, firmware_sha256, installed_at, max_build_seq, max_external_order)
+         VALUES (@deviceId, @seq, @sha, @now, @seq, @ext)
+         ON CONFLICT (device_id) DO UPDATE SET
+           max_build_seq = NULLIF(MAX(COALESCE(max_build_seq, build_seq, -1), COALESCE(@seq, -1)), -1),
+           max_external_order = NULLIF(MAX(COALESCE(max_external_order, -1), COALESCE(@ext, -1)), -1)`,
+      )
+      .run({
+        deviceId: f.deviceId,
+        seq: f.maxBuildSequence,
+        sha: f.firmwareSha256,
+        ext: f.maxExternalOrder,
+        now: this.now().toISOString(),
+      });
+    return true;
+  }
+}
+
+/** What a device's rollback protection rests on: the highest build sequence and CI order ever flashed to it. */
+export interface RollbackFloor {
+  deviceId: string;
+  firmwareSha256: string;
+  maxBuildSequence: number | null;
+  maxExternalOrder: number | null;
 }

@@ -7,6 +7,7 @@ import type { ExternalSigner } from "./verdict.js";
 import type { TrustedKey } from "../keys/key-registry.js";
 import { keyHint, publicKeyFromPem } from "../keys/keys.js";
 import { loadTrustedRoot, type TrustedRootJson } from "../keys/trusted-root.js";
+import { sha256Hex } from "../encoding.js";
 
 export class ExternalPolicyError extends Error {}
 
@@ -108,4 +109,16 @@ function validPattern(name: string, pattern: string): string {
     );
   }
   return pattern;
+}
+
+/** What the trust log records of an external-signer policy: names, devices, key digests, keyless identities. */
+export function externalSignersDetail(stored: readonly ExternalSignerPolicy[]): Record<string, unknown> {
+  return {
+    signers: stored.map((p) => ({
+      name: p.name,
+      devices: p.devices ?? null,
+      key: p.publicKey ? sha256Hex(p.publicKey) : null,
+      keyless: p.keyless ?? null,
+    })),
+  };
 }
