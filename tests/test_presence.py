@@ -252,14 +252,27 @@ async def test_update_entity_installed_version_from_running_firmware(
         assert state.state == STATE_ON
         assert "it advertises ESPHome 2026.9.1" in state.attributes["release_summary"]
 
-        # Forge installs; the device reboots into it (goodbye, then the new firmware's advertisement).
+        # The device is away when Forge installs: the flash waits for it (waiting_for_device) and goes
+        # when it is back; the new firmware's advertisement after the flash is what Forge installed.
         await hass.async_add_executor_job(lamp.stop)
+        await async_wait_for(
+            lambda: _node(hass, mock_config_entry, LAMP).get("online") is False, what="lamp away"
+        )
         finished = async_capture_events(hass, EVENT_JOB_FINISHED)
         await hass.services.async_call("update", "install", {"entity_id": entity_id}, blocking=True)
-        await async_wait_for(lambda: bool(finished), what="installed")
-        assert finished[0].data["result"] == "succeeded"
+        await async_wait_for(
+            lambda: any(
+                j["state"] == "waiting_for_device" and j["deviceId"] == LAMP
+                for j in mock_config_entry.runtime_data.coordinator.data.jobs.values()
+            ),
+            what="the flash waits for the lamp",
+        )
+        assert not finished
         lamp.txt.update(version="2026.10.0", config_hash="0000bbbb")
         await hass.async_add_executor_job(lamp.start)
+        await async_wait_for(lambda: bool(finished), what="installed once the lamp is back")
+        assert finished[0].data["result"] == "succeeded"
+        await hass.async_add_executor_job(lambda: lamp.reboot(version="2026.10.0"))
         await async_wait_for(
             lambda: (
                 (_node(hass, mock_config_entry, LAMP).get("running") or {}).get("match")

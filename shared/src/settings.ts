@@ -53,6 +53,11 @@ export const Settings = z.object({
   rescanIntervalSec: z.number().int().min(5).max(3600),
   /** A device whose mDNS advertisements stay silent this long counts as offline. */
   presenceOfflineAfterSec: z.number().int().min(5).max(86_400),
+  /**
+   * How long a flash waits for an offline (or sleeping) device in `waiting_for_device` before it fails
+   * (its build kept). Fractions allowed (0.25 = 15 minutes); default 168 (7 days).
+   */
+  deviceWaitHours: z.number().positive().max(8760),
   /** Content trust for OTA: `enforce` blocks firmware that is not verified, `warn` flashes and logs, `off`. */
   trustPolicy: z.enum(["enforce", "warn", "off"]),
   /**

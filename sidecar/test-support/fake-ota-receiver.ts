@@ -37,6 +37,10 @@ export interface FakeOtaOptions {
   stallAfterBytes?: number;
   /** Check the received image like a device with signed OTA (and downgrade protection with a runningVersion). */
   signedOta?: FakeDeviceOptions;
+  /** Listen on this port (default: any free one), e.g. a device that was unreachable there comes back. */
+  listenPort?: number;
+  /** Accept connections and never answer (a device that drops off the network mid-OTA); close() cuts them. */
+  hold?: boolean;
 }
 
 export interface OtaReceipt {
@@ -99,6 +103,8 @@ export class FakeOtaReceiver {
   readonly rejected: { sha256: string; error: number; detail: string }[] = [];
   /** Transfers stalling right now (stallAfterBytes reached, client still connected). */
   stalling = 0;
+  /** Connections accepted and left unanswered (`hold`). */
+  held = 0;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -110,7 +116,7 @@ export class FakeOtaReceiver {
     const server = createServer();
     const fake = new FakeOtaReceiver(server, opts);
     server.on("connection", (s) => fake.onConnection(s));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(opts.listenPort ?? 0, "127.0.0.1", resolve));
     return fake;
   }
 
@@ -127,6 +133,10 @@ export class FakeOtaReceiver {
     this.sockets.add(sock);
     sock.on("close", () => this.sockets.delete(sock));
     sock.on("error", () => undefined);
+    if (this.opts.hold) {
+      this.held++;
+      return;
+    }
     void this.session(sock).then(
       (a) => this.attempts.push({ at: Date.now(), ...a }),
       (err: Error) => {

@@ -188,9 +188,13 @@ describe.skipIf(!LAN)(
         txt: { version: "2026.9.0", config_hash: "00000001", ota_signed: "false" },
       });
       await until(ids.flashed, (x) => x.running?.match === "not_flashed", "not flashed yet");
-      await f.vanish(); // it reboots into the new firmware once the OTA is done
+      // It reboots into the new firmware once the OTA is done. Until the silence passes it still counts as
+      // online: a long one here, so a slow build cannot make its flash wait for the device (device-wait.test.ts).
+      await api.json("PATCH", "/settings", { presenceOfflineAfterSec: 600 });
+      await f.vanish();
       const { jobs } = await api.createJobs({ action: "compile_upload", targets: { devices: [ids.flashed] } });
       const job = await settledJob(api, jobs[0]!.jobId!);
+      await api.json("PATCH", "/settings", { presenceOfflineAfterSec: OFFLINE_AFTER_SEC });
       expect(job.state, `${job.error}\n${await api.log(job.id)}`).toBe("succeeded");
       expect(job.esphomeVersion).toBe("2026.10.0");
       // Until the device speaks after the flash, Forge cannot tell.

@@ -22,6 +22,7 @@ describe("settings store", () => {
       defaultEsphomeVersion: null,
       rescanIntervalSec: 30,
       presenceOfflineAfterSec: 180,
+      deviceWaitHours: 168,
       trustPolicy: "enforce",
       buildMinFreeDiskMb: 256,
       workerMinFreeDiskMb: 1024,

@@ -15,6 +15,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   defaultEsphomeVersion: null,
   rescanIntervalSec: 30,
   presenceOfflineAfterSec: 180,
+  deviceWaitHours: 168,
   trustPolicy: "enforce",
   autoApproveWorkers: false,
   buildMinFreeDiskMb: 256,

@@ -404,4 +404,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX jobs_one_waiting ON jobs (device_id, action, coalesce(step, ''))
     WHERE state IN ('queued', 'blocked');
   `,
+  // waiting_for_device (README "Flash when the device is back"): when a flash step's wait for its device
+  // ends (ms); the one-waiting index covers the new state, so a device and action still has one waiting job.
+  `
+  ALTER TABLE jobs ADD COLUMN waiting_until INTEGER;
+  DROP INDEX jobs_one_waiting;
+  CREATE UNIQUE INDEX jobs_one_waiting ON jobs (device_id, action, coalesce(step, ''))
+    WHERE state IN ('queued', 'blocked', 'waiting_for_device');
+  `,
 ];

@@ -157,6 +157,8 @@ describe("hot-path query plans", () => {
       queue.renewLease(job.id, a.holder);
       queue.expireLeases();
       queue.expireTimeouts();
+      queue.waits.expire(); // the waits for devices, on the lease sweep's cadence
+      queue.waits.deviceOnline(device.id); // presence heard a device
       // A flash on record before and after (the ledger's intent and outcome).
       await flashes.intent(queue.get(job.id)!, a.fence, null, "newcomer");
       const done = queue.complete(job.id, a.holder, {

@@ -267,6 +267,8 @@ function key(jobId: number, fence: string): string {
 /** What a job's end says about its flash. An end the sidecar decided (no result) leaves it unknown. */
 function outcomeOf(job: Job): FlashOutcome {
   if (job.state === "succeeded") return "succeeded";
+  // Its OTA failed and it now waits for the device (queue/flash-steps.ts): this attempt's flash failed.
+  if (job.state === "waiting_for_device") return "failed";
   if (!TERMINAL_JOB_STATES.includes(job.state) || job.state === "timed_out" || job.phase === "dispatch")
     return "interrupted";
   if (job.state === "cancelled") return job.phase === "upload" ? "interrupted" : "cancelled";

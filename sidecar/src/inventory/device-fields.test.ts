@@ -36,6 +36,14 @@ describe("extractFields", () => {
     expect(fields("esphome:\n  project: {name: a.b}\n").project).toEqual({ name: "a.b", version: null });
   });
 
+  it("knows a deep-sleep device by its `deep_sleep:` block (any form, even empty)", () => {
+    expect(fields("esphome: {name: d}\ndeep_sleep:\n  run_duration: 10s\n  sleep_duration: 5min\n").deepSleep).toBe(
+      true,
+    );
+    expect(fields("esphome: {name: d}\ndeep_sleep:\n").deepSleep).toBe(true);
+    expect(fields("esphome: {name: d}\nsensor: []\n").deepSleep).toBe(false);
+  });
+
   it("takes the MAC of a host device from host.mac_address", () => {
     expect(fields('esphome: {name: h}\nhost:\n  mac_address: "06:35:69:ab:f6:79"\n').configMac).toBe(
       "06:35:69:ab:f6:79",

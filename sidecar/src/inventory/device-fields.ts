@@ -37,6 +37,8 @@ export interface ConfigFields {
   macSuffix: boolean;
   /** `esp32: framework: advanced: signed_ota_verification` (ESPHome signed OTA), null when absent. */
   signedOta: DeviceSignedOtaConfig | null;
+  /** The config has a `deep_sleep:` block: offline reads "asleep", and a flash waits for it to wake. */
+  deepSleep: boolean;
 }
 
 function text(v: unknown): string | null {
@@ -74,6 +76,7 @@ export function extractFields(config: unknown): ConfigFields {
     domain,
     macSuffix: esphome.name_add_mac_suffix === true,
     signedOta: platform === "esp32" ? signedOtaConfig(c) : null,
+    deepSleep: Object.hasOwn(c, "deep_sleep"),
   };
 }
 

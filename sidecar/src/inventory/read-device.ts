@@ -96,6 +96,7 @@ export async function readDevice(
       variant: fields.variant,
       project: fields.project,
       signedOta: fields.signedOta,
+      ...(fields.deepSleep ? { deepSleep: true } : {}),
       pinnedVersion: meta.meta.pin,
       tags: meta.meta.tags,
       trustPolicy: meta.meta.trustPolicy ?? null,

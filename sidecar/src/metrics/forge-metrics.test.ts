@@ -105,6 +105,22 @@ describe("ForgeMetrics", () => {
     expect(s.get('forge_job_duration_seconds_sum{action="compile_upload",state="failed"}')).toBeCloseTo(4, 3);
   });
 
+  it("shows flashes waiting for their device by state, outside the demand; their dispatch latency starts when the device is back", async () => {
+    const f = queueFixture();
+    f.queue.waits.useJudge(() => "a is offline");
+    const m = metricsFor(f);
+    const { job } = f.queue.enqueue(req("a", "upload", "bulk"));
+    f.clock.advance(3_600_000); // an hour waiting for the device: not a dispatch latency
+    let s = await scrape(m);
+    expect(s.get('forge_queue_jobs{state="waiting_for_device",priority="bulk"}')).toBe(1);
+    expect(s.get("forge_queue_demand")).toBe(0); // no worker can do anything for it: no autoscaling on it
+    f.queue.waits.deviceOnline("a");
+    f.clock.advance(1500);
+    f.queue.assign(job.id, "w1", "test");
+    s = await scrape(m);
+    expect(s.get('forge_dispatch_latency_seconds_sum{action="upload"}')).toBeCloseTo(1.5, 3);
+  });
+
   it("after a restart, times jobs that were already waiting from when they were created", async () => {
     const f = queueFixture();
     const { job } = f.queue.enqueue(req("a"));

@@ -21,7 +21,7 @@ export class JobObserver {
   ) {
     // Jobs from before a restart: a queued one has waited since it was created, as far as we know.
     for (const j of activeJobs)
-      this.active.set(j.id, { state: j.state, queuedAt: j.state === "running" ? null : Date.parse(j.createdAt) });
+      this.active.set(j.id, { state: j.state, queuedAt: waitsForSlot(j.state) ? Date.parse(j.createdAt) : null });
   }
 
   jobChanged(job: Job): void {
@@ -42,6 +42,11 @@ export class JobObserver {
       this.active.set(job.id, { state: "running", queuedAt: null });
       return;
     }
+    // Waiting for its device is not waiting for a slot: the dispatch latency counts from when it is queued again.
+    if (job.state === "waiting_for_device") {
+      this.active.set(job.id, { state: job.state, queuedAt: null });
+      return;
+    }
     // queued or blocked: waiting (again, after a lapsed lease) from now on.
     this.active.set(job.id, { state: job.state, queuedAt: prev?.queuedAt ?? this.now() });
   }
@@ -51,6 +56,8 @@ export class JobObserver {
     return this.active.size;
   }
 }
+
+const waitsForSlot = (s: JobState) => s === "queued" || s === "blocked";
 
 function durationSeconds(job: Job): number | null {
   if (job.durationMs !== null) return job.durationMs / 1000;

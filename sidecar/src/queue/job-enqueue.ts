@@ -1,8 +1,16 @@
 // Adding work to the queue: validation, and coalescing into the job already waiting for the same
 // device and action.
-import { DeviceId, JobAction, JobParams, JobPriority, type Job, type JobStep } from "@esphome-forge/shared";
+import {
+  DeviceId,
+  JobAction,
+  JobParams,
+  JobPriority,
+  TERMINAL_JOB_STATES,
+  type Job,
+  type JobStep,
+} from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
-import { ValidationError } from "../util/errors.js";
+import { ConflictError, NotFoundError, ValidationError } from "../util/errors.js";
 import { priorityRank, type JobRow, type JobRows } from "./job-rows.js";
 import type { Tx } from "./job-transitions.js";
 
@@ -114,7 +122,7 @@ export function retryRequest(row: JobRow, source?: string): EnqueueRequest {
 /**
  * Retry of a job whose build was approved but whose flash failed: a new job in its `flash` step naming
  * the same approved image (its images copied), so a flasher sends those bytes again without a recompile.
- * A flash of that device and action already waiting absorbs the retry.
+ * A flash of that device and action already waiting (queued, blocked, or for its device) absorbs the retry.
  */
 export function requeueFlash(
   t: Tx,
@@ -126,7 +134,7 @@ export function requeueFlash(
 ): { job: Job; coalesced: boolean } {
   const waiting = rows
     .stmt(
-      "SELECT id FROM jobs WHERE device_id = ? AND action = ? AND step IS 'flash' AND state IN ('queued', 'blocked')",
+      "SELECT id FROM jobs WHERE device_id = ? AND action = ? AND step IS 'flash' AND state IN ('queued', 'blocked', 'waiting_for_device')",
     )
     .get(row.device_id, row.action) as { id: number } | undefined;
   if (waiting) return { job: rows.job(waiting.id)!, coalesced: true };
@@ -159,4 +167,40 @@ export function requeueFlash(
   ).run(id, row.id);
   t.touch(id);
   return { job: rows.job(id)!, coalesced: false };
+}
+
+/**
+ * Queues a finished job again (same device, action, priority and parameters). A job whose build was
+ * approved and only the flash failed flashes that same image again (no recompile), unless `reflash:
+ * false` (recompile; `why` goes to the log). `esphomeVersion`: the version resolved now.
+ */
+export function retryIn(
+  t: Tx,
+  db: Db,
+  rows: JobRows,
+  jobId: number,
+  source: string | undefined,
+  opts: { reflash?: boolean; why?: string; esphomeVersion?: string | null },
+  maxAttempts: number,
+): { job: Job; coalesced: boolean } {
+  const row = rows.row(jobId);
+  if (!row) throw new NotFoundError(`no job with id ${jobId}`);
+  if (!TERMINAL_JOB_STATES.includes(row.state))
+    throw new ConflictError(`job ${jobId} is still ${row.state}; only finished jobs can be retried`);
+  const req = {
+    ...retryRequest(row, source),
+    ...(opts.esphomeVersion !== undefined ? { esphomeVersion: opts.esphomeVersion } : {}),
+  };
+  if (opts.reflash !== false && row.step === "flash" && row.flash_sha256 !== null) {
+    const out = requeueFlash(t, db, rows, row, req, maxAttempts);
+    t.note(
+      out.job.id,
+      `[forge] retry of job ${jobId}: flashing its approved image again (sha256 ${row.flash_sha256}), no recompile\n`,
+    );
+    return out;
+  }
+  const out = enqueueIn(t, db, rows, req, { keepWaitingHash: true, maxAttempts });
+  const why = opts.reflash === false && row.flash_sha256 ? ` (recompiling: ${opts.why ?? "asked to"})` : "";
+  t.note(out.job.id, `[forge] retry of job ${jobId}${why}\n`);
+  return out;
 }

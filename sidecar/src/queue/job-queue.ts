@@ -17,10 +17,12 @@ import {
 import type { Db } from "../db/database.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { ConflictError, NotFoundError } from "../util/errors.js";
-import { enqueueIn, requeueFlash, retryRequest, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
+import { enqueueIn, retryIn, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
 import { JobHistory, pruneByCount, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
 import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
+import { buildToFlash, judgeReady } from "./flash-steps.js";
+import { FlashWaits } from "./flash-waits.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
 import { JobRows, priorityRank, type JobRow } from "./job-rows.js";
 import { gapMarker, LogSequence } from "./log-sequence.js";
@@ -30,6 +32,7 @@ import { expireLeases, expireTimeouts } from "./lease-sweeper.js";
 export { ConflictError, NotFoundError } from "../util/errors.js";
 export type { EnqueueRequest } from "./job-enqueue.js";
 export type { Holder, JobRef } from "./job-leases.js";
+export type { WaitJudge } from "./flash-steps.js";
 
 /** A waiting job's routing inputs. */
 export interface WaitingRow {
@@ -66,6 +69,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly log: JobLog;
   private readonly history: JobHistory;
   private readonly logSeq: LogSequence;
+  /** Flashes waiting for their device (flash-waits.ts). */
+  readonly waits: FlashWaits;
 
   constructor(
     private readonly db: Db,
@@ -77,12 +82,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.log = new JobLog(db);
     this.history = new JobHistory(db, this.rows);
     this.logSeq = new LogSequence(db);
+    this.waits = new FlashWaits(this.rows, (fn) => this.run(fn), settings);
   }
 
   /** Queues a job, or updates the one already waiting for this device and action (`coalesced`). */
   enqueue(req: EnqueueRequest): { job: Job; coalesced: boolean } {
     const r = validateRequest(req);
-    return this.run((t) => enqueueIn(t, this.db, this.rows, r, { maxAttempts: this.settings().maxAttempts }));
+    return this.run((t) => {
+      const out = enqueueIn(t, this.db, this.rows, r, { maxAttempts: this.settings().maxAttempts });
+      // An upload is a flash step from the start: its device away, it waits (a repeat may end the wait).
+      return this.judged(t, out);
+    });
   }
 
   get(id: number): Job | undefined {
@@ -360,7 +370,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   /**
    * compile_upload: the holder's build was received and approved. The job keeps its images, names the
-   * approved one to flash, and goes back to the queue for a flasher (never the builder): one job, two steps.
+   * approved one to flash, and goes back to the queue for a flasher (never the builder): one job, two
+   * steps. Its device away: the flash step waits for it (`waiting_for_device`, flash-steps.ts).
    */
   toFlashStep(
     jobId: number,
@@ -371,25 +382,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const done = this.run((t) => {
       const row = this.rows.row(jobId);
       if (!row || !heldBy(row, holder) || row.action !== "compile_upload") return false;
-      recordFirmware(this.db, jobId, r.firmware, t.now);
-      recordAffinity(this.db, row, t.now);
-      t.note(jobId, `\n[forge] build approved (sha256 ${sha}); the flash waits for a flasher (never the builder)\n`);
-      this.rows.update(jobId, {
-        state: "queued",
-        step: "flash",
-        flash_sha256: sha,
-        built_by: holder.workerId,
-        worker_id: null,
-        dispatch_reason: null,
-        attempts: 0,
-        lease_fence: null,
-        lease_expires_at: null,
-        phase: null,
-        progress: null,
-        esphome_version: r.esphomeVersion ?? row.esphome_version,
-        updated_at: t.now,
-      });
-      t.touch(jobId);
+      buildToFlash(t, this.db, this.rows, row, holder, r, sha, this.waits.policy());
       return true;
     });
     return done ? this.rows.job(jobId) : undefined;
@@ -462,7 +455,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   cancelAllForDevice(deviceId: string, reason = "the device was removed"): Job[] {
     const ids = this.run((t) => {
       const rows = this.db
-        .prepare("SELECT * FROM jobs WHERE device_id = ? AND state IN ('queued', 'blocked', 'running') ORDER BY id")
+        .prepare(
+          "SELECT * FROM jobs WHERE device_id = ? AND state IN ('queued', 'blocked', 'waiting_for_device', 'running') ORDER BY id",
+        )
         .all(deviceId) as JobRow[];
       for (const row of rows) cancelRow(t, this.rows, row, reason);
       return rows.map((r) => r.id);
@@ -489,33 +484,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     /** `reflash: false`: recompile even though the build was approved (`why` goes to the log); `esphomeVersion`: resolved now. */
     opts: { reflash?: boolean; why?: string; esphomeVersion?: string | null } = {},
   ): { job: Job; coalesced: boolean } {
-    return this.run((t) => {
-      const row = this.rows.row(jobId);
-      if (!row) throw new NotFoundError(`no job with id ${jobId}`);
-      if (!TERMINAL_JOB_STATES.includes(row.state))
-        throw new ConflictError(`job ${jobId} is still ${row.state}; only finished jobs can be retried`);
-      const req = {
-        ...retryRequest(row, source),
-        ...(opts.esphomeVersion !== undefined ? { esphomeVersion: opts.esphomeVersion } : {}),
-      };
-      // Its build was approved and only the flash failed: flash that same image again, no recompile.
-      const reflash = opts.reflash !== false && row.step === "flash" && row.flash_sha256 !== null;
-      if (reflash) {
-        const out = requeueFlash(t, this.db, this.rows, row, req, this.settings().maxAttempts);
-        t.note(
-          out.job.id,
-          `[forge] retry of job ${jobId}: flashing its approved image again (sha256 ${row.flash_sha256}), no recompile\n`,
-        );
-        return out;
-      }
-      const out = enqueueIn(t, this.db, this.rows, req, {
-        keepWaitingHash: true,
-        maxAttempts: this.settings().maxAttempts,
-      });
-      const why = opts.reflash === false && row.flash_sha256 ? ` (recompiling: ${opts.why ?? "asked to"})` : "";
-      t.note(out.job.id, `[forge] retry of job ${jobId}${why}\n`);
-      return out;
-    });
+    return this.run((t) =>
+      this.judged(t, retryIn(t, this.db, this.rows, jobId, source, opts, this.settings().maxAttempts)),
+    );
   }
 
   list(q: JobFilter): { jobs: Job[]; nextBefore: number | null } {
@@ -566,6 +537,13 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     ];
     if (ids.length) this.emit("pruned", ids);
     return ids.length;
+  }
+
+  /** A flash step just queued (or coalesced into one that waits): it waits while its device is away. */
+  private judged(t: Tx, out: { job: Job; coalesced: boolean }): { job: Job; coalesced: boolean } {
+    const row = this.rows.row(out.job.id);
+    if (row) judgeReady(t, this.rows, row, this.waits.policy());
+    return { ...out, job: this.rows.job(out.job.id)! };
   }
 
   /** Runs `fn` in one transaction, then emits the log chunks and job states it produced. */

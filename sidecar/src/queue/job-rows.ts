@@ -48,6 +48,8 @@ export interface JobRow {
   flash_sha256: string | null;
   /** The worker that built the image (never given its flash). */
   built_by: string | null;
+  /** While waiting_for_device: when the wait ends and the job fails (ms). */
+  waiting_until: number | null;
 }
 
 export type JobFields = Partial<Omit<JobRow, "id">>;
@@ -74,6 +76,7 @@ export function toJob(row: JobRow, firmware: FirmwareImage[]): Job {
     workerId: row.worker_id,
     dispatchReason: row.dispatch_reason,
     blockedReason: row.blocked_reason ?? null,
+    waitingUntil: iso(row.waiting_until ?? null),
     cancelRequested: row.cancel_requested !== 0,
     phase: row.phase,
     error: row.error,
@@ -147,12 +150,13 @@ export class JobRows {
   }
 
   /**
-   * The job waiting to run for (device, action), if any (coalescing keeps it to one). A compile_upload
-   * waiting for its flash is not: its image is approved, and a new request wants a new build.
+   * The job waiting to run for (device, action), if any (coalescing keeps it to one); an `upload` waiting
+   * for its device counts. A compile_upload waiting for its flash is not: its image is approved, and a
+   * new request wants a new build.
    */
   waitingFor(deviceId: string, action: string): JobRow | undefined {
     return this.stmt(
-      `SELECT * FROM jobs WHERE device_id = ? AND action = ? AND state IN ('queued', 'blocked')
+      `SELECT * FROM jobs WHERE device_id = ? AND action = ? AND state IN ('queued', 'blocked', 'waiting_for_device')
        AND NOT (action = 'compile_upload' AND step IS 'flash')`,
     ).get(deviceId, action) as JobRow | undefined;
   }

@@ -73,13 +73,19 @@ export function requeueOrFail(t: Tx, rows: JobRows, row: JobRow, why: string, op
 }
 
 /**
- * Cancel on request: a waiting job ends at once; a running one is flagged and ends when its
- * worker reports (or its lease lapses). Returns false for a job that already finished.
+ * Cancel on request: a waiting job (queued, blocked, or waiting for its device) ends at once; a running
+ * one is flagged and ends when its worker reports (or its lease lapses). Returns false for a job that
+ * already finished.
  */
 export function cancelRow(t: Tx, rows: JobRows, row: JobRow, reason: string): boolean {
-  if (row.state === "queued" || row.state === "blocked") {
-    t.note(row.id, `[forge] cancelled before it started: ${reason}\n`);
-    finish(t, rows, row, "cancelled", { cancel_requested: 1, error: reason });
+  if (row.state === "queued" || row.state === "blocked" || row.state === "waiting_for_device") {
+    const waited = row.state === "waiting_for_device";
+    t.note(row.id, `[forge] cancelled ${waited ? "while waiting for the device" : "before it started"}: ${reason}\n`);
+    finish(t, rows, row, "cancelled", {
+      cancel_requested: 1,
+      error: reason,
+      ...(waited ? { blocked_reason: null } : {}),
+    });
     return true;
   }
   if (row.state === "running") {

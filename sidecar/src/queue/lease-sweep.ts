@@ -1,5 +1,6 @@
 // The timer over running jobs: wall-clock timeouts, silent workers and lapsed leases (the checks
-// themselves are lease-sweeper.ts, inside the queue's transaction).
+// themselves are lease-sweeper.ts, inside the queue's transaction); and the end of flashes' waits for
+// their device (flash-steps.ts).
 //
 // While the disk is full, leases neither lapse nor time out and silent workers are not dropped:
 // renewals could not be written, and nobody should lose a job to the sidecar's own trouble. When
@@ -52,6 +53,7 @@ export class LeaseSweep {
     if (disk.full) return;
     disk.guard("the lease sweep", () => {
       for (const job of queue.expireTimeouts()) this.o.timedOut(job);
+      queue.waits.expire(); // flashes that waited for their device past waitingUntil fail (build kept)
       // After a stall of the sidecar's own event loop, this timer runs before the heartbeats that waited
       // in the sockets meanwhile are read: judge silence and leases at the next sweep, not now.
       const judge = late <= this.o.leaseMs() / 2;

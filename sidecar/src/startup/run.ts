@@ -89,10 +89,11 @@ export function advertise(s: Running): ZeroconfAdvertiser | null {
   return advertiser;
 }
 
-/** The timers (returned, to clear at stop): the lease sweep, the hourly history prune and audit recheck, a
- * periodic dispatch pass, the state anchor; then a first prune and dispatch. */
+/** The timers (returned, to clear at stop): the lease sweep (and the waits for devices), the hourly history
+ * prune and audit recheck, a periodic dispatch pass, the state anchor; then a first prune, the waiting
+ * flashes whose device is online, and a dispatch. */
 export function startTimers(s: Running): NodeJS.Timeout[] {
-  const { clock, disk, settings, queue, anchor, flashes, trustEngine, reportAudit, kick, jobService, hub } = s;
+  const { clock, disk, settings, queue, anchor, flashes, trustEngine, reportAudit, kick, jobService, hub, waits } = s;
   const sweep = new LeaseSweep({
     queue,
     clock,
@@ -107,6 +108,7 @@ export function startTimers(s: Running): NodeJS.Timeout[] {
     if (full) return;
     sweep.diskFreedAgain();
     void anchor.writeQuietly();
+    waits.recheck("checked when disk space returned"); // a device back meanwhile was not released
     kick();
   });
   disk.start();
@@ -123,6 +125,8 @@ export function startTimers(s: Running): NodeJS.Timeout[] {
   // The trust log grows without a job event (key enrolments): anchor its size now and then.
   timers.push(setInterval(() => void anchor.writeQuietly(), 30_000));
   disk.guard("pruning history", () => queue.pruneHistory());
+  // Flashes waiting for a device from before a restart: those whose device is online go now.
+  waits.start();
   kick();
   return timers;
 }

@@ -6,6 +6,7 @@ import { FleetAssignmentBuilder } from "../fleet/assignment-builder.js";
 import { BuildFloor } from "../fleet/build-floor.js";
 import { DeviceAnnouncer } from "../fleet/device-announcer.js";
 import { DeviceView } from "../fleet/device-view.js";
+import { DeviceWaits } from "../fleet/device-wait.js";
 import { DeviceViews } from "../fleet/device-views.js";
 import { EngineTrustSource } from "../fleet/engine-trust-source.js";
 import { externalImage } from "../fleet/external-image.js";
@@ -160,6 +161,14 @@ export function wireWorkers(s: Viewed) {
   kick = () => {
     if (!disk.full) dispatcher.kick();
   };
+  // A flash waits for its device while presence says it is away, and is queued again when it is back.
+  const waits = new DeviceWaits({
+    queue,
+    presence: s.presence.tracker,
+    device: (id) => inventory.get(id),
+    guard: (what, fn) => void disk.guard(what, fn),
+    kick: () => kick(),
+  });
   const floor = new BuildFloor({
     freeBytes: () => disk.freeBytes(),
     floorMb: () => settings.get().buildMinFreeDiskMb,
@@ -272,6 +281,7 @@ export function wireWorkers(s: Viewed) {
     dispatcher,
     blockedJobs,
     kick,
+    waits,
     jobService,
     announcer,
     localHolder,

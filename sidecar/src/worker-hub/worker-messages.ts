@@ -210,14 +210,21 @@ export class WorkerMessages {
           error: "the build sent no OTA image to flash",
         });
     }
-    const job = queue.complete(msg.jobId, holder, {
-      outcome,
-      phase,
-      error,
-      firmware: outcome === "succeeded" ? msg.firmware : [],
-      esphomeVersion: msg.esphomeVersion,
-      validationErrors: msg.validationErrors ?? [],
-    })!;
+    // A flash that could not reach a device that is away waits for it (fleet/device-wait.ts), its image kept.
+    const waiting =
+      held?.step === "flash" && outcome === "failed" && phase === "upload"
+        ? queue.waits.afterFailedFlash(msg.jobId, holder, error)
+        : undefined;
+    const job =
+      waiting ??
+      queue.complete(msg.jobId, holder, {
+        outcome,
+        phase,
+        error,
+        firmware: outcome === "succeeded" ? msg.firmware : [],
+        esphomeVersion: msg.esphomeVersion,
+        validationErrors: msg.validationErrors ?? [],
+      })!;
     session.send({ type: "ack", jobId: msg.jobId, fence: msg.fence, accepted: true, reason: null });
     trust.flashed(job);
     this.o.onJobFinished(job);
