@@ -1,14 +1,12 @@
 """Build now, flash later, and armed installs, as the update entity and the services show and do them.
 
-Real sidecar, real HA update platform. The staged build, its install without recompiling and the
-arming of an offline device run against the real sidecar. A job waiting in `waiting_for_device`
-is fed to the coordinator as the sidecar's own `job` event would carry it (the state is the
-sidecar's to reach; these tests check how HA shows it).
+Real sidecar (its stand-in builder and flasher), real HA update platform: a staged build and its
+install without recompiling, an offline device armed (its flash waits in `waiting_for_device`) and
+flashed once HA reports it back, cancel while armed, the `when_online` service and commands.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,8 +23,6 @@ from .conftest import async_wait_for, node_entity
 from .sidecar import DEVICES, Sidecar
 
 UPDATE = "update.porch_firmware"
-# Far beyond the ids a fresh sidecar hands out in a test.
-JOB_ID = 900_001
 
 
 def _jobs(entry: MockConfigEntry) -> dict[int, Any]:
@@ -126,43 +122,40 @@ async def test_stale_staged_build_is_rebuilt(
     assert "firmwareSha256" not in job["params"]
 
 
-async def test_install_on_an_offline_device_arms_it(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
-    """Offline: Install asks for the flash when the device is back, rather than failing."""
-    await init_integration.runtime_data.client.report_presence("porch", {"online": False})
-    await async_wait_for(lambda: _porch(init_integration).get("online") is False, what="offline")
+async def _arm_porch(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """Porch goes offline (as HA's ESPHome integration reports it); Install arms it; its flash waits."""
+    await entry.runtime_data.client.report_presence("porch", {"online": False})
+    await async_wait_for(lambda: _porch(entry).get("online") is False, what="offline")
     await hass.async_block_till_done()
     assert (
         hass.states.get(UPDATE)
         .attributes["release_summary"]
         .startswith("Porch is offline: Install builds now and flashes it when it is back online.")
     )
-    job = await _install_job(hass, init_integration)
+    job = await _install_job(hass, entry)
     assert job["action"] == "compile_upload"
     assert job["params"]["whenOnline"] is True
-
-
-async def test_armed_install_is_said_not_spun(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
-    """A flash waiting for its device: the summary says so and until when; no in-progress spinner."""
-    coordinator = init_integration.runtime_data.coordinator
-    until = dt_util.utcnow() + timedelta(days=7)
-    waiting = {
-        **_waiting_job(JOB_ID),
-        "blockedReason": "waiting for porch to come online (offline since 08:00)",
-        "waitingUntil": until.isoformat().replace("+00:00", "Z"),
-    }
-    coordinator.handle_event(
-        {"type": "job", "op": "upsert", "id": JOB_ID, "job": waiting, "seq": 0}
+    # The build runs now; the flash waits for the device.
+    await async_wait_for(
+        lambda: _jobs(entry)[job["id"]]["state"] == "waiting_for_device",
+        what="the flash waiting for porch",
     )
     await hass.async_block_till_done()
+    return _jobs(entry)[job["id"]]
 
+
+async def test_install_on_an_offline_device_arms_it(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Offline: Install arms the flash; the summary says so and until when, no spinner for days;
+    the flash goes when the device is back."""
+    waiting = await _arm_porch(hass, init_integration)
+    assert waiting["waitingUntil"]
     state = hass.states.get(UPDATE)
-    local = dt_util.as_local(until).strftime("%Y-%m-%d %H:%M")
+    until = dt_util.as_local(dt_util.parse_datetime(waiting["waitingUntil"]))
     assert state.attributes["release_summary"].startswith(
-        f"Armed: flashes when Porch is back online, until {local} (job #{JOB_ID})."
+        f"Armed: flashes when Porch is back online, until {until.strftime('%Y-%m-%d %H:%M')}"
+        f" (job #{waiting['id']})."
     )
     assert state.attributes["in_progress"] is False
     assert state.attributes["update_percentage"] is None
@@ -170,6 +163,7 @@ async def test_armed_install_is_said_not_spun(
     status = hass.states.get(node_entity(hass, "sensor", "porch", "build_status"))
     assert status.state == "waiting_for_device"
     assert status.attributes["blocked_reason"] == waiting["blockedReason"]
+    assert "porch" in status.attributes["blocked_reason"]
     assert status.attributes["waiting_until"] == waiting["waitingUntil"]
 
     # A second install would race the armed one: refused, and nothing is queued.
@@ -177,48 +171,37 @@ async def test_armed_install_is_said_not_spun(
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("update", "install", {"entity_id": UPDATE}, blocking=True)
     assert err.value.translation_key == "install_already_armed"
-    assert f"job {JOB_ID} flashes it" in str(err.value)
+    assert f"job {waiting['id']} flashes it" in str(err.value)
     assert set(_jobs(init_integration)) == before
 
-    # It ends (cancelled here): the summary no longer says armed.
-    done = {**waiting, "state": "cancelled", "finishedAt": waiting["updatedAt"]}
-    coordinator.handle_event({"type": "job", "op": "upsert", "id": JOB_ID, "job": done, "seq": 0})
-    await hass.async_block_till_done()
+    # The device is back (HA's ESPHome integration sees it): the armed flash goes.
+    await init_integration.runtime_data.client.report_presence("porch", {"online": True})
+    await async_wait_for(
+        lambda: _jobs(init_integration)[waiting["id"]]["state"] == "succeeded",
+        what="the armed flash done",
+    )
+    await async_wait_for(lambda: hass.states.get(UPDATE).state == STATE_OFF, what="up to date")
     assert "Armed" not in (hass.states.get(UPDATE).attributes["release_summary"] or "")
 
 
-def _waiting_job(job_id: int) -> dict[str, Any]:
-    """A compile_upload whose build is done and whose flash waits (the sidecar's Job shape)."""
-    now = dt_util.utcnow().isoformat().replace("+00:00", "Z")
-    return {
-        "id": job_id,
-        "deviceId": "porch",
-        "action": "compile_upload",
-        "state": "waiting_for_device",
-        "priority": "interactive",
-        "params": {"whenOnline": True},
-        "source": "ha",
-        "attempts": 1,
-        "maxAttempts": 3,
-        "createdAt": now,
-        "updatedAt": now,
-        "startedAt": now,
-        "finishedAt": None,
-        "workerId": None,
-        "dispatchReason": None,
-        "cancelRequested": False,
-        "phase": None,
-        "error": None,
-        "configHash": None,
-        "esphomeVersion": "2026.10.0",
-        "firmware": [],
-        "logBytes": 0,
-        "logTruncated": False,
-        "progress": None,
-        "durationMs": None,
-        "validationErrors": [],
-        "step": "flash",
-    }
+async def test_an_armed_install_can_be_cancelled(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Cancel ends the wait at once; the summary no longer says armed and Install is offered again."""
+    waiting = await _arm_porch(hass, init_integration)
+    await hass.services.async_call(
+        DOMAIN, "cancel", {"job_id": [waiting["id"]]}, blocking=True, return_response=True
+    )
+    await async_wait_for(
+        lambda: _jobs(init_integration)[waiting["id"]]["state"] == "cancelled", what="cancelled"
+    )
+    await hass.async_block_till_done()
+    state = hass.states.get(UPDATE)
+    assert state.state == STATE_ON
+    assert not state.attributes["release_summary"].startswith("Armed")
+    assert hass.states.get(node_entity(hass, "sensor", "porch", "build_status")).state == (
+        "cancelled"
+    )
 
 
 async def test_compile_service_arms_outdated_devices(

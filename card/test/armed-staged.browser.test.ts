@@ -1,7 +1,8 @@
 // Armed, asleep and staged devices in the Lovelace card, in a real Chromium, inside the page that
-// plays Home Assistant (the faithful fake `hass` of card-in-ha.browser.test.ts: its fleet parks an
-// armed flash to an offline device in `waiting_for_device` as the sidecar does). Loads the committed
-// bundle. The standalone dashboard shows a real sidecar's staged build in staged.browser.test.ts.
+// plays Home Assistant (the faithful fake `hass` of card-in-ha.browser.test.ts, whose fleet parks an
+// armed flash to an offline device in `waiting_for_device` as the sidecar does): the bulk "update
+// outdated when online" and the README's picture. The same states against a real sidecar:
+// standalone-armed-staged.browser.test.ts.
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
