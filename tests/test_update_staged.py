@@ -166,12 +166,12 @@ async def test_install_on_an_offline_device_arms_it(
     assert "porch" in status.attributes["blocked_reason"]
     assert status.attributes["waiting_until"] == waiting["waitingUntil"]
 
-    # A second install would race the armed one: refused, and nothing is queued.
+    # The armed flash holds the staged build: flashing it again is refused, and nothing is queued.
     before = set(_jobs(init_integration))
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("update", "install", {"entity_id": UPDATE}, blocking=True)
     assert err.value.translation_key == "install_already_armed"
-    assert f"job {waiting['id']} flashes it" in str(err.value)
+    assert f"job {waiting['id']} flashes the staged build" in str(err.value)
     assert set(_jobs(init_integration)) == before
 
     # The device is back (HA's ESPHome integration sees it): the armed flash goes.
@@ -182,6 +182,34 @@ async def test_install_on_an_offline_device_arms_it(
     )
     await async_wait_for(lambda: hass.states.get(UPDATE).state == STATE_OFF, what="up to date")
     assert "Armed" not in (hass.states.get(UPDATE).attributes["release_summary"] or "")
+
+
+async def test_a_config_change_rearms_with_a_fresh_build(
+    hass: HomeAssistant, sidecar: Sidecar, init_integration: MockConfigEntry
+) -> None:
+    """Armed, then the config changes: Install builds afresh and that build replaces the armed flash."""
+    first = await _arm_porch(hass, init_integration)
+    sidecar.write_devices({"porch.yaml": DEVICES["porch.yaml"] + "logger:\n"})
+    await async_wait_for(
+        lambda: _porch(init_integration)["storedFirmware"].get("current") is False,
+        what="the armed build no longer current",
+    )
+    await hass.async_block_till_done()
+    job = await _install_job(hass, init_integration)
+    assert job["action"] == "compile_upload"
+    assert job["params"] == {"whenOnline": True}
+    jobs = _jobs(init_integration)
+    await async_wait_for(
+        lambda: jobs[job["id"]]["state"] == "waiting_for_device", what="the new build armed"
+    )
+    await async_wait_for(lambda: jobs[first["id"]]["state"] == "cancelled", what="superseded")
+    await hass.async_block_till_done()
+    assert (
+        hass.states.get(UPDATE)
+        .attributes["release_summary"]
+        .startswith("Armed: flashes when Porch is back online, until ")
+    )
+    assert f"(job #{job['id']})." in hass.states.get(UPDATE).attributes["release_summary"]
 
 
 async def test_an_armed_install_can_be_cancelled(

@@ -99,7 +99,9 @@ describe("staged, armed and asleep on the standalone dashboard (real sidecar)", 
       /flashes when back online · until \d{4}-\d\d-\d\d \d\d:\d\d/,
     );
     expect(await bravo.locator(".status").getAttribute("title")).toContain(armed.blockedReason!);
-    expect(await bravo.getByRole("button", { name: "Compile and upload Bravo plug" }).isDisabled()).toBe(true);
+    // Its build is what the armed flash holds: no second flash of it; a fresh build stays possible.
+    expect(await bravo.getByRole("button", { name: "Upload stored firmware to Bravo plug" }).isDisabled()).toBe(true);
+    expect(await bravo.getByRole("button", { name: "Compile and upload Bravo plug" }).isDisabled()).toBe(false);
 
     await page.getByRole("tab", { name: "Queue" }).click();
     const item = page.getByRole("region", { name: "Queued jobs" }).locator("li").filter({ hasText: "Bravo plug" });

@@ -197,15 +197,17 @@ class ForgeFirmwareUpdate(ForgeNodeEntity, UpdateEntity):
                     "reason": state.summary or "",
                 },
             )
-        if (armed := waiting_job(self.coordinator.data.jobs, self.device_id)) is not None:
-            # An armed flash already holds an approved image for the device: a second one would
-            # race it when the device wakes.
+        plan = install_plan(self.node)
+        armed = waiting_job(self.coordinator.data.jobs, self.device_id)
+        if armed is not None and plan.action == "upload":
+            # The armed flash holds the newest approved build, which is the staged one: flashing
+            # it again is a duplicate. A fresh build (the config changed since) is allowed: the
+            # sidecar lets it replace the armed flash.
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="install_already_armed",
                 translation_placeholders={"entity_id": self.entity_id, "job_id": str(armed["id"])},
             )
-        plan = install_plan(self.node)
         async with forge_call(self.entry):
             await self.coordinator.client.create_jobs(
                 plan.action,

@@ -101,12 +101,13 @@ describe("armed, asleep and staged devices", () => {
     expect(status.getAttribute("title")).toContain(`waiting for ${ids[1]} to come online`);
     // The armed job will flash its build: no second flash is offered meanwhile.
     expect(row.querySelector('button[aria-label^="Install the staged build"]')).toBeNull();
-    for (const label of ["Compile and upload", "Upload stored firmware"]) {
-      const button = row.querySelector<HTMLButtonElement>(`button[aria-label^="${label}"]`)!;
-      expect(button.disabled, label).toBe(true);
-      expect(button.title).toBe("A flash is armed for this device: cancel it first");
-    }
-    expect(row.querySelector<HTMLButtonElement>('button[aria-label^="Compile "]')!.disabled).toBe(false);
+    const upload = row.querySelector<HTMLButtonElement>('button[aria-label^="Upload stored firmware"]')!;
+    expect(upload.disabled).toBe(true);
+    expect(upload.title).toBe("A flash of this build is armed for the device: cancel it first");
+    // A fresh build stays possible: it replaces the armed flash.
+    const install = row.querySelector<HTMLButtonElement>('button[aria-label^="Compile and upload"]')!;
+    expect(install.disabled).toBe(false);
+    expect(install.title).toBe("Build afresh: the new build replaces the armed flash");
     expect(el.shadowRoot!.querySelector(".summary")!.textContent).toContain("0 queued · 1 armed");
     row.querySelector<HTMLButtonElement>('button[aria-label^="Cancel the armed job"]')!.click();
     await new Promise((r) => setTimeout(r, 0));

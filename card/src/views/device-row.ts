@@ -160,10 +160,12 @@ export class ForgeDeviceRow extends LitElement {
     const staged = a ? null : installableStaged(d);
     const off = this.busy || !!d.error || paused != null;
     const why = (ok: string) => paused ?? (d.error ? "The device's configuration has an error" : ok);
-    // An armed flash holds an approved image for the device: a second flash would race it.
+    // An armed flash holds the device's newest approved build: flashing the stored image again would
+    // only repeat it. A fresh build (Install) replaces the armed flash once approved (the sidecar's rule).
     const armed = isWaiting(a);
     const flashOff = off || armed;
-    const flashWhy = (ok: string) => (armed && !off ? "A flash is armed for this device: cancel it first" : why(ok));
+    const flashWhy = (ok: string) =>
+      armed && !off ? "A flash of this build is armed for the device: cancel it first" : why(ok);
     return html`<div role="cell" class="actions">
       <button
         class="btn"
@@ -176,9 +178,15 @@ export class ForgeDeviceRow extends LitElement {
       </button>
       <button
         class="btn"
-        ?disabled=${flashOff}
+        ?disabled=${off}
         aria-label=${`Compile and upload ${name}`}
-        title=${flashWhy(this.offline() ? "Compile now, upload over the air when the device is back online" : "Compile, then upload over the air")}
+        title=${why(
+          armed
+            ? "Build afresh: the new build replaces the armed flash"
+            : this.offline()
+              ? "Compile now, upload over the air when the device is back online"
+              : "Compile, then upload over the air",
+        )}
         @click=${() => this.run("compile_upload")}
       >
         Install

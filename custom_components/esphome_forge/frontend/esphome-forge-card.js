@@ -559,7 +559,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       @click=${()=>R(this,{action:`edit`,deviceId:t.id})}
     >
       Edit
-    </button>`;if(r.mode===`hidden`)return S`<div role="cell" class="actions">${a}</div>`;let s=r.mode===`disabled`?r.reason:null,c=ln(t)!=null,l=n?null:Dn(t),u=this.busy||!!t.error||s!=null,d=e=>s??(t.error?`The device's configuration has an error`:e),f=K(n),p=u||f,m=e=>f&&!u?`A flash is armed for this device: cancel it first`:d(e);return S`<div role="cell" class="actions">
+    </button>`;if(r.mode===`hidden`)return S`<div role="cell" class="actions">${a}</div>`;let s=r.mode===`disabled`?r.reason:null,c=ln(t)!=null,l=n?null:Dn(t),u=this.busy||!!t.error||s!=null,d=e=>s??(t.error?`The device's configuration has an error`:e),f=K(n),p=u||f;return S`<div role="cell" class="actions">
       <button
         class="btn"
         ?disabled=${u}
@@ -571,9 +571,9 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
       </button>
       <button
         class="btn"
-        ?disabled=${p}
+        ?disabled=${u}
         aria-label=${`Compile and upload ${e}`}
-        title=${m(this.offline()?`Compile now, upload over the air when the device is back online`:`Compile, then upload over the air`)}
+        title=${d(f?`Build afresh: the new build replaces the armed flash`:this.offline()?`Compile now, upload over the air when the device is back online`:`Compile, then upload over the air`)}
         @click=${()=>this.run(`compile_upload`)}
       >
         Install
@@ -590,7 +590,7 @@ var e=globalThis,t=e.ShadowRoot&&(e.ShadyCSS===void 0||e.ShadyCSS.nativeShadow)&
               class="btn"
               ?disabled=${p||!c}
               aria-label=${`Upload stored firmware to ${e}`}
-              title=${m(c?`Upload the stored firmware again (no recompile)`:`No stored firmware yet`)}
+              title=${(e=>f&&!u?`A flash of this build is armed for the device: cancel it first`:d(e))(c?`Upload the stored firmware again (no recompile)`:`No stored firmware yet`)}
               @click=${()=>this.run(`upload`)}
             >
               Upload
