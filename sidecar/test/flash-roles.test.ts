@@ -5,12 +5,12 @@
 // compile with no OTA address; the flash step goes to the flasher with the archived approved bytes; a
 // failed OTA keeps the build and a retry flashes the same image without a recompile.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Device, FirmwareImage, Job } from "@esphome-forge/shared";
 import { Api } from "../src/devtools/api-client.js";
-import { runCli, startSidecar, tempDir, type SidecarProc } from "../src/devtools/processes.js";
+import { runCli, startSidecar, tempDir, waitFor, type SidecarProc } from "../src/devtools/processes.js";
 import { generateSigningKey } from "../src/trust/keys/keys.js";
 import { FakeOtaReceiver } from "../test-support/fake-ota-receiver.js";
 import { FakeWorker } from "../test-support/fake-worker.js";
@@ -23,6 +23,7 @@ let dev: FakeOtaReceiver;
 let flasher: WorkerProc;
 let rogue: FakeWorker;
 const rogueKey = generateSigningKey();
+const BUILT_WITH = "2026.1.1";
 
 beforeAll(async () => {
   dev = await FakeOtaReceiver.start({ password: "door-ota-secret" });
@@ -79,7 +80,9 @@ const assignsTo = (w: FakeWorker) => w.received.filter((m) => m.type === "assign
 async function build(id: number, bytes: Buffer, key = rogueKey): Promise<FirmwareImage> {
   const as = await rogue.nextAssign(id);
   const image = rogue.sendFirmware(as, "firmware.ota.bin", bytes);
-  rogue.result(as, { phase: "compile", firmware: [image], provenance: await rogue.provenance(as, [image], key) });
+  const provenance = await rogue.provenance(as, [image], key);
+  // Its ESPHome is not the flasher's (which reports its own CLI's version): the image keeps the builder's.
+  rogue.result(as, { phase: "compile", firmware: [image], provenance, esphomeVersion: BUILT_WITH });
   return image;
 }
 
@@ -144,12 +147,28 @@ describe("a builder never flashes", () => {
     expect(assignsTo(rogue)).toBe(builds);
     expect(dev.receipts.at(-1)!.sha256).toBe(image.sha256);
 
-    // Build now, flash later: an upload without a digest sends the staged image.
+    // Build now, flash later: an upload without a digest sends the staged image. The config changed since
+    // that build: the upload records the build's inputs, so the device still reads outdated (it runs the
+    // older config) and its last flash names the image and the build's ESPHome version.
+    const built = await api.job(id);
+    const yaml = join(sc.dataDir, "config", "door.yaml");
+    writeFileSync(yaml, readFileSync(yaml, "utf8") + "# a later edit\n");
+    await waitFor(async () => (await api.json<Device>("GET", "/devices/door")).configHash !== built.configHash, "edit");
     const upload = (await api.createJobs({ action: "upload", targets: { devices: ["door"] } })).jobs[0]!.jobId;
     const flashed: Job = await settledJob(api, upload, 60_000);
     expect(flashed.state, await api.log(upload)).toBe("succeeded");
     expect(dev.receipts.at(-1)!.sha256).toBe(image.sha256);
     expect(assignsTo(rogue)).toBe(builds);
+    expect(flashed).toMatchObject({ flashSha256: image.sha256, configHash: built.configHash });
+    const door = await api.json<Device>("GET", "/devices/door");
+    expect(door.lastFlash).toMatchObject({
+      jobId: upload,
+      firmwareSha256: image.sha256,
+      configHash: built.configHash,
+      esphomeVersion: BUILT_WITH,
+    });
+    expect(built.esphomeVersion).toBe(BUILT_WITH);
+    expect(door.outdated).toBe(true);
   });
 });
 

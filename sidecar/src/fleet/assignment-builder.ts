@@ -12,7 +12,7 @@ import type { Inventory } from "../inventory/inventory.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { DeviceView } from "./device-view.js";
 import type { ImageToFlash } from "../worker-hub/worker-trust-gate.js";
-import { flashBuilder, flashImageFor, type FlashImageSources } from "./flash-image.js";
+import { flashBuilder, flashImageFor, imageBuild, type FlashImageSources } from "./flash-image.js";
 
 export class FleetAssignmentBuilder implements AssignmentBuilder {
   constructor(
@@ -57,10 +57,19 @@ export class FleetAssignmentBuilder implements AssignmentBuilder {
       throw new Error(`config digest mismatch while bundling (${bundle.digest} ≠ ${configHash}); retry`);
     // The digest actually sent is what the job records (the config may have changed since it was queued).
     // A compile_upload's flash keeps what its build recorded (the image was built from those inputs).
-    if (job.action !== "compile_upload" || !flashing)
-      this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion, commit);
+    if (!flashing) this.queue.recordInputs(job.id, holder, bundle.digest, esphomeVersion, { configCommit: commit });
     if (flashing && !address) throw new Error("no OTA address is known for this device");
     let firmware = flashing ? [flashImageFor(job, this.sources)] : [];
+    if (job.action === "upload") {
+      // An upload flashes an image built earlier: it records that image and the inputs of the build that
+      // made it (none for CI firmware), not today's config, so "outdated" and the last flash stay true.
+      const sha = firmware[0]!.sha256;
+      const built = imageBuild(job.deviceId, sha, this.sources);
+      this.queue.recordInputs(job.id, holder, built?.configHash ?? null, built?.esphomeVersion ?? null, {
+        configCommit: built?.configCommit ?? null,
+        flashSha256: sha,
+      });
+    }
     let ota = otaImage(firmware);
     // Checked again at the flash (a key revoked since the build was approved stops it here).
     const gated = ota && this.gate ? this.gate(job, ota) : null;

@@ -100,7 +100,8 @@ export class DeviceView {
             finishedAt: flashed.finishedAt,
             configHash: flashed.configHash,
             esphomeVersion: flashed.esphomeVersion,
-            firmwareSha256: imageOf(flashed),
+            // An upload names its image (flashSha256); a compile_upload also has it among its images.
+            firmwareSha256: flashed.flashSha256 ?? imageOf(flashed),
           }
         : null,
       lastBuild: last

@@ -24,7 +24,8 @@ export function flashImageFor(job: Job, s: FlashImageSources): FirmwareImage {
     return archived(job, sha, s) ?? missing(sha);
   }
   if (job.action !== "upload") throw new Error(`a ${job.action} job flashes nothing`);
-  const wanted = job.params.firmwareSha256;
+  // The digest asked for; else the image its first dispatch chose (a retried attempt sends the same bytes).
+  const wanted = job.params.firmwareSha256 ?? job.flashSha256;
   if (wanted) {
     const image = archived(job, wanted, s);
     if (!image) {
@@ -52,10 +53,21 @@ export function flashBuilder(job: Job, s: FlashImageSources): string | null {
   } catch {
     return null; // the assignment fails with the reason
   }
-  const owner = s.queue
-    .list({ device: [job.deviceId], limit: 500 })
-    .jobs.find((j) => j.action !== "upload" && (j.flashSha256 === sha || j.firmware.some((f) => f.sha256 === sha)));
+  const owner = imageBuild(job.deviceId, sha, s);
   return owner ? (owner.builtBy ?? owner.workerId) : null;
+}
+
+/**
+ * The build job that produced this device's image `sha` (its config, ESPHome version and builder), or
+ * null for an image no build of this sidecar made (CI firmware uploaded with its bundle).
+ */
+export function imageBuild(deviceId: string, sha: string, s: Pick<FlashImageSources, "queue">): Job | null {
+  return (
+    s.queue
+      .list({ device: [deviceId], limit: 500 })
+      .jobs.find((j) => j.action !== "upload" && (j.flashSha256 === sha || j.firmware.some((f) => f.sha256 === sha))) ??
+    null
+  );
 }
 
 /** The device's staged firmware: the OTA image of its newest approved build, while the archive holds it. */

@@ -277,16 +277,18 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   recordInputs(
     jobId: number,
     holder: Holder,
-    configHash: string,
+    configHash: string | null,
     esphomeVersion: string | null,
-    configCommit: string | null = null,
+    /** `flashSha256`: an upload's image, chosen at its first dispatch. */
+    more: { configCommit?: string | null; flashSha256?: string } = {},
   ): boolean {
     return this.run((t) => {
       if (!this.holds(jobId, holder)) return false;
       this.rows.update(jobId, {
         config_hash: configHash,
         esphome_version: esphomeVersion,
-        config_commit: configCommit,
+        config_commit: more.configCommit ?? null,
+        ...(more.flashSha256 ? { flash_sha256: more.flashSha256 } : {}),
         updated_at: t.now,
       });
       t.touch(jobId);
@@ -357,7 +359,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       finish(t, this.rows, row, state, {
         phase: r.phase,
         error: r.error ?? (state === "cancelled" ? "cancelled" : null),
-        esphome_version: r.esphomeVersion ?? row.esphome_version,
+        // A flash step's image was built earlier: the version the flasher's own CLI reports is not the image's.
+        esphome_version: row.step === "flash" ? row.esphome_version : (r.esphomeVersion ?? row.esphome_version),
         validation_errors: JSON.stringify(r.validationErrors ?? []),
       });
       // A flash step's images are the build's (recorded when it was approved): a flasher sends none.
