@@ -49,8 +49,10 @@ def _node(**overrides: Any) -> dict[str, Any]:
         (None, True),  # never flashed
         ({**FLASH, "firmwareSha256": IMAGE}, False),  # the same image runs
         ({**FLASH, "esphomeVersion": "2026.10.0"}, False),  # the same build identity runs
-        # An upload after the build (names neither digest nor version): it sent the staged build.
+        # An older sidecar's upload after the build (no digest nor version): it sent the staged build.
         ({**FLASH, "jobId": 13, "esphomeVersion": None, "firmwareSha256": None}, False),
+        # An upload that names its image: an older image of the same config sent later hides nothing.
+        ({**FLASH, "jobId": 13, "firmwareSha256": "9" * 64}, True),
         # A flash of another config after it does not hide it.
         ({**FLASH, "jobId": 13, "configHash": HASH_B, "firmwareSha256": None}, True),
     ],

@@ -33,10 +33,10 @@ class InstallPlan:
 def staged_firmware(node: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The staged build when it is not what Forge last flashed (then it is news); else None.
 
-    Not news: the same image; a build of the same config with the same ESPHome; a flash of the
-    same config made after the staged build (an upload's `lastFlash` names neither digest nor
-    ESPHome version, and the staged build is the newest one, so that flash sent it or an older
-    image on purpose). Flashing it again would change nothing the user asked for.
+    Not news: the same image; a build of the same config with the same ESPHome. A sidecar from
+    before uploads named their image leaves an upload's `lastFlash` without digest or ESPHome
+    version: a flash of the same config after the staged build then counts as having sent it.
+    Flashing it again would change nothing the user asked for.
     """
     stored: Mapping[str, Any] | None = node.get("storedFirmware")
     if not stored:
@@ -49,7 +49,10 @@ def staged_firmware(node: Mapping[str, Any]) -> Mapping[str, Any] | None:
     )
     if same_config and (
         stored.get("esphomeVersion") == flashed.get("esphomeVersion")
-        or int(flashed.get("jobId") or 0) > int(stored["jobId"])
+        or (
+            not flashed.get("firmwareSha256")
+            and int(flashed.get("jobId") or 0) > int(stored["jobId"])
+        )
     ):
         return None
     return stored

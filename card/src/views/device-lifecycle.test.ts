@@ -34,6 +34,7 @@ describe("armed flashes", () => {
     expect(isWaiting(null)).toBe(false);
     expect(armedText(waiting, NOW)).toBe(`Armed · flashes when back online · until ${local("2026-11-27T10:00:00Z")}`);
     expect(armedText({ ...waiting, waitingUntil: null }, NOW)).toBe("Armed · flashes when back online");
+    expect(armedText({ ...waiting, waitingUntil: null }, NOW, true)).toBe("Armed · flashes when it wakes");
     expect(armedTitle(waiting)).toContain("offline since 09:40");
     expect(armedTitle(waiting)).toContain("the wait ends");
   });
@@ -86,13 +87,16 @@ describe("staged firmware", () => {
     expect(
       stagedFirmware(makeDevice(1, { lastFlash: { ...flashed, firmwareSha256: sha("b") }, storedFirmware: staged })),
     ).toBe(null);
-    // An upload flashed it after it was built (its lastFlash names no digest nor ESPHome version).
+    // An older sidecar's upload flashed it after it was built (its lastFlash names no digest nor version).
     const upload = { ...flashed, jobId: 13, esphomeVersion: null, firmwareSha256: null };
     expect(stagedFirmware(makeDevice(1, { lastFlash: upload, storedFirmware: staged }))).toBe(null);
     // A flash of another config after it does not hide it.
     expect(
       stagedFirmware(makeDevice(1, { lastFlash: { ...upload, configHash: sha("2") }, storedFirmware: staged })),
     ).toBe(staged);
+    // An upload that names its image: an older image of the same config sent later hides nothing.
+    const older = { ...flashed, jobId: 13, firmwareSha256: sha("9") };
+    expect(stagedFirmware(makeDevice(1, { lastFlash: older, storedFirmware: staged }))).toBe(staged);
   });
 });
 

@@ -10,10 +10,13 @@ import { isOutdated, onlineState } from "./device-model.js";
 /** A flash step holding its approved image until the device is online again. */
 export const isWaiting = (job: Job | null | undefined): boolean => job?.state === "waiting_for_device";
 
-/** "Armed · flashes when back online · until 12-12 08:00" (the expiry, when the sidecar set one). */
-export function armedText(job: Job, now: number = Date.now()): string {
+/**
+ * "Armed · flashes when back online · until 12-12 08:00" (the expiry, when the sidecar set one);
+ * "flashes when it wakes" for a device whose config has deep_sleep.
+ */
+export function armedText(job: Job, now: number = Date.now(), sleeps = false): string {
   const until = job.waitingUntil ? ` · until ${formatClock(job.waitingUntil, now)}` : "";
-  return `Armed · flashes when back online${until}`;
+  return `Armed · flashes when ${sleeps ? "it wakes" : "back online"}${until}`;
 }
 
 /** The wait's details for a tooltip: the sidecar's reason and the exact expiry. */
@@ -31,8 +34,8 @@ export type StagedFirmware = NonNullable<Device["storedFirmware"]>;
 
 /**
  * The staged build when it is news: not the image Forge last flashed, nor a build of the same config
- * and ESPHome, nor older than a flash of the same config (an upload's lastFlash names neither its
- * digest nor its ESPHome version; the staged build is the newest, so that flash sent it).
+ * and ESPHome. A sidecar before uploads named their image left an upload's lastFlash without digest
+ * or ESPHome version: a flash of the same config after the staged build then counts as having sent it.
  */
 export function stagedFirmware(d: Device): StagedFirmware | null {
   const s = d.storedFirmware;
@@ -41,7 +44,7 @@ export function stagedFirmware(d: Device): StagedFirmware | null {
   if (!f) return s;
   if (f.firmwareSha256 && f.firmwareSha256 === s.firmwareSha256) return null;
   const sameConfig = s.configHash != null && s.configHash === f.configHash;
-  if (sameConfig && (s.esphomeVersion === f.esphomeVersion || f.jobId > s.jobId)) return null;
+  if (sameConfig && (s.esphomeVersion === f.esphomeVersion || (!f.firmwareSha256 && f.jobId > s.jobId))) return null;
   return s;
 }
 

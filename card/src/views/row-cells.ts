@@ -114,7 +114,7 @@ export function statusCell(d: Device, active: Job | null, last: Job | null) {
   if (active && isWaiting(active)) {
     return html`<div role="cell" class="status armed" title=${armedTitle(active)}>
       <span class="chip tone-info">armed</span>
-      <div class="sub">${armedText(active).replace(/^Armed · /, "")}</div>
+      <div class="sub">${armedText(active, Date.now(), !!d.deepSleep).replace(/^Armed · /, "")}</div>
     </div>`;
   }
   if (active) {
