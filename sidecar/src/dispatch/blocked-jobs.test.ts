@@ -34,8 +34,8 @@ function setup(n: number) {
   for (let i = 0; i < n; i++) f.queue.enqueue(req(`${i % 2 ? "esp32" : "esp8266"}-${i}`));
   // Count the full walks: each one reads the waiting set a page at a time.
   let pages = 0;
-  const page = f.queue.waitingPage.bind(f.queue);
-  f.queue.waitingPage = (after, limit) => (pages++, page(after, limit));
+  const page = f.queue.routable.page.bind(f.queue.routable);
+  f.queue.routable.page = (after, limit) => (pages++, page(after, limit));
   const states = () => {
     const rows = f.db.prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as {
       state: string;
@@ -75,7 +75,7 @@ describe("blocked jobs", () => {
     t.f.queue.enqueue(req("esp32-new"));
     t.blocked.sync();
     expect(t.pages()).toBe(first);
-    expect(t.f.queue.waitingForDevice("esp32-new")[0]!.state).toBe("blocked");
+    expect(t.f.queue.routable.ofDevice("esp32-new")[0]!.state).toBe("blocked");
 
     // A worker bringing the tag: one walk releases every blocked job.
     t.workers.push({ id: "nuc", tags: ["x86"], slots: 2 });

@@ -5,7 +5,7 @@
 // (ids, tags, slots turned off) or the rules change, in slices, with verdicts memoised per requirement.
 // Heartbeats and finished jobs change neither, so they cost one fingerprint comparison.
 import type { Job, JobParams, RoutedDevice, RoutingRule } from "@esphome-forge/shared";
-import type { JobQueue, WaitingRow } from "../queue/job-queue.js";
+import type { JobQueue, RoutableRow } from "../queue/job-queue.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import { blockedReason, requirementFor, type Capability } from "./job-requirements.js";
 
@@ -14,9 +14,9 @@ const SLICE_MS = 8;
 const PAGE = 64;
 
 /** A waiting job's routing inputs (a row with its params parsed). */
-type WaitingJob = Omit<WaitingRow, "params"> & { params: JobParams };
+type WaitingJob = Omit<RoutableRow, "params"> & { params: JobParams };
 
-const parsed = (row: WaitingRow): WaitingJob => ({ ...row, params: JSON.parse(row.params) as JobParams });
+const parsed = (row: RoutableRow): WaitingJob => ({ ...row, params: JSON.parse(row.params) as JobParams });
 
 export interface BlockedJobsDeps {
   queue: JobQueue;
@@ -56,7 +56,7 @@ export class BlockedJobs {
 
   /** A device's tags, platform or name changed: another rule may apply to its waiting jobs. */
   deviceChanged(deviceId: string): void {
-    for (const row of this.d.queue.waitingForDevice(deviceId)) this.pending.set(row.id, parsed(row));
+    for (const row of this.d.queue.routable.ofDevice(deviceId)) this.pending.set(row.id, parsed(row));
   }
 
   /** Run at the start of each dispatch pass, before the queue is read. */
@@ -81,7 +81,7 @@ export class BlockedJobs {
       if (performance.now() - start >= SLICE_MS && (this.pending.size > 0 || this.cursor !== null)) return this.later();
     }
     while (this.cursor !== null) {
-      const page = this.d.queue.waitingPage(this.cursor, PAGE);
+      const page = this.d.queue.routable.page(this.cursor, PAGE);
       for (const row of page) {
         this.judge(parsed(row), memo);
         this.cursor = row.id;
@@ -107,7 +107,7 @@ export class BlockedJobs {
     }
     // Most waiting jobs keep their verdict and are never written; setBlocked checks the state again.
     if ((job.state === "blocked") === (reason !== null) && job.blocked_reason === reason) return;
-    const changed = this.d.queue.setBlocked(job.id, reason);
+    const changed = this.d.queue.routable.setBlocked(job.id, reason);
     if (changed?.state === "queued") this.d.kick();
   }
 

@@ -9,7 +9,6 @@ import {
   type Job,
   type JobAction,
   type JobPhase,
-  type JobStep,
   type LogChunk,
   type Settings,
   type ValidationError,
@@ -23,6 +22,7 @@ import { JobLog, type LogRead } from "./job-log.js";
 import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
 import { buildToFlash, judgeReady } from "./flash-steps.js";
 import { FlashWaits } from "./flash-waits.js";
+import { RoutableJobs } from "./routable-jobs.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
 import { JobRows, priorityRank, type JobRow } from "./job-rows.js";
 import { gapMarker, LogSequence } from "./log-sequence.js";
@@ -33,19 +33,7 @@ export { ConflictError, NotFoundError } from "../util/errors.js";
 export type { EnqueueRequest } from "./job-enqueue.js";
 export type { Holder, JobRef } from "./job-leases.js";
 export type { WaitJudge } from "./flash-steps.js";
-
-/** A waiting job's routing inputs. */
-export interface WaitingRow {
-  id: number;
-  device_id: string;
-  action: JobAction;
-  /** Its next step (a flash needs a flasher) and who built its image. */
-  step: JobStep | null;
-  built_by: string | null;
-  params: string;
-  state: "queued" | "blocked";
-  blocked_reason: string | null;
-}
+export type { RoutableRow } from "./routable-jobs.js";
 
 export interface JobResult {
   outcome: "succeeded" | "failed" | "cancelled";
@@ -71,6 +59,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly logSeq: LogSequence;
   /** Flashes waiting for their device (flash-waits.ts). */
   readonly waits: FlashWaits;
+  /** Jobs waiting for a worker (queued or blocked) as routing judges them (routable-jobs.ts). */
+  readonly routable: RoutableJobs;
 
   constructor(
     private readonly db: Db,
@@ -83,6 +73,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.history = new JobHistory(db, this.rows);
     this.logSeq = new LogSequence(db);
     this.waits = new FlashWaits(this.rows, (fn) => this.run(fn), settings);
+    this.routable = new RoutableJobs(this.rows, (fn) => this.run(fn));
   }
 
   /** Queues a job, or updates the one already waiting for this device and action (`coalesced`). */
@@ -204,44 +195,6 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       return fence;
     });
     return fence === undefined ? undefined : { job: this.rows.job(jobId)!, fence, holder: { workerId, fence } };
-  }
-
-  /** Every waiting job's routing inputs, a page at a time by id (the blocked-jobs recheck walks them). */
-  waitingPage(afterId: number, limit: number): WaitingRow[] {
-    return this.rows
-      .stmt(
-        `SELECT id, device_id, action, step, built_by, params, state, blocked_reason FROM jobs
-         WHERE state IN ('queued', 'blocked') AND id > ? ORDER BY id LIMIT ?`,
-      )
-      .all(afterId, limit) as WaitingRow[];
-  }
-
-  /** A device's waiting jobs (its tags or platform changed, so another rule may apply). */
-  waitingForDevice(deviceId: string): WaitingRow[] {
-    return this.rows
-      .stmt(
-        `SELECT id, device_id, action, step, built_by, params, state, blocked_reason FROM jobs
-         WHERE device_id = ? AND state IN ('queued', 'blocked')`,
-      )
-      .all(deviceId) as WaitingRow[];
-  }
-
-  /**
-   * queued → blocked (or a blocked job's reason changed): no online worker can take it. Null reason:
-   * blocked → queued, the job waits for a slot again in its old place (priority, then id).
-   */
-  setBlocked(jobId: number, reason: string | null): Job | undefined {
-    const changed = this.run((t) => {
-      const row = this.rows.row(jobId);
-      if (!row || (row.state !== "queued" && row.state !== "blocked")) return false;
-      const state = reason === null ? "queued" : "blocked";
-      if (row.state === state && (row.blocked_reason ?? null) === reason) return false;
-      // updated_at is left alone: a job lost on a worker keeps counting how long it has waited.
-      this.rows.update(jobId, { state, blocked_reason: reason });
-      t.touch(jobId);
-      return true;
-    });
-    return changed ? this.rows.job(jobId) : undefined;
   }
 
   renewLease(jobId: number, holder: Holder): boolean {
