@@ -171,6 +171,15 @@ describe("hot-path query plans", () => {
       flashes.resultArrived(done);
       announcer.refresh(device.id);
       queue.lastSucceeded(device.id, ["compile_upload", "upload"]);
+      // Per device at start and after each build: the failing-builds streak, the last validation; and the
+      // archive's retention pass over every device's pinned images.
+      queue.stateTrail(device.id, ["compile", "compile_upload", "upload"], ["succeeded", "failed", "timed_out"], 50);
+      queue.lastFinished(device.id, ["validate"]);
+      queue.latestImages(
+        inventory.list().map((d) => d.id),
+        ["compile_upload", "upload"],
+        ["compile", "compile_upload"],
+      );
       queue.cancelAllForDevice(device.id);
     } finally {
       await inventory.stop();

@@ -65,6 +65,8 @@ export interface FleetOps {
 }
 
 const ALERT_CHECK_MS = 30_000;
+/** Retention after builds finish: one pass for every build that finished within this. */
+const AFTER_BUILDS_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
 export function startFleetOps(d: FleetOpsDeps): FleetOps {
@@ -133,13 +135,16 @@ export function startFleetOps(d: FleetOpsDeps): FleetOps {
     notifier.job(job);
     if (!TERMINAL_JOB_STATES.includes(job.state)) return;
     guard("checking build alerts", () => alerts.checkDevice(job.deviceId));
-    // A new build may push an older one out (uploads nothing names go with the periodic pass below).
-    if (job.state === "succeeded" && COMPILE_ACTIONS.includes(job.action)) retention.soon(10_000, retain);
+    // A new build may push an older one out (uploads nothing names go with the periodic pass below). A pass
+    // reads the whole archive's references: a fleet build finishing over minutes costs one pass a minute.
+    if (job.state === "succeeded" && COMPILE_ACTIONS.includes(job.action)) retention.soon(AFTER_BUILDS_MS, retain);
   });
-  d.queue.on("pruned", () => retention.soon(10_000, retain));
+  d.queue.on("pruned", () => retention.soon(AFTER_BUILDS_MS, retain));
   d.bus.onDelta((e) => {
     if (e.type === "device") notifier.device(e.id, e.device);
-    else if (e.type === "worker" && e.worker?.online) guard("checking worker alerts", () => alerts.checkWorkers());
+    // Every job a worker starts or ends is a worker change: only an online worker's own alert is looked at
+    // (the periodic check below raises offline alerts).
+    else if (e.type === "worker" && e.worker?.online) guard("checking worker alerts", () => alerts.workerOnline(e.id));
   });
   d.inventory.on("remove", (id: string) => guard("clearing alerts", () => alerts.forgetDevice(id)));
 

@@ -88,6 +88,20 @@ describe("alerts", () => {
     expect(t.changes.map((c) => c.op)).toEqual(["upsert", "remove"]);
   });
 
+  it("a worker seen online clears its own offline alert at once, and touches no other", () => {
+    const t = fixture();
+    const seen = new Date(t.f.clock.now()).toISOString();
+    t.workers.push(worker("garage", { lastSeenAt: seen }), worker("attic", { lastSeenAt: seen }));
+    t.f.clock.advance(31 * MIN);
+    t.center.checkWorkers();
+    expect(t.center.list().map((a) => a.id)).toEqual(["worker_offline:attic", "worker_offline:garage"]);
+    t.center.workerOnline("garage");
+    expect(t.center.list().map((a) => a.id)).toEqual(["worker_offline:attic"]);
+    expect(t.changes.at(-1)).toMatchObject({ op: "remove", alert: { id: "worker_offline:garage" } });
+    t.center.workerOnline("garage"); // nothing open: nothing announced
+    expect(t.changes.filter((c) => c.op === "remove")).toHaveLength(1);
+  });
+
   it("not for a revoked worker, the local worker while turned off, or with the rule off", () => {
     const t = fixture({ localWorkerSlots: 0 });
     const seen = new Date(t.f.clock.now()).toISOString();

@@ -26,7 +26,7 @@ export interface AlertSources {
   workers: () => Worker[];
   /** Whether the worker's token was revoked (it will not come back). */
   revoked: (workerId: string) => boolean;
-  queue: Pick<JobQueue, "list">;
+  queue: Pick<JobQueue, "stateTrail" | "get">;
   settings: () => Settings;
 }
 
@@ -71,17 +71,13 @@ export class AlertCenter {
     const threshold = this.o.settings().failingBuildsAlert;
     const id = `builds_failing:${deviceId}`;
     if (threshold === 0) return this.clear(id);
-    const { jobs } = this.o.queue.list({
-      device: [deviceId],
-      action: BUILDS,
-      state: FINISHED_BUILD,
-      limit: Math.max(threshold, 50),
-    });
-    const streak = jobs.findIndex((j) => j.state === "succeeded");
-    const failures = streak === -1 ? jobs.length : streak;
+    // States only (this runs for every device at start): whole jobs are loaded for an alert that is raised.
+    const trail = this.o.queue.stateTrail(deviceId, BUILDS, FINISHED_BUILD, Math.max(threshold, 50));
+    const streak = trail.findIndex((j) => j.state === "succeeded");
+    const failures = streak === -1 ? trail.length : streak;
     if (failures < threshold) return this.clear(id);
-    const latest = jobs[0]!;
-    const first = jobs[failures - 1]!;
+    const latest = this.o.queue.get(trail[0]!.id)!;
+    const first = this.o.queue.get(trail[failures - 1]!.id)!;
     this.raise({
       kind: "builds_failing",
       subject: deviceId,
@@ -89,12 +85,17 @@ export class AlertCenter {
       message: `The last ${failures} build(s) of ${deviceId} failed; the latest (job ${latest.id}, ${latest.action}) with: ${latest.error ?? latest.state}`,
       details: {
         device: deviceId,
-        failures: failures >= jobs.length && jobs.length >= 50 ? `${failures}+` : failures,
+        failures: failures >= trail.length && trail.length >= 50 ? `${failures}+` : failures,
         lastJobId: latest.id,
         lastError: latest.error,
         threshold,
       },
     });
+  }
+
+  /** A worker is online: an offline alert it had is over (O(1): this runs on every worker change). */
+  workerOnline(workerId: string): void {
+    this.clear(`worker_offline:${workerId}`);
   }
 
   /** The device is gone: its alerts go too. */

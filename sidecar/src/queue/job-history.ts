@@ -2,16 +2,26 @@
 // per-device stats, last successful build, affinity, and retention.
 import {
   ACTIVE_JOB_STATES,
+  TERMINAL_JOB_STATES,
   type DeviceStats as DeviceStatsSchema,
   type Job,
   type JobAction,
   type JobListQuery,
+  type JobState,
 } from "@esphome-forge/shared";
 import type { z } from "zod";
 import type { Db } from "../db/database.js";
 import type { JobRows } from "./job-rows.js";
 
 const DAY_MS = 86_400_000;
+
+/**
+ * A device's approved builds (its staged firmware is the newest): a compile that succeeded, or a
+ * compile_upload whose build was approved whatever its flash did. `t`: the jobs table's alias, if any.
+ */
+const approvedBuild = (t = "") =>
+  `((${t}action = 'compile' AND ${t}state = 'succeeded')
+    OR (${t}action = 'compile_upload' AND (${t}flash_sha256 IS NOT NULL OR ${t}state = 'succeeded')))`;
 
 /** One entry of GET /stats/devices (shared exports only the schema). */
 export type DeviceStats = z.infer<typeof DeviceStatsSchema>;
@@ -98,12 +108,67 @@ export class JobHistory {
    */
   lastApprovedBuild(deviceId: string): Job | undefined {
     return this.rows.select(
-      `SELECT * FROM jobs WHERE device_id = ?
-       AND ((action = 'compile' AND state = 'succeeded')
-         OR (action = 'compile_upload' AND (flash_sha256 IS NOT NULL OR state = 'succeeded')))
-       ORDER BY id DESC LIMIT 1`,
+      `SELECT * FROM jobs WHERE device_id = ? AND ${approvedBuild()} ORDER BY id DESC LIMIT 1`,
       deviceId,
     )[0];
+  }
+
+  /** The device's newest finished job of these actions (index jobs_device, newest first). */
+  lastFinished(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.rows.select(
+      `SELECT * FROM jobs WHERE device_id = ? AND action IN (SELECT value FROM json_each(?))
+       AND state IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT 1`,
+      deviceId,
+      JSON.stringify(actions),
+      JSON.stringify(TERMINAL_JOB_STATES),
+    )[0];
+  }
+
+  /**
+   * Ids and states of the device's newest jobs of these actions in these states, newest first: a streak
+   * is counted without loading (and judging) whole jobs.
+   */
+  stateTrail(
+    deviceId: string,
+    actions: readonly JobAction[],
+    states: readonly JobState[],
+    limit: number,
+  ): { id: number; state: JobState }[] {
+    return this.rows
+      .stmt(
+        `SELECT id, state FROM jobs WHERE device_id = ? AND action IN (SELECT value FROM json_each(?))
+         AND state IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT ?`,
+      )
+      .all(deviceId, JSON.stringify(actions), JSON.stringify(states), limit) as { id: number; state: JobState }[];
+  }
+
+  /**
+   * Every digest the devices' newest jobs name — the last successful flash and compile and the staged
+   * build (images, approved image, the digest an upload asked for) — in one pass over the index.
+   */
+  latestImages(deviceIds: readonly string[], flash: readonly JobAction[], compile: readonly JobAction[]): string[] {
+    const newest = (where: string, order: string) =>
+      `SELECT (SELECT id FROM jobs j WHERE j.device_id = d.value AND ${where} ORDER BY ${order} LIMIT 1) AS id FROM devs d`;
+    const succeeded = (param: "flash" | "compile") =>
+      newest(
+        `j.state = 'succeeded' AND j.action IN (SELECT value FROM json_each(@${param}))`,
+        "j.finished_at DESC, j.id DESC",
+      );
+    return this.rows
+      .stmt(
+        `WITH devs AS (SELECT value FROM json_each(@devices)),
+         latest AS (${succeeded("flash")} UNION ${succeeded("compile")} UNION ${newest(approvedBuild("j."), "j.id DESC")})
+         SELECT f.sha256 AS sha FROM job_firmware f WHERE f.job_id IN (SELECT id FROM latest WHERE id IS NOT NULL)
+         UNION SELECT flash_sha256 FROM jobs WHERE id IN (SELECT id FROM latest) AND flash_sha256 IS NOT NULL
+         UNION SELECT json_extract(params, '$.firmwareSha256') FROM jobs
+           WHERE id IN (SELECT id FROM latest) AND json_extract(params, '$.firmwareSha256') IS NOT NULL`,
+      )
+      .pluck()
+      .all({
+        devices: JSON.stringify(deviceIds),
+        flash: JSON.stringify(flash),
+        compile: JSON.stringify(compile),
+      }) as string[];
   }
 
   /** The device's newest job of these actions, in any state (index jobs_device, newest first). */

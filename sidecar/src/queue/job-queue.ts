@@ -9,6 +9,7 @@ import {
   type Job,
   type JobAction,
   type JobPhase,
+  type JobState,
   type LogChunk,
   type Settings,
   type ValidationError,
@@ -467,6 +468,23 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   lastApprovedBuild(deviceId: string): Job | undefined {
     return this.history.lastApprovedBuild(deviceId);
+  }
+
+  lastFinished(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.history.lastFinished(deviceId, actions);
+  }
+
+  stateTrail(
+    deviceId: string,
+    actions: readonly JobAction[],
+    states: readonly JobState[],
+    limit: number,
+  ): { id: number; state: JobState }[] {
+    return this.history.stateTrail(deviceId, actions, states, limit);
+  }
+
+  latestImages(deviceIds: readonly string[], flash: readonly JobAction[], compile: readonly JobAction[]): string[] {
+    return this.history.latestImages(deviceIds, flash, compile);
   }
 
   lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { COMPILE_ACTIONS, TERMINAL_JOB_STATES } from "@esphome-forge/shared";
+import { COMPILE_ACTIONS } from "@esphome-forge/shared";
 import { resolveAdminToken } from "../config/admin-token.js";
 import { resolveMetricsToken } from "../config/metrics-token.js";
 import { dataPaths } from "../config/paths.js";
@@ -121,8 +121,7 @@ export async function startConfigFolder(s: OpenState) {
             ids: () => inventory.list().map((d) => d.id),
             configHash: (id) => inventory.get(id)?.configHash ?? null,
             lastCompile: (id) => queue.lastSucceeded(id, COMPILE_ACTIONS),
-            lastValidation: (id) =>
-              queue.list({ device: [id], action: ["validate"], state: [...TERMINAL_JOB_STATES], limit: 1 }).jobs[0],
+            lastValidation: (id) => queue.lastFinished(id, ["validate"]),
           },
           deviceChanged: (id) => announceRef.fn(id),
           statusChanged: (status) => bus.workspace(status),
