@@ -10,6 +10,7 @@ import {
   type Job,
 } from "@esphome-forge/shared";
 import { literal } from "./commits.js";
+import { historyIndex, type HistoryIndex } from "./history-index.js";
 import type { RepoInfo } from "./repo.js";
 
 export interface DeviceSource {
@@ -22,6 +23,8 @@ export interface DeviceSource {
 }
 
 const CONCURRENCY = 4;
+/** From this many devices to refresh, their history comes from one `git log` (history-index.ts). */
+const BULK_FROM = 16;
 
 export class DeviceStates {
   private readonly history = new Map<string, DeviceConfigHistory>();
@@ -98,24 +101,29 @@ export class DeviceStates {
   }
 
   private async drain(): Promise<void> {
+    // Many devices at once (start, a rescan): one `git log` answers for all of them where it can.
+    const repo = this.repo();
+    const index = repo && this.pending.size >= BULK_FROM ? await historyIndex(repo) : null;
     while (this.pending.size > 0) {
       const batch = [...this.pending].slice(0, CONCURRENCY);
       for (const id of batch) this.pending.delete(id);
-      await Promise.all(batch.map((id) => this.compute(id)));
+      await Promise.all(batch.map((id) => this.compute(id, index)));
     }
   }
 
-  private async compute(id: string): Promise<void> {
+  private async compute(id: string, index: HistoryIndex | null): Promise<void> {
     const repo = this.repo();
     const files = this.devices.filesOf(id);
     if (!repo || files.length === 0) return;
     try {
       const commit =
-        (await repo.git.raw(["log", "-1", "--format=%H", "--", literal([files[0]!])[0]!]).catch(() => "")).trim() ||
-        null;
+        index?.newest(files[0]!) ??
+        ((await repo.git.raw(["log", "-1", "--format=%H", "--", literal([files[0]!])[0]!]).catch(() => "")).trim() ||
+          null);
       const built = this.devices.lastCompile(id)?.configCommit ?? null;
       let changesSince: number | null = null;
-      if (built) {
+      if (built) changesSince = index?.changesSince(built, files) ?? null;
+      if (built && changesSince === null) {
         const out = await repo.git
           .raw(["rev-list", "--count", `${built}..HEAD`, "--", ...literal(files)])
           .catch(() => "");
