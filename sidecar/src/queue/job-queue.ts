@@ -2,14 +2,11 @@
 // events go out only after it commits. A running job is held by one worker under a random fencing
 // token; every change a worker asks for must come from that worker with that token (`heldBy`), so a
 // worker that lost the job, or never had it, can no longer touch it.
-import { EventEmitter } from "node:events";
 import {
   TERMINAL_JOB_STATES,
   type FirmwareImage,
   type Job,
-  type JobAction,
   type JobPhase,
-  type JobState,
   type LogChunk,
   type Settings,
   type ValidationError,
@@ -18,22 +15,24 @@ import type { Db } from "../db/database.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { ConflictError, NotFoundError } from "../util/errors.js";
 import { enqueueIn, retryIn, validateRequest, type EnqueueRequest } from "./job-enqueue.js";
-import { JobHistory, pruneByCount, type Affinity, type DeviceStats, type JobFilter } from "./job-history.js";
+import { JobHistory, pruneByCount } from "./job-history.js";
 import { JobLog, type LogRead } from "./job-log.js";
 import { heldBy, newFence, renewLeases, requeueUnlisted, type Holder, type JobRef } from "./job-leases.js";
 import { buildToFlash, judgeReady } from "./flash-steps.js";
 import { FlashWaits } from "./flash-waits.js";
 import { RoutableJobs } from "./routable-jobs.js";
 import { recordAffinity, recordFirmware } from "./job-results.js";
-import { JobRows, priorityRank, type JobRow } from "./job-rows.js";
+import { JobReads } from "./job-reads.js";
+import { JobRows, type JobRow } from "./job-rows.js";
 import { gapMarker, LogSequence } from "./log-sequence.js";
-import { cancelRow, finish, parseLost, requeueOrFail, type Tx } from "./job-transitions.js";
+import { cancelRow, finish, requeueOrFail, type Tx } from "./job-transitions.js";
 import { expireLeases, expireTimeouts } from "./lease-sweeper.js";
 
 export { ConflictError, NotFoundError } from "../util/errors.js";
 export type { EnqueueRequest } from "./job-enqueue.js";
 export type { Holder, JobRef } from "./job-leases.js";
 export type { WaitJudge } from "./flash-steps.js";
+export type { JobQueueEvents } from "./job-reads.js";
 export type { RoutableRow } from "./routable-jobs.js";
 
 export interface JobResult {
@@ -46,17 +45,9 @@ export interface JobResult {
   validationErrors?: ValidationError[];
 }
 
-export interface JobQueueEvents {
-  job: [job: Job];
-  log: [chunk: LogChunk];
-  /** Ids of finished jobs deleted by retention. */
-  pruned: [ids: number[]];
-}
-
-export class JobQueue extends EventEmitter<JobQueueEvents> {
-  private readonly rows: JobRows;
+/** The queue: every change to a job, in one transaction each, announced after the commit (reads: job-reads.ts). */
+export class JobQueue extends JobReads {
   private readonly log: JobLog;
-  private readonly history: JobHistory;
   private readonly logSeq: LogSequence;
   /** Flashes waiting for their device (flash-waits.ts). */
   readonly waits: FlashWaits;
@@ -68,10 +59,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     private readonly settings: () => Settings,
     private readonly clock: Clock = systemClock,
   ) {
-    super();
-    this.rows = new JobRows(db);
+    const rows = new JobRows(db);
+    super(rows, new JobHistory(db, rows));
     this.log = new JobLog(db);
-    this.history = new JobHistory(db, this.rows);
     this.logSeq = new LogSequence(db);
     this.waits = new FlashWaits(this.rows, (fn) => this.run(fn), settings);
     this.routable = new RoutableJobs(this.rows, (fn) => this.run(fn));
@@ -87,10 +77,6 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     });
   }
 
-  get(id: number): Job | undefined {
-    return this.rows.job(id);
-  }
-
   /** Adds fields owned by another module (content trust) to every Job the queue hands out. */
   annotateJobs(fn: (jobs: Job[]) => void): void {
     this.rows.annotate = fn;
@@ -100,72 +86,6 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   touch(id: number): void {
     const job = this.rows.job(id);
     if (job) this.emit("job", job);
-  }
-
-  /** Waiting jobs in dispatch order: priority, then first come first served. */
-  queued(): Job[] {
-    return this.rows.select("SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id");
-  }
-
-  /**
-   * The same order, read a page at a time as the caller goes: a dispatch pass that fills the free slots
-   * with the first jobs never reads the rest of a long queue (a whole fleet queued is 2,000 rows).
-   */
-  *queuedInOrder(pageSize = 64): Generator<Job> {
-    let page = this.rows.select(
-      "SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id LIMIT ?",
-      pageSize,
-    );
-    while (page.length > 0) {
-      yield* page;
-      if (page.length < pageSize) return;
-      const last = page[page.length - 1]!;
-      page = this.rows.select(
-        "SELECT * FROM jobs WHERE state = 'queued' AND (priority_rank, id) > (?, ?) ORDER BY priority_rank, id LIMIT ?",
-        priorityRank(last.priority),
-        last.id,
-        pageSize,
-      );
-    }
-  }
-
-  /** How many jobs wait and run (counted on the state index; no rows are read). */
-  depth(): { queued: number; running: number } {
-    const rows = this.rows
-      .stmt("SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY state")
-      .all() as { state: string; n: number }[];
-    const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
-    return { queued: n("queued"), running: n("running") };
-  }
-
-  running(): Job[] {
-    return this.rows.select("SELECT * FROM jobs WHERE state = 'running' ORDER BY id");
-  }
-
-  runningOn(workerId: string): Job[] {
-    return this.rows.select("SELECT * FROM jobs WHERE state = 'running' AND worker_id = ? ORDER BY id", workerId);
-  }
-
-  hasRunningForDevice(deviceId: string): boolean {
-    return this.rows.stmt("SELECT 1 FROM jobs WHERE state = 'running' AND device_id = ?").get(deviceId) !== undefined;
-  }
-
-  /** The fencing token of the job's current (or, once finished, last) assignment. */
-  fenceOf(jobId: number): string | null {
-    const r = this.rows.stmt("SELECT lease_fence FROM jobs WHERE id = ?").get(jobId) as
-      { lease_fence: string | null } | undefined;
-    return r?.lease_fence ?? null;
-  }
-
-  /** The one ownership check: `holder` is the worker the job is running on, with this assignment's fence. */
-  holds(jobId: number, holder: Holder): boolean {
-    return heldBy(this.rows.row(jobId), holder);
-  }
-
-  /** The workers a job was lost on before (its retries go elsewhere first); one lookup by id. */
-  lostOn(jobId: number): string[] {
-    const r = this.rows.stmt("SELECT lost_on FROM jobs WHERE id = ?").get(jobId) as { lost_on: string } | undefined;
-    return parseLost(r?.lost_on);
   }
 
   /** queued → running on `workerId`, unless it is no longer queued or its device is already building. */
@@ -444,60 +364,6 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.run((t) =>
       this.judged(t, retryIn(t, this.db, this.rows, jobId, source, opts, this.settings().maxAttempts)),
     );
-  }
-
-  list(q: JobFilter): { jobs: Job[]; nextBefore: number | null } {
-    return this.history.list(q);
-  }
-
-  recent(limit: number): Job[] {
-    return this.history.recent(limit);
-  }
-
-  active(): Job[] {
-    return this.history.active();
-  }
-
-  stats(): DeviceStats[] {
-    return this.history.stats();
-  }
-
-  lastSucceeded(deviceId: string, actions?: readonly JobAction[]): Job | undefined {
-    return this.history.lastSucceeded(deviceId, actions);
-  }
-
-  lastApprovedBuild(deviceId: string): Job | undefined {
-    return this.history.lastApprovedBuild(deviceId);
-  }
-
-  lastFinished(deviceId: string, actions: readonly JobAction[]): Job | undefined {
-    return this.history.lastFinished(deviceId, actions);
-  }
-
-  stateTrail(
-    deviceId: string,
-    actions: readonly JobAction[],
-    states: readonly JobState[],
-    limit: number,
-  ): { id: number; state: JobState }[] {
-    return this.history.stateTrail(deviceId, actions, states, limit);
-  }
-
-  latestImages(deviceIds: readonly string[], flash: readonly JobAction[], compile: readonly JobAction[]): string[] {
-    return this.history.latestImages(deviceIds, flash, compile);
-  }
-
-  lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
-    return this.history.lastOf(deviceId, actions);
-  }
-
-  affinity(deviceId: string): Affinity | undefined {
-    return this.history.affinity(deviceId);
-  }
-
-  /** The whole device → warm worker table (one query for a dispatch pass). */
-  affinities(): Map<string, Affinity> {
-    return this.history.affinities();
   }
 
   /**

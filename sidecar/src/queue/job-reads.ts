@@ -1,0 +1,149 @@
+// The queue's reads (JobQueue extends it): jobs by id, the queue in dispatch order, what runs where, the
+// ownership check, and the history queries (job-history.ts). Nothing here writes; the writes, each one
+// transaction announced after its commit, are job-queue.ts.
+import { EventEmitter } from "node:events";
+import type { Job, JobAction, JobState, LogChunk } from "@esphome-forge/shared";
+import type { Affinity, DeviceStats, JobFilter, JobHistory } from "./job-history.js";
+import { heldBy, type Holder } from "./job-leases.js";
+import { priorityRank, type JobRows } from "./job-rows.js";
+import { parseLost } from "./job-transitions.js";
+
+export interface JobQueueEvents {
+  job: [job: Job];
+  log: [chunk: LogChunk];
+  /** Ids of finished jobs deleted by retention. */
+  pruned: [ids: number[]];
+}
+
+export class JobReads extends EventEmitter<JobQueueEvents> {
+  constructor(
+    protected readonly rows: JobRows,
+    protected readonly history: JobHistory,
+  ) {
+    super();
+  }
+
+  get(id: number): Job | undefined {
+    return this.rows.job(id);
+  }
+
+  /** Waiting jobs in dispatch order: priority, then first come first served. */
+  queued(): Job[] {
+    return this.rows.select("SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id");
+  }
+
+  /**
+   * The same order, read a page at a time as the caller goes: a dispatch pass that fills the free slots
+   * with the first jobs never reads the rest of a long queue (a whole fleet queued is 2,000 rows).
+   */
+  *queuedInOrder(pageSize = 64): Generator<Job> {
+    let page = this.rows.select(
+      "SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority_rank, id LIMIT ?",
+      pageSize,
+    );
+    while (page.length > 0) {
+      yield* page;
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1]!;
+      page = this.rows.select(
+        "SELECT * FROM jobs WHERE state = 'queued' AND (priority_rank, id) > (?, ?) ORDER BY priority_rank, id LIMIT ?",
+        priorityRank(last.priority),
+        last.id,
+        pageSize,
+      );
+    }
+  }
+
+  /** How many jobs wait and run (counted on the state index; no rows are read). */
+  depth(): { queued: number; running: number } {
+    const rows = this.rows
+      .stmt("SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY state")
+      .all() as { state: string; n: number }[];
+    const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+    return { queued: n("queued"), running: n("running") };
+  }
+
+  running(): Job[] {
+    return this.rows.select("SELECT * FROM jobs WHERE state = 'running' ORDER BY id");
+  }
+
+  runningOn(workerId: string): Job[] {
+    return this.rows.select("SELECT * FROM jobs WHERE state = 'running' AND worker_id = ? ORDER BY id", workerId);
+  }
+
+  hasRunningForDevice(deviceId: string): boolean {
+    return this.rows.stmt("SELECT 1 FROM jobs WHERE state = 'running' AND device_id = ?").get(deviceId) !== undefined;
+  }
+
+  /** The fencing token of the job's current (or, once finished, last) assignment. */
+  fenceOf(jobId: number): string | null {
+    const r = this.rows.stmt("SELECT lease_fence FROM jobs WHERE id = ?").get(jobId) as
+      { lease_fence: string | null } | undefined;
+    return r?.lease_fence ?? null;
+  }
+
+  /** The one ownership check: `holder` is the worker the job is running on, with this assignment's fence. */
+  holds(jobId: number, holder: Holder): boolean {
+    return heldBy(this.rows.row(jobId), holder);
+  }
+
+  /** The workers a job was lost on before (its retries go elsewhere first); one lookup by id. */
+  lostOn(jobId: number): string[] {
+    const r = this.rows.stmt("SELECT lost_on FROM jobs WHERE id = ?").get(jobId) as { lost_on: string } | undefined;
+    return parseLost(r?.lost_on);
+  }
+
+  list(q: JobFilter): { jobs: Job[]; nextBefore: number | null } {
+    return this.history.list(q);
+  }
+
+  recent(limit: number): Job[] {
+    return this.history.recent(limit);
+  }
+
+  active(): Job[] {
+    return this.history.active();
+  }
+
+  stats(): DeviceStats[] {
+    return this.history.stats();
+  }
+
+  lastSucceeded(deviceId: string, actions?: readonly JobAction[]): Job | undefined {
+    return this.history.lastSucceeded(deviceId, actions);
+  }
+
+  lastApprovedBuild(deviceId: string): Job | undefined {
+    return this.history.lastApprovedBuild(deviceId);
+  }
+
+  lastFinished(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.history.lastFinished(deviceId, actions);
+  }
+
+  stateTrail(
+    deviceId: string,
+    actions: readonly JobAction[],
+    states: readonly JobState[],
+    limit: number,
+  ): { id: number; state: JobState }[] {
+    return this.history.stateTrail(deviceId, actions, states, limit);
+  }
+
+  latestImages(deviceIds: readonly string[], flash: readonly JobAction[], compile: readonly JobAction[]): string[] {
+    return this.history.latestImages(deviceIds, flash, compile);
+  }
+
+  lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
+    return this.history.lastOf(deviceId, actions);
+  }
+
+  affinity(deviceId: string): Affinity | undefined {
+    return this.history.affinity(deviceId);
+  }
+
+  /** The whole device → warm worker table (one query for a dispatch pass). */
+  affinities(): Map<string, Affinity> {
+    return this.history.affinities();
+  }
+}
