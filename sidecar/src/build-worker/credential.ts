@@ -2,8 +2,9 @@
 // address, the key fingerprints it pins, and the worker's credential (a token bound to this worker's
 // id and key). Later starts read it and need no arguments; a `server_key` announcement (the sidecar
 // rotating its TLS key) adds a pin.
-import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { readIfPresent } from "../util/read-if-present.js";
 
 export interface Credential {
   server: string;
@@ -20,13 +21,8 @@ export function credentialPath(stateDir: string): string {
 
 /** The stored credential, or null when the worker never joined. */
 export function readCredential(stateDir: string): Credential | null {
-  let text: string;
-  try {
-    text = readFileSync(credentialPath(stateDir), "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
+  const text = readIfPresent(credentialPath(stateDir));
+  if (text === null) return null;
   const c = JSON.parse(text) as Partial<Credential>;
   if (typeof c.server !== "string" || typeof c.token !== "string" || !Array.isArray(c.pins))
     throw new Error(`${credentialPath(stateDir)} is damaged; join the worker again`);

@@ -3,9 +3,9 @@
 // named sections; each section has one owner (see state-anchor.ts), and sections this version does
 // not know are kept as they are, so a newer version's additions survive an older one's writes.
 // Written atomically: temp file (0600) → fsync → rename → fsync of the folder (0700).
-import { readFileSync } from "node:fs";
 import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { readIfPresent } from "../util/read-if-present.js";
 
 export const ANCHOR_FORMAT = 1;
 
@@ -27,13 +27,8 @@ export function anchorPath(dataDir: string): string {
 
 /** The anchor, or null when there is none yet. Throws AnchorUnreadableError for a damaged file. */
 export function readAnchor(file: string): AnchorContent | null {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
+  const text = readIfPresent(file);
+  if (text === null) return null;
   let parsed: Partial<AnchorContent>;
   try {
     parsed = JSON.parse(text) as Partial<AnchorContent>;

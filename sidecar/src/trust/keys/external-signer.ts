@@ -7,10 +7,10 @@
 // configured public key before use, so a misconfigured signer fails loudly instead of producing
 // signatures nothing verifies. Signing runs the command synchronously (a few ms per signature).
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { verify } from "node:crypto";
 import { keyHint, publicKeyFromPem, type SigningKey } from "./keys.js";
+import { readIfPresent } from "../../util/read-if-present.js";
 
 export class ExternalSignerError extends Error {}
 
@@ -28,13 +28,8 @@ export function externalSignerPath(keysDir: string, role: string): string {
 /** The configured external signer for a role, or null when the role uses a key file. */
 export function readExternalSigner(keysDir: string, role: string): ExternalSignerConfig | null {
   const file = externalSignerPath(keysDir, role);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
+  const text = readIfPresent(file);
+  if (text === null) return null;
   let c: Partial<ExternalSignerConfig>;
   try {
     c = JSON.parse(text) as Partial<ExternalSignerConfig>;

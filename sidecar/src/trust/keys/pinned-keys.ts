@@ -3,11 +3,12 @@
 // are trusted from: a key row added to a copied `forge.db` is not served in the trusted root and signs
 // nothing that verifies, a rotated-out key whose `retired_at` was cleared stays rotated out, and the
 // audit names every difference. Written only by the sidecar itself (first start, rotation), atomically.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, sha256Hex, shortHint } from "../encoding.js";
 import type { KeyLookup, KeyRole, TrustedKey } from "./key-registry.js";
 import { keyHint, publicKeyFromPem } from "./keys.js";
+import { readIfPresent } from "../../util/read-if-present.js";
 
 /** Roles only the sidecar's own keys have: never trusted from the database alone. */
 export const PINNED_ROLES: readonly KeyRole[] = ["sidecar", "log", "revocation"];
@@ -131,13 +132,8 @@ function fromPin(pin: PinnedKey, row: TrustedKey | undefined): TrustedKey {
 }
 
 function readPins(file: string): PinnedKey[] | null {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
+  const text = readIfPresent(file);
+  if (text === null) return null;
   let parsed: Partial<PinFile>;
   try {
     parsed = JSON.parse(text) as Partial<PinFile>;

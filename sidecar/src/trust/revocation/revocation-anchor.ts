@@ -2,8 +2,9 @@
 // database (`<data>/trust/revocation-anchor.json`). Deleting list rows from a copied `forge.db` does not
 // un-revoke anything: the store keeps the anchored list in force and the audit reports the difference.
 // The bundle is checked with the pinned revocation key on use, like the database's copy.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import type { SerializedBundle } from "@sigstore/bundle";
+import { readIfPresent } from "../../util/read-if-present.js";
 
 export interface RevocationAnchorContent {
   version: number;
@@ -23,13 +24,8 @@ export class RevocationAnchorError extends Error {}
 export function revocationAnchorFile(file: string): RevocationAnchor {
   return {
     read() {
-      let text: string;
-      try {
-        text = readFileSync(file, "utf8");
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-        throw err;
-      }
+      const text = readIfPresent(file);
+      if (text === null) return null;
       const c = JSON.parse(text) as Partial<RevocationAnchorContent>;
       if (!Number.isSafeInteger(c.version) || typeof c.digest !== "string" || typeof c.bundle !== "object")
         throw new RevocationAnchorError(`${file} is not a revocation anchor; restore it from a backup`);
