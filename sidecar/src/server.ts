@@ -13,6 +13,7 @@ import type { StateAnchor } from "./durability/state-anchor.js";
 import type { EventsServer } from "./events/events-server.js";
 import type { FleetOps } from "./fleet/fleet-ops.js";
 import type { Inventory } from "./inventory/inventory.js";
+import type { DbReadStore } from "./inventory/read-store.js";
 import type { PresenceService } from "./presence/presence-service.js";
 import { openState, startConfigFolder } from "./startup/open-state.js";
 import type { SidecarOptions } from "./startup/options.js";
@@ -43,6 +44,7 @@ export class Sidecar {
     private readonly db: Db,
     private readonly parts: {
       inventory: Inventory;
+      reads: DbReadStore;
       hub: WorkerHub;
       events: EventsServer;
       local: LocalWorker;
@@ -73,8 +75,8 @@ export class Sidecar {
     const served = await serve(withOps);
     const s = startLocalWorker(served);
     probeDefaultVersion(s);
-    const { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace } = s;
-    const parts = { inventory, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace };
+    const { inventory, reads, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace } = s;
+    const parts = { inventory, reads, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace };
     const sidecar = new Sidecar(
       s.url,
       s.admin,
@@ -102,6 +104,7 @@ export class Sidecar {
     this.parts.events.close();
     await this.parts.workspace?.stop();
     await this.parts.inventory.stop();
+    this.parts.reads.flush();
     const ingressClosed = new Promise<void>((resolve) =>
       this.ingress ? this.ingress.close(() => resolve()) : resolve(),
     );

@@ -412,4 +412,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX jobs_one_waiting ON jobs (device_id, action, coalesce(step, ''))
     WHERE state IN ('queued', 'blocked', 'waiting_for_device');
   `,
+  // The inventory's kept reads (inventory/read-cache.ts): a device whose files did not change is not parsed
+  // again at start or on a rescan. Only a shortcut: every row may be dropped.
+  `
+  CREATE TABLE inventory_reads (
+    device_id TEXT PRIMARY KEY,
+    body      TEXT NOT NULL
+  );
+  `,
 ];

@@ -4,7 +4,17 @@
 // (each approval is two trust records: the worker's provenance and the sidecar's approval).
 // Shared by `npm run bench` (section `scale`) and the process tests.
 import { createHash, randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { FirmwareImage, JobAction, TrustVerdict } from "@esphome-forge/shared";
 import { dataPaths } from "../config/paths.js";
@@ -12,6 +22,8 @@ import { SettingsStore } from "../config/settings-store.js";
 import { openDatabase } from "../db/database.js";
 import { MIGRATIONS } from "../db/migrations.js";
 import { Inventory } from "../inventory/inventory.js";
+import { DbReadStore } from "../inventory/read-store.js";
+import { SIDECAR_VERSION } from "../util/version.js";
 import { JobQueue } from "../queue/job-queue.js";
 import type { ApprovalResult } from "../trust/attest/approval.js";
 import { buildProvenanceStatement } from "../trust/attest/statements.js";
@@ -58,16 +70,30 @@ export async function seedScaleFleet(
     paths.configDir,
     deviceIds.map((id) => ({ id })),
   );
-  // The config digests the sidecar will compute, from the real inventory (plain YAML read).
-  const inventory = new Inventory({ configDir: paths.configDir, esphome: null, rescanIntervalSec: 3600, log });
-  await inventory.start();
-  const hashes = new Map(inventory.list().map((d) => [d.id, d.configHash]));
-  await inventory.stop();
+  // A long-lived install's config folder was last edited a while ago (and so its reads are kept).
+  const lastEdit = new Date(Date.now() - 3_600_000);
+  for (const name of readdirSync(paths.configDir)) utimesSync(join(paths.configDir, name), lastEdit, lastEdit);
 
   const historyMs = (spec.historyDays ?? 30) * 86_400_000;
   const clock = new ManualClock(Date.now() - historyMs);
   const db = openDatabase(paths.dbFile);
   try {
+    // The config digests the sidecar will compute, from the real inventory (plain YAML read), which
+    // keeps its reads as the sidecar's does.
+    const reads = new DbReadStore(db);
+    const inventory = new Inventory({
+      configDir: paths.configDir,
+      esphome: null,
+      rescanIntervalSec: 3600,
+      log,
+      reads,
+      forgeVersion: SIDECAR_VERSION,
+    });
+    await inventory.start();
+    const hashes = new Map(inventory.list().map((d) => [d.id, d.configHash]));
+    await inventory.stop();
+    reads.flush();
+
     const settings = new SettingsStore(db);
     const queue = new JobQueue(db, () => settings.get(), clock);
     const engine = new TrustEngine({ db, dataDir: paths.dataDir, now: () => new Date(clock.now()) });
@@ -223,7 +249,7 @@ async function runJob(o: JobDeps, p: PlannedJob): Promise<void> {
 }
 
 /** Bump when what the seed writes changes (the cache key also covers the spec and the schema). */
-const SEED_FORMAT = 3; // 3: the audited point and the trust anchors are files under trust/
+const SEED_FORMAT = 4; // 4: the inventory's kept reads, config files last edited an hour ago
 
 /**
  * `seedScaleFleet` through a cache (the benchmark's fleet takes a minute to sign): seeded once per spec,

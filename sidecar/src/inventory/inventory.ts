@@ -15,6 +15,7 @@ import { inSandbox, type ConfigSandbox } from "./config-sandbox.js";
 import type { JobFile } from "./job-files.js";
 import type { MetadataPatch } from "./metadata-block.js";
 import { applyPatch, readMetadata, writeMetadata } from "./metadata-block.js";
+import { readerOf, reusable, signatureOf, type ReadStore, type StoredRead } from "./read-cache.js";
 import type { ReadContext } from "./read-device.js";
 import { loadPlain, readDevice } from "./read-device.js";
 import { realInside } from "./safe-path.js";
@@ -35,6 +36,10 @@ export interface InventoryOptions {
   sandbox?: ConfigSandbox | null;
   rescanIntervalSec: number;
   log?: (msg: string) => void;
+  /** Reads kept across restarts (read-cache.ts); without it every start and rescan parses every device. */
+  reads?: ReadStore;
+  /** Forge's version, part of who made a kept read. */
+  forgeVersion?: string;
 }
 
 interface Entry {
@@ -42,6 +47,8 @@ interface Entry {
   deps: Set<string>;
   dirs: Set<string>;
   diagnostics: Diagnostic[];
+  /** The kept read this entry was made from (null: a fresh read). */
+  from: StoredRead | null;
 }
 
 const READ_CONCURRENCY = 8;
@@ -62,6 +69,9 @@ export class Inventory extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
   private stopped = false;
+  /** Kept reads by device (loaded at start) and who this inventory reads as. */
+  private stored = new Map<string, StoredRead>();
+  private reader = "";
 
   constructor(private readonly opts: InventoryOptions) {
     super();
@@ -70,6 +80,13 @@ export class Inventory extends EventEmitter {
   async start(): Promise<void> {
     await mkdir(this.opts.configDir, { recursive: true });
     this.root = await realpath(this.opts.configDir);
+    const esphome = this.opts.esphome;
+    this.reader = readerOf(
+      this.opts.forgeVersion ?? "dev",
+      esphome ? `${esphome.argv.join(" ")} ${(await esphome.version()) ?? "?"}` : null,
+      this.opts.sandbox != null,
+    );
+    this.stored = this.opts.reads?.load() ?? new Map();
     this.watcher = new DirWatcher(this.root, (batch) => void this.onBatch(batch), 150, this.opts.log);
     await this.rescan();
     this.setRescanInterval(this.opts.rescanIntervalSec);
@@ -207,6 +224,8 @@ export class Inventory extends EventEmitter {
     if (this.stopped) return;
     try {
       await this.relist();
+      // Devices whose file went while the sidecar was not running.
+      for (const id of [...this.stored.keys()]) if (!this.files.has(id)) this.forgetRead(id);
       await pool([...this.files.keys()], READ_CONCURRENCY, (id) => this.queueRead(id));
       this.updateWatches(true);
       this.emit("rescanned");
@@ -236,6 +255,7 @@ export class Inventory extends EventEmitter {
     for (const id of [...this.entries.keys()]) {
       if (scan.files.has(id)) continue;
       this.entries.delete(id);
+      this.forgetRead(id);
       if (!this.stopped) this.emit("remove", id);
     }
     return [...new Set([...added, ...changedDup, ...moved])];
@@ -304,20 +324,80 @@ export class Inventory extends EventEmitter {
     const file = this.files.get(id);
     if (!file || this.stopped) return;
     const dup = this.duplicates.get(id);
+    // A duplicate's error is not part of its files: such a read is neither reused nor kept.
+    const kept = dup ? null : reusable(this.stored.get(id), this.reader, this.root, file);
+    if (kept) {
+      // Unchanged since the entry was made from this same kept read (a rescan): nothing to do.
+      if (this.entries.get(id)?.from !== kept)
+        this.put(id, kept.device, new Set(kept.deps), new Set(), kept.diagnostics, kept);
+      return;
+    }
+    const startedAt = Date.now();
     const r = await readDevice(this.context(), id, file, dup ? [dup] : []);
     if (this.stopped || this.files.get(id) !== file) return;
+    const device = this.put(
+      id,
+      r.device,
+      r.collected?.deps ?? new Set([file]),
+      r.collected?.dirs ?? new Set(),
+      r.diagnostics,
+    );
+    this.keepRead(id, device, r.collected?.deps ?? new Set([file]), r.collected?.dirs.size ? null : startedAt, dup);
+  }
+
+  /** Records a device's read; announced when it differs from what was known. */
+  private put(
+    id: string,
+    read: Omit<InventoryDevice, "updatedAt"> & { updatedAt?: string },
+    deps: Set<string>,
+    dirs: Set<string>,
+    diagnostics: Diagnostic[],
+    from: StoredRead | null = null,
+  ): InventoryDevice {
     const prev = this.entries.get(id);
     const same =
-      prev != null &&
-      JSON.stringify({ ...prev.device, updatedAt: "" }) === JSON.stringify({ ...r.device, updatedAt: "" });
-    const device: InventoryDevice = { ...r.device, updatedAt: same ? prev.device.updatedAt : new Date().toISOString() };
-    this.entries.set(id, {
-      device,
-      deps: r.collected?.deps ?? new Set([file]),
-      dirs: r.collected?.dirs ?? new Set(),
-      diagnostics: r.diagnostics,
-    });
+      prev != null && JSON.stringify({ ...prev.device, updatedAt: "" }) === JSON.stringify({ ...read, updatedAt: "" });
+    const device: InventoryDevice = {
+      ...read,
+      // A kept read keeps its time: a restart changes no device's updatedAt.
+      updatedAt: same ? prev.device.updatedAt : (read.updatedAt ?? new Date().toISOString()),
+    };
+    this.entries.set(id, { device, deps, dirs, diagnostics, from });
     if (!same) this.emit("device", device);
+    return device;
+  }
+
+  /** Keeps a fresh read for the next start or rescan, unless it read folders (`readStartedAt` null) or is a duplicate. */
+  private keepRead(
+    id: string,
+    device: InventoryDevice,
+    deps: Set<string>,
+    readStartedAt: number | null,
+    dup: string | undefined,
+  ): void {
+    const store = this.opts.reads;
+    if (!store) return;
+    const signature = readStartedAt == null || dup ? null : signatureOf(this.root, deps, readStartedAt);
+    if (signature == null) {
+      this.forgetRead(id);
+      return;
+    }
+    const kept: StoredRead = {
+      reader: this.reader,
+      signature,
+      device,
+      deps: [...deps],
+      diagnostics: this.entries.get(id)?.diagnostics ?? [],
+    };
+    const before = this.stored.get(id);
+    this.stored.set(id, kept);
+    this.entries.get(id)!.from = kept;
+    if (!before || before.signature !== signature || JSON.stringify(before.device) !== JSON.stringify(device))
+      store.put(id, kept);
+  }
+
+  private forgetRead(id: string): void {
+    if (this.stored.delete(id)) this.opts.reads?.remove(id);
   }
 
   private updateWatches(refresh: boolean): void {

@@ -14,6 +14,8 @@ import { DiskState, diskReserveBytes } from "../durability/disk-state.js";
 import { EventBus } from "../events/event-bus.js";
 import { FirmwareStore } from "../firmware/firmware-store.js";
 import { openAnchoredState } from "../fleet/anchored-state.js";
+import { DbReadStore } from "../inventory/read-store.js";
+import { SIDECAR_VERSION } from "../util/version.js";
 import { Inventory, findEsphome, seedExamples } from "../inventory/inventory.js";
 import { JobQueue } from "../queue/job-queue.js";
 import { systemClock } from "../util/clock.js";
@@ -97,13 +99,16 @@ export type OpenState = Awaited<ReturnType<typeof openState>>;
 
 /** The config folder: its devices (the inventory) and, unless turned off, its git history (the workspace). */
 export async function startConfigFolder(s: OpenState) {
-  const { opts, log, paths, settings, queue, esphome, isolation } = s;
+  const { opts, log, paths, settings, queue, esphome, isolation, db, disk } = s;
+  const reads = new DbReadStore(db, (what, fn) => void disk.guard(what, fn));
   const inventory = new Inventory({
     configDir: paths.configDir,
     esphome,
     sandbox: isolation.inventory,
     rescanIntervalSec: settings.get().rescanIntervalSec,
     log,
+    reads,
+    forgeVersion: SIDECAR_VERSION,
   });
   await inventory.start();
 
@@ -136,7 +141,7 @@ export async function startConfigFolder(s: OpenState) {
     inventory.on("remove", (id: string) => workspace.devices.forget(id));
     queue.on("job", (job) => workspace.devices.jobChanged(job));
   }
-  return { ...s, inventory, bus, announceRef, workspace };
+  return { ...s, inventory, reads, bus, announceRef, workspace };
 }
 export type ConfigFolder = Awaited<ReturnType<typeof startConfigFolder>>;
 

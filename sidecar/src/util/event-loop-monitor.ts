@@ -18,7 +18,13 @@ export interface EventLoopDelay {
   maxBusyMs: number;
   /** The longest garbage-collection pause, in ms. */
   maxGcMs: number;
+  /** The longest stalls (over STALL_RECORD_MS), each ending at a monotonic time in µs — the clock of a
+   * `--cpu-prof` profile, so a stall can be found in one. */
+  stalls: { endUs: number; ms: number; busyMs: number }[];
 }
+
+const STALL_RECORD_MS = 40;
+const STALLS_KEPT = 20;
 
 const TICK_MS = 5;
 
@@ -29,6 +35,7 @@ export class EventLoopMonitor {
   private last = { at: performance.now(), cpu: process.cpuUsage() };
   private maxBusyMs = 0;
   private maxGcMs = 0;
+  private stalls: EventLoopDelay["stalls"] = [];
 
   constructor() {
     this.h.enable();
@@ -52,11 +59,13 @@ export class EventLoopMonitor {
       samples: this.h.count,
       maxBusyMs: this.maxBusyMs,
       maxGcMs: this.maxGcMs,
+      stalls: [...this.stalls],
     };
     if (reset) {
       this.h.reset();
       this.maxBusyMs = 0;
       this.maxGcMs = 0;
+      this.stalls = [];
     }
     return out;
   }
@@ -71,7 +80,12 @@ export class EventLoopMonitor {
     const at = performance.now();
     const cpu = process.cpuUsage(this.last.cpu);
     const delay = at - this.last.at - TICK_MS;
-    if (delay > 0) this.maxBusyMs = Math.max(this.maxBusyMs, Math.min(delay, (cpu.user + cpu.system) / 1000));
+    const busyMs = Math.min(delay, (cpu.user + cpu.system) / 1000);
+    if (delay > 0) this.maxBusyMs = Math.max(this.maxBusyMs, busyMs);
+    if (delay > STALL_RECORD_MS) {
+      this.stalls.push({ endUs: Number(process.hrtime.bigint() / 1000n), ms: delay, busyMs });
+      this.stalls.sort((a, b) => b.ms - a.ms).splice(STALLS_KEPT);
+    }
     this.last = { at, cpu: process.cpuUsage() };
   }
 }
