@@ -4,7 +4,7 @@
 // device list and the events snapshot at rest, and — inside the sidecar (FORGE_DEBUG_EVENT_LOOP) — the
 // longest event-loop stall while the workers connect and the fleet builds, plus peak RSS.
 import { readFileSync, rmSync } from "node:fs";
-import { homedir, loadavg } from "node:os";
+import { homedir, loadavg, setPriority } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { Api } from "../devtools/api-client.js";
@@ -30,6 +30,8 @@ export const SCALE = {
   listSamples: 60,
   snapshotSamples: 8,
 };
+
+const WORKER_NICE = Number(process.env.FORGE_BENCH_WORKER_NICE ?? 10);
 
 interface DebugStats {
   eventLoop: { maxMs: number; p99Ms: number; meanMs: number; samples: number; maxBusyMs: number; maxGcMs: number };
@@ -78,16 +80,19 @@ export async function benchScale(): Promise<{ rows: BenchRow[]; raw: Record<stri
     const buildStart = performance.now();
     for (let i = 0; i < SCALE.workers; i++) {
       const { secret } = await api.json<{ secret: string }>("POST", "/worker-tokens", { name: `scale-${i}` });
-      workers.push(
-        startWorker({
-          url: sc.url,
-          token: secret,
-          name: `scale-${i}`,
-          slots: SCALE.slotsPerWorker,
-          buildCommand: STANDIN_FAST_COMMAND,
-          env: { FORGE_STANDIN_CLEAN_MS: String(SCALE.buildMs), FORGE_STANDIN_INCREMENTAL_MS: String(SCALE.buildMs) },
-        }),
-      );
+      const worker = startWorker({
+        url: sc.url,
+        token: secret,
+        name: `scale-${i}`,
+        slots: SCALE.slotsPerWorker,
+        buildCommand: STANDIN_FAST_COMMAND,
+        env: { FORGE_STANDIN_CLEAN_MS: String(SCALE.buildMs), FORGE_STANDIN_INCREMENTAL_MS: String(SCALE.buildMs) },
+      });
+      // Build workers are other machines in a real fleet; here they share the sidecar's two cores. At a
+      // lower priority (their builds inherit it) they do not take the CPU from the sidecar, which is what
+      // this row measures; `FORGE_BENCH_WORKER_NICE=0` runs them at the sidecar's priority.
+      setPriority(worker.proc.pid!, WORKER_NICE);
+      workers.push(worker);
     }
     await waitFor(
       async () => (await api.json<{ workersOnline: number }>("GET", "/info")).workersOnline === SCALE.workers,
@@ -157,7 +162,7 @@ export async function benchScale(): Promise<{ rows: BenchRow[]; raw: Record<stri
       { metric: "events snapshot, max", value: Math.max(...snapshots), unit: "ms" },
       { metric: "longest event-loop stall at rest (trust checks, requests)", value: atRestStall.maxMs, unit: "ms" },
       {
-        metric: "longest event-loop stall: 10 workers connect + full fleet build",
+        metric: `longest event-loop stall: 10 workers connect + full fleet build (workers at nice ${WORKER_NICE})`,
         value: buildStall.maxMs,
         unit: "ms",
         target: "< 50",

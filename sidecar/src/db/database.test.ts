@@ -13,6 +13,7 @@ const TABLES = [
   "firmware",
   "flash_records",
   "fleet_state",
+  "inventory_reads",
   "job_firmware",
   "job_log_chunks",
   "job_log_seq",

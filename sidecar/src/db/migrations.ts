@@ -413,11 +413,13 @@ export const MIGRATIONS: readonly string[] = [
     WHERE state IN ('queued', 'blocked', 'waiting_for_device');
   `,
   // The inventory's kept reads (inventory/read-cache.ts): a device whose files did not change is not parsed
-  // again at start or on a rescan. Only a shortcut: every row may be dropped.
+  // again at start or on a rescan. Only a shortcut: every row may be dropped. And an index for retention.
   `
   CREATE TABLE inventory_reads (
     device_id TEXT PRIMARY KEY,
     body      TEXT NOT NULL
   );
+  -- CI uploads by device, for the archive's retention (without it, a scan of every trust record).
+  CREATE INDEX trust_attestations_external ON trust_attestations (device_id) WHERE kind = 'external';
   `,
 ];

@@ -279,7 +279,8 @@ export async function cachedScaleFleet(
     writeFileSync(join(tmp, "seeded.json"), JSON.stringify(seeded));
     renameSync(tmp, entry);
   }
-  cpSync(entry, dataDir, { recursive: true });
+  // Times kept: the inventory's kept reads judge the config files by them, as after a restart.
+  cpSync(entry, dataDir, { recursive: true, preserveTimestamps: true });
   rmSync(join(dataDir, "seeded.json"));
   return { ...(JSON.parse(readFileSync(join(entry, "seeded.json"), "utf8")) as ScaleFleet), cached };
 }

@@ -1,21 +1,33 @@
 import { describe, expect, it } from "vitest";
-import { retentionPlan, type Build, type RetentionInput } from "./retention-policy.js";
+import { retentionPlan, type BuiltImage, type RetentionInput } from "./retention-policy.js";
 
 const KB = 1024;
 const file = (sha256: string, size = 100 * KB, lastUsedAt = 0) => ({ sha256, size, lastUsedAt });
+interface Build {
+  deviceId: string;
+  at: number;
+  images: string[];
+}
 const build = (deviceId: string, at: number, ...images: string[]): Build => ({ deviceId, at, images });
+/** Each build's images with its rank among its device's builds, newest first (what retention.ts asks SQL for). */
+const ranked = (builds: Build[]): BuiltImage[] =>
+  builds.flatMap((b) => {
+    const newer = new Set(builds.filter((o) => o.deviceId === b.deviceId && o.at > b.at).map((o) => o.at));
+    return b.images.map((sha256) => ({ sha256, deviceId: b.deviceId, at: b.at, rank: newer.size }));
+  });
 
-function plan(over: Partial<RetentionInput>) {
+function plan(over: Partial<Omit<RetentionInput, "builtImages">> & { builds?: Build[] }) {
+  const { builds = [], ...rest } = over;
   const p = retentionPlan({
     files: [],
-    builds: [],
+    builtImages: ranked(builds),
     pinned: new Set(),
     referenced: new Set(),
     keepPerDevice: 2,
     maxBytes: 0,
     unreferencedGraceMs: 60_000,
     now: 1_000_000,
-    ...over,
+    ...rest,
   });
   return { ...p, removed: p.remove.map((r) => r.sha256).sort() };
 }

@@ -18,16 +18,21 @@ export interface ArchivedFile {
   lastUsedAt: number;
 }
 
-export interface Build {
+/** An archived image as one build of a device made it (an image built twice appears twice). */
+export interface BuiltImage {
+  sha256: string;
   deviceId: string;
   /** When the build finished (or the CI image was uploaded). */
   at: number;
-  images: readonly string[];
+  /** Its build's place among the device's builds, newest first (0 = the newest; builds at the same time
+   * share one); any rank from `keepPerDevice` up means "older than the newest kept". */
+  rank: number;
 }
 
 export interface RetentionInput {
   files: readonly ArchivedFile[];
-  builds: readonly Build[];
+  /** Only images in `files`, each with its builds' ranks (retention.ts ranks them in SQL over every build). */
+  builtImages: readonly BuiltImage[];
   pinned: ReadonlySet<string>;
   /** Named by a job's result or an attestation (the trust log points at it): never "unreferenced". */
   referenced: ReadonlySet<string>;
@@ -45,21 +50,15 @@ export interface Removal {
 }
 
 export function retentionPlan(i: RetentionInput): { remove: Removal[]; keptBytes: number } {
-  const byDevice = new Map<string, Build[]>();
-  for (const b of i.builds) byDevice.set(b.deviceId, [...(byDevice.get(b.deviceId) ?? []), b]);
   const keep = new Set(i.pinned);
   /** Digest → the newest build naming it (its age orders deletions under the cap). */
   const newestUse = new Map<string, number>();
   const older = new Map<string, string>();
-  for (const [device, builds] of byDevice) {
-    builds.sort((a, b) => b.at - a.at);
-    builds.forEach((b, rank) => {
-      for (const sha of b.images) {
-        newestUse.set(sha, Math.max(newestUse.get(sha) ?? 0, b.at));
-        if (rank < i.keepPerDevice) keep.add(sha);
-        else if (!older.has(sha)) older.set(sha, `older than the ${i.keepPerDevice} newest builds of ${device}`);
-      }
-    });
+  for (const b of i.builtImages) {
+    newestUse.set(b.sha256, Math.max(newestUse.get(b.sha256) ?? 0, b.at));
+    if (b.rank < i.keepPerDevice) keep.add(b.sha256);
+    else if (!older.has(b.sha256))
+      older.set(b.sha256, `older than the ${i.keepPerDevice} newest builds of ${b.deviceId}`);
   }
   const remove: Removal[] = [];
   const remaining: ArchivedFile[] = [];

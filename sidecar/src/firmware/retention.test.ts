@@ -108,3 +108,49 @@ describe("firmware retention: unreferenced images", () => {
     for (const sha of [byJob, byAttestation, installed, toFlash, pending, racing]) expect(a.store.has(sha)).toBe(true);
   });
 });
+
+describe("firmware retention: each device's newest builds, ranked in SQL over the whole history", () => {
+  it("keeps the newest builds' images per device (CI uploads count as builds) and removes older ones", () => {
+    const a = archive();
+    const settings = { ...DEFAULT_SETTINGS, firmwareKeepPerDevice: 2 };
+    const retention = new FirmwareRetention({
+      db: a.db,
+      firmware: a.store,
+      queue: a.queue,
+      deviceIds: () => [],
+      settings: () => settings,
+      clock: a.clock,
+      log: () => {},
+    });
+    const compiled = (deviceId: string, sha: string) => {
+      const { job } = a.queue.enqueue({ deviceId, action: "compile", priority: "bulk", params: {}, source: "t" });
+      const { holder } = a.queue.assign(job.id, "w1", "t")!;
+      a.queue.complete(job.id, holder, {
+        outcome: "succeeded",
+        phase: null,
+        error: null,
+        firmware: [{ name: "f.bin", sha256: sha, size: 256, kind: "ota" }],
+        esphomeVersion: null,
+      });
+      a.clock.advance(1000);
+    };
+    const [d1a, d1b, d1c, d2a] = [a.put(), a.put(), a.put(), a.put()];
+    compiled("d1", d1a);
+    compiled("d1", d1b);
+    compiled("d2", d2a);
+    compiled("d1", d1a); // built again: the same image is now d1's newest build
+    // A CI upload for d1, newer than all of them (created_at in seconds, as the trust store writes it).
+    a.db
+      .prepare(
+        "INSERT INTO trust_attestations (id, kind, device_id, bundle_json, created_at) VALUES (7, 'external', 'd1', '{}', ?)",
+      )
+      .run(new Date(a.clock.now() + 5000).toISOString());
+    a.db
+      .prepare("INSERT INTO trust_attestation_subjects (attestation_id, sha256, name) VALUES (7, ?, 'ci.bin')")
+      .run(d1c);
+
+    // d1's builds, newest first: the CI upload (d1c), d1a again, d1b, d1a — d1b is third.
+    expect(retention.run().map((r) => [r.sha256, r.reason])).toEqual([[d1b, "older than the 2 newest builds of d1"]]);
+    expect([d1a, d1c, d2a].every((s) => a.store.has(s))).toBe(true);
+  });
+});

@@ -84,7 +84,7 @@ export class Inventory extends EventEmitter {
     this.reader = readerOf(
       this.opts.forgeVersion ?? "dev",
       esphome ? `${esphome.argv.join(" ")} ${(await esphome.version()) ?? "?"}` : null,
-      this.opts.sandbox != null,
+      esphome != null && this.opts.sandbox != null,
     );
     this.stored = this.opts.reads?.load() ?? new Map();
     this.watcher = new DirWatcher(this.root, (batch) => void this.onBatch(batch), 150, this.opts.log);

@@ -234,10 +234,24 @@ export class WorkerEnrolments {
   }
 }
 
+/** PEM → fingerprint: a worker's view is built on every job it starts or ends, and parsing its key each time showed in profiles. */
+const fingerprints = new Map<string, string>();
+const FINGERPRINTS_KEPT = 1000;
+
+function fingerprintOf(pem: string): string {
+  let fp = fingerprints.get(pem);
+  if (fp === undefined) {
+    fp = keyFingerprint(publicKeyFromPem(pem));
+    if (fingerprints.size >= FINGERPRINTS_KEPT) fingerprints.clear();
+    fingerprints.set(pem, fp);
+  }
+  return fp;
+}
+
 function toKey(r: KeyRow): WorkerKey {
   return {
     hint: r.hint,
-    fingerprint: keyFingerprint(publicKeyFromPem(r.public_pem)),
+    fingerprint: fingerprintOf(r.public_pem),
     workerId: r.worker_id,
     publicPem: r.public_pem,
     kind: r.kind,
