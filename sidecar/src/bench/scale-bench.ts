@@ -3,7 +3,7 @@
 // time and building the whole fleet (light stand-in, real signing and approval). Measures start-up, the
 // device list and the events snapshot at rest, and — inside the sidecar (FORGE_DEBUG_EVENT_LOOP) — the
 // longest event-loop stall while the workers connect and the fleet builds, plus peak RSS.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, loadavg, setPriority } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -34,7 +34,15 @@ export const SCALE = {
 const WORKER_NICE = Number(process.env.FORGE_BENCH_WORKER_NICE ?? 19);
 
 interface DebugStats {
-  eventLoop: { maxMs: number; p99Ms: number; meanMs: number; samples: number; maxBusyMs: number; maxGcMs: number };
+  eventLoop: {
+    maxMs: number;
+    p99Ms: number;
+    meanMs: number;
+    samples: number;
+    maxBusyMs: number;
+    maxGcMs: number;
+    gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
+  };
   deviceViewsPending: number;
   memory: NodeJS.MemoryUsage;
 }
@@ -170,6 +178,11 @@ export async function benchScale(): Promise<{ rows: BenchRow[]; raw: Record<stri
       },
       { metric: "  of it while the sidecar was busy (its CPU time)", value: buildStall.maxBusyMs, unit: "ms" },
       { metric: "  longest garbage-collection pause", value: buildStall.maxGcMs, unit: "ms" },
+      ...Object.entries(buildStall.gc).map(([kind, g]) => ({
+        metric: `  ${kind} GC pauses: ${g.count}, ${Math.round(g.totalMs)} ms in all; longest`,
+        value: g.maxMs,
+        unit: "ms",
+      })),
       { metric: "machine load average during the build (2 cores)", value: loadDuringBuild, unit: "" },
       { metric: "full fleet build (2,000 compiles on 10 × 2 slots)", value: buildMs, unit: "ms" },
       { metric: "sidecar peak RSS (2,000 devices)", value: rssMb, unit: "MB", target: "< 200", pass: rssMb < 200 },
@@ -197,6 +210,8 @@ export async function benchScale(): Promise<{ rows: BenchRow[]; raw: Record<stri
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await sc.stop();
+    // The sidecar's output, e.g. with FORGE_SIDECAR_NODE_FLAGS="--optimize-for-size --trace-gc".
+    if (process.env.FORGE_BENCH_SIDECAR_LOG) writeFileSync(process.env.FORGE_BENCH_SIDECAR_LOG, sc.output());
     rmSync(dataDir, { recursive: true, force: true }); // a copy of the cached fleet: ~230 MB
   }
 }

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { openDatabase } from "../db/database.js";
 import { JobQueue } from "../queue/job-queue.js";
 import { DEFAULT_SETTINGS } from "../config/settings-store.js";
@@ -40,7 +40,7 @@ function archive() {
     log: () => {},
   });
   const collect = () => retention.run().map((r) => r.sha256);
-  return { db, clock, store, queue, inUse, put, collect };
+  return { db, clock, store, queue, inUse, put, collect, retention };
 }
 
 describe("firmware retention: unreferenced images", () => {
@@ -152,5 +152,28 @@ describe("firmware retention: each device's newest builds, ranked in SQL over th
     // d1's builds, newest first: the CI upload (d1c), d1a again, d1b, d1a — d1b is third.
     expect(retention.run().map((r) => [r.sha256, r.reason])).toEqual([[d1b, "older than the 2 newest builds of d1"]]);
     expect([d1a, d1c, d2a].every((s) => a.store.has(s))).toBe(true);
+  });
+});
+
+describe("firmware retention: a pass in the background", () => {
+  it("runs in event-loop steps, reads what is pinned last, and a stop drops a pass under way", async () => {
+    const a = archive();
+    const orphan = a.put();
+    const pinnedMeanwhile = a.put();
+    a.clock.advance(GRACE + 1);
+    // Both would go; one comes into use while the pass reads the history (a worker's pending result).
+    a.retention.soon(0);
+    await new Promise((r) => setTimeout(r, 0)); // the timer fired: the pass has begun, in steps
+    a.inUse.add(pinnedMeanwhile);
+    await vi.waitFor(() => expect(a.store.has(orphan)).toBe(false));
+    expect(a.store.has(pinnedMeanwhile)).toBe(true);
+
+    const next = a.put();
+    a.clock.advance(GRACE + 1);
+    a.retention.soon(0);
+    await new Promise((r) => setTimeout(r, 0));
+    a.retention.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(a.store.has(next)).toBe(true);
   });
 });

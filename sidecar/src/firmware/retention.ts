@@ -41,30 +41,94 @@ interface History {
   referenced: Set<string>;
 }
 
+const COMPILED = `j.state = 'succeeded' AND j.action IN (SELECT value FROM json_each(@compile))`;
+
+/** Devices ranked, and archived digests looked up, per step: each step a few ms at 2,000 devices. */
+const DEVICES_PER_STEP = 200;
+const DIGESTS_PER_STEP = 500;
+
 export class FirmwareRetention {
   private timer: NodeJS.Timeout | null = null;
   private dueAt = 0;
+  /** A pass going on in steps (`soon`); dropped at stop. */
+  private stepping: Iterator<void, History> | null = null;
 
   constructor(private readonly o: RetentionOptions) {}
 
-  /** Runs the policy once; returns what was deleted. */
+  /** Runs the policy once, in one go; returns what was deleted. */
   run(): Removal[] {
-    return this.apply(this.history());
+    const steps = this.history();
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    return this.apply(step.value);
   }
 
-  /** What the history says about the archive's images: their builds' ranks and what names them. */
-  private history(): History {
+  /** Runs the policy a little later (many builds finishing together cost one pass); an earlier call wins. */
+  soon(delayMs = 10_000, guard: (fn: () => void) => void = (fn) => fn()): void {
+    const at = this.o.clock.now() + delayMs;
+    if (this.timer && this.dueAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.dueAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.stepping) this.stepInBackground(guard);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.stepping = null;
+  }
+
+  /**
+   * A pass in event-loop turns of a few ms each (one read of the whole history stalled the loop for
+   * hundreds of ms at 2,000 devices): the history in steps, then — read last, so an image that came into
+   * use meanwhile is not deleted — what is pinned, and the deletions.
+   */
+  private stepInBackground(guard: (fn: () => void) => void): void {
+    const steps = (this.stepping = this.history());
+    const next = () => {
+      if (this.stepping !== steps) return; // stopped
+      let finished = true; // a step that threw (a full disk) ends the pass
+      guard(() => {
+        const step = steps.next();
+        if (step.done) this.apply(step.value);
+        else finished = false;
+      });
+      if (finished) this.stepping = null;
+      else setImmediate(next);
+    };
+    next();
+  }
+
+  /**
+   * What the history says about the archive's images — their builds' ranks, what names them — read in
+   * steps. Only the archive's images are asked about: 2,000 devices with a long history have far more
+   * builds and references than images.
+   */
+  private *history(): Generator<void, History> {
     const settings = this.o.settings();
     const files = this.o.firmware.entries();
-    // Only the archive's images are asked about: 2,000 devices with a long history have far more builds
-    // and references than images, and reading them all stalled the event loop for hundreds of ms.
-    const archived = JSON.stringify(files.map((f) => f.sha256));
-    return {
-      settings,
-      files,
-      builtImages: this.builtImages(archived, settings.firmwareKeepPerDevice),
-      referenced: this.referenced(archived),
-    };
+    const digests = files.map((f) => f.sha256);
+    const archived = JSON.stringify(digests);
+    const keep = settings.firmwareKeepPerDevice;
+    const builtImages: BuiltImage[] = [];
+    const referenced = new Set<string>();
+    const devices = this.o.db.prepare("SELECT DISTINCT device_id FROM jobs").pluck().all() as string[];
+    for (let i = 0; i < devices.length; i += DEVICES_PER_STEP) {
+      yield;
+      const chunk = JSON.stringify(devices.slice(i, i + DEVICES_PER_STEP));
+      builtImages.push(...this.newestBuilds(chunk, archived, keep));
+    }
+    for (let i = 0; i < digests.length; i += DIGESTS_PER_STEP) {
+      yield;
+      const chunk = JSON.stringify(digests.slice(i, i + DIGESTS_PER_STEP));
+      builtImages.push(...this.olderBuilds(chunk, keep));
+      for (const sha of this.referenced(chunk)) referenced.add(sha);
+    }
+    return { settings, files, builtImages, referenced };
   }
 
   /** What is pinned now, the plan, and its deletions. */
@@ -92,66 +156,43 @@ export class FirmwareRetention {
     return plan.remove;
   }
 
-  /** Runs the policy a little later (many builds finishing together cost one pass); an earlier call wins. */
-  soon(delayMs = 10_000, guard: (fn: () => void) => void = (fn) => fn()): void {
-    const at = this.o.clock.now() + delayMs;
-    if (this.timer && this.dueAt <= at) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.dueAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      // In two event-loop turns (each a few tens of ms at 2,000 devices, not one long stall): the history,
-      // then what is pinned — read last, so an image that became in use meanwhile is not deleted.
-      let h: History | null = null;
-      guard(() => void (h = this.history()));
-      setImmediate(() => guard(() => void (h && this.apply(h))));
-    }, delayMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
   /**
-   * The archived images of successful compiles and CI uploads with their builds' ranks: exact for each
-   * device's newest `keep` builds (its newest `keep` compiles and every CI upload, ranked together), and
-   * `keep` for an image only older builds name. Index lookups per device and per archived image: never
-   * the whole history, which at 2,000 devices stalled the event loop for hundreds of ms.
+   * These devices' archived images of successful compiles and CI uploads, with their builds' exact ranks
+   * among each device's newest `keep` builds (its newest `keep` compiles and every CI upload, ranked
+   * together). Index lookups per device: never the whole history.
    */
-  private builtImages(archived: string, keep: number): BuiltImage[] {
-    const params = { compile: JSON.stringify(COMPILE_ACTIONS), archived, keep };
-    const compiled = `j.state = 'succeeded' AND j.action IN (SELECT value FROM json_each(@compile))`;
-    const newest = this.o.db
+  private newestBuilds(devices: string, archived: string, keep: number): BuiltImage[] {
+    return this.o.db
       .prepare(
-        `WITH devs AS (SELECT DISTINCT device_id FROM jobs),
-         builds AS (
+        `WITH builds AS (
            SELECT j.device_id AS deviceId, COALESCE(j.finished_at, j.updated_at) AS at, f.sha256 AS sha256
-             FROM devs d JOIN jobs j ON j.id IN (
-               SELECT j.id FROM jobs j WHERE j.device_id = d.device_id AND ${compiled}
+             FROM json_each(@devices) d JOIN jobs j ON j.id IN (
+               SELECT j.id FROM jobs j WHERE j.device_id = d.value AND ${COMPILED}
                 ORDER BY j.finished_at DESC LIMIT @keep)
              JOIN job_firmware f ON f.job_id = j.id
            UNION ALL
            SELECT a.device_id, CAST(strftime('%s', a.created_at) AS INTEGER) * 1000, s.sha256
              FROM trust_attestations a JOIN trust_attestation_subjects s ON s.attestation_id = a.id
-            WHERE a.kind = 'external' AND a.device_id IS NOT NULL),
+            WHERE a.kind = 'external' AND a.device_id IN (SELECT value FROM json_each(@devices))),
          ranked AS (
            SELECT deviceId, at, sha256, DENSE_RANK() OVER (PARTITION BY deviceId ORDER BY at DESC) - 1 AS rank
              FROM builds)
          SELECT sha256, deviceId, at, rank FROM ranked WHERE sha256 IN (SELECT value FROM json_each(@archived))`,
       )
-      .all(params) as BuiltImage[];
-    const older = this.o.db
+      .all({ compile: JSON.stringify(COMPILE_ACTIONS), devices, archived, keep }) as BuiltImage[];
+  }
+
+  /** The newest compile naming each of these digests, ranked `keep` ("older", unless `newestBuilds` ranked it). */
+  private olderBuilds(digests: string, keep: number): BuiltImage[] {
+    return this.o.db
       .prepare(
         `SELECT f.sha256 AS sha256, j.device_id AS deviceId, MAX(COALESCE(j.finished_at, j.updated_at)) AS at,
                 @keep AS rank
            FROM job_firmware f JOIN jobs j ON j.id = f.job_id
-          WHERE f.sha256 IN (SELECT value FROM json_each(@archived)) AND ${compiled}
+          WHERE f.sha256 IN (SELECT value FROM json_each(@digests)) AND ${COMPILED}
           GROUP BY f.sha256`,
       )
-      .all(params) as BuiltImage[];
-    return [...newest, ...older];
+      .all({ compile: JSON.stringify(COMPILE_ACTIONS), digests, keep }) as BuiltImage[];
   }
 
   /**
@@ -175,16 +216,16 @@ export class FirmwareRetention {
     return pinned;
   }
 
-  /** The archived digests a job's result in the history, an attestation or a signed-image record names. */
-  private referenced(archived: string): Set<string> {
-    const rows = this.o.db
+  /** Which of these archived digests a job's result in the history, an attestation or a signed-image record names. */
+  private referenced(digests: string): string[] {
+    return this.o.db
       .prepare(
-        `SELECT value FROM json_each(?) WHERE value IN (SELECT sha256 FROM job_firmware)
-            OR value IN (SELECT sha256 FROM trust_attestation_subjects)
-            OR value IN (SELECT signed_sha256 FROM ota_signed_images)`,
+        `SELECT v.value FROM json_each(?) v
+          WHERE EXISTS (SELECT 1 FROM job_firmware WHERE sha256 = v.value)
+             OR EXISTS (SELECT 1 FROM trust_attestation_subjects WHERE sha256 = v.value)
+             OR EXISTS (SELECT 1 FROM ota_signed_images WHERE signed_sha256 = v.value)`,
       )
       .pluck()
-      .all(archived) as string[];
-    return new Set(rows);
+      .all(digests) as string[];
   }
 }

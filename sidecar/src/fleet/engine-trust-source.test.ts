@@ -46,6 +46,31 @@ describe("EngineTrustSource", () => {
     expect(source.verdicts("kitchen", next.fw.subjects[0]!.sha256)?.pending.state).toBe("verified");
   });
 
+  it("a new build re-evaluates only the pending firmware; a flash only the running one", async () => {
+    const first = await approvedBuild(h);
+    const running = first.fw.subjects[0]!.sha256;
+    h.engine.sequences.recordInstalled("kitchen", running, 1);
+    const source = new EngineTrustSource(h.engine);
+    const evaluate = vi.spyOn(h.engine, "evaluate");
+    const asked = () => evaluate.mock.calls.map((c) => (c[1] as { sha256: string }).sha256);
+
+    source.verdicts("kitchen", running);
+    expect(asked()).toEqual([running, running]); // both halves, once each
+
+    const next = (await approvedBuild(h)).fw.subjects[0]!.sha256;
+    evaluate.mockClear();
+    expect(source.verdicts("kitchen", next)).toMatchObject({
+      pending: { state: "verified", firmwareSha256: next },
+      running: { state: "verified", firmwareSha256: running },
+    });
+    expect(asked()).toEqual([next]);
+
+    h.engine.sequences.recordInstalled("kitchen", next, 2);
+    evaluate.mockClear();
+    expect(source.verdicts("kitchen", next)?.running.firmwareSha256).toBe(next);
+    expect(asked()).toEqual([next]);
+  });
+
   it("re-evaluates a verdict that lacked a signer once a key is enrolled", async () => {
     const { fw } = await approvedBuild(h, { workerId: "w-unknown" });
     const sha = fw.subjects[0]!.sha256;

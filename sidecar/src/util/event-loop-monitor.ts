@@ -18,12 +18,16 @@ export interface EventLoopDelay {
   maxBusyMs: number;
   /** The longest garbage-collection pause, in ms. */
   maxGcMs: number;
+  /** Garbage-collection pauses by kind (minor = young generation, major = mark-compact, …): count, total and longest ms. */
+  gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
   /** The longest stalls (over STALL_RECORD_MS), each ending at a monotonic time in µs — the clock of a
    * `--cpu-prof` profile, so a stall can be found in one. */
   stalls: { endUs: number; ms: number; busyMs: number }[];
 }
 
 const STALL_RECORD_MS = 40;
+/** perf_hooks' NODE_PERFORMANCE_GC_* flags. */
+const GC_KINDS: Record<number, string> = { 1: "minor", 2: "major", 4: "incremental", 8: "weakcb" };
 const STALLS_KEPT = 20;
 
 const TICK_MS = 5;
@@ -36,12 +40,20 @@ export class EventLoopMonitor {
   private maxBusyMs = 0;
   private maxGcMs = 0;
   private stalls: EventLoopDelay["stalls"] = [];
+  private gcKinds: EventLoopDelay["gc"] = {};
 
   constructor() {
     this.h.enable();
     this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
     this.gc = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) this.maxGcMs = Math.max(this.maxGcMs, e.duration);
+      for (const e of list.getEntries()) {
+        this.maxGcMs = Math.max(this.maxGcMs, e.duration);
+        const kind = GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? "other";
+        const k = (this.gcKinds[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+        k.count++;
+        k.totalMs += e.duration;
+        k.maxMs = Math.max(k.maxMs, e.duration);
+      }
     });
     this.gc.observe({ entryTypes: ["gc"] });
   }
@@ -60,12 +72,14 @@ export class EventLoopMonitor {
       maxBusyMs: this.maxBusyMs,
       maxGcMs: this.maxGcMs,
       stalls: [...this.stalls],
+      gc: structuredClone(this.gcKinds),
     };
     if (reset) {
       this.h.reset();
       this.maxBusyMs = 0;
       this.maxGcMs = 0;
       this.stalls = [];
+      this.gcKinds = {};
     }
     return out;
   }
