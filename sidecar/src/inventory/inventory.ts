@@ -72,6 +72,8 @@ export class Inventory extends EventEmitter {
   /** Kept reads by device (loaded at start) and who this inventory reads as. */
   private stored = new Map<string, StoredRead>();
   private reader = "";
+  /** Devices the watcher (or notifyChanged) reported: their next read does not reuse a kept one. */
+  private readonly readFresh = new Set<string>();
 
   constructor(private readonly opts: InventoryOptions) {
     super();
@@ -288,7 +290,10 @@ export class Inventory extends EventEmitter {
       }
       // A file nobody reads yet may be the include a broken device is missing.
       if (unmatched) for (const [id, e] of this.entries) if (e.device.error) toRead.add(id);
-      await Promise.all([...toRead].filter((id) => this.files.has(id)).map((id) => this.queueRead(id)));
+      // A reported change is read afresh even when sizes and times look the same (content put back with its old time).
+      const changed = [...toRead].filter((id) => this.files.has(id));
+      for (const id of changed) this.readFresh.add(id);
+      await Promise.all(changed.map((id) => this.queueRead(id)));
       this.updateWatches(false);
     } catch (e) {
       this.opts.log?.(`inventory: update failed: ${(e as Error).message}`);
@@ -325,7 +330,8 @@ export class Inventory extends EventEmitter {
     if (!file || this.stopped) return;
     const dup = this.duplicates.get(id);
     // A duplicate's error is not part of its files: such a read is neither reused nor kept.
-    const kept = dup ? null : reusable(this.stored.get(id), this.reader, this.root, file);
+    const fresh = this.readFresh.delete(id) || dup !== undefined;
+    const kept = fresh ? null : reusable(this.stored.get(id), this.reader, this.root, file);
     if (kept) {
       // Unchanged since the entry was made from this same kept read (a rescan): nothing to do.
       if (this.entries.get(id)?.from !== kept)

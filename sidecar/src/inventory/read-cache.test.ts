@@ -70,6 +70,19 @@ describe("kept reads", () => {
     const second = await run(dir, db);
     expect(second.devices).toEqual(first.devices);
     expect(second.devices.find((d) => d.id === "a")!.name).toBe("a");
+    // …until the change is reported (the watcher, or notifyChanged): then it is read afresh.
+    const inv = new Inventory({
+      configDir: dir,
+      esphome: null,
+      rescanIntervalSec: 3600,
+      reads: new DbReadStore(db),
+      forgeVersion: "1.0.0",
+    });
+    await inv.start();
+    expect(inv.get("a")!.name).toBe("a");
+    await inv.notifyChanged(["a.yaml"]);
+    expect(inv.get("a")!.name).toBe("q");
+    await inv.stop();
   });
 
   it("reads a device again when its file, an include, or an include it missed changes", async () => {
