@@ -6,8 +6,9 @@
 // "Unchanged" is judged like make and git judge it: every file the read depended on has the same size
 // and modification time, and every path it looked for and did not find is still absent. A read whose
 // files were modified shortly before it began is not kept (a change within the file system's timestamp
-// granularity could otherwise hide), a change the watcher reports is always read afresh, and devices that read whole folders (`!include_dir_*`, local
-// components) are always read again, because a file deep inside a folder does not change the folder's own time.
+// granularity could otherwise hide); a change the watcher reports is always read afresh; and devices
+// that read whole folders (`!include_dir_*`, local components) are always read again, because a file
+// deep inside a folder does not change the folder's own time.
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { Diagnostic } from "./errors.js";
