@@ -113,7 +113,8 @@ export class Dispatcher {
     let totalFree = [...p.free.values()].reduce((a, b) => a + b, 0);
     if (totalFree === 0) return;
     const busyDevices = new Set(running.map((j) => j.deviceId));
-    for (const job of this.queue.queuedInOrder()) {
+    // A first page sized to the free slots (twice over: some jobs wait for a busy device or another worker).
+    for (const job of this.queue.queuedInOrder(totalFree * 2)) {
       if (totalFree === 0) break;
       if (job.state !== "queued" || busyDevices.has(job.deviceId)) continue;
       const req = p.requirement(job);

@@ -294,8 +294,9 @@ describe("queuedInOrder", () => {
       if (seen.length % 3 === 0) f.queue.assign(j.id, "w1", "test");
     }
     expect(seen).toEqual(order);
-    // It reads only as far as the caller goes.
+    // It reads only as far as the caller goes; pages grow from the first one's size.
     const it = f.queue.queuedInOrder(16);
     expect(it.next().value?.id).toBe(order[0]);
+    expect([...f.queue.queuedInOrder(1)].map((j) => j.id)).toEqual(f.queue.queued().map((j) => j.id));
   });
 });
