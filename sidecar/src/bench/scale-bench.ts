@@ -18,6 +18,7 @@ import {
   type SidecarProc,
 } from "../devtools/processes.js";
 import { cachedScaleFleet } from "../devtools/scale-fleet.js";
+import type { EventLoopDelay } from "../util/event-loop-monitor.js";
 import { median, percentile, type BenchRow } from "./stats.js";
 
 export const SCALE = {
@@ -34,15 +35,7 @@ export const SCALE = {
 const WORKER_NICE = Number(process.env.FORGE_BENCH_WORKER_NICE ?? 19);
 
 interface DebugStats {
-  eventLoop: {
-    maxMs: number;
-    p99Ms: number;
-    meanMs: number;
-    samples: number;
-    maxBusyMs: number;
-    maxGcMs: number;
-    gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
-  };
+  eventLoop: EventLoopDelay;
   deviceViewsPending: number;
   memory: NodeJS.MemoryUsage;
 }

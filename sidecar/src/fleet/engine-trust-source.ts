@@ -35,19 +35,11 @@ export class EngineTrustSource implements TrustSource {
     // A new build changes only the pending half (a flash, only the running half): the other is kept, so
     // each build costs one evaluation here, not two (verifying signatures and log proofs).
     const current = r && r.generation === this.generation ? r : null;
+    const half = (which: "pending" | "running", sha: string | null, none: string): TrustVerdict =>
+      current && current[which] === sha ? current.verdicts[which] : sha ? this.safe(deviceId, sha) : unknown(none);
     const verdicts = {
-      pending:
-        current && current.pending === pendingSha
-          ? current.verdicts.pending
-          : pendingSha
-            ? this.safe(deviceId, pendingSha)
-            : unknown("no firmware has been built for this device yet"),
-      running:
-        current && current.running === runningSha
-          ? current.verdicts.running
-          : runningSha
-            ? this.safe(deviceId, runningSha)
-            : unknown("Forge has not flashed this device, so what runs on it is unknown"),
+      pending: half("pending", pendingSha, "no firmware has been built for this device yet"),
+      running: half("running", runningSha, "Forge has not flashed this device, so what runs on it is unknown"),
     };
     this.remembered.set(deviceId, { pending: pendingSha, running: runningSha, generation: this.generation, verdicts });
     return this.enforced(deviceId, verdicts);

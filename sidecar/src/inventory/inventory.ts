@@ -329,7 +329,7 @@ export class Inventory extends EventEmitter {
     const file = this.files.get(id);
     if (!file || this.stopped) return;
     const dup = this.duplicates.get(id);
-    // A duplicate's error is not part of its files: such a read is neither reused nor kept.
+    // A duplicate's error is not part of its files: its read is not reused.
     const fresh = this.readFresh.delete(id) || dup !== undefined;
     const kept = fresh ? null : reusable(this.stored.get(id), this.reader, this.root, file);
     if (kept) {
@@ -341,14 +341,11 @@ export class Inventory extends EventEmitter {
     const startedAt = Date.now();
     const r = await readDevice(this.context(), id, file, dup ? [dup] : []);
     if (this.stopped || this.files.get(id) !== file) return;
-    const device = this.put(
-      id,
-      r.device,
-      r.collected?.deps ?? new Set([file]),
-      r.collected?.dirs ?? new Set(),
-      r.diagnostics,
-    );
-    this.keepRead(id, device, r.collected?.deps ?? new Set([file]), r.collected?.dirs.size ? null : startedAt, dup);
+    const deps = r.collected?.deps ?? new Set([file]);
+    const dirs = r.collected?.dirs ?? new Set<string>();
+    const device = this.put(id, r.device, deps, dirs, r.diagnostics);
+    // Neither a duplicate's read (its error is not in its files) nor one that listed folders is kept.
+    this.keepRead(id, device, deps, dup || dirs.size ? null : startedAt);
   }
 
   /** Records a device's read; announced when it differs from what was known. */
@@ -373,17 +370,11 @@ export class Inventory extends EventEmitter {
     return device;
   }
 
-  /** Keeps a fresh read for the next start or rescan, unless it read folders (`readStartedAt` null) or is a duplicate. */
-  private keepRead(
-    id: string,
-    device: InventoryDevice,
-    deps: Set<string>,
-    readStartedAt: number | null,
-    dup: string | undefined,
-  ): void {
+  /** Keeps a fresh read for the next start or rescan; `readStartedAt` null: not keepable. */
+  private keepRead(id: string, device: InventoryDevice, deps: Set<string>, readStartedAt: number | null): void {
     const store = this.opts.reads;
     if (!store) return;
-    const signature = readStartedAt == null || dup ? null : signatureOf(this.root, deps, readStartedAt);
+    const signature = readStartedAt == null ? null : signatureOf(this.root, deps, readStartedAt);
     if (signature == null) {
       this.forgetRead(id);
       return;
