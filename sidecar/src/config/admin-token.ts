@@ -69,11 +69,17 @@ export function adminTokenFromArgs(
   return null;
 }
 
+/** A new admin token. Its prefix names it (as `efw_` does a worker's) and keeps it from starting with "-",
+ * which a command line would read as an option: base64url has "-" in its alphabet. */
+export function newAdminToken(): string {
+  return `efa_${randomBytes(32).toString("base64url")}`;
+}
+
 /** The given token, else the data folder's file, else a new random one written there (0600). */
 export function resolveAdminToken(given: AdminTokenChoice | null, file: string): ResolvedAdminToken {
   if (given) return { token: checkAdminToken(given.token, given.source), source: given.source, created: false };
   if (existsSync(file)) return { token: readAdminTokenFile(file), source: file, created: false };
-  const token = randomBytes(32).toString("base64url");
+  const token = newAdminToken();
   writeFileSync(file, token + "\n", { mode: 0o600 });
   return { token, source: file, created: true };
 }
