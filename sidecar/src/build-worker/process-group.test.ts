@@ -1,3 +1,7 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { waitUntil } from "../../test-support/helpers.js";
 import { GroupProcess, groupAlive, pidAlive } from "./process-group.js";
@@ -73,4 +77,26 @@ describe("GroupProcess", () => {
     const exit = await proc.exited;
     expect(exit.error?.message).toMatch(/ENOENT/);
   });
+
+  // The kernels here schedule by autogroup (a session each); without it there is nothing to keep.
+  it.runIf(existsSync("/proc/self/autogroup"))(
+    "keeps the worker's nice for the build's own session (autogroup), which would otherwise compete at nice 0",
+    async () => {
+      const dist = fileURLToPath(new URL("../../dist/build-worker/process-group.js", import.meta.url));
+      // A worker started under `nice -n 7`: its build's session must be at 7 too.
+      const script = `const { GroupProcess } = await import(${JSON.stringify(dist)});
+        const { readFileSync } = await import("node:fs");
+        const p = new GroupProcess({ command: "sleep", args: ["30"], cwd: "/", env: process.env });
+        console.log(readFileSync("/proc/" + p.pid + "/autogroup", "utf8").trim(), "|", readFileSync("/proc/self/autogroup", "utf8").trim());
+        await p.kill();`;
+      const run = (nice: number) =>
+        promisify(execFile)("nice", ["-n", String(nice), node, "--input-type=module", "-e", script]);
+      const [build, own] = (await run(7)).stdout.trim().split(" | ");
+      const group = (line: string) => line.split(" nice ")[0];
+      expect(group(build!)).not.toBe(group(own!)); // a session, and so a scheduling group, of its own
+      expect(build).toMatch(/ nice 7$/);
+      // At the ordinary priority it is left as the kernel makes it.
+      expect((await run(0)).stdout).toMatch(/ nice 0 \|/);
+    },
+  );
 });

@@ -3,7 +3,8 @@
 // period is over. Liveness is judged from /proc on Linux, where a zombie that nobody reaps
 // (containers whose init does not wait) must not count as "still running".
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { getPriority } from "node:os";
 import type { Readable } from "node:stream";
 
 export const KILL_GRACE_MS = 1500;
@@ -35,6 +36,24 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * The build keeps this worker's priority although it runs in a session of its own. With autogroup
+ * scheduling (on by default in most Linux kernels) every session is a scheduling group at nice 0 that
+ * competes as an equal with every other group, whatever nice its processes have: 20 builds under a
+ * `nice 19` worker took 20 shares of the CPU against the sidecar's one. Best effort: without autogroup
+ * the file is absent (and the build's own nice, inherited, is what counts); an unprivileged process may
+ * change it once per 100 ms.
+ */
+function keepPriority(pid: number): void {
+  const nice = getPriority();
+  if (nice <= 0) return;
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  } catch {
+    // no autogroup, the child already gone, or rate-limited: the build runs in a group at nice 0
+  }
+}
+
 export class GroupProcess {
   readonly pid: number | undefined;
   readonly stdout: Readable;
@@ -53,7 +72,10 @@ export class GroupProcess {
       stdio: ["ignore", "pipe", "pipe"], // nothing may ever prompt on stdin
     });
     this.pid = this.child.pid;
-    if (this.pid !== undefined) liveGroups.add(this.pid);
+    if (this.pid !== undefined) {
+      liveGroups.add(this.pid);
+      keepPriority(this.pid);
+    }
     this.stdout = this.child.stdout!;
     this.stderr = this.child.stderr!;
     this.exited = this.watch();
