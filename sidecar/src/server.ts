@@ -9,6 +9,7 @@ import type { ZeroconfAdvertiser } from "./discovery/zeroconf-advertiser.js";
 import type { DiskState } from "./durability/disk-state.js";
 import type { EdgeServer } from "./edge/http-server.js";
 import type { SidecarTransport } from "./edge/transport.js";
+import type { Checkpointer } from "./db/checkpointer.js";
 import type { StateAnchor } from "./durability/state-anchor.js";
 import type { EventsServer } from "./events/events-server.js";
 import type { FleetOps } from "./fleet/fleet-ops.js";
@@ -51,6 +52,7 @@ export class Sidecar {
       expiry: RevocationExpiryTimer;
       disk: DiskState;
       anchor: StateAnchor;
+      checkpointer: Checkpointer;
       presence: PresenceService;
       eventLoop: EventLoopMonitor | null;
       ops: FleetOps;
@@ -75,8 +77,36 @@ export class Sidecar {
     const served = await serve(withOps);
     const s = startLocalWorker(served);
     probeDefaultVersion(s);
-    const { inventory, reads, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace } = s;
-    const parts = { inventory, reads, hub, events, local, expiry, disk, anchor, presence, eventLoop, ops, workspace };
+    const {
+      inventory,
+      reads,
+      hub,
+      events,
+      local,
+      expiry,
+      disk,
+      anchor,
+      checkpointer,
+      presence,
+      eventLoop,
+      ops,
+      workspace,
+    } = s;
+    const parts = {
+      inventory,
+      reads,
+      hub,
+      events,
+      local,
+      expiry,
+      disk,
+      anchor,
+      checkpointer,
+      presence,
+      eventLoop,
+      ops,
+      workspace,
+    };
     const sidecar = new Sidecar(
       s.url,
       s.admin,
@@ -112,6 +142,7 @@ export class Sidecar {
     await Promise.all([this.server.close(), ingressClosed]);
     this.parts.disk.stop();
     await this.parts.anchor.stop();
+    await this.parts.checkpointer.stop();
     this.db.close();
   }
 }

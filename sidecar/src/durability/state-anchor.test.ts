@@ -65,4 +65,22 @@ describe("StateAnchor", () => {
     await anchor.verify(true);
     expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ format: 1 });
   });
+
+  it("waits until the database is durable before writing, and never writes an older snapshot over a newer one", async () => {
+    const f = queueFixture();
+    let release: () => void = () => {};
+    const durable = () => new Promise<void>((resolve) => (release = resolve));
+    const anchor = new StateAnchor({ dataDir: f.dir, db: f.db, log: () => {}, durable });
+    anchor.register(jobsSection(f.db));
+    f.queue.enqueue(req("kitchen"));
+    const quiet = anchor.writeQuietly(); // snapshot: job 1, then waits for the checkpoint
+    await Promise.resolve();
+    expect(readAnchor(anchorPath(f.dir))).toBeNull();
+    f.queue.enqueue(req("porch"));
+    await anchor.persist(); // a flash's write: durable already, written at once (job 2)
+    expect(readAnchor(anchorPath(f.dir))!.sections.jobs).toEqual({ maxId: 2 });
+    release();
+    await quiet;
+    expect(readAnchor(anchorPath(f.dir))!.sections.jobs).toEqual({ maxId: 2 });
+  });
 });

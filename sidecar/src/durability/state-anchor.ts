@@ -6,7 +6,8 @@
 //
 // Ordering rule: the anchor never records more than the database has made durable. A flash record is
 // committed with synchronous=FULL (its WAL sync covers every earlier commit) before its anchor write;
-// any other write checkpoints the WAL first (which syncs it). The file itself is written atomically.
+// any other write takes its snapshot, then makes the WAL durable (the checkpointer, off the main thread),
+// then writes; a snapshot older than one already written is dropped. The file is written atomically.
 import type { Db } from "../db/database.js";
 import { anchorPath, AnchorUnreadableError, readAnchor, writeAnchor, type AnchorContent } from "./anchor-file.js";
 import { ACCEPT_FLAG, DamagedDatabaseError } from "./damaged-database.js";
@@ -28,6 +29,14 @@ export interface StateAnchorOptions {
   /** A write that fails for lack of space is reported here (and retried at the next change). */
   onWriteError?: (err: unknown) => boolean;
   debounceMs?: number;
+  /** Makes every commit so far durable (db/checkpointer.ts); by default a checkpoint on this thread. */
+  durable?: () => Promise<void>;
+}
+
+interface Snapshot {
+  /** Order taken: a write never replaces a newer snapshot with an older one. */
+  seq: number;
+  sections: Record<string, unknown>;
 }
 
 export class StateAnchor {
@@ -38,6 +47,8 @@ export class StateAnchor {
   private timer: NodeJS.Timeout | null = null;
   /** Writes go out one at a time, in order. */
   private chain: Promise<void> = Promise.resolve();
+  private taken = 0;
+  private writtenSeq = 0;
 
   constructor(private readonly o: StateAnchorOptions) {
     this.file = anchorPath(o.dataDir);
@@ -108,11 +119,12 @@ export class StateAnchor {
     this.timer.unref();
   }
 
-  /** Checkpoints the database (which syncs its WAL), then writes; a failure is reported, not thrown. */
+  /** The database as it is now, once durable; a failure is reported, not thrown. */
   async writeQuietly(): Promise<void> {
     try {
-      this.o.db.pragma("wal_checkpoint(PASSIVE)");
-      await this.enqueue(this.snapshot());
+      const now = this.snapshot();
+      await (this.o.durable ? this.o.durable() : this.o.db.pragma("wal_checkpoint(PASSIVE)"));
+      await this.enqueue(now);
     } catch (err) {
       if (this.o.onWriteError?.(err)) return;
       this.o.log(`could not write the state anchor ${this.file}: ${(err as Error).message}`);
@@ -125,16 +137,18 @@ export class StateAnchor {
     await this.writeQuietly();
   }
 
-  private snapshot(): Record<string, unknown> {
-    return Object.fromEntries(this.sections.map((s) => [s.name, s.current()]));
+  private snapshot(): Snapshot {
+    return { seq: ++this.taken, sections: Object.fromEntries(this.sections.map((s) => [s.name, s.current()])) };
   }
 
-  private enqueue(sections: Record<string, unknown>): Promise<void> {
+  private enqueue({ seq, sections }: Snapshot): Promise<void> {
     const run = this.chain.then(async () => {
+      if (seq < this.writtenSeq) return;
       const json = JSON.stringify(sections);
       if (json === this.lastJson) return;
       this.last = await writeAnchor(this.file, this.last, sections);
       this.lastJson = json;
+      this.writtenSeq = seq;
     });
     this.chain = run.catch(() => undefined);
     return run;

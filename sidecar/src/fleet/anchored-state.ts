@@ -22,6 +22,8 @@ export async function openAnchoredState(o: {
   db: Db;
   queue: JobQueue;
   disk: DiskState;
+  /** Makes every commit so far durable before the anchor records it (the checkpointer). */
+  durable?: () => Promise<void>;
   acceptDatabase: boolean;
   log: (msg: string) => void;
 }): Promise<AnchoredState> {
@@ -30,6 +32,7 @@ export async function openAnchoredState(o: {
     db: o.db,
     log: o.log,
     onWriteError: (err) => o.disk.report(err, "writing the state anchor"),
+    ...(o.durable ? { durable: o.durable } : {}),
   });
   let engine: TrustEngine | undefined;
   const flashes = new FlashLedger({

@@ -13,6 +13,7 @@ import { openStateDatabase } from "../durability/database-open.js";
 import { DiskState, diskReserveBytes } from "../durability/disk-state.js";
 import { EventBus } from "../events/event-bus.js";
 import { FirmwareStore } from "../firmware/firmware-store.js";
+import { Checkpointer } from "../db/checkpointer.js";
 import { openAnchoredState } from "../fleet/anchored-state.js";
 import { DbReadStore } from "../inventory/read-store.js";
 import { SIDECAR_VERSION } from "../util/version.js";
@@ -42,6 +43,7 @@ export async function openState(opts: SidecarOptions) {
   const disk = new DiskState({ dir: paths.dataDir, reserveBytes, log });
   const db: Db = openStateDatabase(paths, { acceptDatabase: opts.acceptDatabase, log });
   tightenDatabaseFiles(paths.dbFile);
+  const checkpointer = new Checkpointer(db, paths.dbFile, { log });
   const settings = new SettingsStore(db, opts.overrides);
   const queue = new JobQueue(db, () => settings.get(), clock);
   const firmware = new FirmwareStore(db, paths.firmwareDir, clock);
@@ -53,8 +55,12 @@ export async function openState(opts: SidecarOptions) {
     db,
     queue,
     disk,
+    durable: () => checkpointer.sync(),
     acceptDatabase: opts.acceptDatabase ?? false,
     log,
+  }).catch(async (err: unknown) => {
+    await checkpointer.stop();
+    throw err;
   });
   if (opts.seed !== false) {
     const seeded = await seedExamples(paths.configDir);
@@ -84,6 +90,7 @@ export async function openState(opts: SidecarOptions) {
     startedAt,
     disk,
     db,
+    checkpointer,
     settings,
     queue,
     firmware,
