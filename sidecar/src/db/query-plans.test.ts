@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type Database from "better-sqlite3";
 import { SettingsStore } from "../config/settings-store.js";
-import { seedScaleFleet } from "../devtools/scale-fleet.js";
+import { deviceIdOf, seedScaleFleet } from "../devtools/scale-fleet.js";
 import { EventBus } from "../events/event-bus.js";
 import { DeviceAnnouncer } from "../fleet/device-announcer.js";
 import { DeviceView } from "../fleet/device-view.js";
@@ -14,6 +14,7 @@ import { DeviceViews } from "../fleet/device-views.js";
 import { EngineTrustSource } from "../fleet/engine-trust-source.js";
 import { FlashLedger } from "../fleet/flash-ledger.js";
 import { FirmwareStore } from "../firmware/firmware-store.js";
+import { FirmwareRetention } from "../firmware/retention.js";
 import { Inventory } from "../inventory/inventory.js";
 import { JobQueue } from "../queue/job-queue.js";
 import { generateSigningKey } from "../trust/keys/keys.js";
@@ -23,6 +24,7 @@ import { WorkerEnrolments } from "../worker-hub/worker-enrolment.js";
 import { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import { systemClock } from "../util/clock.js";
 import { openDatabase } from "./database.js";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,6 +78,7 @@ describe("hot-path query plans", () => {
   let dir: string;
   let db: Database.Database;
   const prepared = new Set<string>();
+  const inOrder: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "forge-plans-"));
@@ -85,6 +88,7 @@ describe("hot-path query plans", () => {
     const prepare = db.prepare.bind(db) as (...args: unknown[]) => Database.Statement;
     (db as unknown as { prepare: (...args: unknown[]) => Database.Statement }).prepare = (...args: unknown[]) => {
       prepared.add(String(args[0]));
+      inOrder.push(String(args[0]));
       return prepare(...args);
     };
   });
@@ -180,12 +184,40 @@ describe("hot-path query plans", () => {
         ["compile_upload", "upload"],
         ["compile", "compile_upload"],
       );
+      queue.finishedSince(0);
+      queue.activeImages();
       queue.cancelAllForDevice(device.id);
     } finally {
       await inventory.stop();
     }
     expect(prepared.size).toBeGreaterThan(40);
     expect(scans(db, prepared)).toEqual([]);
+  });
+
+  // A search of one job state (every succeeded job) is not a table scan, but it grows with the history too.
+  it("runs a retention pass from the archive's digests and the devices, never from every job of a state", () => {
+    const queue = new JobQueue(db, () => new SettingsStore(db).get());
+    const firmware = new FirmwareStore(db, join(dir, "firmware"));
+    const image = Buffer.from("an archived image"); // the pass asks about archived digests: one is enough
+    firmware.put(image, createHash("sha256").update(image).digest("hex"), image.length);
+    const from = inOrder.length;
+    new FirmwareRetention({
+      db,
+      firmware,
+      queue,
+      deviceIds: () => [deviceIdOf(0), deviceIdOf(1)],
+      settings: () => new SettingsStore(db).get(),
+      clock: systemClock,
+      log: () => {},
+    }).run();
+    // The lookups keyed by the pass's inputs: newest builds and latest images per device, builds per digest.
+    const pass = [...new Set(inOrder.slice(from))].filter((sql) => /@(digests|devices)\b/.test(sql));
+    expect(pass.length).toBe(3);
+    const byState = pass
+      .map((sql) => planOf(db, sql))
+      .filter((plan) => plan.some((d) => /jobs_state_order \(state=\?\)/.test(d)));
+    expect(byState).toEqual([]);
+    expect(scans(db, pass)).toEqual([]);
   });
 
   it("notices a lookup that lost its index", () => {

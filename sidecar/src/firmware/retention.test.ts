@@ -176,4 +176,67 @@ describe("firmware retention: a pass in the background", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(a.store.has(next)).toBe(true);
   });
+
+  it("keeps what a device came to run while the pass read the history: its devices are read again at the end", async () => {
+    const a = archive();
+    const orphan = a.put();
+    const flashed = a.put(); // old and named by nothing but the upload below
+    const { job } = a.queue.enqueue({
+      deviceId: "d2",
+      action: "upload",
+      priority: "interactive",
+      params: { firmwareSha256: flashed },
+      source: "t",
+    });
+    const { holder } = a.queue.assign(job.id, "w1", "t")!;
+    a.clock.advance(GRACE + 1);
+    // The upload finishes just after the pass read d2's latest images (while it was still unfinished).
+    const read = a.queue.latestImages.bind(a.queue);
+    const spy = vi.spyOn(a.queue, "latestImages").mockImplementation((ids, flash, compile) => {
+      const images = read(ids, flash, compile);
+      if (spy.mock.calls.length === 1) {
+        a.queue.complete(job.id, holder, {
+          outcome: "succeeded",
+          phase: null,
+          error: null,
+          firmware: [],
+          esphomeVersion: null,
+        });
+      }
+      return images;
+    });
+    a.retention.soon(0);
+    await vi.waitFor(() => expect(a.store.has(orphan)).toBe(false));
+    expect(spy.mock.calls.map(([ids]) => ids)).toEqual([["d1", "d2", "d3"], ["d2"]]);
+    expect(a.store.has(flashed)).toBe(true);
+  });
+
+  it("reads the devices of many jobs that finished during the pass again in steps, before its last turn", async () => {
+    const a = archive();
+    const orphan = a.put();
+    const ids = Array.from({ length: 60 }, (_, i) => `busy-${i}`);
+    const held = ids.map((deviceId) => {
+      const { job } = a.queue.enqueue({ deviceId, action: "compile", priority: "bulk", params: {}, source: "t" });
+      return { id: job.id, holder: a.queue.assign(job.id, "w1", "t")!.holder };
+    });
+    a.clock.advance(GRACE + 1);
+    const read = a.queue.latestImages.bind(a.queue);
+    const spy = vi.spyOn(a.queue, "latestImages").mockImplementation((devices, flash, compile) => {
+      if (spy.mock.calls.length === 1)
+        for (const { id, holder } of held)
+          a.queue.complete(id, holder, {
+            outcome: "succeeded",
+            phase: null,
+            error: null,
+            firmware: [],
+            esphomeVersion: null,
+          });
+      return read(devices, flash, compile);
+    });
+    a.retention.soon(0);
+    await vi.waitFor(() => expect(a.store.has(orphan)).toBe(false));
+    const sizes = spy.mock.calls.map(([devices]) => devices.length);
+    // The known devices, then three rounds of the 60 (50 + 10: the clock stands still), then the last turn.
+    expect(sizes).toEqual([3, 50, 10, 50, 10, 50, 10, 60]);
+  });
 });

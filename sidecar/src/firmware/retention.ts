@@ -22,7 +22,7 @@ export function defaultUnreferencedGraceMs(s: Settings): number {
 export interface RetentionOptions {
   db: Db;
   firmware: Pick<FirmwareStore, "entries" | "remove" | "writingNow">;
-  queue: Pick<JobQueue, "latestImages" | "active">;
+  queue: Pick<JobQueue, "latestImages" | "activeImages" | "finishedSince">;
   /** The devices whose running and staged firmware is pinned. */
   deviceIds: () => string[];
   /** Digests connected workers sent for results the sidecar has not handled yet. */
@@ -39,13 +39,17 @@ interface History {
   files: ArchivedFile[];
   builtImages: BuiltImage[];
   referenced: Set<string>;
+  /** Each device's last flash, last compile and staged build, as read in the steps. */
+  latest: Set<string>;
+  /** A device with a job finished since then is read again in the last turn. */
+  since: number;
 }
 
 const COMPILED = `j.state = 'succeeded' AND j.action IN (SELECT value FROM json_each(@compile))`;
 
-/** Devices ranked, and archived digests looked up, per step: each step a few ms at 2,000 devices. */
-const DEVICES_PER_STEP = 200;
-const DIGESTS_PER_STEP = 500;
+/** Devices ranked, and archived digests looked up, per step: each step a few ms at 2,000 devices on a busy machine. */
+const DEVICES_PER_STEP = 50;
+const DIGESTS_PER_STEP = 250;
 
 export class FirmwareRetention {
   private timer: NodeJS.Timeout | null = null;
@@ -84,8 +88,9 @@ export class FirmwareRetention {
 
   /**
    * A pass in event-loop turns of a few ms each (one read of the whole history stalled the loop for
-   * hundreds of ms at 2,000 devices): the history in steps, then — read last, so an image that came into
-   * use meanwhile is not deleted — what is pinned, and the deletions.
+   * hundreds of ms at 2,000 devices): the history and each device's latest images in steps, then — read
+   * last, so an image that came into use meanwhile is not deleted — what else is pinned, the latest images
+   * of devices whose jobs finished meanwhile, and the deletions.
    */
   private stepInBackground(guard: (fn: () => void) => void): void {
     const steps = (this.stepping = this.history());
@@ -109,6 +114,7 @@ export class FirmwareRetention {
    * builds and references than images.
    */
   private *history(): Generator<void, History> {
+    const start = this.o.clock.now();
     const settings = this.o.settings();
     const files = this.o.firmware.entries();
     const digests = files.map((f) => f.sha256);
@@ -122,13 +128,33 @@ export class FirmwareRetention {
       const chunk = JSON.stringify(devices.slice(i, i + DEVICES_PER_STEP));
       builtImages.push(...this.newestBuilds(chunk, archived, keep));
     }
+    const latest = new Set<string>();
+    const known = this.o.deviceIds();
+    for (let i = 0; i < known.length; i += DEVICES_PER_STEP) {
+      yield;
+      for (const sha of this.latestImages(known.slice(i, i + DEVICES_PER_STEP))) latest.add(sha);
+    }
     for (let i = 0; i < digests.length; i += DIGESTS_PER_STEP) {
       yield;
       const chunk = JSON.stringify(digests.slice(i, i + DIGESTS_PER_STEP));
       builtImages.push(...this.olderBuilds(chunk, keep));
       for (const sha of this.referenced(chunk)) referenced.add(sha);
     }
-    return { settings, files, builtImages, referenced };
+    // Devices whose jobs finished while the steps ran are read again, in steps, until few are left for the
+    // last turn (pinned): a fleet build finishes dozens of jobs during one pass. A few rounds at most, as a
+    // clock that stands still would find the same devices again; the last turn reads whatever is left.
+    let since = start;
+    for (let rounds = 0; rounds < 3; rounds++) {
+      const round = this.o.clock.now();
+      const changed = this.o.queue.finishedSince(since);
+      if (changed.length <= DEVICES_PER_STEP) break;
+      for (let i = 0; i < changed.length; i += DEVICES_PER_STEP) {
+        yield;
+        for (const sha of this.latestImages(changed.slice(i, i + DEVICES_PER_STEP))) latest.add(sha);
+      }
+      since = round;
+    }
+    return { settings, files, builtImages, referenced, latest, since };
   }
 
   /** What is pinned now, the plan, and its deletions. */
@@ -137,7 +163,7 @@ export class FirmwareRetention {
     const plan = retentionPlan({
       files: h.files,
       builtImages: h.builtImages,
-      pinned: this.pinned(),
+      pinned: this.pinned(h),
       referenced: h.referenced,
       keepPerDevice: s.firmwareKeepPerDevice,
       maxBytes: s.firmwareArchiveMaxMb * MIB,
@@ -182,14 +208,17 @@ export class FirmwareRetention {
       .all({ compile: JSON.stringify(COMPILE_ACTIONS), devices, archived, keep }) as BuiltImage[];
   }
 
-  /** The newest compile naming each of these digests, ranked `keep` ("older", unless `newestBuilds` ranked it). */
+  /**
+   * The newest compile naming each of these digests, ranked `keep` ("older", unless `newestBuilds` ranked it).
+   * CROSS JOIN fixes the order, digest → its jobs: left to itself the planner walked every succeeded job.
+   */
   private olderBuilds(digests: string, keep: number): BuiltImage[] {
     return this.o.db
       .prepare(
         `SELECT f.sha256 AS sha256, j.device_id AS deviceId, MAX(COALESCE(j.finished_at, j.updated_at)) AS at,
                 @keep AS rank
-           FROM job_firmware f JOIN jobs j ON j.id = f.job_id
-          WHERE f.sha256 IN (SELECT value FROM json_each(@digests)) AND ${COMPILED}
+           FROM json_each(@digests) d CROSS JOIN job_firmware f ON f.sha256 = d.value CROSS JOIN jobs j ON j.id = f.job_id
+          WHERE ${COMPILED}
           GROUP BY f.sha256`,
       )
       .all({ compile: JSON.stringify(COMPILE_ACTIONS), digests, keep }) as BuiltImage[];
@@ -197,23 +226,26 @@ export class FirmwareRetention {
 
   /**
    * What each device runs and has staged, what unfinished jobs name, what connected workers sent for
-   * results not handled yet, and what is being written: never deleted.
+   * results not handled yet, and what is being written: never deleted. A device's latest images change
+   * only when one of its jobs finishes (an unfinished one pins its own), so those read in the steps hold
+   * for every device but the ones whose jobs finished since the pass began, which are read again here.
    */
-  private pinned(): Set<string> {
-    const pinned = new Set<string>(this.o.inUse?.() ?? []);
-    const installed = this.o.db.prepare("SELECT DISTINCT firmware_sha256 AS sha256 FROM trust_installed").all() as {
-      sha256: string;
-    }[];
-    for (const r of installed) pinned.add(r.sha256);
-    // Each device's last flash, last compile and staged build, in one indexed pass (not 2,000 × 3 job loads).
-    for (const sha of this.o.queue.latestImages(this.o.deviceIds(), FLASH_ACTIONS, COMPILE_ACTIONS)) pinned.add(sha);
-    for (const job of this.o.queue.active()) {
-      if (job.params.firmwareSha256) pinned.add(job.params.firmwareSha256);
-      if (job.flashSha256) pinned.add(job.flashSha256); // a flash step waiting for its flasher
-      for (const image of job.flashSha256 ? job.firmware : []) pinned.add(image.sha256);
-    }
+  private pinned(h: History): Set<string> {
+    const pinned = new Set<string>([...h.latest, ...(this.o.inUse?.() ?? [])]);
+    const installed = this.o.db
+      .prepare("SELECT DISTINCT firmware_sha256 FROM trust_installed")
+      .pluck()
+      .all() as string[];
+    for (const sha of installed) pinned.add(sha);
+    for (const sha of this.latestImages(this.o.queue.finishedSince(h.since))) pinned.add(sha);
+    for (const sha of this.o.queue.activeImages()) pinned.add(sha);
     for (const sha of this.o.firmware.writingNow()) pinned.add(sha);
     return pinned;
+  }
+
+  /** These devices' last flash, last compile and staged build (one indexed pass, not 3 job loads each). */
+  private latestImages(deviceIds: string[]): string[] {
+    return deviceIds.length ? this.o.queue.latestImages(deviceIds, FLASH_ACTIONS, COMPILE_ACTIONS) : [];
   }
 
   /** Which of these archived digests a job's result in the history, an attestation or a signed-image record names. */

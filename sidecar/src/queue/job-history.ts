@@ -171,6 +171,26 @@ export class JobHistory {
       }) as string[];
   }
 
+  /** Every image an unfinished job names: what it will flash, and a compile_upload's build awaiting its flasher. */
+  activeImages(): string[] {
+    return this.rows
+      .stmt(
+        `WITH active AS (SELECT id, params, flash_sha256 FROM jobs WHERE state IN (SELECT value FROM json_each(?)))
+         SELECT json_extract(params, '$.firmwareSha256') FROM active WHERE json_extract(params, '$.firmwareSha256') IS NOT NULL
+         UNION SELECT flash_sha256 FROM active WHERE flash_sha256 IS NOT NULL
+         UNION SELECT f.sha256 FROM job_firmware f JOIN active a ON a.id = f.job_id WHERE a.flash_sha256 IS NOT NULL`,
+      )
+      .pluck()
+      .all(JSON.stringify(ACTIVE_JOB_STATES)) as string[];
+  }
+
+  /** The devices with a job finished at or after `since` (index jobs_finished). */
+  finishedSince(since: number): string[] {
+    // Deduplicated here: with DISTINCT the planner walks a device index over the whole table instead.
+    const ids = this.rows.stmt("SELECT device_id FROM jobs WHERE finished_at >= ?").pluck().all(since) as string[];
+    return [...new Set(ids)];
+  }
+
   /** The device's newest job of these actions, in any state (index jobs_device, newest first). */
   lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
     return this.rows.select(
@@ -281,6 +301,9 @@ export class JobHistory {
 export function pruneByCount(db: Db, max: number): number[] {
   if (max <= 0) return [];
   return db.transaction(() => {
+    // Counted on the index first: the query below sorts the whole history, 0.1 s at 2,000 devices under load.
+    const finished = db.prepare("SELECT COUNT(*) FROM jobs WHERE finished_at IS NOT NULL").pluck().get() as number;
+    if (finished <= max) return [];
     const ids = (
       db
         .prepare(

@@ -139,6 +139,14 @@ export class JobReads extends EventEmitter<JobQueueEvents> {
     return this.history.latestImages(deviceIds, flash, compile);
   }
 
+  activeImages(): string[] {
+    return this.history.activeImages();
+  }
+
+  finishedSince(since: number): string[] {
+    return this.history.finishedSince(since);
+  }
+
   lastOf(deviceId: string, actions: readonly JobAction[]): Job | undefined {
     return this.history.lastOf(deviceId, actions);
   }
