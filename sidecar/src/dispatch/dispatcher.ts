@@ -99,17 +99,19 @@ export class Dispatcher {
     this.blocked?.sync();
     const sessions = this.registry.online().filter((s) => !this.registry.diskLow(s)); // low on disk: skipped
     const running = this.queue.running();
+    const terms = new Map(sessions.map((s) => [s.id, this.registry.terms(s)])); // one row read each
     const p: PassState = {
-      slots: new Map(sessions.map((s) => [s.id, this.registry.slotsOf(s)])),
-      tags: new Map(sessions.map((s) => [s.id, new Set(this.registry.tagsOf(s))])),
-      roles: new Map(sessions.map((s) => [s.id, this.registry.rolesOf(s)])),
-      local: new Set(sessions.filter((s) => this.registry.wasLocal(s.id)).map((s) => s.id)),
+      slots: new Map(sessions.map((s) => [s.id, terms.get(s.id)!.slots])),
+      tags: new Map(sessions.map((s) => [s.id, new Set(terms.get(s.id)!.tags)])),
+      roles: new Map(sessions.map((s) => [s.id, terms.get(s.id)!.roles])),
+      local: new Set(sessions.filter((s) => terms.get(s.id)!.local).map((s) => s.id)),
       runningBy: new Map(sessions.map((s) => [s.id, running.filter((j) => j.workerId === s.id)])),
       affinity: memo((deviceId) => this.queue.affinity(deviceId)),
       requirement: (job) => this.requirementOf(job),
       free: new Map(),
     };
-    for (const s of sessions) p.free.set(s.id, this.registry.freeSlots(s, p.runningBy.get(s.id)!.length));
+    for (const s of sessions)
+      p.free.set(s.id, this.registry.freeSlots(s, p.runningBy.get(s.id)!.length, p.slots.get(s.id)));
     let totalFree = [...p.free.values()].reduce((a, b) => a + b, 0);
     if (totalFree === 0) return;
     const busyDevices = new Set(running.map((j) => j.deviceId));

@@ -11,6 +11,15 @@ import type { EnrolmentView } from "./worker-enrolment.js";
 import type { WorkerSession } from "./worker-session.js";
 import { rolesFrom } from "./worker-roles.js";
 
+/** A connected worker's terms for the dispatcher (WorkerRegistry.terms). */
+export interface WorkerTerms {
+  slots: number;
+  tags: string[];
+  roles: WorkerRole[];
+  /** It was the sidecar's built-in local worker (as last recorded). */
+  local: boolean;
+}
+
 interface WorkerRow {
   id: string;
   name: string;
@@ -193,19 +202,32 @@ export class WorkerRegistry {
     return this.online().filter((s) => s.tokenId === tokenId);
   }
 
-  /** Slots in effect: a user override set through the API wins over what the worker announced. */
-  slotsOf(session: WorkerSession): number {
-    return this.row(session.id)?.slots_override ?? session.hello.slots;
+  /**
+   * What the dispatcher goes by, from one read of the worker's row: the slots in effect (a user override
+   * set through the API wins over what the worker announced), its tags (locked, or its own), and its
+   * roles (worker-roles.ts: an admin's, else the default; the local worker is both).
+   */
+  terms(session: WorkerSession): WorkerTerms {
+    const row = this.row(session.id);
+    const local = row?.info ? (JSON.parse(row.info) as Partial<StoredInfo>).local === true : false;
+    return {
+      slots: row?.slots_override ?? session.hello.slots,
+      tags: row?.tags_override ? (JSON.parse(row.tags_override) as string[]) : session.hello.tags,
+      roles: rolesFrom(row?.roles, local),
+      local,
+    };
   }
 
-  /** The roles in effect (worker-roles.ts): an admin's, else the default; the local worker is both. */
+  slotsOf(session: WorkerSession): number {
+    return this.terms(session).slots;
+  }
+
   rolesOf(session: WorkerSession): WorkerRole[] {
-    return rolesFrom(this.row(session.id)?.roles, this.wasLocal(session.id));
+    return this.terms(session).roles;
   }
 
   tagsOf(session: WorkerSession): string[] {
-    const o = this.row(session.id)?.tags_override;
-    return o ? (JSON.parse(o) as string[]) : session.hello.tags;
+    return this.terms(session).tags;
   }
 
   /**
@@ -213,9 +235,9 @@ export class WorkerRegistry {
    * heartbeat says it takes (a `configure` on its way), and none right after it handed a job back for
    * want of a slot. `running` is how many the sidecar has assigned it.
    */
-  freeSlots(session: WorkerSession, running: number): number {
+  freeSlots(session: WorkerSession, running: number, inEffect = this.slotsOf(session)): number {
     if (session.fullUntilHeartbeat) return 0;
-    const slots = Math.min(this.slotsOf(session), session.reportedSlots ?? Number.POSITIVE_INFINITY);
+    const slots = Math.min(inEffect, session.reportedSlots ?? Number.POSITIVE_INFINITY);
     return Math.max(0, slots - running - session.strays);
   }
 
