@@ -55,6 +55,9 @@ export interface ScaleFleet {
 
 const ESPHOME_VERSION = "2026.10.0";
 
+/** How long each seeded job runs. */
+const SEED_JOB_MS = 30_000;
+
 export const deviceIdOf = (i: number): string => `dev-${String(i).padStart(5, "0")}`;
 
 /** Writes `<dataDir>/config` and seeds `<dataDir>/forge.db`; the data folder must be new. */
@@ -107,7 +110,9 @@ export async function seedScaleFleet(
     const perDevice = Math.max(1, Math.round(spec.jobs / spec.devices));
     const approvedPerDevice = Math.min(perDevice, Math.round(spec.trustRecords / 2 / spec.devices));
     const plan = historyPlan(perDevice, approvedPerDevice);
-    const step = Math.floor(historyMs / (perDevice * spec.devices + 1));
+    // Each job also runs SEED_JOB_MS: the history ends now, not days in the future (a job finished
+    // "later than now" is one that every time-based read counts as new).
+    const step = Math.max(0, Math.floor(historyMs / (perDevice * spec.devices + 1)) - SEED_JOB_MS);
     const out: ScaleFleet = { deviceIds, jobs: 0, approvals: 0, flashes: 0, seedMs: 0 };
     // Round by round (every device's first job, then every device's second…), as a fleet's history
     // grows. Nothing else uses this database meanwhile, so one commit per round (the modules' own
@@ -189,7 +194,7 @@ async function runJob(o: JobDeps, p: PlannedJob): Promise<void> {
   const started = o.queue.assign(job.id, o.worker.id, "seed");
   if (!started) throw new Error(`seed: job ${job.id} could not be assigned`);
   const startedAt = new Date(o.clock.now()).toISOString();
-  o.clock.advance(30_000);
+  o.clock.advance(SEED_JOB_MS);
   let images: FirmwareImage[] = [];
   let approval: ApprovalResult | null = null;
   if (p.approved) {
@@ -249,7 +254,7 @@ async function runJob(o: JobDeps, p: PlannedJob): Promise<void> {
 }
 
 /** Bump when what the seed writes changes (the cache key also covers the spec and the schema). */
-const SEED_FORMAT = 4; // 4: the inventory's kept reads, config files last edited an hour ago
+const SEED_FORMAT = 5; // 4: the inventory's kept reads, config files last edited an hour ago; 5: history ends now
 
 /**
  * `seedScaleFleet` through a cache (the benchmark's fleet takes a minute to sign): seeded once per spec,
