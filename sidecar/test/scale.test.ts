@@ -58,8 +58,9 @@ afterAll(async () => {
 });
 
 describe("a fleet with history under load", () => {
-  it("runs with its heap flags in the same process it was started as", () => {
+  it("runs with its heap flags and malloc arenas in the same process it was started as", () => {
     expect(readFileSync(`/proc/${sc.proc.pid}/cmdline`, "utf8").split("\0")).toContain("--optimize-for-size");
+    expect(readFileSync(`/proc/${sc.proc.pid}/environ`, "utf8").split("\0")).toContain("MALLOC_ARENA_MAX=2");
   });
 
   it("answers a poll of an unchanged device list with 304 Not Modified", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { missingFlags, SIDECAR_NODE_FLAGS } from "./runtime-tuning.js";
+import { MALLOC_ARENAS, missingFlags, SIDECAR_NODE_FLAGS, tunedEnv } from "./runtime-tuning.js";
 
 describe("sidecar runtime flags", () => {
   it("asks for the flags once, unless given on the command line or in NODE_OPTIONS, or switched off", () => {
@@ -13,5 +13,14 @@ describe("sidecar runtime flags", () => {
       "--optimize-for-size",
       "--max-semi-space-size=4",
     ]);
+  });
+
+  it("restarts with at most two malloc arenas unless the environment says otherwise, and marked as tuned", () => {
+    expect(tunedEnv({ PATH: "/bin" })).toEqual({
+      PATH: "/bin",
+      MALLOC_ARENA_MAX: MALLOC_ARENAS,
+      FORGE_SIDECAR_TUNED: "1",
+    });
+    expect(tunedEnv({ MALLOC_ARENA_MAX: "8" }).MALLOC_ARENA_MAX).toBe("8");
   });
 });
