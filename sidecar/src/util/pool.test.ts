@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pool } from "./fs-util.js";
+import { pool } from "./pool.js";
 
 describe("pool", () => {
   it("runs every item, at most n at a time, and lets other work in while items finish without I/O", async () => {

@@ -12,6 +12,7 @@ import {
 import { literal } from "./commits.js";
 import { historyIndex, type HistoryIndex } from "./history-index.js";
 import type { RepoInfo } from "./repo.js";
+import { pool } from "../util/pool.js";
 
 export interface DeviceSource {
   /** The device's config file and the files it includes (config-relative). */
@@ -105,9 +106,10 @@ export class DeviceStates {
     const repo = this.repo();
     const index = repo && this.pending.size >= BULK_FROM ? await historyIndex(repo) : null;
     while (this.pending.size > 0) {
-      const batch = [...this.pending].slice(0, CONCURRENCY);
-      for (const id of batch) this.pending.delete(id);
-      await Promise.all(batch.map((id) => this.compute(id, index)));
+      const ids = [...this.pending];
+      this.pending.clear();
+      // With the index most devices need no git at all: the pool still gives the loop its turns.
+      await pool(ids, CONCURRENCY, (id) => this.compute(id, index));
     }
   }
 
