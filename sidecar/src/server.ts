@@ -77,35 +77,20 @@ export class Sidecar {
     const served = await serve(withOps);
     const s = startLocalWorker(served);
     probeDefaultVersion(s);
-    const {
-      inventory,
-      reads,
-      hub,
-      events,
-      local,
-      expiry,
-      disk,
-      anchor,
-      checkpointer,
-      presence,
-      eventLoop,
-      ops,
-      workspace,
-    } = s;
     const parts = {
-      inventory,
-      reads,
-      hub,
-      events,
-      local,
-      expiry,
-      disk,
-      anchor,
-      checkpointer,
-      presence,
-      eventLoop,
-      ops,
-      workspace,
+      inventory: s.inventory,
+      reads: s.reads,
+      hub: s.hub,
+      events: s.events,
+      local: s.local,
+      expiry: s.expiry,
+      disk: s.disk,
+      anchor: s.anchor,
+      checkpointer: s.checkpointer,
+      presence: s.presence,
+      eventLoop: s.eventLoop,
+      ops: s.ops,
+      workspace: s.workspace,
     };
     const sidecar = new Sidecar(
       s.url,
