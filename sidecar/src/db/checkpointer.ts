@@ -79,7 +79,7 @@ export class Checkpointer {
 
   /** Resolves once every commit made before the call is durable (rejects with the thread's error). */
   sync(): Promise<void> {
-    if (this.stopping) return Promise.resolve(this.syncHere());
+    if (this.stopping) return new Promise((resolve) => resolve(this.syncHere())); // a throw rejects
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });

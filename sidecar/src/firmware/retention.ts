@@ -51,6 +51,14 @@ const COMPILED = `j.state = 'succeeded' AND j.action IN (SELECT value FROM json_
 const DEVICES_PER_STEP = 50;
 const DIGESTS_PER_STEP = 250;
 
+/** `each` over the items a chunk at a time, one chunk per step (each step starts with a yield). */
+function* inSteps<T>(items: T[], size: number, each: (chunk: T[]) => void): Generator<void, void> {
+  for (let i = 0; i < items.length; i += size) {
+    yield;
+    each(items.slice(i, i + size));
+  }
+}
+
 export class FirmwareRetention {
   private timer: NodeJS.Timeout | null = null;
   private dueAt = 0;
@@ -123,23 +131,17 @@ export class FirmwareRetention {
     const builtImages: BuiltImage[] = [];
     const referenced = new Set<string>();
     const devices = this.o.db.prepare("SELECT DISTINCT device_id FROM jobs").pluck().all() as string[];
-    for (let i = 0; i < devices.length; i += DEVICES_PER_STEP) {
-      yield;
-      const chunk = JSON.stringify(devices.slice(i, i + DEVICES_PER_STEP));
-      builtImages.push(...this.newestBuilds(chunk, archived, keep));
-    }
+    yield* inSteps(devices, DEVICES_PER_STEP, (chunk) =>
+      builtImages.push(...this.newestBuilds(JSON.stringify(chunk), archived, keep)),
+    );
     const latest = new Set<string>();
-    const known = this.o.deviceIds();
-    for (let i = 0; i < known.length; i += DEVICES_PER_STEP) {
-      yield;
-      for (const sha of this.latestImages(known.slice(i, i + DEVICES_PER_STEP))) latest.add(sha);
-    }
-    for (let i = 0; i < digests.length; i += DIGESTS_PER_STEP) {
-      yield;
-      const chunk = JSON.stringify(digests.slice(i, i + DIGESTS_PER_STEP));
-      builtImages.push(...this.olderBuilds(chunk, keep));
-      for (const sha of this.referenced(chunk)) referenced.add(sha);
-    }
+    const readLatest = (chunk: string[]) => this.latestImages(chunk).forEach((sha) => latest.add(sha));
+    yield* inSteps(this.o.deviceIds(), DEVICES_PER_STEP, readLatest);
+    yield* inSteps(digests, DIGESTS_PER_STEP, (chunk) => {
+      const json = JSON.stringify(chunk);
+      builtImages.push(...this.olderBuilds(json, keep));
+      for (const sha of this.referenced(json)) referenced.add(sha);
+    });
     // Devices whose jobs finished while the steps ran are read again, in steps, until few are left for the
     // last turn (pinned): a fleet build finishes dozens of jobs during one pass. A few rounds at most, as a
     // clock that stands still would find the same devices again; the last turn reads whatever is left.
@@ -148,10 +150,7 @@ export class FirmwareRetention {
       const round = this.o.clock.now();
       const changed = this.o.queue.finishedSince(since);
       if (changed.length <= DEVICES_PER_STEP) break;
-      for (let i = 0; i < changed.length; i += DEVICES_PER_STEP) {
-        yield;
-        for (const sha of this.latestImages(changed.slice(i, i + DEVICES_PER_STEP))) latest.add(sha);
-      }
+      yield* inSteps(changed, DEVICES_PER_STEP, readLatest);
       since = round;
     }
     return { settings, files, builtImages, referenced, latest, since };

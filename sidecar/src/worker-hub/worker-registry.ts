@@ -153,8 +153,7 @@ export class WorkerRegistry {
 
   /** Whether the worker was the sidecar's built-in local worker (as last recorded). */
   wasLocal(id: string): boolean {
-    const info = this.row(id)?.info;
-    return info ? (JSON.parse(info) as Partial<StoredInfo>).local === true : false;
+    return recordedLocal(this.row(id));
   }
 
   /** The token a worker id is bound to (the one that first used it), if the worker is known. */
@@ -209,7 +208,7 @@ export class WorkerRegistry {
    */
   terms(session: WorkerSession): WorkerTerms {
     const row = this.row(session.id);
-    const local = row?.info ? (JSON.parse(row.info) as Partial<StoredInfo>).local === true : false;
+    const local = recordedLocal(row);
     return {
       slots: row?.slots_override ?? session.hello.slots,
       tags: row?.tags_override ? (JSON.parse(row.tags_override) as string[]) : session.hello.tags,
@@ -307,4 +306,9 @@ export class WorkerRegistry {
   private row(id: string): WorkerRow | undefined {
     return this.byId.get(id) as WorkerRow | undefined;
   }
+}
+
+/** Whether the row records the sidecar's built-in local worker. */
+function recordedLocal(row: WorkerRow | undefined): boolean {
+  return row?.info ? (JSON.parse(row.info) as Partial<StoredInfo>).local === true : false;
 }
