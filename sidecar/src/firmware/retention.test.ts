@@ -161,19 +161,26 @@ describe("firmware retention: a pass in the background", () => {
     const orphan = a.put();
     const pinnedMeanwhile = a.put();
     a.clock.advance(GRACE + 1);
-    // Both would go; one comes into use while the pass reads the history (a worker's pending result).
-    a.retention.soon(0);
-    await new Promise((r) => setTimeout(r, 0)); // the timer fired: the pass has begun, in steps
-    a.inUse.add(pinnedMeanwhile);
+    // Both would go; one comes into use while the pass reads the history (a worker's pending result). The
+    // guard runs each step, so what happens between steps does not depend on how timers and turns interleave.
+    let steps = 0;
+    a.retention.soon(0, (step) => {
+      step();
+      if (++steps === 1) a.inUse.add(pinnedMeanwhile);
+    });
     await vi.waitFor(() => expect(a.store.has(orphan)).toBe(false));
+    expect(steps).toBeGreaterThan(2); // in steps, not in one go
     expect(a.store.has(pinnedMeanwhile)).toBe(true);
 
     const next = a.put();
     a.clock.advance(GRACE + 1);
-    a.retention.soon(0);
-    await new Promise((r) => setTimeout(r, 0));
-    a.retention.stop();
+    let stepsAfterStop = 0;
+    a.retention.soon(0, (step) => {
+      step();
+      if (++stepsAfterStop === 1) a.retention.stop();
+    });
     await new Promise((r) => setTimeout(r, 50));
+    expect(stepsAfterStop).toBe(1);
     expect(a.store.has(next)).toBe(true);
   });
 
