@@ -9,6 +9,7 @@ import type { Alert, Job, Settings, Worker } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
+import { cachedStatement } from "../db/statements.js";
 
 const BUILDS: Job["action"][] = ["compile", "compile_upload", "upload"];
 const FINISHED_BUILD: Job["state"][] = ["succeeded", "failed", "timed_out"];
@@ -130,7 +131,7 @@ export class AlertCenter {
   }
 
   private row(id: string): AlertRow | undefined {
-    return this.o.db.prepare("SELECT * FROM alerts WHERE id = ?").get(id) as AlertRow | undefined;
+    return cachedStatement(this.o.db, "SELECT * FROM alerts WHERE id = ?").get(id) as AlertRow | undefined;
   }
 }
 

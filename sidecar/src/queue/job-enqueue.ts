@@ -10,6 +10,7 @@ import {
   type JobStep,
 } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
+import { cachedStatement } from "../db/statements.js";
 import { ConflictError, NotFoundError, ValidationError } from "../util/errors.js";
 import { priorityRank, type JobRow, type JobRows } from "./job-rows.js";
 import type { Tx } from "./job-transitions.js";
@@ -57,25 +58,24 @@ export function enqueueIn(
     t.touch(existing.id);
     return { job: rows.job(existing.id)!, coalesced: true };
   }
-  const info = db
-    .prepare(
-      `INSERT INTO jobs (device_id, action, state, priority, priority_rank, params, source, max_attempts,
+  const info = cachedStatement(
+    db,
+    `INSERT INTO jobs (device_id, action, state, priority, priority_rank, params, source, max_attempts,
                          created_at, updated_at, config_hash, esphome_version)
        VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      req.deviceId,
-      req.action,
-      req.priority,
-      rank,
-      JSON.stringify(req.params),
-      req.source,
-      o.maxAttempts,
-      t.now,
-      t.now,
-      req.configHash ?? null,
-      req.esphomeVersion ?? null,
-    );
+  ).run(
+    req.deviceId,
+    req.action,
+    req.priority,
+    rank,
+    JSON.stringify(req.params),
+    req.source,
+    o.maxAttempts,
+    t.now,
+    t.now,
+    req.configHash ?? null,
+    req.esphomeVersion ?? null,
+  );
   const id = Number(info.lastInsertRowid);
   const step = firstStep(req.action);
   if (step) rows.update(id, { step });
@@ -138,31 +138,31 @@ export function requeueFlash(
     )
     .get(row.device_id, row.action) as { id: number } | undefined;
   if (waiting) return { job: rows.job(waiting.id)!, coalesced: true };
-  const info = db
-    .prepare(
-      `INSERT INTO jobs (device_id, action, state, priority, priority_rank, params, source, max_attempts,
+  const info = cachedStatement(
+    db,
+    `INSERT INTO jobs (device_id, action, state, priority, priority_rank, params, source, max_attempts,
                          created_at, updated_at, config_hash, esphome_version, config_commit, step, flash_sha256,
                          built_by)
        VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'flash', ?, ?)`,
-    )
-    .run(
-      row.device_id,
-      row.action,
-      req.priority,
-      priorityRank(req.priority),
-      JSON.stringify(req.params),
-      req.source,
-      maxAttempts,
-      t.now,
-      t.now,
-      row.config_hash,
-      row.esphome_version,
-      row.config_commit,
-      row.flash_sha256,
-      row.built_by,
-    );
+  ).run(
+    row.device_id,
+    row.action,
+    req.priority,
+    priorityRank(req.priority),
+    JSON.stringify(req.params),
+    req.source,
+    maxAttempts,
+    t.now,
+    t.now,
+    row.config_hash,
+    row.esphome_version,
+    row.config_commit,
+    row.flash_sha256,
+    row.built_by,
+  );
   const id = Number(info.lastInsertRowid);
-  db.prepare(
+  cachedStatement(
+    db,
     "INSERT INTO job_firmware (job_id, seq, name, sha256, size, kind) SELECT ?, seq, name, sha256, size, kind FROM job_firmware WHERE job_id = ?",
   ).run(id, row.id);
   t.touch(id);

@@ -12,6 +12,7 @@ import {
 import type { z } from "zod";
 import type { Db } from "../db/database.js";
 import type { JobRows } from "./job-rows.js";
+import { cachedStatement } from "../db/statements.js";
 
 const DAY_MS = 86_400_000;
 
@@ -266,9 +267,10 @@ export class JobHistory {
   }
 
   affinity(deviceId: string): Affinity | undefined {
-    const r = this.db
-      .prepare("SELECT worker_id, built_at, duration_ms FROM device_affinity WHERE device_id = ?")
-      .get(deviceId) as { worker_id: string; built_at: number; duration_ms: number } | undefined;
+    const r = cachedStatement(
+      this.db,
+      "SELECT worker_id, built_at, duration_ms FROM device_affinity WHERE device_id = ?",
+    ).get(deviceId) as { worker_id: string; built_at: number; duration_ms: number } | undefined;
     return r ? { workerId: r.worker_id, builtAt: r.built_at, durationMs: r.duration_ms } : undefined;
   }
 

@@ -3,10 +3,14 @@
 import { compiles, type FirmwareImage, type JobAction } from "@esphome-forge/shared";
 import type { Db } from "../db/database.js";
 import type { JobRow, JobRows } from "./job-rows.js";
+import { cachedStatement } from "../db/statements.js";
 
 export function recordFirmware(db: Db, jobId: number, images: readonly FirmwareImage[], now: number): void {
-  const add = db.prepare("INSERT INTO job_firmware (job_id, seq, name, sha256, size, kind) VALUES (?, ?, ?, ?, ?, ?)");
-  const used = db.prepare("UPDATE firmware SET last_used_at = ? WHERE sha256 = ?");
+  const add = cachedStatement(
+    db,
+    "INSERT INTO job_firmware (job_id, seq, name, sha256, size, kind) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const used = cachedStatement(db, "UPDATE firmware SET last_used_at = ? WHERE sha256 = ?");
   images.forEach((f, i) => {
     add.run(jobId, i, f.name, f.sha256, f.size, f.kind ?? "other");
     used.run(now, f.sha256);
@@ -15,7 +19,8 @@ export function recordFirmware(db: Db, jobId: number, images: readonly FirmwareI
 
 export function recordAffinity(db: Db, row: JobRow, now: number): void {
   if (!compiles(row.action as JobAction) || !row.worker_id) return;
-  db.prepare(
+  cachedStatement(
+    db,
     `INSERT INTO device_affinity (device_id, worker_id, built_at, duration_ms) VALUES (?, ?, ?, ?)
      ON CONFLICT(device_id) DO UPDATE SET worker_id = excluded.worker_id, built_at = excluded.built_at,
      duration_ms = excluded.duration_ms`,

@@ -14,6 +14,7 @@ import type { TrustEngine } from "../trust/index.js";
 import { keyFingerprint, keyHint, publicKeyFromPem } from "../trust/keys/keys.js";
 import type { Clock } from "../util/clock.js";
 import { ConflictError, NotFoundError, ValidationError } from "../util/errors.js";
+import { cachedStatement } from "../db/statements.js";
 
 export type KeyState = "pending" | "approved" | "rejected" | "retired" | "revoked";
 export type DecidedBy = "admin" | "auto" | "local";
@@ -86,7 +87,7 @@ export class WorkerEnrolments {
   }
 
   isRevoked(workerId: string): boolean {
-    const r = this.db.prepare("SELECT revoked_at FROM workers WHERE id = ?").get(workerId) as
+    const r = cachedStatement(this.db, "SELECT revoked_at FROM workers WHERE id = ?").get(workerId) as
       { revoked_at: number | null } | undefined;
     return r?.revoked_at != null;
   }
@@ -217,9 +218,10 @@ export class WorkerEnrolments {
   }
 
   private keysOf(workerId: string): WorkerKey[] {
-    const rows = this.db
-      .prepare("SELECT * FROM worker_keys WHERE worker_id = ? ORDER BY requested_at DESC, rowid DESC")
-      .all(workerId) as KeyRow[];
+    const rows = cachedStatement(
+      this.db,
+      "SELECT * FROM worker_keys WHERE worker_id = ? ORDER BY requested_at DESC, rowid DESC",
+    ).all(workerId) as KeyRow[];
     return rows.map(toKey);
   }
 

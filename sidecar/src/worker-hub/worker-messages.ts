@@ -10,6 +10,7 @@ import type { DiskState } from "../durability/disk-state.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { FirmwareStore } from "../firmware/firmware-store.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
+import { Turns } from "../util/turns.js";
 import { WorkerLogIntake } from "./worker-log-intake.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import type { ReceivedFirmware, WorkerSession } from "./worker-session.js";
@@ -41,6 +42,8 @@ export interface WorkerMessagesOptions {
 
 export class WorkerMessages {
   private readonly logs: WorkerLogIntake;
+  /** Results are verified, approved and recorded one per event-loop turn (many arrive together in a fleet build). */
+  private readonly resultTurns = new Turns();
 
   constructor(private readonly o: WorkerMessagesOptions) {
     this.logs = new WorkerLogIntake(o.queue, o.disk);
@@ -159,6 +162,7 @@ export class WorkerMessages {
     const { queue, trust } = this.o;
     const received = await session.firmwareFor(msg.jobId, msg.fence);
     session.forgetFirmware(msg.jobId, msg.fence);
+    await this.resultTurns.next();
     let { outcome, error, phase } = msg;
     if (outcome === "succeeded") {
       // Every image the result names must have arrived intact; otherwise the build did not succeed.

@@ -27,9 +27,16 @@ export function deviceRoutes(ctx: ApiContext): Router {
   };
 
   // Served from the views in memory: no query, no trust evaluation, whatever the fleet's size or history.
-  r.get("/devices", (_req, res) => {
-    const { body, etag } = ctx.devices.listJson();
-    res.set("ETag", etag).type("application/json").send(body);
+  r.get("/devices", (req, res) => {
+    const { parts, length, etag } = ctx.devices.listJson();
+    res.set("ETag", etag).type("application/json");
+    if (req.fresh) return void res.status(304).end();
+    res.set("Content-Length", String(length));
+    if (req.method === "HEAD") return void res.end();
+    // The list's slabs go out as they are held (one write of many buffers), never copied into one body.
+    res.cork();
+    for (const part of parts) res.write(part);
+    res.end();
   });
 
   r.get("/devices/:id", (req, res) => {

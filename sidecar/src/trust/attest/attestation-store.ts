@@ -2,6 +2,7 @@
 // gate has in hand), plus the per-device build sequence (anti-rollback) and what each device runs.
 import type Database from "better-sqlite3";
 import type { SerializedBundle } from "@sigstore/bundle";
+import { cachedStatement } from "../../db/statements.js";
 
 export type AttestationKind = "build" | "approval" | "external";
 
@@ -136,19 +137,19 @@ export class BuildSequences {
 
   /** The next sequence for a device; strictly increasing, never reused, also across restarts. */
   allocate(deviceId: string): number {
-    const row = this.db
-      .prepare(
-        `INSERT INTO trust_build_sequences (device_id, last_seq) VALUES (?, 1)
-         ON CONFLICT (device_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
-      )
-      .get(deviceId) as { last_seq: number };
+    const row = cachedStatement(
+      this.db,
+      `INSERT INTO trust_build_sequences (device_id, last_seq) VALUES (?, 1)
+       ON CONFLICT (device_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+    ).get(deviceId) as { last_seq: number };
     return row.last_seq;
   }
 
   last(deviceId: string): number {
     return (
-      (this.db.prepare("SELECT last_seq FROM trust_build_sequences WHERE device_id = ?").pluck().get(deviceId) as
-        number | undefined) ?? 0
+      (cachedStatement(this.db, "SELECT last_seq FROM trust_build_sequences WHERE device_id = ?", "pluck").get(
+        deviceId,
+      ) as number | undefined) ?? 0
     );
   }
 

@@ -15,6 +15,7 @@ import { signDsse } from "../keys/sign.js";
 import type { LoadedTrustedRoot } from "../keys/trusted-root.js";
 import { verifyBundle } from "../attest/verify-bundle.js";
 import type { RevocationAnchor, RevocationAnchorContent } from "./revocation-anchor.js";
+import { cachedStatement } from "../../db/statements.js";
 
 export interface StoredRevocationList {
   version: number;
@@ -104,11 +105,10 @@ export class RevocationStore {
   }
 
   private latestRow(): Row | undefined {
-    return this.db
-      .prepare(
-        "SELECT version, digest, bundle_json, log_index FROM trust_revocation_lists ORDER BY version DESC LIMIT 1",
-      )
-      .get() as Row | undefined;
+    return cachedStatement(
+      this.db,
+      "SELECT version, digest, bundle_json, log_index FROM trust_revocation_lists ORDER BY version DESC LIMIT 1",
+    ).get() as Row | undefined;
   }
 
   current(): StoredRevocationList | null {
