@@ -188,7 +188,7 @@ export class JobHistory {
   /** The devices with a job finished at or after `since` (index jobs_finished). */
   finishedSince(since: number): string[] {
     // Deduplicated here: with DISTINCT the planner walks a device index over the whole table instead.
-    const ids = this.rows.stmt("SELECT device_id FROM jobs WHERE finished_at >= ?").pluck().all(since) as string[];
+    const ids = this.rows.stmt("SELECT device_id FROM jobs WHERE finished_at >= ?", "pluck").all(since) as string[];
     return [...new Set(ids)];
   }
 

@@ -2,6 +2,7 @@
 import { JOB_PRIORITIES, type FirmwareImage, type Job, type JobPriority } from "@esphome-forge/shared";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Db } from "../db/database.js";
+import { cachedStatement } from "../db/statements.js";
 
 export interface JobRow {
   id: number;
@@ -97,7 +98,6 @@ export function toJob(row: JobRow, firmware: FirmwareImage[]): Job {
 
 /** Row access with cached statements; callers provide the transactions. */
 export class JobRows {
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly byId;
   private readonly firmwareOf;
   /** Per-job fields kept outside the jobs table (content trust), added to every Job converted here. */
@@ -111,14 +111,9 @@ export class JobRows {
     );
   }
 
-  /** A prepared statement, cached by its SQL (the dispatcher asks for the queue on every pass). */
-  stmt(sql: string): BetterSqlite3.Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  /** A prepared statement, kept by its SQL (the dispatcher asks for the queue on every pass). */
+  stmt(sql: string, mode: "rows" | "pluck" = "rows"): BetterSqlite3.Statement {
+    return cachedStatement(this.db, sql, mode);
   }
 
   row(id: number): JobRow | undefined {
