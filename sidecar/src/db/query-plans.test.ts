@@ -74,23 +74,25 @@ function scans(db: Database.Database, sqls: Iterable<string>): { sql: string; pl
   return out;
 }
 
+/** The connection, recording every statement the modules prepare on it from here on. */
+function recording(db: Database.Database, record: (sql: string) => void): Database.Database {
+  const prepare = db.prepare.bind(db) as (...args: unknown[]) => Database.Statement;
+  (db as unknown as { prepare: (...args: unknown[]) => Database.Statement }).prepare = (...args: unknown[]) => {
+    record(String(args[0]));
+    return prepare(...args);
+  };
+  return db;
+}
+
 describe("hot-path query plans", () => {
   let dir: string;
   let db: Database.Database;
   const prepared = new Set<string>();
-  const inOrder: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "forge-plans-"));
     await seedScaleFleet(dir, { devices: 12, jobs: 60, trustRecords: 48, workers: 2 });
-    db = openDatabase(join(dir, "forge.db"));
-    // Record every statement the modules prepare from here on.
-    const prepare = db.prepare.bind(db) as (...args: unknown[]) => Database.Statement;
-    (db as unknown as { prepare: (...args: unknown[]) => Database.Statement }).prepare = (...args: unknown[]) => {
-      prepared.add(String(args[0]));
-      inOrder.push(String(args[0]));
-      return prepare(...args);
-    };
+    db = recording(openDatabase(join(dir, "forge.db")), (sql) => prepared.add(sql));
   });
   afterAll(() => {
     db?.close();
@@ -196,28 +198,34 @@ describe("hot-path query plans", () => {
 
   // A search of one job state (every succeeded job) is not a table scan, but it grows with the history too.
   it("runs a retention pass from the archive's digests and the devices, never from every job of a state", () => {
-    const queue = new JobQueue(db, () => new SettingsStore(db).get());
-    const firmware = new FirmwareStore(db, join(dir, "firmware"));
-    const image = Buffer.from("an archived image"); // the pass asks about archived digests: one is enough
-    firmware.put(image, createHash("sha256").update(image).digest("hex"), image.length);
-    const from = inOrder.length;
-    new FirmwareRetention({
-      db,
-      firmware,
-      queue,
-      deviceIds: () => [deviceIdOf(0), deviceIdOf(1)],
-      settings: () => new SettingsStore(db).get(),
-      clock: systemClock,
-      log: () => {},
-    }).run();
-    // The lookups keyed by the pass's inputs: newest builds and latest images per device, builds per digest.
-    const pass = [...new Set(inOrder.slice(from))].filter((sql) => /@(digests|devices)\b/.test(sql));
-    expect(pass.length).toBe(3);
-    const byState = pass
-      .map((sql) => planOf(db, sql))
-      .filter((plan) => plan.some((d) => /jobs_state_order \(state=\?\)/.test(d)));
-    expect(byState).toEqual([]);
-    expect(scans(db, pass)).toEqual([]);
+    // A connection of its own: statements are kept per connection, so the pass prepares all of its own here.
+    const seen = new Set<string>();
+    const own = recording(openDatabase(join(dir, "forge.db")), (sql) => seen.add(sql));
+    try {
+      const queue = new JobQueue(own, () => new SettingsStore(own).get());
+      const firmware = new FirmwareStore(own, join(dir, "firmware"));
+      const image = Buffer.from("an archived image"); // the pass asks about archived digests: one is enough
+      firmware.put(image, createHash("sha256").update(image).digest("hex"), image.length);
+      new FirmwareRetention({
+        db: own,
+        firmware,
+        queue,
+        deviceIds: () => [deviceIdOf(0), deviceIdOf(1)],
+        settings: () => new SettingsStore(own).get(),
+        clock: systemClock,
+        log: () => {},
+      }).run();
+      // The lookups keyed by the pass's inputs: newest builds and latest images per device, builds per digest.
+      const pass = [...seen].filter((sql) => /@(digests|devices)\b/.test(sql));
+      expect(pass.length).toBe(3);
+      const byState = pass
+        .map((sql) => planOf(own, sql))
+        .filter((plan) => plan.some((d) => /jobs_state_order \(state=\?\)/.test(d)));
+      expect(byState).toEqual([]);
+      expect(scans(own, pass)).toEqual([]);
+    } finally {
+      own.close();
+    }
   });
 
   it("notices a lookup that lost its index", () => {
