@@ -1,5 +1,4 @@
-import { describe, expect, it } from "vitest";
-import { sleep } from "../../test-support/helpers.js";
+import { describe, expect, it, vi } from "vitest";
 import { JobLog, type OutgoingChunk } from "./log-stream.js";
 
 function sink(connected = true) {
@@ -43,8 +42,8 @@ describe("JobLog", () => {
     log.write("stdout", Buffer.from("one\n"));
     log.write("stderr", Buffer.from("two\n"));
     expect(s.sent).toEqual([]);
-    await sleep(80);
-    expect(s.chunks).toEqual([{ seq: 1, keptFrom: 1, text: "one\ntwo\n" }]);
+    // The batch goes when its timer fires (later than 50 ms on a busy machine, never split).
+    await vi.waitFor(() => expect(s.chunks).toEqual([{ seq: 1, keptFrom: 1, text: "one\ntwo\n" }]), { timeout: 5_000 });
   });
 
   it("sends at once when a batch reaches 16 K characters", () => {
@@ -116,8 +115,8 @@ describe("JobLog", () => {
     log.flush();
     expect(s.sent).toEqual(["a\n", "b\n"]); // paused: nothing new goes out yet
     expect(log.pendingChars).toBeGreaterThan(0);
-    await sleep(120);
-    expect(s.sent).toEqual(["a\n", "b\n", "b\n", "c\n"]);
+    // Once the pause is over (its timer may fire late on a busy machine), "b" again, then "c".
+    await vi.waitFor(() => expect(s.sent).toEqual(["a\n", "b\n", "b\n", "c\n"]), { timeout: 5_000 });
     expect(store(s.chunks).text).toBe("a\nb\nc\n");
   });
 

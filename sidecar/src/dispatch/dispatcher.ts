@@ -10,6 +10,7 @@ import type { AssignMessage, Job, WorkerRole } from "@esphome-forge/shared";
 import type { Affinity } from "../queue/job-history.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
+import { Turns } from "../util/turns.js";
 import type { WorkerRegistry } from "../worker-hub/worker-registry.js";
 import type { WorkerSession } from "../worker-hub/worker-session.js";
 import { needsFlasher, roleRefusal } from "../worker-hub/worker-roles.js";
@@ -51,6 +52,9 @@ export class Dispatcher {
   /** jobId → whether it was sent to the worker with the warm cache (for the duration model). */
   private readonly warmByJob = new Map<number, boolean>();
   private stats = { assigned: 0, affinityHits: 0 };
+  /** Assignments are built (config files read, bundled and packed) one per event-loop turn: a pass that fills
+   * 20 free slots at once had built all 20 in one turn. */
+  private readonly buildTurns = new Turns();
 
   constructor(
     private readonly queue: JobQueue,
@@ -148,6 +152,7 @@ export class Dispatcher {
 
   private async send(session: WorkerSession, job: Job, holder: Holder): Promise<void> {
     try {
+      await this.buildTurns.next();
       const msg = await this.builder.build(job, holder);
       // A cancel may have arrived while the assignment was being prepared: the worker has never
       // heard of this job, so it could not have received that cancel. Stop here, never send it.
