@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../db/database.js";
@@ -81,6 +81,23 @@ describe("firmware store", () => {
     expect(() => fw.path("A".repeat(64))).toThrow(/sha256/);
     expect(fw.has("../x")).toBe(false);
     expect(() => fw.read("f".repeat(64))).toThrow(expect.objectContaining({ code: "not_found" }));
+    db.close();
+  });
+
+  it("does not count a link planted under a digest's name as an image, and never reads through one", () => {
+    const { dir, db, fw, fwDir } = store();
+    const outside = join(dir, "elsewhere.bin");
+    writeFileSync(outside, "not an archived image");
+    const digest = sha(Buffer.from("not an archived image"));
+    mkdirSync(join(fwDir, digest.slice(0, 2)), { recursive: true });
+    symlinkSync(outside, join(fwDir, digest.slice(0, 2), digest));
+    expect(fw.has(digest)).toBe(false);
+    // A shard folder that is a link leading out of the archive: reads are refused on the real path.
+    const other = sha(Buffer.from("another"));
+    mkdirSync(join(dir, "out"));
+    writeFileSync(join(dir, "out", other), "another");
+    symlinkSync(join(dir, "out"), join(fwDir, other.slice(0, 2)));
+    expect(() => fw.path(other)).toThrow(/symlink/);
     db.close();
   });
 });

@@ -5,6 +5,7 @@ import {
   closeSync,
   fchmodSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -81,10 +82,15 @@ export class FirmwareStore {
     return { sha256, size };
   }
 
-  /** True when the archive holds a file for this digest (false for anything that is not a digest). */
+  /**
+   * True when the archive holds a file for this digest (false for anything that is not a digest). Every
+   * device view asks (hundreds of times a second in a fleet build), so this is one lstat: a digest is 64 hex
+   * characters and cannot leave the folder, and a link is not a file here. Reading and writing an image go
+   * through `path`, which also refuses a folder that leads elsewhere through a link.
+   */
   has(sha256: string): boolean {
     if (!Sha256Hex.safeParse(sha256).success) return false;
-    return statSync(this.path(sha256), { throwIfNoEntry: false })?.isFile() ?? false;
+    return lstatSync(join(this.dir, sha256.slice(0, 2), sha256), { throwIfNoEntry: false })?.isFile() ?? false;
   }
 
   /** Absolute path of the image with this digest; throws ValidationError for a malformed digest. */
