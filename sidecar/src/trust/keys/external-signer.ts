@@ -52,7 +52,9 @@ export function externalSigningKey(c: ExternalSignerConfig): SigningKey {
     hint: keyHint(publicKey),
     sign(data: Uint8Array): Buffer {
       const r = spawnSync(cmd!, args, { input: data, timeout: c.timeoutMs ?? 10_000, maxBuffer: 64 * 1024 });
-      if (r.error) throw new ExternalSignerError(`external signer ${cmd}: ${r.error.message}`);
+      // A command that exits before reading all its input leaves EPIPE behind: its exit status says more.
+      const exitedEarly = (r.error as NodeJS.ErrnoException | undefined)?.code === "EPIPE" && r.status !== null;
+      if (r.error && !exitedEarly) throw new ExternalSignerError(`external signer ${cmd}: ${r.error.message}`);
       if (r.status !== 0)
         throw new ExternalSignerError(
           `external signer ${cmd} exited with ${r.status ?? r.signal}: ${r.stderr.toString("utf8").trim().slice(0, 500)}`,
