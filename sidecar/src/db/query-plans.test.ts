@@ -154,6 +154,7 @@ describe("hot-path query plans", () => {
       });
       void [...queue.queuedInOrder()];
       queue.running();
+      queue.placements();
       queue.affinity(device.id);
       queue.lostOn(job.id);
       const a = queue.assign(job.id, "newcomer", "test")!;

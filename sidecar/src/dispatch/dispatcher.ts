@@ -8,6 +8,7 @@
 // each pass, `BlockedJobs` moves jobs no online worker can take to `blocked` (and back).
 import type { AssignMessage, Job, WorkerRole } from "@esphome-forge/shared";
 import type { Affinity } from "../queue/job-history.js";
+import type { Placement } from "../queue/job-reads.js";
 import type { Holder, JobQueue } from "../queue/job-queue.js";
 import type { Clock } from "../util/clock.js";
 import { Turns } from "../util/turns.js";
@@ -34,7 +35,7 @@ interface PassState {
   tags: Map<string, Set<string>>;
   roles: Map<string, WorkerRole[]>;
   local: Set<string>;
-  runningBy: Map<string, Job[]>;
+  runningBy: Map<string, Placement[]>;
   free: Map<string, number>;
   affinity: (deviceId: string) => Affinity | undefined;
   requirement: (job: Job) => Requirement;
@@ -102,7 +103,7 @@ export class Dispatcher {
   private pass(): void {
     this.blocked?.sync();
     const sessions = this.registry.online().filter((s) => !this.registry.diskLow(s)); // low on disk: skipped
-    const running = this.queue.running();
+    const running = this.queue.placements();
     const terms = new Map(sessions.map((s) => [s.id, this.registry.terms(s)])); // one row read each
     const p: PassState = {
       slots: new Map(sessions.map((s) => [s.id, terms.get(s.id)!.slots])),
@@ -140,7 +141,12 @@ export class Dispatcher {
       const assigned = this.queue.assign(job.id, choice.session.id, reason);
       if (!assigned) continue;
       p.free.set(choice.session.id, (p.free.get(choice.session.id) ?? 1) - 1);
-      p.runningBy.get(choice.session.id)?.push(assigned.job);
+      p.runningBy.get(choice.session.id)?.push({
+        id: job.id,
+        deviceId: job.deviceId,
+        workerId: choice.session.id,
+        startedAtMs: this.clock.now(),
+      });
       totalFree--;
       busyDevices.add(job.deviceId);
       this.warmByJob.set(job.id, choice.warm);

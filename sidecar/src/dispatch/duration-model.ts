@@ -1,6 +1,6 @@
 // Expected build durations, learned from finished jobs, so the dispatcher can weigh
 // "wait for the worker with the warm cache" against "start a cold build elsewhere now".
-import type { Job } from "@esphome-forge/shared";
+import type { Placement } from "../queue/job-reads.js";
 
 const DEFAULT_EXPECTED_MS = 60_000;
 /** Without measurements, assume a cold build costs this many times a warm one (ESPHome: ~3–5×). */
@@ -39,10 +39,10 @@ export class DurationModel {
   }
 
   /** Time until the first of these running jobs is expected to end (0 when one is overdue). */
-  expectedFreeInMs(running: Job[], now: number, isWarm: (job: Job) => boolean): number {
+  expectedFreeInMs(running: Placement[], now: number, isWarm: (job: Placement) => boolean): number {
     let best = Infinity;
     for (const job of running) {
-      const started = job.startedAt ? Date.parse(job.startedAt) : now;
+      const started = job.startedAtMs ?? now;
       const left = Math.max(0, this.expectedMs(job.deviceId, isWarm(job)) - (now - started));
       best = Math.min(best, left);
     }
