@@ -38,15 +38,21 @@ export interface WorkerMessagesOptions {
   disk?: Pick<DiskState, "full" | "report" | "message" | "retryAfterMs">;
   /** Why an announced image cannot be a real build for the job's device (firmware/image-floor.ts), else null. */
   implausible?: (deviceId: string, image: FirmwareImage) => string | null;
+  /** The loop turns a result's steps take (util/turns.ts), shared with the trust gate's `turn`. */
+  turns?: Turns;
 }
 
 export class WorkerMessages {
   private readonly logs: WorkerLogIntake;
-  /** Results are verified, approved and recorded one per event-loop turn (many arrive together in a fleet build). */
-  private readonly resultTurns = new Turns();
+  /**
+   * A result is handled in loop turns of its own (many arrive together in a fleet build): its approval
+   * (the trust gate), then the check of what was approved and the record (after the gate's `turn`).
+   */
+  private readonly turns: Turns;
 
   constructor(private readonly o: WorkerMessagesOptions) {
     this.logs = new WorkerLogIntake(o.queue, o.disk);
+    this.turns = o.turns ?? new Turns();
   }
 
   handle(session: WorkerSession, msg: WorkerToSidecar): void {
@@ -162,7 +168,7 @@ export class WorkerMessages {
     const { queue, trust } = this.o;
     const received = await session.firmwareFor(msg.jobId, msg.fence);
     session.forgetFirmware(msg.jobId, msg.fence);
-    await this.resultTurns.next();
+    await this.turns.next();
     let { outcome, error, phase } = msg;
     if (outcome === "succeeded") {
       // Every image the result names must have arrived intact; otherwise the build did not succeed.

@@ -55,6 +55,8 @@ export interface WorkerTrustGateOptions {
   flashes: FlashRecorder;
   /** The image to flash for an approval: signed for signed OTA, or refused (trust/ota-signing/flash-image.ts). */
   imageToFlash?: ImageToFlash;
+  /** Waits for a loop turn of its own (util/turns.ts) between approving a build and checking the approval. */
+  turn?: () => Promise<void>;
 }
 
 /** trust/ota-signing's `OtaFlashImages.imageToFlash`, as the flash paths call it. */
@@ -85,6 +87,7 @@ export class WorkerTrustGate {
     if (msg.outcome !== "succeeded" || !builds) return { override: null, decision: null };
     const images = okImages(received);
     const r = await this.approve(job, workerId, msg.provenance, images);
+    await this.o.turn?.();
     const mode = this.o.mode(job.deviceId);
     const ota = otaImage(images);
     const verdict = r.ok
