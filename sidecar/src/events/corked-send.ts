@@ -7,8 +7,12 @@ import type { WebSocket } from "ws";
 
 const corked = new WeakSet<Socket>();
 
-/** `text` as a string, or as UTF-8 bytes already encoded (sent as a text frame all the same). */
-export function sendCorked(ws: WebSocket, text: string | Buffer): void {
+/**
+ * `text` as a string, or as UTF-8 bytes already encoded (sent as a text frame all the same), or as such
+ * bytes in parts: one message in as many frames (WebSocket fragmentation; clients see one message), so a
+ * large one is never copied into a single buffer first.
+ */
+export function sendCorked(ws: WebSocket, text: string | Buffer | Buffer[]): void {
   const socket = (ws as unknown as { _socket?: Socket })._socket;
   if (socket && typeof socket.cork === "function" && !corked.has(socket)) {
     socket.cork();
@@ -19,5 +23,6 @@ export function sendCorked(ws: WebSocket, text: string | Buffer): void {
     });
   }
   if (typeof text === "string") ws.send(text);
-  else ws.send(text, { binary: false });
+  else if (Buffer.isBuffer(text)) ws.send(text, { binary: false });
+  else text.forEach((part, i) => ws.send(part, { binary: false, fin: i === text.length - 1 }));
 }

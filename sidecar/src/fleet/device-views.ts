@@ -72,10 +72,10 @@ export class DeviceViews {
     return this.listBody;
   }
 
-  /** The views as one JSON array (UTF-8), for the events snapshot. */
-  arrayJson(): Buffer {
+  /** The views as one JSON array (UTF-8) in parts, the slabs themselves: the events snapshot sends them as they are. */
+  arrayJson(): Buffer[] {
     const { parts } = this.listJson();
-    return Buffer.concat([ARRAY_OPEN, ...parts.slice(1, -1), ARRAY_CLOSE]);
+    return [ARRAY_OPEN, ...parts.slice(1, -1), ARRAY_CLOSE];
   }
 
   get size(): number {
