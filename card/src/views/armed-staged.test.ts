@@ -26,8 +26,8 @@ async function settle(el: ForgeDashboard) {
 const UNTIL = "2026-12-01T10:00:00Z";
 const STAGED_SHA = "cd".repeat(32);
 
-/** Three devices: 0 asleep and outdated, 1 armed, 2 with a current staged build. */
-async function mount() {
+/** Three devices: 0 asleep and outdated, 1 armed, 2 with a current staged build; 0 armed too with `sleeperArmed`. */
+async function mount(o: { sleeperArmed?: boolean } = {}) {
   const snap = makeSnapshot(3, 1);
   const [asleep, armed, staged] = snap.devices;
   Object.assign(asleep!, { deepSleep: true, online: false, lastSeen: new Date(Date.now() - 3_600_000).toISOString() });
@@ -60,6 +60,16 @@ async function mount() {
       waitingUntil: UNTIL,
     }),
   );
+  if (o.sleeperArmed) {
+    snap.jobs.push(
+      makeJob(501, asleep!.id, {
+        action: "compile_upload",
+        state: "waiting_for_device",
+        step: "flash",
+        blockedReason: `waiting for ${asleep!.id} to wake`,
+      }),
+    );
+  }
   const source = new FakeSource();
   source.push(snap);
   const el = document.createElement("forge-dashboard") as ForgeDashboard;
@@ -170,6 +180,20 @@ describe("armed, asleep and staged devices", () => {
     item.querySelector<HTMLButtonElement>('button[aria-label="Cancel job 500"]')!.click();
     await new Promise((r) => setTimeout(r, 0));
     expect(source.calls.at(-1)).toEqual({ method: "cancel", args: [500] });
+    el.remove();
+  });
+
+  it("says an armed flash for a sleeping device waits for it to wake, in the queue as in its row", async () => {
+    const { el, ids } = await mount({ sleeperArmed: true });
+    expect(rowOf(el, ids[0]).querySelector(".status")!.textContent).toContain("flashes when it wakes");
+    el.tab = "queue";
+    await settle(el);
+    const queue = el.shadowRoot!.querySelector("forge-queue-view")!.shadowRoot!;
+    const reasons = [...queue.querySelectorAll(".armed-reason")].map((r) => r.textContent ?? "");
+    expect(reasons.find((t) => t.includes(`waiting for ${ids[0]} to wake`))).toContain("Armed · flashes when it wakes");
+    expect(reasons.find((t) => t.includes(`waiting for ${ids[1]} to come online`))).toContain(
+      "Armed · flashes when back online",
+    );
     el.remove();
   });
 });

@@ -185,7 +185,7 @@ export class ForgeQueueView extends LitElement {
           </span>
           ${blocked ? html`<span class="err error-text" title=${j.error ?? ""}>${blocked}</span>` : nothing}
           ${j.state === "blocked" && j.blockedReason ? html`<span class="err blocked-reason" style="color: var(--forge-warn)">Blocked: ${j.blockedReason}</span>` : nothing}
-          ${isWaiting(j) ? html`<span class="err armed-reason" title=${armedTitle(j)}>${armedText(j)}${j.blockedReason ? html` <span class="muted">(${j.blockedReason})</span>` : nothing}</span>` : nothing}
+          ${isWaiting(j) ? html`<span class="err armed-reason" title=${armedTitle(j)}>${armedText(j, Date.now(), !!this.state.devices.get(j.deviceId)?.deepSleep)}${j.blockedReason ? html` <span class="muted">(${j.blockedReason})</span>` : nothing}</span>` : nothing}
           ${j.error && !blocked ? html`<span class="err ${j.state === "cancelled" ? "muted" : "error-text"}">${j.phase ? `${j.phase}: ` : ""}${j.error}</span>` : nothing}
         </li>`;
       })}
