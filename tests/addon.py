@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 import json
 import os
 from pathlib import Path
-import socket
 import subprocess
 from typing import Any
 
 from aiohttp import web
 
+from .flows import free_port
 from .sidecar import REPO, find_node
 
 RUN_SH = REPO / "addon" / "run.sh"
@@ -24,17 +24,11 @@ CLI = REPO / "sidecar" / "dist" / "cli.js"
 SUPERVISOR_TOKEN = "supervisor-token-for-ha-tests"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class FakeSupervisor:
     """Just enough of http://supervisor for an add-on: its own info and discovery."""
 
-    ingress_port: int = field(default_factory=_free_port)
+    ingress_port: int = field(default_factory=free_port)
     discoveries: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
